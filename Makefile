@@ -1,0 +1,188 @@
+# sigflow - build, test, run, install.
+#
+#   make              build the daemon, the bundled plugins and the tests
+#   make run          run the daemon on conf/sigflow.ini
+#   make test         every test: unit (cmocka), plugin loader, integration, fuzz corpora
+#   make test SANITIZE=1   the same suite under ASan+UBSan (built in build/san)
+#   make bench        the benchmarks (figures go in docs/performance.md by hand)
+#   make install PREFIX=/usr/local DESTDIR=
+#   make deps         install the Debian packages sigflow builds with (as root)
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+
+PKGS := libcurl json-c inih libmicrohttpd sqlite3 libcrypto
+TEST_PKGS := cmocka
+APT_PKGS := build-essential pkg-config python3 libcurl4-openssl-dev libjson-c-dev \
+	libinih-dev libmicrohttpd-dev libsqlite3-dev libssl-dev libcmocka-dev
+
+ifeq ($(SANITIZE),1)
+BUILD := build/san
+SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+else
+BUILD := build
+SAN_FLAGS :=
+endif
+
+DEPS_OK := $(shell pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null && echo ok)
+
+ifneq ($(DEPS_OK),ok)
+ifeq ($(filter deps clean,$(MAKECMDGOALS)),)
+# A library is missing: install it (as root) or say how, then run the goal again.
+all:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory $@
+.DEFAULT:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory $@
+endif
+else
+
+.SECONDEXPANSION:
+
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS := $(shell pkg-config --libs $(PKGS)) -ldl -lpthread -lm
+CMOCKA_CFLAGS := $(shell pkg-config --cflags cmocka)
+CMOCKA_LIBS := $(shell pkg-config --libs cmocka)
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-prototypes \
+	-Wno-missing-field-initializers
+CFLAGS ?= -O2 -g
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(SAN_FLAGS) -fPIC -MMD -MP
+CORE_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -Isdk -Icore $(PKG_CFLAGS) \
+	-DSF_VERSION='"$(VERSION)"' -DSF_PREFIX='"$(PREFIX)"'
+PLUGIN_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -Isdk
+LDFLAGS_ALL := $(SAN_FLAGS) $(LDFLAGS)
+
+CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/obj/%.o)
+MAIN_OBJ := $(BUILD)/obj/core/main.o
+CORE_LIB := $(BUILD)/libsigflowcore.a
+SIGFLOW := $(BUILD)/sigflow
+
+# Bundled plugins: plugins/<kind>_<name>/*.c -> $(BUILD)/plugins/<kind>_<name>.so, built
+# against the SDK header alone. A plugin's extra libraries: plugins/<dir>/plugin.mk setting
+# <dir>_LIBS and <dir>_CFLAGS.
+PLUGIN_DIRS := $(patsubst plugins/%/,%,$(sort $(dir $(wildcard plugins/*/*.c))))
+PLUGIN_SOS := $(PLUGIN_DIRS:%=$(BUILD)/plugins/%.so)
+-include $(wildcard plugins/*/plugin.mk)
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
+FIXTURE_SRCS := $(wildcard tests/plugins/fixtures/*.c)
+FIXTURE_SOS := $(FIXTURE_SRCS:tests/plugins/fixtures/%.c=$(BUILD)/tests/fixtures/%.so)
+PLUGIN_TEST_SRCS := $(wildcard tests/plugins/test_*.c)
+PLUGIN_TEST_BINS := $(PLUGIN_TEST_SRCS:tests/plugins/%.c=$(BUILD)/tests/plugins/%)
+FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%)
+TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
+TEST_SUPPORT_BINS := $(TEST_SUPPORT_SRCS:tests/support/%.c=$(BUILD)/tests/support/%)
+
+.PHONY: all deps run test bench install uninstall clean format sdk-mock
+
+all: $(SIGFLOW) $(PLUGIN_SOS) $(BUILD)/sigflow.pc
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(CORE_LIB): $(CORE_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SIGFLOW): $(MAIN_OBJ) $(CORE_LIB)
+	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+
+$(BUILD)/plugins/%.so: $$(wildcard plugins/$$*/*.c) $$(wildcard plugins/$$*/*.h) sdk/sigflow.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(CFLAGS) $($*_CFLAGS) -shared -o $@ $(filter %.c,$^) \
+		$(LDFLAGS_ALL) $($*_LIBS)
+
+$(BUILD)/sigflow.pc: sdk/sigflow.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# ---- tests -------------------------------------------------------------------------------
+
+TEST_CFLAGS := $(CORE_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -Isdk/mock
+
+$(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIB) $$(wildcard sdk/mock/*.c)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(CORE_LIB) $(LDFLAGS_ALL) \
+		$(PKG_LIBS) $(CMOCKA_LIBS)
+
+$(BUILD)/tests/fixtures/%.so: tests/plugins/fixtures/%.c sdk/sigflow.h
+	@mkdir -p $(dir $@)
+	$(CC) $(PLUGIN_CFLAGS) $(CFLAGS) -shared -o $@ $< $(LDFLAGS_ALL)
+
+$(BUILD)/tests/plugins/%: tests/plugins/%.c $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) \
+		$(CMOCKA_LIBS)
+
+# Fuzz harnesses: LLVMFuzzerTestOneInput + a small driver that replays a corpus, so `make
+# test` runs every corpus with gcc; `make fuzz` builds them with libFuzzer when clang exists.
+$(BUILD)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/driver.c $(CORE_LIB) $(LDFLAGS_ALL) \
+		$(PKG_LIBS)
+
+$(BUILD)/tests/support/%: tests/support/%.c
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS_ALL) -lpthread
+
+TEST_BINS := $(UNIT_BINS) $(FIXTURE_SOS) $(PLUGIN_TEST_BINS) $(FUZZ_BINS) $(TEST_SUPPORT_BINS)
+
+test: all $(TEST_BINS)
+	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh
+
+run: all
+	$(SIGFLOW) run -c conf/sigflow.ini
+
+bench: all
+	@BUILD=$(BUILD) tests/bench/run.sh
+
+fuzz:
+	@BUILD=$(BUILD) tests/fuzz/libfuzzer.sh
+
+# ---- install -----------------------------------------------------------------------------
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib/sigflow/plugins \
+		$(DESTDIR)$(PREFIX)/include $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/share/sigflow
+	install -m 0755 $(SIGFLOW) $(DESTDIR)$(PREFIX)/bin/sigflow
+	install -m 0755 $(PLUGIN_SOS) $(DESTDIR)$(PREFIX)/lib/sigflow/plugins/
+	install -m 0644 sdk/sigflow.h $(DESTDIR)$(PREFIX)/include/sigflow.h
+	install -m 0644 $(BUILD)/sigflow.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/sigflow.pc
+	install -d $(DESTDIR)$(PREFIX)/share/sigflow/mock
+	install -m 0644 sdk/mock/*.c sdk/mock/*.h $(DESTDIR)$(PREFIX)/share/sigflow/mock/
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/sigflow $(DESTDIR)$(PREFIX)/include/sigflow.h \
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/sigflow.pc
+	rm -rf $(DESTDIR)$(PREFIX)/lib/sigflow $(DESTDIR)$(PREFIX)/share/sigflow
+
+format:
+	clang-format -i $(wildcard core/*.[ch] sdk/*.h sdk/mock/*.[ch] plugins/*/*.[ch] \
+		tests/*/*.[ch] tests/plugins/fixtures/*.c)
+
+-include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
+
+endif
+
+deps:
+	@if pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null; then \
+		echo "deps: all libraries found"; \
+	elif [ "$$(id -u)" = 0 ]; then \
+		echo "deps: installing $(APT_PKGS)"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PKGS); \
+	else \
+		echo "deps: missing libraries; as root run:"; \
+		echo "  apt-get install -y $(APT_PKGS)"; exit 1; \
+	fi
+
+clean:
+	rm -rf build

@@ -1,0 +1,47 @@
+/*
+ * alert.h - an alert as the core holds it: the decision that fired, the entity, the score,
+ * and the explanation (every signal's x, weight, contribution and sentence, strongest
+ * first). Owns: the alert object and its JSON rendering. Used by score (creates), the host's
+ * alert accessors, delivery and the replay output.
+ */
+#ifndef SF_ALERT_H
+#define SF_ALERT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sigflow.h"
+
+typedef struct alert_reason {
+    char *signal;        /* signal name; owned */
+    double x;            /* feature in [0,1] */
+    double weight;
+    double contribution; /* weight * x */
+    char *text;          /* rendered explain template ("" when none); owned */
+} alert_reason;
+
+struct sf_alert {
+    char id[40];      /* deterministic in (decision, entity, time): hex */
+    char *decision;   /* owned */
+    char *question;   /* owned, may be NULL */
+    char *entity;     /* owned */
+    int64_t time_ms;  /* engine time at which it fired */
+    double score;
+    alert_reason *reasons; /* n_reasons, strongest (largest |contribution|) first */
+    size_t n_reasons;
+    double *features; /* x per signal in config order; n_reasons long */
+    char *attrs;      /* attrs JSON of the entity's latest event, or NULL; owned */
+    char *json;       /* one-line JSON, built by alert_render_json; owned */
+};
+
+/* Deterministic id: hex of a 128-bit hash of decision, entity and time_ms. */
+void alert_make_id(const char *decision, const char *entity, int64_t time_ms, char out[40]);
+/*
+ * (Re)build a->json:
+ * {"alert_id","decision","entity","time" (RFC 3339 UTC, ms),"score",
+ *  "reasons":[{"signal","x","weight","contribution","text"}]}
+ */
+sf_status alert_render_json(sf_alert *a);
+void alert_free(sf_alert *a);
+
+#endif

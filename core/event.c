@@ -1,0 +1,68 @@
+#include "event.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "limits.h"
+
+sf_event *event_new(const char *entity, const char *type, int64_t time_ms, char *err,
+                    size_t errlen)
+{
+    size_t elen = entity ? strlen(entity) : 0;
+    size_t tlen = type ? strlen(type) : 0;
+    if (elen == 0 || elen > SF_MAX_ENTITY_LEN) {
+        if (err)
+            snprintf(err, errlen, elen ? "entity longer than %d bytes" : "empty entity",
+                     SF_MAX_ENTITY_LEN);
+        return NULL;
+    }
+    if (tlen == 0 || tlen > SF_MAX_TYPE_LEN) {
+        if (err)
+            snprintf(err, errlen, tlen ? "type longer than %d bytes" : "empty type",
+                     SF_MAX_TYPE_LEN);
+        return NULL;
+    }
+    sf_event *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        goto nomem;
+    ev->entity = malloc(elen + 1);
+    ev->type = malloc(tlen + 1);
+    if (!ev->entity || !ev->type)
+        goto nomem;
+    memcpy(ev->entity, entity, elen + 1);
+    memcpy(ev->type, type, tlen + 1);
+    ev->time_ms = time_ms;
+    return ev;
+nomem:
+    event_free(ev);
+    if (err)
+        snprintf(err, errlen, "out of memory");
+    return NULL;
+}
+
+sf_status event_set_attrs(sf_event *ev, const char *json, size_t len)
+{
+    if (len > SF_MAX_ATTRS_LEN)
+        return SF_EINVAL;
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return SF_ENOMEM;
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    free(ev->attrs);
+    ev->attrs = copy;
+    ev->attrs_len = len;
+    return SF_OK;
+}
+
+void event_free(sf_event *ev)
+{
+    if (!ev)
+        return;
+    free(ev->entity);
+    free(ev->type);
+    free(ev->attrs);
+    free(ev->source_id);
+    free(ev);
+}

@@ -1,0 +1,36 @@
+/*
+ * event.h - the event as the core holds it: {entity, type, time, value?, attrs}.
+ * Owns: one heap object per event. Used by: mapping (builds), host (emit), runtime and
+ * score (consume). Calls nothing but the allocator.
+ */
+#ifndef SF_EVENT_H
+#define SF_EVENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sigflow.h"
+
+struct sf_event {
+    char *entity;    /* NUL-terminated, 1..SF_MAX_ENTITY_LEN bytes; owned */
+    char *type;      /* NUL-terminated, 1..SF_MAX_TYPE_LEN bytes; owned */
+    int64_t time_ms; /* event time, ms since the Unix epoch */
+    double value;    /* meaningful when has_value */
+    bool has_value;
+    char *attrs;     /* JSON object text, NUL-terminated, or NULL for {}; owned */
+    size_t attrs_len;
+    char *source_id; /* the source's own event id (map.id) or NULL; owned */
+};
+
+/*
+ * New event with copies of entity and type. Returns NULL and writes the reason to err
+ * (may be NULL) when an argument is empty or over its limit.
+ */
+sf_event *event_new(const char *entity, const char *type, int64_t time_ms, char *err,
+                    size_t errlen);
+/* Replace attrs with a copy of json[0..len) (not validated here). SF_EINVAL over the limit. */
+sf_status event_set_attrs(sf_event *ev, const char *json, size_t len);
+void event_free(sf_event *ev);
+
+#endif

@@ -1,0 +1,63 @@
+/*
+ * host.h - the host side of the SDK: the sf_host table plugins call, and plugin instances
+ * with the lifecycle state machine (new -> created -> started -> stopped -> destroyed) the
+ * host enforces. Records which plugin callback each thread is in, for the crash handler.
+ * Owns: sf_instance objects, their threads, options and mapping. Calls options, mapping,
+ * event, alert, log. Used by the runtime and the CLI.
+ */
+#ifndef SF_HOST_H
+#define SF_HOST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "loader.h"
+#include "mapping.h"
+#include "options.h"
+#include "sigflow.h"
+
+/* Where emitted events go. Consumes ev on every return. SF_ERETRY = back-pressure. */
+typedef sf_status (*event_sink_fn)(void *ctx, sf_instance *src, sf_event *ev);
+
+typedef enum instance_state {
+    INST_NEW,
+    INST_CREATED,
+    INST_STARTED,
+    INST_STOPPED,
+    INST_FAILED
+} instance_state;
+
+/* The table handed to every plugin's init. Lives for the whole process. */
+const sf_host *host_table(void);
+/* What the entry function is told. */
+const sf_host_info *host_info(void);
+
+/*
+ * A new instance of plugin `p` configured by `cfg`. Takes ownership of `opts` and `map`
+ * (map may be NULL for deliveries). `sink` receives what the instance emits.
+ */
+sf_instance *instance_new(const cfg_instance *cfg, const loaded_plugin *p, opt_values *opts,
+                          mapping *map, event_sink_fn sink, void *sink_ctx);
+/* create, start and stop enforce the state order; a call out of order returns SF_EINVAL. */
+sf_status instance_create(sf_instance *in);
+sf_status instance_start(sf_instance *in);
+/* Sets the stop flag, calls stop, joins the instance's threads. */
+sf_status instance_stop(sf_instance *in);
+/* destroy (if created) and free. */
+void instance_free(sf_instance *in);
+
+sf_status instance_poll(sf_instance *in);
+sf_deliver_result instance_deliver(sf_instance *in, const sf_alert *a, int64_t *retry_after_ms);
+
+instance_state instance_get_state(const sf_instance *in);
+const char *instance_get_name(const sf_instance *in);
+const loaded_plugin *instance_get_plugin(const sf_instance *in);
+mapping *instance_get_mapping(sf_instance *in);
+/* The last error text set by the plugin (set_error) or the host; "" if none. */
+const char *instance_last_error(const sf_instance *in);
+
+/* "plugin=P callback=C" of the calling thread's current plugin call, or NULL. Async-safe. */
+const char *host_current_call(void);
+
+#endif

@@ -1,0 +1,23 @@
+/*
+ * limits.h - every bound sigflow puts on outside input, in one place.
+ * Owns: named constants only. Used by: every module that reads external input.
+ */
+#ifndef SF_LIMITS_H
+#define SF_LIMITS_H
+
+#define SF_MAX_ENTITY_LEN 256          /* bytes of an entity id */
+#define SF_MAX_TYPE_LEN 128            /* bytes of an event type */
+#define SF_MAX_ATTRS_LEN 8192          /* bytes of an event's attrs as JSON text */
+#define SF_MAX_EVENT_LINE (64 * 1024)  /* bytes of one NDJSON line / one JSON document */
+#define SF_MAX_JSON_DEPTH 16           /* nesting depth the JSON parser accepts */
+#define SF_MAX_NAME_LEN 64             /* section, signal, instance, plugin names */
+#define SF_MAX_CONFIG_LINE 4096        /* bytes of one INI line */
+#define SF_MAX_SECRET_LEN 4096         /* bytes of a secret read from env: or file: */
+#define SF_MAX_SIGNALS 64              /* [signal] sections in one decision */
+#define SF_MAX_INSTANCES 256           /* [connector] + [delivery] sections */
+#define SF_MAX_PLUGINS 256             /* .so files loaded by one process */
+#define SF_MAX_TEMPLATE_LEN 1024       /* bytes of an explain template */
+#define SF_MAX_ERROR_LEN 512           /* bytes of an operator-facing error text */
+#define SF_MAX_BAD_LINES_REPORTED 5    /* bad input lines named individually in a summary */
+
+#endif

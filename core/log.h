@@ -1,0 +1,31 @@
+/*
+ * log.h - the process logger: one line per event of note, `key=value`, to stderr.
+ * Owns: the log level and the output lock. Used by every module; calls nothing else.
+ * Never pass a secret: values logged are written as given.
+ */
+#ifndef SF_LOG_H
+#define SF_LOG_H
+
+#include <stdarg.h>
+
+#include "sigflow.h"
+
+void log_set_level(sf_log_level level);
+sf_log_level log_get_level(void);
+/* Parse "error|warn|info|debug"; returns -1 for anything else. */
+int log_level_parse(const char *s);
+
+/*
+ * Write `ts=... level=L <ctx> msg="..."`. `ctx` is preformatted key=value pairs naming the
+ * component (e.g. "plugin=file instance=events") or NULL.
+ */
+void log_msg(sf_log_level level, const char *ctx, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+void log_vmsg(sf_log_level level, const char *ctx, const char *fmt, va_list ap);
+
+#define log_error(ctx, ...) log_msg(SF_LOG_ERROR, ctx, __VA_ARGS__)
+#define log_warn(ctx, ...) log_msg(SF_LOG_WARN, ctx, __VA_ARGS__)
+#define log_info(ctx, ...) log_msg(SF_LOG_INFO, ctx, __VA_ARGS__)
+#define log_debug(ctx, ...) log_msg(SF_LOG_DEBUG, ctx, __VA_ARGS__)
+
+#endif

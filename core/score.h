@@ -1,0 +1,57 @@
+/*
+ * score.h - the central scoring module (DESIGN.md §2-3): events in stream order in, alerts
+ * out, exactly per the semantics. Entities are partitioned by a hash of their id over
+ * `shards` threads that own their entities' state; output never depends on the shard count.
+ * Owns: entity state, the watermark, tick scheduling, arming/cooldown. Calls alert (to
+ * build alerts). Used by the runtime (live) and replay.
+ */
+#ifndef SF_SCORE_H
+#define SF_SCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "config.h"
+#include "event.h"
+
+typedef struct score_engine score_engine;
+
+/*
+ * Called once per alert, from one thread at a time, in firing order: by time, and within
+ * one tick in ascending byte order of entity id. The alert is borrowed for the call.
+ */
+typedef void (*score_alert_fn)(void *ctx, sf_alert *alert);
+
+typedef struct score_stats {
+    uint64_t events;       /* events pushed */
+    uint64_t applied;      /* events whose type a signal uses */
+    uint64_t entities;     /* entities with history */
+    uint64_t ticks;        /* tick boundaries evaluated */
+    uint64_t evaluations;  /* entity evaluations done (after skipping) */
+    uint64_t alerts;
+    size_t state_bytes;    /* bytes of entity state (ids included) */
+} score_stats;
+
+/* shards <= 0: number of online cores. Errors (bad config) to err. */
+score_engine *score_new(const cfg_decision *dec, const cfg_signal *signals, size_t n_signals,
+                        int shards, score_alert_fn on_alert, void *ctx, char *err,
+                        size_t errlen);
+void score_free(score_engine *e);
+
+/*
+ * Push one event (borrowed; the engine copies what it keeps). Must be called from one
+ * thread, in stream order. Evaluates due tick boundaries before applying it.
+ */
+sf_status score_push(score_engine *e, const sf_event *ev);
+/*
+ * Advance the clock without an event (live: the wall clock; replay: --until). Evaluates the
+ * tick boundaries <= now_ms that are due. Same thread as score_push.
+ */
+sf_status score_advance(score_engine *e, int64_t now_ms);
+/* Wait until every pushed event is applied and its alerts handed to on_alert. */
+void score_flush(score_engine *e);
+int64_t score_watermark(const score_engine *e);
+void score_get_stats(score_engine *e, score_stats *out);
+
+#endif

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every test level in order and ends with one summary line, "N passed, N failed".
+# Unit and plugin tests are cmocka programs (their own [ PASSED ] summaries print too);
+# integration tests are scripts that run the real binary; fuzz harnesses replay corpora.
+set -u
+BUILD=${BUILD:-build}
+export BUILD
+export SIGFLOW="$PWD/$BUILD/sigflow"
+export PLUGIN_BUILD="$PWD/$BUILD/plugins"
+export FIXTURES="$PWD/$BUILD/tests/fixtures"
+export SUPPORT="$PWD/$BUILD/tests/support"
+export ROOT="$PWD"
+if [ "${SANITIZE:-}" = 1 ]; then
+    export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+    export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+fi
+
+passed=0
+failed=0
+failures=()
+
+run_one() {
+    local name=$1
+    shift
+    echo "=== $name"
+    if "$@"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        failures+=("$name")
+        echo "FAILED: $name"
+    fi
+}
+
+for t in "$BUILD"/tests/unit/test_*; do
+    [ -x "$t" ] && run_one "unit/$(basename "$t")" "$t"
+done
+for t in "$BUILD"/tests/plugins/test_*; do
+    [ -x "$t" ] && run_one "plugins/$(basename "$t")" "$t"
+done
+for t in tests/integration/test_*.sh; do
+    [ -f "$t" ] && run_one "integration/$(basename "$t" .sh)" bash "$t"
+done
+for t in "$BUILD"/tests/fuzz/fuzz_*; do
+    [ -x "$t" ] || continue
+    corpus="tests/fuzz/corpus/$(basename "$t" | sed 's/^fuzz_//')"
+    run_one "fuzz/$(basename "$t")" "$t" "$corpus"
+done
+
+echo
+if [ "$failed" -gt 0 ]; then
+    printf 'failed: %s\n' "${failures[@]}"
+fi
+echo "tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
