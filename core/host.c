@@ -17,6 +17,7 @@
 #include "sf_limits.h"
 #include "log.h"
 #include "metrics.h"
+#include "monotime.h"
 
 #define INSTANCE_MAX_THREADS 16
 
@@ -55,15 +56,22 @@ struct sf_instance {
 /* ---- crash containment: which plugin callback is this thread in ---------------------------- */
 
 static __thread char tl_call[200];
+static __thread const char *tl_plugin;
 
 static void call_enter(sf_instance *in, const char *callback)
 {
     snprintf(tl_call, sizeof tl_call, "%s callback=%s", in->ctx, callback);
+    tl_plugin = in->plugin->desc.name;
 }
 
-static void call_leave(void) { tl_call[0] = '\0'; }
+static void call_leave(void)
+{
+    tl_call[0] = '\0';
+    tl_plugin = NULL;
+}
 
 const char *host_current_call(void) { return tl_call[0] ? tl_call : NULL; }
+const char *host_current_plugin(void) { return tl_plugin; }
 
 /* Run a plugin callback under the instance's call lock, with the crash context recorded. */
 #define PLUGIN_CALL(in, name, expr)                                                            \
@@ -216,14 +224,7 @@ static bool h_should_stop(sf_instance *in) { return atomic_load(&in->stopping); 
 
 static bool h_sleep_ms(sf_instance *in, int64_t ms)
 {
-    struct timespec dl;
-    clock_gettime(CLOCK_MONOTONIC, &dl);
-    dl.tv_sec += ms / 1000;
-    dl.tv_nsec += (ms % 1000) * 1000000L;
-    if (dl.tv_nsec >= 1000000000L) {
-        dl.tv_sec++;
-        dl.tv_nsec -= 1000000000L;
-    }
+    struct timespec dl = monotime_after(ms);
     pthread_mutex_lock(&in->stop_lock);
     while (!atomic_load(&in->stopping))
         if (pthread_cond_timedwait(&in->stop_cv, &in->stop_lock, &dl) == ETIMEDOUT)
@@ -239,9 +240,9 @@ static void *thread_main(void *arg)
     sigset_t all;
     sigfillset(&all);
     pthread_sigmask(SIG_BLOCK, &all, NULL);
-    snprintf(tl_call, sizeof tl_call, "%s callback=thread", s->inst->ctx);
+    call_enter(s->inst, "thread");
     s->fn(s->inst, s->arg);
-    tl_call[0] = '\0';
+    call_leave();
     return NULL;
 }
 
@@ -339,11 +340,8 @@ sf_instance *instance_new(const cfg_instance *cfg, const loaded_plugin *p, opt_v
                           mapping *map, event_sink_fn sink, void *sink_ctx)
 {
     sf_instance *in = calloc(1, sizeof *in);
-    if (!in) {
-        opt_values_free(opts);
-        mapping_free(map);
+    if (!in)
         return NULL;
-    }
     in->cfg = cfg;
     in->plugin = p;
     in->opts = opts;
@@ -450,8 +448,6 @@ void instance_free(sf_instance *in)
     join_threads(in);
     if (in->st != INST_NEW && in->plugin->desc.destroy)
         PLUGIN_CALL(in, "destroy", in->plugin->desc.destroy(in, in->state));
-    opt_values_free(in->opts);
-    mapping_free(in->map);
     pthread_mutex_destroy(&in->call_lock);
     pthread_mutex_destroy(&in->stop_lock);
     pthread_mutex_destroy(&in->err_lock);
@@ -486,6 +482,7 @@ sf_deliver_result instance_deliver(sf_instance *in, const sf_alert *a, int64_t *
     in->last_error[0] = '\0';
     pthread_mutex_unlock(&in->err_lock);
     PLUGIN_CALL(in, "deliver", r = in->plugin->desc.deliver(in, in->state, a, retry_after_ms));
+    host_alert_release();
     return r;
 }
 

@@ -23,8 +23,8 @@ typedef struct loaded_plugin {
 
 typedef struct plugin_registry plugin_registry;
 
-/* `host` is handed to each plugin's init. */
-plugin_registry *registry_new(const sf_host *host);
+/* `host` is handed to each plugin's init, `info` to its entry function. */
+plugin_registry *registry_new(const sf_host *host, const sf_host_info *info);
 void registry_free(plugin_registry *r); /* frees bookkeeping; never dlcloses */
 
 /*

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "monotime.h"
+
 struct queue {
     pthread_mutex_t lock;
     pthread_cond_t not_empty, not_full;
@@ -49,23 +51,10 @@ void queue_free(queue *q, void (*free_item)(void *))
     free(q);
 }
 
-static struct timespec deadline_after(int64_t ms)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += ms / 1000;
-    ts.tv_nsec += (ms % 1000) * 1000000L;
-    if (ts.tv_nsec >= 1000000000L) {
-        ts.tv_sec++;
-        ts.tv_nsec -= 1000000000L;
-    }
-    return ts;
-}
-
 /* Wait on cv until pred() holds, the deadline passes or the queue closes. Lock held. */
 static bool wait_until(queue *q, pthread_cond_t *cv, bool want_room, int64_t timeout_ms)
 {
-    struct timespec dl = deadline_after(timeout_ms < 0 ? 0 : timeout_ms);
+    struct timespec dl = monotime_after(timeout_ms < 0 ? 0 : timeout_ms);
     for (;;) {
         if (q->closed)
             return !want_room && q->len > 0;
