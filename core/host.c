@@ -14,6 +14,7 @@
 #include "checkpoint.h"
 #include "event.h"
 #include "host_alert.h"
+#include "ingest_http.h"
 #include "sf_limits.h"
 #include "log.h"
 #include "metrics.h"
@@ -320,8 +321,10 @@ static const sf_host g_host = {
     .render = host_alert_render,
     .alloc = h_alloc,
     .free = h_free,
-    /* Inbound HTTP accessors stay NULL until the core runs an ingest listener: SF_HOST_HAS
-       tells plugins so, and the loader refuses request-only connectors meanwhile. */
+    .req_method = ingest_req_method,
+    .req_path = ingest_req_path,
+    .req_header = ingest_req_header,
+    .req_body = ingest_req_body,
 };
 
 static const sf_host_info g_info = {
@@ -465,6 +468,17 @@ sf_status instance_poll(sf_instance *in)
     PLUGIN_CALL(in, "poll", st = in->plugin->desc.poll(in, in->state));
     if (st != SF_OK)
         note_failure(in, "poll", st);
+    return st;
+}
+
+sf_status instance_request(sf_instance *in, const sf_http_request *req, sf_http_response *resp)
+{
+    if (in->st != INST_STARTED)
+        return out_of_order(in, "request");
+    if (!in->plugin->desc.request)
+        return SF_EUNSUPPORTED;
+    sf_status st;
+    PLUGIN_CALL(in, "request", st = in->plugin->desc.request(in, in->state, req, resp));
     return st;
 }
 

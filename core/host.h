@@ -50,6 +50,8 @@ sf_status instance_stop(sf_instance *in);
 void instance_free(sf_instance *in);
 
 sf_status instance_poll(sf_instance *in);
+/* Call the plugin's request callback (SF_EUNSUPPORTED if it has none). */
+sf_status instance_request(sf_instance *in, const sf_http_request *req, sf_http_response *resp);
 sf_deliver_result instance_deliver(sf_instance *in, const sf_alert *a, int64_t *retry_after_ms);
 
 instance_state instance_get_state(const sf_instance *in);
