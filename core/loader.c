@@ -39,15 +39,26 @@ typedef struct load_ctx {
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
+static bool timespec_equal(const struct timespec *a, const struct timespec *b)
+{
+    return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Same content: what "replaced" means for a loaded plugin (a chmod does not count). */
+static bool file_same_content(const file_id *a, const file_id *b)
+{
+    return a->dev == b->dev && a->ino == b->ino && timespec_equal(&a->mtime, &b->mtime);
+}
+
+/* Same content and metadata: a refused file whose mode or owner was fixed is tried again. */
 static bool file_id_equal(const file_id *a, const file_id *b)
 {
-    return a->dev == b->dev && a->ino == b->ino && a->mtime.tv_sec == b->mtime.tv_sec &&
-           a->mtime.tv_nsec == b->mtime.tv_nsec;
+    return file_same_content(a, b) && timespec_equal(&a->ctime, &b->ctime);
 }
 
 static file_id file_id_of(const struct stat *st)
 {
-    file_id id = {.dev = st->st_dev, .ino = st->st_ino, .mtime = st->st_mtim};
+    file_id id = {.dev = st->st_dev, .ino = st->st_ino, .mtime = st->st_mtim, .ctime = st->st_ctim};
     return id;
 }
 
@@ -421,7 +432,7 @@ static int load_checked(plugin_registry *r, const load_ctx *c, const char *real,
     unsigned dlopens = before ? before->dlopens : 0;
     unsigned alias = dlopens;
     if (before && dlopens > 0 && before->id.dev == id.dev && before->id.ino == id.ino) {
-        if (!file_id_equal(&before->id, &id)) {
+        if (!file_same_content(&before->id, &id)) {
             remember_refusal(r, real, &id, dlopens);
             return refuse(c, SF_EINVAL, "file",
                           "rewritten in place (same inode %lu) after a refused load, expected "
@@ -547,7 +558,8 @@ int loader_consider(plugin_registry *r, const char *dir, const char *name)
     plugin_entry *e = loader_find_loaded(r, real);
     if (e) {
         /* Swapping code under running instances is what crashes other hosts: restart. */
-        if (!file_id_equal(&e->id, &id) && !(e->replace_warned && file_id_equal(&e->warned, &id))) {
+        if (!file_same_content(&e->id, &id) &&
+            !(e->replace_warned && file_same_content(&e->warned, &id))) {
             char file_kv[PATH_MAX + 32];
             format_kv(file_kv, sizeof file_kv, "plugin_file", path);
             log_warn(file_kv,

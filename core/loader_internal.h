@@ -12,11 +12,15 @@
 
 #include "loader.h"
 
-/* Which version of a file: a replaced file has a new inode or mtime. */
+/*
+ * Which version of a file. A replaced file has a new inode or mtime; a chmod or chown
+ * (fixing a refused file's mode) changes only ctime, which refusals compare too.
+ */
 typedef struct file_id {
     dev_t dev;
     ino_t ino;
     struct timespec mtime;
+    struct timespec ctime;
 } file_id;
 
 typedef struct plugin_entry {
