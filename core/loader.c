@@ -269,7 +269,7 @@ static int check_file(const load_ctx *c, struct stat *st)
                       (unsigned)st->st_mode);
     if (st->st_mode & (S_IWGRP | S_IWOTH))
         return refuse(c, SF_EINVAL, "mode",
-                      "mode 0%03o is writable by group or others, expected no group/other "
+                      "0%03o is writable by group or others, expected no group/other "
                       "write (e.g. 0755): chmod go-w",
                       (unsigned)(st->st_mode & 07777));
     uid_t me = geteuid();

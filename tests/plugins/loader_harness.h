@@ -53,7 +53,7 @@ static const char *th_fixtures(void)
     return d && *d ? d : "build/tests/fixtures";
 }
 
-static void th_assert_contains(const char *hay, const char *needle)
+__attribute__((unused)) static void th_assert_contains(const char *hay, const char *needle)
 {
     if (!hay || !strstr(hay, needle))
         fail_msg("expected \"%s\" in \"%s\"", needle, hay ? hay : "(null)");
