@@ -1,6 +1,7 @@
 /*
- * loader.c - plugin file checks, dlopen, descriptor checks, registry and directory scan.
- * The inotify side (registry_watch*) lives in loader_watch.c and calls loader_consider().
+ * loader.c - loading one plugin file (dlopen, entry, zero-filled descriptor copy, init),
+ * the registry of loaded plugins, the memory of refusals, and the directory scan. The
+ * checks themselves are in loader_check.c, the inotify pickup in loader_watch.c.
  * Calls log, dlfcn. Called by the runtime, the CLI and loader_watch.c.
  */
 #include "loader.h"
@@ -22,20 +23,8 @@
 #include "loader_internal.h"
 #include "log.h"
 
-/* The frozen prefix: magic .. flags. A descriptor shorter than this cannot be read at all. */
-#define LOADER_PREFIX_SIZE offsetof(sf_plugin, name)
-#define LOADER_NAME_MAX 32
-/* Entry symbols probed for when sigflow_plugin_v1 is missing, to say "built for ABI N". */
-#define LOADER_PROBE_MAJOR_MAX 9
 /* Directory entries one scan considers; a plugin_dir holding more is misconfigured. */
 #define LOADER_MAX_DIR_ENTRIES 4096
-
-/* One refusal in progress: where the text goes. */
-typedef struct load_ctx {
-    const char *path;
-    char *err;
-    size_t errlen;
-} load_ctx;
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
@@ -62,73 +51,12 @@ static file_id file_id_of(const struct stat *st)
     return id;
 }
 
-/* A logfmt value: bare when safe, else quoted with " and \ escaped. */
-static void format_kv(char *out, size_t outlen, const char *key, const char *val)
-{
-    bool bare = *val != '\0' && strpbrk(val, " \"=\\\t\n") == NULL;
-    size_t o = (size_t)snprintf(out, outlen, "%s=%s", key, bare ? val : "\"");
-    if (bare || o >= outlen)
-        return;
-    for (const char *p = val; *p && o + 3 < outlen; p++) {
-        if (*p == '"' || *p == '\\')
-            out[o++] = '\\';
-        out[o++] = (*p == '\n' || *p == '\t') ? ' ' : *p;
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-}
-
-/* Writes "<path>: <field>: <detail>" to err and logs it as one line. Returns status. */
-static int refuse(const load_ctx *c, int status, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-
-static int refuse(const load_ctx *c, int status, const char *field, const char *fmt, ...)
-{
-    int n = snprintf(c->err, c->errlen, "%s: %s: ", c->path, field);
-    if (n >= 0 && (size_t)n < c->errlen) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-        va_end(ap);
-    }
-    char ctx[PATH_MAX + 64];
-    char file_kv[PATH_MAX + 32];
-    format_kv(file_kv, sizeof file_kv, "plugin_file", c->path);
-    snprintf(ctx, sizeof ctx, "%s check=%s", file_kv, field);
-    log_error(ctx, "plugin refused: %s", c->err);
-    return status;
-}
-
-static const char *status_text(int s)
-{
-    switch (s) {
-    case SF_OK:
-        return "ok";
-    case SF_EINVAL:
-        return "invalid argument";
-    case SF_ENOMEM:
-        return "out of memory";
-    case SF_EIO:
-        return "I/O error";
-    case SF_ETIMEOUT:
-        return "timeout";
-    case SF_ERETRY:
-        return "retry";
-    case SF_EFATAL:
-        return "fatal";
-    case SF_EUNSUPPORTED:
-        return "unsupported";
-    case SF_EABI:
-        return "ABI mismatch";
-    default:
-        return "unknown status";
-    }
-}
-
 /* ---- registry bookkeeping (the loading thread only, except where locked) ------------- */
 
 plugin_registry *registry_new(const sf_host *host, const sf_host_info *info)
 {
+    if (!host || !info)
+        return NULL; /* every plugin's entry and init dereference them */
     plugin_registry *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
@@ -257,29 +185,6 @@ const loaded_plugin *registry_at(const plugin_registry *r, size_t i)
     return p;
 }
 
-/* ---- the checks, in the order the SDK documents ------------------------------------- */
-
-/* Step 1, before dlopen (which runs constructors): a regular file nobody else can change. */
-static int check_file(const load_ctx *c, struct stat *st)
-{
-    if (stat(c->path, st) != 0)
-        return refuse(c, SF_EIO, "file", "cannot stat: %s", strerror(errno));
-    if (!S_ISREG(st->st_mode))
-        return refuse(c, SF_EINVAL, "file", "expected a regular file, found mode 0%o",
-                      (unsigned)st->st_mode);
-    if (st->st_mode & (S_IWGRP | S_IWOTH))
-        return refuse(c, SF_EINVAL, "mode",
-                      "0%03o is writable by group or others, expected no group/other "
-                      "write (e.g. 0755): chmod go-w",
-                      (unsigned)(st->st_mode & 07777));
-    uid_t me = geteuid();
-    if (st->st_uid != 0 && st->st_uid != me)
-        return refuse(c, SF_EINVAL, "owner",
-                      "owned by uid %u, expected root or %u (the daemon's uid): chown",
-                      (unsigned)st->st_uid, (unsigned)me);
-    return SF_OK;
-}
-
 /*
  * glibc hands back the already mapped object when dlopen is given a name it opened before,
  * and nothing is ever dlclose'd. A refused file replaced by a new one (new inode) must be
@@ -297,128 +202,35 @@ static int dlopen_name(char *out, size_t outlen, const char *real, unsigned n)
     return (o < 0 || (size_t)o >= outlen) ? SF_EINVAL : SF_OK;
 }
 
-/* Step 3: the entry symbol, or a hint at the ABI major the file was built for. */
-static int find_entry(const load_ctx *c, void *dl, sf_entry_fn *entry)
-{
-    void *sym = dlsym(dl, SF_ENTRY_SYMBOL);
-    if (sym) {
-        /* POSIX guarantees object and function pointers convert through dlsym. */
-        memcpy(entry, &sym, sizeof sym);
-        return SF_OK;
-    }
-    for (int major = 2; major <= LOADER_PROBE_MAJOR_MAX; major++) {
-        char name[32];
-        snprintf(name, sizeof name, "sigflow_plugin_v%d", major);
-        if (dlsym(dl, name))
-            return refuse(c, SF_EABI, "entry",
-                          "no symbol %s but %s: plugin built for plugin ABI %d, host speaks "
-                          "%d: rebuild",
-                          SF_ENTRY_SYMBOL, name, major, SF_ABI_MAJOR);
-    }
-    return refuse(c, SF_EABI, "entry",
-                  "no symbol %s, expected one: not a sigflow plugin, or built for an "
-                  "unknown ABI",
-                  SF_ENTRY_SYMBOL);
-}
-
-/* Step 5a: the frozen prefix, read field by field before trusting struct_size. */
-static int check_prefix(const load_ctx *c, const sf_plugin *d)
-{
-    if (d->magic != SF_PLUGIN_MAGIC)
-        return refuse(c, SF_EABI, "magic",
-                      "expected 0x%08x, found 0x%08x: not a sigflow "
-                      "plugin descriptor",
-                      SF_PLUGIN_MAGIC, (unsigned)d->magic);
-    if (d->abi_major != SF_ABI_MAJOR)
-        return refuse(c, SF_EABI, "abi_major",
-                      "plugin built for plugin ABI %u, host speaks %d: rebuild",
-                      (unsigned)d->abi_major, SF_ABI_MAJOR);
-    if (d->abi_minor > SF_ABI_MINOR)
-        return refuse(c, SF_EABI, "abi_minor",
-                      "built for plugin ABI %d.%u, host speaks %d.%d: upgrade sigflow",
-                      SF_ABI_MAJOR, (unsigned)d->abi_minor, SF_ABI_MAJOR, SF_ABI_MINOR);
-    if (d->struct_size > sizeof(sf_plugin))
-        return refuse(c, SF_EABI, "struct_size",
-                      "descriptor is %u bytes, host knows at most %zu: upgrade sigflow",
-                      (unsigned)d->struct_size, sizeof(sf_plugin));
-    if (d->struct_size < LOADER_PREFIX_SIZE)
-        return refuse(c, SF_EABI, "struct_size",
-                      "descriptor is %u bytes, less than the %zu-byte frozen prefix: rebuild",
-                      (unsigned)d->struct_size, LOADER_PREFIX_SIZE);
-    /* Every real sizeof(sf_plugin) is a multiple of its alignment; another size would
-     * cut a pointer in half when copied. */
-    if (d->struct_size % _Alignof(sf_plugin) != 0)
-        return refuse(c, SF_EABI, "struct_size",
-                      "descriptor is %u bytes, expected a multiple of %zu: rebuild",
-                      (unsigned)d->struct_size, _Alignof(sf_plugin));
-    if (d->min_host_minor > SF_ABI_MINOR)
-        return refuse(c, SF_EABI, "min_host_minor",
-                      "plugin needs host ABI %d.%u or newer, host speaks %d.%d: upgrade sigflow",
-                      SF_ABI_MAJOR, (unsigned)d->min_host_minor, SF_ABI_MAJOR, SF_ABI_MINOR);
-    return SF_OK;
-}
-
-static bool name_valid(const char *name)
-{
-    size_t n = 0;
-    for (; name[n] && n <= LOADER_NAME_MAX; n++) {
-        char ch = name[n];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
-            return false;
-    }
-    return n >= 1 && n <= LOADER_NAME_MAX;
-}
-
-/* Step 5b: the fields of the host-sized, zero-filled copy. */
-static int check_fields(const load_ctx *c, const sf_plugin *d)
-{
-    if (!d->name)
-        return refuse(c, SF_EINVAL, "name", "missing (NULL), expected [a-z0-9_]{1,32}");
-    if (!name_valid(d->name))
-        return refuse(c, SF_EINVAL, "name", "\"%.40s\" is not [a-z0-9_]{1,32}", d->name);
-    if (d->kind == SF_KIND_CONNECTOR) {
-        if (!d->poll && !d->request && !d->start)
-            return refuse(c, SF_EINVAL, "kind",
-                          "connector without poll, request or start, expected at least one");
-    } else if (d->kind == SF_KIND_DELIVERY) {
-        if (!d->deliver)
-            return refuse(c, SF_EINVAL, "kind", "delivery without deliver, expected one");
-    } else {
-        return refuse(c, SF_EINVAL, "kind", "%d is not connector (%d) or delivery (%d)",
-                      (int)d->kind, SF_KIND_CONNECTOR, SF_KIND_DELIVERY);
-    }
-    return SF_OK;
-}
-
 /* Steps 3-6 on an open handle; fills e->pub.desc. */
 static int check_plugin(plugin_registry *r, const load_ctx *c, void *dl, plugin_entry *e)
 {
     sf_entry_fn entry = NULL;
-    int rc = find_entry(c, dl, &entry);
+    int rc = loader_find_entry(c, dl, &entry);
     if (rc != SF_OK)
         return rc;
     const sf_plugin *d = entry(r->info);
     if (!d)
-        return refuse(c, SF_EINVAL, "entry", "%s returned NULL, expected a descriptor",
-                      SF_ENTRY_SYMBOL);
-    rc = check_prefix(c, d);
+        return loader_refuse(c, SF_EINVAL, "entry", "%s returned NULL, expected a descriptor",
+                             SF_ENTRY_SYMBOL);
+    rc = loader_check_prefix(c, d);
     if (rc != SF_OK)
         return rc;
     /* OBS style: copy what the plugin declared, the rest stays zero (calloc'd entry). */
     memcpy(&e->pub.desc, d, d->struct_size);
-    rc = check_fields(c, &e->pub.desc);
+    rc = loader_check_fields(c, &e->pub.desc);
     if (rc != SF_OK)
         return rc;
     const loaded_plugin *twin = registry_find(r, e->pub.desc.name);
     if (twin)
-        return refuse(c, SF_EINVAL, "name",
-                      "\"%s\" already loaded from %s, expected unique names: remove one",
-                      e->pub.desc.name, twin->path);
+        return loader_refuse(c, SF_EINVAL, "name",
+                             "\"%s\" already loaded from %s, expected unique names: remove one",
+                             e->pub.desc.name, twin->path);
     if (e->pub.desc.init) {
         rc = e->pub.desc.init(r->host);
         if (rc != SF_OK)
-            return refuse(c, rc < 0 ? rc : SF_EFATAL, "init", "returned %d (%s), expected 0 (ok)",
-                          rc, status_text(rc));
+            return loader_refuse(c, rc < 0 ? rc : SF_EFATAL, "init",
+                                 "returned %d (%s), expected 0 (ok)", rc, loader_status_text(rc));
     }
     return SF_OK;
 }
@@ -434,27 +246,28 @@ static int load_checked(plugin_registry *r, const load_ctx *c, const char *real,
     if (before && dlopens > 0 && before->id.dev == id.dev && before->id.ino == id.ino) {
         if (!file_same_content(&before->id, &id)) {
             remember_refusal(r, real, &id, dlopens);
-            return refuse(c, SF_EINVAL, "file",
-                          "rewritten in place (same inode %lu) after a refused load, expected "
-                          "a new file: install it with install(1) or mv, or restart",
-                          (unsigned long)id.ino);
+            return loader_refuse(
+                c, SF_EINVAL, "file",
+                "rewritten in place (same inode %lu) after a refused load, expected "
+                "a new file: install it with install(1) or mv, or restart",
+                (unsigned long)id.ino);
         }
         alias = dlopens - 1; /* unchanged: the mapped object answers again */
     }
     char name[PATH_MAX];
     if (dlopen_name(name, sizeof name, real, alias) != SF_OK) {
         remember_refusal(r, real, &id, dlopens);
-        return refuse(c, SF_EINVAL, "file", "replaced too many times, expected a restart");
+        return loader_refuse(c, SF_EINVAL, "file", "replaced too many times, expected a restart");
     }
     plugin_entry *e = calloc(1, sizeof *e);
     if (!e)
-        return refuse(c, SF_ENOMEM, "memory", "cannot allocate the registry entry");
+        return loader_refuse(c, SF_ENOMEM, "memory", "cannot allocate the registry entry");
     int rc;
     /* Never dlclose'd, refused or not: constructors may have registered handlers. */
     void *dl = dlopen(name, RTLD_NOW | RTLD_LOCAL);
     if (!dl) {
         const char *why = dlerror();
-        rc = refuse(c, SF_EIO, "dlopen", "%s", why ? why : "unknown error");
+        rc = loader_refuse(c, SF_EIO, "dlopen", "%s", why ? why : "unknown error");
         goto refused;
     }
     if (alias == dlopens)
@@ -467,12 +280,12 @@ static int load_checked(plugin_registry *r, const load_ctx *c, const char *real,
     e->pub.path = strdup(c->path);
     e->real = strdup(real);
     if (!e->pub.path || !e->real) {
-        rc = refuse(c, SF_ENOMEM, "memory", "cannot copy the path");
+        rc = loader_refuse(c, SF_ENOMEM, "memory", "cannot copy the path");
         goto refused;
     }
     rc = registry_insert(r, e);
     if (rc != SF_OK) {
-        refuse(c, rc, "memory", "cannot grow the registry");
+        loader_refuse(c, rc, "memory", "cannot grow the registry");
         goto refused;
     }
     log_info("component=loader", "plugin %s %s loaded from %s (%s, ABI %u.%u)", e->pub.desc.name,
@@ -497,9 +310,9 @@ int registry_load_file(plugin_registry *r, const char *path, char *err, size_t e
         c.errlen = sizeof scratch;
     }
     if (!r || !path)
-        return refuse(&c, SF_EINVAL, "path", "missing");
+        return loader_refuse(&c, SF_EINVAL, "path", "missing");
     struct stat st;
-    int rc = check_file(&c, &st);
+    int rc = loader_check_file(&c, &st);
     char *real = NULL;
     if (rc != SF_OK) {
         /* Remembered too, so that a scan does not log a loose mode on every pass. */
@@ -513,18 +326,18 @@ int registry_load_file(plugin_registry *r, const char *path, char *err, size_t e
     }
     real = realpath(path, NULL);
     if (!real) {
-        rc = refuse(&c, SF_EIO, "file", "cannot resolve path: %s", strerror(errno));
+        rc = loader_refuse(&c, SF_EIO, "file", "cannot resolve path: %s", strerror(errno));
         goto out;
     }
     const plugin_entry *loaded = loader_find_loaded(r, real);
     if (loaded) {
-        rc = refuse(&c, SF_EINVAL, "file", "already loaded as plugin \"%s\" from %s",
-                    loaded->pub.desc.name, loaded->pub.path);
+        rc = loader_refuse(&c, SF_EINVAL, "file", "already loaded as plugin \"%s\" from %s",
+                           loaded->pub.desc.name, loaded->pub.path);
         goto out;
     }
     if (r->n >= SF_MAX_PLUGINS) {
-        rc =
-            refuse(&c, SF_EINVAL, "count", "%zu plugins loaded, limit is %d", r->n, SF_MAX_PLUGINS);
+        rc = loader_refuse(&c, SF_EINVAL, "count", "%zu plugins loaded, limit is %d", r->n,
+                           SF_MAX_PLUGINS);
         goto out;
     }
     rc = load_checked(r, &c, real, &st);
@@ -561,7 +374,7 @@ int loader_consider(plugin_registry *r, const char *dir, const char *name)
         if (!file_same_content(&e->id, &id) &&
             !(e->replace_warned && file_same_content(&e->warned, &id))) {
             char file_kv[PATH_MAX + 32];
-            format_kv(file_kv, sizeof file_kv, "plugin_file", path);
+            loader_format_kv(file_kv, sizeof file_kv, "plugin_file", path);
             log_warn(file_kv,
                      "plugin %s was replaced on disk; the loaded copy keeps running "
                      "until sigflow is restarted",
@@ -592,7 +405,7 @@ int registry_scan(plugin_registry *r, const char *dir)
     DIR *d = opendir(dir);
     if (!d) {
         char file_kv[PATH_MAX + 32];
-        format_kv(file_kv, sizeof file_kv, "plugin_dir", dir);
+        loader_format_kv(file_kv, sizeof file_kv, "plugin_dir", dir);
         log_error(file_kv, "cannot read plugin directory: %s", strerror(errno));
         return SF_EIO;
     }

@@ -29,7 +29,8 @@ typedef struct plugin_registry plugin_registry;
 
 /*
  * `host` is handed to each plugin's init; `info` to each entry function. Both must outlive
- * the registry (they are the process-wide host_table()/host_info()). NULL on no memory.
+ * the registry (they are the process-wide host_table()/host_info()). NULL if either is NULL
+ * or on no memory.
  */
 plugin_registry *registry_new(const sf_host *host, const sf_host_info *info);
 void registry_free(plugin_registry *r); /* frees bookkeeping; never dlcloses */

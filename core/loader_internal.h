@@ -1,12 +1,14 @@
 /*
- * loader_internal.h - the registry's private state, shared by loader.c (checks, registry,
- * scan) and loader_watch.c (inotify pickup). Not for other modules: use loader.h.
+ * loader_internal.h - the loader's private state and seams, shared by loader.c (registry,
+ * load, scan), loader_check.c (the checks) and loader_watch.c (inotify pickup).
+ * Not for other modules: use loader.h.
  */
 #ifndef SF_LOADER_INTERNAL_H
 #define SF_LOADER_INTERNAL_H
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -48,6 +50,29 @@ struct plugin_registry {
     int watch_fd; /* inotify, -1 when not watching */
     char *watch_dir;
 };
+
+/* One load in progress: the file as named to the operator and where the refusal text goes. */
+typedef struct load_ctx {
+    const char *path;
+    char *err;
+    size_t errlen;
+} load_ctx;
+
+/* Writes "<path>: <field>: <detail>" to c->err, logs it as one line, returns `status`. */
+int loader_refuse(const load_ctx *c, int status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* `key=value` for a log context, the value quoted when it holds spaces, quotes or '='. */
+void loader_format_kv(char *out, size_t outlen, const char *key, const char *val);
+const char *loader_status_text(int status);
+
+/* Step 1, before dlopen: a regular file, not group/other-writable, owned by root or us. */
+int loader_check_file(const load_ctx *c, struct stat *st);
+/* Step 3: the v1 entry symbol, or a refusal naming the ABI major the file was built for. */
+int loader_find_entry(const load_ctx *c, void *dl, sf_entry_fn *entry);
+/* Step 5a: magic, abi_major, abi_minor, struct_size, min_host_minor, read field by field. */
+int loader_check_prefix(const load_ctx *c, const sf_plugin *d);
+/* Step 5b: name syntax and kind, on the host-sized zero-filled copy. */
+int loader_check_fields(const load_ctx *c, const sf_plugin *d);
 
 plugin_entry *loader_find_loaded(const plugin_registry *r, const char *real);
 refusal *loader_find_refusal(const plugin_registry *r, const char *real);
