@@ -128,24 +128,31 @@ static void remember_refusal(plugin_registry *r, const char *real, const file_id
     f->dlopens = dlopens;
 }
 
-static int registry_insert(plugin_registry *r, plugin_entry *e)
+/* Makes room for one more entry, so that nothing can fail after a plugin's init ran. */
+static int registry_reserve(plugin_registry *r)
 {
     int rc = SF_OK;
     pthread_mutex_lock(&r->lock);
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 8;
         plugin_entry **grown = realloc(r->plugins, cap * sizeof *grown);
-        if (!grown) {
+        if (grown) {
+            r->plugins = grown;
+            r->cap = cap;
+        } else {
             rc = SF_ENOMEM;
-            goto out;
         }
-        r->plugins = grown;
-        r->cap = cap;
     }
-    r->plugins[r->n++] = e;
-out:
     pthread_mutex_unlock(&r->lock);
     return rc;
+}
+
+/* After registry_reserve: cannot fail. */
+static void registry_insert(plugin_registry *r, plugin_entry *e)
+{
+    pthread_mutex_lock(&r->lock);
+    r->plugins[r->n++] = e;
+    pthread_mutex_unlock(&r->lock);
 }
 
 const loaded_plugin *registry_find(const plugin_registry *r, const char *name)
@@ -260,8 +267,10 @@ static int load_checked(plugin_registry *r, const load_ctx *c, const char *real,
         return loader_refuse(c, SF_EINVAL, "file", "replaced too many times, expected a restart");
     }
     plugin_entry *e = calloc(1, sizeof *e);
-    if (!e)
+    if (!e || registry_reserve(r) != SF_OK) {
+        free(e);
         return loader_refuse(c, SF_ENOMEM, "memory", "cannot allocate the registry entry");
+    }
     int rc;
     /* Never dlclose'd, refused or not: constructors may have registered handlers. */
     void *dl = dlopen(name, RTLD_NOW | RTLD_LOCAL);
@@ -272,22 +281,18 @@ static int load_checked(plugin_registry *r, const load_ctx *c, const char *real,
     }
     if (alias == dlopens)
         dlopens++;
-    rc = check_plugin(r, c, dl, e);
-    if (rc != SF_OK)
-        goto refused;
-    e->pub.dl = dl;
-    e->id = id;
     e->pub.path = strdup(c->path);
     e->real = strdup(real);
     if (!e->pub.path || !e->real) {
         rc = loader_refuse(c, SF_ENOMEM, "memory", "cannot copy the path");
         goto refused;
     }
-    rc = registry_insert(r, e);
-    if (rc != SF_OK) {
-        loader_refuse(c, rc, "memory", "cannot grow the registry");
+    rc = check_plugin(r, c, dl, e);
+    if (rc != SF_OK)
         goto refused;
-    }
+    e->pub.dl = dl;
+    e->id = id;
+    registry_insert(r, e);
     log_info("component=loader", "plugin %s %s loaded from %s (%s, ABI %u.%u)", e->pub.desc.name,
              e->pub.desc.version ? e->pub.desc.version : "-", c->path,
              e->pub.desc.kind == SF_KIND_CONNECTOR ? "connector" : "delivery",
