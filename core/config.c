@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "sf_limits.h"
 #include "log.h"
 #include "timefmt.h"
 

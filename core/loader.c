@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "sf_limits.h"
 #include "loader_internal.h"
 #include "log.h"
 

@@ -18,7 +18,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "limits.h"
+#include "sf_limits.h"
 #include "timefmt.h"
 
 #define MAP_MAX_PATH_LEN 256 /* bytes of one map.* path */

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "sf_limits.h"
 #include "loader.h"
 
 typedef struct harness {

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "config.h"
-#include "limits.h"
+#include "sf_limits.h"
 
 static char tmpdir[64];
 static char cfgpath[128];

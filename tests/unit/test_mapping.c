@@ -12,7 +12,7 @@
 #include <json.h>
 #include <pthread.h>
 
-#include "limits.h"
+#include "sf_limits.h"
 #include "mapping.h"
 
 static char err[SF_MAX_ERROR_LEN];
