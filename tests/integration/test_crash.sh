@@ -39,5 +39,12 @@ sleep 1
 alive || fail "daemon died in safe mode"
 stop_daemon
 [ "$DAEMON_RC" -eq 0 ] || fail "exit $DAEMON_RC"
-[ -f "$T/var/crashes" ] && fail "a clean stop should forget the crash records"
+[ -f "$T/var/crashes" ] || fail "a clean stop in safe mode must keep the crash records"
 pass "after two crashes the plugin starts disabled and the daemon runs on"
+
+# Once the operator removes the plugin from the config, a clean stop forgets the records.
+sed -i '/^\[connector boom\]/,/^plugin = crash_on_start/d' "$T/ini"
+start_daemon "$T/ini"
+stop_daemon
+[ -f "$T/var/crashes" ] && fail "a clean stop without safe mode should forget the crash records"
+pass "a clean run without the crashing plugin clears the records"
