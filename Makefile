@@ -51,7 +51,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-
 	-Wno-missing-field-initializers
 CFLAGS ?= -O2 -g
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(SAN_FLAGS) -fPIC -MMD -MP
-CORE_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -Isdk -Icore $(PKG_CFLAGS) \
+CORE_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -Isdk -iquote core $(PKG_CFLAGS) \
 	-DSF_VERSION='"$(VERSION)"' -DSF_PREFIX='"$(PREFIX)"'
 PLUGIN_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -Isdk
 LDFLAGS_ALL := $(SAN_FLAGS) $(LDFLAGS)

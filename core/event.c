@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "limits.h"
+#include "sf_limits.h"
 
 sf_event *event_new(const char *entity, const char *type, int64_t time_ms, char *err,
                     size_t errlen)

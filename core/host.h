@@ -2,7 +2,7 @@
  * host.h - the host side of the SDK: the sf_host table plugins call, and plugin instances
  * with the lifecycle state machine (new -> created -> started -> stopped -> destroyed) the
  * host enforces. Records which plugin callback each thread is in, for the crash handler.
- * Owns: sf_instance objects, their threads, options and mapping. Calls options, mapping,
+ * Owns: sf_instance objects and their threads. Calls options, mapping,
  * event, alert, log. Used by the runtime and the CLI.
  */
 #ifndef SF_HOST_H
@@ -34,8 +34,10 @@ const sf_host *host_table(void);
 const sf_host_info *host_info(void);
 
 /*
- * A new instance of plugin `p` configured by `cfg`. Takes ownership of `opts` and `map`
- * (map may be NULL for deliveries). `sink` receives what the instance emits.
+ * A new instance of plugin `p` configured by `cfg`. Borrows `cfg`, `opts` and `map` (map is
+ * NULL for deliveries): the caller keeps them alive until instance_free, so an instance can be
+ * re-created after a failure without validating its options again. `sink` receives what the
+ * instance emits.
  */
 sf_instance *instance_new(const cfg_instance *cfg, const loaded_plugin *p, opt_values *opts,
                           mapping *map, event_sink_fn sink, void *sink_ctx);
@@ -48,6 +50,8 @@ sf_status instance_stop(sf_instance *in);
 void instance_free(sf_instance *in);
 
 sf_status instance_poll(sf_instance *in);
+/* Call the plugin's request callback (SF_EUNSUPPORTED if it has none). */
+sf_status instance_request(sf_instance *in, const sf_http_request *req, sf_http_response *resp);
 sf_deliver_result instance_deliver(sf_instance *in, const sf_alert *a, int64_t *retry_after_ms);
 
 instance_state instance_get_state(const sf_instance *in);
@@ -57,7 +61,9 @@ mapping *instance_get_mapping(sf_instance *in);
 /* The last error text set by the plugin (set_error) or the host; "" if none. */
 const char *instance_last_error(const sf_instance *in);
 
-/* "plugin=P callback=C" of the calling thread's current plugin call, or NULL. Async-safe. */
+/* "plugin=P instance=I callback=C" of the calling thread's plugin call, or NULL. Async-safe. */
 const char *host_current_call(void);
+/* The plugin name of the calling thread's current plugin call, or NULL. Async-safe. */
+const char *host_current_plugin(void);
 
 #endif

@@ -9,7 +9,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <linux/limits.h> /* PATH_MAX: <limits.h> resolves to core/limits.h under -Icore */
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -19,7 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "sf_limits.h"
 #include "loader_internal.h"
 #include "log.h"
 

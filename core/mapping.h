@@ -33,7 +33,7 @@ mapping *mapping_new(const cfg_instance *inst, const char *file, diag *d);
 void mapping_free(mapping *m);
 
 /*
- * Parse json[0..len) (depth and size bounded by limits.h) and map it. On SF_OK *out is a new
+ * Parse json[0..len) (depth and size bounded by sf_limits.h) and map it. On SF_OK *out is a new
  * event. On SF_EINVAL, err says what and where ("line 1 col 17: unexpected '}'",
  * "missing entity (path data.object.customer)", "entity longer than 256 bytes").
  */

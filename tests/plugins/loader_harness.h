@@ -13,14 +13,14 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <linux/limits.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "sf_limits.h"
 #include "loader.h"
 
 typedef struct harness {

@@ -195,6 +195,17 @@ static void test_watch_waits_for_a_file_being_written(void **state)
     assert_non_null(registry_find(h->reg, "good_connector"));
 }
 
+static void test_watch_loads_a_refused_file_once_its_mode_is_fixed(void **state)
+{
+    harness *h = *state;
+    assert_int_equal(registry_watch(h->reg, h->dir), SF_OK);
+    const char *p = th_stage(h, "good_connector", NULL, 0666);
+    assert_int_equal(wait_and_handle(h), 0); /* refused: world-writable */
+    assert_int_equal(chmod(p, 0755), 0);     /* IN_ATTRIB, as the refusal asked */
+    assert_int_equal(wait_and_handle(h), 1);
+    assert_non_null(registry_find(h->reg, "good_connector"));
+}
+
 static void test_watch_ignores_files_that_are_not_so(void **state)
 {
     harness *h = *state;
@@ -230,6 +241,7 @@ int main(void)
         T(test_watch_loads_a_file_renamed_in),
         T(test_watch_loads_a_symlink_created_in),
         T(test_watch_waits_for_a_file_being_written),
+        T(test_watch_loads_a_refused_file_once_its_mode_is_fixed),
         T(test_watch_ignores_files_that_are_not_so),
         T(test_second_watch_on_one_registry_is_refused),
     };

@@ -1,5 +1,5 @@
 /*
- * limits.h - every bound sigflow puts on outside input, in one place.
+ * sf_limits.h - every bound sigflow puts on outside input, in one place.
  * Owns: named constants only. Used by: every module that reads external input.
  */
 #ifndef SF_LIMITS_H

@@ -1,0 +1,43 @@
+/*
+ * ingest_http.h - the core's inbound HTTP listener (libmicrohttpd) that connector plugins with
+ * a `request` callback share: the core owns sockets, limits (body size, header count, time),
+ * JSON-free routing by path, and back-pressure answers (503 + Retry-After when the connector's
+ * emit was refused); the plugin sees only the request accessors of the host table.
+ * Owns: the MHD daemon and the route table. Calls host (instance_request). Used by runtime.
+ */
+#ifndef SF_INGEST_HTTP_H
+#define SF_INGEST_HTTP_H
+
+#include <stddef.h>
+
+#include "sigflow.h"
+
+typedef struct ingest_http ingest_http;
+
+/* What a request looks like to the host table's req_* accessors. */
+struct sf_http_request {
+    const char *method;
+    const char *path;
+    const char *body;
+    size_t body_len;
+    void *conn; /* struct MHD_Connection *, for header lookups */
+};
+
+/* Listen on "host:port" (IPv4 or [IPv6]). NULL with a message in err on failure. */
+ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen);
+/* Route `path` (exact match) to `inst`, whose plugin has a request callback. SF_EINVAL if
+   the path is taken. */
+sf_status ingest_http_route(ingest_http *h, const char *path, sf_instance *inst);
+/* Remove the route of `inst` (before the instance is stopped); waits for calls in flight. */
+void ingest_http_unroute(ingest_http *h, sf_instance *inst);
+/* The bound port (useful with port 0 in tests). */
+int ingest_http_port(const ingest_http *h);
+void ingest_http_stop(ingest_http *h);
+
+/* The host table's request accessors. */
+const char *ingest_req_method(const sf_http_request *r);
+const char *ingest_req_path(const sf_http_request *r);
+const char *ingest_req_header(const sf_http_request *r, const char *name);
+const char *ingest_req_body(const sf_http_request *r, size_t *len);
+
+#endif

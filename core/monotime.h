@@ -1,0 +1,21 @@
+/*
+ * monotime.h - CLOCK_MONOTONIC deadlines for timed waits (condition variables are created
+ * with CLOCK_MONOTONIC so a wall clock jump never stretches a wait). Pure functions.
+ */
+#ifndef SF_MONOTIME_H
+#define SF_MONOTIME_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+/* Now + ms on CLOCK_MONOTONIC. */
+struct timespec monotime_after(int64_t ms);
+/* True once CLOCK_MONOTONIC has reached t. */
+bool monotime_passed(const struct timespec *t);
+/* Milliseconds on CLOCK_MONOTONIC (for intervals). */
+int64_t monotime_ms(void);
+/* Milliseconds since the Unix epoch, from the wall clock. */
+int64_t walltime_ms(void);
+
+#endif

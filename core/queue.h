@@ -1,0 +1,30 @@
+/*
+ * queue.h - a bounded blocking queue of pointers (many producers, one or more consumers).
+ * Bounded so that a fast source meets back-pressure (try_push fails) instead of growing memory.
+ * Owns: the ring, not the items. Calls pthreads only. Used by the runtime (connectors ->
+ * scoring) and the delivery workers (alerts -> a target).
+ */
+#ifndef SF_QUEUE_H
+#define SF_QUEUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct queue queue;
+
+queue *queue_new(size_t capacity);
+/* Frees the ring; items still inside are handed to free_item (may be NULL). */
+void queue_free(queue *q, void (*free_item)(void *));
+/* false when full or closed: the caller keeps the item. */
+bool queue_try_push(queue *q, void *item);
+/* Blocks while full (up to timeout_ms; <0 forever). false on timeout or closed. */
+bool queue_push(queue *q, void *item, int64_t timeout_ms);
+/* Next item, waiting up to timeout_ms (<0 forever). NULL on timeout or closed and empty. */
+void *queue_pop(queue *q, int64_t timeout_ms);
+/* No more pushes; pops drain what is left, then return NULL at once. */
+void queue_close(queue *q);
+size_t queue_length(queue *q);
+size_t queue_capacity(const queue *q);
+
+#endif

@@ -1,0 +1,593 @@
+#include "runtime.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "checkpoint.h"
+#include "crash.h"
+#include "delivery.h"
+#include "host.h"
+#include "log.h"
+#include "metrics.h"
+#include "monotime.h"
+#include "queue.h"
+#include "score.h"
+#include "sf_limits.h"
+#include "site.h"
+
+#define RESTART_BACKOFF_MIN_MS 1000
+#define RESTART_BACKOFF_MAX_MS (5 * 60 * 1000)
+#define DELIVERY_DRAIN_MS 10000
+#define STATS_EVERY_MS 10000
+
+typedef struct runtime runtime;
+
+/* One configured instance as the runtime runs it. */
+typedef struct rt_inst {
+    runtime *rt;
+    site_instance *si;
+    sf_instance *inst;
+    delivery_worker *worker; /* deliveries */
+    pthread_t poller;        /* connectors with poll */
+    bool has_poller;
+    bool disabled;           /* safe mode */
+    int64_t restart_at_ms;   /* monotonic; 0 = not scheduled */
+    int64_t backoff_ms;
+    atomic_uint_fast64_t events_in, events_rejected;
+} rt_inst;
+
+struct runtime {
+    const char *config_path;
+    site *site;
+    site **retired; /* replaced by reloads; running instances may still borrow from them */
+    size_t n_retired;
+    plugin_registry *reg;
+    rt_inst **insts; /* heap objects: a running instance's sink points at its rt_inst */
+    size_t n_insts;
+
+    queue *ingest;
+    pthread_t scorer;
+    score_engine *engine;          /* owned by the scorer thread once it runs */
+    pthread_mutex_t engine_lock;   /* guards pending_engine */
+    score_engine *pending_engine;  /* swapped in by the scorer thread after a reload */
+    clock_mode clock;
+
+    pthread_mutex_t route_lock;    /* guards routes: read by the scorer, set by reloads */
+    delivery_worker **routes;
+    size_t n_routes;
+    atomic_uint_fast64_t alerts;
+    atomic_bool draining; /* ingest closed: the scorer exits once it is empty */
+};
+
+/* ---- events in ---------------------------------------------------------------------------- */
+
+static sf_status rt_sink(void *ctx, sf_instance *src, sf_event *ev)
+{
+    (void)src;
+    rt_inst *ri = ctx;
+    if (!queue_try_push(ri->rt->ingest, ev)) {
+        event_free(ev);
+        atomic_fetch_add(&ri->events_rejected, 1);
+        return SF_ERETRY; /* back-pressure: the connector keeps its position and retries */
+    }
+    atomic_fetch_add(&ri->events_in, 1);
+    return SF_OK;
+}
+
+/* ---- alerts out --------------------------------------------------------------------------- */
+
+static void rt_on_alert(void *ctx, sf_alert *a)
+{
+    runtime *rt = ctx;
+    if (!a->json && alert_render_json(a) != SF_OK) {
+        log_error("component=score", "cannot render alert=%s entity=%s", a->id, a->entity);
+        return;
+    }
+    atomic_fetch_add(&rt->alerts, 1);
+    log_info("component=score", "alert alert=%s entity=%s score=%.4f", a->id, a->entity,
+             a->score);
+    pthread_mutex_lock(&rt->route_lock);
+    for (size_t i = 0; i < rt->n_routes; i++)
+        if (rt->routes[i])
+            delivery_enqueue(rt->routes[i], a);
+    pthread_mutex_unlock(&rt->route_lock);
+}
+
+static score_engine *engine_for(runtime *rt, const sf_config *cfg)
+{
+    if (!cfg->has_decision)
+        return NULL;
+    char err[SF_MAX_ERROR_LEN];
+    score_engine *e = score_new(&cfg->decision, cfg->signals, cfg->n_signals, cfg->shards,
+                                rt_on_alert, rt, err, sizeof err);
+    if (!e)
+        log_error("component=score", "cannot start scoring: %s", err);
+    return e;
+}
+
+static void *scorer_main(void *arg)
+{
+    runtime *rt = arg;
+    int64_t last_wall_tick = 0;
+    for (;;) {
+        sf_event *ev = queue_pop(rt->ingest, 500);
+        pthread_mutex_lock(&rt->engine_lock);
+        if (rt->pending_engine) {
+            score_flush(rt->engine);
+            score_free(rt->engine);
+            rt->engine = rt->pending_engine;
+            rt->pending_engine = NULL;
+        }
+        pthread_mutex_unlock(&rt->engine_lock);
+        if (ev) {
+            if (rt->engine)
+                score_push(rt->engine, ev);
+            event_free(ev);
+        } else if (atomic_load(&rt->draining) && queue_length(rt->ingest) == 0) {
+            break; /* closed before `draining` was set, so empty now means empty for good */
+        }
+        /* clock = wall: silence is noticed even when nothing arrives (DESIGN.md §2). */
+        int64_t now = monotime_ms();
+        if (rt->engine && rt->clock == CLOCK_WALL && now - last_wall_tick >= 1000) {
+            score_advance(rt->engine, walltime_ms());
+            last_wall_tick = now;
+        }
+    }
+    if (rt->engine)
+        score_flush(rt->engine);
+    return NULL;
+}
+
+/* ---- instances ---------------------------------------------------------------------------- */
+
+/* collectd's rule: a failing poll is retried with a doubling interval, the others run on. */
+static void *poller_main(void *arg)
+{
+    rt_inst *ri = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    const sf_host *h = host_table();
+    int64_t every = ri->si->plugin->desc.poll_interval_ms;
+    int64_t wait = every;
+    while (!h->should_stop(ri->inst)) {
+        if (instance_poll(ri->inst) == SF_OK) {
+            wait = every;
+        } else {
+            wait = wait * 2 > RESTART_BACKOFF_MAX_MS ? RESTART_BACKOFF_MAX_MS : wait * 2;
+            log_warn("component=runtime", "instance=%s poll failed: %s; next poll in %lld ms",
+                     instance_get_name(ri->inst), instance_last_error(ri->inst),
+                     (long long)wait);
+        }
+        h->sleep_ms(ri->inst, wait);
+    }
+    return NULL;
+}
+
+static void inst_schedule_restart(rt_inst *ri)
+{
+    ri->backoff_ms = ri->backoff_ms ? ri->backoff_ms * 2 : RESTART_BACKOFF_MIN_MS;
+    if (ri->backoff_ms > RESTART_BACKOFF_MAX_MS)
+        ri->backoff_ms = RESTART_BACKOFF_MAX_MS;
+    ri->restart_at_ms = monotime_ms() + ri->backoff_ms;
+    log_warn("component=runtime", "instance=%s will be restarted in %lld ms",
+             ri->si->cfg->name, (long long)ri->backoff_ms);
+}
+
+static void inst_stop(rt_inst *ri)
+{
+    if (!ri->inst)
+        return;
+    if (instance_get_state(ri->inst) == INST_STARTED)
+        instance_stop(ri->inst); /* sets should_stop: the poller ends too */
+    if (ri->has_poller) {
+        pthread_join(ri->poller, NULL);
+        ri->has_poller = false;
+    }
+    if (ri->worker) {
+        delivery_stop(ri->worker, DELIVERY_DRAIN_MS);
+        ri->worker = NULL;
+    }
+    instance_free(ri->inst);
+    ri->inst = NULL;
+}
+
+/* Create and start one bound instance; on failure it is scheduled for a restart. */
+static void inst_start(rt_inst *ri)
+{
+    site_instance *si = ri->si;
+    ri->restart_at_ms = 0;
+    if (ri->disabled || !si->plugin)
+        return;
+    ri->inst = instance_new(si->cfg, si->plugin, si->opts, si->map, rt_sink, ri);
+    if (!ri->inst) {
+        log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
+        return;
+    }
+    sf_status st = instance_create(ri->inst);
+    if (st == SF_OK)
+        st = instance_start(ri->inst);
+    if (st != SF_OK) {
+        log_error("component=runtime", "instance=%s plugin=%s failed to start: %s",
+                  si->cfg->name, si->plugin->desc.name, instance_last_error(ri->inst));
+        instance_free(ri->inst);
+        ri->inst = NULL;
+        inst_schedule_restart(ri);
+        return;
+    }
+    if (si->cfg->kind == SF_KIND_DELIVERY) {
+        delivery_policy pol;
+        delivery_policy_default(&pol);
+        ri->worker = delivery_start(ri->inst, &pol);
+    } else if (si->plugin->desc.poll && si->plugin->desc.poll_interval_ms > 0) {
+        ri->has_poller = pthread_create(&ri->poller, NULL, poller_main, ri) == 0;
+    }
+    ri->backoff_ms = 0;
+    log_info("component=runtime", "instance=%s plugin=%s started", si->cfg->name,
+             si->plugin->desc.name);
+}
+
+static bool safe_mode(runtime *rt, rt_inst *ri)
+{
+    if (!ri->si->plugin)
+        return false;
+    size_t n = crash_count(rt->site->cfg->state_dir, ri->si->plugin->desc.name);
+    if (n < CRASH_SAFE_MODE_AFTER)
+        return false;
+    log_error("component=runtime",
+              "SAFE MODE: plugin %s crashed the daemon %zu times; instance=%s starts disabled. "
+              "Fix or remove the plugin, then delete %s/crashes and restart",
+              ri->si->plugin->desc.name, n, ri->si->cfg->name, rt->site->cfg->state_dir);
+    return true;
+}
+
+/* Point every decision `deliver` name at its worker. */
+static void routes_rebuild(runtime *rt)
+{
+    const sf_config *cfg = rt->site->cfg;
+    size_t n = cfg->has_decision ? cfg->decision.n_deliver : 0;
+    delivery_worker **routes = calloc(n ? n : 1, sizeof *routes);
+    for (size_t i = 0; routes && i < n; i++)
+        for (size_t j = 0; j < rt->n_insts; j++)
+            if (strcmp(rt->insts[j]->si->cfg->name, cfg->decision.deliver[i]) == 0)
+                routes[i] = rt->insts[j]->worker;
+    pthread_mutex_lock(&rt->route_lock);
+    free(rt->routes);
+    rt->routes = routes;
+    rt->n_routes = routes ? n : 0;
+    pthread_mutex_unlock(&rt->route_lock);
+}
+
+/* Bind instances waiting for a plugin that has now been loaded, and restart due ones. */
+static void supervise(runtime *rt)
+{
+    bool changed = false;
+    int64_t now = monotime_ms();
+    for (size_t i = 0; i < rt->n_insts; i++) {
+        rt_inst *ri = rt->insts[i];
+        if (!ri->si->plugin) {
+            diag d = {0};
+            int r = site_bind_instance(rt->site, (size_t)(ri->si - rt->site->inst), rt->reg, &d);
+            for (size_t k = 0; k < d.n; k++)
+                log_error("component=config", "%s", d.msgs[k]);
+            diag_clear(&d);
+            if (r == 1) {
+                log_info("component=runtime", "plugin %s arrived: starting instance=%s",
+                         ri->si->cfg->plugin, ri->si->cfg->name);
+                ri->disabled = safe_mode(rt, ri);
+                inst_start(ri);
+                changed = true;
+            }
+        } else if (!ri->inst && ri->restart_at_ms && now >= ri->restart_at_ms) {
+            inst_start(ri);
+            changed = true;
+        }
+    }
+    if (changed)
+        routes_rebuild(rt);
+}
+
+static void stats_log(runtime *rt)
+{
+    for (size_t i = 0; i < rt->n_insts; i++) {
+        rt_inst *ri = rt->insts[i];
+        if (ri->si->cfg->kind != SF_KIND_CONNECTOR)
+            continue;
+        char series[160];
+        snprintf(series, sizeof series, "sigflow_events_in_total{connector=\"%s\"}",
+                 ri->si->cfg->name);
+        metrics_set(series, (double)atomic_load(&ri->events_in));
+        snprintf(series, sizeof series, "sigflow_events_rejected_total{connector=\"%s\"}",
+                 ri->si->cfg->name);
+        metrics_set(series, (double)atomic_load(&ri->events_rejected));
+        log_info("component=runtime", "connector=%s events_in=%llu backpressured=%llu",
+                 ri->si->cfg->name, (unsigned long long)atomic_load(&ri->events_in),
+                 (unsigned long long)atomic_load(&ri->events_rejected));
+    }
+    log_info("component=runtime", "queue=%zu/%zu alerts=%llu", queue_length(rt->ingest),
+             queue_capacity(rt->ingest), (unsigned long long)atomic_load(&rt->alerts));
+}
+
+/* ---- start, reload, shutdown -------------------------------------------------------------- */
+
+static bool str_same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether two configs score alike: the decision and every signal, field by field. */
+static bool decision_same(const sf_config *a, const sf_config *b)
+{
+    if (a->has_decision != b->has_decision || a->n_signals != b->n_signals)
+        return false;
+    if (!a->has_decision)
+        return true;
+    const cfg_decision *x = &a->decision, *y = &b->decision;
+    if (!str_same(x->name, y->name) || !str_same(x->question, y->question) ||
+        x->bias != y->bias || x->threshold != y->threshold || x->rearm_below != y->rearm_below ||
+        x->cooldown_ms != y->cooldown_ms || x->tick_ms != y->tick_ms)
+        return false;
+    for (size_t i = 0; i < a->n_signals; i++) {
+        const cfg_signal *p = &a->signals[i], *q = &b->signals[i];
+        if (!str_same(p->name, q->name) || !str_same(p->event, q->event) ||
+            p->measure != q->measure || p->of_value != q->of_value ||
+            p->recent_ms != q->recent_ms || p->usual_ms != q->usual_ms || p->span != q->span ||
+            p->window_ms != q->window_ms || p->cap != q->cap || p->limit != q->limit ||
+            p->weight != q->weight || !str_same(p->explain, q->explain))
+            return false;
+    }
+    return true;
+}
+
+static rt_inst *inst_new(runtime *rt, site_instance *si)
+{
+    rt_inst *ri = calloc(1, sizeof *ri);
+    if (!ri)
+        return NULL;
+    ri->rt = rt;
+    ri->si = si;
+    atomic_init(&ri->events_in, 0);
+    atomic_init(&ri->events_rejected, 0);
+    return ri;
+}
+
+static site *load_site(const char *path, plugin_registry *reg)
+{
+    diag d = {0};
+    site *s = NULL;
+    sf_config *cfg = config_load(path, &d);
+    if (cfg) {
+        registry_scan(reg, cfg->plugin_dir);
+        s = site_bind(cfg, reg, true, &d);
+    }
+    for (size_t i = 0; i < d.n; i++)
+        log_error("component=config", "%s", d.msgs[i]);
+    diag_clear(&d);
+    return s;
+}
+
+/* SIGHUP: the new config is validated whole first; on any error the old one stays. */
+static void reload(runtime *rt)
+{
+    log_info("component=runtime", "reloading %s", rt->config_path);
+    site *ns = load_site(rt->config_path, rt->reg);
+    if (!ns) {
+        log_error("component=runtime", "reload refused: the running configuration stays");
+        return;
+    }
+    rt_inst **next = calloc(ns->n_inst ? ns->n_inst : 1, sizeof *next);
+    site **retired = realloc(rt->retired, (rt->n_retired + 1) * sizeof *retired);
+    if (!next || !retired) {
+        free(next);
+        if (retired)
+            rt->retired = retired;
+        site_free(ns);
+        log_error("component=runtime", "reload refused: out of memory");
+        return;
+    }
+    rt->retired = retired;
+    size_t kept = 0, started = 0, stopped = 0;
+    for (size_t i = 0; i < ns->n_inst; i++) {
+        site_instance *si = &ns->inst[i];
+        for (size_t j = 0; j < rt->n_insts && !next[i]; j++) {
+            rt_inst *old = rt->insts[j];
+            if (old && si->plugin && old->si->plugin == si->plugin &&
+                strcmp(old->si->cfg->name, si->cfg->name) == 0 &&
+                site_instance_same(old->si->cfg, si->cfg)) {
+                next[i] = old; /* keeps running, borrowing the retired site's options */
+                rt->insts[j] = NULL;
+                kept++;
+            }
+        }
+    }
+    for (size_t j = 0; j < rt->n_insts; j++)
+        if (rt->insts[j]) {
+            inst_stop(rt->insts[j]);
+            free(rt->insts[j]);
+            stopped++;
+        }
+    for (size_t i = 0; i < ns->n_inst; i++) {
+        if (next[i]) {
+            next[i]->si = &ns->inst[i]; /* restarts use the new, equal, options */
+            continue;
+        }
+        next[i] = inst_new(rt, &ns->inst[i]);
+        if (next[i]) {
+            inst_start(next[i]);
+            started++;
+        }
+    }
+    if (!decision_same(rt->site->cfg, ns->cfg)) {
+        score_engine *e = engine_for(rt, ns->cfg);
+        pthread_mutex_lock(&rt->engine_lock);
+        score_free(rt->pending_engine);
+        rt->pending_engine = e;
+        pthread_mutex_unlock(&rt->engine_lock);
+        log_warn("component=runtime",
+                 "decision changed: scoring restarts with empty entity state");
+    }
+    free(rt->insts);
+    rt->insts = next;
+    rt->n_insts = ns->n_inst;
+    rt->retired[rt->n_retired++] = rt->site;
+    rt->site = ns;
+    routes_rebuild(rt);
+    log_info("component=runtime", "reloaded: %zu instances kept, %zu stopped, %zu started", kept,
+             stopped, started);
+}
+
+static int make_state_dir(const char *dir)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        log_error("component=runtime", "cannot create state_dir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void shutdown_all(runtime *rt)
+{
+    /* Connectors first, so nothing new arrives; then drain scoring; then deliveries. */
+    for (size_t i = 0; i < rt->n_insts; i++)
+        if (rt->insts[i]->si->cfg->kind == SF_KIND_CONNECTOR)
+            inst_stop(rt->insts[i]);
+    queue_close(rt->ingest);
+    atomic_store(&rt->draining, true);
+    pthread_join(rt->scorer, NULL);
+    for (size_t i = 0; i < rt->n_insts; i++) {
+        inst_stop(rt->insts[i]);
+        free(rt->insts[i]);
+    }
+    stats_log(rt);
+}
+
+static int main_loop(runtime *rt, int sigfd)
+{
+    int64_t last_stats = monotime_ms();
+    for (;;) {
+        struct pollfd fds[2] = {{.fd = sigfd, .events = POLLIN},
+                                {.fd = registry_watch_fd(rt->reg), .events = POLLIN}};
+        int n = poll(fds, fds[1].fd >= 0 ? 2 : 1, 500);
+        if (n < 0 && errno != EINTR) {
+            log_error("component=runtime", "poll: %s", strerror(errno));
+            return 1;
+        }
+        if (n > 0 && (fds[0].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo == SIGHUP) {
+                    reload(rt);
+                } else {
+                    log_info("component=runtime", "signal %d: draining and stopping",
+                             (int)si.ssi_signo);
+                    return 0;
+                }
+            }
+        }
+        if (n > 0 && fds[1].fd >= 0 && (fds[1].revents & POLLIN))
+            registry_watch_handle(rt->reg);
+        supervise(rt);
+        if (monotime_ms() - last_stats >= STATS_EVERY_MS) {
+            stats_log(rt);
+            last_stats = monotime_ms();
+        }
+    }
+}
+
+int runtime_run(const char *config_path)
+{
+    runtime rt = {.config_path = config_path};
+    pthread_mutex_init(&rt.engine_lock, NULL);
+    pthread_mutex_init(&rt.route_lock, NULL);
+    atomic_init(&rt.alerts, 0);
+    atomic_init(&rt.draining, false);
+
+    /* Signals go to the signalfd only: block them before any thread exists. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+    int rc = 1;
+
+    rt.reg = registry_new(host_table(), host_info());
+    if (sigfd < 0 || !rt.reg)
+        goto out;
+    rt.site = load_site(config_path, rt.reg);
+    if (!rt.site)
+        goto out;
+    const sf_config *cfg = rt.site->cfg;
+    log_set_level((sf_log_level)log_level_parse(cfg->log_level));
+    if (make_state_dir(cfg->state_dir) != 0 || checkpoint_set_dir(cfg->state_dir) != SF_OK)
+        goto out;
+    crash_install(cfg->state_dir);
+    if (registry_watch(rt.reg, cfg->plugin_dir) != 0)
+        log_warn("component=runtime", "cannot watch %s: new plugins need a restart",
+                 cfg->plugin_dir);
+    rt.clock = cfg->clock;
+    rt.ingest = queue_new((size_t)cfg->queue_size);
+    rt.engine = engine_for(&rt, cfg);
+    if (!rt.ingest || (cfg->has_decision && !rt.engine))
+        goto out;
+
+    rt.n_insts = rt.site->n_inst;
+    rt.insts = calloc(rt.n_insts ? rt.n_insts : 1, sizeof *rt.insts);
+    if (!rt.insts)
+        goto out;
+    for (size_t i = 0; i < rt.n_insts; i++) {
+        if (!(rt.insts[i] = inst_new(&rt, &rt.site->inst[i]))) {
+            rt.n_insts = i;
+            goto out;
+        }
+        rt.insts[i]->disabled = safe_mode(&rt, rt.insts[i]);
+        if (!rt.site->inst[i].plugin)
+            log_warn("component=runtime", "instance=%s waits for plugin %s in %s",
+                     rt.site->inst[i].cfg->name, rt.site->inst[i].cfg->plugin, cfg->plugin_dir);
+    }
+    /* Deliveries first, so the first alert has somewhere to go. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < rt.n_insts; i++)
+            if ((rt.insts[i]->si->cfg->kind == SF_KIND_DELIVERY) == (pass == 0))
+                inst_start(rt.insts[i]);
+    routes_rebuild(&rt);
+    if (pthread_create(&rt.scorer, NULL, scorer_main, &rt) != 0)
+        goto out;
+    log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SF_VERSION,
+             config_path, rt.n_insts);
+    rc = main_loop(&rt, sigfd);
+    shutdown_all(&rt);
+    crash_clear(rt.site->cfg->state_dir);
+    rt.n_insts = 0;
+    log_info("component=runtime", "stopped");
+out:
+    for (size_t i = 0; i < rt.n_insts; i++) {
+        if (rt.insts[i])
+            inst_stop(rt.insts[i]);
+        free(rt.insts[i]);
+    }
+    free(rt.insts);
+    free(rt.routes);
+    score_free(rt.engine);
+    score_free(rt.pending_engine);
+    queue_free(rt.ingest, (void (*)(void *))event_free);
+    site_free(rt.site);
+    for (size_t i = 0; i < rt.n_retired; i++)
+        site_free(rt.retired[i]);
+    free(rt.retired);
+    registry_free(rt.reg);
+    if (sigfd >= 0)
+        close(sigfd);
+    pthread_mutex_destroy(&rt.engine_lock);
+    pthread_mutex_destroy(&rt.route_lock);
+    return rc;
+}

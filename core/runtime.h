@@ -1,0 +1,14 @@
+/*
+ * runtime.h - `sigflow run`: the daemon. Loads the site, starts deliveries then connectors,
+ * moves events from connectors through a bounded queue (back-pressure, never a silent drop)
+ * into the scoring engine, fans alerts out to delivery workers; SIGHUP reloads (validated
+ * whole first; only changed instances restart), SIGTERM/SIGINT drain and stop, new .so files
+ * are picked up live. Calls site, host, score, delivery, loader. Called by main.
+ */
+#ifndef SF_RUNTIME_H
+#define SF_RUNTIME_H
+
+/* Runs until SIGTERM/SIGINT. Returns the process exit code. */
+int runtime_run(const char *config_path);
+
+#endif

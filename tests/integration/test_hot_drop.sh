@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Plugins dropped into plugin_dir while the daemon runs: a good one is loaded live and the
+# instance waiting for it starts; bad ones are refused with one line each while the daemon runs
+# on (DESIGN.md §4 "Hot drop", §7).
+. "$(dirname "$0")/lib.sh"
+
+PD=$(plugin_dir_with connector_file)
+cat >"$T/ini" <<INI
+[sigflow]
+plugin_dir = $PD
+state_dir = $T/var
+clock = event
+[decision]
+name = d
+threshold = 0.5
+deliver = out
+[signal logins]
+event = login
+measure = count
+window = 1d
+cap = 1
+weight = 5
+[connector in]
+plugin = file
+path = $T/events.ndjson
+follow = true
+poll_interval = 50ms
+[delivery out]
+plugin = console
+path = $T/alerts.ndjson
+INI
+: >"$T/events.ndjson"
+start_daemon "$T/ini"
+grep -q 'waits for plugin console' "$T/daemon.log" || fail "no line says the instance waits"
+
+# Bad plugins first: each refused by name, daemon alive.
+for f in bad_magic abi_major_2 oversized_struct no_entry; do
+    [ -f "$FIXTURES/$f.so" ] || fail "fixture $f.so missing"
+    install -m 0755 "$FIXTURES/$f.so" "$PD/"
+    wait_for 10 grep -q "$f.so" "$T/daemon.log" || fail "$f.so: no refusal line"
+done
+alive || fail "a bad plugin took the daemon down"
+[ "$(grep -c 'bad_magic.so' "$T/daemon.log")" -eq 1 ] || fail "refusal logged more than once"
+pass "bad plugins refused one line each; daemon runs on"
+
+install -m 0755 "$PLUGIN_BUILD/delivery_console.so" "$PD/"
+wait_for 10 grep -q 'plugin console arrived' "$T/daemon.log" || fail "console not picked up"
+echo '{"entity":"acme","type":"login","time":"2026-11-01T10:00:00Z"}' >>"$T/events.ndjson"
+wait_for 10 grep -q '"entity":"acme"' "$T/alerts.ndjson" || fail "no alert through the new plugin"
+pass "a .so dropped in is loaded live and its waiting instance delivers"
+stop_daemon

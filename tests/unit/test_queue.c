@@ -1,0 +1,107 @@
+/* Unit tests of core/queue.c: bounded, FIFO, back-pressure, close semantics. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+
+#include "queue.h"
+
+static int items[8];
+
+static void try_push_refuses_when_full(void **state)
+{
+    (void)state;
+    queue *q = queue_new(2);
+    assert_true(queue_try_push(q, &items[0]));
+    assert_true(queue_try_push(q, &items[1]));
+    assert_false(queue_try_push(q, &items[2]));
+    assert_int_equal(queue_length(q), 2);
+    queue_free(q, NULL);
+}
+
+static void pop_is_fifo_across_wraparound(void **state)
+{
+    (void)state;
+    queue *q = queue_new(3);
+    for (int round = 0; round < 3; round++) {
+        assert_true(queue_try_push(q, &items[0]));
+        assert_true(queue_try_push(q, &items[1]));
+        assert_ptr_equal(queue_pop(q, 0), &items[0]);
+        assert_ptr_equal(queue_pop(q, 0), &items[1]);
+    }
+    queue_free(q, NULL);
+}
+
+static void pop_times_out_on_empty(void **state)
+{
+    (void)state;
+    queue *q = queue_new(1);
+    assert_null(queue_pop(q, 20));
+    queue_free(q, NULL);
+}
+
+static void close_drains_then_returns_null(void **state)
+{
+    (void)state;
+    queue *q = queue_new(4);
+    assert_true(queue_try_push(q, &items[3]));
+    queue_close(q);
+    assert_false(queue_try_push(q, &items[4]));
+    assert_ptr_equal(queue_pop(q, -1), &items[3]);
+    assert_null(queue_pop(q, -1)); /* closed and empty: no wait */
+    queue_free(q, NULL);
+}
+
+static void *consume_one(void *arg)
+{
+    return queue_pop(arg, -1);
+}
+
+static void blocking_push_waits_for_room(void **state)
+{
+    (void)state;
+    queue *q = queue_new(1);
+    assert_true(queue_try_push(q, &items[0]));
+    assert_false(queue_push(q, &items[1], 20)); /* full: times out */
+    pthread_t t;
+    pthread_create(&t, NULL, consume_one, q);
+    assert_true(queue_push(q, &items[1], 5000)); /* the consumer makes room */
+    void *got;
+    pthread_join(t, &got);
+    assert_ptr_equal(got, &items[0]);
+    assert_ptr_equal(queue_pop(q, 0), &items[1]);
+    queue_free(q, NULL);
+}
+
+static int freed;
+static void count_free(void *p)
+{
+    (void)p;
+    freed++;
+}
+
+static void free_hands_leftovers_to_callback(void **state)
+{
+    (void)state;
+    queue *q = queue_new(4);
+    queue_try_push(q, &items[0]);
+    queue_try_push(q, &items[1]);
+    freed = 0;
+    queue_free(q, count_free);
+    assert_int_equal(freed, 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(try_push_refuses_when_full),
+        cmocka_unit_test(pop_is_fifo_across_wraparound),
+        cmocka_unit_test(pop_times_out_on_empty),
+        cmocka_unit_test(close_drains_then_returns_null),
+        cmocka_unit_test(blocking_push_waits_for_room),
+        cmocka_unit_test(free_hands_leftovers_to_callback),
+    };
+    return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
+}
