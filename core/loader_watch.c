@@ -20,8 +20,9 @@
  * IN_CLOSE_WRITE: a file written in place (cp) is complete. IN_MOVED_TO: a file renamed in
  * (install to a temporary name, mv). IN_CREATE: only acted on for links (ln, ln -s), which
  * appear complete; a regular file being created is still empty then. IN_ATTRIB: only for a
- * file refused before, so that the `chmod go-w` or `chown` its refusal asked for takes
- * effect live (a file being written is never in the refusal list).
+ * file refused for its mode or owner, so that the `chmod go-w` or `chown` its refusal asked
+ * for takes effect live (a file being written is never in the refusal list, and a chmod by
+ * install(1) after it wrote a refused file does not log the same refusal twice).
  */
 #define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB | IN_ONLYDIR)
 
@@ -73,7 +74,7 @@ static bool created_complete(const char *dir, const char *name)
     return S_ISLNK(st.st_mode) || (S_ISREG(st.st_mode) && st.st_nlink > 1);
 }
 
-/* A file whose mode or owner changed is worth a look if it was refused before. */
+/* A file whose mode or owner changed is worth a look if that is what it was refused for. */
 static bool refused_before(const plugin_registry *r, const char *dir, const char *name)
 {
     char path[PATH_MAX];
@@ -81,9 +82,9 @@ static bool refused_before(const plugin_registry *r, const char *dir, const char
     if (n < 0 || (size_t)n >= sizeof path)
         return false;
     char *real = realpath(path, NULL);
-    bool found = real && loader_find_refusal(r, real) != NULL;
+    const refusal *f = real ? loader_find_refusal(r, real) : NULL;
     free(real);
-    return found;
+    return f && f->by_attr;
 }
 
 /* Acts on the events in buf[0..len); sets *overflow when the kernel dropped some. */
