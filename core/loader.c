@@ -9,7 +9,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
-#include <linux/limits.h> /* PATH_MAX: <limits.h> resolves to core/limits.h under -Icore */
+#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -106,7 +106,7 @@ refusal *loader_find_refusal(const plugin_registry *r, const char *real)
 
 /* Remember (or update) a refusal so that scans do not log it again for the same file. */
 static void remember_refusal(plugin_registry *r, const char *real, const file_id *id,
-                             unsigned dlopens)
+                             unsigned dlopens, bool by_attr)
 {
     refusal *f = loader_find_refusal(r, real);
     if (!f) {
@@ -126,6 +126,7 @@ static void remember_refusal(plugin_registry *r, const char *real, const file_id
     }
     f->id = *id;
     f->dlopens = dlopens;
+    f->by_attr = by_attr;
 }
 
 /* Makes room for one more entry, so that nothing can fail after a plugin's init ran. */
@@ -252,7 +253,7 @@ static int load_checked(plugin_registry *r, const load_ctx *c, const char *real,
     unsigned alias = dlopens;
     if (before && dlopens > 0 && before->id.dev == id.dev && before->id.ino == id.ino) {
         if (!file_same_content(&before->id, &id)) {
-            remember_refusal(r, real, &id, dlopens);
+            remember_refusal(r, real, &id, dlopens, false);
             return loader_refuse(
                 c, SF_EINVAL, "file",
                 "rewritten in place (same inode %lu) after a refused load, expected "
@@ -263,7 +264,7 @@ static int load_checked(plugin_registry *r, const load_ctx *c, const char *real,
     }
     char name[PATH_MAX];
     if (dlopen_name(name, sizeof name, real, alias) != SF_OK) {
-        remember_refusal(r, real, &id, dlopens);
+        remember_refusal(r, real, &id, dlopens, false);
         return loader_refuse(c, SF_EINVAL, "file", "replaced too many times, expected a restart");
     }
     plugin_entry *e = calloc(1, sizeof *e);
@@ -299,7 +300,7 @@ static int load_checked(plugin_registry *r, const load_ctx *c, const char *real,
              (unsigned)e->pub.desc.abi_major, (unsigned)e->pub.desc.abi_minor);
     return SF_OK;
 refused:
-    remember_refusal(r, real, &id, dlopens);
+    remember_refusal(r, real, &id, dlopens, false);
     free(e->pub.path);
     free(e->real);
     free(e);
@@ -325,7 +326,7 @@ int registry_load_file(plugin_registry *r, const char *path, char *err, size_t e
         if (real && rc != SF_EIO) {
             file_id id = file_id_of(&st);
             refusal *before = loader_find_refusal(r, real);
-            remember_refusal(r, real, &id, before ? before->dlopens : 0);
+            remember_refusal(r, real, &id, before ? before->dlopens : 0, true);
         }
         goto out;
     }
@@ -390,7 +391,7 @@ int loader_consider(plugin_registry *r, const char *dir, const char *name)
         goto out;
     }
     const refusal *f = loader_find_refusal(r, real);
-    if (f && file_id_equal(&f->id, &id))
+    if (f && (f->by_attr ? file_id_equal(&f->id, &id) : file_same_content(&f->id, &id)))
         goto out; /* refused before in this very version: logged then */
     loaded = registry_load_file(r, path, NULL, 0) == SF_OK;
 out:

@@ -5,7 +5,7 @@
  */
 #include <dlfcn.h>
 #include <errno.h>
-#include <linux/limits.h> /* PATH_MAX: <limits.h> resolves to core/limits.h under -Icore */
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>

@@ -35,8 +35,10 @@ typedef struct plugin_entry {
 
 typedef struct refusal {
     char *real;
-    file_id id;       /* the version refused: the same version is not retried by scans */
+    file_id id;       /* the version refused: not retried by scans until content (or, by_attr,
+                         mode/owner) changes */
     unsigned dlopens; /* times dlopen'd: glibc caches objects by the name they were opened by */
+    bool by_attr;     /* refused for its type, mode or owner: a chmod/chown may fix it */
 } refusal;
 
 struct plugin_registry {

@@ -4,7 +4,7 @@
  * Called by the runtime's event loop when registry_watch_fd() is readable.
  */
 #include <errno.h>
-#include <linux/limits.h> /* PATH_MAX: <limits.h> resolves to core/limits.h under -Icore */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +19,12 @@
 /*
  * IN_CLOSE_WRITE: a file written in place (cp) is complete. IN_MOVED_TO: a file renamed in
  * (install to a temporary name, mv). IN_CREATE: only acted on for links (ln, ln -s), which
- * appear complete; a regular file being created is still empty then.
+ * appear complete; a regular file being created is still empty then. IN_ATTRIB: only for a
+ * file refused for its mode or owner, so that the `chmod go-w` or `chown` its refusal asked
+ * for takes effect live (a file being written is never in the refusal list, and a chmod by
+ * install(1) after it wrote a refused file does not log the same refusal twice).
  */
-#define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ONLYDIR)
+#define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB | IN_ONLYDIR)
 
 void loader_watch_close(plugin_registry *r)
 {
@@ -71,6 +74,19 @@ static bool created_complete(const char *dir, const char *name)
     return S_ISLNK(st.st_mode) || (S_ISREG(st.st_mode) && st.st_nlink > 1);
 }
 
+/* A file whose mode or owner changed is worth a look if that is what it was refused for. */
+static bool refused_before(const plugin_registry *r, const char *dir, const char *name)
+{
+    char path[PATH_MAX];
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path)
+        return false;
+    char *real = realpath(path, NULL);
+    const refusal *f = real ? loader_find_refusal(r, real) : NULL;
+    free(real);
+    return f && f->by_attr;
+}
+
 /* Acts on the events in buf[0..len); sets *overflow when the kernel dropped some. */
 static int handle_events(plugin_registry *r, const char *buf, size_t len, bool *overflow)
 {
@@ -84,7 +100,8 @@ static int handle_events(plugin_registry *r, const char *buf, size_t len, bool *
         if (ev->len == 0 || (ev->mask & IN_ISDIR))
             continue;
         if ((ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) ||
-            ((ev->mask & IN_CREATE) && created_complete(r->watch_dir, ev->name)))
+            ((ev->mask & IN_CREATE) && created_complete(r->watch_dir, ev->name)) ||
+            ((ev->mask & IN_ATTRIB) && refused_before(r, r->watch_dir, ev->name)))
             loaded += loader_consider(r, r->watch_dir, ev->name);
     }
     return loaded;

@@ -103,6 +103,22 @@ static void test_refused_mode_fixed_by_chmod_is_tried_again(void **state)
     assert_int_equal(registry_scan(h->reg, h->dir), 1);
 }
 
+static void test_chmod_of_a_file_refused_for_its_content_is_not_logged_again(void **state)
+{
+    harness *h = *state;
+    const char *p = th_stage(h, "bad_magic", NULL, 0755);
+    assert_int_equal(registry_watch(h->reg, h->dir), SF_OK);
+    th_capture_begin(h);
+    int first = registry_scan(h->reg, h->dir);
+    assert_int_equal(chmod(p, 0700), 0); /* as install(1) does after writing */
+    int second = registry_scan(h->reg, h->dir);
+    int watched = registry_watch_handle(h->reg);
+    char *log = th_capture_end(h);
+    assert_int_equal(first + second + watched, 0);
+    assert_int_equal(th_count(log, "check=magic"), 1);
+    free(log);
+}
+
 static void test_replaced_loaded_plugin_needs_a_restart_and_is_logged_once(void **state)
 {
     harness *h = *state;
@@ -195,6 +211,17 @@ static void test_watch_waits_for_a_file_being_written(void **state)
     assert_non_null(registry_find(h->reg, "good_connector"));
 }
 
+static void test_watch_loads_a_refused_file_once_its_mode_is_fixed(void **state)
+{
+    harness *h = *state;
+    assert_int_equal(registry_watch(h->reg, h->dir), SF_OK);
+    const char *p = th_stage(h, "good_connector", NULL, 0666);
+    assert_int_equal(wait_and_handle(h), 0); /* refused: world-writable */
+    assert_int_equal(chmod(p, 0755), 0);     /* IN_ATTRIB, as the refusal asked */
+    assert_int_equal(wait_and_handle(h), 1);
+    assert_non_null(registry_find(h->reg, "good_connector"));
+}
+
 static void test_watch_ignores_files_that_are_not_so(void **state)
 {
     harness *h = *state;
@@ -225,11 +252,13 @@ int main(void)
         T(test_refused_file_is_logged_once_over_scans),
         T(test_replaced_refused_file_is_tried_again),
         T(test_refused_mode_fixed_by_chmod_is_tried_again),
+        T(test_chmod_of_a_file_refused_for_its_content_is_not_logged_again),
         T(test_replaced_loaded_plugin_needs_a_restart_and_is_logged_once),
         T(test_watch_loads_a_file_copied_in),
         T(test_watch_loads_a_file_renamed_in),
         T(test_watch_loads_a_symlink_created_in),
         T(test_watch_waits_for_a_file_being_written),
+        T(test_watch_loads_a_refused_file_once_its_mode_is_fixed),
         T(test_watch_ignores_files_that_are_not_so),
         T(test_second_watch_on_one_registry_is_refused),
     };
