@@ -75,8 +75,7 @@ static void file_save(file_conn *fc)
         fc->saved_ino = fc->ino;
         fc->ckpt_warned = false;
     } else if (!fc->ckpt_warned) {
-        host->log(fc->inst, SF_LOG_WARN, "%s: cannot store the checkpoint; will retry",
-                  fc->path);
+        host->log(fc->inst, SF_LOG_WARN, "%s: cannot store the checkpoint; will retry", fc->path);
         fc->ckpt_warned = true;
     }
 }
@@ -86,13 +85,12 @@ static void file_save(file_conn *fc)
 static int64_t file_first_offset(file_conn *fc, const struct stat *st)
 {
     char *v = NULL;
-    if (fc->checkpoint && host->checkpoint_get(fc->inst, FILE_CHECKPOINT_KEY, &v) == SF_OK &&
-        v) {
+    if (fc->checkpoint && host->checkpoint_get(fc->inst, FILE_CHECKPOINT_KEY, &v) == SF_OK && v) {
         uint64_t ino = 0;
         int64_t off = -1;
         int n = 0;
-        bool ok = sscanf(v, "%" SCNu64 ":%" SCNd64 "%n", &ino, &off, &n) == 2 &&
-                  v[n] == '\0' && off >= 0;
+        bool ok =
+            sscanf(v, "%" SCNu64 ":%" SCNd64 "%n", &ino, &off, &n) == 2 && v[n] == '\0' && off >= 0;
         host->free(v);
         if (!ok) {
             host->log(fc->inst, SF_LOG_WARN, "%s: ignoring a malformed checkpoint", fc->path);
@@ -109,8 +107,7 @@ static int64_t file_first_offset(file_conn *fc, const struct stat *st)
                       fc->path, off);
             return 0;
         } else {
-            host->log(fc->inst, SF_LOG_INFO, "%s: resuming at byte offset %" PRId64, fc->path,
-                      off);
+            host->log(fc->inst, SF_LOG_INFO, "%s: resuming at byte offset %" PRId64, fc->path, off);
             fc->saved_offset = off;
             fc->saved_ino = ino;
             return off;
@@ -190,8 +187,7 @@ static bool file_emit_line(file_conn *fc, const char *line, size_t len)
         }
         if (st != SF_ERETRY) {
             char why[600];
-            snprintf(why, sizeof why, "event refused: %s",
-                     file_host_error(fc, "invalid event"));
+            snprintf(why, sizeof why, "event refused: %s", file_host_error(fc, "invalid event"));
             file_bad(fc, why);
             return true;
         }
@@ -209,8 +205,7 @@ static bool file_line_done(file_conn *fc)
     fc->line_no++;
     if (fc->skipping) {
         char why[128];
-        snprintf(why, sizeof why, "line longer than max_line (%zu bytes): skipped",
-                 fc->max_line);
+        snprintf(why, sizeof why, "line longer than max_line (%zu bytes): skipped", fc->max_line);
         file_bad(fc, why);
         return true;
     }
