@@ -210,6 +210,8 @@ static bool map_member(map_cursor *c, map_doc *d)
     size_t val_start = c->pos;
     if (strcmp(key, "entity") == 0 || strcmp(key, "type") == 0) {
         bool ent = key[0] == 'e';
+        if (!map_peek(c, '"'))
+            return map_fail(c, ent ? "entity must be a string" : "type must be a string");
         if (!map_string(c, ent ? d->entity : d->type, ent ? sizeof d->entity : sizeof d->type))
             return map_fail(c, ent ? "entity must be a string" : "type must be a string");
         *(ent ? &d->has_entity : &d->has_type) = true;
