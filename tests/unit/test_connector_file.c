@@ -130,6 +130,32 @@ static void bad_line_is_counted_and_skipped_with_its_line_number(void **state)
     assert_true(sf_mock_log_find(f->inst, SF_LOG_INFO, "2 events, 2 bad lines") >= 0);
 }
 
+static void lines_across_read_chunks_arrive_whole_and_in_order(void **state)
+{
+    fixture *f = *state;
+    FILE *fp = fopen(f->path, "w");
+    assert_non_null(fp);
+    long size = 0;
+    for (int i = 0; i < 5000; i++) /* about 250 KiB: several 64 KiB reads */
+        size += fprintf(fp, "{\"entity\":\"e%d\",\"type\":\"t\",\"time\":%d}\n", i, i);
+    assert_int_equal(fclose(fp), 0);
+    run_to_end(f->inst);
+
+    assert_int_equal(sf_mock_event_count(f->inst), 5000);
+    for (size_t i = 0; i < 5000; i++) {
+        const sf_mock_event *e = sf_mock_event_at(f->inst, i);
+        char want[16];
+        snprintf(want, sizeof want, "e%zu", i);
+        assert_string_equal(e->entity, want);
+        assert_int_equal(e->time_ms, (int64_t)i);
+    }
+    const char *pos = sf_mock_checkpoint_peek(f->host, "src", "position");
+    assert_non_null(pos);
+    char tail[32];
+    snprintf(tail, sizeof tail, ":%ld", size);
+    assert_non_null(strstr(pos, tail));
+}
+
 static sf_status failing_mapper(sf_instance *inst, const char *json, size_t len, sf_event **out,
                                 void *ctx)
 {
@@ -410,10 +436,47 @@ static void stop_during_back_pressure_keeps_the_line_for_later(void **state)
     sf_mock_instance_free(again);
 }
 
+static const sf_option *find_option(const sf_plugin *p, const char *name)
+{
+    for (const sf_option *o = p->options; o && o->name; o++)
+        if (strcmp(o->name, name) == 0)
+            return o;
+    return NULL;
+}
+
+static void descriptor_declares_the_documented_options(void **state)
+{
+    (void)state;
+    const sf_plugin *p = sigflow_plugin_v1(NULL);
+    assert_int_equal(p->magic, SF_PLUGIN_MAGIC);
+    assert_int_equal(p->struct_size, sizeof(sf_plugin));
+    assert_string_equal(p->name, "file");
+    assert_int_equal(p->kind, SF_KIND_CONNECTOR);
+    const sf_option *o = find_option(p, "path");
+    assert_true(o && o->type == SF_OPT_STRING && (o->flags & SF_OPT_REQUIRED));
+    o = find_option(p, "follow");
+    assert_true(o && o->type == SF_OPT_BOOL && strcmp(o->default_value, "false") == 0);
+    o = find_option(p, "poll_interval");
+    assert_true(o && o->type == SF_OPT_DURATION && strcmp(o->default_value, "200ms") == 0);
+    assert_true((o->flags & SF_OPT_HAS_RANGE) && o->min == 10 && o->max == 3600000);
+    o = find_option(p, "from");
+    assert_true(o && o->type == SF_OPT_ENUM && strcmp(o->default_value, "beginning") == 0);
+    assert_string_equal(o->choices[0], "beginning");
+    assert_string_equal(o->choices[1], "end");
+    assert_null(o->choices[2]);
+    o = find_option(p, "checkpoint");
+    assert_true(o && o->type == SF_OPT_BOOL && strcmp(o->default_value, "true") == 0);
+    o = find_option(p, "max_line");
+    assert_true(o && o->type == SF_OPT_INT && strcmp(o->default_value, "65536") == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(descriptor_declares_the_documented_options),
         cmocka_unit_test_setup_teardown(reads_every_line_as_an_event_with_its_fields, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(lines_across_read_chunks_arrive_whole_and_in_order, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(bad_line_is_counted_and_skipped_with_its_line_number, setup,
                                         teardown),
