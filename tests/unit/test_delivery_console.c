@@ -201,9 +201,29 @@ static void declared_options_validate(void **state)
     assert_non_null(strstr(err, "format"));
 }
 
+static void descriptor_declares_the_documented_options(void **state)
+{
+    (void)state;
+    const sf_plugin *p = sigflow_plugin_v1(NULL);
+    assert_string_equal(p->name, "console");
+    assert_int_equal(p->kind, SF_KIND_DELIVERY);
+    assert_non_null(p->deliver);
+    const sf_option *o = p->options;
+    assert_string_equal(o[0].name, "path");
+    assert_false(o[0].flags & SF_OPT_REQUIRED);
+    assert_string_equal(o[1].name, "format");
+    assert_int_equal(o[1].type, SF_OPT_ENUM);
+    assert_string_equal(o[1].default_value, "json");
+    assert_string_equal(o[2].name, "template");
+    assert_string_equal(o[2].default_value,
+                        "{{time}} {{decision}} {{entity}} score={{score}} {{reasons}}");
+    assert_null(o[3].name);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(descriptor_declares_the_documented_options),
         cmocka_unit_test_setup_teardown(json_line_equals_alert_json, setup, teardown),
         cmocka_unit_test_setup_teardown(text_format_renders_the_default_template_on_one_line, setup,
                                         teardown),
