@@ -171,7 +171,11 @@ install: all
 	install -m 0755 $(SIGFLOW) $(DESTDIR)$(PREFIX)/bin/sigflow
 	install -m 0755 $(PLUGIN_SOS) $(DESTDIR)$(PREFIX)/lib/sigflow/plugins/
 	install -m 0644 sdk/sigflow.h $(DESTDIR)$(PREFIX)/include/sigflow.h
-	install -m 0644 $(BUILD)/sigflow.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/sigflow.pc
+	# Generated here, not copied from $(BUILD): a tree built earlier for another PREFIX would
+	# otherwise install a .pc pointing at the old one.
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' sdk/sigflow.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/sigflow.pc
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/sigflow.pc
 	install -d $(DESTDIR)$(PREFIX)/share/sigflow/mock
 	install -m 0644 sdk/mock/*.c sdk/mock/*.h $(DESTDIR)$(PREFIX)/share/sigflow/mock/
 
