@@ -2,7 +2,8 @@
 # libfuzzer.sh - what `make fuzz` runs: builds every tests/fuzz/fuzz_*.c with clang's libFuzzer
 # (+ASan/UBSan) and runs each for a bounded time, seeded with tests/fuzz/corpus/<name>/.
 # New inputs go to $BUILD/fuzz/corpus/<name> (the seed corpus is never written); crashes to
-# $BUILD/fuzz/crash-<name>-*. Not part of `make test`, which replays the corpora with gcc.
+# $BUILD/fuzz/crash-<name>-*; tests/fuzz/<name>.dict, when present, is passed as -dict.
+# Not part of `make test`, which replays the corpora with gcc.
 #   FUZZ_SECONDS=60 make fuzz     (default 30 per harness)
 set -eu
 BUILD=${BUILD:-build}
@@ -35,8 +36,10 @@ for harness in tests/fuzz/fuzz_*.c; do
     # shellcheck disable=SC2086
     "$CLANG" $FLAGS -fsanitize=fuzzer "$harness" "${objs[@]}" -o "$bin" $LIBS
     mkdir -p "$OUT/corpus/$short"
+    dict=()
+    [ -f "tests/fuzz/$short.dict" ] && dict=(-dict="tests/fuzz/$short.dict")
     echo "fuzz: $name for ${SECONDS_EACH}s"
-    if ! "$bin" -max_total_time="$SECONDS_EACH" -max_len=65600 -timeout=10 \
+    if ! "$bin" -max_total_time="$SECONDS_EACH" -max_len=65600 -timeout=10 "${dict[@]}" \
         -artifact_prefix="$OUT/crash-$short-" "$OUT/corpus/$short" "tests/fuzz/corpus/$short" \
         >"$OUT/$name.log" 2>&1; then
         echo "fuzz: $name FAILED; see $OUT/$name.log and $OUT/crash-$short-*"
