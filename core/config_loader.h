@@ -10,7 +10,7 @@
 #include <stdio.h>
 
 #include "config.h"
-#include "limits.h"
+#include "sf_limits.h"
 
 typedef enum sec_kind {
     SEC_NONE,
