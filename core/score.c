@@ -72,7 +72,8 @@ struct score_engine {
     size_t n_types;
     int started;
     int64_t watermark, clock, next_tick, advanced;
-    uint64_t seq, ticks, since_sync, delivered;
+    uint64_t seq; /* stream position: one per pushed event and per advance */
+    uint64_t events, ticks, since_sync, delivered;
     shard_alert *pending;
     size_t pend_n, pend_cap;
     sf_status err;
@@ -476,6 +477,7 @@ sf_status score_push(score_engine *e, const sf_event *ev)
     if (st == SF_OK && mask)
         st = queue_event(e, ev, mask, hash_id(ev->entity, strlen(ev->entity)));
     e->seq++;
+    e->events++;
     if (st == SF_OK && e->threaded && ++e->since_sync >= SYNC_EVERY) {
         e->since_sync = 0;
         for (int i = 0; i < e->n_slots && st == SF_OK; i++)
@@ -503,6 +505,7 @@ sf_status score_advance(score_engine *e, int64_t now_ms)
         int64_t last = floor_div(now_ms, tick) * tick;
         st = queue_ticks(e, e->next_tick, last);
         e->next_tick = last + tick;
+        e->seq++; /* these ticks' alerts precede everything pushed later */
     }
     if (now_ms > e->clock)
         e->clock = now_ms;
@@ -542,7 +545,7 @@ int64_t score_watermark(const score_engine *e)
 void score_get_stats(score_engine *e, score_stats *out)
 {
     memset(out, 0, sizeof *out);
-    out->events = e->seq;
+    out->events = e->events;
     out->ticks = e->ticks;
     for (int i = 0; i < e->n_slots; i++) {
         slot *sl = &e->slots[i];

@@ -98,15 +98,23 @@ def decayed(evs, t, tau):
 
 
 def feature(sig, evs, t):
+    """x of one signal and what its template may show."""
+    x, info = measure(sig, evs, t)
+    if evs and sig["measure"] in ("drop", "rise", "count"):
+        info["latest"] = max(e[0] for e in evs)
+    return x, info
+
+
+def measure(sig, evs, t):
     """x of one signal; evs = [(time, amount, value_or_None)] in applied order."""
     m = sig["measure"]
     if m in ("drop", "rise"):
-        if not evs or t - min(e[0] for e in evs) < sig["usual"]:
+        if not evs:
             return 0.0, {}
         sr = decayed(evs, t, sig["recent"])
         su = decayed(evs, t, sig["usual"])
-        info = {"sr": sr, "su": su}
-        if su == 0:
+        info = {"sr": sr, "su": su}  # templates show the rates even before the history
+        if t - min(e[0] for e in evs) < sig["usual"] or su == 0:
             return 0.0, info
         r = (sr / sig["recent"]) / (su / sig["usual"])
         x = 1 - r if m == "drop" else (r - 1) / sig["span"]
@@ -132,6 +140,13 @@ def feature(sig, evs, t):
     return (1.0 if hit else 0.0), {"value": best[1], "latest": best[0]}
 
 
+def coarse(ms):
+    for u, k in (("d", 86400000), ("h", 3600000), ("m", 60000)):
+        if ms >= k:
+            return "%d%s" % (ms // k, u)
+    return "%ds" % (ms // 1000)
+
+
 def render(sig, x, info, t):
     m = sig["measure"]
     decay = m in ("drop", "rise")
@@ -154,6 +169,8 @@ def render(sig, x, info, t):
     v["usual_rate"] = "%.1f" % (info.get("su", 0.0) / sig["usual"] * week) if decay else ""
     v["value"] = ("%g" % info["value"]) if isval and "value" in info else ""
     v["limit"] = ("%g" % sig["limit"]) if isval else ""
+    latest = info.get("latest")
+    v["since"] = coarse(t - latest) if latest is not None else ""
     out, s = [], sig["explain"]
     while True:
         i = s.find("{{")
