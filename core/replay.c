@@ -137,9 +137,8 @@ static int feed(replay_input *in, score_engine *e, const replay_opts *o, replay_
     char err[SF_MAX_ERROR_LEN];
     int rc;
     while ((rc = replay_input_next(in, &it, err, sizeof err)) == 1) {
-        if (it.ev) {
-            sf_status st = score_push(e, it.ev);
-            event_free(it.ev);
+        if (it.ok) {
+            sf_status st = score_push(e, &it.ev);
             if (st != SF_OK) {
                 fprintf(stderr, "replay: scoring failed at line %llu (status %d)\n",
                         (unsigned long long)it.line, (int)st);

@@ -12,6 +12,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "limits.h"
 
 #define CHUNK_BYTES (1u << 20) /* > SF_MAX_EVENT_LINE: a valid line always fits */
@@ -27,6 +29,8 @@ typedef struct chunk {
     size_t len;
     int eof, read_error, overlong;
     replay_item *items; /* item.line is 1-based within the chunk until handed out */
+    char *arena;        /* the events' strings */
+    size_t arena_used, arena_cap;
     size_t n_items, cap_items;
     uint64_t n_lines;
 } chunk;
@@ -137,26 +141,170 @@ static void *reader_main(void *arg)
 
 /* ---- parsers --------------------------------------------------------------------- */
 
-static int add_item(chunk *c, sf_event *ev, uint64_t line, const char *error)
+#define LINES_PER_PARSE 256
+
+/* One line waiting in a parse batch. */
+typedef struct pending_line {
+    const char *s;
+    size_t n;
+    uint64_t line;
+} pending_line;
+
+typedef struct parser {
+    replay_input *in;
+    json_tokener *tok; /* for batches parsed as one JSON array */
+    char *joined;      /* "[" line "," line ... "]" */
+    size_t joined_cap;
+    pending_line lines[LINES_PER_PARSE];
+    size_t n_lines;
+} parser;
+
+static size_t arena_put(chunk *c, const char *s, size_t n)
+{
+    if (c->arena_used + n + 1 > c->arena_cap) {
+        size_t cap = c->arena_cap ? c->arena_cap * 2 : 1u << 16;
+        while (cap < c->arena_used + n + 1)
+            cap *= 2;
+        char *a = realloc(c->arena, cap);
+        if (!a)
+            return SIZE_MAX;
+        c->arena = a;
+        c->arena_cap = cap;
+    }
+    size_t off = c->arena_used;
+    memcpy(c->arena + off, s, n);
+    c->arena[off + n] = '\0';
+    c->arena_used += n + 1;
+    return off;
+}
+
+static replay_item *add_item(chunk *c, uint64_t line, const char *error)
 {
     if (c->n_items == c->cap_items) {
         size_t cap = c->cap_items ? c->cap_items * 2 : 4096;
         replay_item *it = realloc(c->items, cap * sizeof *it);
         if (!it)
-            return -1;
+            return NULL;
         c->items = it;
         c->cap_items = cap;
     }
-    replay_item *it = &c->items[c->n_items++];
-    it->ev = ev;
+    replay_item *it = &c->items[c->n_items];
+    memset(it, 0, sizeof *it);
     it->line = line;
-    it->error = NULL;
-    if (error) {
-        it->error = strdup(error);
-        if (!it->error)
-            return -1;
+    if (error && !(it->error = strdup(error)))
+        return NULL;
+    c->n_items++;
+    return it;
+}
+
+/*
+ * Keep a mapped event as a view into the chunk's arena (the strings are copied there and the
+ * event freed on this thread: the consumer frees nothing, and malloc never crosses threads).
+ */
+static int keep_event(chunk *c, uint64_t line, sf_event *ev)
+{
+    if (ev->has_value && !isfinite(ev->value)) {
+        event_free(ev);
+        return add_item(c, line, "value is not a finite number") ? 0 : -1;
     }
-    return 0;
+    replay_item *it = add_item(c, line, NULL);
+    size_t eo = SIZE_MAX, to = SIZE_MAX, ao = SIZE_MAX;
+    if (it) {
+        eo = arena_put(c, ev->entity, strlen(ev->entity));
+        to = arena_put(c, ev->type, strlen(ev->type));
+        if (ev->attrs)
+            ao = arena_put(c, ev->attrs, strlen(ev->attrs));
+    }
+    int ok = it && eo != SIZE_MAX && to != SIZE_MAX && (!ev->attrs || ao != SIZE_MAX);
+    if (ok) {
+        it->ok = 1;
+        it->ev.time_ms = ev->time_ms;
+        it->ev.value = ev->value;
+        it->ev.has_value = ev->has_value;
+        /* offsets for now: the arena may still move; fixed up when the chunk is done */
+        it->ev.entity = (char *)(uintptr_t)eo;
+        it->ev.type = (char *)(uintptr_t)to;
+        it->ev.attrs = (char *)(uintptr_t)ao;
+    }
+    event_free(ev);
+    return ok ? 0 : -1;
+}
+
+static int map_one(parser *p, chunk *c, const pending_line *l)
+{
+    char err[SF_MAX_ERROR_LEN];
+    sf_event *ev = NULL;
+    err[0] = '\0';
+    if (mapping_apply(p->in->m, l->s, l->n, &ev, err, sizeof err) != SF_OK || !ev) {
+        event_free(ev);
+        return add_item(c, l->line, err[0] ? err : "cannot map the line to an event") ? 0 : -1;
+    }
+    return keep_event(c, l->line, ev);
+}
+
+/*
+ * json-c pays a locale switch (under a process-wide lock) per parse call, so a batch of lines
+ * is parsed as one array "[l1,l2,...]". Only when that array is valid and has one element per
+ * line is it used; otherwise every line of the batch is parsed alone, which finds and words
+ * the errors exactly as for a single document.
+ */
+static json_object *parse_joined(parser *p)
+{
+    size_t need = 2;
+    for (size_t i = 0; i < p->n_lines; i++)
+        need += p->lines[i].n + 1;
+    if (!p->tok || need > (size_t)INT32_MAX)
+        return NULL;
+    if (need > p->joined_cap) {
+        char *j = realloc(p->joined, need);
+        if (!j)
+            return NULL;
+        p->joined = j;
+        p->joined_cap = need;
+    }
+    size_t len = 0;
+    p->joined[len++] = '[';
+    for (size_t i = 0; i < p->n_lines; i++) {
+        if (i)
+            p->joined[len++] = ',';
+        memcpy(p->joined + len, p->lines[i].s, p->lines[i].n);
+        len += p->lines[i].n;
+    }
+    p->joined[len++] = ']';
+    json_tokener_reset(p->tok);
+    json_object *arr = json_tokener_parse_ex(p->tok, p->joined, (int)len);
+    if (!arr || json_tokener_get_error(p->tok) != json_tokener_success ||
+        json_tokener_get_parse_end(p->tok) != len || !json_object_is_type(arr, json_type_array) ||
+        json_object_array_length(arr) != p->n_lines) {
+        json_object_put(arr);
+        return NULL;
+    }
+    return arr;
+}
+
+static int flush_lines(parser *p, chunk *c)
+{
+    int rc = 0;
+    json_object *arr = p->n_lines > 1 ? parse_joined(p) : NULL;
+    for (size_t i = 0; i < p->n_lines && rc == 0; i++) {
+        if (!arr) {
+            rc = map_one(p, c, &p->lines[i]);
+            continue;
+        }
+        char err[SF_MAX_ERROR_LEN];
+        sf_event *ev = NULL;
+        err[0] = '\0';
+        json_object *o = json_object_array_get_idx(arr, i);
+        if (mapping_apply_obj(p->in->m, o, &ev, err, sizeof err) != SF_OK || !ev) {
+            event_free(ev);
+            rc = add_item(c, p->lines[i].line, err[0] ? err : "cannot map the line") ? 0 : -1;
+        } else {
+            rc = keep_event(c, p->lines[i].line, ev);
+        }
+    }
+    json_object_put(arr);
+    p->n_lines = 0;
+    return rc;
 }
 
 static int blank(const char *s, size_t n)
@@ -168,58 +316,72 @@ static int blank(const char *s, size_t n)
     return 1;
 }
 
-static int parse_line(replay_input *in, chunk *c, const char *s, size_t n)
+static int parse_line(parser *p, chunk *c, const char *s, size_t n)
 {
     uint64_t line = ++c->n_lines;
-    char err[SF_MAX_ERROR_LEN];
-    if (n && s[n - 1] == '\r')
-        n--;
     if (blank(s, n))
         return 0; /* an empty line carries no event */
     if (n > SF_MAX_EVENT_LINE) {
+        char err[64];
         snprintf(err, sizeof err, "line longer than %d bytes", SF_MAX_EVENT_LINE);
-        return add_item(c, NULL, line, err);
+        if (flush_lines(p, c) != 0) /* keep items in line order */
+            return -1;
+        return add_item(c, line, err) ? 0 : -1;
     }
-    sf_event *ev = NULL;
-    err[0] = '\0';
-    if (mapping_apply(in->m, s, n, &ev, err, sizeof err) != SF_OK || !ev)
-        return add_item(c, NULL, line, err[0] ? err : "cannot map the line to an event");
-    if (ev->has_value && !isfinite(ev->value)) {
-        event_free(ev);
-        return add_item(c, NULL, line, "value is not a finite number");
-    }
-    if (add_item(c, ev, line, NULL) != 0) {
-        event_free(ev);
-        return -1;
-    }
-    return 0;
+    p->lines[p->n_lines++] = (pending_line){s, n, line};
+    return p->n_lines == LINES_PER_PARSE ? flush_lines(p, c) : 0;
 }
 
-static void parse_chunk(replay_input *in, chunk *c)
+/* Turn arena offsets into pointers once the arena no longer moves. */
+static void fix_views(chunk *c)
+{
+    for (size_t i = 0; i < c->n_items; i++) {
+        replay_item *it = &c->items[i];
+        if (!it->ok)
+            continue;
+        size_t ao = (size_t)(uintptr_t)it->ev.attrs;
+        it->ev.entity = c->arena + (size_t)(uintptr_t)it->ev.entity;
+        it->ev.type = c->arena + (size_t)(uintptr_t)it->ev.type;
+        it->ev.attrs = ao == SIZE_MAX ? NULL : c->arena + ao;
+        it->ev.attrs_len = it->ev.attrs ? strlen(it->ev.attrs) : 0;
+    }
+}
+
+static void parse_chunk(parser *p, chunk *c)
 {
     if (c->overlong) {
         char err[64];
         snprintf(err, sizeof err, "line longer than %d bytes", SF_MAX_EVENT_LINE);
         c->n_lines = 1;
-        if (add_item(c, NULL, 1, err) != 0)
+        if (!add_item(c, 1, err))
             c->read_error = 1;
         return;
     }
-    const char *p = c->buf, *end = c->buf + c->len;
-    while (p < end) {
-        const char *nl = memchr(p, '\n', (size_t)(end - p));
-        size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
-        if (parse_line(in, c, p, n) != 0) {
-            c->read_error = 1; /* out of memory: reported like a read error */
-            return;
-        }
-        p += n + 1;
+    const char *s = c->buf, *end = c->buf + c->len;
+    int rc = 0;
+    while (s < end && rc == 0) {
+        const char *nl = memchr(s, '\n', (size_t)(end - s));
+        size_t n = nl ? (size_t)(nl - s) : (size_t)(end - s);
+        rc = parse_line(p, c, s, n);
+        s += n + 1;
     }
+    if (rc == 0)
+        rc = flush_lines(p, c);
+    if (rc != 0)
+        c->read_error = 1; /* out of memory: reported like a read error */
+    fix_views(c);
 }
 
 static void *parser_main(void *arg)
 {
     replay_input *in = arg;
+    parser *p = calloc(1, sizeof *p);
+    if (p) {
+        p->in = in;
+        p->tok = json_tokener_new_ex(SF_MAX_JSON_DEPTH + 1); /* +1: the batch array */
+        if (p->tok)
+            json_tokener_set_flags(p->tok, JSON_TOKENER_STRICT);
+    }
     for (;;) {
         pthread_mutex_lock(&in->mu);
         chunk *c = wait_slot(in, in->next_parse, SLOT_FILLED);
@@ -231,27 +393,35 @@ static void *parser_main(void *arg)
         }
         pthread_mutex_unlock(&in->mu);
         if (!c)
-            return NULL;
+            break;
         int last = c->eof;
-        parse_chunk(in, c);
+        if (p)
+            parse_chunk(p, c);
+        else
+            c->read_error = 1; /* no memory for the parser */
         pthread_mutex_lock(&in->mu);
         c->state = SLOT_PARSED;
         pthread_cond_broadcast(&in->cv);
         pthread_mutex_unlock(&in->mu);
         if (last)
-            return NULL; /* the others wait for stop: nothing follows */
+            break; /* the others wait for stop: nothing follows */
     }
+    if (p) {
+        json_tokener_free(p->tok);
+        free(p->joined);
+        free(p);
+    }
+    return NULL;
 }
 
 /* ---- consumer -------------------------------------------------------------------- */
 
 static void chunk_reset(chunk *c)
 {
-    for (size_t i = 0; i < c->n_items; i++) {
-        event_free(c->items[i].ev);
+    for (size_t i = 0; i < c->n_items; i++)
         free(c->items[i].error);
-    }
     c->n_items = 0;
+    c->arena_used = 0;
     c->n_lines = 0;
     c->len = 0;
     c->eof = c->read_error = c->overlong = 0;
@@ -272,7 +442,6 @@ int replay_input_next(replay_input *in, replay_item *item, char *err, size_t err
             replay_item *it = &c->items[in->item_pos++];
             *item = *it;
             item->line = in->line_base + it->line;
-            it->ev = NULL; /* taken */
             pthread_mutex_unlock(&in->mu);
             return 1;
         }
@@ -344,6 +513,7 @@ void replay_input_stop(replay_input *in)
     for (int i = 0; i < N_SLOTS; i++) {
         chunk_reset(&in->slots[i]);
         free(in->slots[i].items);
+        free(in->slots[i].arena);
         free(in->slots[i].buf);
     }
     free(in->carry);

@@ -17,18 +17,22 @@
 
 typedef struct replay_input replay_input;
 
-/* One line's outcome: an event (owned by the receiver once taken) or why it was refused. */
+/*
+ * One line's outcome: an event or why it was refused. The event's strings are borrowed from
+ * the input and stay valid until the next replay_input_next call.
+ */
 typedef struct replay_item {
-    sf_event *ev;   /* NULL for a bad line */
-    uint64_t line;  /* 1-based line number in the input */
-    char *error;    /* bad line: what was wrong; owned by the input */
+    int ok;        /* ev is valid */
+    sf_event ev;   /* entity, type, attrs borrowed; source_id always NULL */
+    uint64_t line; /* 1-based line number in the input */
+    char *error;   /* bad line: what was wrong; borrowed likewise */
 } replay_item;
 
 /* Start reading `in` (not closed here) with `parsers` threads (<= 0: online cores). */
 replay_input *replay_input_start(FILE *in, mapping *m, int parsers);
 /*
  * The next line's item, in file order; 0 at end of input, -1 on a read error (message in
- * err). Take ownership of item->ev; item->error stays valid until the next call.
+ * err).
  */
 int replay_input_next(replay_input *in, replay_item *item, char *err, size_t errlen);
 /* Stop the threads (also mid-stream) and free everything not taken. */

@@ -16,8 +16,8 @@
 #include "limits.h"
 #include "score_shard.h"
 
-#define BATCH_MSGS 1024
-#define QUEUE_BATCHES 8
+#define BATCH_MSGS 4096
+#define QUEUE_BATCHES 16
 #define SYNC_EVERY 65536 /* events between forced batch hand-offs (bounds alert latency) */
 
 enum { MSG_EVENT, MSG_TICKS };

@@ -21,7 +21,13 @@
 #define NO_POS UINT32_MAX
 #define Z_EPS 1e-6        /* logit margin: bounds and evaluation round differently */
 #define Z_SATURATED 30.0  /* p rounds to 1.0 only for z > ~36.7 */
-#define SEARCH_STEPS 48
+/*
+ * Search effort: after an event a short search (the entity's next event usually comes
+ * first and voids the proof anyway); at a tick a longer one. Stopping early only means an
+ * extra evaluation later, never a missed one.
+ */
+#define SEARCH_STEPS_EVENT 8
+#define SEARCH_STEPS_TICK 48
 #define MAX_STEP_TICKS (1ll << 30)
 
 typedef struct entity {
@@ -388,6 +394,25 @@ static void add_bounds(double w, double lo, double hi, double *zlo, double *zhi)
     *zhi += w >= 0 ? w * hi : w * lo;
 }
 
+/*
+ * Could evaluating e at some boundary in [a, b] matter? Armed, only the largest possible
+ * logit counts (can it fire?); disarmed, only the smallest (can it re-arm?). So each signal
+ * needs one side of its range: the upper one when its weight pushes toward firing.
+ */
+static bool could_matter_in(const score_model *m, const entity *e, int64_t a, int64_t b)
+{
+    const score_layout *l = &m->layout;
+    double z = m->dec->bias;
+    for (size_t i = 0; i < l->n; i++) {
+        double w = l->sig[i].weight;
+        if (w == 0)
+            continue;
+        bool want_hi = e->armed ? w > 0 : w < 0;
+        z += w * score_state_extreme(l, e->blob, i, a, b, want_hi);
+    }
+    return e->armed ? z >= m->z_fire - Z_EPS : z < m->z_rearm + Z_EPS;
+}
+
 static int64_t ceil_to_tick(int64_t t, int64_t tick)
 {
     int64_t q = t / tick, r = t % tick;
@@ -401,7 +426,7 @@ static int64_t ceil_to_tick(int64_t t, int64_t tick)
  * with features x0 and no event arrives. Returns a lower bound (possibly from itself).
  */
 static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, const double *x0,
-                          int64_t from)
+                          int64_t from, int max_steps)
 {
     const score_model *m = s->m;
     const score_layout *l = &m->layout;
@@ -411,7 +436,7 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
         add_bounds(l->sig[i].weight, lo, hi, &zlo, &zhi);
     }
     if (!could_matter(m, e, zlo, zhi))
-        return NEVER;
+        return NEVER; /* not before its next event */
     int64_t a = from, tick = m->tick, step = 1;
     if (e->armed && e->last_alert != NO_TIME && m->dec->cooldown_ms > 0) {
         int64_t ready = ceil_to_tick(e->last_alert + m->dec->cooldown_ms, tick);
@@ -419,14 +444,9 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
             a = ready;
     }
     /* Galloping search over [a, a + (step-1)*tick]: widen while nothing can matter. */
-    for (int it = 0; it < SEARCH_STEPS; it++) {
+    for (int it = 0; it < max_steps; it++) {
         int64_t b = a + (step - 1) * tick;
-        zlo = zhi = m->dec->bias;
-        for (size_t i = 0; i < l->n; i++) {
-            score_state_range(l, e->blob, i, a, b, &lo, &hi);
-            add_bounds(l->sig[i].weight, lo, hi, &zlo, &zhi);
-        }
-        if (could_matter(m, e, zlo, zhi)) {
+        if (could_matter_in(m, e, a, b)) {
             if (step == 1)
                 return a;
             step /= 2;
@@ -436,7 +456,7 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
                 step *= 2;
         }
     }
-    return a;
+    return a; /* not proven further: evaluate then and search again */
 }
 
 /* ---- messages ------------------------------------------------------------------------- */
@@ -469,8 +489,8 @@ sf_status shard_event(score_shard *s, uint64_t seq, const char *id, size_t id_le
     sf_status st = evaluate(s, e, clock, seq, SHARD_SUB_EVENT, x);
     if (st != SF_OK)
         return st;
-    /* The state changed: any earlier proof is void, look again at the next boundary. */
-    return schedule(s, e, next_tick) == 0 ? SF_OK : SF_ENOMEM;
+    /* The state changed: any earlier proof is void; prove again from the next boundary. */
+    return schedule(s, e, next_check(s, e, clock, x, next_tick, SEARCH_STEPS_EVENT)) == 0 ? SF_OK : SF_ENOMEM;
 }
 
 static int due_cmp(const void *a, const void *b, void *arg)
@@ -507,7 +527,7 @@ sf_status shard_ticks(score_shard *s, uint64_t seq, int64_t from, int64_t to)
             sf_status st = evaluate(s, e, T, seq, T, x);
             if (st != SF_OK)
                 return st;
-            if (schedule(s, e, next_check(s, e, T, x, T + s->m->tick)) != 0)
+            if (schedule(s, e, next_check(s, e, T, x, T + s->m->tick, SEARCH_STEPS_TICK)) != 0)
                 return SF_ENOMEM;
         }
     }

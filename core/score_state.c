@@ -229,11 +229,12 @@ static double decay_x(const cfg_signal *s, const st_decay *d, int64_t t)
 {
     if (d->t_ref == NO_TIME || t - d->first < s->usual_ms)
         return 0;
-    double sr, su;
-    decay_at(s, d, t, &sr, &su);
-    if (su == 0)
-        return 0;
-    double ratio = (sr / (double)s->recent_ms) / (su / (double)s->usual_ms);
+    if (d->s_usual == 0)
+        return 0; /* S_usual(t) is S_usual(t_ref) times a positive factor */
+    /* The rate ratio at t is its value at t_ref times one exponential: one exp, not two. */
+    double rr = (double)s->recent_ms, ru = (double)s->usual_ms;
+    double dt = (double)(t - d->t_ref);
+    double ratio = (d->s_recent / rr) / (d->s_usual / ru) * exp(-dt * (1 / rr - 1 / ru));
     if (s->measure == MEASURE_DROP)
         return clamp01(1 - ratio);
     return clamp01((ratio - 1) / s->span);
@@ -319,52 +320,58 @@ void score_state_detail(const score_layout *l, const unsigned char *blob, size_t
     }
 }
 
-static void minmax2(double a, double b, double *lo, double *hi)
+/* Does x grow after the history point (ratio falling for drop, rising for rise)? */
+static bool decay_grows(const cfg_signal *s)
 {
-    *lo = a < b ? a : b;
-    *hi = a < b ? b : a;
+    return s->measure == MEASURE_DROP ? s->recent_ms < s->usual_ms : s->recent_ms > s->usual_ms;
 }
 
 /*
  * With non-negative amounts both sums are single exponentials times constants, so their
- * ratio is monotone in t (down if recent < usual): x is 0 before the history point h and
- * monotone after it. The extremes over [a, b] are at a, b and h.
+ * ratio is monotone in t: x is 0 before the history point h = first + usual and monotone
+ * after it (non-decreasing when it grows, else non-increasing). So one evaluation gives
+ * either extreme over [a, b].
  */
-static void decay_range(const cfg_signal *s, const st_decay *d, int64_t a, int64_t b,
-                        double *lo, double *hi)
+static double decay_extreme(const cfg_signal *s, const st_decay *d, int64_t a, int64_t b,
+                            bool want_hi)
 {
-    if (d->t_ref == NO_TIME) {
-        *lo = *hi = 0;
-        return;
-    }
-    if (d->mixed) {
-        *lo = 0;
-        *hi = 1;
-        return;
-    }
+    if (d->t_ref == NO_TIME)
+        return 0;
+    if (d->mixed)
+        return want_hi ? 1 : 0;
     int64_t h = d->first + s->usual_ms;
-    minmax2(decay_x(s, d, a), decay_x(s, d, b), lo, hi);
-    if (a < h && h <= b) {
-        double xh = decay_x(s, d, h);
-        *lo = 0;
-        if (xh > *hi)
-            *hi = xh;
+    if (b < h)
+        return 0;
+    if (decay_grows(s))
+        return want_hi ? decay_x(s, d, b) : (a >= h ? decay_x(s, d, a) : 0);
+    if (want_hi)
+        return decay_x(s, d, a >= h ? a : h);
+    return a >= h ? decay_x(s, d, b) : 0;
+}
+
+double score_state_extreme(const score_layout *l, const unsigned char *blob, size_t i,
+                           int64_t a, int64_t b, bool want_hi)
+{
+    const cfg_signal *s = &l->sig[i];
+    switch (s->measure) {
+    case MEASURE_DROP:
+    case MEASURE_RISE:
+        return decay_extreme(s, (const st_decay *)(blob + l->off[i]), a, b, want_hi);
+    case MEASURE_COUNT:
+    case MEASURE_RECENT: /* non-increasing */
+        return score_state_x(l, blob, i, want_hi ? a : b);
+    case MEASURE_ABSENT: /* non-decreasing */
+        return score_state_x(l, blob, i, want_hi ? b : a);
+    default: /* constant */
+        return score_state_x(l, blob, i, a);
     }
 }
 
 void score_state_range(const score_layout *l, const unsigned char *blob, size_t i, int64_t a,
                        int64_t b, double *lo, double *hi)
 {
-    const cfg_signal *s = &l->sig[i];
-    switch (s->measure) {
-    case MEASURE_DROP:
-    case MEASURE_RISE:
-        decay_range(s, (const st_decay *)(blob + l->off[i]), a, b, lo, hi);
-        return;
-    default:
-        /* count, recent: non-increasing; absent: non-decreasing; value_*: constant */
-        minmax2(score_state_x(l, blob, i, a), score_state_x(l, blob, i, b), lo, hi);
-    }
+    *lo = score_state_extreme(l, blob, i, a, b, false);
+    *hi = score_state_extreme(l, blob, i, a, b, true);
 }
 
 static void decay_future(const cfg_signal *s, const st_decay *d, int64_t t0, double x0,
@@ -379,10 +386,7 @@ static void decay_future(const cfg_signal *s, const st_decay *d, int64_t t0, dou
         *hi = 1;
         return;
     }
-    /* Does x grow after h (ratio falling for drop, rising for rise)? */
-    bool grows = s->measure == MEASURE_DROP ? s->recent_ms < s->usual_ms
-                                             : s->recent_ms > s->usual_ms;
-    if (grows) {
+    if (decay_grows(s)) {
         *lo = x0; /* 0 before h, then non-decreasing */
         *hi = 1;
         return;

@@ -55,6 +55,9 @@ void score_state_detail(const score_layout *l, const unsigned char *blob, size_t
  */
 void score_state_range(const score_layout *l, const unsigned char *blob, size_t i, int64_t a,
                        int64_t b, double *lo, double *hi);
+/* One side of score_state_range (cheaper: one evaluation). */
+double score_state_extreme(const score_layout *l, const unsigned char *blob, size_t i,
+                           int64_t a, int64_t b, bool want_hi);
 /* The same over [t0, forever), given x_t0 = x at t0. */
 void score_state_future(const score_layout *l, const unsigned char *blob, size_t i, int64_t t0,
                         double x_t0, double *lo, double *hi);
