@@ -13,7 +13,7 @@
 
 #include "config.h"
 #include "diag.h"
-#include "limits.h"
+#include "sf_limits.h"
 #include "mapping.h"
 #include "replay_input.h"
 #include "score.h"

@@ -14,7 +14,7 @@
 
 #include <json-c/json.h>
 
-#include "limits.h"
+#include "sf_limits.h"
 
 #define CHUNK_BYTES (1u << 20) /* > SF_MAX_EVENT_LINE: a valid line always fits */
 #define N_SLOTS 16

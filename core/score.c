@@ -13,7 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "limits.h"
+#include "sf_limits.h"
 #include "score_shard.h"
 
 #define BATCH_MSGS 4096

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "config.h"
-#include "limits.h"
+#include "sf_limits.h"
 
 #define SCORE_STATE_MAX_CAP 64 /* largest count `cap` (event times kept per entity) */
 
