@@ -1,0 +1,81 @@
+/*
+ * journal.h - the durable, ordered log of accepted events: an event is appended (and
+ * committed at the store's durability) before its connector acknowledges it. Group commit:
+ * producers block in append while one committer thread writes everything pending in one
+ * transaction. Also the inbound dedup window and connector cursors committed with events.
+ * Owns: the committer thread, the journal/dedup/journal_state rows. Calls store, store_kv,
+ * event. Used by ingest (append), recovery and replay (read), checkpointing (retain).
+ *
+ * This header is the whole interface: a distributed log (DESIGN §6) replaces journal.c, not
+ * its callers. Sequence numbers start at 1, increase without gaps per commit, never reused.
+ */
+#ifndef SF_JOURNAL_H
+#define SF_JOURNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+#include "sigflow.h"
+#include "store.h"
+
+/* The sequence number reported for an event dropped as a duplicate (not appended). */
+#define JOURNAL_DUPLICATE 0
+
+typedef struct journal_config {
+    size_t max_batch;        /* events in one commit at most; default 4096 */
+    int64_t max_delay_us;    /* how long a commit waits for more events; default 1000 */
+    size_t max_pending;      /* events waiting beyond which append says SF_ERETRY; 65536 */
+    int64_t dedup_window_ms; /* a source id seen this recently is a duplicate; 7 days */
+} journal_config;
+
+void journal_config_default(journal_config *c);
+
+typedef struct journal journal;
+
+/* Start the committer on an open store (borrowed; outlives the journal). c may be NULL. */
+sf_status journal_open(store *s, const journal_config *c, journal **out);
+/* Commit what is pending, stop the committer, free. NULL is accepted. */
+void journal_close(journal *j);
+
+/*
+ * Append n events (borrowed; the caller still owns them) and, when cursor_key is set, store
+ * the connector's cursor (cursor_key = cursor_value in the kv namespace `connector`) in the
+ * same transaction: after a crash either all of them are there or none is. `connector` (may be
+ * NULL) also scopes dedup: an event with a source_id its connector already had within the
+ * window is not appended and gets seqs[i] = JOURNAL_DUPLICATE. Blocks until committed.
+ * seqs (n entries, may be NULL) receives the sequence numbers. SF_ERETRY when too much is
+ * pending (back-pressure), SF_EINVAL for a bad batch, SF_EIO when the write failed (nothing
+ * of the batch is stored).
+ */
+sf_status journal_append(journal *j, const char *connector, const sf_event *const *evs,
+                         size_t n, const char *cursor_key, const char *cursor_value,
+                         uint64_t *seqs);
+/* journal_append for one event without cursor. */
+sf_status journal_append_one(journal *j, const char *connector, const sf_event *ev,
+                             uint64_t *seq);
+
+/* True when `connector` recorded `source_id` within the dedup window before now_ms. */
+bool journal_seen_id(journal *j, const char *connector, const char *source_id, int64_t now_ms);
+
+/*
+ * Read committed events with seq > after_seq in order. fn receives each event and owns it
+ * (event_free it or pass it on); a status other than SF_OK stops the read and is returned.
+ */
+typedef sf_status (*journal_read_fn)(void *ctx, uint64_t seq, sf_event *ev);
+sf_status journal_read(journal *j, uint64_t after_seq, journal_read_fn fn, void *ctx);
+
+/* The last sequence number committed (0 when none ever was). */
+uint64_t journal_last_seq(journal *j);
+
+/* Record that state up to seq is checkpointed elsewhere (only moves forward). */
+sf_status journal_mark_checkpointed(journal *j, uint64_t seq);
+uint64_t journal_checkpointed_seq(journal *j);
+
+/*
+ * Delete events whose time is older than now - keep_ms and that a checkpoint covers, and
+ * dedup ids older than the window. *deleted (may be NULL) counts the events removed.
+ */
+sf_status journal_retain(journal *j, int64_t keep_ms, size_t *deleted);
+
+#endif
