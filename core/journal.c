@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -23,7 +24,7 @@ typedef struct journal_entry {
     const char *cursor_key, *cursor_value;
     uint64_t *seqs;
     sf_status status;
-    bool done;
+    sem_t done; /* posted when committed: wakes only its owner, who then needs no lock */
 } journal_entry;
 
 struct journal {
@@ -31,7 +32,6 @@ struct journal {
     journal_config cfg;
     pthread_mutex_t mu; /* guards everything below */
     pthread_cond_t work; /* committer: something to do */
-    pthread_cond_t done; /* producers: a commit finished */
     journal_entry *head, *tail;
     size_t pending_events;
     bool stopping;
@@ -43,7 +43,7 @@ struct journal {
 void journal_config_default(journal_config *c)
 {
     c->max_batch = 4096;
-    c->max_delay_us = 1000;
+    c->max_delay_us = 0;
     c->max_pending = 65536;
     c->dedup_window_ms = 7LL * 24 * 3600 * 1000;
 }
@@ -217,9 +217,12 @@ static void *journal_committer(void *arg)
 
         pthread_mutex_lock(&j->mu);
         j->last_seq = j->next_seq - 1;
-        for (journal_entry *e = batch; e; e = e->next)
-            e->done = true;
-        pthread_cond_broadcast(&j->done);
+        pthread_mutex_unlock(&j->mu);
+        for (journal_entry *e = batch, *next; e; e = next) {
+            next = e->next; /* the owner returns (and its entry goes) once posted */
+            sem_post(&e->done);
+        }
+        pthread_mutex_lock(&j->mu);
     }
     pthread_mutex_unlock(&j->mu);
     return NULL;
@@ -254,14 +257,12 @@ sf_status journal_append(journal *j, const char *connector, const sf_event *cons
     journal_entry e = {.connector = connector, .evs = evs, .n = n, .cursor_key = cursor_key,
                        .cursor_value = cursor_value, .seqs = seqs};
     pthread_mutex_lock(&j->mu);
-    if (j->stopping) {
+    if (j->stopping || (j->pending_events > 0 && j->pending_events + n > j->cfg.max_pending)) {
+        rc = j->stopping ? SF_EFATAL : SF_ERETRY;
         pthread_mutex_unlock(&j->mu);
-        return SF_EFATAL;
+        return rc;
     }
-    if (j->pending_events > 0 && j->pending_events + n > j->cfg.max_pending) {
-        pthread_mutex_unlock(&j->mu);
-        return SF_ERETRY;
-    }
+    sem_init(&e.done, 0, 0);
     if (j->tail)
         j->tail->next = &e;
     else
@@ -270,9 +271,10 @@ sf_status journal_append(journal *j, const char *connector, const sf_event *cons
     j->pending_events += n;
     if (j->head == &e || j->pending_events >= j->cfg.max_batch)
         pthread_cond_signal(&j->work);
-    while (!e.done)
-        pthread_cond_wait(&j->done, &j->mu);
     pthread_mutex_unlock(&j->mu);
+    while (sem_wait(&e.done) != 0)
+        ; /* EINTR: a signal handler ran; keep waiting for the commit */
+    sem_destroy(&e.done);
     return e.status;
 }
 
@@ -325,9 +327,7 @@ sf_status journal_open(store *s, const journal_config *c, journal **out)
     }
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->work, NULL);
-    pthread_cond_init(&j->done, NULL);
     if (pthread_create(&j->thread, NULL, journal_committer, j) != 0) {
-        pthread_cond_destroy(&j->done);
         pthread_cond_destroy(&j->work);
         pthread_mutex_destroy(&j->mu);
         free(j);
@@ -346,7 +346,6 @@ void journal_close(journal *j)
     pthread_cond_signal(&j->work);
     pthread_mutex_unlock(&j->mu);
     pthread_join(j->thread, NULL);
-    pthread_cond_destroy(&j->done);
     pthread_cond_destroy(&j->work);
     pthread_mutex_destroy(&j->mu);
     free(j);

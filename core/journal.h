@@ -24,7 +24,7 @@
 
 typedef struct journal_config {
     size_t max_batch;        /* events in one commit at most; default 4096 */
-    int64_t max_delay_us;    /* how long a commit waits for more events; default 1000 */
+    int64_t max_delay_us;    /* extra wait for more events before a commit; default 0 */
     size_t max_pending;      /* events waiting beyond which append says SF_ERETRY; 65536 */
     int64_t dedup_window_ms; /* a source id seen this recently is a duplicate; 7 days */
 } journal_config;
