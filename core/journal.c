@@ -12,7 +12,7 @@
 #include "store_kv.h"
 
 #define JOURNAL_CTX "module=journal"
-#define JOURNAL_READ_PAGE 512    /* rows copied per store lock hold while reading */
+#define JOURNAL_READ_PAGE 512     /* rows copied per store lock hold while reading */
 #define JOURNAL_DELETE_CHUNK 5000 /* rows deleted per lock hold, so commits go on meanwhile */
 
 /* One caller's request, on the caller's stack while it waits. */
@@ -30,7 +30,7 @@ typedef struct journal_entry {
 struct journal {
     store *st;
     journal_config cfg;
-    pthread_mutex_t mu; /* guards everything below */
+    pthread_mutex_t mu;  /* guards everything below */
     pthread_cond_t work; /* committer: something to do */
     journal_entry *head, *tail;
     size_t pending_events;
@@ -231,8 +231,8 @@ static void *journal_committer(void *arg)
 /* ---- producers ---- */
 
 static sf_status journal_check_batch(const journal *j, const char *connector,
-                                     const sf_event *const *evs, size_t n,
-                                     const char *cursor_key, const char *cursor_value)
+                                     const sf_event *const *evs, size_t n, const char *cursor_key,
+                                     const char *cursor_value)
 {
     if ((n > 0 && !evs) || (n == 0 && !cursor_key) || n > j->cfg.max_pending)
         return SF_EINVAL;
@@ -247,15 +247,18 @@ static sf_status journal_check_batch(const journal *j, const char *connector,
     return SF_OK;
 }
 
-sf_status journal_append(journal *j, const char *connector, const sf_event *const *evs,
-                         size_t n, const char *cursor_key, const char *cursor_value,
-                         uint64_t *seqs)
+sf_status journal_append(journal *j, const char *connector, const sf_event *const *evs, size_t n,
+                         const char *cursor_key, const char *cursor_value, uint64_t *seqs)
 {
     sf_status rc = journal_check_batch(j, connector, evs, n, cursor_key, cursor_value);
     if (rc != SF_OK)
         return rc;
-    journal_entry e = {.connector = connector, .evs = evs, .n = n, .cursor_key = cursor_key,
-                       .cursor_value = cursor_value, .seqs = seqs};
+    journal_entry e = {.connector = connector,
+                       .evs = evs,
+                       .n = n,
+                       .cursor_key = cursor_key,
+                       .cursor_value = cursor_value,
+                       .seqs = seqs};
     pthread_mutex_lock(&j->mu);
     if (j->stopping || (j->pending_events > 0 && j->pending_events + n > j->cfg.max_pending)) {
         rc = j->stopping ? SF_EFATAL : SF_ERETRY;
@@ -278,8 +281,7 @@ sf_status journal_append(journal *j, const char *connector, const sf_event *cons
     return e.status;
 }
 
-sf_status journal_append_one(journal *j, const char *connector, const sf_event *ev,
-                             uint64_t *seq)
+sf_status journal_append_one(journal *j, const char *connector, const sf_event *ev, uint64_t *seq)
 {
     return journal_append(j, connector, &ev, 1, NULL, NULL, seq);
 }
@@ -382,9 +384,9 @@ bool journal_seen_id(journal *j, const char *connector, const char *source_id, i
 
 static sf_event *journal_row_event(sqlite3_stmt *st)
 {
-    sf_event *ev = event_new((const char *)sqlite3_column_text(st, 1),
-                             (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3),
-                             NULL, 0);
+    sf_event *ev =
+        event_new((const char *)sqlite3_column_text(st, 1),
+                  (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3), NULL, 0);
     if (!ev)
         return NULL;
     if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
@@ -464,8 +466,8 @@ sf_status journal_read(journal *j, uint64_t after_seq, journal_read_fn fn, void 
 sf_status journal_mark_checkpointed(journal *j, uint64_t seq)
 {
     store_lock(j->st);
-    sqlite3_stmt *st = store_stmt(
-        j->st, "UPDATE journal_state SET checkpointed_seq = max(checkpointed_seq, ?1)");
+    sqlite3_stmt *st =
+        store_stmt(j->st, "UPDATE journal_state SET checkpointed_seq = max(checkpointed_seq, ?1)");
     sf_status rc = SF_EIO;
     if (st) {
         sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
@@ -489,8 +491,7 @@ uint64_t journal_checkpointed_seq(journal *j)
 }
 
 /* Run a DELETE bound to one cutoff in chunks; adds the rows removed to *count. */
-static sf_status journal_delete_chunked(journal *j, const char *sql, int64_t cutoff,
-                                        size_t *count)
+static sf_status journal_delete_chunked(journal *j, const char *sql, int64_t cutoff, size_t *count)
 {
     for (;;) {
         store_lock(j->st);

@@ -48,12 +48,10 @@ void journal_close(journal *j);
  * pending (back-pressure), SF_EINVAL for a bad batch, SF_EIO when the write failed (nothing
  * of the batch is stored).
  */
-sf_status journal_append(journal *j, const char *connector, const sf_event *const *evs,
-                         size_t n, const char *cursor_key, const char *cursor_value,
-                         uint64_t *seqs);
+sf_status journal_append(journal *j, const char *connector, const sf_event *const *evs, size_t n,
+                         const char *cursor_key, const char *cursor_value, uint64_t *seqs);
 /* journal_append for one event without cursor. */
-sf_status journal_append_one(journal *j, const char *connector, const sf_event *ev,
-                             uint64_t *seq);
+sf_status journal_append_one(journal *j, const char *connector, const sf_event *ev, uint64_t *seq);
 
 /* True when `connector` recorded `source_id` within the dedup window before now_ms. */
 bool journal_seen_id(journal *j, const char *connector, const char *source_id, int64_t now_ms);

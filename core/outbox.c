@@ -14,9 +14,9 @@ struct outbox {
 
 static const char *const result_names[] = {"ok", "retry", "dead"};
 
-#define DELIVERY_COLUMNS                                                                       \
-    "SELECT d.id, d.alert_id, d.target, a.decision, a.entity, a.json, d.last_error,"          \
-    " a.time_ms, d.next_attempt_ms, d.attempts, d.state"                                       \
+#define DELIVERY_COLUMNS                                                                           \
+    "SELECT d.id, d.alert_id, d.target, a.decision, a.entity, a.json, d.last_error,"               \
+    " a.time_ms, d.next_attempt_ms, d.attempts, d.state"                                           \
     " FROM outbox_delivery d JOIN outbox_alert a ON a.alert_id = d.alert_id "
 
 void outbox_delivery_clear(outbox_delivery *d, size_t n)
@@ -188,8 +188,8 @@ sf_status outbox_put(outbox *o, const char *alert_id, const char *decision, cons
                      bool *created)
 {
     if (!outbox_name_ok(alert_id, OUTBOX_MAX_ALERT_ID_LEN) ||
-        !outbox_name_ok(decision, SF_MAX_NAME_LEN) ||
-        !outbox_name_ok(entity, SF_MAX_ENTITY_LEN) || !json || (n > 0 && !targets))
+        !outbox_name_ok(decision, SF_MAX_NAME_LEN) || !outbox_name_ok(entity, SF_MAX_ENTITY_LEN) ||
+        !json || (n > 0 && !targets))
         return SF_EINVAL;
     for (size_t i = 0; i < n; i++)
         if (!outbox_name_ok(targets[i], SF_MAX_NAME_LEN))
@@ -197,8 +197,7 @@ sf_status outbox_put(outbox *o, const char *alert_id, const char *decision, cons
     store_lock(o->st);
     sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
     if (rc == SF_OK)
-        rc = outbox_put_locked(o, alert_id, decision, entity, time_ms, json, targets, n,
-                               created);
+        rc = outbox_put_locked(o, alert_id, decision, entity, time_ms, json, targets, n, created);
     return outbox_finish(o, rc);
 }
 
@@ -299,8 +298,8 @@ static sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind 
     return outbox_done(o, st);
 }
 
-sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r,
-                        int64_t retry_at_ms, const char *error)
+sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r, int64_t retry_at_ms,
+                        const char *error)
 {
     char bounded[SF_MAX_ERROR_LEN + 1];
     if ((unsigned)r > OUTBOX_RESULT_DEAD)
@@ -326,9 +325,9 @@ sf_status outbox_dlq_list(outbox *o, const char *target, size_t max, outbox_deli
     if (max == 0)
         return SF_EINVAL;
     store_lock(o->st);
-    sqlite3_stmt *st = store_stmt(o->st, DELIVERY_COLUMNS
-                                  "WHERE d.state = 3 AND (?1 IS NULL OR d.target = ?1)"
-                                  " ORDER BY d.updated_ms, d.id LIMIT ?2");
+    sqlite3_stmt *st =
+        store_stmt(o->st, DELIVERY_COLUMNS "WHERE d.state = 3 AND (?1 IS NULL OR d.target = ?1)"
+                                           " ORDER BY d.updated_ms, d.id LIMIT ?2");
     sf_status rc = SF_EIO;
     if (st) {
         if (target)
@@ -417,8 +416,7 @@ sf_status outbox_attempts(outbox *o, const char *alert_id, outbox_attempt_fn fn,
         /* The audit trail is small per alert; fn runs under the lock and must not call in. */
         while ((step = sqlite3_step(st)) == SQLITE_ROW)
             fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
-               (const char *)sqlite3_column_text(st, 2),
-               (const char *)sqlite3_column_text(st, 3));
+               (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3));
         rc = step == SQLITE_DONE ? SF_OK : SF_EIO;
         sqlite3_reset(st);
     }

@@ -71,8 +71,8 @@ sf_status outbox_next_due(outbox *o, const char *target, int64_t *at_ms);
  * pending again at retry_at_ms. `error` (may be NULL) is kept as last_error and in the attempt
  * row. SF_EINVAL when the delivery is not inflight.
  */
-sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r,
-                        int64_t retry_at_ms, const char *error);
+sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r, int64_t retry_at_ms,
+                        const char *error);
 
 /* Dead deliveries (of target, or all when NULL), oldest first. */
 sf_status outbox_dlq_list(outbox *o, const char *target, size_t max, outbox_delivery *out,

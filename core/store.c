@@ -13,8 +13,7 @@
 #include "log.h"
 #include "store_schema.h"
 
-_Static_assert(STORE_MIGRATION_COUNT == STORE_SCHEMA_VERSION,
-               "one migration per schema version");
+_Static_assert(STORE_MIGRATION_COUNT == STORE_SCHEMA_VERSION, "one migration per schema version");
 
 #define STORE_STMT_CACHE 64
 #define STORE_BUSY_TIMEOUT_MS 5000

@@ -16,7 +16,7 @@
 
 #include "sigflow.h"
 
-#define WEBHOOK_SNIPPET_MAX 200            /* bytes of a response body quoted in an error */
+#define WEBHOOK_SNIPPET_MAX 200             /* bytes of a response body quoted in an error */
 #define WEBHOOK_RETRY_AFTER_MAX_MS 86400000 /* a server may not park us for more than a day */
 
 static const sf_host *host;
@@ -126,8 +126,8 @@ static sf_status webhook_sign(const char *secret, const char *body, time_t now, 
     memcpy(msg + tlen + 1, body, blen);
     unsigned char mac[EVP_MAX_MD_SIZE];
     unsigned int maclen = 0;
-    unsigned char *ok = HMAC(EVP_sha256(), secret, (int)strlen(secret), msg,
-                             (size_t)tlen + 1 + blen, mac, &maclen);
+    unsigned char *ok =
+        HMAC(EVP_sha256(), secret, (int)strlen(secret), msg, (size_t)tlen + 1 + blen, mac, &maclen);
     free(msg);
     if (!ok)
         return SF_EFATAL;
@@ -209,13 +209,12 @@ static sf_deliver_result webhook_classify(sf_instance *inst, long status, webhoo
     return SF_DELIVER_RETRY;
 }
 
-static struct curl_slist *webhook_headers(webhook *w, const char *id, const char *body,
-                                          time_t now)
+static struct curl_slist *webhook_headers(webhook *w, const char *id, const char *body, time_t now)
 {
     char line[512];
     struct curl_slist *h = NULL, *next;
-    const char *fixed[] = {"Content-Type: application/json", "Expect:",
-                           "User-Agent: sigflow-webhook/1"};
+    const char *fixed[] = {"Content-Type: application/json",
+                           "Expect:", "User-Agent: sigflow-webhook/1"};
     for (size_t i = 0; i < 3; i++) {
         if (!(next = curl_slist_append(h, fixed[i])))
             goto fail;
@@ -287,15 +286,27 @@ static sf_deliver_result webhook_deliver(sf_instance *inst, void *state, const s
 }
 
 static const sf_option webhook_options[] = {
-    {.name = "url", .type = SF_OPT_STRING, .flags = SF_OPT_REQUIRED,
+    {.name = "url",
+     .type = SF_OPT_STRING,
+     .flags = SF_OPT_REQUIRED,
      .help = "http(s) URL the alert JSON is POSTed to"},
-    {.name = "secret", .type = SF_OPT_SECRET,
+    {.name = "secret",
+     .type = SF_OPT_SECRET,
      .help = "HMAC-SHA256 key: adds X-Sigflow-Signature: t=<unix>,v1=<hex of t.body>"},
-    {.name = "timeout", .type = SF_OPT_DURATION, .default_value = "10s",
-     .flags = SF_OPT_HAS_RANGE, .min = 100, .max = 300000,
+    {.name = "timeout",
+     .type = SF_OPT_DURATION,
+     .default_value = "10s",
+     .flags = SF_OPT_HAS_RANGE,
+     .min = 100,
+     .max = 300000,
      .help = "whole request deadline; a timeout is retried"},
-    {.name = "connect_timeout", .type = SF_OPT_DURATION, .default_value = "3s",
-     .flags = SF_OPT_HAS_RANGE, .min = 100, .max = 60000, .help = "TCP/TLS connect deadline"},
+    {.name = "connect_timeout",
+     .type = SF_OPT_DURATION,
+     .default_value = "3s",
+     .flags = SF_OPT_HAS_RANGE,
+     .min = 100,
+     .max = 60000,
+     .help = "TCP/TLS connect deadline"},
     {0}};
 
 static const sf_plugin webhook_plugin = {

@@ -35,14 +35,13 @@ static sf_event *bench_event(int thread, int i)
 {
     char entity[32], attrs[96];
     snprintf(entity, sizeof entity, "cust-%05d", (thread * 7919 + i) % 10000);
-    sf_event *ev = event_new(entity, i % 10 < 7 ? "login" : "usage", 1793500000000LL + i, NULL,
-                             0);
+    sf_event *ev = event_new(entity, i % 10 < 7 ? "login" : "usage", 1793500000000LL + i, NULL, 0);
     if (!ev)
         return NULL;
     ev->value = i % 100;
     ev->has_value = true;
-    int n = snprintf(attrs, sizeof attrs, "{\"owner\":\"am%d@example.com\",\"plan\":\"pro\"}",
-                     thread);
+    int n =
+        snprintf(attrs, sizeof attrs, "{\"owner\":\"am%d@example.com\",\"plan\":\"pro\"}", thread);
     if (event_set_attrs(ev, attrs, (size_t)n) != SF_OK) {
         event_free(ev);
         return NULL;
@@ -65,8 +64,8 @@ static void *bench_produce(void *arg)
     for (int i = 0; i < p->a->per_thread && !p->failures; i += b) {
         int n = p->a->per_thread - i < b ? p->a->per_thread - i : b;
         sf_status rc = n == 1 ? journal_append_one(p->j, NULL, evs[0], NULL)
-                              : journal_append(p->j, NULL, (const sf_event *const *)evs,
-                                               (size_t)n, NULL, NULL, NULL);
+                              : journal_append(p->j, NULL, (const sf_event *const *)evs, (size_t)n,
+                                               NULL, NULL, NULL);
         if (rc != SF_OK)
             p->failures++;
     }
@@ -132,18 +131,29 @@ done:
 
 int main(int argc, char **argv)
 {
-    bench_args a = {.threads = 8, .per_thread = 50000, .batch = 1, .delay_us = 0,
-                    .dir = "/tmp"};
+    bench_args a = {.threads = 8, .per_thread = 50000, .batch = 1, .delay_us = 0, .dir = "/tmp"};
     const char *level = "all";
     int opt;
     while ((opt = getopt(argc, argv, "t:n:b:d:w:D:")) != -1) {
         switch (opt) {
-        case 't': a.threads = atoi(optarg); break;
-        case 'n': a.per_thread = atoi(optarg); break;
-        case 'b': a.batch = atoi(optarg); break;
-        case 'd': level = optarg; break;
-        case 'w': a.delay_us = atoll(optarg); break;
-        case 'D': a.dir = optarg; break;
+        case 't':
+            a.threads = atoi(optarg);
+            break;
+        case 'n':
+            a.per_thread = atoi(optarg);
+            break;
+        case 'b':
+            a.batch = atoi(optarg);
+            break;
+        case 'd':
+            level = optarg;
+            break;
+        case 'w':
+            a.delay_us = atoll(optarg);
+            break;
+        case 'D':
+            a.dir = optarg;
+            break;
         default:
             fprintf(stderr, "usage: bench_journal [-t threads] [-n per thread] [-b batch]"
                             " [-d fsync|batch|off|all] [-w max_delay_us] [-D dir]\n");

@@ -336,8 +336,7 @@ static void retry_after_as_http_date_is_honoured(void **state)
     time_t at = time(NULL) + 120;
     struct tm tm;
     strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", gmtime_r(&at, &tm));
-    snprintf(ctl, sizeof ctl, "{\"mode\":\"refuse\",\"status\":503,\"retry_after\":\"%s\"}",
-             date);
+    snprintf(ctl, sizeof ctl, "{\"mode\":\"refuse\",\"status\":503,\"retry_after\":\"%s\"}", date);
     receiver_mode(ctl);
     int64_t retry = 0;
     assert_int_equal(deliver(f, "alert-date", &retry), SF_DELIVER_RETRY);
@@ -459,8 +458,8 @@ static void error_text_never_contains_the_secret(void **state)
 static void create_refuses_a_non_http_url(void **state)
 {
     (void)state;
-    struct sf_instance inst = {.url = "ftp://example/x", .timeout_ms = 1000,
-                               .connect_timeout_ms = 1000};
+    struct sf_instance inst = {
+        .url = "ftp://example/x", .timeout_ms = 1000, .connect_timeout_ms = 1000};
     void *st = NULL;
     assert_int_equal(g_plugin->create(&inst, &st), SF_EINVAL);
     assert_non_null(strstr(inst.error, "http"));

@@ -150,8 +150,7 @@ static void read_pages_through_more_than_one_page_in_order(void **state)
     uint64_t seqs[N];
     for (int i = 0; i < N; i++)
         evs[i] = mk("e", "t", i, NULL);
-    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, N, NULL, NULL,
-                                    seqs),
+    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, N, NULL, NULL, seqs),
                      SF_OK);
     collected *c = read_all(f->j, 0);
     assert_int_equal(c->n, N);
@@ -184,9 +183,9 @@ static void batch_and_cursor_commit_together(void **state)
     fixture *f = *state;
     sf_event *evs[3] = {mk("a", "t", 1, NULL), mk("b", "t", 2, NULL), mk("c", "t", 3, NULL)};
     uint64_t seqs[3] = {0};
-    assert_int_equal(journal_append(f->j, "poller", (const sf_event *const *)evs, 3, "cursor",
-                                    "page-2", seqs),
-                     SF_OK);
+    assert_int_equal(
+        journal_append(f->j, "poller", (const sf_event *const *)evs, 3, "cursor", "page-2", seqs),
+        SF_OK);
     assert_int_equal(seqs[0], 1);
     assert_int_equal(seqs[2], 3);
     char *v = NULL;
@@ -208,9 +207,9 @@ static void failed_cursor_write_leaves_neither_events_nor_cursor(void **state)
     store_unlock(f->s);
     sf_event *evs[2] = {mk("a", "t", 1, "id-1"), mk("b", "t", 2, "id-2")};
     uint64_t seqs[2] = {7, 7};
-    assert_int_equal(journal_append(f->j, "poller", (const sf_event *const *)evs, 2, "cursor",
-                                    "page-9", seqs),
-                     SF_EIO);
+    assert_int_equal(
+        journal_append(f->j, "poller", (const sf_event *const *)evs, 2, "cursor", "page-9", seqs),
+        SF_EIO);
     assert_int_equal(seqs[0], 0);
     collected *c = read_all(f->j, 0);
     assert_int_equal(c->n, 0);
@@ -225,9 +224,9 @@ static void failed_cursor_write_leaves_neither_events_nor_cursor(void **state)
     store_lock(f->s);
     assert_int_equal(store_exec(f->s, "DROP TRIGGER fail_kv"), SF_OK);
     store_unlock(f->s);
-    assert_int_equal(journal_append(f->j, "poller", (const sf_event *const *)evs, 2, "cursor",
-                                    "page-9", seqs),
-                     SF_OK);
+    assert_int_equal(
+        journal_append(f->j, "poller", (const sf_event *const *)evs, 2, "cursor", "page-9", seqs),
+        SF_OK);
     assert_int_equal(seqs[0], 1); /* the failed attempt used no sequence numbers */
     assert_int_equal(seqs[1], 2);
     for (int i = 0; i < 2; i++)
@@ -244,9 +243,9 @@ static void failed_event_mid_batch_leaves_nothing(void **state)
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     evs[1]->entity = big;
-    assert_int_equal(journal_append(f->j, "poller", (const sf_event *const *)evs, 3, "cursor",
-                                    "p", NULL),
-                     SF_EIO);
+    assert_int_equal(
+        journal_append(f->j, "poller", (const sf_event *const *)evs, 3, "cursor", "p", NULL),
+        SF_EIO);
     evs[1]->entity = good;
     collected *c = read_all(f->j, 0);
     assert_int_equal(c->n, 0);
@@ -351,9 +350,8 @@ static void duplicate_source_id_is_acknowledged_not_appended(void **state)
     /* within one batch too */
     sf_event *twice[2] = {mk("b", "t", 2, "T-2"), mk("b", "t", 2, "T-2")};
     uint64_t seqs[2];
-    assert_int_equal(journal_append(f->j, "desk", (const sf_event *const *)twice, 2, NULL, NULL,
-                                    seqs),
-                     SF_OK);
+    assert_int_equal(
+        journal_append(f->j, "desk", (const sf_event *const *)twice, 2, NULL, NULL, seqs), SF_OK);
     assert_int_equal(seqs[0], 3);
     assert_int_equal(seqs[1], JOURNAL_DUPLICATE);
     collected *c = read_all(f->j, 0);
@@ -396,8 +394,7 @@ static void retention_removes_only_old_checkpointed_events(void **state)
     int64_t old = g_now - 10 * DAY_MS, recent = g_now - DAY_MS;
     sf_event *evs[4] = {mk("a", "t", old, NULL), mk("b", "t", old, NULL),
                         mk("c", "t", recent, NULL), mk("d", "t", old, NULL)};
-    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, 4, NULL, NULL,
-                                    NULL),
+    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, 4, NULL, NULL, NULL),
                      SF_OK);
     assert_int_equal(journal_mark_checkpointed(f->j, 3), SF_OK);
     assert_int_equal(journal_mark_checkpointed(f->j, 2), SF_OK); /* never moves back */
@@ -441,9 +438,8 @@ static void retention_forgets_ids_past_the_window(void **state)
     assert_int_equal(journal_retain(f->j, 365 * DAY_MS, NULL), SF_OK);
     store_lock(f->s);
     sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(store_db(f->s), "SELECT count(*) FROM dedup", -1, &st,
-                                        NULL),
-                     SQLITE_OK);
+    assert_int_equal(
+        sqlite3_prepare_v2(store_db(f->s), "SELECT count(*) FROM dedup", -1, &st, NULL), SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
     assert_int_equal(sqlite3_column_int(st, 0), 0);
     sqlite3_finalize(st);

@@ -63,9 +63,9 @@ static const char *const two_targets[] = {"slack", "hook"};
 
 static void put(fixture *f, const char *id, bool *created)
 {
-    assert_int_equal(outbox_put(f->o, id, "churn", "cust-1", 1234, "{\"id\":1}", two_targets, 2,
-                                created),
-                     SF_OK);
+    assert_int_equal(
+        outbox_put(f->o, id, "churn", "cust-1", 1234, "{\"id\":1}", two_targets, 2, created),
+        SF_OK);
 }
 
 static size_t count(fixture *f, const char *target, outbox_state st)
@@ -96,10 +96,8 @@ static void put_is_idempotent_on_alert_id(void **state)
 static void put_refuses_bad_arguments(void **state)
 {
     fixture *f = *state;
-    assert_int_equal(outbox_put(f->o, "", "churn", "e", 1, "{}", two_targets, 2, NULL),
-                     SF_EINVAL);
-    assert_int_equal(outbox_put(f->o, "a", "churn", "e", 1, NULL, two_targets, 2, NULL),
-                     SF_EINVAL);
+    assert_int_equal(outbox_put(f->o, "", "churn", "e", 1, "{}", two_targets, 2, NULL), SF_EINVAL);
+    assert_int_equal(outbox_put(f->o, "a", "churn", "e", 1, NULL, two_targets, 2, NULL), SF_EINVAL);
     const char *bad[] = {""};
     assert_int_equal(outbox_put(f->o, "a", "churn", "e", 1, "{}", bad, 1, NULL), SF_EINVAL);
     assert_int_equal(count(f, NULL, OUTBOX_PENDING), 0);

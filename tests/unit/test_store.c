@@ -114,8 +114,7 @@ static void newer_schema_is_refused_with_a_clear_message(void **state)
     store_unlock(f->s);
     store_close(f->s);
     f->s = NULL;
-    assert_int_equal(store_open(f->dir, STORE_DURABILITY_FSYNC, &f->s, err, sizeof err),
-                     SF_EFATAL);
+    assert_int_equal(store_open(f->dir, STORE_DURABILITY_FSYNC, &f->s, err, sizeof err), SF_EFATAL);
     assert_null(f->s);
     assert_non_null(strstr(err, "newer"));
     assert_non_null(strstr(err, "99"));
@@ -183,10 +182,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(newer_schema_is_refused_with_a_clear_message, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(unwritable_state_dir_is_an_error, setup, teardown),
-        cmocka_unit_test_setup_teardown(kv_get_missing_is_null_and_set_replaces, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(kv_rejects_empty_and_oversized_arguments, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(kv_get_missing_is_null_and_set_replaces, setup, teardown),
+        cmocka_unit_test_setup_teardown(kv_rejects_empty_and_oversized_arguments, setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }

@@ -8,8 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static inline int tmpdir_rm_one(const char *path, const struct stat *sb, int flag,
-                                struct FTW *ftw)
+static inline int tmpdir_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
 {
     (void)sb;
     (void)flag;
