@@ -5,6 +5,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
 
 #include "journal.h"
 #include "log.h"
@@ -467,6 +469,65 @@ static void read_stops_when_the_callback_says_so(void **state)
     event_free(ev);
 }
 
+/* Child: append forever, writing each acknowledged seq to fd. Never returns. */
+static void append_until_killed(const char *dir, int fd)
+{
+    char err[256];
+    store *s = NULL;
+    journal *j = NULL;
+    if (store_open(dir, STORE_DURABILITY_FSYNC, &s, err, sizeof err) != SF_OK ||
+        journal_open(s, NULL, &j) != SF_OK)
+        _exit(2);
+    sf_event *ev = event_new("victim", "tick", 1, NULL, 0);
+    for (;;) {
+        uint64_t seq = 0;
+        if (!ev || journal_append_one(j, NULL, ev, &seq) != SF_OK)
+            _exit(3);
+        if (write(fd, &seq, sizeof seq) != sizeof seq)
+            _exit(4);
+    }
+}
+
+/* The promise to a connector: once append returned, a kill -9 cannot take the event back. */
+static void acknowledged_events_survive_kill_9(void **state)
+{
+    (void)state;
+    char dir[64];
+    assert_non_null(tmpdir_make(dir, sizeof dir));
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        append_until_killed(dir, fds[1]);
+    }
+    close(fds[1]);
+    uint64_t seq = 0, acked = 0;
+    while (acked < 300 && read(fds[0], &seq, sizeof seq) == sizeof seq)
+        acked = seq;
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    while (read(fds[0], &seq, sizeof seq) == sizeof seq) /* acked before it died */
+        acked = seq;
+    close(fds[0]);
+    assert_true(acked >= 300);
+
+    fixture f = {0};
+    memcpy(f.dir, dir, sizeof dir);
+    open_all(&f, NULL);
+    assert_true(journal_last_seq(f.j) >= acked);
+    collected *c = read_all(f.j, 0);
+    assert_true(c->n >= acked);
+    for (size_t i = 0; i < c->n; i++)
+        assert_int_equal(c->seqs[i], i + 1); /* no gap, nothing torn */
+    collected_free(c);
+    close_all(&f);
+    tmpdir_remove(dir);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -487,6 +548,7 @@ int main(void)
         T(sequence_is_not_reused_after_retention_empties_the_journal),
         T(retention_forgets_ids_past_the_window),
         T(read_stops_when_the_callback_says_so),
+        cmocka_unit_test(acknowledged_events_survive_kill_9),
     };
     return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
 }
