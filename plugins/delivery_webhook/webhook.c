@@ -18,6 +18,7 @@
 
 #define WEBHOOK_SNIPPET_MAX 200             /* bytes of a response body quoted in an error */
 #define WEBHOOK_RETRY_AFTER_MAX_MS 86400000 /* a server may not park us for more than a day */
+#define WEBHOOK_MAX_ID_LEN 256              /* bytes of an alert id sent as Idempotency-Key */
 
 static const sf_host *host;
 
@@ -209,6 +210,16 @@ static sf_deliver_result webhook_classify(sf_instance *inst, long status, webhoo
     return SF_DELIVER_RETRY;
 }
 
+/* The id goes into a header line: no control characters (no header injection), bounded. */
+static bool webhook_header_safe(const char *id)
+{
+    size_t n = 0;
+    for (; id[n]; n++)
+        if ((unsigned char)id[n] < 0x20 || id[n] == 0x7f)
+            return false;
+    return n > 0 && n <= WEBHOOK_MAX_ID_LEN;
+}
+
 static struct curl_slist *webhook_headers(webhook *w, const char *id, const char *body, time_t now)
 {
     char line[512];
@@ -245,8 +256,8 @@ static sf_deliver_result webhook_deliver(sf_instance *inst, void *state, const s
     const char *body = host->alert_json(alert);
     const char *id = host->alert_id(alert);
     time_t now = time(NULL);
-    if (!body || !id) {
-        host->set_error(inst, "alert has no JSON or id");
+    if (!body || !id || !webhook_header_safe(id)) {
+        host->set_error(inst, "alert has no JSON or an id unfit for a header");
         return SF_DELIVER_FAIL;
     }
     if (!w->curl && webhook_start(inst, w) != SF_OK)

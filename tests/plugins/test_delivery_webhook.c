@@ -455,6 +455,18 @@ static void error_text_never_contains_the_secret(void **state)
     assert_null(strstr(f->inst.error, SECRET));
 }
 
+static void alert_id_with_a_newline_is_refused_not_sent(void **state)
+{
+    fixture *f = *state;
+    char *before = receiver_call("/_requests", NULL);
+    int64_t retry = 0;
+    assert_int_equal(deliver(f, "a\r\nX-Injected: 1", &retry), SF_DELIVER_FAIL);
+    char *after = receiver_call("/_requests", NULL);
+    assert_string_equal(before, after); /* nothing reached the receiver */
+    free(before);
+    free(after);
+}
+
 static void create_refuses_a_non_http_url(void **state)
 {
     (void)state;
@@ -491,6 +503,7 @@ int main(void)
                                         setup_signed, teardown),
         cmocka_unit_test_setup_teardown(error_text_never_contains_the_secret, setup_signed,
                                         teardown),
+        T(alert_id_with_a_newline_is_refused_not_sent),
         cmocka_unit_test(create_refuses_a_non_http_url),
         cmocka_unit_test(descriptor_declares_a_delivery_with_url_required),
     };
