@@ -1,44 +1,13 @@
 #include "journal.h"
 
 #include <errno.h>
-#include <pthread.h>
-#include <semaphore.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "journal_internal.h"
 #include "log.h"
-#include "sf_limits.h"
 #include "store_kv.h"
-
-#define JOURNAL_CTX "module=journal"
-#define JOURNAL_READ_PAGE 512     /* rows copied per store lock hold while reading */
-#define JOURNAL_DELETE_CHUNK 5000 /* rows deleted per lock hold, so commits go on meanwhile */
-
-/* One caller's request, on the caller's stack while it waits. */
-typedef struct journal_entry {
-    struct journal_entry *next;
-    const char *connector;
-    const sf_event *const *evs;
-    size_t n;
-    const char *cursor_key, *cursor_value;
-    uint64_t *seqs;
-    sf_status status;
-    sem_t done; /* posted when committed: wakes only its owner, who then needs no lock */
-} journal_entry;
-
-struct journal {
-    store *st;
-    journal_config cfg;
-    pthread_mutex_t mu;  /* guards everything below */
-    pthread_cond_t work; /* committer: something to do */
-    journal_entry *head, *tail;
-    size_t pending_events;
-    bool stopping;
-    uint64_t last_seq; /* last committed */
-    uint64_t next_seq; /* committer's own: first seq of the next commit */
-    pthread_t thread;
-};
 
 void journal_config_default(journal_config *c)
 {
@@ -50,7 +19,7 @@ void journal_config_default(journal_config *c)
 
 /* ---- writing (committer thread, store lock held) ---- */
 
-static sf_status journal_step_done(journal *j, sqlite3_stmt *st)
+sf_status journal_step_done(journal *j, sqlite3_stmt *st)
 {
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
@@ -197,6 +166,35 @@ static void journal_wait_for_more(journal *j)
             break;
 }
 
+/* After a commit, under mu: publish the new positions and remember failed submits. */
+static void journal_settle(journal *j, journal_entry *batch)
+{
+    j->last_seq = j->next_seq - 1;
+    for (journal_entry *e = batch; e; e = e->next) {
+        if (e->async && e->status != SF_OK)
+            j->failed[j->n_failed++ % JOURNAL_FAILED_RING] = e->ticket;
+        j->done_ticket = e->ticket; /* tickets are queued, so committed, in order */
+    }
+    pthread_cond_broadcast(&j->committed);
+}
+
+/* Wake blocking callers; give committed submitted events to the sink, free the rest. */
+static void journal_hand_over(journal_entry *batch, journal_sink_fn sink, void *sink_ctx)
+{
+    for (journal_entry *e = batch, *next; e; e = next) {
+        next = e->next; /* a blocking owner returns (and its entry goes) once posted */
+        if (!e->async) {
+            sem_post(&e->done);
+            continue;
+        }
+        if (e->status == SF_OK && e->seq != JOURNAL_DUPLICATE && sink)
+            sink(sink_ctx, e->seq, e->ev);
+        else
+            event_free(e->ev);
+        free(e);
+    }
+}
+
 static void *journal_committer(void *arg)
 {
     journal *j = arg;
@@ -216,12 +214,11 @@ static void *journal_committer(void *arg)
         journal_commit_batch(j, batch);
 
         pthread_mutex_lock(&j->mu);
-        j->last_seq = j->next_seq - 1;
+        journal_settle(j, batch);
+        journal_sink_fn sink = j->sink;
+        void *sink_ctx = j->sink_ctx;
         pthread_mutex_unlock(&j->mu);
-        for (journal_entry *e = batch, *next; e; e = next) {
-            next = e->next; /* the owner returns (and its entry goes) once posted */
-            sem_post(&e->done);
-        }
+        journal_hand_over(batch, sink, sink_ctx);
         pthread_mutex_lock(&j->mu);
     }
     pthread_mutex_unlock(&j->mu);
@@ -247,6 +244,25 @@ static sf_status journal_check_batch(const journal *j, const char *connector,
     return SF_OK;
 }
 
+/* Queue e (mu held): numbered, linked, committer woken when useful. */
+static sf_status journal_enqueue(journal *j, journal_entry *e)
+{
+    if (j->stopping)
+        return SF_EFATAL;
+    if (j->pending_events > 0 && j->pending_events + e->n > j->cfg.max_pending)
+        return SF_ERETRY;
+    e->ticket = ++j->next_ticket;
+    if (j->tail)
+        j->tail->next = e;
+    else
+        j->head = e;
+    j->tail = e;
+    j->pending_events += e->n;
+    if (j->head == e || j->pending_events >= j->cfg.max_batch)
+        pthread_cond_signal(&j->work);
+    return SF_OK;
+}
+
 sf_status journal_append(journal *j, const char *connector, const sf_event *const *evs, size_t n,
                          const char *cursor_key, const char *cursor_value, uint64_t *seqs)
 {
@@ -259,26 +275,76 @@ sf_status journal_append(journal *j, const char *connector, const sf_event *cons
                        .cursor_key = cursor_key,
                        .cursor_value = cursor_value,
                        .seqs = seqs};
-    pthread_mutex_lock(&j->mu);
-    if (j->stopping || (j->pending_events > 0 && j->pending_events + n > j->cfg.max_pending)) {
-        rc = j->stopping ? SF_EFATAL : SF_ERETRY;
-        pthread_mutex_unlock(&j->mu);
-        return rc;
-    }
     sem_init(&e.done, 0, 0);
-    if (j->tail)
-        j->tail->next = &e;
-    else
-        j->head = &e;
-    j->tail = &e;
-    j->pending_events += n;
-    if (j->head == &e || j->pending_events >= j->cfg.max_batch)
-        pthread_cond_signal(&j->work);
+    pthread_mutex_lock(&j->mu);
+    rc = journal_enqueue(j, &e);
     pthread_mutex_unlock(&j->mu);
-    while (sem_wait(&e.done) != 0)
-        ; /* EINTR: a signal handler ran; keep waiting for the commit */
+    if (rc == SF_OK) {
+        while (sem_wait(&e.done) != 0)
+            ; /* EINTR: a signal handler ran; keep waiting for the commit */
+        rc = e.status;
+    }
     sem_destroy(&e.done);
-    return e.status;
+    return rc;
+}
+
+sf_status journal_submit(journal *j, const char *connector, sf_event *ev, uint64_t *ticket)
+{
+    const sf_event *one[1] = {ev};
+    journal_entry *e = NULL;
+    sf_status rc = SF_EINVAL;
+    if (ticket)
+        *ticket = 0;
+    if (!ev || journal_check_batch(j, connector, one, 1, NULL, NULL) != SF_OK ||
+        (connector && strlen(connector) > SF_MAX_NAME_LEN))
+        goto fail;
+    if (!(e = calloc(1, sizeof *e))) {
+        rc = SF_ENOMEM;
+        goto fail;
+    }
+    e->async = true;
+    e->ev = ev;
+    e->ev_ptr = ev;
+    e->evs = &e->ev_ptr;
+    e->n = 1;
+    e->seqs = &e->seq;
+    if (connector) {
+        strcpy(e->connector_buf, connector); /* length checked above */
+        e->connector = e->connector_buf;
+    }
+    pthread_mutex_lock(&j->mu);
+    rc = journal_enqueue(j, e);
+    if (rc == SF_OK && ticket)
+        *ticket = e->ticket; /* read under mu: the committer may free e right after */
+    pthread_mutex_unlock(&j->mu);
+    if (rc == SF_OK)
+        return SF_OK;
+fail:
+    free(e);
+    event_free(ev);
+    return rc;
+}
+
+sf_status journal_wait(journal *j, uint64_t first, uint64_t last)
+{
+    sf_status rc = SF_OK;
+    pthread_mutex_lock(&j->mu);
+    while (j->done_ticket < last)
+        pthread_cond_wait(&j->committed, &j->mu);
+    size_t n = j->n_failed < JOURNAL_FAILED_RING ? j->n_failed : JOURNAL_FAILED_RING;
+    for (size_t i = 0; i < n; i++)
+        if (j->failed[i] >= first && j->failed[i] <= last)
+            rc = SF_EIO;
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+void journal_set_sink(journal *j, journal_sink_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&j->mu);
+    j->sink = fn;
+    j->sink_ctx = ctx;
+    pthread_mutex_unlock(&j->mu);
 }
 
 sf_status journal_append_one(journal *j, const char *connector, const sf_event *ev, uint64_t *seq)
@@ -329,7 +395,9 @@ sf_status journal_open(store *s, const journal_config *c, journal **out)
     }
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->work, NULL);
+    pthread_cond_init(&j->committed, NULL);
     if (pthread_create(&j->thread, NULL, journal_committer, j) != 0) {
+        pthread_cond_destroy(&j->committed);
         pthread_cond_destroy(&j->work);
         pthread_mutex_destroy(&j->mu);
         free(j);
@@ -348,6 +416,7 @@ void journal_close(journal *j)
     pthread_cond_signal(&j->work);
     pthread_mutex_unlock(&j->mu);
     pthread_join(j->thread, NULL);
+    pthread_cond_destroy(&j->committed);
     pthread_cond_destroy(&j->work);
     pthread_mutex_destroy(&j->mu);
     free(j);
@@ -359,179 +428,4 @@ uint64_t journal_last_seq(journal *j)
     uint64_t v = j->last_seq;
     pthread_mutex_unlock(&j->mu);
     return v;
-}
-
-/* ---- reading, dedup lookups, checkpoints, retention ---- */
-
-bool journal_seen_id(journal *j, const char *connector, const char *source_id, int64_t now_ms)
-{
-    bool seen = false;
-    if (!connector || !source_id)
-        return false;
-    store_lock(j->st);
-    sqlite3_stmt *st = store_stmt(j->st, "SELECT 1 FROM dedup WHERE connector = ?1 AND"
-                                         " source_id = ?2 AND seen_ms >= ?3");
-    if (st) {
-        sqlite3_bind_text(st, 1, connector, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, source_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, now_ms - j->cfg.dedup_window_ms);
-        seen = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_reset(st);
-    }
-    store_unlock(j->st);
-    return seen;
-}
-
-static sf_event *journal_row_event(sqlite3_stmt *st)
-{
-    sf_event *ev =
-        event_new((const char *)sqlite3_column_text(st, 1),
-                  (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3), NULL, 0);
-    if (!ev)
-        return NULL;
-    if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-        ev->value = sqlite3_column_double(st, 4);
-        ev->has_value = true;
-    }
-    const char *attrs = (const char *)sqlite3_column_text(st, 5);
-    if (attrs && event_set_attrs(ev, attrs, (size_t)sqlite3_column_bytes(st, 5)) != SF_OK)
-        goto fail;
-    const char *sid = (const char *)sqlite3_column_text(st, 6);
-    if (sid && !(ev->source_id = strdup(sid)))
-        goto fail;
-    return ev;
-fail:
-    event_free(ev);
-    return NULL;
-}
-
-/* Copy up to JOURNAL_READ_PAGE events after `after` under the lock; *n set. */
-static sf_status journal_read_page(journal *j, uint64_t after, sf_event **evs, uint64_t *seqs,
-                                   size_t *n)
-{
-    sf_status rc = SF_OK;
-    *n = 0;
-    store_lock(j->st);
-    sqlite3_stmt *st = store_stmt(j->st, "SELECT seq, entity, type, time_ms, value, attrs,"
-                                         " source_id FROM journal WHERE seq > ?1"
-                                         " ORDER BY seq LIMIT ?2");
-    if (!st) {
-        store_unlock(j->st);
-        return SF_EIO;
-    }
-    sqlite3_bind_int64(st, 1, (sqlite3_int64)after);
-    sqlite3_bind_int(st, 2, JOURNAL_READ_PAGE);
-    int step;
-    while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!(evs[*n] = journal_row_event(st))) {
-            rc = SF_ENOMEM;
-            break;
-        }
-        seqs[(*n)++] = (uint64_t)sqlite3_column_int64(st, 0);
-    }
-    if (rc == SF_OK && step != SQLITE_DONE) {
-        log_error(JOURNAL_CTX, "read failed: %s", sqlite3_errmsg(store_db(j->st)));
-        rc = SF_EIO;
-    }
-    sqlite3_reset(st);
-    store_unlock(j->st);
-    return rc;
-}
-
-sf_status journal_read(journal *j, uint64_t after_seq, journal_read_fn fn, void *ctx)
-{
-    sf_event **evs = calloc(JOURNAL_READ_PAGE, sizeof *evs);
-    uint64_t *seqs = calloc(JOURNAL_READ_PAGE, sizeof *seqs);
-    sf_status rc = evs && seqs ? SF_OK : SF_ENOMEM;
-    size_t n = 0, i = 0;
-    while (rc == SF_OK) {
-        rc = journal_read_page(j, after_seq, evs, seqs, &n);
-        /* Callbacks run without the store lock, so a slow consumer never stalls commits. */
-        for (i = 0; rc == SF_OK && i < n; i++) {
-            sf_event *ev = evs[i];
-            evs[i] = NULL;
-            rc = fn(ctx, seqs[i], ev);
-            after_seq = seqs[i];
-        }
-        for (size_t k = 0; k < n; k++)
-            event_free(evs[k]); /* what a stopped read or a failed page left */
-        if (n < JOURNAL_READ_PAGE)
-            break;
-    }
-    free(evs);
-    free(seqs);
-    return rc;
-}
-
-sf_status journal_mark_checkpointed(journal *j, uint64_t seq)
-{
-    store_lock(j->st);
-    sqlite3_stmt *st =
-        store_stmt(j->st, "UPDATE journal_state SET checkpointed_seq = max(checkpointed_seq, ?1)");
-    sf_status rc = SF_EIO;
-    if (st) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-        rc = journal_step_done(j, st);
-    }
-    store_unlock(j->st);
-    return rc;
-}
-
-uint64_t journal_checkpointed_seq(journal *j)
-{
-    uint64_t v = 0;
-    store_lock(j->st);
-    sqlite3_stmt *st = store_stmt(j->st, "SELECT checkpointed_seq FROM journal_state");
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        v = (uint64_t)sqlite3_column_int64(st, 0);
-    if (st)
-        sqlite3_reset(st);
-    store_unlock(j->st);
-    return v;
-}
-
-/* Run a DELETE bound to one cutoff in chunks; adds the rows removed to *count. */
-static sf_status journal_delete_chunked(journal *j, const char *sql, int64_t cutoff, size_t *count)
-{
-    for (;;) {
-        store_lock(j->st);
-        sqlite3_stmt *st = store_stmt(j->st, sql);
-        sf_status rc = SF_EIO;
-        int changed = 0;
-        if (st) {
-            sqlite3_bind_int64(st, 1, cutoff);
-            sqlite3_bind_int(st, 2, JOURNAL_DELETE_CHUNK);
-            rc = journal_step_done(j, st);
-            changed = sqlite3_changes(store_db(j->st));
-        }
-        store_unlock(j->st);
-        if (rc != SF_OK)
-            return rc;
-        *count += (size_t)changed;
-        if (changed < JOURNAL_DELETE_CHUNK)
-            return SF_OK;
-    }
-}
-
-sf_status journal_retain(journal *j, int64_t keep_ms, size_t *deleted)
-{
-    size_t events = 0, ids = 0;
-    int64_t now = store_now_ms(j->st);
-    sf_status rc = journal_delete_chunked(
-        j,
-        "DELETE FROM journal WHERE seq IN (SELECT seq FROM journal WHERE"
-        " seq <= (SELECT checkpointed_seq FROM journal_state) AND time_ms < ?1"
-        " ORDER BY seq LIMIT ?2)",
-        now - keep_ms, &events);
-    if (rc == SF_OK)
-        rc = journal_delete_chunked(j,
-                                    "DELETE FROM dedup WHERE (connector, source_id) IN"
-                                    " (SELECT connector, source_id FROM dedup"
-                                    " WHERE seen_ms < ?1 LIMIT ?2)",
-                                    now - j->cfg.dedup_window_ms, &ids);
-    if (deleted)
-        *deleted = events;
-    if (rc == SF_OK && (events || ids))
-        log_info(JOURNAL_CTX, "retention removed events=%zu dedup_ids=%zu", events, ids);
-    return rc;
 }

@@ -35,7 +35,8 @@ typedef struct journal journal;
 
 /* Start the committer on an open store (borrowed; outlives the journal). c may be NULL. */
 sf_status journal_open(store *s, const journal_config *c, journal **out);
-/* Commit what is pending, stop the committer, free. NULL is accepted. */
+/* Commit what is pending, stop the committer, free. NULL is accepted. Nobody may be in
+   append, submit or wait any more. */
 void journal_close(journal *j);
 
 /*
@@ -52,6 +53,30 @@ sf_status journal_append(journal *j, const char *connector, const sf_event *cons
                          const char *cursor_key, const char *cursor_value, uint64_t *seqs);
 /* journal_append for one event without cursor. */
 sf_status journal_append_one(journal *j, const char *connector, const sf_event *ev, uint64_t *seq);
+
+/*
+ * Where submitted events go once committed, in sequence order (the shard router): fn owns
+ * ev. Runs on the committer thread; a slow sink holds up commits, and pending submits then
+ * meet SF_ERETRY (back-pressure). Set it before the first submit.
+ */
+typedef void (*journal_sink_fn)(void *ctx, uint64_t seq, sf_event *ev);
+void journal_set_sink(journal *j, journal_sink_fn fn, void *ctx);
+
+/*
+ * Queue one event without waiting for its commit (emit's path). Always consumes ev: once
+ * committed it goes to the sink with its seq; a duplicate (dedup on `connector`) or a failed
+ * write is freed. *ticket (may be NULL) names the submit for journal_wait: acknowledge the
+ * source only after journal_wait covered it. SF_ERETRY when too much is pending, SF_EINVAL
+ * for a bad event, SF_EFATAL once closing.
+ */
+sf_status journal_submit(journal *j, const char *connector, sf_event *ev, uint64_t *ticket);
+/*
+ * Block until every submit with a ticket <= last is committed. SF_EIO when one of the
+ * submits first..last failed (recent failures only are remembered: wait soon after
+ * submitting). Blocking appends are ordered with submits: an append (e.g. a cursor) queued
+ * after a submit commits in the same transaction or a later one.
+ */
+sf_status journal_wait(journal *j, uint64_t first, uint64_t last);
 
 /* True when `connector` recorded `source_id` within the dedup window before now_ms. */
 bool journal_seen_id(journal *j, const char *connector, const char *source_id, int64_t now_ms);

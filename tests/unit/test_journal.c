@@ -10,6 +10,7 @@
 
 #include "journal.h"
 #include "log.h"
+#include "sf_limits.h"
 #include "store.h"
 #include "store_kv.h"
 #include "tmpdir.h"
@@ -528,6 +529,183 @@ static void acknowledged_events_survive_kill_9(void **state)
     tmpdir_remove(dir);
 }
 
+/* A sink that keeps what it is given, for the submit tests. */
+typedef struct sunk {
+    pthread_mutex_t mu;
+    size_t n;
+    uint64_t seqs[4096];
+    char entities[4096][24];
+} sunk;
+
+static void sink_keep(void *ctx, uint64_t seq, sf_event *ev)
+{
+    sunk *k = ctx;
+    pthread_mutex_lock(&k->mu);
+    if (k->n < 4096) {
+        k->seqs[k->n] = seq;
+        snprintf(k->entities[k->n], sizeof k->entities[0], "%s", ev->entity);
+        k->n++;
+    }
+    pthread_mutex_unlock(&k->mu);
+    event_free(ev);
+}
+
+static sunk *sunk_new(journal *j)
+{
+    sunk *k = calloc(1, sizeof *k);
+    assert_non_null(k);
+    pthread_mutex_init(&k->mu, NULL);
+    journal_set_sink(j, sink_keep, k);
+    return k;
+}
+
+static void sunk_free(sunk *k)
+{
+    pthread_mutex_destroy(&k->mu);
+    free(k);
+}
+
+static void submitted_events_reach_the_sink_in_sequence_order(void **state)
+{
+    fixture *f = *state;
+    sunk *k = sunk_new(f->j);
+    uint64_t first = 0, last = 0;
+    for (int i = 0; i < 50; i++) {
+        char entity[16];
+        snprintf(entity, sizeof entity, "e%d", i);
+        assert_int_equal(journal_submit(f->j, NULL, mk(entity, "t", i, NULL), &last), SF_OK);
+        if (i == 0)
+            first = last;
+    }
+    assert_int_equal(journal_wait(f->j, first, last), SF_OK);
+    /* durable once waited for: readable before the sink has even run */
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 50);
+    collected_free(c);
+    close_all(f); /* drains: every sink call has happened */
+    assert_int_equal(k->n, 50);
+    for (size_t i = 0; i < k->n; i++) {
+        char entity[32];
+        snprintf(entity, sizeof entity, "e%zu", i);
+        assert_int_equal(k->seqs[i], i + 1);
+        assert_string_equal(k->entities[i], entity);
+    }
+    sunk_free(k);
+    open_all(f, NULL);
+}
+
+static void submitted_duplicate_is_freed_not_sunk(void **state)
+{
+    fixture *f = *state;
+    sunk *k = sunk_new(f->j);
+    uint64_t t1 = 0, t2 = 0;
+    assert_int_equal(journal_submit(f->j, "desk", mk("a", "t", 1, "T-7"), &t1), SF_OK);
+    assert_int_equal(journal_submit(f->j, "desk", mk("a", "t", 1, "T-7"), &t2), SF_OK);
+    assert_int_equal(journal_wait(f->j, t1, t2), SF_OK); /* a duplicate is acknowledged */
+    close_all(f);
+    assert_int_equal(k->n, 1);
+    sunk_free(k);
+    open_all(f, NULL);
+}
+
+typedef struct submitter {
+    journal *j;
+    int id;
+    int failures;
+} submitter;
+
+static void *submit_many(void *arg)
+{
+    submitter *p = arg;
+    char entity[32];
+    snprintf(entity, sizeof entity, "producer-%d", p->id);
+    for (int round = 0; round < 10; round++) {
+        uint64_t first = 0, t = 0;
+        for (int i = 0; i < 40; i++) {
+            sf_event *ev = event_new(entity, "tick", round * 40 + i, NULL, 0);
+            if (journal_submit(p->j, NULL, ev, &t) != SF_OK)
+                p->failures++;
+            if (i == 0)
+                first = t;
+        }
+        if (journal_wait(p->j, first, t) != SF_OK)
+            p->failures++;
+    }
+    return NULL;
+}
+
+static void submits_from_threads_are_all_sunk_once_in_order(void **state)
+{
+    fixture *f = *state;
+    sunk *k = sunk_new(f->j);
+    submitter ps[4];
+    pthread_t th[4];
+    for (int t = 0; t < 4; t++) {
+        ps[t] = (submitter){.j = f->j, .id = t};
+        assert_int_equal(pthread_create(&th[t], NULL, submit_many, &ps[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        pthread_join(th[t], NULL);
+        assert_int_equal(ps[t].failures, 0);
+    }
+    close_all(f);
+    assert_int_equal(k->n, 1600);
+    for (size_t i = 0; i < k->n; i++)
+        assert_int_equal(k->seqs[i], i + 1);
+    sunk_free(k);
+    open_all(f, NULL);
+    assert_int_equal(journal_last_seq(f->j), 1600);
+}
+
+static void cursor_appended_after_submits_commits_no_earlier_than_them(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(journal_submit(f->j, "file", mk("a", "t", i, NULL), NULL), SF_OK);
+    assert_int_equal(journal_append(f->j, "file", NULL, 0, "offset", "4096", NULL), SF_OK);
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 20);
+    collected_free(c);
+}
+
+static void failed_submit_is_reported_by_wait_and_not_sunk(void **state)
+{
+    fixture *f = *state;
+    sunk *k = sunk_new(f->j);
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "CREATE TEMP TRIGGER fail_j BEFORE INSERT ON journal"
+                                      " BEGIN SELECT RAISE(ABORT, 'injected'); END"),
+                     SF_OK);
+    store_unlock(f->s);
+    uint64_t t = 0;
+    assert_int_equal(journal_submit(f->j, NULL, mk("a", "t", 1, NULL), &t), SF_OK);
+    assert_int_equal(journal_wait(f->j, t, t), SF_EIO);
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "DROP TRIGGER fail_j"), SF_OK);
+    store_unlock(f->s);
+    uint64_t t2 = 0;
+    assert_int_equal(journal_submit(f->j, NULL, mk("b", "t", 1, NULL), &t2), SF_OK);
+    assert_int_equal(journal_wait(f->j, t2, t2), SF_OK);
+    close_all(f);
+    assert_int_equal(k->n, 1);
+    assert_string_equal(k->entities[0], "b");
+    sunk_free(k);
+    open_all(f, NULL);
+}
+
+static void invalid_submit_is_refused_and_consumed(void **state)
+{
+    fixture *f = *state;
+    sf_event *ev = mk("a", "t", 1, NULL);
+    ev->source_id = malloc(SF_MAX_SOURCE_ID_LEN + 2);
+    memset(ev->source_id, 's', SF_MAX_SOURCE_ID_LEN + 1);
+    ev->source_id[SF_MAX_SOURCE_ID_LEN + 1] = '\0';
+    uint64_t t = 9;
+    assert_int_equal(journal_submit(f->j, "desk", ev, &t), SF_EINVAL); /* freed: no leak */
+    assert_int_equal(t, 0);
+    assert_int_equal(journal_submit(f->j, NULL, NULL, &t), SF_EINVAL);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -548,6 +726,12 @@ int main(void)
         T(sequence_is_not_reused_after_retention_empties_the_journal),
         T(retention_forgets_ids_past_the_window),
         T(read_stops_when_the_callback_says_so),
+        T(submitted_events_reach_the_sink_in_sequence_order),
+        T(submitted_duplicate_is_freed_not_sunk),
+        T(submits_from_threads_are_all_sunk_once_in_order),
+        T(cursor_appended_after_submits_commits_no_earlier_than_them),
+        T(failed_submit_is_reported_by_wait_and_not_sunk),
+        T(invalid_submit_is_refused_and_consumed),
         cmocka_unit_test(acknowledged_events_survive_kill_9),
     };
     return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
