@@ -4,9 +4,13 @@
  * does) into a fresh store per durability level, and events/s is printed per level.
  *
  *   bench_journal [-t threads] [-n events per thread] [-b batch] [-d fsync|batch|off|all]
- *                 [-w max_delay_us] [-D dir]
+ *                 [-w max_delay_us] [-D dir] [-s]
+ *
+ * -s: submit each event (journal_submit, the emit path) and journal_wait once per batch,
+ * instead of blocking appends of the whole batch.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,7 @@
 
 typedef struct bench_args {
     int threads, per_thread, batch;
+    bool submit; /* journal_submit each event, journal_wait once per batch (emit's path) */
     int64_t delay_us;
     const char *dir;
 } bench_args;
@@ -49,10 +54,42 @@ static sf_event *bench_event(int thread, int i)
     return ev;
 }
 
+/* The emit path: a new event per submit (the journal consumes it), one wait per batch. */
+static void bench_submit(producer *p)
+{
+    int b = p->a->batch;
+    for (int i = 0; i < p->a->per_thread && !p->failures; i += b) {
+        int n = p->a->per_thread - i < b ? p->a->per_thread - i : b;
+        uint64_t first = 0, t = 0;
+        for (int k = 0; k < n; k++) {
+            sf_event *ev = bench_event(p->id, i + k);
+            if (!ev || journal_submit(p->j, NULL, ev, &t) != SF_OK) {
+                p->failures++;
+                break;
+            }
+            if (k == 0)
+                first = t;
+        }
+        if (journal_wait(p->j, first, t) != SF_OK)
+            p->failures++;
+    }
+}
+
+static void bench_sink(void *ctx, uint64_t seq, sf_event *ev)
+{
+    (void)ctx;
+    (void)seq;
+    event_free(ev);
+}
+
 static void *bench_produce(void *arg)
 {
     producer *p = arg;
     int b = p->a->batch;
+    if (p->a->submit) {
+        bench_submit(p);
+        return NULL;
+    }
     sf_event **evs = calloc((size_t)b, sizeof *evs);
     if (!evs) {
         p->failures++;
@@ -102,6 +139,7 @@ static int bench_level(const bench_args *a, store_durability d)
     pthread_t *th = calloc((size_t)a->threads, sizeof *th);
     if (!ps || !th || journal_open(s, &c, &j) != SF_OK)
         goto done;
+    journal_set_sink(j, bench_sink, NULL);
     double t0 = bench_now();
     for (int t = 0; t < a->threads; t++) {
         ps[t] = (producer){.j = j, .a = a, .id = t};
@@ -114,9 +152,10 @@ static int bench_level(const bench_args *a, store_durability d)
     }
     double secs = bench_now() - t0;
     long total = (long)a->threads * a->per_thread;
-    printf("durability=%-5s threads=%d batch=%d events=%ld seconds=%.3f events_per_s=%.0f%s\n",
-           store_durability_name(d), a->threads, a->batch, total, secs, (double)total / secs,
-           failures ? " FAILURES" : "");
+    printf("durability=%-5s api=%s threads=%d batch=%d events=%ld seconds=%.3f "
+           "events_per_s=%.0f%s\n",
+           store_durability_name(d), a->submit ? "submit" : "append", a->threads, a->batch, total,
+           secs, (double)total / secs, failures ? " FAILURES" : "");
     rc = failures != 0 || journal_last_seq(j) != (uint64_t)total;
 done:
     journal_close(j);
@@ -134,8 +173,11 @@ int main(int argc, char **argv)
     bench_args a = {.threads = 8, .per_thread = 50000, .batch = 1, .delay_us = 0, .dir = "/tmp"};
     const char *level = "all";
     int opt;
-    while ((opt = getopt(argc, argv, "t:n:b:d:w:D:")) != -1) {
+    while ((opt = getopt(argc, argv, "t:n:b:d:w:D:s")) != -1) {
         switch (opt) {
+        case 's':
+            a.submit = true;
+            break;
         case 't':
             a.threads = atoi(optarg);
             break;
@@ -156,7 +198,7 @@ int main(int argc, char **argv)
             break;
         default:
             fprintf(stderr, "usage: bench_journal [-t threads] [-n per thread] [-b batch]"
-                            " [-d fsync|batch|off|all] [-w max_delay_us] [-D dir]\n");
+                            " [-d fsync|batch|off|all] [-w max_delay_us] [-D dir] [-s]\n");
             return 2;
         }
     }
