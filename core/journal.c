@@ -117,11 +117,12 @@ static void journal_write_one(journal *j, journal_entry *e, uint64_t *next, int6
         *next = first;
         if (e->seqs)
             memset(e->seqs, 0, e->n * sizeof *e->seqs);
-        if (sp)
-            journal_exec_cached(j, "ROLLBACK TO entry");
     }
-    if (sp)
-        journal_exec_cached(j, "RELEASE entry");
+    if (!sp || sqlite3_get_autocommit(store_db(j->st)))
+        return; /* no savepoint, or SQLite already rolled the transaction back */
+    if (e->status != SF_OK)
+        journal_exec_cached(j, "ROLLBACK TO entry");
+    journal_exec_cached(j, "RELEASE entry");
 }
 
 static void journal_commit_batch(journal *j, journal_entry *batch)
@@ -131,16 +132,22 @@ static void journal_commit_batch(journal *j, journal_entry *batch)
     int64_t now = store_now_ms(j->st);
     sf_status rc = journal_exec_cached(j, "BEGIN");
     for (journal_entry *e = batch; e; e = e->next) {
-        if (rc != SF_OK)
+        if (rc != SF_OK) {
             e->status = rc;
-        else
-            journal_write_one(j, e, &next, now);
+            continue;
+        }
+        journal_write_one(j, e, &next, now);
+        /* I/O errors, a full disk or no memory make SQLite roll the whole transaction back:
+           writing on would autocommit the rest one by one. Fail the batch instead. */
+        if (e->status != SF_OK && sqlite3_get_autocommit(store_db(j->st)))
+            rc = SF_EIO;
     }
     if (rc == SF_OK)
         rc = journal_exec_cached(j, "COMMIT");
     if (rc != SF_OK) {
         /* The whole transaction is gone: nobody's events are stored. */
-        store_exec(j->st, "ROLLBACK");
+        if (!sqlite3_get_autocommit(store_db(j->st)))
+            store_exec(j->st, "ROLLBACK");
         next = j->next_seq;
         for (journal_entry *e = batch; e; e = e->next) {
             e->status = SF_EIO;

@@ -706,6 +706,72 @@ static void invalid_submit_is_refused_and_consumed(void **state)
     assert_int_equal(journal_submit(f->j, NULL, NULL, &t), SF_EINVAL);
 }
 
+static void full_disk_fails_the_batch_and_stores_nothing(void **state)
+{
+    fixture *f = *state;
+    enum { N = 64 };
+    sf_event *evs[N];
+    char attrs[4002];
+    memset(attrs, 'x', sizeof attrs);
+    attrs[0] = '"';
+    attrs[sizeof attrs - 1] = '"';
+    for (int i = 0; i < N; i++) {
+        evs[i] = mk("a", "t", i, NULL);
+        assert_int_equal(event_set_attrs(evs[i], attrs, sizeof attrs), SF_OK);
+    }
+    /* The database may not grow: SQLITE_FULL, which can roll the transaction back. */
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "PRAGMA max_page_count = 1"), SF_OK);
+    store_unlock(f->s);
+    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, N, NULL, NULL, NULL),
+                     SF_EIO);
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "PRAGMA max_page_count = 1073741823"), SF_OK);
+    store_unlock(f->s);
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 0);
+    collected_free(c);
+    uint64_t seq = 0;
+    assert_int_equal(journal_append_one(f->j, NULL, evs[0], &seq), SF_OK);
+    assert_int_equal(seq, 1);
+    for (int i = 0; i < N; i++)
+        event_free(evs[i]);
+}
+
+/* A full disk in the middle of a shared commit: SQLite rolls the transaction back, and the
+   entries after the failing one must not be written one by one outside it. */
+static void full_disk_mid_commit_leaves_no_entry_of_it_stored(void **state)
+{
+    fixture *f = *state;
+    close_all(f);
+    journal_config c;
+    journal_config_default(&c);
+    c.max_delay_us = 300000; /* hold the commit open so the three submits share it */
+    open_all(f, &c);
+    char attrs[SF_MAX_ATTRS_LEN];
+    memset(attrs, 'x', sizeof attrs);
+    attrs[0] = '"';
+    attrs[sizeof attrs - 1] = '"';
+    sf_event *big = mk("b", "t", 2, NULL);
+    assert_int_equal(event_set_attrs(big, attrs, sizeof attrs), SF_OK);
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "PRAGMA max_page_count = 1"), SF_OK); /* = current */
+    store_unlock(f->s);
+    uint64_t ta = 0, tb = 0, tc = 0;
+    assert_int_equal(journal_submit(f->j, NULL, mk("a", "t", 1, NULL), &ta), SF_OK);
+    assert_int_equal(journal_submit(f->j, NULL, big, &tb), SF_OK);
+    assert_int_equal(journal_submit(f->j, NULL, mk("c", "t", 3, NULL), &tc), SF_OK);
+    assert_int_equal(journal_wait(f->j, ta, tc), SF_EIO);
+    assert_int_equal(journal_wait(f->j, tc, tc), SF_EIO); /* the whole commit failed */
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "PRAGMA max_page_count = 1073741823"), SF_OK);
+    store_unlock(f->s);
+    collected *got = read_all(f->j, 0);
+    assert_int_equal(got->n, 0);
+    collected_free(got);
+    assert_int_equal(journal_last_seq(f->j), 0);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -719,6 +785,8 @@ int main(void)
         T(failed_cursor_write_leaves_neither_events_nor_cursor),
         T(failed_event_mid_batch_leaves_nothing),
         T(invalid_batches_are_refused),
+        T(full_disk_fails_the_batch_and_stores_nothing),
+        T(full_disk_mid_commit_leaves_no_entry_of_it_stored),
         T(group_commit_from_threads_loses_and_duplicates_nothing),
         T(duplicate_source_id_is_acknowledged_not_appended),
         T(source_id_older_than_window_is_appended_again),
