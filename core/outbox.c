@@ -54,8 +54,8 @@ static sf_status outbox_finish(outbox *o, sf_status rc)
 {
     if (rc == SF_OK)
         rc = outbox_run(o, "COMMIT");
-    if (rc != SF_OK)
-        store_exec(o->st, "ROLLBACK");
+    if (rc != SF_OK && !sqlite3_get_autocommit(store_db(o->st)))
+        store_exec(o->st, "ROLLBACK"); /* unless SQLite already rolled it back (disk full) */
     store_unlock(o->st);
     return rc;
 }
