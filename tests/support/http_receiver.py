@@ -11,6 +11,9 @@ POST to /_control with a JSON body, e.g. {"mode": "refuse", "status": 503, "retr
   stall                 sleep --stall seconds (longer than the client's timeout), then 200
   crash                 exit the process at once without answering (os._exit)
 
+"count": N (or --count N) applies the mode to the next N deliveries only, then goes back to
+ok (e.g. two 503s, then success). "clear": true forgets the requests recorded so far.
+
 With --secret the X-Sigflow-Signature header (t=<unix>,v1=<hex hmac-sha256(secret, "t.body")>)
 is verified and "signature_ok" recorded (true/false; null when the header is absent).
 GET /_requests returns the log so far as a JSON array; /_control requests are not logged.
@@ -36,6 +39,7 @@ class State:
         self.retry_after = args.retry_after
         self.stall = args.stall
         self.body = args.body
+        self.count = args.count  # deliveries left in the mode; -1: no limit
         self.secret = args.secret.encode() if args.secret else None
         self.log_path = args.log
         self.requests = []
@@ -94,6 +98,9 @@ def make_handler(state):
                 state.retry_after = c.get("retry_after", state.retry_after)
                 state.stall = float(c.get("stall", state.stall))
                 state.body = c.get("body", state.body)
+                state.count = int(c.get("count", -1))
+                if c.get("clear"):
+                    state.requests = []
             return self.answer(200, b"ok")
 
         def do_GET(self):
@@ -113,6 +120,10 @@ def make_handler(state):
             with state.lock:
                 mode, status = state.mode, state.status
                 retry_after, stall, text = state.retry_after, state.stall, state.body
+                if state.count == 0:
+                    mode = state.mode = "ok"
+                if state.count > 0:
+                    state.count -= 1
             entry = {
                 "time": time.time(),
                 "method": self.command,
@@ -147,6 +158,8 @@ def main():
     ap.add_argument("--retry-after", default="")
     ap.add_argument("--stall", type=float, default=30.0)
     ap.add_argument("--body", default="", help="response body text")
+    ap.add_argument("--count", type=int, default=-1,
+                    help="apply --mode to this many deliveries, then answer ok")
     ap.add_argument("--secret", help="verify X-Sigflow-Signature with this key")
     args = ap.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", args.port), make_handler(State(args)))
