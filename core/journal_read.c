@@ -109,16 +109,20 @@ sf_status journal_read(journal *j, uint64_t after_seq, journal_read_fn fn, void 
     return rc;
 }
 
+sf_status journal_mark_checkpointed_locked(journal *j, uint64_t seq)
+{
+    sqlite3_stmt *st =
+        store_stmt(j->st, "UPDATE journal_state SET checkpointed_seq = max(checkpointed_seq, ?1)");
+    if (!st)
+        return SF_EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    return journal_step_done(j, st);
+}
+
 sf_status journal_mark_checkpointed(journal *j, uint64_t seq)
 {
     store_lock(j->st);
-    sqlite3_stmt *st =
-        store_stmt(j->st, "UPDATE journal_state SET checkpointed_seq = max(checkpointed_seq, ?1)");
-    sf_status rc = SF_EIO;
-    if (st) {
-        sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-        rc = journal_step_done(j, st);
-    }
+    sf_status rc = journal_mark_checkpointed_locked(j, seq);
     store_unlock(j->st);
     return rc;
 }

@@ -772,6 +772,32 @@ static void full_disk_mid_commit_leaves_no_entry_of_it_stored(void **state)
     assert_int_equal(journal_last_seq(f->j), 0);
 }
 
+static void checkpoint_and_its_position_commit_together(void **state)
+{
+    fixture *f = *state;
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "BEGIN"), SF_OK);
+    assert_int_equal(store_kv_set_locked(f->s, "entities", "shard-0", "state@5"), SF_OK);
+    assert_int_equal(journal_mark_checkpointed_locked(f->j, 5), SF_OK);
+    assert_int_equal(store_exec(f->s, "ROLLBACK"), SF_OK); /* the process died here */
+    store_unlock(f->s);
+    char *v = NULL;
+    assert_int_equal(store_kv_get(f->s, "entities", "shard-0", &v), SF_OK);
+    assert_null(v);
+    assert_int_equal(journal_checkpointed_seq(f->j), 0);
+
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "BEGIN"), SF_OK);
+    assert_int_equal(store_kv_set_locked(f->s, "entities", "shard-0", "state@5"), SF_OK);
+    assert_int_equal(journal_mark_checkpointed_locked(f->j, 5), SF_OK);
+    assert_int_equal(store_exec(f->s, "COMMIT"), SF_OK);
+    store_unlock(f->s);
+    assert_int_equal(store_kv_get(f->s, "entities", "shard-0", &v), SF_OK);
+    assert_string_equal(v, "state@5");
+    free(v);
+    assert_int_equal(journal_checkpointed_seq(f->j), 5);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -790,6 +816,7 @@ int main(void)
         T(group_commit_from_threads_loses_and_duplicates_nothing),
         T(duplicate_source_id_is_acknowledged_not_appended),
         T(source_id_older_than_window_is_appended_again),
+        T(checkpoint_and_its_position_commit_together),
         T(retention_removes_only_old_checkpointed_events),
         T(sequence_is_not_reused_after_retention_empties_the_journal),
         T(retention_forgets_ids_past_the_window),
