@@ -83,6 +83,7 @@ static sf_status journal_write_entry(journal *j, journal_entry *e, uint64_t *nex
             if (!fresh) {
                 if (e->seqs)
                     e->seqs[i] = JOURNAL_DUPLICATE;
+                e->dups++;
                 continue;
             }
         }
@@ -173,16 +174,51 @@ static void journal_wait_for_more(journal *j)
             break;
 }
 
+/* Detach the oldest entries holding up to max_batch events (at least one entry), under mu. */
+static journal_entry *journal_take_batch(journal *j)
+{
+    journal_entry *batch = j->head, *last = j->head;
+    size_t events = last->n;
+    while (last->next && events + last->next->n <= j->cfg.max_batch) {
+        last = last->next;
+        events += last->n;
+    }
+    j->head = last->next;
+    if (!j->head)
+        j->tail = NULL;
+    last->next = NULL;
+    j->pending_events -= events;
+    return batch;
+}
+
 /* After a commit, under mu: publish the new positions and remember failed submits. */
 static void journal_settle(journal *j, journal_entry *batch)
 {
+    uint64_t written = j->next_seq - 1 - j->last_seq;
     j->last_seq = j->next_seq - 1;
     for (journal_entry *e = batch; e; e = e->next) {
         if (e->async && e->status != SF_OK)
             j->failed[j->n_failed++ % JOURNAL_FAILED_RING] = e->ticket;
+        if (e->status != SF_OK)
+            j->stats.failed += e->n;
+        else
+            j->stats.duplicates += e->dups;
         j->done_ticket = e->ticket; /* tickets are queued, so committed, in order */
     }
+    if (written) {
+        j->stats.commits++;
+        j->stats.events += written;
+        if (written > j->stats.largest_commit)
+            j->stats.largest_commit = written;
+    }
     pthread_cond_broadcast(&j->committed);
+}
+
+void journal_get_stats(journal *j, journal_stats *out)
+{
+    pthread_mutex_lock(&j->mu);
+    *out = j->stats;
+    pthread_mutex_unlock(&j->mu);
 }
 
 /* Wake blocking callers; give committed submitted events to the sink, free the rest. */
@@ -213,9 +249,7 @@ static void *journal_committer(void *arg)
             break;
         if (j->cfg.max_delay_us > 0)
             journal_wait_for_more(j);
-        journal_entry *batch = j->head;
-        j->head = j->tail = NULL;
-        j->pending_events = 0;
+        journal_entry *batch = journal_take_batch(j);
         pthread_mutex_unlock(&j->mu);
 
         journal_commit_batch(j, batch);

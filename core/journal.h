@@ -88,6 +88,16 @@ bool journal_seen_id(journal *j, const char *connector, const char *source_id, i
 typedef sf_status (*journal_read_fn)(void *ctx, uint64_t seq, sf_event *ev);
 sf_status journal_read(journal *j, uint64_t after_seq, journal_read_fn fn, void *ctx);
 
+/* Counters since open, for /metrics and tests. */
+typedef struct journal_stats {
+    uint64_t commits;        /* transactions committed */
+    uint64_t events;         /* events appended */
+    uint64_t duplicates;     /* events dropped by dedup */
+    uint64_t failed;         /* events whose write failed */
+    uint64_t largest_commit; /* most events written in one transaction */
+} journal_stats;
+void journal_get_stats(journal *j, journal_stats *out);
+
 /* The last sequence number committed (0 when none ever was). */
 uint64_t journal_last_seq(journal *j);
 

@@ -28,6 +28,7 @@ typedef struct journal_entry {
     uint64_t *seqs;
     sf_status status;
     uint64_t ticket;
+    size_t dups; /* events dropped by dedup when committed */
     bool async;
     sem_t done; /* blocking only: posted when committed, wakes only its owner */
     /* async only */
@@ -52,6 +53,7 @@ struct journal {
     uint64_t done_ticket; /* every ticket <= this is committed or failed */
     uint64_t failed[JOURNAL_FAILED_RING];
     size_t n_failed;
+    journal_stats stats;
     journal_sink_fn sink;
     void *sink_ctx;
     pthread_t thread;

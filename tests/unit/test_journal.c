@@ -798,6 +798,54 @@ static void checkpoint_and_its_position_commit_together(void **state)
     assert_int_equal(journal_checkpointed_seq(f->j), 5);
 }
 
+static void commits_hold_at_most_max_batch_events(void **state)
+{
+    fixture *f = *state;
+    close_all(f);
+    journal_config c;
+    journal_config_default(&c);
+    c.max_batch = 2;
+    open_all(f, &c);
+    sf_event *evs[3] = {mk("a", "t", 1, NULL), mk("b", "t", 2, NULL), mk("c", "t", 3, NULL)};
+    uint64_t first = 0, t = 0;
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(journal_submit(f->j, NULL, mk("a", "t", i, NULL), &t), SF_OK);
+        if (i == 0)
+            first = t;
+    }
+    /* an entry larger than max_batch is committed whole, on its own */
+    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, 3, NULL, NULL, NULL),
+                     SF_OK);
+    assert_int_equal(journal_wait(f->j, first, t), SF_OK);
+    journal_stats st;
+    journal_get_stats(f->j, &st);
+    assert_int_equal(st.events, 10);
+    assert_int_equal(st.largest_commit, 3);
+    assert_true(st.commits >= 5); /* 7 submits in commits of <= 2, then the 3-event batch */
+    for (int i = 0; i < 3; i++)
+        event_free(evs[i]);
+}
+
+static void stats_count_duplicates_and_failures(void **state)
+{
+    fixture *f = *state;
+    sf_event *ev = mk("a", "t", 1, "S-1");
+    assert_int_equal(journal_append_one(f->j, "desk", ev, NULL), SF_OK);
+    assert_int_equal(journal_append_one(f->j, "desk", ev, NULL), SF_OK);
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "CREATE TEMP TRIGGER fail_j BEFORE INSERT ON journal"
+                                      " BEGIN SELECT RAISE(ABORT, 'injected'); END"),
+                     SF_OK);
+    store_unlock(f->s);
+    assert_int_equal(journal_append_one(f->j, NULL, ev, NULL), SF_EIO);
+    journal_stats st;
+    journal_get_stats(f->j, &st);
+    assert_int_equal(st.events, 1);
+    assert_int_equal(st.duplicates, 1);
+    assert_int_equal(st.failed, 1);
+    event_free(ev);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -811,6 +859,8 @@ int main(void)
         T(failed_cursor_write_leaves_neither_events_nor_cursor),
         T(failed_event_mid_batch_leaves_nothing),
         T(invalid_batches_are_refused),
+        T(commits_hold_at_most_max_batch_events),
+        T(stats_count_duplicates_and_failures),
         T(full_disk_fails_the_batch_and_stores_nothing),
         T(full_disk_mid_commit_leaves_no_entry_of_it_stored),
         T(group_commit_from_threads_loses_and_duplicates_nothing),
