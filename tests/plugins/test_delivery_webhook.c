@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -122,6 +123,7 @@ static int start_receiver(void)
     if (g_receiver < 0)
         return -1;
     if (g_receiver == 0) {
+        prctl(PR_SET_PDEATHSIG, SIGTERM); /* a crashed test must not leave it running */
         dup2(fds[1], STDOUT_FILENO);
         close(fds[0]);
         close(fds[1]);
