@@ -86,6 +86,8 @@ FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(BUILD)/tests/fuzz/%)
 TEST_SUPPORT_SRCS := $(wildcard tests/support/*.c)
 TEST_SUPPORT_BINS := $(TEST_SUPPORT_SRCS:tests/support/%.c=$(BUILD)/tests/support/%)
+BENCH_SRCS := $(wildcard tests/bench/*.c)
+BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/bench/%)
 
 .PHONY: all deps run test bench install uninstall clean format sdk-mock
 
@@ -148,6 +150,10 @@ $(BUILD)/tests/support/%: tests/support/%.c
 	@echo "  TEST    $@"
 	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS_ALL) -lpthread
 
+$(BUILD)/tests/bench/%: tests/bench/%.c $(CORE_LIB)
+	@mkdir -p $(dir $@)
+	$(CC) $(CORE_CFLAGS) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS_ALL) $(PKG_LIBS)
+
 TEST_BINS := $(UNIT_BINS) $(FIXTURE_SOS) $(PLUGIN_TEST_BINS) $(FUZZ_BINS) $(TEST_SUPPORT_BINS)
 
 test: all $(TEST_BINS)
@@ -156,7 +162,7 @@ test: all $(TEST_BINS)
 run: all
 	$(SIGFLOW) run -c conf/sigflow.ini
 
-bench: all
+bench: all $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 fuzz:

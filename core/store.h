@@ -1,0 +1,63 @@
+/*
+ * store.h - the embedded SQLite store under <state_dir>/sigflow.db: opens it in WAL mode with
+ * the configured durability, runs forward schema migrations, caches prepared statements and
+ * serialises use of its one connection. Owns: the connection, the schema. Calls sqlite3 and
+ * log. Used by journal, outbox and store_kv (and the runtime, which opens and closes it).
+ */
+#ifndef SF_STORE_H
+#define SF_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "sigflow.h"
+
+/* The schema version this binary writes; a database at a higher version is refused. */
+#define STORE_SCHEMA_VERSION 1
+#define STORE_FILE_NAME "sigflow.db"
+
+/* What a commit survives (docs/durability.md says precisely what each level risks). */
+typedef enum store_durability {
+    STORE_DURABILITY_FSYNC = 0, /* synchronous=FULL: a commit is on disk when it returns */
+    STORE_DURABILITY_BATCH = 1, /* synchronous=NORMAL: survives a process crash */
+    STORE_DURABILITY_OFF = 2    /* synchronous=OFF: may lose recent commits on an OS crash */
+} store_durability;
+
+typedef struct store store;
+
+/* "fsync" | "batch" | "off" -> level; -1 for anything else. */
+int store_durability_parse(const char *s);
+const char *store_durability_name(store_durability d);
+
+/*
+ * Open (creating state_dir and the file when missing) and migrate the schema. On error *out
+ * is NULL and err holds the operator-facing reason; a database written by a newer sigflow is
+ * refused with SF_EFATAL.
+ */
+sf_status store_open(const char *state_dir, store_durability d, store **out, char *err,
+                     size_t errlen);
+/* Finalise the cached statements and close. NULL is accepted. */
+void store_close(store *s);
+
+/* The connection's owner lock: hold it around every use of store_db / store_stmt. */
+void store_lock(store *s);
+void store_unlock(store *s);
+sqlite3 *store_db(store *s);
+/*
+ * A prepared statement for `sql`, compiled once and cached (reset, bindings cleared). `sql`
+ * must be a string that lives as long as the store (a literal). NULL on a compile error,
+ * which is logged. Caller holds the lock.
+ */
+sqlite3_stmt *store_stmt(store *s, const char *sql);
+/* Run SQL without results; logs and returns SF_EIO on error. Caller holds the lock. */
+sf_status store_exec(store *s, const char *sql);
+/* The schema version recorded in the database. */
+int store_schema_version(store *s);
+
+/* Wall-clock milliseconds as the store sees them; tests may replace the clock. */
+int64_t store_now_ms(const store *s);
+void store_set_clock(store *s, int64_t (*now_ms)(void));
+
+#endif

@@ -1,0 +1,883 @@
+/* Unit tests of core/journal.c: order, batch+cursor atomicity, group commit, dedup, retention. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/wait.h>
+
+#include "journal.h"
+#include "log.h"
+#include "sf_limits.h"
+#include "store.h"
+#include "store_kv.h"
+#include "tmpdir.h"
+
+#define DAY_MS (24LL * 3600 * 1000)
+
+static int64_t g_now = 1700000000000LL;
+static int64_t test_clock(void)
+{
+    return g_now;
+}
+
+typedef struct fixture {
+    char dir[64];
+    store *s;
+    journal *j;
+} fixture;
+
+static void open_all(fixture *f, const journal_config *c)
+{
+    char err[256];
+    assert_int_equal(store_open(f->dir, STORE_DURABILITY_BATCH, &f->s, err, sizeof err), SF_OK);
+    store_set_clock(f->s, test_clock);
+    assert_int_equal(journal_open(f->s, c, &f->j), SF_OK);
+}
+
+static void close_all(fixture *f)
+{
+    journal_close(f->j);
+    store_close(f->s);
+    f->j = NULL;
+    f->s = NULL;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f || !tmpdir_make(f->dir, sizeof f->dir))
+        return -1;
+    g_now = 1700000000000LL;
+    open_all(f, NULL);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    close_all(f);
+    tmpdir_remove(f->dir);
+    free(f);
+    return 0;
+}
+
+static sf_event *mk(const char *entity, const char *type, int64_t t, const char *source_id)
+{
+    sf_event *ev = event_new(entity, type, t, NULL, 0);
+    assert_non_null(ev);
+    if (source_id)
+        ev->source_id = strdup(source_id);
+    return ev;
+}
+
+/* Collects what journal_read hands over. */
+typedef struct collected {
+    size_t n;
+    uint64_t seqs[8192];
+    sf_event *evs[8192];
+} collected;
+
+static sf_status collect(void *ctx, uint64_t seq, sf_event *ev)
+{
+    collected *c = ctx;
+    if (c->n == 8192) {
+        event_free(ev);
+        return SF_EFATAL;
+    }
+    c->seqs[c->n] = seq;
+    c->evs[c->n++] = ev;
+    return SF_OK;
+}
+
+static collected *read_all(journal *j, uint64_t after)
+{
+    collected *c = calloc(1, sizeof *c);
+    assert_non_null(c);
+    assert_int_equal(journal_read(j, after, collect, c), SF_OK);
+    return c;
+}
+
+static void collected_free(collected *c)
+{
+    for (size_t i = 0; i < c->n; i++)
+        event_free(c->evs[i]);
+    free(c);
+}
+
+static void append_numbers_from_one_and_read_returns_fields_in_order(void **state)
+{
+    fixture *f = *state;
+    sf_event *a = mk("cust-1", "login", 1000, NULL);
+    sf_event *b = mk("cust-2", "ticket.opened", 2000, "t-9");
+    b->value = 2.5;
+    b->has_value = true;
+    assert_int_equal(event_set_attrs(b, "{\"owner\":\"x@y\"}", 15), SF_OK);
+    uint64_t sa = 0, sb = 0;
+    assert_int_equal(journal_append_one(f->j, NULL, a, &sa), SF_OK);
+    assert_int_equal(journal_append_one(f->j, "billing", b, &sb), SF_OK);
+    assert_int_equal(sa, 1);
+    assert_int_equal(sb, 2);
+    assert_int_equal(journal_last_seq(f->j), 2);
+
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 2);
+    assert_int_equal(c->seqs[0], 1);
+    assert_string_equal(c->evs[0]->entity, "cust-1");
+    assert_false(c->evs[0]->has_value);
+    assert_null(c->evs[0]->attrs);
+    assert_string_equal(c->evs[1]->type, "ticket.opened");
+    assert_int_equal(c->evs[1]->time_ms, 2000);
+    assert_true(c->evs[1]->has_value);
+    assert_true(c->evs[1]->value == 2.5);
+    assert_string_equal(c->evs[1]->attrs, "{\"owner\":\"x@y\"}");
+    assert_string_equal(c->evs[1]->source_id, "t-9");
+    collected_free(c);
+
+    c = read_all(f->j, 1);
+    assert_int_equal(c->n, 1);
+    assert_int_equal(c->seqs[0], 2);
+    collected_free(c);
+    event_free(a);
+    event_free(b);
+}
+
+static void read_pages_through_more_than_one_page_in_order(void **state)
+{
+    fixture *f = *state;
+    enum { N = 1300 };
+    sf_event *evs[N];
+    uint64_t seqs[N];
+    for (int i = 0; i < N; i++)
+        evs[i] = mk("e", "t", i, NULL);
+    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, N, NULL, NULL, seqs),
+                     SF_OK);
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, N);
+    for (int i = 0; i < N; i++) {
+        assert_int_equal(c->seqs[i], i + 1);
+        assert_int_equal(c->evs[i]->time_ms, i);
+    }
+    collected_free(c);
+    for (int i = 0; i < N; i++)
+        event_free(evs[i]);
+}
+
+static void sequence_continues_after_reopen(void **state)
+{
+    fixture *f = *state;
+    sf_event *ev = mk("e", "t", 1, NULL);
+    uint64_t seq = 0;
+    assert_int_equal(journal_append_one(f->j, NULL, ev, &seq), SF_OK);
+    assert_int_equal(journal_append_one(f->j, NULL, ev, &seq), SF_OK);
+    close_all(f);
+    open_all(f, NULL);
+    assert_int_equal(journal_last_seq(f->j), 2);
+    assert_int_equal(journal_append_one(f->j, NULL, ev, &seq), SF_OK);
+    assert_int_equal(seq, 3);
+    event_free(ev);
+}
+
+static void batch_and_cursor_commit_together(void **state)
+{
+    fixture *f = *state;
+    sf_event *evs[3] = {mk("a", "t", 1, NULL), mk("b", "t", 2, NULL), mk("c", "t", 3, NULL)};
+    uint64_t seqs[3] = {0};
+    assert_int_equal(
+        journal_append(f->j, "poller", (const sf_event *const *)evs, 3, "cursor", "page-2", seqs),
+        SF_OK);
+    assert_int_equal(seqs[0], 1);
+    assert_int_equal(seqs[2], 3);
+    char *v = NULL;
+    assert_int_equal(store_kv_get(f->s, "poller", "cursor", &v), SF_OK);
+    assert_string_equal(v, "page-2");
+    free(v);
+    for (int i = 0; i < 3; i++)
+        event_free(evs[i]);
+}
+
+/* The cursor write fails after the events were inserted in the same transaction. */
+static void failed_cursor_write_leaves_neither_events_nor_cursor(void **state)
+{
+    fixture *f = *state;
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "CREATE TEMP TRIGGER fail_kv BEFORE INSERT ON kv"
+                                      " BEGIN SELECT RAISE(ABORT, 'injected'); END"),
+                     SF_OK);
+    store_unlock(f->s);
+    sf_event *evs[2] = {mk("a", "t", 1, "id-1"), mk("b", "t", 2, "id-2")};
+    uint64_t seqs[2] = {7, 7};
+    assert_int_equal(
+        journal_append(f->j, "poller", (const sf_event *const *)evs, 2, "cursor", "page-9", seqs),
+        SF_EIO);
+    assert_int_equal(seqs[0], 0);
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 0);
+    collected_free(c);
+    char *v = NULL;
+    assert_int_equal(store_kv_get(f->s, "poller", "cursor", &v), SF_OK);
+    assert_null(v);
+    /* The dedup ids went with the rollback: a retry is not mistaken for a duplicate. */
+    assert_false(journal_seen_id(f->j, "poller", "id-1", g_now));
+    assert_int_equal(journal_last_seq(f->j), 0);
+
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "DROP TRIGGER fail_kv"), SF_OK);
+    store_unlock(f->s);
+    assert_int_equal(
+        journal_append(f->j, "poller", (const sf_event *const *)evs, 2, "cursor", "page-9", seqs),
+        SF_OK);
+    assert_int_equal(seqs[0], 1); /* the failed attempt used no sequence numbers */
+    assert_int_equal(seqs[1], 2);
+    for (int i = 0; i < 2; i++)
+        event_free(evs[i]);
+}
+
+/* An event the table refuses (entity over its limit) in the middle of a batch. */
+static void failed_event_mid_batch_leaves_nothing(void **state)
+{
+    fixture *f = *state;
+    sf_event *evs[3] = {mk("a", "t", 1, NULL), mk("b", "t", 2, NULL), mk("c", "t", 3, NULL)};
+    char *good = evs[1]->entity;
+    char big[400];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    evs[1]->entity = big;
+    assert_int_equal(
+        journal_append(f->j, "poller", (const sf_event *const *)evs, 3, "cursor", "p", NULL),
+        SF_EIO);
+    evs[1]->entity = good;
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 0);
+    collected_free(c);
+    char *v = NULL;
+    assert_int_equal(store_kv_get(f->s, "poller", "cursor", &v), SF_OK);
+    assert_null(v);
+    for (int i = 0; i < 3; i++)
+        event_free(evs[i]);
+}
+
+static void invalid_batches_are_refused(void **state)
+{
+    fixture *f = *state;
+    sf_event *ev = mk("a", "t", 1, NULL);
+    const sf_event *evs[1] = {ev};
+    assert_int_equal(journal_append(f->j, "c", evs, 0, NULL, NULL, NULL), SF_EINVAL);
+    assert_int_equal(journal_append(f->j, NULL, evs, 1, "cursor", "v", NULL), SF_EINVAL);
+    assert_int_equal(journal_append(f->j, "c", evs, 1, "cursor", NULL, NULL), SF_EINVAL);
+    /* A cursor alone (a poll that produced nothing new) is a valid append. */
+    assert_int_equal(journal_append(f->j, "c", NULL, 0, "cursor", "v", NULL), SF_OK);
+    event_free(ev);
+}
+
+#define THREADS 8
+#define PER_THREAD 400
+
+typedef struct producer {
+    journal *j;
+    int id;
+    uint64_t seqs[PER_THREAD];
+    int failures;
+} producer;
+
+static void *produce(void *arg)
+{
+    producer *p = arg;
+    char entity[32];
+    snprintf(entity, sizeof entity, "producer-%d", p->id);
+    for (int i = 0; i < PER_THREAD; i++) {
+        sf_event *ev = event_new(entity, "tick", i, NULL, 0);
+        if (!ev || journal_append_one(p->j, NULL, ev, &p->seqs[i]) != SF_OK)
+            p->failures++;
+        event_free(ev);
+    }
+    return NULL;
+}
+
+static void group_commit_from_threads_loses_and_duplicates_nothing(void **state)
+{
+    fixture *f = *state;
+    producer *ps = calloc(THREADS, sizeof *ps);
+    pthread_t th[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        ps[t].j = f->j;
+        ps[t].id = t;
+        assert_int_equal(pthread_create(&th[t], NULL, produce, &ps[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++)
+        pthread_join(th[t], NULL);
+    enum { TOTAL = THREADS * PER_THREAD };
+    static bool seen_seq[TOTAL + 1];
+    memset(seen_seq, 0, sizeof seen_seq);
+    for (int t = 0; t < THREADS; t++) {
+        assert_int_equal(ps[t].failures, 0);
+        for (int i = 0; i < PER_THREAD; i++) {
+            uint64_t s = ps[t].seqs[i];
+            assert_true(s >= 1 && s <= TOTAL);
+            assert_false(seen_seq[s]);
+            seen_seq[s] = true;
+            /* one producer's events keep their order */
+            if (i > 0)
+                assert_true(s > ps[t].seqs[i - 1]);
+        }
+    }
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, TOTAL);
+    int count[THREADS] = {0};
+    for (size_t k = 0; k < c->n; k++) {
+        int t = atoi(c->evs[k]->entity + strlen("producer-"));
+        assert_int_equal(c->evs[k]->time_ms, count[t]); /* each once, in its order */
+        count[t]++;
+    }
+    collected_free(c);
+    free(ps);
+}
+
+static void duplicate_source_id_is_acknowledged_not_appended(void **state)
+{
+    fixture *f = *state;
+    sf_event *ev = mk("a", "ticket.opened", 1, "T-1");
+    uint64_t seq = 99;
+    assert_false(journal_seen_id(f->j, "desk", "T-1", g_now));
+    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    assert_int_equal(seq, 1);
+    assert_true(journal_seen_id(f->j, "desk", "T-1", g_now));
+    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    assert_int_equal(seq, JOURNAL_DUPLICATE);
+    /* another connector's id space is its own */
+    assert_int_equal(journal_append_one(f->j, "crm", ev, &seq), SF_OK);
+    assert_int_equal(seq, 2);
+    /* within one batch too */
+    sf_event *twice[2] = {mk("b", "t", 2, "T-2"), mk("b", "t", 2, "T-2")};
+    uint64_t seqs[2];
+    assert_int_equal(
+        journal_append(f->j, "desk", (const sf_event *const *)twice, 2, NULL, NULL, seqs), SF_OK);
+    assert_int_equal(seqs[0], 3);
+    assert_int_equal(seqs[1], JOURNAL_DUPLICATE);
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 3);
+    collected_free(c);
+    /* the window survives a restart */
+    close_all(f);
+    open_all(f, NULL);
+    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    assert_int_equal(seq, JOURNAL_DUPLICATE);
+    event_free(ev);
+    event_free(twice[0]);
+    event_free(twice[1]);
+}
+
+static void source_id_older_than_window_is_appended_again(void **state)
+{
+    fixture *f = *state;
+    close_all(f);
+    journal_config c;
+    journal_config_default(&c);
+    c.dedup_window_ms = DAY_MS;
+    open_all(f, &c);
+    sf_event *ev = mk("a", "t", 1, "X");
+    uint64_t seq;
+    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    g_now += DAY_MS - 1;
+    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    assert_int_equal(seq, JOURNAL_DUPLICATE);
+    g_now += 2;
+    assert_false(journal_seen_id(f->j, "desk", "X", g_now));
+    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    assert_int_equal(seq, 2);
+    event_free(ev);
+}
+
+static void retention_removes_only_old_checkpointed_events(void **state)
+{
+    fixture *f = *state;
+    int64_t old = g_now - 10 * DAY_MS, recent = g_now - DAY_MS;
+    sf_event *evs[4] = {mk("a", "t", old, NULL), mk("b", "t", old, NULL),
+                        mk("c", "t", recent, NULL), mk("d", "t", old, NULL)};
+    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, 4, NULL, NULL, NULL),
+                     SF_OK);
+    assert_int_equal(journal_mark_checkpointed(f->j, 3), SF_OK);
+    assert_int_equal(journal_mark_checkpointed(f->j, 2), SF_OK); /* never moves back */
+    assert_int_equal(journal_checkpointed_seq(f->j), 3);
+    size_t deleted = 0;
+    assert_int_equal(journal_retain(f->j, 7 * DAY_MS, &deleted), SF_OK);
+    assert_int_equal(deleted, 2); /* seq 1, 2; 3 is recent, 4 is not checkpointed */
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 2);
+    assert_int_equal(c->seqs[0], 3);
+    assert_int_equal(c->seqs[1], 4);
+    collected_free(c);
+    for (int i = 0; i < 4; i++)
+        event_free(evs[i]);
+}
+
+static void sequence_is_not_reused_after_retention_empties_the_journal(void **state)
+{
+    fixture *f = *state;
+    sf_event *ev = mk("a", "t", g_now - 30 * DAY_MS, NULL);
+    uint64_t seq;
+    assert_int_equal(journal_append_one(f->j, NULL, ev, &seq), SF_OK);
+    assert_int_equal(journal_append_one(f->j, NULL, ev, &seq), SF_OK);
+    assert_int_equal(journal_mark_checkpointed(f->j, 2), SF_OK);
+    assert_int_equal(journal_retain(f->j, DAY_MS, NULL), SF_OK);
+    close_all(f);
+    open_all(f, NULL);
+    assert_int_equal(journal_last_seq(f->j), 2);
+    assert_int_equal(journal_append_one(f->j, NULL, ev, &seq), SF_OK);
+    assert_int_equal(seq, 3);
+    event_free(ev);
+}
+
+static void retention_forgets_ids_past_the_window(void **state)
+{
+    fixture *f = *state;
+    sf_event *ev = mk("a", "t", g_now, "Y");
+    uint64_t seq;
+    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    g_now += 8 * DAY_MS;
+    assert_int_equal(journal_retain(f->j, 365 * DAY_MS, NULL), SF_OK);
+    store_lock(f->s);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(
+        sqlite3_prepare_v2(store_db(f->s), "SELECT count(*) FROM dedup", -1, &st, NULL), SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    sqlite3_finalize(st);
+    store_unlock(f->s);
+    event_free(ev);
+}
+
+static sf_status stop_after_two(void *ctx, uint64_t seq, sf_event *ev)
+{
+    (void)seq;
+    int *n = ctx;
+    event_free(ev);
+    return ++*n == 2 ? SF_EFATAL : SF_OK;
+}
+
+static void read_stops_when_the_callback_says_so(void **state)
+{
+    fixture *f = *state;
+    sf_event *ev = mk("a", "t", 1, NULL);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(journal_append_one(f->j, NULL, ev, NULL), SF_OK);
+    int n = 0;
+    assert_int_equal(journal_read(f->j, 0, stop_after_two, &n), SF_EFATAL);
+    assert_int_equal(n, 2);
+    event_free(ev);
+}
+
+/* Child: append forever, writing each acknowledged seq to fd. Never returns. */
+static void append_until_killed(const char *dir, int fd)
+{
+    char err[256];
+    store *s = NULL;
+    journal *j = NULL;
+    if (store_open(dir, STORE_DURABILITY_FSYNC, &s, err, sizeof err) != SF_OK ||
+        journal_open(s, NULL, &j) != SF_OK)
+        _exit(2);
+    sf_event *ev = event_new("victim", "tick", 1, NULL, 0);
+    for (;;) {
+        uint64_t seq = 0;
+        if (!ev || journal_append_one(j, NULL, ev, &seq) != SF_OK)
+            _exit(3);
+        if (write(fd, &seq, sizeof seq) != sizeof seq)
+            _exit(4);
+    }
+}
+
+/* The promise to a connector: once append returned, a kill -9 cannot take the event back. */
+static void acknowledged_events_survive_kill_9(void **state)
+{
+    (void)state;
+    char dir[64];
+    assert_non_null(tmpdir_make(dir, sizeof dir));
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        close(fds[0]);
+        append_until_killed(dir, fds[1]);
+    }
+    close(fds[1]);
+    uint64_t seq = 0, acked = 0;
+    while (acked < 300 && read(fds[0], &seq, sizeof seq) == sizeof seq)
+        acked = seq;
+    assert_int_equal(kill(pid, SIGKILL), 0);
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFSIGNALED(status));
+    while (read(fds[0], &seq, sizeof seq) == sizeof seq) /* acked before it died */
+        acked = seq;
+    close(fds[0]);
+    assert_true(acked >= 300);
+
+    fixture f = {0};
+    memcpy(f.dir, dir, sizeof dir);
+    open_all(&f, NULL);
+    assert_true(journal_last_seq(f.j) >= acked);
+    collected *c = read_all(f.j, 0);
+    assert_true(c->n >= acked);
+    for (size_t i = 0; i < c->n; i++)
+        assert_int_equal(c->seqs[i], i + 1); /* no gap, nothing torn */
+    collected_free(c);
+    close_all(&f);
+    tmpdir_remove(dir);
+}
+
+/* A sink that keeps what it is given, for the submit tests. */
+typedef struct sunk {
+    pthread_mutex_t mu;
+    size_t n;
+    uint64_t seqs[4096];
+    char entities[4096][24];
+} sunk;
+
+static void sink_keep(void *ctx, uint64_t seq, sf_event *ev)
+{
+    sunk *k = ctx;
+    pthread_mutex_lock(&k->mu);
+    if (k->n < 4096) {
+        k->seqs[k->n] = seq;
+        snprintf(k->entities[k->n], sizeof k->entities[0], "%s", ev->entity);
+        k->n++;
+    }
+    pthread_mutex_unlock(&k->mu);
+    event_free(ev);
+}
+
+static sunk *sunk_new(journal *j)
+{
+    sunk *k = calloc(1, sizeof *k);
+    assert_non_null(k);
+    pthread_mutex_init(&k->mu, NULL);
+    journal_set_sink(j, sink_keep, k);
+    return k;
+}
+
+static void sunk_free(sunk *k)
+{
+    pthread_mutex_destroy(&k->mu);
+    free(k);
+}
+
+static void submitted_events_reach_the_sink_in_sequence_order(void **state)
+{
+    fixture *f = *state;
+    sunk *k = sunk_new(f->j);
+    uint64_t first = 0, last = 0;
+    for (int i = 0; i < 50; i++) {
+        char entity[16];
+        snprintf(entity, sizeof entity, "e%d", i);
+        assert_int_equal(journal_submit(f->j, NULL, mk(entity, "t", i, NULL), &last), SF_OK);
+        if (i == 0)
+            first = last;
+    }
+    assert_int_equal(journal_wait(f->j, first, last), SF_OK);
+    /* durable once waited for: readable before the sink has even run */
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 50);
+    collected_free(c);
+    close_all(f); /* drains: every sink call has happened */
+    assert_int_equal(k->n, 50);
+    for (size_t i = 0; i < k->n; i++) {
+        char entity[32];
+        snprintf(entity, sizeof entity, "e%zu", i);
+        assert_int_equal(k->seqs[i], i + 1);
+        assert_string_equal(k->entities[i], entity);
+    }
+    sunk_free(k);
+    open_all(f, NULL);
+}
+
+static void submitted_duplicate_is_freed_not_sunk(void **state)
+{
+    fixture *f = *state;
+    sunk *k = sunk_new(f->j);
+    uint64_t t1 = 0, t2 = 0;
+    assert_int_equal(journal_submit(f->j, "desk", mk("a", "t", 1, "T-7"), &t1), SF_OK);
+    assert_int_equal(journal_submit(f->j, "desk", mk("a", "t", 1, "T-7"), &t2), SF_OK);
+    assert_int_equal(journal_wait(f->j, t1, t2), SF_OK); /* a duplicate is acknowledged */
+    close_all(f);
+    assert_int_equal(k->n, 1);
+    sunk_free(k);
+    open_all(f, NULL);
+}
+
+typedef struct submitter {
+    journal *j;
+    int id;
+    int failures;
+} submitter;
+
+static void *submit_many(void *arg)
+{
+    submitter *p = arg;
+    char entity[32];
+    snprintf(entity, sizeof entity, "producer-%d", p->id);
+    for (int round = 0; round < 10; round++) {
+        uint64_t first = 0, t = 0;
+        for (int i = 0; i < 40; i++) {
+            sf_event *ev = event_new(entity, "tick", round * 40 + i, NULL, 0);
+            if (journal_submit(p->j, NULL, ev, &t) != SF_OK)
+                p->failures++;
+            if (i == 0)
+                first = t;
+        }
+        if (journal_wait(p->j, first, t) != SF_OK)
+            p->failures++;
+    }
+    return NULL;
+}
+
+static void submits_from_threads_are_all_sunk_once_in_order(void **state)
+{
+    fixture *f = *state;
+    sunk *k = sunk_new(f->j);
+    submitter ps[4];
+    pthread_t th[4];
+    for (int t = 0; t < 4; t++) {
+        ps[t] = (submitter){.j = f->j, .id = t};
+        assert_int_equal(pthread_create(&th[t], NULL, submit_many, &ps[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        pthread_join(th[t], NULL);
+        assert_int_equal(ps[t].failures, 0);
+    }
+    close_all(f);
+    assert_int_equal(k->n, 1600);
+    for (size_t i = 0; i < k->n; i++)
+        assert_int_equal(k->seqs[i], i + 1);
+    sunk_free(k);
+    open_all(f, NULL);
+    assert_int_equal(journal_last_seq(f->j), 1600);
+}
+
+static void cursor_appended_after_submits_commits_no_earlier_than_them(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 20; i++)
+        assert_int_equal(journal_submit(f->j, "file", mk("a", "t", i, NULL), NULL), SF_OK);
+    assert_int_equal(journal_append(f->j, "file", NULL, 0, "offset", "4096", NULL), SF_OK);
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 20);
+    collected_free(c);
+}
+
+static void failed_submit_is_reported_by_wait_and_not_sunk(void **state)
+{
+    fixture *f = *state;
+    sunk *k = sunk_new(f->j);
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "CREATE TEMP TRIGGER fail_j BEFORE INSERT ON journal"
+                                      " BEGIN SELECT RAISE(ABORT, 'injected'); END"),
+                     SF_OK);
+    store_unlock(f->s);
+    uint64_t t = 0;
+    assert_int_equal(journal_submit(f->j, NULL, mk("a", "t", 1, NULL), &t), SF_OK);
+    assert_int_equal(journal_wait(f->j, t, t), SF_EIO);
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "DROP TRIGGER fail_j"), SF_OK);
+    store_unlock(f->s);
+    uint64_t t2 = 0;
+    assert_int_equal(journal_submit(f->j, NULL, mk("b", "t", 1, NULL), &t2), SF_OK);
+    assert_int_equal(journal_wait(f->j, t2, t2), SF_OK);
+    close_all(f);
+    assert_int_equal(k->n, 1);
+    assert_string_equal(k->entities[0], "b");
+    sunk_free(k);
+    open_all(f, NULL);
+}
+
+static void invalid_submit_is_refused_and_consumed(void **state)
+{
+    fixture *f = *state;
+    sf_event *ev = mk("a", "t", 1, NULL);
+    ev->source_id = malloc(SF_MAX_SOURCE_ID_LEN + 2);
+    memset(ev->source_id, 's', SF_MAX_SOURCE_ID_LEN + 1);
+    ev->source_id[SF_MAX_SOURCE_ID_LEN + 1] = '\0';
+    uint64_t t = 9;
+    assert_int_equal(journal_submit(f->j, "desk", ev, &t), SF_EINVAL); /* freed: no leak */
+    assert_int_equal(t, 0);
+    assert_int_equal(journal_submit(f->j, NULL, NULL, &t), SF_EINVAL);
+}
+
+static void full_disk_fails_the_batch_and_stores_nothing(void **state)
+{
+    fixture *f = *state;
+    enum { N = 64 };
+    sf_event *evs[N];
+    char attrs[4002];
+    memset(attrs, 'x', sizeof attrs);
+    attrs[0] = '"';
+    attrs[sizeof attrs - 1] = '"';
+    for (int i = 0; i < N; i++) {
+        evs[i] = mk("a", "t", i, NULL);
+        assert_int_equal(event_set_attrs(evs[i], attrs, sizeof attrs), SF_OK);
+    }
+    /* The database may not grow: SQLITE_FULL, which can roll the transaction back. */
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "PRAGMA max_page_count = 1"), SF_OK);
+    store_unlock(f->s);
+    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, N, NULL, NULL, NULL),
+                     SF_EIO);
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "PRAGMA max_page_count = 1073741823"), SF_OK);
+    store_unlock(f->s);
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 0);
+    collected_free(c);
+    uint64_t seq = 0;
+    assert_int_equal(journal_append_one(f->j, NULL, evs[0], &seq), SF_OK);
+    assert_int_equal(seq, 1);
+    for (int i = 0; i < N; i++)
+        event_free(evs[i]);
+}
+
+/* A full disk in the middle of a shared commit: SQLite rolls the transaction back, and the
+   entries after the failing one must not be written one by one outside it. */
+static void full_disk_mid_commit_leaves_no_entry_of_it_stored(void **state)
+{
+    fixture *f = *state;
+    close_all(f);
+    journal_config c;
+    journal_config_default(&c);
+    c.max_delay_us = 300000; /* hold the commit open so the three submits share it */
+    open_all(f, &c);
+    char attrs[SF_MAX_ATTRS_LEN];
+    memset(attrs, 'x', sizeof attrs);
+    attrs[0] = '"';
+    attrs[sizeof attrs - 1] = '"';
+    sf_event *big = mk("b", "t", 2, NULL);
+    assert_int_equal(event_set_attrs(big, attrs, sizeof attrs), SF_OK);
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "PRAGMA max_page_count = 1"), SF_OK); /* = current */
+    store_unlock(f->s);
+    uint64_t ta = 0, tb = 0, tc = 0;
+    assert_int_equal(journal_submit(f->j, NULL, mk("a", "t", 1, NULL), &ta), SF_OK);
+    assert_int_equal(journal_submit(f->j, NULL, big, &tb), SF_OK);
+    assert_int_equal(journal_submit(f->j, NULL, mk("c", "t", 3, NULL), &tc), SF_OK);
+    assert_int_equal(journal_wait(f->j, ta, tc), SF_EIO);
+    assert_int_equal(journal_wait(f->j, tc, tc), SF_EIO); /* the whole commit failed */
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "PRAGMA max_page_count = 1073741823"), SF_OK);
+    store_unlock(f->s);
+    collected *got = read_all(f->j, 0);
+    assert_int_equal(got->n, 0);
+    collected_free(got);
+    assert_int_equal(journal_last_seq(f->j), 0);
+}
+
+static void checkpoint_and_its_position_commit_together(void **state)
+{
+    fixture *f = *state;
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "BEGIN"), SF_OK);
+    assert_int_equal(store_kv_set_locked(f->s, "entities", "shard-0", "state@5"), SF_OK);
+    assert_int_equal(journal_mark_checkpointed_locked(f->j, 5), SF_OK);
+    assert_int_equal(store_exec(f->s, "ROLLBACK"), SF_OK); /* the process died here */
+    store_unlock(f->s);
+    char *v = NULL;
+    assert_int_equal(store_kv_get(f->s, "entities", "shard-0", &v), SF_OK);
+    assert_null(v);
+    assert_int_equal(journal_checkpointed_seq(f->j), 0);
+
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "BEGIN"), SF_OK);
+    assert_int_equal(store_kv_set_locked(f->s, "entities", "shard-0", "state@5"), SF_OK);
+    assert_int_equal(journal_mark_checkpointed_locked(f->j, 5), SF_OK);
+    assert_int_equal(store_exec(f->s, "COMMIT"), SF_OK);
+    store_unlock(f->s);
+    assert_int_equal(store_kv_get(f->s, "entities", "shard-0", &v), SF_OK);
+    assert_string_equal(v, "state@5");
+    free(v);
+    assert_int_equal(journal_checkpointed_seq(f->j), 5);
+}
+
+static void commits_hold_at_most_max_batch_events(void **state)
+{
+    fixture *f = *state;
+    close_all(f);
+    journal_config c;
+    journal_config_default(&c);
+    c.max_batch = 2;
+    open_all(f, &c);
+    sf_event *evs[3] = {mk("a", "t", 1, NULL), mk("b", "t", 2, NULL), mk("c", "t", 3, NULL)};
+    uint64_t first = 0, t = 0;
+    for (int i = 0; i < 7; i++) {
+        assert_int_equal(journal_submit(f->j, NULL, mk("a", "t", i, NULL), &t), SF_OK);
+        if (i == 0)
+            first = t;
+    }
+    /* an entry larger than max_batch is committed whole, on its own */
+    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, 3, NULL, NULL, NULL),
+                     SF_OK);
+    assert_int_equal(journal_wait(f->j, first, t), SF_OK);
+    journal_stats st;
+    journal_get_stats(f->j, &st);
+    assert_int_equal(st.events, 10);
+    assert_int_equal(st.largest_commit, 3);
+    assert_true(st.commits >= 5); /* 7 submits in commits of <= 2, then the 3-event batch */
+    for (int i = 0; i < 3; i++)
+        event_free(evs[i]);
+}
+
+static void stats_count_duplicates_and_failures(void **state)
+{
+    fixture *f = *state;
+    sf_event *ev = mk("a", "t", 1, "S-1");
+    assert_int_equal(journal_append_one(f->j, "desk", ev, NULL), SF_OK);
+    assert_int_equal(journal_append_one(f->j, "desk", ev, NULL), SF_OK);
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "CREATE TEMP TRIGGER fail_j BEFORE INSERT ON journal"
+                                      " BEGIN SELECT RAISE(ABORT, 'injected'); END"),
+                     SF_OK);
+    store_unlock(f->s);
+    assert_int_equal(journal_append_one(f->j, NULL, ev, NULL), SF_EIO);
+    journal_stats st;
+    journal_get_stats(f->j, &st);
+    assert_int_equal(st.events, 1);
+    assert_int_equal(st.duplicates, 1);
+    assert_int_equal(st.failed, 1);
+    event_free(ev);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    log_set_level(SF_LOG_WARN);
+    const struct CMUnitTest tests[] = {
+        T(append_numbers_from_one_and_read_returns_fields_in_order),
+        T(read_pages_through_more_than_one_page_in_order),
+        T(sequence_continues_after_reopen),
+        T(batch_and_cursor_commit_together),
+        T(failed_cursor_write_leaves_neither_events_nor_cursor),
+        T(failed_event_mid_batch_leaves_nothing),
+        T(invalid_batches_are_refused),
+        T(commits_hold_at_most_max_batch_events),
+        T(stats_count_duplicates_and_failures),
+        T(full_disk_fails_the_batch_and_stores_nothing),
+        T(full_disk_mid_commit_leaves_no_entry_of_it_stored),
+        T(group_commit_from_threads_loses_and_duplicates_nothing),
+        T(duplicate_source_id_is_acknowledged_not_appended),
+        T(source_id_older_than_window_is_appended_again),
+        T(checkpoint_and_its_position_commit_together),
+        T(retention_removes_only_old_checkpointed_events),
+        T(sequence_is_not_reused_after_retention_empties_the_journal),
+        T(retention_forgets_ids_past_the_window),
+        T(read_stops_when_the_callback_says_so),
+        T(submitted_events_reach_the_sink_in_sequence_order),
+        T(submitted_duplicate_is_freed_not_sunk),
+        T(submits_from_threads_are_all_sunk_once_in_order),
+        T(cursor_appended_after_submits_commits_no_earlier_than_them),
+        T(failed_submit_is_reported_by_wait_and_not_sunk),
+        T(invalid_submit_is_refused_and_consumed),
+        cmocka_unit_test(acknowledged_events_survive_kill_9),
+    };
+    return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
+}

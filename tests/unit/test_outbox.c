@@ -1,0 +1,368 @@
+/* Unit tests of core/outbox.c: idempotent put, claim/result, backoff, recovery, DLQ, audit. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "log.h"
+#include "outbox.h"
+#include "sf_limits.h"
+#include "store.h"
+#include "tmpdir.h"
+
+static int64_t g_now = 1700000000000LL;
+static int64_t test_clock(void)
+{
+    return g_now;
+}
+
+typedef struct fixture {
+    char dir[64];
+    store *s;
+    outbox *o;
+} fixture;
+
+static void open_all(fixture *f)
+{
+    char err[256];
+    assert_int_equal(store_open(f->dir, STORE_DURABILITY_BATCH, &f->s, err, sizeof err), SF_OK);
+    store_set_clock(f->s, test_clock);
+    assert_int_equal(outbox_open(f->s, &f->o), SF_OK);
+}
+
+static void close_all(fixture *f)
+{
+    outbox_close(f->o);
+    store_close(f->s);
+    f->o = NULL;
+    f->s = NULL;
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    if (!f || !tmpdir_make(f->dir, sizeof f->dir))
+        return -1;
+    g_now = 1700000000000LL;
+    open_all(f);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    close_all(f);
+    tmpdir_remove(f->dir);
+    free(f);
+    return 0;
+}
+
+static const char *const two_targets[] = {"slack", "hook"};
+
+static void put(fixture *f, const char *id, bool *created)
+{
+    assert_int_equal(
+        outbox_put(f->o, id, "churn", "cust-1", 1234, "{\"id\":1}", two_targets, 2, created),
+        SF_OK);
+}
+
+static size_t count(fixture *f, const char *target, outbox_state st)
+{
+    size_t n = 99;
+    assert_int_equal(outbox_count(f->o, target, st, &n), SF_OK);
+    return n;
+}
+
+static void put_is_idempotent_on_alert_id(void **state)
+{
+    fixture *f = *state;
+    bool created = false;
+    put(f, "a1", &created);
+    assert_true(created);
+    put(f, "a1", &created);
+    assert_false(created);
+    assert_int_equal(count(f, NULL, OUTBOX_PENDING), 2);
+    assert_int_equal(count(f, "slack", OUTBOX_PENDING), 1);
+    /* a replay naming a new target adds only that delivery */
+    const char *three[] = {"slack", "hook", "email"};
+    assert_int_equal(outbox_put(f->o, "a1", "churn", "cust-1", 1234, "{}", three, 3, &created),
+                     SF_OK);
+    assert_false(created);
+    assert_int_equal(count(f, NULL, OUTBOX_PENDING), 3);
+}
+
+static void put_refuses_bad_arguments(void **state)
+{
+    fixture *f = *state;
+    assert_int_equal(outbox_put(f->o, "", "churn", "e", 1, "{}", two_targets, 2, NULL), SF_EINVAL);
+    assert_int_equal(outbox_put(f->o, "a", "churn", "e", 1, NULL, two_targets, 2, NULL), SF_EINVAL);
+    const char *bad[] = {""};
+    assert_int_equal(outbox_put(f->o, "a", "churn", "e", 1, "{}", bad, 1, NULL), SF_EINVAL);
+    assert_int_equal(count(f, NULL, OUTBOX_PENDING), 0);
+}
+
+static void claim_marks_inflight_and_returns_the_alert(void **state)
+{
+    fixture *f = *state;
+    put(f, "a1", NULL);
+    outbox_delivery d[4];
+    size_t n = 0;
+    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 4, d, &n), SF_OK);
+    assert_int_equal(n, 1);
+    assert_string_equal(d[0].alert_id, "a1");
+    assert_string_equal(d[0].target, "hook");
+    assert_string_equal(d[0].decision, "churn");
+    assert_string_equal(d[0].entity, "cust-1");
+    assert_string_equal(d[0].json, "{\"id\":1}");
+    assert_int_equal(d[0].time_ms, 1234);
+    assert_int_equal(d[0].attempts, 0);
+    assert_int_equal(d[0].state, OUTBOX_INFLIGHT);
+    assert_int_equal(count(f, "hook", OUTBOX_INFLIGHT), 1);
+    /* claimed once: a second claim gets nothing */
+    size_t m = 9;
+    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 4, d + 1, &m), SF_OK);
+    assert_int_equal(m, 0);
+    assert_int_equal(outbox_result(f->o, d[0].id, OUTBOX_RESULT_OK, 0, NULL), SF_OK);
+    assert_int_equal(count(f, "hook", OUTBOX_OK), 1);
+    /* a result for a delivery that is no longer inflight is refused */
+    assert_int_equal(outbox_result(f->o, d[0].id, OUTBOX_RESULT_OK, 0, NULL), SF_EINVAL);
+    outbox_delivery_clear(d, n);
+}
+
+static void claim_honours_max_and_due_order(void **state)
+{
+    fixture *f = *state;
+    put(f, "a1", NULL);
+    g_now += 10;
+    put(f, "a2", NULL);
+    g_now += 10;
+    put(f, "a3", NULL);
+    outbox_delivery d[2];
+    size_t n = 0;
+    assert_int_equal(outbox_claim_due(f->o, "slack", g_now, 2, d, &n), SF_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(d[0].alert_id, "a1");
+    assert_string_equal(d[1].alert_id, "a2");
+    outbox_delivery_clear(d, n);
+}
+
+static void retry_is_not_claimed_before_its_time(void **state)
+{
+    fixture *f = *state;
+    put(f, "a1", NULL);
+    outbox_delivery d[1];
+    size_t n = 0;
+    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 1, d, &n), SF_OK);
+    assert_int_equal(n, 1);
+    int64_t id = d[0].id;
+    outbox_delivery_clear(d, n);
+    int64_t at = g_now + 30000;
+    assert_int_equal(outbox_result(f->o, id, OUTBOX_RESULT_RETRY, at, "HTTP 503"), SF_OK);
+    int64_t due = 0;
+    assert_int_equal(outbox_next_due(f->o, "hook", &due), SF_OK);
+    assert_int_equal(due, at);
+    assert_int_equal(outbox_claim_due(f->o, "hook", at - 1, 1, d, &n), SF_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(outbox_claim_due(f->o, "hook", at, 1, d, &n), SF_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(d[0].attempts, 1);
+    assert_string_equal(d[0].last_error, "HTTP 503");
+    outbox_delivery_clear(d, n);
+    assert_int_equal(outbox_next_due(f->o, "hook", &due), SF_OK);
+    assert_int_equal(due, -1);
+}
+
+static void inflight_is_pending_again_after_reopen(void **state)
+{
+    fixture *f = *state;
+    put(f, "a1", NULL);
+    outbox_delivery d[1];
+    size_t n = 0;
+    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 1, d, &n), SF_OK);
+    assert_int_equal(n, 1);
+    int64_t id = d[0].id;
+    outbox_delivery_clear(d, n);
+    close_all(f); /* the process died before the result was recorded */
+    open_all(f);
+    assert_int_equal(count(f, "hook", OUTBOX_INFLIGHT), 0);
+    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 1, d, &n), SF_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(d[0].id, id);
+    outbox_delivery_clear(d, n);
+}
+
+static void dead_letters_list_retry_and_drop(void **state)
+{
+    fixture *f = *state;
+    put(f, "a1", NULL);
+    put(f, "a2", NULL);
+    outbox_delivery d[4];
+    size_t n = 0;
+    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 4, d, &n), SF_OK);
+    assert_int_equal(n, 2);
+    int64_t id1 = d[0].id, id2 = d[1].id;
+    outbox_delivery_clear(d, n);
+    assert_int_equal(outbox_result(f->o, id1, OUTBOX_RESULT_DEAD, 0, "HTTP 400: bad"), SF_OK);
+    assert_int_equal(outbox_result(f->o, id2, OUTBOX_RESULT_DEAD, 0, "HTTP 404"), SF_OK);
+
+    assert_int_equal(outbox_dlq_list(f->o, "hook", 4, d, &n), SF_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(d[0].state, OUTBOX_DEAD);
+    assert_string_equal(d[0].last_error, "HTTP 400: bad");
+    outbox_delivery_clear(d, n);
+    assert_int_equal(outbox_dlq_list(f->o, "slack", 4, d, &n), SF_OK);
+    assert_int_equal(n, 0);
+
+    assert_int_equal(outbox_dlq_drop(f->o, id2), SF_OK);
+    assert_int_equal(outbox_dlq_drop(f->o, id2), SF_EINVAL); /* no longer dead */
+    assert_int_equal(count(f, "hook", OUTBOX_DROPPED), 1);
+
+    g_now += 1000;
+    size_t retried = 0;
+    assert_int_equal(outbox_dlq_retry(f->o, id1, &retried), SF_OK);
+    assert_int_equal(retried, 1);
+    assert_int_equal(outbox_dlq_retry(f->o, id1, &retried), SF_EINVAL);
+    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 4, d, &n), SF_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(d[0].id, id1);
+    assert_int_equal(d[0].attempts, 0); /* a fresh set of tries */
+    outbox_delivery_clear(d, n);
+}
+
+static void dlq_retry_all_moves_every_dead_delivery(void **state)
+{
+    fixture *f = *state;
+    put(f, "a1", NULL);
+    outbox_delivery d[4];
+    size_t n = 0;
+    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 4, d, &n), SF_OK);
+    assert_int_equal(outbox_result(f->o, d[0].id, OUTBOX_RESULT_DEAD, 0, "x"), SF_OK);
+    outbox_delivery_clear(d, n);
+    assert_int_equal(outbox_claim_due(f->o, "slack", g_now, 4, d, &n), SF_OK);
+    assert_int_equal(outbox_result(f->o, d[0].id, OUTBOX_RESULT_DEAD, 0, "y"), SF_OK);
+    outbox_delivery_clear(d, n);
+    size_t retried = 0;
+    assert_int_equal(outbox_dlq_retry(f->o, OUTBOX_ALL, &retried), SF_OK);
+    assert_int_equal(retried, 2);
+    assert_int_equal(count(f, NULL, OUTBOX_DEAD), 0);
+    assert_int_equal(count(f, NULL, OUTBOX_PENDING), 2);
+}
+
+typedef struct trail {
+    int n;
+    char results[8][16];
+    char errors[8][64];
+    int64_t times[8];
+} trail;
+
+static void on_attempt(void *ctx, const char *target, int64_t time_ms, const char *result,
+                       const char *error)
+{
+    trail *t = ctx;
+    assert_string_equal(target, "hook");
+    if (t->n < 8) {
+        snprintf(t->results[t->n], sizeof t->results[0], "%s", result);
+        snprintf(t->errors[t->n], sizeof t->errors[0], "%s", error ? error : "-");
+        t->times[t->n] = time_ms;
+    }
+    t->n++;
+}
+
+static void every_attempt_is_recorded_for_the_audit_trail(void **state)
+{
+    fixture *f = *state;
+    const char *one[] = {"hook"};
+    assert_int_equal(outbox_put(f->o, "a1", "churn", "c", 1, "{}", one, 1, NULL), SF_OK);
+    outbox_delivery d[1];
+    size_t n;
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 1, d, &n), SF_OK);
+        assert_int_equal(n, 1);
+        assert_int_equal(outbox_result(f->o, d[0].id, i ? OUTBOX_RESULT_OK : OUTBOX_RESULT_RETRY,
+                                       g_now, i ? NULL : "timeout"),
+                         SF_OK);
+        outbox_delivery_clear(d, n);
+        g_now += 500;
+    }
+    trail t = {0};
+    assert_int_equal(outbox_attempts(f->o, "a1", on_attempt, &t), SF_OK);
+    assert_int_equal(t.n, 2);
+    assert_string_equal(t.results[0], "retry");
+    assert_string_equal(t.errors[0], "timeout");
+    assert_string_equal(t.results[1], "ok");
+    assert_string_equal(t.errors[1], "-");
+    assert_int_equal(t.times[1] - t.times[0], 500);
+}
+
+static void long_error_text_is_bounded(void **state)
+{
+    fixture *f = *state;
+    put(f, "a1", NULL);
+    outbox_delivery d[1];
+    size_t n;
+    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 1, d, &n), SF_OK);
+    int64_t id = d[0].id;
+    outbox_delivery_clear(d, n);
+    char big[4000];
+    memset(big, 'e', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    assert_int_equal(outbox_result(f->o, id, OUTBOX_RESULT_DEAD, 0, big), SF_OK);
+    assert_int_equal(outbox_dlq_list(f->o, NULL, 1, d, &n), SF_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(strlen(d[0].last_error), SF_MAX_ERROR_LEN);
+    outbox_delivery_clear(d, n);
+}
+
+static void prune_forgets_only_old_settled_alerts(void **state)
+{
+    fixture *f = *state;
+    const char *one[] = {"hook"};
+    assert_int_equal(outbox_put(f->o, "old-ok", "churn", "c", 1, "{}", one, 1, NULL), SF_OK);
+    assert_int_equal(outbox_put(f->o, "old-pending", "churn", "c", 1, "{}", one, 1, NULL), SF_OK);
+    outbox_delivery d[1];
+    size_t n = 0;
+    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 1, d, &n), SF_OK);
+    assert_string_equal(d[0].alert_id, "old-ok");
+    assert_int_equal(outbox_result(f->o, d[0].id, OUTBOX_RESULT_OK, 0, NULL), SF_OK);
+    outbox_delivery_clear(d, n);
+    g_now += 1000;
+    assert_int_equal(outbox_put(f->o, "new-ok", "churn", "c", 1, "{}", one, 1, NULL), SF_OK);
+    size_t removed = 0;
+    assert_int_equal(outbox_prune(f->o, g_now, &removed), SF_OK);
+    assert_int_equal(removed, 1);
+    trail t = {0};
+    assert_int_equal(outbox_attempts(f->o, "old-ok", on_attempt, &t), SF_OK);
+    assert_int_equal(t.n, 0);
+    assert_int_equal(count(f, NULL, OUTBOX_OK), 0);
+    assert_int_equal(count(f, NULL, OUTBOX_PENDING), 2); /* old-pending, new-ok */
+    /* the unsettled one is still known; the pruned one is forgotten */
+    bool created = true;
+    assert_int_equal(outbox_put(f->o, "old-pending", "churn", "c", 1, "{}", one, 1, &created),
+                     SF_OK);
+    assert_false(created);
+    assert_int_equal(outbox_put(f->o, "old-ok", "churn", "c", 1, "{}", one, 1, &created), SF_OK);
+    assert_true(created);
+}
+
+#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+
+int main(void)
+{
+    log_set_level(SF_LOG_ERROR);
+    const struct CMUnitTest tests[] = {
+        T(put_is_idempotent_on_alert_id),
+        T(put_refuses_bad_arguments),
+        T(claim_marks_inflight_and_returns_the_alert),
+        T(claim_honours_max_and_due_order),
+        T(retry_is_not_claimed_before_its_time),
+        T(inflight_is_pending_again_after_reopen),
+        T(dead_letters_list_retry_and_drop),
+        T(dlq_retry_all_moves_every_dead_delivery),
+        T(every_attempt_is_recorded_for_the_audit_trail),
+        T(long_error_text_is_bounded),
+        T(prune_forgets_only_old_settled_alerts),
+    };
+    return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);
+}
