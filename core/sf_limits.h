@@ -19,5 +19,10 @@
 #define SF_MAX_TEMPLATE_LEN 1024       /* bytes of an explain template */
 #define SF_MAX_ERROR_LEN 512           /* bytes of an operator-facing error text */
 #define SF_MAX_BAD_LINES_REPORTED 5    /* bad input lines named individually in a summary */
+#define SF_MAX_HTTP_BODY (1024 * 1024) /* bytes of one inbound HTTP request body (else 413) */
+#define SF_MAX_HTTP_HEADERS 64         /* headers of one inbound HTTP request (else 431) */
+#define SF_MAX_HTTP_PATH 256           /* bytes of a routed ingest path */
+#define SF_MAX_HTTP_CONNECTIONS 256    /* concurrent connections to the ingest listener */
+#define SF_HTTP_TIMEOUT_S 10           /* seconds an idle ingest connection is kept */
 
 #endif
