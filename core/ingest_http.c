@@ -45,8 +45,14 @@ typedef struct ingest_req {
 
 /* ---- the host table's request accessors --------------------------------------------------- */
 
-const char *ingest_req_method(const sf_http_request *r) { return r ? r->method : NULL; }
-const char *ingest_req_path(const sf_http_request *r) { return r ? r->path : NULL; }
+const char *ingest_req_method(const sf_http_request *r)
+{
+    return r ? r->method : NULL;
+}
+const char *ingest_req_path(const sf_http_request *r)
+{
+    return r ? r->path : NULL;
+}
 
 const char *ingest_req_header(const sf_http_request *r, const char *name)
 {
@@ -167,8 +173,8 @@ static void count_answer(const char *instance, unsigned code)
 
 /* Queue one answer. `extra_name`/`extra_value` is an optional header (Allow, Retry-After). */
 static enum MHD_Result answer(struct MHD_Connection *c, const char *instance, unsigned code,
-                              const char *body, const char *content_type,
-                              const char *extra_name, const char *extra_value)
+                              const char *body, const char *content_type, const char *extra_name,
+                              const char *extra_value)
 {
     if (!body)
         body = "";
@@ -176,8 +182,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *instance, un
         MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!resp)
         return MHD_NO;
-    enum MHD_Result ok = MHD_add_response_header(
-        resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type ? content_type : "text/plain");
+    enum MHD_Result ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                                 content_type ? content_type : "text/plain");
     if (ok == MHD_YES && extra_name)
         ok = MHD_add_response_header(resp, extra_name, extra_value);
     if (ok == MHD_YES)
@@ -188,8 +194,8 @@ static enum MHD_Result answer(struct MHD_Connection *c, const char *instance, un
     return ok;
 }
 
-static enum MHD_Result answer_text(struct MHD_Connection *c, const char *instance,
-                                   unsigned code, const char *body)
+static enum MHD_Result answer_text(struct MHD_Connection *c, const char *instance, unsigned code,
+                                   const char *body)
 {
     return answer(c, instance, code, body, NULL, NULL, NULL);
 }
@@ -217,13 +223,13 @@ static enum MHD_Result on_headers(ingest_http *h, struct MHD_Connection *c, cons
     if (!route_exists(h, url))
         return answer_text(c, NULL, MHD_HTTP_NOT_FOUND, "no connector at this path\n");
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-        return answer(c, NULL, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is accepted here\n",
-                      NULL, MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST);
+        return answer(c, NULL, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is accepted here\n", NULL,
+                      MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST);
     if (MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL) > SF_MAX_HTTP_HEADERS)
         return answer_text(c, NULL, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
                            "too many request headers\n");
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *cl =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
         errno = 0;
         char *end;
@@ -272,8 +278,8 @@ static enum MHD_Result on_body(ingest_req *rq, const char *data, size_t *size)
 }
 
 /* The plugin's status, translated to the answer the source gets. */
-static enum MHD_Result answer_status(struct MHD_Connection *c, sf_instance *inst,
-                                     sf_status st, const sf_http_response *resp)
+static enum MHD_Result answer_status(struct MHD_Connection *c, sf_instance *inst, sf_status st,
+                                     const sf_http_response *resp)
 {
     const char *name = instance_get_name(inst);
     switch (st) {
@@ -296,8 +302,8 @@ static enum MHD_Result answer_status(struct MHD_Connection *c, sf_instance *inst
         return answer_text(c, name, code, msg[0] != '\n' ? msg : "invalid request\n");
     }
     default:
-        log_error(LOG_CTX, "instance=%s request callback failed: status=%d error=%s", name,
-                  (int)st, instance_last_error(inst));
+        log_error(LOG_CTX, "instance=%s request callback failed: status=%d error=%s", name, (int)st,
+                  instance_last_error(inst));
         return answer_text(c, name, MHD_HTTP_INTERNAL_SERVER_ERROR,
                            "internal error in the connector\n");
     }
@@ -327,9 +333,8 @@ static enum MHD_Result on_complete(ingest_http *h, struct MHD_Connection *c, con
 }
 
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
-                                 const char *method, const char *version,
-                                 const char *upload_data, size_t *upload_data_size,
-                                 void **con_cls)
+                                 const char *method, const char *version, const char *upload_data,
+                                 size_t *upload_data_size, void **con_cls)
 {
     (void)version;
     ingest_http *h = cls;
@@ -369,8 +374,8 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 /* ---- start and stop ----------------------------------------------------------------------- */
 
 /* "host:port" or "[v6]:port" -> a socket address. */
-static int parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *sslen,
-                      char *err, size_t errlen)
+static int parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *sslen, char *err,
+                      size_t errlen)
 {
     char host[256];
     const char *colon = strrchr(addr, ':');
@@ -397,7 +402,8 @@ static int parse_addr(const char *addr, struct sockaddr_storage *ss, socklen_t *
     }
     memcpy(host, start, (size_t)(end - start));
     host[end - start] = '\0';
-    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai = NULL;
     char portstr[8];
@@ -430,16 +436,15 @@ ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->idle, NULL);
     /* A thread per connection: a slow plugin callback holds up only its own sender. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
-                     MHD_USE_ERROR_LOG;
+    unsigned flags =
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    h->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SF_HTTP_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SF_MAX_HTTP_CONNECTIONS,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_EXTERNAL_LOGGER,
-        on_mhd_log, NULL, MHD_OPTION_END);
+    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER,
+                              on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SF_HTTP_TIMEOUT_S,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SF_MAX_HTTP_CONNECTIONS,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (!h->mhd) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not local?)", addr);
         goto fail;
@@ -455,7 +460,10 @@ fail:
     return NULL;
 }
 
-int ingest_http_port(const ingest_http *h) { return h ? h->port : 0; }
+int ingest_http_port(const ingest_http *h)
+{
+    return h ? h->port : 0;
+}
 
 void ingest_http_stop(ingest_http *h)
 {
