@@ -471,6 +471,13 @@ sf_status instance_poll(sf_instance *in)
     return st;
 }
 
+static void clear_error(sf_instance *in)
+{
+    pthread_mutex_lock(&in->err_lock);
+    in->last_error[0] = '\0';
+    pthread_mutex_unlock(&in->err_lock);
+}
+
 sf_status instance_request(sf_instance *in, const sf_http_request *req, sf_http_response *resp)
 {
     if (in->st != INST_STARTED)
@@ -478,11 +485,10 @@ sf_status instance_request(sf_instance *in, const sf_http_request *req, sf_http_
     if (!in->plugin->desc.request)
         return SF_EUNSUPPORTED;
     sf_status st;
-    /* The listener answers 400 with this text: it must be this request's, not a stale one. */
-    pthread_mutex_lock(&in->err_lock);
-    in->last_error[0] = '\0';
-    pthread_mutex_unlock(&in->err_lock);
-    PLUGIN_CALL(in, "request", st = in->plugin->desc.request(in, in->state, req, resp));
+    /* The listener answers 400 with the last error: it must be this request's, not a stale
+       one, so it is cleared under the call lock, just before the callback. */
+    PLUGIN_CALL(in, "request", clear_error(in);
+                st = in->plugin->desc.request(in, in->state, req, resp));
     return st;
 }
 
