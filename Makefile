@@ -18,6 +18,13 @@ TEST_PKGS := cmocka
 APT_PKGS := build-essential pkg-config python3 libcurl4-openssl-dev libjson-c-dev \
 	libinih-dev libmicrohttpd-dev libsqlite3-dev libssl-dev libcmocka-dev
 
+# Quiet by default; `make V=1` shows every command.
+ifeq ($(V),1)
+Q :=
+else
+Q := @
+endif
+
 ifeq ($(SANITIZE),1)
 BUILD := build/san
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
@@ -86,23 +93,26 @@ all: $(SIGFLOW) $(PLUGIN_SOS) $(BUILD)/sigflow.pc
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) $(CFLAGS) -c $< -o $@
+	@echo "  CC      $<"
+	$(Q)$(CC) $(CORE_CFLAGS) $(CFLAGS) -c $< -o $@
 
 $(CORE_LIB): $(CORE_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q)ar rcs $@ $^
 
 $(SIGFLOW): $(MAIN_OBJ) $(CORE_LIB)
-	$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
+	@echo "  LD      $@"
+	$(Q)$(CC) $(LDFLAGS_ALL) -o $@ $^ $(PKG_LIBS)
 
 $(BUILD)/plugins/%.so: $$(wildcard plugins/$$*/*.c) $$(wildcard plugins/$$*/*.h) sdk/sigflow.h
 	@mkdir -p $(dir $@)
-	$(CC) $(PLUGIN_CFLAGS) $(CFLAGS) $($*_CFLAGS) -shared -o $@ $(filter %.c,$^) \
+	@echo "  PLUGIN  $@"
+	$(Q)$(CC) $(PLUGIN_CFLAGS) $(CFLAGS) $($*_CFLAGS) -shared -o $@ $(filter %.c,$^) \
 		$(LDFLAGS_ALL) $($*_LIBS)
 
 $(BUILD)/sigflow.pc: sdk/sigflow.pc.in Makefile
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
 
 # ---- tests -------------------------------------------------------------------------------
 
@@ -110,28 +120,33 @@ TEST_CFLAGS := $(CORE_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -Isdk/mock
 
 $(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIB) $$(wildcard sdk/mock/*.c)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(CORE_LIB) $(LDFLAGS_ALL) \
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(CORE_LIB) $(LDFLAGS_ALL) \
 		$(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/fixtures/%.so: tests/plugins/fixtures/%.c sdk/sigflow.h
 	@mkdir -p $(dir $@)
-	$(CC) $(PLUGIN_CFLAGS) $(CFLAGS) -shared -o $@ $< $(LDFLAGS_ALL)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(PLUGIN_CFLAGS) $(CFLAGS) -shared -o $@ $< $(LDFLAGS_ALL)
 
 $(BUILD)/tests/plugins/%: tests/plugins/%.c $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) \
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS_ALL) $(PKG_LIBS) \
 		$(CMOCKA_LIBS)
 
 # Fuzz harnesses: LLVMFuzzerTestOneInput + a small driver that replays a corpus, so `make
 # test` runs every corpus with gcc; `make fuzz` builds them with libFuzzer when clang exists.
 $(BUILD)/tests/fuzz/%: tests/fuzz/%.c tests/fuzz/driver.c $(CORE_LIB)
 	@mkdir -p $(dir $@)
-	$(CC) $(CORE_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/driver.c $(CORE_LIB) $(LDFLAGS_ALL) \
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(CORE_CFLAGS) $(CFLAGS) -o $@ $< tests/fuzz/driver.c $(CORE_LIB) $(LDFLAGS_ALL) \
 		$(PKG_LIBS)
 
 $(BUILD)/tests/support/%: tests/support/%.c
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS_ALL) -lpthread
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(BASE_CFLAGS) $(CFLAGS) -o $@ $< $(LDFLAGS_ALL) -lpthread
 
 TEST_BINS := $(UNIT_BINS) $(FIXTURE_SOS) $(PLUGIN_TEST_BINS) $(FUZZ_BINS) $(TEST_SUPPORT_BINS)
 
@@ -156,7 +171,11 @@ install: all
 	install -m 0755 $(SIGFLOW) $(DESTDIR)$(PREFIX)/bin/sigflow
 	install -m 0755 $(PLUGIN_SOS) $(DESTDIR)$(PREFIX)/lib/sigflow/plugins/
 	install -m 0644 sdk/sigflow.h $(DESTDIR)$(PREFIX)/include/sigflow.h
-	install -m 0644 $(BUILD)/sigflow.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/sigflow.pc
+	# Generated here, not copied from $(BUILD): a tree built earlier for another PREFIX would
+	# otherwise install a .pc pointing at the old one.
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' sdk/sigflow.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/sigflow.pc
+	chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/sigflow.pc
 	install -d $(DESTDIR)$(PREFIX)/share/sigflow/mock
 	install -m 0644 sdk/mock/*.c sdk/mock/*.h $(DESTDIR)$(PREFIX)/share/sigflow/mock/
 

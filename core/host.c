@@ -119,6 +119,8 @@ static void h_set_error(sf_instance *in, const char *fmt, ...)
     va_end(ap);
 }
 
+static const char *h_last_error(sf_instance *in) { return in ? in->last_error : ""; }
+
 /* ---- options ------------------------------------------------------------------------------ */
 
 static const char *h_instance_name(sf_instance *in) { return in->cfg->name; }
@@ -321,10 +323,8 @@ static const sf_host g_host = {
     .render = host_alert_render,
     .alloc = h_alloc,
     .free = h_free,
-    .req_method = ingest_req_method,
-    .req_path = ingest_req_path,
-    .req_header = ingest_req_header,
-    .req_body = ingest_req_body,
+    /* req_* stay NULL until the ingest listener lands (SF_HOST_HAS tells plugins). */
+    .last_error = h_last_error,
 };
 
 static const sf_host_info g_info = {

@@ -565,8 +565,13 @@ int runtime_run(const char *config_path)
     log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SF_VERSION,
              config_path, rt.n_insts);
     rc = main_loop(&rt, sigfd);
+    bool any_disabled = false;
+    for (size_t i = 0; i < rt.n_insts; i++)
+        any_disabled |= rt.insts[i]->disabled;
     shutdown_all(&rt);
-    crash_clear(rt.site->cfg->state_dir);
+    /* A clean run proves the plugins that ran; a disabled one stays disabled until fixed. */
+    if (!any_disabled)
+        crash_clear(rt.site->cfg->state_dir);
     rt.n_insts = 0;
     log_info("component=runtime", "stopped");
 out:

@@ -281,6 +281,16 @@ struct sf_host {
     /** The body (bounded by the listener's limit); *len is set. Not NUL-terminated. */
     const char *(*req_body)(const sf_http_request *r, size_t *len);
 
+    /* ---- since 1.0: error text ---- */
+
+    /**
+     * The text of the instance's last error, set by set_error from the plugin or by the host
+     * (e.g. why map_json or event_new failed). Borrowed until the calling thread's next call
+     * into the host for this instance; "" if none. Lets a plugin put the host's reason into
+     * its own log line ("line 7: missing entity").
+     */
+    const char *(*last_error)(sf_instance *inst);
+
     /* Append new members below this line, under a "since 1.N" marker. */
 };
 

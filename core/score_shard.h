@@ -1,0 +1,66 @@
+/*
+ * score_shard.h - one scoring shard: the entities it owns (hash table), their signal state,
+ * alert state (armed, last_alert) and the schedule of tick evaluations that can matter.
+ * Owns: its entities and the alerts it fired until the engine takes them. Calls score_state,
+ * explain, alert. Used by score.c, one thread per shard (never shared between threads).
+ */
+#ifndef SF_SCORE_SHARD_H
+#define SF_SCORE_SHARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alert.h"
+#include "config.h"
+#include "score_state.h"
+
+#define SHARD_SUB_EVENT INT64_MAX /* order key of an event's own evaluation */
+
+/* What every shard reads (never writes) once the engine is built. */
+typedef struct score_model {
+    const cfg_decision *dec;
+    score_layout layout;
+    int64_t tick;
+    double z_fire;  /* logit at or above which p >= threshold may hold (conservative) */
+    double z_rearm; /* logit below which p < rearm_below may hold (conservative) */
+} score_model;
+
+/* An alert with its position in the stream: (seq, sub, entity) orders all alerts. */
+typedef struct shard_alert {
+    uint64_t seq; /* index of the event that caused it, or before which its tick ran */
+    int64_t sub;  /* tick boundary, or SHARD_SUB_EVENT */
+    sf_alert *alert;
+} shard_alert;
+
+typedef struct shard_stats {
+    uint64_t applied, entities, evaluations, alerts;
+    size_t state_bytes;
+} shard_stats;
+
+typedef struct score_shard score_shard;
+
+sf_status score_model_init(score_model *m, const cfg_decision *dec, const cfg_signal *sig,
+                           size_t n, char *err, size_t errlen);
+
+score_shard *shard_new(const score_model *m);
+void shard_free(score_shard *s);
+
+/*
+ * Apply an event of the signals in `sigmask` to `entity` (creating it), then evaluate it at
+ * `clock`. next_tick: the first tick boundary not yet evaluated.
+ */
+sf_status shard_event(score_shard *s, uint64_t seq, const char *entity, size_t entity_len,
+                      uint64_t hash, uint64_t sigmask, int64_t time, double value,
+                      bool has_value, const char *attrs, size_t attrs_len, int64_t clock,
+                      int64_t next_tick);
+/* Evaluate the boundaries from..to (inclusive, multiples of tick) for seq. */
+sf_status shard_ticks(score_shard *s, uint64_t seq, int64_t from, int64_t to);
+
+/* Alerts fired since the last call, in firing order; the caller owns them. */
+shard_alert *shard_take_alerts(score_shard *s, size_t *n);
+/* Order of two tagged alerts: position, then entity id bytes. */
+int shard_alert_cmp(const void *a, const void *b);
+void shard_get_stats(const score_shard *s, shard_stats *out);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * sf_mock_internal.h - what the mock host's three files share: the layouts behind the opaque
+ * handles and a few helpers. Not for tests: use sf_mock_host.h.
+ * Used by sf_mock_host.c (instances, table), sf_mock_map.c (canonical map_json) and
+ * sf_mock_alert.c (fake alerts, render, fake requests).
+ */
+#ifndef SF_MOCK_INTERNAL_H
+#define SF_MOCK_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sf_mock_host.h"
+
+/* The bounds the real host puts on events; the mock enforces the same ones. */
+#define SF_MOCK_MAX_ENTITY 256
+#define SF_MOCK_MAX_TYPE 128
+#define SF_MOCK_MAX_ATTRS 8192
+#define SF_MOCK_MAX_DOC (64 * 1024)
+#define SF_MOCK_MAX_ERROR 512
+
+struct sf_event {
+    sf_mock_event e;
+    sf_instance *owner;
+};
+
+typedef struct sf_mock_reason {
+    char *signal;
+    char *text;
+    double x, weight;
+} sf_mock_reason;
+
+typedef struct sf_mock_attr {
+    char *name;
+    char *value;
+} sf_mock_attr;
+
+struct sf_alert {
+    char *id, *decision, *question, *entity;
+    int64_t time_ms;
+    double score;
+    sf_mock_reason *reasons;
+    size_t n_reasons;
+    sf_mock_attr *attrs;
+    size_t n_attrs;
+    char *json; /* built lazily by alert_json; dropped when the alert changes */
+};
+
+struct sf_http_request {
+    char *method, *path, *body;
+    size_t body_len;
+    sf_mock_attr *headers;
+    size_t n_headers;
+};
+
+/* Allocation that aborts on failure: the mock is a test tool. */
+void *sf_mock_xmalloc(size_t n);
+void *sf_mock_xrealloc(void *p, size_t n);
+char *sf_mock_xstrdup(const char *s);
+char *sf_mock_xstrndup(const char *s, size_t n);
+
+/* event_new and set_error of the table, for the canonical reader. */
+sf_event *sf_mock_event_make(sf_instance *inst, const char *entity, const char *type,
+                             int64_t time_ms);
+void sf_mock_error(sf_instance *inst, const char *fmt, ...) SF_PRINTF(2, 3);
+
+/* The canonical-shape reader behind the table's map_json. */
+sf_status sf_mock_map_canonical(sf_instance *inst, const char *json, size_t len, sf_event **out);
+/* Format ms since the epoch as "2023-11-14T22:13:20.000Z" (buf >= 25 bytes). */
+void sf_mock_format_time(int64_t ms, char *buf, size_t buflen);
+
+/* The alert and request members of the table (sf_mock_alert.c). */
+void sf_mock_fill_alert_table(sf_host *t);
+
+#endif

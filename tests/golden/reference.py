@@ -1,0 +1,288 @@
+#!/usr/bin/env python3
+"""Naive reference of DESIGN.md §2-3 (scoring), written from the text, not from the C code.
+
+It keeps every event and, at every tick boundary, evaluates EVERY entity with history by
+summing over all its events, so it shares no shortcut with the engine (no incremental sums,
+no skipping). Used to cross-check `sigflow replay` on generated streams.
+
+Usage: reference.py CONFIG.ini EVENTS.ndjson [--until RFC3339|MS]
+Prints one JSON line per alert, like `sigflow replay`; bad lines are skipped (counted on
+stderr). Only the canonical event shape is read.
+"""
+import configparser
+import datetime
+import hashlib
+import json
+import math
+import sys
+
+UNITS = {"ms": 1, "s": 1000, "m": 60000, "h": 3600000, "d": 86400000, "w": 604800000}
+
+
+def duration(text):
+    text = text.strip()
+    for u in ("ms", "s", "m", "h", "d", "w"):
+        if text.endswith(u) and text[: -len(u)].isdigit():
+            return int(text[: -len(u)]) * UNITS[u]
+    raise ValueError("bad duration %r" % text)
+
+
+def parse_time(v):
+    if isinstance(v, bool):
+        raise ValueError("bool time")
+    if isinstance(v, int):
+        return v
+    if isinstance(v, str):
+        if v.lstrip("-").isdigit():
+            return int(v)
+        s = v.replace("z", "Z").replace("t", "T")
+        if s.endswith("Z"):
+            s = s[:-1] + "+00:00"
+        d = datetime.datetime.fromisoformat(s)
+        if d.tzinfo is None:
+            raise ValueError("no zone")
+        epoch = datetime.datetime(1970, 1, 1, tzinfo=datetime.timezone.utc)
+        delta = d - epoch
+        return (delta.days * 86400 + delta.seconds) * 1000 + delta.microseconds // 1000
+    raise ValueError("bad time")
+
+
+def fmt_time(ms):
+    sec, msec = divmod(ms, 1000)
+    d = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=sec)
+    return d.strftime("%Y-%m-%dT%H:%M:%S") + ".%03dZ" % msec
+
+
+def fmt_duration(ms):
+    for u, k in (("d", 86400000), ("h", 3600000), ("m", 60000), ("s", 1000)):
+        if ms and ms % k == 0:
+            return "%d%s" % (ms // k, u)
+    return "%dms" % ms
+
+
+def load_config(path):
+    cp = configparser.ConfigParser(interpolation=None, inline_comment_prefixes=None)
+    cp.optionxform = str
+    cp.read(path)
+    d = cp["decision"]
+    dec = {
+        "name": d.get("name", "decision"),
+        "bias": float(d.get("bias", "0")),
+        "threshold": float(d["threshold"]),
+        "cooldown": duration(d.get("cooldown", "0s")),
+        "tick": duration(d.get("tick", "1h")),
+    }
+    dec["rearm_below"] = float(d.get("rearm_below", d["threshold"]))
+    sigs = []
+    for sec in cp.sections():
+        if not sec.startswith("signal "):
+            continue
+        s = cp[sec]
+        sig = {"name": sec[len("signal "):].strip(), "event": s["event"],
+               "measure": s["measure"], "of_value": s.get("of", "count") == "value",
+               "weight": float(s.get("weight", "1")), "explain": s.get("explain", "")}
+        for k in ("recent", "usual", "window"):
+            if k in s:
+                sig[k] = duration(s[k])
+        sig["span"] = float(s.get("span", "1"))
+        if "cap" in s:
+            sig["cap"] = float(s["cap"])
+        if "limit" in s:
+            sig["limit"] = float(s["limit"])
+        sigs.append(sig)
+    return dec, sigs
+
+
+def decayed(evs, t, tau):
+    return sum(a * math.exp(-(t - ti) / tau) for ti, a, _ in evs if ti <= t)
+
+
+def feature(sig, evs, t):
+    """x of one signal and what its template may show."""
+    x, info = measure(sig, evs, t)
+    if evs and sig["measure"] in ("drop", "rise", "count"):
+        info["latest"] = max(e[0] for e in evs)
+    return x, info
+
+
+def measure(sig, evs, t):
+    """x of one signal; evs = [(time, amount, value_or_None)] in applied order."""
+    m = sig["measure"]
+    if m in ("drop", "rise"):
+        if not evs:
+            return 0.0, {}
+        sr = decayed(evs, t, sig["recent"])
+        su = decayed(evs, t, sig["usual"])
+        info = {"sr": sr, "su": su}  # templates show the rates even before the history
+        if t - min(e[0] for e in evs) < sig["usual"] or su == 0:
+            return 0.0, info
+        r = (sr / sig["recent"]) / (su / sig["usual"])
+        x = 1 - r if m == "drop" else (r - 1) / sig["span"]
+        return min(max(x, 0.0), 1.0), info
+    if m == "count":
+        n = sum(1 for ti, _, _ in evs if t - sig["window"] < ti <= t)
+        return min(n, sig["cap"]) / sig["cap"], {"n": n}
+    if m in ("recent", "absent"):
+        if not evs:
+            return 0.0, {}
+        latest = max(e[0] for e in evs)
+        if m == "recent":
+            return (1.0 if latest > t - sig["window"] else 0.0), {"latest": latest}
+        return (1.0 if latest <= t - sig["window"] else 0.0), {"latest": latest}
+    # value_below / value_above: latest by time, later applied wins ties; no value: ignored
+    best = None
+    for ti, _, v in evs:
+        if v is not None and (best is None or ti >= best[0]):
+            best = (ti, v)
+    if best is None:
+        return 0.0, {}
+    hit = best[1] < sig["limit"] if m == "value_below" else best[1] > sig["limit"]
+    return (1.0 if hit else 0.0), {"value": best[1], "latest": best[0]}
+
+
+def coarse(ms):
+    for u, k in (("d", 86400000), ("h", 3600000), ("m", 60000)):
+        if ms >= k:
+            return "%d%s" % (ms // k, u)
+    return "%ds" % (ms // 1000)
+
+
+def render(sig, x, info, t):
+    m = sig["measure"]
+    decay = m in ("drop", "rise")
+    isval = m in ("value_below", "value_above")
+    v = {"pct": "%d" % math.floor(100 * x + 0.5), "signal": sig["name"]}
+    if m == "count":
+        kcap = math.ceil(sig["cap"])
+        n = info["n"]
+        v["n"] = "%d+" % kcap if n >= kcap else "%d" % n
+    elif decay:
+        v["n"] = "%.0f" % info.get("sr", 0.0)
+    elif isval:
+        v["n"] = ("%g" % info["value"]) if "value" in info else ""
+    else:
+        v["n"] = ("%d" % ((t - info["latest"]) // 86400000)) if "latest" in info else ""
+    v["window"] = (fmt_duration(sig["recent"]) if decay else
+                   "" if isval else fmt_duration(sig["window"]))
+    week = 604800000.0
+    v["recent_rate"] = "%.1f" % (info.get("sr", 0.0) / sig["recent"] * week) if decay else ""
+    v["usual_rate"] = "%.1f" % (info.get("su", 0.0) / sig["usual"] * week) if decay else ""
+    v["value"] = ("%g" % info["value"]) if isval and "value" in info else ""
+    v["limit"] = ("%g" % sig["limit"]) if isval else ""
+    latest = info.get("latest")
+    v["since"] = coarse(t - latest) if latest is not None else ""
+    out, s = [], sig["explain"]
+    while True:
+        i = s.find("{{")
+        j = s.find("}}", i + 2) if i >= 0 else -1
+        if j < 0:
+            out.append(s)
+            break
+        out.append(s[:i])
+        name = s[i + 2:j].strip(" ")
+        out.append(v[name] if name in v else s[i:j + 2])
+        s = s[j + 2:]
+    return "".join(out)
+
+
+class Reference:
+    def __init__(self, dec, sigs, out):
+        self.dec, self.sigs, self.out = dec, sigs, out
+        self.ents = {}  # id -> {"evs": [list per signal], "armed", "last"}
+        self.next_tick = None
+        self.watermark = None
+        self.alerts = 0
+
+    def evaluate(self, eid, t):
+        ent = self.ents[eid]
+        xs, infos = [], []
+        for sig, evs in zip(self.sigs, ent["evs"]):
+            x, info = feature(sig, evs, t)
+            xs.append(x)
+            infos.append(info)
+        z = self.dec["bias"] + sum(s["weight"] * x for s, x in zip(self.sigs, xs))
+        p = 1.0 / (1.0 + math.exp(-z))
+        if p < self.dec["rearm_below"]:
+            ent["armed"] = True
+        if ent["armed"] and p >= self.dec["threshold"] and (
+                ent["last"] is None or t - ent["last"] >= self.dec["cooldown"]):
+            ent["armed"] = False
+            ent["last"] = t
+            self.fire(eid, t, p, xs, infos)
+
+    def fire(self, eid, t, p, xs, infos):
+        order = sorted(range(len(self.sigs)), key=lambda i: (-self.sigs[i]["weight"] * xs[i], i))
+        reasons = [{"signal": self.sigs[i]["name"], "x": xs[i], "weight": self.sigs[i]["weight"],
+                    "contribution": self.sigs[i]["weight"] * xs[i],
+                    "text": render(self.sigs[i], xs[i], infos[i], t)} for i in order]
+        h = hashlib.sha256(self.dec["name"].encode() + b"\0" + eid.encode() + b"\0" +
+                           str(t).encode()).hexdigest()[:32]
+        self.out.write(json.dumps({"alert_id": h, "decision": self.dec["name"], "entity": eid,
+                                   "time": fmt_time(t), "score": p, "reasons": reasons}) + "\n")
+        self.alerts += 1
+
+    def ticks_until(self, limit_inclusive):
+        tick = self.dec["tick"]
+        while self.next_tick <= limit_inclusive:
+            T = self.next_tick
+            for eid in sorted(self.ents, key=lambda s: s.encode()):
+                self.evaluate(eid, T)
+            self.next_tick = T + tick
+
+    def push(self, ev):
+        t = ev["time"]
+        tick = self.dec["tick"]
+        if self.next_tick is None:
+            self.next_tick = -((-t) // tick) * tick
+            self.watermark = t
+        self.ticks_until(t - 1)  # boundaries T < t
+        self.watermark = max(self.watermark, t)
+        idx = [i for i, s in enumerate(self.sigs) if s["event"] == ev["type"]]
+        if not idx:
+            return
+        ent = self.ents.setdefault(ev["entity"], {"evs": [[] for _ in self.sigs],
+                                                  "armed": True, "last": None})
+        v = ev.get("value")
+        for i in idx:
+            amount = (v if v is not None else 0.0) if self.sigs[i]["of_value"] else 1.0
+            ent["evs"][i].append((t, amount, v))
+        self.evaluate(ev["entity"], self.watermark)
+
+
+def main():
+    args = sys.argv[1:]
+    until = None
+    if "--until" in args:
+        k = args.index("--until")
+        until = parse_time(args[k + 1])
+        del args[k:k + 2]
+    dec, sigs = load_config(args[0])
+    ref = Reference(dec, sigs, sys.stdout)
+    bad = 0
+    with open(args[1]) as f:
+        for line in f:
+            try:
+                o = json.loads(line)
+                ev = {"entity": o["entity"], "type": o["type"], "time": parse_time(o["time"])}
+                if not isinstance(ev["entity"], str) or not ev["entity"] or \
+                        not isinstance(ev["type"], str) or not ev["type"]:
+                    raise ValueError("entity/type")
+                if len(ev["entity"].encode()) > 256:
+                    raise ValueError("entity too long")
+                v = o.get("value")
+                if v is not None:
+                    if isinstance(v, bool) or not isinstance(v, (int, float)):
+                        raise ValueError("value")
+                    v = float(v)
+                ev["value"] = v
+            except (ValueError, KeyError, TypeError):
+                bad += 1
+                continue
+            ref.push(ev)
+    if until is not None and ref.next_tick is not None:
+        ref.ticks_until(until)
+    sys.stderr.write("reference: alerts=%d bad=%d\n" % (ref.alerts, bad))
+
+
+if __name__ == "__main__":
+    main()
