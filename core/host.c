@@ -323,7 +323,10 @@ static const sf_host g_host = {
     .render = host_alert_render,
     .alloc = h_alloc,
     .free = h_free,
-    /* req_* stay NULL until the ingest listener lands (SF_HOST_HAS tells plugins). */
+    .req_method = ingest_req_method,
+    .req_path = ingest_req_path,
+    .req_header = ingest_req_header,
+    .req_body = ingest_req_body,
     .last_error = h_last_error,
 };
 
