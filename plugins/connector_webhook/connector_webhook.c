@@ -203,19 +203,25 @@ static size_t split_docs(const char *body, size_t len, bool ndjson, doc_span *ou
 }
 
 /* Map every document first: a batch is accepted whole or not at all. */
-static sf_status map_all(sf_instance *inst, const doc_span *docs, size_t n, sf_event **evs)
+static sf_status map_all(sf_instance *inst, const doc_span *docs, size_t n, bool ndjson,
+                         sf_event **evs)
 {
     for (size_t i = 0; i < n; i++) {
         sf_status st = H->map_json(inst, docs[i].p, docs[i].len, &evs[i]);
-        if (st != SF_OK) {
-            for (size_t j = 0; j < i; j++)
-                H->event_free(evs[j]);
-            /* map_json's set_error names the field or the parse position: the listener
-               answers 400 with it. The line is for the operator. */
-            H->log(inst, SF_LOG_DEBUG, "request refused: line %zu does not map", docs[i].line);
-            H->metric_add(inst, "rejected", 1);
-            return st == SF_ENOMEM ? SF_ENOMEM : SF_EINVAL;
+        if (st == SF_OK)
+            continue;
+        for (size_t j = 0; j < i; j++)
+            H->event_free(evs[j]);
+        H->metric_add(inst, "rejected", 1);
+        /* map_json's set_error names the field or the parse position, and the listener
+           answers 400 with it; in a batch, say which line too. */
+        if (ndjson && SF_HOST_HAS(H, last_error)) {
+            char why[400];
+            snprintf(why, sizeof why, "%s", H->last_error(inst));
+            H->set_error(inst, "line %zu: %s (nothing from this request was accepted)",
+                         docs[i].line, why);
         }
+        return st == SF_ENOMEM ? SF_ENOMEM : SF_EINVAL;
     }
     return SF_OK;
 }
@@ -257,7 +263,7 @@ static sf_status ingest_body(sf_instance *inst, const sf_http_request *req, cons
     if (!docs || !evs)
         goto out;
     split_docs(body, len, ndjson, docs, n);
-    st = map_all(inst, docs, n, evs);
+    st = map_all(inst, docs, n, ndjson, evs);
     if (st == SF_OK)
         st = emit_all(inst, docs, n, evs, resp);
 out:

@@ -1,6 +1,6 @@
 /* Unit tests of plugins/connector_webhook: signature parsing and checking (pure functions), and
-   the plugin's callbacks against a small fake host table defined here (the plugin's sources
-   are compiled into this test so their static functions can be reached). */
+   the plugin's callbacks against the SDK's mock host (the plugin's sources are compiled into
+   this test so their static functions can be reached). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,158 +28,9 @@ static int counting_memcmp(const void *a, const void *b, size_t n)
 #include "../../plugins/connector_webhook/webhook_signature.c"
 #undef CRYPTO_memcmp
 #include "../../plugins/connector_webhook/connector_webhook.c"
+#include "sf_mock_host.h"
 
 #define SECRET "whsec_test_secret"
-
-/* ---- the fake host ------------------------------------------------------------------------ */
-
-struct sf_instance {
-    const char *opts[8][2]; /* name, value */
-    char error[512];
-    char log[4096]; /* every log line, for the "no secret in logs" check */
-};
-
-struct sf_event {
-    char doc[256];
-};
-
-struct sf_http_request {
-    const char *headers[4][2];
-    const char *body;
-    size_t len;
-};
-
-static struct {
-    char docs[16][256]; /* what was emitted, in order */
-    int n_emitted;
-    int retry_at;    /* emit answers SF_ERETRY for the event with this index (-1: never) */
-    int live_events; /* made by map_json, not yet consumed or freed */
-} fake;
-
-static void f_vlog(sf_instance *in, sf_log_level lv, const char *fmt, va_list ap)
-{
-    (void)lv;
-    size_t used = strlen(in->log);
-    vsnprintf(in->log + used, sizeof in->log - used, fmt, ap);
-}
-
-static void f_log(sf_instance *in, sf_log_level lv, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    f_vlog(in, lv, fmt, ap);
-    va_end(ap);
-}
-
-static void f_set_error(sf_instance *in, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(in->error, sizeof in->error, fmt, ap);
-    va_end(ap);
-    f_log(in, SF_LOG_ERROR, "%s", in->error); /* the host logs errors too */
-}
-
-static const char *f_opt_string(sf_instance *in, const char *name)
-{
-    for (size_t i = 0; i < 8 && in->opts[i][0]; i++)
-        if (strcmp(in->opts[i][0], name) == 0)
-            return in->opts[i][1];
-    /* defaults, as the host applies them from the declared table */
-    for (const sf_option *o = webhook_options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o->default_value;
-    return NULL;
-}
-
-static int64_t f_opt_duration_ms(sf_instance *in, const char *name)
-{
-    const char *v = f_opt_string(in, name);
-    if (!v)
-        return 0;
-    long n = strtol(v, NULL, 10);
-    return strchr(v, 'm') ? n * 60000 : n * 1000; /* "5m" or "30s" is all the tests use */
-}
-
-/* A document maps when it is {...} with an "entity" key; the rest is the real host's job. */
-static sf_status f_map_json(sf_instance *in, const char *json, size_t len, sf_event **out)
-{
-    *out = NULL;
-    char doc[256];
-    if (len >= sizeof doc || len < 2 || json[0] != '{' || json[len - 1] != '}') {
-        f_set_error(in, "line 1 col 1: not a JSON object");
-        return SF_EINVAL;
-    }
-    memcpy(doc, json, len);
-    doc[len] = '\0';
-    if (!strstr(doc, "\"entity\"")) {
-        f_set_error(in, "missing entity (path entity)");
-        return SF_EINVAL;
-    }
-    *out = calloc(1, sizeof **out);
-    memcpy((*out)->doc, doc, len + 1);
-    fake.live_events++;
-    return SF_OK;
-}
-
-static void f_event_free(sf_event *ev)
-{
-    if (ev)
-        fake.live_events--;
-    free(ev);
-}
-
-static sf_status f_emit(sf_instance *in, sf_event *ev)
-{
-    (void)in;
-    int i = fake.n_emitted;
-    if (i == fake.retry_at) {
-        f_event_free(ev);
-        return SF_ERETRY;
-    }
-    snprintf(fake.docs[i], sizeof fake.docs[i], "%s", ev->doc);
-    fake.n_emitted++;
-    f_event_free(ev);
-    return SF_OK;
-}
-
-static void f_metric_add(sf_instance *in, const char *name, double delta)
-{
-    (void)in;
-    (void)name;
-    (void)delta;
-}
-
-static const char *f_req_header(const sf_http_request *r, const char *name)
-{
-    for (size_t i = 0; i < 4 && r->headers[i][0]; i++)
-        if (strcasecmp(r->headers[i][0], name) == 0)
-            return r->headers[i][1];
-    return NULL;
-}
-
-static const char *f_req_body(const sf_http_request *r, size_t *len)
-{
-    *len = r->len;
-    return r->body;
-}
-
-static const sf_host fake_host = {
-    .size = sizeof(sf_host),
-    .abi_major = SF_ABI_MAJOR,
-    .abi_minor = SF_ABI_MINOR,
-    .log = f_log,
-    .vlog = f_vlog,
-    .set_error = f_set_error,
-    .opt_string = f_opt_string,
-    .opt_duration_ms = f_opt_duration_ms,
-    .event_free = f_event_free,
-    .emit = f_emit,
-    .map_json = f_map_json,
-    .metric_add = f_metric_add,
-    .req_header = f_req_header,
-    .req_body = f_req_body,
-};
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -198,58 +49,60 @@ static void sign(char *out, size_t outlen, const char *secret, long long t, cons
 }
 
 typedef struct fixture {
-    sf_instance inst;
-    void *state;
+    sf_mock_host *host;
+    sf_instance *inst;
 } fixture;
+
+static sf_instance *instance_with(sf_mock_host *h, const char *path, const char *signature,
+                                  const char *secret)
+{
+    sf_instance *in = sf_mock_instance_new(h, "billing", &webhook_plugin);
+    sf_mock_set_option(in, "path", path);
+    sf_mock_set_option(in, "signature", signature);
+    sf_mock_set_option(in, "secret", secret);
+    char err[256];
+    assert_int_equal(sf_mock_validate_options(in, err, sizeof err), SF_OK);
+    return in;
+}
 
 static fixture *make(const char *signature, const char *secret)
 {
     fixture *f = calloc(1, sizeof *f);
-    f->inst.opts[0][0] = "path";
-    f->inst.opts[0][1] = "/hooks/billing";
-    f->inst.opts[1][0] = "signature";
-    f->inst.opts[1][1] = signature;
-    if (secret) {
-        f->inst.opts[2][0] = "secret";
-        f->inst.opts[2][1] = secret;
-    }
-    assert_int_equal(webhook_plugin.init(&fake_host), SF_OK);
-    assert_int_equal(webhook_plugin.create(&f->inst, &f->state), SF_OK);
+    f->host = sf_mock_host_new();
+    f->inst = instance_with(f->host, "/hooks/billing", signature, secret);
+    assert_int_equal(sf_mock_instance_create(f->inst), SF_OK);
+    assert_int_equal(sf_mock_instance_start(f->inst), SF_OK);
     return f;
 }
 
 static void unmake(fixture *f)
 {
-    webhook_plugin.destroy(&f->inst, f->state);
+    assert_int_equal(sf_mock_events_live(f->inst), 0); /* every mapped event was consumed */
+    sf_mock_instance_free(f->inst);
+    sf_mock_host_free(f->host);
     free(f);
 }
 
 static int reset(void **state)
 {
     (void)state;
-    memset(&fake, 0, sizeof fake);
-    fake.retry_at = -1;
     ct_compares = 0;
     return 0;
 }
 
-/* Send `body` with an optional header; returns the status and fills *resp. */
+/* POST `body` with an optional signature header and content type to the plugin. */
 static sf_status post_body(fixture *f, const char *hname, const char *hvalue, const char *ctype,
                            const char *body, sf_http_response *resp)
 {
-    sf_http_request req = {.body = body, .len = strlen(body)};
-    size_t i = 0;
-    if (hname) {
-        req.headers[i][0] = hname;
-        req.headers[i++][1] = hvalue;
-    }
-    if (ctype) {
-        req.headers[i][0] = "Content-Type";
-        req.headers[i][1] = ctype;
-    }
+    sf_http_request *req = sf_mock_request_new("POST", "/hooks/billing", body, strlen(body));
+    if (hname)
+        sf_mock_request_add_header(req, hname, hvalue);
+    if (ctype)
+        sf_mock_request_add_header(req, "Content-Type", ctype);
     memset(resp, 0, sizeof *resp);
-    f->inst.error[0] = '\0';
-    return webhook_plugin.request(&f->inst, f->state, &req, resp);
+    sf_status st = webhook_plugin.request(f->inst, sf_mock_instance_state(f->inst), req, resp);
+    sf_mock_request_free(req);
+    return st;
 }
 
 static const char BODY[] = "{\"entity\":\"c1\",\"type\":\"login\"}";
@@ -371,30 +224,33 @@ static void verify_checks_mac_then_time_both_ways(void **state)
 
 /* ---- the plugin --------------------------------------------------------------------------- */
 
+static const char EVENT[] = "{\"entity\":\"c1\",\"type\":\"login\",\"time\":1700000000000}";
+#define LINE(e) "{\"entity\":\"" e "\",\"type\":\"login\",\"time\":1700000000000}"
+
 static void create_requires_a_secret_for_signed_schemes(void **state)
 {
     (void)state;
-    assert_int_equal(webhook_plugin.init(&fake_host), SF_OK);
-    sf_instance in = {.opts = {{"path", "/hooks/x"}, {"signature", "stripe"}}};
-    void *st = (void *)1;
-    assert_int_equal(webhook_plugin.create(&in, &st), SF_EINVAL);
-    assert_null(st);
-    assert_non_null(strstr(in.error, "needs a secret"));
-    webhook_plugin.destroy(&in, st);
+    sf_mock_host *h = sf_mock_host_new();
+    sf_instance *in = instance_with(h, "/hooks/x", "stripe", NULL);
+    assert_int_equal(sf_mock_instance_create(in), SF_EINVAL);
+    assert_null(sf_mock_instance_state(in));
+    assert_non_null(strstr(sf_mock_last_error(in), "needs a secret"));
+    sf_mock_instance_free(in);
+    sf_mock_host_free(h);
 }
 
 static void create_refuses_a_path_that_cannot_be_routed(void **state)
 {
     (void)state;
-    assert_int_equal(webhook_plugin.init(&fake_host), SF_OK);
+    sf_mock_host *h = sf_mock_host_new();
     const char *bad[] = {"hooks/x", "/a b", "/a?b=1", ""};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
-        sf_instance in = {.opts = {{"path", bad[i]}}};
-        void *st = NULL;
-        assert_int_equal(webhook_plugin.create(&in, &st), SF_EINVAL);
-        assert_non_null(strstr(in.error, "path"));
-        webhook_plugin.destroy(&in, st);
+        sf_instance *in = instance_with(h, bad[i], "none", NULL);
+        assert_int_equal(sf_mock_instance_create(in), SF_EINVAL);
+        assert_non_null(strstr(sf_mock_last_error(in), "path"));
+        sf_mock_instance_free(in);
     }
+    sf_mock_host_free(h);
 }
 
 static void unsigned_object_is_mapped_and_emitted(void **state)
@@ -402,12 +258,16 @@ static void unsigned_object_is_mapped_and_emitted(void **state)
     (void)state;
     fixture *f = make("none", NULL);
     sf_http_response resp;
-    assert_int_equal(post_body(f, NULL, NULL, NULL, BODY, &resp), SF_OK);
+    assert_int_equal(post_body(f, NULL, NULL, NULL, EVENT, &resp), SF_OK);
     assert_int_equal(resp.status, 202);
     assert_string_equal(resp.body, "{\"accepted\":1}");
     assert_string_equal(resp.content_type, "application/json");
-    assert_int_equal(fake.n_emitted, 1);
-    assert_string_equal(fake.docs[0], BODY);
+    assert_int_equal(sf_mock_event_count(f->inst), 1);
+    const sf_mock_event *ev = sf_mock_event_at(f->inst, 0);
+    assert_string_equal(ev->entity, "c1");
+    assert_string_equal(ev->type, "login");
+    assert_int_equal(ev->time_ms, 1700000000000);
+    assert_int_equal(sf_mock_metric(f->inst, "accepted"), 1);
     unmake(f);
 }
 
@@ -416,11 +276,11 @@ static void valid_sigflow_signature_is_accepted(void **state)
     (void)state;
     fixture *f = make("sigflow", SECRET);
     char h[256];
-    sign(h, sizeof h, SECRET, (long long)time(NULL), BODY);
+    sign(h, sizeof h, SECRET, (long long)time(NULL), EVENT);
     sf_http_response resp;
-    assert_int_equal(post_body(f, "X-Sigflow-Signature", h, NULL, BODY, &resp), SF_OK);
+    assert_int_equal(post_body(f, "X-Sigflow-Signature", h, NULL, EVENT, &resp), SF_OK);
     assert_int_equal(resp.status, 202);
-    assert_int_equal(fake.n_emitted, 1);
+    assert_int_equal(sf_mock_event_count(f->inst), 1);
     assert_int_equal(ct_compares, 1); /* compared with CRYPTO_memcmp */
     unmake(f);
 }
@@ -431,14 +291,14 @@ static void valid_stripe_signature_is_accepted_by_any_v1(void **state)
     fixture *f = make("stripe", SECRET);
     char good[256], old[256], h[600];
     long long now = (long long)time(NULL);
-    sign(good, sizeof good, SECRET, now, BODY);
-    sign(old, sizeof old, "whsec_rotated_out", now, BODY);
+    sign(good, sizeof good, SECRET, now, EVENT);
+    sign(old, sizeof old, "whsec_rotated_out", now, EVENT);
     /* t=..,v1=<old key>,v1=<current key>,v0=... as Stripe sends during a secret rotation */
     snprintf(h, sizeof h, "%s,%s,v0=00", old, strchr(good, ',') + 1);
     sf_http_response resp;
-    assert_int_equal(post_body(f, "Stripe-Signature", h, NULL, BODY, &resp), SF_OK);
+    assert_int_equal(post_body(f, "Stripe-Signature", h, NULL, EVENT, &resp), SF_OK);
     assert_int_equal(resp.status, 202);
-    assert_int_equal(fake.n_emitted, 1);
+    assert_int_equal(sf_mock_event_count(f->inst), 1);
     assert_int_equal(ct_compares, 2); /* every v1 is compared, match or not */
     unmake(f);
 }
@@ -449,20 +309,20 @@ static void bad_signatures_answer_401_and_emit_nothing(void **state)
     fixture *f = make("stripe", SECRET);
     long long now = (long long)time(NULL);
     char wrong_key[256], stale[256], future[256], good[256];
-    sign(wrong_key, sizeof wrong_key, "whsec_wrong", now, BODY);
-    sign(stale, sizeof stale, SECRET, now - 400, BODY);
-    sign(future, sizeof future, SECRET, now + 400, BODY);
-    sign(good, sizeof good, SECRET, now, BODY);
-    const char tampered[] = "{\"entity\":\"c2\",\"type\":\"login\"}";
+    sign(wrong_key, sizeof wrong_key, "whsec_wrong", now, EVENT);
+    sign(stale, sizeof stale, SECRET, now - 400, EVENT); /* tolerance is 5m by default */
+    sign(future, sizeof future, SECRET, now + 400, EVENT);
+    sign(good, sizeof good, SECRET, now, EVENT);
+    const char tampered[] = LINE("c2");
     struct {
         const char *header, *body, *says;
     } cases[] = {
-        {wrong_key, BODY, "does not match"},
+        {wrong_key, EVENT, "does not match"},
         {good, tampered, "does not match"},
-        {stale, BODY, "tolerance"},
-        {future, BODY, "tolerance"},
-        {NULL, BODY, "missing"},
-        {"t=1,v1=xyz", BODY, "malformed"},
+        {stale, EVENT, "tolerance"},
+        {future, EVENT, "tolerance"},
+        {NULL, EVENT, "missing"},
+        {"t=1,v1=xyz", EVENT, "malformed"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         sf_http_response resp;
@@ -474,9 +334,10 @@ static void bad_signatures_answer_401_and_emit_nothing(void **state)
     }
     /* The sigflow header does not stand in for Stripe's. */
     sf_http_response resp;
-    assert_int_equal(post_body(f, "X-Sigflow-Signature", good, NULL, BODY, &resp), SF_OK);
+    assert_int_equal(post_body(f, "X-Sigflow-Signature", good, NULL, EVENT, &resp), SF_OK);
     assert_int_equal(resp.status, 401);
-    assert_int_equal(fake.n_emitted, 0);
+    assert_int_equal(sf_mock_emit_calls(f->inst), 0);
+    assert_int_equal(sf_mock_metric(f->inst, "unauthorized"), 7);
     unmake(f);
 }
 
@@ -484,19 +345,19 @@ static void ndjson_batch_is_emitted_whole(void **state)
 {
     (void)state;
     fixture *f = make("none", NULL);
-    const char *body = "{\"entity\":\"a\"}\n\n{\"entity\":\"b\"}\r\n  {\"entity\":\"c\"}  \n";
+    const char *body = LINE("a") "\n\n" LINE("b") "\r\n  " LINE("c") "  \n";
     sf_http_response resp;
     assert_int_equal(post_body(f, NULL, NULL, "application/x-ndjson", body, &resp), SF_OK);
     assert_int_equal(resp.status, 202);
     assert_string_equal(resp.body, "{\"accepted\":3}");
-    assert_int_equal(fake.n_emitted, 3);
-    assert_string_equal(fake.docs[0], "{\"entity\":\"a\"}");
-    assert_string_equal(fake.docs[1], "{\"entity\":\"b\"}");
-    assert_string_equal(fake.docs[2], "{\"entity\":\"c\"}");
+    assert_int_equal(sf_mock_event_count(f->inst), 3);
+    assert_string_equal(sf_mock_event_at(f->inst, 0)->entity, "a");
+    assert_string_equal(sf_mock_event_at(f->inst, 1)->entity, "b");
+    assert_string_equal(sf_mock_event_at(f->inst, 2)->entity, "c");
     /* Without the content type, a first line that is a whole object makes it NDJSON too. */
-    fake.n_emitted = 0;
     assert_int_equal(post_body(f, NULL, NULL, "application/json", body, &resp), SF_OK);
-    assert_int_equal(fake.n_emitted, 3);
+    assert_int_equal(resp.status, 202);
+    assert_int_equal(sf_mock_event_count(f->inst), 6);
     unmake(f);
 }
 
@@ -504,12 +365,13 @@ static void pretty_printed_object_is_one_document(void **state)
 {
     (void)state;
     fixture *f = make("none", NULL);
-    const char *body = "{\n  \"entity\": \"a\",\n  \"type\": \"login\"\n}\n";
+    const char *body = "{\n  \"entity\": \"a\",\n  \"type\": \"login\",\n"
+                       "  \"time\": 1700000000000\n}\n";
     sf_http_response resp;
     assert_int_equal(post_body(f, NULL, NULL, "application/json", body, &resp), SF_OK);
     assert_int_equal(resp.status, 202);
-    assert_int_equal(fake.n_emitted, 1);
-    assert_string_equal(fake.docs[0], "{\n  \"entity\": \"a\",\n  \"type\": \"login\"\n}");
+    assert_int_equal(sf_mock_event_count(f->inst), 1);
+    assert_string_equal(sf_mock_event_at(f->inst, 0)->entity, "a");
     unmake(f);
 }
 
@@ -517,13 +379,27 @@ static void one_bad_line_refuses_the_whole_batch(void **state)
 {
     (void)state;
     fixture *f = make("none", NULL);
-    const char *body = "{\"entity\":\"a\"}\n{\"type\":\"x\"}\n{\"entity\":\"c\"}\n";
+    const char *body = LINE("a") "\n"
+                                 "{\"type\":\"x\",\"time\":1}\n" LINE("c") "\n";
     sf_http_response resp;
     assert_int_equal(post_body(f, NULL, NULL, "application/x-ndjson", body, &resp), SF_EINVAL);
-    assert_null(resp.body); /* the listener answers 400 with the host's mapping error */
-    assert_string_equal(f->inst.error, "missing entity (path entity)");
-    assert_int_equal(fake.n_emitted, 0);
-    assert_int_equal(fake.live_events, 0); /* the mapped first line was freed */
+    assert_null(resp.body); /* the listener answers 400 with the error text */
+    assert_non_null(strstr(sf_mock_last_error(f->inst), "line 2: "));
+    assert_non_null(strstr(sf_mock_last_error(f->inst), "missing entity"));
+    assert_int_equal(sf_mock_emit_calls(f->inst), 0);
+    assert_int_equal(sf_mock_metric(f->inst, "rejected"), 1);
+    unmake(f); /* and the mapped first line was freed */
+}
+
+static void bad_single_object_keeps_the_host_error(void **state)
+{
+    (void)state;
+    fixture *f = make("none", NULL);
+    sf_http_response resp;
+    assert_int_equal(post_body(f, NULL, NULL, NULL, "{\"entity\":\"a\"", &resp), SF_EINVAL);
+    assert_null(strstr(sf_mock_last_error(f->inst), "line 1: ")); /* no batch, no line */
+    assert_true(strlen(sf_mock_last_error(f->inst)) > 0);
+    assert_int_equal(sf_mock_emit_calls(f->inst), 0);
     unmake(f);
 }
 
@@ -531,13 +407,17 @@ static void back_pressure_mid_batch_answers_retry(void **state)
 {
     (void)state;
     fixture *f = make("none", NULL);
-    const char *body = "{\"entity\":\"a\"}\n{\"entity\":\"b\"}\n{\"entity\":\"c\"}\n";
-    fake.retry_at = 1;
+    const char *body = LINE("a") "\n" LINE("b") "\n" LINE("c") "\n";
+    sf_mock_emit_retry(f->inst, 1); /* the first emit is refused */
     sf_http_response resp;
     assert_int_equal(post_body(f, NULL, NULL, "application/x-ndjson", body, &resp), SF_ERETRY);
-    assert_int_equal(fake.n_emitted, 1); /* the sender retries all three; map.id dedups "a" */
-    assert_int_equal(fake.live_events, 0);
-    unmake(f);
+    assert_int_equal(sf_mock_emit_calls(f->inst), 1); /* stopped at the refusal */
+    assert_int_equal(sf_mock_event_count(f->inst), 0);
+    /* The sender retries the whole request; then everything goes through. */
+    assert_int_equal(post_body(f, NULL, NULL, "application/x-ndjson", body, &resp), SF_OK);
+    assert_int_equal(resp.status, 202);
+    assert_int_equal(sf_mock_event_count(f->inst), 3);
+    unmake(f); /* the unmapped rest of the refused batch was freed */
 }
 
 static void empty_body_answers_400(void **state)
@@ -555,15 +435,16 @@ static void batch_over_the_limit_answers_413(void **state)
 {
     (void)state;
     fixture *f = make("none", NULL);
-    size_t n = WEBHOOK_MAX_BATCH + 1, line = strlen("{\"entity\":\"a\"}\n");
-    char *body = malloc(n * line + 1);
+    const char *line = LINE("a") "\n";
+    size_t n = WEBHOOK_MAX_BATCH + 1, ll = strlen(line);
+    char *body = malloc(n * ll + 1);
     for (size_t i = 0; i < n; i++)
-        memcpy(body + i * line, "{\"entity\":\"a\"}\n", line);
-    body[n * line] = '\0';
+        memcpy(body + i * ll, line, ll);
+    body[n * ll] = '\0';
     sf_http_response resp;
     assert_int_equal(post_body(f, NULL, NULL, "application/x-ndjson", body, &resp), SF_OK);
     assert_int_equal(resp.status, 413);
-    assert_int_equal(fake.n_emitted, 0);
+    assert_int_equal(sf_mock_emit_calls(f->inst), 0);
     free(body);
     unmake(f);
 }
@@ -573,14 +454,21 @@ static void secret_is_never_logged(void **state)
     (void)state;
     fixture *f = make("sigflow", SECRET);
     char h[256];
-    sign(h, sizeof h, "whsec_wrong", (long long)time(NULL), BODY);
+    sign(h, sizeof h, "whsec_wrong", (long long)time(NULL), EVENT);
     sf_http_response resp;
-    post_body(f, "X-Sigflow-Signature", h, NULL, BODY, &resp);
-    post_body(f, "X-Sigflow-Signature", NULL, NULL, "{\"type\":1}", &resp);
-    post_body(f, NULL, NULL, "application/x-ndjson", "{\"entity\":1}\n{\"x\":2}\n", &resp);
-    assert_null(strstr(f->inst.log, SECRET));
-    assert_null(strstr(resp.body ? resp.body : "", SECRET));
+    post_body(f, "X-Sigflow-Signature", h, NULL, EVENT, &resp);
+    post_body(f, NULL, NULL, NULL, EVENT, &resp); /* missing header */
+    assert_int_equal(sf_mock_log_find(f->inst, -1, SECRET), -1);
+    assert_null(strstr(sf_mock_last_error(f->inst), SECRET));
     unmake(f);
+    /* A secret given with signature = none is reported, but not shown. */
+    sf_mock_host *host = sf_mock_host_new();
+    sf_instance *in = instance_with(host, "/x", "none", SECRET);
+    assert_int_equal(sf_mock_instance_create(in), SF_OK);
+    assert_true(sf_mock_log_find(in, SF_LOG_WARN, "not authenticated") >= 0);
+    assert_int_equal(sf_mock_log_find(in, -1, SECRET), -1);
+    sf_mock_instance_free(in);
+    sf_mock_host_free(host);
 }
 
 int main(void)
@@ -600,6 +488,7 @@ int main(void)
         cmocka_unit_test_setup(ndjson_batch_is_emitted_whole, reset),
         cmocka_unit_test_setup(pretty_printed_object_is_one_document, reset),
         cmocka_unit_test_setup(one_bad_line_refuses_the_whole_batch, reset),
+        cmocka_unit_test_setup(bad_single_object_keeps_the_host_error, reset),
         cmocka_unit_test_setup(back_pressure_mid_batch_answers_retry, reset),
         cmocka_unit_test_setup(empty_body_answers_400, reset),
         cmocka_unit_test_setup(batch_over_the_limit_answers_413, reset),
