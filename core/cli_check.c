@@ -5,6 +5,7 @@
 #include "config.h"
 #include "host.h"
 #include "loader.h"
+#include "log.h"
 #include "site.h"
 
 static void check_usage(FILE *to)
@@ -24,6 +25,7 @@ int cmd_check(int argc, char **argv)
     const char *path = NULL;
     int c;
     optind = 1;
+    log_set_level(SF_LOG_WARN); /* refusals still show; "loaded" lines would be noise */
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         if (c == 'c')
             path = optarg;

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "host.h"
 #include "loader.h"
+#include "log.h"
 #include "options.h"
 
 static void plugins_usage(FILE *to)
@@ -62,6 +63,7 @@ int cmd_plugins(int argc, char **argv)
     const char *dir_arg = NULL, *config = NULL;
     int c;
     optind = 1;
+    log_set_level(SF_LOG_WARN); /* refusals still show; "loaded" lines would be noise */
     while ((c = getopt_long(argc, argv, "d:c:h", longopts, NULL)) != -1) {
         if (c == 'd')
             dir_arg = optarg;

@@ -128,8 +128,13 @@ static void *scorer_main(void *arg)
         }
         pthread_mutex_unlock(&rt->engine_lock);
         if (ev) {
-            if (rt->engine)
+            if (rt->engine) {
                 score_push(rt->engine, ev);
+                /* The engine batches for throughput; once the queue runs dry, hand the
+                   alerts of what was pushed to delivery now rather than at the next batch. */
+                if (queue_length(rt->ingest) == 0)
+                    score_flush(rt->engine);
+            }
             event_free(ev);
         } else if (atomic_load(&rt->draining) && queue_length(rt->ingest) == 0) {
             break; /* closed before `draining` was set, so empty now means empty for good */
@@ -186,15 +191,15 @@ static void inst_stop(rt_inst *ri)
 {
     if (!ri->inst)
         return;
+    if (ri->worker) { /* drain queued alerts while the plugin can still deliver them */
+        delivery_stop(ri->worker, DELIVERY_DRAIN_MS);
+        ri->worker = NULL;
+    }
     if (instance_get_state(ri->inst) == INST_STARTED)
         instance_stop(ri->inst); /* sets should_stop: the poller ends too */
     if (ri->has_poller) {
         pthread_join(ri->poller, NULL);
         ri->has_poller = false;
-    }
-    if (ri->worker) {
-        delivery_stop(ri->worker, DELIVERY_DRAIN_MS);
-        ri->worker = NULL;
     }
     instance_free(ri->inst);
     ri->inst = NULL;
@@ -462,11 +467,11 @@ static void shutdown_all(runtime *rt)
     queue_close(rt->ingest);
     atomic_store(&rt->draining, true);
     pthread_join(rt->scorer, NULL);
+    stats_log(rt);
     for (size_t i = 0; i < rt->n_insts; i++) {
         inst_stop(rt->insts[i]);
         free(rt->insts[i]);
     }
-    stats_log(rt);
 }
 
 static int main_loop(runtime *rt, int sigfd)

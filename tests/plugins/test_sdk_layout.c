@@ -107,7 +107,8 @@ PIN(sf_host, req_method, 312);
 PIN(sf_host, req_path, 320);
 PIN(sf_host, req_header, 328);
 PIN(sf_host, req_body, 336);
-PIN_SIZE(sf_host, 344); /* grows only at its end, with a "since 1.N" marker */
+PIN(sf_host, last_error, 344);
+PIN_SIZE(sf_host, 352); /* grows only at its end, with a "since 1.N" marker */
 
 /* ---- sf_option ---- */
 PIN(sf_option, name, 0);
