@@ -385,6 +385,19 @@ static void chunked_body_far_over_the_limit_is_cut_off(void **state)
     assert_int_equal(r.code, 200);
 }
 
+static void too_many_headers_answer_431(void **state)
+{
+    static char names[SF_MAX_HTTP_HEADERS + 1][32];
+    static const char *headers[SF_MAX_HTTP_HEADERS + 2];
+    for (int i = 0; i <= SF_MAX_HTTP_HEADERS; i++) {
+        snprintf(names[i], sizeof names[i], "X-Extra-%d: %d", i, i);
+        headers[i] = names[i];
+    }
+    reply r = http(*state, "POST", "/hooks/test", "{}", 2, headers, 0);
+    assert_int_equal(r.code, 431);
+    assert_int_equal(atomic_load(&seen.calls), 0);
+}
+
 static void route_refuses_a_taken_or_malformed_path(void **state)
 {
     fixture *f = *state;
@@ -500,6 +513,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(oversize_chunked_body_answers_413, setup, teardown),
         cmocka_unit_test_setup_teardown(chunked_body_far_over_the_limit_is_cut_off, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(too_many_headers_answer_431, setup, teardown),
         cmocka_unit_test_setup_teardown(route_refuses_a_taken_or_malformed_path, setup, teardown),
         cmocka_unit_test_setup_teardown(unroute_waits_for_a_call_in_flight, setup, teardown),
         cmocka_unit_test(start_refuses_malformed_addresses),
