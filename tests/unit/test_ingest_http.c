@@ -398,6 +398,31 @@ static void too_many_headers_answer_431(void **state)
     assert_int_equal(atomic_load(&seen.calls), 0);
 }
 
+#define CLIENTS 8
+#define PER_CLIENT 16
+
+static void *post_many(void *arg)
+{
+    static atomic_int ok;
+    for (int i = 0; i < PER_CLIENT; i++)
+        if (post(arg, "/hooks/test", "{\"n\":1}").code == 200)
+            atomic_fetch_add(&ok, 1);
+    return &ok;
+}
+
+static void concurrent_senders_are_all_answered(void **state)
+{
+    want.status = SF_OK;
+    pthread_t t[CLIENTS];
+    for (int i = 0; i < CLIENTS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, post_many, *state), 0);
+    void *ok = NULL;
+    for (int i = 0; i < CLIENTS; i++)
+        assert_int_equal(pthread_join(t[i], &ok), 0);
+    assert_int_equal(atomic_load((atomic_int *)ok), CLIENTS * PER_CLIENT);
+    assert_int_equal(atomic_load(&seen.calls), CLIENTS * PER_CLIENT);
+}
+
 static void route_refuses_a_taken_or_malformed_path(void **state)
 {
     fixture *f = *state;
@@ -514,6 +539,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(chunked_body_far_over_the_limit_is_cut_off, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(too_many_headers_answer_431, setup, teardown),
+        cmocka_unit_test_setup_teardown(concurrent_senders_are_all_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(route_refuses_a_taken_or_malformed_path, setup, teardown),
         cmocka_unit_test_setup_teardown(unroute_waits_for_a_call_in_flight, setup, teardown),
         cmocka_unit_test(start_refuses_malformed_addresses),
