@@ -123,7 +123,7 @@ TEST_CFLAGS := $(CORE_CFLAGS) $(CMOCKA_CFLAGS) -Itests/unit -Isdk/mock
 $(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIB) $$(wildcard sdk/mock/*.c)
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
-	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $(filter %.c,$^) $(CORE_LIB) $(LDFLAGS_ALL) \
+	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(wildcard sdk/mock/*.c) $(CORE_LIB) $(LDFLAGS_ALL) \
 		$(PKG_LIBS) $(CMOCKA_LIBS)
 
 $(BUILD)/tests/fixtures/%.so: tests/plugins/fixtures/%.c sdk/sigflow.h

@@ -323,7 +323,10 @@ static const sf_host g_host = {
     .render = host_alert_render,
     .alloc = h_alloc,
     .free = h_free,
-    /* req_* stay NULL until the ingest listener lands (SF_HOST_HAS tells plugins). */
+    .req_method = ingest_req_method,
+    .req_path = ingest_req_path,
+    .req_header = ingest_req_header,
+    .req_body = ingest_req_body,
     .last_error = h_last_error,
 };
 
@@ -471,6 +474,13 @@ sf_status instance_poll(sf_instance *in)
     return st;
 }
 
+static void clear_error(sf_instance *in)
+{
+    pthread_mutex_lock(&in->err_lock);
+    in->last_error[0] = '\0';
+    pthread_mutex_unlock(&in->err_lock);
+}
+
 sf_status instance_request(sf_instance *in, const sf_http_request *req, sf_http_response *resp)
 {
     if (in->st != INST_STARTED)
@@ -478,7 +488,10 @@ sf_status instance_request(sf_instance *in, const sf_http_request *req, sf_http_
     if (!in->plugin->desc.request)
         return SF_EUNSUPPORTED;
     sf_status st;
-    PLUGIN_CALL(in, "request", st = in->plugin->desc.request(in, in->state, req, resp));
+    /* The listener answers 400 with the last error: it must be this request's, not a stale
+       one, so it is cleared under the call lock, just before the callback. */
+    PLUGIN_CALL(in, "request", clear_error(in);
+                st = in->plugin->desc.request(in, in->state, req, resp));
     return st;
 }
 

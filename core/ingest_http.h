@@ -23,15 +23,25 @@ struct sf_http_request {
     void *conn; /* struct MHD_Connection *, for header lookups */
 };
 
-/* Listen on "host:port" (IPv4 or [IPv6]). NULL with a message in err on failure. */
+/*
+ * Listen on "host:port" (IPv4, a name, or [IPv6]; port 0 picks a free one). NULL with a
+ * message in err on failure. Each connection gets its own thread. Answers: 404 for a path
+ * with no route, 405 (Allow: POST) for another method, 413 for a body over SF_MAX_HTTP_BODY,
+ * 431 for more than SF_MAX_HTTP_HEADERS headers; then instance_request decides: SF_OK ->
+ * resp->status (0: 200) with resp->body; SF_ERETRY -> 503 with Retry-After: 1; SF_EINVAL ->
+ * resp->status if 4xx else 400, with resp->body or the instance's last error; other -> 500.
+ */
 ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen);
-/* Route `path` (exact match) to `inst`, whose plugin has a request callback. SF_EINVAL if
-   the path is taken. */
+/* Route `path` (exact match) to `inst`, which must be started and have a request callback.
+   SF_EINVAL if the path is taken, does not start with '/' or is longer than
+   SF_MAX_HTTP_PATH; SF_ENOMEM. */
 sf_status ingest_http_route(ingest_http *h, const char *path, sf_instance *inst);
-/* Remove the route of `inst` (before the instance is stopped); waits for calls in flight. */
+/* Remove the routes of `inst` (before the instance is stopped). Returns once no request is
+   inside the instance's callback; never call it from a request callback. */
 void ingest_http_unroute(ingest_http *h, sf_instance *inst);
 /* The bound port (useful with port 0 in tests). */
 int ingest_http_port(const ingest_http *h);
+/* Close the listener and join every connection thread; remaining routes are dropped. */
 void ingest_http_stop(ingest_http *h);
 
 /* The host table's request accessors. */

@@ -22,5 +22,10 @@
 #define SF_MAX_KV_KEY_LEN 256          /* bytes of a checkpoint namespace or key */
 #define SF_MAX_KV_VALUE_LEN 65536      /* bytes of a checkpoint value (a connector cursor) */
 #define SF_MAX_SOURCE_ID_LEN 256       /* bytes of a source event id kept for dedup */
+#define SF_MAX_HTTP_BODY (1024 * 1024) /* bytes of one inbound HTTP request body (else 413) */
+#define SF_MAX_HTTP_HEADERS 64         /* headers of one inbound HTTP request (else 431) */
+#define SF_MAX_HTTP_PATH 256           /* bytes of a routed ingest path */
+#define SF_MAX_HTTP_CONNECTIONS 256    /* concurrent connections to the ingest listener */
+#define SF_HTTP_TIMEOUT_S 10           /* seconds an idle ingest connection is kept */
 
 #endif
