@@ -227,6 +227,14 @@ static void journal_hand_over(journal_entry *batch, journal_sink_fn sink, void *
     for (journal_entry *e = batch, *next; e; e = next) {
         next = e->next; /* a blocking owner returns (and its entry goes) once posted */
         if (!e->async) {
+            if (e->handoff && e->status == SF_OK)
+                for (size_t i = 0; i < e->n; i++) {
+                    sf_event *ev = (sf_event *)e->evs[i]; /* owned: handed over by the caller */
+                    if (e->seqs[i] != JOURNAL_DUPLICATE && sink)
+                        sink(sink_ctx, e->seqs[i], ev);
+                    else
+                        event_free(ev);
+                }
             sem_post(&e->done);
             continue;
         }
@@ -304,8 +312,10 @@ static sf_status journal_enqueue(journal *j, journal_entry *e)
     return SF_OK;
 }
 
-sf_status journal_append(journal *j, const char *connector, const sf_event *const *evs, size_t n,
-                         const char *cursor_key, const char *cursor_value, uint64_t *seqs)
+static sf_status journal_append_entry(journal *j, const char *connector,
+                                      const sf_event *const *evs, size_t n,
+                                      const char *cursor_key, const char *cursor_value,
+                                      uint64_t *seqs, bool handoff)
 {
     sf_status rc = journal_check_batch(j, connector, evs, n, cursor_key, cursor_value);
     if (rc != SF_OK)
@@ -315,7 +325,8 @@ sf_status journal_append(journal *j, const char *connector, const sf_event *cons
                        .n = n,
                        .cursor_key = cursor_key,
                        .cursor_value = cursor_value,
-                       .seqs = seqs};
+                       .seqs = seqs,
+                       .handoff = handoff};
     sem_init(&e.done, 0, 0);
     pthread_mutex_lock(&j->mu);
     rc = journal_enqueue(j, &e);
@@ -326,6 +337,25 @@ sf_status journal_append(journal *j, const char *connector, const sf_event *cons
         rc = e.status;
     }
     sem_destroy(&e.done);
+    return rc;
+}
+
+sf_status journal_append(journal *j, const char *connector, const sf_event *const *evs, size_t n,
+                         const char *cursor_key, const char *cursor_value, uint64_t *seqs)
+{
+    return journal_append_entry(j, connector, evs, n, cursor_key, cursor_value, seqs, false);
+}
+
+sf_status journal_append_handoff(journal *j, const char *connector, sf_event *const *evs,
+                                 size_t n, const char *cursor_key, const char *cursor_value)
+{
+    uint64_t one, *seqs = n <= 1 ? &one : malloc(n * sizeof *seqs);
+    if (!seqs)
+        return SF_ENOMEM;
+    sf_status rc = journal_append_entry(j, connector, (const sf_event *const *)evs, n,
+                                        cursor_key, cursor_value, seqs, true);
+    if (seqs != &one)
+        free(seqs);
     return rc;
 }
 

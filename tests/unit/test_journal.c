@@ -594,6 +594,31 @@ static void submitted_events_reach_the_sink_in_sequence_order(void **state)
     open_all(f, NULL);
 }
 
+static void handoff_batch_and_cursor_reach_the_sink_once_committed(void **state)
+{
+    fixture *f = *state;
+    sunk *k = sunk_new(f->j);
+    sf_event *evs[3] = {mk("a", "t", 1, "id1"), mk("b", "t", 2, "id2"), mk("c", "t", 3, "id1")};
+    /* The third repeats the first's source id: committed as a duplicate, freed, not sunk. */
+    assert_int_equal(journal_append_handoff(f->j, "conn", evs, 3, "offset", "42"), SF_OK);
+    /* Returned only after the sink ran: the events are in the shard router already. */
+    assert_int_equal(k->n, 2);
+    assert_string_equal(k->entities[0], "a");
+    assert_string_equal(k->entities[1], "b");
+    assert_int_equal(k->seqs[1], k->seqs[0] + 1);
+    char *v = NULL;
+    assert_int_equal(store_kv_get(f->s, "conn", "offset", &v), SF_OK);
+    assert_string_equal(v, "42");
+    free(v);
+    /* A refused batch leaves the caller owning its events. */
+    sf_event *bad[1] = {mk("d", "t", 4, NULL)};
+    assert_int_equal(journal_append_handoff(f->j, NULL, bad, 1, "k", "v"), SF_EINVAL);
+    event_free(bad[0]);
+    close_all(f);
+    sunk_free(k);
+    open_all(f, NULL);
+}
+
 static void submitted_duplicate_is_freed_not_sunk(void **state)
 {
     fixture *f = *state;
@@ -872,6 +897,7 @@ int main(void)
         T(retention_forgets_ids_past_the_window),
         T(read_stops_when_the_callback_says_so),
         T(submitted_events_reach_the_sink_in_sequence_order),
+        T(handoff_batch_and_cursor_reach_the_sink_once_committed),
         T(submitted_duplicate_is_freed_not_sunk),
         T(submits_from_threads_are_all_sunk_once_in_order),
         T(cursor_appended_after_submits_commits_no_earlier_than_them),
