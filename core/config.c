@@ -389,11 +389,16 @@ static sf_config *cfg_new(const char *path)
     cfg->state_dir = strdup("var");
     cfg->plugin_dir = strdup("plugins");
     cfg->admin = strdup("127.0.0.1:9464");
+    cfg->ingest = strdup("127.0.0.1:8088");
+    cfg->retry_base_ms = 1000;
+    cfg->retry_max_ms = 5 * 60 * 1000;
+    cfg->max_attempts = 8;
     cfg->log_level = strdup("info");
     cfg->signals = calloc(SF_MAX_SIGNALS, sizeof *cfg->signals);
     cfg->connectors = calloc(SF_MAX_INSTANCES, sizeof *cfg->connectors);
     cfg->deliveries = calloc(SF_MAX_INSTANCES, sizeof *cfg->deliveries);
     if (!cfg->path || !cfg->base_dir || !cfg->state_dir || !cfg->plugin_dir || !cfg->admin ||
+        !cfg->ingest ||
         !cfg->log_level || !cfg->signals || !cfg->connectors || !cfg->deliveries) {
         config_free(cfg);
         return NULL;
@@ -512,6 +517,7 @@ void config_free(sf_config *cfg)
         free(cfg->admin_token);
     }
     free(cfg->log_level);
+    free(cfg->ingest);
     free(cfg->decision.name);
     free(cfg->decision.question);
     for (size_t i = 0; i < cfg->decision.n_deliver; i++)

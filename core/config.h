@@ -82,6 +82,11 @@ typedef struct sf_config {
     int shards;         /* default: online cores */
     int64_t queue_size; /* events buffered between connectors and shards; default 65536 */
     clock_mode clock;   /* default wall */
+    char *ingest;       /* host:port of the HTTP ingest listener; default 127.0.0.1:8088 */
+    int durability;     /* 0 fsync (default), 1 batch, 2 off: store_durability */
+    int64_t retry_base_ms; /* deliveries: first backoff ceiling; default 1s */
+    int64_t retry_max_ms;  /* deliveries: largest backoff; default 5m */
+    int max_attempts;      /* deliveries: attempts before dead-lettering; default 8 */
     char *log_level;    /* default info */
     /* [decision] and its signals */
     bool has_decision;

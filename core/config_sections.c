@@ -142,8 +142,11 @@ static bool cfg_admin_ok(const char *s)
 
 void cfg_apply_sigflow(cfg_loader *ld)
 {
-    static const char *const known[] = {"state_dir", "plugin_dir", "admin", "admin_token",
-                                        "shards",    "queue_size", "clock", "log_level"};
+    static const char *const known[] = {
+        "state_dir", "plugin_dir",  "admin",     "admin_token", "shards",       "queue_size",
+        "clock",     "log_level",   "ingest",    "durability",  "retry_base",   "retry_max",
+        "max_attempts"};
+    static const char *const durabilities[] = {"fsync", "batch", "off"};
     static const char *const clocks[] = {"wall", "event"};
     static const char *const levels[] = {"error", "warn", "info", "debug"};
     sf_config *cfg = ld->cfg;
@@ -178,6 +181,20 @@ void cfg_apply_sigflow(cfg_loader *ld)
         cfg->clock = c == 0 ? CLOCK_WALL : CLOCK_EVENT;
     if ((kv = cfg_raw_get(ld, "log_level")) && cfg_choice(ld, kv, levels, 4, &c))
         cfg_string(ld, kv, 16, &cfg->log_level);
+    if ((kv = cfg_raw_get(ld, "ingest"))) {
+        free(cfg->ingest);
+        cfg->ingest = NULL;
+        if (cfg_string(ld, kv, 256, &cfg->ingest) && !cfg_admin_ok(cfg->ingest))
+            CFG_ERR(ld, kv->line, "`ingest` must be host:port, got `%s`", kv->value);
+    }
+    if ((kv = cfg_raw_get(ld, "durability")) && cfg_choice(ld, kv, durabilities, 3, &c))
+        cfg->durability = c;
+    if ((kv = cfg_raw_get(ld, "retry_base")))
+        cfg_duration(ld, kv, true, &cfg->retry_base_ms);
+    if ((kv = cfg_raw_get(ld, "retry_max")))
+        cfg_duration(ld, kv, true, &cfg->retry_max_ms);
+    if ((kv = cfg_raw_get(ld, "max_attempts")) && cfg_integer(ld, kv, 1, 1000, &v))
+        cfg->max_attempts = (int)v;
 }
 
 /* ---- [decision] ------------------------------------------------------------------------ */

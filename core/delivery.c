@@ -2,37 +2,30 @@
 
 #include <errno.h>
 #include <pthread.h>
-#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
+#include "alert_codec.h"
 #include "host.h"
 #include "log.h"
 #include "metrics.h"
 #include "monotime.h"
-#include "queue.h"
+
+#define DELIVERY_IDLE_MS 1000 /* look at the outbox at least this often (dlq retry, CLI) */
 
 struct delivery_worker {
     sf_instance *inst;
+    outbox *ob;
     delivery_policy pol;
-    queue *q;
     pthread_t tid;
-    atomic_bool draining;
-    struct timespec drain_deadline; /* CLOCK_MONOTONIC; valid once draining */
     pthread_mutex_t lock;
     pthread_cond_t wake;
+    bool stopping, woken;
     uint64_t rng;
     char ctx[128];
 };
-
-void delivery_policy_default(delivery_policy *p)
-{
-    p->retry_base_ms = 1000;
-    p->retry_max_ms = 5 * 60 * 1000;
-    p->max_attempts = 8;
-    p->queue_size = 1024;
-}
 
 static uint64_t xorshift(uint64_t *s)
 {
@@ -53,109 +46,102 @@ int64_t delivery_backoff_ms(const delivery_policy *p, int failed_attempts, uint6
     return ceil > 0 ? (int64_t)(xorshift(rng) % (uint64_t)(ceil + 1)) : 0;
 }
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
-
-sf_alert *alert_clone(const sf_alert *a)
+static void count(delivery_worker *w, const char *result)
 {
-    sf_alert *c = calloc(1, sizeof *c);
-    if (!c)
-        return NULL;
-    memcpy(c->id, a->id, sizeof c->id);
-    c->time_ms = a->time_ms;
-    c->score = a->score;
-    c->decision = dup_or_null(a->decision);
-    c->question = dup_or_null(a->question);
-    c->entity = dup_or_null(a->entity);
-    c->attrs = dup_or_null(a->attrs);
-    c->json = dup_or_null(a->json);
-    c->n_reasons = a->n_reasons;
-    c->reasons = calloc(a->n_reasons ? a->n_reasons : 1, sizeof *c->reasons);
-    c->features = calloc(a->n_reasons ? a->n_reasons : 1, sizeof *c->features);
-    bool ok = c->reasons && c->features && c->decision && c->entity &&
-              (!a->question || c->question) && (!a->json || c->json);
-    for (size_t i = 0; ok && i < a->n_reasons; i++) {
-        c->reasons[i] = a->reasons[i];
-        c->reasons[i].signal = dup_or_null(a->reasons[i].signal);
-        c->reasons[i].text = dup_or_null(a->reasons[i].text);
-        c->features[i] = a->features ? a->features[i] : 0;
-        ok = c->reasons[i].signal && (!a->reasons[i].text || c->reasons[i].text);
-    }
-    if (!ok) {
-        alert_free(c);
-        return NULL;
-    }
-    return c;
+    char series[160];
+    snprintf(series, sizeof series, "sigflow_deliveries_total{target=\"%s\",result=\"%s\"}",
+             instance_get_name(w->inst), result);
+    metrics_add(series, 1);
 }
 
-static bool past_deadline(delivery_worker *w)
+/* One attempt at one claimed delivery, and its outcome recorded in the outbox. */
+static void attempt(delivery_worker *w, const outbox_delivery *d)
 {
-    return atomic_load(&w->draining) && monotime_passed(&w->drain_deadline);
+    int n = d->attempts + 1;
+    sf_alert *a = alert_decode(d->json);
+    if (!a) {
+        outbox_result(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, "stored alert is unreadable");
+        log_error(w->ctx, "dead-lettered alert=%s: stored alert is unreadable", d->alert_id);
+        count(w, "dead");
+        return;
+    }
+    int64_t retry_after = 0;
+    sf_deliver_result r = instance_deliver(w->inst, a, &retry_after);
+    const char *why = instance_last_error(w->inst);
+    if (r == SF_DELIVER_OK) {
+        outbox_result(w->ob, d->id, OUTBOX_RESULT_OK, 0, NULL);
+        log_info(w->ctx, "delivered alert=%s entity=%s attempt=%d", a->id, a->entity, n);
+        count(w, "ok");
+    } else if (r == SF_DELIVER_FAIL || n >= w->pol.max_attempts) {
+        outbox_result(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, why);
+        log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"", a->id,
+                  a->entity, n, why);
+        count(w, "dead");
+    } else {
+        int64_t wait = retry_after > 0 ? retry_after : delivery_backoff_ms(&w->pol, n, &w->rng);
+        outbox_result(w->ob, d->id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
+        log_warn(w->ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", a->id, n,
+                 (long long)wait, why);
+        count(w, "retry");
+    }
+    alert_free(a);
 }
 
-/* Sleep ms, or until the drain deadline passes. */
-static void backoff_sleep(delivery_worker *w, int64_t ms)
+/* Sleep until the next due delivery, a wake-up, a stop, or DELIVERY_IDLE_MS. */
+static void idle(delivery_worker *w)
 {
+    int64_t due = -1;
+    outbox_next_due(w->ob, instance_get_name(w->inst), &due);
+    int64_t ms = DELIVERY_IDLE_MS;
+    if (due >= 0 && due - walltime_ms() < ms)
+        ms = due - walltime_ms();
+    if (ms <= 0)
+        return;
     struct timespec dl = monotime_after(ms);
     pthread_mutex_lock(&w->lock);
-    while (!past_deadline(w))
+    while (!w->stopping && !w->woken)
         if (pthread_cond_timedwait(&w->wake, &w->lock, &dl) == ETIMEDOUT)
             break;
+    w->woken = false;
     pthread_mutex_unlock(&w->lock);
 }
 
-static void deliver_one(delivery_worker *w, sf_alert *a)
+static bool stopping(delivery_worker *w)
 {
-    const char *target = instance_get_name(w->inst);
-    char series[160];
-    for (int attempt = 1;; attempt++) {
-        int64_t retry_after = 0;
-        sf_deliver_result r = instance_deliver(w->inst, a, &retry_after);
-        if (r == SF_DELIVER_OK) {
-            snprintf(series, sizeof series, "sigflow_deliveries_total{target=\"%s\",result=\"ok\"}",
-                     target);
-            metrics_add(series, 1);
-            log_info(w->ctx, "delivered alert=%s entity=%s attempt=%d", a->id, a->entity,
-                     attempt);
-            return;
-        }
-        const char *why = instance_last_error(w->inst);
-        if (r == SF_DELIVER_FAIL || attempt >= w->pol.max_attempts || past_deadline(w)) {
-            snprintf(series, sizeof series,
-                     "sigflow_deliveries_total{target=\"%s\",result=\"dead\"}", target);
-            metrics_add(series, 1);
-            log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"",
-                      a->id, a->entity, attempt, why);
-            return;
-        }
-        snprintf(series, sizeof series, "sigflow_deliveries_total{target=\"%s\",result=\"retry\"}",
-                 target);
-        metrics_add(series, 1);
-        int64_t wait = retry_after > 0 ? retry_after : delivery_backoff_ms(&w->pol, attempt, &w->rng);
-        log_warn(w->ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", a->id, attempt,
-                 (long long)wait, why);
-        backoff_sleep(w, wait);
-    }
+    pthread_mutex_lock(&w->lock);
+    bool s = w->stopping;
+    pthread_mutex_unlock(&w->lock);
+    return s;
 }
 
 static void *worker_main(void *arg)
 {
     delivery_worker *w = arg;
-    sf_alert *a;
-    while ((a = queue_pop(w->q, -1)) != NULL) {
-        deliver_one(w, a);
-        alert_free(a);
+    while (!stopping(w)) {
+        /* One at a time: a stop never strands claimed rows (they would wait for a restart). */
+        outbox_delivery d;
+        size_t n = 0;
+        if (outbox_claim_due(w->ob, instance_get_name(w->inst), walltime_ms(), 1, &d, &n) !=
+            SF_OK)
+            n = 0;
+        if (n == 1) {
+            attempt(w, &d);
+            outbox_delivery_clear(&d, 1);
+        } else {
+            idle(w);
+        }
     }
     return NULL;
 }
 
-delivery_worker *delivery_start(sf_instance *inst, const delivery_policy *p)
+delivery_worker *delivery_start(sf_instance *inst, outbox *o, const delivery_policy *p)
 {
     delivery_worker *w = calloc(1, sizeof *w);
     if (!w)
         return NULL;
     w->inst = inst;
+    w->ob = o;
     w->pol = *p;
-    w->q = queue_new(p->queue_size);
     w->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)w;
     snprintf(w->ctx, sizeof w->ctx, "component=delivery target=%s", instance_get_name(inst));
     pthread_mutex_init(&w->lock, NULL);
@@ -164,9 +150,7 @@ delivery_worker *delivery_start(sf_instance *inst, const delivery_policy *p)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&w->wake, &ca);
     pthread_condattr_destroy(&ca);
-    atomic_init(&w->draining, false);
-    if (!w->q || pthread_create(&w->tid, NULL, worker_main, w) != 0) {
-        queue_free(w->q, NULL);
+    if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->wake);
         free(w);
@@ -175,39 +159,23 @@ delivery_worker *delivery_start(sf_instance *inst, const delivery_policy *p)
     return w;
 }
 
-sf_status delivery_enqueue(delivery_worker *w, const sf_alert *a)
+void delivery_wake(delivery_worker *w)
 {
-    sf_alert *c = alert_clone(a);
-    if (!c)
-        return SF_ENOMEM;
-    if (!queue_push(w->q, c, -1)) {
-        log_error(w->ctx, "not queued (shutting down) alert=%s entity=%s", a->id, a->entity);
-        alert_free(c);
-        return SF_ERETRY;
-    }
-    return SF_OK;
+    pthread_mutex_lock(&w->lock);
+    w->woken = true;
+    pthread_cond_signal(&w->wake);
+    pthread_mutex_unlock(&w->lock);
 }
 
-static void free_alert(void *a)
-{
-    sf_alert *al = a;
-    log_error("component=delivery", "not delivered before shutdown alert=%s entity=%s", al->id,
-              al->entity);
-    alert_free(al);
-}
-
-void delivery_stop(delivery_worker *w, int64_t drain_ms)
+void delivery_stop(delivery_worker *w)
 {
     if (!w)
         return;
     pthread_mutex_lock(&w->lock);
-    w->drain_deadline = monotime_after(drain_ms);
-    atomic_store(&w->draining, true);
-    pthread_cond_broadcast(&w->wake);
+    w->stopping = true;
+    pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
-    queue_close(w->q);
     pthread_join(w->tid, NULL);
-    queue_free(w->q, free_alert);
     pthread_mutex_destroy(&w->lock);
     pthread_cond_destroy(&w->wake);
     free(w);

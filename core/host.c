@@ -11,7 +11,6 @@
 #include <time.h>
 
 #include "alert.h"
-#include "checkpoint.h"
 #include "event.h"
 #include "host_alert.h"
 #include "ingest_http.h"
@@ -37,8 +36,7 @@ struct sf_instance {
     void *state;
     instance_state st;
     char ctx[160]; /* "plugin=P instance=I" for log lines */
-    event_sink_fn sink;
-    void *sink_ctx;
+    instance_io io;
 
     /* Serialises callbacks of a non-reentrant plugin (the SDK's threading contract). */
     pthread_mutex_t call_lock;
@@ -182,11 +180,11 @@ static sf_status h_emit(sf_instance *in, sf_event *ev)
 {
     if (!ev)
         return SF_EINVAL;
-    if (!in || in->st != INST_STARTED || !in->sink) {
+    if (!in || in->st != INST_STARTED || !in->io.emit) {
         event_free(ev);
         return SF_EINVAL;
     }
-    return in->sink(in->sink_ctx, in, ev);
+    return in->io.emit(in->io.ctx, in, ev);
 }
 
 static sf_status h_map_json(sf_instance *in, const char *json, size_t len, sf_event **out)
@@ -207,12 +205,17 @@ static sf_status h_map_json(sf_instance *in, const char *json, size_t len, sf_ev
 
 static sf_status h_checkpoint_get(sf_instance *in, const char *key, char **value)
 {
-    return checkpoint_read(in->cfg->name, key, value);
+    *value = NULL;
+    if (!in->io.checkpoint_get)
+        return SF_EUNSUPPORTED;
+    return in->io.checkpoint_get(in->io.ctx, in, key, value);
 }
 
 static sf_status h_checkpoint_set(sf_instance *in, const char *key, const char *value)
 {
-    return checkpoint_write(in->cfg->name, key, value);
+    if (!in->io.checkpoint_set)
+        return SF_EUNSUPPORTED;
+    return in->io.checkpoint_set(in->io.ctx, in, key, value);
 }
 
 static void h_metric_add(sf_instance *in, const char *name, double delta)
@@ -343,7 +346,7 @@ const sf_host_info *host_info(void) { return &g_info; }
 /* ---- instances ---------------------------------------------------------------------------- */
 
 sf_instance *instance_new(const cfg_instance *cfg, const loaded_plugin *p, opt_values *opts,
-                          mapping *map, event_sink_fn sink, void *sink_ctx)
+                          mapping *map, const instance_io *io)
 {
     sf_instance *in = calloc(1, sizeof *in);
     if (!in)
@@ -352,8 +355,8 @@ sf_instance *instance_new(const cfg_instance *cfg, const loaded_plugin *p, opt_v
     in->plugin = p;
     in->opts = opts;
     in->map = map;
-    in->sink = sink;
-    in->sink_ctx = sink_ctx;
+    if (io)
+        in->io = *io;
     in->st = INST_NEW;
     snprintf(in->ctx, sizeof in->ctx, "plugin=%s instance=%s", p->desc.name, cfg->name);
     pthread_mutex_init(&in->call_lock, NULL);
@@ -469,6 +472,8 @@ sf_status instance_poll(sf_instance *in)
         return SF_EUNSUPPORTED;
     sf_status st;
     PLUGIN_CALL(in, "poll", st = in->plugin->desc.poll(in, in->state));
+    if (st == SF_OK && in->io.settle)
+        st = in->io.settle(in->io.ctx, in);
     if (st != SF_OK)
         note_failure(in, "poll", st);
     return st;
@@ -492,6 +497,9 @@ sf_status instance_request(sf_instance *in, const sf_http_request *req, sf_http_
        one, so it is cleared under the call lock, just before the callback. */
     PLUGIN_CALL(in, "request", clear_error(in);
                 st = in->plugin->desc.request(in, in->state, req, resp));
+    /* The sender gets its 2xx only once what it sent is durable (DESIGN.md §1). */
+    if (st == SF_OK && in->io.settle && in->io.settle(in->io.ctx, in) != SF_OK)
+        st = SF_ERETRY;
     return st;
 }
 

@@ -17,8 +17,21 @@
 #include "options.h"
 #include "sigflow.h"
 
-/* Where emitted events go. Consumes ev on every return. SF_ERETRY = back-pressure. */
-typedef sf_status (*event_sink_fn)(void *ctx, sf_instance *src, sf_event *ev);
+/*
+ * Where an instance's events and checkpoints go (the runtime's journal intake and store).
+ * Any member may be NULL: emit is then refused, checkpoints are SF_EUNSUPPORTED.
+ */
+typedef struct instance_io {
+    /* Consumes ev on every return. SF_ERETRY = back-pressure. */
+    sf_status (*emit)(void *ctx, sf_instance *src, sf_event *ev);
+    sf_status (*checkpoint_get)(void *ctx, sf_instance *src, const char *key, char **value);
+    /* Durable when it returns; a connector's cursor commits with the events before it. */
+    sf_status (*checkpoint_set)(void *ctx, sf_instance *src, const char *key, const char *value);
+    /* After a request or poll callback succeeded: make what it emitted durable (before the
+       listener answers 2xx). */
+    sf_status (*settle)(void *ctx, sf_instance *src);
+    void *ctx;
+} instance_io;
 
 typedef enum instance_state {
     INST_NEW,
@@ -36,11 +49,11 @@ const sf_host_info *host_info(void);
 /*
  * A new instance of plugin `p` configured by `cfg`. Borrows `cfg`, `opts` and `map` (map is
  * NULL for deliveries): the caller keeps them alive until instance_free, so an instance can be
- * re-created after a failure without validating its options again. `sink` receives what the
- * instance emits.
+ * re-created after a failure without validating its options again. `io` (copied; NULL for
+ * none) receives what the instance emits and stores.
  */
 sf_instance *instance_new(const cfg_instance *cfg, const loaded_plugin *p, opt_values *opts,
-                          mapping *map, event_sink_fn sink, void *sink_ctx);
+                          mapping *map, const instance_io *io);
 /* create, start and stop enforce the state order; a call out of order returns SF_EINVAL. */
 sf_status instance_create(sf_instance *in);
 sf_status instance_start(sf_instance *in);

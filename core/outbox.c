@@ -109,11 +109,20 @@ static bool outbox_name_ok(const char *s, size_t max)
 
 sf_status outbox_open(store *s, outbox **out)
 {
+    return outbox_open_ex(s, true, out);
+}
+
+sf_status outbox_open_ex(store *s, bool recover, outbox **out)
+{
     *out = NULL;
     outbox *o = calloc(1, sizeof *o);
     if (!o)
         return SF_ENOMEM;
     o->st = s;
+    if (!recover) {
+        *out = o;
+        return SF_OK;
+    }
     store_lock(s);
     /* A crash left these claimed but unanswered: try them again (at-least-once). */
     sqlite3_stmt *st = store_stmt(s, "UPDATE outbox_delivery SET state = 0 WHERE state = 1");

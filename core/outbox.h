@@ -48,6 +48,9 @@ typedef struct outbox outbox;
 
 /* Bind to an open store (borrowed) and put every inflight delivery back to pending. */
 sf_status outbox_open(store *s, outbox **out);
+/* The same without the in-flight recovery: for tools (sigflow dlq) that open the store of a
+   daemon that may be running, whose in-flight deliveries are really in flight. */
+sf_status outbox_open_ex(store *s, bool recover, outbox **out);
 void outbox_close(outbox *o);
 
 /*

@@ -11,21 +11,28 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "checkpoint.h"
+#include "alert_codec.h"
 #include "crash.h"
 #include "delivery.h"
 #include "host.h"
+#include "ingest_http.h"
+#include "intake.h"
+#include "journal.h"
 #include "log.h"
 #include "metrics.h"
 #include "monotime.h"
+#include "outbox.h"
 #include "queue.h"
 #include "score.h"
 #include "sf_limits.h"
 #include "site.h"
+#include "store.h"
+#include "store_kv.h"
 
 #define RESTART_BACKOFF_MIN_MS 1000
 #define RESTART_BACKOFF_MAX_MS (5 * 60 * 1000)
-#define DELIVERY_DRAIN_MS 10000
+#define INTAKE_BATCH 1024   /* events a connector buffers before a commit */
+#define INTAKE_LINGER_MS 5  /* a buffered event waits at most this long for company */
 #define STATS_EVERY_MS 10000
 
 typedef struct runtime runtime;
@@ -36,6 +43,8 @@ typedef struct rt_inst {
     site_instance *si;
     sf_instance *inst;
     delivery_worker *worker; /* deliveries */
+    intake *intake;          /* connectors: their way into the journal */
+    bool routed;             /* connectors with a request callback: on the ingest listener */
     pthread_t poller;        /* connectors with poll */
     bool has_poller;
     bool disabled;           /* safe mode */
@@ -50,6 +59,10 @@ struct runtime {
     site **retired; /* replaced by reloads; running instances may still borrow from them */
     size_t n_retired;
     plugin_registry *reg;
+    store *st;
+    journal *journal;
+    outbox *outbox;
+    ingest_http *http; /* started when the first connector with a request callback starts */
     rt_inst **insts; /* heap objects: a running instance's sink points at its rt_inst */
     size_t n_insts;
 
@@ -60,26 +73,62 @@ struct runtime {
     score_engine *pending_engine;  /* swapped in by the scorer thread after a reload */
     clock_mode clock;
 
-    pthread_mutex_t route_lock;    /* guards routes: read by the scorer, set by reloads */
-    delivery_worker **routes;
+    pthread_mutex_t route_lock;    /* guards the routes: read by the scorer, set by reloads */
+    char **targets;                /* the decision's `deliver` names */
+    delivery_worker **routes;      /* their workers, to wake (NULL while not running) */
     size_t n_routes;
     atomic_uint_fast64_t alerts;
     atomic_bool draining; /* ingest closed: the scorer exits once it is empty */
 };
 
-/* ---- events in ---------------------------------------------------------------------------- */
+/* ---- events in: connector -> intake -> journal -> ingest queue ------------------------------ */
 
-static sf_status rt_sink(void *ctx, sf_instance *src, sf_event *ev)
+static sf_status rt_emit(void *ctx, sf_instance *src, sf_event *ev)
 {
     (void)src;
     rt_inst *ri = ctx;
-    if (!queue_try_push(ri->rt->ingest, ev)) {
+    if (!ri->intake) {
         event_free(ev);
+        return SF_EINVAL;
+    }
+    if (intake_add(ri->intake, ev) != SF_OK) {
         atomic_fetch_add(&ri->events_rejected, 1);
         return SF_ERETRY; /* back-pressure: the connector keeps its position and retries */
     }
     atomic_fetch_add(&ri->events_in, 1);
     return SF_OK;
+}
+
+static sf_status rt_checkpoint_get(void *ctx, sf_instance *src, const char *key, char **value)
+{
+    rt_inst *ri = ctx;
+    return store_kv_get(ri->rt->st, instance_get_name(src), key, value);
+}
+
+/* A connector's cursor commits with the events emitted before it, in one transaction. */
+static sf_status rt_checkpoint_set(void *ctx, sf_instance *src, const char *key,
+                                   const char *value)
+{
+    rt_inst *ri = ctx;
+    if (ri->intake)
+        return intake_commit(ri->intake, key, value);
+    return store_kv_set(ri->rt->st, instance_get_name(src), key, value);
+}
+
+static sf_status rt_settle(void *ctx, sf_instance *src)
+{
+    (void)src;
+    rt_inst *ri = ctx;
+    return ri->intake ? intake_commit(ri->intake, NULL, NULL) : SF_OK;
+}
+
+/* The journal's committer hands over every committed event, in sequence order. */
+static void rt_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
+{
+    (void)seq;
+    runtime *rt = ctx;
+    if (!queue_push(rt->ingest, ev, -1))
+        event_free(ev); /* closed: only after every connector stopped, so never in practice */
 }
 
 /* ---- alerts out --------------------------------------------------------------------------- */
@@ -91,14 +140,28 @@ static void rt_on_alert(void *ctx, sf_alert *a)
         log_error("component=score", "cannot render alert=%s entity=%s", a->id, a->entity);
         return;
     }
+    char *stored = alert_encode(a);
+    bool created = false;
+    pthread_mutex_lock(&rt->route_lock);
+    sf_status st = stored ? outbox_put(rt->outbox, a->id, a->decision, a->entity, a->time_ms,
+                                       stored, (const char *const *)rt->targets, rt->n_routes,
+                                       &created)
+                          : SF_ENOMEM;
+    for (size_t i = 0; st == SF_OK && created && i < rt->n_routes; i++)
+        if (rt->routes[i])
+            delivery_wake(rt->routes[i]);
+    pthread_mutex_unlock(&rt->route_lock);
+    free(stored);
+    if (st != SF_OK) {
+        log_error("component=score", "alert=%s entity=%s not stored in the outbox: status %d",
+                  a->id, a->entity, (int)st);
+        return;
+    }
+    if (!created)
+        return; /* re-created by a journal replay: stored (and delivered) before */
     atomic_fetch_add(&rt->alerts, 1);
     log_info("component=score", "alert alert=%s entity=%s score=%.4f", a->id, a->entity,
              a->score);
-    pthread_mutex_lock(&rt->route_lock);
-    for (size_t i = 0; i < rt->n_routes; i++)
-        if (rt->routes[i])
-            delivery_enqueue(rt->routes[i], a);
-    pthread_mutex_unlock(&rt->route_lock);
 }
 
 static score_engine *engine_for(runtime *rt, const sf_config *cfg)
@@ -191,9 +254,13 @@ static void inst_stop(rt_inst *ri)
 {
     if (!ri->inst)
         return;
-    if (ri->worker) { /* drain queued alerts while the plugin can still deliver them */
-        delivery_stop(ri->worker, DELIVERY_DRAIN_MS);
+    if (ri->worker) { /* finishes its attempt in flight; the rest waits in the outbox */
+        delivery_stop(ri->worker);
         ri->worker = NULL;
+    }
+    if (ri->routed) { /* no request may be inside the plugin once it stops */
+        ingest_http_unroute(ri->rt->http, ri->inst);
+        ri->routed = false;
     }
     if (instance_get_state(ri->inst) == INST_STARTED)
         instance_stop(ri->inst); /* sets should_stop: the poller ends too */
@@ -201,8 +268,37 @@ static void inst_stop(rt_inst *ri)
         pthread_join(ri->poller, NULL);
         ri->has_poller = false;
     }
+    intake_free(ri->intake); /* commits what the connector emitted last */
+    ri->intake = NULL;
     instance_free(ri->inst);
     ri->inst = NULL;
+}
+
+/* Put a connector with a request callback on the ingest listener, at its `path` option. */
+static sf_status inst_route(rt_inst *ri)
+{
+    runtime *rt = ri->rt;
+    const char *path = opt_values_string(ri->si->opts, "path");
+    char err[SF_MAX_ERROR_LEN];
+    if (!path) {
+        log_error("component=runtime", "instance=%s: a request connector needs a `path`",
+                  ri->si->cfg->name);
+        return SF_EINVAL;
+    }
+    if (!rt->http && !(rt->http = ingest_http_start(rt->site->cfg->ingest, err, sizeof err))) {
+        log_error("component=runtime", "cannot listen on %s: %s", rt->site->cfg->ingest, err);
+        return SF_EIO;
+    }
+    sf_status st = ingest_http_route(rt->http, path, ri->inst);
+    if (st != SF_OK) {
+        log_error("component=runtime", "instance=%s: path %s is already routed",
+                  ri->si->cfg->name, path);
+        return st;
+    }
+    ri->routed = true;
+    log_info("component=runtime", "instance=%s listening on http://%s%s", ri->si->cfg->name,
+             rt->site->cfg->ingest, path);
+    return SF_OK;
 }
 
 /* Create and start one bound instance; on failure it is scheduled for a restart. */
@@ -212,7 +308,18 @@ static void inst_start(rt_inst *ri)
     ri->restart_at_ms = 0;
     if (ri->disabled || !si->plugin)
         return;
-    ri->inst = instance_new(si->cfg, si->plugin, si->opts, si->map, rt_sink, ri);
+    instance_io io = {.emit = rt_emit,
+                      .checkpoint_get = rt_checkpoint_get,
+                      .checkpoint_set = rt_checkpoint_set,
+                      .settle = rt_settle,
+                      .ctx = ri};
+    if (si->cfg->kind == SF_KIND_CONNECTOR &&
+        !(ri->intake = intake_new(ri->rt->journal, si->cfg->name, INTAKE_BATCH,
+                                  INTAKE_LINGER_MS))) {
+        log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
+        return;
+    }
+    ri->inst = instance_new(si->cfg, si->plugin, si->opts, si->map, &io);
     if (!ri->inst) {
         log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
         return;
@@ -225,15 +332,25 @@ static void inst_start(rt_inst *ri)
                   si->cfg->name, si->plugin->desc.name, instance_last_error(ri->inst));
         instance_free(ri->inst);
         ri->inst = NULL;
+        intake_free(ri->intake);
+        ri->intake = NULL;
         inst_schedule_restart(ri);
         return;
     }
     if (si->cfg->kind == SF_KIND_DELIVERY) {
-        delivery_policy pol;
-        delivery_policy_default(&pol);
-        ri->worker = delivery_start(ri->inst, &pol);
-    } else if (si->plugin->desc.poll && si->plugin->desc.poll_interval_ms > 0) {
-        ri->has_poller = pthread_create(&ri->poller, NULL, poller_main, ri) == 0;
+        const sf_config *cfg = ri->rt->site->cfg;
+        delivery_policy pol = {.retry_base_ms = cfg->retry_base_ms,
+                               .retry_max_ms = cfg->retry_max_ms,
+                               .max_attempts = cfg->max_attempts};
+        ri->worker = delivery_start(ri->inst, ri->rt->outbox, &pol);
+    } else {
+        if (si->plugin->desc.request && inst_route(ri) != SF_OK) {
+            inst_stop(ri);
+            inst_schedule_restart(ri);
+            return;
+        }
+        if (si->plugin->desc.poll && si->plugin->desc.poll_interval_ms > 0)
+            ri->has_poller = pthread_create(&ri->poller, NULL, poller_main, ri) == 0;
     }
     ri->backoff_ms = 0;
     log_info("component=runtime", "instance=%s plugin=%s started", si->cfg->name,
@@ -267,6 +384,7 @@ static void routes_rebuild(runtime *rt)
     pthread_mutex_lock(&rt->route_lock);
     free(rt->routes);
     rt->routes = routes;
+    rt->targets = cfg->decision.deliver; /* the site outlives its use here: retired, not freed */
     rt->n_routes = routes ? n : 0;
     pthread_mutex_unlock(&rt->route_lock);
 }
@@ -449,6 +567,57 @@ static void reload(runtime *rt)
              stopped, started);
 }
 
+static sf_status open_store(runtime *rt)
+{
+    const sf_config *cfg = rt->site->cfg;
+    char err[SF_MAX_ERROR_LEN];
+    sf_status st = store_open(cfg->state_dir, (store_durability)cfg->durability, &rt->st, err,
+                              sizeof err);
+    if (st != SF_OK) {
+        log_error("component=runtime", "cannot open the store in %s: %s", cfg->state_dir, err);
+        return st;
+    }
+    if ((st = journal_open(rt->st, NULL, &rt->journal)) != SF_OK ||
+        (st = outbox_open(rt->st, &rt->outbox)) != SF_OK)
+        log_error("component=runtime", "cannot open the journal and outbox: status %d",
+                  (int)st);
+    return st;
+}
+
+static sf_status recover_one(void *ctx, uint64_t seq, sf_event *ev)
+{
+    (void)seq;
+    runtime *rt = ctx;
+    sf_status st = rt->engine ? score_push(rt->engine, ev) : SF_OK;
+    event_free(ev);
+    return st;
+}
+
+/*
+ * Rebuild the scoring state from the journal, in event time, before anything new arrives.
+ * Alert ids are deterministic and the outbox put is idempotent, so the alerts this
+ * re-creates are stored once: only those never stored before (a crash between scoring and
+ * the outbox) are new.
+ */
+static sf_status recover(runtime *rt)
+{
+    uint64_t last = journal_last_seq(rt->journal);
+    if (last == 0)
+        return SF_OK;
+    int64_t t0 = monotime_ms();
+    sf_status st = journal_read(rt->journal, 0, recover_one, rt);
+    if (rt->engine)
+        score_flush(rt->engine);
+    if (st != SF_OK) {
+        log_error("component=runtime", "recovery from the journal failed: status %d", (int)st);
+        return st;
+    }
+    log_info("component=runtime", "recovered %llu events from the journal in %lld ms; "
+             "%llu alerts were new", (unsigned long long)last, (long long)(monotime_ms() - t0),
+             (unsigned long long)atomic_load(&rt->alerts));
+    return SF_OK;
+}
+
 static int make_state_dir(const char *dir)
 {
     if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
@@ -464,6 +633,7 @@ static void shutdown_all(runtime *rt)
     for (size_t i = 0; i < rt->n_insts; i++)
         if (rt->insts[i]->si->cfg->kind == SF_KIND_CONNECTOR)
             inst_stop(rt->insts[i]);
+    /* Every connector's intake committed at its stop: the journal's sink has run for all. */
     queue_close(rt->ingest);
     atomic_store(&rt->draining, true);
     pthread_join(rt->scorer, NULL);
@@ -533,7 +703,7 @@ int runtime_run(const char *config_path)
         goto out;
     const sf_config *cfg = rt.site->cfg;
     log_set_level((sf_log_level)log_level_parse(cfg->log_level));
-    if (make_state_dir(cfg->state_dir) != 0 || checkpoint_set_dir(cfg->state_dir) != SF_OK)
+    if (make_state_dir(cfg->state_dir) != 0 || open_store(&rt) != SF_OK)
         goto out;
     crash_install(cfg->state_dir);
     if (registry_watch(rt.reg, cfg->plugin_dir) != 0)
@@ -543,6 +713,10 @@ int runtime_run(const char *config_path)
     rt.ingest = queue_new((size_t)cfg->queue_size);
     rt.engine = engine_for(&rt, cfg);
     if (!rt.ingest || (cfg->has_decision && !rt.engine))
+        goto out;
+    journal_set_sink(rt.journal, rt_journal_sink, &rt);
+    routes_rebuild(&rt); /* targets for the alerts recovery re-creates */
+    if (recover(&rt) != SF_OK)
         goto out;
 
     rt.n_insts = rt.site->n_inst;
@@ -589,6 +763,10 @@ out:
     free(rt.routes);
     score_free(rt.engine);
     score_free(rt.pending_engine);
+    ingest_http_stop(rt.http);
+    journal_close(rt.journal); /* after the connectors: nothing submits any more */
+    outbox_close(rt.outbox);
+    store_close(rt.st);
     queue_free(rt.ingest, (void (*)(void *))event_free);
     site_free(rt.site);
     for (size_t i = 0; i < rt.n_retired; i++)

@@ -98,7 +98,8 @@ static int setup(void **state)
         diag_print(&d, stderr);
     assert_int_equal(d.n, 0);
     diag_clear(&d);
-    w->inst = instance_new(&cfg, p, w->opts, w->map, capture, NULL);
+    instance_io io = {.emit = capture};
+    w->inst = instance_new(&cfg, p, w->opts, w->map, &io);
     assert_int_equal(instance_create(w->inst), SF_OK);
     assert_int_equal(instance_start(w->inst), SF_OK);
     w->http = ingest_http_start("127.0.0.1:0", err, sizeof err);

@@ -1,4 +1,5 @@
-/* Unit tests of core/delivery.c: backoff bounds, retry until ok, dead letter, deep copies. */
+/* Unit tests of core/delivery.c: backoff bounds; a worker settles outbox rows: retry until ok,
+   dead letter on a permanent failure or after max_attempts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,9 +9,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
+
 #include "alert.h"
+#include "alert_codec.h"
 #include "delivery.h"
 #include "host.h"
+#include "outbox.h"
+#include "store.h"
+#include "tmpdir.h"
 
 static atomic_int attempts;
 static int fail_first; /* RETRY this many times, then OK */
@@ -55,7 +62,6 @@ static sf_alert *make_alert(void)
     strcpy(a->id, "0123456789abcdef");
     a->decision = strdup("churn");
     a->entity = strdup("acme");
-    a->json = strdup("{\"alert_id\":\"0123456789abcdef\"}");
     a->n_reasons = 1;
     a->reasons = calloc(1, sizeof *a->reasons);
     a->reasons[0].signal = strdup("logins");
@@ -66,45 +72,48 @@ static sf_alert *make_alert(void)
     return a;
 }
 
-static void clone_is_deep_and_equal(void **state)
+/* Put one alert for target "out" in a fresh outbox and let a worker settle it. */
+static outbox_state run_worker(int max_attempts, int *tries)
 {
-    (void)state;
+    char dir[64], err[256];
+    assert_non_null(tmpdir_make(dir, sizeof dir));
+    store *st;
+    outbox *ob;
+    assert_int_equal(store_open(dir, STORE_DURABILITY_OFF, &st, err, sizeof err), SF_OK);
+    assert_int_equal(outbox_open(st, &ob), SF_OK);
     sf_alert *a = make_alert();
-    sf_alert *c = alert_clone(a);
-    assert_non_null(c);
-    assert_string_equal(c->id, a->id);
-    assert_string_equal(c->entity, "acme");
-    assert_ptr_not_equal(c->entity, a->entity);
-    assert_string_equal(c->reasons[0].text, "logins 80% below usual");
-    assert_ptr_not_equal(c->reasons[0].signal, a->reasons[0].signal);
-    assert_true(c->features[0] == 0.8);
+    char *stored = alert_encode(a);
+    const char *targets[] = {"out"};
+    assert_int_equal(outbox_put(ob, a->id, a->decision, a->entity, 0, stored, targets, 1, NULL),
+                     SF_OK);
+    free(stored);
     alert_free(a);
-    alert_free(c);
-}
 
-static int run_worker(int max_attempts)
-{
     static cfg_instance cfg = {.name = "out", .plugin = "t", .kind = SF_KIND_DELIVERY};
     loaded_plugin p = {.path = "t.so"};
     p.desc.name = "t";
     p.desc.kind = SF_KIND_DELIVERY;
     p.desc.deliver = deliver;
-    sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL, NULL);
+    sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL);
     instance_create(in);
     instance_start(in);
-    delivery_policy pol;
-    delivery_policy_default(&pol);
-    pol.retry_base_ms = 1;
-    pol.retry_max_ms = 2;
-    pol.max_attempts = max_attempts;
-    delivery_worker *w = delivery_start(in, &pol);
-    sf_alert *a = make_alert();
+    delivery_policy pol = {.retry_base_ms = 1, .retry_max_ms = 2, .max_attempts = max_attempts};
     atomic_store(&attempts, 0);
-    assert_int_equal(delivery_enqueue(w, a), SF_OK);
-    alert_free(a); /* the worker holds its own copy */
-    delivery_stop(w, 10000); /* drains: returns once the alert is settled */
+    delivery_worker *w = delivery_start(in, ob, &pol);
+    /* Bounded wait (10 s) for the delivery to be settled, ok or dead. */
+    size_t n_ok = 0, n_dead = 0;
+    for (int i = 0; i < 1000 && n_ok + n_dead == 0; i++) {
+        usleep(10000);
+        outbox_count(ob, "out", OUTBOX_OK, &n_ok);
+        outbox_count(ob, "out", OUTBOX_DEAD, &n_dead);
+    }
+    delivery_stop(w);
     instance_free(in);
-    return atomic_load(&attempts);
+    *tries = atomic_load(&attempts);
+    outbox_close(ob);
+    store_close(st);
+    tmpdir_remove(dir);
+    return n_ok ? OUTBOX_OK : n_dead ? OUTBOX_DEAD : OUTBOX_PENDING;
 }
 
 static void retries_until_delivered(void **state)
@@ -112,31 +121,36 @@ static void retries_until_delivered(void **state)
     (void)state;
     fail_first = 3;
     after = SF_DELIVER_OK;
-    assert_int_equal(run_worker(8), 4);
+    int tries;
+    assert_int_equal(run_worker(8, &tries), OUTBOX_OK);
+    assert_int_equal(tries, 4);
 }
 
-static void permanent_failure_is_not_retried(void **state)
+static void permanent_failure_is_dead_lettered_at_once(void **state)
 {
     (void)state;
     fail_first = 0;
     after = SF_DELIVER_FAIL;
-    assert_int_equal(run_worker(8), 1);
+    int tries;
+    assert_int_equal(run_worker(8, &tries), OUTBOX_DEAD);
+    assert_int_equal(tries, 1);
 }
 
 static void gives_up_after_max_attempts(void **state)
 {
     (void)state;
     fail_first = 1000;
-    assert_int_equal(run_worker(5), 5);
+    int tries;
+    assert_int_equal(run_worker(5, &tries), OUTBOX_DEAD);
+    assert_int_equal(tries, 5);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(backoff_stays_within_the_doubling_ceiling),
-        cmocka_unit_test(clone_is_deep_and_equal),
         cmocka_unit_test(retries_until_delivered),
-        cmocka_unit_test(permanent_failure_is_not_retried),
+        cmocka_unit_test(permanent_failure_is_dead_lettered_at_once),
         cmocka_unit_test(gives_up_after_max_attempts),
     };
     return cmocka_run_group_tests_name("delivery", tests, NULL, NULL);

@@ -87,7 +87,7 @@ static void calls_out_of_order_are_refused(void **state)
 {
     (void)state;
     loaded_plugin p = plugin_with(create_ok);
-    sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL, NULL);
+    sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL);
     assert_int_equal(instance_start(in), SF_EINVAL); /* start before create */
     assert_int_equal(instance_stop(in), SF_EINVAL);
     assert_int_equal(instance_poll(in), SF_EINVAL);
@@ -103,7 +103,7 @@ static void failed_create_keeps_plugin_error_and_still_destroys(void **state)
 {
     (void)state;
     loaded_plugin p = plugin_with(create_fails);
-    sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL, NULL);
+    sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL);
     assert_int_equal(instance_create(in), SF_EIO);
     assert_int_equal(instance_get_state(in), INST_FAILED);
     assert_string_equal(instance_last_error(in), "port 8080 is taken");
@@ -117,7 +117,7 @@ static void stop_wakes_sleepers_and_joins_threads(void **state)
 {
     (void)state;
     loaded_plugin p = plugin_with(create_ok);
-    sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL, NULL);
+    sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL);
     assert_int_equal(instance_create(in), SF_OK);
     atomic_store(&thread_saw_stop, false);
     assert_int_equal(instance_start(in), SF_OK);
@@ -139,7 +139,7 @@ static void callbacks_of_one_instance_never_overlap(void **state)
     (void)state;
     loaded_plugin p = plugin_with(create_ok);
     p.desc.start = NULL;
-    sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL, NULL);
+    sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL);
     instance_create(in);
     instance_start(in);
     atomic_store(&max_inside, 0);
@@ -156,7 +156,7 @@ static void emit_consumes_the_event_even_when_refused(void **state)
 {
     (void)state;
     loaded_plugin p = plugin_with(create_ok);
-    sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL, NULL);
+    sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL);
     sf_event *ev = H->event_new(in, "acme", "login", 1);
     assert_non_null(ev);
     /* Not started: refused, and freed (ASan/valgrind would report the leak otherwise). */

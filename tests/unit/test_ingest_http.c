@@ -94,7 +94,7 @@ static int setup(void **state)
     f->http = ingest_http_start("127.0.0.1:0", err, sizeof err);
     assert_non_null(f->http);
     assert_true(ingest_http_port(f->http) > 0);
-    f->inst = instance_new(&cfg, &plugin, NULL, NULL, NULL, NULL);
+    f->inst = instance_new(&cfg, &plugin, NULL, NULL, NULL);
     assert_int_equal(instance_create(f->inst), SF_OK);
     assert_int_equal(instance_start(f->inst), SF_OK);
     assert_int_equal(ingest_http_route(f->http, "/hooks/test", f->inst), SF_OK);
