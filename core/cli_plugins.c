@@ -91,10 +91,15 @@ int cmd_plugins(int argc, char **argv)
     registry_scan(reg, dir);
     int rc = EXIT_OK;
     if (name) {
-        const loaded_plugin *p = registry_find(reg, name);
-        if (p)
-            print_one(p);
-        else {
+        const loaded_plugin *conn = registry_find(reg, name, SF_KIND_CONNECTOR);
+        const loaded_plugin *deliv = registry_find(reg, name, SF_KIND_DELIVERY);
+        if (conn)
+            print_one(conn);
+        if (conn && deliv)
+            puts("");
+        if (deliv)
+            print_one(deliv);
+        if (!conn && !deliv) {
             fprintf(stderr, "sigflow: no plugin named `%s` in %s\n", name, dir);
             rc = EXIT_INVALID;
         }

@@ -156,7 +156,8 @@ static void registry_insert(plugin_registry *r, plugin_entry *e)
     pthread_mutex_unlock(&r->lock);
 }
 
-const loaded_plugin *registry_find(const plugin_registry *r, const char *name)
+const loaded_plugin *registry_find(const plugin_registry *r, const char *name,
+                                   sf_plugin_kind kind)
 {
     if (!r || !name)
         return NULL;
@@ -165,7 +166,8 @@ const loaded_plugin *registry_find(const plugin_registry *r, const char *name)
     pthread_mutex_t *lock = (pthread_mutex_t *)&r->lock;
     pthread_mutex_lock(lock);
     for (size_t i = 0; i < r->n && !found; i++)
-        if (strcmp(r->plugins[i]->pub.desc.name, name) == 0)
+        if (strcmp(r->plugins[i]->pub.desc.name, name) == 0 &&
+            (!kind || r->plugins[i]->pub.desc.kind == kind))
             found = &r->plugins[i]->pub;
     pthread_mutex_unlock(lock);
     return found;
@@ -229,10 +231,12 @@ static int check_plugin(plugin_registry *r, const load_ctx *c, void *dl, plugin_
     rc = loader_check_fields(c, &e->pub.desc);
     if (rc != SF_OK)
         return rc;
-    const loaded_plugin *twin = registry_find(r, e->pub.desc.name);
+    /* A connector and a delivery may share a name (`plugin = webhook` in either section). */
+    const loaded_plugin *twin = registry_find(r, e->pub.desc.name, e->pub.desc.kind);
     if (twin)
         return loader_refuse(c, SF_EINVAL, "name",
-                             "\"%s\" already loaded from %s, expected unique names: remove one",
+                             "\"%s\" already loaded from %s, expected unique names per kind: "
+                             "remove one",
                              e->pub.desc.name, twin->path);
     if (e->pub.desc.init) {
         rc = e->pub.desc.init(r->host);

@@ -13,7 +13,9 @@ int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d)
     site_instance *si = &s->inst[i];
     const cfg_instance *ci = si->cfg;
     const char *file = s->cfg->path;
-    const loaded_plugin *p = registry_find(reg, ci->plugin);
+    const loaded_plugin *p = registry_find(reg, ci->plugin, ci->kind);
+    if (!p)
+        p = registry_find(reg, ci->plugin, 0); /* to say it is of the other kind */
     if (!p)
         return 0;
     if (p->desc.kind != ci->kind) {

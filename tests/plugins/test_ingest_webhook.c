@@ -89,7 +89,7 @@ static int setup(void **state)
     w->reg = registry_new(host_table(), host_info());
     if (registry_load_file(w->reg, path, err, sizeof err) != 0)
         fail_msg("%s", err);
-    const loaded_plugin *p = registry_find(w->reg, "webhook");
+    const loaded_plugin *p = registry_find(w->reg, "webhook", 0);
     assert_non_null(p);
     diag d = {0};
     w->opts = options_apply(p->desc.options, &cfg, "test.ini", &d);

@@ -28,7 +28,7 @@ static void test_good_connector_loads_with_kind_name_and_options(void **state)
     harness *h = *state;
     const char *p = th_stage(h, "good_connector", NULL, 0755);
     assert_int_equal(registry_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
-    const loaded_plugin *lp = registry_find(h->reg, "good_connector");
+    const loaded_plugin *lp = registry_find(h->reg, "good_connector", 0);
     assert_non_null(lp);
     assert_int_equal(registry_count(h->reg), 1);
     assert_ptr_equal(registry_at(h->reg, 0), lp);
@@ -49,11 +49,11 @@ static void test_good_delivery_loads_as_delivery(void **state)
     harness *h = *state;
     const char *p = th_stage(h, "good_delivery", NULL, 0755);
     assert_int_equal(registry_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
-    const loaded_plugin *lp = registry_find(h->reg, "good_delivery");
+    const loaded_plugin *lp = registry_find(h->reg, "good_delivery", 0);
     assert_non_null(lp);
     assert_int_equal(lp->desc.kind, SF_KIND_DELIVERY);
     assert_non_null(lp->desc.deliver);
-    assert_null(registry_find(h->reg, "good_connector"));
+    assert_null(registry_find(h->reg, "good_connector", 0));
 }
 
 static void test_small_struct_is_zero_filled_past_its_size(void **state)
@@ -61,7 +61,7 @@ static void test_small_struct_is_zero_filled_past_its_size(void **state)
     harness *h = *state;
     const char *p = th_stage(h, "small_struct", NULL, 0755);
     assert_int_equal(registry_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
-    const loaded_plugin *lp = registry_find(h->reg, "small_struct");
+    const loaded_plugin *lp = registry_find(h->reg, "small_struct", 0);
     assert_non_null(lp);
     assert_int_equal(lp->desc.struct_size, offsetof(sf_plugin, poll));
     assert_non_null(lp->desc.start); /* before the cut: copied */
@@ -77,7 +77,7 @@ static void test_create_fails_plugin_is_accepted_by_the_loader(void **state)
     harness *h = *state;
     const char *p = th_stage(h, "create_fails", NULL, 0755);
     assert_int_equal(registry_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
-    const loaded_plugin *lp = registry_find(h->reg, "create_fails");
+    const loaded_plugin *lp = registry_find(h->reg, "create_fails", 0);
     assert_non_null(lp);
     assert_non_null(lp->desc.create);
 }
@@ -103,7 +103,7 @@ static void test_world_writable_file_is_refused(void **state)
     th_assert_contains(h->err, ": mode: ");
     th_assert_contains(h->err, "0666");
     th_assert_contains(h->err, "group or others");
-    assert_null(registry_find(h->reg, "good_connector"));
+    assert_null(registry_find(h->reg, "good_connector", 0));
 }
 
 static void test_group_writable_file_is_refused(void **state)
@@ -302,14 +302,29 @@ static void test_duplicate_name_refuses_the_second_naming_both_files(void **stat
     th_assert_contains(h->err, ": name: ");
     th_assert_contains(h->err, "\"dup_name\"");
     assert_int_equal(registry_count(h->reg), 1);
-    assert_int_equal(registry_find(h->reg, "dup_name")->desc.kind, SF_KIND_CONNECTOR);
+    assert_int_equal(registry_find(h->reg, "dup_name", 0)->desc.kind, SF_KIND_CONNECTOR);
+}
+
+static void test_connector_and_delivery_may_share_a_name(void **state)
+{
+    harness *h = *state;
+    char first[PATH_MAX];
+    snprintf(first, sizeof first, "%s", th_stage(h, "dup_name_a", NULL, 0755));
+    assert_int_equal(registry_load_file(h->reg, first, h->err, sizeof h->err), SF_OK);
+    const char *second = th_stage(h, "dup_name_delivery", NULL, 0755);
+    assert_int_equal(registry_load_file(h->reg, second, h->err, sizeof h->err), SF_OK);
+    assert_int_equal(registry_count(h->reg), 2);
+    assert_int_equal(registry_find(h->reg, "dup_name", SF_KIND_CONNECTOR)->desc.kind,
+                     SF_KIND_CONNECTOR);
+    assert_int_equal(registry_find(h->reg, "dup_name", SF_KIND_DELIVERY)->desc.kind,
+                     SF_KIND_DELIVERY);
 }
 
 static void test_failing_init_is_refused_with_its_status(void **state)
 {
     harness *h = *state;
     assert_refused(h, "init_fails", "init", "returned -6", "expected 0");
-    assert_null(registry_find(h->reg, "init_fails"));
+    assert_null(registry_find(h->reg, "init_fails", 0));
 }
 
 static void test_refusal_is_logged_as_one_line_naming_file_and_field(void **state)
@@ -405,6 +420,7 @@ int main(void)
         T(test_connector_without_capture_callback_is_refused),
         T(test_delivery_without_deliver_is_refused),
         T(test_duplicate_name_refuses_the_second_naming_both_files),
+        T(test_connector_and_delivery_may_share_a_name),
         T(test_failing_init_is_refused_with_its_status),
         T(test_refusal_is_logged_as_one_line_naming_file_and_field),
         T(test_newer_plugin_skips_host_function_past_host_size),

@@ -57,7 +57,7 @@ static void test_scan_picks_up_a_file_added_since_the_last_scan(void **state)
     assert_int_equal(registry_scan(h->reg, h->dir), 1);
     th_stage(h, "good_delivery", NULL, 0755);
     assert_int_equal(registry_scan(h->reg, h->dir), 1);
-    assert_non_null(registry_find(h->reg, "good_delivery"));
+    assert_non_null(registry_find(h->reg, "good_delivery", 0));
 }
 
 static void test_scan_of_missing_directory_fails(void **state)
@@ -91,7 +91,7 @@ static void test_replaced_refused_file_is_tried_again(void **state)
     assert_int_equal(registry_scan(h->reg, h->dir), 0);
     replace_with(h, "good_connector", "x.so");
     assert_int_equal(registry_scan(h->reg, h->dir), 1);
-    assert_non_null(registry_find(h->reg, "good_connector"));
+    assert_non_null(registry_find(h->reg, "good_connector", 0));
 }
 
 static void test_refused_mode_fixed_by_chmod_is_tried_again(void **state)
@@ -133,8 +133,8 @@ static void test_replaced_loaded_plugin_needs_a_restart_and_is_logged_once(void 
     assert_int_equal(second, 0);
     assert_int_equal(th_count(log, "restarted"), 1);
     assert_int_equal(th_count(log, "level=warn"), 1);
-    assert_null(registry_find(h->reg, "good_delivery"));
-    assert_non_null(registry_find(h->reg, "good_connector"));
+    assert_null(registry_find(h->reg, "good_delivery", 0));
+    assert_non_null(registry_find(h->reg, "good_connector", 0));
     free(log);
 }
 
@@ -146,7 +146,7 @@ static void test_watch_loads_a_file_copied_in(void **state)
     assert_int_equal(registry_watch(h->reg, h->dir), SF_OK);
     th_stage(h, "good_connector", "w.so", 0755); /* open, write, close: IN_CLOSE_WRITE */
     assert_int_equal(wait_and_handle(h), 1);
-    assert_non_null(registry_find(h->reg, "good_connector"));
+    assert_non_null(registry_find(h->reg, "good_connector", 0));
 }
 
 static void test_watch_loads_a_file_renamed_in(void **state)
@@ -158,7 +158,7 @@ static void test_watch_loads_a_file_renamed_in(void **state)
     snprintf(p, sizeof p, "%s/w.so", h->dir);
     assert_int_equal(rename(tmp, p), 0); /* IN_MOVED_TO, as install(1) or mv */
     assert_int_equal(wait_and_handle(h), 1);
-    assert_non_null(registry_find(h->reg, "good_delivery"));
+    assert_non_null(registry_find(h->reg, "good_delivery", 0));
 }
 
 static void test_watch_loads_a_symlink_created_in(void **state)
@@ -172,7 +172,7 @@ static void test_watch_loads_a_symlink_created_in(void **state)
     th_stage(h, "good_connector", "src/good_connector.so", 0755);
     assert_int_equal(symlink(h->path, link), 0); /* IN_CREATE only */
     assert_int_equal(wait_and_handle(h), 1);
-    assert_non_null(registry_find(h->reg, "good_connector"));
+    assert_non_null(registry_find(h->reg, "good_connector", 0));
 }
 
 static void test_watch_waits_for_a_file_being_written(void **state)
@@ -208,7 +208,7 @@ static void test_watch_waits_for_a_file_being_written(void **state)
     assert_int_equal(fchmod(out, 0755), 0);
     assert_int_equal(close(out), 0);
     assert_int_equal(wait_and_handle(h), 1);
-    assert_non_null(registry_find(h->reg, "good_connector"));
+    assert_non_null(registry_find(h->reg, "good_connector", 0));
 }
 
 static void test_watch_loads_a_refused_file_once_its_mode_is_fixed(void **state)
@@ -219,7 +219,7 @@ static void test_watch_loads_a_refused_file_once_its_mode_is_fixed(void **state)
     assert_int_equal(wait_and_handle(h), 0); /* refused: world-writable */
     assert_int_equal(chmod(p, 0755), 0);     /* IN_ATTRIB, as the refusal asked */
     assert_int_equal(wait_and_handle(h), 1);
-    assert_non_null(registry_find(h->reg, "good_connector"));
+    assert_non_null(registry_find(h->reg, "good_connector", 0));
 }
 
 static void test_watch_ignores_files_that_are_not_so(void **state)
