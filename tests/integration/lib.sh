@@ -62,3 +62,67 @@ stop_daemon() {
 alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
 
 count_lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
+
+# start_receiver [ARGS...]: the test HTTP receiver on a free port (RECV_PORT), logging every
+# request to $T/received.ndjson; RECV_PID is its pid.
+start_receiver() {
+    rm -f "$T/receiver.port"
+    python3 "$ROOT/tests/support/http_receiver.py" --log "$T/received.ndjson" "$@" \
+        >"$T/receiver.port" 2>"$T/receiver.err" &
+    RECV_PID=$!
+    wait_for 10 test -s "$T/receiver.port" || fail "receiver did not start"
+    RECV_PORT=$(head -1 "$T/receiver.port")
+}
+
+# receiver_control JSON: switch the receiver's mode while it runs.
+receiver_control() {
+    python3 - "$RECV_PORT" "$1" <<'PY'
+import sys, urllib.request
+req = urllib.request.Request("http://127.0.0.1:%s/_control" % sys.argv[1],
+                             data=sys.argv[2].encode(), method="POST")
+urllib.request.urlopen(req, timeout=5).read()
+PY
+}
+
+# accepted_ids: the alert ids the receiver answered 200 to, one per line, in arrival order.
+accepted_ids() {
+    [ -f "$T/received.ndjson" ] || return 0
+    python3 - "$T/received.ndjson" <<'PY'
+import json, sys
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r["mode"] == "ok":
+        body = json.loads(r["body"])
+        assert r["headers"]["idempotency-key"] == body["alert_id"], "idempotency key"
+        print(body["alert_id"])
+PY
+}
+
+# A config for the durability tests: file connector following $T/events.ndjson, the webhook
+# delivery to the receiver, clock = event so the alerts are replay's.
+write_durable_ini() {
+    cat >"$T/ini" <<INI
+$(sed -n '/^\[decision\]/,/^\[connector/p' "$ROOT/conf/sigflow.ini" | sed '$d' |
+        sed 's/^deliver .*/deliver = hook/')
+
+[sigflow]
+plugin_dir = $1
+state_dir = $T/var
+clock = event
+durability = fsync
+retry_base = 100ms
+retry_max = 400ms
+max_attempts = ${2:-50}
+
+[connector events]
+plugin = file
+path = $T/events.ndjson
+follow = true
+poll_interval = 20ms
+
+[delivery hook]
+plugin = webhook
+url = http://127.0.0.1:$RECV_PORT/hook
+timeout = 2s
+INI
+}
