@@ -80,3 +80,14 @@ grep -q 'abi 1.0' "$T/file.out" || fail "plugins NAME does not show the ABI"
 grep -q 'path' "$T/file.out" && grep -q 'follow' "$T/file.out" || fail "options not shown"
 "$SIGFLOW" plugins --dir "$PD" nosuch >/dev/null 2>&1 && fail "unknown plugin name exits 0"
 pass "plugins lists and documents plugins"
+
+# The example in docs/config.md is valid with the bundled plugins.
+PDALL=$T/allplugins
+mkdir -p "$PDALL"
+install -m 0755 "$PLUGIN_BUILD"/*.so "$PDALL/"
+sed -n '/^## Example/,/^```$/p' "$ROOT/docs/config.md" | sed '1,/^```ini$/d;/^```$/d' |
+    sed "s|^state_dir .*|state_dir = $T/var\nplugin_dir = $PDALL|" >"$T/doc.ini"
+grep -q '^\[decision\]' "$T/doc.ini" || fail "no example found in docs/config.md"
+SIGFLOW_ADMIN_TOKEN=t BILLING_WEBHOOK_SECRET=s SIGFLOW_OUT_SECRET=s \
+    "$SIGFLOW" check -c "$T/doc.ini" >"$T/doc.out" 2>&1 || fail "docs/config.md example: $(cat "$T/doc.out")"
+pass "the example in docs/config.md passes check"
