@@ -48,6 +48,7 @@ struct replay_input {
     uint64_t next_fill, next_parse, next_consume;
     int stop;
     size_t item_pos;
+    int have_chunk; /* the consumer holds slot next_consume (PARSED) */
     uint64_t line_base;
     char *carry;
     size_t carry_len;
@@ -122,6 +123,7 @@ static void fill_chunk(replay_input *in, chunk *c)
 static void *reader_main(void *arg)
 {
     replay_input *in = arg;
+    pthread_setname_np(pthread_self(), "sf-read");
     for (;;) {
         pthread_mutex_lock(&in->mu);
         chunk *c = wait_slot(in, in->next_fill, SLOT_EMPTY);
@@ -375,6 +377,7 @@ static void parse_chunk(parser *p, chunk *c)
 static void *parser_main(void *arg)
 {
     replay_input *in = arg;
+    pthread_setname_np(pthread_self(), "sf-parse");
     parser *p = calloc(1, sizeof *p);
     if (p) {
         p->in = in;
@@ -430,19 +433,28 @@ static void chunk_reset(chunk *c)
 
 int replay_input_next(replay_input *in, replay_item *item, char *err, size_t errlen)
 {
+    chunk *c = &in->slots[in->next_consume % N_SLOTS];
+    /* A PARSED chunk belongs to the consumer alone: no lock per item, only per chunk. */
+    if (in->have_chunk && in->item_pos < c->n_items) {
+        replay_item *it = &c->items[in->item_pos++];
+        *item = *it;
+        item->line = in->line_base + it->line;
+        return 1;
+    }
     pthread_mutex_lock(&in->mu);
     for (;;) {
-        chunk *c = wait_slot(in, in->next_consume, SLOT_PARSED);
+        c = in->have_chunk ? c : wait_slot(in, in->next_consume, SLOT_PARSED);
         if (!c) {
             pthread_mutex_unlock(&in->mu);
             snprintf(err, errlen, "input stopped");
             return -1;
         }
+        in->have_chunk = 1;
         if (in->item_pos < c->n_items) {
+            pthread_mutex_unlock(&in->mu);
             replay_item *it = &c->items[in->item_pos++];
             *item = *it;
             item->line = in->line_base + it->line;
-            pthread_mutex_unlock(&in->mu);
             return 1;
         }
         if (c->read_error || c->eof) {
@@ -455,9 +467,11 @@ int replay_input_next(replay_input *in, replay_item *item, char *err, size_t err
         }
         in->line_base += c->n_lines;
         in->item_pos = 0;
+        in->have_chunk = 0;
         chunk_reset(c);
         in->next_consume++;
         pthread_cond_broadcast(&in->cv);
+        c = NULL;
     }
 }
 

@@ -217,6 +217,7 @@ static sf_status run_msg(score_shard *sh, const batch *b, const msg *m)
 static void *slot_thread(void *arg)
 {
     slot *sl = arg;
+    pthread_setname_np(pthread_self(), "sf-shard");
     pthread_mutex_lock(&sl->mu);
     for (;;) {
         while (!sl->q_head && !sl->stop)
