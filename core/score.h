@@ -30,10 +30,13 @@ typedef struct score_stats {
     uint64_t ticks;        /* tick boundaries evaluated */
     uint64_t evaluations;  /* entity evaluations done (after skipping) */
     uint64_t alerts;
-    size_t state_bytes;    /* bytes of entity state (ids included) */
+    size_t state_bytes;    /* bytes of entity state (ids, attrs, tables included) */
 } score_stats;
 
-/* shards <= 0: number of online cores. Errors (bad config) to err. */
+/*
+ * shards <= 0: number of online cores; 1 runs everything on the caller's thread. The decision
+ * and signals are copied (the caller may free them). Errors (bad config) to err.
+ */
 score_engine *score_new(const cfg_decision *dec, const cfg_signal *signals, size_t n_signals,
                         int shards, score_alert_fn on_alert, void *ctx, char *err,
                         size_t errlen);
@@ -52,6 +55,7 @@ sf_status score_advance(score_engine *e, int64_t now_ms);
 /* Wait until every pushed event is applied and its alerts handed to on_alert. */
 void score_flush(score_engine *e);
 int64_t score_watermark(const score_engine *e);
+/* Exact after score_flush (shard counters are read while shards may still run). */
 void score_get_stats(score_engine *e, score_stats *out);
 
 #endif
