@@ -64,7 +64,8 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
             o->config = optarg;
             break;
         case 'u':
-            if (time_parse(optarg, strlen(optarg), &o->until) != 0) {
+            if (time_parse(optarg, strlen(optarg), &o->until) != 0 ||
+                o->until < SCORE_TIME_MIN_MS || o->until > SCORE_TIME_MAX_MS) {
                 fprintf(stderr, "replay: --until: not a time: %s\n", optarg);
                 return 1;
             }

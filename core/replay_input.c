@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "limits.h"
+#include "score.h"
 
 #define CHUNK_BYTES (1u << 20) /* > SF_MAX_EVENT_LINE: a valid line always fits */
 #define N_SLOTS 16
@@ -205,9 +206,14 @@ static replay_item *add_item(chunk *c, uint64_t line, const char *error)
  */
 static int keep_event(chunk *c, uint64_t line, sf_event *ev)
 {
-    if (ev->has_value && !isfinite(ev->value)) {
+    const char *why = NULL;
+    if (ev->has_value && !isfinite(ev->value))
+        why = "value is not a finite number";
+    else if (ev->time_ms < SCORE_TIME_MIN_MS || ev->time_ms > SCORE_TIME_MAX_MS)
+        why = "time outside years 0000-9999";
+    if (why) {
         event_free(ev);
-        return add_item(c, line, "value is not a finite number") ? 0 : -1;
+        return add_item(c, line, why) ? 0 : -1;
     }
     replay_item *it = add_item(c, line, NULL);
     size_t eo = SIZE_MAX, to = SIZE_MAX, ao = SIZE_MAX;

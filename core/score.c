@@ -458,7 +458,8 @@ sf_status score_push(score_engine *e, const sf_event *ev)
 {
     if (e->err != SF_OK)
         return e->err;
-    if (!ev || !ev->entity || !ev->type || strlen(ev->entity) > SF_MAX_ENTITY_LEN)
+    if (!ev || !ev->entity || !ev->type || strlen(ev->entity) > SF_MAX_ENTITY_LEN ||
+        ev->time_ms < SCORE_TIME_MIN_MS || ev->time_ms > SCORE_TIME_MAX_MS)
         return SF_EINVAL;
     int64_t t = ev->time_ms;
     sf_status st = SF_OK;
@@ -495,6 +496,8 @@ sf_status score_advance(score_engine *e, int64_t now_ms)
 {
     if (e->err != SF_OK)
         return e->err;
+    if (now_ms < SCORE_TIME_MIN_MS || now_ms > SCORE_TIME_MAX_MS)
+        return SF_EINVAL;
     int64_t tick = e->model.tick;
     if (!e->started) {
         if (e->advanced == INT64_MIN || now_ms > e->advanced)

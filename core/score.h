@@ -17,6 +17,10 @@
 
 typedef struct score_engine score_engine;
 
+/* Event times the engine accepts: years 0000-9999 (keeps every time sum far from overflow). */
+#define SCORE_TIME_MIN_MS (-62167219200000LL)
+#define SCORE_TIME_MAX_MS 253402300799999LL
+
 /*
  * Called once per alert, from one thread at a time, in firing order: by time, and within
  * one tick in ascending byte order of entity id. The alert is borrowed for the call.
@@ -44,7 +48,9 @@ void score_free(score_engine *e);
 
 /*
  * Push one event (borrowed; the engine copies what it keeps). Must be called from one
- * thread, in stream order. Evaluates due tick boundaries before applying it.
+ * thread, in stream order. Evaluates due tick boundaries before applying it. SF_EINVAL (and
+ * nothing changes) for a time outside SCORE_TIME_MIN_MS..SCORE_TIME_MAX_MS or an entity
+ * over SF_MAX_ENTITY_LEN.
  */
 sf_status score_push(score_engine *e, const sf_event *ev);
 /*
