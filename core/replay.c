@@ -47,12 +47,12 @@ static void usage(FILE *to)
 static int parse_opts(int argc, char **argv, replay_opts *o)
 {
     static const struct option longs[] = {{"config", required_argument, NULL, 'c'},
-                                           {"until", required_argument, NULL, 'u'},
-                                           {"shards", required_argument, NULL, 's'},
-                                           {"strict", no_argument, NULL, 'S'},
-                                           {"connector", required_argument, NULL, 'C'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+                                          {"until", required_argument, NULL, 'u'},
+                                          {"shards", required_argument, NULL, 's'},
+                                          {"strict", no_argument, NULL, 'S'},
+                                          {"connector", required_argument, NULL, 'C'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
     optind = 1;
     opterr = 0;
@@ -152,8 +152,8 @@ static int feed(replay_input *in, score_engine *e, const replay_opts *o, replay_
                      (unsigned long long)it.line, it.error ? it.error : "bad line");
         run->bad++;
         if (o->strict) {
-            fprintf(stderr, "replay: bad input at line %llu: %s\n",
-                    (unsigned long long)it.line, it.error ? it.error : "bad line");
+            fprintf(stderr, "replay: bad input at line %llu: %s\n", (unsigned long long)it.line,
+                    it.error ? it.error : "bad line");
             return 2;
         }
     }
@@ -173,8 +173,8 @@ static void summary(score_engine *e, const replay_run *run, double elapsed)
             "evaluations=%llu state_bytes=%zu elapsed=%.3fs events_per_s=%.0f\n",
             (unsigned long long)st.events, (unsigned long long)st.entities,
             (unsigned long long)st.ticks, (unsigned long long)st.alerts,
-            (unsigned long long)run->bad, (unsigned long long)st.evaluations,
-            st.state_bytes, elapsed, elapsed > 0 ? (double)st.events / elapsed : 0.0);
+            (unsigned long long)run->bad, (unsigned long long)st.evaluations, st.state_bytes,
+            elapsed, elapsed > 0 ? (double)st.events / elapsed : 0.0);
     uint64_t shown = run->bad < SF_MAX_BAD_LINES_REPORTED ? run->bad : SF_MAX_BAD_LINES_REPORTED;
     for (uint64_t i = 0; i < shown; i++)
         fprintf(stderr, "replay: bad %s\n", run->bad_lines[i]);

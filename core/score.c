@@ -109,8 +109,7 @@ static uint64_t hash_id(const char *s, size_t len)
 
 /* ---- config copy -------------------------------------------------------------------- */
 
-static int copy_config(score_engine *e, const cfg_decision *dec, const cfg_signal *sig,
-                       size_t n)
+static int copy_config(score_engine *e, const cfg_decision *dec, const cfg_signal *sig, size_t n)
 {
     e->dec = *dec;
     e->dec.name = sdup(dec->name ? dec->name : "decision");
@@ -209,9 +208,8 @@ static sf_status run_msg(score_shard *sh, const batch *b, const msg *m)
     if (m->kind == MSG_TICKS)
         return shard_ticks(sh, m->seq, m->time, m->clock);
     const char *attrs = m->attrs_off == UINT32_MAX ? NULL : b->arena + m->attrs_off;
-    return shard_event(sh, m->seq, b->arena + m->ent_off, m->ent_len, m->hash, m->sigmask,
-                       m->time, m->value, m->has_value, attrs, m->attrs_len, m->clock,
-                       m->next_tick);
+    return shard_event(sh, m->seq, b->arena + m->ent_off, m->ent_len, m->hash, m->sigmask, m->time,
+                       m->value, m->has_value, attrs, m->attrs_len, m->clock, m->next_tick);
 }
 
 static void *slot_thread(void *arg)
@@ -399,9 +397,9 @@ static sf_status queue_event(score_engine *e, const sf_event *ev, uint64_t mask,
     size_t elen = strlen(ev->entity);
     size_t alen = ev->attrs ? strlen(ev->attrs) : 0;
     if (!e->threaded) {
-        sf_status st = shard_event(e->slots[0].shard, e->seq, ev->entity, elen, h, mask,
-                                   ev->time_ms, ev->value, ev->has_value, ev->attrs, alen,
-                                   e->clock, e->next_tick);
+        sf_status st =
+            shard_event(e->slots[0].shard, e->seq, ev->entity, elen, h, mask, ev->time_ms,
+                        ev->value, ev->has_value, ev->attrs, alen, e->clock, e->next_tick);
         sf_status st2 = inline_collect(e);
         return st != SF_OK ? st : st2;
     }
@@ -595,8 +593,7 @@ static sf_status slots_start(score_engine *e)
 }
 
 score_engine *score_new(const cfg_decision *dec, const cfg_signal *signals, size_t n_signals,
-                        int shards, score_alert_fn on_alert, void *ctx, char *err,
-                        size_t errlen)
+                        int shards, score_alert_fn on_alert, void *ctx, char *err, size_t errlen)
 {
     score_engine *e = calloc(1, sizeof *e);
     if (!e) {

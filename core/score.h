@@ -28,13 +28,13 @@ typedef struct score_engine score_engine;
 typedef void (*score_alert_fn)(void *ctx, sf_alert *alert);
 
 typedef struct score_stats {
-    uint64_t events;       /* events pushed */
-    uint64_t applied;      /* events whose type a signal uses */
-    uint64_t entities;     /* entities with history */
-    uint64_t ticks;        /* tick boundaries evaluated */
-    uint64_t evaluations;  /* entity evaluations done (after skipping) */
+    uint64_t events;      /* events pushed */
+    uint64_t applied;     /* events whose type a signal uses */
+    uint64_t entities;    /* entities with history */
+    uint64_t ticks;       /* tick boundaries evaluated */
+    uint64_t evaluations; /* entity evaluations done (after skipping) */
     uint64_t alerts;
-    size_t state_bytes;    /* bytes of entity state (ids, attrs, tables included) */
+    size_t state_bytes; /* bytes of entity state (ids, attrs, tables included) */
 } score_stats;
 
 /*
@@ -42,8 +42,7 @@ typedef struct score_stats {
  * and signals are copied (the caller may free them). Errors (bad config) to err.
  */
 score_engine *score_new(const cfg_decision *dec, const cfg_signal *signals, size_t n_signals,
-                        int shards, score_alert_fn on_alert, void *ctx, char *err,
-                        size_t errlen);
+                        int shards, score_alert_fn on_alert, void *ctx, char *err, size_t errlen);
 void score_free(score_engine *e);
 
 /*

@@ -19,8 +19,8 @@
 #define NO_TIME INT64_MIN
 #define NEVER INT64_MAX
 #define NO_POS UINT32_MAX
-#define Z_EPS 1e-6        /* logit margin: bounds and evaluation round differently */
-#define Z_SATURATED 30.0  /* p rounds to 1.0 only for z > ~36.7 */
+#define Z_EPS 1e-6       /* logit margin: bounds and evaluation round differently */
+#define Z_SATURATED 30.0 /* p rounds to 1.0 only for z > ~36.7 */
 /*
  * Search effort: after an event a short search (the entity's next event usually comes
  * first and voids the proof anyway); at a tick a longer one. Stopping early only means an
@@ -64,8 +64,8 @@ static double logit(double p)
     return log(p / (1 - p));
 }
 
-sf_status score_model_init(score_model *m, const cfg_decision *dec, const cfg_signal *sig,
-                           size_t n, char *err, size_t errlen)
+sf_status score_model_init(score_model *m, const cfg_decision *dec, const cfg_signal *sig, size_t n,
+                           char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
     m->dec = dec;
@@ -283,7 +283,7 @@ static int order_cmp(const void *a, const void *b)
 {
     const order *x = a, *y = b;
     if (x->c != y->c)
-        return x->c > y->c ? -1 : 1; /* strongest (largest contribution) first */
+        return x->c > y->c ? -1 : 1;       /* strongest (largest contribution) first */
     return x->i < y->i ? -1 : x->i > y->i; /* then config order */
 }
 
@@ -461,10 +461,9 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
 
 /* ---- messages ------------------------------------------------------------------------- */
 
-sf_status shard_event(score_shard *s, uint64_t seq, const char *id, size_t id_len,
-                      uint64_t hash, uint64_t sigmask, int64_t time, double value,
-                      bool has_value, const char *attrs, size_t attrs_len, int64_t clock,
-                      int64_t next_tick)
+sf_status shard_event(score_shard *s, uint64_t seq, const char *id, size_t id_len, uint64_t hash,
+                      uint64_t sigmask, int64_t time, double value, bool has_value,
+                      const char *attrs, size_t attrs_len, int64_t clock, int64_t next_tick)
 {
     const score_layout *l = &s->m->layout;
     double x[SF_MAX_SIGNALS];
@@ -490,7 +489,9 @@ sf_status shard_event(score_shard *s, uint64_t seq, const char *id, size_t id_le
     if (st != SF_OK)
         return st;
     /* The state changed: any earlier proof is void; prove again from the next boundary. */
-    return schedule(s, e, next_check(s, e, clock, x, next_tick, SEARCH_STEPS_EVENT)) == 0 ? SF_OK : SF_ENOMEM;
+    return schedule(s, e, next_check(s, e, clock, x, next_tick, SEARCH_STEPS_EVENT)) == 0
+               ? SF_OK
+               : SF_ENOMEM;
 }
 
 static int due_cmp(const void *a, const void *b, void *arg)

@@ -81,13 +81,21 @@ static double sigmoid(double z)
 /* absent(window 2h, w 2) and a count of "ticket" (1d, cap 1, w -10); bias -1, thr 0.5. */
 static score_engine *absent_engine(sink *s, int shards)
 {
-    static cfg_decision dec = {.name = "churn", .bias = -1, .threshold = 0.5,
-                               .rearm_below = 0.5, .tick_ms = H};
+    static cfg_decision dec = {
+        .name = "churn", .bias = -1, .threshold = 0.5, .rearm_below = 0.5, .tick_ms = H};
     static cfg_signal sig[2] = {
-        {.name = "quiet", .event = "login", .measure = MEASURE_ABSENT, .window_ms = 2 * H,
-         .weight = 2, .explain = "no login for {{since}}"},
-        {.name = "tickets", .event = "ticket", .measure = MEASURE_COUNT, .window_ms = D,
-         .cap = 1, .weight = -10},
+        {.name = "quiet",
+         .event = "login",
+         .measure = MEASURE_ABSENT,
+         .window_ms = 2 * H,
+         .weight = 2,
+         .explain = "no login for {{since}}"},
+        {.name = "tickets",
+         .event = "ticket",
+         .measure = MEASURE_COUNT,
+         .window_ms = D,
+         .cap = 1,
+         .weight = -10},
     };
     char err[256];
     score_engine *e = score_new(&dec, sig, 2, shards, on_alert, s, err, sizeof err);
@@ -190,11 +198,18 @@ static void late_event_is_evaluated_at_the_watermark(void **state)
 static score_engine *level_engine(sink *s, int shards, int64_t cooldown)
 {
     static cfg_decision dec;
-    dec = (cfg_decision){.name = "lvl", .bias = -2, .threshold = 0.5, .rearm_below = 0.3,
-                         .cooldown_ms = 0, .tick_ms = H};
+    dec = (cfg_decision){.name = "lvl",
+                         .bias = -2,
+                         .threshold = 0.5,
+                         .rearm_below = 0.3,
+                         .cooldown_ms = 0,
+                         .tick_ms = H};
     dec.cooldown_ms = cooldown;
-    static cfg_signal sig[1] = {{.name = "level", .event = "level",
-                                 .measure = MEASURE_VALUE_ABOVE, .limit = 5, .weight = 4}};
+    static cfg_signal sig[1] = {{.name = "level",
+                                 .event = "level",
+                                 .measure = MEASURE_VALUE_ABOVE,
+                                 .limit = 5,
+                                 .weight = 4}};
     char err[256];
     score_engine *e = score_new(&dec, sig, 1, shards, on_alert, s, err, sizeof err);
     assert_non_null(e);
@@ -286,16 +301,32 @@ static uint64_t next_rand(void)
 
 static void run_random(int shards, sink *s)
 {
-    static cfg_decision dec = {.name = "mix", .bias = -2.2, .threshold = 0.6,
-                               .rearm_below = 0.45, .cooldown_ms = 6 * H, .tick_ms = H};
+    static cfg_decision dec = {.name = "mix",
+                               .bias = -2.2,
+                               .threshold = 0.6,
+                               .rearm_below = 0.45,
+                               .cooldown_ms = 6 * H,
+                               .tick_ms = H};
     static cfg_signal sig[4] = {
-        {.name = "drop", .event = "login", .measure = MEASURE_DROP, .recent_ms = D,
-         .usual_ms = 4 * D, .weight = 2, .explain = "{{pct}}% {{recent_rate}}"},
-        {.name = "tix", .event = "ticket", .measure = MEASURE_COUNT, .window_ms = 2 * D,
-         .cap = 3, .weight = 1.5, .explain = "{{n}} in {{window}}"},
-        {.name = "quiet", .event = "login", .measure = MEASURE_ABSENT, .window_ms = D,
-         .weight = 1},
-        {.name = "low", .event = "usage", .measure = MEASURE_VALUE_BELOW, .limit = 3,
+        {.name = "drop",
+         .event = "login",
+         .measure = MEASURE_DROP,
+         .recent_ms = D,
+         .usual_ms = 4 * D,
+         .weight = 2,
+         .explain = "{{pct}}% {{recent_rate}}"},
+        {.name = "tix",
+         .event = "ticket",
+         .measure = MEASURE_COUNT,
+         .window_ms = 2 * D,
+         .cap = 3,
+         .weight = 1.5,
+         .explain = "{{n}} in {{window}}"},
+        {.name = "quiet", .event = "login", .measure = MEASURE_ABSENT, .window_ms = D, .weight = 1},
+        {.name = "low",
+         .event = "usage",
+         .measure = MEASURE_VALUE_BELOW,
+         .limit = 3,
          .weight = 0.8},
     };
     static const char *types[] = {"login", "login", "login", "ticket", "usage", "other"};
