@@ -20,6 +20,7 @@ typedef struct score_engine score_engine;
 /* Event times the engine accepts: years 0000-9999 (keeps every time sum far from overflow). */
 #define SCORE_TIME_MIN_MS (-62167219200000LL)
 #define SCORE_TIME_MAX_MS 253402300799999LL
+#define SCORE_MAX_TICK_MS (366LL * 86400000LL)
 
 /*
  * Called once per alert, from one thread at a time, in firing order: by time, and within

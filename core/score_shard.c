@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "explain.h"
+#include "score.h"
 
 #define NO_TIME INT64_MIN
 #define NEVER INT64_MAX
@@ -69,8 +70,8 @@ sf_status score_model_init(score_model *m, const cfg_decision *dec, const cfg_si
 {
     memset(m, 0, sizeof *m);
     m->dec = dec;
-    if (dec->tick_ms <= 0) {
-        snprintf(err, errlen, "decision %s: tick must be positive", dec->name);
+    if (dec->tick_ms <= 0 || dec->tick_ms > SCORE_MAX_TICK_MS) {
+        snprintf(err, errlen, "decision %s: tick must be positive and at most 366d", dec->name);
         return SF_EINVAL;
     }
     if (dec->cooldown_ms < 0 || !isfinite(dec->bias) || isnan(dec->threshold) ||
@@ -439,13 +440,18 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
         return NEVER; /* not before its next event */
     int64_t a = from, tick = m->tick, step = 1;
     if (e->armed && e->last_alert != NO_TIME && m->dec->cooldown_ms > 0) {
+        if (m->dec->cooldown_ms > SCORE_TIME_MAX_MS - e->last_alert)
+            return NEVER; /* the cooldown outlasts every time the engine accepts */
         int64_t ready = ceil_to_tick(e->last_alert + m->dec->cooldown_ms, tick);
         if (ready > a)
             a = ready;
     }
     /* Galloping search over [a, a + (step-1)*tick]: widen while nothing can matter. */
     for (int it = 0; it < max_steps; it++) {
-        int64_t b = a + (step - 1) * tick;
+        if (a > SCORE_TIME_MAX_MS)
+            return NEVER; /* no boundary past the last accepted time is ever run */
+        int64_t room = (SCORE_TIME_MAX_MS - a) / tick; /* boundaries after a, in range */
+        int64_t b = a + (step - 1 < room ? step - 1 : room) * tick;
         if (could_matter_in(m, e, a, b)) {
             if (step == 1)
                 return a;

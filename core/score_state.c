@@ -55,8 +55,9 @@ static int check_signal(const cfg_signal *s, unsigned *kcap, char *err, size_t e
     switch (s->measure) {
     case MEASURE_DROP:
     case MEASURE_RISE:
-        if (s->recent_ms <= 0 || s->usual_ms <= 0) {
-            snprintf(err, errlen, "signal %s: recent and usual must be positive", name);
+        if (s->recent_ms <= 0 || s->usual_ms <= 0 || s->recent_ms > SCORE_STATE_MAX_SPAN_MS ||
+            s->usual_ms > SCORE_STATE_MAX_SPAN_MS) {
+            snprintf(err, errlen, "signal %s: recent and usual must be in (0, 36500d]", name);
             return -1;
         }
         if (s->measure == MEASURE_RISE && !(s->span > 0)) {
@@ -73,8 +74,8 @@ static int check_signal(const cfg_signal *s, unsigned *kcap, char *err, size_t e
         __attribute__((fallthrough)); /* count needs a window too */
     case MEASURE_RECENT:
     case MEASURE_ABSENT:
-        if (s->window_ms <= 0) {
-            snprintf(err, errlen, "signal %s: window must be positive", name);
+        if (s->window_ms <= 0 || s->window_ms > SCORE_STATE_MAX_SPAN_MS) {
+            snprintf(err, errlen, "signal %s: window must be in (0, 36500d]", name);
             return -1;
         }
         return 0;

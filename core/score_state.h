@@ -14,6 +14,8 @@
 #include "limits.h"
 
 #define SCORE_STATE_MAX_CAP 64 /* largest count `cap` (event times kept per entity) */
+/* Longest window/recent/usual: 100 years keeps every time difference far from overflow. */
+#define SCORE_STATE_MAX_SPAN_MS (36500LL * 86400000LL)
 
 typedef struct score_layout {
     const cfg_signal *sig;
