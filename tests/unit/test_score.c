@@ -274,6 +274,42 @@ static void advance_runs_boundaries_up_to_and_including_now(void **state)
     score_free(e);
 }
 
+/* Live: after score_advance(now) the clock is now, and an older event is evaluated at now. */
+static void event_after_advance_is_evaluated_at_the_clock(void **state)
+{
+    (void)state;
+    sink s = {0};
+    score_engine *e = level_engine(&s, 2, 0);
+    push_v(e, "e", "level", T0, 0);
+    assert_int_equal(score_advance(e, T0 + 90 * M), SF_OK);
+    push_v(e, "e", "level", T0 + 10 * M, 10);
+    score_flush(e);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.a[0].t, T0 + 90 * M);
+    assert_int_equal(score_watermark(e), T0 + 10 * M);
+    sink_clear(&s);
+    score_free(e);
+}
+
+/* Times outside years 0000-9999 are refused and change nothing. */
+static void refuses_times_out_of_range(void **state)
+{
+    (void)state;
+    sink s = {0};
+    score_engine *e = level_engine(&s, 1, 0);
+    sf_event *ev = event_new("e", "level", SCORE_TIME_MAX_MS + 1, NULL, 0);
+    assert_non_null(ev);
+    assert_int_equal(score_push(e, ev), SF_EINVAL);
+    ev->time_ms = T0;
+    assert_int_equal(score_push(e, ev), SF_OK);
+    event_free(ev);
+    assert_int_equal(score_advance(e, INT64_MIN), SF_EINVAL);
+    score_stats st;
+    score_get_stats(e, &st);
+    assert_int_equal(st.events, 1);
+    score_free(e);
+}
+
 /* Same (decision, entity, time): same id; any change: another id; 32 hex digits. */
 static void alert_ids_are_deterministic(void **state)
 {
@@ -384,6 +420,8 @@ int main(void)
         cmocka_unit_test(rearm_and_cooldown_follow_the_spec),
         cmocka_unit_test(disarmed_entity_never_fires_again_without_rearm),
         cmocka_unit_test(advance_runs_boundaries_up_to_and_including_now),
+        cmocka_unit_test(event_after_advance_is_evaluated_at_the_clock),
+        cmocka_unit_test(refuses_times_out_of_range),
         cmocka_unit_test(alert_ids_are_deterministic),
         cmocka_unit_test(alerts_do_not_depend_on_shard_count),
         cmocka_unit_test(rejects_bad_decision),
