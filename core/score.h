@@ -25,6 +25,9 @@ typedef struct score_engine score_engine;
 /*
  * Called once per alert, from one thread at a time, in firing order: by time, and within
  * one tick in ascending byte order of entity id. The alert is borrowed for the call.
+ * It runs on the thread calling score_push/score_advance/score_flush. With shards > 1,
+ * alerts are merged and handed over every 65536 pushes and at score_flush: a live caller
+ * flushes after each batch it ingests.
  */
 typedef void (*score_alert_fn)(void *ctx, sf_alert *alert);
 
