@@ -1,6 +1,7 @@
 /*
  * config.c - the site configuration: INI text -> sf_config, with every problem reported as
- * "file:line: message". Calls inih (key = value splitting), timefmt, diag, log.
+ * "file:line: message". Calls inih (key = value splitting), config_sections.c (key meanings),
+ * suggest, diag.
  * Called by the CLI (check, run, replay) and the runtime (reload).
  *
  * inih is driven through ini_parse_stream with our own line reader: the reader counts lines
@@ -13,52 +14,19 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
-#include "limits.h"
-#include "log.h"
-#include "timefmt.h"
-
-typedef enum sec_kind {
-    SEC_NONE,
-    SEC_BAD,
-    SEC_SIGFLOW,
-    SEC_DECISION,
-    SEC_SIGNAL,
-    SEC_CONNECTOR,
-    SEC_DELIVERY
-} sec_kind;
+#include "config_loader.h"
+#include "suggest.h"
 
 static const char *const cfg_section_kinds[] = {"sigflow", "decision", "signal", "connector",
                                                 "delivery"};
 
-typedef struct cfg_loader {
-    const char *path;
-    diag *d;
-    size_t errs_before;
-    sf_config *cfg;
-    FILE *f;
-    int lineno;
-    char buf[SF_MAX_CONFIG_LINE + 2];
-    sec_kind kind;
-    int sec_line;
-    size_t sec_index; /* current signal / connector / delivery */
-    cfg_kv *raw;      /* keys of the current [sigflow]/[decision]/[signal], until it closes */
-    size_t n_raw, cap_raw;
-    int sigflow_line;
-    int decision_line;
-    int deliver_line;
-} cfg_loader;
-
-#define CFG_ERR(ld, line, ...) diag_add((ld)->d, (ld)->path, (line), __VA_ARGS__)
-
 /* ---- small helpers --------------------------------------------------------------------- */
 
-static bool cfg_push(void **arr, size_t *n, size_t *cap, size_t elem)
+bool cfg_push(void **arr, size_t *n, size_t *cap, size_t elem)
 {
     if (*n < *cap)
         return true;
@@ -72,7 +40,7 @@ static bool cfg_push(void **arr, size_t *n, size_t *cap, size_t elem)
     return true;
 }
 
-static bool cfg_name_ok(const char *s)
+bool cfg_name_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > SF_MAX_NAME_LEN)
@@ -108,522 +76,6 @@ static bool cfg_kv_append(cfg_kv **kv, size_t *n, size_t *cap, const char *key, 
     (*kv)[*n] = (cfg_kv){.key = k, .value = v, .line = line};
     (*n)++;
     return true;
-}
-
-/* ---- "did you mean" -------------------------------------------------------------------- */
-
-/* Optimal-string-alignment distance (a transposition costs 1), case-insensitive. */
-static size_t cfg_edit_distance(const char *a, size_t la, const char *b, size_t lb)
-{
-    size_t rows[3][SF_MAX_NAME_LEN + 2];
-    size_t *pp = rows[0], *p = rows[1], *c = rows[2];
-    for (size_t j = 0; j <= lb; j++)
-        p[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        c[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            int ai = tolower((unsigned char)a[i - 1]), bj = tolower((unsigned char)b[j - 1]);
-            size_t cost = ai != bj;
-            size_t v = p[j] + 1;
-            if (c[j - 1] + 1 < v)
-                v = c[j - 1] + 1;
-            if (p[j - 1] + cost < v)
-                v = p[j - 1] + cost;
-            if (i > 1 && j > 1 && ai == tolower((unsigned char)b[j - 2]) &&
-                tolower((unsigned char)a[i - 2]) == bj && pp[j - 2] + 1 < v)
-                v = pp[j - 2] + 1;
-            c[j] = v;
-        }
-        size_t *t = pp;
-        pp = p;
-        p = c;
-        c = t;
-    }
-    return p[lb];
-}
-
-const char *suggest_closest(const char *word, const char *const *candidates, size_t n)
-{
-    if (!word || !candidates)
-        return NULL;
-    size_t lw = strlen(word);
-    if (lw == 0 || lw > SF_MAX_NAME_LEN)
-        return NULL;
-    /* Short words get a tighter bound, or "of" would suggest every 3-letter key. */
-    size_t maxd = lw / 3 < 1 ? 1 : (lw / 3 > 2 ? 2 : lw / 3);
-    const char *best = NULL;
-    size_t bestd = maxd + 1;
-    for (size_t i = 0; i < n; i++) {
-        if (!candidates[i])
-            continue;
-        size_t lc = strlen(candidates[i]);
-        if (lc > SF_MAX_NAME_LEN)
-            continue;
-        size_t dist = cfg_edit_distance(word, lw, candidates[i], lc);
-        if (dist < bestd) {
-            bestd = dist;
-            best = candidates[i];
-        }
-    }
-    return best;
-}
-
-/* " (did you mean `x`?)" or "" into buf. */
-static const char *cfg_hint(char *buf, size_t len, const char *word, const char *const *cands,
-                            size_t n)
-{
-    const char *s = suggest_closest(word, cands, n);
-    if (s)
-        snprintf(buf, len, " (did you mean `%s`?)", s);
-    else
-        buf[0] = '\0';
-    return buf;
-}
-
-/* ---- secrets --------------------------------------------------------------------------- */
-
-static char *cfg_secret_from_file(const char *path, char *err, size_t errlen)
-{
-    char *out = NULL;
-    FILE *f = fopen(path, "rb");
-    if (!f) {
-        snprintf(err, errlen, "cannot read secret file %s: %s", path, strerror(errno));
-        return NULL;
-    }
-    struct stat st;
-    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        snprintf(err, errlen, "secret file %s is not a regular file", path);
-        goto done;
-    }
-    if (st.st_mode & (S_IRGRP | S_IROTH))
-        log_warn(NULL, "secret file %s is readable by group or others: chmod 600 it", path);
-    out = malloc(SF_MAX_SECRET_LEN + 2);
-    if (!out) {
-        snprintf(err, errlen, "out of memory");
-        goto done;
-    }
-    size_t n = fread(out, 1, SF_MAX_SECRET_LEN + 2, f);
-    if (ferror(f)) {
-        snprintf(err, errlen, "cannot read secret file %s", path);
-        goto fail;
-    }
-    if (n > 0 && out[n - 1] == '\n')
-        n--; /* one trailing newline, as `echo secret > file` leaves */
-    if (n > 0 && out[n - 1] == '\r')
-        n--;
-    if (n > SF_MAX_SECRET_LEN) {
-        snprintf(err, errlen, "secret file %s is longer than %d bytes", path, SF_MAX_SECRET_LEN);
-        goto fail;
-    }
-    if (n == 0 || memchr(out, '\0', n)) {
-        snprintf(err, errlen, "secret file %s is empty or binary", path);
-        goto fail;
-    }
-    out[n] = '\0';
-    goto done;
-fail:
-    free(out);
-    out = NULL;
-done:
-    fclose(f);
-    return out;
-}
-
-char *secret_resolve(const char *spec, char *err, size_t errlen)
-{
-    if (!spec)
-        spec = "";
-    if (strncmp(spec, "env:", 4) == 0) {
-        const char *name = spec + 4;
-        if (!*name) {
-            snprintf(err, errlen, "env: needs a variable name (env:NAME)");
-            return NULL;
-        }
-        const char *v = getenv(name);
-        if (!v || !*v) {
-            /* Name the variable, never its value. */
-            snprintf(err, errlen, "environment variable %s is %s", name, v ? "empty" : "not set");
-            return NULL;
-        }
-        if (strlen(v) > SF_MAX_SECRET_LEN) {
-            snprintf(err, errlen, "environment variable %s is longer than %d bytes", name,
-                     SF_MAX_SECRET_LEN);
-            return NULL;
-        }
-        char *out = strdup(v);
-        if (!out)
-            snprintf(err, errlen, "out of memory");
-        return out;
-    }
-    if (strncmp(spec, "file:", 5) == 0) {
-        if (!spec[5]) {
-            snprintf(err, errlen, "file: needs a path (file:/path)");
-            return NULL;
-        }
-        return cfg_secret_from_file(spec + 5, err, errlen);
-    }
-    snprintf(err, errlen, "secrets are never written in INI: use env:NAME or file:/path");
-    return NULL;
-}
-
-/* ---- typed values ---------------------------------------------------------------------- */
-
-static bool cfg_number(cfg_loader *ld, const cfg_kv *kv, double *out)
-{
-    const char *s = kv->value;
-    /* strtod also reads "inf", "nan" and hex: only plain decimal notation is accepted. */
-    bool ok = *s != '\0' && strspn(s, "0123456789+-.eE") == strlen(s);
-    char *end = NULL;
-    errno = 0;
-    double v = ok ? strtod(s, &end) : 0;
-    if (!ok || *end || errno == ERANGE || !isfinite(v)) {
-        CFG_ERR(ld, kv->line, "`%s` must be a number, got `%s`", kv->key, s);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static bool cfg_integer(cfg_loader *ld, const cfg_kv *kv, long long min, long long max,
-                        long long *out)
-{
-    const char *s = kv->value;
-    char *end = NULL;
-    errno = 0;
-    long long v = strtoll(s, &end, 10);
-    if (!*s || isspace((unsigned char)*s) || *end || errno == ERANGE) {
-        CFG_ERR(ld, kv->line, "`%s` must be an integer, got `%s`", kv->key, s);
-        return false;
-    }
-    if (v < min || v > max) {
-        CFG_ERR(ld, kv->line, "`%s` must be between %lld and %lld, got %lld", kv->key, min, max, v);
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static bool cfg_duration(cfg_loader *ld, const cfg_kv *kv, bool positive, int64_t *out)
-{
-    if (duration_parse(kv->value, out) != 0) {
-        CFG_ERR(ld, kv->line,
-                "`%s` must be a duration such as 30s, 5m, 7d (units ms s m h d w), got `%s`",
-                kv->key, kv->value);
-        return false;
-    }
-    if (positive && *out <= 0) {
-        CFG_ERR(ld, kv->line, "`%s` must be longer than 0", kv->key);
-        return false;
-    }
-    return true;
-}
-
-static bool cfg_choice(cfg_loader *ld, const cfg_kv *kv, const char *const *choices, size_t n,
-                       int *out)
-{
-    for (size_t i = 0; i < n; i++) {
-        if (strcmp(kv->value, choices[i]) == 0) {
-            *out = (int)i;
-            return true;
-        }
-    }
-    char list[256] = "", hint[96];
-    for (size_t i = 0; i < n; i++) {
-        size_t l = strlen(list);
-        snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "", choices[i]);
-    }
-    CFG_ERR(ld, kv->line, "`%s` must be one of %s, got `%s`%s", kv->key, list, kv->value,
-            cfg_hint(hint, sizeof hint, kv->value, choices, n));
-    return false;
-}
-
-static bool cfg_string(cfg_loader *ld, const cfg_kv *kv, size_t max, char **out)
-{
-    if (!kv->value[0]) {
-        CFG_ERR(ld, kv->line, "`%s` is empty", kv->key);
-        return false;
-    }
-    if (strlen(kv->value) > max) {
-        CFG_ERR(ld, kv->line, "`%s` is longer than %zu bytes", kv->key, max);
-        return false;
-    }
-    char *s = strdup(kv->value);
-    if (!s) {
-        CFG_ERR(ld, kv->line, "out of memory");
-        return false;
-    }
-    free(*out);
-    *out = s;
-    return true;
-}
-
-static const cfg_kv *cfg_raw_get(const cfg_loader *ld, const char *key)
-{
-    for (size_t i = 0; i < ld->n_raw; i++)
-        if (strcmp(ld->raw[i].key, key) == 0)
-            return &ld->raw[i];
-    return NULL;
-}
-
-/* Unknown keys of a typed section, each with a suggestion from `known`. */
-static void cfg_check_known(cfg_loader *ld, const char *what, const char *const *known, size_t n)
-{
-    for (size_t i = 0; i < ld->n_raw; i++) {
-        bool found = false;
-        for (size_t k = 0; k < n && !found; k++)
-            found = strcmp(ld->raw[i].key, known[k]) == 0;
-        if (!found) {
-            char hint[96];
-            CFG_ERR(ld, ld->raw[i].line, "unknown key `%s` in %s%s", ld->raw[i].key, what,
-                    cfg_hint(hint, sizeof hint, ld->raw[i].key, known, n));
-        }
-    }
-}
-
-/* ---- [sigflow] ------------------------------------------------------------------------- */
-
-static char *cfg_resolve_dir(const sf_config *cfg, const char *dir)
-{
-    if (dir[0] == '/' || strcmp(cfg->base_dir, ".") == 0)
-        return strdup(dir);
-    size_t n = strlen(cfg->base_dir) + strlen(dir) + 2;
-    char *out = malloc(n);
-    if (out)
-        snprintf(out, n, "%s/%s", cfg->base_dir, dir);
-    return out;
-}
-
-static bool cfg_admin_ok(const char *s)
-{
-    const char *colon = strrchr(s, ':');
-    if (!colon || colon == s)
-        return false;
-    char *end = NULL;
-    long port = strtol(colon + 1, &end, 10);
-    return colon[1] && !*end && port >= 1 && port <= 65535;
-}
-
-static void cfg_apply_sigflow(cfg_loader *ld)
-{
-    static const char *const known[] = {"state_dir", "plugin_dir", "admin", "admin_token",
-                                        "shards",    "queue_size", "clock", "log_level"};
-    static const char *const clocks[] = {"wall", "event"};
-    static const char *const levels[] = {"error", "warn", "info", "debug"};
-    sf_config *cfg = ld->cfg;
-    const cfg_kv *kv;
-    cfg_check_known(ld, "[sigflow]", known, sizeof known / sizeof known[0]);
-    char *dir = NULL;
-    if ((kv = cfg_raw_get(ld, "state_dir")) && cfg_string(ld, kv, 4096, &dir)) {
-        free(cfg->state_dir);
-        cfg->state_dir = dir;
-        dir = NULL;
-    }
-    if ((kv = cfg_raw_get(ld, "plugin_dir")) && cfg_string(ld, kv, 4096, &dir)) {
-        free(cfg->plugin_dir);
-        cfg->plugin_dir = dir;
-    }
-    if ((kv = cfg_raw_get(ld, "admin")) && cfg_string(ld, kv, 256, &cfg->admin) &&
-        !cfg_admin_ok(cfg->admin))
-        CFG_ERR(ld, kv->line, "`admin` must be host:port, got `%s`", kv->value);
-    if ((kv = cfg_raw_get(ld, "admin_token"))) {
-        char err[SF_MAX_ERROR_LEN];
-        cfg->admin_token = secret_resolve(kv->value, err, sizeof err);
-        if (!cfg->admin_token)
-            CFG_ERR(ld, kv->line, "`admin_token`: %s", err);
-    }
-    long long v;
-    if ((kv = cfg_raw_get(ld, "shards")) && cfg_integer(ld, kv, 1, 1024, &v))
-        cfg->shards = (int)v;
-    if ((kv = cfg_raw_get(ld, "queue_size")) && cfg_integer(ld, kv, 16, 16 << 20, &v))
-        cfg->queue_size = v;
-    int c = 0;
-    if ((kv = cfg_raw_get(ld, "clock")) && cfg_choice(ld, kv, clocks, 2, &c))
-        cfg->clock = c == 0 ? CLOCK_WALL : CLOCK_EVENT;
-    if ((kv = cfg_raw_get(ld, "log_level")) && cfg_choice(ld, kv, levels, 4, &c))
-        cfg_string(ld, kv, 16, &cfg->log_level);
-}
-
-/* ---- [decision] ------------------------------------------------------------------------ */
-
-static void cfg_apply_deliver(cfg_loader *ld, const cfg_kv *kv)
-{
-    cfg_decision *dec = &ld->cfg->decision;
-    const char *p = kv->value;
-    size_t cap = 0;
-    ld->deliver_line = kv->line;
-    while (*p) {
-        size_t n = strcspn(p, ",");
-        const char *b = p, *e = p + n;
-        while (b < e && isspace((unsigned char)*b))
-            b++;
-        while (e > b && isspace((unsigned char)e[-1]))
-            e--;
-        char *name = strndup(b, (size_t)(e - b));
-        if (!name || !cfg_push((void **)&dec->deliver, &dec->n_deliver, &cap, sizeof(char *))) {
-            free(name);
-            CFG_ERR(ld, kv->line, "out of memory");
-            return;
-        }
-        if (!cfg_name_ok(name))
-            CFG_ERR(ld, kv->line, "`deliver` lists `%s`, which is not a valid name", name);
-        dec->deliver[dec->n_deliver++] = name;
-        p += n;
-        if (*p == ',')
-            p++;
-    }
-}
-
-static void cfg_apply_decision(cfg_loader *ld)
-{
-    static const char *const known[] = {"name",        "question", "bias", "threshold",
-                                        "rearm_below", "cooldown", "tick", "deliver"};
-    cfg_decision *dec = &ld->cfg->decision;
-    const cfg_kv *kv;
-    cfg_check_known(ld, "[decision]", known, sizeof known / sizeof known[0]);
-    if (!(kv = cfg_raw_get(ld, "name")))
-        CFG_ERR(ld, ld->sec_line, "[decision] needs `name =`");
-    else if (cfg_string(ld, kv, SF_MAX_NAME_LEN, &dec->name) && !cfg_name_ok(dec->name))
-        CFG_ERR(ld, kv->line, "decision name `%s` may only use a-z 0-9 _ . -", kv->value);
-    if ((kv = cfg_raw_get(ld, "question")))
-        cfg_string(ld, kv, SF_MAX_TEMPLATE_LEN, &dec->question);
-    if ((kv = cfg_raw_get(ld, "bias")))
-        cfg_number(ld, kv, &dec->bias);
-    const cfg_kv *th = cfg_raw_get(ld, "threshold");
-    bool th_ok = false;
-    if (!th)
-        CFG_ERR(ld, ld->sec_line, "[decision] needs `threshold =` (a probability in (0,1))");
-    else if (cfg_number(ld, th, &dec->threshold)) {
-        th_ok = dec->threshold > 0 && dec->threshold < 1;
-        if (!th_ok)
-            CFG_ERR(ld, th->line, "`threshold` must be between 0 and 1 (exclusive), got %s",
-                    th->value);
-    }
-    dec->rearm_below = dec->threshold;
-    if ((kv = cfg_raw_get(ld, "rearm_below")) && cfg_number(ld, kv, &dec->rearm_below) &&
-        (dec->rearm_below < 0 || (th_ok && dec->rearm_below > dec->threshold)))
-        CFG_ERR(ld, kv->line, "`rearm_below` must be between 0 and threshold (%s), got %s",
-                th_ok ? th->value : "?", kv->value);
-    if ((kv = cfg_raw_get(ld, "cooldown")))
-        cfg_duration(ld, kv, false, &dec->cooldown_ms);
-    if ((kv = cfg_raw_get(ld, "tick")))
-        cfg_duration(ld, kv, true, &dec->tick_ms);
-    if ((kv = cfg_raw_get(ld, "deliver")))
-        cfg_apply_deliver(ld, kv);
-}
-
-/* ---- [signal NAME] --------------------------------------------------------------------- */
-
-static const char *const cfg_measures[] = {"drop",   "rise",        "count",      "recent",
-                                           "absent", "value_below", "value_above"};
-static const char *const cfg_signal_keys[] = {"event",   "measure", "of",    "weight",
-                                              "explain", "recent",  "usual", "span",
-                                              "window",  "cap",     "limit"};
-#define CFG_N_SIGNAL_COMMON 4 /* event, measure, weight, explain: valid for every measure */
-
-/* The measure-specific keys each measure takes; the first `required` of them are required. */
-static const struct {
-    const char *keys[4];
-    size_t n, required;
-} cfg_measure_keys[] = {
-    [MEASURE_DROP] = {{"recent", "usual", "of"}, 3, 2},
-    [MEASURE_RISE] = {{"recent", "usual", "span", "of"}, 4, 2},
-    [MEASURE_COUNT] = {{"window", "cap"}, 2, 2},
-    [MEASURE_RECENT] = {{"window"}, 1, 1},
-    [MEASURE_ABSENT] = {{"window"}, 1, 1},
-    [MEASURE_VALUE_BELOW] = {{"limit"}, 1, 1},
-    [MEASURE_VALUE_ABOVE] = {{"limit"}, 1, 1},
-};
-
-static bool cfg_measure_takes(measure_kind m, const char *key)
-{
-    static const char *const common[] = {"event", "measure", "weight", "explain"};
-    for (size_t i = 0; i < CFG_N_SIGNAL_COMMON; i++)
-        if (strcmp(key, common[i]) == 0)
-            return true;
-    for (size_t i = 0; i < cfg_measure_keys[m].n; i++)
-        if (strcmp(key, cfg_measure_keys[m].keys[i]) == 0)
-            return true;
-    return false;
-}
-
-/* Keys of the measure: presence, keys that belong to another measure. */
-static void cfg_check_measure_keys(cfg_loader *ld, const cfg_signal *sig)
-{
-    const char *mname = cfg_measures[sig->measure];
-    for (size_t i = 0; i < cfg_measure_keys[sig->measure].required; i++) {
-        const char *k = cfg_measure_keys[sig->measure].keys[i];
-        if (!cfg_raw_get(ld, k))
-            CFG_ERR(ld, sig->line, "[signal %s]: measure %s needs `%s =`", sig->name, mname, k);
-    }
-    size_t nk = sizeof cfg_signal_keys / sizeof cfg_signal_keys[0];
-    for (size_t i = 0; i < ld->n_raw; i++) {
-        const char *k = ld->raw[i].key;
-        bool known = false;
-        for (size_t j = 0; j < nk && !known; j++)
-            known = strcmp(k, cfg_signal_keys[j]) == 0;
-        if (known && !cfg_measure_takes(sig->measure, k))
-            CFG_ERR(ld, ld->raw[i].line, "`%s` is not used by measure %s", k, mname);
-    }
-}
-
-static void cfg_signal_durations(cfg_loader *ld, cfg_signal *sig)
-{
-    const cfg_kv *kv;
-    bool r_ok = false, u_ok = false;
-    if ((kv = cfg_raw_get(ld, "recent")))
-        r_ok = cfg_duration(ld, kv, true, &sig->recent_ms);
-    const cfg_kv *ukv = cfg_raw_get(ld, "usual");
-    if (ukv)
-        u_ok = cfg_duration(ld, ukv, true, &sig->usual_ms);
-    if (r_ok && u_ok && sig->recent_ms >= sig->usual_ms)
-        CFG_ERR(ld, ukv->line, "`usual` (%s) must be longer than `recent` (%s)", ukv->value,
-                kv->value);
-    if ((kv = cfg_raw_get(ld, "window")))
-        cfg_duration(ld, kv, true, &sig->window_ms);
-}
-
-static void cfg_signal_numbers(cfg_loader *ld, cfg_signal *sig)
-{
-    const cfg_kv *kv;
-    if ((kv = cfg_raw_get(ld, "weight")))
-        cfg_number(ld, kv, &sig->weight);
-    if ((kv = cfg_raw_get(ld, "span")) && cfg_number(ld, kv, &sig->span) && sig->span <= 0)
-        CFG_ERR(ld, kv->line, "`span` must be greater than 0, got %s", kv->value);
-    if ((kv = cfg_raw_get(ld, "cap")) && cfg_number(ld, kv, &sig->cap) && sig->cap <= 0)
-        CFG_ERR(ld, kv->line, "`cap` must be greater than 0, got %s", kv->value);
-    if ((kv = cfg_raw_get(ld, "limit")))
-        cfg_number(ld, kv, &sig->limit);
-}
-
-static void cfg_apply_signal(cfg_loader *ld)
-{
-    static const char *const ofs[] = {"count", "value"};
-    cfg_signal *sig = &ld->cfg->signals[ld->sec_index];
-    char what[SF_MAX_NAME_LEN + 16];
-    snprintf(what, sizeof what, "[signal %s]", sig->name);
-    cfg_check_known(ld, what, cfg_signal_keys, sizeof cfg_signal_keys / sizeof(char *));
-    const cfg_kv *kv;
-    if (!(kv = cfg_raw_get(ld, "event")))
-        CFG_ERR(ld, sig->line, "[signal %s] needs `event =` (the event type it reads)", sig->name);
-    else
-        cfg_string(ld, kv, SF_MAX_TYPE_LEN, &sig->event);
-    int m = -1;
-    if (!(kv = cfg_raw_get(ld, "measure")))
-        CFG_ERR(ld, sig->line,
-                "[signal %s] needs `measure =` (drop, rise, count, recent, "
-                "absent, value_below or value_above)",
-                sig->name);
-    else if (cfg_choice(ld, kv, cfg_measures, sizeof cfg_measures / sizeof(char *), &m)) {
-        sig->measure = (measure_kind)m;
-        cfg_check_measure_keys(ld, sig);
-    }
-    int of = 0;
-    if ((kv = cfg_raw_get(ld, "of")) && cfg_choice(ld, kv, ofs, 2, &of))
-        sig->of_value = of == 1;
-    if ((kv = cfg_raw_get(ld, "explain")))
-        cfg_string(ld, kv, SF_MAX_TEMPLATE_LEN, &sig->explain);
-    cfg_signal_durations(ld, sig);
-    cfg_signal_numbers(ld, sig);
 }
 
 /* ---- sections -------------------------------------------------------------------------- */
@@ -761,7 +213,7 @@ static void cfg_open_section(cfg_loader *ld, char *hdr)
         CFG_ERR(ld, line,
                 "unknown section kind `%s`%s; sections are [sigflow], [decision], "
                 "[signal NAME], [connector NAME], [delivery NAME]",
-                hdr, cfg_hint(hint, sizeof hint, hdr, cfg_section_kinds, 5));
+                hdr, suggest_hint(hint, sizeof hint, hdr, cfg_section_kinds, 5));
     }
     ld->kind = kind;
     ld->sec_line = line;
@@ -907,7 +359,7 @@ static void cfg_check_whole(cfg_loader *ld)
             CFG_ERR(ld, ld->deliver_line,
                     "`deliver` names `%s`, which is not a [delivery] "
                     "section%s",
-                    want, cfg_hint(hint, sizeof hint, want, names, cfg->n_deliveries));
+                    want, suggest_hint(hint, sizeof hint, want, names, cfg->n_deliveries));
         }
     }
 }
@@ -947,6 +399,17 @@ static sf_config *cfg_new(const char *path)
         return NULL;
     }
     return cfg;
+}
+
+static char *cfg_resolve_dir(const sf_config *cfg, const char *dir)
+{
+    if (dir[0] == '/' || strcmp(cfg->base_dir, ".") == 0)
+        return strdup(dir);
+    size_t n = strlen(cfg->base_dir) + strlen(dir) + 2;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%s/%s", cfg->base_dir, dir);
+    return out;
 }
 
 /* state_dir and plugin_dir are relative to the config file, not to the working directory. */

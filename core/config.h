@@ -13,6 +13,8 @@
 #include <stdint.h>
 
 #include "diag.h"
+#include "secret.h"  /* secret_resolve */
+#include "suggest.h" /* suggest_closest */
 #include "sigflow.h"
 
 typedef struct cfg_kv {
@@ -32,17 +34,17 @@ typedef enum measure_kind {
 } measure_kind;
 
 typedef struct cfg_signal {
-    char *name;      /* [signal NAME] */
-    char *event;     /* event type it reads */
+    char *name;  /* [signal NAME] */
+    char *event; /* event type it reads */
     measure_kind measure;
-    bool of_value;   /* of = value (else count) */
+    bool of_value;               /* of = value (else count) */
     int64_t recent_ms, usual_ms; /* drop, rise */
-    double span;     /* rise; default 1 */
-    int64_t window_ms; /* count, recent, absent */
-    double cap;      /* count */
-    double limit;    /* value_below, value_above */
+    double span;                 /* rise; default 1 */
+    int64_t window_ms;           /* count, recent, absent */
+    double cap;                  /* count */
+    double limit;                /* value_below, value_above */
     double weight;
-    char *explain;   /* template or NULL */
+    char *explain; /* template or NULL */
     int line;
 } cfg_signal;
 
@@ -61,26 +63,26 @@ typedef struct cfg_instance {
     char *name;   /* [connector NAME] */
     char *plugin; /* plugin = */
     sf_plugin_kind kind;
-    int line;     /* of the section header */
+    int line; /* of the section header */
     int plugin_line;
-    cfg_kv *kv;   /* every key but `plugin`, in file order (map.* included) */
+    cfg_kv *kv; /* every key but `plugin`, in file order (map.* included) */
     size_t n_kv;
 } cfg_instance;
 
 typedef enum clock_mode { CLOCK_WALL, CLOCK_EVENT } clock_mode;
 
 typedef struct sf_config {
-    char *path;       /* as given */
-    char *base_dir;   /* directory of the file; relative paths below are resolved to it */
+    char *path;     /* as given */
+    char *base_dir; /* directory of the file; relative paths below are resolved to it */
     /* [sigflow] */
-    char *state_dir;  /* resolved path; default "var" */
-    char *plugin_dir; /* resolved path; default "plugins" */
-    char *admin;      /* host:port; default 127.0.0.1:9464 */
-    char *admin_token; /* resolved secret or NULL; never log */
-    int shards;       /* default: online cores */
+    char *state_dir;    /* resolved path; default "var" */
+    char *plugin_dir;   /* resolved path; default "plugins" */
+    char *admin;        /* host:port; default 127.0.0.1:9464 */
+    char *admin_token;  /* resolved secret or NULL; never log */
+    int shards;         /* default: online cores */
     int64_t queue_size; /* events buffered between connectors and shards; default 65536 */
-    clock_mode clock; /* default wall */
-    char *log_level;  /* default info */
+    clock_mode clock;   /* default wall */
+    char *log_level;    /* default info */
     /* [decision] and its signals */
     bool has_decision;
     cfg_decision decision;
@@ -103,14 +105,5 @@ void config_free(sf_config *cfg);
 
 /* The instance named `name` among connectors and deliveries, or NULL. */
 const cfg_instance *config_find_instance(const sf_config *cfg, const char *name);
-
-/*
- * Resolve "env:NAME" / "file:/path" (or a literal, which is refused for secrets: they are
- * never written in INI). Returns a malloc'd string or NULL with a message in err.
- */
-char *secret_resolve(const char *spec, char *err, size_t errlen);
-
-/* "did you mean" helper: the candidate closest to `word` within a small edit distance. */
-const char *suggest_closest(const char *word, const char *const *candidates, size_t n);
 
 #endif

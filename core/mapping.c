@@ -397,6 +397,31 @@ nomem:
     return NULL;
 }
 
+/* json-c reads NaN and Infinity even in strict mode; attrs must stay valid JSON text. */
+static bool map_all_finite(json_object *o)
+{
+    switch (json_object_get_type(o)) {
+    case json_type_double:
+        return isfinite(json_object_get_double(o));
+    case json_type_array:
+        for (size_t i = 0; i < json_object_array_length(o); i++)
+            if (!map_all_finite(json_object_array_get_idx(o, i)))
+                return false;
+        return true;
+    case json_type_object: {
+        json_object_object_foreach(o, key, val)
+        {
+            (void)key;
+            if (!map_all_finite(val))
+                return false;
+        }
+        return true;
+    }
+    default:
+        return true;
+    }
+}
+
 static sf_status map_set_attrs(const mapping *m, json_object *root, sf_event *ev, char *err,
                                size_t errlen)
 {
@@ -408,6 +433,11 @@ static sf_status map_set_attrs(const mapping *m, json_object *root, sf_event *ev
     }
     if (!attrs)
         return SF_OK;
+    if (!map_all_finite(attrs)) {
+        json_object_put(attrs);
+        snprintf(err, errlen, "attrs hold NaN or Infinity, which JSON cannot carry");
+        return SF_EINVAL;
+    }
     size_t len = 0;
     const char *text = json_object_to_json_string_length(attrs, JSON_C_TO_STRING_PLAIN, &len);
     sf_status st = SF_OK;

@@ -31,7 +31,7 @@ static int teardown(void **state)
 {
     (void)state;
     char p[160];
-    const char *files[] = {"sigflow.ini", "secret", "secret_long", "secret_empty"};
+    const char *files[] = {"sigflow.ini"};
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(p, sizeof p, "%s/%s", tmpdir, files[i]);
         unlink(p);
@@ -401,102 +401,6 @@ static void reports_a_missing_file(void **state)
     diag_clear(&d);
 }
 
-static void secret_from_env_names_variable_never_value(void **state)
-{
-    (void)state;
-    char err[SF_MAX_ERROR_LEN];
-    setenv("SF_TEST_SECRET", "s3cr3t", 1);
-    char *v = secret_resolve("env:SF_TEST_SECRET", err, sizeof err);
-    assert_non_null(v);
-    assert_string_equal(v, "s3cr3t");
-    free(v);
-    unsetenv("SF_TEST_SECRET");
-    assert_null(secret_resolve("env:SF_TEST_SECRET", err, sizeof err));
-    assert_non_null(strstr(err, "SF_TEST_SECRET is not set"));
-    setenv("SF_TEST_SECRET", "", 1);
-    assert_null(secret_resolve("env:SF_TEST_SECRET", err, sizeof err));
-    assert_non_null(strstr(err, "SF_TEST_SECRET is empty"));
-    unsetenv("SF_TEST_SECRET");
-    assert_null(secret_resolve("env:", err, sizeof err));
-}
-
-static void secret_from_file_strips_one_newline(void **state)
-{
-    (void)state;
-    char err[SF_MAX_ERROR_LEN], path[160], spec[170];
-    snprintf(path, sizeof path, "%s/secret", tmpdir);
-    write_file(path, "abc\n\n");
-    chmod(path, 0600);
-    snprintf(spec, sizeof spec, "file:%s", path);
-    char *v = secret_resolve(spec, err, sizeof err);
-    assert_non_null(v);
-    assert_string_equal(v, "abc\n");
-    free(v);
-    write_file(path, "xyz");
-    v = secret_resolve(spec, err, sizeof err);
-    assert_non_null(v);
-    assert_string_equal(v, "xyz");
-    free(v);
-}
-
-static void secret_file_errors(void **state)
-{
-    (void)state;
-    char err[SF_MAX_ERROR_LEN], path[160], spec[170];
-    assert_null(secret_resolve("file:/nonexistent/secret", err, sizeof err));
-    assert_non_null(strstr(err, "/nonexistent/secret"));
-    snprintf(path, sizeof path, "%s/secret_long", tmpdir);
-    char *big = malloc(SF_MAX_SECRET_LEN + 2);
-    assert_non_null(big);
-    memset(big, 'a', SF_MAX_SECRET_LEN + 1);
-    big[SF_MAX_SECRET_LEN + 1] = '\0';
-    write_file(path, big);
-    snprintf(spec, sizeof spec, "file:%s", path);
-    assert_null(secret_resolve(spec, err, sizeof err));
-    assert_non_null(strstr(err, "longer than 4096 bytes"));
-    big[SF_MAX_SECRET_LEN] = '\0'; /* exactly the limit is fine */
-    write_file(path, big);
-    free(big);
-    char *v = secret_resolve(spec, err, sizeof err);
-    assert_non_null(v);
-    assert_int_equal(strlen(v), SF_MAX_SECRET_LEN);
-    free(v);
-    snprintf(path, sizeof path, "%s/secret_empty", tmpdir);
-    write_file(path, "\n");
-    snprintf(spec, sizeof spec, "file:%s", path);
-    assert_null(secret_resolve(spec, err, sizeof err));
-    assert_null(secret_resolve("file:/tmp", err, sizeof err));
-    assert_non_null(strstr(err, "not a regular file"));
-}
-
-static void secret_literal_is_refused(void **state)
-{
-    (void)state;
-    char err[SF_MAX_ERROR_LEN];
-    assert_null(secret_resolve("hunter2", err, sizeof err));
-    assert_string_equal(err, "secrets are never written in INI: use env:NAME or file:/path");
-    assert_null(secret_resolve("", err, sizeof err));
-    assert_null(strstr(err, "hunter2"));
-}
-
-static void suggests_the_closest_candidate_within_two_edits(void **state)
-{
-    (void)state;
-    const char *const c[] = {"state_dir", "plugin_dir", "admin", "cap", "window", "weight"};
-    size_t n = sizeof c / sizeof c[0];
-    assert_string_equal(suggest_closest("state_dri", c, n), "state_dir"); /* transposition */
-    assert_string_equal(suggest_closest("plugindir", c, n), "plugin_dir");
-    assert_string_equal(suggest_closest("Admin", c, n), "admin");
-    assert_string_equal(suggest_closest("widow", c, n), "window");
-    assert_string_equal(suggest_closest("cpa", c, n), "cap");
-    assert_null(suggest_closest("completely_else", c, n));
-    assert_null(suggest_closest("of", c, n));
-    assert_null(suggest_closest("", c, n));
-    /* ties go to the first candidate: deterministic */
-    const char *const t[] = {"abcx", "abcy"};
-    assert_string_equal(suggest_closest("abcz", t, 2), "abcx");
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -508,11 +412,6 @@ int main(void)
         cmocka_unit_test(rejects_lines_longer_than_the_limit),
         cmocka_unit_test(accepts_long_lines_within_the_limit),
         cmocka_unit_test(reports_a_missing_file),
-        cmocka_unit_test(secret_from_env_names_variable_never_value),
-        cmocka_unit_test(secret_from_file_strips_one_newline),
-        cmocka_unit_test(secret_file_errors),
-        cmocka_unit_test(secret_literal_is_refused),
-        cmocka_unit_test(suggests_the_closest_candidate_within_two_edits),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -227,6 +227,9 @@ static void malformed_json_is_reported_with_its_position(void **state)
     assert_true(strncmp(err, "line 2 col ", 11) == 0);
     assert_int_equal(apply(m, "{\"a\":", &ev), SF_EINVAL);
     assert_non_null(strstr(err, "unexpected end of input"));
+    assert_int_equal(apply(m, "{\"entity\":\"e\",\"type\":\"t\",\"time\":0,\"x\":[NaN]}", &ev),
+                     SF_EINVAL);
+    assert_non_null(strstr(err, "NaN or Infinity"));
     assert_int_equal(apply(m, "[1,2]", &ev), SF_EINVAL);
     assert_string_equal(err, "not a JSON object");
     assert_int_equal(apply(m, "", &ev), SF_EINVAL);
