@@ -4,8 +4,9 @@
  * Exact skipping: an evaluation can change the output only if it fires an alert or re-arms
  * the entity. Each entity carries `check`, a tick boundary no later than the first one at
  * which that can happen if no event arrives; ticks evaluate only entities whose check is
- * due. check is found from bounds on x over time ranges (score_state_range/future), with a
- * margin in logit space for rounding. An event resets check to the next boundary.
+ * due. check is found from bounds on x over time ranges (score_state_extreme/future), with
+ * a margin in logit space for rounding. An event voids the proof: after its evaluation the
+ * search starts again from the next boundary.
  */
 #include "score_shard.h"
 
