@@ -144,7 +144,7 @@ static void *reader_main(void *arg)
 
 /* ---- parsers --------------------------------------------------------------------- */
 
-#define LINES_PER_PARSE 256
+#define LINES_PER_PARSE 64
 
 /* One line waiting in a parse batch. */
 typedef struct pending_line {
