@@ -216,10 +216,10 @@ static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
     return st;
 }
 
-static sf_status queue_event(score_engine *e, const sf_event *ev, uint64_t mask, uint64_t h)
+static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, uint64_t mask)
 {
-    size_t elen = strlen(ev->entity);
-    size_t alen = ev->attrs ? strlen(ev->attrs) : 0;
+    uint64_t h = hash_id(ev->entity, elen);
+    size_t alen = ev->attrs ? (ev->attrs_len ? ev->attrs_len : strlen(ev->attrs)) : 0;
     if (!e->threaded) {
         sf_status st =
             shard_event(e->shards[0], e->seq, ev->entity, elen, h, mask, ev->time_ms, ev->value,
@@ -261,7 +261,8 @@ sf_status score_push(score_engine *e, const sf_event *ev)
 {
     if (e->err != SF_OK)
         return e->err;
-    if (!ev || !ev->entity || !ev->type || strlen(ev->entity) > SF_MAX_ENTITY_LEN ||
+    size_t elen = ev && ev->entity ? strnlen(ev->entity, SF_MAX_ENTITY_LEN + 1) : 0;
+    if (!ev || elen == 0 || !ev->type || elen > SF_MAX_ENTITY_LEN ||
         ev->time_ms < SCORE_TIME_MIN_MS || ev->time_ms > SCORE_TIME_MAX_MS)
         return SF_EINVAL;
     int64_t t = ev->time_ms;
@@ -280,7 +281,7 @@ sf_status score_push(score_engine *e, const sf_event *ev)
         e->clock = t;
     uint64_t mask = type_mask(e, ev->type);
     if (st == SF_OK && mask)
-        st = queue_event(e, ev, mask, hash_id(ev->entity, strlen(ev->entity)));
+        st = queue_event(e, ev, elen, mask);
     e->seq++;
     e->events++;
     if (st == SF_OK && e->threaded && ++e->since_sync >= SYNC_EVERY) {
