@@ -23,7 +23,7 @@ typedef struct replay_opts {
     const char *config, *connector, *file;
     bool strict, has_until;
     int64_t until;
-    int shards; /* 0: from the config */
+    int shards; /* -1: from the config; 0: online cores */
 } replay_opts;
 
 typedef struct replay_run {
@@ -54,6 +54,7 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
+    o->shards = -1;
     optind = 1;
     opterr = 0;
     int ch;
@@ -73,8 +74,8 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
             break;
         case 's':
             o->shards = (int)strtol(optarg, &end, 10);
-            if (*end || o->shards < 1 || o->shards > 256) {
-                fprintf(stderr, "replay: --shards: expected 1..256, got %s\n", optarg);
+            if (*end || end == optarg || o->shards < 0 || o->shards > 256) {
+                fprintf(stderr, "replay: --shards: expected 0 (cores) to 256, got %s\n", optarg);
                 return 1;
             }
             break;
@@ -209,8 +210,8 @@ int replay_main(int argc, char **argv)
         diag_print(&d, stderr);
         goto done;
     }
-    e = score_new(&cfg->decision, cfg->signals, cfg->n_signals, o.shards ? o.shards : cfg->shards,
-                  print_alert, run, err, sizeof err);
+    e = score_new(&cfg->decision, cfg->signals, cfg->n_signals,
+                  o.shards >= 0 ? o.shards : cfg->shards, print_alert, run, err, sizeof err);
     if (!e) {
         fprintf(stderr, "replay: %s: %s\n", o.config, err);
         goto done;
