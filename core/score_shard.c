@@ -43,8 +43,18 @@ typedef struct entity {
     _Alignas(8) unsigned char blob[]; /* signal state, then the id and its NUL */
 } entity;
 
+/* Entities live as long as the shard: they are carved from big blocks, not malloc'd one
+ * by one (no per-entity malloc overhead, neighbours in memory). */
+#define SLAB_BYTES (1u << 20)
+typedef struct slab {
+    struct slab *next;
+    size_t used, cap;
+    _Alignas(8) unsigned char mem[];
+} slab;
+
 struct score_shard {
     const score_model *m;
+    slab *slabs;    /* newest first */
     entity **table; /* open addressing, power-of-two size */
     size_t table_cap, n_entities;
     entity **heap; /* min-heap on check */
@@ -112,10 +122,12 @@ void shard_free(score_shard *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->table_cap; i++) {
-        if (s->table[i]) {
+        if (s->table[i])
             free(s->table[i]->attrs);
-            free(s->table[i]);
-        }
+    }
+    for (slab *b = s->slabs, *nx; b; b = nx) {
+        nx = b->next;
+        free(b);
     }
     for (size_t i = 0; i < s->out_n; i++)
         alert_free(s->out[i].alert);
@@ -127,6 +139,28 @@ void shard_free(score_shard *s)
 }
 
 /* ---- entity table -------------------------------------------------------------------- */
+
+static void *slab_alloc(score_shard *s, size_t bytes)
+{
+    slab *b = s->slabs;
+    if (!b || b->used + bytes > b->cap) {
+        /* 64 KiB first, doubling to 1 MiB: small engines stay small */
+        size_t cap = b ? (b->cap * 2 < SLAB_BYTES ? b->cap * 2 : SLAB_BYTES) : (64u << 10);
+        if (cap < bytes)
+            cap = bytes;
+        b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->next = s->slabs;
+        b->used = 0;
+        b->cap = cap;
+        s->slabs = b;
+        s->st.state_bytes += sizeof *b + cap;
+    }
+    void *p = b->mem + b->used;
+    b->used += bytes;
+    return p;
+}
 
 static int table_grow(score_shard *s)
 {
@@ -158,8 +192,8 @@ static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t h
         if (e->hash == hash && e->id_len == len && memcmp(entity_id(m, e), id, len) == 0)
             return e;
     }
-    size_t bytes = sizeof(entity) + m->layout.size + len + 1;
-    entity *e = malloc(bytes);
+    size_t bytes = (sizeof(entity) + m->layout.size + len + 1 + 7) & ~(size_t)7;
+    entity *e = slab_alloc(s, bytes);
     if (!e)
         return NULL;
     e->check = NEVER;
@@ -175,7 +209,6 @@ static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t h
     s->table[j] = e;
     s->n_entities++;
     s->st.entities++;
-    s->st.state_bytes += bytes;
     if (s->n_entities * 10 > s->table_cap * 7 && table_grow(s) != 0)
         return NULL; /* the entity stays in the (full-ish) table and is freed with it */
     return e;
