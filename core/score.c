@@ -405,6 +405,9 @@ score_engine *score_new(const cfg_decision *dec, const cfg_signal *signals, size
         shards = 256;
     e->n_shards = shards;
     e->threaded = shards > 1;
+    /* libcrypto (alert ids) initialises lazily: do it here, before any shard thread runs */
+    char warm[40];
+    alert_make_id(e->dec.name, "", 0, warm);
     if (shards_start(e) != SF_OK) {
         snprintf(err, errlen, "cannot start %d scoring shards: out of memory", shards);
         goto fail;
