@@ -36,7 +36,6 @@ typedef struct entity {
     int64_t check;      /* next boundary to evaluate; NEVER = none can matter */
     int64_t last_alert; /* NO_TIME = never fired */
     char *attrs;        /* latest event's attrs JSON or NULL */
-    uint64_t hash;
     uint32_t heap_pos;
     uint16_t id_len;
     uint8_t armed;
@@ -52,10 +51,16 @@ typedef struct slab {
     _Alignas(8) unsigned char mem[];
 } slab;
 
+/* The hash sits in the slot: probing never touches an entity that cannot match. */
+typedef struct table_slot {
+    uint64_t hash;
+    entity *e;
+} table_slot;
+
 struct score_shard {
     const score_model *m;
-    slab *slabs;    /* newest first */
-    entity **table; /* open addressing, power-of-two size */
+    slab *slabs;       /* newest first */
+    table_slot *table; /* open addressing, power-of-two size, at most 70% full */
     size_t table_cap, n_entities;
     entity **heap; /* min-heap on check */
     size_t heap_n, heap_cap;
@@ -122,8 +127,8 @@ void shard_free(score_shard *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->table_cap; i++) {
-        if (s->table[i])
-            free(s->table[i]->attrs);
+        if (s->table[i].e)
+            free(s->table[i].e->attrs);
     }
     for (slab *b = s->slabs, *nx; b; b = nx) {
         nx = b->next;
@@ -165,17 +170,16 @@ static void *slab_alloc(score_shard *s, size_t bytes)
 static int table_grow(score_shard *s)
 {
     size_t cap = s->table_cap * 2;
-    entity **t = calloc(cap, sizeof *t);
+    table_slot *t = calloc(cap, sizeof *t);
     if (!t)
         return -1;
     for (size_t i = 0; i < s->table_cap; i++) {
-        entity *e = s->table[i];
-        if (!e)
+        if (!s->table[i].e)
             continue;
-        size_t j = (size_t)e->hash & (cap - 1);
-        while (t[j])
+        size_t j = (size_t)s->table[i].hash & (cap - 1);
+        while (t[j].e)
             j = (j + 1) & (cap - 1);
-        t[j] = e;
+        t[j] = s->table[i];
     }
     free(s->table);
     s->st.state_bytes += (cap - s->table_cap) * sizeof *t;
@@ -188,8 +192,9 @@ static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t h
 {
     size_t mask = s->table_cap - 1, j = (size_t)hash & mask;
     const score_model *m = s->m;
-    for (entity *e; (e = s->table[j]) != NULL; j = (j + 1) & mask) {
-        if (e->hash == hash && e->id_len == len && memcmp(entity_id(m, e), id, len) == 0)
+    for (; s->table[j].e; j = (j + 1) & mask) {
+        entity *e = s->table[j].e;
+        if (s->table[j].hash == hash && e->id_len == len && memcmp(entity_id(m, e), id, len) == 0)
             return e;
     }
     size_t bytes = (sizeof(entity) + m->layout.size + len + 1 + 7) & ~(size_t)7;
@@ -199,14 +204,13 @@ static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t h
     e->check = NEVER;
     e->last_alert = NO_TIME;
     e->attrs = NULL;
-    e->hash = hash;
     e->heap_pos = NO_POS;
     e->id_len = (uint16_t)len;
     e->armed = 1;
     score_state_init(&m->layout, e->blob);
     memcpy(e->blob + m->layout.size, id, len);
     e->blob[m->layout.size + len] = '\0';
-    s->table[j] = e;
+    s->table[j] = (table_slot){hash, e};
     s->n_entities++;
     s->st.entities++;
     if (s->n_entities * 10 > s->table_cap * 7 && table_grow(s) != 0)
