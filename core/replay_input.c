@@ -49,7 +49,8 @@ struct replay_input {
     uint64_t next_fill, next_parse, next_consume;
     int stop;
     size_t item_pos;
-    int have_chunk; /* the consumer holds slot next_consume (PARSED) */
+    int have_chunk;  /* the consumer holds slot next_consume (PARSED) */
+    int reader_done; /* the reader reached the end of input */
     uint64_t line_base;
     char *carry;
     size_t carry_len;
@@ -65,43 +66,64 @@ static chunk *wait_slot(replay_input *in, uint64_t index, int state)
     return in->stop ? NULL : c;
 }
 
+/*
+ * One read(2): what is available now (a pipe gives lines as they come; a file whole
+ * chunks). 0 at end of input, -1 on error. The only place the reader may be cancelled.
+ */
+static ssize_t read_some(replay_input *in, char *buf, size_t n)
+{
+    int fd = fileno(in->in), old;
+    ssize_t got;
+    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+    do
+        got = read(fd, buf, n);
+    while (got < 0 && errno == EINTR);
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    return got;
+}
+
 /* Skip the rest of an overlong line; what follows its newline becomes the carry. */
 static int skip_line(replay_input *in, char *buf, int *eof)
 {
     for (;;) {
-        size_t n = fread(buf, 1, CHUNK_BYTES, in->in);
-        char *nl = n ? memchr(buf, '\n', n) : NULL;
+        ssize_t n = read_some(in, buf, CHUNK_BYTES);
+        if (n <= 0) {
+            *eof = 1;
+            return n < 0 ? -1 : 0;
+        }
+        char *nl = memchr(buf, '\n', (size_t)n);
         if (nl) {
-            in->carry_len = n - (size_t)(nl + 1 - buf);
+            in->carry_len = (size_t)n - (size_t)(nl + 1 - buf);
             memcpy(in->carry, nl + 1, in->carry_len);
             return 0;
-        }
-        if (n < CHUNK_BYTES) {
-            *eof = 1;
-            return ferror(in->in) ? -1 : 0;
         }
     }
 }
 
-/* Fill c with whole lines (the last one may lack its newline at end of input). */
+/*
+ * Fill c with whole lines (the last one may lack its newline at end of input). Reads until
+ * the chunk is full or holds at least one whole line, so a slow pipe is not held back.
+ */
 static void fill_chunk(replay_input *in, chunk *c)
 {
     memcpy(c->buf, in->carry, in->carry_len);
     size_t len = in->carry_len;
     in->carry_len = 0;
+    char *nl = NULL;
     while (len < CHUNK_BYTES) {
-        size_t n = fread(c->buf + len, 1, CHUNK_BYTES - len, in->in);
-        len += n;
-        if (n == 0) {
+        ssize_t n = read_some(in, c->buf + len, CHUNK_BYTES - len);
+        if (n <= 0) {
             c->eof = 1;
-            c->read_error = ferror(in->in) != 0;
+            c->read_error = n < 0;
             break;
         }
+        len += (size_t)n;
+        if (memchr(c->buf + len - (size_t)n, '\n', (size_t)n))
+            break;
     }
     c->len = len;
     if (c->eof)
         return;
-    char *nl = NULL;
     for (size_t i = len; i > 0; i--) {
         if (c->buf[i - 1] == '\n') {
             nl = c->buf + i - 1;
@@ -124,6 +146,9 @@ static void fill_chunk(replay_input *in, chunk *c)
 static void *reader_main(void *arg)
 {
     replay_input *in = arg;
+    int old;
+    /* cancellable only inside read(2), never while holding the lock */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
     pthread_setname_np(pthread_self(), "sf-read");
     for (;;) {
         pthread_mutex_lock(&in->mu);
@@ -137,8 +162,12 @@ static void *reader_main(void *arg)
         c->state = SLOT_FILLED;
         pthread_cond_broadcast(&in->cv);
         pthread_mutex_unlock(&in->mu);
-        if (c->eof)
+        if (c->eof) {
+            pthread_mutex_lock(&in->mu);
+            in->reader_done = 1;
+            pthread_mutex_unlock(&in->mu);
             return NULL;
+        }
     }
 }
 
@@ -523,11 +552,15 @@ void replay_input_stop(replay_input *in)
     if (!in)
         return;
     pthread_mutex_lock(&in->mu);
+    int early = !in->reader_done; /* stopped before the end: the reader may block in read */
     in->stop = 1;
     pthread_cond_broadcast(&in->cv);
     pthread_mutex_unlock(&in->mu);
-    if (in->reader_started)
+    if (in->reader_started) {
+        if (early)
+            pthread_cancel(in->reader); /* acts only inside read(2) */
         pthread_join(in->reader, NULL);
+    }
     for (int i = 0; i < in->n_parsers; i++)
         pthread_join(in->parsers[i], NULL);
     for (int i = 0; i < N_SLOTS; i++) {
