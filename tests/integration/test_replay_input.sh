@@ -32,4 +32,14 @@ grep -q "bad line 30003: line longer than 65536 bytes" "$tmp/err" || fail "1M li
 grep -q "bad line 30009:" "$tmp/err" || fail "golden line 6 numbering"
 grep -q "bad line 30015: missing entity" "$tmp/err" || fail "golden line 12 numbering"
 grep -q "events=30014 " "$tmp/err" || fail "event count: $(cat "$tmp/err")"
+# --strict on a pipe whose writer stays open: exit 2 at once, not when the writer closes.
+mkfifo "$tmp/fifo"
+(cat "$G/events.ndjson"; sleep 30) >"$tmp/fifo" &
+writer=$!
+set +e
+timeout 10 "$SIGFLOW" replay -c "$G/golden.ini" --strict "$tmp/fifo" >/dev/null 2>"$tmp/err"
+rc=$?
+set -e
+kill "$writer" 2>/dev/null || true
+[ "$rc" = 2 ] || fail "--strict on an open pipe: exit $rc (124 = hung)"
 echo "input: ok"
