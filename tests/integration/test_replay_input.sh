@@ -34,7 +34,7 @@ grep -q "bad line 30015: missing entity" "$tmp/err" || fail "golden line 12 numb
 grep -q "events=30014 " "$tmp/err" || fail "event count: $(cat "$tmp/err")"
 # --strict on a pipe whose writer stays open: exit 2 at once, not when the writer closes.
 mkfifo "$tmp/fifo"
-(cat "$G/events.ndjson"; sleep 30) >"$tmp/fifo" &
+(cat "$G/events.ndjson"; exec sleep 30) >"$tmp/fifo" &
 writer=$!
 set +e
 timeout 10 "$SIGFLOW" replay -c "$G/golden.ini" --strict "$tmp/fifo" >/dev/null 2>"$tmp/err"
