@@ -23,7 +23,7 @@ typedef struct replay_opts {
     const char *config, *connector, *file;
     bool strict, has_until;
     int64_t until;
-    int shards; /* 0: from the config */
+    int shards; /* -1: from the config; 0: online cores */
 } replay_opts;
 
 typedef struct replay_run {
@@ -47,13 +47,14 @@ static void usage(FILE *to)
 static int parse_opts(int argc, char **argv, replay_opts *o)
 {
     static const struct option longs[] = {{"config", required_argument, NULL, 'c'},
-                                           {"until", required_argument, NULL, 'u'},
-                                           {"shards", required_argument, NULL, 's'},
-                                           {"strict", no_argument, NULL, 'S'},
-                                           {"connector", required_argument, NULL, 'C'},
-                                           {"help", no_argument, NULL, 'h'},
-                                           {NULL, 0, NULL, 0}};
+                                          {"until", required_argument, NULL, 'u'},
+                                          {"shards", required_argument, NULL, 's'},
+                                          {"strict", no_argument, NULL, 'S'},
+                                          {"connector", required_argument, NULL, 'C'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
+    o->shards = -1;
     optind = 1;
     opterr = 0;
     int ch;
@@ -64,7 +65,8 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
             o->config = optarg;
             break;
         case 'u':
-            if (time_parse(optarg, strlen(optarg), &o->until) != 0) {
+            if (time_parse(optarg, strlen(optarg), &o->until) != 0 ||
+                o->until < SCORE_TIME_MIN_MS || o->until > SCORE_TIME_MAX_MS) {
                 fprintf(stderr, "replay: --until: not a time: %s\n", optarg);
                 return 1;
             }
@@ -72,8 +74,8 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
             break;
         case 's':
             o->shards = (int)strtol(optarg, &end, 10);
-            if (*end || o->shards < 1 || o->shards > 256) {
-                fprintf(stderr, "replay: --shards: expected 1..256, got %s\n", optarg);
+            if (*end || end == optarg || o->shards < 0 || o->shards > 256) {
+                fprintf(stderr, "replay: --shards: expected 0 (cores) to 256, got %s\n", optarg);
                 return 1;
             }
             break;
@@ -151,8 +153,8 @@ static int feed(replay_input *in, score_engine *e, const replay_opts *o, replay_
                      (unsigned long long)it.line, it.error ? it.error : "bad line");
         run->bad++;
         if (o->strict) {
-            fprintf(stderr, "replay: bad input at line %llu: %s\n",
-                    (unsigned long long)it.line, it.error ? it.error : "bad line");
+            fprintf(stderr, "replay: bad input at line %llu: %s\n", (unsigned long long)it.line,
+                    it.error ? it.error : "bad line");
             return 2;
         }
     }
@@ -172,8 +174,8 @@ static void summary(score_engine *e, const replay_run *run, double elapsed)
             "evaluations=%llu state_bytes=%zu elapsed=%.3fs events_per_s=%.0f\n",
             (unsigned long long)st.events, (unsigned long long)st.entities,
             (unsigned long long)st.ticks, (unsigned long long)st.alerts,
-            (unsigned long long)run->bad, (unsigned long long)st.evaluations,
-            st.state_bytes, elapsed, elapsed > 0 ? (double)st.events / elapsed : 0.0);
+            (unsigned long long)run->bad, (unsigned long long)st.evaluations, st.state_bytes,
+            elapsed, elapsed > 0 ? (double)st.events / elapsed : 0.0);
     uint64_t shown = run->bad < SF_MAX_BAD_LINES_REPORTED ? run->bad : SF_MAX_BAD_LINES_REPORTED;
     for (uint64_t i = 0; i < shown; i++)
         fprintf(stderr, "replay: bad %s\n", run->bad_lines[i]);
@@ -208,8 +210,8 @@ int replay_main(int argc, char **argv)
         diag_print(&d, stderr);
         goto done;
     }
-    e = score_new(&cfg->decision, cfg->signals, cfg->n_signals, o.shards ? o.shards : cfg->shards,
-                  print_alert, run, err, sizeof err);
+    e = score_new(&cfg->decision, cfg->signals, cfg->n_signals,
+                  o.shards >= 0 ? o.shards : cfg->shards, print_alert, run, err, sizeof err);
     if (!e) {
         fprintf(stderr, "replay: %s: %s\n", o.config, err);
         goto done;

@@ -15,6 +15,7 @@
 #include <json-c/json.h>
 
 #include "sf_limits.h"
+#include "score.h"
 
 #define CHUNK_BYTES (1u << 20) /* > SF_MAX_EVENT_LINE: a valid line always fits */
 #define N_SLOTS 16
@@ -48,6 +49,8 @@ struct replay_input {
     uint64_t next_fill, next_parse, next_consume;
     int stop;
     size_t item_pos;
+    int have_chunk;  /* the consumer holds slot next_consume (PARSED) */
+    int reader_done; /* the reader reached the end of input */
     uint64_t line_base;
     char *carry;
     size_t carry_len;
@@ -63,43 +66,64 @@ static chunk *wait_slot(replay_input *in, uint64_t index, int state)
     return in->stop ? NULL : c;
 }
 
+/*
+ * One read(2): what is available now (a pipe gives lines as they come; a file whole
+ * chunks). 0 at end of input, -1 on error. The only place the reader may be cancelled.
+ */
+static ssize_t read_some(replay_input *in, char *buf, size_t n)
+{
+    int fd = fileno(in->in), old;
+    ssize_t got;
+    pthread_setcancelstate(PTHREAD_CANCEL_ENABLE, &old);
+    do
+        got = read(fd, buf, n);
+    while (got < 0 && errno == EINTR);
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    return got;
+}
+
 /* Skip the rest of an overlong line; what follows its newline becomes the carry. */
 static int skip_line(replay_input *in, char *buf, int *eof)
 {
     for (;;) {
-        size_t n = fread(buf, 1, CHUNK_BYTES, in->in);
-        char *nl = n ? memchr(buf, '\n', n) : NULL;
+        ssize_t n = read_some(in, buf, CHUNK_BYTES);
+        if (n <= 0) {
+            *eof = 1;
+            return n < 0 ? -1 : 0;
+        }
+        char *nl = memchr(buf, '\n', (size_t)n);
         if (nl) {
-            in->carry_len = n - (size_t)(nl + 1 - buf);
+            in->carry_len = (size_t)n - (size_t)(nl + 1 - buf);
             memcpy(in->carry, nl + 1, in->carry_len);
             return 0;
-        }
-        if (n < CHUNK_BYTES) {
-            *eof = 1;
-            return ferror(in->in) ? -1 : 0;
         }
     }
 }
 
-/* Fill c with whole lines (the last one may lack its newline at end of input). */
+/*
+ * Fill c with whole lines (the last one may lack its newline at end of input). Reads until
+ * the chunk is full or holds at least one whole line, so a slow pipe is not held back.
+ */
 static void fill_chunk(replay_input *in, chunk *c)
 {
     memcpy(c->buf, in->carry, in->carry_len);
     size_t len = in->carry_len;
     in->carry_len = 0;
+    char *nl = NULL;
     while (len < CHUNK_BYTES) {
-        size_t n = fread(c->buf + len, 1, CHUNK_BYTES - len, in->in);
-        len += n;
-        if (n == 0) {
+        ssize_t n = read_some(in, c->buf + len, CHUNK_BYTES - len);
+        if (n <= 0) {
             c->eof = 1;
-            c->read_error = ferror(in->in) != 0;
+            c->read_error = n < 0;
             break;
         }
+        len += (size_t)n;
+        if (memchr(c->buf + len - (size_t)n, '\n', (size_t)n))
+            break;
     }
     c->len = len;
     if (c->eof)
         return;
-    char *nl = NULL;
     for (size_t i = len; i > 0; i--) {
         if (c->buf[i - 1] == '\n') {
             nl = c->buf + i - 1;
@@ -122,6 +146,10 @@ static void fill_chunk(replay_input *in, chunk *c)
 static void *reader_main(void *arg)
 {
     replay_input *in = arg;
+    int old;
+    /* cancellable only inside read(2), never while holding the lock */
+    pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &old);
+    pthread_setname_np(pthread_self(), "sf-read");
     for (;;) {
         pthread_mutex_lock(&in->mu);
         chunk *c = wait_slot(in, in->next_fill, SLOT_EMPTY);
@@ -134,14 +162,18 @@ static void *reader_main(void *arg)
         c->state = SLOT_FILLED;
         pthread_cond_broadcast(&in->cv);
         pthread_mutex_unlock(&in->mu);
-        if (c->eof)
+        if (c->eof) {
+            pthread_mutex_lock(&in->mu);
+            in->reader_done = 1;
+            pthread_mutex_unlock(&in->mu);
             return NULL;
+        }
     }
 }
 
 /* ---- parsers --------------------------------------------------------------------- */
 
-#define LINES_PER_PARSE 256
+#define LINES_PER_PARSE 64
 
 /* One line waiting in a parse batch. */
 typedef struct pending_line {
@@ -203,9 +235,14 @@ static replay_item *add_item(chunk *c, uint64_t line, const char *error)
  */
 static int keep_event(chunk *c, uint64_t line, sf_event *ev)
 {
-    if (ev->has_value && !isfinite(ev->value)) {
+    const char *why = NULL;
+    if (ev->has_value && !isfinite(ev->value))
+        why = "value is not a finite number";
+    else if (ev->time_ms < SCORE_TIME_MIN_MS || ev->time_ms > SCORE_TIME_MAX_MS)
+        why = "time outside years 0000-9999";
+    if (why) {
         event_free(ev);
-        return add_item(c, line, "value is not a finite number") ? 0 : -1;
+        return add_item(c, line, why) ? 0 : -1;
     }
     replay_item *it = add_item(c, line, NULL);
     size_t eo = SIZE_MAX, to = SIZE_MAX, ao = SIZE_MAX;
@@ -375,6 +412,7 @@ static void parse_chunk(parser *p, chunk *c)
 static void *parser_main(void *arg)
 {
     replay_input *in = arg;
+    pthread_setname_np(pthread_self(), "sf-parse");
     parser *p = calloc(1, sizeof *p);
     if (p) {
         p->in = in;
@@ -430,19 +468,28 @@ static void chunk_reset(chunk *c)
 
 int replay_input_next(replay_input *in, replay_item *item, char *err, size_t errlen)
 {
+    chunk *c = &in->slots[in->next_consume % N_SLOTS];
+    /* A PARSED chunk belongs to the consumer alone: no lock per item, only per chunk. */
+    if (in->have_chunk && in->item_pos < c->n_items) {
+        replay_item *it = &c->items[in->item_pos++];
+        *item = *it;
+        item->line = in->line_base + it->line;
+        return 1;
+    }
     pthread_mutex_lock(&in->mu);
     for (;;) {
-        chunk *c = wait_slot(in, in->next_consume, SLOT_PARSED);
+        c = in->have_chunk ? c : wait_slot(in, in->next_consume, SLOT_PARSED);
         if (!c) {
             pthread_mutex_unlock(&in->mu);
             snprintf(err, errlen, "input stopped");
             return -1;
         }
+        in->have_chunk = 1;
         if (in->item_pos < c->n_items) {
+            pthread_mutex_unlock(&in->mu);
             replay_item *it = &c->items[in->item_pos++];
             *item = *it;
             item->line = in->line_base + it->line;
-            pthread_mutex_unlock(&in->mu);
             return 1;
         }
         if (c->read_error || c->eof) {
@@ -455,9 +502,11 @@ int replay_input_next(replay_input *in, replay_item *item, char *err, size_t err
         }
         in->line_base += c->n_lines;
         in->item_pos = 0;
+        in->have_chunk = 0;
         chunk_reset(c);
         in->next_consume++;
         pthread_cond_broadcast(&in->cv);
+        c = NULL;
     }
 }
 
@@ -503,11 +552,15 @@ void replay_input_stop(replay_input *in)
     if (!in)
         return;
     pthread_mutex_lock(&in->mu);
+    int early = !in->reader_done; /* stopped before the end: the reader may block in read */
     in->stop = 1;
     pthread_cond_broadcast(&in->cv);
     pthread_mutex_unlock(&in->mu);
-    if (in->reader_started)
+    if (in->reader_started) {
+        if (early)
+            pthread_cancel(in->reader); /* acts only inside read(2) */
         pthread_join(in->reader, NULL);
+    }
     for (int i = 0; i < in->n_parsers; i++)
         pthread_join(in->parsers[i], NULL);
     for (int i = 0; i < N_SLOTS; i++) {

@@ -4,8 +4,9 @@
  * Exact skipping: an evaluation can change the output only if it fires an alert or re-arms
  * the entity. Each entity carries `check`, a tick boundary no later than the first one at
  * which that can happen if no event arrives; ticks evaluate only entities whose check is
- * due. check is found from bounds on x over time ranges (score_state_range/future), with a
- * margin in logit space for rounding. An event resets check to the next boundary.
+ * due. check is found from bounds on x over time ranges (score_state_extreme/future), with
+ * a margin in logit space for rounding. An event voids the proof: after its evaluation the
+ * search starts again from the next boundary.
  */
 #include "score_shard.h"
 
@@ -15,12 +16,13 @@
 #include <string.h>
 
 #include "explain.h"
+#include "score.h"
 
 #define NO_TIME INT64_MIN
 #define NEVER INT64_MAX
 #define NO_POS UINT32_MAX
-#define Z_EPS 1e-6        /* logit margin: bounds and evaluation round differently */
-#define Z_SATURATED 30.0  /* p rounds to 1.0 only for z > ~36.7 */
+#define Z_EPS 1e-6       /* logit margin: bounds and evaluation round differently */
+#define Z_SATURATED 30.0 /* p rounds to 1.0 only for z > ~36.7 */
 /*
  * Search effort: after an event a short search (the entity's next event usually comes
  * first and voids the proof anyway); at a tick a longer one. Stopping early only means an
@@ -34,16 +36,31 @@ typedef struct entity {
     int64_t check;      /* next boundary to evaluate; NEVER = none can matter */
     int64_t last_alert; /* NO_TIME = never fired */
     char *attrs;        /* latest event's attrs JSON or NULL */
-    uint64_t hash;
     uint32_t heap_pos;
     uint16_t id_len;
     uint8_t armed;
     _Alignas(8) unsigned char blob[]; /* signal state, then the id and its NUL */
 } entity;
 
+/* Entities live as long as the shard: they are carved from big blocks, not malloc'd one
+ * by one (no per-entity malloc overhead, neighbours in memory). */
+#define SLAB_BYTES (1u << 20)
+typedef struct slab {
+    struct slab *next;
+    size_t used, cap;
+    _Alignas(8) unsigned char mem[];
+} slab;
+
+/* The hash sits in the slot: probing never touches an entity that cannot match. */
+typedef struct table_slot {
+    uint64_t hash;
+    entity *e;
+} table_slot;
+
 struct score_shard {
     const score_model *m;
-    entity **table; /* open addressing, power-of-two size */
+    slab *slabs;       /* newest first */
+    table_slot *table; /* open addressing, power-of-two size, at most 70% full */
     size_t table_cap, n_entities;
     entity **heap; /* min-heap on check */
     size_t heap_n, heap_cap;
@@ -64,13 +81,13 @@ static double logit(double p)
     return log(p / (1 - p));
 }
 
-sf_status score_model_init(score_model *m, const cfg_decision *dec, const cfg_signal *sig,
-                           size_t n, char *err, size_t errlen)
+sf_status score_model_init(score_model *m, const cfg_decision *dec, const cfg_signal *sig, size_t n,
+                           char *err, size_t errlen)
 {
     memset(m, 0, sizeof *m);
     m->dec = dec;
-    if (dec->tick_ms <= 0) {
-        snprintf(err, errlen, "decision %s: tick must be positive", dec->name);
+    if (dec->tick_ms <= 0 || dec->tick_ms > SCORE_MAX_TICK_MS) {
+        snprintf(err, errlen, "decision %s: tick must be positive and at most 366d", dec->name);
         return SF_EINVAL;
     }
     if (dec->cooldown_ms < 0 || !isfinite(dec->bias) || isnan(dec->threshold) ||
@@ -110,10 +127,12 @@ void shard_free(score_shard *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->table_cap; i++) {
-        if (s->table[i]) {
-            free(s->table[i]->attrs);
-            free(s->table[i]);
-        }
+        if (s->table[i].e)
+            free(s->table[i].e->attrs);
+    }
+    for (slab *b = s->slabs, *nx; b; b = nx) {
+        nx = b->next;
+        free(b);
     }
     for (size_t i = 0; i < s->out_n; i++)
         alert_free(s->out[i].alert);
@@ -126,20 +145,41 @@ void shard_free(score_shard *s)
 
 /* ---- entity table -------------------------------------------------------------------- */
 
+static void *slab_alloc(score_shard *s, size_t bytes)
+{
+    slab *b = s->slabs;
+    if (!b || b->used + bytes > b->cap) {
+        /* 64 KiB first, doubling to 1 MiB: small engines stay small */
+        size_t cap = b ? (b->cap * 2 < SLAB_BYTES ? b->cap * 2 : SLAB_BYTES) : (64u << 10);
+        if (cap < bytes)
+            cap = bytes;
+        b = malloc(sizeof *b + cap);
+        if (!b)
+            return NULL;
+        b->next = s->slabs;
+        b->used = 0;
+        b->cap = cap;
+        s->slabs = b;
+        s->st.state_bytes += sizeof *b + cap;
+    }
+    void *p = b->mem + b->used;
+    b->used += bytes;
+    return p;
+}
+
 static int table_grow(score_shard *s)
 {
     size_t cap = s->table_cap * 2;
-    entity **t = calloc(cap, sizeof *t);
+    table_slot *t = calloc(cap, sizeof *t);
     if (!t)
         return -1;
     for (size_t i = 0; i < s->table_cap; i++) {
-        entity *e = s->table[i];
-        if (!e)
+        if (!s->table[i].e)
             continue;
-        size_t j = (size_t)e->hash & (cap - 1);
-        while (t[j])
+        size_t j = (size_t)s->table[i].hash & (cap - 1);
+        while (t[j].e)
             j = (j + 1) & (cap - 1);
-        t[j] = e;
+        t[j] = s->table[i];
     }
     free(s->table);
     s->st.state_bytes += (cap - s->table_cap) * sizeof *t;
@@ -152,28 +192,27 @@ static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t h
 {
     size_t mask = s->table_cap - 1, j = (size_t)hash & mask;
     const score_model *m = s->m;
-    for (entity *e; (e = s->table[j]) != NULL; j = (j + 1) & mask) {
-        if (e->hash == hash && e->id_len == len && memcmp(entity_id(m, e), id, len) == 0)
+    for (; s->table[j].e; j = (j + 1) & mask) {
+        entity *e = s->table[j].e;
+        if (s->table[j].hash == hash && e->id_len == len && memcmp(entity_id(m, e), id, len) == 0)
             return e;
     }
-    size_t bytes = sizeof(entity) + m->layout.size + len + 1;
-    entity *e = malloc(bytes);
+    size_t bytes = (sizeof(entity) + m->layout.size + len + 1 + 7) & ~(size_t)7;
+    entity *e = slab_alloc(s, bytes);
     if (!e)
         return NULL;
     e->check = NEVER;
     e->last_alert = NO_TIME;
     e->attrs = NULL;
-    e->hash = hash;
     e->heap_pos = NO_POS;
     e->id_len = (uint16_t)len;
     e->armed = 1;
     score_state_init(&m->layout, e->blob);
     memcpy(e->blob + m->layout.size, id, len);
     e->blob[m->layout.size + len] = '\0';
-    s->table[j] = e;
+    s->table[j] = (table_slot){hash, e};
     s->n_entities++;
     s->st.entities++;
-    s->st.state_bytes += bytes;
     if (s->n_entities * 10 > s->table_cap * 7 && table_grow(s) != 0)
         return NULL; /* the entity stays in the (full-ish) table and is freed with it */
     return e;
@@ -283,7 +322,7 @@ static int order_cmp(const void *a, const void *b)
 {
     const order *x = a, *y = b;
     if (x->c != y->c)
-        return x->c > y->c ? -1 : 1; /* strongest (largest contribution) first */
+        return x->c > y->c ? -1 : 1;       /* strongest (largest contribution) first */
     return x->i < y->i ? -1 : x->i > y->i; /* then config order */
 }
 
@@ -439,13 +478,18 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
         return NEVER; /* not before its next event */
     int64_t a = from, tick = m->tick, step = 1;
     if (e->armed && e->last_alert != NO_TIME && m->dec->cooldown_ms > 0) {
+        if (m->dec->cooldown_ms > SCORE_TIME_MAX_MS - e->last_alert)
+            return NEVER; /* the cooldown outlasts every time the engine accepts */
         int64_t ready = ceil_to_tick(e->last_alert + m->dec->cooldown_ms, tick);
         if (ready > a)
             a = ready;
     }
     /* Galloping search over [a, a + (step-1)*tick]: widen while nothing can matter. */
     for (int it = 0; it < max_steps; it++) {
-        int64_t b = a + (step - 1) * tick;
+        if (a > SCORE_TIME_MAX_MS)
+            return NEVER; /* no boundary past the last accepted time is ever run */
+        int64_t room = (SCORE_TIME_MAX_MS - a) / tick; /* boundaries after a, in range */
+        int64_t b = a + (step - 1 < room ? step - 1 : room) * tick;
         if (could_matter_in(m, e, a, b)) {
             if (step == 1)
                 return a;
@@ -461,10 +505,9 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
 
 /* ---- messages ------------------------------------------------------------------------- */
 
-sf_status shard_event(score_shard *s, uint64_t seq, const char *id, size_t id_len,
-                      uint64_t hash, uint64_t sigmask, int64_t time, double value,
-                      bool has_value, const char *attrs, size_t attrs_len, int64_t clock,
-                      int64_t next_tick)
+sf_status shard_event(score_shard *s, uint64_t seq, const char *id, size_t id_len, uint64_t hash,
+                      uint64_t sigmask, int64_t time, double value, bool has_value,
+                      const char *attrs, size_t attrs_len, int64_t clock, int64_t next_tick)
 {
     const score_layout *l = &s->m->layout;
     double x[SF_MAX_SIGNALS];
@@ -490,7 +533,9 @@ sf_status shard_event(score_shard *s, uint64_t seq, const char *id, size_t id_le
     if (st != SF_OK)
         return st;
     /* The state changed: any earlier proof is void; prove again from the next boundary. */
-    return schedule(s, e, next_check(s, e, clock, x, next_tick, SEARCH_STEPS_EVENT)) == 0 ? SF_OK : SF_ENOMEM;
+    return schedule(s, e, next_check(s, e, clock, x, next_tick, SEARCH_STEPS_EVENT)) == 0
+               ? SF_OK
+               : SF_ENOMEM;
 }
 
 static int due_cmp(const void *a, const void *b, void *arg)

@@ -40,8 +40,8 @@ typedef struct shard_stats {
 
 typedef struct score_shard score_shard;
 
-sf_status score_model_init(score_model *m, const cfg_decision *dec, const cfg_signal *sig,
-                           size_t n, char *err, size_t errlen);
+sf_status score_model_init(score_model *m, const cfg_decision *dec, const cfg_signal *sig, size_t n,
+                           char *err, size_t errlen);
 
 score_shard *shard_new(const score_model *m);
 void shard_free(score_shard *s);
@@ -51,9 +51,8 @@ void shard_free(score_shard *s);
  * `clock`. next_tick: the first tick boundary not yet evaluated.
  */
 sf_status shard_event(score_shard *s, uint64_t seq, const char *entity, size_t entity_len,
-                      uint64_t hash, uint64_t sigmask, int64_t time, double value,
-                      bool has_value, const char *attrs, size_t attrs_len, int64_t clock,
-                      int64_t next_tick);
+                      uint64_t hash, uint64_t sigmask, int64_t time, double value, bool has_value,
+                      const char *attrs, size_t attrs_len, int64_t clock, int64_t next_tick);
 /* Evaluate the boundaries from..to (inclusive, multiples of tick) for seq. */
 sf_status shard_ticks(score_shard *s, uint64_t seq, int64_t from, int64_t to);
 

@@ -19,8 +19,8 @@ typedef struct st_decay {
 } st_decay;
 
 typedef struct st_count {
-    uint64_t n;   /* times kept (<= kcap) */
-    int64_t t[];  /* kept times, descending */
+    uint64_t n;  /* times kept (<= kcap) */
+    int64_t t[]; /* kept times, descending */
 } st_count;
 
 typedef struct st_latest {
@@ -55,8 +55,9 @@ static int check_signal(const cfg_signal *s, unsigned *kcap, char *err, size_t e
     switch (s->measure) {
     case MEASURE_DROP:
     case MEASURE_RISE:
-        if (s->recent_ms <= 0 || s->usual_ms <= 0) {
-            snprintf(err, errlen, "signal %s: recent and usual must be positive", name);
+        if (s->recent_ms <= 0 || s->usual_ms <= 0 || s->recent_ms > SCORE_STATE_MAX_SPAN_MS ||
+            s->usual_ms > SCORE_STATE_MAX_SPAN_MS) {
+            snprintf(err, errlen, "signal %s: recent and usual must be in (0, 36500d]", name);
             return -1;
         }
         if (s->measure == MEASURE_RISE && !(s->span > 0)) {
@@ -66,16 +67,15 @@ static int check_signal(const cfg_signal *s, unsigned *kcap, char *err, size_t e
         return 0;
     case MEASURE_COUNT:
         if (!(s->cap > 0) || s->cap > SCORE_STATE_MAX_CAP) {
-            snprintf(err, errlen, "signal %s: cap must be in (0, %d]", name,
-                     SCORE_STATE_MAX_CAP);
+            snprintf(err, errlen, "signal %s: cap must be in (0, %d]", name, SCORE_STATE_MAX_CAP);
             return -1;
         }
         *kcap = (unsigned)ceil(s->cap);
         __attribute__((fallthrough)); /* count needs a window too */
     case MEASURE_RECENT:
     case MEASURE_ABSENT:
-        if (s->window_ms <= 0) {
-            snprintf(err, errlen, "signal %s: window must be positive", name);
+        if (s->window_ms <= 0 || s->window_ms > SCORE_STATE_MAX_SPAN_MS) {
+            snprintf(err, errlen, "signal %s: window must be in (0, 36500d]", name);
             return -1;
         }
         return 0;
@@ -349,8 +349,8 @@ static double decay_extreme(const cfg_signal *s, const st_decay *d, int64_t a, i
     return a >= h ? decay_x(s, d, b) : 0;
 }
 
-double score_state_extreme(const score_layout *l, const unsigned char *blob, size_t i,
-                           int64_t a, int64_t b, bool want_hi)
+double score_state_extreme(const score_layout *l, const unsigned char *blob, size_t i, int64_t a,
+                           int64_t b, bool want_hi)
 {
     const cfg_signal *s = &l->sig[i];
     switch (s->measure) {
@@ -374,8 +374,8 @@ void score_state_range(const score_layout *l, const unsigned char *blob, size_t 
     *hi = score_state_extreme(l, blob, i, a, b, true);
 }
 
-static void decay_future(const cfg_signal *s, const st_decay *d, int64_t t0, double x0,
-                         double *lo, double *hi)
+static void decay_future(const cfg_signal *s, const st_decay *d, int64_t t0, double x0, double *lo,
+                         double *hi)
 {
     if (d->t_ref == NO_TIME) {
         *lo = *hi = 0;

@@ -14,6 +14,8 @@
 #include "sf_limits.h"
 
 #define SCORE_STATE_MAX_CAP 64 /* largest count `cap` (event times kept per entity) */
+/* Longest window/recent/usual: 100 years keeps every time difference far from overflow. */
+#define SCORE_STATE_MAX_SPAN_MS (36500LL * 86400000LL)
 
 typedef struct score_layout {
     const cfg_signal *sig;
@@ -26,13 +28,13 @@ typedef struct score_layout {
 /* What a template may show about one signal at time t (explain.c renders it). */
 typedef struct score_detail {
     double x;
-    bool has_event;    /* the entity has an event of this signal */
-    int64_t latest;    /* latest event time (when has_event) */
-    long n;            /* count: events in window, at most kcap */
-    bool n_saturated;  /* count: n >= kcap, so the true count may be larger */
-    double s_recent;   /* drop/rise: decayed sums at t */
+    bool has_event;   /* the entity has an event of this signal */
+    int64_t latest;   /* latest event time (when has_event) */
+    long n;           /* count: events in window, at most kcap */
+    bool n_saturated; /* count: n >= kcap, so the true count may be larger */
+    double s_recent;  /* drop/rise: decayed sums at t */
     double s_usual;
-    double value;      /* value_*: latest value */
+    double value; /* value_*: latest value */
     bool has_value;
 } score_detail;
 
@@ -56,8 +58,8 @@ void score_state_detail(const score_layout *l, const unsigned char *blob, size_t
 void score_state_range(const score_layout *l, const unsigned char *blob, size_t i, int64_t a,
                        int64_t b, double *lo, double *hi);
 /* One side of score_state_range (cheaper: one evaluation). */
-double score_state_extreme(const score_layout *l, const unsigned char *blob, size_t i,
-                           int64_t a, int64_t b, bool want_hi);
+double score_state_extreme(const score_layout *l, const unsigned char *blob, size_t i, int64_t a,
+                           int64_t b, bool want_hi);
 /* The same over [t0, forever), given x_t0 = x at t0. */
 void score_state_future(const score_layout *l, const unsigned char *blob, size_t i, int64_t t0,
                         double x_t0, double *lo, double *hi);

@@ -269,11 +269,15 @@ def main():
                     raise ValueError("entity/type")
                 if len(ev["entity"].encode()) > 256:
                     raise ValueError("entity too long")
+                if not -62167219200000 <= ev["time"] <= 253402300799999:
+                    raise ValueError("time outside years 0000-9999")
                 v = o.get("value")
                 if v is not None:
                     if isinstance(v, bool) or not isinstance(v, (int, float)):
                         raise ValueError("value")
                     v = float(v)
+                    if not math.isfinite(v):
+                        raise ValueError("value not finite")
                 ev["value"] = v
             except (ValueError, KeyError, TypeError):
                 bad += 1

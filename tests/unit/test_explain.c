@@ -24,7 +24,10 @@ static void expect(const cfg_signal *s, const score_detail *d, int64_t t, const 
 static void pct_rounds_half_up_and_window_is_duration_text(void **state)
 {
     (void)state;
-    cfg_signal s = {.name = "tickets", .measure = MEASURE_COUNT, .window_ms = 14 * D, .cap = 4,
+    cfg_signal s = {.name = "tickets",
+                    .measure = MEASURE_COUNT,
+                    .window_ms = 14 * D,
+                    .cap = 4,
                     .explain = "{{pct}}% / {{n}} tickets in {{window}}"};
     score_detail d = {.x = 0.125, .has_event = true, .n = 1};
     expect(&s, &d, 0, "13% / 1 tickets in 14d"); /* round(12.5) = 13 */
@@ -35,7 +38,9 @@ static void pct_rounds_half_up_and_window_is_duration_text(void **state)
 static void drop_shows_weekly_rates(void **state)
 {
     (void)state;
-    cfg_signal s = {.name = "login_drop", .measure = MEASURE_DROP, .recent_ms = 7 * D,
+    cfg_signal s = {.name = "login_drop",
+                    .measure = MEASURE_DROP,
+                    .recent_ms = 7 * D,
                     .usual_ms = 28 * D,
                     .explain = "logins {{pct}}% below usual ({{recent_rate}}/wk vs "
                                "{{usual_rate}}/wk over {{window}})"};
@@ -47,10 +52,11 @@ static void drop_shows_weekly_rates(void **state)
 static void value_and_since_and_unknown_variables(void **state)
 {
     (void)state;
-    cfg_signal s = {.name = "bal", .measure = MEASURE_VALUE_BELOW, .limit = 2.5,
+    cfg_signal s = {.name = "bal",
+                    .measure = MEASURE_VALUE_BELOW,
+                    .limit = 2.5,
                     .explain = "{{ value }} < {{limit}} since {{since}}, {{nope}}, {{signal}}"};
-    score_detail d = {.x = 1, .has_event = true, .has_value = true, .value = 1.5,
-                      .latest = 10 * D};
+    score_detail d = {.x = 1, .has_event = true, .has_value = true, .value = 1.5, .latest = 10 * D};
     expect(&s, &d, 13 * D + 5 * H, "1.5 < 2.5 since 3d, {{nope}}, bal");
 }
 

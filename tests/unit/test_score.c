@@ -81,13 +81,21 @@ static double sigmoid(double z)
 /* absent(window 2h, w 2) and a count of "ticket" (1d, cap 1, w -10); bias -1, thr 0.5. */
 static score_engine *absent_engine(sink *s, int shards)
 {
-    static cfg_decision dec = {.name = "churn", .bias = -1, .threshold = 0.5,
-                               .rearm_below = 0.5, .tick_ms = H};
+    static cfg_decision dec = {
+        .name = "churn", .bias = -1, .threshold = 0.5, .rearm_below = 0.5, .tick_ms = H};
     static cfg_signal sig[2] = {
-        {.name = "quiet", .event = "login", .measure = MEASURE_ABSENT, .window_ms = 2 * H,
-         .weight = 2, .explain = "no login for {{since}}"},
-        {.name = "tickets", .event = "ticket", .measure = MEASURE_COUNT, .window_ms = D,
-         .cap = 1, .weight = -10},
+        {.name = "quiet",
+         .event = "login",
+         .measure = MEASURE_ABSENT,
+         .window_ms = 2 * H,
+         .weight = 2,
+         .explain = "no login for {{since}}"},
+        {.name = "tickets",
+         .event = "ticket",
+         .measure = MEASURE_COUNT,
+         .window_ms = D,
+         .cap = 1,
+         .weight = -10},
     };
     char err[256];
     score_engine *e = score_new(&dec, sig, 2, shards, on_alert, s, err, sizeof err);
@@ -190,11 +198,18 @@ static void late_event_is_evaluated_at_the_watermark(void **state)
 static score_engine *level_engine(sink *s, int shards, int64_t cooldown)
 {
     static cfg_decision dec;
-    dec = (cfg_decision){.name = "lvl", .bias = -2, .threshold = 0.5, .rearm_below = 0.3,
-                         .cooldown_ms = 0, .tick_ms = H};
+    dec = (cfg_decision){.name = "lvl",
+                         .bias = -2,
+                         .threshold = 0.5,
+                         .rearm_below = 0.3,
+                         .cooldown_ms = 0,
+                         .tick_ms = H};
     dec.cooldown_ms = cooldown;
-    static cfg_signal sig[1] = {{.name = "level", .event = "level",
-                                 .measure = MEASURE_VALUE_ABOVE, .limit = 5, .weight = 4}};
+    static cfg_signal sig[1] = {{.name = "level",
+                                 .event = "level",
+                                 .measure = MEASURE_VALUE_ABOVE,
+                                 .limit = 5,
+                                 .weight = 4}};
     char err[256];
     score_engine *e = score_new(&dec, sig, 1, shards, on_alert, s, err, sizeof err);
     assert_non_null(e);
@@ -259,6 +274,42 @@ static void advance_runs_boundaries_up_to_and_including_now(void **state)
     score_free(e);
 }
 
+/* Live: after score_advance(now) the clock is now, and an older event is evaluated at now. */
+static void event_after_advance_is_evaluated_at_the_clock(void **state)
+{
+    (void)state;
+    sink s = {0};
+    score_engine *e = level_engine(&s, 2, 0);
+    push_v(e, "e", "level", T0, 0);
+    assert_int_equal(score_advance(e, T0 + 90 * M), SF_OK);
+    push_v(e, "e", "level", T0 + 10 * M, 10);
+    score_flush(e);
+    assert_int_equal(s.n, 1);
+    assert_int_equal(s.a[0].t, T0 + 90 * M);
+    assert_int_equal(score_watermark(e), T0 + 10 * M);
+    sink_clear(&s);
+    score_free(e);
+}
+
+/* Times outside years 0000-9999 are refused and change nothing. */
+static void refuses_times_out_of_range(void **state)
+{
+    (void)state;
+    sink s = {0};
+    score_engine *e = level_engine(&s, 1, 0);
+    sf_event *ev = event_new("e", "level", SCORE_TIME_MAX_MS + 1, NULL, 0);
+    assert_non_null(ev);
+    assert_int_equal(score_push(e, ev), SF_EINVAL);
+    ev->time_ms = T0;
+    assert_int_equal(score_push(e, ev), SF_OK);
+    event_free(ev);
+    assert_int_equal(score_advance(e, INT64_MIN), SF_EINVAL);
+    score_stats st;
+    score_get_stats(e, &st);
+    assert_int_equal(st.events, 1);
+    score_free(e);
+}
+
 /* Same (decision, entity, time): same id; any change: another id; 32 hex digits. */
 static void alert_ids_are_deterministic(void **state)
 {
@@ -286,16 +337,32 @@ static uint64_t next_rand(void)
 
 static void run_random(int shards, sink *s)
 {
-    static cfg_decision dec = {.name = "mix", .bias = -2.2, .threshold = 0.6,
-                               .rearm_below = 0.45, .cooldown_ms = 6 * H, .tick_ms = H};
+    static cfg_decision dec = {.name = "mix",
+                               .bias = -2.2,
+                               .threshold = 0.6,
+                               .rearm_below = 0.45,
+                               .cooldown_ms = 6 * H,
+                               .tick_ms = H};
     static cfg_signal sig[4] = {
-        {.name = "drop", .event = "login", .measure = MEASURE_DROP, .recent_ms = D,
-         .usual_ms = 4 * D, .weight = 2, .explain = "{{pct}}% {{recent_rate}}"},
-        {.name = "tix", .event = "ticket", .measure = MEASURE_COUNT, .window_ms = 2 * D,
-         .cap = 3, .weight = 1.5, .explain = "{{n}} in {{window}}"},
-        {.name = "quiet", .event = "login", .measure = MEASURE_ABSENT, .window_ms = D,
-         .weight = 1},
-        {.name = "low", .event = "usage", .measure = MEASURE_VALUE_BELOW, .limit = 3,
+        {.name = "drop",
+         .event = "login",
+         .measure = MEASURE_DROP,
+         .recent_ms = D,
+         .usual_ms = 4 * D,
+         .weight = 2,
+         .explain = "{{pct}}% {{recent_rate}}"},
+        {.name = "tix",
+         .event = "ticket",
+         .measure = MEASURE_COUNT,
+         .window_ms = 2 * D,
+         .cap = 3,
+         .weight = 1.5,
+         .explain = "{{n}} in {{window}}"},
+        {.name = "quiet", .event = "login", .measure = MEASURE_ABSENT, .window_ms = D, .weight = 1},
+        {.name = "low",
+         .event = "usage",
+         .measure = MEASURE_VALUE_BELOW,
+         .limit = 3,
          .weight = 0.8},
     };
     static const char *types[] = {"login", "login", "login", "ticket", "usage", "other"};
@@ -353,6 +420,8 @@ int main(void)
         cmocka_unit_test(rearm_and_cooldown_follow_the_spec),
         cmocka_unit_test(disarmed_entity_never_fires_again_without_rearm),
         cmocka_unit_test(advance_runs_boundaries_up_to_and_including_now),
+        cmocka_unit_test(event_after_advance_is_evaluated_at_the_clock),
+        cmocka_unit_test(refuses_times_out_of_range),
         cmocka_unit_test(alert_ids_are_deterministic),
         cmocka_unit_test(alerts_do_not_depend_on_shard_count),
         cmocka_unit_test(rejects_bad_decision),

@@ -86,8 +86,9 @@ static void drop_of_value_with_zero_usual_sum_is_zero(void **state)
 {
     (void)state;
     fixture f;
-    setup_sig(&f, (cfg_signal){.measure = MEASURE_DROP, .of_value = true, .recent_ms = D,
-                               .usual_ms = 4 * D});
+    setup_sig(
+        &f,
+        (cfg_signal){.measure = MEASURE_DROP, .of_value = true, .recent_ms = D, .usual_ms = 4 * D});
     apply_v(&f, T0, 0);
     apply_v(&f, T0 + D, 0);
     assert_true(x_at(&f, T0 + 10 * D) == 0.0);
@@ -97,8 +98,8 @@ static void decayed_sums_do_not_depend_on_arrival_order(void **state)
 {
     (void)state;
     fixture a, b;
-    cfg_signal s = {.measure = MEASURE_DROP, .of_value = true, .recent_ms = 2 * D,
-                    .usual_ms = 9 * D};
+    cfg_signal s = {
+        .measure = MEASURE_DROP, .of_value = true, .recent_ms = 2 * D, .usual_ms = 9 * D};
     setup_sig(&a, s);
     setup_sig(&b, s);
     int64_t ts[] = {T0, T0 + 3 * H, T0 + 2 * D, T0 + 5 * D, T0 + 5 * D + 7};
@@ -116,8 +117,8 @@ static void rise_uses_span_and_history_rule(void **state)
 {
     (void)state;
     fixture f;
-    setup_sig(&f, (cfg_signal){.measure = MEASURE_RISE, .recent_ms = D, .usual_ms = 4 * D,
-                               .span = 3});
+    setup_sig(&f,
+              (cfg_signal){.measure = MEASURE_RISE, .recent_ms = D, .usual_ms = 4 * D, .span = 3});
     int64_t ts[] = {T0, T0 + 4 * D - 2 * H, T0 + 4 * D - H};
     for (int i = 0; i < 3; i++)
         apply(&f, ts[i]);
@@ -285,7 +286,10 @@ static void state_stays_within_64_bytes_per_signal_for_bench_measures(void **sta
         {.name = "a", .measure = MEASURE_DROP, .recent_ms = 7 * D, .usual_ms = 28 * D},
         {.name = "b", .measure = MEASURE_COUNT, .window_ms = 14 * D, .cap = 4},
         {.name = "c", .measure = MEASURE_RECENT, .window_ms = 30 * D},
-        {.name = "d", .measure = MEASURE_DROP, .of_value = true, .recent_ms = 7 * D,
+        {.name = "d",
+         .measure = MEASURE_DROP,
+         .of_value = true,
+         .recent_ms = 7 * D,
          .usual_ms = 28 * D},
     };
     score_layout l;
