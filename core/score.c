@@ -13,33 +13,8 @@
 #include <unistd.h>
 
 #include "sf_limits.h"
+#include "score_internal.h"
 #include "score_queue.h"
-#include "score_shard.h"
-
-#define SYNC_EVERY 65536 /* events between forced batch hand-offs (bounds alert latency) */
-
-struct score_engine {
-    cfg_decision dec;
-    cfg_signal *sig;
-    size_t n_sig;
-    score_model model;
-    score_alert_fn on_alert;
-    void *ctx;
-    score_shard **shards;
-    score_queue **queues; /* one per shard when threaded, else NULL */
-    int n_shards;
-    int threaded;
-    char **types; /* distinct event types, with the signals reading each */
-    uint64_t *type_mask;
-    size_t n_types;
-    int started;
-    int64_t watermark, clock, next_tick, advanced;
-    uint64_t seq; /* stream position: one per pushed event and per advance */
-    uint64_t events, ticks, since_sync, delivered;
-    shard_alert *pending;
-    size_t pend_n, pend_cap;
-    sf_status err;
-};
 
 static char *sdup(const char *s)
 {
@@ -58,7 +33,7 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-static uint64_t hash_id(const char *s, size_t len)
+uint64_t score_hash_id(const char *s, size_t len)
 {
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < len; i++)
@@ -218,7 +193,7 @@ static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
 
 static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, uint64_t mask)
 {
-    uint64_t h = hash_id(ev->entity, elen);
+    uint64_t h = score_hash_id(ev->entity, elen);
     size_t alen = ev->attrs ? (ev->attrs_len ? ev->attrs_len : strlen(ev->attrs)) : 0;
     if (!e->threaded) {
         sf_status st =
@@ -227,7 +202,7 @@ static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, u
         sf_status st2 = inline_collect(e);
         return st != SF_OK ? st : st2;
     }
-    score_queue *q = e->queues[(h >> 40) % (uint64_t)e->n_shards];
+    score_queue *q = e->queues[score_shard_of(e, h)];
     return score_queue_event(q, e->seq, ev->entity, elen, h, mask, ev->time_ms, ev->value,
                              ev->has_value, ev->attrs, alen, e->clock, e->next_tick, e->seq);
 }

@@ -18,7 +18,7 @@
 #include "explain.h"
 #include "score.h"
 
-#define NO_TIME INT64_MIN
+#define NO_TIME SHARD_NO_TIME
 #define NEVER INT64_MAX
 #define NO_POS UINT32_MAX
 #define Z_EPS 1e-6       /* logit margin: bounds and evaluation round differently */
@@ -32,7 +32,7 @@
 #define SEARCH_STEPS_TICK 48
 #define MAX_STEP_TICKS (1ll << 30)
 
-typedef struct entity {
+typedef struct shard_entity {
     int64_t check;      /* next boundary to evaluate; NEVER = none can matter */
     int64_t last_alert; /* NO_TIME = never fired */
     char *attrs;        /* latest event's attrs JSON or NULL */
@@ -586,6 +586,76 @@ shard_alert *shard_take_alerts(score_shard *s, size_t *n)
     s->out = NULL;
     s->out_n = s->out_cap = 0;
     return o;
+}
+
+/* ---- checkpoints ---------------------------------------------------------------------- */
+
+size_t shard_entity_count(const score_shard *s)
+{
+    return s->n_entities;
+}
+
+size_t shard_list_entities(const score_shard *s, const shard_entity **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < s->table_cap; i++) {
+        if (s->table[i].e)
+            out[n++] = s->table[i].e;
+    }
+    return n;
+}
+
+const char *shard_entity_id(const score_model *m, const shard_entity *e)
+{
+    return entity_id(m, e);
+}
+
+void shard_entity_get(const score_model *m, const shard_entity *e, shard_entity_view *out)
+{
+    out->id = entity_id(m, e);
+    out->id_len = e->id_len;
+    out->blob = e->blob;
+    out->attrs = e->attrs;
+    out->last_alert = e->last_alert;
+    out->armed = e->armed != 0;
+}
+
+sf_status shard_restore(score_shard *s, const shard_entity_view *v, uint64_t hash, int64_t clock,
+                        int64_t next_tick)
+{
+    const score_layout *l = &s->m->layout;
+    double x[SF_MAX_SIGNALS];
+    size_t before = s->n_entities;
+    entity *e = entity_get(s, v->id, v->id_len, hash);
+    if (!e)
+        return SF_ENOMEM;
+    if (s->n_entities == before)
+        return SF_EINVAL; /* already there: a checkpoint lists each entity once */
+    memcpy(e->blob, v->blob, l->size);
+    e->armed = v->armed ? 1 : 0;
+    e->last_alert = v->last_alert;
+    if (v->attrs) {
+        size_t n = strlen(v->attrs) + 1;
+        if (!(e->attrs = malloc(n)))
+            return SF_ENOMEM;
+        memcpy(e->attrs, v->attrs, n);
+        s->st.state_bytes += n;
+    }
+    /*
+     * Where the saving engine's schedule stood is not stored: it is derived again, as after
+     * an evaluation at the clock, so the proof is this build's (every event time <= clock).
+     */
+    for (size_t i = 0; i < l->n; i++)
+        x[i] = score_state_x(l, e->blob, i, clock);
+    int64_t check = next_check(s, e, clock, x, next_tick, SEARCH_STEPS_TICK);
+    return schedule(s, e, check) == 0 ? SF_OK : SF_ENOMEM;
+}
+
+void shard_add_stats(score_shard *s, const shard_stats *add)
+{
+    s->st.applied += add->applied;
+    s->st.evaluations += add->evaluations;
+    s->st.alerts += add->alerts;
 }
 
 int shard_alert_cmp(const void *pa, const void *pb)

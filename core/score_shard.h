@@ -16,6 +16,7 @@
 #include "score_state.h"
 
 #define SHARD_SUB_EVENT INT64_MAX /* order key of an event's own evaluation */
+#define SHARD_NO_TIME INT64_MIN   /* last_alert of an entity that never fired */
 
 /* What every shard reads (never writes) once the engine is built. */
 typedef struct score_model {
@@ -61,5 +62,34 @@ shard_alert *shard_take_alerts(score_shard *s, size_t *n);
 /* Order of two tagged alerts: position, then entity id bytes. */
 int shard_alert_cmp(const void *a, const void *b);
 void shard_get_stats(const score_shard *s, shard_stats *out);
+
+/*
+ * Checkpoints (score_checkpoint.c). The engine calls these only while the shard's thread is
+ * idle (after score_flush, or before anything was pushed).
+ */
+typedef struct shard_entity shard_entity;
+typedef struct shard_entity_view {
+    const char *id; /* NUL-terminated, no NUL inside */
+    size_t id_len;
+    const unsigned char *blob; /* the signal state: layout.size bytes */
+    const char *attrs;         /* latest event's attrs or NULL */
+    int64_t last_alert;        /* SHARD_NO_TIME: never fired */
+    bool armed;
+} shard_entity_view;
+
+size_t shard_entity_count(const score_shard *s);
+/* Fill out[] (shard_entity_count entries) in table order; returns the count. */
+size_t shard_list_entities(const score_shard *s, const shard_entity **out);
+const char *shard_entity_id(const score_model *m, const shard_entity *e);
+void shard_entity_get(const score_model *m, const shard_entity *e, shard_entity_view *out);
+/*
+ * Add a checkpointed entity (everything in v copied) and schedule it as if just evaluated
+ * at `clock` (>= every event time in it), next_tick being the first boundary not yet run.
+ * SF_EINVAL if the entity is already there.
+ */
+sf_status shard_restore(score_shard *s, const shard_entity_view *v, uint64_t hash, int64_t clock,
+                        int64_t next_tick);
+/* Carry counters over from a checkpoint (applied, evaluations, alerts). */
+void shard_add_stats(score_shard *s, const shard_stats *add);
 
 #endif

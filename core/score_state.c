@@ -9,6 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "score.h"
+#include "score_bytes.h"
+
 #define NO_TIME INT64_MIN
 
 typedef struct st_decay {
@@ -418,5 +421,146 @@ void score_state_future(const score_layout *l, const unsigned char *blob, size_t
         return;
     default:
         *lo = *hi = x_t0;
+    }
+}
+
+/* ---- checkpoint encoding --------------------------------------------------------------- */
+
+size_t score_state_encoded_max(const score_layout *l, size_t i)
+{
+    switch (l->sig[i].measure) {
+    case MEASURE_DROP:
+    case MEASURE_RISE:
+        return 1 + 8 + 8 + 8 + 8 + 1;
+    case MEASURE_COUNT:
+        return 1 + 8 * (size_t)l->kcap[i];
+    case MEASURE_RECENT:
+    case MEASURE_ABSENT:
+        return 1 + 8;
+    default:
+        return 1 + 8 + 8;
+    }
+}
+
+/* Empty states (no event yet) take one byte: most entities feed only some signals. */
+size_t score_state_encode(const score_layout *l, const unsigned char *blob, size_t i,
+                          unsigned char *out)
+{
+    const unsigned char *p = blob + l->off[i];
+    switch (l->sig[i].measure) {
+    case MEASURE_DROP:
+    case MEASURE_RISE: {
+        const st_decay *d = (const st_decay *)p;
+        out[0] = d->t_ref != NO_TIME;
+        if (!out[0])
+            return 1;
+        sb_putf64(out + 1, d->s_recent);
+        sb_putf64(out + 9, d->s_usual);
+        sb_puti64(out + 17, d->t_ref);
+        sb_puti64(out + 25, d->first);
+        out[33] = d->mixed != 0;
+        return 34;
+    }
+    case MEASURE_COUNT: {
+        const st_count *c = (const st_count *)p;
+        out[0] = (unsigned char)c->n;
+        for (uint64_t k = 0; k < c->n; k++)
+            sb_puti64(out + 1 + 8 * k, c->t[k]);
+        return 1 + 8 * (size_t)c->n;
+    }
+    case MEASURE_RECENT:
+    case MEASURE_ABSENT: {
+        const st_latest *st = (const st_latest *)p;
+        out[0] = st->latest != NO_TIME;
+        if (out[0])
+            sb_puti64(out + 1, st->latest);
+        return out[0] ? 9 : 1;
+    }
+    default: {
+        const st_value *v = (const st_value *)p;
+        out[0] = v->latest != NO_TIME;
+        if (!out[0])
+            return 1;
+        sb_puti64(out + 1, v->latest);
+        sb_putf64(out + 9, v->value);
+        return 17;
+    }
+    }
+}
+
+static bool time_ok(int64_t t, int64_t max_time)
+{
+    return t >= SCORE_TIME_MIN_MS && t <= max_time;
+}
+
+/* Only what apply can build: a corrupt state must not break the skipping proofs. */
+static size_t decode_decay(st_decay *d, const unsigned char *in, size_t avail, int64_t max_time)
+{
+    if (in[0] == 0)
+        return 1;
+    if (in[0] != 1 || avail < 34 || in[33] > 1)
+        return 0;
+    d->s_recent = sb_getf64(in + 1);
+    d->s_usual = sb_getf64(in + 9);
+    d->t_ref = sb_geti64(in + 17);
+    d->first = sb_geti64(in + 25);
+    d->mixed = in[33];
+    if (!time_ok(d->t_ref, max_time) || !time_ok(d->first, max_time) || d->first > d->t_ref ||
+        !isfinite(d->s_recent) || !isfinite(d->s_usual))
+        return 0;
+    /* non-negative amounts give non-negative sums, which the monotone bounds assume */
+    if (!d->mixed && (d->s_recent < 0 || d->s_usual < 0))
+        return 0;
+    return 34;
+}
+
+static size_t decode_count(st_count *c, unsigned kcap, const unsigned char *in, size_t avail,
+                           int64_t max_time)
+{
+    size_t n = in[0];
+    if (n > kcap || avail < 1 + 8 * n)
+        return 0;
+    for (size_t k = 0; k < n; k++) {
+        c->t[k] = sb_geti64(in + 1 + 8 * k);
+        if (!time_ok(c->t[k], max_time) || (k > 0 && c->t[k] > c->t[k - 1]))
+            return 0; /* kept in descending order */
+    }
+    c->n = n;
+    return 1 + 8 * n;
+}
+
+size_t score_state_decode(const score_layout *l, unsigned char *blob, size_t i,
+                          const unsigned char *in, size_t avail, int64_t max_time)
+{
+    unsigned char *p = blob + l->off[i];
+    if (avail < 1)
+        return 0;
+    switch (l->sig[i].measure) {
+    case MEASURE_DROP:
+    case MEASURE_RISE:
+        return decode_decay((st_decay *)p, in, avail, max_time);
+    case MEASURE_COUNT:
+        return decode_count((st_count *)p, l->kcap[i], in, avail, max_time);
+    case MEASURE_RECENT:
+    case MEASURE_ABSENT: {
+        st_latest *st = (st_latest *)p;
+        if (in[0] == 0)
+            return 1;
+        if (in[0] != 1 || avail < 9 || !time_ok(sb_geti64(in + 1), max_time))
+            return 0;
+        st->latest = sb_geti64(in + 1);
+        return 9;
+    }
+    default: {
+        st_value *v = (st_value *)p;
+        if (in[0] == 0)
+            return 1;
+        if (in[0] != 1 || avail < 17 || !time_ok(sb_geti64(in + 1), max_time) ||
+            !isfinite(sb_getf64(in + 9)))
+            return 0;
+        v->latest = sb_geti64(in + 1);
+        v->value = sb_getf64(in + 9);
+        return 17;
+    }
     }
 }

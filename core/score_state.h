@@ -64,4 +64,17 @@ double score_state_extreme(const score_layout *l, const unsigned char *blob, siz
 void score_state_future(const score_layout *l, const unsigned char *blob, size_t i, int64_t t0,
                         double x_t0, double *lo, double *hi);
 
+/*
+ * Checkpoint encoding of signal i's state (little-endian, see docs/scoring.md "Checkpoints").
+ * encode writes at most score_state_encoded_max bytes and returns how many. decode reads
+ * from in[0..avail) into a blob made by score_state_init and returns the bytes used, or 0
+ * when they are not a state this engine could have built with every time in
+ * [SCORE_TIME_MIN_MS, max_time] (the caller's watermark).
+ */
+size_t score_state_encoded_max(const score_layout *l, size_t i);
+size_t score_state_encode(const score_layout *l, const unsigned char *blob, size_t i,
+                          unsigned char *out);
+size_t score_state_decode(const score_layout *l, unsigned char *blob, size_t i,
+                          const unsigned char *in, size_t avail, int64_t max_time);
+
 #endif
