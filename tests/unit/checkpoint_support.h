@@ -69,9 +69,14 @@ static const char *const ck_types[] = {"login", "ticket", "level", "usage", "oth
 static const char *const ck_attrs[] = {NULL, "{\"owner\":\"ana@example.com\"}",
                                        "{\"owner\":\"bo@example.com\",\"plan\":\"pro\"}"};
 
-/* Ids whose byte order differs from any locale's: case, UTF-8, prefixes. */
-static const char *const ck_ids[] = {"c01", "c02", "c10", "C01",       "c1",           "z",
-                                     "a",   "ab",  "b",   "c\xc3\xa9", "\xe2\x82\xac", "c03"};
+/* Ids whose byte order differs from any locale's: case, UTF-8, prefixes, ids sharing their
+ * first 8 bytes (the saver's sort key), and one of the longest length accepted. */
+#define CK_X32 "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+#define CK_LONG_ID CK_X32 CK_X32 CK_X32 CK_X32 CK_X32 CK_X32 CK_X32 CK_X32 /* 256 bytes */
+static const char *const ck_ids[] = {
+    "c01",        "c02",         "c10",        "C01",       "c1",           "z",
+    "a",          "ab",          "b",          "c\xc3\xa9", "\xe2\x82\xac", "c03",
+    "customer-2", "customer-10", "customer-1", "customer",  CK_LONG_ID};
 #define CK_NIDS (sizeof ck_ids / sizeof *ck_ids)
 
 typedef struct ck_op {
