@@ -23,9 +23,10 @@ typedef sf_status (*score_read_fn)(void *ctx, void *buf, size_t len, size_t *got
 /*
  * Flush (score_flush: every pushed event applied, every alert handed to on_alert), then
  * write the engine's whole state through `write`, in chunks of at most 64 KiB. The bytes
- * depend only on the state, never on the shard count. SF_EINVAL if the engine failed
- * earlier (its error is returned) or an entity's attrs exceed SF_MAX_EVENT_LINE; a write
- * error is returned as is.
+ * depend only on the state, never on the shard count. Call it on the thread that pushes,
+ * between pushes. Errors: the engine's own if it failed earlier (or while flushing);
+ * SF_EINVAL if an entity's attrs exceed SF_MAX_EVENT_LINE or a decision/signal name its
+ * limit; SF_ENOMEM; a write callback's error, as it returned it (then stop writing).
  */
 sf_status score_checkpoint_save(score_engine *e, score_write_fn write, void *ctx);
 
