@@ -21,6 +21,7 @@ struct sf_event {
     char *attrs;     /* JSON object text, NUL-terminated, or NULL for {}; owned */
     size_t attrs_len;
     char *source_id; /* the source's own event id (map.id) or NULL; owned */
+    uint64_t seq;    /* journal sequence number once journaled, else 0 */
 };
 
 /*
