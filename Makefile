@@ -89,7 +89,7 @@ TEST_SUPPORT_BINS := $(TEST_SUPPORT_SRCS:tests/support/%.c=$(BUILD)/tests/suppor
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/bench/%)
 
-.PHONY: all deps run test bench install uninstall clean format sdk-mock
+.PHONY: all deps run test valgrind bench fuzz install uninstall clean format
 
 all: $(SIGFLOW) $(PLUGIN_SOS) $(BUILD)/sigflow.pc
 
@@ -158,6 +158,9 @@ TEST_BINS := $(UNIT_BINS) $(FIXTURE_SOS) $(PLUGIN_TEST_BINS) $(FUZZ_BINS) $(TEST
 
 test: all $(TEST_BINS)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh
+
+valgrind: all $(TEST_BINS)
+	@BUILD=$(BUILD) VALGRIND=1 tests/run.sh
 
 run: all
 	$(SIGFLOW) run -c conf/sigflow.ini

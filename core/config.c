@@ -393,6 +393,8 @@ static sf_config *cfg_new(const char *path)
     cfg->retry_base_ms = 1000;
     cfg->retry_max_ms = 5 * 60 * 1000;
     cfg->max_attempts = 8;
+    cfg->checkpoint_interval_ms = 5 * 60 * 1000;
+    cfg->journal_retention_ms = 7LL * 24 * 3600 * 1000;
     cfg->log_level = strdup("info");
     cfg->signals = calloc(SF_MAX_SIGNALS, sizeof *cfg->signals);
     cfg->connectors = calloc(SF_MAX_INSTANCES, sizeof *cfg->connectors);

@@ -87,6 +87,8 @@ typedef struct sf_config {
     int64_t retry_base_ms; /* deliveries: first backoff ceiling; default 1s */
     int64_t retry_max_ms;  /* deliveries: largest backoff; default 5m */
     int max_attempts;      /* deliveries: attempts before dead-lettering; default 8 */
+    int64_t checkpoint_interval_ms; /* scoring state checkpoints; default 5m */
+    int64_t journal_retention_ms;   /* journaled events kept after a checkpoint; default 7d */
     char *log_level;    /* default info */
     /* [decision] and its signals */
     bool has_decision;

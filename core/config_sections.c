@@ -145,7 +145,7 @@ void cfg_apply_sigflow(cfg_loader *ld)
     static const char *const known[] = {
         "state_dir", "plugin_dir",  "admin",     "admin_token", "shards",       "queue_size",
         "clock",     "log_level",   "ingest",    "durability",  "retry_base",   "retry_max",
-        "max_attempts"};
+        "max_attempts", "checkpoint_interval", "journal_retention"};
     static const char *const durabilities[] = {"fsync", "batch", "off"};
     static const char *const clocks[] = {"wall", "event"};
     static const char *const levels[] = {"error", "warn", "info", "debug"};
@@ -195,6 +195,10 @@ void cfg_apply_sigflow(cfg_loader *ld)
         cfg_duration(ld, kv, true, &cfg->retry_max_ms);
     if ((kv = cfg_raw_get(ld, "max_attempts")) && cfg_integer(ld, kv, 1, 1000, &v))
         cfg->max_attempts = (int)v;
+    if ((kv = cfg_raw_get(ld, "checkpoint_interval")))
+        cfg_duration(ld, kv, true, &cfg->checkpoint_interval_ms);
+    if ((kv = cfg_raw_get(ld, "journal_retention")))
+        cfg_duration(ld, kv, false, &cfg->journal_retention_ms);
 }
 
 /* ---- [decision] ------------------------------------------------------------------------ */

@@ -14,6 +14,7 @@
 #include "monotime.h"
 
 #define DELIVERY_IDLE_MS 1000 /* look at the outbox at least this often (dlq retry, CLI) */
+#define DELIVERY_CLAIM 16    /* deliveries claimed per look */
 
 struct delivery_worker {
     sf_instance *inst;
@@ -117,19 +118,21 @@ static bool stopping(delivery_worker *w)
 static void *worker_main(void *arg)
 {
     delivery_worker *w = arg;
+    outbox_delivery d[DELIVERY_CLAIM];
     while (!stopping(w)) {
-        /* One at a time: a stop never strands claimed rows (they would wait for a restart). */
-        outbox_delivery d;
         size_t n = 0;
-        if (outbox_claim_due(w->ob, instance_get_name(w->inst), walltime_ms(), 1, &d, &n) !=
-            SF_OK)
+        if (outbox_claim_due(w->ob, instance_get_name(w->inst), walltime_ms(), DELIVERY_CLAIM, d,
+                             &n) != SF_OK)
             n = 0;
-        if (n == 1) {
-            attempt(w, &d);
-            outbox_delivery_clear(&d, 1);
-        } else {
-            idle(w);
+        for (size_t i = 0; i < n; i++) {
+            /* Claimed rows left by a stop stay in flight until the next start makes them
+               pending again (at-least-once), so a stop never waits for a whole claim. */
+            if (!stopping(w))
+                attempt(w, &d[i]);
         }
+        outbox_delivery_clear(d, n);
+        if (n == 0)
+            idle(w);
     }
     return NULL;
 }

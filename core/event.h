@@ -13,14 +13,15 @@
 #include "sigflow.h"
 
 struct sf_event {
-    char *entity;    /* NUL-terminated, 1..SF_MAX_ENTITY_LEN bytes; owned */
-    char *type;      /* NUL-terminated, 1..SF_MAX_TYPE_LEN bytes; owned */
+    char *entity;    /* NUL-terminated, 1..SF_MAX_ENTITY_LEN bytes; inside the event's block */
+    char *type;      /* NUL-terminated, 1..SF_MAX_TYPE_LEN bytes; inside the event's block */
     int64_t time_ms; /* event time, ms since the Unix epoch */
     double value;    /* meaningful when has_value */
     bool has_value;
     char *attrs;     /* JSON object text, NUL-terminated, or NULL for {}; owned */
     size_t attrs_len;
     char *source_id; /* the source's own event id (map.id) or NULL; owned */
+    uint64_t seq;    /* journal sequence number once journaled, else 0 */
 };
 
 /*

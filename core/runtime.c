@@ -125,8 +125,8 @@ static sf_status rt_settle(void *ctx, sf_instance *src)
 /* The journal's committer hands over every committed event, in sequence order. */
 static void rt_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
 {
-    (void)seq;
     runtime *rt = ctx;
+    ev->seq = seq; /* the scorer checkpoints the position it has applied */
     if (!queue_push(rt->ingest, ev, -1))
         event_free(ev); /* closed: only after every connector stopped, so never in practice */
 }

@@ -40,6 +40,12 @@ static const char *const store_migrations[] = {
     "  id INTEGER PRIMARY KEY, delivery_id INTEGER NOT NULL, time_ms INTEGER NOT NULL,"
     "  result TEXT NOT NULL, error TEXT);"
     "CREATE INDEX outbox_attempt_delivery ON outbox_attempt (delivery_id);",
+    /* 1 -> 2: the scoring engine's checkpoint and the journal position it covers */
+    "CREATE TABLE score_checkpoint ("
+    "  id INTEGER PRIMARY KEY CHECK (id = 1),"
+    "  seq INTEGER NOT NULL,"
+    "  written_ms INTEGER NOT NULL,"
+    "  data BLOB NOT NULL);",
 };
 
 #define STORE_MIGRATION_COUNT (sizeof store_migrations / sizeof store_migrations[0])

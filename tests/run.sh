@@ -15,6 +15,14 @@ if [ "${SANITIZE:-}" = 1 ]; then
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi
 
+# VALGRIND=1 (make valgrind): unit and plugin tests under memcheck, leaks and errors fatal;
+# integration and fuzz levels are left to the sanitizer run.
+VG=()
+if [ "${VALGRIND:-}" = 1 ]; then
+    VG=(valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite,indirect
+        --error-exitcode=99)
+fi
+
 passed=0
 failed=0
 failures=()
@@ -33,11 +41,12 @@ run_one() {
 }
 
 for t in "$BUILD"/tests/unit/test_*; do
-    [ -x "$t" ] && run_one "unit/$(basename "$t")" "$t"
+    [ -x "$t" ] && run_one "unit/$(basename "$t")" "${VG[@]}" "$t"
 done
 for t in "$BUILD"/tests/plugins/test_*; do
-    [ -x "$t" ] && run_one "plugins/$(basename "$t")" "$t"
+    [ -x "$t" ] && run_one "plugins/$(basename "$t")" "${VG[@]}" "$t"
 done
+[ "${VALGRIND:-}" = 1 ] && { echo "tests: $passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit; }
 for t in tests/integration/test_*.sh; do
     [ -f "$t" ] && run_one "integration/$(basename "$t" .sh)" bash "$t"
 done

@@ -54,7 +54,10 @@ for s in $SHARDS; do
     run "1M events, 1M custs" "$OUT/events_1m_1me.ndjson" "$s"
 done
 
-# 3. The journal alone: group commit at each durability level (bench_journal.c).
+# 3. The whole daemon: file connector -> journal -> scoring -> outbox -> webhook delivery.
+"$ROOT/tests/bench/bench_run.sh"
+
+# 4. The journal alone: group commit at each durability level (bench_journal.c).
 for b in "$ROOT/$BUILD"/tests/bench/bench_*; do
     [ -x "$b" ] || continue
     echo "=== $(basename "$b")"
