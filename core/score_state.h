@@ -1,7 +1,8 @@
 /*
  * score_state.h - per-entity, per-signal scoring state and the measures of DESIGN.md §3:
  * apply an event, compute x at a time, and bound x over a time range (for exact skipping).
- * Owns: the byte layout of one entity's signal state. Calls only libm. Used by score_shard.
+ * Owns: the byte layout of one entity's signal state, in memory and in checkpoints. Calls
+ * only libm. Used by score_shard and score_checkpoint.
  */
 #ifndef SF_SCORE_STATE_H
 #define SF_SCORE_STATE_H
