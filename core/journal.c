@@ -53,15 +53,18 @@ static int journal_dedup_claim(journal *j, const char *connector, const char *so
     return sqlite3_changes(store_db(j->st)) > 0;
 }
 
-static sf_status journal_insert(journal *j, const sf_event *ev, uint64_t seq)
+static sf_status journal_insert(journal *j, const sf_event *ev, uint64_t seq, int64_t now)
 {
-    sqlite3_stmt *st = store_stmt(j->st, "INSERT INTO journal VALUES (?1,?2,?3,?4,?5,?6,?7)");
+    sqlite3_stmt *st = store_stmt(j->st, "INSERT INTO journal (seq, entity, type, time_ms, value,"
+                                         " attrs, source_id, journaled_ms)"
+                                         " VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
     if (!st)
         return SF_EIO;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
     sqlite3_bind_text(st, 2, ev->entity, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, ev->type, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, ev->time_ms);
+    sqlite3_bind_int64(st, 8, now);
     if (ev->has_value)
         sqlite3_bind_double(st, 5, ev->value);
     if (ev->attrs)
@@ -87,7 +90,7 @@ static sf_status journal_write_entry(journal *j, journal_entry *e, uint64_t *nex
                 continue;
             }
         }
-        if (journal_insert(j, ev, *next) != SF_OK)
+        if (journal_insert(j, ev, *next, now) != SF_OK)
             return SF_EIO;
         if (e->seqs)
             e->seqs[i] = *next;

@@ -119,7 +119,8 @@ sf_status journal_mark_checkpointed_locked(journal *j, uint64_t seq);
 uint64_t journal_checkpointed_seq(journal *j);
 
 /*
- * Delete events whose time is older than now - keep_ms and that a checkpoint covers, and
+ * Delete events journaled before now - keep_ms (arrival, not event time: a backfill of old
+ * events is kept as long as live ones) that a checkpoint covers, and
  * dedup ids older than the window. *deleted (may be NULL) counts the events removed.
  */
 sf_status journal_retain(journal *j, int64_t keep_ms, size_t *deleted);

@@ -170,7 +170,7 @@ sf_status journal_retain(journal *j, int64_t keep_ms, size_t *deleted)
     sf_status rc = journal_delete_chunked(
         j,
         "DELETE FROM journal WHERE seq IN (SELECT seq FROM journal WHERE"
-        " seq <= (SELECT checkpointed_seq FROM journal_state) AND time_ms < ?1"
+        " seq <= (SELECT checkpointed_seq FROM journal_state) AND journaled_ms < ?1"
         " ORDER BY seq LIMIT ?2)",
         now - keep_ms, &events);
     if (rc == SF_OK)

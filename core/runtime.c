@@ -24,8 +24,10 @@
 #include "outbox.h"
 #include "queue.h"
 #include "score.h"
+#include "score_checkpoint.h"
 #include "sf_limits.h"
 #include "site.h"
+#include "state_checkpoint.h"
 #include "store.h"
 #include "store_kv.h"
 
@@ -79,6 +81,10 @@ struct runtime {
     size_t n_routes;
     atomic_uint_fast64_t alerts;
     atomic_bool draining; /* ingest closed: the scorer exits once it is empty */
+
+    /* Scorer thread only: the journal position applied and the one last checkpointed. */
+    uint64_t applied_seq, checkpointed_seq;
+    int64_t last_checkpoint_ms;
 };
 
 /* ---- events in: connector -> intake -> journal -> ingest queue ------------------------------ */
@@ -176,6 +182,34 @@ static score_engine *engine_for(runtime *rt, const sf_config *cfg)
     return e;
 }
 
+/*
+ * Save the scoring state with the journal position it covers (one transaction), then let
+ * retention drop what it covers and is old enough. Scorer thread (the engine's owner).
+ */
+static void checkpoint(runtime *rt)
+{
+    rt->last_checkpoint_ms = monotime_ms();
+    if (!rt->engine || rt->applied_seq == rt->checkpointed_seq)
+        return;
+    score_membuf m = {0};
+    int64_t t0 = monotime_ms();
+    sf_status st = score_checkpoint_save(rt->engine, score_membuf_write, &m);
+    if (st == SF_OK)
+        st = state_checkpoint_write(rt->st, rt->journal, rt->applied_seq, m.data, m.len);
+    free(m.data);
+    if (st != SF_OK) {
+        log_error("component=checkpoint", "checkpoint failed (status %d): the journal is kept "
+                  "whole until one succeeds", (int)st);
+        return;
+    }
+    rt->checkpointed_seq = rt->applied_seq;
+    size_t deleted = 0;
+    journal_retain(rt->journal, rt->site->cfg->journal_retention_ms, &deleted);
+    log_info("component=checkpoint", "scoring state saved: seq=%llu bytes=%zu ms=%lld "
+             "journal_events_retired=%zu", (unsigned long long)rt->checkpointed_seq, m.len,
+             (long long)(monotime_ms() - t0), deleted);
+}
+
 static void *scorer_main(void *arg)
 {
     runtime *rt = arg;
@@ -191,6 +225,8 @@ static void *scorer_main(void *arg)
         }
         pthread_mutex_unlock(&rt->engine_lock);
         if (ev) {
+            if (ev->seq)
+                rt->applied_seq = ev->seq;
             if (rt->engine) {
                 score_push(rt->engine, ev);
                 /* The engine batches for throughput; once the queue runs dry, hand the
@@ -208,9 +244,10 @@ static void *scorer_main(void *arg)
             score_advance(rt->engine, walltime_ms());
             last_wall_tick = now;
         }
+        if (now - rt->last_checkpoint_ms >= rt->site->cfg->checkpoint_interval_ms)
+            checkpoint(rt);
     }
-    if (rt->engine)
-        score_flush(rt->engine);
+    checkpoint(rt); /* on a clean stop: the next start replays nothing */
     return NULL;
 }
 
@@ -599,22 +636,56 @@ static sf_status recover_one(void *ctx, uint64_t seq, sf_event *ev)
  * re-creates are stored once: only those never stored before (a crash between scoring and
  * the outbox) are new.
  */
+/* Load the scoring checkpoint; the journal position to replay after (0: from the start). */
+static uint64_t load_checkpoint(runtime *rt)
+{
+    uint64_t seq = 0;
+    void *blob = NULL;
+    size_t len = 0;
+    if (state_checkpoint_read(rt->st, &seq, &blob, &len) != SF_OK || !blob || !rt->engine) {
+        free(blob);
+        return 0;
+    }
+    score_membuf m = {.data = blob, .len = len};
+    char err[SF_MAX_ERROR_LEN] = "";
+    sf_status st = score_checkpoint_load(rt->engine, score_membuf_read, &m, err, sizeof err);
+    free(blob);
+    if (st == SF_OK) {
+        log_info("component=checkpoint", "scoring state loaded: seq=%llu bytes=%zu",
+                 (unsigned long long)seq, len);
+        return seq;
+    }
+    if (st == SF_EUNSUPPORTED) { /* the engine is untouched: rebuild from what is journaled */
+        log_warn("component=checkpoint", "%s: scoring state is rebuilt from the journal kept "
+                 "(journal_retention)", err);
+        return 0;
+    }
+    log_error("component=checkpoint", "checkpoint unreadable (%s): rebuilding from the journal",
+              err);
+    score_free(rt->engine); /* a half-loaded engine refuses pushes */
+    rt->engine = engine_for(rt, rt->site->cfg);
+    return 0;
+}
+
 static sf_status recover(runtime *rt)
 {
+    uint64_t from = load_checkpoint(rt);
     uint64_t last = journal_last_seq(rt->journal);
-    if (last == 0)
+    rt->applied_seq = rt->checkpointed_seq = from;
+    if (last <= from)
         return SF_OK;
     int64_t t0 = monotime_ms();
-    sf_status st = journal_read(rt->journal, 0, recover_one, rt);
+    sf_status st = journal_read(rt->journal, from, recover_one, rt);
     if (rt->engine)
         score_flush(rt->engine);
     if (st != SF_OK) {
         log_error("component=runtime", "recovery from the journal failed: status %d", (int)st);
         return st;
     }
+    rt->applied_seq = last;
     log_info("component=runtime", "recovered %llu events from the journal in %lld ms; "
-             "%llu alerts were new", (unsigned long long)last, (long long)(monotime_ms() - t0),
-             (unsigned long long)atomic_load(&rt->alerts));
+             "%llu alerts were new", (unsigned long long)(last - from),
+             (long long)(monotime_ms() - t0), (unsigned long long)atomic_load(&rt->alerts));
     return SF_OK;
 }
 
@@ -716,8 +787,9 @@ int runtime_run(const char *config_path)
         goto out;
     journal_set_sink(rt.journal, rt_journal_sink, &rt);
     routes_rebuild(&rt); /* targets for the alerts recovery re-creates */
-    if (recover(&rt) != SF_OK)
+    if (recover(&rt) != SF_OK || (cfg->has_decision && !rt.engine))
         goto out;
+    rt.last_checkpoint_ms = monotime_ms();
 
     rt.n_insts = rt.site->n_inst;
     rt.insts = calloc(rt.n_insts ? rt.n_insts : 1, sizeof *rt.insts);

@@ -40,7 +40,9 @@ static const char *const store_migrations[] = {
     "  id INTEGER PRIMARY KEY, delivery_id INTEGER NOT NULL, time_ms INTEGER NOT NULL,"
     "  result TEXT NOT NULL, error TEXT);"
     "CREATE INDEX outbox_attempt_delivery ON outbox_attempt (delivery_id);",
-    /* 1 -> 2: the scoring engine's checkpoint and the journal position it covers */
+    /* 1 -> 2: the scoring engine's checkpoint and the journal position it covers; when each
+       event was journaled (retention counts from arrival: a backfill's event times are old) */
+    "ALTER TABLE journal ADD COLUMN journaled_ms INTEGER NOT NULL DEFAULT 0;"
     "CREATE TABLE score_checkpoint ("
     "  id INTEGER PRIMARY KEY CHECK (id = 1),"
     "  seq INTEGER NOT NULL,"

@@ -394,17 +394,24 @@ static void source_id_older_than_window_is_appended_again(void **state)
 static void retention_removes_only_old_checkpointed_events(void **state)
 {
     fixture *f = *state;
-    int64_t old = g_now - 10 * DAY_MS, recent = g_now - DAY_MS;
-    sf_event *evs[4] = {mk("a", "t", old, NULL), mk("b", "t", old, NULL),
-                        mk("c", "t", recent, NULL), mk("d", "t", old, NULL)};
-    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, 4, NULL, NULL, NULL),
+    int64_t now = g_now;
+    /* Arrival times decide (a backfill's event times are old whenever it arrives). */
+    g_now = now - 10 * DAY_MS;
+    sf_event *evs[4] = {mk("a", "t", now, NULL), mk("b", "t", now, NULL),
+                        mk("c", "t", now - 30 * DAY_MS, NULL), mk("d", "t", now, NULL)};
+    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, 2, NULL, NULL, NULL),
                      SF_OK);
+    g_now = now - DAY_MS; /* c: an old event that arrived recently */
+    assert_int_equal(journal_append_one(f->j, NULL, evs[2], NULL), SF_OK);
+    g_now = now - 10 * DAY_MS; /* d arrived long ago but is not covered by the checkpoint */
+    assert_int_equal(journal_append_one(f->j, NULL, evs[3], NULL), SF_OK);
+    g_now = now;
     assert_int_equal(journal_mark_checkpointed(f->j, 3), SF_OK);
     assert_int_equal(journal_mark_checkpointed(f->j, 2), SF_OK); /* never moves back */
     assert_int_equal(journal_checkpointed_seq(f->j), 3);
     size_t deleted = 0;
     assert_int_equal(journal_retain(f->j, 7 * DAY_MS, &deleted), SF_OK);
-    assert_int_equal(deleted, 2); /* seq 1, 2; 3 is recent, 4 is not checkpointed */
+    assert_int_equal(deleted, 2); /* seq 1, 2; 3 arrived recently, 4 is not checkpointed */
     collected *c = read_all(f->j, 0);
     assert_int_equal(c->n, 2);
     assert_int_equal(c->seqs[0], 3);
