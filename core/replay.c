@@ -17,11 +17,12 @@
 #include "mapping.h"
 #include "replay_input.h"
 #include "score.h"
+#include "replay_state.h"
 #include "timefmt.h"
 
 typedef struct replay_opts {
     const char *config, *connector, *file;
-    bool strict, has_until;
+    bool strict, has_until, state;
     int64_t until;
     int shards; /* -1: from the config; 0: online cores */
 } replay_opts;
@@ -35,12 +36,14 @@ typedef struct replay_run {
 static void usage(FILE *to)
 {
     fputs("usage: sigflow replay -c CONFIG [--until TIME] [--shards N] [--strict]\n"
-          "                      [--connector NAME] [FILE|-]\n"
+          "                      [--connector NAME] [--state] [FILE|-]\n"
           "Replays NDJSON events (canonical {\"entity\",\"type\",\"time\",\"value\",...}, or\n"
           "the map.* mapping of connector NAME) through the [decision] in event time and\n"
           "prints each alert as one JSON line. TIME: RFC 3339 or epoch ms; evaluates the\n"
           "tick boundaries up to TIME after the last event. --strict: the first bad line\n"
-          "is fatal (exit 2). Exit: 0 ok, 1 config/usage error, 2 bad input (--strict).\n",
+          "is fatal (exit 2). --state: save the scoring state the replay built into the\n"
+          "config's state_dir (a new instance's), so `run` starts knowing every entity's\n"
+          "history. Exit: 0 ok, 1 config/usage error, 2 bad input (--strict).\n",
           to);
 }
 
@@ -51,6 +54,7 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
                                           {"shards", required_argument, NULL, 's'},
                                           {"strict", no_argument, NULL, 'S'},
                                           {"connector", required_argument, NULL, 'C'},
+                                          {"state", no_argument, NULL, 'T'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
@@ -84,6 +88,9 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
             break;
         case 'C':
             o->connector = optarg;
+            break;
+        case 'T':
+            o->state = true;
             break;
         case 'h':
             usage(stdout);
@@ -238,6 +245,8 @@ int replay_main(int argc, char **argv)
         rc = 1;
     }
     summary(e, run, now_s() - t0);
+    if (rc == 0 && o.state)
+        rc = replay_state_save(cfg, e);
 done:
     replay_input_stop(in);
     if (f && f != stdin)
