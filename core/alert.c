@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
 #include "timefmt.h"
 
 void alert_make_id(const char *decision, const char *entity, int64_t time_ms, char out[40])
@@ -43,58 +44,31 @@ void alert_make_id(const char *decision, const char *entity, int64_t time_ms, ch
     out[32] = '\0';
 }
 
-typedef struct jbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} jbuf;
-
-static void jb_add(jbuf *b, const char *s, size_t n)
+static void jb_lit(strbuf *b, const char *s)
 {
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap * 2 : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    strbuf_add(b, s, strlen(s));
 }
 
-static void jb_lit(jbuf *b, const char *s)
+static void jb_str(strbuf *b, const char *s)
 {
-    jb_add(b, s, strlen(s));
-}
-
-static void jb_str(jbuf *b, const char *s)
-{
-    jb_add(b, "\"", 1);
+    strbuf_add(b, "\"", 1);
     for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
         char esc[8];
         if (*p == '"' || *p == '\\') {
             esc[0] = '\\';
             esc[1] = (char)*p;
-            jb_add(b, esc, 2);
+            strbuf_add(b, esc, 2);
         } else if (*p < 0x20) {
             snprintf(esc, sizeof esc, "\\u%04x", *p);
-            jb_add(b, esc, 6);
+            strbuf_add(b, esc, 6);
         } else {
-            jb_add(b, (const char *)p, 1);
+            strbuf_add(b, (const char *)p, 1);
         }
     }
-    jb_add(b, "\"", 1);
+    strbuf_add(b, "\"", 1);
 }
 
-static void jb_num(jbuf *b, double v)
+static void jb_num(strbuf *b, double v)
 {
     char tmp[32];
     /* JSON has no NaN/Inf; the engine never produces them, but never emit invalid JSON */
@@ -104,7 +78,7 @@ static void jb_num(jbuf *b, double v)
 
 sf_status alert_render_json(sf_alert *a)
 {
-    jbuf b = {0};
+    strbuf b = {0};
     char ts[32];
     time_format_rfc3339(a->time_ms, ts, sizeof ts);
     jb_lit(&b, "{\"alert_id\":");

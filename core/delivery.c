@@ -148,11 +148,7 @@ delivery_worker *delivery_start(sf_instance *inst, outbox *o, const delivery_pol
     w->rng = (uint64_t)time(NULL) ^ (uint64_t)(uintptr_t)w;
     snprintf(w->ctx, sizeof w->ctx, "component=delivery target=%s", instance_get_name(inst));
     pthread_mutex_init(&w->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&w->wake, &ca);
-    pthread_condattr_destroy(&ca);
+    monotime_cond_init(&w->wake);
     if (pthread_create(&w->tid, NULL, worker_main, w) != 0) {
         pthread_mutex_destroy(&w->lock);
         pthread_cond_destroy(&w->wake);

@@ -9,34 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "strbuf.h"
+
 #define WEEK_MS 604800000.0
-
-typedef struct buf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} buf;
-
-static void buf_add(buf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *np = realloc(b->p, cap);
-        if (!np) {
-            b->oom = 1;
-            return;
-        }
-        b->p = np;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
 
 void explain_duration(int64_t ms, char *out, size_t len)
 {
@@ -125,17 +100,17 @@ static int var_value(const cfg_signal *s, const score_detail *d, int64_t t, cons
 
 char *explain_render(const cfg_signal *s, const score_detail *d, int64_t t)
 {
-    buf b = {0};
+    strbuf b = {0};
     const char *p = s->explain ? s->explain : "";
-    buf_add(&b, "", 0);
+    strbuf_add(&b, "", 0);
     while (*p) {
         const char *open = strstr(p, "{{");
         const char *close = open ? strstr(open + 2, "}}") : NULL;
         if (!close) {
-            buf_add(&b, p, strlen(p));
+            strbuf_add(&b, p, strlen(p));
             break;
         }
-        buf_add(&b, p, (size_t)(open - p));
+        strbuf_add(&b, p, (size_t)(open - p));
         const char *name = open + 2;
         size_t n = (size_t)(close - name);
         while (n && name[0] == ' ') {
@@ -146,14 +121,10 @@ char *explain_render(const cfg_signal *s, const score_detail *d, int64_t t)
             n--;
         char val[128];
         if (var_value(s, d, t, name, n, val, sizeof val))
-            buf_add(&b, val, strlen(val));
+            strbuf_add(&b, val, strlen(val));
         else
-            buf_add(&b, open, (size_t)(close + 2 - open)); /* unknown: keep as written */
+            strbuf_add(&b, open, (size_t)(close + 2 - open)); /* unknown: keep as written */
         p = close + 2;
     }
-    if (b.oom) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
+    return strbuf_take(&b);
 }

@@ -362,11 +362,7 @@ sf_instance *instance_new(const cfg_instance *cfg, const loaded_plugin *p, opt_v
     pthread_mutex_init(&in->call_lock, NULL);
     pthread_mutex_init(&in->stop_lock, NULL);
     pthread_mutex_init(&in->err_lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&in->stop_cv, &ca);
-    pthread_condattr_destroy(&ca);
+    monotime_cond_init(&in->stop_cv);
     atomic_init(&in->stopping, false);
     return in;
 }

@@ -7,6 +7,7 @@
 
 #include "alert.h"
 #include "sf_limits.h"
+#include "strbuf.h"
 #include "timefmt.h"
 
 #define LENT_MAX 64
@@ -82,63 +83,34 @@ const char *host_alert_attr(const sf_alert *a, const char *name)
     return s;
 }
 
-typedef struct strbuf {
-    char *p;
-    size_t len, cap;
-    int oom;
-} strbuf;
-
-static void sb_put(strbuf *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = (b->cap ? b->cap : 128);
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) {
-            b->oom = 1;
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
-}
-
-static void sb_puts(strbuf *b, const char *s) { sb_put(b, s ? s : "", strlen(s ? s : "")); }
-
 /* Expand one {{name}}; false if the name is unknown. */
 static bool expand(strbuf *b, const sf_alert *a, const char *name, size_t n)
 {
     char num[64];
 #define IS(lit) (n == sizeof(lit) - 1 && memcmp(name, lit, n) == 0)
     if (IS("entity"))
-        sb_puts(b, a->entity);
+        strbuf_puts(b, a->entity);
     else if (IS("decision"))
-        sb_puts(b, a->decision);
+        strbuf_puts(b, a->decision);
     else if (IS("question"))
-        sb_puts(b, a->question);
+        strbuf_puts(b, a->question);
     else if (IS("alert_id"))
-        sb_puts(b, a->id);
+        strbuf_puts(b, a->id);
     else if (IS("score")) {
         snprintf(num, sizeof num, "%.2f", a->score);
-        sb_puts(b, num);
+        strbuf_puts(b, num);
     } else if (IS("score_pct")) {
         snprintf(num, sizeof num, "%.0f", a->score * 100.0);
-        sb_puts(b, num);
+        strbuf_puts(b, num);
     } else if (IS("time")) {
         time_format_rfc3339(a->time_ms, num, sizeof num);
-        sb_puts(b, num);
+        strbuf_puts(b, num);
     } else if (IS("reasons")) {
         for (size_t i = 0; i < a->n_reasons; i++) {
             if (i)
-                sb_puts(b, "\n");
+                strbuf_puts(b, "\n");
             const alert_reason *r = &a->reasons[i];
-            sb_puts(b, r->text && *r->text ? r->text : r->signal);
+            strbuf_puts(b, r->text && *r->text ? r->text : r->signal);
         }
     } else if (n > 5 && memcmp(name, "attr.", 5) == 0) {
         char key[SF_MAX_NAME_LEN + 1];
@@ -147,7 +119,7 @@ static bool expand(strbuf *b, const sf_alert *a, const char *name, size_t n)
         memcpy(key, name + 5, n - 5);
         key[n - 5] = '\0';
         char *v = attr_text(a, key);
-        sb_puts(b, v);
+        strbuf_puts(b, v);
         free(v);
     } else
         return false;
@@ -158,14 +130,14 @@ static bool expand(strbuf *b, const sf_alert *a, const char *name, size_t n)
 char *host_alert_render(const sf_alert *a, const char *tmpl)
 {
     strbuf b = {0};
-    sb_put(&b, "", 0);
+    strbuf_add(&b, "", 0);
     for (const char *p = tmpl; p && *p;) {
         const char *open = strstr(p, "{{");
         if (!open) {
-            sb_puts(&b, p);
+            strbuf_puts(&b, p);
             break;
         }
-        sb_put(&b, p, (size_t)(open - p));
+        strbuf_add(&b, p, (size_t)(open - p));
         const char *close = strstr(open + 2, "}}");
         if (!close || !expand(&b, a, open + 2, (size_t)(close - open - 2))) {
             free(b.p);
@@ -173,9 +145,5 @@ char *host_alert_render(const sf_alert *a, const char *tmpl)
         }
         p = close + 2;
     }
-    if (b.oom) {
-        free(b.p);
-        return NULL;
-    }
-    return b.p;
+    return strbuf_take(&b);
 }

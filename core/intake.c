@@ -63,11 +63,7 @@ intake *intake_new(journal *j, const char *connector, size_t capacity, int64_t l
     in->connector = strdup(connector);
     in->buf = calloc(in->cap, sizeof *in->buf);
     pthread_mutex_init(&in->mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&in->cv, &ca);
-    pthread_condattr_destroy(&ca);
+    monotime_cond_init(&in->cv);
     if (!in->connector || !in->buf || pthread_create(&in->thread, NULL, linger_main, in) != 0) {
         pthread_mutex_destroy(&in->mu);
         pthread_cond_destroy(&in->cv);

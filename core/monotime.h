@@ -5,10 +5,13 @@
 #ifndef SF_MONOTIME_H
 #define SF_MONOTIME_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <time.h>
 
+/* Initialise cv to time its waits on CLOCK_MONOTONIC (use with monotime_after). */
+int monotime_cond_init(pthread_cond_t *cv);
 /* Now + ms on CLOCK_MONOTONIC. */
 struct timespec monotime_after(int64_t ms);
 /* True once CLOCK_MONOTONIC has reached t. */

@@ -29,12 +29,8 @@ queue *queue_new(size_t capacity)
     }
     q->cap = capacity;
     pthread_mutex_init(&q->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->not_empty, &ca);
-    pthread_cond_init(&q->not_full, &ca);
-    pthread_condattr_destroy(&ca);
+    monotime_cond_init(&q->not_empty);
+    monotime_cond_init(&q->not_full);
     return q;
 }
 

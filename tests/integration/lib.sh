@@ -126,3 +126,34 @@ url = http://127.0.0.1:$RECV_PORT/hook
 timeout = 2s
 INI
 }
+
+# write_login_ini PLUGIN_DIR ALERTS_PATH [EXTRA_LINES]: a one-signal config (any login fires
+# at once, score 0.993) with the file connector following $T/events.ndjson and the console
+# delivery writing to ALERTS_PATH; EXTRA_LINES (e.g. another section) are appended.
+write_login_ini() {
+    cat >"$T/ini" <<INI
+[sigflow]
+plugin_dir = $1
+state_dir = $T/var
+clock = event
+[decision]
+name = d
+threshold = 0.5
+deliver = out
+[signal logins]
+event = login
+measure = count
+window = 1d
+cap = 1
+weight = 5
+[connector in]
+plugin = file
+path = $T/events.ndjson
+follow = true
+poll_interval = 50ms
+[delivery out]
+plugin = console
+path = $2
+${3:-}
+INI
+}

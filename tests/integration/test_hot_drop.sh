@@ -5,30 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 
 PD=$(plugin_dir_with connector_file)
-cat >"$T/ini" <<INI
-[sigflow]
-plugin_dir = $PD
-state_dir = $T/var
-clock = event
-[decision]
-name = d
-threshold = 0.5
-deliver = out
-[signal logins]
-event = login
-measure = count
-window = 1d
-cap = 1
-weight = 5
-[connector in]
-plugin = file
-path = $T/events.ndjson
-follow = true
-poll_interval = 50ms
-[delivery out]
-plugin = console
-path = $T/alerts.ndjson
-INI
+write_login_ini "$PD" "$T/alerts.ndjson"
 : >"$T/events.ndjson"
 start_daemon "$T/ini"
 grep -q 'waits for plugin console' "$T/daemon.log" || fail "no line says the instance waits"

@@ -4,33 +4,7 @@
 . "$(dirname "$0")/lib.sh"
 
 PD=$(plugin_dir_with connector_file delivery_console)
-write_ini() { # $1 = alerts path
-    cat >"$T/ini" <<INI
-[sigflow]
-plugin_dir = $PD
-state_dir = $T/var
-clock = event
-[decision]
-name = d
-threshold = 0.5
-deliver = out
-[signal logins]
-event = login
-measure = count
-window = 1d
-cap = 1
-weight = 5
-[connector in]
-plugin = file
-path = $T/events.ndjson
-follow = true
-poll_interval = 50ms
-[delivery out]
-plugin = console
-path = $1
-INI
-}
-write_ini "$T/a.ndjson"
+write_login_ini "$PD" "$T/a.ndjson"
 : >"$T/events.ndjson"
 start_daemon "$T/ini"
 echo '{"entity":"e1","type":"login","time":"2026-11-01T10:00:00Z"}' >>"$T/events.ndjson"
@@ -45,7 +19,7 @@ echo '{"entity":"e2","type":"login","time":"2026-11-01T11:00:00Z"}' >>"$T/events
 wait_for 10 grep -q '"e2"' "$T/a.ndjson" || fail "old config stopped working after a bad reload"
 pass "an invalid config is refused and the old one keeps running"
 
-write_ini "$T/b.ndjson"
+write_login_ini "$PD" "$T/b.ndjson"
 kill -HUP "$DAEMON_PID"
 wait_for 10 grep -q 'reloaded: 1 instances kept, 1 stopped, 1 started' "$T/daemon.log" ||
     fail "reload did not restart exactly the changed instance"

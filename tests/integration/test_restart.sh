@@ -5,32 +5,8 @@
 
 PD=$(plugin_dir_with connector_file delivery_console)
 install -m 0755 "$FIXTURES/create_fails.so" "$PD/"
-cat >"$T/ini" <<INI
-[sigflow]
-plugin_dir = $PD
-state_dir = $T/var
-clock = event
-[decision]
-name = d
-threshold = 0.5
-deliver = out
-[signal logins]
-event = login
-measure = count
-window = 1d
-cap = 1
-weight = 5
-[connector broken]
-plugin = create_fails
-[connector in]
-plugin = file
-path = $T/events.ndjson
-follow = true
-poll_interval = 50ms
-[delivery out]
-plugin = console
-path = $T/alerts.ndjson
-INI
+write_login_ini "$PD" "$T/alerts.ndjson" "[connector broken]
+plugin = create_fails"
 : >"$T/events.ndjson"
 start_daemon "$T/ini"
 grep -q 'instance=broken plugin=create_fails failed to start: create_fails: refusing to create' \
