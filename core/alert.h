@@ -13,19 +13,19 @@
 #include "sigflow.h"
 
 typedef struct alert_reason {
-    char *signal;        /* signal name; owned */
-    double x;            /* feature in [0,1] */
+    char *signal; /* signal name; owned */
+    double x;     /* feature in [0,1] */
     double weight;
     double contribution; /* weight * x */
     char *text;          /* rendered explain template ("" when none); owned */
 } alert_reason;
 
 struct sf_alert {
-    char id[40];      /* deterministic in (decision, entity, time): hex */
-    char *decision;   /* owned */
-    char *question;   /* owned, may be NULL */
-    char *entity;     /* owned */
-    int64_t time_ms;  /* engine time at which it fired */
+    char id[40];     /* deterministic in (decision, entity, time): hex */
+    char *decision;  /* owned */
+    char *question;  /* owned, may be NULL */
+    char *entity;    /* owned */
+    int64_t time_ms; /* engine time at which it fired */
     double score;
     alert_reason *reasons; /* n_reasons: largest contribution first, ties in config order */
     size_t n_reasons;

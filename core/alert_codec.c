@@ -33,8 +33,7 @@ char *alert_encode(const sf_alert *a)
         json_object_object_add(jr, "contribution", json_object_new_double(r->contribution));
         json_object_object_add(jr, "text", json_object_new_string(r->text ? r->text : ""));
         json_object_array_add(reasons, jr);
-        json_object_array_add(features,
-                              json_object_new_double(a->features ? a->features[i] : 0));
+        json_object_array_add(features, json_object_new_double(a->features ? a->features[i] : 0));
     }
     json_object_object_add(o, "reasons", reasons);
     json_object_object_add(o, "features", features);

@@ -7,9 +7,9 @@
 
 /* Exit codes (documented in README.md and `sigflow --help`). */
 #define EXIT_OK 0
-#define EXIT_INVALID 1 /* invalid configuration, or the daemon failed */
+#define EXIT_INVALID 1  /* invalid configuration, or the daemon failed */
 #define EXIT_BADINPUT 2 /* replay --strict: bad input line */
-#define EXIT_USAGE 64  /* bad command line (sysexits' EX_USAGE) */
+#define EXIT_USAGE 64   /* bad command line (sysexits' EX_USAGE) */
 
 int cmd_check(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);

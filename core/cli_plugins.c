@@ -108,8 +108,8 @@ int cmd_plugins(int argc, char **argv)
         for (size_t i = 0; i < registry_count(reg); i++) {
             const loaded_plugin *p = registry_at(reg, i);
             printf("%-16s %-10s %-10s %u.%-3u %s\n", p->desc.name, kind_name(p->desc.kind),
-                   p->desc.version ? p->desc.version : "?", p->desc.abi_major,
-                   p->desc.abi_minor, p->desc.description ? p->desc.description : "");
+                   p->desc.version ? p->desc.version : "?", p->desc.abi_major, p->desc.abi_minor,
+                   p->desc.description ? p->desc.description : "");
         }
     }
     registry_free(reg);

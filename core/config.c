@@ -400,8 +400,7 @@ static sf_config *cfg_new(const char *path)
     cfg->connectors = calloc(SF_MAX_INSTANCES, sizeof *cfg->connectors);
     cfg->deliveries = calloc(SF_MAX_INSTANCES, sizeof *cfg->deliveries);
     if (!cfg->path || !cfg->base_dir || !cfg->state_dir || !cfg->plugin_dir || !cfg->admin ||
-        !cfg->ingest ||
-        !cfg->log_level || !cfg->signals || !cfg->connectors || !cfg->deliveries) {
+        !cfg->ingest || !cfg->log_level || !cfg->signals || !cfg->connectors || !cfg->deliveries) {
         config_free(cfg);
         return NULL;
     }

@@ -75,21 +75,21 @@ typedef struct sf_config {
     char *path;     /* as given */
     char *base_dir; /* directory of the file; relative paths below are resolved to it */
     /* [sigflow] */
-    char *state_dir;    /* resolved path; default "var" */
-    char *plugin_dir;   /* resolved path; default "plugins" */
-    char *admin;        /* host:port; default 127.0.0.1:9464 */
-    char *admin_token;  /* resolved secret or NULL; never log */
-    int shards;         /* default: online cores */
-    int64_t queue_size; /* events buffered between connectors and shards; default 65536 */
-    clock_mode clock;   /* default wall */
-    char *ingest;       /* host:port of the HTTP ingest listener; default 127.0.0.1:8088 */
-    int durability;     /* 0 fsync (default), 1 batch, 2 off: store_durability */
+    char *state_dir;       /* resolved path; default "var" */
+    char *plugin_dir;      /* resolved path; default "plugins" */
+    char *admin;           /* host:port; default 127.0.0.1:9464 */
+    char *admin_token;     /* resolved secret or NULL; never log */
+    int shards;            /* default: online cores */
+    int64_t queue_size;    /* events buffered between connectors and shards; default 65536 */
+    clock_mode clock;      /* default wall */
+    char *ingest;          /* host:port of the HTTP ingest listener; default 127.0.0.1:8088 */
+    int durability;        /* 0 fsync (default), 1 batch, 2 off: store_durability */
     int64_t retry_base_ms; /* deliveries: first backoff ceiling; default 1s */
     int64_t retry_max_ms;  /* deliveries: largest backoff; default 5m */
     int max_attempts;      /* deliveries: attempts before dead-lettering; default 8 */
     int64_t checkpoint_interval_ms; /* scoring state checkpoints; default 5m */
     int64_t journal_retention_ms;   /* journaled events kept after a checkpoint; default 7d */
-    char *log_level;    /* default info */
+    char *log_level;                /* default info */
     /* [decision] and its signals */
     bool has_decision;
     cfg_decision decision;

@@ -142,10 +142,21 @@ static bool cfg_admin_ok(const char *s)
 
 void cfg_apply_sigflow(cfg_loader *ld)
 {
-    static const char *const known[] = {
-        "state_dir", "plugin_dir",  "admin",     "admin_token", "shards",       "queue_size",
-        "clock",     "log_level",   "ingest",    "durability",  "retry_base",   "retry_max",
-        "max_attempts", "checkpoint_interval", "journal_retention"};
+    static const char *const known[] = {"state_dir",
+                                        "plugin_dir",
+                                        "admin",
+                                        "admin_token",
+                                        "shards",
+                                        "queue_size",
+                                        "clock",
+                                        "log_level",
+                                        "ingest",
+                                        "durability",
+                                        "retry_base",
+                                        "retry_max",
+                                        "max_attempts",
+                                        "checkpoint_interval",
+                                        "journal_retention"};
     static const char *const durabilities[] = {"fsync", "batch", "off"};
     static const char *const clocks[] = {"wall", "event"};
     static const char *const levels[] = {"error", "warn", "info", "debug"};

@@ -12,7 +12,10 @@
 
 static char g_crash_file[PATH_MAX];
 
-static void put(int fd, const char *s) { (void)!write(fd, s, strlen(s)); }
+static void put(int fd, const char *s)
+{
+    (void)!write(fd, s, strlen(s));
+}
 
 /* Only async-signal-safe calls from here on: write, open, close, signal, raise. */
 static void on_fatal(int sig)
@@ -20,8 +23,11 @@ static void on_fatal(int sig)
     const char *call = host_current_call();
     const char *plugin = host_current_plugin();
     put(2, "level=fatal msg=\"crashed on signal ");
-    put(2, sig == SIGSEGV ? "SIGSEGV" : sig == SIGBUS ? "SIGBUS" : sig == SIGFPE ? "SIGFPE"
-           : sig == SIGILL ? "SIGILL" : "SIGABRT");
+    put(2, sig == SIGSEGV  ? "SIGSEGV"
+           : sig == SIGBUS ? "SIGBUS"
+           : sig == SIGFPE ? "SIGFPE"
+           : sig == SIGILL ? "SIGILL"
+                           : "SIGABRT");
     if (call) {
         put(2, " inside a plugin\" ");
         put(2, call);

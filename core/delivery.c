@@ -14,7 +14,7 @@
 #include "monotime.h"
 
 #define DELIVERY_IDLE_MS 1000 /* look at the outbox at least this often (dlq retry, CLI) */
-#define DELIVERY_CLAIM 16    /* deliveries claimed per look */
+#define DELIVERY_CLAIM 16     /* deliveries claimed per look */
 
 struct delivery_worker {
     sf_instance *inst;

@@ -6,8 +6,7 @@
 
 #include "sf_limits.h"
 
-sf_event *event_new(const char *entity, const char *type, int64_t time_ms, char *err,
-                    size_t errlen)
+sf_event *event_new(const char *entity, const char *type, int64_t time_ms, char *err, size_t errlen)
 {
     size_t elen = entity ? strlen(entity) : 0;
     size_t tlen = type ? strlen(type) : 0;

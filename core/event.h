@@ -18,7 +18,7 @@ struct sf_event {
     int64_t time_ms; /* event time, ms since the Unix epoch */
     double value;    /* meaningful when has_value */
     bool has_value;
-    char *attrs;     /* JSON object text, NUL-terminated, or NULL for {}; owned */
+    char *attrs; /* JSON object text, NUL-terminated, or NULL for {}; owned */
     size_t attrs_len;
     char *source_id; /* the source's own event id (map.id) or NULL; owned */
     uint64_t seq;    /* journal sequence number once journaled, else 0 */

@@ -69,20 +69,26 @@ static void call_leave(void)
     tl_plugin = NULL;
 }
 
-const char *host_current_call(void) { return tl_call[0] ? tl_call : NULL; }
-const char *host_current_plugin(void) { return tl_plugin; }
+const char *host_current_call(void)
+{
+    return tl_call[0] ? tl_call : NULL;
+}
+const char *host_current_plugin(void)
+{
+    return tl_plugin;
+}
 
 /* Run a plugin callback under the instance's call lock, with the crash context recorded. */
-#define PLUGIN_CALL(in, name, expr)                                                            \
-    do {                                                                                       \
-        bool locked_ = !((in)->plugin->desc.flags & SF_PLUGIN_REENTRANT);                      \
-        if (locked_)                                                                           \
-            pthread_mutex_lock(&(in)->call_lock);                                              \
-        call_enter((in), (name));                                                              \
-        expr;                                                                                  \
-        call_leave();                                                                          \
-        if (locked_)                                                                           \
-            pthread_mutex_unlock(&(in)->call_lock);                                            \
+#define PLUGIN_CALL(in, name, expr)                                                                \
+    do {                                                                                           \
+        bool locked_ = !((in)->plugin->desc.flags & SF_PLUGIN_REENTRANT);                          \
+        if (locked_)                                                                               \
+            pthread_mutex_lock(&(in)->call_lock);                                                  \
+        call_enter((in), (name));                                                                  \
+        expr;                                                                                      \
+        call_leave();                                                                              \
+        if (locked_)                                                                               \
+            pthread_mutex_unlock(&(in)->call_lock);                                                \
     } while (0)
 
 /* ---- logging and errors ------------------------------------------------------------------- */
@@ -117,22 +123,37 @@ static void h_set_error(sf_instance *in, const char *fmt, ...)
     va_end(ap);
 }
 
-static const char *h_last_error(sf_instance *in) { return in ? in->last_error : ""; }
+static const char *h_last_error(sf_instance *in)
+{
+    return in ? in->last_error : "";
+}
 
 /* ---- options ------------------------------------------------------------------------------ */
 
-static const char *h_instance_name(sf_instance *in) { return in->cfg->name; }
-static bool h_opt_is_set(sf_instance *in, const char *n) { return opt_values_is_set(in->opts, n); }
+static const char *h_instance_name(sf_instance *in)
+{
+    return in->cfg->name;
+}
+static bool h_opt_is_set(sf_instance *in, const char *n)
+{
+    return opt_values_is_set(in->opts, n);
+}
 static const char *h_opt_string(sf_instance *in, const char *n)
 {
     return opt_values_string(in->opts, n);
 }
-static int64_t h_opt_int(sf_instance *in, const char *n) { return opt_values_int(in->opts, n); }
+static int64_t h_opt_int(sf_instance *in, const char *n)
+{
+    return opt_values_int(in->opts, n);
+}
 static double h_opt_double(sf_instance *in, const char *n)
 {
     return opt_values_double(in->opts, n);
 }
-static bool h_opt_bool(sf_instance *in, const char *n) { return opt_values_bool(in->opts, n); }
+static bool h_opt_bool(sf_instance *in, const char *n)
+{
+    return opt_values_bool(in->opts, n);
+}
 static int64_t h_opt_duration_ms(sf_instance *in, const char *n)
 {
     return opt_values_duration_ms(in->opts, n);
@@ -140,8 +161,7 @@ static int64_t h_opt_duration_ms(sf_instance *in, const char *n)
 
 /* ---- events ------------------------------------------------------------------------------- */
 
-static sf_event *h_event_new(sf_instance *in, const char *entity, const char *type,
-                             int64_t time_ms)
+static sf_event *h_event_new(sf_instance *in, const char *entity, const char *type, int64_t time_ms)
 {
     char err[128];
     sf_event *ev = event_new(entity, type, time_ms, err, sizeof err);
@@ -174,7 +194,10 @@ static sf_status h_event_set_attrs_json(sf_event *ev, const char *json, size_t l
     return ok ? event_set_attrs(ev, json, len) : SF_EINVAL;
 }
 
-static void h_event_free(sf_event *ev) { event_free(ev); }
+static void h_event_free(sf_event *ev)
+{
+    event_free(ev);
+}
 
 static sf_status h_emit(sf_instance *in, sf_event *ev)
 {
@@ -226,7 +249,10 @@ static void h_metric_add(sf_instance *in, const char *name, double delta)
     metrics_add(series, delta);
 }
 
-static bool h_should_stop(sf_instance *in) { return atomic_load(&in->stopping); }
+static bool h_should_stop(sf_instance *in)
+{
+    return atomic_load(&in->stopping);
+}
 
 static bool h_sleep_ms(sf_instance *in, int64_t ms)
 {
@@ -280,7 +306,10 @@ static void *h_alloc(size_t size)
     return p;
 }
 
-static void h_free(void *p) { free(p); }
+static void h_free(void *p)
+{
+    free(p);
+}
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
@@ -340,8 +369,14 @@ static const sf_host_info g_info = {
     .host_version = SF_VERSION,
 };
 
-const sf_host *host_table(void) { return &g_host; }
-const sf_host_info *host_info(void) { return &g_info; }
+const sf_host *host_table(void)
+{
+    return &g_host;
+}
+const sf_host_info *host_info(void)
+{
+    return &g_info;
+}
 
 /* ---- instances ---------------------------------------------------------------------------- */
 
@@ -517,9 +552,24 @@ sf_deliver_result instance_deliver(sf_instance *in, const sf_alert *a, int64_t *
     return r;
 }
 
-instance_state instance_get_state(const sf_instance *in) { return in->st; }
-const char *instance_get_name(const sf_instance *in) { return in->cfg->name; }
-const loaded_plugin *instance_get_plugin(const sf_instance *in) { return in->plugin; }
-mapping *instance_get_mapping(sf_instance *in) { return in->map; }
+instance_state instance_get_state(const sf_instance *in)
+{
+    return in->st;
+}
+const char *instance_get_name(const sf_instance *in)
+{
+    return in->cfg->name;
+}
+const loaded_plugin *instance_get_plugin(const sf_instance *in)
+{
+    return in->plugin;
+}
+mapping *instance_get_mapping(sf_instance *in)
+{
+    return in->map;
+}
 
-const char *instance_last_error(const sf_instance *in) { return in->last_error; }
+const char *instance_last_error(const sf_instance *in)
+{
+    return in->last_error;
+}

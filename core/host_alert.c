@@ -23,13 +23,34 @@ void host_alert_release(void)
     tl_n_lent = 0;
 }
 
-const char *host_alert_id(const sf_alert *a) { return a->id; }
-const char *host_alert_decision(const sf_alert *a) { return a->decision; }
-const char *host_alert_question(const sf_alert *a) { return a->question; }
-const char *host_alert_entity(const sf_alert *a) { return a->entity; }
-int64_t host_alert_time_ms(const sf_alert *a) { return a->time_ms; }
-double host_alert_score(const sf_alert *a) { return a->score; }
-size_t host_alert_reason_count(const sf_alert *a) { return a->n_reasons; }
+const char *host_alert_id(const sf_alert *a)
+{
+    return a->id;
+}
+const char *host_alert_decision(const sf_alert *a)
+{
+    return a->decision;
+}
+const char *host_alert_question(const sf_alert *a)
+{
+    return a->question;
+}
+const char *host_alert_entity(const sf_alert *a)
+{
+    return a->entity;
+}
+int64_t host_alert_time_ms(const sf_alert *a)
+{
+    return a->time_ms;
+}
+double host_alert_score(const sf_alert *a)
+{
+    return a->score;
+}
+size_t host_alert_reason_count(const sf_alert *a)
+{
+    return a->n_reasons;
+}
 
 const char *host_alert_reason_signal(const sf_alert *a, size_t i)
 {
@@ -51,7 +72,10 @@ double host_alert_reason_weight(const sf_alert *a, size_t i)
     return i < a->n_reasons ? a->reasons[i].weight : 0;
 }
 
-const char *host_alert_json(const sf_alert *a) { return a->json; }
+const char *host_alert_json(const sf_alert *a)
+{
+    return a->json;
+}
 
 /* The attribute as text: strings as they are, other JSON values in their JSON form. */
 static char *attr_text(const sf_alert *a, const char *name)

@@ -110,8 +110,10 @@ void intake_free(intake *in)
     pthread_mutex_unlock(&in->mu);
     pthread_join(in->thread, NULL);
     if (in->n > 0 && commit_locked(in, NULL, NULL) != SF_OK) {
-        log_error("component=intake", "connector=%s: %zu events not journaled at stop; the "
-                  "source will send them again from its last cursor", in->connector, in->n);
+        log_error("component=intake",
+                  "connector=%s: %zu events not journaled at stop; the "
+                  "source will send them again from its last cursor",
+                  in->connector, in->n);
         for (size_t i = 0; i < in->n; i++)
             event_free(in->buf[i]);
     }

@@ -315,9 +315,8 @@ static sf_status journal_enqueue(journal *j, journal_entry *e)
     return SF_OK;
 }
 
-static sf_status journal_append_entry(journal *j, const char *connector,
-                                      const sf_event *const *evs, size_t n,
-                                      const char *cursor_key, const char *cursor_value,
+static sf_status journal_append_entry(journal *j, const char *connector, const sf_event *const *evs,
+                                      size_t n, const char *cursor_key, const char *cursor_value,
                                       uint64_t *seqs, bool handoff)
 {
     sf_status rc = journal_check_batch(j, connector, evs, n, cursor_key, cursor_value);
@@ -349,14 +348,14 @@ sf_status journal_append(journal *j, const char *connector, const sf_event *cons
     return journal_append_entry(j, connector, evs, n, cursor_key, cursor_value, seqs, false);
 }
 
-sf_status journal_append_handoff(journal *j, const char *connector, sf_event *const *evs,
-                                 size_t n, const char *cursor_key, const char *cursor_value)
+sf_status journal_append_handoff(journal *j, const char *connector, sf_event *const *evs, size_t n,
+                                 const char *cursor_key, const char *cursor_value)
 {
     uint64_t one, *seqs = n <= 1 ? &one : malloc(n * sizeof *seqs);
     if (!seqs)
         return SF_ENOMEM;
-    sf_status rc = journal_append_entry(j, connector, (const sf_event *const *)evs, n,
-                                        cursor_key, cursor_value, seqs, true);
+    sf_status rc = journal_append_entry(j, connector, (const sf_event *const *)evs, n, cursor_key,
+                                        cursor_value, seqs, true);
     if (seqs != &one)
         free(seqs);
     return rc;

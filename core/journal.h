@@ -57,8 +57,8 @@ sf_status journal_append(journal *j, const char *connector, const sf_event *cons
  * returns; on any error nothing was stored and the caller still owns them (to retry). This is
  * how a pull connector's batch and its cursor become durable together.
  */
-sf_status journal_append_handoff(journal *j, const char *connector, sf_event *const *evs,
-                                 size_t n, const char *cursor_key, const char *cursor_value);
+sf_status journal_append_handoff(journal *j, const char *connector, sf_event *const *evs, size_t n,
+                                 const char *cursor_key, const char *cursor_value);
 /* journal_append for one event without cursor. */
 sf_status journal_append_one(journal *j, const char *connector, const sf_event *ev, uint64_t *seq);
 

@@ -31,7 +31,7 @@ typedef struct journal_entry {
     size_t dups; /* events dropped by dedup when committed */
     bool async;
     bool handoff; /* blocking, but on commit its events go to the sink (journal_append_handoff) */
-    sem_t done; /* blocking only: posted when committed, wakes only its owner */
+    sem_t done;   /* blocking only: posted when committed, wakes only its owner */
     /* async only */
     sf_event *ev;
     const sf_event *ev_ptr;

@@ -156,8 +156,7 @@ static void registry_insert(plugin_registry *r, plugin_entry *e)
     pthread_mutex_unlock(&r->lock);
 }
 
-const loaded_plugin *registry_find(const plugin_registry *r, const char *name,
-                                   sf_plugin_kind kind)
+const loaded_plugin *registry_find(const plugin_registry *r, const char *name, sf_plugin_kind kind)
 {
     if (!r || !name)
         return NULL;

@@ -49,8 +49,7 @@ int registry_load_file(plugin_registry *r, const char *path, char *err, size_t e
 int registry_scan(plugin_registry *r, const char *dir);
 
 /* The plugin of that name and kind (0: any kind), or NULL. */
-const loaded_plugin *registry_find(const plugin_registry *r, const char *name,
-                                   sf_plugin_kind kind);
+const loaded_plugin *registry_find(const plugin_registry *r, const char *name, sf_plugin_kind kind);
 size_t registry_count(const plugin_registry *r);
 const loaded_plugin *registry_at(const plugin_registry *r, size_t i);
 

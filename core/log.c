@@ -11,9 +11,15 @@ static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
 
-void log_set_level(sf_log_level level) { atomic_store(&g_level, (int)level); }
+void log_set_level(sf_log_level level)
+{
+    atomic_store(&g_level, (int)level);
+}
 
-sf_log_level log_get_level(void) { return (sf_log_level)atomic_load(&g_level); }
+sf_log_level log_get_level(void)
+{
+    return (sf_log_level)atomic_load(&g_level);
+}
 
 int log_level_parse(const char *s)
 {

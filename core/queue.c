@@ -121,4 +121,7 @@ size_t queue_length(queue *q)
     return n;
 }
 
-size_t queue_capacity(const queue *q) { return q->cap; }
+size_t queue_capacity(const queue *q)
+{
+    return q->cap;
+}

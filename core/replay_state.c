@@ -31,9 +31,10 @@ int replay_state_save(const sf_config *cfg, score_engine *e)
     }
     free(old);
     if (journal_last_seq(j) > 0 || old) {
-        fprintf(stderr, "replay: --state: %s already holds %s; --state seeds a new instance "
-                "only (move it away to start over)\n", cfg->state_dir,
-                old ? "a scoring checkpoint" : "journaled events");
+        fprintf(stderr,
+                "replay: --state: %s already holds %s; --state seeds a new instance "
+                "only (move it away to start over)\n",
+                cfg->state_dir, old ? "a scoring checkpoint" : "journaled events");
         goto done;
     }
     if (score_checkpoint_save(e, score_membuf_write, &m) != SF_OK ||

@@ -33,8 +33,8 @@
 
 #define RESTART_BACKOFF_MIN_MS 1000
 #define RESTART_BACKOFF_MAX_MS (5 * 60 * 1000)
-#define INTAKE_BATCH 1024   /* events a connector buffers before a commit */
-#define INTAKE_LINGER_MS 5  /* a buffered event waits at most this long for company */
+#define INTAKE_BATCH 1024  /* events a connector buffers before a commit */
+#define INTAKE_LINGER_MS 5 /* a buffered event waits at most this long for company */
 #define STATS_EVERY_MS 10000
 
 typedef struct runtime runtime;
@@ -49,8 +49,8 @@ typedef struct rt_inst {
     bool routed;             /* connectors with a request callback: on the ingest listener */
     pthread_t poller;        /* connectors with poll */
     bool has_poller;
-    bool disabled;           /* safe mode */
-    int64_t restart_at_ms;   /* monotonic; 0 = not scheduled */
+    bool disabled;         /* safe mode */
+    int64_t restart_at_ms; /* monotonic; 0 = not scheduled */
     int64_t backoff_ms;
     atomic_uint_fast64_t events_in, events_rejected;
 } rt_inst;
@@ -65,19 +65,19 @@ struct runtime {
     journal *journal;
     outbox *outbox;
     ingest_http *http; /* started when the first connector with a request callback starts */
-    rt_inst **insts; /* heap objects: a running instance's sink points at its rt_inst */
+    rt_inst **insts;   /* heap objects: a running instance's sink points at its rt_inst */
     size_t n_insts;
 
     queue *ingest;
     pthread_t scorer;
-    score_engine *engine;          /* owned by the scorer thread once it runs */
-    pthread_mutex_t engine_lock;   /* guards pending_engine */
-    score_engine *pending_engine;  /* swapped in by the scorer thread after a reload */
+    score_engine *engine;         /* owned by the scorer thread once it runs */
+    pthread_mutex_t engine_lock;  /* guards pending_engine */
+    score_engine *pending_engine; /* swapped in by the scorer thread after a reload */
     clock_mode clock;
 
-    pthread_mutex_t route_lock;    /* guards the routes: read by the scorer, set by reloads */
-    char **targets;                /* the decision's `deliver` names */
-    delivery_worker **routes;      /* their workers, to wake (NULL while not running) */
+    pthread_mutex_t route_lock; /* guards the routes: read by the scorer, set by reloads */
+    char **targets;             /* the decision's `deliver` names */
+    delivery_worker **routes;   /* their workers, to wake (NULL while not running) */
     size_t n_routes;
     atomic_uint_fast64_t alerts;
     atomic_bool draining; /* ingest closed: the scorer exits once it is empty */
@@ -112,8 +112,7 @@ static sf_status rt_checkpoint_get(void *ctx, sf_instance *src, const char *key,
 }
 
 /* A connector's cursor commits with the events emitted before it, in one transaction. */
-static sf_status rt_checkpoint_set(void *ctx, sf_instance *src, const char *key,
-                                   const char *value)
+static sf_status rt_checkpoint_set(void *ctx, sf_instance *src, const char *key, const char *value)
 {
     rt_inst *ri = ctx;
     if (ri->intake)
@@ -149,10 +148,10 @@ static void rt_on_alert(void *ctx, sf_alert *a)
     char *stored = alert_encode(a);
     bool created = false;
     pthread_mutex_lock(&rt->route_lock);
-    sf_status st = stored ? outbox_put(rt->outbox, a->id, a->decision, a->entity, a->time_ms,
-                                       stored, (const char *const *)rt->targets, rt->n_routes,
-                                       &created)
-                          : SF_ENOMEM;
+    sf_status st = stored
+                       ? outbox_put(rt->outbox, a->id, a->decision, a->entity, a->time_ms, stored,
+                                    (const char *const *)rt->targets, rt->n_routes, &created)
+                       : SF_ENOMEM;
     for (size_t i = 0; st == SF_OK && created && i < rt->n_routes; i++)
         if (rt->routes[i])
             delivery_wake(rt->routes[i]);
@@ -166,8 +165,7 @@ static void rt_on_alert(void *ctx, sf_alert *a)
     if (!created)
         return; /* re-created by a journal replay: stored (and delivered) before */
     atomic_fetch_add(&rt->alerts, 1);
-    log_info("component=score", "alert alert=%s entity=%s score=%.4f", a->id, a->entity,
-             a->score);
+    log_info("component=score", "alert alert=%s entity=%s score=%.4f", a->id, a->entity, a->score);
 }
 
 static score_engine *engine_for(runtime *rt, const sf_config *cfg)
@@ -198,16 +196,20 @@ static void checkpoint(runtime *rt)
         st = state_checkpoint_write(rt->st, rt->journal, rt->applied_seq, m.data, m.len);
     free(m.data);
     if (st != SF_OK) {
-        log_error("component=checkpoint", "checkpoint failed (status %d): the journal is kept "
-                  "whole until one succeeds", (int)st);
+        log_error("component=checkpoint",
+                  "checkpoint failed (status %d): the journal is kept "
+                  "whole until one succeeds",
+                  (int)st);
         return;
     }
     rt->checkpointed_seq = rt->applied_seq;
     size_t deleted = 0;
     journal_retain(rt->journal, rt->site->cfg->journal_retention_ms, &deleted);
-    log_info("component=checkpoint", "scoring state saved: seq=%llu bytes=%zu ms=%lld "
-             "journal_events_retired=%zu", (unsigned long long)rt->checkpointed_seq, m.len,
-             (long long)(monotime_ms() - t0), deleted);
+    log_info("component=checkpoint",
+             "scoring state saved: seq=%llu bytes=%zu ms=%lld "
+             "journal_events_retired=%zu",
+             (unsigned long long)rt->checkpointed_seq, m.len, (long long)(monotime_ms() - t0),
+             deleted);
 }
 
 static void *scorer_main(void *arg)
@@ -269,8 +271,7 @@ static void *poller_main(void *arg)
         } else {
             wait = wait * 2 > RESTART_BACKOFF_MAX_MS ? RESTART_BACKOFF_MAX_MS : wait * 2;
             log_warn("component=runtime", "instance=%s poll failed: %s; next poll in %lld ms",
-                     instance_get_name(ri->inst), instance_last_error(ri->inst),
-                     (long long)wait);
+                     instance_get_name(ri->inst), instance_last_error(ri->inst), (long long)wait);
         }
         h->sleep_ms(ri->inst, wait);
     }
@@ -283,8 +284,8 @@ static void inst_schedule_restart(rt_inst *ri)
     if (ri->backoff_ms > RESTART_BACKOFF_MAX_MS)
         ri->backoff_ms = RESTART_BACKOFF_MAX_MS;
     ri->restart_at_ms = monotime_ms() + ri->backoff_ms;
-    log_warn("component=runtime", "instance=%s will be restarted in %lld ms",
-             ri->si->cfg->name, (long long)ri->backoff_ms);
+    log_warn("component=runtime", "instance=%s will be restarted in %lld ms", ri->si->cfg->name,
+             (long long)ri->backoff_ms);
 }
 
 static void inst_stop(rt_inst *ri)
@@ -328,8 +329,8 @@ static sf_status inst_route(rt_inst *ri)
     }
     sf_status st = ingest_http_route(rt->http, path, ri->inst);
     if (st != SF_OK) {
-        log_error("component=runtime", "instance=%s: path %s is already routed",
-                  ri->si->cfg->name, path);
+        log_error("component=runtime", "instance=%s: path %s is already routed", ri->si->cfg->name,
+                  path);
         return st;
     }
     ri->routed = true;
@@ -351,8 +352,8 @@ static void inst_start(rt_inst *ri)
                       .settle = rt_settle,
                       .ctx = ri};
     if (si->cfg->kind == SF_KIND_CONNECTOR &&
-        !(ri->intake = intake_new(ri->rt->journal, si->cfg->name, INTAKE_BATCH,
-                                  INTAKE_LINGER_MS))) {
+        !(ri->intake =
+              intake_new(ri->rt->journal, si->cfg->name, INTAKE_BATCH, INTAKE_LINGER_MS))) {
         log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
         return;
     }
@@ -365,8 +366,8 @@ static void inst_start(rt_inst *ri)
     if (st == SF_OK)
         st = instance_start(ri->inst);
     if (st != SF_OK) {
-        log_error("component=runtime", "instance=%s plugin=%s failed to start: %s",
-                  si->cfg->name, si->plugin->desc.name, instance_last_error(ri->inst));
+        log_error("component=runtime", "instance=%s plugin=%s failed to start: %s", si->cfg->name,
+                  si->plugin->desc.name, instance_last_error(ri->inst));
         instance_free(ri->inst);
         ri->inst = NULL;
         intake_free(ri->intake);
@@ -491,8 +492,8 @@ static bool decision_same(const sf_config *a, const sf_config *b)
     if (!a->has_decision)
         return true;
     const cfg_decision *x = &a->decision, *y = &b->decision;
-    if (!str_same(x->name, y->name) || !str_same(x->question, y->question) ||
-        x->bias != y->bias || x->threshold != y->threshold || x->rearm_below != y->rearm_below ||
+    if (!str_same(x->name, y->name) || !str_same(x->question, y->question) || x->bias != y->bias ||
+        x->threshold != y->threshold || x->rearm_below != y->rearm_below ||
         x->cooldown_ms != y->cooldown_ms || x->tick_ms != y->tick_ms)
         return false;
     for (size_t i = 0; i < a->n_signals; i++) {
@@ -591,8 +592,7 @@ static void reload(runtime *rt)
         score_free(rt->pending_engine);
         rt->pending_engine = e;
         pthread_mutex_unlock(&rt->engine_lock);
-        log_warn("component=runtime",
-                 "decision changed: scoring restarts with empty entity state");
+        log_warn("component=runtime", "decision changed: scoring restarts with empty entity state");
     }
     free(rt->insts);
     rt->insts = next;
@@ -608,16 +608,15 @@ static sf_status open_store(runtime *rt)
 {
     const sf_config *cfg = rt->site->cfg;
     char err[SF_MAX_ERROR_LEN];
-    sf_status st = store_open(cfg->state_dir, (store_durability)cfg->durability, &rt->st, err,
-                              sizeof err);
+    sf_status st =
+        store_open(cfg->state_dir, (store_durability)cfg->durability, &rt->st, err, sizeof err);
     if (st != SF_OK) {
         log_error("component=runtime", "cannot open the store in %s: %s", cfg->state_dir, err);
         return st;
     }
     if ((st = journal_open(rt->st, NULL, &rt->journal)) != SF_OK ||
         (st = outbox_open(rt->st, &rt->outbox)) != SF_OK)
-        log_error("component=runtime", "cannot open the journal and outbox: status %d",
-                  (int)st);
+        log_error("component=runtime", "cannot open the journal and outbox: status %d", (int)st);
     return st;
 }
 
@@ -656,8 +655,10 @@ static uint64_t load_checkpoint(runtime *rt)
         return seq;
     }
     if (st == SF_EUNSUPPORTED) { /* the engine is untouched: rebuild from what is journaled */
-        log_warn("component=checkpoint", "%s: scoring state is rebuilt from the journal kept "
-                 "(journal_retention)", err);
+        log_warn("component=checkpoint",
+                 "%s: scoring state is rebuilt from the journal kept "
+                 "(journal_retention)",
+                 err);
         return 0;
     }
     log_error("component=checkpoint", "checkpoint unreadable (%s): rebuilding from the journal",
@@ -683,9 +684,11 @@ static sf_status recover(runtime *rt)
         return st;
     }
     rt->applied_seq = last;
-    log_info("component=runtime", "recovered %llu events from the journal in %lld ms; "
-             "%llu alerts were new", (unsigned long long)(last - from),
-             (long long)(monotime_ms() - t0), (unsigned long long)atomic_load(&rt->alerts));
+    log_info("component=runtime",
+             "recovered %llu events from the journal in %lld ms; "
+             "%llu alerts were new",
+             (unsigned long long)(last - from), (long long)(monotime_ms() - t0),
+             (unsigned long long)atomic_load(&rt->alerts));
     return SF_OK;
 }
 

@@ -54,8 +54,8 @@ site *site_bind(sf_config *cfg, plugin_registry *reg, bool allow_missing, diag *
     s->n_inst = n;
     size_t before = d->n;
     for (size_t i = 0; i < n; i++) {
-        s->inst[i].cfg = i < cfg->n_connectors ? &cfg->connectors[i]
-                                               : &cfg->deliveries[i - cfg->n_connectors];
+        s->inst[i].cfg =
+            i < cfg->n_connectors ? &cfg->connectors[i] : &cfg->deliveries[i - cfg->n_connectors];
         if (site_bind_instance(s, i, reg, d) == 0 && !allow_missing)
             diag_add(d, cfg->path, s->inst[i].cfg->plugin_line,
                      "no plugin named `%s` in %s (sigflow plugins --dir %s lists them)",
@@ -86,8 +86,7 @@ bool site_instance_same(const cfg_instance *a, const cfg_instance *b)
     if (a->kind != b->kind || strcmp(a->plugin, b->plugin) != 0 || a->n_kv != b->n_kv)
         return false;
     for (size_t i = 0; i < a->n_kv; i++)
-        if (strcmp(a->kv[i].key, b->kv[i].key) != 0 ||
-            strcmp(a->kv[i].value, b->kv[i].value) != 0)
+        if (strcmp(a->kv[i].key, b->kv[i].key) != 0 || strcmp(a->kv[i].value, b->kv[i].value) != 0)
             return false;
     return true;
 }

@@ -5,8 +5,7 @@
 
 #include "log.h"
 
-sf_status state_checkpoint_write(store *s, journal *j, uint64_t seq, const void *blob,
-                                 size_t len)
+sf_status state_checkpoint_write(store *s, journal *j, uint64_t seq, const void *blob, size_t len)
 {
     if (len > (size_t)INT32_MAX)
         return SF_EINVAL;

@@ -15,8 +15,7 @@
 #include "store.h"
 
 /* Replace the checkpoint with blob[0..len), covering the journal up to seq. */
-sf_status state_checkpoint_write(store *s, journal *j, uint64_t seq, const void *blob,
-                                 size_t len);
+sf_status state_checkpoint_write(store *s, journal *j, uint64_t seq, const void *blob, size_t len);
 /* The stored checkpoint: *blob malloc'd (NULL, *len 0 and *seq 0 when there is none). */
 sf_status state_checkpoint_read(store *s, uint64_t *seq, void **blob, size_t *len);
 

@@ -110,7 +110,7 @@ typedef enum sf_log_level {
 
 typedef enum sf_opt_type {
     SF_OPT_STRING = 1,
-    SF_OPT_INT = 2,      /**< 64-bit signed integer */
+    SF_OPT_INT = 2, /**< 64-bit signed integer */
     SF_OPT_DOUBLE = 3,
     SF_OPT_BOOL = 4,     /**< true/false, yes/no, on/off, 1/0 */
     SF_OPT_DURATION = 5, /**< 500ms, 30s, 5m, 2h, 7d; read in milliseconds */
@@ -136,14 +136,14 @@ typedef enum sf_opt_type {
  * The layout is frozen for ABI major 1.
  */
 typedef struct sf_option {
-    const char *name;               /**< INI key */
-    sf_opt_type type;               /**< value type */
-    const char *default_value;      /**< INI text used when the key is absent; NULL: none */
-    uint32_t flags;                 /**< SF_OPT_* flags */
-    double min, max;                /**< inclusive range when SF_OPT_HAS_RANGE */
-    const char *const *choices;     /**< SF_OPT_ENUM: NULL-terminated list */
-    const char *help;               /**< one line for `sigflow plugins NAME` */
-    const void *reserved[2];        /**< zero */
+    const char *name;           /**< INI key */
+    sf_opt_type type;           /**< value type */
+    const char *default_value;  /**< INI text used when the key is absent; NULL: none */
+    uint32_t flags;             /**< SF_OPT_* flags */
+    double min, max;            /**< inclusive range when SF_OPT_HAS_RANGE */
+    const char *const *choices; /**< SF_OPT_ENUM: NULL-terminated list */
+    const char *help;           /**< one line for `sigflow plugins NAME` */
+    const void *reserved[2];    /**< zero */
 } sf_option;
 
 /* ------------------------------------------------------------------------------------------ */
@@ -298,9 +298,9 @@ struct sf_host {
  * True when the host provides `fn` (a member of sf_host): the host's table is long enough
  * to hold it and the slot is filled. Test it before calling anything added after 1.0.
  */
-#define SF_HOST_HAS(host, fn)                                                                  \
-    ((host) != NULL &&                                                                         \
-     offsetof(sf_host, fn) + sizeof(((sf_host *)0)->fn) <= (size_t)(host)->size &&            \
+#define SF_HOST_HAS(host, fn)                                                                      \
+    ((host) != NULL &&                                                                             \
+     offsetof(sf_host, fn) + sizeof(((sf_host *)0)->fn) <= (size_t)(host)->size &&                 \
      (host)->fn != NULL)
 
 /* ------------------------------------------------------------------------------------------ */
@@ -320,8 +320,8 @@ typedef struct sf_host_info {
 
 /** What an inbound HTTP request callback answers. */
 typedef struct sf_http_response {
-    int status;              /**< HTTP status; 0 means 200 */
-    const char *body;        /**< static or plugin-owned text, copied by the host; may be NULL */
+    int status;               /**< HTTP status; 0 means 200 */
+    const char *body;         /**< static or plugin-owned text, copied by the host; may be NULL */
     const char *content_type; /**< default "text/plain" */
 } sf_http_response;
 
@@ -375,8 +375,8 @@ struct sf_plugin {
 };
 
 /** Fills the frozen prefix; use as the first initializer of a descriptor. */
-#define SF_PLUGIN_INIT                                                                         \
-    .magic = SF_PLUGIN_MAGIC, .abi_major = SF_ABI_MAJOR, .abi_minor = SF_ABI_MINOR,           \
+#define SF_PLUGIN_INIT                                                                             \
+    .magic = SF_PLUGIN_MAGIC, .abi_major = SF_ABI_MAJOR, .abi_minor = SF_ABI_MINOR,                \
     .struct_size = (uint32_t)sizeof(sf_plugin)
 
 /** The entry symbol's name and type for this ABI major. */
@@ -387,12 +387,12 @@ typedef const sf_plugin *(*sf_entry_fn)(const sf_host_info *info);
  * Declare a plugin's entry function returning `desc`:
  *     SF_PLUGIN_DEFINE(my_descriptor)
  */
-#define SF_PLUGIN_DEFINE(desc)                                                                 \
-    SF_EXPORT const sf_plugin *sigflow_plugin_v1(const sf_host_info *info);                   \
-    SF_EXPORT const sf_plugin *sigflow_plugin_v1(const sf_host_info *info)                    \
-    {                                                                                          \
-        (void)info;                                                                            \
-        return &(desc);                                                                        \
+#define SF_PLUGIN_DEFINE(desc)                                                                     \
+    SF_EXPORT const sf_plugin *sigflow_plugin_v1(const sf_host_info *info);                        \
+    SF_EXPORT const sf_plugin *sigflow_plugin_v1(const sf_host_info *info)                         \
+    {                                                                                              \
+        (void)info;                                                                                \
+        return &(desc);                                                                            \
     }
 
 #ifdef __cplusplus

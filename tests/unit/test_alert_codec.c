@@ -12,15 +12,26 @@
 static void round_trip_keeps_every_field_exactly(void **state)
 {
     (void)state;
-    alert_reason r[2] = {
-        {.signal = "logins", .x = 0.1 + 0.2, .weight = 2.5, .contribution = 2.5 * (0.1 + 0.2),
-         .text = "logins 30% below \"usual\""},
-        {.signal = "tickets", .x = 1.0 / 3.0, .weight = -1, .contribution = -1.0 / 3.0,
-         .text = ""}};
+    alert_reason r[2] = {{.signal = "logins",
+                          .x = 0.1 + 0.2,
+                          .weight = 2.5,
+                          .contribution = 2.5 * (0.1 + 0.2),
+                          .text = "logins 30% below \"usual\""},
+                         {.signal = "tickets",
+                          .x = 1.0 / 3.0,
+                          .weight = -1,
+                          .contribution = -1.0 / 3.0,
+                          .text = ""}};
     double feats[2] = {0.1 + 0.2, 1.0 / 3.0};
-    sf_alert a = {.id = "00112233445566778899aabbccddeeff", .decision = "churn",
-                  .question = "Will they churn?", .entity = "c\xc3\xa9", .time_ms = 1793491200123,
-                  .score = 0.80000000000000004, .reasons = r, .n_reasons = 2, .features = feats,
+    sf_alert a = {.id = "00112233445566778899aabbccddeeff",
+                  .decision = "churn",
+                  .question = "Will they churn?",
+                  .entity = "c\xc3\xa9",
+                  .time_ms = 1793491200123,
+                  .score = 0.80000000000000004,
+                  .reasons = r,
+                  .n_reasons = 2,
+                  .features = feats,
                   .attrs = "{\"owner\":\"ann@example.com\"}"};
     char *text = alert_encode(&a);
     assert_non_null(text);

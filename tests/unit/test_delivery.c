@@ -20,7 +20,7 @@
 #include "tmpdir.h"
 
 static atomic_int attempts;
-static int fail_first; /* RETRY this many times, then OK */
+static int fail_first;          /* RETRY this many times, then OK */
 static sf_deliver_result after; /* what to return once fail_first is used up */
 
 static sf_deliver_result deliver(sf_instance *in, void *st, const sf_alert *a, int64_t *ra)

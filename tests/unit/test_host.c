@@ -181,12 +181,21 @@ static void table_size_gates_sf_host_has(void **state)
 static void render_fills_alert_variables(void **state)
 {
     (void)state;
-    alert_reason r[2] = {{.signal = "logins", .x = 1, .weight = 2, .contribution = 2,
-                          .text = "logins 100% below usual"},
-                         {.signal = "tickets", .x = 0.5, .weight = 1, .contribution = 0.5,
-                          .text = ""}};
-    sf_alert a = {.id = "abc", .decision = "churn", .question = "Q?", .entity = "acme",
-                  .time_ms = 0, .score = 0.875, .reasons = r, .n_reasons = 2,
+    alert_reason r[2] = {
+        {.signal = "logins",
+         .x = 1,
+         .weight = 2,
+         .contribution = 2,
+         .text = "logins 100% below usual"},
+        {.signal = "tickets", .x = 0.5, .weight = 1, .contribution = 0.5, .text = ""}};
+    sf_alert a = {.id = "abc",
+                  .decision = "churn",
+                  .question = "Q?",
+                  .entity = "acme",
+                  .time_ms = 0,
+                  .score = 0.875,
+                  .reasons = r,
+                  .n_reasons = 2,
                   .attrs = "{\"owner\":\"ann@example.com\",\"seats\":3}"};
     char *s = H->render(&a, "{{entity}} {{score}} {{score_pct}}% {{time}} {{attr.owner}} "
                             "{{attr.seats}}\n{{reasons}}");
