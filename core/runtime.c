@@ -82,6 +82,8 @@ struct runtime {
     atomic_uint_fast64_t alerts;
     atomic_bool draining; /* ingest closed: the scorer exits once it is empty */
 
+    /* Read by the scorer, set at start and by reloads (the site pointer is the main thread's). */
+    _Atomic int64_t checkpoint_interval_ms, journal_retention_ms;
     /* Scorer thread only: the journal position applied and the one last checkpointed. */
     uint64_t applied_seq, checkpointed_seq;
     int64_t last_checkpoint_ms;
@@ -204,7 +206,7 @@ static void checkpoint(runtime *rt)
     }
     rt->checkpointed_seq = rt->applied_seq;
     size_t deleted = 0;
-    journal_retain(rt->journal, rt->site->cfg->journal_retention_ms, &deleted);
+    journal_retain(rt->journal, atomic_load(&rt->journal_retention_ms), &deleted);
     log_info("component=checkpoint",
              "scoring state saved: seq=%llu bytes=%zu ms=%lld "
              "journal_events_retired=%zu",
@@ -246,7 +248,7 @@ static void *scorer_main(void *arg)
             score_advance(rt->engine, walltime_ms());
             last_wall_tick = now;
         }
-        if (now - rt->last_checkpoint_ms >= rt->site->cfg->checkpoint_interval_ms)
+        if (now - rt->last_checkpoint_ms >= atomic_load(&rt->checkpoint_interval_ms))
             checkpoint(rt);
     }
     checkpoint(rt); /* on a clean stop: the next start replays nothing */
@@ -599,6 +601,8 @@ static void reload(runtime *rt)
     rt->n_insts = ns->n_inst;
     rt->retired[rt->n_retired++] = rt->site;
     rt->site = ns;
+    atomic_store(&rt->checkpoint_interval_ms, ns->cfg->checkpoint_interval_ms);
+    atomic_store(&rt->journal_retention_ms, ns->cfg->journal_retention_ms);
     routes_rebuild(rt);
     log_info("component=runtime", "reloaded: %zu instances kept, %zu stopped, %zu started", kept,
              stopped, started);
@@ -784,6 +788,8 @@ int runtime_run(const char *config_path)
         log_warn("component=runtime", "cannot watch %s: new plugins need a restart",
                  cfg->plugin_dir);
     rt.clock = cfg->clock;
+    atomic_init(&rt.checkpoint_interval_ms, cfg->checkpoint_interval_ms);
+    atomic_init(&rt.journal_retention_ms, cfg->journal_retention_ms);
     rt.ingest = queue_new((size_t)cfg->queue_size);
     rt.engine = engine_for(&rt, cfg);
     if (!rt.ingest || (cfg->has_decision && !rt.engine))
