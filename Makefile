@@ -111,6 +111,7 @@ $(BUILD)/plugins/%.so: $$(wildcard plugins/$$*/*.c) $$(wildcard plugins/$$*/*.h)
 	@echo "  PLUGIN  $@"
 	$(Q)$(CC) $(PLUGIN_CFLAGS) $(CFLAGS) $($*_CFLAGS) -shared -o $@ $(filter %.c,$^) \
 		$(LDFLAGS_ALL) $($*_LIBS)
+	@chmod 0755 $@ # the loader refuses group/other-writable plugins, whatever the umask
 
 $(BUILD)/sigflow.pc: sdk/sigflow.pc.in Makefile
 	@mkdir -p $(dir $@)
