@@ -37,6 +37,8 @@ static sf_status rt_emit(void *ctx, sf_instance *src, sf_event *ev)
 static sf_status rt_checkpoint_get(void *ctx, sf_instance *src, const char *key, char **value)
 {
     rt_inst *ri = ctx;
+    if (ri->intake)
+        intake_cursor_mode(ri->intake); /* it resumes from a cursor: commit only with one */
     return store_kv_get(ri->rt->st, instance_get_name(src), key, value);
 }
 
@@ -44,8 +46,10 @@ static sf_status rt_checkpoint_get(void *ctx, sf_instance *src, const char *key,
 static sf_status rt_checkpoint_set(void *ctx, sf_instance *src, const char *key, const char *value)
 {
     rt_inst *ri = ctx;
-    if (ri->intake)
+    if (ri->intake) {
+        intake_cursor_mode(ri->intake);
         return intake_commit(ri->intake, key, value);
+    }
     return store_kv_set(ri->rt->st, instance_get_name(src), key, value);
 }
 
@@ -156,7 +160,8 @@ void runtime_inst_start(rt_inst *ri)
                       .ctx = ri};
     if (si->cfg->kind == SF_KIND_CONNECTOR &&
         !(ri->intake =
-              intake_new(ri->rt->journal, si->cfg->name, INTAKE_BATCH, INTAKE_LINGER_MS))) {
+              intake_new(ri->rt->journal, si->cfg->name, INTAKE_BATCH, INTAKE_CAPACITY,
+                         INTAKE_LINGER_MS))) {
         log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
         return;
     }

@@ -74,7 +74,7 @@ static sf_event *ev(const char *entity)
 static void commit_with_cursor_makes_both_durable_before_returning(void **state)
 {
     fixture *f = *state;
-    intake *in = intake_new(f->j, "files", 64, 60000);
+    intake *in = intake_new(f->j, "files", 64, 64, 60000);
     assert_int_equal(intake_add(in, ev("a")), SF_OK);
     assert_int_equal(intake_add(in, ev("b")), SF_OK);
     assert_int_equal(sunk(f), 0); /* buffered: not yet journaled */
@@ -92,7 +92,7 @@ static void commit_with_cursor_makes_both_durable_before_returning(void **state)
 static void a_full_buffer_is_committed_before_the_next_event(void **state)
 {
     fixture *f = *state;
-    intake *in = intake_new(f->j, "files", 2, 60000);
+    intake *in = intake_new(f->j, "files", 2, 2, 60000);
     for (int i = 0; i < 5; i++)
         assert_int_equal(intake_add(in, ev("x")), SF_OK);
     assert_int_equal(sunk(f), 4); /* two full buffers; the fifth event waits */
@@ -103,12 +103,43 @@ static void a_full_buffer_is_committed_before_the_next_event(void **state)
 static void linger_commits_without_a_cursor(void **state)
 {
     fixture *f = *state;
-    intake *in = intake_new(f->j, "hooks", 64, 5);
+    intake *in = intake_new(f->j, "hooks", 64, 64, 5);
     assert_int_equal(intake_add(in, ev("late")), SF_OK);
     for (int i = 0; i < 500 && sunk(f) == 0; i++)
         usleep(10000); /* bounded: 5 s */
     assert_int_equal(sunk(f), 1);
     intake_free(in);
+}
+
+static void cursor_mode_commits_only_with_a_cursor_and_drops_the_rest_at_stop(void **state)
+{
+    fixture *f = *state;
+    intake *in = intake_new(f->j, "files", 2, 4, 5);
+    intake_cursor_mode(in);
+    assert_int_equal(intake_add(in, ev("a")), SF_OK);
+    assert_int_equal(intake_add(in, ev("b")), SF_OK);
+    assert_int_equal(intake_add(in, ev("c")), SF_OK); /* past `batch`: still buffered */
+    usleep(50000);                                    /* ten lingers: no commit without cursor */
+    assert_int_equal(sunk(f), 0);
+    assert_int_equal(intake_commit(in, "offset", "3"), SF_OK);
+    assert_int_equal(sunk(f), 3);
+    assert_int_equal(intake_add(in, ev("d")), SF_OK); /* after the last cursor */
+    intake_free(in);
+    /* d is not journaled: the connector reads it again from offset 3 */
+    assert_int_equal(sunk(f), 3);
+    assert_int_equal(journal_last_seq(f->j), 3);
+}
+
+static void cursor_mode_past_capacity_commits_without_the_cursor(void **state)
+{
+    fixture *f = *state;
+    intake *in = intake_new(f->j, "files", 2, 4, 5);
+    intake_cursor_mode(in);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(intake_add(in, ev("x")), SF_OK);
+    assert_int_equal(sunk(f), 4); /* the fifth found the buffer full: the four went first */
+    intake_free(in);
+    assert_int_equal(sunk(f), 4);
 }
 
 int main(void)
@@ -119,6 +150,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(a_full_buffer_is_committed_before_the_next_event, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(linger_commits_without_a_cursor, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            cursor_mode_commits_only_with_a_cursor_and_drops_the_rest_at_stop, setup, teardown),
+        cmocka_unit_test_setup_teardown(cursor_mode_past_capacity_commits_without_the_cursor,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests_name("intake", tests, NULL, NULL);
 }
