@@ -18,6 +18,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonw.h"
 #include "sf_limits.h"
 #include "timefmt.h"
 
@@ -34,6 +35,7 @@ typedef struct map_path {
 
 typedef struct map_attr {
     char *name;
+    size_t name_len;
     map_path path;
 } map_attr;
 
@@ -150,8 +152,10 @@ static bool map_add_key(mapping *m, const cfg_kv *kv, const char *file, diag *d)
             why = "too many map.attr.* keys (at most 32)";
         else if (!(m->attrs[m->n_attrs].name = strdup(name)))
             why = "out of memory";
-        else
+        else {
+            m->attrs[m->n_attrs].name_len = strlen(name);
             why = map_path_compile(kv->value, &m->attrs[m->n_attrs++].path);
+        }
         goto done;
     }
     const char *s = suggest_closest(k, map_keys, sizeof map_keys / sizeof map_keys[0]);
@@ -361,42 +365,6 @@ static bool map_fields(mapping *m, json_object *f[MAP_NFIELDS], map_doc *doc, ch
 
 /* ---- attrs ---------------------------------------------------------------------------- */
 
-/* The attrs object: every non-canonical key, or the map.attr.* values. NULL when empty. */
-static json_object *map_attrs(const mapping *m, json_object *root, bool *oom)
-{
-    json_object *attrs = NULL;
-    *oom = false;
-    if (m->canonical) {
-        json_object_object_foreach(root, key, val)
-        {
-            bool core = false;
-            for (int f = 0; f < MAP_ID && !core; f++) /* id stays in attrs: canonical has none */
-                core = strcmp(key, map_field_names[f]) == 0;
-            if (core)
-                continue;
-            if (!attrs && !(attrs = json_object_new_object()))
-                goto nomem;
-            if (json_object_object_add(attrs, key, json_object_get(val)) != 0)
-                goto nomem;
-        }
-        return attrs;
-    }
-    for (size_t i = 0; i < m->n_attrs; i++) {
-        json_object *val = map_lookup(root, &m->attrs[i].path);
-        if (!val)
-            continue;
-        if (!attrs && !(attrs = json_object_new_object()))
-            goto nomem;
-        if (json_object_object_add(attrs, m->attrs[i].name, json_object_get(val)) != 0)
-            goto nomem;
-    }
-    return attrs;
-nomem:
-    json_object_put(attrs);
-    *oom = true;
-    return NULL;
-}
-
 /* json-c reads NaN and Infinity even in strict mode; attrs must stay valid JSON text. */
 static bool map_all_finite(json_object *o)
 {
@@ -422,37 +390,78 @@ static bool map_all_finite(json_object *o)
     }
 }
 
+/* The canonical field a top-level key names, or -1 (id stays in attrs: canonical has none). */
+static int map_canonical_field(const char *key)
+{
+    switch (key[0]) {
+    case 'e':
+        return strcmp(key, "entity") == 0 ? MAP_ENTITY : -1;
+    case 't':
+        return strcmp(key, "type") == 0 ? MAP_TYPE : strcmp(key, "time") == 0 ? MAP_TIME : -1;
+    case 'v':
+        return strcmp(key, "value") == 0 ? MAP_VALUE : -1;
+    default:
+        return -1;
+    }
+}
+
+/* One attr "key":value into w; the first one opens the object. */
+static sf_status map_attr_put(jsonw *w, const char *key, size_t klen, json_object *val)
+{
+    if (!map_all_finite(val))
+        return SF_EINVAL;
+    jsonw_raw(w, w->len ? "," : "{", 1);
+    jsonw_key(w, key, klen);
+    return jsonw_value(w, val);
+}
+
+/*
+ * The attrs text: every non-canonical key (in the document's order), or the map.* values, as
+ * the JSON object json-c printed when mapping built one (map.attr names are unique: the config
+ * refuses a key set twice). Written straight into a stack buffer of the limit's size: the only
+ * allocation is the event's copy. w->len stays 0 when there are none.
+ */
+static sf_status map_write_attrs(const mapping *m, json_object *root, jsonw *w)
+{
+    sf_status st = SF_OK;
+    if (m->canonical) {
+        json_object_object_foreach(root, key, val)
+        {
+            if (map_canonical_field(key) < 0 &&
+                (st = map_attr_put(w, key, strlen(key), val)) != SF_OK)
+                break;
+        }
+    } else {
+        for (size_t i = 0; i < m->n_attrs && st == SF_OK; i++) {
+            json_object *val = map_lookup(root, &m->attrs[i].path);
+            if (val)
+                st = map_attr_put(w, m->attrs[i].name, m->attrs[i].name_len, val);
+        }
+    }
+    if (st == SF_OK && w->len)
+        jsonw_raw(w, "}", 1);
+    return st;
+}
+
 static sf_status map_set_attrs(const mapping *m, json_object *root, sf_event *ev, char *err,
                                size_t errlen)
 {
-    bool oom;
-    json_object *attrs = map_attrs(m, root, &oom);
-    if (oom) {
-        snprintf(err, errlen, "out of memory");
-        return SF_ENOMEM;
-    }
-    if (!attrs)
-        return SF_OK;
-    if (!map_all_finite(attrs)) {
-        json_object_put(attrs);
+    char buf[SF_MAX_ATTRS_LEN + 1];
+    jsonw w;
+    jsonw_init(&w, buf, SF_MAX_ATTRS_LEN);
+    sf_status st = map_write_attrs(m, root, &w);
+    if (st == SF_EINVAL) {
         snprintf(err, errlen, "attrs hold NaN or Infinity, which JSON cannot carry");
-        return SF_EINVAL;
-    }
-    size_t len = 0;
-    const char *text = json_object_to_json_string_length(attrs, JSON_C_TO_STRING_PLAIN, &len);
-    sf_status st = SF_OK;
-    if (!text) {
+    } else if (st != SF_OK) {
         snprintf(err, errlen, "out of memory");
-        st = SF_ENOMEM;
-    } else if (len > SF_MAX_ATTRS_LEN) {
-        snprintf(err, errlen, "attrs longer than %d bytes (%zu)", SF_MAX_ATTRS_LEN, len);
+    } else if (!w.len) {
+        return SF_OK;
+    } else if (!jsonw_end(&w)) {
+        snprintf(err, errlen, "attrs longer than %d bytes (%zu)", SF_MAX_ATTRS_LEN, w.len);
         st = SF_EINVAL;
-    } else {
-        st = event_set_attrs(ev, text, len);
-        if (st != SF_OK)
-            snprintf(err, errlen, "out of memory");
+    } else if ((st = event_set_attrs(ev, buf, w.len)) != SF_OK) {
+        snprintf(err, errlen, "out of memory");
     }
-    json_object_put(attrs);
     return st;
 }
 
@@ -474,9 +483,13 @@ sf_status mapping_apply_obj(mapping *m, json_object *obj, sf_event **out, char *
         return SF_EINVAL;
     }
     json_object *f[MAP_NFIELDS] = {0};
-    if (m->canonical) {
-        for (int i = 0; i < MAP_ID; i++)
-            json_object_object_get_ex(obj, map_field_names[i], &f[i]);
+    if (m->canonical) { /* one walk over the keys instead of a hash lookup per field */
+        json_object_object_foreach(obj, key, val)
+        {
+            int i = map_canonical_field(key);
+            if (i >= 0)
+                f[i] = val;
+        }
     } else {
         for (int i = 0; i < MAP_NFIELDS; i++)
             f[i] = m->field[i].n ? map_lookup(obj, &m->field[i]) : NULL;
