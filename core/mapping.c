@@ -8,6 +8,7 @@
 #include "mapping.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <json.h>
 #include <math.h>
 #include <pthread.h>
@@ -33,6 +34,15 @@ typedef struct map_path {
     size_t n;
 } map_path;
 
+/*
+ * Every document bumps `seen`: one shared counter would bounce its cache line between the
+ * parser threads on every event, so each thread counts in its own line and readers add them.
+ */
+#define MAP_SEEN_STRIPES 8
+typedef struct map_counter {
+    _Alignas(64) _Atomic uint64_t n;
+} map_counter;
+
 typedef struct map_attr {
     char *name;
     size_t name_len;
@@ -46,7 +56,7 @@ struct mapping {
     bool time_in_seconds;        /* map.time_unit = s */
     map_attr attrs[MAP_MAX_ATTRS];
     size_t n_attrs;
-    _Atomic uint64_t seen;
+    map_counter seen[MAP_SEEN_STRIPES];
     _Atomic uint64_t misses[MAP_NFIELDS];
 };
 
@@ -59,7 +69,20 @@ const char *mapping_field_name(enum mapping_field f)
 
 uint64_t mapping_seen(const mapping *m)
 {
-    return m ? atomic_load_explicit(&m->seen, memory_order_relaxed) : 0;
+    uint64_t n = 0;
+    for (int i = 0; m && i < MAP_SEEN_STRIPES; i++)
+        n += atomic_load_explicit(&m->seen[i].n, memory_order_relaxed);
+    return n;
+}
+
+/* This thread's stripe: threads take stripes in turn as they first map a document. */
+static map_counter *map_seen_stripe(mapping *m)
+{
+    static _Atomic unsigned next;
+    static _Thread_local unsigned stripe = UINT_MAX;
+    if (stripe == UINT_MAX)
+        stripe = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed) % MAP_SEEN_STRIPES;
+    return &m->seen[stripe];
 }
 
 uint64_t mapping_misses(const mapping *m, enum mapping_field f)
@@ -184,11 +207,13 @@ void mapping_free(mapping *m)
 
 mapping *mapping_new(const cfg_instance *inst, const char *file, diag *d)
 {
-    mapping *m = calloc(1, sizeof *m);
+    /* aligned: the seen stripes are one cache line each (sizeof is a multiple of 64) */
+    mapping *m = aligned_alloc(_Alignof(mapping), sizeof *m);
     if (!m) {
         diag_add(d, file, inst ? inst->line : 0, "out of memory");
         return NULL;
     }
+    memset(m, 0, sizeof *m);
     bool ok = true, any = false;
     for (size_t i = 0; inst && i < inst->n_kv; i++) {
         if (strncmp(inst->kv[i].key, "map.", 4) != 0)
@@ -477,7 +502,7 @@ static int64_t map_now_ms(void)
 sf_status mapping_apply_obj(mapping *m, json_object *obj, sf_event **out, char *err, size_t errlen)
 {
     *out = NULL;
-    atomic_fetch_add_explicit(&m->seen, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&map_seen_stripe(m)->n, 1, memory_order_relaxed);
     if (!json_object_is_type(obj, json_type_object)) {
         snprintf(err, errlen, "not a JSON object");
         return SF_EINVAL;
