@@ -446,13 +446,19 @@ static sf_status map_attr_put(jsonw *w, const char *key, size_t klen, json_objec
  * refuses a key set twice). Written straight into a stack buffer of the limit's size: the only
  * allocation is the event's copy. w->len stays 0 when there are none.
  */
-static sf_status map_write_attrs(const mapping *m, json_object *root, jsonw *w)
+static bool map_is_core_key(const char *key, const char *const core[MAP_ID])
+{
+    return key == core[0] || key == core[1] || key == core[2] || key == core[3];
+}
+
+static sf_status map_write_attrs(const mapping *m, json_object *root,
+                                 const char *const core[MAP_ID], jsonw *w)
 {
     sf_status st = SF_OK;
     if (m->canonical) {
         json_object_object_foreach(root, key, val)
         {
-            if (map_canonical_field(key) < 0 &&
+            if (!map_is_core_key(key, core) &&
                 (st = map_attr_put(w, key, strlen(key), val)) != SF_OK)
                 break;
         }
@@ -468,13 +474,13 @@ static sf_status map_write_attrs(const mapping *m, json_object *root, jsonw *w)
     return st;
 }
 
-static sf_status map_set_attrs(const mapping *m, json_object *root, sf_event *ev, char *err,
-                               size_t errlen)
+static sf_status map_set_attrs(const mapping *m, json_object *root, const char *const core[MAP_ID],
+                               sf_event *ev, char *err, size_t errlen)
 {
     char buf[SF_MAX_ATTRS_LEN + 1];
     jsonw w;
     jsonw_init(&w, buf, SF_MAX_ATTRS_LEN);
-    sf_status st = map_write_attrs(m, root, &w);
+    sf_status st = map_write_attrs(m, root, core, &w);
     if (st == SF_EINVAL) {
         snprintf(err, errlen, "attrs hold NaN or Infinity, which JSON cannot carry");
     } else if (st != SF_OK) {
@@ -508,12 +514,16 @@ sf_status mapping_apply_obj(mapping *m, json_object *obj, sf_event **out, char *
         return SF_EINVAL;
     }
     json_object *f[MAP_NFIELDS] = {0};
-    if (m->canonical) { /* one walk over the keys instead of a hash lookup per field */
+    const char *core[MAP_ID] = {0}; /* the canonical fields' keys, left out of attrs */
+    /* Canonical: one walk over the keys instead of a hash lookup per field. */
+    if (m->canonical) {
         json_object_object_foreach(obj, key, val)
         {
             int i = map_canonical_field(key);
-            if (i >= 0)
+            if (i >= 0) {
                 f[i] = val;
+                core[i] = key;
+            }
         }
     } else {
         for (int i = 0; i < MAP_NFIELDS; i++)
@@ -535,7 +545,7 @@ sf_status mapping_apply_obj(mapping *m, json_object *obj, sf_event **out, char *
         st = SF_ENOMEM;
     }
     if (st == SF_OK)
-        st = map_set_attrs(m, obj, ev, err, errlen);
+        st = map_set_attrs(m, obj, core, ev, err, errlen);
     if (st != SF_OK) {
         event_free(ev);
         return st;
