@@ -8,6 +8,7 @@
 #include "mapping.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <json.h>
 #include <math.h>
 #include <pthread.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "jsonw.h"
 #include "sf_limits.h"
 #include "timefmt.h"
 
@@ -32,8 +34,18 @@ typedef struct map_path {
     size_t n;
 } map_path;
 
+/*
+ * Every document bumps `seen`: one shared counter would bounce its cache line between the
+ * parser threads on every event, so each thread counts in its own line and readers add them.
+ */
+#define MAP_SEEN_STRIPES 8
+typedef struct map_counter {
+    _Alignas(64) _Atomic uint64_t n;
+} map_counter;
+
 typedef struct map_attr {
     char *name;
+    size_t name_len;
     map_path path;
 } map_attr;
 
@@ -44,7 +56,7 @@ struct mapping {
     bool time_in_seconds;        /* map.time_unit = s */
     map_attr attrs[MAP_MAX_ATTRS];
     size_t n_attrs;
-    _Atomic uint64_t seen;
+    map_counter seen[MAP_SEEN_STRIPES];
     _Atomic uint64_t misses[MAP_NFIELDS];
 };
 
@@ -57,7 +69,20 @@ const char *mapping_field_name(enum mapping_field f)
 
 uint64_t mapping_seen(const mapping *m)
 {
-    return m ? atomic_load_explicit(&m->seen, memory_order_relaxed) : 0;
+    uint64_t n = 0;
+    for (int i = 0; m && i < MAP_SEEN_STRIPES; i++)
+        n += atomic_load_explicit(&m->seen[i].n, memory_order_relaxed);
+    return n;
+}
+
+/* This thread's stripe: threads take stripes in turn as they first map a document. */
+static map_counter *map_seen_stripe(mapping *m)
+{
+    static _Atomic unsigned next;
+    static _Thread_local unsigned stripe = UINT_MAX;
+    if (stripe == UINT_MAX)
+        stripe = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed) % MAP_SEEN_STRIPES;
+    return &m->seen[stripe];
 }
 
 uint64_t mapping_misses(const mapping *m, enum mapping_field f)
@@ -150,8 +175,10 @@ static bool map_add_key(mapping *m, const cfg_kv *kv, const char *file, diag *d)
             why = "too many map.attr.* keys (at most 32)";
         else if (!(m->attrs[m->n_attrs].name = strdup(name)))
             why = "out of memory";
-        else
+        else {
+            m->attrs[m->n_attrs].name_len = strlen(name);
             why = map_path_compile(kv->value, &m->attrs[m->n_attrs++].path);
+        }
         goto done;
     }
     const char *s = suggest_closest(k, map_keys, sizeof map_keys / sizeof map_keys[0]);
@@ -180,11 +207,13 @@ void mapping_free(mapping *m)
 
 mapping *mapping_new(const cfg_instance *inst, const char *file, diag *d)
 {
-    mapping *m = calloc(1, sizeof *m);
+    /* aligned: the seen stripes are one cache line each (sizeof is a multiple of 64) */
+    mapping *m = aligned_alloc(_Alignof(mapping), sizeof *m);
     if (!m) {
         diag_add(d, file, inst ? inst->line : 0, "out of memory");
         return NULL;
     }
+    memset(m, 0, sizeof *m);
     bool ok = true, any = false;
     for (size_t i = 0; inst && i < inst->n_kv; i++) {
         if (strncmp(inst->kv[i].key, "map.", 4) != 0)
@@ -361,42 +390,6 @@ static bool map_fields(mapping *m, json_object *f[MAP_NFIELDS], map_doc *doc, ch
 
 /* ---- attrs ---------------------------------------------------------------------------- */
 
-/* The attrs object: every non-canonical key, or the map.attr.* values. NULL when empty. */
-static json_object *map_attrs(const mapping *m, json_object *root, bool *oom)
-{
-    json_object *attrs = NULL;
-    *oom = false;
-    if (m->canonical) {
-        json_object_object_foreach(root, key, val)
-        {
-            bool core = false;
-            for (int f = 0; f < MAP_ID && !core; f++) /* id stays in attrs: canonical has none */
-                core = strcmp(key, map_field_names[f]) == 0;
-            if (core)
-                continue;
-            if (!attrs && !(attrs = json_object_new_object()))
-                goto nomem;
-            if (json_object_object_add(attrs, key, json_object_get(val)) != 0)
-                goto nomem;
-        }
-        return attrs;
-    }
-    for (size_t i = 0; i < m->n_attrs; i++) {
-        json_object *val = map_lookup(root, &m->attrs[i].path);
-        if (!val)
-            continue;
-        if (!attrs && !(attrs = json_object_new_object()))
-            goto nomem;
-        if (json_object_object_add(attrs, m->attrs[i].name, json_object_get(val)) != 0)
-            goto nomem;
-    }
-    return attrs;
-nomem:
-    json_object_put(attrs);
-    *oom = true;
-    return NULL;
-}
-
 /* json-c reads NaN and Infinity even in strict mode; attrs must stay valid JSON text. */
 static bool map_all_finite(json_object *o)
 {
@@ -422,37 +415,84 @@ static bool map_all_finite(json_object *o)
     }
 }
 
-static sf_status map_set_attrs(const mapping *m, json_object *root, sf_event *ev, char *err,
-                               size_t errlen)
+/* The canonical field a top-level key names, or -1 (id stays in attrs: canonical has none). */
+static int map_canonical_field(const char *key)
 {
-    bool oom;
-    json_object *attrs = map_attrs(m, root, &oom);
-    if (oom) {
-        snprintf(err, errlen, "out of memory");
-        return SF_ENOMEM;
+    switch (key[0]) {
+    case 'e':
+        return strcmp(key, "entity") == 0 ? MAP_ENTITY : -1;
+    case 't':
+        return strcmp(key, "type") == 0 ? MAP_TYPE : strcmp(key, "time") == 0 ? MAP_TIME : -1;
+    case 'v':
+        return strcmp(key, "value") == 0 ? MAP_VALUE : -1;
+    default:
+        return -1;
     }
-    if (!attrs)
-        return SF_OK;
-    if (!map_all_finite(attrs)) {
-        json_object_put(attrs);
-        snprintf(err, errlen, "attrs hold NaN or Infinity, which JSON cannot carry");
+}
+
+/* One attr "key":value into w; the first one opens the object. */
+static sf_status map_attr_put(jsonw *w, const char *key, size_t klen, json_object *val)
+{
+    if (!map_all_finite(val))
         return SF_EINVAL;
-    }
-    size_t len = 0;
-    const char *text = json_object_to_json_string_length(attrs, JSON_C_TO_STRING_PLAIN, &len);
+    jsonw_raw(w, w->len ? "," : "{", 1);
+    jsonw_key(w, key, klen);
+    return jsonw_value(w, val);
+}
+
+/*
+ * The attrs text: every non-canonical key (in the document's order), or the map.* values, as
+ * the JSON object json-c printed when mapping built one (map.attr names are unique: the config
+ * refuses a key set twice). Written straight into a stack buffer of the limit's size: the only
+ * allocation is the event's copy. w->len stays 0 when there are none.
+ */
+static bool map_is_core_key(const char *key, const char *const core[MAP_ID])
+{
+    return key == core[0] || key == core[1] || key == core[2] || key == core[3];
+}
+
+static sf_status map_write_attrs(const mapping *m, json_object *root,
+                                 const char *const core[MAP_ID], jsonw *w)
+{
     sf_status st = SF_OK;
-    if (!text) {
-        snprintf(err, errlen, "out of memory");
-        st = SF_ENOMEM;
-    } else if (len > SF_MAX_ATTRS_LEN) {
-        snprintf(err, errlen, "attrs longer than %d bytes (%zu)", SF_MAX_ATTRS_LEN, len);
-        st = SF_EINVAL;
+    if (m->canonical) {
+        json_object_object_foreach(root, key, val)
+        {
+            if (!map_is_core_key(key, core) &&
+                (st = map_attr_put(w, key, strlen(key), val)) != SF_OK)
+                break;
+        }
     } else {
-        st = event_set_attrs(ev, text, len);
-        if (st != SF_OK)
-            snprintf(err, errlen, "out of memory");
+        for (size_t i = 0; i < m->n_attrs && st == SF_OK; i++) {
+            json_object *val = map_lookup(root, &m->attrs[i].path);
+            if (val)
+                st = map_attr_put(w, m->attrs[i].name, m->attrs[i].name_len, val);
+        }
     }
-    json_object_put(attrs);
+    if (st == SF_OK && w->len)
+        jsonw_raw(w, "}", 1);
+    return st;
+}
+
+static sf_status map_set_attrs(const mapping *m, json_object *root, const char *const core[MAP_ID],
+                               sf_event *ev, char *err, size_t errlen)
+{
+    char buf[SF_MAX_ATTRS_LEN + 1];
+    jsonw w;
+    jsonw_init(&w, buf, SF_MAX_ATTRS_LEN);
+    sf_status st = map_write_attrs(m, root, core, &w);
+    if (st == SF_EINVAL) {
+        snprintf(err, errlen, "attrs hold NaN or Infinity, which JSON cannot carry");
+    } else if (st != SF_OK) {
+        snprintf(err, errlen, "out of memory");
+    } else if (!w.len) {
+        return SF_OK;
+    } else if (!jsonw_end(&w)) {
+        snprintf(err, errlen, "attrs longer than %d bytes (%zu)", SF_MAX_ATTRS_LEN, w.len);
+        st = SF_EINVAL;
+    } else if ((st = event_set_attrs(ev, buf, w.len)) != SF_OK) {
+        snprintf(err, errlen, "out of memory");
+    }
     return st;
 }
 
@@ -468,15 +508,23 @@ static int64_t map_now_ms(void)
 sf_status mapping_apply_obj(mapping *m, json_object *obj, sf_event **out, char *err, size_t errlen)
 {
     *out = NULL;
-    atomic_fetch_add_explicit(&m->seen, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&map_seen_stripe(m)->n, 1, memory_order_relaxed);
     if (!json_object_is_type(obj, json_type_object)) {
         snprintf(err, errlen, "not a JSON object");
         return SF_EINVAL;
     }
     json_object *f[MAP_NFIELDS] = {0};
+    const char *core[MAP_ID] = {0}; /* the canonical fields' keys, left out of attrs */
+    /* Canonical: one walk over the keys instead of a hash lookup per field. */
     if (m->canonical) {
-        for (int i = 0; i < MAP_ID; i++)
-            json_object_object_get_ex(obj, map_field_names[i], &f[i]);
+        json_object_object_foreach(obj, key, val)
+        {
+            int i = map_canonical_field(key);
+            if (i >= 0) {
+                f[i] = val;
+                core[i] = key;
+            }
+        }
     } else {
         for (int i = 0; i < MAP_NFIELDS; i++)
             f[i] = m->field[i].n ? map_lookup(obj, &m->field[i]) : NULL;
@@ -497,7 +545,7 @@ sf_status mapping_apply_obj(mapping *m, json_object *obj, sf_event **out, char *
         st = SF_ENOMEM;
     }
     if (st == SF_OK)
-        st = map_set_attrs(m, obj, ev, err, errlen);
+        st = map_set_attrs(m, obj, core, ev, err, errlen);
     if (st != SF_OK) {
         event_free(ev);
         return st;

@@ -250,7 +250,7 @@ static int keep_event(chunk *c, uint64_t line, sf_event *ev)
         eo = arena_put(c, ev->entity, strlen(ev->entity));
         to = arena_put(c, ev->type, strlen(ev->type));
         if (ev->attrs)
-            ao = arena_put(c, ev->attrs, strlen(ev->attrs));
+            ao = arena_put(c, ev->attrs, ev->attrs_len);
     }
     int ok = it && eo != SIZE_MAX && to != SIZE_MAX && (!ev->attrs || ao != SIZE_MAX);
     if (ok) {

@@ -425,6 +425,67 @@ static void concurrent_use_counts_exactly(void **state)
     mapping_free(m);
 }
 
+static void attrs_text_is_the_other_keys_as_compact_json_in_input_order(void **state)
+{
+    (void)state;
+    mapping *m = canonical();
+    sf_event *ev = NULL;
+    assert_int_equal(apply(m,
+                           "{\"a\": 1, \"entity\": \"e\", \"b\": \"x/y\\n\", \"type\": \"t\","
+                           " \"time\": 0, \"value\": 2, \"c\": [true, null],"
+                           " \"d\": {\"e\": 1.50}, \"id\": false}",
+                           &ev),
+                     SF_OK);
+    /* "/" is escaped as "\/" (json-c's choice, RFC 8259 allows it); 1.50 keeps its text */
+    const char *want = "{\"a\":1,\"b\":\"x\\/y\\n\",\"c\":[true,null],\"d\":{\"e\":1.50},"
+                       "\"id\":false}";
+    assert_string_equal(ev->attrs, want);
+    assert_int_equal(ev->attrs_len, strlen(want));
+    event_free(ev);
+    mapping_free(m);
+}
+
+static void attrs_limit_counts_the_escaped_text(void **state)
+{
+    (void)state;
+    mapping *m = canonical();
+    /* 2000 U+0001 are 2000 bytes in the document but 12000 in attrs: {"x":"..."} = 12008 */
+    size_t n = 2000;
+    char *doc = malloc(n * 6 + 100);
+    assert_non_null(doc);
+    int k = snprintf(doc, 100, "{\"entity\":\"e\",\"type\":\"t\",\"time\":0,\"x\":\"");
+    for (size_t i = 0; i < n; i++)
+        memcpy(doc + k + 6 * i, "\\u0001", 6);
+    strcpy(doc + k + 6 * n, "\"}");
+    sf_event *ev = NULL;
+    assert_int_equal(apply(m, doc, &ev), SF_EINVAL);
+    assert_null(ev);
+    assert_string_equal(err, "attrs longer than 8192 bytes (12008)");
+    free(doc);
+    mapping_free(m);
+}
+
+static void mapped_attrs_are_written_in_map_attr_order(void **state)
+{
+    (void)state;
+    cfg_kv kv[] = {{"map.entity", "u", 0},
+                   {"map.type", "=t", 0},
+                   {"map.attr.z", "a.b", 0},
+                   {"map.attr.missing", "nope", 0},
+                   {"map.attr.q\"", "list.1", 0}};
+    cfg_instance in = make_inst(kv, sizeof kv / sizeof kv[0]);
+    diag d = {0};
+    mapping *m = mapping_new(&in, "t.ini", &d);
+    assert_non_null(m);
+    sf_event *ev = NULL;
+    assert_int_equal(apply(m, "{\"u\":\"e\",\"a\":{\"b\":-7},\"list\":[0,\"\\u001f\"]}", &ev),
+                     SF_OK);
+    assert_string_equal(ev->attrs, "{\"z\":-7,\"q\\\"\":\"\\u001f\"}");
+    event_free(ev);
+    mapping_free(m);
+    diag_clear(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -442,6 +503,9 @@ int main(void)
         cmocka_unit_test(mapping_new_reports_bad_keys_with_lines),
         cmocka_unit_test(instance_without_map_keys_is_canonical),
         cmocka_unit_test(concurrent_use_counts_exactly),
+        cmocka_unit_test(attrs_text_is_the_other_keys_as_compact_json_in_input_order),
+        cmocka_unit_test(attrs_limit_counts_the_escaped_text),
+        cmocka_unit_test(mapped_attrs_are_written_in_map_attr_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
