@@ -40,7 +40,11 @@ for durability in fsync batch off; do
     read_done=$(date +%s.%N)
     if [ "$durability" = fsync ]; then
         # Alerts/s through the outbox to the receiver, once everything is scored.
-        want=$(grep -c 'component=score msg="alert ' "$OUT/log" || true)
+        want=-1 # scoring may still be draining the queue: wait for the count to settle
+        while [ "$want" != "$(grep -c 'component=score msg="alert ' "$OUT/log" || true)" ]; do
+            want=$(grep -c 'component=score msg="alert ' "$OUT/log" || true)
+            sleep 0.3
+        done
         for _ in $(seq 1200); do
             [ "$(grep -c '"mode": "ok"' "$OUT/received.ndjson" 2>/dev/null || echo 0)" -ge "$want" ] && break
             sleep 0.1
