@@ -150,8 +150,10 @@ void intake_free(intake *in)
     if (in->n > 0 && in->cursor_mode) {
         /* Not covered by a stored cursor: the connector reads them again from its cursor, so
            journaling them now would count them twice. */
-        log_debug("component=intake", "connector=%s: %zu events after its last cursor are left "
-                  "to be read again", in->connector, in->n);
+        log_debug("component=intake",
+                  "connector=%s: %zu events after its last cursor are left "
+                  "to be read again",
+                  in->connector, in->n);
         for (size_t i = 0; i < in->n; i++)
             event_free(in->buf[i]);
     } else if (in->n > 0 && commit_locked(in, NULL, NULL) != SF_OK) {

@@ -35,6 +35,30 @@ static site *load_site(const char *path, plugin_registry *reg)
 }
 
 /* SIGHUP: the new config is validated whole first; on any error the old one stays. */
+/* [sigflow] keys a reload cannot apply to a running process: say so rather than ignore them. */
+static void warn_restart_keys(const sf_config *old, const sf_config *cfg)
+{
+    const char *changed[8];
+    size_t n = 0;
+    if (strcmp(old->state_dir, cfg->state_dir) != 0)
+        changed[n++] = "state_dir";
+    if (strcmp(old->plugin_dir, cfg->plugin_dir) != 0)
+        changed[n++] = "plugin_dir";
+    if (strcmp(old->ingest, cfg->ingest) != 0)
+        changed[n++] = "ingest";
+    if (old->durability != cfg->durability)
+        changed[n++] = "durability";
+    if (old->shards != cfg->shards)
+        changed[n++] = "shards";
+    if (old->queue_size != cfg->queue_size)
+        changed[n++] = "queue_size";
+    if (old->clock != cfg->clock)
+        changed[n++] = "clock";
+    for (size_t i = 0; i < n; i++)
+        log_warn("component=runtime", "[sigflow] %s changed: it takes effect at the next restart",
+                 changed[i]);
+}
+
 static void reload(runtime *rt)
 {
     log_info("component=runtime", "reloading %s", rt->config_path);
@@ -43,6 +67,8 @@ static void reload(runtime *rt)
         log_error("component=runtime", "reload refused: the running configuration stays");
         return;
     }
+    warn_restart_keys(rt->site->cfg, ns->cfg);
+    log_set_level((sf_log_level)log_level_parse(ns->cfg->log_level));
     rt_inst **next = calloc(ns->n_inst ? ns->n_inst : 1, sizeof *next);
     site **retired = realloc(rt->retired, (rt->n_retired + 1) * sizeof *retired);
     if (!next || !retired) {

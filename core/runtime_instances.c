@@ -159,9 +159,8 @@ void runtime_inst_start(rt_inst *ri)
                       .settle = rt_settle,
                       .ctx = ri};
     if (si->cfg->kind == SF_KIND_CONNECTOR &&
-        !(ri->intake =
-              intake_new(ri->rt->journal, si->cfg->name, INTAKE_BATCH, INTAKE_CAPACITY,
-                         INTAKE_LINGER_MS))) {
+        !(ri->intake = intake_new(ri->rt->journal, si->cfg->name, INTAKE_BATCH, INTAKE_CAPACITY,
+                                  INTAKE_LINGER_MS))) {
         log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
         return;
     }

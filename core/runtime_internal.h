@@ -28,9 +28,9 @@
 
 #define RESTART_BACKOFF_MIN_MS 1000
 #define RESTART_BACKOFF_MAX_MS (5 * 60 * 1000)
-#define INTAKE_BATCH 1024  /* events a connector buffers before a commit */
+#define INTAKE_BATCH 1024     /* events a connector buffers before a commit */
 #define INTAKE_CAPACITY 65536 /* events a cursor-keeping connector may emit between cursors */
-#define INTAKE_LINGER_MS 5 /* a buffered event waits at most this long for company */
+#define INTAKE_LINGER_MS 5    /* a buffered event waits at most this long for company */
 #define STATS_EVERY_MS 10000
 
 typedef struct runtime runtime;

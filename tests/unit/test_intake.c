@@ -152,8 +152,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(linger_commits_without_a_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(
             cursor_mode_commits_only_with_a_cursor_and_drops_the_rest_at_stop, setup, teardown),
-        cmocka_unit_test_setup_teardown(cursor_mode_past_capacity_commits_without_the_cursor,
-                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(cursor_mode_past_capacity_commits_without_the_cursor, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests_name("intake", tests, NULL, NULL);
 }
