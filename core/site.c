@@ -40,6 +40,36 @@ int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d)
     return 1;
 }
 
+/* The `line` of key `key` in an instance section, or the section's line. */
+static int key_line(const cfg_instance *ci, const char *key)
+{
+    for (size_t i = 0; i < ci->n_kv; i++)
+        if (strcmp(ci->kv[i].key, key) == 0)
+            return ci->kv[i].line;
+    return ci->line;
+}
+
+/* Two request connectors cannot share one path on the ingest listener. */
+static void site_check_routes(const site *s, diag *d)
+{
+    for (size_t i = 0; i < s->n_inst; i++) {
+        const site_instance *a = &s->inst[i];
+        if (!a->plugin || !a->plugin->desc.request || !a->opts)
+            continue;
+        const char *pa = opt_values_string(a->opts, "path");
+        for (size_t k = 0; pa && k < i; k++) {
+            const site_instance *b = &s->inst[k];
+            const char *pb = b->plugin && b->plugin->desc.request && b->opts
+                                 ? opt_values_string(b->opts, "path")
+                                 : NULL;
+            if (pb && strcmp(pa, pb) == 0)
+                diag_add(d, s->cfg->path, key_line(a->cfg, "path"),
+                         "path %s is already routed to [connector %s] (line %d)", pa, b->cfg->name,
+                         key_line(b->cfg, "path"));
+        }
+    }
+}
+
 site *site_bind(sf_config *cfg, plugin_registry *reg, bool allow_missing, diag *d)
 {
     site *s = calloc(1, sizeof *s);
@@ -61,6 +91,7 @@ site *site_bind(sf_config *cfg, plugin_registry *reg, bool allow_missing, diag *
                      "no plugin named `%s` in %s (sigflow plugins --dir %s lists them)",
                      s->inst[i].cfg->plugin, cfg->plugin_dir, cfg->plugin_dir);
     }
+    site_check_routes(s, d);
     if (d->n > before) {
         site_free(s);
         return NULL;

@@ -91,3 +91,21 @@ grep -q '^\[decision\]' "$T/doc.ini" || fail "no example found in docs/config.md
 SIGFLOW_ADMIN_TOKEN=t BILLING_WEBHOOK_SECRET=s SIGFLOW_OUT_SECRET=s \
     "$SIGFLOW" check -c "$T/doc.ini" >"$T/doc.out" 2>&1 || fail "docs/config.md example: $(cat "$T/doc.out")"
 pass "the example in docs/config.md passes check"
+
+# Two webhook connectors on one path: refused at check, naming both.
+cat >"$T/paths.ini" <<INI
+[sigflow]
+plugin_dir = $PDALL
+state_dir = $T/var
+[connector a]
+plugin = webhook
+path = /hooks/x
+[connector b]
+plugin = webhook
+path = /hooks/x
+INI
+line=$(grep -n '^path' "$T/paths.ini" | tail -1 | cut -d: -f1)
+"$SIGFLOW" check -c "$T/paths.ini" >"$T/paths.out" 2>&1 && fail "two connectors on one path accepted"
+grep -q "$T/paths.ini:$line: path /hooks/x is already routed to \[connector a\]" "$T/paths.out" ||
+    fail "duplicate path not named at its line: $(cat "$T/paths.out")"
+pass "check refuses two webhook connectors on one path"
