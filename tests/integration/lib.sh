@@ -63,6 +63,10 @@ alive() { kill -0 "$DAEMON_PID" 2>/dev/null; }
 
 count_lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
 
+# has_lines FILE N: FILE has at least N lines (for wait_for, which re-runs it each time; a
+# "$(count_lines ...)" argument to wait_for would be counted once, before the wait).
+has_lines() { [ "$(count_lines "$1")" -ge "$2" ]; }
+
 # start_receiver [ARGS...]: the test HTTP receiver on a free port (RECV_PORT), logging every
 # request to $T/received.ndjson; RECV_PID is its pid.
 start_receiver() {

@@ -34,7 +34,7 @@ wait_for 30 grep -q "reached end of file: $((total - half)) events" "$T/daemon.l
     fail "the connector did not resume at its cursor"
 grep -q 'recovered .* events from the journal' "$T/daemon.log" && fail "replayed a journal the checkpoint covers"
 want=$(wc -l <"$T/want.ndjson")
-wait_for 60 test "$(count_lines "$T/alerts.ndjson")" -ge "$want" ||
+wait_for 60 has_lines "$T/alerts.ndjson" "$want" ||
     fail "$(count_lines "$T/alerts.ndjson") of $want alerts after the restart"
 stop_daemon
 cmp -s "$T/want.ndjson" "$T/alerts.ndjson" || {

@@ -21,7 +21,7 @@ want=$(count_lines "$T/replay.ndjson")
 
 start_daemon "$T/run.ini"
 wait_for 60 grep -q 'reached end of file' "$T/daemon.log" || fail "connector never reached EOF"
-wait_for 30 test "$(count_lines "$T/alerts.ndjson")" -ge "$want" ||
+wait_for 30 has_lines "$T/alerts.ndjson" "$want" ||
     fail "daemon delivered $(count_lines "$T/alerts.ndjson") of $want alerts"
 alive || fail "daemon died"
 stop_daemon

@@ -28,7 +28,7 @@ want=$(wc -l <"$T/want.ndjson")
 start_daemon "$T/ini"
 wait_for 30 grep -q "reached end of file: $((total - half)) events" "$T/daemon.log" ||
     fail "live half not read"
-wait_for 30 test "$(count_lines "$T/alerts.ndjson")" -ge "$want" ||
+wait_for 30 has_lines "$T/alerts.ndjson" "$want" ||
     fail "$(count_lines "$T/alerts.ndjson") of $want live alerts"
 sleep 0.5
 stop_daemon
