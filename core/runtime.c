@@ -175,7 +175,7 @@ static void shutdown_all(runtime *rt)
 
 static int main_loop(runtime *rt, int sigfd)
 {
-    int64_t last_stats = monotime_ms();
+    int64_t last_stats = monotime_ms(), last_metrics = 0;
     for (;;) {
         struct pollfd fds[2] = {{.fd = sigfd, .events = POLLIN},
                                 {.fd = registry_watch_fd(rt->reg), .events = POLLIN}};
@@ -199,6 +199,10 @@ static int main_loop(runtime *rt, int sigfd)
         if (n > 0 && fds[1].fd >= 0 && (fds[1].revents & POLLIN))
             registry_watch_handle(rt->reg);
         runtime_supervise(rt);
+        if (monotime_ms() - last_metrics >= 1000) {
+            runtime_metrics_refresh(rt); /* /metrics is at most a second old */
+            last_metrics = monotime_ms();
+        }
         if (monotime_ms() - last_stats >= STATS_EVERY_MS) {
             runtime_stats_log(rt);
             last_stats = monotime_ms();
@@ -213,6 +217,7 @@ int runtime_run(const char *config_path)
     pthread_mutex_init(&rt.route_lock, NULL);
     atomic_init(&rt.alerts, 0);
     atomic_init(&rt.draining, false);
+    atomic_init(&rt.ready, false);
 
     /* Signals go to the signalfd only: block them before any thread exists. */
     sigset_t set;
@@ -245,6 +250,9 @@ int runtime_run(const char *config_path)
     rt.engine = runtime_engine_for(&rt, cfg);
     if (!rt.ingest || (cfg->has_decision && !rt.engine))
         goto out;
+    char err[SF_MAX_ERROR_LEN];
+    if (!(rt.admin = admin_http_start(cfg->admin, &rt.ready, err, sizeof err)))
+        log_error("component=runtime", "admin endpoints off: %s", err); /* not fatal */
     journal_set_sink(rt.journal, runtime_journal_sink, &rt);
     runtime_routes_rebuild(&rt); /* targets for the alerts recovery re-creates */
     if (runtime_recover(&rt) != SF_OK || (cfg->has_decision && !rt.engine))
@@ -273,6 +281,7 @@ int runtime_run(const char *config_path)
     runtime_routes_rebuild(&rt);
     if (pthread_create(&rt.scorer, NULL, runtime_scorer_main, &rt) != 0)
         goto out;
+    atomic_store(&rt.ready, true);
     log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SF_VERSION,
              config_path, rt.n_insts);
     rc = main_loop(&rt, sigfd);
@@ -296,6 +305,7 @@ out:
     score_free(rt.engine);
     score_free(rt.pending_engine);
     ingest_http_stop(rt.http);
+    admin_http_stop(rt.admin);
     journal_close(rt.journal); /* after the connectors: nothing submits any more */
     outbox_close(rt.outbox);
     store_close(rt.st);

@@ -263,19 +263,47 @@ void runtime_supervise(runtime *rt)
         runtime_routes_rebuild(rt);
 }
 
+void runtime_metrics_refresh(runtime *rt)
+{
+    char series[160];
+    for (size_t i = 0; i < rt->n_insts; i++) {
+        rt_inst *ri = rt->insts[i];
+        if (ri->si->cfg->kind == SF_KIND_CONNECTOR) {
+            snprintf(series, sizeof series, "sigflow_events_in_total{connector=\"%s\"}",
+                     ri->si->cfg->name);
+            metrics_set(series, (double)atomic_load(&ri->events_in));
+            snprintf(series, sizeof series, "sigflow_events_rejected_total{connector=\"%s\"}",
+                     ri->si->cfg->name);
+            metrics_set(series, (double)atomic_load(&ri->events_rejected));
+        } else {
+            size_t n = 0;
+            snprintf(series, sizeof series, "sigflow_outbox_pending{target=\"%s\"}",
+                     ri->si->cfg->name);
+            if (outbox_count(rt->outbox, ri->si->cfg->name, OUTBOX_PENDING, &n) == SF_OK)
+                metrics_set(series, (double)n);
+            snprintf(series, sizeof series, "sigflow_outbox_dead{target=\"%s\"}",
+                     ri->si->cfg->name);
+            if (outbox_count(rt->outbox, ri->si->cfg->name, OUTBOX_DEAD, &n) == SF_OK)
+                metrics_set(series, (double)n);
+        }
+    }
+    journal_stats js;
+    journal_get_stats(rt->journal, &js);
+    metrics_set("sigflow_journal_events_total", (double)js.events);
+    metrics_set("sigflow_journal_commits_total", (double)js.commits);
+    metrics_set("sigflow_journal_duplicates_total", (double)js.duplicates);
+    metrics_set("sigflow_journal_failed_total", (double)js.failed);
+    metrics_set("sigflow_shard_queue_depth", (double)queue_length(rt->ingest));
+    metrics_set("sigflow_alerts_total", (double)atomic_load(&rt->alerts));
+}
+
 void runtime_stats_log(runtime *rt)
 {
+    runtime_metrics_refresh(rt);
     for (size_t i = 0; i < rt->n_insts; i++) {
         rt_inst *ri = rt->insts[i];
         if (ri->si->cfg->kind != SF_KIND_CONNECTOR)
             continue;
-        char series[160];
-        snprintf(series, sizeof series, "sigflow_events_in_total{connector=\"%s\"}",
-                 ri->si->cfg->name);
-        metrics_set(series, (double)atomic_load(&ri->events_in));
-        snprintf(series, sizeof series, "sigflow_events_rejected_total{connector=\"%s\"}",
-                 ri->si->cfg->name);
-        metrics_set(series, (double)atomic_load(&ri->events_rejected));
         log_info("component=runtime", "connector=%s events_in=%llu backpressured=%llu",
                  ri->si->cfg->name, (unsigned long long)atomic_load(&ri->events_in),
                  (unsigned long long)atomic_load(&ri->events_rejected));

@@ -14,6 +14,7 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "admin_http.h"
 #include "delivery.h"
 #include "host.h"
 #include "ingest_http.h"
@@ -61,6 +62,8 @@ struct runtime {
     journal *journal;
     outbox *outbox;
     ingest_http *http; /* started when the first connector with a request callback starts */
+    admin_http *admin; /* /healthz, /readyz, /metrics */
+    atomic_bool ready; /* recovery done and instances started: /readyz says 200 */
     rt_inst **insts;   /* heap objects: a running instance's sink points at its rt_inst */
     size_t n_insts;
 
@@ -100,5 +103,7 @@ bool runtime_safe_mode(runtime *rt, rt_inst *ri);
 void runtime_routes_rebuild(runtime *rt);
 void runtime_supervise(runtime *rt);
 void runtime_stats_log(runtime *rt);
+/* Publish the runtime's counters and gauges to core/metrics.c (main thread). */
+void runtime_metrics_refresh(runtime *rt);
 
 #endif
