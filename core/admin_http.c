@@ -103,12 +103,6 @@ admin_http *admin_http_start(const char *addr, const atomic_bool *ready, char *e
     return h;
 }
 
-int admin_http_port(const admin_http *h)
-{
-    const union MHD_DaemonInfo *i = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    return i ? (int)i->port : -1;
-}
-
 void admin_http_stop(admin_http *h)
 {
     if (!h)

@@ -14,7 +14,6 @@ typedef struct admin_http admin_http;
 
 /* Listen on "host:port"; `ready` (borrowed) is read by /readyz. NULL with err on failure. */
 admin_http *admin_http_start(const char *addr, const atomic_bool *ready, char *err, size_t errlen);
-int admin_http_port(const admin_http *h);
 void admin_http_stop(admin_http *h);
 
 #endif

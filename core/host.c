@@ -560,15 +560,6 @@ const char *instance_get_name(const sf_instance *in)
 {
     return in->cfg->name;
 }
-const loaded_plugin *instance_get_plugin(const sf_instance *in)
-{
-    return in->plugin;
-}
-mapping *instance_get_mapping(sf_instance *in)
-{
-    return in->map;
-}
-
 const char *instance_last_error(const sf_instance *in)
 {
     return in->last_error;

@@ -69,8 +69,6 @@ sf_deliver_result instance_deliver(sf_instance *in, const sf_alert *a, int64_t *
 
 instance_state instance_get_state(const sf_instance *in);
 const char *instance_get_name(const sf_instance *in);
-const loaded_plugin *instance_get_plugin(const sf_instance *in);
-mapping *instance_get_mapping(sf_instance *in);
 /* The last error text set by the plugin (set_error) or the host; "" if none. */
 const char *instance_last_error(const sf_instance *in);
 

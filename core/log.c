@@ -16,11 +16,6 @@ void log_set_level(sf_log_level level)
     atomic_store(&g_level, (int)level);
 }
 
-sf_log_level log_get_level(void)
-{
-    return (sf_log_level)atomic_load(&g_level);
-}
-
 int log_level_parse(const char *s)
 {
     for (int i = 0; i < 4; i++)

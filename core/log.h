@@ -11,7 +11,6 @@
 #include "sigflow.h"
 
 void log_set_level(sf_log_level level);
-sf_log_level log_get_level(void);
 /* Parse "error|warn|info|debug"; returns -1 for anything else. */
 int log_level_parse(const char *s);
 

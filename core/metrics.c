@@ -52,17 +52,6 @@ void metrics_set(const char *name, double value)
     pthread_mutex_unlock(&g_lock);
 }
 
-double metrics_get(const char *name)
-{
-    double v = 0;
-    pthread_mutex_lock(&g_lock);
-    for (size_t i = 0; i < g_n; i++)
-        if (strcmp(g_series[i].name, name) == 0)
-            v = g_series[i].value;
-    pthread_mutex_unlock(&g_lock);
-    return v;
-}
-
 static int by_name(const void *a, const void *b)
 {
     return strcmp(((const series *)a)->name, ((const series *)b)->name);
@@ -77,13 +66,3 @@ void metrics_write(FILE *to)
     pthread_mutex_unlock(&g_lock);
 }
 
-void metrics_reset(void)
-{
-    pthread_mutex_lock(&g_lock);
-    for (size_t i = 0; i < g_n; i++)
-        free(g_series[i].name);
-    free(g_series);
-    g_series = NULL;
-    g_n = g_cap = 0;
-    pthread_mutex_unlock(&g_lock);
-}

@@ -12,9 +12,7 @@
 /* Add delta to the series `name` (created at 0 on first use). */
 void metrics_add(const char *name, double delta);
 void metrics_set(const char *name, double value);
-double metrics_get(const char *name);
 /* Prometheus text exposition of every series, sorted by name. */
 void metrics_write(FILE *to);
-void metrics_reset(void);
 
 #endif

@@ -13,13 +13,6 @@ struct timespec monotime_after(int64_t ms)
     return ts;
 }
 
-bool monotime_passed(const struct timespec *t)
-{
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    return now.tv_sec > t->tv_sec || (now.tv_sec == t->tv_sec && now.tv_nsec >= t->tv_nsec);
-}
-
 int64_t monotime_ms(void)
 {
     struct timespec now;

@@ -14,8 +14,6 @@
 int monotime_cond_init(pthread_cond_t *cv);
 /* Now + ms on CLOCK_MONOTONIC. */
 struct timespec monotime_after(int64_t ms);
-/* True once CLOCK_MONOTONIC has reached t. */
-bool monotime_passed(const struct timespec *t);
 /* Milliseconds on CLOCK_MONOTONIC (for intervals). */
 int64_t monotime_ms(void);
 /* Milliseconds since the Unix epoch, from the wall clock. */
