@@ -263,6 +263,20 @@ void runtime_supervise(runtime *rt)
         runtime_routes_rebuild(rt);
 }
 
+static void mapping_publish(const mapping *m, const char *connector)
+{
+    char series[160];
+    snprintf(series, sizeof series, "sigflow_mapping_documents_total{connector=\"%s\"}",
+             connector);
+    metrics_set(series, (double)mapping_seen(m));
+    for (int f = 0; f < MAP_NFIELDS; f++) {
+        snprintf(series, sizeof series,
+                 "sigflow_mapping_misses_total{connector=\"%s\",field=\"%s\"}", connector,
+                 mapping_field_name((enum mapping_field)f));
+        metrics_set(series, (double)mapping_misses(m, (enum mapping_field)f));
+    }
+}
+
 void runtime_metrics_refresh(runtime *rt)
 {
     char series[160];
@@ -275,6 +289,8 @@ void runtime_metrics_refresh(runtime *rt)
             snprintf(series, sizeof series, "sigflow_events_rejected_total{connector=\"%s\"}",
                      ri->si->cfg->name);
             metrics_set(series, (double)atomic_load(&ri->events_rejected));
+            if (ri->si->map) /* a tool renamed a field: its misses jump (schema drift) */
+                mapping_publish(ri->si->map, ri->si->cfg->name);
         } else {
             size_t n = 0;
             snprintf(series, sizeof series, "sigflow_outbox_pending{target=\"%s\"}",

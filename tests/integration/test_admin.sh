@@ -8,6 +8,7 @@ PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 write_login_ini "$PD" "$T/alerts.ndjson"
 sed -i "s|^clock = event|clock = event\nadmin = 127.0.0.1:$PORT|" "$T/ini"
 printf '{"entity":"e%d","type":"login","time":"2026-11-01T10:00:00Z"}\n' 1 2 3 >"$T/events.ndjson"
+echo '{"entity":"e4","kind":"login","time":"2026-11-01T10:00:00Z"}' >>"$T/events.ndjson" # no type
 
 get() { # PATH [METHOD] -> "status body"
     python3 - "$PORT" "$1" "${2:-GET}" <<'PY'
@@ -35,7 +36,10 @@ m=${m#200 } # the status, then the body
 echo "$m" | grep -q "^sigflow_alerts_total 3$" || fail "no alert count in /metrics: $m"
 echo "$m" | grep -q '^sigflow_journal_events_total 3$' || fail "no journal count in /metrics"
 echo "$m" | grep -q '^sigflow_outbox_dead{target="out"} 0$' || fail "no outbox gauge in /metrics"
-pass "/metrics counts events, journal, alerts and the outbox"
+echo "$m" | grep -q '^sigflow_mapping_documents_total{connector="in"} 4$' || fail "documents not counted: $m"
+echo "$m" | grep -q '^sigflow_mapping_misses_total{connector="in",field="type"} 1$' ||
+    fail "the line without a type is not a mapping miss: $m"
+pass "/metrics counts events, mapping misses, journal, alerts and the outbox"
 
 [ "$(get /metrics POST | cut -d' ' -f1)" = 405 ] || fail "POST /metrics was not refused"
 [ "$(get /nosuch | cut -d' ' -f1)" = 404 ] || fail "unknown path not 404"
