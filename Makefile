@@ -63,9 +63,9 @@ CORE_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -Isdk -iquote core $(PKG_CFLAG
 PLUGIN_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -Isdk
 LDFLAGS_ALL := $(SAN_FLAGS) $(LDFLAGS)
 
-CORE_SRCS := $(filter-out core/main.c,$(wildcard core/*.c))
+CORE_SRCS := $(filter-out core/cli/main.c,$(wildcard core/*/*.c))
 CORE_OBJS := $(CORE_SRCS:%.c=$(BUILD)/obj/%.o)
-MAIN_OBJ := $(BUILD)/obj/core/main.o
+MAIN_OBJ := $(BUILD)/obj/core/cli/main.o
 CORE_LIB := $(BUILD)/libsigflowcore.a
 SIGFLOW := $(BUILD)/sigflow
 
@@ -195,7 +195,7 @@ uninstall:
 	rm -rf $(DESTDIR)$(PREFIX)/lib/sigflow $(DESTDIR)$(PREFIX)/share/sigflow
 
 format:
-	clang-format -i $(wildcard core/*.[ch] sdk/*.h sdk/mock/*.[ch] plugins/*/*.[ch] \
+	clang-format -i $(wildcard core/*/*.[ch] sdk/*.h sdk/mock/*.[ch] plugins/*/*.[ch] \
 		tests/*/*.[ch] tests/plugins/fixtures/*.c)
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)

@@ -14,21 +14,21 @@
 #include <string.h>
 #include <time.h>
 
-#include "score.h"
-#include "score_checkpoint.h"
+#include "score/score.h"
+#include "score/score_checkpoint.h"
 
 #define HOUR 3600000LL
 #define DAY (24 * HOUR)
 #define T0 1793491200000LL /* 2026-11-01T00:00:00Z */
 
-static const cfg_decision dec = {.name = "churn_risk",
-                                 .question = "Is this customer about to churn?",
-                                 .bias = -3,
-                                 .threshold = 0.8,
-                                 .rearm_below = 0.6,
-                                 .cooldown_ms = 3 * DAY,
-                                 .tick_ms = HOUR};
-static const cfg_signal sig[] = {
+static const config_decision dec = {.name = "churn_risk",
+                                    .question = "Is this customer about to churn?",
+                                    .bias = -3,
+                                    .threshold = 0.8,
+                                    .rearm_below = 0.6,
+                                    .cooldown_ms = 3 * DAY,
+                                    .tick_ms = HOUR};
+static const config_signal sig[] = {
     {.name = "login_drop",
      .event = "login",
      .measure = MEASURE_DROP,

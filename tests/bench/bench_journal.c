@@ -18,9 +18,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "journal.h"
-#include "log.h"
-#include "store.h"
+#include "store/journal.h"
+#include "base/log.h"
+#include "store/store.h"
 
 typedef struct bench_args {
     int threads, per_thread, batch;

@@ -6,26 +6,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sf_limits.h"
-#include "mapping.h"
+#include "base/sf_limits.h"
+#include "ingest/mapping.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static mapping *fuzz_mapped(void)
 {
-    static cfg_kv kv[] = {{"map.entity", "data.object.customer", 1},
-                          {"map.type", "type", 2},
-                          {"map.time", "created", 3},
-                          {"map.time_unit", "s", 4},
-                          {"map.value", "data.amount", 5},
-                          {"map.id", "id", 6},
-                          {"map.attr.first", "items.0.name", 7}};
-    cfg_instance in = {.name = "f",
-                       .plugin = "webhook",
-                       .kind = SF_KIND_CONNECTOR,
-                       .line = 1,
-                       .kv = kv,
-                       .n_kv = sizeof kv / sizeof kv[0]};
+    static config_kv kv[] = {{"map.entity", "data.object.customer", 1},
+                             {"map.type", "type", 2},
+                             {"map.time", "created", 3},
+                             {"map.time_unit", "s", 4},
+                             {"map.value", "data.amount", 5},
+                             {"map.id", "id", 6},
+                             {"map.attr.first", "items.0.name", 7}};
+    config_instance in = {.name = "f",
+                          .plugin = "webhook",
+                          .kind = SF_KIND_CONNECTOR,
+                          .line = 1,
+                          .kv = kv,
+                          .n_kv = sizeof kv / sizeof kv[0]};
     diag d = {0};
     mapping *m = mapping_new(&in, "fuzz.ini", &d);
     diag_clear(&d);

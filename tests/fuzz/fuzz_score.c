@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "score.h"
-#include "score_state.h"
+#include "score/score.h"
+#include "score/score_state.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -43,13 +43,13 @@ static void collect(void *ctx, sf_alert *a)
     c->text[c->len] = '\0';
 }
 
-static const cfg_decision fuzz_dec = {.name = "fuzz",
-                                      .bias = -2,
-                                      .threshold = 0.6,
-                                      .rearm_below = 0.45,
-                                      .cooldown_ms = 2 * HOUR,
-                                      .tick_ms = HOUR};
-static const cfg_signal fuzz_sig[] = {
+static const config_decision fuzz_dec = {.name = "fuzz",
+                                         .bias = -2,
+                                         .threshold = 0.6,
+                                         .rearm_below = 0.45,
+                                         .cooldown_ms = 2 * HOUR,
+                                         .tick_ms = HOUR};
+static const config_signal fuzz_sig[] = {
     {.name = "drop",
      .event = "login",
      .measure = MEASURE_DROP,

@@ -20,8 +20,8 @@ FLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined
 LIBS="$(pkg-config --libs json-c inih libcurl libmicrohttpd sqlite3 libcrypto) -ldl -lpthread -lm"
 
 objs=()
-for src in core/*.c; do
-    [ "$src" = core/main.c ] && continue
+for src in core/*/*.c; do
+    [ "$src" = core/cli/main.c ] && continue
     obj="$OUT/obj/$(basename "$src" .c).o"
     # shellcheck disable=SC2086
     "$CLANG" $FLAGS -c "$src" -o "$obj"

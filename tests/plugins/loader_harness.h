@@ -20,8 +20,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sf_limits.h"
-#include "loader.h"
+#include "base/sf_limits.h"
+#include "plugin/loader.h"
 
 typedef struct harness {
     char dir[64]; /* this test's plugin directory */
@@ -104,7 +104,7 @@ static int th_setup(void **state)
     assert_non_null(h);
     snprintf(h->dir, sizeof h->dir, "/tmp/sf_loader_XXXXXX");
     assert_non_null(mkdtemp(h->dir));
-    h->reg = registry_new(&th_host, &th_info);
+    h->reg = loader_new(&th_host, &th_info);
     assert_non_null(h->reg);
     h->saved_stderr = -1;
     *state = h;
@@ -135,7 +135,7 @@ static void th_remove_tree(const char *dir)
 static int th_teardown(void **state)
 {
     harness *h = *state;
-    registry_free(h->reg);
+    loader_free(h->reg);
     th_remove_tree(h->dir);
     free(h);
     return 0;

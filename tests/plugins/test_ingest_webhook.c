@@ -18,13 +18,13 @@
 #include <strings.h>
 #include <time.h>
 
-#include "diag.h"
-#include "event.h"
-#include "host.h"
-#include "ingest_http.h"
-#include "loader.h"
-#include "mapping.h"
-#include "options.h"
+#include "config/diag.h"
+#include "model/event.h"
+#include "plugin/host.h"
+#include "ingest/ingest_http.h"
+#include "plugin/loader.h"
+#include "ingest/mapping.h"
+#include "plugin/options.h"
 
 #define SECRET "whsec_e2e_secret"
 
@@ -53,7 +53,7 @@ static sf_status capture(void *ctx, sf_instance *src, sf_event *ev)
     return st;
 }
 
-static cfg_kv kvs[] = {
+static config_kv kvs[] = {
     {.key = "path", .value = "/hooks/billing", .line = 2},
     {.key = "signature", .value = "stripe", .line = 3},
     {.key = "secret", .value = "env:SF_TEST_WEBHOOK_SECRET", .line = 4},
@@ -63,12 +63,12 @@ static cfg_kv kvs[] = {
     {.key = "map.time_unit", .value = "s", .line = 8},
     {.key = "map.id", .value = "id", .line = 9},
 };
-static cfg_instance cfg = {.name = "billing",
-                           .plugin = "webhook",
-                           .kind = SF_KIND_CONNECTOR,
-                           .line = 1,
-                           .kv = kvs,
-                           .n_kv = sizeof kvs / sizeof *kvs};
+static config_instance cfg = {.name = "billing",
+                              .plugin = "webhook",
+                              .kind = SF_KIND_CONNECTOR,
+                              .line = 1,
+                              .kv = kvs,
+                              .n_kv = sizeof kvs / sizeof *kvs};
 
 typedef struct world {
     plugin_registry *reg;
@@ -86,10 +86,10 @@ static int setup(void **state)
     char err[512], path[1024];
     const char *dir = getenv("PLUGIN_BUILD");
     snprintf(path, sizeof path, "%s/connector_webhook.so", dir && *dir ? dir : "build/plugins");
-    w->reg = registry_new(host_table(), host_info());
-    if (registry_load_file(w->reg, path, err, sizeof err) != 0)
+    w->reg = loader_new(host_table(), host_info());
+    if (loader_load_file(w->reg, path, err, sizeof err) != 0)
         fail_msg("%s", err);
-    const loaded_plugin *p = registry_find(w->reg, "webhook", 0);
+    const loaded_plugin *p = loader_find(w->reg, "webhook", 0);
     assert_non_null(p);
     diag d = {0};
     w->opts = options_apply(p->desc.options, &cfg, "test.ini", &d);
@@ -105,8 +105,7 @@ static int setup(void **state)
     w->http = ingest_http_start("127.0.0.1:0", err, sizeof err);
     assert_non_null(w->http);
     /* What the runtime does for a connector with a request callback: route its `path`. */
-    assert_int_equal(ingest_http_route(w->http, opt_values_string(w->opts, "path"), w->inst),
-                     SF_OK);
+    assert_int_equal(ingest_http_route(w->http, options_string(w->opts, "path"), w->inst), SF_OK);
     *state = w;
     return 0;
 }
@@ -118,8 +117,8 @@ static int teardown(void **state)
     ingest_http_stop(w->http);
     instance_free(w->inst);
     mapping_free(w->map);
-    opt_values_free(w->opts);
-    registry_free(w->reg);
+    options_free(w->opts);
+    loader_free(w->reg);
     free(w);
     return 0;
 }

@@ -1,5 +1,5 @@
 /*
- * test_loader.c - registry_load_file against purpose-built plugins: good ones load with
+ * test_loader.c - loader_load_file against purpose-built plugins: good ones load with
  * their kind and name, every refusal reason fails the load with a text naming the file, the
  * field and both values (expected values from the SDK header and DESIGN.md section 4).
  */
@@ -10,9 +10,9 @@ static void assert_refused(harness *h, const char *name, const char *field, cons
                            const char *v2)
 {
     const char *p = th_stage(h, name, NULL, 0755);
-    int rc = registry_load_file(h->reg, p, h->err, sizeof h->err);
+    int rc = loader_load_file(h->reg, p, h->err, sizeof h->err);
     assert_true(rc < 0);
-    assert_int_equal(registry_count(h->reg), 0);
+    assert_int_equal(loader_count(h->reg), 0);
     th_assert_contains(h->err, p);
     char tag[64];
     snprintf(tag, sizeof tag, ": %s: ", field);
@@ -27,12 +27,12 @@ static void test_good_connector_loads_with_kind_name_and_options(void **state)
 {
     harness *h = *state;
     const char *p = th_stage(h, "good_connector", NULL, 0755);
-    assert_int_equal(registry_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
-    const loaded_plugin *lp = registry_find(h->reg, "good_connector", 0);
+    assert_int_equal(loader_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
+    const loaded_plugin *lp = loader_find(h->reg, "good_connector", 0);
     assert_non_null(lp);
-    assert_int_equal(registry_count(h->reg), 1);
-    assert_ptr_equal(registry_at(h->reg, 0), lp);
-    assert_null(registry_at(h->reg, 1));
+    assert_int_equal(loader_count(h->reg), 1);
+    assert_ptr_equal(loader_at(h->reg, 0), lp);
+    assert_null(loader_at(h->reg, 1));
     assert_string_equal(lp->path, p);
     assert_non_null(lp->dl);
     assert_int_equal(lp->desc.kind, SF_KIND_CONNECTOR);
@@ -48,20 +48,20 @@ static void test_good_delivery_loads_as_delivery(void **state)
 {
     harness *h = *state;
     const char *p = th_stage(h, "good_delivery", NULL, 0755);
-    assert_int_equal(registry_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
-    const loaded_plugin *lp = registry_find(h->reg, "good_delivery", 0);
+    assert_int_equal(loader_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
+    const loaded_plugin *lp = loader_find(h->reg, "good_delivery", 0);
     assert_non_null(lp);
     assert_int_equal(lp->desc.kind, SF_KIND_DELIVERY);
     assert_non_null(lp->desc.deliver);
-    assert_null(registry_find(h->reg, "good_connector", 0));
+    assert_null(loader_find(h->reg, "good_connector", 0));
 }
 
 static void test_small_struct_is_zero_filled_past_its_size(void **state)
 {
     harness *h = *state;
     const char *p = th_stage(h, "small_struct", NULL, 0755);
-    assert_int_equal(registry_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
-    const loaded_plugin *lp = registry_find(h->reg, "small_struct", 0);
+    assert_int_equal(loader_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
+    const loaded_plugin *lp = loader_find(h->reg, "small_struct", 0);
     assert_non_null(lp);
     assert_int_equal(lp->desc.struct_size, offsetof(sf_plugin, poll));
     assert_non_null(lp->desc.start); /* before the cut: copied */
@@ -76,8 +76,8 @@ static void test_create_fails_plugin_is_accepted_by_the_loader(void **state)
 {
     harness *h = *state;
     const char *p = th_stage(h, "create_fails", NULL, 0755);
-    assert_int_equal(registry_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
-    const loaded_plugin *lp = registry_find(h->reg, "create_fails", 0);
+    assert_int_equal(loader_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
+    const loaded_plugin *lp = loader_find(h->reg, "create_fails", 0);
     assert_non_null(lp);
     assert_non_null(lp->desc.create);
 }
@@ -86,10 +86,10 @@ static void test_same_file_loaded_twice_is_refused(void **state)
 {
     harness *h = *state;
     const char *p = th_stage(h, "good_connector", NULL, 0755);
-    assert_int_equal(registry_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
-    assert_true(registry_load_file(h->reg, p, h->err, sizeof h->err) < 0);
+    assert_int_equal(loader_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
+    assert_true(loader_load_file(h->reg, p, h->err, sizeof h->err) < 0);
     th_assert_contains(h->err, "already loaded");
-    assert_int_equal(registry_count(h->reg), 1);
+    assert_int_equal(loader_count(h->reg), 1);
 }
 
 /* ---- file checks, before dlopen ------------------------------------------------------ */
@@ -98,22 +98,22 @@ static void test_world_writable_file_is_refused(void **state)
 {
     harness *h = *state;
     const char *p = th_stage(h, "good_connector", NULL, 0666);
-    assert_true(registry_load_file(h->reg, p, h->err, sizeof h->err) < 0);
+    assert_true(loader_load_file(h->reg, p, h->err, sizeof h->err) < 0);
     th_assert_contains(h->err, p);
     th_assert_contains(h->err, ": mode: ");
     th_assert_contains(h->err, "0666");
     th_assert_contains(h->err, "group or others");
-    assert_null(registry_find(h->reg, "good_connector", 0));
+    assert_null(loader_find(h->reg, "good_connector", 0));
 }
 
 static void test_group_writable_file_is_refused(void **state)
 {
     harness *h = *state;
     const char *p = th_stage(h, "good_connector", NULL, 0775);
-    assert_true(registry_load_file(h->reg, p, h->err, sizeof h->err) < 0);
+    assert_true(loader_load_file(h->reg, p, h->err, sizeof h->err) < 0);
     th_assert_contains(h->err, ": mode: ");
     th_assert_contains(h->err, "0775");
-    assert_int_equal(registry_count(h->reg), 0);
+    assert_int_equal(loader_count(h->reg), 0);
 }
 
 static void test_file_owned_by_another_user_is_refused(void **state)
@@ -123,12 +123,12 @@ static void test_file_owned_by_another_user_is_refused(void **state)
         skip(); /* only root can give a file away */
     const char *p = th_stage(h, "good_connector", NULL, 0755);
     assert_int_equal(chown(p, 1234, 1234), 0);
-    assert_true(registry_load_file(h->reg, p, h->err, sizeof h->err) < 0);
+    assert_true(loader_load_file(h->reg, p, h->err, sizeof h->err) < 0);
     th_assert_contains(h->err, p);
     th_assert_contains(h->err, ": owner: ");
     th_assert_contains(h->err, "owned by uid 1234");
     th_assert_contains(h->err, "expected root or 0");
-    assert_int_equal(registry_count(h->reg), 0);
+    assert_int_equal(loader_count(h->reg), 0);
 }
 
 static void test_loose_file_is_refused_before_any_plugin_code_runs(void **state)
@@ -138,11 +138,11 @@ static void test_loose_file_is_refused_before_any_plugin_code_runs(void **state)
     snprintf(marker, sizeof marker, "%s/constructor-ran", h->dir);
     assert_int_equal(setenv("SF_TEST_CTOR_MARKER", marker, 1), 0);
     const char *p = th_stage(h, "ctor_marker", NULL, 0666);
-    assert_true(registry_load_file(h->reg, p, h->err, sizeof h->err) < 0);
+    assert_true(loader_load_file(h->reg, p, h->err, sizeof h->err) < 0);
     assert_int_not_equal(access(marker, F_OK), 0); /* dlopen would have run it */
     /* The same file with a safe mode loads, and its constructor does leave the marker. */
     assert_int_equal(chmod(p, 0755), 0);
-    assert_int_equal(registry_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
+    assert_int_equal(loader_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
     assert_int_equal(access(marker, F_OK), 0);
     unsetenv("SF_TEST_CTOR_MARKER");
 }
@@ -153,7 +153,7 @@ static void test_directory_is_refused_as_not_a_regular_file(void **state)
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/sub.so", h->dir);
     assert_int_equal(mkdir(p, 0755), 0);
-    assert_true(registry_load_file(h->reg, p, h->err, sizeof h->err) < 0);
+    assert_true(loader_load_file(h->reg, p, h->err, sizeof h->err) < 0);
     th_assert_contains(h->err, p);
     th_assert_contains(h->err, ": file: ");
     th_assert_contains(h->err, "regular file");
@@ -164,7 +164,7 @@ static void test_missing_file_is_refused(void **state)
     harness *h = *state;
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/absent.so", h->dir);
-    assert_true(registry_load_file(h->reg, p, h->err, sizeof h->err) < 0);
+    assert_true(loader_load_file(h->reg, p, h->err, sizeof h->err) < 0);
     th_assert_contains(h->err, p);
     th_assert_contains(h->err, "No such file");
 }
@@ -179,7 +179,7 @@ static void test_file_that_is_not_elf_is_refused_with_the_dlopen_error(void **st
     fputs("not a shared object\n", f);
     fclose(f);
     assert_int_equal(chmod(p, 0644), 0);
-    assert_true(registry_load_file(h->reg, p, h->err, sizeof h->err) < 0);
+    assert_true(loader_load_file(h->reg, p, h->err, sizeof h->err) < 0);
     th_assert_contains(h->err, p);
     th_assert_contains(h->err, ": dlopen: ");
 }
@@ -294,15 +294,15 @@ static void test_duplicate_name_refuses_the_second_naming_both_files(void **stat
     harness *h = *state;
     char first[PATH_MAX];
     snprintf(first, sizeof first, "%s", th_stage(h, "dup_name_a", NULL, 0755));
-    assert_int_equal(registry_load_file(h->reg, first, h->err, sizeof h->err), SF_OK);
+    assert_int_equal(loader_load_file(h->reg, first, h->err, sizeof h->err), SF_OK);
     const char *second = th_stage(h, "dup_name_b", NULL, 0755);
-    assert_true(registry_load_file(h->reg, second, h->err, sizeof h->err) < 0);
+    assert_true(loader_load_file(h->reg, second, h->err, sizeof h->err) < 0);
     th_assert_contains(h->err, second);
     th_assert_contains(h->err, first);
     th_assert_contains(h->err, ": name: ");
     th_assert_contains(h->err, "\"dup_name\"");
-    assert_int_equal(registry_count(h->reg), 1);
-    assert_int_equal(registry_find(h->reg, "dup_name", 0)->desc.kind, SF_KIND_CONNECTOR);
+    assert_int_equal(loader_count(h->reg), 1);
+    assert_int_equal(loader_find(h->reg, "dup_name", 0)->desc.kind, SF_KIND_CONNECTOR);
 }
 
 static void test_connector_and_delivery_may_share_a_name(void **state)
@@ -310,13 +310,13 @@ static void test_connector_and_delivery_may_share_a_name(void **state)
     harness *h = *state;
     char first[PATH_MAX];
     snprintf(first, sizeof first, "%s", th_stage(h, "dup_name_a", NULL, 0755));
-    assert_int_equal(registry_load_file(h->reg, first, h->err, sizeof h->err), SF_OK);
+    assert_int_equal(loader_load_file(h->reg, first, h->err, sizeof h->err), SF_OK);
     const char *second = th_stage(h, "dup_name_delivery", NULL, 0755);
-    assert_int_equal(registry_load_file(h->reg, second, h->err, sizeof h->err), SF_OK);
-    assert_int_equal(registry_count(h->reg), 2);
-    assert_int_equal(registry_find(h->reg, "dup_name", SF_KIND_CONNECTOR)->desc.kind,
+    assert_int_equal(loader_load_file(h->reg, second, h->err, sizeof h->err), SF_OK);
+    assert_int_equal(loader_count(h->reg), 2);
+    assert_int_equal(loader_find(h->reg, "dup_name", SF_KIND_CONNECTOR)->desc.kind,
                      SF_KIND_CONNECTOR);
-    assert_int_equal(registry_find(h->reg, "dup_name", SF_KIND_DELIVERY)->desc.kind,
+    assert_int_equal(loader_find(h->reg, "dup_name", SF_KIND_DELIVERY)->desc.kind,
                      SF_KIND_DELIVERY);
 }
 
@@ -324,7 +324,7 @@ static void test_failing_init_is_refused_with_its_status(void **state)
 {
     harness *h = *state;
     assert_refused(h, "init_fails", "init", "returned -6", "expected 0");
-    assert_null(registry_find(h->reg, "init_fails", 0));
+    assert_null(loader_find(h->reg, "init_fails", 0));
 }
 
 static void test_refusal_is_logged_as_one_line_naming_file_and_field(void **state)
@@ -332,7 +332,7 @@ static void test_refusal_is_logged_as_one_line_naming_file_and_field(void **stat
     harness *h = *state;
     const char *p = th_stage(h, "bad_magic", NULL, 0755);
     th_capture_begin(h);
-    int rc = registry_load_file(h->reg, p, NULL, 0);
+    int rc = loader_load_file(h->reg, p, NULL, 0);
     char *log = th_capture_end(h);
     assert_true(rc < 0);
     assert_int_equal(th_count(log, "\n"), 1);
@@ -365,12 +365,12 @@ static void load_future_plugin(harness *h, uint32_t host_size)
     next_host.base = th_host;
     next_host.base.size = host_size;
     next_host.future_fn = future_fn;
-    registry_free(h->reg);
-    h->reg = registry_new(&next_host.base, &th_info);
+    loader_free(h->reg);
+    h->reg = loader_new(&next_host.base, &th_info);
     assert_non_null(h->reg);
     future_calls = 0;
     const char *p = th_stage(h, "future_host_fn", NULL, 0755);
-    assert_int_equal(registry_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
+    assert_int_equal(loader_load_file(h->reg, p, h->err, sizeof h->err), SF_OK);
 }
 
 static void test_newer_plugin_skips_host_function_past_host_size(void **state)

@@ -1,5 +1,5 @@
 /*
- * test_loader_scan.c - registry_scan and the inotify pickup: deterministic and idempotent
+ * test_loader_scan.c - loader_scan and the inotify pickup: deterministic and idempotent
  * scans, a refusal logged once per version of a file, replaced files (refused ones are
  * retried, loaded ones need a restart), and live loading of copied, renamed and linked files.
  */
@@ -10,10 +10,10 @@
 /* Waits (5 s at most) for the watch descriptor, then handles what arrived. */
 static int wait_and_handle(harness *h)
 {
-    struct pollfd pfd = {.fd = registry_watch_fd(h->reg), .events = POLLIN};
+    struct pollfd pfd = {.fd = loader_watch_fd(h->reg), .events = POLLIN};
     assert_true(pfd.fd >= 0);
     assert_int_equal(poll(&pfd, 1, 5000), 1);
-    return registry_watch_handle(h->reg);
+    return loader_watch_handle(h->reg);
 }
 
 static void replace_with(harness *h, const char *fixture, const char *as)
@@ -34,10 +34,10 @@ static void test_scan_loads_every_so_in_name_order(void **state)
     th_stage(h, "good_connector", "b_connector.so", 0755);
     th_stage(h, "good_delivery", "a_delivery.so", 0755);
     th_stage(h, "bad_magic", "bad_magic.txt", 0755); /* not *.so: never looked at */
-    assert_int_equal(registry_scan(h->reg, h->dir), 2);
-    assert_int_equal(registry_count(h->reg), 2);
-    assert_string_equal(registry_at(h->reg, 0)->desc.name, "good_delivery");
-    assert_string_equal(registry_at(h->reg, 1)->desc.name, "good_connector");
+    assert_int_equal(loader_scan(h->reg, h->dir), 2);
+    assert_int_equal(loader_count(h->reg), 2);
+    assert_string_equal(loader_at(h->reg, 0)->desc.name, "good_delivery");
+    assert_string_equal(loader_at(h->reg, 1)->desc.name, "good_connector");
 }
 
 static void test_second_scan_loads_nothing_new(void **state)
@@ -45,19 +45,19 @@ static void test_second_scan_loads_nothing_new(void **state)
     harness *h = *state;
     th_stage(h, "good_connector", NULL, 0755);
     th_stage(h, "good_delivery", NULL, 0755);
-    assert_int_equal(registry_scan(h->reg, h->dir), 2);
-    assert_int_equal(registry_scan(h->reg, h->dir), 0);
-    assert_int_equal(registry_count(h->reg), 2);
+    assert_int_equal(loader_scan(h->reg, h->dir), 2);
+    assert_int_equal(loader_scan(h->reg, h->dir), 0);
+    assert_int_equal(loader_count(h->reg), 2);
 }
 
 static void test_scan_picks_up_a_file_added_since_the_last_scan(void **state)
 {
     harness *h = *state;
     th_stage(h, "good_connector", NULL, 0755);
-    assert_int_equal(registry_scan(h->reg, h->dir), 1);
+    assert_int_equal(loader_scan(h->reg, h->dir), 1);
     th_stage(h, "good_delivery", NULL, 0755);
-    assert_int_equal(registry_scan(h->reg, h->dir), 1);
-    assert_non_null(registry_find(h->reg, "good_delivery", 0));
+    assert_int_equal(loader_scan(h->reg, h->dir), 1);
+    assert_non_null(loader_find(h->reg, "good_delivery", 0));
 }
 
 static void test_scan_of_missing_directory_fails(void **state)
@@ -65,7 +65,7 @@ static void test_scan_of_missing_directory_fails(void **state)
     harness *h = *state;
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/absent", h->dir);
-    assert_true(registry_scan(h->reg, p) < 0);
+    assert_true(loader_scan(h->reg, p) < 0);
 }
 
 static void test_refused_file_is_logged_once_over_scans(void **state)
@@ -74,8 +74,8 @@ static void test_refused_file_is_logged_once_over_scans(void **state)
     th_stage(h, "bad_magic", NULL, 0755);
     th_stage(h, "good_connector", NULL, 0666);
     th_capture_begin(h);
-    int first = registry_scan(h->reg, h->dir);
-    int second = registry_scan(h->reg, h->dir);
+    int first = loader_scan(h->reg, h->dir);
+    int second = loader_scan(h->reg, h->dir);
     char *log = th_capture_end(h);
     assert_int_equal(first, 0);
     assert_int_equal(second, 0);
@@ -88,31 +88,31 @@ static void test_replaced_refused_file_is_tried_again(void **state)
 {
     harness *h = *state;
     th_stage(h, "bad_magic", "x.so", 0755);
-    assert_int_equal(registry_scan(h->reg, h->dir), 0);
+    assert_int_equal(loader_scan(h->reg, h->dir), 0);
     replace_with(h, "good_connector", "x.so");
-    assert_int_equal(registry_scan(h->reg, h->dir), 1);
-    assert_non_null(registry_find(h->reg, "good_connector", 0));
+    assert_int_equal(loader_scan(h->reg, h->dir), 1);
+    assert_non_null(loader_find(h->reg, "good_connector", 0));
 }
 
 static void test_refused_mode_fixed_by_chmod_is_tried_again(void **state)
 {
     harness *h = *state;
     const char *p = th_stage(h, "good_connector", NULL, 0666);
-    assert_int_equal(registry_scan(h->reg, h->dir), 0);
+    assert_int_equal(loader_scan(h->reg, h->dir), 0);
     assert_int_equal(chmod(p, 0755), 0);
-    assert_int_equal(registry_scan(h->reg, h->dir), 1);
+    assert_int_equal(loader_scan(h->reg, h->dir), 1);
 }
 
 static void test_chmod_of_a_file_refused_for_its_content_is_not_logged_again(void **state)
 {
     harness *h = *state;
     const char *p = th_stage(h, "bad_magic", NULL, 0755);
-    assert_int_equal(registry_watch(h->reg, h->dir), SF_OK);
+    assert_int_equal(loader_watch(h->reg, h->dir), SF_OK);
     th_capture_begin(h);
-    int first = registry_scan(h->reg, h->dir);
+    int first = loader_scan(h->reg, h->dir);
     assert_int_equal(chmod(p, 0700), 0); /* as install(1) does after writing */
-    int second = registry_scan(h->reg, h->dir);
-    int watched = registry_watch_handle(h->reg);
+    int second = loader_scan(h->reg, h->dir);
+    int watched = loader_watch_handle(h->reg);
     char *log = th_capture_end(h);
     assert_int_equal(first + second + watched, 0);
     assert_int_equal(th_count(log, "check=magic"), 1);
@@ -123,18 +123,18 @@ static void test_replaced_loaded_plugin_needs_a_restart_and_is_logged_once(void 
 {
     harness *h = *state;
     th_stage(h, "good_connector", "p.so", 0755);
-    assert_int_equal(registry_scan(h->reg, h->dir), 1);
+    assert_int_equal(loader_scan(h->reg, h->dir), 1);
     replace_with(h, "good_delivery", "p.so");
     th_capture_begin(h);
-    int first = registry_scan(h->reg, h->dir);
-    int second = registry_scan(h->reg, h->dir);
+    int first = loader_scan(h->reg, h->dir);
+    int second = loader_scan(h->reg, h->dir);
     char *log = th_capture_end(h);
     assert_int_equal(first, 0);
     assert_int_equal(second, 0);
     assert_int_equal(th_count(log, "restarted"), 1);
     assert_int_equal(th_count(log, "level=warn"), 1);
-    assert_null(registry_find(h->reg, "good_delivery", 0));
-    assert_non_null(registry_find(h->reg, "good_connector", 0));
+    assert_null(loader_find(h->reg, "good_delivery", 0));
+    assert_non_null(loader_find(h->reg, "good_connector", 0));
     free(log);
 }
 
@@ -143,22 +143,22 @@ static void test_replaced_loaded_plugin_needs_a_restart_and_is_logged_once(void 
 static void test_watch_loads_a_file_copied_in(void **state)
 {
     harness *h = *state;
-    assert_int_equal(registry_watch(h->reg, h->dir), SF_OK);
+    assert_int_equal(loader_watch(h->reg, h->dir), SF_OK);
     th_stage(h, "good_connector", "w.so", 0755); /* open, write, close: IN_CLOSE_WRITE */
     assert_int_equal(wait_and_handle(h), 1);
-    assert_non_null(registry_find(h->reg, "good_connector", 0));
+    assert_non_null(loader_find(h->reg, "good_connector", 0));
 }
 
 static void test_watch_loads_a_file_renamed_in(void **state)
 {
     harness *h = *state;
-    assert_int_equal(registry_watch(h->reg, h->dir), SF_OK);
+    assert_int_equal(loader_watch(h->reg, h->dir), SF_OK);
     const char *tmp = th_stage(h, "good_delivery", ".w.so.tmp", 0755);
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/w.so", h->dir);
     assert_int_equal(rename(tmp, p), 0); /* IN_MOVED_TO, as install(1) or mv */
     assert_int_equal(wait_and_handle(h), 1);
-    assert_non_null(registry_find(h->reg, "good_delivery", 0));
+    assert_non_null(loader_find(h->reg, "good_delivery", 0));
 }
 
 static void test_watch_loads_a_symlink_created_in(void **state)
@@ -168,11 +168,11 @@ static void test_watch_loads_a_symlink_created_in(void **state)
     snprintf(src, sizeof src, "%s/src", h->dir);
     assert_int_equal(mkdir(src, 0755), 0);
     snprintf(link, sizeof link, "%s/l.so", h->dir);
-    assert_int_equal(registry_watch(h->reg, h->dir), SF_OK);
+    assert_int_equal(loader_watch(h->reg, h->dir), SF_OK);
     th_stage(h, "good_connector", "src/good_connector.so", 0755);
     assert_int_equal(symlink(h->path, link), 0); /* IN_CREATE only */
     assert_int_equal(wait_and_handle(h), 1);
-    assert_non_null(registry_find(h->reg, "good_connector", 0));
+    assert_non_null(loader_find(h->reg, "good_connector", 0));
 }
 
 static void test_watch_waits_for_a_file_being_written(void **state)
@@ -181,7 +181,7 @@ static void test_watch_waits_for_a_file_being_written(void **state)
     char from[PATH_MAX], p[PATH_MAX];
     snprintf(from, sizeof from, "%s/good_connector.so", th_fixtures());
     snprintf(p, sizeof p, "%s/slow.so", h->dir);
-    assert_int_equal(registry_watch(h->reg, h->dir), SF_OK);
+    assert_int_equal(loader_watch(h->reg, h->dir), SF_OK);
     int out = open(p, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0755);
     assert_true(out >= 0);
     assert_int_equal(write(out,
@@ -208,36 +208,36 @@ static void test_watch_waits_for_a_file_being_written(void **state)
     assert_int_equal(fchmod(out, 0755), 0);
     assert_int_equal(close(out), 0);
     assert_int_equal(wait_and_handle(h), 1);
-    assert_non_null(registry_find(h->reg, "good_connector", 0));
+    assert_non_null(loader_find(h->reg, "good_connector", 0));
 }
 
 static void test_watch_loads_a_refused_file_once_its_mode_is_fixed(void **state)
 {
     harness *h = *state;
-    assert_int_equal(registry_watch(h->reg, h->dir), SF_OK);
+    assert_int_equal(loader_watch(h->reg, h->dir), SF_OK);
     const char *p = th_stage(h, "good_connector", NULL, 0666);
     assert_int_equal(wait_and_handle(h), 0); /* refused: world-writable */
     assert_int_equal(chmod(p, 0755), 0);     /* IN_ATTRIB, as the refusal asked */
     assert_int_equal(wait_and_handle(h), 1);
-    assert_non_null(registry_find(h->reg, "good_connector", 0));
+    assert_non_null(loader_find(h->reg, "good_connector", 0));
 }
 
 static void test_watch_ignores_files_that_are_not_so(void **state)
 {
     harness *h = *state;
-    assert_int_equal(registry_watch(h->reg, h->dir), SF_OK);
+    assert_int_equal(loader_watch(h->reg, h->dir), SF_OK);
     th_stage(h, "good_connector", "notes.txt", 0644);
     assert_int_equal(wait_and_handle(h), 0);
-    assert_int_equal(registry_count(h->reg), 0);
+    assert_int_equal(loader_count(h->reg), 0);
 }
 
 static void test_second_watch_on_one_registry_is_refused(void **state)
 {
     harness *h = *state;
-    assert_int_equal(registry_watch_fd(h->reg), -1);
-    assert_int_equal(registry_watch(h->reg, h->dir), SF_OK);
-    assert_true(registry_watch_fd(h->reg) >= 0);
-    assert_int_equal(registry_watch(h->reg, h->dir), SF_EINVAL);
+    assert_int_equal(loader_watch_fd(h->reg), -1);
+    assert_int_equal(loader_watch(h->reg, h->dir), SF_OK);
+    assert_true(loader_watch_fd(h->reg) >= 0);
+    assert_int_equal(loader_watch(h->reg, h->dir), SF_EINVAL);
 }
 
 #define T(fn) cmocka_unit_test_setup_teardown(fn, th_setup, th_teardown)

@@ -12,21 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "score.h"
-#include "score_checkpoint.h"
+#include "score/score.h"
+#include "score/score_checkpoint.h"
 
 #define CK_H 3600000LL
 #define CK_D (24 * CK_H)
 #define CK_T0 1793491200000LL /* 2026-11-01T00:00:00Z */
 
-static const cfg_decision ck_dec = {.name = "churn",
-                                    .bias = -2.2,
-                                    .threshold = 0.6,
-                                    .rearm_below = 0.45,
-                                    .cooldown_ms = 3 * CK_H,
-                                    .tick_ms = CK_H};
+static const config_decision ck_dec = {.name = "churn",
+                                       .bias = -2.2,
+                                       .threshold = 0.6,
+                                       .rearm_below = 0.45,
+                                       .cooldown_ms = 3 * CK_H,
+                                       .tick_ms = CK_H};
 
-static const cfg_signal ck_sig[] = {
+static const config_signal ck_sig[] = {
     {.name = "logins_drop",
      .event = "login",
      .measure = MEASURE_DROP,

@@ -10,7 +10,7 @@
 #include <json-c/json.h>
 #include <math.h>
 
-#include "alert.h"
+#include "model/alert.h"
 
 static sf_alert *make(void)
 {

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alert_codec.h"
+#include "model/alert_codec.h"
 
 static void round_trip_keeps_every_field_exactly(void **state)
 {

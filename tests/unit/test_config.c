@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "config.h"
-#include "sf_limits.h"
+#include "config/config.h"
+#include "base/sf_limits.h"
 
 static char tmpdir[64];
 static char cfgpath[128];
@@ -132,7 +132,7 @@ static void loads_the_design_example(void **state)
     assert_string_equal(cfg->decision.deliver[0], "cs_slack");
     assert_string_equal(cfg->decision.deliver[1], "owner_email");
     assert_int_equal(cfg->n_signals, 2);
-    const cfg_signal *s = &cfg->signals[0];
+    const config_signal *s = &cfg->signals[0];
     assert_string_equal(s->name, "login_drop");
     assert_string_equal(s->event, "login");
     assert_int_equal(s->measure, MEASURE_DROP);
@@ -147,7 +147,7 @@ static void loads_the_design_example(void **state)
     assert_int_equal(s->window_ms, 14 * 86400000LL);
     assert_true(s->cap == 4.0);
     assert_int_equal(cfg->n_connectors, 1);
-    const cfg_instance *c = &cfg->connectors[0];
+    const config_instance *c = &cfg->connectors[0];
     assert_string_equal(c->plugin, "webhook");
     assert_int_equal(c->kind, SF_KIND_CONNECTOR);
     assert_int_equal(c->line, 32);

@@ -11,12 +11,12 @@
 
 #include <unistd.h>
 
-#include "alert.h"
-#include "alert_codec.h"
-#include "delivery.h"
-#include "host.h"
-#include "outbox.h"
-#include "store.h"
+#include "model/alert.h"
+#include "model/alert_codec.h"
+#include "daemon/delivery.h"
+#include "plugin/host.h"
+#include "store/outbox.h"
+#include "store/store.h"
 #include "tmpdir.h"
 
 static atomic_int attempts;
@@ -89,7 +89,7 @@ static outbox_state run_worker(int max_attempts, int *tries)
     free(stored);
     alert_free(a);
 
-    static cfg_instance cfg = {.name = "out", .plugin = "t", .kind = SF_KIND_DELIVERY};
+    static config_instance cfg = {.name = "out", .plugin = "t", .kind = SF_KIND_DELIVERY};
     loaded_plugin p = {.path = "t.so"};
     p.desc.name = "t";
     p.desc.kind = SF_KIND_DELIVERY;

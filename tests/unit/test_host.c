@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "alert.h"
-#include "event.h"
-#include "host.h"
+#include "model/alert.h"
+#include "model/event.h"
+#include "plugin/host.h"
 
 static const sf_host *H;
 static int destroyed;
@@ -69,7 +69,7 @@ static sf_status poll_counts(sf_instance *in, void *st)
     return SF_OK;
 }
 
-static cfg_instance cfg = {.name = "t", .plugin = "test", .kind = SF_KIND_CONNECTOR};
+static config_instance cfg = {.name = "t", .plugin = "test", .kind = SF_KIND_CONNECTOR};
 
 static loaded_plugin plugin_with(sf_status (*create)(sf_instance *, void **))
 {

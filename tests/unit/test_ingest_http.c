@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "host.h"
-#include "ingest_http.h"
-#include "sf_limits.h"
+#include "plugin/host.h"
+#include "ingest/ingest_http.h"
+#include "base/sf_limits.h"
 
 /* ---- the test plugin: its request callback does what the current test asks ---------------- */
 
@@ -73,7 +73,7 @@ static sf_status test_request(sf_instance *in, void *state, const sf_http_reques
     return want.status;
 }
 
-static cfg_instance cfg = {.name = "hooks", .plugin = "testhook", .kind = SF_KIND_CONNECTOR};
+static config_instance cfg = {.name = "hooks", .plugin = "testhook", .kind = SF_KIND_CONNECTOR};
 static loaded_plugin plugin = {.path = "testhook.so"};
 
 typedef struct fixture {

@@ -7,10 +7,10 @@
 #include <pthread.h>
 #include <unistd.h>
 
-#include "intake.h"
-#include "journal.h"
-#include "store.h"
-#include "store_kv.h"
+#include "ingest/intake.h"
+#include "store/journal.h"
+#include "store/store.h"
+#include "store/store_kv.h"
 #include "tmpdir.h"
 
 typedef struct fixture {

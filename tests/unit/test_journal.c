@@ -8,11 +8,11 @@
 #include <signal.h>
 #include <sys/wait.h>
 
-#include "journal.h"
-#include "log.h"
-#include "sf_limits.h"
-#include "store.h"
-#include "store_kv.h"
+#include "store/journal.h"
+#include "base/log.h"
+#include "base/sf_limits.h"
+#include "store/store.h"
+#include "store/store_kv.h"
 #include "tmpdir.h"
 
 #define DAY_MS (24LL * 3600 * 1000)

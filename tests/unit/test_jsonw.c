@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <json.h>
 
-#include "jsonw.h"
+#include "ingest/jsonw.h"
 
 static char buf[256];
 

@@ -12,8 +12,8 @@
 #include <json.h>
 #include <pthread.h>
 
-#include "sf_limits.h"
-#include "mapping.h"
+#include "base/sf_limits.h"
+#include "ingest/mapping.h"
 
 static char err[SF_MAX_ERROR_LEN];
 
@@ -33,16 +33,16 @@ static mapping *canonical(void)
 }
 
 /* An instance [connector c] at line 10 whose keys are on lines 11, 12, ... */
-static cfg_instance make_inst(cfg_kv *kv, size_t n)
+static config_instance make_inst(config_kv *kv, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         kv[i].line = 11 + (int)i;
-    return (cfg_instance){.name = "c",
-                          .plugin = "webhook",
-                          .kind = SF_KIND_CONNECTOR,
-                          .line = 10,
-                          .kv = kv,
-                          .n_kv = n};
+    return (config_instance){.name = "c",
+                             .plugin = "webhook",
+                             .kind = SF_KIND_CONNECTOR,
+                             .line = 10,
+                             .kv = kv,
+                             .n_kv = n};
 }
 
 static json_object *attrs_of(const sf_event *ev)
@@ -258,17 +258,17 @@ static void documents_over_the_line_limit_are_refused(void **state)
 static void mapped_paths_follow_objects_and_array_indexes(void **state)
 {
     (void)state;
-    cfg_kv kv[] = {{"listen", "x"},
-                   {"map.entity", "data.object.customer"},
-                   {"map.type", "type"},
-                   {"map.time", "created"},
-                   {"map.time_unit", "s"},
-                   {"map.value", "data.object.amount"},
-                   {"map.id", "id"},
-                   {"map.attr.plan", "data.object.plan.id"},
-                   {"map.attr.first", "items.0.name"},
-                   {"map.attr.absent", "no.such.path"}};
-    cfg_instance in = make_inst(kv, sizeof kv / sizeof kv[0]);
+    config_kv kv[] = {{"listen", "x"},
+                      {"map.entity", "data.object.customer"},
+                      {"map.type", "type"},
+                      {"map.time", "created"},
+                      {"map.time_unit", "s"},
+                      {"map.value", "data.object.amount"},
+                      {"map.id", "id"},
+                      {"map.attr.plan", "data.object.plan.id"},
+                      {"map.attr.first", "items.0.name"},
+                      {"map.attr.absent", "no.such.path"}};
+    config_instance in = make_inst(kv, sizeof kv / sizeof kv[0]);
     diag d = {0};
     mapping *m = mapping_new(&in, "t.ini", &d);
     assert_non_null(m);
@@ -315,8 +315,8 @@ static void mapped_paths_follow_objects_and_array_indexes(void **state)
 static void mapped_fixed_type_and_arrival_time(void **state)
 {
     (void)state;
-    cfg_kv kv[] = {{"map.entity", "user"}, {"map.type", "=signup"}};
-    cfg_instance in = make_inst(kv, 2);
+    config_kv kv[] = {{"map.entity", "user"}, {"map.type", "=signup"}};
+    config_instance in = make_inst(kv, 2);
     diag d = {0};
     mapping *m = mapping_new(&in, "t.ini", &d);
     assert_non_null(m);
@@ -331,7 +331,7 @@ static void mapped_fixed_type_and_arrival_time(void **state)
 }
 
 static const struct {
-    cfg_kv kv[2];
+    config_kv kv[2];
     size_t n;
     int line;
     const char *frag;
@@ -353,9 +353,9 @@ static void mapping_new_reports_bad_keys_with_lines(void **state)
 {
     (void)state;
     for (size_t i = 0; i < sizeof bad_maps / sizeof bad_maps[0]; i++) {
-        cfg_kv kv[2];
+        config_kv kv[2];
         memcpy(kv, bad_maps[i].kv, sizeof kv);
-        cfg_instance in = make_inst(kv, bad_maps[i].n);
+        config_instance in = make_inst(kv, bad_maps[i].n);
         diag d = {0};
         mapping *m = mapping_new(&in, "t.ini", &d);
         char prefix[32];
@@ -377,8 +377,8 @@ static void mapping_new_reports_bad_keys_with_lines(void **state)
 static void instance_without_map_keys_is_canonical(void **state)
 {
     (void)state;
-    cfg_kv kv[] = {{"listen", "127.0.0.1:8080"}};
-    cfg_instance in = make_inst(kv, 1);
+    config_kv kv[] = {{"listen", "127.0.0.1:8080"}};
+    config_instance in = make_inst(kv, 1);
     diag d = {0};
     mapping *m = mapping_new(&in, "t.ini", &d);
     assert_non_null(m);
@@ -468,12 +468,12 @@ static void attrs_limit_counts_the_escaped_text(void **state)
 static void mapped_attrs_are_written_in_map_attr_order(void **state)
 {
     (void)state;
-    cfg_kv kv[] = {{"map.entity", "u", 0},
-                   {"map.type", "=t", 0},
-                   {"map.attr.z", "a.b", 0},
-                   {"map.attr.missing", "nope", 0},
-                   {"map.attr.q\"", "list.1", 0}};
-    cfg_instance in = make_inst(kv, sizeof kv / sizeof kv[0]);
+    config_kv kv[] = {{"map.entity", "u", 0},
+                      {"map.type", "=t", 0},
+                      {"map.attr.z", "a.b", 0},
+                      {"map.attr.missing", "nope", 0},
+                      {"map.attr.q\"", "list.1", 0}};
+    config_instance in = make_inst(kv, sizeof kv / sizeof kv[0]);
     diag d = {0};
     mapping *m = mapping_new(&in, "t.ini", &d);
     assert_non_null(m);

@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "options.h"
+#include "plugin/options.h"
 
 static const char *const modes[] = {"fast", "safe", NULL};
 static const sf_option decl[] = {
@@ -45,11 +45,11 @@ static const sf_option decl[] = {
     {0}};
 
 /* [connector c] at line 10 (plugin demo), keys on lines 11, 12, ... */
-static cfg_instance make_inst(cfg_kv *kv, size_t n, sf_plugin_kind kind)
+static config_instance make_inst(config_kv *kv, size_t n, sf_plugin_kind kind)
 {
     for (size_t i = 0; i < n; i++)
         kv[i].line = 11 + (int)i;
-    return (cfg_instance){
+    return (config_instance){
         .name = "c", .plugin = "demo", .kind = kind, .line = 10, .kv = kv, .n_kv = n};
 }
 
@@ -67,51 +67,51 @@ static void applies_typed_values_and_defaults(void **state)
 {
     (void)state;
     setenv("SF_TEST_TOK", "tok-xyz", 1);
-    cfg_kv kv[] = {{"path", "/var/log/x"}, {"retries", "7"}, {"follow", "off"},
-                   {"interval", "5m"},     {"mode", "fast"}, {"token", "env:SF_TEST_TOK"},
-                   {"map.entity", "a.b"},  {"ratio", "-0"}};
-    cfg_instance in = make_inst(kv, sizeof kv / sizeof kv[0], SF_KIND_CONNECTOR);
+    config_kv kv[] = {{"path", "/var/log/x"}, {"retries", "7"}, {"follow", "off"},
+                      {"interval", "5m"},     {"mode", "fast"}, {"token", "env:SF_TEST_TOK"},
+                      {"map.entity", "a.b"},  {"ratio", "-0"}};
+    config_instance in = make_inst(kv, sizeof kv / sizeof kv[0], SF_KIND_CONNECTOR);
     diag d = {0};
     opt_values *v = options_apply(decl, &in, "t.ini", &d);
     diag_print(&d, stderr);
     assert_non_null(v);
     assert_int_equal(d.n, 0);
-    assert_string_equal(opt_values_string(v, "path"), "/var/log/x");
-    assert_int_equal(opt_values_int(v, "retries"), 7);
-    assert_false(opt_values_bool(v, "follow"));
-    assert_int_equal(opt_values_duration_ms(v, "interval"), 300000);
-    assert_string_equal(opt_values_string(v, "mode"), "fast");
-    assert_string_equal(opt_values_string(v, "token"), "tok-xyz");
-    assert_true(opt_values_double(v, "ratio") == 0.0);
-    assert_string_equal(opt_values_string(v, "password"), "hunter2"); /* default */
-    assert_true(opt_values_is_set(v, "retries"));
-    assert_false(opt_values_is_set(v, "password"));
-    assert_false(opt_values_is_set(v, "pin"));
-    assert_int_equal(opt_values_int(v, "pin"), 0);
-    assert_null(opt_values_string(v, "pin"));
+    assert_string_equal(options_string(v, "path"), "/var/log/x");
+    assert_int_equal(options_int(v, "retries"), 7);
+    assert_false(options_bool(v, "follow"));
+    assert_int_equal(options_duration_ms(v, "interval"), 300000);
+    assert_string_equal(options_string(v, "mode"), "fast");
+    assert_string_equal(options_string(v, "token"), "tok-xyz");
+    assert_true(options_double(v, "ratio") == 0.0);
+    assert_string_equal(options_string(v, "password"), "hunter2"); /* default */
+    assert_true(options_is_set(v, "retries"));
+    assert_false(options_is_set(v, "password"));
+    assert_false(options_is_set(v, "pin"));
+    assert_int_equal(options_int(v, "pin"), 0);
+    assert_null(options_string(v, "pin"));
     /* undeclared names */
-    assert_null(opt_values_string(v, "map.entity"));
-    assert_int_equal(opt_values_int(v, "nope"), 0);
-    assert_false(opt_values_bool(v, "nope"));
-    opt_values_free(v);
+    assert_null(options_string(v, "map.entity"));
+    assert_int_equal(options_int(v, "nope"), 0);
+    assert_false(options_bool(v, "nope"));
+    options_free(v);
     unsetenv("SF_TEST_TOK");
 }
 
 static void defaults_are_typed(void **state)
 {
     (void)state;
-    cfg_kv kv[] = {{"path", "p"}};
-    cfg_instance in = make_inst(kv, 1, SF_KIND_DELIVERY);
+    config_kv kv[] = {{"path", "p"}};
+    config_instance in = make_inst(kv, 1, SF_KIND_DELIVERY);
     diag d = {0};
     opt_values *v = options_apply(decl, &in, "t.ini", &d);
     assert_non_null(v);
-    assert_int_equal(opt_values_int(v, "retries"), 3);
-    assert_true(opt_values_double(v, "ratio") == 0.5);
-    assert_true(opt_values_bool(v, "follow"));
-    assert_int_equal(opt_values_duration_ms(v, "interval"), 1000);
-    assert_string_equal(opt_values_string(v, "mode"), "safe");
-    assert_null(opt_values_string(v, "token"));
-    opt_values_free(v);
+    assert_int_equal(options_int(v, "retries"), 3);
+    assert_true(options_double(v, "ratio") == 0.5);
+    assert_true(options_bool(v, "follow"));
+    assert_int_equal(options_duration_ms(v, "interval"), 1000);
+    assert_string_equal(options_string(v, "mode"), "safe");
+    assert_null(options_string(v, "token"));
+    options_free(v);
 }
 
 static const struct {
@@ -142,13 +142,13 @@ static void reports_bad_values_at_their_line(void **state)
     (void)state;
     unsetenv("SF_TEST_UNSET_VAR");
     for (size_t i = 0; i < sizeof bad_values / sizeof bad_values[0]; i++) {
-        cfg_kv kv[] = {{"path", "p"}, {(char *)bad_values[i].key, (char *)bad_values[i].value}};
-        cfg_instance in = make_inst(kv, 2, SF_KIND_CONNECTOR);
+        config_kv kv[] = {{"path", "p"}, {(char *)bad_values[i].key, (char *)bad_values[i].value}};
+        config_instance in = make_inst(kv, 2, SF_KIND_CONNECTOR);
         diag d = {0};
         opt_values *v = options_apply(decl, &in, "t.ini", &d);
         if (v || d.n != 1 || !diag_has(&d, 12, bad_values[i].frag)) {
             diag_print(&d, stderr);
-            opt_values_free(v);
+            options_free(v);
             diag_clear(&d);
             fail_msg("case %zu: want t.ini:12: %s", i, bad_values[i].frag);
         }
@@ -159,8 +159,8 @@ static void reports_bad_values_at_their_line(void **state)
 static void secret_and_sensitive_values_never_appear_in_errors(void **state)
 {
     (void)state;
-    cfg_kv kv[] = {{"path", "p"}, {"token", "s3cr3t-literal"}, {"pin", "s3cr3t-pin"}};
-    cfg_instance in = make_inst(kv, 3, SF_KIND_CONNECTOR);
+    config_kv kv[] = {{"path", "p"}, {"token", "s3cr3t-literal"}, {"pin", "s3cr3t-pin"}};
+    config_instance in = make_inst(kv, 3, SF_KIND_CONNECTOR);
     diag d = {0};
     assert_null(options_apply(decl, &in, "t.ini", &d));
     assert_int_equal(d.n, 2);
@@ -172,8 +172,8 @@ static void secret_and_sensitive_values_never_appear_in_errors(void **state)
 static void missing_required_is_reported_at_the_section(void **state)
 {
     (void)state;
-    cfg_kv kv[] = {{"retries", "1"}};
-    cfg_instance in = make_inst(kv, 1, SF_KIND_DELIVERY);
+    config_kv kv[] = {{"retries", "1"}};
+    config_instance in = make_inst(kv, 1, SF_KIND_DELIVERY);
     diag d = {0};
     assert_null(options_apply(decl, &in, "t.ini", &d));
     assert_int_equal(d.n, 1);
@@ -184,8 +184,8 @@ static void missing_required_is_reported_at_the_section(void **state)
 static void map_keys_are_skipped_only_on_connectors(void **state)
 {
     (void)state;
-    cfg_kv kv[] = {{"path", "p"}, {"map.entity", "x"}};
-    cfg_instance in = make_inst(kv, 2, SF_KIND_DELIVERY);
+    config_kv kv[] = {{"path", "p"}, {"map.entity", "x"}};
+    config_instance in = make_inst(kv, 2, SF_KIND_DELIVERY);
     diag d = {0};
     assert_null(options_apply(decl, &in, "t.ini", &d));
     assert_true(diag_has(&d, 12, "unknown key `map.entity` for plugin demo"));
@@ -195,8 +195,8 @@ static void map_keys_are_skipped_only_on_connectors(void **state)
 static void every_error_is_collected(void **state)
 {
     (void)state;
-    cfg_kv kv[] = {{"retries", "x"}, {"mode", "slow"}, {"bogus", "1"}};
-    cfg_instance in = make_inst(kv, 3, SF_KIND_CONNECTOR);
+    config_kv kv[] = {{"retries", "x"}, {"mode", "slow"}, {"bogus", "1"}};
+    config_instance in = make_inst(kv, 3, SF_KIND_CONNECTOR);
     diag d = {0};
     assert_null(options_apply(decl, &in, "t.ini", &d));
     assert_int_equal(d.n, 4); /* three bad keys and the missing `path` */
@@ -208,7 +208,7 @@ static void a_bad_default_is_blamed_on_the_plugin(void **state)
     (void)state;
     static const sf_option broken[] = {
         {.name = "every", .type = SF_OPT_DURATION, .default_value = "10"}, {0}};
-    cfg_instance in = make_inst(NULL, 0, SF_KIND_CONNECTOR);
+    config_instance in = make_inst(NULL, 0, SF_KIND_CONNECTOR);
     diag d = {0};
     assert_null(options_apply(broken, &in, "t.ini", &d));
     assert_int_equal(d.n, 1);
@@ -219,13 +219,13 @@ static void a_bad_default_is_blamed_on_the_plugin(void **state)
 static void no_declared_options_accepts_only_an_empty_section(void **state)
 {
     (void)state;
-    cfg_instance in = make_inst(NULL, 0, SF_KIND_CONNECTOR);
+    config_instance in = make_inst(NULL, 0, SF_KIND_CONNECTOR);
     diag d = {0};
     opt_values *v = options_apply(NULL, &in, "t.ini", &d);
     assert_non_null(v);
-    assert_null(opt_values_string(v, "x"));
-    opt_values_free(v);
-    cfg_kv kv[] = {{"x", "1"}};
+    assert_null(options_string(v, "x"));
+    options_free(v);
+    config_kv kv[] = {{"x", "1"}};
     in = make_inst(kv, 1, SF_KIND_CONNECTOR);
     assert_null(options_apply(NULL, &in, "t.ini", &d));
     assert_true(diag_has(&d, 11, "unknown key `x` for plugin demo"));

@@ -5,10 +5,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "log.h"
-#include "outbox.h"
-#include "sf_limits.h"
-#include "store.h"
+#include "base/log.h"
+#include "store/outbox.h"
+#include "base/sf_limits.h"
+#include "store/store.h"
 #include "tmpdir.h"
 
 static int64_t g_now = 1700000000000LL;

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 #include <pthread.h>
 
-#include "queue.h"
+#include "base/queue.h"
 
 static int items[8];
 

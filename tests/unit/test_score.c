@@ -15,7 +15,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "score.h"
+#include "score/score.h"
 
 #define M 60000LL
 #define H 3600000LL
@@ -81,9 +81,9 @@ static double sigmoid(double z)
 /* absent(window 2h, w 2) and a count of "ticket" (1d, cap 1, w -10); bias -1, thr 0.5. */
 static score_engine *absent_engine(sink *s, int shards)
 {
-    static cfg_decision dec = {
+    static config_decision dec = {
         .name = "churn", .bias = -1, .threshold = 0.5, .rearm_below = 0.5, .tick_ms = H};
-    static cfg_signal sig[2] = {
+    static config_signal sig[2] = {
         {.name = "quiet",
          .event = "login",
          .measure = MEASURE_ABSENT,
@@ -197,19 +197,19 @@ static void late_event_is_evaluated_at_the_watermark(void **state)
 /* value_above(limit 5, w 4), bias -2: x=1 gives p = sigmoid(2) ~ 0.88, x=0 sigmoid(-2). */
 static score_engine *level_engine(sink *s, int shards, int64_t cooldown)
 {
-    static cfg_decision dec;
-    dec = (cfg_decision){.name = "lvl",
-                         .bias = -2,
-                         .threshold = 0.5,
-                         .rearm_below = 0.3,
-                         .cooldown_ms = 0,
-                         .tick_ms = H};
+    static config_decision dec;
+    dec = (config_decision){.name = "lvl",
+                            .bias = -2,
+                            .threshold = 0.5,
+                            .rearm_below = 0.3,
+                            .cooldown_ms = 0,
+                            .tick_ms = H};
     dec.cooldown_ms = cooldown;
-    static cfg_signal sig[1] = {{.name = "level",
-                                 .event = "level",
-                                 .measure = MEASURE_VALUE_ABOVE,
-                                 .limit = 5,
-                                 .weight = 4}};
+    static config_signal sig[1] = {{.name = "level",
+                                    .event = "level",
+                                    .measure = MEASURE_VALUE_ABOVE,
+                                    .limit = 5,
+                                    .weight = 4}};
     char err[256];
     score_engine *e = score_new(&dec, sig, 1, shards, on_alert, s, err, sizeof err);
     assert_non_null(e);
@@ -337,13 +337,13 @@ static uint64_t next_rand(void)
 
 static void run_random(int shards, sink *s)
 {
-    static cfg_decision dec = {.name = "mix",
-                               .bias = -2.2,
-                               .threshold = 0.6,
-                               .rearm_below = 0.45,
-                               .cooldown_ms = 6 * H,
-                               .tick_ms = H};
-    static cfg_signal sig[4] = {
+    static config_decision dec = {.name = "mix",
+                                  .bias = -2.2,
+                                  .threshold = 0.6,
+                                  .rearm_below = 0.45,
+                                  .cooldown_ms = 6 * H,
+                                  .tick_ms = H};
+    static config_signal sig[4] = {
         {.name = "drop",
          .event = "login",
          .measure = MEASURE_DROP,
@@ -403,8 +403,8 @@ static void alerts_do_not_depend_on_shard_count(void **state)
 static void rejects_bad_decision(void **state)
 {
     (void)state;
-    cfg_decision dec = {.name = "d", .threshold = 0.5, .rearm_below = 0.5, .tick_ms = 0};
-    cfg_signal sig = {.name = "s", .event = "x", .measure = MEASURE_RECENT, .window_ms = H};
+    config_decision dec = {.name = "d", .threshold = 0.5, .rearm_below = 0.5, .tick_ms = 0};
+    config_signal sig = {.name = "s", .event = "x", .measure = MEASURE_RECENT, .window_ms = H};
     char err[256] = "";
     assert_null(score_new(&dec, &sig, 1, 1, on_alert, NULL, err, sizeof err));
     assert_non_null(strstr(err, "tick"));

@@ -182,7 +182,7 @@ static uint64_t le(const unsigned char *p, int bytes)
 }
 
 /* Bytes of one signal's state per the doc: measure order as in ck_sig. */
-static size_t doc_signal_bytes(const cfg_signal *s, const unsigned char *p)
+static size_t doc_signal_bytes(const config_signal *s, const unsigned char *p)
 {
     switch (s->measure) {
     case MEASURE_DROP:
@@ -353,7 +353,7 @@ static void forged_time_past_the_watermark_is_refused(void **state)
     free(m.data);
 }
 
-static score_engine *engine_with(const cfg_signal *sig, ck_out *out)
+static score_engine *engine_with(const config_signal *sig, ck_out *out)
 {
     char err[256];
     score_engine *e = score_new(&ck_dec, sig, CK_NSIG, 1, ck_collect, out, err, sizeof err);
@@ -366,7 +366,7 @@ static void changed_decay_constant_is_unsupported_and_engine_stays_usable(void *
     (void)state;
     static ck_op ops[N_OPS];
     ck_gen(31, ops, N_OPS, CK_NIDS);
-    cfg_signal sig[CK_NSIG];
+    config_signal sig[CK_NSIG];
     memcpy(sig, ck_sig, sizeof sig);
     sig[0].usual_ms = 2 * CK_D;
     ck_out o = {0}, fresh = {0}, after = {0};
@@ -400,7 +400,7 @@ static void other_decision_or_tick_is_unsupported(void **state)
     (void)state;
     score_membuf m = good_snapshot(100);
     char err[256];
-    cfg_decision dec = ck_dec;
+    config_decision dec = ck_dec;
     dec.tick_ms = 2 * CK_H;
     ck_out o = {0};
     score_engine *e = score_new(&dec, ck_sig, CK_NSIG, 1, ck_collect, &o, err, sizeof err);
@@ -423,7 +423,7 @@ static void changed_weights_and_windows_keep_the_state(void **state)
     (void)state;
     score_membuf m = good_snapshot(N_OPS);
     char err[256];
-    cfg_signal sig[CK_NSIG];
+    config_signal sig[CK_NSIG];
     memcpy(sig, ck_sig, sizeof sig);
     sig[0].weight = 3;
     sig[2].window_ms = 9 * CK_H;

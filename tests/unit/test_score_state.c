@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <math.h>
 
-#include "score_state.h"
+#include "score/score_state.h"
 
 /* cmocka here predates assert_double_equal */
 #define assert_double_equal(a, b, eps) assert_true(fabs((double)(a) - (double)(b)) <= (eps))
@@ -23,12 +23,12 @@
 #define T0 1793491200000LL /* 2026-11-01T00:00:00Z */
 
 typedef struct fixture {
-    cfg_signal sig;
+    config_signal sig;
     score_layout l;
     _Alignas(8) unsigned char blob[1024];
 } fixture;
 
-static void setup_sig(fixture *f, cfg_signal s)
+static void setup_sig(fixture *f, config_signal s)
 {
     char err[256];
     f->sig = s;
@@ -72,7 +72,7 @@ static void drop_is_zero_until_exactly_usual_of_history(void **state)
 {
     (void)state;
     fixture f;
-    setup_sig(&f, (cfg_signal){.measure = MEASURE_DROP, .recent_ms = 7 * D, .usual_ms = 28 * D});
+    setup_sig(&f, (config_signal){.measure = MEASURE_DROP, .recent_ms = 7 * D, .usual_ms = 28 * D});
     int64_t ts[] = {T0, T0 + 1 * D, T0 + 2 * D};
     for (int i = 0; i < 3; i++)
         apply(&f, ts[i]);
@@ -86,9 +86,9 @@ static void drop_of_value_with_zero_usual_sum_is_zero(void **state)
 {
     (void)state;
     fixture f;
-    setup_sig(
-        &f,
-        (cfg_signal){.measure = MEASURE_DROP, .of_value = true, .recent_ms = D, .usual_ms = 4 * D});
+    setup_sig(&f,
+              (config_signal){
+                  .measure = MEASURE_DROP, .of_value = true, .recent_ms = D, .usual_ms = 4 * D});
     apply_v(&f, T0, 0);
     apply_v(&f, T0 + D, 0);
     assert_true(x_at(&f, T0 + 10 * D) == 0.0);
@@ -98,7 +98,7 @@ static void decayed_sums_do_not_depend_on_arrival_order(void **state)
 {
     (void)state;
     fixture a, b;
-    cfg_signal s = {
+    config_signal s = {
         .measure = MEASURE_DROP, .of_value = true, .recent_ms = 2 * D, .usual_ms = 9 * D};
     setup_sig(&a, s);
     setup_sig(&b, s);
@@ -117,8 +117,8 @@ static void rise_uses_span_and_history_rule(void **state)
 {
     (void)state;
     fixture f;
-    setup_sig(&f,
-              (cfg_signal){.measure = MEASURE_RISE, .recent_ms = D, .usual_ms = 4 * D, .span = 3});
+    setup_sig(
+        &f, (config_signal){.measure = MEASURE_RISE, .recent_ms = D, .usual_ms = 4 * D, .span = 3});
     int64_t ts[] = {T0, T0 + 4 * D - 2 * H, T0 + 4 * D - H};
     for (int i = 0; i < 3; i++)
         apply(&f, ts[i]);
@@ -138,7 +138,7 @@ static void count_excludes_event_exactly_window_ago(void **state)
 {
     (void)state;
     fixture f;
-    setup_sig(&f, (cfg_signal){.measure = MEASURE_COUNT, .window_ms = 14 * D, .cap = 4});
+    setup_sig(&f, (config_signal){.measure = MEASURE_COUNT, .window_ms = 14 * D, .cap = 4});
     apply(&f, T0);
     apply(&f, T0 + D);
     int64_t t = T0 + 14 * D; /* T0 is exactly window ago: out; T0 + D: in */
@@ -152,7 +152,7 @@ static void count_caps_and_keeps_latest_times_with_late_events(void **state)
 {
     (void)state;
     fixture f;
-    setup_sig(&f, (cfg_signal){.measure = MEASURE_COUNT, .window_ms = 10 * H, .cap = 2});
+    setup_sig(&f, (config_signal){.measure = MEASURE_COUNT, .window_ms = 10 * H, .cap = 2});
     apply(&f, T0 + 5 * H);
     apply(&f, T0 + 9 * H);
     apply(&f, T0 + 1 * H); /* late and older than both kept: irrelevant */
@@ -169,7 +169,7 @@ static void count_with_fractional_cap(void **state)
 {
     (void)state;
     fixture f;
-    setup_sig(&f, (cfg_signal){.measure = MEASURE_COUNT, .window_ms = D, .cap = 2.5});
+    setup_sig(&f, (config_signal){.measure = MEASURE_COUNT, .window_ms = D, .cap = 2.5});
     apply(&f, T0);
     apply(&f, T0 + 1);
     assert_double_equal(x_at(&f, T0 + 2), 2 / 2.5, 1e-15);
@@ -181,8 +181,8 @@ static void recent_and_absent_at_exactly_window(void **state)
 {
     (void)state;
     fixture r, a;
-    setup_sig(&r, (cfg_signal){.measure = MEASURE_RECENT, .window_ms = 30 * D});
-    setup_sig(&a, (cfg_signal){.measure = MEASURE_ABSENT, .window_ms = 30 * D});
+    setup_sig(&r, (config_signal){.measure = MEASURE_RECENT, .window_ms = 30 * D});
+    setup_sig(&a, (config_signal){.measure = MEASURE_ABSENT, .window_ms = 30 * D});
     assert_true(x_at(&r, T0) == 0.0);
     assert_true(x_at(&a, T0) == 0.0); /* absent needs an event */
     apply(&r, T0);
@@ -199,7 +199,7 @@ static void value_measures_take_latest_by_time_later_applied_on_ties(void **stat
 {
     (void)state;
     fixture b;
-    setup_sig(&b, (cfg_signal){.measure = MEASURE_VALUE_BELOW, .limit = 10});
+    setup_sig(&b, (config_signal){.measure = MEASURE_VALUE_BELOW, .limit = 10});
     assert_true(x_at(&b, T0) == 0.0); /* no value yet */
     apply_v(&b, T0 + H, 5);
     assert_true(x_at(&b, T0 + H) == 1.0);
@@ -213,7 +213,7 @@ static void value_measures_take_latest_by_time_later_applied_on_ties(void **stat
     assert_true(x_at(&b, T0 + 3 * H) == 0.0);
 
     fixture a;
-    setup_sig(&a, (cfg_signal){.measure = MEASURE_VALUE_ABOVE, .limit = 10});
+    setup_sig(&a, (config_signal){.measure = MEASURE_VALUE_ABOVE, .limit = 10});
     apply_v(&a, T0, 10.5);
     assert_true(x_at(&a, T0) == 1.0);
 }
@@ -231,7 +231,7 @@ static uint64_t next_rand(void)
 static void range_bounds_hold_for_every_measure(void **state)
 {
     (void)state;
-    cfg_signal kinds[] = {
+    config_signal kinds[] = {
         {.measure = MEASURE_DROP, .recent_ms = 7 * D, .usual_ms = 28 * D},
         {.measure = MEASURE_DROP, .recent_ms = 28 * D, .usual_ms = 7 * D},
         {.measure = MEASURE_RISE, .recent_ms = 2 * D, .usual_ms = 9 * D, .span = 0.5},
@@ -272,17 +272,17 @@ static void layout_rejects_bad_measure_keys(void **state)
     (void)state;
     score_layout l;
     char err[256];
-    cfg_signal s = {.name = "t", .measure = MEASURE_COUNT, .window_ms = D, .cap = 0};
+    config_signal s = {.name = "t", .measure = MEASURE_COUNT, .window_ms = D, .cap = 0};
     assert_int_equal(score_layout_init(&l, &s, 1, err, sizeof err), SF_EINVAL);
     assert_non_null(strstr(err, "cap"));
-    s = (cfg_signal){.name = "d", .measure = MEASURE_DROP, .recent_ms = 0, .usual_ms = D};
+    s = (config_signal){.name = "d", .measure = MEASURE_DROP, .recent_ms = 0, .usual_ms = D};
     assert_int_equal(score_layout_init(&l, &s, 1, err, sizeof err), SF_EINVAL);
 }
 
 static void state_stays_within_64_bytes_per_signal_for_bench_measures(void **state)
 {
     (void)state;
-    cfg_signal s[4] = {
+    config_signal s[4] = {
         {.name = "a", .measure = MEASURE_DROP, .recent_ms = 7 * D, .usual_ms = 28 * D},
         {.name = "b", .measure = MEASURE_COUNT, .window_ms = 14 * D, .cap = 4},
         {.name = "c", .measure = MEASURE_RECENT, .window_ms = 30 * D},

@@ -11,8 +11,8 @@
 
 #include <cmocka.h>
 
-#include "sf_limits.h"
-#include "secret.h"
+#include "base/sf_limits.h"
+#include "config/secret.h"
 
 static char tmpdir[64];
 

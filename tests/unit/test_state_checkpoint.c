@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "journal.h"
-#include "state_checkpoint.h"
-#include "store.h"
+#include "store/journal.h"
+#include "store/state_checkpoint.h"
+#include "store/store.h"
 #include "tmpdir.h"
 
 static void write_then_read_returns_blob_and_position_and_marks_the_journal(void **state)

@@ -5,10 +5,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "log.h"
-#include "store.h"
-#include "sf_limits.h"
-#include "store_kv.h"
+#include "base/log.h"
+#include "store/store.h"
+#include "base/sf_limits.h"
+#include "store/store_kv.h"
 #include "tmpdir.h"
 
 typedef struct fixture {

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "suggest.h"
+#include "config/suggest.h"
 
 static void suggests_the_closest_candidate_within_two_edits(void **state)
 {

@@ -7,7 +7,7 @@
 
 #include <cmocka.h>
 
-#include "timefmt.h"
+#include "base/timefmt.h"
 
 static int parse(const char *s, int64_t *ms)
 {

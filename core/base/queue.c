@@ -1,0 +1,127 @@
+#include "base/queue.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "base/monotime.h"
+
+struct queue {
+    pthread_mutex_t lock;
+    pthread_cond_t not_empty, not_full;
+    void **items;
+    size_t cap, head, len;
+    bool closed;
+};
+
+queue *queue_new(size_t capacity)
+{
+    if (capacity == 0)
+        return NULL;
+    queue *q = calloc(1, sizeof *q);
+    if (!q)
+        return NULL;
+    q->items = calloc(capacity, sizeof *q->items);
+    if (!q->items) {
+        free(q);
+        return NULL;
+    }
+    q->cap = capacity;
+    pthread_mutex_init(&q->lock, NULL);
+    monotime_cond_init(&q->not_empty);
+    monotime_cond_init(&q->not_full);
+    return q;
+}
+
+void queue_free(queue *q, void (*free_item)(void *))
+{
+    if (!q)
+        return;
+    for (size_t i = 0; i < q->len && free_item; i++)
+        free_item(q->items[(q->head + i) % q->cap]);
+    pthread_mutex_destroy(&q->lock);
+    pthread_cond_destroy(&q->not_empty);
+    pthread_cond_destroy(&q->not_full);
+    free(q->items);
+    free(q);
+}
+
+/* Wait on cv until pred() holds, the deadline passes or the queue closes. Lock held. */
+static bool wait_until(queue *q, pthread_cond_t *cv, bool want_room, int64_t timeout_ms)
+{
+    struct timespec dl = monotime_after(timeout_ms < 0 ? 0 : timeout_ms);
+    for (;;) {
+        if (q->closed)
+            return !want_room && q->len > 0;
+        if (want_room ? q->len < q->cap : q->len > 0)
+            return true;
+        if (timeout_ms < 0)
+            pthread_cond_wait(cv, &q->lock);
+        else if (pthread_cond_timedwait(cv, &q->lock, &dl) == ETIMEDOUT)
+            return want_room ? q->len < q->cap : q->len > 0;
+    }
+}
+
+static void push_locked(queue *q, void *item)
+{
+    q->items[(q->head + q->len) % q->cap] = item;
+    q->len++;
+    pthread_cond_signal(&q->not_empty);
+}
+
+bool queue_try_push(queue *q, void *item)
+{
+    pthread_mutex_lock(&q->lock);
+    bool ok = !q->closed && q->len < q->cap;
+    if (ok)
+        push_locked(q, item);
+    pthread_mutex_unlock(&q->lock);
+    return ok;
+}
+
+bool queue_push(queue *q, void *item, int64_t timeout_ms)
+{
+    pthread_mutex_lock(&q->lock);
+    bool ok = wait_until(q, &q->not_full, true, timeout_ms) && !q->closed;
+    if (ok)
+        push_locked(q, item);
+    pthread_mutex_unlock(&q->lock);
+    return ok;
+}
+
+void *queue_pop(queue *q, int64_t timeout_ms)
+{
+    void *item = NULL;
+    pthread_mutex_lock(&q->lock);
+    if (wait_until(q, &q->not_empty, false, timeout_ms)) {
+        item = q->items[q->head];
+        q->head = (q->head + 1) % q->cap;
+        q->len--;
+        pthread_cond_signal(&q->not_full);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return item;
+}
+
+void queue_close(queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    q->closed = true;
+    pthread_cond_broadcast(&q->not_empty);
+    pthread_cond_broadcast(&q->not_full);
+    pthread_mutex_unlock(&q->lock);
+}
+
+size_t queue_length(queue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    size_t n = q->len;
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
+size_t queue_capacity(const queue *q)
+{
+    return q->cap;
+}

@@ -1,0 +1,116 @@
+/*
+ * config.h - the site configuration: INI parsed with inih into typed sections.
+ * Owns: sf_config and everything it points to. Calls diag, timefmt, secret resolution.
+ * Used by the CLI (check, run, replay) and the runtime (reload). Plugin options are kept as
+ * raw key/value pairs here and validated against the plugin's declared options by options.h
+ * once the plugin is loaded.
+ */
+#ifndef SF_CONFIG_H
+#define SF_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/diag.h"
+#include "config/secret.h"  /* secret_resolve */
+#include "config/suggest.h" /* suggest_closest */
+#include "sigflow.h"
+
+typedef struct config_kv {
+    char *key;
+    char *value; /* as written (secrets unresolved: "env:NAME") */
+    int line;
+} config_kv;
+
+typedef enum measure_kind {
+    MEASURE_DROP,
+    MEASURE_RISE,
+    MEASURE_COUNT,
+    MEASURE_RECENT,
+    MEASURE_ABSENT,
+    MEASURE_VALUE_BELOW,
+    MEASURE_VALUE_ABOVE
+} measure_kind;
+
+typedef struct config_signal {
+    char *name;  /* [signal NAME] */
+    char *event; /* event type it reads */
+    measure_kind measure;
+    bool of_value;               /* of = value (else count) */
+    int64_t recent_ms, usual_ms; /* drop, rise */
+    double span;                 /* rise; default 1 */
+    int64_t window_ms;           /* count, recent, absent */
+    double cap;                  /* count */
+    double limit;                /* value_below, value_above */
+    double weight;
+    char *explain; /* template or NULL */
+    int line;
+} config_signal;
+
+typedef struct config_decision {
+    char *name;
+    char *question;
+    double bias, threshold, rearm_below;
+    int64_t cooldown_ms; /* default 0 */
+    int64_t tick_ms;     /* default 1h */
+    char **deliver;      /* names of [delivery] sections */
+    size_t n_deliver;
+    int line;
+} config_decision;
+
+typedef struct config_instance {
+    char *name;   /* [connector NAME] */
+    char *plugin; /* plugin = */
+    sf_plugin_kind kind;
+    int line; /* of the section header */
+    int plugin_line;
+    config_kv *kv; /* every key but `plugin`, in file order (map.* included) */
+    size_t n_kv;
+} config_instance;
+
+typedef enum clock_mode { CLOCK_WALL, CLOCK_EVENT } clock_mode;
+
+typedef struct sf_config {
+    char *path;     /* as given */
+    char *base_dir; /* directory of the file; relative paths below are resolved to it */
+    /* [sigflow] */
+    char *state_dir;       /* resolved path; default "var" */
+    char *plugin_dir;      /* resolved path; default "plugins" */
+    char *admin;           /* host:port; default 127.0.0.1:9464 */
+    char *admin_token;     /* resolved secret or NULL; never log */
+    int shards;            /* default: online cores */
+    int64_t queue_size;    /* events buffered between connectors and shards; default 65536 */
+    clock_mode clock;      /* default wall */
+    char *ingest;          /* host:port of the HTTP ingest listener; default 127.0.0.1:8088 */
+    int durability;        /* 0 fsync (default), 1 batch, 2 off: store_durability */
+    int64_t retry_base_ms; /* deliveries: first backoff ceiling; default 1s */
+    int64_t retry_max_ms;  /* deliveries: largest backoff; default 5m */
+    int max_attempts;      /* deliveries: attempts before dead-lettering; default 8 */
+    int64_t checkpoint_interval_ms; /* scoring state checkpoints; default 5m */
+    int64_t journal_retention_ms;   /* journaled events kept after a checkpoint; default 7d */
+    char *log_level;                /* default info */
+    /* [decision] and its signals */
+    bool has_decision;
+    config_decision decision;
+    config_signal *signals;
+    size_t n_signals;
+    config_instance *connectors;
+    size_t n_connectors;
+    config_instance *deliveries;
+    size_t n_deliveries;
+} sf_config;
+
+/*
+ * Parse `path`. Every problem found is added to `d` as "path:line: message"; the result is
+ * NULL when there was any. Checks everything that needs no plugin: section kinds, names,
+ * [sigflow] and [decision] keys, signals (measure keys present and positive), one decision,
+ * deliver= naming existing [delivery] sections, duplicate names, `plugin =` present.
+ */
+sf_config *config_load(const char *path, diag *d);
+void config_free(sf_config *cfg);
+
+/* The instance named `name` among connectors and deliveries, or NULL. */
+const config_instance *config_find_instance(const sf_config *cfg, const char *name);
+
+#endif

@@ -1,0 +1,54 @@
+/*
+ * config_internal.h - private to the config module: the state of one config_load, shared by
+ * config.c (INI mechanics: lines, sections, names) and config_sections.c (what the keys of
+ * [sigflow], [decision] and [signal] mean). Nothing outside core/config*.c includes it.
+ */
+#ifndef SF_CONFIG_LOADER_H
+#define SF_CONFIG_LOADER_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "config/config.h"
+#include "base/sf_limits.h"
+
+typedef enum sec_kind {
+    SEC_NONE,
+    SEC_BAD,
+    SEC_SIGFLOW,
+    SEC_DECISION,
+    SEC_SIGNAL,
+    SEC_CONNECTOR,
+    SEC_DELIVERY
+} sec_kind;
+
+typedef struct config_loader {
+    const char *path;
+    diag *d;
+    size_t errs_before;
+    sf_config *cfg;
+    FILE *f;
+    int lineno;
+    char buf[SF_MAX_CONFIG_LINE + 2];
+    sec_kind kind;
+    int sec_line;
+    size_t sec_index; /* current signal / connector / delivery */
+    config_kv *raw;   /* keys of the current [sigflow]/[decision]/[signal], until it closes */
+    size_t n_raw, cap_raw;
+    int sigflow_line;
+    int decision_line;
+    int deliver_line;
+} config_loader;
+
+#define CFG_ERR(ld, line, ...) diag_add((ld)->d, (ld)->path, (line), __VA_ARGS__)
+
+bool config_push(void **arr, size_t *n, size_t *cap, size_t elem);
+bool config_name_ok(const char *s);
+/* The key `key` of the current typed section, or NULL. */
+const config_kv *config_raw_get(const config_loader *ld, const char *key);
+/* Validate the keys of the section that just closed into ld->cfg. */
+void config_apply_sigflow(config_loader *ld);
+void config_apply_decision(config_loader *ld);
+void config_apply_signal(config_loader *ld);
+
+#endif

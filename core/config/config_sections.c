@@ -1,0 +1,397 @@
+/*
+ * config_sections.c - what the keys of [sigflow], [decision] and [signal NAME] mean: types,
+ * defaults, ranges, which keys each measure takes. Part of the config module (config.h);
+ * calls timefmt, secret, suggest, diag. Called by config.c when a section closes.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config/config_internal.h"
+#include "config/secret.h"
+#include "config/suggest.h"
+#include "base/timefmt.h"
+
+/* ---- typed values ---------------------------------------------------------------------- */
+
+static bool config_number(config_loader *ld, const config_kv *kv, double *out)
+{
+    const char *s = kv->value;
+    /* strtod also reads "inf", "nan" and hex: only plain decimal notation is accepted. */
+    bool ok = *s != '\0' && strspn(s, "0123456789+-.eE") == strlen(s);
+    char *end = NULL;
+    errno = 0;
+    double v = ok ? strtod(s, &end) : 0;
+    if (!ok || *end || errno == ERANGE || !isfinite(v)) {
+        CFG_ERR(ld, kv->line, "`%s` must be a number, got `%s`", kv->key, s);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool config_integer(config_loader *ld, const config_kv *kv, long long min, long long max,
+                           long long *out)
+{
+    const char *s = kv->value;
+    char *end = NULL;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (!*s || isspace((unsigned char)*s) || *end || errno == ERANGE) {
+        CFG_ERR(ld, kv->line, "`%s` must be an integer, got `%s`", kv->key, s);
+        return false;
+    }
+    if (v < min || v > max) {
+        CFG_ERR(ld, kv->line, "`%s` must be between %lld and %lld, got %lld", kv->key, min, max, v);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+static bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out)
+{
+    if (duration_parse(kv->value, out) != 0) {
+        CFG_ERR(ld, kv->line,
+                "`%s` must be a duration such as 30s, 5m, 7d (units ms s m h d w), got `%s`",
+                kv->key, kv->value);
+        return false;
+    }
+    if (positive && *out <= 0) {
+        CFG_ERR(ld, kv->line, "`%s` must be longer than 0", kv->key);
+        return false;
+    }
+    return true;
+}
+
+static bool config_choice(config_loader *ld, const config_kv *kv, const char *const *choices,
+                          size_t n, int *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(kv->value, choices[i]) == 0) {
+            *out = (int)i;
+            return true;
+        }
+    }
+    char list[256] = "", hint[96];
+    for (size_t i = 0; i < n; i++) {
+        size_t l = strlen(list);
+        snprintf(list + l, sizeof list - l, "%s%s", i ? ", " : "", choices[i]);
+    }
+    CFG_ERR(ld, kv->line, "`%s` must be one of %s, got `%s`%s", kv->key, list, kv->value,
+            suggest_hint(hint, sizeof hint, kv->value, choices, n));
+    return false;
+}
+
+static bool config_string(config_loader *ld, const config_kv *kv, size_t max, char **out)
+{
+    if (!kv->value[0]) {
+        CFG_ERR(ld, kv->line, "`%s` is empty", kv->key);
+        return false;
+    }
+    if (strlen(kv->value) > max) {
+        CFG_ERR(ld, kv->line, "`%s` is longer than %zu bytes", kv->key, max);
+        return false;
+    }
+    char *s = strdup(kv->value);
+    if (!s) {
+        CFG_ERR(ld, kv->line, "out of memory");
+        return false;
+    }
+    free(*out);
+    *out = s;
+    return true;
+}
+
+const config_kv *config_raw_get(const config_loader *ld, const char *key)
+{
+    for (size_t i = 0; i < ld->n_raw; i++)
+        if (strcmp(ld->raw[i].key, key) == 0)
+            return &ld->raw[i];
+    return NULL;
+}
+
+/* Unknown keys of a typed section, each with a suggestion from `known`. */
+static void config_check_known(config_loader *ld, const char *what, const char *const *known,
+                               size_t n)
+{
+    for (size_t i = 0; i < ld->n_raw; i++) {
+        bool found = false;
+        for (size_t k = 0; k < n && !found; k++)
+            found = strcmp(ld->raw[i].key, known[k]) == 0;
+        if (!found) {
+            char hint[96];
+            CFG_ERR(ld, ld->raw[i].line, "unknown key `%s` in %s%s", ld->raw[i].key, what,
+                    suggest_hint(hint, sizeof hint, ld->raw[i].key, known, n));
+        }
+    }
+}
+
+/* ---- [sigflow] ------------------------------------------------------------------------- */
+
+static bool config_admin_ok(const char *s)
+{
+    const char *colon = strrchr(s, ':');
+    if (!colon || colon == s)
+        return false;
+    char *end = NULL;
+    long port = strtol(colon + 1, &end, 10);
+    return colon[1] && !*end && port >= 1 && port <= 65535;
+}
+
+void config_apply_sigflow(config_loader *ld)
+{
+    static const char *const known[] = {"state_dir",
+                                        "plugin_dir",
+                                        "admin",
+                                        "admin_token",
+                                        "shards",
+                                        "queue_size",
+                                        "clock",
+                                        "log_level",
+                                        "ingest",
+                                        "durability",
+                                        "retry_base",
+                                        "retry_max",
+                                        "max_attempts",
+                                        "checkpoint_interval",
+                                        "journal_retention"};
+    static const char *const durabilities[] = {"fsync", "batch", "off"};
+    static const char *const clocks[] = {"wall", "event"};
+    static const char *const levels[] = {"error", "warn", "info", "debug"};
+    sf_config *cfg = ld->cfg;
+    const config_kv *kv;
+    config_check_known(ld, "[sigflow]", known, sizeof known / sizeof known[0]);
+    char *dir = NULL;
+    if ((kv = config_raw_get(ld, "state_dir")) && config_string(ld, kv, 4096, &dir)) {
+        free(cfg->state_dir);
+        cfg->state_dir = dir;
+        dir = NULL;
+    }
+    if ((kv = config_raw_get(ld, "plugin_dir")) && config_string(ld, kv, 4096, &dir)) {
+        free(cfg->plugin_dir);
+        cfg->plugin_dir = dir;
+    }
+    if ((kv = config_raw_get(ld, "admin")) && config_string(ld, kv, 256, &cfg->admin) &&
+        !config_admin_ok(cfg->admin))
+        CFG_ERR(ld, kv->line, "`admin` must be host:port, got `%s`", kv->value);
+    if ((kv = config_raw_get(ld, "admin_token"))) {
+        char err[SF_MAX_ERROR_LEN];
+        cfg->admin_token = secret_resolve(kv->value, err, sizeof err);
+        if (!cfg->admin_token)
+            CFG_ERR(ld, kv->line, "`admin_token`: %s", err);
+    }
+    long long v;
+    if ((kv = config_raw_get(ld, "shards")) && config_integer(ld, kv, 1, 1024, &v))
+        cfg->shards = (int)v;
+    if ((kv = config_raw_get(ld, "queue_size")) && config_integer(ld, kv, 16, 16 << 20, &v))
+        cfg->queue_size = v;
+    int c = 0;
+    if ((kv = config_raw_get(ld, "clock")) && config_choice(ld, kv, clocks, 2, &c))
+        cfg->clock = c == 0 ? CLOCK_WALL : CLOCK_EVENT;
+    if ((kv = config_raw_get(ld, "log_level")) && config_choice(ld, kv, levels, 4, &c))
+        config_string(ld, kv, 16, &cfg->log_level);
+    if ((kv = config_raw_get(ld, "ingest"))) {
+        free(cfg->ingest);
+        cfg->ingest = NULL;
+        if (config_string(ld, kv, 256, &cfg->ingest) && !config_admin_ok(cfg->ingest))
+            CFG_ERR(ld, kv->line, "`ingest` must be host:port, got `%s`", kv->value);
+    }
+    if ((kv = config_raw_get(ld, "durability")) && config_choice(ld, kv, durabilities, 3, &c))
+        cfg->durability = c;
+    if ((kv = config_raw_get(ld, "retry_base")))
+        config_duration(ld, kv, true, &cfg->retry_base_ms);
+    if ((kv = config_raw_get(ld, "retry_max")))
+        config_duration(ld, kv, true, &cfg->retry_max_ms);
+    if ((kv = config_raw_get(ld, "max_attempts")) && config_integer(ld, kv, 1, 1000, &v))
+        cfg->max_attempts = (int)v;
+    if ((kv = config_raw_get(ld, "checkpoint_interval")))
+        config_duration(ld, kv, true, &cfg->checkpoint_interval_ms);
+    if ((kv = config_raw_get(ld, "journal_retention")))
+        config_duration(ld, kv, false, &cfg->journal_retention_ms);
+}
+
+/* ---- [decision] ------------------------------------------------------------------------ */
+
+static void config_apply_deliver(config_loader *ld, const config_kv *kv)
+{
+    config_decision *dec = &ld->cfg->decision;
+    const char *p = kv->value;
+    size_t cap = 0;
+    ld->deliver_line = kv->line;
+    while (*p) {
+        size_t n = strcspn(p, ",");
+        const char *b = p, *e = p + n;
+        while (b < e && isspace((unsigned char)*b))
+            b++;
+        while (e > b && isspace((unsigned char)e[-1]))
+            e--;
+        char *name = strndup(b, (size_t)(e - b));
+        if (!name || !config_push((void **)&dec->deliver, &dec->n_deliver, &cap, sizeof(char *))) {
+            free(name);
+            CFG_ERR(ld, kv->line, "out of memory");
+            return;
+        }
+        if (!config_name_ok(name))
+            CFG_ERR(ld, kv->line, "`deliver` lists `%s`, which is not a valid name", name);
+        dec->deliver[dec->n_deliver++] = name;
+        p += n;
+        if (*p == ',')
+            p++;
+    }
+}
+
+void config_apply_decision(config_loader *ld)
+{
+    static const char *const known[] = {"name",        "question", "bias", "threshold",
+                                        "rearm_below", "cooldown", "tick", "deliver"};
+    config_decision *dec = &ld->cfg->decision;
+    const config_kv *kv;
+    config_check_known(ld, "[decision]", known, sizeof known / sizeof known[0]);
+    if (!(kv = config_raw_get(ld, "name")))
+        CFG_ERR(ld, ld->sec_line, "[decision] needs `name =`");
+    else if (config_string(ld, kv, SF_MAX_NAME_LEN, &dec->name) && !config_name_ok(dec->name))
+        CFG_ERR(ld, kv->line, "decision name `%s` may only use a-z 0-9 _ . -", kv->value);
+    if ((kv = config_raw_get(ld, "question")))
+        config_string(ld, kv, SF_MAX_TEMPLATE_LEN, &dec->question);
+    if ((kv = config_raw_get(ld, "bias")))
+        config_number(ld, kv, &dec->bias);
+    const config_kv *th = config_raw_get(ld, "threshold");
+    bool th_ok = false;
+    if (!th)
+        CFG_ERR(ld, ld->sec_line, "[decision] needs `threshold =` (a probability in (0,1))");
+    else if (config_number(ld, th, &dec->threshold)) {
+        th_ok = dec->threshold > 0 && dec->threshold < 1;
+        if (!th_ok)
+            CFG_ERR(ld, th->line, "`threshold` must be between 0 and 1 (exclusive), got %s",
+                    th->value);
+    }
+    dec->rearm_below = dec->threshold;
+    if ((kv = config_raw_get(ld, "rearm_below")) && config_number(ld, kv, &dec->rearm_below) &&
+        (dec->rearm_below < 0 || (th_ok && dec->rearm_below > dec->threshold)))
+        CFG_ERR(ld, kv->line, "`rearm_below` must be between 0 and threshold (%s), got %s",
+                th_ok ? th->value : "?", kv->value);
+    if ((kv = config_raw_get(ld, "cooldown")))
+        config_duration(ld, kv, false, &dec->cooldown_ms);
+    if ((kv = config_raw_get(ld, "tick")))
+        config_duration(ld, kv, true, &dec->tick_ms);
+    if ((kv = config_raw_get(ld, "deliver")))
+        config_apply_deliver(ld, kv);
+}
+
+/* ---- [signal NAME] --------------------------------------------------------------------- */
+
+static const char *const config_measures[] = {"drop",   "rise",        "count",      "recent",
+                                              "absent", "value_below", "value_above"};
+static const char *const config_signal_keys[] = {"event",   "measure", "of",    "weight",
+                                                 "explain", "recent",  "usual", "span",
+                                                 "window",  "cap",     "limit"};
+#define CFG_N_SIGNAL_COMMON 4 /* event, measure, weight, explain: valid for every measure */
+
+/* The measure-specific keys each measure takes; the first `required` of them are required. */
+static const struct {
+    const char *keys[4];
+    size_t n, required;
+} config_measure_keys[] = {
+    [MEASURE_DROP] = {{"recent", "usual", "of"}, 3, 2},
+    [MEASURE_RISE] = {{"recent", "usual", "span", "of"}, 4, 2},
+    [MEASURE_COUNT] = {{"window", "cap"}, 2, 2},
+    [MEASURE_RECENT] = {{"window"}, 1, 1},
+    [MEASURE_ABSENT] = {{"window"}, 1, 1},
+    [MEASURE_VALUE_BELOW] = {{"limit"}, 1, 1},
+    [MEASURE_VALUE_ABOVE] = {{"limit"}, 1, 1},
+};
+
+static bool config_measure_takes(measure_kind m, const char *key)
+{
+    static const char *const common[] = {"event", "measure", "weight", "explain"};
+    for (size_t i = 0; i < CFG_N_SIGNAL_COMMON; i++)
+        if (strcmp(key, common[i]) == 0)
+            return true;
+    for (size_t i = 0; i < config_measure_keys[m].n; i++)
+        if (strcmp(key, config_measure_keys[m].keys[i]) == 0)
+            return true;
+    return false;
+}
+
+/* Keys of the measure: presence, keys that belong to another measure. */
+static void config_check_measure_keys(config_loader *ld, const config_signal *sig)
+{
+    const char *mname = config_measures[sig->measure];
+    for (size_t i = 0; i < config_measure_keys[sig->measure].required; i++) {
+        const char *k = config_measure_keys[sig->measure].keys[i];
+        if (!config_raw_get(ld, k))
+            CFG_ERR(ld, sig->line, "[signal %s]: measure %s needs `%s =`", sig->name, mname, k);
+    }
+    size_t nk = sizeof config_signal_keys / sizeof config_signal_keys[0];
+    for (size_t i = 0; i < ld->n_raw; i++) {
+        const char *k = ld->raw[i].key;
+        bool known = false;
+        for (size_t j = 0; j < nk && !known; j++)
+            known = strcmp(k, config_signal_keys[j]) == 0;
+        if (known && !config_measure_takes(sig->measure, k))
+            CFG_ERR(ld, ld->raw[i].line, "`%s` is not used by measure %s", k, mname);
+    }
+}
+
+static void config_signal_durations(config_loader *ld, config_signal *sig)
+{
+    const config_kv *kv;
+    bool r_ok = false, u_ok = false;
+    if ((kv = config_raw_get(ld, "recent")))
+        r_ok = config_duration(ld, kv, true, &sig->recent_ms);
+    const config_kv *ukv = config_raw_get(ld, "usual");
+    if (ukv)
+        u_ok = config_duration(ld, ukv, true, &sig->usual_ms);
+    if (r_ok && u_ok && sig->recent_ms >= sig->usual_ms)
+        CFG_ERR(ld, ukv->line, "`usual` (%s) must be longer than `recent` (%s)", ukv->value,
+                kv->value);
+    if ((kv = config_raw_get(ld, "window")))
+        config_duration(ld, kv, true, &sig->window_ms);
+}
+
+static void config_signal_numbers(config_loader *ld, config_signal *sig)
+{
+    const config_kv *kv;
+    if ((kv = config_raw_get(ld, "weight")))
+        config_number(ld, kv, &sig->weight);
+    if ((kv = config_raw_get(ld, "span")) && config_number(ld, kv, &sig->span) && sig->span <= 0)
+        CFG_ERR(ld, kv->line, "`span` must be greater than 0, got %s", kv->value);
+    if ((kv = config_raw_get(ld, "cap")) && config_number(ld, kv, &sig->cap) && sig->cap <= 0)
+        CFG_ERR(ld, kv->line, "`cap` must be greater than 0, got %s", kv->value);
+    if ((kv = config_raw_get(ld, "limit")))
+        config_number(ld, kv, &sig->limit);
+}
+
+void config_apply_signal(config_loader *ld)
+{
+    static const char *const ofs[] = {"count", "value"};
+    config_signal *sig = &ld->cfg->signals[ld->sec_index];
+    char what[SF_MAX_NAME_LEN + 16];
+    snprintf(what, sizeof what, "[signal %s]", sig->name);
+    config_check_known(ld, what, config_signal_keys, sizeof config_signal_keys / sizeof(char *));
+    const config_kv *kv;
+    if (!(kv = config_raw_get(ld, "event")))
+        CFG_ERR(ld, sig->line, "[signal %s] needs `event =` (the event type it reads)", sig->name);
+    else
+        config_string(ld, kv, SF_MAX_TYPE_LEN, &sig->event);
+    int m = -1;
+    if (!(kv = config_raw_get(ld, "measure")))
+        CFG_ERR(ld, sig->line,
+                "[signal %s] needs `measure =` (drop, rise, count, recent, "
+                "absent, value_below or value_above)",
+                sig->name);
+    else if (config_choice(ld, kv, config_measures, sizeof config_measures / sizeof(char *), &m)) {
+        sig->measure = (measure_kind)m;
+        config_check_measure_keys(ld, sig);
+    }
+    int of = 0;
+    if ((kv = config_raw_get(ld, "of")) && config_choice(ld, kv, ofs, 2, &of))
+        sig->of_value = of == 1;
+    if ((kv = config_raw_get(ld, "explain")))
+        config_string(ld, kv, SF_MAX_TEMPLATE_LEN, &sig->explain);
+    config_signal_durations(ld, sig);
+    config_signal_numbers(ld, sig);
+}

@@ -1,0 +1,98 @@
+/*
+ * secret.c - secrets from the environment or a file, never from the INI text itself.
+ * Owns nothing but the strings it returns. Calls libc and log. Used by config and options.
+ */
+#include "config/secret.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "base/sf_limits.h"
+#include "base/log.h"
+
+static char *secret_from_file(const char *path, char *err, size_t errlen)
+{
+    char *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        snprintf(err, errlen, "cannot read secret file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "secret file %s is not a regular file", path);
+        goto done;
+    }
+    if (st.st_mode & (S_IRGRP | S_IROTH))
+        log_warn(NULL, "secret file %s is readable by group or others: chmod 600 it", path);
+    out = malloc(SF_MAX_SECRET_LEN + 2);
+    if (!out) {
+        snprintf(err, errlen, "out of memory");
+        goto done;
+    }
+    size_t n = fread(out, 1, SF_MAX_SECRET_LEN + 2, f);
+    if (ferror(f)) {
+        snprintf(err, errlen, "cannot read secret file %s", path);
+        goto fail;
+    }
+    if (n > 0 && out[n - 1] == '\n')
+        n--; /* one trailing newline, as `echo secret > file` leaves */
+    if (n > 0 && out[n - 1] == '\r')
+        n--;
+    if (n > SF_MAX_SECRET_LEN) {
+        snprintf(err, errlen, "secret file %s is longer than %d bytes", path, SF_MAX_SECRET_LEN);
+        goto fail;
+    }
+    if (n == 0 || memchr(out, '\0', n)) {
+        snprintf(err, errlen, "secret file %s is empty or binary", path);
+        goto fail;
+    }
+    out[n] = '\0';
+    goto done;
+fail:
+    free(out);
+    out = NULL;
+done:
+    fclose(f);
+    return out;
+}
+
+char *secret_resolve(const char *spec, char *err, size_t errlen)
+{
+    if (!spec)
+        spec = "";
+    if (strncmp(spec, "env:", 4) == 0) {
+        const char *name = spec + 4;
+        if (!*name) {
+            snprintf(err, errlen, "env: needs a variable name (env:NAME)");
+            return NULL;
+        }
+        const char *v = getenv(name);
+        if (!v || !*v) {
+            /* Name the variable, never its value. */
+            snprintf(err, errlen, "environment variable %s is %s", name, v ? "empty" : "not set");
+            return NULL;
+        }
+        if (strlen(v) > SF_MAX_SECRET_LEN) {
+            snprintf(err, errlen, "environment variable %s is longer than %d bytes", name,
+                     SF_MAX_SECRET_LEN);
+            return NULL;
+        }
+        char *out = strdup(v);
+        if (!out)
+            snprintf(err, errlen, "out of memory");
+        return out;
+    }
+    if (strncmp(spec, "file:", 5) == 0) {
+        if (!spec[5]) {
+            snprintf(err, errlen, "file: needs a path (file:/path)");
+            return NULL;
+        }
+        return secret_from_file(spec + 5, err, errlen);
+    }
+    snprintf(err, errlen, "secrets are never written in INI: use env:NAME or file:/path");
+    return NULL;
+}

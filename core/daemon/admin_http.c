@@ -1,0 +1,112 @@
+#include "daemon/admin_http.h"
+
+#include <microhttpd.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "base/metrics.h"
+#include "base/netaddr.h"
+
+#define ADMIN_CONNECTIONS 16 /* scrapers and probes, not traffic */
+#define ADMIN_TIMEOUT_S 10
+
+struct admin_http {
+    struct MHD_Daemon *mhd;
+    const atomic_bool *ready;
+};
+
+static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
+                             char *body, size_t len, bool owned)
+{
+    struct MHD_Response *r = MHD_create_response_from_buffer(
+        len, body, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+    if (!r) {
+        if (owned)
+            free(body);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, type);
+    if (status == MHD_HTTP_METHOD_NOT_ALLOWED)
+        MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, "GET");
+    enum MHD_Result rc = MHD_queue_response(c, status, r);
+    MHD_destroy_response(r);
+    return rc;
+}
+
+static enum MHD_Result text(struct MHD_Connection *c, unsigned int status, const char *msg)
+{
+    return reply(c, status, "text/plain", (char *)msg, strlen(msg), false);
+}
+
+static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
+                                 const char *method, const char *version, const char *data,
+                                 size_t *size, void **con_cls)
+{
+    (void)version;
+    (void)data;
+    (void)con_cls;
+    admin_http *h = cls;
+    if (*size != 0) { /* no endpoint takes a body: drop it */
+        *size = 0;
+        return MHD_YES;
+    }
+    if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
+        return text(c, MHD_HTTP_METHOD_NOT_ALLOWED, "only GET\n");
+    if (strcmp(url, "/healthz") == 0)
+        return text(c, MHD_HTTP_OK, "ok\n");
+    if (strcmp(url, "/readyz") == 0)
+        return atomic_load(h->ready) ? text(c, MHD_HTTP_OK, "ready\n")
+                                     : text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "starting\n");
+    if (strcmp(url, "/metrics") == 0) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f)
+            return text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+        metrics_write(f);
+        if (fclose(f) != 0) {
+            free(buf);
+            return text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+        }
+        return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", buf, len, true);
+    }
+    return text(c, MHD_HTTP_NOT_FOUND, "not found: /healthz, /readyz, /metrics\n");
+}
+
+admin_http *admin_http_start(const char *addr, const atomic_bool *ready, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen = 0;
+    if (netaddr_parse(addr, &ss, &sslen, err, errlen) != 0)
+        return NULL;
+    admin_http *h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    h->ready = ready;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
+    if (ss.ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR,
+                              (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
+                              (unsigned int)ADMIN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+                              (unsigned int)ADMIN_CONNECTIONS, MHD_OPTION_END);
+    if (!h->mhd) {
+        snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host)", addr);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void admin_http_stop(admin_http *h)
+{
+    if (!h)
+        return;
+    MHD_stop_daemon(h->mhd);
+    free(h);
+}

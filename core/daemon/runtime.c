@@ -1,0 +1,323 @@
+/*
+ * runtime.c - `sigflow run`: start (store, recovery, instances), the main loop (signals,
+ * plugin pickup, supervision), SIGHUP reload, shutdown.
+ */
+#include "daemon/runtime.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "plugin/crash.h"
+#include "base/log.h"
+#include "base/monotime.h"
+#include "daemon/runtime_internal.h"
+#include "base/sf_limits.h"
+
+static site *load_site(const char *path, plugin_registry *reg)
+{
+    diag d = {0};
+    site *s = NULL;
+    sf_config *cfg = config_load(path, &d);
+    if (cfg) {
+        loader_scan(reg, cfg->plugin_dir);
+        s = site_bind(cfg, reg, true, &d);
+    }
+    for (size_t i = 0; i < d.n; i++)
+        log_error("component=config", "%s", d.msgs[i]);
+    diag_clear(&d);
+    return s;
+}
+
+/* SIGHUP: the new config is validated whole first; on any error the old one stays. */
+/* [sigflow] keys a reload cannot apply to a running process: say so rather than ignore them. */
+static void warn_restart_keys(const sf_config *old, const sf_config *cfg)
+{
+    const char *changed[8];
+    size_t n = 0;
+    if (strcmp(old->state_dir, cfg->state_dir) != 0)
+        changed[n++] = "state_dir";
+    if (strcmp(old->plugin_dir, cfg->plugin_dir) != 0)
+        changed[n++] = "plugin_dir";
+    if (strcmp(old->ingest, cfg->ingest) != 0)
+        changed[n++] = "ingest";
+    if (old->durability != cfg->durability)
+        changed[n++] = "durability";
+    if (old->shards != cfg->shards)
+        changed[n++] = "shards";
+    if (old->queue_size != cfg->queue_size)
+        changed[n++] = "queue_size";
+    if (old->clock != cfg->clock)
+        changed[n++] = "clock";
+    for (size_t i = 0; i < n; i++)
+        log_warn("component=runtime", "[sigflow] %s changed: it takes effect at the next restart",
+                 changed[i]);
+}
+
+static void reload(runtime *rt)
+{
+    log_info("component=runtime", "reloading %s", rt->config_path);
+    site *ns = load_site(rt->config_path, rt->reg);
+    if (!ns) {
+        log_error("component=runtime", "reload refused: the running configuration stays");
+        return;
+    }
+    warn_restart_keys(rt->site->cfg, ns->cfg);
+    log_set_level((sf_log_level)log_level_parse(ns->cfg->log_level));
+    rt_inst **next = calloc(ns->n_inst ? ns->n_inst : 1, sizeof *next);
+    site **retired = realloc(rt->retired, (rt->n_retired + 1) * sizeof *retired);
+    if (!next || !retired) {
+        free(next);
+        if (retired)
+            rt->retired = retired;
+        site_free(ns);
+        log_error("component=runtime", "reload refused: out of memory");
+        return;
+    }
+    rt->retired = retired;
+    size_t kept = 0, started = 0, stopped = 0;
+    for (size_t i = 0; i < ns->n_inst; i++) {
+        site_instance *si = &ns->inst[i];
+        for (size_t j = 0; j < rt->n_insts && !next[i]; j++) {
+            rt_inst *old = rt->insts[j];
+            if (old && si->plugin && old->si->plugin == si->plugin &&
+                strcmp(old->si->cfg->name, si->cfg->name) == 0 &&
+                site_instance_same(old->si->cfg, si->cfg)) {
+                next[i] = old; /* keeps running, borrowing the retired site's options */
+                rt->insts[j] = NULL;
+                kept++;
+            }
+        }
+    }
+    for (size_t j = 0; j < rt->n_insts; j++)
+        if (rt->insts[j]) {
+            runtime_inst_stop(rt->insts[j]);
+            free(rt->insts[j]);
+            stopped++;
+        }
+    for (size_t i = 0; i < ns->n_inst; i++) {
+        if (next[i]) {
+            next[i]->si = &ns->inst[i]; /* restarts use the new, equal, options */
+            continue;
+        }
+        next[i] = runtime_inst_new(rt, &ns->inst[i]);
+        if (next[i]) {
+            runtime_inst_start(next[i]);
+            started++;
+        }
+    }
+    if (!runtime_decision_same(rt->site->cfg, ns->cfg)) {
+        score_engine *e = runtime_engine_for(rt, ns->cfg);
+        pthread_mutex_lock(&rt->engine_lock);
+        score_free(rt->pending_engine);
+        rt->pending_engine = e;
+        pthread_mutex_unlock(&rt->engine_lock);
+        log_warn("component=runtime", "decision changed: scoring restarts with empty entity state");
+    }
+    free(rt->insts);
+    rt->insts = next;
+    rt->n_insts = ns->n_inst;
+    rt->retired[rt->n_retired++] = rt->site;
+    rt->site = ns;
+    atomic_store(&rt->checkpoint_interval_ms, ns->cfg->checkpoint_interval_ms);
+    atomic_store(&rt->journal_retention_ms, ns->cfg->journal_retention_ms);
+    runtime_routes_rebuild(rt);
+    log_info("component=runtime", "reloaded: %zu instances kept, %zu stopped, %zu started", kept,
+             stopped, started);
+}
+
+static sf_status open_store(runtime *rt)
+{
+    const sf_config *cfg = rt->site->cfg;
+    char err[SF_MAX_ERROR_LEN];
+    sf_status st =
+        store_open(cfg->state_dir, (store_durability)cfg->durability, &rt->st, err, sizeof err);
+    if (st != SF_OK) {
+        log_error("component=runtime", "cannot open the store in %s: %s", cfg->state_dir, err);
+        return st;
+    }
+    if ((st = journal_open(rt->st, NULL, &rt->journal)) != SF_OK ||
+        (st = outbox_open(rt->st, &rt->outbox)) != SF_OK)
+        log_error("component=runtime", "cannot open the journal and outbox: status %d", (int)st);
+    return st;
+}
+
+static int make_state_dir(const char *dir)
+{
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        log_error("component=runtime", "cannot create state_dir %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static void shutdown_all(runtime *rt)
+{
+    /* Connectors first, so nothing new arrives; then drain scoring; then deliveries. */
+    for (size_t i = 0; i < rt->n_insts; i++)
+        if (rt->insts[i]->si->cfg->kind == SF_KIND_CONNECTOR)
+            runtime_inst_stop(rt->insts[i]);
+    /* Every connector's intake committed at its stop: the journal's sink has run for all. */
+    queue_close(rt->ingest);
+    atomic_store(&rt->draining, true);
+    pthread_join(rt->scorer, NULL);
+    runtime_stats_log(rt);
+    for (size_t i = 0; i < rt->n_insts; i++) {
+        runtime_inst_stop(rt->insts[i]);
+        free(rt->insts[i]);
+    }
+}
+
+static int main_loop(runtime *rt, int sigfd)
+{
+    int64_t last_stats = monotime_ms(), last_metrics = 0;
+    for (;;) {
+        struct pollfd fds[2] = {{.fd = sigfd, .events = POLLIN},
+                                {.fd = loader_watch_fd(rt->reg), .events = POLLIN}};
+        int n = poll(fds, fds[1].fd >= 0 ? 2 : 1, 500);
+        if (n < 0 && errno != EINTR) {
+            log_error("component=runtime", "poll: %s", strerror(errno));
+            return 1;
+        }
+        if (n > 0 && (fds[0].revents & POLLIN)) {
+            struct signalfd_siginfo si;
+            if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo == SIGHUP) {
+                    reload(rt);
+                } else {
+                    log_info("component=runtime", "signal %d: draining and stopping",
+                             (int)si.ssi_signo);
+                    return 0;
+                }
+            }
+        }
+        if (n > 0 && fds[1].fd >= 0 && (fds[1].revents & POLLIN))
+            loader_watch_handle(rt->reg);
+        runtime_supervise(rt);
+        if (monotime_ms() - last_metrics >= 1000) {
+            runtime_metrics_refresh(rt); /* /metrics is at most a second old */
+            last_metrics = monotime_ms();
+        }
+        if (monotime_ms() - last_stats >= STATS_EVERY_MS) {
+            runtime_stats_log(rt);
+            last_stats = monotime_ms();
+        }
+    }
+}
+
+int runtime_run(const char *config_path)
+{
+    runtime rt = {.config_path = config_path};
+    pthread_mutex_init(&rt.engine_lock, NULL);
+    pthread_mutex_init(&rt.route_lock, NULL);
+    atomic_init(&rt.alerts, 0);
+    atomic_init(&rt.draining, false);
+    atomic_init(&rt.ready, false);
+
+    /* Signals go to the signalfd only: block them before any thread exists. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
+    int rc = 1;
+
+    rt.reg = loader_new(host_table(), host_info());
+    if (sigfd < 0 || !rt.reg)
+        goto out;
+    rt.site = load_site(config_path, rt.reg);
+    if (!rt.site)
+        goto out;
+    const sf_config *cfg = rt.site->cfg;
+    log_set_level((sf_log_level)log_level_parse(cfg->log_level));
+    if (make_state_dir(cfg->state_dir) != 0 || open_store(&rt) != SF_OK)
+        goto out;
+    crash_install(cfg->state_dir);
+    if (loader_watch(rt.reg, cfg->plugin_dir) != 0)
+        log_warn("component=runtime", "cannot watch %s: new plugins need a restart",
+                 cfg->plugin_dir);
+    rt.clock = cfg->clock;
+    atomic_init(&rt.checkpoint_interval_ms, cfg->checkpoint_interval_ms);
+    atomic_init(&rt.journal_retention_ms, cfg->journal_retention_ms);
+    rt.ingest = queue_new((size_t)cfg->queue_size);
+    rt.engine = runtime_engine_for(&rt, cfg);
+    if (!rt.ingest || (cfg->has_decision && !rt.engine))
+        goto out;
+    char err[SF_MAX_ERROR_LEN];
+    if (!(rt.admin = admin_http_start(cfg->admin, &rt.ready, err, sizeof err)))
+        log_error("component=runtime", "admin endpoints off: %s", err); /* not fatal */
+    journal_set_sink(rt.journal, runtime_journal_sink, &rt);
+    runtime_routes_rebuild(&rt); /* targets for the alerts recovery re-creates */
+    if (runtime_recover(&rt) != SF_OK || (cfg->has_decision && !rt.engine))
+        goto out;
+    rt.last_checkpoint_ms = monotime_ms();
+
+    rt.n_insts = rt.site->n_inst;
+    rt.insts = calloc(rt.n_insts ? rt.n_insts : 1, sizeof *rt.insts);
+    if (!rt.insts)
+        goto out;
+    for (size_t i = 0; i < rt.n_insts; i++) {
+        if (!(rt.insts[i] = runtime_inst_new(&rt, &rt.site->inst[i]))) {
+            rt.n_insts = i;
+            goto out;
+        }
+        rt.insts[i]->disabled = runtime_safe_mode(&rt, rt.insts[i]);
+        if (!rt.site->inst[i].plugin)
+            log_warn("component=runtime", "instance=%s waits for plugin %s in %s",
+                     rt.site->inst[i].cfg->name, rt.site->inst[i].cfg->plugin, cfg->plugin_dir);
+    }
+    /* Deliveries first, so the first alert has somewhere to go. */
+    for (int pass = 0; pass < 2; pass++)
+        for (size_t i = 0; i < rt.n_insts; i++)
+            if ((rt.insts[i]->si->cfg->kind == SF_KIND_DELIVERY) == (pass == 0))
+                runtime_inst_start(rt.insts[i]);
+    runtime_routes_rebuild(&rt);
+    if (pthread_create(&rt.scorer, NULL, runtime_scorer_main, &rt) != 0)
+        goto out;
+    atomic_store(&rt.ready, true);
+    log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SF_VERSION,
+             config_path, rt.n_insts);
+    rc = main_loop(&rt, sigfd);
+    bool any_disabled = false;
+    for (size_t i = 0; i < rt.n_insts; i++)
+        any_disabled |= rt.insts[i]->disabled;
+    shutdown_all(&rt);
+    /* A clean run proves the plugins that ran; a disabled one stays disabled until fixed. */
+    if (!any_disabled)
+        crash_clear(rt.site->cfg->state_dir);
+    rt.n_insts = 0;
+    log_info("component=runtime", "stopped");
+out:
+    for (size_t i = 0; i < rt.n_insts; i++) {
+        if (rt.insts[i])
+            runtime_inst_stop(rt.insts[i]);
+        free(rt.insts[i]);
+    }
+    free(rt.insts);
+    free(rt.routes);
+    score_free(rt.engine);
+    score_free(rt.pending_engine);
+    ingest_http_stop(rt.http);
+    admin_http_stop(rt.admin);
+    journal_close(rt.journal); /* after the connectors: nothing submits any more */
+    outbox_close(rt.outbox);
+    store_close(rt.st);
+    queue_free(rt.ingest, (void (*)(void *))event_free);
+    site_free(rt.site);
+    for (size_t i = 0; i < rt.n_retired; i++)
+        site_free(rt.retired[i]);
+    free(rt.retired);
+    loader_free(rt.reg);
+    if (sigfd >= 0)
+        close(sigfd);
+    pthread_mutex_destroy(&rt.engine_lock);
+    pthread_mutex_destroy(&rt.route_lock);
+    return rc;
+}

@@ -1,0 +1,340 @@
+/*
+ * runtime_instances.c - plugin instances as the daemon runs them: their emits and checkpoints
+ * into the journal, start, stop, restart with backoff, safe mode, delivery workers and ingest
+ * routes, and the periodic stats line.
+ */
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plugin/crash.h"
+#include "base/log.h"
+#include "base/metrics.h"
+#include "base/monotime.h"
+#include "daemon/runtime_internal.h"
+#include "base/sf_limits.h"
+#include "store/store_kv.h"
+
+/* ---- events in: connector -> intake -> journal -> ingest queue ------------------------------ */
+
+static sf_status rt_emit(void *ctx, sf_instance *src, sf_event *ev)
+{
+    (void)src;
+    rt_inst *ri = ctx;
+    if (!ri->intake) {
+        event_free(ev);
+        return SF_EINVAL;
+    }
+    if (intake_add(ri->intake, ev) != SF_OK) {
+        atomic_fetch_add(&ri->events_rejected, 1);
+        return SF_ERETRY; /* back-pressure: the connector keeps its position and retries */
+    }
+    atomic_fetch_add(&ri->events_in, 1);
+    return SF_OK;
+}
+
+static sf_status rt_checkpoint_get(void *ctx, sf_instance *src, const char *key, char **value)
+{
+    rt_inst *ri = ctx;
+    if (ri->intake)
+        intake_cursor_mode(ri->intake); /* it resumes from a cursor: commit only with one */
+    return store_kv_get(ri->rt->st, instance_get_name(src), key, value);
+}
+
+/* A connector's cursor commits with the events emitted before it, in one transaction. */
+static sf_status rt_checkpoint_set(void *ctx, sf_instance *src, const char *key, const char *value)
+{
+    rt_inst *ri = ctx;
+    if (ri->intake) {
+        intake_cursor_mode(ri->intake);
+        return intake_commit(ri->intake, key, value);
+    }
+    return store_kv_set(ri->rt->st, instance_get_name(src), key, value);
+}
+
+static sf_status rt_settle(void *ctx, sf_instance *src)
+{
+    (void)src;
+    rt_inst *ri = ctx;
+    return ri->intake ? intake_commit(ri->intake, NULL, NULL) : SF_OK;
+}
+
+/* ---- instances ---------------------------------------------------------------------------- */
+
+/* collectd's rule: a failing poll is retried with a doubling interval, the others run on. */
+static void *poller_main(void *arg)
+{
+    rt_inst *ri = arg;
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    const sf_host *h = host_table();
+    int64_t every = ri->si->plugin->desc.poll_interval_ms;
+    int64_t wait = every;
+    while (!h->should_stop(ri->inst)) {
+        if (instance_poll(ri->inst) == SF_OK) {
+            wait = every;
+        } else {
+            wait = wait * 2 > RESTART_BACKOFF_MAX_MS ? RESTART_BACKOFF_MAX_MS : wait * 2;
+            log_warn("component=runtime", "instance=%s poll failed: %s; next poll in %lld ms",
+                     instance_get_name(ri->inst), instance_last_error(ri->inst), (long long)wait);
+        }
+        h->sleep_ms(ri->inst, wait);
+    }
+    return NULL;
+}
+
+static void inst_schedule_restart(rt_inst *ri)
+{
+    ri->backoff_ms = ri->backoff_ms ? ri->backoff_ms * 2 : RESTART_BACKOFF_MIN_MS;
+    if (ri->backoff_ms > RESTART_BACKOFF_MAX_MS)
+        ri->backoff_ms = RESTART_BACKOFF_MAX_MS;
+    ri->restart_at_ms = monotime_ms() + ri->backoff_ms;
+    log_warn("component=runtime", "instance=%s will be restarted in %lld ms", ri->si->cfg->name,
+             (long long)ri->backoff_ms);
+}
+
+void runtime_inst_stop(rt_inst *ri)
+{
+    if (!ri->inst)
+        return;
+    if (ri->worker) { /* finishes its attempt in flight; the rest waits in the outbox */
+        delivery_stop(ri->worker);
+        ri->worker = NULL;
+    }
+    if (ri->routed) { /* no request may be inside the plugin once it stops */
+        ingest_http_unroute(ri->rt->http, ri->inst);
+        ri->routed = false;
+    }
+    if (instance_get_state(ri->inst) == INST_STARTED)
+        instance_stop(ri->inst); /* sets should_stop: the poller ends too */
+    if (ri->has_poller) {
+        pthread_join(ri->poller, NULL);
+        ri->has_poller = false;
+    }
+    intake_free(ri->intake); /* commits what the connector emitted last */
+    ri->intake = NULL;
+    instance_free(ri->inst);
+    ri->inst = NULL;
+}
+
+/* Put a connector with a request callback on the ingest listener, at its `path` option. */
+static sf_status inst_route(rt_inst *ri)
+{
+    runtime *rt = ri->rt;
+    const char *path = options_string(ri->si->opts, "path");
+    char err[SF_MAX_ERROR_LEN];
+    if (!path) {
+        log_error("component=runtime", "instance=%s: a request connector needs a `path`",
+                  ri->si->cfg->name);
+        return SF_EINVAL;
+    }
+    if (!rt->http && !(rt->http = ingest_http_start(rt->site->cfg->ingest, err, sizeof err))) {
+        log_error("component=runtime", "cannot listen on %s: %s", rt->site->cfg->ingest, err);
+        return SF_EIO;
+    }
+    sf_status st = ingest_http_route(rt->http, path, ri->inst);
+    if (st != SF_OK) {
+        log_error("component=runtime", "instance=%s: path %s is already routed", ri->si->cfg->name,
+                  path);
+        return st;
+    }
+    ri->routed = true;
+    log_info("component=runtime", "instance=%s listening on http://%s%s", ri->si->cfg->name,
+             rt->site->cfg->ingest, path);
+    return SF_OK;
+}
+
+/* Create and start one bound instance; on failure it is scheduled for a restart. */
+void runtime_inst_start(rt_inst *ri)
+{
+    site_instance *si = ri->si;
+    ri->restart_at_ms = 0;
+    if (ri->disabled || !si->plugin)
+        return;
+    instance_io io = {.emit = rt_emit,
+                      .checkpoint_get = rt_checkpoint_get,
+                      .checkpoint_set = rt_checkpoint_set,
+                      .settle = rt_settle,
+                      .ctx = ri};
+    if (si->cfg->kind == SF_KIND_CONNECTOR &&
+        !(ri->intake = intake_new(ri->rt->journal, si->cfg->name, INTAKE_BATCH, INTAKE_CAPACITY,
+                                  INTAKE_LINGER_MS))) {
+        log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
+        return;
+    }
+    ri->inst = instance_new(si->cfg, si->plugin, si->opts, si->map, &io);
+    if (!ri->inst) {
+        log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
+        return;
+    }
+    sf_status st = instance_create(ri->inst);
+    if (st == SF_OK)
+        st = instance_start(ri->inst);
+    if (st != SF_OK) {
+        log_error("component=runtime", "instance=%s plugin=%s failed to start: %s", si->cfg->name,
+                  si->plugin->desc.name, instance_last_error(ri->inst));
+        instance_free(ri->inst);
+        ri->inst = NULL;
+        intake_free(ri->intake);
+        ri->intake = NULL;
+        inst_schedule_restart(ri);
+        return;
+    }
+    if (si->cfg->kind == SF_KIND_DELIVERY) {
+        const sf_config *cfg = ri->rt->site->cfg;
+        delivery_policy pol = {.retry_base_ms = cfg->retry_base_ms,
+                               .retry_max_ms = cfg->retry_max_ms,
+                               .max_attempts = cfg->max_attempts};
+        ri->worker = delivery_start(ri->inst, ri->rt->outbox, &pol);
+    } else {
+        if (si->plugin->desc.request && inst_route(ri) != SF_OK) {
+            runtime_inst_stop(ri);
+            inst_schedule_restart(ri);
+            return;
+        }
+        if (si->plugin->desc.poll && si->plugin->desc.poll_interval_ms > 0)
+            ri->has_poller = pthread_create(&ri->poller, NULL, poller_main, ri) == 0;
+    }
+    ri->backoff_ms = 0;
+    log_info("component=runtime", "instance=%s plugin=%s started", si->cfg->name,
+             si->plugin->desc.name);
+}
+
+bool runtime_safe_mode(runtime *rt, rt_inst *ri)
+{
+    if (!ri->si->plugin)
+        return false;
+    size_t n = crash_count(rt->site->cfg->state_dir, ri->si->plugin->desc.name);
+    if (n < CRASH_SAFE_MODE_AFTER)
+        return false;
+    log_error("component=runtime",
+              "SAFE MODE: plugin %s crashed the daemon %zu times; instance=%s starts disabled. "
+              "Fix or remove the plugin, then delete %s/crashes and restart",
+              ri->si->plugin->desc.name, n, ri->si->cfg->name, rt->site->cfg->state_dir);
+    return true;
+}
+
+/* Point every decision `deliver` name at its worker. */
+void runtime_routes_rebuild(runtime *rt)
+{
+    const sf_config *cfg = rt->site->cfg;
+    size_t n = cfg->has_decision ? cfg->decision.n_deliver : 0;
+    delivery_worker **routes = calloc(n ? n : 1, sizeof *routes);
+    for (size_t i = 0; routes && i < n; i++)
+        for (size_t j = 0; j < rt->n_insts; j++)
+            if (strcmp(rt->insts[j]->si->cfg->name, cfg->decision.deliver[i]) == 0)
+                routes[i] = rt->insts[j]->worker;
+    pthread_mutex_lock(&rt->route_lock);
+    free(rt->routes);
+    rt->routes = routes;
+    rt->targets = cfg->decision.deliver; /* the site outlives its use here: retired, not freed */
+    rt->n_routes = routes ? n : 0;
+    pthread_mutex_unlock(&rt->route_lock);
+}
+
+/* Bind instances waiting for a plugin that has now been loaded, and restart due ones. */
+void runtime_supervise(runtime *rt)
+{
+    bool changed = false;
+    int64_t now = monotime_ms();
+    for (size_t i = 0; i < rt->n_insts; i++) {
+        rt_inst *ri = rt->insts[i];
+        if (!ri->si->plugin) {
+            diag d = {0};
+            int r = site_bind_instance(rt->site, (size_t)(ri->si - rt->site->inst), rt->reg, &d);
+            for (size_t k = 0; k < d.n; k++)
+                log_error("component=config", "%s", d.msgs[k]);
+            diag_clear(&d);
+            if (r == 1) {
+                log_info("component=runtime", "plugin %s arrived: starting instance=%s",
+                         ri->si->cfg->plugin, ri->si->cfg->name);
+                ri->disabled = runtime_safe_mode(rt, ri);
+                runtime_inst_start(ri);
+                changed = true;
+            }
+        } else if (!ri->inst && ri->restart_at_ms && now >= ri->restart_at_ms) {
+            runtime_inst_start(ri);
+            changed = true;
+        }
+    }
+    if (changed)
+        runtime_routes_rebuild(rt);
+}
+
+static void mapping_publish(const mapping *m, const char *connector)
+{
+    char series[160];
+    snprintf(series, sizeof series, "sigflow_mapping_documents_total{connector=\"%s\"}", connector);
+    metrics_set(series, (double)mapping_seen(m));
+    for (int f = 0; f < MAP_NFIELDS; f++) {
+        snprintf(series, sizeof series,
+                 "sigflow_mapping_misses_total{connector=\"%s\",field=\"%s\"}", connector,
+                 mapping_field_name((enum mapping_field)f));
+        metrics_set(series, (double)mapping_misses(m, (enum mapping_field)f));
+    }
+}
+
+void runtime_metrics_refresh(runtime *rt)
+{
+    char series[160];
+    for (size_t i = 0; i < rt->n_insts; i++) {
+        rt_inst *ri = rt->insts[i];
+        if (ri->si->cfg->kind == SF_KIND_CONNECTOR) {
+            snprintf(series, sizeof series, "sigflow_events_in_total{connector=\"%s\"}",
+                     ri->si->cfg->name);
+            metrics_set(series, (double)atomic_load(&ri->events_in));
+            snprintf(series, sizeof series, "sigflow_events_rejected_total{connector=\"%s\"}",
+                     ri->si->cfg->name);
+            metrics_set(series, (double)atomic_load(&ri->events_rejected));
+            if (ri->si->map) /* a tool renamed a field: its misses jump (schema drift) */
+                mapping_publish(ri->si->map, ri->si->cfg->name);
+        } else {
+            size_t n = 0;
+            snprintf(series, sizeof series, "sigflow_outbox_pending{target=\"%s\"}",
+                     ri->si->cfg->name);
+            if (outbox_count(rt->outbox, ri->si->cfg->name, OUTBOX_PENDING, &n) == SF_OK)
+                metrics_set(series, (double)n);
+            snprintf(series, sizeof series, "sigflow_outbox_dead{target=\"%s\"}",
+                     ri->si->cfg->name);
+            if (outbox_count(rt->outbox, ri->si->cfg->name, OUTBOX_DEAD, &n) == SF_OK)
+                metrics_set(series, (double)n);
+        }
+    }
+    journal_stats js;
+    journal_get_stats(rt->journal, &js);
+    metrics_set("sigflow_journal_events_total", (double)js.events);
+    metrics_set("sigflow_journal_commits_total", (double)js.commits);
+    metrics_set("sigflow_journal_duplicates_total", (double)js.duplicates);
+    metrics_set("sigflow_journal_failed_total", (double)js.failed);
+    metrics_set("sigflow_shard_queue_depth", (double)queue_length(rt->ingest));
+    metrics_set("sigflow_alerts_total", (double)atomic_load(&rt->alerts));
+}
+
+void runtime_stats_log(runtime *rt)
+{
+    runtime_metrics_refresh(rt);
+    for (size_t i = 0; i < rt->n_insts; i++) {
+        rt_inst *ri = rt->insts[i];
+        if (ri->si->cfg->kind != SF_KIND_CONNECTOR)
+            continue;
+        log_info("component=runtime", "connector=%s events_in=%llu backpressured=%llu",
+                 ri->si->cfg->name, (unsigned long long)atomic_load(&ri->events_in),
+                 (unsigned long long)atomic_load(&ri->events_rejected));
+    }
+    log_info("component=runtime", "queue=%zu/%zu alerts=%llu", queue_length(rt->ingest),
+             queue_capacity(rt->ingest), (unsigned long long)atomic_load(&rt->alerts));
+}
+
+rt_inst *runtime_inst_new(runtime *rt, site_instance *si)
+{
+    rt_inst *ri = calloc(1, sizeof *ri);
+    if (!ri)
+        return NULL;
+    ri->rt = rt;
+    ri->si = si;
+    atomic_init(&ri->events_in, 0);
+    atomic_init(&ri->events_rejected, 0);
+    return ri;
+}

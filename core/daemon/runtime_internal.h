@@ -1,0 +1,109 @@
+/*
+ * runtime_internal.h - the daemon's state, shared by its three files: runtime.c (start,
+ * reload, the main loop, shutdown), runtime_scoring.c (the scorer thread, checkpoints,
+ * recovery, alerts into the outbox) and runtime_instances.c (plugin instances: their I/O
+ * into the journal, start and restart, delivery workers, ingest routes). Nothing else
+ * includes it.
+ */
+#ifndef SF_RUNTIME_INTERNAL_H
+#define SF_RUNTIME_INTERNAL_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "daemon/admin_http.h"
+#include "daemon/delivery.h"
+#include "plugin/host.h"
+#include "ingest/ingest_http.h"
+#include "ingest/intake.h"
+#include "store/journal.h"
+#include "plugin/loader.h"
+#include "store/outbox.h"
+#include "base/queue.h"
+#include "score/score.h"
+#include "plugin/site.h"
+#include "store/store.h"
+
+#define RESTART_BACKOFF_MIN_MS 1000
+#define RESTART_BACKOFF_MAX_MS (5 * 60 * 1000)
+#define INTAKE_BATCH 1024     /* events a connector buffers before a commit */
+#define INTAKE_CAPACITY 65536 /* events a cursor-keeping connector may emit between cursors */
+#define INTAKE_LINGER_MS 5    /* a buffered event waits at most this long for company */
+#define STATS_EVERY_MS 10000
+
+typedef struct runtime runtime;
+
+/* One configured instance as the runtime runs it. */
+typedef struct rt_inst {
+    runtime *rt;
+    site_instance *si;
+    sf_instance *inst;
+    delivery_worker *worker; /* deliveries */
+    intake *intake;          /* connectors: their way into the journal */
+    bool routed;             /* connectors with a request callback: on the ingest listener */
+    pthread_t poller;        /* connectors with poll */
+    bool has_poller;
+    bool disabled;         /* safe mode */
+    int64_t restart_at_ms; /* monotonic; 0 = not scheduled */
+    int64_t backoff_ms;
+    atomic_uint_fast64_t events_in, events_rejected;
+} rt_inst;
+
+struct runtime {
+    const char *config_path;
+    site *site;
+    site **retired; /* replaced by reloads; running instances may still borrow from them */
+    size_t n_retired;
+    plugin_registry *reg;
+    store *st;
+    journal *journal;
+    outbox *outbox;
+    ingest_http *http; /* started when the first connector with a request callback starts */
+    admin_http *admin; /* /healthz, /readyz, /metrics */
+    atomic_bool ready; /* recovery done and instances started: /readyz says 200 */
+    rt_inst **insts;   /* heap objects: a running instance's sink points at its rt_inst */
+    size_t n_insts;
+
+    queue *ingest;
+    pthread_t scorer;
+    score_engine *engine;         /* owned by the scorer thread once it runs */
+    pthread_mutex_t engine_lock;  /* guards pending_engine */
+    score_engine *pending_engine; /* swapped in by the scorer thread after a reload */
+    clock_mode clock;
+
+    pthread_mutex_t route_lock; /* guards the routes: read by the scorer, set by reloads */
+    char **targets;             /* the decision's `deliver` names */
+    delivery_worker **routes;   /* their workers, to wake (NULL while not running) */
+    size_t n_routes;
+    atomic_uint_fast64_t alerts;
+    atomic_bool draining; /* ingest closed: the scorer exits once it is empty */
+
+    /* Read by the scorer, set at start and by reloads (the site pointer is the main thread's). */
+    _Atomic int64_t checkpoint_interval_ms, journal_retention_ms;
+    /* Scorer thread only: the journal position applied and the one last checkpointed. */
+    uint64_t applied_seq, checkpointed_seq;
+    int64_t last_checkpoint_ms;
+};
+
+/* runtime_scoring.c */
+void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev);
+score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg);
+void *runtime_scorer_main(void *arg);
+sf_status runtime_recover(runtime *rt);
+bool runtime_decision_same(const sf_config *a, const sf_config *b);
+
+/* runtime_instances.c */
+rt_inst *runtime_inst_new(runtime *rt, site_instance *si);
+void runtime_inst_start(rt_inst *ri);
+void runtime_inst_stop(rt_inst *ri);
+bool runtime_safe_mode(runtime *rt, rt_inst *ri);
+void runtime_routes_rebuild(runtime *rt);
+void runtime_supervise(runtime *rt);
+void runtime_stats_log(runtime *rt);
+/* Publish the runtime's counters and gauges to core/metrics.c (main thread). */
+void runtime_metrics_refresh(runtime *rt);
+
+#endif

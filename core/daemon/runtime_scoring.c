@@ -1,0 +1,241 @@
+/*
+ * runtime_scoring.c - the scorer thread: events from the journal into the engine, alerts
+ * into the outbox, checkpoints; and recovery (checkpoint, then the journal after it).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/alert_codec.h"
+#include "base/log.h"
+#include "base/monotime.h"
+#include "daemon/runtime_internal.h"
+#include "score/score_checkpoint.h"
+#include "base/sf_limits.h"
+#include "store/state_checkpoint.h"
+
+/* The journal's committer hands over every committed event, in sequence order. */
+void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
+{
+    runtime *rt = ctx;
+    ev->seq = seq; /* the scorer checkpoints the position it has applied */
+    if (!queue_push(rt->ingest, ev, -1))
+        event_free(ev); /* closed: only after every connector stopped, so never in practice */
+}
+
+/* ---- alerts out --------------------------------------------------------------------------- */
+
+static void rt_on_alert(void *ctx, sf_alert *a)
+{
+    runtime *rt = ctx;
+    if (!a->json && alert_render_json(a) != SF_OK) {
+        log_error("component=score", "cannot render alert=%s entity=%s", a->id, a->entity);
+        return;
+    }
+    char *stored = alert_encode(a);
+    bool created = false;
+    pthread_mutex_lock(&rt->route_lock);
+    sf_status st = stored
+                       ? outbox_put(rt->outbox, a->id, a->decision, a->entity, a->time_ms, stored,
+                                    (const char *const *)rt->targets, rt->n_routes, &created)
+                       : SF_ENOMEM;
+    for (size_t i = 0; st == SF_OK && created && i < rt->n_routes; i++)
+        if (rt->routes[i])
+            delivery_wake(rt->routes[i]);
+    pthread_mutex_unlock(&rt->route_lock);
+    free(stored);
+    if (st != SF_OK) {
+        log_error("component=score", "alert=%s entity=%s not stored in the outbox: status %d",
+                  a->id, a->entity, (int)st);
+        return;
+    }
+    if (!created)
+        return; /* re-created by a journal replay: stored (and delivered) before */
+    atomic_fetch_add(&rt->alerts, 1);
+    log_info("component=score", "alert alert=%s entity=%s score=%.4f", a->id, a->entity, a->score);
+}
+
+score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg)
+{
+    if (!cfg->has_decision)
+        return NULL;
+    char err[SF_MAX_ERROR_LEN];
+    score_engine *e = score_new(&cfg->decision, cfg->signals, cfg->n_signals, cfg->shards,
+                                rt_on_alert, rt, err, sizeof err);
+    if (!e)
+        log_error("component=score", "cannot start scoring: %s", err);
+    return e;
+}
+
+/*
+ * Save the scoring state with the journal position it covers (one transaction), then let
+ * retention drop what it covers and is old enough. Scorer thread (the engine's owner).
+ */
+static void checkpoint(runtime *rt)
+{
+    rt->last_checkpoint_ms = monotime_ms();
+    if (!rt->engine || rt->applied_seq == rt->checkpointed_seq)
+        return;
+    score_membuf m = {0};
+    int64_t t0 = monotime_ms();
+    sf_status st = score_checkpoint_save(rt->engine, score_membuf_write, &m);
+    if (st == SF_OK)
+        st = state_checkpoint_write(rt->st, rt->journal, rt->applied_seq, m.data, m.len);
+    free(m.data);
+    if (st != SF_OK) {
+        log_error("component=checkpoint",
+                  "checkpoint failed (status %d): the journal is kept "
+                  "whole until one succeeds",
+                  (int)st);
+        return;
+    }
+    rt->checkpointed_seq = rt->applied_seq;
+    size_t deleted = 0;
+    journal_retain(rt->journal, atomic_load(&rt->journal_retention_ms), &deleted);
+    log_info("component=checkpoint",
+             "scoring state saved: seq=%llu bytes=%zu ms=%lld "
+             "journal_events_retired=%zu",
+             (unsigned long long)rt->checkpointed_seq, m.len, (long long)(monotime_ms() - t0),
+             deleted);
+}
+
+void *runtime_scorer_main(void *arg)
+{
+    runtime *rt = arg;
+    int64_t last_wall_tick = 0;
+    for (;;) {
+        sf_event *ev = queue_pop(rt->ingest, 500);
+        pthread_mutex_lock(&rt->engine_lock);
+        if (rt->pending_engine) {
+            score_flush(rt->engine);
+            score_free(rt->engine);
+            rt->engine = rt->pending_engine;
+            rt->pending_engine = NULL;
+        }
+        pthread_mutex_unlock(&rt->engine_lock);
+        if (ev) {
+            if (ev->seq)
+                rt->applied_seq = ev->seq;
+            if (rt->engine) {
+                score_push(rt->engine, ev);
+                /* The engine batches for throughput; once the queue runs dry, hand the
+                   alerts of what was pushed to delivery now rather than at the next batch. */
+                if (queue_length(rt->ingest) == 0)
+                    score_flush(rt->engine);
+            }
+            event_free(ev);
+        } else if (atomic_load(&rt->draining) && queue_length(rt->ingest) == 0) {
+            break; /* closed before `draining` was set, so empty now means empty for good */
+        }
+        /* clock = wall: silence is noticed even when nothing arrives (DESIGN.md §2). */
+        int64_t now = monotime_ms();
+        if (rt->engine && rt->clock == CLOCK_WALL && now - last_wall_tick >= 1000) {
+            score_advance(rt->engine, walltime_ms());
+            last_wall_tick = now;
+        }
+        if (now - rt->last_checkpoint_ms >= atomic_load(&rt->checkpoint_interval_ms))
+            checkpoint(rt);
+    }
+    checkpoint(rt); /* on a clean stop: the next start replays nothing */
+    return NULL;
+}
+
+static sf_status recover_one(void *ctx, uint64_t seq, sf_event *ev)
+{
+    (void)seq;
+    runtime *rt = ctx;
+    sf_status st = rt->engine ? score_push(rt->engine, ev) : SF_OK;
+    event_free(ev);
+    return st;
+}
+
+/*
+ * Rebuild the scoring state from the journal, in event time, before anything new arrives.
+ * Alert ids are deterministic and the outbox put is idempotent, so the alerts this
+ * re-creates are stored once: only those never stored before (a crash between scoring and
+ * the outbox) are new.
+ */
+/* Load the scoring checkpoint; the journal position to replay after (0: from the start). */
+static uint64_t load_checkpoint(runtime *rt)
+{
+    uint64_t seq = 0;
+    void *blob = NULL;
+    size_t len = 0;
+    if (state_checkpoint_read(rt->st, &seq, &blob, &len) != SF_OK || !blob || !rt->engine) {
+        free(blob);
+        return 0;
+    }
+    score_membuf m = {.data = blob, .len = len};
+    char err[SF_MAX_ERROR_LEN] = "";
+    sf_status st = score_checkpoint_load(rt->engine, score_membuf_read, &m, err, sizeof err);
+    free(blob);
+    if (st == SF_OK) {
+        log_info("component=checkpoint", "scoring state loaded: seq=%llu bytes=%zu",
+                 (unsigned long long)seq, len);
+        return seq;
+    }
+    if (st == SF_EUNSUPPORTED) { /* the engine is untouched: rebuild from what is journaled */
+        log_warn("component=checkpoint",
+                 "%s: scoring state is rebuilt from the journal kept "
+                 "(journal_retention)",
+                 err);
+        return 0;
+    }
+    log_error("component=checkpoint", "checkpoint unreadable (%s): rebuilding from the journal",
+              err);
+    score_free(rt->engine); /* a half-loaded engine refuses pushes */
+    rt->engine = runtime_engine_for(rt, rt->site->cfg);
+    return 0;
+}
+
+sf_status runtime_recover(runtime *rt)
+{
+    uint64_t from = load_checkpoint(rt);
+    uint64_t last = journal_last_seq(rt->journal);
+    rt->applied_seq = rt->checkpointed_seq = from;
+    if (last <= from)
+        return SF_OK;
+    int64_t t0 = monotime_ms();
+    sf_status st = journal_read(rt->journal, from, recover_one, rt);
+    if (rt->engine)
+        score_flush(rt->engine);
+    if (st != SF_OK) {
+        log_error("component=runtime", "recovery from the journal failed: status %d", (int)st);
+        return st;
+    }
+    rt->applied_seq = last;
+    log_info("component=runtime",
+             "recovered %llu events from the journal in %lld ms; "
+             "%llu alerts were new",
+             (unsigned long long)(last - from), (long long)(monotime_ms() - t0),
+             (unsigned long long)atomic_load(&rt->alerts));
+    return SF_OK;
+}
+
+static bool str_same(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* Whether two configs score alike: the decision and every signal, field by field. */
+bool runtime_decision_same(const sf_config *a, const sf_config *b)
+{
+    if (a->has_decision != b->has_decision || a->n_signals != b->n_signals)
+        return false;
+    if (!a->has_decision)
+        return true;
+    const config_decision *x = &a->decision, *y = &b->decision;
+    if (!str_same(x->name, y->name) || !str_same(x->question, y->question) || x->bias != y->bias ||
+        x->threshold != y->threshold || x->rearm_below != y->rearm_below ||
+        x->cooldown_ms != y->cooldown_ms || x->tick_ms != y->tick_ms)
+        return false;
+    for (size_t i = 0; i < a->n_signals; i++) {
+        const config_signal *p = &a->signals[i], *q = &b->signals[i];
+        if (!str_same(p->name, q->name) || !str_same(p->event, q->event) ||
+            p->measure != q->measure || p->of_value != q->of_value ||
+            p->recent_ms != q->recent_ms || p->usual_ms != q->usual_ms || p->span != q->span ||
+            p->window_ms != q->window_ms || p->cap != q->cap || p->limit != q->limit ||
+            p->weight != q->weight || !str_same(p->explain, q->explain))
+            return false;
+    }
+    return true;
+}

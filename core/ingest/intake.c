@@ -1,0 +1,170 @@
+#include "ingest/intake.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/monotime.h"
+
+#define INTAKE_RETRY_MS 10 /* linger thread's pause after a failed commit */
+
+struct intake {
+    journal *j;
+    char *connector;
+    sf_event **buf;
+    size_t n, alloc;
+    size_t batch, cap;
+    int64_t linger_ms;
+    bool cursor_mode; /* commits only with a cursor (or when full) */
+    bool warned_full;
+    struct timespec due; /* when the linger thread commits the buffer */
+    bool stopping;
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    pthread_t thread;
+};
+
+static sf_status commit_locked(intake *in, const char *key, const char *value)
+{
+    if (in->n == 0 && !key)
+        return SF_OK;
+    sf_status rc = journal_append_handoff(in->j, in->connector, in->buf, in->n, key, value);
+    if (rc == SF_OK)
+        in->n = 0; /* handed over to the journal's sink */
+    return rc;
+}
+
+static void *linger_main(void *arg)
+{
+    intake *in = arg;
+    pthread_mutex_lock(&in->mu);
+    while (!in->stopping) {
+        if (in->n == 0 || in->cursor_mode) {
+            pthread_cond_wait(&in->cv, &in->mu);
+            continue;
+        }
+        if (pthread_cond_timedwait(&in->cv, &in->mu, &in->due) != ETIMEDOUT)
+            continue; /* woken: re-check (a commit may have emptied the buffer) */
+        if (in->n > 0 && !in->cursor_mode && commit_locked(in, NULL, NULL) != SF_OK)
+            in->due = monotime_after(INTAKE_RETRY_MS);
+    }
+    pthread_mutex_unlock(&in->mu);
+    return NULL;
+}
+
+intake *intake_new(journal *j, const char *connector, size_t batch, size_t capacity,
+                   int64_t linger_ms)
+{
+    intake *in = calloc(1, sizeof *in);
+    if (!in)
+        return NULL;
+    in->j = j;
+    in->batch = batch ? batch : 1;
+    in->cap = capacity > in->batch ? capacity : in->batch;
+    in->alloc = in->batch;
+    in->linger_ms = linger_ms;
+    in->connector = strdup(connector);
+    in->buf = calloc(in->alloc, sizeof *in->buf);
+    pthread_mutex_init(&in->mu, NULL);
+    monotime_cond_init(&in->cv);
+    if (!in->connector || !in->buf || pthread_create(&in->thread, NULL, linger_main, in) != 0) {
+        pthread_mutex_destroy(&in->mu);
+        pthread_cond_destroy(&in->cv);
+        free(in->connector);
+        free(in->buf);
+        free(in);
+        return NULL;
+    }
+    return in;
+}
+
+void intake_cursor_mode(intake *in)
+{
+    pthread_mutex_lock(&in->mu);
+    in->cursor_mode = true;
+    pthread_mutex_unlock(&in->mu);
+}
+
+/* Room for one more event: grow up to cap, or commit what is there (mu held). */
+static sf_status make_room(intake *in)
+{
+    size_t limit = in->cursor_mode ? in->cap : in->batch;
+    if (in->n < limit) {
+        if (in->n < in->alloc)
+            return SF_OK;
+        size_t alloc = in->alloc * 2 < in->cap ? in->alloc * 2 : in->cap;
+        sf_event **b = realloc(in->buf, alloc * sizeof *b);
+        if (b) {
+            in->buf = b;
+            in->alloc = alloc;
+            return SF_OK;
+        }
+    }
+    if (in->cursor_mode && !in->warned_full) {
+        in->warned_full = true;
+        log_warn("component=intake",
+                 "connector=%s emitted %zu events without storing a checkpoint: committing "
+                 "them without its cursor (after a crash it may send some of them again)",
+                 in->connector, in->n);
+    }
+    return commit_locked(in, NULL, NULL);
+}
+
+sf_status intake_add(intake *in, sf_event *ev)
+{
+    pthread_mutex_lock(&in->mu);
+    if (make_room(in) != SF_OK) {
+        pthread_mutex_unlock(&in->mu);
+        event_free(ev);
+        return SF_ERETRY;
+    }
+    in->buf[in->n++] = ev;
+    if (in->n == 1 && !in->cursor_mode) {
+        in->due = monotime_after(in->linger_ms);
+        pthread_cond_signal(&in->cv);
+    }
+    pthread_mutex_unlock(&in->mu);
+    return SF_OK;
+}
+
+sf_status intake_commit(intake *in, const char *cursor_key, const char *cursor_value)
+{
+    pthread_mutex_lock(&in->mu);
+    sf_status rc = commit_locked(in, cursor_key, cursor_value);
+    pthread_mutex_unlock(&in->mu);
+    return rc;
+}
+
+void intake_free(intake *in)
+{
+    if (!in)
+        return;
+    pthread_mutex_lock(&in->mu);
+    in->stopping = true;
+    pthread_cond_signal(&in->cv);
+    pthread_mutex_unlock(&in->mu);
+    pthread_join(in->thread, NULL);
+    if (in->n > 0 && in->cursor_mode) {
+        /* Not covered by a stored cursor: the connector reads them again from its cursor, so
+           journaling them now would count them twice. */
+        log_debug("component=intake",
+                  "connector=%s: %zu events after its last cursor are left "
+                  "to be read again",
+                  in->connector, in->n);
+        for (size_t i = 0; i < in->n; i++)
+            event_free(in->buf[i]);
+    } else if (in->n > 0 && commit_locked(in, NULL, NULL) != SF_OK) {
+        log_error("component=intake", "connector=%s: %zu events not journaled at stop",
+                  in->connector, in->n);
+        for (size_t i = 0; i < in->n; i++)
+            event_free(in->buf[i]);
+    }
+    pthread_mutex_destroy(&in->mu);
+    pthread_cond_destroy(&in->cv);
+    free(in->buf);
+    free(in->connector);
+    free(in);
+}

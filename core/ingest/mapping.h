@@ -1,0 +1,51 @@
+/*
+ * mapping.h - one connector instance's JSON -> event mapping, a core service all connectors
+ * share. Without `map.*` keys it reads sigflow's canonical shape
+ * {"entity","type","time","value",...other keys become attrs}. With them:
+ *   map.entity = a.b.c   (dotted path; required when any map.* is set)
+ *   map.type   = path    or   map.type = =literal  (a fixed type)
+ *   map.time   = path    (RFC 3339 string, or a number: see map.time_unit)
+ *   map.time_unit = ms|s (for numeric times; default ms)
+ *   map.value  = path    (optional number)
+ *   map.id     = path    (optional source event id, for inbound dedup)
+ *   map.attr.NAME = path (copied into attrs as NAME)
+ * Owns: the compiled mapping and its per-field miss counters (atomic; read by health and
+ * metrics). Calls json-c, timefmt, event. Used by the host (map_json), replay, connectors.
+ */
+#ifndef SF_MAPPING_H
+#define SF_MAPPING_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "model/event.h"
+#include "sigflow.h"
+
+struct json_object;
+typedef struct mapping mapping;
+
+/* The fields whose misses are counted, in this order. */
+enum mapping_field { MAP_ENTITY, MAP_TYPE, MAP_TIME, MAP_VALUE, MAP_ID, MAP_NFIELDS };
+
+/* Compile the map.* keys of `inst` (NULL: canonical). Errors to d as file:line. */
+mapping *mapping_new(const config_instance *inst, const char *file, diag *d);
+void mapping_free(mapping *m);
+
+/*
+ * Parse json[0..len) (depth and size bounded by sf_limits.h) and map it. On SF_OK *out is a new
+ * event. On SF_EINVAL, err says what and where ("line 1 col 17: unexpected '}'",
+ * "missing entity (path data.object.customer)", "entity longer than 256 bytes").
+ */
+sf_status mapping_apply(mapping *m, const char *json, size_t len, sf_event **out, char *err,
+                        size_t errlen);
+/* The same on an already parsed object (borrowed). */
+sf_status mapping_apply_obj(mapping *m, struct json_object *obj, sf_event **out, char *err,
+                            size_t errlen);
+
+/* Documents seen, and per field how many lacked it or had the wrong type. */
+uint64_t mapping_seen(const mapping *m);
+uint64_t mapping_misses(const mapping *m, enum mapping_field f);
+const char *mapping_field_name(enum mapping_field f);
+
+#endif

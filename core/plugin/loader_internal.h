@@ -1,0 +1,85 @@
+/*
+ * loader_internal.h - the loader's private state and seams, shared by loader.c (registry,
+ * load, scan), loader_check.c (the checks) and loader_watch.c (inotify pickup).
+ * Not for other modules: use loader.h.
+ */
+#ifndef SF_LOADER_INTERNAL_H
+#define SF_LOADER_INTERNAL_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "plugin/loader.h"
+
+/*
+ * Which version of a file. A replaced file has a new inode or mtime; a chmod or chown
+ * (fixing a refused file's mode) changes only ctime, which refusals compare too.
+ */
+typedef struct file_id {
+    dev_t dev;
+    ino_t ino;
+    struct timespec mtime;
+    struct timespec ctime;
+} file_id;
+
+typedef struct plugin_entry {
+    loaded_plugin pub;   /* what loader_find hands out; its address never changes */
+    char *real;          /* realpath: the identity scans compare */
+    file_id id;          /* the version loaded */
+    bool replace_warned; /* a replacement `warned` was logged once */
+    file_id warned;
+} plugin_entry;
+
+typedef struct refusal {
+    char *real;
+    file_id id;       /* the version refused: not retried by scans until content (or, by_attr,
+                         mode/owner) changes */
+    unsigned dlopens; /* times dlopen'd: glibc caches objects by the name they were opened by */
+    bool by_attr;     /* refused for its type, mode or owner: a chmod/chown may fix it */
+} refusal;
+
+struct plugin_registry {
+    const sf_host *host;
+    const sf_host_info *info;
+    pthread_mutex_t lock;   /* guards plugins/n/cap against readers on other threads */
+    plugin_entry **plugins; /* pointers, so entries stay put when the array grows */
+    size_t n, cap;
+    refusal *refused; /* loading thread only */
+    size_t nrefused, refused_cap;
+    int watch_fd; /* inotify, -1 when not watching */
+    char *watch_dir;
+};
+
+/* One load in progress: the file as named to the operator and where the refusal text goes. */
+typedef struct load_ctx {
+    const char *path;
+    char *err;
+    size_t errlen;
+} load_ctx;
+
+/* Writes "<path>: <field>: <detail>" to c->err, logs it as one line, returns `status`. */
+int loader_refuse(const load_ctx *c, int status, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* `key=value` for a log context, the value quoted when it holds spaces, quotes or '='. */
+void loader_format_kv(char *out, size_t outlen, const char *key, const char *val);
+const char *loader_status_text(int status);
+
+/* Step 1, before dlopen: a regular file, not group/other-writable, owned by root or us. */
+int loader_check_file(const load_ctx *c, struct stat *st);
+/* Step 3: the v1 entry symbol, or a refusal naming the ABI major the file was built for. */
+int loader_find_entry(const load_ctx *c, void *dl, sf_entry_fn *entry);
+/* Step 5a: magic, abi_major, abi_minor, struct_size, min_host_minor, read field by field. */
+int loader_check_prefix(const load_ctx *c, const sf_plugin *d);
+/* Step 5b: name syntax and kind, on the host-sized zero-filled copy. */
+int loader_check_fields(const load_ctx *c, const sf_plugin *d);
+
+plugin_entry *loader_find_loaded(const plugin_registry *r, const char *real);
+refusal *loader_find_refusal(const plugin_registry *r, const char *real);
+/* Load dir/name if it is a .so not loaded and not refused in this version. 1 if loaded. */
+int loader_consider(plugin_registry *r, const char *dir, const char *name);
+void loader_watch_close(plugin_registry *r);
+
+#endif

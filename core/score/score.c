@@ -1,0 +1,414 @@
+/*
+ * score.c - the engine: watermark, tick boundaries, routing events to shards and merging
+ * their alerts back into one stream. With one shard everything runs on the caller's thread;
+ * with more, each shard thread (score_queue) runs batches of messages and the producer (the single
+ * thread calling score_push) merges alerts by their stream position, so the output never
+ * depends on the shard count.
+ */
+#include "score/score.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/sf_limits.h"
+#include "score/score_internal.h"
+#include "score/score_queue.h"
+
+static char *sdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *d = malloc(n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+uint64_t score_hash_id(const char *s, size_t len)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    h ^= h >> 33; /* spread the low bits the shard choice and tables use */
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return h;
+}
+
+/* ---- config copy -------------------------------------------------------------------- */
+
+static int copy_config(score_engine *e, const config_decision *dec, const config_signal *sig,
+                       size_t n)
+{
+    e->dec = *dec;
+    e->dec.name = sdup(dec->name ? dec->name : "decision");
+    e->dec.question = sdup(dec->question);
+    e->dec.deliver = NULL;
+    e->dec.n_deliver = 0;
+    e->sig = calloc(n ? n : 1, sizeof *e->sig);
+    if (!e->dec.name || (dec->question && !e->dec.question) || !e->sig)
+        return -1;
+    e->n_sig = n;
+    for (size_t i = 0; i < n; i++) {
+        e->sig[i] = sig[i];
+        e->sig[i].name = sdup(sig[i].name ? sig[i].name : "");
+        e->sig[i].event = sdup(sig[i].event ? sig[i].event : "");
+        e->sig[i].explain = sdup(sig[i].explain);
+        if (!e->sig[i].name || !e->sig[i].event || (sig[i].explain && !e->sig[i].explain))
+            return -1;
+    }
+    e->types = calloc(n ? n : 1, sizeof *e->types);
+    e->type_mask = calloc(n ? n : 1, sizeof *e->type_mask);
+    if (!e->types || !e->type_mask)
+        return -1;
+    for (size_t i = 0; i < n && i < 64; i++) {
+        size_t k = 0;
+        while (k < e->n_types && strcmp(e->types[k], e->sig[i].event) != 0)
+            k++;
+        if (k == e->n_types)
+            e->types[e->n_types++] = e->sig[i].event; /* borrowed from sig */
+        e->type_mask[k] |= 1ull << i;
+    }
+    return 0;
+}
+
+static void free_config(score_engine *e)
+{
+    free(e->dec.name);
+    free(e->dec.question);
+    for (size_t i = 0; e->sig && i < e->n_sig; i++) {
+        free(e->sig[i].name);
+        free(e->sig[i].event);
+        free(e->sig[i].explain);
+    }
+    free(e->sig);
+    free(e->types);
+    free(e->type_mask);
+}
+
+/* ---- alert merging ------------------------------------------------------------------ */
+
+static sf_status pend_add(score_engine *e, score_shard_alert *a, size_t n)
+{
+    if (e->pend_n + n > e->pend_cap) {
+        size_t cap = (e->pend_n + n) * 2;
+        score_shard_alert *p = realloc(e->pending, cap * sizeof *p);
+        if (!p) {
+            for (size_t i = 0; i < n; i++)
+                alert_free(a[i].alert);
+            return SF_ENOMEM;
+        }
+        e->pending = p;
+        e->pend_cap = cap;
+    }
+    memcpy(e->pending + e->pend_n, a, n * sizeof *a);
+    e->pend_n += n;
+    return SF_OK;
+}
+
+/* Deliver, in stream order, the pending alerts with seq < upto. */
+static void deliver_upto(score_engine *e, uint64_t upto)
+{
+    if (e->pend_n == 0)
+        return;
+    qsort(e->pending, e->pend_n, sizeof *e->pending, score_shard_alert_cmp);
+    size_t k = 0;
+    for (; k < e->pend_n && e->pending[k].seq < upto; k++) {
+        if (e->on_alert)
+            e->on_alert(e->ctx, e->pending[k].alert);
+        alert_free(e->pending[k].alert);
+        e->delivered++;
+    }
+    memmove(e->pending, e->pending + k, (e->pend_n - k) * sizeof *e->pending);
+    e->pend_n -= k;
+}
+
+/* Collect what the shard threads have finished; deliver what no shard can still precede. */
+static sf_status merge(score_engine *e)
+{
+    uint64_t min_done = UINT64_MAX;
+    sf_status err = SF_OK;
+    for (int i = 0; i < e->n_shards; i++) {
+        score_shard_alert *o = NULL;
+        size_t n = 0;
+        sf_status qerr;
+        uint64_t done = score_queue_collect(e->queues[i], &o, &n, &qerr);
+        if (done < min_done)
+            min_done = done;
+        if (qerr != SF_OK)
+            err = qerr;
+        if (n) {
+            sf_status st = pend_add(e, o, n);
+            if (st != SF_OK)
+                err = st;
+        }
+        free(o);
+    }
+    deliver_upto(e, min_done);
+    return err;
+}
+
+/* Inline mode (one shard, no thread): alerts come out already in order. */
+static sf_status inline_collect(score_engine *e)
+{
+    size_t n = 0;
+    score_shard_alert *o = score_shard_take_alerts(e->shards[0], &n);
+    sf_status st = n ? pend_add(e, o, n) : SF_OK;
+    free(o);
+    deliver_upto(e, UINT64_MAX);
+    return st;
+}
+
+static sf_status dispatch_all(score_engine *e)
+{
+    sf_status st = SF_OK;
+    for (int i = 0; i < e->n_shards && st == SF_OK; i++)
+        st = score_queue_dispatch(e->queues[i], e->seq);
+    return st;
+}
+
+/* ---- producer ---------------------------------------------------------------------- */
+
+static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
+{
+    e->ticks += (uint64_t)((to - from) / e->model.tick) + 1;
+    if (!e->threaded) {
+        sf_status st = score_shard_ticks(e->shards[0], e->seq, from, to);
+        sf_status st2 = inline_collect(e);
+        return st != SF_OK ? st : st2;
+    }
+    sf_status st = SF_OK;
+    for (int i = 0; i < e->n_shards && st == SF_OK; i++)
+        st = score_queue_ticks(e->queues[i], e->seq, from, to, e->seq);
+    return st;
+}
+
+static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, uint64_t mask)
+{
+    uint64_t h = score_hash_id(ev->entity, elen);
+    size_t alen = ev->attrs ? (ev->attrs_len ? ev->attrs_len : strlen(ev->attrs)) : 0;
+    if (!e->threaded) {
+        sf_status st =
+            score_shard_event(e->shards[0], e->seq, ev->entity, elen, h, mask, ev->time_ms,
+                              ev->value, ev->has_value, ev->attrs, alen, e->clock, e->next_tick);
+        sf_status st2 = inline_collect(e);
+        return st != SF_OK ? st : st2;
+    }
+    score_queue *q = e->queues[score_shard_of(e, h)];
+    return score_queue_event(q, e->seq, ev->entity, elen, h, mask, ev->time_ms, ev->value,
+                             ev->has_value, ev->attrs, alen, e->clock, e->next_tick, e->seq);
+}
+
+static uint64_t type_mask(const score_engine *e, const char *type)
+{
+    for (size_t k = 0; k < e->n_types; k++) {
+        if (strcmp(e->types[k], type) == 0)
+            return e->type_mask[k];
+    }
+    return 0;
+}
+
+/* Start the tick schedule at the first event (boundaries before it evaluate nobody). */
+static void start_clock(score_engine *e, int64_t t)
+{
+    int64_t tick = e->model.tick;
+    e->started = 1;
+    e->watermark = e->clock = t;
+    e->next_tick = -floor_div(-t, tick) * tick; /* ceil(t / tick) * tick */
+    if (e->advanced != INT64_MIN) {
+        int64_t after = (floor_div(e->advanced, tick) + 1) * tick;
+        if (after > e->next_tick)
+            e->next_tick = after;
+        if (e->advanced > e->clock)
+            e->clock = e->advanced;
+    }
+}
+
+sf_status score_push(score_engine *e, const sf_event *ev)
+{
+    if (e->err != SF_OK)
+        return e->err;
+    size_t elen = ev && ev->entity ? strnlen(ev->entity, SF_MAX_ENTITY_LEN + 1) : 0;
+    if (!ev || elen == 0 || !ev->type || elen > SF_MAX_ENTITY_LEN ||
+        ev->time_ms < SCORE_TIME_MIN_MS || ev->time_ms > SCORE_TIME_MAX_MS)
+        return SF_EINVAL;
+    int64_t t = ev->time_ms;
+    sf_status st = SF_OK;
+    if (!e->started)
+        start_clock(e, t);
+    if (t > e->next_tick) {
+        /* boundaries T < t are due before this event is applied */
+        int64_t last = floor_div(t - 1, e->model.tick) * e->model.tick;
+        st = queue_ticks(e, e->next_tick, last);
+        e->next_tick = last + e->model.tick;
+    }
+    if (t > e->watermark)
+        e->watermark = t;
+    if (t > e->clock)
+        e->clock = t;
+    uint64_t mask = type_mask(e, ev->type);
+    if (st == SF_OK && mask)
+        st = queue_event(e, ev, elen, mask);
+    e->seq++;
+    e->events++;
+    if (st == SF_OK && e->threaded && ++e->since_sync >= SYNC_EVERY) {
+        e->since_sync = 0;
+        st = dispatch_all(e);
+        if (st == SF_OK)
+            st = merge(e);
+    }
+    if (st != SF_OK)
+        e->err = st;
+    return st;
+}
+
+sf_status score_advance(score_engine *e, int64_t now_ms)
+{
+    if (e->err != SF_OK)
+        return e->err;
+    if (now_ms < SCORE_TIME_MIN_MS || now_ms > SCORE_TIME_MAX_MS)
+        return SF_EINVAL;
+    int64_t tick = e->model.tick;
+    if (!e->started) {
+        if (e->advanced == INT64_MIN || now_ms > e->advanced)
+            e->advanced = now_ms;
+        return SF_OK;
+    }
+    sf_status st = SF_OK;
+    if (now_ms >= e->next_tick) {
+        int64_t last = floor_div(now_ms, tick) * tick;
+        st = queue_ticks(e, e->next_tick, last);
+        e->next_tick = last + tick;
+        e->seq++; /* these ticks' alerts precede everything pushed later */
+    }
+    if (now_ms > e->clock)
+        e->clock = now_ms;
+    if (st != SF_OK)
+        e->err = st;
+    return st;
+}
+
+void score_flush(score_engine *e)
+{
+    if (!e->threaded) {
+        if (inline_collect(e) != SF_OK)
+            e->err = SF_ENOMEM;
+        return;
+    }
+    if (dispatch_all(e) != SF_OK)
+        e->err = SF_ENOMEM;
+    for (int i = 0; i < e->n_shards; i++)
+        score_queue_wait(e->queues[i], e->seq);
+    sf_status st = merge(e);
+    if (st != SF_OK)
+        e->err = st;
+}
+
+int64_t score_watermark(const score_engine *e)
+{
+    return e->started ? e->watermark : INT64_MIN;
+}
+
+void score_get_stats(score_engine *e, score_stats *out)
+{
+    memset(out, 0, sizeof *out);
+    out->events = e->events;
+    out->ticks = e->ticks;
+    for (int i = 0; i < e->n_shards; i++) {
+        score_shard_stats s;
+        if (e->threaded)
+            score_queue_stats(e->queues[i], &s);
+        else
+            score_shard_get_stats(e->shards[i], &s);
+        out->applied += s.applied;
+        out->entities += s.entities;
+        out->evaluations += s.evaluations;
+        out->alerts += s.alerts;
+        out->state_bytes += s.state_bytes;
+    }
+}
+
+/* ---- lifecycle ---------------------------------------------------------------------- */
+
+static sf_status shards_start(score_engine *e)
+{
+    e->shards = calloc((size_t)e->n_shards, sizeof *e->shards);
+    if (e->threaded)
+        e->queues = calloc((size_t)e->n_shards, sizeof *e->queues);
+    if (!e->shards || (e->threaded && !e->queues))
+        return SF_ENOMEM;
+    for (int i = 0; i < e->n_shards; i++) {
+        e->shards[i] = score_shard_new(&e->model);
+        if (!e->shards[i])
+            return SF_ENOMEM;
+        if (e->threaded && !(e->queues[i] = score_queue_new(e->shards[i])))
+            return SF_ENOMEM;
+    }
+    return SF_OK;
+}
+
+score_engine *score_new(const config_decision *dec, const config_signal *signals, size_t n_signals,
+                        int shards, score_alert_fn on_alert, void *ctx, char *err, size_t errlen)
+{
+    score_engine *e = calloc(1, sizeof *e);
+    if (!e) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    e->advanced = INT64_MIN;
+    e->on_alert = on_alert;
+    e->ctx = ctx;
+    if (copy_config(e, dec, signals, n_signals) != 0) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    if (score_model_init(&e->model, &e->dec, e->sig, e->n_sig, err, errlen) != SF_OK)
+        goto fail;
+    if (shards <= 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        shards = n > 0 ? (int)n : 1;
+    }
+    if (shards > 256)
+        shards = 256;
+    e->n_shards = shards;
+    e->threaded = shards > 1;
+    /* libcrypto (alert ids) initialises lazily: do it here, before any shard thread runs */
+    char warm[40];
+    alert_make_id(e->dec.name, "", 0, warm);
+    if (shards_start(e) != SF_OK) {
+        snprintf(err, errlen, "cannot start %d scoring shards: out of memory", shards);
+        goto fail;
+    }
+    return e;
+fail:
+    score_free(e);
+    return NULL;
+}
+
+void score_free(score_engine *e)
+{
+    if (!e)
+        return;
+    for (int i = 0; i < e->n_shards; i++) {
+        if (e->queues)
+            score_queue_free(e->queues[i]); /* joins the thread before its shard goes */
+        if (e->shards)
+            score_shard_free(e->shards[i]);
+    }
+    free(e->queues);
+    free(e->shards);
+    for (size_t k = 0; k < e->pend_n; k++)
+        alert_free(e->pending[k].alert);
+    free(e->pending);
+    free_config(e);
+    free(e);
+}

@@ -1,0 +1,70 @@
+/*
+ * score.h - the central scoring module (DESIGN.md §2-3): events in stream order in, alerts
+ * out, exactly per the semantics. Entities are partitioned by a hash of their id over
+ * `shards` threads that own their entities' state; output never depends on the shard count.
+ * Owns: entity state, the watermark, tick scheduling, arming/cooldown. Calls alert (to
+ * build alerts). Used by the runtime (live) and replay.
+ */
+#ifndef SF_SCORE_H
+#define SF_SCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/alert.h"
+#include "config/config.h"
+#include "model/event.h"
+
+typedef struct score_engine score_engine;
+
+/* Event times the engine accepts: years 0000-9999 (keeps every time sum far from overflow). */
+#define SCORE_TIME_MIN_MS (-62167219200000LL)
+#define SCORE_TIME_MAX_MS 253402300799999LL
+#define SCORE_MAX_TICK_MS (366LL * 86400000LL)
+
+/*
+ * Called once per alert, from one thread at a time, in firing order: by time, and within
+ * one tick in ascending byte order of entity id. The alert is borrowed for the call.
+ * It runs on the thread calling score_push/score_advance/score_flush. With shards > 1,
+ * alerts are merged and handed over every 65536 pushes and at score_flush: a live caller
+ * flushes after each batch it ingests.
+ */
+typedef void (*score_alert_fn)(void *ctx, sf_alert *alert);
+
+typedef struct score_stats {
+    uint64_t events;      /* events pushed */
+    uint64_t applied;     /* events whose type a signal uses */
+    uint64_t entities;    /* entities with history */
+    uint64_t ticks;       /* tick boundaries evaluated */
+    uint64_t evaluations; /* entity evaluations done (after skipping) */
+    uint64_t alerts;
+    size_t state_bytes; /* bytes of entity state (ids, attrs, tables included) */
+} score_stats;
+
+/*
+ * shards <= 0: number of online cores; 1 runs everything on the caller's thread. The decision
+ * and signals are copied (the caller may free them). Errors (bad config) to err.
+ */
+score_engine *score_new(const config_decision *dec, const config_signal *signals, size_t n_signals,
+                        int shards, score_alert_fn on_alert, void *ctx, char *err, size_t errlen);
+void score_free(score_engine *e);
+
+/*
+ * Push one event (borrowed; the engine copies what it keeps). Must be called from one
+ * thread, in stream order. Evaluates due tick boundaries before applying it. SF_EINVAL (and
+ * nothing changes) for a time outside SCORE_TIME_MIN_MS..SCORE_TIME_MAX_MS or an entity
+ * over SF_MAX_ENTITY_LEN.
+ */
+sf_status score_push(score_engine *e, const sf_event *ev);
+/*
+ * Advance the clock without an event (live: the wall clock; replay: --until). Evaluates the
+ * tick boundaries <= now_ms that are due. Same thread as score_push.
+ */
+sf_status score_advance(score_engine *e, int64_t now_ms);
+/* Wait until every pushed event is applied and its alerts handed to on_alert. */
+void score_flush(score_engine *e);
+int64_t score_watermark(const score_engine *e);
+/* Exact after score_flush (shard counters are read while shards may still run). */
+void score_get_stats(score_engine *e, score_stats *out);
+
+#endif

@@ -1,0 +1,97 @@
+/*
+ * score_shard.h - one scoring shard: the entities it owns (hash table), their signal state,
+ * alert state (armed, last_alert) and the schedule of tick evaluations that can matter.
+ * Owns: its entities and the alerts it fired until the engine takes them. Calls score_state,
+ * explain, alert. Used by score.c, one thread per shard (never shared between threads).
+ */
+#ifndef SF_SCORE_SHARD_H
+#define SF_SCORE_SHARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/alert.h"
+#include "config/config.h"
+#include "score/score_state.h"
+
+#define SHARD_SUB_EVENT INT64_MAX /* order key of an event's own evaluation */
+#define SHARD_NO_TIME INT64_MIN   /* last_alert of an entity that never fired */
+
+/* What every shard reads (never writes) once the engine is built. */
+typedef struct score_model {
+    const config_decision *dec;
+    score_layout layout;
+    int64_t tick;
+    double z_fire;  /* logit at or above which p >= threshold may hold (conservative) */
+    double z_rearm; /* logit below which p < rearm_below may hold (conservative) */
+} score_model;
+
+/* An alert with its position in the stream: (seq, sub, entity) orders all alerts. */
+typedef struct score_shard_alert {
+    uint64_t seq; /* index of the event that caused it, or before which its tick ran */
+    int64_t sub;  /* tick boundary, or SHARD_SUB_EVENT */
+    sf_alert *alert;
+} score_shard_alert;
+
+typedef struct score_shard_stats {
+    uint64_t applied, entities, evaluations, alerts;
+    size_t state_bytes;
+} score_shard_stats;
+
+typedef struct score_shard score_shard;
+
+sf_status score_model_init(score_model *m, const config_decision *dec, const config_signal *sig,
+                           size_t n, char *err, size_t errlen);
+
+score_shard *score_shard_new(const score_model *m);
+void score_shard_free(score_shard *s);
+
+/*
+ * Apply an event of the signals in `sigmask` to `entity` (creating it), then evaluate it at
+ * `clock`. next_tick: the first tick boundary not yet evaluated.
+ */
+sf_status score_shard_event(score_shard *s, uint64_t seq, const char *entity, size_t entity_len,
+                            uint64_t hash, uint64_t sigmask, int64_t time, double value,
+                            bool has_value, const char *attrs, size_t attrs_len, int64_t clock,
+                            int64_t next_tick);
+/* Evaluate the boundaries from..to (inclusive, multiples of tick) for seq. */
+sf_status score_shard_ticks(score_shard *s, uint64_t seq, int64_t from, int64_t to);
+
+/* Alerts fired since the last call, in firing order; the caller owns them. */
+score_shard_alert *score_shard_take_alerts(score_shard *s, size_t *n);
+/* Order of two tagged alerts: position, then entity id bytes. */
+int score_shard_alert_cmp(const void *a, const void *b);
+void score_shard_get_stats(const score_shard *s, score_shard_stats *out);
+
+/*
+ * Checkpoints (score_checkpoint.c). The engine calls these only while the shard's thread is
+ * idle (after score_flush, or before anything was pushed).
+ */
+typedef struct score_shard_entity score_shard_entity;
+typedef struct score_shard_entity_view {
+    const char *id; /* NUL-terminated, no NUL inside */
+    size_t id_len;
+    const unsigned char *blob; /* the signal state: layout.size bytes */
+    const char *attrs;         /* latest event's attrs or NULL */
+    int64_t last_alert;        /* SHARD_NO_TIME: never fired */
+    bool armed;
+} score_shard_entity_view;
+
+size_t score_shard_entity_count(const score_shard *s);
+/* Fill out[] (score_shard_entity_count entries) in table order; returns the count. */
+size_t score_shard_list_entities(const score_shard *s, const score_shard_entity **out);
+const char *score_shard_entity_id(const score_model *m, const score_shard_entity *e);
+void score_shard_entity_get(const score_model *m, const score_shard_entity *e,
+                            score_shard_entity_view *out);
+/*
+ * Add a checkpointed entity (everything in v copied) and schedule it as if just evaluated
+ * at `clock` (>= every event time in it), next_tick being the first boundary not yet run.
+ * SF_EINVAL if the entity is already there.
+ */
+sf_status score_shard_restore(score_shard *s, const score_shard_entity_view *v, uint64_t hash,
+                              int64_t clock, int64_t next_tick);
+/* Carry counters over from a checkpoint (applied, evaluations, alerts). */
+void score_shard_add_stats(score_shard *s, const score_shard_stats *add);
+
+#endif

@@ -1,0 +1,504 @@
+#include "store/journal.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "store/journal_internal.h"
+#include "base/log.h"
+#include "store/store_kv.h"
+
+void journal_config_default(journal_config *c)
+{
+    c->max_batch = 4096;
+    c->max_delay_us = 0;
+    c->max_pending = 65536;
+    c->dedup_window_ms = 7LL * 24 * 3600 * 1000;
+}
+
+/* ---- writing (committer thread, store lock held) ---- */
+
+sf_status journal_step_done(journal *j, sqlite3_stmt *st)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return SF_OK;
+    log_error(JOURNAL_CTX, "write failed: %s", sqlite3_errmsg(store_db(j->st)));
+    return SF_EIO;
+}
+
+static sf_status journal_exec_cached(journal *j, const char *sql)
+{
+    sqlite3_stmt *st = store_stmt(j->st, sql);
+    return st ? journal_step_done(j, st) : SF_EIO;
+}
+
+/* 1: new (recorded), 0: a duplicate within the window, <0: error. */
+static int journal_dedup_claim(journal *j, const char *connector, const char *source_id,
+                               int64_t now)
+{
+    sqlite3_stmt *st =
+        store_stmt(j->st, "INSERT INTO dedup VALUES (?1, ?2, ?3) ON CONFLICT DO UPDATE"
+                          " SET seen_ms = excluded.seen_ms WHERE seen_ms < ?4");
+    if (!st)
+        return SF_EIO;
+    sqlite3_bind_text(st, 1, connector, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, source_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, now);
+    sqlite3_bind_int64(st, 4, now - j->cfg.dedup_window_ms);
+    if (journal_step_done(j, st) != SF_OK)
+        return SF_EIO;
+    return sqlite3_changes(store_db(j->st)) > 0;
+}
+
+static sf_status journal_insert(journal *j, const sf_event *ev, uint64_t seq, int64_t now)
+{
+    sqlite3_stmt *st = store_stmt(j->st, "INSERT INTO journal (seq, entity, type, time_ms, value,"
+                                         " attrs, source_id, journaled_ms)"
+                                         " VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+    if (!st)
+        return SF_EIO;
+    sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
+    sqlite3_bind_text(st, 2, ev->entity, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, ev->type, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, ev->time_ms);
+    sqlite3_bind_int64(st, 8, now);
+    if (ev->has_value)
+        sqlite3_bind_double(st, 5, ev->value);
+    if (ev->attrs)
+        sqlite3_bind_text(st, 6, ev->attrs, (int)ev->attrs_len, SQLITE_STATIC);
+    if (ev->source_id)
+        sqlite3_bind_text(st, 7, ev->source_id, -1, SQLITE_STATIC);
+    return journal_step_done(j, st);
+}
+
+/* Write one entry's events and cursor, numbering from *next. */
+static sf_status journal_write_entry(journal *j, journal_entry *e, uint64_t *next, int64_t now)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        const sf_event *ev = e->evs[i];
+        if (e->connector && ev->source_id) {
+            int fresh = journal_dedup_claim(j, e->connector, ev->source_id, now);
+            if (fresh < 0)
+                return SF_EIO;
+            if (!fresh) {
+                if (e->seqs)
+                    e->seqs[i] = JOURNAL_DUPLICATE;
+                e->dups++;
+                continue;
+            }
+        }
+        if (journal_insert(j, ev, *next, now) != SF_OK)
+            return SF_EIO;
+        if (e->seqs)
+            e->seqs[i] = *next;
+        (*next)++;
+    }
+    if (e->cursor_key)
+        return store_kv_set_locked(j->st, e->connector, e->cursor_key, e->cursor_value);
+    return SF_OK;
+}
+
+static bool journal_entry_compound(const journal_entry *e)
+{
+    return e->n > 1 || e->cursor_key || (e->connector && e->evs[0]->source_id);
+}
+
+/* An entry that writes more than one row runs in a savepoint: a failure undoes that entry
+   alone, and the others sharing the commit go on. */
+static void journal_write_one(journal *j, journal_entry *e, uint64_t *next, int64_t now)
+{
+    bool sp = journal_entry_compound(e);
+    uint64_t first = *next;
+    if (sp && journal_exec_cached(j, "SAVEPOINT entry") != SF_OK) {
+        e->status = SF_EIO;
+        return;
+    }
+    e->status = journal_write_entry(j, e, next, now);
+    if (e->status != SF_OK) {
+        *next = first;
+        if (e->seqs)
+            memset(e->seqs, 0, e->n * sizeof *e->seqs);
+    }
+    if (!sp || sqlite3_get_autocommit(store_db(j->st)))
+        return; /* no savepoint, or SQLite already rolled the transaction back */
+    if (e->status != SF_OK)
+        journal_exec_cached(j, "ROLLBACK TO entry");
+    journal_exec_cached(j, "RELEASE entry");
+}
+
+static void journal_commit_batch(journal *j, journal_entry *batch)
+{
+    uint64_t next = j->next_seq;
+    store_lock(j->st);
+    int64_t now = store_now_ms(j->st);
+    sf_status rc = journal_exec_cached(j, "BEGIN");
+    for (journal_entry *e = batch; e; e = e->next) {
+        if (rc != SF_OK) {
+            e->status = rc;
+            continue;
+        }
+        journal_write_one(j, e, &next, now);
+        /* I/O errors, a full disk or no memory make SQLite roll the whole transaction back:
+           writing on would autocommit the rest one by one. Fail the batch instead. */
+        if (e->status != SF_OK && sqlite3_get_autocommit(store_db(j->st)))
+            rc = SF_EIO;
+    }
+    if (rc == SF_OK)
+        rc = journal_exec_cached(j, "COMMIT");
+    if (rc != SF_OK) {
+        /* The whole transaction is gone: nobody's events are stored. */
+        if (!sqlite3_get_autocommit(store_db(j->st)))
+            store_exec(j->st, "ROLLBACK");
+        next = j->next_seq;
+        for (journal_entry *e = batch; e; e = e->next) {
+            e->status = SF_EIO;
+            if (e->seqs)
+                memset(e->seqs, 0, e->n * sizeof *e->seqs);
+        }
+    }
+    store_unlock(j->st);
+    j->next_seq = next;
+}
+
+/* ---- the committer ---- */
+
+static void journal_wait_for_more(journal *j)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    int64_t ns = until.tv_nsec + j->cfg.max_delay_us * 1000;
+    until.tv_sec += ns / 1000000000;
+    until.tv_nsec = ns % 1000000000;
+    while (!j->stopping && j->pending_events < j->cfg.max_batch)
+        if (pthread_cond_timedwait(&j->work, &j->mu, &until) == ETIMEDOUT)
+            break;
+}
+
+/* Detach the oldest entries holding up to max_batch events (at least one entry), under mu. */
+static journal_entry *journal_take_batch(journal *j)
+{
+    journal_entry *batch = j->head, *last = j->head;
+    size_t events = last->n;
+    while (last->next && events + last->next->n <= j->cfg.max_batch) {
+        last = last->next;
+        events += last->n;
+    }
+    j->head = last->next;
+    if (!j->head)
+        j->tail = NULL;
+    last->next = NULL;
+    j->pending_events -= events;
+    return batch;
+}
+
+/* After a commit, under mu: publish the new positions and remember failed submits. */
+static void journal_settle(journal *j, journal_entry *batch)
+{
+    uint64_t written = j->next_seq - 1 - j->last_seq;
+    j->last_seq = j->next_seq - 1;
+    for (journal_entry *e = batch; e; e = e->next) {
+        if (e->async && e->status != SF_OK)
+            j->failed[j->n_failed++ % JOURNAL_FAILED_RING] = e->ticket;
+        if (e->status != SF_OK)
+            j->stats.failed += e->n;
+        else
+            j->stats.duplicates += e->dups;
+        j->done_ticket = e->ticket; /* tickets are queued, so committed, in order */
+    }
+    if (written) {
+        j->stats.commits++;
+        j->stats.events += written;
+        if (written > j->stats.largest_commit)
+            j->stats.largest_commit = written;
+    }
+    pthread_cond_broadcast(&j->committed);
+}
+
+void journal_get_stats(journal *j, journal_stats *out)
+{
+    pthread_mutex_lock(&j->mu);
+    *out = j->stats;
+    pthread_mutex_unlock(&j->mu);
+}
+
+/* Wake blocking callers; give committed submitted events to the sink, free the rest. */
+static void journal_hand_over(journal_entry *batch, journal_sink_fn sink, void *sink_ctx)
+{
+    for (journal_entry *e = batch, *next; e; e = next) {
+        next = e->next; /* a blocking owner returns (and its entry goes) once posted */
+        if (!e->async) {
+            if (e->handoff && e->status == SF_OK)
+                for (size_t i = 0; i < e->n; i++) {
+                    sf_event *ev = (sf_event *)e->evs[i]; /* owned: handed over by the caller */
+                    if (e->seqs[i] != JOURNAL_DUPLICATE && sink)
+                        sink(sink_ctx, e->seqs[i], ev);
+                    else
+                        event_free(ev);
+                }
+            sem_post(&e->done);
+            continue;
+        }
+        if (e->status == SF_OK && e->seq != JOURNAL_DUPLICATE && sink)
+            sink(sink_ctx, e->seq, e->ev);
+        else
+            event_free(e->ev);
+        free(e);
+    }
+}
+
+static void *journal_committer(void *arg)
+{
+    journal *j = arg;
+    pthread_mutex_lock(&j->mu);
+    for (;;) {
+        while (!j->head && !j->stopping)
+            pthread_cond_wait(&j->work, &j->mu);
+        if (!j->head)
+            break;
+        if (j->cfg.max_delay_us > 0)
+            journal_wait_for_more(j);
+        journal_entry *batch = journal_take_batch(j);
+        pthread_mutex_unlock(&j->mu);
+
+        journal_commit_batch(j, batch);
+
+        pthread_mutex_lock(&j->mu);
+        journal_settle(j, batch);
+        journal_sink_fn sink = j->sink;
+        void *sink_ctx = j->sink_ctx;
+        pthread_mutex_unlock(&j->mu);
+        journal_hand_over(batch, sink, sink_ctx);
+        pthread_mutex_lock(&j->mu);
+    }
+    pthread_mutex_unlock(&j->mu);
+    return NULL;
+}
+
+/* ---- producers ---- */
+
+static sf_status journal_check_batch(const journal *j, const char *connector,
+                                     const sf_event *const *evs, size_t n, const char *cursor_key,
+                                     const char *cursor_value)
+{
+    if ((n > 0 && !evs) || (n == 0 && !cursor_key) || n > j->cfg.max_pending)
+        return SF_EINVAL;
+    if (cursor_key && (!connector || !cursor_value))
+        return SF_EINVAL;
+    for (size_t i = 0; i < n; i++) {
+        const sf_event *ev = evs[i];
+        if (!ev || !ev->entity || !ev->type || ev->attrs_len > SF_MAX_ATTRS_LEN ||
+            (ev->source_id && strlen(ev->source_id) > SF_MAX_SOURCE_ID_LEN))
+            return SF_EINVAL;
+    }
+    return SF_OK;
+}
+
+/* Queue e (mu held): numbered, linked, committer woken when useful. */
+static sf_status journal_enqueue(journal *j, journal_entry *e)
+{
+    if (j->stopping)
+        return SF_EFATAL;
+    if (j->pending_events > 0 && j->pending_events + e->n > j->cfg.max_pending)
+        return SF_ERETRY;
+    e->ticket = ++j->next_ticket;
+    if (j->tail)
+        j->tail->next = e;
+    else
+        j->head = e;
+    j->tail = e;
+    j->pending_events += e->n;
+    if (j->head == e || j->pending_events >= j->cfg.max_batch)
+        pthread_cond_signal(&j->work);
+    return SF_OK;
+}
+
+static sf_status journal_append_entry(journal *j, const char *connector, const sf_event *const *evs,
+                                      size_t n, const char *cursor_key, const char *cursor_value,
+                                      uint64_t *seqs, bool handoff)
+{
+    sf_status rc = journal_check_batch(j, connector, evs, n, cursor_key, cursor_value);
+    if (rc != SF_OK)
+        return rc;
+    journal_entry e = {.connector = connector,
+                       .evs = evs,
+                       .n = n,
+                       .cursor_key = cursor_key,
+                       .cursor_value = cursor_value,
+                       .seqs = seqs,
+                       .handoff = handoff};
+    sem_init(&e.done, 0, 0);
+    pthread_mutex_lock(&j->mu);
+    rc = journal_enqueue(j, &e);
+    pthread_mutex_unlock(&j->mu);
+    if (rc == SF_OK) {
+        while (sem_wait(&e.done) != 0)
+            ; /* EINTR: a signal handler ran; keep waiting for the commit */
+        rc = e.status;
+    }
+    sem_destroy(&e.done);
+    return rc;
+}
+
+sf_status journal_append(journal *j, const char *connector, const sf_event *const *evs, size_t n,
+                         const char *cursor_key, const char *cursor_value, uint64_t *seqs)
+{
+    return journal_append_entry(j, connector, evs, n, cursor_key, cursor_value, seqs, false);
+}
+
+sf_status journal_append_handoff(journal *j, const char *connector, sf_event *const *evs, size_t n,
+                                 const char *cursor_key, const char *cursor_value)
+{
+    uint64_t one, *seqs = n <= 1 ? &one : malloc(n * sizeof *seqs);
+    if (!seqs)
+        return SF_ENOMEM;
+    sf_status rc = journal_append_entry(j, connector, (const sf_event *const *)evs, n, cursor_key,
+                                        cursor_value, seqs, true);
+    if (seqs != &one)
+        free(seqs);
+    return rc;
+}
+
+sf_status journal_submit(journal *j, const char *connector, sf_event *ev, uint64_t *ticket)
+{
+    const sf_event *one[1] = {ev};
+    journal_entry *e = NULL;
+    sf_status rc = SF_EINVAL;
+    if (ticket)
+        *ticket = 0;
+    if (!ev || journal_check_batch(j, connector, one, 1, NULL, NULL) != SF_OK ||
+        (connector && strlen(connector) > SF_MAX_NAME_LEN))
+        goto fail;
+    if (!(e = calloc(1, sizeof *e))) {
+        rc = SF_ENOMEM;
+        goto fail;
+    }
+    e->async = true;
+    e->ev = ev;
+    e->ev_ptr = ev;
+    e->evs = &e->ev_ptr;
+    e->n = 1;
+    e->seqs = &e->seq;
+    if (connector) {
+        strcpy(e->connector_buf, connector); /* length checked above */
+        e->connector = e->connector_buf;
+    }
+    pthread_mutex_lock(&j->mu);
+    rc = journal_enqueue(j, e);
+    if (rc == SF_OK && ticket)
+        *ticket = e->ticket; /* read under mu: the committer may free e right after */
+    pthread_mutex_unlock(&j->mu);
+    if (rc == SF_OK)
+        return SF_OK;
+fail:
+    free(e);
+    event_free(ev);
+    return rc;
+}
+
+sf_status journal_wait(journal *j, uint64_t first, uint64_t last)
+{
+    sf_status rc = SF_OK;
+    pthread_mutex_lock(&j->mu);
+    while (j->done_ticket < last)
+        pthread_cond_wait(&j->committed, &j->mu);
+    size_t n = j->n_failed < JOURNAL_FAILED_RING ? j->n_failed : JOURNAL_FAILED_RING;
+    for (size_t i = 0; i < n; i++)
+        if (j->failed[i] >= first && j->failed[i] <= last)
+            rc = SF_EIO;
+    pthread_mutex_unlock(&j->mu);
+    return rc;
+}
+
+void journal_set_sink(journal *j, journal_sink_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&j->mu);
+    j->sink = fn;
+    j->sink_ctx = ctx;
+    pthread_mutex_unlock(&j->mu);
+}
+
+sf_status journal_append_one(journal *j, const char *connector, const sf_event *ev, uint64_t *seq)
+{
+    return journal_append(j, connector, &ev, 1, NULL, NULL, seq);
+}
+
+/* ---- open / close ---- */
+
+static sf_status journal_load_state(journal *j)
+{
+    sf_status rc = SF_EIO;
+    store_lock(j->st);
+    /* Retention may have removed the newest rows; the checkpoint still bounds what was used. */
+    sqlite3_stmt *st = store_stmt(
+        j->st, "SELECT max(coalesce((SELECT max(seq) FROM journal), 0), checkpointed_seq)"
+               " FROM journal_state");
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        j->last_seq = (uint64_t)sqlite3_column_int64(st, 0);
+        j->next_seq = j->last_seq + 1;
+        rc = SF_OK;
+    }
+    if (st)
+        sqlite3_reset(st);
+    store_unlock(j->st);
+    return rc;
+}
+
+sf_status journal_open(store *s, const journal_config *c, journal **out)
+{
+    *out = NULL;
+    journal *j = calloc(1, sizeof *j);
+    if (!j)
+        return SF_ENOMEM;
+    j->st = s;
+    if (c)
+        j->cfg = *c;
+    else
+        journal_config_default(&j->cfg);
+    if (j->cfg.max_batch == 0 || j->cfg.max_pending == 0 || j->cfg.max_delay_us < 0) {
+        free(j);
+        return SF_EINVAL;
+    }
+    sf_status rc = journal_load_state(j);
+    if (rc != SF_OK) {
+        free(j);
+        return rc;
+    }
+    pthread_mutex_init(&j->mu, NULL);
+    pthread_cond_init(&j->work, NULL);
+    pthread_cond_init(&j->committed, NULL);
+    if (pthread_create(&j->thread, NULL, journal_committer, j) != 0) {
+        pthread_cond_destroy(&j->committed);
+        pthread_cond_destroy(&j->work);
+        pthread_mutex_destroy(&j->mu);
+        free(j);
+        return SF_EIO;
+    }
+    *out = j;
+    return SF_OK;
+}
+
+void journal_close(journal *j)
+{
+    if (!j)
+        return;
+    pthread_mutex_lock(&j->mu);
+    j->stopping = true;
+    pthread_cond_signal(&j->work);
+    pthread_mutex_unlock(&j->mu);
+    pthread_join(j->thread, NULL);
+    pthread_cond_destroy(&j->committed);
+    pthread_cond_destroy(&j->work);
+    pthread_mutex_destroy(&j->mu);
+    free(j);
+}
+
+uint64_t journal_last_seq(journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    uint64_t v = j->last_seq;
+    pthread_mutex_unlock(&j->mu);
+    return v;
+}

@@ -1,0 +1,66 @@
+/*
+ * journal_internal.h - the journal's state, shared by its two files: journal.c (appending,
+ * the committer) and journal_read.c (reading, dedup lookups, checkpoints, retention).
+ * Nothing outside the journal includes it.
+ */
+#ifndef SF_JOURNAL_INTERNAL_H
+#define SF_JOURNAL_INTERNAL_H
+
+#include <pthread.h>
+#include <semaphore.h>
+
+#include "store/journal.h"
+#include "base/sf_limits.h"
+
+#define JOURNAL_CTX "module=journal"
+#define JOURNAL_FAILED_RING 16 /* failed submit tickets remembered for journal_wait */
+
+/*
+ * One request. A blocking append's entry lives on the caller's stack until `done` is posted;
+ * a submitted one (async) is on the heap, owned by the journal, and its event goes to the sink.
+ */
+typedef struct journal_entry {
+    struct journal_entry *next;
+    const char *connector;
+    const sf_event *const *evs;
+    size_t n;
+    const char *cursor_key, *cursor_value;
+    uint64_t *seqs;
+    sf_status status;
+    uint64_t ticket;
+    size_t dups; /* events dropped by dedup when committed */
+    bool async;
+    bool handoff; /* blocking, but on commit its events go to the sink (journal_append_handoff) */
+    sem_t done;   /* blocking only: posted when committed, wakes only its owner */
+    /* async only */
+    sf_event *ev;
+    const sf_event *ev_ptr;
+    uint64_t seq;
+    char connector_buf[SF_MAX_NAME_LEN + 1];
+} journal_entry;
+
+struct journal {
+    store *st;
+    journal_config cfg;
+    pthread_mutex_t mu;       /* guards everything below */
+    pthread_cond_t work;      /* committer: something to do */
+    pthread_cond_t committed; /* journal_wait: done_ticket moved */
+    journal_entry *head, *tail;
+    size_t pending_events;
+    bool stopping;
+    uint64_t last_seq;    /* last committed */
+    uint64_t next_seq;    /* committer's own: first seq of the next commit */
+    uint64_t next_ticket; /* last ticket handed out */
+    uint64_t done_ticket; /* every ticket <= this is committed or failed */
+    uint64_t failed[JOURNAL_FAILED_RING];
+    size_t n_failed;
+    journal_stats stats;
+    journal_sink_fn sink;
+    void *sink_ctx;
+    pthread_t thread;
+};
+
+/* Step a statement expected to finish, reset it; logs and returns SF_EIO otherwise. */
+sf_status journal_step_done(journal *j, sqlite3_stmt *st);
+
+#endif

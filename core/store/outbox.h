@@ -1,0 +1,104 @@
+/*
+ * outbox.h - alerts stored before any delivery is tried, and one delivery row per (alert,
+ * target) with its state, attempts, schedule and last error; every attempt is kept for the
+ * audit trail. Crash recovery: what was in flight is pending again on open (at-least-once; the
+ * alert id is the idempotency key receivers dedup on). Owns: the outbox_* rows. Calls store.
+ * Used by scoring (put), delivery workers (claim/result), the dlq CLI and explain.
+ */
+#ifndef SF_OUTBOX_H
+#define SF_OUTBOX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sigflow.h"
+#include "store/store.h"
+
+#define OUTBOX_MAX_ALERT_ID_LEN 128
+#define OUTBOX_ALL 0 /* dlq_retry: every dead delivery */
+
+typedef enum outbox_state {
+    OUTBOX_PENDING = 0,  /* waiting for next_attempt_ms */
+    OUTBOX_INFLIGHT = 1, /* claimed by a worker */
+    OUTBOX_OK = 2,       /* delivered */
+    OUTBOX_DEAD = 3,     /* gave up: in the dead-letter queue */
+    OUTBOX_DROPPED = 4   /* removed from the DLQ by an operator (kept for the audit trail) */
+} outbox_state;
+
+typedef enum outbox_result_kind {
+    OUTBOX_RESULT_OK = 0,
+    OUTBOX_RESULT_RETRY = 1, /* pending again at retry_at_ms */
+    OUTBOX_RESULT_DEAD = 2
+} outbox_result_kind;
+
+/* One delivery as read from the store; strings are malloc'd, released by outbox_delivery_clear. */
+typedef struct outbox_delivery {
+    int64_t id;
+    char *alert_id, *target, *decision, *entity, *json;
+    char *last_error; /* NULL when none */
+    int64_t time_ms, next_attempt_ms;
+    int attempts;
+    outbox_state state;
+} outbox_delivery;
+
+void outbox_delivery_clear(outbox_delivery *d, size_t n);
+
+typedef struct outbox outbox;
+
+/* Bind to an open store (borrowed) and put every inflight delivery back to pending. */
+sf_status outbox_open(store *s, outbox **out);
+/* The same without the in-flight recovery: for tools (sigflow dlq) that open the store of a
+   daemon that may be running, whose in-flight deliveries are really in flight. */
+sf_status outbox_open_ex(store *s, bool recover, outbox **out);
+void outbox_close(outbox *o);
+
+/*
+ * Store an alert and a pending delivery for each target, due now, in one transaction.
+ * Idempotent on alert_id: a second put changes nothing but adds deliveries for targets the
+ * first did not name. *created (may be NULL) tells whether the alert is new.
+ */
+sf_status outbox_put(outbox *o, const char *alert_id, const char *decision, const char *entity,
+                     int64_t time_ms, const char *json, const char *const *targets, size_t n,
+                     bool *created);
+
+/* Claim up to max pending deliveries of `target` due at now_ms (oldest due first), marking
+   them inflight. out[0..*n) must be cleared by the caller. */
+sf_status outbox_claim_due(outbox *o, const char *target, int64_t now_ms, size_t max,
+                           outbox_delivery *out, size_t *n);
+/* When the next pending delivery of target is due; SF_OK with *at_ms = -1 when none is. */
+sf_status outbox_next_due(outbox *o, const char *target, int64_t *at_ms);
+
+/*
+ * Record an attempt's outcome for an inflight delivery: OK and DEAD are final, RETRY makes it
+ * pending again at retry_at_ms. `error` (may be NULL) is kept as last_error and in the attempt
+ * row. SF_EINVAL when the delivery is not inflight.
+ */
+sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r, int64_t retry_at_ms,
+                        const char *error);
+
+/* Dead deliveries (of target, or all when NULL), oldest first. */
+sf_status outbox_dlq_list(outbox *o, const char *target, size_t max, outbox_delivery *out,
+                          size_t *n);
+/* Dead -> pending, due now, attempts reset (history stays). id OUTBOX_ALL: every one. */
+sf_status outbox_dlq_retry(outbox *o, int64_t id, size_t *count);
+/* Dead -> dropped. SF_EINVAL when id is not dead. */
+sf_status outbox_dlq_drop(outbox *o, int64_t id);
+
+/* Deliveries of target (NULL: any) in a state. */
+sf_status outbox_count(outbox *o, const char *target, outbox_state st, size_t *n);
+
+/*
+ * Forget alerts created before created_before_ms whose deliveries are all finished (ok or
+ * dropped), with their deliveries and attempts; *alerts (may be NULL) counts them. Keep the
+ * cutoff older than the journal's retention: an alert replayed from the journal after being
+ * pruned would be delivered again.
+ */
+sf_status outbox_prune(outbox *o, int64_t created_before_ms, size_t *alerts);
+
+/* Every attempt made for an alert, oldest first: target, time, "ok|retry|dead", error. */
+typedef void (*outbox_attempt_fn)(void *ctx, const char *target, int64_t time_ms,
+                                  const char *result, const char *error);
+sf_status outbox_attempts(outbox *o, const char *alert_id, outbox_attempt_fn fn, void *ctx);
+
+#endif

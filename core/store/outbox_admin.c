@@ -1,0 +1,146 @@
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "store/outbox_internal.h"
+
+/* ---- dead letters, counts, audit ---- */
+
+sf_status outbox_dlq_list(outbox *o, const char *target, size_t max, outbox_delivery *out,
+                          size_t *n)
+{
+    *n = 0;
+    if (max == 0)
+        return SF_EINVAL;
+    store_lock(o->st);
+    sqlite3_stmt *st =
+        store_stmt(o->st, DELIVERY_COLUMNS "WHERE d.state = 3 AND (?1 IS NULL OR d.target = ?1)"
+                                           " ORDER BY d.updated_ms, d.id LIMIT ?2");
+    sf_status rc = SF_EIO;
+    if (st) {
+        if (target)
+            sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
+        rc = outbox_collect(o, st, out, max, n);
+    }
+    store_unlock(o->st);
+    return rc;
+}
+
+sf_status outbox_dlq_retry(outbox *o, int64_t id, size_t *count)
+{
+    if (count)
+        *count = 0;
+    store_lock(o->st);
+    sqlite3_stmt *st = store_stmt(o->st, "UPDATE outbox_delivery SET state = 0, attempts = 0,"
+                                         " next_attempt_ms = ?2, updated_ms = ?2"
+                                         " WHERE state = 3 AND (?1 = 0 OR id = ?1)");
+    sf_status rc = SF_EIO;
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, store_now_ms(o->st));
+        rc = outbox_done(o, st);
+    }
+    int changed = rc == SF_OK ? sqlite3_changes(store_db(o->st)) : 0;
+    store_unlock(o->st);
+    if (count)
+        *count = (size_t)changed;
+    if (rc == SF_OK && id != OUTBOX_ALL && changed == 0)
+        return SF_EINVAL;
+    if (changed)
+        log_info(OUTBOX_CTX, "dead letters back to pending count=%d", changed);
+    return rc;
+}
+
+sf_status outbox_dlq_drop(outbox *o, int64_t id)
+{
+    store_lock(o->st);
+    sqlite3_stmt *st = store_stmt(o->st, "UPDATE outbox_delivery SET state = 4, updated_ms = ?2"
+                                         " WHERE state = 3 AND id = ?1");
+    sf_status rc = SF_EIO;
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        sqlite3_bind_int64(st, 2, store_now_ms(o->st));
+        rc = outbox_done(o, st);
+        if (rc == SF_OK && sqlite3_changes(store_db(o->st)) != 1)
+            rc = SF_EINVAL;
+    }
+    store_unlock(o->st);
+    return rc;
+}
+
+sf_status outbox_count(outbox *o, const char *target, outbox_state state, size_t *n)
+{
+    *n = 0;
+    store_lock(o->st);
+    sqlite3_stmt *st = store_stmt(o->st, "SELECT count(*) FROM outbox_delivery"
+                                         " WHERE state = ?2 AND (?1 IS NULL OR target = ?1)");
+    sf_status rc = SF_EIO;
+    if (st) {
+        if (target)
+            sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 2, (int)state);
+        if (sqlite3_step(st) == SQLITE_ROW) {
+            *n = (size_t)sqlite3_column_int64(st, 0);
+            rc = SF_OK;
+        }
+        sqlite3_reset(st);
+    }
+    store_unlock(o->st);
+    return rc;
+}
+
+sf_status outbox_attempts(outbox *o, const char *alert_id, outbox_attempt_fn fn, void *ctx)
+{
+    store_lock(o->st);
+    sqlite3_stmt *st = store_stmt(o->st, "SELECT d.target, t.time_ms, t.result, t.error"
+                                         " FROM outbox_attempt t JOIN outbox_delivery d"
+                                         " ON d.id = t.delivery_id WHERE d.alert_id = ?1"
+                                         " ORDER BY t.id");
+    sf_status rc = SF_EIO;
+    if (st) {
+        sqlite3_bind_text(st, 1, alert_id, -1, SQLITE_STATIC);
+        int step;
+        /* The audit trail is small per alert; fn runs under the lock and must not call in. */
+        while ((step = sqlite3_step(st)) == SQLITE_ROW)
+            fn(ctx, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1),
+               (const char *)sqlite3_column_text(st, 2), (const char *)sqlite3_column_text(st, 3));
+        rc = step == SQLITE_DONE ? SF_OK : SF_EIO;
+        sqlite3_reset(st);
+    }
+    store_unlock(o->st);
+    return rc;
+}
+
+/* An alert whose deliveries are all finished (none pending, inflight or dead). */
+#define OUTBOX_SETTLED                                                                             \
+    "a.created_ms < ?1 AND NOT EXISTS (SELECT 1 FROM outbox_delivery u"                            \
+    " WHERE u.alert_id = a.alert_id AND u.state IN (0, 1, 3))"
+
+sf_status outbox_prune(outbox *o, int64_t created_before_ms, size_t *alerts)
+{
+    static const char *const steps[] = {
+        "DELETE FROM outbox_attempt WHERE delivery_id IN (SELECT d.id FROM outbox_delivery d"
+        " JOIN outbox_alert a ON a.alert_id = d.alert_id WHERE " OUTBOX_SETTLED ")",
+        "DELETE FROM outbox_delivery WHERE alert_id IN (SELECT a.alert_id FROM outbox_alert a"
+        " WHERE " OUTBOX_SETTLED ")",
+        "DELETE FROM outbox_alert AS a WHERE " OUTBOX_SETTLED,
+    };
+    int removed = 0;
+    store_lock(o->st);
+    sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
+    for (size_t i = 0; rc == SF_OK && i < sizeof steps / sizeof steps[0]; i++) {
+        sqlite3_stmt *st = store_stmt(o->st, steps[i]);
+        if (!st) {
+            rc = SF_EIO;
+            break;
+        }
+        sqlite3_bind_int64(st, 1, created_before_ms);
+        rc = outbox_done(o, st);
+        removed = sqlite3_changes(store_db(o->st));
+    }
+    rc = outbox_finish(o, rc);
+    if (alerts)
+        *alerts = rc == SF_OK ? (size_t)removed : 0;
+    return rc;
+}

@@ -1,0 +1,271 @@
+#include "store/store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "base/log.h"
+#include "store/store_schema.h"
+
+_Static_assert(STORE_MIGRATION_COUNT == STORE_SCHEMA_VERSION, "one migration per schema version");
+
+#define STORE_STMT_CACHE 64
+#define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_CTX "module=store"
+
+typedef struct store_cached {
+    const char *sql;
+    sqlite3_stmt *stmt;
+} store_cached;
+
+struct store {
+    sqlite3 *db;
+    pthread_mutex_t mu;
+    store_cached cache[STORE_STMT_CACHE];
+    size_t ncache;
+    int64_t (*now_ms)(void);
+};
+
+static const char *const durability_names[] = {"fsync", "batch", "off"};
+
+int store_durability_parse(const char *s)
+{
+    for (int i = 0; s && i < 3; i++)
+        if (strcmp(s, durability_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *store_durability_name(store_durability d)
+{
+    return (unsigned)d < 3 ? durability_names[d] : "?";
+}
+
+static int64_t store_realtime_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t store_now_ms(const store *s)
+{
+    return s->now_ms();
+}
+
+void store_set_clock(store *s, int64_t (*now_ms)(void))
+{
+    s->now_ms = now_ms ? now_ms : store_realtime_ms;
+}
+
+void store_lock(store *s)
+{
+    pthread_mutex_lock(&s->mu);
+}
+
+void store_unlock(store *s)
+{
+    pthread_mutex_unlock(&s->mu);
+}
+
+sqlite3 *store_db(store *s)
+{
+    return s->db;
+}
+
+sqlite3_stmt *store_stmt(store *s, const char *sql)
+{
+    for (size_t i = 0; i < s->ncache; i++) {
+        if (s->cache[i].sql == sql) {
+            sqlite3_reset(s->cache[i].stmt);
+            sqlite3_clear_bindings(s->cache[i].stmt);
+            return s->cache[i].stmt;
+        }
+    }
+    sqlite3_stmt *st = NULL;
+    /* PERSISTENT: these live as long as the connection, so keep them out of the lookaside. */
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK) {
+        log_error(STORE_CTX, "cannot prepare statement: %s", sqlite3_errmsg(s->db));
+        return NULL;
+    }
+    if (s->ncache == STORE_STMT_CACHE) {
+        /* Full cache means a caller builds SQL dynamically: a bug, but stay correct. */
+        log_error(STORE_CTX, "statement cache full (%d)", STORE_STMT_CACHE);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    s->cache[s->ncache].sql = sql;
+    s->cache[s->ncache].stmt = st;
+    s->ncache++;
+    return st;
+}
+
+sf_status store_exec(store *s, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        log_error(STORE_CTX, "sql failed: %s", msg ? msg : sqlite3_errmsg(s->db));
+        sqlite3_free(msg);
+        return SF_EIO;
+    }
+    return SF_OK;
+}
+
+static int store_read_version(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int v = -1;
+    if (sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0); /* NULL (no row yet) reads as 0 */
+    sqlite3_finalize(st);
+    return v;
+}
+
+int store_schema_version(store *s)
+{
+    store_lock(s);
+    int v = store_read_version(s->db);
+    store_unlock(s);
+    return v;
+}
+
+/* Bring the schema to STORE_SCHEMA_VERSION in one transaction, or refuse a newer one. */
+static sf_status store_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    sf_status rc = SF_EIO;
+    /* IMMEDIATE: two processes opening one fresh database must not both migrate it. */
+    if (sqlite3_exec(db,
+                     "BEGIN IMMEDIATE;"
+                     "CREATE TABLE IF NOT EXISTS schema_version ("
+                     "  version INTEGER NOT NULL, applied_ms INTEGER NOT NULL);",
+                     NULL, NULL, &msg) != SQLITE_OK)
+        goto fail;
+    int v = store_read_version(db);
+    if (v < 0)
+        goto fail;
+    if (v > STORE_SCHEMA_VERSION) {
+        snprintf(err, errlen,
+                 "database schema version %d is newer than this sigflow knows (%d): run the "
+                 "sigflow that wrote it, or restore a backup made for this version",
+                 v, STORE_SCHEMA_VERSION);
+        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        return SF_EFATAL;
+    }
+    for (int i = v; i < STORE_SCHEMA_VERSION; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "INSERT INTO schema_version VALUES (%d, %lld)", i + 1,
+                 (long long)store_realtime_ms());
+        if (sqlite3_exec(db, store_migrations[i], NULL, NULL, &msg) != SQLITE_OK ||
+            sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
+            goto fail;
+        log_info(STORE_CTX, "schema migrated to version %d", i + 1);
+    }
+    if (sqlite3_exec(db, "COMMIT", NULL, NULL, &msg) != SQLITE_OK)
+        goto fail;
+    return SF_OK;
+fail:
+    snprintf(err, errlen, "schema migration failed: %s", msg ? msg : sqlite3_errmsg(db));
+    sqlite3_free(msg);
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    return rc;
+}
+
+static sf_status store_configure(sqlite3 *db, store_durability d, char *err, size_t errlen)
+{
+    static const char *const sync_sql[] = {"PRAGMA synchronous=FULL", "PRAGMA synchronous=NORMAL",
+                                           "PRAGMA synchronous=OFF"};
+    sqlite3_stmt *st = NULL;
+    const char *mode = NULL;
+    if (sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK)
+        goto fail;
+    if (sqlite3_prepare_v2(db, "PRAGMA journal_mode=WAL", -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        mode = (const char *)sqlite3_column_text(st, 0);
+    if (!mode || strcmp(mode, "wal") != 0) {
+        snprintf(err, errlen, "cannot switch the database to WAL mode (got %s)",
+                 mode ? mode : "an error");
+        sqlite3_finalize(st);
+        return SF_EIO;
+    }
+    sqlite3_finalize(st);
+    if (sqlite3_exec(db, sync_sql[d], NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    return SF_OK;
+fail:
+    snprintf(err, errlen, "cannot configure the database: %s", sqlite3_errmsg(db));
+    return SF_EIO;
+}
+
+sf_status store_open(const char *state_dir, store_durability d, store **out, char *err,
+                     size_t errlen)
+{
+    char path[PATH_MAX];
+    sf_status rc = SF_EIO;
+    store *s = NULL;
+    *out = NULL;
+    if (!state_dir || (unsigned)d > STORE_DURABILITY_OFF) {
+        snprintf(err, errlen, "invalid store arguments");
+        return SF_EINVAL;
+    }
+    int n = snprintf(path, sizeof path, "%s/%s", state_dir, STORE_FILE_NAME);
+    if (n < 0 || (size_t)n >= sizeof path) {
+        snprintf(err, errlen, "state_dir path too long");
+        return SF_EINVAL;
+    }
+    if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create state_dir %s: %s", state_dir, strerror(errno));
+        return SF_EIO;
+    }
+    s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return SF_ENOMEM;
+    }
+    s->now_ms = store_realtime_ms;
+    if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        free(s);
+        snprintf(err, errlen, "cannot create the store lock");
+        return SF_EIO;
+    }
+    /* FULLMUTEX off: our own lock serialises the connection, SQLite's would be redundant. */
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open %s: %s", path,
+                 s->db ? sqlite3_errmsg(s->db) : "out of memory");
+        goto fail;
+    }
+    if ((rc = store_configure(s->db, d, err, errlen)) != SF_OK)
+        goto fail;
+    if ((rc = store_migrate(s->db, err, errlen)) != SF_OK)
+        goto fail;
+    log_info(STORE_CTX, "opened %s durability=%s schema=%d", path, store_durability_name(d),
+             STORE_SCHEMA_VERSION);
+    *out = s;
+    return SF_OK;
+fail:
+    store_close(s);
+    return rc == SF_OK ? SF_EIO : rc;
+}
+
+void store_close(store *s)
+{
+    if (!s)
+        return;
+    for (size_t i = 0; i < s->ncache; i++)
+        sqlite3_finalize(s->cache[i].stmt);
+    if (s->db && sqlite3_close(s->db) != SQLITE_OK)
+        log_error(STORE_CTX, "close: %s", sqlite3_errmsg(s->db));
+    pthread_mutex_destroy(&s->mu);
+    free(s);
+}
