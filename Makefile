@@ -89,7 +89,7 @@ TEST_SUPPORT_BINS := $(TEST_SUPPORT_SRCS:tests/support/%.c=$(BUILD)/tests/suppor
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/bench/%)
 
-.PHONY: all deps run test valgrind bench fuzz install uninstall clean format
+.PHONY: all deps run test valgrind bench fuzz install uninstall clean format format-check
 
 all: $(SIGFLOW) $(PLUGIN_SOS) $(BUILD)/sigflow.pc
 
@@ -194,9 +194,15 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/lib/pkgconfig/sigflow.pc
 	rm -rf $(DESTDIR)$(PREFIX)/lib/sigflow $(DESTDIR)$(PREFIX)/share/sigflow
 
+FORMAT_SRCS = $(wildcard core/*/*.[ch] sdk/*.h sdk/mock/*.[ch] sdk/examples/*/*.[ch] \
+	plugins/*/*.[ch] tests/*/*.[ch] tests/plugins/fixtures/*.c)
+
 format:
-	clang-format -i $(wildcard core/*/*.[ch] sdk/*.h sdk/mock/*.[ch] plugins/*/*.[ch] \
-		tests/*/*.[ch] tests/plugins/fixtures/*.c)
+	clang-format -i $(FORMAT_SRCS)
+
+# CI runs this: the tree must be as `make format` leaves it.
+format-check:
+	$(Q)clang-format --dry-run -Werror $(FORMAT_SRCS)
 
 -include $(shell find $(BUILD)/obj $(BUILD)/tests -name '*.d' 2>/dev/null)
 
