@@ -116,8 +116,10 @@ static void reload(runtime *rt)
         pthread_mutex_lock(&rt->engine_lock);
         score_free(rt->pending_engine);
         rt->pending_engine = e;
+        rt->pending_cfg = ns->cfg;
         pthread_mutex_unlock(&rt->engine_lock);
-        log_warn("component=runtime", "decision changed: scoring restarts with empty entity state");
+        log_info("component=runtime",
+                 "decision changed: the scorer keeps or rebuilds the entity state");
     }
     free(rt->insts);
     rt->insts = next;
