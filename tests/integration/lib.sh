@@ -161,3 +161,8 @@ path = $2
 ${3:-}
 INI
 }
+
+# free_port: a TCP port on 127.0.0.1 nothing listens on right now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
