@@ -380,7 +380,7 @@ static sf_config *config_new(const char *path)
     cfg->path = strdup(path);
     cfg->base_dir = path_dirname(path);
     cfg->state_dir = strdup("var");
-    cfg->plugin_dir = strdup("plugins");
+    cfg->plugin_dir = strdup(SF_PREFIX "/lib/sigflow/plugins"); /* where make install puts them */
     cfg->admin = strdup("127.0.0.1:9464");
     cfg->ingest = strdup("127.0.0.1:8088");
     cfg->retry_base_ms = 1000;
