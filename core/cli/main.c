@@ -23,7 +23,7 @@ static void usage(FILE *to)
           "  version            print sigflow's version and the plugin ABI it speaks\n"
           "\n"
           "`sigflow COMMAND --help` explains each. Exit codes: 0 ok, 1 invalid configuration\n"
-          "or failure, 2 bad input under replay --strict, 64 bad command line.\n",
+          "or failure, 2 bad input (replay --strict, or every line bad), 64 bad command line.\n",
           to);
 }
 
