@@ -126,6 +126,7 @@ static void reload(runtime *rt)
     rt->site = ns;
     atomic_store(&rt->checkpoint_interval_ms, ns->cfg->checkpoint_interval_ms);
     atomic_store(&rt->journal_retention_ms, ns->cfg->journal_retention_ms);
+    admin_api_configure(rt->admin_api, ns->cfg);
     runtime_routes_rebuild(rt);
     log_info("component=runtime", "reloaded: %zu instances kept, %zu stopped, %zu started", kept,
              stopped, started);
@@ -251,7 +252,9 @@ int runtime_run(const char *config_path)
     if (!rt.ingest || (cfg->has_decision && !rt.engine))
         goto out;
     char err[SF_MAX_ERROR_LEN];
-    if (!(rt.admin = admin_http_start(cfg->admin, &rt.ready, err, sizeof err)))
+    if (!(rt.admin_api = admin_api_new(cfg, err, sizeof err)))
+        log_error("component=runtime", "admin API off: %s", err); /* not fatal */
+    if (!(rt.admin = admin_http_start(cfg->admin, &rt.ready, rt.admin_api, err, sizeof err)))
         log_error("component=runtime", "admin endpoints off: %s", err); /* not fatal */
     journal_set_sink(rt.journal, runtime_journal_sink, &rt);
     runtime_routes_rebuild(&rt); /* targets for the alerts recovery re-creates */
@@ -306,6 +309,7 @@ out:
     score_free(rt.pending_engine);
     ingest_http_stop(rt.http);
     admin_http_stop(rt.admin);
+    admin_api_free(rt.admin_api);
     journal_close(rt.journal); /* after the connectors: nothing submits any more */
     outbox_close(rt.outbox);
     store_close(rt.st);
