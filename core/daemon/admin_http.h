@@ -1,7 +1,7 @@
 /*
  * admin_http.h - the operator's read-only HTTP endpoints (libmicrohttpd, loopback by
  * default): GET /healthz (the process answers), GET /readyz (recovery done, instances
- * started: 200, else 503), GET /metrics (Prometheus text of core/metrics.c), and routes
+ * started: 200, else 503), GET /metrics (Prometheus text of core/base/metrics.c), and routes
  * /v1/... to the admin API (admin_api.h). Owns: its MHD daemon. Calls metrics, netaddr,
  * admin_api. Used by the runtime.
  */

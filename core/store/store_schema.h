@@ -48,7 +48,10 @@ static const char *const store_migrations[] = {
     "  seq INTEGER NOT NULL,"
     "  written_ms INTEGER NOT NULL,"
     "  data BLOB NOT NULL);",
-    /* 2 -> 3: labels: what became of an alert (confirmed, false_positive) or of an entity
+    /* 2 -> 3: which connector each event came through (`sigflow journal --connector`);
+       NULL for events journaled before, or by no connector (tests, tools) */
+    "ALTER TABLE journal ADD COLUMN connector TEXT;",
+    /* 3 -> 4: labels: what became of an alert (confirmed, false_positive) or of an entity
        nobody was alerted about (missed), from the stream's outcomes or from people
        (docs/admin-api.md); alerts by entity for the admin API and `sigflow explain` */
     "CREATE TABLE labels ("
