@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigflow.h - the sigflow plugin SDK, ABI 1.
  *
