@@ -122,12 +122,15 @@ typedef enum sf_opt_type {
 #define SF_OPT_REQUIRED 0x1u  /**< the key must be present in the section */
 #define SF_OPT_SENSITIVE 0x2u /**< redact the value everywhere (implied by SF_OPT_SECRET) */
 #define SF_OPT_HAS_RANGE 0x4u /**< `min`/`max` apply (int, double, duration in ms) */
+/** A string naming a file or directory: the host resolves a relative one against the config
+ *  file's directory before the plugin sees it (an older host passes it as written). */
+#define SF_OPT_PATH 0x8u
 /**
  * Since 1.2: `name` ends with '.' and stands for every key `name<suffix>` ("headers." for
  * `headers.Accept = ...`), each parsed as the option's type (string or secret); read them
  * with host->opt_prefixed. A 1.0/1.1 host refuses such keys as unknown.
  */
-#define SF_OPT_PREFIX 0x8u
+#define SF_OPT_PREFIX 0x10u
 
 /**
  * One declared option. Give a table of these, ended by an entry whose name is NULL, with
