@@ -232,6 +232,7 @@ void runtime_routes_rebuild(runtime *rt)
     rt->targets = cfg->decision.deliver; /* the site outlives its use here: retired, not freed */
     rt->n_routes = routes ? n : 0;
     pthread_mutex_unlock(&rt->route_lock);
+    runtime_health_routes_rebuild(rt);
 }
 
 /* Bind instances waiting for a plugin that has now been loaded, and restart due ones. */

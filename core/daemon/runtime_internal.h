@@ -78,6 +78,9 @@ struct runtime {
     char **targets;             /* the decision's `deliver` names */
     delivery_worker **routes;   /* their workers, to wake (NULL while not running) */
     size_t n_routes;
+    char **health_targets;           /* health_deliver names (default: the decision's) */
+    delivery_worker **health_routes; /* their workers (NULL while not running) */
+    size_t n_health_routes;
     atomic_uint_fast64_t alerts;
     atomic_bool draining; /* ingest closed: the scorer exits once it is empty */
 
@@ -94,6 +97,10 @@ score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg);
 void *runtime_scorer_main(void *arg);
 sf_status runtime_recover(runtime *rt);
 bool runtime_decision_same(const sf_config *a, const sf_config *b);
+
+/* runtime_health.c: health alerts (stale signals, schema drift) into the outbox */
+void runtime_health_routes_rebuild(runtime *rt);
+void runtime_health_put(runtime *rt, sf_alert *a);
 
 /* runtime_instances.c */
 rt_inst *runtime_inst_new(runtime *rt, site_instance *si);

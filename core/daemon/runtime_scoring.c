@@ -27,6 +27,10 @@ void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
 static void rt_on_alert(void *ctx, sf_alert *a)
 {
     runtime *rt = ctx;
+    if (a->kind == ALERT_HEALTH) {
+        runtime_health_put(rt, a);
+        return;
+    }
     if (!a->json && alert_render_json(a) != SF_OK) {
         log_error("component=score", "cannot render alert=%s entity=%s", a->id, a->entity);
         return;
