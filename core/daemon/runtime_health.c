@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "daemon/runtime_internal.h"
+#include "ingest/mapping.h"
 #include "model/alert_codec.h"
 
 /* Point every health_deliver name at its worker. Called under nothing; takes route_lock. */
@@ -56,4 +57,23 @@ void runtime_health_put(runtime *rt, sf_alert *a)
     }
     if (created)
         log_warn("component=health", "health alert=%s %s", a->id, a->json);
+}
+
+/* A connector thread's drift alert: stored, then freed (the sink owns it). */
+static void drift_sink(void *ctx, sf_alert *a)
+{
+    runtime_health_put(ctx, a);
+    alert_free(a);
+}
+
+void runtime_health_watch(runtime *rt, site_instance *si)
+{
+    const sf_config *cfg = rt->site->cfg;
+    if (!si->map)
+        return;
+    const char *decision = cfg->has_decision && cfg->decision.name ? cfg->decision.name : "";
+    if (mapping_watch_drift(si->map, decision, si->cfg->name, cfg->drift_window,
+                            cfg->drift_threshold, drift_sink, rt) != SF_OK)
+        log_error("component=health", "instance=%s: no schema drift watch (out of memory)",
+                  si->cfg->name);
 }

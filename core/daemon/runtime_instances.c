@@ -164,6 +164,8 @@ void runtime_inst_start(rt_inst *ri)
         log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
         return;
     }
+    if (si->cfg->kind == SF_KIND_CONNECTOR)
+        runtime_health_watch(ri->rt, si);
     ri->inst = instance_new(si->cfg, si->plugin, si->opts, si->map, &io);
     if (!ri->inst) {
         log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);

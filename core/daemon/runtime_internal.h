@@ -101,6 +101,8 @@ bool runtime_decision_same(const sf_config *a, const sf_config *b);
 /* runtime_health.c: health alerts (stale signals, schema drift) into the outbox */
 void runtime_health_routes_rebuild(runtime *rt);
 void runtime_health_put(runtime *rt, sf_alert *a);
+/* Start judging schema drift on a connector's mapping (its alerts go to runtime_health_put). */
+void runtime_health_watch(runtime *rt, site_instance *si);
 
 /* runtime_instances.c */
 rt_inst *runtime_inst_new(runtime *rt, site_instance *si);
