@@ -31,5 +31,11 @@
 #define SF_MAX_SHAPE_LEN 512           /* bytes of a document's keys-only shape in an alert */
 #define SF_MAX_STALE_SPELLS 256        /* stale spells a signal remembers (live-time absent) */
 #define SF_MAX_STALE_BUCKETS 8784      /* stale_window / tick: ticks counted per window */
+#define SF_MAX_ALERT_ID_LEN 64         /* bytes of an alert id in a feedback token or request */
+#define SF_MAX_LABEL_LEN 32            /* bytes of a feedback label name */
+#define SF_MAX_URL_LEN 1024            /* bytes of [sigflow] public_url */
+#define SF_MAX_ADMIN_BODY (16 * 1024)  /* bytes of one admin API request body (else 413) */
+#define SF_MAX_ADMIN_QUERY 512         /* bytes of one admin API query parameter (else 400) */
+#define SF_MAX_ADMIN_LIST 1000         /* alerts one GET /v1/alerts answers at most */
 
 #endif

@@ -100,6 +100,12 @@ typedef struct sf_config {
     int health_deliver_line;
     int drift_window;       /* documents per connector and field judged for drift; 100 */
     double drift_threshold; /* missing/wrong-type share above which a field drifted; 0.2 */
+
+    /* [sigflow] feedback links (docs/admin-api.md) */
+    char *public_url;        /* base of links in messages, or NULL */
+    char *feedback_secret;   /* resolved secret signing feedback links, or NULL; never log */
+    int64_t feedback_ttl_ms; /* how long a feedback link stays valid; default 30d */
+
     /* [decision] and its signals */
     bool has_decision;
     config_decision decision;

@@ -112,7 +112,7 @@ bool runtime_safe_mode(runtime *rt, rt_inst *ri);
 void runtime_routes_rebuild(runtime *rt);
 void runtime_supervise(runtime *rt);
 void runtime_stats_log(runtime *rt);
-/* Publish the runtime's counters and gauges to core/metrics.c (main thread). */
+/* Publish the runtime's counters and gauges to core/base/metrics.c (main thread). */
 void runtime_metrics_refresh(runtime *rt);
 
 #endif

@@ -130,7 +130,7 @@ void *runtime_scorer_main(void *arg)
         } else if (atomic_load(&rt->draining) && queue_length(rt->ingest) == 0) {
             break; /* closed before `draining` was set, so empty now means empty for good */
         }
-        /* clock = wall: silence is noticed even when nothing arrives (DESIGN.md §2). */
+        /* clock = wall: silence is noticed even when nothing arrives (docs/scoring.md, Time). */
         int64_t now = monotime_ms();
         if (rt->engine && rt->clock == CLOCK_WALL && now - last_wall_tick >= 1000) {
             score_advance(rt->engine, walltime_ms());

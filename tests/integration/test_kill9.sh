@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Nothing accepted is lost (DESIGN.md §1, §5): the daemon is killed with SIGKILL again and
+# Nothing accepted is lost (docs/durability.md): the daemon is killed with SIGKILL again and
 # again while events stream in; after the last restart the receiver has exactly the alerts an
 # uninterrupted `replay` of the same events raises (clock = event), each at least once, and
 # duplicates only of alerts that were in flight at a kill.

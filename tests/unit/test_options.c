@@ -1,4 +1,4 @@
-/* test_options.c - declared plugin options applied to INI keys (core/options.c). */
+/* test_options.c - declared plugin options applied to INI keys (core/plugin/options.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

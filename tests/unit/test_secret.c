@@ -1,4 +1,4 @@
-/* test_secret.c - env:/file: secrets, literals refused (core/secret.c). */
+/* test_secret.c - env:/file: secrets, literals refused (core/config/secret.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
