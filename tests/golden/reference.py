@@ -247,7 +247,7 @@ class Reference:
         self.alerts += 1
 
     def judge(self, T):
-        """The guards at boundary T, from every event of each signal (DESIGN text)."""
+        """The guards at boundary T, from every event of each signal (docs/scoring.md "Noise guards")."""
         tick = self.dec["tick"]
         for i, sig in enumerate(self.sigs):
             g, evs = self.guard[i], self.pop[i]
