@@ -72,6 +72,9 @@ struct runtime {
     score_engine *engine;         /* owned by the scorer thread once it runs */
     pthread_mutex_t engine_lock;  /* guards pending_engine */
     score_engine *pending_engine; /* swapped in by the scorer thread after a reload */
+    const sf_config *pending_cfg; /* its config (sites live until exit) */
+    bool rebuilding;              /* scorer thread: replaying history, alerts not sent */
+    uint64_t rebuild_alerts;      /* scorer thread: alerts of history a rebuild held back */
     clock_mode clock;
 
     pthread_mutex_t route_lock; /* guards the routes: read by the scorer, set by reloads */
@@ -103,6 +106,8 @@ void runtime_health_routes_rebuild(runtime *rt);
 void runtime_health_put(runtime *rt, sf_alert *a);
 /* Start judging schema drift on a connector's mapping (its alerts go to runtime_health_put). */
 void runtime_health_watch(runtime *rt, site_instance *si);
+/* runtime_retune.c: the scorer thread takes a reloaded decision's engine (next may be NULL). */
+void runtime_engine_swap(runtime *rt, score_engine *next, const sf_config *cfg);
 
 /* runtime_instances.c */
 rt_inst *runtime_inst_new(runtime *rt, site_instance *si);

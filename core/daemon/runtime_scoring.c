@@ -27,6 +27,10 @@ void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
 static void rt_on_alert(void *ctx, sf_alert *a)
 {
     runtime *rt = ctx;
+    if (rt->rebuilding) { /* history replayed for a reloaded decision: already past */
+        rt->rebuild_alerts++;
+        return;
+    }
     if (a->kind == ALERT_HEALTH) {
         runtime_health_put(rt, a);
         return;
@@ -109,13 +113,12 @@ void *runtime_scorer_main(void *arg)
     for (;;) {
         sf_event *ev = queue_pop(rt->ingest, 500);
         pthread_mutex_lock(&rt->engine_lock);
-        if (rt->pending_engine) {
-            score_flush(rt->engine);
-            score_free(rt->engine);
-            rt->engine = rt->pending_engine;
-            rt->pending_engine = NULL;
-        }
+        score_engine *next = rt->pending_engine;
+        const sf_config *next_cfg = rt->pending_cfg;
+        rt->pending_engine = NULL;
         pthread_mutex_unlock(&rt->engine_lock);
+        if (next)
+            runtime_engine_swap(rt, next, next_cfg); /* keeps or rebuilds the entity state */
         if (ev) {
             if (ev->seq)
                 rt->applied_seq = ev->seq;
@@ -238,7 +241,9 @@ bool runtime_decision_same(const sf_config *a, const sf_config *b)
             p->measure != q->measure || p->of_value != q->of_value ||
             p->recent_ms != q->recent_ms || p->usual_ms != q->usual_ms || p->span != q->span ||
             p->window_ms != q->window_ms || p->cap != q->cap || p->limit != q->limit ||
-            p->weight != q->weight || !str_same(p->explain, q->explain))
+            p->weight != q->weight || !str_same(p->explain, q->explain) ||
+            p->cohort != q->cohort || p->stale_below != q->stale_below ||
+            p->stale_window_ms != q->stale_window_ms || p->stale_min != q->stale_min)
             return false;
     }
     return true;

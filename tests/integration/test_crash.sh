@@ -19,6 +19,7 @@ plugin = crash_on_start
 [delivery out]
 plugin = console
 INI
+give_ports "$T/ini"
 
 for run in 1 2; do
     "$SIGFLOW" run -c "$T/ini" >/dev/null 2>"$T/crash$run.log" &

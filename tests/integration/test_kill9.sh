@@ -19,6 +19,7 @@ want=$(wc -l <"$T/want.ids")
 : >"$T/events.ndjson"
 total=$(wc -l <"$EVENTS")
 kills=0
+give_ports "$T/ini"
 for start in 1 1001 2001 3001 4001 5001; do
     sed -n "${start},$((start + 999))p" "$EVENTS" >>"$T/events.ndjson"
     "$SIGFLOW" run -c "$T/ini" >/dev/null 2>>"$T/daemon.log" &
