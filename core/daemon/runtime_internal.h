@@ -61,10 +61,11 @@ struct runtime {
     store *st;
     journal *journal;
     outbox *outbox;
-    ingest_http *http; /* started when the first connector with a request callback starts */
-    admin_http *admin; /* /healthz, /readyz, /metrics */
-    atomic_bool ready; /* recovery done and instances started: /readyz says 200 */
-    rt_inst **insts;   /* heap objects: a running instance's sink points at its rt_inst */
+    ingest_http *http;    /* started when the first connector with a request callback starts */
+    admin_http *admin;    /* /healthz, /readyz, /metrics */
+    admin_api *admin_api; /* /v1: feedback, entities, alerts, model (its own store connection) */
+    atomic_bool ready;    /* recovery done and instances started: /readyz says 200 */
+    rt_inst **insts;      /* heap objects: a running instance's sink points at its rt_inst */
     size_t n_insts;
 
     queue *ingest;
