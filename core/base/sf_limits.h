@@ -27,5 +27,10 @@
 #define SF_MAX_HTTP_PATH 256           /* bytes of a routed ingest path */
 #define SF_MAX_HTTP_CONNECTIONS 256    /* concurrent connections to the ingest listener */
 #define SF_HTTP_TIMEOUT_S 10           /* seconds an idle ingest connection is kept */
+/* learning (docs/scoring.md "Outcomes and learning") */
+#define SF_MAX_FIT_SAMPLE 10000000  /* fit_sample: feature snapshots kept for refits */
+#define SF_MAX_MODEL_HISTORY 1024   /* model changes kept (oldest dropped first) */
+#define SF_MAX_LABELS_FILE 10000000 /* rows of a backtest --labels file */
+#define SF_MAX_LABELS_LINE 1024     /* bytes of one --labels line */
 
 #endif
