@@ -426,7 +426,7 @@ score_model_view *score_model_get(score_engine *e)
         s->high_false = l->high_false[i];
     }
     v->history = malloc((l->n_hist ? l->n_hist : 1) * sizeof *v->history);
-    if (v->history) {
+    if (v->history && l->n_hist) {
         memcpy(v->history, l->hist, l->n_hist * sizeof *v->history);
         v->n_history = l->n_hist;
     }

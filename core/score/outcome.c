@@ -323,7 +323,7 @@ static int seen_cmp(const void *a, const void *b)
 
 void outcome_sort_seen(outcome_tables *o)
 {
-    if (!o->seen_sorted)
+    if (!o->seen_sorted && o->seen_n > 1)
         qsort(o->seen, o->seen_n, sizeof *o->seen, seen_cmp);
     o->seen_sorted = true;
 }
