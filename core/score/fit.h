@@ -62,10 +62,10 @@ typedef struct fit_pick {
 #define FIT_THRESHOLD_HI_PCT 99
 
 /*
- * Re-run the alert rule (DESIGN.md §3: re-arm below rearm, fire when armed, p >= threshold
- * and the cooldown passed; an outcome starts a new life) over every entity's trace for each
- * candidate threshold, count the alerts with right >= 0 and how many were right, and pick
- * the lowest threshold whose precision reaches rule->target among those with at least
+ * Re-run the alert rule (docs/scoring.md "Score, evaluation, alerts": re-arm below rearm, fire when
+ * armed, p >= threshold and the cooldown passed; an outcome starts a new life) over every entity's
+ * trace for each candidate threshold, count the alerts with right >= 0 and how many were right, and
+ * pick the lowest threshold whose precision reaches rule->target among those with at least
  * min_judged alerts. None reaches it (or none was judged): `current` stays (out->alerts and
  * right then count it). Deterministic.
  */

@@ -1,6 +1,6 @@
 /*
  * label.h - what the engine learned about an alert or an entity from the stream's outcome
- * events (DESIGN.md §3, docs/scoring.md "Outcomes and learning"): an alert confirmed by an
+ * events (docs/scoring.md "Outcomes and learning"): an alert confirmed by an
  * outcome within the horizon after it, an alert that became a false positive (the horizon
  * passed, or the outcome had come before it), or an entity that reached its outcome with no
  * alert (missed). Labels from people (the admin API) are another source and win over these.

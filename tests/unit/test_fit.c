@@ -2,7 +2,7 @@
  * test_fit.c - core/score/fit.c: the penalised logistic fit against closed forms (one binary
  * feature has a maximum-likelihood solution by hand), the L2 pull toward the configured
  * values, separable data, and the alert-level threshold picker on traces whose alerts are
- * counted by hand from the rule of DESIGN.md §3.
+ * counted by hand from the rule in docs/scoring.md "Score, evaluation, alerts".
  */
 #include <setjmp.h>
 #include <stdarg.h>
