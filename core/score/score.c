@@ -14,6 +14,7 @@
 
 #include "base/sf_limits.h"
 #include "base/strbuf.h"
+#include "score/score_guard.h"
 #include "score/score_internal.h"
 #include "score/score_queue.h"
 
@@ -179,7 +180,7 @@ static sf_status dispatch_all(score_engine *e)
 
 /* ---- producer ---------------------------------------------------------------------- */
 
-static sf_status queue_ticks_run(score_engine *e, int64_t from, int64_t to)
+static sf_status run_ticks(score_engine *e, int64_t from, int64_t to)
 {
     e->ticks += (uint64_t)((to - from) / e->model.tick) + 1;
     if (!e->threaded) {
@@ -206,16 +207,16 @@ static sf_status sync_shards(score_engine *e)
 }
 
 /* Boundaries from..to; with outcomes, a refit after each refit boundary among them. */
-static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
+static sf_status ticks_and_refits(score_engine *e, int64_t from, int64_t to)
 {
     int64_t tick = e->model.tick;
     if (!e->model.outcomes)
-        return queue_ticks_run(e, from, to);
+        return run_ticks(e, from, to);
     while (from <= to) {
         int64_t end = from;
         while (end < to && !learn_is_refit(e, end))
             end += tick;
-        sf_status st = queue_ticks_run(e, from, end);
+        sf_status st = run_ticks(e, from, end);
         if (st == SF_OK && learn_is_refit(e, end)) {
             st = sync_shards(e);
             if (st == SF_OK)
@@ -226,6 +227,61 @@ static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
         from = end + tick;
     }
     return SF_OK;
+}
+
+/* ---- noise guards (score_guard.h): judged per boundary, before the shards run it ------ */
+
+/* Hand the current snapshot to every shard (each gets a reference). */
+static sf_status send_guard(score_engine *e)
+{
+    const score_guard_snap *g = score_guards_snap(e->guards);
+    sf_status st = SF_OK;
+    for (int i = 0; i < e->n_shards && st == SF_OK; i++) {
+        score_guard_snap_ref(g);
+        if (e->threaded)
+            st = score_queue_guard(e->queues[i], e->seq, g, e->seq);
+        else
+            score_shard_set_guard(e->shards[i], g);
+    }
+    return st;
+}
+
+/* Health alerts of boundary T: before every decision alert of T ("" sorts first). */
+static sf_status pend_health(score_engine *e, int64_t T, sf_alert **ha, size_t n)
+{
+    sf_status st = SF_OK;
+    for (size_t k = 0; k < n; k++) {
+        score_shard_alert a = {e->seq, T, ha[k]};
+        if (pend_add(e, &a, 1) != SF_OK)
+            st = SF_ENOMEM; /* pend_add freed it */
+    }
+    return st;
+}
+
+static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
+{
+    if (!e->guards)
+        return ticks_and_refits(e, from, to);
+    int64_t tick = e->model.tick, start = from;
+    sf_status st = SF_OK;
+    for (int64_t T = from; T <= to && st == SF_OK; T += tick) {
+        bool changed = false;
+        sf_alert **ha = NULL;
+        size_t nh = 0;
+        st = score_guards_boundary(e->guards, T, &changed, &ha, &nh);
+        sf_status hs = pend_health(e, T, ha, nh);
+        free(ha);
+        if (st == SF_OK)
+            st = hs;
+        if (st == SF_OK && changed) {
+            if (T > start)
+                st = ticks_and_refits(e, start, T - tick);
+            start = T;
+            if (st == SF_OK)
+                st = send_guard(e);
+        }
+    }
+    return st == SF_OK ? ticks_and_refits(e, start, to) : st;
 }
 
 static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, uint64_t mask)
@@ -293,6 +349,8 @@ sf_status score_push(score_engine *e, const sf_event *ev)
         e->clock = t;
     uint64_t mask = type_mask(e, ev->type);
     bool outcome = e->dec.outcome && strcmp(ev->type, e->dec.outcome) == 0;
+    if (st == SF_OK && mask && e->guards)
+        score_guards_event(e->guards, mask, t, ev->value, ev->has_value);
     if (st == SF_OK && (mask || outcome))
         st = queue_event(e, ev, elen, outcome ? 0 : mask); /* mask 0: the outcome */
     e->seq++;
@@ -436,6 +494,14 @@ score_engine *score_new(const config_decision *dec, const config_signal *signals
         snprintf(err, errlen, "cannot start %d scoring shards: out of memory", shards);
         goto fail;
     }
+    e->guards = score_guards_new(e->dec.name, e->sig, e->n_sig, e->model.tick, err, errlen);
+    if (!e->guards && err[0])
+        goto fail;
+    for (int i = 0; e->guards && i < e->n_shards; i++) {
+        /* nothing was pushed: the shard threads are idle and touch no shard yet */
+        score_guard_snap_ref(score_guards_snap(e->guards));
+        score_shard_set_guard(e->shards[i], score_guards_snap(e->guards));
+    }
     return e;
 fail:
     score_free(e);
@@ -458,6 +524,7 @@ void score_free(score_engine *e)
         score_shard_item_free(&e->pending[k]);
     free(e->pending);
     learn_free(e->learn);
+    score_guards_free(e->guards);
     free_config(e);
     free(e);
 }
