@@ -19,6 +19,7 @@
 #define SF_MAX_TEMPLATE_LEN 1024       /* bytes of an explain template */
 #define SF_MAX_ERROR_LEN 512           /* bytes of an operator-facing error text */
 #define SF_MAX_BAD_LINES_REPORTED 5    /* bad input lines named individually in a summary */
+#define SF_MAX_PREFIXED_OPTIONS 64     /* keys under one SF_OPT_PREFIX option (headers.*) */
 #define SF_MAX_KV_KEY_LEN 256          /* bytes of a checkpoint namespace or key */
 #define SF_MAX_KV_VALUE_LEN 65536      /* bytes of a checkpoint value (a connector cursor) */
 #define SF_MAX_SOURCE_ID_LEN 256       /* bytes of a source event id kept for dedup */
