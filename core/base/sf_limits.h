@@ -5,27 +5,33 @@
 #ifndef SF_LIMITS_H
 #define SF_LIMITS_H
 
-#define SF_MAX_ENTITY_LEN 256          /* bytes of an entity id */
-#define SF_MAX_TYPE_LEN 128            /* bytes of an event type */
-#define SF_MAX_ATTRS_LEN 8192          /* bytes of an event's attrs as JSON text */
-#define SF_MAX_EVENT_LINE (64 * 1024)  /* bytes of one NDJSON line / one JSON document */
-#define SF_MAX_JSON_DEPTH 16           /* nesting depth the JSON parser accepts */
-#define SF_MAX_NAME_LEN 64             /* section, signal, instance, plugin names */
-#define SF_MAX_CONFIG_LINE 4096        /* bytes of one INI line */
-#define SF_MAX_SECRET_LEN 4096         /* bytes of a secret read from env: or file: */
-#define SF_MAX_SIGNALS 64              /* [signal] sections in one decision */
-#define SF_MAX_INSTANCES 256           /* [connector] + [delivery] sections */
-#define SF_MAX_PLUGINS 256             /* .so files loaded by one process */
-#define SF_MAX_TEMPLATE_LEN 1024       /* bytes of an explain template */
-#define SF_MAX_ERROR_LEN 512           /* bytes of an operator-facing error text */
-#define SF_MAX_BAD_LINES_REPORTED 5    /* bad input lines named individually in a summary */
-#define SF_MAX_KV_KEY_LEN 256          /* bytes of a checkpoint namespace or key */
-#define SF_MAX_KV_VALUE_LEN 65536      /* bytes of a checkpoint value (a connector cursor) */
-#define SF_MAX_SOURCE_ID_LEN 256       /* bytes of a source event id kept for dedup */
-#define SF_MAX_HTTP_BODY (1024 * 1024) /* bytes of one inbound HTTP request body (else 413) */
-#define SF_MAX_HTTP_HEADERS 64         /* headers of one inbound HTTP request (else 431) */
-#define SF_MAX_HTTP_PATH 256           /* bytes of a routed ingest path */
-#define SF_MAX_HTTP_CONNECTIONS 256    /* concurrent connections to the ingest listener */
-#define SF_HTTP_TIMEOUT_S 10           /* seconds an idle ingest connection is kept */
+#define SF_MAX_ENTITY_LEN 256              /* bytes of an entity id */
+#define SF_MAX_TYPE_LEN 128                /* bytes of an event type */
+#define SF_MAX_ATTRS_LEN 8192              /* bytes of an event's attrs as JSON text */
+#define SF_MAX_EVENT_LINE (64 * 1024)      /* bytes of one NDJSON line / one JSON document */
+#define SF_MAX_JSON_DEPTH 16               /* nesting depth the JSON parser accepts */
+#define SF_MAX_NAME_LEN 64                 /* section, signal, instance, plugin names */
+#define SF_MAX_CONFIG_LINE 4096            /* bytes of one INI line */
+#define SF_MAX_SECRET_LEN 4096             /* bytes of a secret read from env: or file: */
+#define SF_MAX_SIGNALS 64                  /* [signal] sections in one decision */
+#define SF_MAX_INSTANCES 256               /* [connector] + [delivery] sections */
+#define SF_MAX_PLUGINS 256                 /* .so files loaded by one process */
+#define SF_MAX_TEMPLATE_LEN 1024           /* bytes of an explain template */
+#define SF_MAX_ERROR_LEN 512               /* bytes of an operator-facing error text */
+#define SF_MAX_BAD_LINES_REPORTED 5        /* bad input lines named individually in a summary */
+#define SF_MAX_KV_KEY_LEN 256              /* bytes of a checkpoint namespace or key */
+#define SF_MAX_KV_VALUE_LEN 65536          /* bytes of a checkpoint value (a connector cursor) */
+#define SF_MAX_SOURCE_ID_LEN 256           /* bytes of a source event id kept for dedup */
+#define SF_MAX_HTTP_BODY (1024 * 1024)     /* bytes of one inbound HTTP request body (else 413) */
+#define SF_MAX_HTTP_HEADERS 64             /* headers of one inbound HTTP request (else 431) */
+#define SF_MAX_HTTP_PATH 256               /* bytes of a routed ingest path */
+#define SF_MAX_HTTP_CONNECTIONS 512        /* concurrent connections to the ingest listener */
+#define SF_MAX_HTTP_CONNECTIONS_PER_IP 128 /* of them from one client address */
+#define SF_HTTP_TIMEOUT_S 10               /* seconds an idle ingest connection is kept */
+#define SF_HTTP_REQUEST_DEADLINE_S 10      /* seconds for a whole request (headers and body) */
+#define SF_MAX_INGEST_WAITING 80           /* ingest requests waiting for their commit (else 503) */
+#define SF_MAX_ADMIN_CONNECTIONS 64        /* concurrent connections to the admin listener */
+#define SF_MAX_ADMIN_CONNECTIONS_PER_IP 16 /* of them from one client address */
+#define SF_ADMIN_REQUEST_DEADLINE_S 5      /* seconds for a whole admin request */
 
 #endif

@@ -6,12 +6,15 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include "ingest/http_guard.h"
+#include "ingest/intake.h"
 #include "plugin/host.h"
 #include "base/netaddr.h"
 #include "base/log.h"
@@ -19,6 +22,14 @@
 #include "base/sf_limits.h"
 
 #define LOG_CTX "component=ingest_http"
+/*
+ * libmicrohttpd's epoll threads. A request waits for its commit on the thread that read it
+ * (libmicrohttpd 0.9.75's suspend/resume corrupted memory under load here), so the pool is
+ * sized for the requests that share one commit, not for the cores.
+ */
+#define INGEST_THREADS 96
+#define INGEST_THREAD_STACK (256 * 1024)
+_Static_assert(SF_MAX_INGEST_WAITING < INGEST_THREADS, "threads must stay free to answer 503");
 
 /* A route: one path, one instance, and how many requests are inside its callback now. */
 typedef struct route {
@@ -29,11 +40,14 @@ typedef struct route {
 
 struct ingest_http {
     struct MHD_Daemon *mhd;
+    http_guard *guard;
     int port;
-    pthread_mutex_t lock; /* guards routes, n_routes and every route's inflight */
-    pthread_cond_t idle;  /* broadcast when a route's inflight drops to 0 */
+    pthread_mutex_t lock; /* guards routes, n_routes, every route's inflight, waiting */
+    pthread_cond_t idle;  /* broadcast when a route's inflight or `waiting` drops to 0 */
     route *routes[SF_MAX_INSTANCES];
     size_t n_routes;
+    unsigned waiting; /* requests waiting for their commit (load shedding past a bound) */
+    atomic_bool hold; /* draining or reloading: a path without a route is 503, not 404 */
 };
 
 /* Per-request state, from the headers to the completion notice. */
@@ -42,6 +56,16 @@ typedef struct ingest_req {
     size_t len, cap;
     size_t discarded; /* bytes dropped after the body outgrew SF_MAX_HTTP_BODY */
     bool too_large;
+    /* After the callback accepted events: the answer waits for their commit. */
+    bool submitted;
+    pthread_cond_t cv;
+    pthread_mutex_t mu; /* guards committed, commit_st (committer vs the request's thread) */
+    bool committed;
+    sf_status commit_st;
+    ingest_http *h;
+    struct MHD_Response *resp; /* the connector's answer, sent once the commit succeeded */
+    unsigned code;
+    char instance[SF_MAX_NAME_LEN + 1];
 } ingest_req;
 
 /* ---- the host table's request accessors --------------------------------------------------- */
@@ -221,8 +245,13 @@ static enum MHD_Result answer_too_large(struct MHD_Connection *c, const char *in
 static enum MHD_Result on_headers(ingest_http *h, struct MHD_Connection *c, const char *url,
                                   const char *method, void **con_cls)
 {
-    if (!route_exists(h, url))
+    if (!route_exists(h, url)) {
+        /* Draining or reloading: the connector may be back in a moment, and a sender drops
+           an event it was told 404 about. */
+        if (atomic_load(&h->hold))
+            return answer_busy(c, NULL);
         return answer_text(c, NULL, MHD_HTTP_NOT_FOUND, "no connector at this path\n");
+    }
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
         return answer(c, NULL, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is accepted here\n", NULL,
                       MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST);
@@ -241,6 +270,8 @@ static enum MHD_Result on_headers(ingest_http *h, struct MHD_Connection *c, cons
     ingest_req *rq = calloc(1, sizeof *rq);
     if (!rq)
         return MHD_NO;
+    pthread_mutex_init(&rq->mu, NULL);
+    pthread_cond_init(&rq->cv, NULL);
     *con_cls = rq;
     return MHD_YES;
 }
@@ -310,12 +341,104 @@ static enum MHD_Result answer_status(struct MHD_Connection *c, sf_instance *inst
     }
 }
 
-/* The whole body is in: hand it to the instance routed at this path now. */
+/* The connector's 2xx, built now (its text lives in the callback's thread) and sent once the
+   request's events are committed. */
+static sf_status keep_answer(ingest_req *rq, sf_instance *inst, const sf_http_response *resp)
+{
+    unsigned code = resp->status > 0 ? (unsigned)resp->status : MHD_HTTP_OK;
+    if (code < 100 || code > 599)
+        code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    const char *body = resp->body ? resp->body : "";
+    rq->resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!rq->resp ||
+        MHD_add_response_header(rq->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                resp->content_type ? resp->content_type : "text/plain") != MHD_YES)
+        return SF_ENOMEM;
+    rq->code = code;
+    snprintf(rq->instance, sizeof rq->instance, "%s", instance_get_name(inst));
+    return SF_OK;
+}
+
+/* The journal's committer: the request's events are stored (or not). Wakes the request. */
+static void on_committed(void *ctx, sf_status st)
+{
+    ingest_req *rq = ctx;
+    ingest_http *h = rq->h;
+    pthread_mutex_lock(&rq->mu);
+    rq->committed = true;
+    rq->commit_st = st;
+    pthread_cond_signal(&rq->cv);
+    pthread_mutex_unlock(&rq->mu);
+    pthread_mutex_lock(&h->lock);
+    if (--h->waiting == 0)
+        pthread_cond_broadcast(&h->idle);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* The commit is over: the connector's answer, or 503 and nothing kept. */
+static enum MHD_Result on_committed_answer(ingest_http *h, struct MHD_Connection *c, ingest_req *rq)
+{
+    http_guard_set_waiting(h->guard, c, false);
+    if (rq->commit_st != SF_OK) {
+        log_warn(LOG_CTX,
+                 "instance=%s: a request's events could not be journaled (status %d):"
+                 " answered 503, nothing of it kept",
+                 rq->instance, (int)rq->commit_st);
+        return answer_busy(c, rq->instance);
+    }
+    enum MHD_Result ok = MHD_queue_response(c, rq->code, rq->resp);
+    if (ok == MHD_YES)
+        count_answer(rq->instance, rq->code);
+    return ok;
+}
+
+/* Past SF_MAX_INGEST_WAITING requests waiting for the journal, answer 503 at once. */
+static bool shed_load(ingest_http *h)
+{
+    pthread_mutex_lock(&h->lock);
+    bool full = h->waiting >= SF_MAX_INGEST_WAITING;
+    pthread_mutex_unlock(&h->lock);
+    if (full)
+        metrics_add("sigflow_ingest_shed_total", 1);
+    return full;
+}
+
+/* Hand the request's events to the journal and wait for the commit they share with the other
+   requests waiting now (group commit). */
+static enum MHD_Result submit(ingest_http *h, struct MHD_Connection *c, ingest_req *rq,
+                              intake_scope *scope)
+{
+    rq->h = h;
+    rq->submitted = true;
+    pthread_mutex_lock(&h->lock);
+    h->waiting++;
+    pthread_mutex_unlock(&h->lock);
+    http_guard_set_waiting(h->guard, c, true);
+    pthread_mutex_lock(&rq->mu);
+    sf_status st = intake_scope_submit(scope, on_committed, rq);
+    if (st != SF_OK) { /* not queued: on_committed will not run */
+        rq->committed = true;
+        rq->commit_st = st;
+        pthread_mutex_lock(&h->lock);
+        if (--h->waiting == 0)
+            pthread_cond_broadcast(&h->idle);
+        pthread_mutex_unlock(&h->lock);
+    }
+    while (!rq->committed)
+        pthread_cond_wait(&rq->cv, &rq->mu);
+    pthread_mutex_unlock(&rq->mu);
+    return on_committed_answer(h, c, rq);
+}
+
+/* The whole body is in: hand it to the instance routed at this path now. Its events are the
+   request's own (an intake scope): committed together before the 2xx, or dropped whole. */
 static enum MHD_Result on_complete(ingest_http *h, struct MHD_Connection *c, const char *url,
                                    const char *method, ingest_req *rq)
 {
     if (rq->too_large)
         return answer_too_large(c, NULL);
+    if (shed_load(h))
+        return answer_busy(c, NULL);
     route *r = route_acquire(h, url);
     if (!r) /* unrouted while the body came in (a reload): the source should come back */
         return answer_busy(c, NULL);
@@ -327,8 +450,19 @@ static enum MHD_Result on_complete(ingest_http *h, struct MHD_Connection *c, con
         .conn = c,
     };
     sf_http_response resp = {0};
+    intake_scope scope;
+    intake_scope_open(&scope);
     sf_status st = instance_request(r->inst, &req, &resp);
-    enum MHD_Result ok = answer_status(c, r->inst, st, &resp);
+    intake_scope_close(&scope);
+    enum MHD_Result ok;
+    if (st == SF_OK && scope.n > 0 && keep_answer(rq, r->inst, &resp) != SF_OK)
+        st = SF_ENOMEM;
+    if (st == SF_OK && scope.n > 0) {
+        ok = submit(h, c, rq, &scope); /* before the release: the intake is still there */
+    } else {
+        intake_scope_discard(&scope); /* an error answer leaves nothing behind */
+        ok = answer_status(c, r->inst, st, &resp);
+    }
     route_release(h, r);
     return ok;
 }
@@ -342,6 +476,8 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     ingest_req *rq = *con_cls;
     if (!rq)
         return on_headers(h, c, url, method, con_cls);
+    if (rq->submitted) /* answered already; not expected to be called again */
+        return MHD_YES;
     if (*upload_data_size > 0)
         return on_body(rq, upload_data, upload_data_size);
     return on_complete(h, c, url, method, rq);
@@ -350,11 +486,15 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode why)
 {
-    (void)cls;
-    (void)c;
     (void)why;
+    ingest_http *h = cls;
+    http_guard_request_done(h->guard, c);
     ingest_req *rq = *con_cls;
     if (rq) {
+        if (rq->resp)
+            MHD_destroy_response(rq->resp);
+        pthread_cond_destroy(&rq->cv);
+        pthread_mutex_destroy(&rq->mu);
         free(rq->body);
         free(rq);
         *con_cls = NULL;
@@ -390,16 +530,23 @@ ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
     }
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->idle, NULL);
-    /* A thread per connection: a slow plugin callback holds up only its own sender. */
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+    atomic_init(&h->hold, false);
+    if (!(h->guard = http_guard_new("ingest", SF_HTTP_REQUEST_DEADLINE_S * 1000LL))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    /* epoll threads: a connection costs a socket, not a thread. */
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER,
-                              on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SF_HTTP_TIMEOUT_S,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SF_MAX_HTTP_CONNECTIONS,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
+    h->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)INGEST_THREADS, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SF_HTTP_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SF_MAX_HTTP_CONNECTIONS,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)SF_MAX_HTTP_CONNECTIONS_PER_IP,
+        MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, h->guard,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
     if (!h->mhd) {
         snprintf(err, errlen, "cannot listen on %s (address in use or not local?)", addr);
         goto fail;
@@ -409,6 +556,7 @@ ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
     log_info(LOG_CTX, "listening on %s (port %d)", addr, h->port);
     return h;
 fail:
+    http_guard_free(h->guard);
     pthread_cond_destroy(&h->idle);
     pthread_mutex_destroy(&h->lock);
     free(h);
@@ -420,12 +568,31 @@ int ingest_http_port(const ingest_http *h)
     return h ? h->port : 0;
 }
 
+void ingest_http_hold(ingest_http *h, bool on)
+{
+    if (h)
+        atomic_store(&h->hold, on);
+}
+
+void ingest_http_wait_idle(ingest_http *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->lock);
+    while (h->waiting > 0)
+        pthread_cond_wait(&h->idle, &h->lock);
+    pthread_mutex_unlock(&h->lock);
+}
+
 void ingest_http_stop(ingest_http *h)
 {
     if (!h)
         return;
-    /* Joins every connection thread: no callback runs after this. */
+    ingest_http_hold(h, true);
+    ingest_http_wait_idle(h); /* every request waiting for a commit gets its answer */
+    /* Joins every thread: no callback runs after this. */
     MHD_stop_daemon(h->mhd);
+    http_guard_free(h->guard);
     for (size_t i = 0; i < h->n_routes; i++) {
         free(h->routes[i]->path);
         free(h->routes[i]);

@@ -1,0 +1,179 @@
+#include "ingest/http_guard.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "base/log.h"
+#include "base/metrics.h"
+#include "base/monotime.h"
+#include "base/sf_limits.h"
+
+#define GUARD_SCAN_MS 200 /* how often the reaper looks at the table */
+
+/* One open connection (its MHD socket context). */
+typedef struct guarded {
+    struct guarded *prev, *next;
+    int fd;
+    int64_t since_ms; /* when its current request may have started */
+    bool waiting;     /* suspended for its commit: no deadline */
+    bool reaped;      /* shut down once already */
+} guarded;
+
+struct http_guard {
+    pthread_mutex_t mu; /* guards the list; held while shutting a socket down, so the socket
+                           cannot be closed (and its number reused) meanwhile: libmicrohttpd
+                           reports a connection closed before it closes the socket */
+    pthread_cond_t cv;
+    guarded *head;
+    int64_t deadline_ms;
+    bool stopping;
+    char metric[SF_MAX_NAME_LEN + 64];
+    pthread_t reaper;
+};
+
+static void reap_expired(http_guard *g, int64_t now)
+{
+    for (guarded *x = g->head; x; x = x->next) {
+        if (x->waiting || x->reaped || now - x->since_ms < g->deadline_ms)
+            continue;
+        x->reaped = true;
+        /* libmicrohttpd's next read sees the end of the stream and closes the connection. */
+        if (shutdown(x->fd, SHUT_RDWR) == 0)
+            metrics_add(g->metric, 1);
+    }
+}
+
+static void *reaper_main(void *arg)
+{
+    http_guard *g = arg;
+    pthread_mutex_lock(&g->mu);
+    while (!g->stopping) {
+        struct timespec until = monotime_after(GUARD_SCAN_MS);
+        int rc = pthread_cond_timedwait(&g->cv, &g->mu, &until);
+        if (rc != 0 && rc != ETIMEDOUT)
+            break;
+        reap_expired(g, monotime_ms());
+    }
+    pthread_mutex_unlock(&g->mu);
+    return NULL;
+}
+
+http_guard *http_guard_new(const char *name, int64_t deadline_ms)
+{
+    http_guard *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL;
+    g->deadline_ms = deadline_ms;
+    snprintf(g->metric, sizeof g->metric, "sigflow_http_deadline_closed_total{listener=\"%s\"}",
+             name);
+    pthread_mutex_init(&g->mu, NULL);
+    if (monotime_cond_init(&g->cv) != 0)
+        goto fail;
+    if (pthread_create(&g->reaper, NULL, reaper_main, g) != 0) {
+        pthread_cond_destroy(&g->cv);
+        goto fail;
+    }
+    return g;
+fail:
+    pthread_mutex_destroy(&g->mu);
+    free(g);
+    return NULL;
+}
+
+void http_guard_free(http_guard *g)
+{
+    if (!g)
+        return;
+    pthread_mutex_lock(&g->mu);
+    g->stopping = true;
+    pthread_cond_signal(&g->cv);
+    pthread_mutex_unlock(&g->mu);
+    pthread_join(g->reaper, NULL);
+    while (g->head) { /* none left after MHD_stop_daemon; defensive */
+        guarded *x = g->head;
+        g->head = x->next;
+        free(x);
+    }
+    pthread_cond_destroy(&g->cv);
+    pthread_mutex_destroy(&g->mu);
+    free(g);
+}
+
+static void guard_started(http_guard *g, struct MHD_Connection *c, void **socket_context)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    guarded *x = info ? calloc(1, sizeof *x) : NULL;
+    if (!x)
+        return; /* unguarded: libmicrohttpd's idle timeout still applies */
+    x->fd = info->connect_fd;
+    x->since_ms = monotime_ms();
+    pthread_mutex_lock(&g->mu);
+    x->next = g->head;
+    if (g->head)
+        g->head->prev = x;
+    g->head = x;
+    pthread_mutex_unlock(&g->mu);
+    *socket_context = x;
+}
+
+static void guard_closed(http_guard *g, void **socket_context)
+{
+    guarded *x = *socket_context;
+    if (!x)
+        return;
+    pthread_mutex_lock(&g->mu);
+    if (x->prev)
+        x->prev->next = x->next;
+    else
+        g->head = x->next;
+    if (x->next)
+        x->next->prev = x->prev;
+    pthread_mutex_unlock(&g->mu);
+    free(x);
+    *socket_context = NULL;
+}
+
+void http_guard_on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                              enum MHD_ConnectionNotificationCode code)
+{
+    http_guard *g = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        guard_started(g, c, socket_context);
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED)
+        guard_closed(g, socket_context);
+}
+
+static guarded *guard_of(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    return info ? info->socket_context : NULL;
+}
+
+void http_guard_request_done(http_guard *g, struct MHD_Connection *c)
+{
+    guarded *x = guard_of(c);
+    if (!g || !x)
+        return;
+    pthread_mutex_lock(&g->mu);
+    x->since_ms = monotime_ms();
+    x->waiting = false;
+    pthread_mutex_unlock(&g->mu);
+}
+
+void http_guard_set_waiting(http_guard *g, struct MHD_Connection *c, bool waiting)
+{
+    guarded *x = guard_of(c);
+    if (!g || !x)
+        return;
+    pthread_mutex_lock(&g->mu);
+    x->waiting = waiting;
+    if (!waiting)
+        x->since_ms = monotime_ms(); /* the answer gets a full deadline to go out */
+    pthread_mutex_unlock(&g->mu);
+}
