@@ -34,4 +34,11 @@
 #define SF_MAX_ADMIN_CONNECTIONS_PER_IP 16 /* of them from one client address */
 #define SF_ADMIN_REQUEST_DEADLINE_S 5      /* seconds for a whole admin request */
 
+#define SF_MAX_ALERT_ID_LEN 64        /* bytes of an alert id in a feedback token or request */
+#define SF_MAX_LABEL_LEN 32           /* bytes of a feedback label name */
+#define SF_MAX_URL_LEN 1024           /* bytes of [sigflow] public_url */
+#define SF_MAX_ADMIN_BODY (16 * 1024) /* bytes of one admin API request body (else 413) */
+#define SF_MAX_ADMIN_QUERY 512        /* bytes of one admin API query parameter (else 400) */
+#define SF_MAX_ADMIN_LIST 1000        /* alerts one GET /v1/alerts answers at most */
+
 #endif

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 #include "base/log.h"
@@ -21,6 +22,7 @@ typedef struct guarded {
     int64_t since_ms; /* when its current request may have started */
     bool waiting;     /* suspended for its commit: no deadline */
     bool reaped;      /* shut down once already */
+    struct sockaddr_storage peer;
 } guarded;
 
 struct http_guard {
@@ -30,8 +32,10 @@ struct http_guard {
     pthread_cond_t cv;
     guarded *head;
     int64_t deadline_ms;
+    unsigned max_conns, max_per_client;
     bool stopping;
     char metric[SF_MAX_NAME_LEN + 64];
+    char refused_total[SF_MAX_NAME_LEN + 96], refused_client[SF_MAX_NAME_LEN + 96];
     pthread_t reaper;
 };
 
@@ -62,14 +66,21 @@ static void *reaper_main(void *arg)
     return NULL;
 }
 
-http_guard *http_guard_new(const char *name, int64_t deadline_ms)
+http_guard *http_guard_new(const char *name, int64_t deadline_ms, unsigned max_conns,
+                           unsigned max_per_client)
 {
     http_guard *g = calloc(1, sizeof *g);
     if (!g)
         return NULL;
     g->deadline_ms = deadline_ms;
+    g->max_conns = max_conns;
+    g->max_per_client = max_per_client;
     snprintf(g->metric, sizeof g->metric, "sigflow_http_deadline_closed_total{listener=\"%s\"}",
              name);
+    snprintf(g->refused_total, sizeof g->refused_total,
+             "sigflow_http_refused_total{listener=\"%s\",reason=\"total\"}", name);
+    snprintf(g->refused_client, sizeof g->refused_client,
+             "sigflow_http_refused_total{listener=\"%s\",reason=\"per_client\"}", name);
     pthread_mutex_init(&g->mu, NULL);
     if (monotime_cond_init(&g->cv) != 0)
         goto fail;
@@ -103,6 +114,42 @@ void http_guard_free(http_guard *g)
     free(g);
 }
 
+/* The same client: the same IP address (any port). */
+static bool same_client(const struct sockaddr_storage *a, const struct sockaddr *b)
+{
+    if (a->ss_family != b->sa_family)
+        return false;
+    if (b->sa_family == AF_INET)
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+               ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    if (b->sa_family == AF_INET6)
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+                      &((const struct sockaddr_in6 *)b)->sin6_addr, sizeof(struct in6_addr)) == 0;
+    return false;
+}
+
+enum MHD_Result http_guard_accept(void *cls, const struct sockaddr *addr, socklen_t addrlen)
+{
+    http_guard *g = cls;
+    (void)addrlen;
+    unsigned total = 0, same = 0;
+    pthread_mutex_lock(&g->mu);
+    for (guarded *x = g->head; x; x = x->next) {
+        total++;
+        same += same_client(&x->peer, addr);
+    }
+    pthread_mutex_unlock(&g->mu);
+    if (total >= g->max_conns) {
+        metrics_add(g->refused_total, 1);
+        return MHD_NO;
+    }
+    if (same >= g->max_per_client) {
+        metrics_add(g->refused_client, 1);
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
 static void guard_started(http_guard *g, struct MHD_Connection *c, void **socket_context)
 {
     const union MHD_ConnectionInfo *info =
@@ -111,6 +158,13 @@ static void guard_started(http_guard *g, struct MHD_Connection *c, void **socket
     if (!x)
         return; /* unguarded: libmicrohttpd's idle timeout still applies */
     x->fd = info->connect_fd;
+    const union MHD_ConnectionInfo *peer =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (peer && peer->client_addr) {
+        size_t len = peer->client_addr->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+                                                              : sizeof(struct sockaddr_in);
+        memcpy(&x->peer, peer->client_addr, len);
+    }
     x->since_ms = monotime_ms();
     pthread_mutex_lock(&g->mu);
     x->next = g->head;

@@ -579,7 +579,7 @@ static void *loop_main(void *arg)
 }
 
 /* One loop's daemon on `ss` (port filled in by the first loop), SO_REUSEPORT. */
-static bool loop_start(ingest_loop *l, ingest_http *h, struct sockaddr_storage *ss, unsigned n)
+static bool loop_start(ingest_loop *l, ingest_http *h, struct sockaddr_storage *ss)
 {
     l->h = h;
     l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -589,14 +589,14 @@ static bool loop_start(ingest_loop *l, ingest_http *h, struct sockaddr_storage *
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    l->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_access, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-        (unsigned int)1, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SF_HTTP_TIMEOUT_S,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)(SF_MAX_HTTP_CONNECTIONS / n),
-        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned int)(SF_MAX_HTTP_CONNECTIONS_PER_IP / n),
-        MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, h->guard,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
+    l->mhd = MHD_start_daemon(flags, 0, http_guard_accept, h->guard, on_access, l,
+                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+                              (struct sockaddr *)ss, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+                              (unsigned int)1, MHD_OPTION_CONNECTION_TIMEOUT,
+                              (unsigned int)SF_HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+                              (unsigned int)SF_MAX_HTTP_CONNECTIONS, /* the guard's, shared */
+                              MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, h->guard,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
     if (!l->mhd)
         return false;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -656,7 +656,8 @@ ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
     pthread_cond_init(&h->idle, NULL);
     atomic_init(&h->hold, false);
     atomic_init(&h->stopping, false);
-    if (!(h->guard = http_guard_new("ingest", SF_HTTP_REQUEST_DEADLINE_S * 1000LL))) {
+    if (!(h->guard = http_guard_new("ingest", SF_HTTP_REQUEST_DEADLINE_S * 1000LL,
+                                    SF_MAX_HTTP_CONNECTIONS, SF_MAX_HTTP_CONNECTIONS_PER_IP))) {
         snprintf(err, errlen, "out of memory");
         free(h);
         return NULL;
@@ -666,7 +667,7 @@ ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
     unsigned n = cpus < 1 ? 1 : cpus > INGEST_MAX_LOOPS ? INGEST_MAX_LOOPS : (unsigned)cpus;
     for (; h->n_loops < n; h->n_loops++) {
         h->loops[h->n_loops].wake_fd = -1;
-        if (!loop_start(&h->loops[h->n_loops], h, &ss, n)) {
+        if (!loop_start(&h->loops[h->n_loops], h, &ss)) {
             h->n_loops++; /* stopped with the others */
             snprintf(err, errlen, "cannot listen on %s (address in use or not local?)", addr);
             ingest_free(h);

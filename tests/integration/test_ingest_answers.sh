@@ -115,7 +115,7 @@ wait_for 10 grep -q locked "$T/lock.out" || fail "could not take the write lock"
 $CLIENT burst "$PORT" /in "$T/shed.out" --n 120 --prefix shed
 wait "$LOCK"
 grep -q '503-without-retry-after' "$T/shed.out" && fail "a 503 came without Retry-After"
-grep -q '^error' "$T/shed.out" && fail "a request could not connect or got no answer"
+grep -q "^error" "$T/shed.out" && fail "a request could not connect or got no answer: $(grep -c "^error" "$T/shed.out") of 120; $(sort "$T/shed.out" | cut -d" " -f1 | uniq -c | tr "\n" " ")"
 # The lock outlives the busy timeout (5 s): an answer before 3 s can only be a shed one.
 fast=$(awk '$1 == 503 && $3 < 3.0' "$T/shed.out" | wc -l)
 [ "$fast" -ge 1 ] || fail "no 503 came before the journal's wait ended: $(sort "$T/shed.out" | awk '{print $1}' | uniq -c)"

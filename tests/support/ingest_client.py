@@ -9,7 +9,8 @@
       N requests sent at once, each on its own connection; OUT: "STATUS ID SECONDS" lines.
   slow HOST PORT OUT --conns N [--source ADDR] [--every S] [--seconds S]
       N connections from ADDR that send one header byte every S seconds and never finish;
-      OUT: how many were accepted, and how many the server closed, as "accepted N closed M".
+      OUT: "accepted N closed M early E": connections made, closed by the server before the
+      run ended, and of those closed within 2 s (refused by a connection cap, not timed out).
 Loopback only; every run is bounded by its arguments.
 """
 import argparse
@@ -112,8 +113,9 @@ def slow(a):
             s.close()
     accepted = len(socks)
     text = b"OST / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 4096
-    closed, pos = set(), 0
-    stop = time.monotonic() + a.seconds
+    closed, pos, early = set(), 0, 0
+    t0 = time.monotonic()
+    stop = t0 + a.seconds
     while time.monotonic() < stop and len(closed) < accepted:
         for k, s in enumerate(socks):
             if k in closed:
@@ -122,19 +124,21 @@ def slow(a):
                 s.sendall(text[pos % len(text):pos % len(text) + 1])
                 s.setblocking(False)
                 try:
-                    if s.recv(4096) == b"":
-                        closed.add(k)
+                    gone = s.recv(4096) == b""
                 except BlockingIOError:
-                    pass
+                    gone = False
                 s.settimeout(2)
             except OSError:
+                gone = True
+            if gone:
                 closed.add(k)
+                early += time.monotonic() - t0 < 2
         pos += 1
         time.sleep(a.every)
     for s in socks:
         s.close()
     with open(a.out, "w") as f:
-        f.write("accepted %d closed %d\n" % (accepted, len(closed)))
+        f.write("accepted %d closed %d early %d\n" % (accepted, len(closed), early))
 
 
 def main():
