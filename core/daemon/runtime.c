@@ -339,6 +339,7 @@ out:
     }
     free(rt.insts);
     free(rt.routes);
+    free(rt.health_routes);
     score_free(rt.engine);
     score_free(rt.pending_engine);
     ingest_http_stop(rt.http);

@@ -72,8 +72,16 @@ sf_status alert_render_json(sf_alert *a)
 {
     strbuf b = {0};
     char ts[32];
+    if (a->kind == ALERT_HEALTH) {
+        char *j = a->health ? strdup(a->health) : NULL;
+        if (!j)
+            return SF_ENOMEM;
+        free(a->json);
+        a->json = j;
+        return SF_OK;
+    }
     time_format_rfc3339(a->time_ms, ts, sizeof ts);
-    jb_lit(&b, "{\"alert_id\":");
+    jb_lit(&b, "{\"kind\":\"decision\",\"alert_id\":");
     jb_str(&b, a->id);
     jb_lit(&b, ",\"decision\":");
     jb_str(&b, a->decision);
@@ -83,6 +91,9 @@ sf_status alert_render_json(sf_alert *a)
     jb_str(&b, ts);
     jb_lit(&b, ",\"score\":");
     jb_num(&b, a->score);
+    snprintf(ts, sizeof ts, "%u", (unsigned)a->model_version);
+    jb_lit(&b, ",\"model_version\":");
+    jb_lit(&b, ts);
     jb_lit(&b, ",\"reasons\":[");
     for (size_t i = 0; i < a->n_reasons; i++) {
         const alert_reason *r = &a->reasons[i];
@@ -123,5 +134,6 @@ void alert_free(sf_alert *a)
     free(a->entity);
     free(a->attrs);
     free(a->json);
+    free(a->health);
     free(a);
 }
