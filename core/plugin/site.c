@@ -23,6 +23,12 @@ int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d)
                  ci->plugin, kind_word(p->desc.kind), kind_word(ci->kind));
         return -1;
     }
+    if (ci->kind == SF_KIND_DELIVERY && si->rules && rules_is_digest(si->rules) &&
+        !(p->desc.flags & SF_PLUGIN_DIGEST)) {
+        diag_add(d, file, ci->line, "plugin `%s` cannot send digests (mode = digest)",
+                 ci->plugin);
+        return -1;
+    }
     opt_values *opts = options_apply(p->desc.options, ci, file, d);
     if (!opts)
         return -1;
@@ -86,6 +92,9 @@ site *site_bind(sf_config *cfg, plugin_registry *reg, bool allow_missing, diag *
     for (size_t i = 0; i < n; i++) {
         s->inst[i].cfg =
             i < cfg->n_connectors ? &cfg->connectors[i] : &cfg->deliveries[i - cfg->n_connectors];
+        if (s->inst[i].cfg->kind == SF_KIND_DELIVERY &&
+            !(s->inst[i].rules = rules_parse(s->inst[i].cfg, cfg, d)))
+            continue;
         if (site_bind_instance(s, i, reg, d) == 0 && !allow_missing)
             diag_add(d, cfg->path, s->inst[i].cfg->plugin_line,
                      "no plugin named `%s` in %s (sigflow plugins --dir %s lists them)",
@@ -106,6 +115,7 @@ void site_free(site *s)
     for (size_t i = 0; i < s->n_inst; i++) {
         options_free(s->inst[i].opts);
         mapping_free(s->inst[i].map);
+        rules_free(s->inst[i].rules);
     }
     free(s->inst);
     config_free(s->cfg);
