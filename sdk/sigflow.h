@@ -60,7 +60,7 @@ extern "C" {
 
 /** The ABI this header describes. A host speaking 1.x loads plugins built for 1.y, y <= x. */
 #define SF_ABI_MAJOR 1
-#define SF_ABI_MINOR 1
+#define SF_ABI_MINOR 2
 
 /** First field of every descriptor: "SFLW" in ASCII. */
 #define SF_PLUGIN_MAGIC 0x53464c57u
@@ -116,9 +116,9 @@ typedef enum sf_opt_type {
     SF_OPT_DURATION = 5, /**< 500ms, 30s, 5m, 2h, 7d; read in milliseconds */
     SF_OPT_ENUM = 6,     /**< one of `choices` */
     SF_OPT_SECRET = 7,   /**< a string given as env:NAME or file:/path; never logged */
-    SF_OPT_TEMPLATE = 8  /**< since 1.1: a message template, compiled (names checked) by the
+    SF_OPT_TEMPLATE = 8  /**< since 1.2: a message template, compiled (names checked) by the
                               host at `sigflow check`; read with opt_string, render with
-                              render_as. Set min_host_minor = 1 when you declare one. */
+                              render_as. Set min_host_minor = 2 when you declare one. */
 } sf_opt_type;
 
 #define SF_OPT_REQUIRED 0x1u  /**< the key must be present in the section */
@@ -302,7 +302,15 @@ struct sf_host {
      */
     const char *(*last_error)(sf_instance *inst);
 
-    /* ---- since 1.1: the message model (docs/templates.md; all strings borrowed) ---- */
+    /* ---- since 1.1: signatures (so a plugin needs no crypto library of its own) ---- */
+
+    /** out = HMAC-SHA256(key, msg): 32 bytes. SF_OK, or SF_EFATAL if the host's crypto failed. */
+    sf_status (*hmac_sha256)(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                             uint8_t out[32]);
+    /** True when a and b hold the same n bytes, in time that depends on n only. */
+    bool (*equal_ct)(const void *a, const void *b, size_t n);
+
+    /* ---- since 1.2: the message model (docs/templates.md; all strings borrowed) ---- */
 
     /** The title: the decision's question, or its name when it has none. */
     const char *(*msg_title)(const sf_alert *a);
@@ -362,7 +370,7 @@ typedef struct sf_host_info {
 
 /** Descriptor flags. */
 #define SF_PLUGIN_REENTRANT 0x1u /**< callbacks of one instance may run concurrently */
-/** since 1.1: `deliver` understands digests (msg_item_count > 0), so `mode = digest` may be
+/** since 1.2: `deliver` understands digests (msg_item_count > 0), so `mode = digest` may be
     set on its instances. */
 #define SF_PLUGIN_DIGEST 0x2u
 

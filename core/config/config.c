@@ -397,6 +397,7 @@ static sf_config *config_new(const char *path)
     cfg->max_attempts = 8;
     cfg->checkpoint_interval_ms = 5 * 60 * 1000;
     cfg->journal_retention_ms = 7LL * 24 * 3600 * 1000;
+    cfg->feedback_ttl_ms = 30LL * 24 * 3600 * 1000;
     cfg->log_level = strdup("info");
     cfg->signals = calloc(SF_MAX_SIGNALS, sizeof *cfg->signals);
     cfg->connectors = calloc(SF_MAX_INSTANCES, sizeof *cfg->connectors);
@@ -519,6 +520,11 @@ void config_free(sf_config *cfg)
         explicit_bzero(cfg->admin_token, strlen(cfg->admin_token));
         free(cfg->admin_token);
     }
+    if (cfg->feedback_secret) {
+        explicit_bzero(cfg->feedback_secret, strlen(cfg->feedback_secret));
+        free(cfg->feedback_secret);
+    }
+    free(cfg->public_url);
     free(cfg->log_level);
     free(cfg->ingest);
     free(cfg->decision.name);

@@ -15,6 +15,7 @@
 #include "plugin/host_alert.h"
 #include "ingest/ingest_http.h"
 #include "base/sf_limits.h"
+#include "base/crypto.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/monotime.h"
@@ -360,6 +361,8 @@ static const sf_host g_host = {
     .req_header = ingest_req_header,
     .req_body = ingest_req_body,
     .last_error = h_last_error,
+    .hmac_sha256 = crypto_hmac_sha256,
+    .equal_ct = crypto_equal,
 };
 
 static const sf_host_info g_info = {

@@ -4,6 +4,9 @@ set -u
 : "${SIGFLOW:?run through tests/run.sh (make test)}"
 : "${PLUGIN_BUILD:?}" "${FIXTURES:?}" "${ROOT:?}"
 
+# The plugin ABI the SDK header in this tree speaks ("1.1"), read from the header itself.
+ABI="$(sed -n 's/^#define SF_ABI_MAJOR //p' "$ROOT/sdk/sigflow.h").$(sed -n 's/^#define SF_ABI_MINOR //p' "$ROOT/sdk/sigflow.h")"
+
 T=$(mktemp -d /tmp/sigflow-test.XXXXXX)
 DAEMON_PID=
 cleanup() {
