@@ -73,6 +73,8 @@ struct runtime {
     pthread_mutex_t engine_lock;  /* guards pending_engine */
     score_engine *pending_engine; /* swapped in by the scorer thread after a reload */
     clock_mode clock;
+    _Atomic int64_t event_clock_ms; /* largest event time applied: the delivery clock under
+                                       clock = event (hours, digests) */
 
     pthread_mutex_t route_lock; /* guards the routes: read by the scorer, set by reloads */
     char **targets;             /* the decision's `deliver` names */

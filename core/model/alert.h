@@ -32,6 +32,7 @@ struct sf_alert {
     double *features; /* x per signal in config order; n_reasons long */
     char *attrs;      /* attrs JSON of the entity's latest event, or NULL; owned */
     char *json;       /* one-line JSON, built by alert_render_json; owned */
+    struct message *msg; /* message model set by the delivery worker for one call; borrowed */
 };
 
 /* Deterministic id: hex of a 128-bit hash of decision, entity and time_ms. */
