@@ -17,8 +17,8 @@ char *feedback_url_make(void *ctx, const char *alert_id, const char *label)
     if (!out)
         return NULL;
     int64_t expires_s = (walltime_ms() + c->ttl_ms) / 1000;
-    if (feedback_link(c->public_url, c->secret, strlen(c->secret), alert_id, label, expires_s,
-                      out, len) != 0) {
+    if (feedback_link(c->public_url, c->secret, strlen(c->secret), alert_id, label, expires_s, out,
+                      len) != 0) {
         free(out);
         return NULL;
     }

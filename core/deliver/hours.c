@@ -23,8 +23,7 @@ bool hours_parse_clock(const char *t, int32_t *out)
 {
     unsigned h, m;
     int n = 0;
-    if (sscanf(t, "%2u:%2u%n", &h, &m, &n) != 2 || t[n] || n != 5 || m > 59 ||
-        h * 60 + m > 24 * 60)
+    if (sscanf(t, "%2u:%2u%n", &h, &m, &n) != 2 || t[n] || n != 5 || m > 59 || h * 60 + m > 24 * 60)
         return false;
     *out = (int32_t)(h * 3600 + m * 60);
     return true;
@@ -74,8 +73,9 @@ static bool parse_rule(const char *s, size_t n, hours_rule *r, char *err, size_t
     if (!hours_parse_clock(times, &r->start) || !hours_parse_clock(dash + 1, &r->end))
         goto bad;
     if (r->end <= r->start) {
-        snprintf(err, errlen, "`%.*s`: the window must end after it starts (split a window "
-                              "over midnight in two: Fri 22:00-24:00, Sat 00:00-06:00)",
+        snprintf(err, errlen,
+                 "`%.*s`: the window must end after it starts (split a window "
+                 "over midnight in two: Fri 22:00-24:00, Sat 00:00-06:00)",
                  (int)n, s);
         return false;
     }

@@ -149,8 +149,8 @@ message *message_new(const sf_alert *a, const message_ctx *ctx)
 message *message_digest(message **items, size_t n)
 {
     message *m = calloc(1, sizeof *m);
-    if (!m || !(m->items = calloc(n ? n : 1, sizeof *m->items)) ||
-        !(m->fb_confirm = strdup("")) || !(m->fb_false_positive = strdup(""))) {
+    if (!m || !(m->items = calloc(n ? n : 1, sizeof *m->items)) || !(m->fb_confirm = strdup("")) ||
+        !(m->fb_false_positive = strdup(""))) {
         message_free(m);
         for (size_t i = 0; i < n; i++)
             message_free(items[i]);
@@ -254,7 +254,7 @@ static void message_json_alert(strbuf *b, const message *m)
         js_num(b, m->reasons[i].contribution);
         strbuf_puts(b, "}");
     }
-    js_key(b, "]", "attrs");
+    js_key(b, "],", "attrs");
     js_pairs(b, m->attrs, m->n_attrs);
     js_key(b, ",", "links");
     js_pairs(b, m->links, m->n_links);

@@ -29,9 +29,9 @@ typedef struct msg_pair {
 } msg_pair;
 
 typedef struct message {
-    const sf_alert *alert;           /* borrowed; NULL for a digest */
-    const char *title;               /* question, else decision name; borrowed */
-    msg_reason *reasons;             /* only reasons with contribution > 0, strongest first */
+    const sf_alert *alert; /* borrowed; NULL for a digest */
+    const char *title;     /* question, else decision name; borrowed */
+    msg_reason *reasons;   /* only reasons with contribution > 0, strongest first */
     size_t n_reasons;
     msg_pair *attrs; /* top-level attrs as text, in the JSON's order */
     size_t n_attrs;

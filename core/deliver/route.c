@@ -155,8 +155,7 @@ static bool parse_term(rlex *x, rterm *t, const char *const *signals, size_t n)
     return true;
 }
 
-route *route_parse(const char *text, const char *const *signals, size_t n, char *err,
-                   size_t errlen)
+route *route_parse(const char *text, const char *const *signals, size_t n, char *err, size_t errlen)
 {
     route *r = calloc(1, sizeof *r);
     rlex x = {.s = text ? text : "", .err = err, .errlen = errlen};

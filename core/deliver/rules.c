@@ -25,9 +25,9 @@ struct delivery_rules {
     char *when_text;
     bool has_hours;
     hours hours;
-    tz *zone;         /* fixed `timezone` (UTC when none) */
-    tmpl *zone_tmpl;  /* `timezone = {{attr.tz}}` */
-    double urgent;    /* urgent_above; > 1 when unset */
+    tz *zone;        /* fixed `timezone` (UTC when none) */
+    tmpl *zone_tmpl; /* `timezone = {{attr.tz}}` */
+    double urgent;   /* urgent_above; > 1 when unset */
     bool digest;
     int64_t every_ms;
     int32_t at_s;
@@ -40,7 +40,7 @@ struct delivery_rules {
     size_t n_cache;
 };
 
-static const char *const rule_keys[] = {"when", "hours",  "timezone", "urgent_above",
+static const char *const rule_keys[] = {"when", "hours", "timezone", "urgent_above",
                                         "mode", "every", "at",       "link"};
 #define N_RULE_KEYS (sizeof rule_keys / sizeof rule_keys[0])
 
@@ -180,8 +180,8 @@ static void parse_schedule(rules_parse_ctx *p)
     if (stray)
         RULE_ERR(p, stray, "`%s` applies to mode = digest only", stray->key);
     r->every_ms = 86400000;
-    if (p->every && (duration_parse(p->every->value, &r->every_ms) != 0 ||
-                     r->every_ms < 60000 || r->every_ms > 7 * 86400000LL))
+    if (p->every && (duration_parse(p->every->value, &r->every_ms) != 0 || r->every_ms < 60000 ||
+                     r->every_ms > 7 * 86400000LL))
         RULE_ERR(p, p->every, "every: expected a duration from 1m to 7d, found `%s`",
                  p->every->value);
     if (p->at && !hours_parse_clock(p->at->value, &r->at_s))

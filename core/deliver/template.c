@@ -17,12 +17,34 @@
 
 typedef enum tvar {
     /* any scope: the current alert (a digest's item inside {{#alerts}}) */
-    V_TITLE, V_QUESTION, V_DECISION, V_ENTITY, V_SCORE, V_SCORE_PCT, V_TIME, V_ALERT_ID,
-    V_REASONS, V_LINKS, V_ATTRS, V_ALERTS, V_COUNT, V_FB_CONFIRM, V_FB_FALSE, V_ATTR, V_LINK,
+    V_TITLE,
+    V_QUESTION,
+    V_DECISION,
+    V_ENTITY,
+    V_SCORE,
+    V_SCORE_PCT,
+    V_TIME,
+    V_ALERT_ID,
+    V_REASONS,
+    V_LINKS,
+    V_ATTRS,
+    V_ALERTS,
+    V_COUNT,
+    V_FB_CONFIRM,
+    V_FB_FALSE,
+    V_ATTR,
+    V_LINK,
     /* inside {{#reasons}} */
-    V_R_SIGNAL, V_R_TEXT, V_R_CONTRIBUTION, V_R_PCT, V_R_X, V_R_WEIGHT,
+    V_R_SIGNAL,
+    V_R_TEXT,
+    V_R_CONTRIBUTION,
+    V_R_PCT,
+    V_R_X,
+    V_R_WEIGHT,
     /* inside {{#links}} and {{#attrs}} */
-    V_P_NAME, V_P_VALUE, V_P_URL,
+    V_P_NAME,
+    V_P_VALUE,
+    V_P_URL,
     V_COUNT_OF
 } tvar;
 

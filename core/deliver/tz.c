@@ -266,8 +266,8 @@ static bool tzif_header(const unsigned char *p, size_t n, tzif_counts *c)
 
 static size_t tzif_block(const tzif_counts *c, size_t tsize)
 {
-    return c->time * tsize + c->time + c->type * 6 + c->chars + c->leap * (tsize + 4) +
-           c->isstd + c->isut;
+    return c->time * tsize + c->time + c->type * 6 + c->chars + c->leap * (tsize + 4) + c->isstd +
+           c->isut;
 }
 
 static bool tzif_parse(tz *z, const unsigned char *p, size_t n)

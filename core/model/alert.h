@@ -29,9 +29,9 @@ struct sf_alert {
     double score;
     alert_reason *reasons; /* n_reasons: largest contribution first, ties in config order */
     size_t n_reasons;
-    double *features; /* x per signal in config order; n_reasons long */
-    char *attrs;      /* attrs JSON of the entity's latest event, or NULL; owned */
-    char *json;       /* one-line JSON, built by alert_render_json; owned */
+    double *features;    /* x per signal in config order; n_reasons long */
+    char *attrs;         /* attrs JSON of the entity's latest event, or NULL; owned */
+    char *json;          /* one-line JSON, built by alert_render_json; owned */
     struct message *msg; /* message model set by the delivery worker for one call; borrowed */
 };
 

@@ -315,7 +315,6 @@ static void h_free(void *p)
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
-
 static char *h_render_as(sf_instance *in, const sf_alert *a, const char *tmpl, sf_escape esc)
 {
     char err[SF_MAX_ERROR_LEN];

@@ -137,8 +137,7 @@ const sf_alert *host_msg_item(const sf_alert *a, size_t i)
     return m && i < m->n_items ? m->items[i]->alert : NULL;
 }
 
-char *host_msg_render(const sf_alert *a, const char *text, sf_escape esc, char *err,
-                      size_t errlen)
+char *host_msg_render(const sf_alert *a, const char *text, sf_escape esc, char *err, size_t errlen)
 {
     if ((unsigned)esc > SF_ESCAPE_JSON) {
         snprintf(err, errlen, "unknown escaping %d", (int)esc);

@@ -28,8 +28,7 @@ const char *host_msg_json(const sf_alert *a);
 size_t host_msg_item_count(const sf_alert *a);
 const sf_alert *host_msg_item(const sf_alert *a, size_t i);
 /* render_as without the instance's error text: NULL with the reason in err. */
-char *host_msg_render(const sf_alert *a, const char *tmpl, sf_escape esc, char *err,
-                      size_t errlen);
+char *host_msg_render(const sf_alert *a, const char *tmpl, sf_escape esc, char *err, size_t errlen);
 sf_status host_template_check(const char *tmpl, char *err, size_t errlen);
 /* Free the messages built on first use on this thread (after each plugin callback). */
 void host_msg_release(void);

@@ -34,7 +34,7 @@ struct opt_values {
     size_t n;
 };
 
-static const char *const opt_type_names[] = {"?",        "string", "int",    "double", "bool",
+static const char *const opt_type_names[] = {"?",        "string", "int",    "double",  "bool",
                                              "duration", "enum",   "secret", "template"};
 
 const char *options_type_name(sf_opt_type t)

@@ -8,6 +8,15 @@ static const char *kind_word(sf_plugin_kind k)
     return k == SF_KIND_CONNECTOR ? "connector" : "delivery";
 }
 
+/* The `line` of key `key` in an instance section, or the section's line. */
+static int key_line(const config_instance *ci, const char *key)
+{
+    for (size_t i = 0; i < ci->n_kv; i++)
+        if (strcmp(ci->kv[i].key, key) == 0)
+            return ci->kv[i].line;
+    return ci->line;
+}
+
 int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d)
 {
     site_instance *si = &s->inst[i];
@@ -25,7 +34,7 @@ int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d)
     }
     if (ci->kind == SF_KIND_DELIVERY && si->rules && rules_is_digest(si->rules) &&
         !(p->desc.flags & SF_PLUGIN_DIGEST)) {
-        diag_add(d, file, ci->line, "plugin `%s` cannot send digests (mode = digest)",
+        diag_add(d, file, key_line(ci, "mode"), "plugin `%s` cannot send digests (mode = digest)",
                  ci->plugin);
         return -1;
     }
@@ -44,15 +53,6 @@ int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d)
     si->opts = opts;
     si->map = map;
     return 1;
-}
-
-/* The `line` of key `key` in an instance section, or the section's line. */
-static int key_line(const config_instance *ci, const char *key)
-{
-    for (size_t i = 0; i < ci->n_kv; i++)
-        if (strcmp(ci->kv[i].key, key) == 0)
-            return ci->kv[i].line;
-    return ci->line;
 }
 
 /* Two request connectors cannot share one path on the ingest listener. */

@@ -732,6 +732,7 @@ sf_mock_host *sf_mock_host_new(void)
     t->hmac_sha256 = sf_mock_hmac_sha256;
     t->equal_ct = sf_mock_equal_ct;
     sf_mock_fill_alert_table(t);
+    sf_mock_fill_message_table(t);
     return h;
 }
 

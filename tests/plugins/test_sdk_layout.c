@@ -60,6 +60,8 @@ PIN(sf_plugin, request, 112);
 PIN(sf_plugin, deliver, 120);
 PIN_SIZE(sf_plugin, 128);
 _Static_assert(sizeof(sf_plugin_kind) == 4, "sf_plugin.kind is 4 bytes");
+_Static_assert(SF_OPT_TEMPLATE == 8 && SF_ESCAPE_JSON == 3 && SF_PLUGIN_DIGEST == 0x2u,
+               "1.2 enum values are frozen");
 
 /* ---- sf_host: size and version, then every 1.0 function in order ---- */
 PIN(sf_host, size, 0);
@@ -111,7 +113,25 @@ PIN(sf_host, last_error, 344);
 /* since 1.1 */
 PIN(sf_host, hmac_sha256, 352);
 PIN(sf_host, equal_ct, 360);
-PIN_SIZE(sf_host, 368); /* grows only at its end, with a "since 1.N" marker */
+/* since 1.2: the message model */
+PIN(sf_host, msg_title, 368);
+PIN(sf_host, msg_reason_count, 376);
+PIN(sf_host, msg_reason_signal, 384);
+PIN(sf_host, msg_reason_text, 392);
+PIN(sf_host, msg_reason_contribution, 400);
+PIN(sf_host, msg_attr_count, 408);
+PIN(sf_host, msg_attr_name, 416);
+PIN(sf_host, msg_attr_value, 424);
+PIN(sf_host, msg_link_count, 432);
+PIN(sf_host, msg_link_name, 440);
+PIN(sf_host, msg_link_url, 448);
+PIN(sf_host, msg_feedback_url, 456);
+PIN(sf_host, msg_json, 464);
+PIN(sf_host, msg_item_count, 472);
+PIN(sf_host, msg_item, 480);
+PIN(sf_host, render_as, 488);
+PIN(sf_host, template_check, 496);
+PIN_SIZE(sf_host, 504); /* grows only at its end, with a "since 1.N" marker */
 
 /* ---- sf_option ---- */
 PIN(sf_option, name, 0);
