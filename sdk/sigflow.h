@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigflow.h - the sigflow plugin SDK, ABI 1.
  *
@@ -124,6 +125,9 @@ typedef enum sf_opt_type {
 #define SF_OPT_REQUIRED 0x1u  /**< the key must be present in the section */
 #define SF_OPT_SENSITIVE 0x2u /**< redact the value everywhere (implied by SF_OPT_SECRET) */
 #define SF_OPT_HAS_RANGE 0x4u /**< `min`/`max` apply (int, double, duration in ms) */
+/** A string naming a file or directory: the host resolves a relative one against the config
+ *  file's directory before the plugin sees it (an older host passes it as written). */
+#define SF_OPT_PATH 0x8u
 
 /**
  * One declared option. Give a table of these, ended by an entry whose name is NULL, with

@@ -208,7 +208,7 @@ void config_apply_sigflow(config_loader *ld)
         CFG_ERR(ld, kv->line, "`admin` must be host:port, got `%s`", kv->value);
     if ((kv = config_raw_get(ld, "admin_token"))) {
         char err[SF_MAX_ERROR_LEN];
-        cfg->admin_token = secret_resolve(kv->value, err, sizeof err);
+        cfg->admin_token = secret_resolve_at(kv->value, cfg->base_dir, err, sizeof err);
         if (!cfg->admin_token)
             CFG_ERR(ld, kv->line, "`admin_token`: %s", err);
     }

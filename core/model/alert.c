@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json_quote.h"
 #include "base/strbuf.h"
 #include "base/timefmt.h"
 
@@ -49,23 +50,14 @@ static void jb_lit(strbuf *b, const char *s)
     strbuf_add(b, s, strlen(s));
 }
 
+static void jb_put(void *b, const char *s, size_t n)
+{
+    strbuf_add(b, s, n);
+}
+
 static void jb_str(strbuf *b, const char *s)
 {
-    strbuf_add(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        char esc[8];
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)*p;
-            strbuf_add(b, esc, 2);
-        } else if (*p < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-            strbuf_add(b, esc, 6);
-        } else {
-            strbuf_add(b, (const char *)p, 1);
-        }
-    }
-    strbuf_add(b, "\"", 1);
+    json_quote(jb_put, b, s ? s : "", s ? strlen(s) : 0);
 }
 
 static void jb_num(strbuf *b, double v)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json_quote.h"
 #include "base/sf_limits.h"
 
 char *alert_encode(const sf_alert *a)
@@ -39,7 +40,7 @@ char *alert_encode(const sf_alert *a)
     json_object_object_add(o, "features", features);
     if (a->attrs)
         json_object_object_add(o, "attrs", json_object_new_string(a->attrs));
-    const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    const char *s = json_object_to_json_string_ext(o, JSON_QUOTE_JSONC_FLAGS);
     char *out = s ? strdup(s) : NULL;
     json_object_put(o);
     return out;

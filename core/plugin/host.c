@@ -558,7 +558,7 @@ sf_status instance_request(sf_instance *in, const sf_http_request *req, sf_http_
        one, so it is cleared under the call lock, just before the callback. */
     PLUGIN_CALL(in, "request", clear_error(in);
                 st = in->plugin->desc.request(in, in->state, req, resp));
-    /* The sender gets its 2xx only once what it sent is durable (DESIGN.md §1). */
+    /* The sender gets its 2xx only once what it sent is durable (docs/durability.md). */
     if (st == SF_OK && in->io.settle && in->io.settle(in->io.ctx, in) != SF_OK)
         st = SF_ERETRY;
     return st;

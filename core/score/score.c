@@ -13,19 +13,9 @@
 #include <unistd.h>
 
 #include "base/sf_limits.h"
+#include "base/strbuf.h"
 #include "score/score_internal.h"
 #include "score/score_queue.h"
-
-static char *sdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -50,8 +40,8 @@ static int copy_config(score_engine *e, const config_decision *dec, const config
                        size_t n)
 {
     e->dec = *dec;
-    e->dec.name = sdup(dec->name ? dec->name : "decision");
-    e->dec.question = sdup(dec->question);
+    e->dec.name = str_dup(dec->name ? dec->name : "decision");
+    e->dec.question = str_dup(dec->question);
     e->dec.deliver = NULL;
     e->dec.n_deliver = 0;
     e->sig = calloc(n ? n : 1, sizeof *e->sig);
@@ -60,9 +50,9 @@ static int copy_config(score_engine *e, const config_decision *dec, const config
     e->n_sig = n;
     for (size_t i = 0; i < n; i++) {
         e->sig[i] = sig[i];
-        e->sig[i].name = sdup(sig[i].name ? sig[i].name : "");
-        e->sig[i].event = sdup(sig[i].event ? sig[i].event : "");
-        e->sig[i].explain = sdup(sig[i].explain);
+        e->sig[i].name = str_dup(sig[i].name ? sig[i].name : "");
+        e->sig[i].event = str_dup(sig[i].event ? sig[i].event : "");
+        e->sig[i].explain = str_dup(sig[i].explain);
         if (!e->sig[i].name || !e->sig[i].event || (sig[i].explain && !e->sig[i].explain))
             return -1;
     }

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "score/explain.h"
 #include "score/score.h"
 
@@ -302,17 +303,6 @@ static int schedule(score_shard *s, entity *e, int64_t check)
 
 /* ---- evaluation and alerts ------------------------------------------------------------- */
 
-static char *dup_str(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 typedef struct order {
     double c;
     size_t i;
@@ -336,10 +326,10 @@ static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double 
         return NULL;
     a->reasons = calloc(l->n, sizeof *a->reasons);
     a->features = calloc(l->n, sizeof *a->features);
-    a->decision = dup_str(m->dec->name ? m->dec->name : "");
-    a->question = dup_str(m->dec->question);
-    a->entity = dup_str(entity_id(m, e));
-    a->attrs = dup_str(e->attrs);
+    a->decision = str_dup(m->dec->name ? m->dec->name : "");
+    a->question = str_dup(m->dec->question);
+    a->entity = str_dup(entity_id(m, e));
+    a->attrs = str_dup(e->attrs);
     if (!a->reasons || !a->features || !a->decision || !a->entity ||
         (m->dec->question && !a->question) || (e->attrs && !a->attrs))
         goto fail;
@@ -358,7 +348,7 @@ static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double 
         score_state_detail(l, e->blob, i, t, &d);
         alert_reason *r = &a->reasons[k];
         a->n_reasons = k + 1;
-        r->signal = dup_str(l->sig[i].name ? l->sig[i].name : "");
+        r->signal = str_dup(l->sig[i].name ? l->sig[i].name : "");
         r->text = explain_render(&l->sig[i], &d, t);
         if (!r->signal || !r->text)
             goto fail;
@@ -388,7 +378,7 @@ static int out_push(score_shard *s, uint64_t seq, int64_t sub, sf_alert *a)
     return 0;
 }
 
-/* Evaluate e at t; x[] receives the features. Fires or re-arms per DESIGN.md §3. */
+/* Evaluate e at t; x[] receives the features. Fires or re-arms per docs/scoring.md. */
 static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, int64_t sub,
                           double *x)
 {

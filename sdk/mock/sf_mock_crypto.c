@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sf_mock_crypto.c - host->hmac_sha256 and host->equal_ct for the mock host, in plain C (FIPS
  * 180-4 SHA-256, RFC 2104 HMAC), so a plugin's unit tests need no crypto library. The real

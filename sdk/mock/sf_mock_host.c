@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sf_mock_host.c - the mock host's table, instances and what they record (events, logs,
  * errors, metrics, checkpoints, threads). Calls libc and pthreads only; map_json is in

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sf_mock_internal.h - what the mock host's files share: the layouts behind the opaque
  * handles and a few helpers. Not for tests: use sf_mock_host.h.
