@@ -33,6 +33,10 @@
 #define SF_MAX_HTTP_PATH 256             /* bytes of a routed ingest path */
 #define SF_MAX_HTTP_CONNECTIONS 256      /* concurrent connections to the ingest listener */
 #define SF_HTTP_TIMEOUT_S 10             /* seconds an idle ingest connection is kept */
+#define SF_MAX_DRIFT_WINDOW 10000        /* documents per field judged for schema drift */
+#define SF_MAX_SHAPE_LEN 512             /* bytes of a document's keys-only shape in an alert */
+#define SF_MAX_STALE_SPELLS 256          /* stale spells a signal remembers (live-time absent) */
+#define SF_MAX_STALE_BUCKETS 8784        /* stale_window / tick: ticks counted per window */
 #define SF_MAX_ALERT_ID_LEN 64           /* bytes of an alert id in a feedback token or request */
 #define SF_MAX_LABEL_LEN 32              /* bytes of a feedback label name */
 #define SF_MAX_URL_LEN 1024              /* bytes of [sigflow] public_url */

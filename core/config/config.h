@@ -45,6 +45,11 @@ typedef struct config_signal {
     double limit;                /* value_below, value_above */
     double weight;
     char *explain; /* template or NULL */
+    /* noise guards (docs/scoring.md "Noise guards") */
+    bool cohort;             /* relative = cohort (drop, rise): ratio over the population's */
+    double stale_below;      /* stale when events < stale_below x expected; 0 = off */
+    int64_t stale_window_ms; /* window the events are counted in; default 1d */
+    double stale_min;        /* fewer expected events per window: never judged; default 100 */
     int line;
 } config_signal;
 
@@ -90,6 +95,11 @@ typedef struct sf_config {
     int64_t checkpoint_interval_ms; /* scoring state checkpoints; default 5m */
     int64_t journal_retention_ms;   /* journaled events kept after a checkpoint; default 7d */
     char *log_level;                /* default info */
+    char **health_deliver;          /* health alerts' targets; NULL: the decision's deliver */
+    size_t n_health_deliver;
+    int health_deliver_line;
+    int drift_window;       /* documents per connector and field judged for drift; 100 */
+    double drift_threshold; /* missing/wrong-type share above which a field drifted; 0.2 */
 
     /* [sigflow] feedback links (docs/admin-api.md) */
     char *public_url;        /* base of links in messages, or NULL */

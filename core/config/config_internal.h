@@ -50,5 +50,14 @@ const config_kv *config_raw_get(const config_loader *ld, const char *key);
 void config_apply_sigflow(config_loader *ld);
 void config_apply_decision(config_loader *ld);
 void config_apply_signal(config_loader *ld);
+/* Typed values: each adds a FILE:LINE error and returns false when the value is bad. */
+bool config_number(config_loader *ld, const config_kv *kv, double *out);
+bool config_integer(config_loader *ld, const config_kv *kv, long long min, long long max,
+                    long long *out);
+bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out);
+/* config_guards.c: the noise-guard keys of [signal] and [sigflow], health_deliver's targets. */
+void config_apply_signal_guards(config_loader *ld, config_signal *sig);
+void config_apply_sigflow_guards(config_loader *ld);
+void config_check_health_deliver(config_loader *ld);
 
 #endif

@@ -16,7 +16,7 @@
 
 /* ---- typed values ---------------------------------------------------------------------- */
 
-static bool config_number(config_loader *ld, const config_kv *kv, double *out)
+bool config_number(config_loader *ld, const config_kv *kv, double *out)
 {
     const char *s = kv->value;
     /* strtod also reads "inf", "nan" and hex: only plain decimal notation is accepted. */
@@ -32,8 +32,8 @@ static bool config_number(config_loader *ld, const config_kv *kv, double *out)
     return true;
 }
 
-static bool config_integer(config_loader *ld, const config_kv *kv, long long min, long long max,
-                           long long *out)
+bool config_integer(config_loader *ld, const config_kv *kv, long long min, long long max,
+                    long long *out)
 {
     const char *s = kv->value;
     char *end = NULL;
@@ -51,7 +51,7 @@ static bool config_integer(config_loader *ld, const config_kv *kv, long long min
     return true;
 }
 
-static bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out)
+bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out)
 {
     if (duration_parse(kv->value, out) != 0) {
         CFG_ERR(ld, kv->line,
@@ -184,6 +184,9 @@ void config_apply_sigflow(config_loader *ld)
                                         "max_attempts",
                                         "checkpoint_interval",
                                         "journal_retention",
+                                        "health_deliver",
+                                        "drift_window",
+                                        "drift_threshold",
                                         "public_url",
                                         "feedback_secret",
                                         "feedback_ttl"};
@@ -240,6 +243,7 @@ void config_apply_sigflow(config_loader *ld)
         config_duration(ld, kv, true, &cfg->checkpoint_interval_ms);
     if ((kv = config_raw_get(ld, "journal_retention")))
         config_duration(ld, kv, false, &cfg->journal_retention_ms);
+    config_apply_sigflow_guards(ld);
     config_apply_feedback(ld);
 }
 
@@ -315,18 +319,19 @@ void config_apply_decision(config_loader *ld)
 
 static const char *const config_measures[] = {"drop",   "rise",        "count",      "recent",
                                               "absent", "value_below", "value_above"};
-static const char *const config_signal_keys[] = {"event",   "measure", "of",    "weight",
-                                                 "explain", "recent",  "usual", "span",
-                                                 "window",  "cap",     "limit"};
-#define CFG_N_SIGNAL_COMMON 4 /* event, measure, weight, explain: valid for every measure */
+static const char *const config_signal_keys[] = {
+    "event",  "measure", "of",    "weight",   "explain",     "recent",       "usual",    "span",
+    "window", "cap",     "limit", "relative", "stale_below", "stale_window", "stale_min"};
+/* event, measure, weight, explain and the stale keys: valid for every measure */
+#define CFG_N_SIGNAL_COMMON 7
 
 /* The measure-specific keys each measure takes; the first `required` of them are required. */
 static const struct {
-    const char *keys[4];
+    const char *keys[5];
     size_t n, required;
 } config_measure_keys[] = {
-    [MEASURE_DROP] = {{"recent", "usual", "of"}, 3, 2},
-    [MEASURE_RISE] = {{"recent", "usual", "span", "of"}, 4, 2},
+    [MEASURE_DROP] = {{"recent", "usual", "of", "relative"}, 4, 2},
+    [MEASURE_RISE] = {{"recent", "usual", "span", "of", "relative"}, 5, 2},
     [MEASURE_COUNT] = {{"window", "cap"}, 2, 2},
     [MEASURE_RECENT] = {{"window"}, 1, 1},
     [MEASURE_ABSENT] = {{"window"}, 1, 1},
@@ -336,7 +341,8 @@ static const struct {
 
 static bool config_measure_takes(measure_kind m, const char *key)
 {
-    static const char *const common[] = {"event", "measure", "weight", "explain"};
+    static const char *const common[] = {"event",       "measure",      "weight",   "explain",
+                                         "stale_below", "stale_window", "stale_min"};
     for (size_t i = 0; i < CFG_N_SIGNAL_COMMON; i++)
         if (strcmp(key, common[i]) == 0)
             return true;
@@ -424,4 +430,5 @@ void config_apply_signal(config_loader *ld)
         config_string(ld, kv, SF_MAX_TEMPLATE_LEN, &sig->explain);
     config_signal_durations(ld, sig);
     config_signal_numbers(ld, sig);
+    config_apply_signal_guards(ld, sig);
 }

@@ -31,6 +31,10 @@ static void rt_on_alert(void *ctx, sf_alert *a)
         rt->rebuild_alerts++;
         return;
     }
+    if (a->kind == ALERT_HEALTH) {
+        runtime_health_put(rt, a);
+        return;
+    }
     if (!a->json && alert_render_json(a) != SF_OK) {
         log_error("component=score", "cannot render alert=%s entity=%s", a->id, a->entity);
         return;
@@ -243,7 +247,9 @@ bool runtime_decision_same(const sf_config *a, const sf_config *b)
             p->measure != q->measure || p->of_value != q->of_value ||
             p->recent_ms != q->recent_ms || p->usual_ms != q->usual_ms || p->span != q->span ||
             p->window_ms != q->window_ms || p->cap != q->cap || p->limit != q->limit ||
-            p->weight != q->weight || !str_same(p->explain, q->explain))
+            p->weight != q->weight || !str_same(p->explain, q->explain) || p->cohort != q->cohort ||
+            p->stale_below != q->stale_below || p->stale_window_ms != q->stale_window_ms ||
+            p->stale_min != q->stale_min)
             return false;
     }
     return true;

@@ -72,8 +72,16 @@ sf_status alert_render_json(sf_alert *a)
 {
     strbuf b = {0};
     char ts[32];
+    if (a->kind == ALERT_HEALTH) {
+        char *j = a->health ? strdup(a->health) : NULL;
+        if (!j)
+            return SF_ENOMEM;
+        free(a->json);
+        a->json = j;
+        return SF_OK;
+    }
     time_format_rfc3339(a->time_ms, ts, sizeof ts);
-    jb_lit(&b, "{\"alert_id\":");
+    jb_lit(&b, "{\"kind\":\"decision\",\"alert_id\":");
     jb_str(&b, a->id);
     jb_lit(&b, ",\"decision\":");
     jb_str(&b, a->decision);
@@ -123,5 +131,6 @@ void alert_free(sf_alert *a)
     free(a->entity);
     free(a->attrs);
     free(a->json);
+    free(a->health);
     free(a);
 }

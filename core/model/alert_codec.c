@@ -19,6 +19,10 @@ char *alert_encode(const sf_alert *a)
         return NULL;
     }
     json_object_object_add(o, "id", json_object_new_string(a->id));
+    if (a->kind == ALERT_HEALTH) {
+        json_object_object_add(o, "kind", json_object_new_string("health"));
+        json_object_object_add(o, "health", json_object_new_string(a->health ? a->health : ""));
+    }
     json_object_object_add(o, "decision", json_object_new_string(a->decision));
     if (a->question)
         json_object_object_add(o, "question", json_object_new_string(a->question));
@@ -90,6 +94,14 @@ sf_alert *alert_decode(const char *text)
         a->question = get_str(o, "question", false, &ok);
         a->entity = get_str(o, "entity", true, &ok);
         a->attrs = get_str(o, "attrs", false, &ok);
+        char *kind = get_str(o, "kind", false, &ok);
+        if (kind && strcmp(kind, "health") == 0) {
+            a->kind = ALERT_HEALTH;
+            a->health = get_str(o, "health", true, &ok);
+        } else if (kind && strcmp(kind, "decision") != 0) {
+            ok = false;
+        }
+        free(kind);
         a->score = get_num(o, "score", &ok);
         ok = ok && json_object_object_get_ex(o, "time_ms", &t);
         a->time_ms = t ? json_object_get_int64(t) : 0;

@@ -14,6 +14,7 @@
 
 #include "base/sf_limits.h"
 #include "base/strbuf.h"
+#include "score/score_guard.h"
 #include "score/score_internal.h"
 #include "score/score_queue.h"
 
@@ -168,7 +169,7 @@ static sf_status dispatch_all(score_engine *e)
 
 /* ---- producer ---------------------------------------------------------------------- */
 
-static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
+static sf_status run_ticks(score_engine *e, int64_t from, int64_t to)
 {
     e->ticks += (uint64_t)((to - from) / e->model.tick) + 1;
     if (!e->threaded) {
@@ -180,6 +181,61 @@ static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
     for (int i = 0; i < e->n_shards && st == SF_OK; i++)
         st = score_queue_ticks(e->queues[i], e->seq, from, to, e->seq);
     return st;
+}
+
+/* ---- noise guards (score_guard.h): judged per boundary, before the shards run it ------ */
+
+/* Hand the current snapshot to every shard (each gets a reference). */
+static sf_status send_guard(score_engine *e)
+{
+    const score_guard_snap *g = score_guards_snap(e->guards);
+    sf_status st = SF_OK;
+    for (int i = 0; i < e->n_shards && st == SF_OK; i++) {
+        score_guard_snap_ref(g);
+        if (e->threaded)
+            st = score_queue_guard(e->queues[i], e->seq, g, e->seq);
+        else
+            score_shard_set_guard(e->shards[i], g);
+    }
+    return st;
+}
+
+/* Health alerts of boundary T: before every decision alert of T ("" sorts first). */
+static sf_status pend_health(score_engine *e, int64_t T, sf_alert **ha, size_t n)
+{
+    sf_status st = SF_OK;
+    for (size_t k = 0; k < n; k++) {
+        score_shard_alert a = {e->seq, T, ha[k]};
+        if (pend_add(e, &a, 1) != SF_OK)
+            st = SF_ENOMEM; /* pend_add freed it */
+    }
+    return st;
+}
+
+static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
+{
+    if (!e->guards)
+        return run_ticks(e, from, to);
+    int64_t tick = e->model.tick, start = from;
+    sf_status st = SF_OK;
+    for (int64_t T = from; T <= to && st == SF_OK; T += tick) {
+        bool changed = false;
+        sf_alert **ha = NULL;
+        size_t nh = 0;
+        st = score_guards_boundary(e->guards, T, &changed, &ha, &nh);
+        sf_status hs = pend_health(e, T, ha, nh);
+        free(ha);
+        if (st == SF_OK)
+            st = hs;
+        if (st == SF_OK && changed) {
+            if (T > start)
+                st = run_ticks(e, start, T - tick);
+            start = T;
+            if (st == SF_OK)
+                st = send_guard(e);
+        }
+    }
+    return st == SF_OK ? run_ticks(e, start, to) : st;
 }
 
 static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, uint64_t mask)
@@ -246,6 +302,8 @@ sf_status score_push(score_engine *e, const sf_event *ev)
     if (t > e->clock)
         e->clock = t;
     uint64_t mask = type_mask(e, ev->type);
+    if (st == SF_OK && mask && e->guards)
+        score_guards_event(e->guards, mask, t, ev->value, ev->has_value);
     if (st == SF_OK && mask)
         st = queue_event(e, ev, elen, mask);
     e->seq++;
@@ -378,6 +436,14 @@ score_engine *score_new(const config_decision *dec, const config_signal *signals
         snprintf(err, errlen, "cannot start %d scoring shards: out of memory", shards);
         goto fail;
     }
+    e->guards = score_guards_new(e->dec.name, e->sig, e->n_sig, e->model.tick, err, errlen);
+    if (!e->guards && err[0])
+        goto fail;
+    for (int i = 0; e->guards && i < e->n_shards; i++) {
+        /* nothing was pushed: the shard threads are idle and touch no shard yet */
+        score_guard_snap_ref(score_guards_snap(e->guards));
+        score_shard_set_guard(e->shards[i], score_guards_snap(e->guards));
+    }
     return e;
 fail:
     score_free(e);
@@ -399,6 +465,7 @@ void score_free(score_engine *e)
     for (size_t k = 0; k < e->pend_n; k++)
         alert_free(e->pending[k].alert);
     free(e->pending);
+    score_guards_free(e->guards);
     free_config(e);
     free(e);
 }

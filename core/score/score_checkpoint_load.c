@@ -14,6 +14,7 @@
 
 #include "score/score_bytes.h"
 #include "score/score_checkpoint_internal.h"
+#include "score/score_guard.h"
 #include "score/score_internal.h"
 #include "base/sf_limits.h"
 
@@ -91,7 +92,8 @@ static sf_status read_header(reader *r, const score_engine *e)
     if (version != SCORE_CHECKPOINT_VERSION)
         return fail(r, SF_EINVAL, "checkpoint: format version %u, this build reads %d", version,
                     SCORE_CHECKPOINT_VERSION);
-    if (sb_get32(p + 12) != 0 || dn > DESC_MAX)
+    uint32_t flags = sb_get32(p + 12);
+    if (flags > 1 || dn > DESC_MAX)
         return fail(r, SF_EINVAL, "checkpoint: corrupt header");
     unsigned char *own = malloc(DESC_MAX);
     if (!own)
@@ -111,6 +113,8 @@ static sf_status read_header(reader *r, const score_engine *e)
             st = fail(r, SF_EUNSUPPORTED,
                       "checkpoint: decision %s changed since the checkpoint (%s)", e->dec.name,
                       why[0] ? why : "config descriptor differs");
+    } else if ((flags == 1) != (e->guards != NULL)) {
+        st = fail(r, SF_EINVAL, "checkpoint: corrupt header (guard flag)");
     }
     free(own);
     return st;
@@ -125,6 +129,44 @@ typedef struct engine_part {
 static bool time_in(int64_t t, int64_t lo, int64_t hi)
 {
     return t >= lo && t <= hi;
+}
+
+/* The guard part (score_guard.h), read whole (bounded by the config) and installed. */
+static sf_status read_guards(reader *r, score_engine *e, const engine_part *g)
+{
+    if (!e->guards)
+        return SF_OK;
+    const unsigned char *p = r_take(r, 4);
+    if (!p)
+        return truncated(r, "the guard state");
+    size_t len = sb_get32(p), max = 8;
+    for (size_t i = 0; i < e->n_sig; i++)
+        max += 1 + 56 + 8 + 16 * (size_t)SF_MAX_STALE_BUCKETS + 16 * SF_MAX_STALE_SPELLS;
+    if (len > max)
+        return fail(r, SF_EINVAL, "checkpoint: corrupt guard state (length)");
+    unsigned char *buf = malloc(len ? len : 1);
+    if (!buf)
+        return fail(r, SF_ENOMEM, "checkpoint: out of memory");
+    for (size_t got = 0; got < len;) {
+        size_t k = len - got < RBUF ? len - got : RBUF;
+        if (!(p = r_take(r, k))) {
+            free(buf);
+            return truncated(r, "the guard state");
+        }
+        memcpy(buf + got, p, k);
+        got += k;
+    }
+    sf_status st = score_guards_decode(e->guards, buf, len, g->watermark, r->err, r->errlen);
+    free(buf);
+    if (st != SF_OK)
+        return st;
+    /* nothing was pushed: the shard threads are idle and touch no shard yet */
+    const score_guard_snap *snap = score_guards_snap(e->guards);
+    for (int i = 0; i < e->n_shards; i++) {
+        score_guard_snap_ref(snap);
+        score_shard_set_guard(e->shards[i], snap);
+    }
+    return SF_OK;
 }
 
 static sf_status read_engine(reader *r, const score_engine *e, engine_part *g)
@@ -297,6 +339,8 @@ sf_status score_checkpoint_load(score_engine *e, score_read_fn read, void *ctx, 
         st = read_header(&r, e);
     if (st == SF_OK)
         st = read_engine(&r, e, &g);
+    if (st == SF_OK && (st = read_guards(&r, e, &g)) != SF_OK)
+        e->err = st; /* the guard state may be half restored: refuse further work */
     if (st == SF_OK) {
         /* from here a failure leaves entities behind: the engine refuses further work */
         st = read_entities(&r, e, &g);

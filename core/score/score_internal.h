@@ -31,6 +31,7 @@ struct score_engine {
     uint64_t events, ticks, since_sync, delivered;
     score_shard_alert *pending;
     size_t pend_n, pend_cap;
+    struct score_guards *guards; /* noise guards (score_guard.h); NULL: none configured */
     sf_status err;
 };
 

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "score/score_guard.h"
+
 #define BATCH_MSGS 4096
 #define QUEUE_BATCHES 16 /* batches in flight before the producer waits */
 
-enum { MSG_EVENT, MSG_TICKS };
+enum { MSG_EVENT, MSG_TICKS, MSG_GUARD };
 
 typedef struct msg {
     uint8_t kind;
@@ -22,6 +24,7 @@ typedef struct msg {
     uint64_t hash, sigmask;
     double value;
     uint32_t ent_off, ent_len, attrs_off, attrs_len; /* attrs_off UINT32_MAX: none */
+    const struct score_guard_snap *guard;            /* MSG_GUARD: a reference, handed on */
 } msg;
 
 typedef struct batch {
@@ -97,6 +100,10 @@ static sf_status run_msg(score_shard *sh, const batch *b, const msg *m)
 {
     if (m->kind == MSG_TICKS)
         return score_shard_ticks(sh, m->seq, m->time, m->clock);
+    if (m->kind == MSG_GUARD) {
+        score_shard_set_guard(sh, m->guard);
+        return SF_OK;
+    }
     const char *attrs = m->attrs_off == UINT32_MAX ? NULL : b->arena + m->attrs_off;
     return score_shard_event(sh, m->seq, b->arena + m->ent_off, m->ent_len, m->hash, m->sigmask,
                              m->time, m->value, m->has_value, attrs, m->attrs_len, m->clock,
@@ -146,8 +153,12 @@ static void *queue_thread(void *arg)
         pthread_mutex_unlock(&q->mu);
 
         /* after an error the batches still drain (skipped) so that nobody waits forever */
-        for (size_t i = 0; i < b->n && err == SF_OK; i++)
-            err = run_msg(q->shard, b, &b->m[i]);
+        for (size_t i = 0; i < b->n; i++) {
+            if (err == SF_OK)
+                err = run_msg(q->shard, b, &b->m[i]);
+            else if (b->m[i].kind == MSG_GUARD)
+                score_guard_snap_unref(b->m[i].guard); /* skipped: its reference goes */
+        }
         size_t n = 0;
         score_shard_alert *got = score_shard_take_alerts(q->shard, &n);
 
@@ -201,6 +212,9 @@ void score_queue_free(score_queue *q)
             batch_free(b);
         }
     }
+    for (size_t i = 0; q->cur && i < q->cur->n; i++)
+        if (q->cur->m[i].kind == MSG_GUARD)
+            score_guard_snap_unref(q->cur->m[i].guard); /* appended, never handed over */
     batch_free(q->cur);
     for (size_t i = 0; i < q->out_n; i++)
         alert_free(q->out[i].alert);
@@ -271,6 +285,14 @@ sf_status score_queue_ticks(score_queue *q, uint64_t seq, int64_t from, int64_t 
 {
     batch *b = q->cur;
     b->m[b->n] = (msg){.kind = MSG_TICKS, .seq = seq, .time = from, .clock = to};
+    return appended(q, upto);
+}
+
+sf_status score_queue_guard(score_queue *q, uint64_t seq, const struct score_guard_snap *g,
+                            uint64_t upto)
+{
+    batch *b = q->cur;
+    b->m[b->n] = (msg){.kind = MSG_GUARD, .seq = seq, .guard = g};
     return appended(q, upto);
 }
 

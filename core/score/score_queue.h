@@ -28,6 +28,9 @@ sf_status score_queue_event(score_queue *q, uint64_t seq, const char *entity, si
                             int64_t next_tick, uint64_t upto);
 /* Append "run boundaries from..to" for stream position seq. */
 sf_status score_queue_ticks(score_queue *q, uint64_t seq, int64_t from, int64_t to, uint64_t upto);
+/* Append "put guard snapshot g in force" (the message carries the caller's reference). */
+sf_status score_queue_guard(score_queue *q, uint64_t seq, const struct score_guard_snap *g,
+                            uint64_t upto);
 /*
  * Hand over the current batch, even empty: `upto` promises that every message with a seq
  * below it has been appended. Waits while the thread is too far behind (back-pressure).

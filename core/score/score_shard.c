@@ -18,6 +18,7 @@
 #include "base/strbuf.h"
 #include "score/explain.h"
 #include "score/score.h"
+#include "score/score_guard.h"
 
 #define NO_TIME SHARD_NO_TIME
 #define NEVER INT64_MAX
@@ -70,6 +71,8 @@ struct score_shard {
     score_shard_alert *out;
     size_t out_n, out_cap;
     score_shard_stats st;
+    const score_guard_snap *guard; /* noise guards in force (NULL: none configured) */
+    bool recheck;                  /* the guards changed: every entity is due at the next tick */
 };
 
 static const char *entity_id(const score_model *m, const entity *e)
@@ -141,6 +144,7 @@ void score_shard_free(score_shard *s)
     free(s->table);
     free(s->heap);
     free(s->due);
+    score_guard_snap_unref(s->guard);
     free(s);
 }
 
@@ -337,7 +341,7 @@ static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double 
     a->score = p;
     alert_make_id(a->decision, a->entity, t, a->id);
     for (size_t i = 0; i < l->n; i++) {
-        a->features[i] = score_state_x(l, e->blob, i, t);
+        a->features[i] = score_guard_x(s->guard, l, e->blob, i, t);
         ord[i].c = l->sig[i].weight * a->features[i];
         ord[i].i = i;
     }
@@ -346,6 +350,7 @@ static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double 
         size_t i = ord[k].i;
         score_detail d;
         score_state_detail(l, e->blob, i, t, &d);
+        d.x = a->features[i]; /* as the guards read it */
         alert_reason *r = &a->reasons[k];
         a->n_reasons = k + 1;
         r->signal = str_dup(l->sig[i].name ? l->sig[i].name : "");
@@ -386,7 +391,7 @@ static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, in
     const score_layout *l = &m->layout;
     double z = m->dec->bias;
     for (size_t i = 0; i < l->n; i++) {
-        x[i] = score_state_x(l, e->blob, i, t);
+        x[i] = score_guard_x(s->guard, l, e->blob, i, t);
         z += l->sig[i].weight * x[i];
     }
     double p = 1.0 / (1.0 + exp(-z));
@@ -428,7 +433,8 @@ static void add_bounds(double w, double lo, double hi, double *zlo, double *zhi)
  * logit counts (can it fire?); disarmed, only the smallest (can it re-arm?). So each signal
  * needs one side of its range: the upper one when its weight pushes toward firing.
  */
-static bool could_matter_in(const score_model *m, const entity *e, int64_t a, int64_t b)
+static bool could_matter_in(const score_model *m, const score_guard_snap *g, const entity *e,
+                            int64_t a, int64_t b)
 {
     const score_layout *l = &m->layout;
     double z = m->dec->bias;
@@ -437,7 +443,7 @@ static bool could_matter_in(const score_model *m, const entity *e, int64_t a, in
         if (w == 0)
             continue;
         bool want_hi = e->armed ? w > 0 : w < 0;
-        z += w * score_state_extreme(l, e->blob, i, a, b, want_hi);
+        z += w * score_guard_extreme(g, l, e->blob, i, a, b, want_hi);
     }
     return e->armed ? z >= m->z_fire - Z_EPS : z < m->z_rearm + Z_EPS;
 }
@@ -461,7 +467,7 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
     const score_layout *l = &m->layout;
     double zlo = m->dec->bias, zhi = zlo, lo, hi;
     for (size_t i = 0; i < l->n; i++) {
-        score_state_future(l, e->blob, i, t0, x0[i], &lo, &hi);
+        score_guard_future(s->guard, l, e->blob, i, t0, x0[i], &lo, &hi);
         add_bounds(l->sig[i].weight, lo, hi, &zlo, &zhi);
     }
     if (!could_matter(m, e, zlo, zhi))
@@ -480,7 +486,7 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
             return NEVER; /* no boundary past the last accepted time is ever run */
         int64_t room = (SCORE_TIME_MAX_MS - a) / tick; /* boundaries after a, in range */
         int64_t b = a + (step - 1 < room ? step - 1 : room) * tick;
-        if (could_matter_in(m, e, a, b)) {
+        if (could_matter_in(m, s->guard, e, a, b)) {
             if (step == 1)
                 return a;
             step /= 2;
@@ -535,9 +541,31 @@ static int due_cmp(const void *a, const void *b, void *arg)
     return strcmp(entity_id(m, *(entity *const *)a), entity_id(m, *(entity *const *)b));
 }
 
+/* The guards changed: every proof may be void, so every entity is due at `from`. */
+static int recheck_all(score_shard *s, int64_t from)
+{
+    s->recheck = false;
+    for (size_t i = 0; i < s->table_cap; i++) {
+        entity *e = s->table[i].e;
+        if (e && e->check > from && schedule(s, e, from) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void score_shard_set_guard(score_shard *s, const score_guard_snap *g)
+{
+    if (score_guard_snap_differs(s->guard, g))
+        s->recheck = true;
+    score_guard_snap_unref(s->guard);
+    s->guard = g;
+}
+
 sf_status score_shard_ticks(score_shard *s, uint64_t seq, int64_t from, int64_t to)
 {
     double x[SF_MAX_SIGNALS];
+    if (s->recheck && recheck_all(s, from) != 0)
+        return SF_ENOMEM;
     while (s->heap_n > 0 && s->heap[0]->check <= to) {
         int64_t T = s->heap[0]->check;
         if (T < from)
@@ -638,7 +666,7 @@ sf_status score_shard_restore(score_shard *s, const score_shard_entity_view *v, 
      * an evaluation at the clock, so the proof is this build's (every event time <= clock).
      */
     for (size_t i = 0; i < l->n; i++)
-        x[i] = score_state_x(l, e->blob, i, clock);
+        x[i] = score_guard_x(s->guard, l, e->blob, i, clock);
     int64_t check = next_check(s, e, clock, x, next_tick, SEARCH_STEPS_TICK);
     return schedule(s, e, check) == 0 ? SF_OK : SF_ENOMEM;
 }

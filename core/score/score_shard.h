@@ -55,6 +55,12 @@ sf_status score_shard_event(score_shard *s, uint64_t seq, const char *entity, si
                             uint64_t hash, uint64_t sigmask, int64_t time, double value,
                             bool has_value, const char *attrs, size_t attrs_len, int64_t clock,
                             int64_t next_tick);
+/*
+ * Put guard snapshot g in force (the shard takes over the caller's reference). When it
+ * could change a proof, every entity is evaluated at the next boundary run.
+ */
+struct score_guard_snap;
+void score_shard_set_guard(score_shard *s, const struct score_guard_snap *g);
 /* Evaluate the boundaries from..to (inclusive, multiples of tick) for seq. */
 sf_status score_shard_ticks(score_shard *s, uint64_t seq, int64_t from, int64_t to);
 
