@@ -61,7 +61,7 @@ extern "C" {
 
 /** The ABI this header describes. A host speaking 1.x loads plugins built for 1.y, y <= x. */
 #define SF_ABI_MAJOR 1
-#define SF_ABI_MINOR 2
+#define SF_ABI_MINOR 3
 
 /** First field of every descriptor: "SFLW" in ASCII. */
 #define SF_PLUGIN_MAGIC 0x53464c57u
@@ -117,9 +117,9 @@ typedef enum sf_opt_type {
     SF_OPT_DURATION = 5, /**< 500ms, 30s, 5m, 2h, 7d; read in milliseconds */
     SF_OPT_ENUM = 6,     /**< one of `choices` */
     SF_OPT_SECRET = 7,   /**< a string given as env:NAME or file:/path; never logged */
-    SF_OPT_TEMPLATE = 8  /**< since 1.2: a message template, compiled (names checked) by the
+    SF_OPT_TEMPLATE = 8  /**< since 1.3: a message template, compiled (names checked) by the
                               host at `sigflow check`; read with opt_string, render with
-                              render_as. Set min_host_minor = 2 when you declare one. */
+                              render_as. Set min_host_minor = 3 when you declare one. */
 } sf_opt_type;
 
 #define SF_OPT_REQUIRED 0x1u  /**< the key must be present in the section */
@@ -128,6 +128,12 @@ typedef enum sf_opt_type {
 /** A string naming a file or directory: the host resolves a relative one against the config
  *  file's directory before the plugin sees it (an older host passes it as written). */
 #define SF_OPT_PATH 0x8u
+/**
+ * Since 1.2: `name` ends with '.' and stands for every key `name<suffix>` ("headers." for
+ * `headers.Accept = ...`), each parsed as the option's type (string or secret); read them
+ * with host->opt_prefixed. A 1.0/1.1 host refuses such keys as unknown.
+ */
+#define SF_OPT_PREFIX 0x10u
 
 /**
  * One declared option. Give a table of these, ended by an entry whose name is NULL, with
@@ -314,7 +320,19 @@ struct sf_host {
     /** True when a and b hold the same n bytes, in time that depends on n only. */
     bool (*equal_ct)(const void *a, const void *b, size_t n);
 
-    /* ---- since 1.2: the message model (docs/templates.md; all strings borrowed) ---- */
+    /* ---- since 1.2: gauges and prefixed options ---- */
+
+    /** Set the gauge `sigflow_plugin_<name>_<metric>{instance=...}` to `value`. */
+    void (*metric_set)(sf_instance *inst, const char *name, double value);
+    /**
+     * The i-th key (INI order) under the SF_OPT_PREFIX option `prefix` ("headers."): its value
+     * (secrets resolved; borrowed), and in *suffix (may be NULL) the rest of its key
+     * ("Accept"). NULL past the last one.
+     */
+    const char *(*opt_prefixed)(sf_instance *inst, const char *prefix, size_t i,
+                                const char **suffix);
+
+    /* ---- since 1.3: the message model (docs/templates.md; all strings borrowed) ---- */
 
     /** The title: the decision's question, or its name when it has none. */
     const char *(*msg_title)(const sf_alert *a);
@@ -374,7 +392,7 @@ typedef struct sf_host_info {
 
 /** Descriptor flags. */
 #define SF_PLUGIN_REENTRANT 0x1u /**< callbacks of one instance may run concurrently */
-/** since 1.2: `deliver` understands digests (msg_item_count > 0), so `mode = digest` may be
+/** since 1.3: `deliver` understands digests (msg_item_count > 0), so `mode = digest` may be
     set on its instances. */
 #define SF_PLUGIN_DIGEST 0x2u
 

@@ -5,43 +5,44 @@
 #ifndef SF_LIMITS_H
 #define SF_LIMITS_H
 
-#define SF_MAX_ENTITY_LEN 256            /* bytes of an entity id */
-#define SF_MAX_TYPE_LEN 128              /* bytes of an event type */
-#define SF_MAX_ATTRS_LEN 8192            /* bytes of an event's attrs as JSON text */
-#define SF_MAX_EVENT_LINE (64 * 1024)    /* bytes of one NDJSON line / one JSON document */
-#define SF_MAX_JSON_DEPTH 16             /* nesting depth the JSON parser accepts */
-#define SF_MAX_NAME_LEN 64               /* section, signal, instance, plugin names */
-#define SF_MAX_CONFIG_LINE 4096          /* bytes of one INI line */
-#define SF_MAX_SECRET_LEN 4096           /* bytes of a secret read from env: or file: */
-#define SF_MAX_SIGNALS 64                /* [signal] sections in one decision */
-#define SF_MAX_INSTANCES 256             /* [connector] + [delivery] sections */
-#define SF_MAX_PLUGINS 256               /* .so files loaded by one process */
-#define SF_MAX_TEMPLATE_LEN 1024         /* bytes of an explain template */
-#define SF_MAX_OUTPUT_TEMPLATE_LEN 16384 /* bytes of a delivery template (message, subject) */
-#define SF_MAX_MESSAGE_ATTRS 64          /* entity attrs listed in one message */
-#define SF_MAX_LINKS 16                  /* link.NAME keys of one delivery */
-#define SF_MAX_WHEN_TERMS 16             /* comparisons joined by `and` in one `when` */
-#define SF_MAX_DIGEST_ALERTS 500         /* alerts listed in one digest message */
-#define SF_MAX_TZ_NAME_LEN 64            /* bytes of an IANA time zone name */
-#define SF_MAX_ERROR_LEN 512             /* bytes of an operator-facing error text */
-#define SF_MAX_BAD_LINES_REPORTED 5      /* bad input lines named individually in a summary */
-#define SF_MAX_KV_KEY_LEN 256            /* bytes of a checkpoint namespace or key */
-#define SF_MAX_KV_VALUE_LEN 65536        /* bytes of a checkpoint value (a connector cursor) */
-#define SF_MAX_SOURCE_ID_LEN 256         /* bytes of a source event id kept for dedup */
-#define SF_MAX_HTTP_BODY (1024 * 1024)   /* bytes of one inbound HTTP request body (else 413) */
-#define SF_MAX_HTTP_HEADERS 64           /* headers of one inbound HTTP request (else 431) */
-#define SF_MAX_HTTP_PATH 256             /* bytes of a routed ingest path */
-#define SF_MAX_HTTP_CONNECTIONS 256      /* concurrent connections to the ingest listener */
-#define SF_HTTP_TIMEOUT_S 10             /* seconds an idle ingest connection is kept */
-#define SF_MAX_DRIFT_WINDOW 10000        /* documents per field judged for schema drift */
-#define SF_MAX_SHAPE_LEN 512             /* bytes of a document's keys-only shape in an alert */
-#define SF_MAX_STALE_SPELLS 256          /* stale spells a signal remembers (live-time absent) */
-#define SF_MAX_STALE_BUCKETS 8784        /* stale_window / tick: ticks counted per window */
-#define SF_MAX_ALERT_ID_LEN 64           /* bytes of an alert id in a feedback token or request */
-#define SF_MAX_LABEL_LEN 32              /* bytes of a feedback label name */
-#define SF_MAX_URL_LEN 1024              /* bytes of [sigflow] public_url */
-#define SF_MAX_ADMIN_BODY (16 * 1024)    /* bytes of one admin API request body (else 413) */
-#define SF_MAX_ADMIN_QUERY 512           /* bytes of one admin API query parameter (else 400) */
-#define SF_MAX_ADMIN_LIST 1000           /* alerts one GET /v1/alerts answers at most */
+#define SF_MAX_ENTITY_LEN 256          /* bytes of an entity id */
+#define SF_MAX_TYPE_LEN 128            /* bytes of an event type */
+#define SF_MAX_ATTRS_LEN 8192          /* bytes of an event's attrs as JSON text */
+#define SF_MAX_EVENT_LINE (64 * 1024)  /* bytes of one NDJSON line / one JSON document */
+#define SF_MAX_JSON_DEPTH 16           /* nesting depth the JSON parser accepts */
+#define SF_MAX_NAME_LEN 64             /* section, signal, instance, plugin names */
+#define SF_MAX_CONFIG_LINE 4096        /* bytes of one INI line */
+#define SF_MAX_SECRET_LEN 4096         /* bytes of a secret read from env: or file: */
+#define SF_MAX_SIGNALS 64              /* [signal] sections in one decision */
+#define SF_MAX_INSTANCES 256           /* [connector] + [delivery] sections */
+#define SF_MAX_PLUGINS 256             /* .so files loaded by one process */
+#define SF_MAX_TEMPLATE_LEN 1024       /* bytes of an explain template */
+#define SF_MAX_MSG_TEMPLATE 16384      /* bytes of a delivery template (message, subject) */
+#define SF_MAX_MESSAGE_ATTRS 64        /* entity attrs listed in one message */
+#define SF_MAX_LINKS 16                /* link.NAME keys of one delivery */
+#define SF_MAX_WHEN_TERMS 16           /* comparisons joined by `and` in one `when` */
+#define SF_MAX_DIGEST_ALERTS 500       /* alerts listed in one digest message */
+#define SF_MAX_TZ_NAME_LEN 64          /* bytes of an IANA time zone name */
+#define SF_MAX_ERROR_LEN 512           /* bytes of an operator-facing error text */
+#define SF_MAX_BAD_LINES_REPORTED 5    /* bad input lines named individually in a summary */
+#define SF_MAX_PREFIXED_OPTIONS 64     /* keys under one SF_OPT_PREFIX option (headers.*) */
+#define SF_MAX_KV_KEY_LEN 256          /* bytes of a checkpoint namespace or key */
+#define SF_MAX_KV_VALUE_LEN 65536      /* bytes of a checkpoint value (a connector cursor) */
+#define SF_MAX_SOURCE_ID_LEN 256       /* bytes of a source event id kept for dedup */
+#define SF_MAX_HTTP_BODY (1024 * 1024) /* bytes of one inbound HTTP request body (else 413) */
+#define SF_MAX_HTTP_HEADERS 64         /* headers of one inbound HTTP request (else 431) */
+#define SF_MAX_HTTP_PATH 256           /* bytes of a routed ingest path */
+#define SF_MAX_HTTP_CONNECTIONS 256    /* concurrent connections to the ingest listener */
+#define SF_HTTP_TIMEOUT_S 10           /* seconds an idle ingest connection is kept */
+#define SF_MAX_DRIFT_WINDOW 10000      /* documents per field judged for schema drift */
+#define SF_MAX_SHAPE_LEN 512           /* bytes of a document's keys-only shape in an alert */
+#define SF_MAX_STALE_SPELLS 256        /* stale spells a signal remembers (live-time absent) */
+#define SF_MAX_STALE_BUCKETS 8784      /* stale_window / tick: ticks counted per window */
+#define SF_MAX_ALERT_ID_LEN 64         /* bytes of an alert id in a feedback token or request */
+#define SF_MAX_LABEL_LEN 32            /* bytes of a feedback label name */
+#define SF_MAX_URL_LEN 1024            /* bytes of [sigflow] public_url */
+#define SF_MAX_ADMIN_BODY (16 * 1024)  /* bytes of one admin API request body (else 413) */
+#define SF_MAX_ADMIN_QUERY 512         /* bytes of one admin API query parameter (else 400) */
+#define SF_MAX_ADMIN_LIST 1000         /* alerts one GET /v1/alerts answers at most */
 
 #endif

@@ -59,6 +59,7 @@ static void rt_on_alert(void *ctx, sf_alert *a)
     if (!created)
         return; /* re-created by a journal replay: stored (and delivered) before */
     atomic_fetch_add(&rt->alerts, 1);
+    runtime_observe_alert(a);
     log_info("component=score", "alert alert=%s entity=%s score=%.4f", a->id, a->entity, a->score);
 }
 
@@ -143,6 +144,7 @@ void *runtime_scorer_main(void *arg)
         }
         if (now - rt->last_checkpoint_ms >= atomic_load(&rt->checkpoint_interval_ms))
             checkpoint(rt);
+        runtime_score_metrics(rt, false);
     }
     checkpoint(rt); /* on a clean stop: the next start replays nothing */
     return NULL;

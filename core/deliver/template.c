@@ -279,8 +279,8 @@ static bool tp_text(tparse *p, const char *s, size_t n)
 tmpl *tmpl_compile(const char *text, char *err, size_t errlen)
 {
     tparse p = {.err = err, .errlen = errlen};
-    if (!text || strlen(text) > SF_MAX_OUTPUT_TEMPLATE_LEN) {
-        snprintf(err, errlen, "template longer than %d bytes", SF_MAX_OUTPUT_TEMPLATE_LEN);
+    if (!text || strlen(text) > SF_MAX_MSG_TEMPLATE) {
+        snprintf(err, errlen, "template longer than %d bytes", SF_MAX_MSG_TEMPLATE);
         return NULL;
     }
     if (!(p.t = calloc(1, sizeof *p.t)) || !(p.t->src = strdup(text))) {

@@ -1,5 +1,5 @@
 /*
- * host_message.h - the message-model half of the host table (SDK 1.2): msg_* accessors,
+ * host_message.h - the message-model half of the host table (SDK 1.3): msg_* accessors,
  * render_as and template_check. An alert's message is the one its delivery worker attached
  * (with the target's links and feedback URLs); an alert without one gets a plain message
  * built on first use and freed when the callback returns (host_alert_release).

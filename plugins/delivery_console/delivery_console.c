@@ -216,7 +216,7 @@ static const sf_option console_options[] = {
 
 static const sf_plugin console_plugin = {
     SF_PLUGIN_INIT,
-    .min_host_minor = 2, /* template-typed option, msg_json */
+    .min_host_minor = 3, /* template-typed option, msg_json */
     .name = "console",
     .version = "1.0.0",
     .description = "writes each alert as one line (JSON or a template) to stdout or a file",

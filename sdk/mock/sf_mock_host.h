@@ -202,7 +202,7 @@ void sf_mock_alert_set_attr(sf_alert *a, const char *name, const char *value);
  */
 const char *sf_mock_alert_json(sf_alert *a);
 
-/* ---- the message model (SDK 1.2) --------------------------------------------------------- */
+/* ---- the message model (SDK 1.3) --------------------------------------------------------- */
 /*
  * msg_title is the question (else the decision); msg_reason_* list the reasons with
  * x * weight > 0 in the order added; msg_attr_* the attrs set; msg_link_* the links added;

@@ -1,5 +1,5 @@
 /*
- * sf_mock_message.c - the message model of the mock host (SDK 1.2): msg_* accessors over a
+ * sf_mock_message.c - the message model of the mock host (SDK 1.3): msg_* accessors over a
  * fake alert, and a small template renderer with the names, sections and escapings of
  * docs/templates.md, so a delivery plugin's formatting can be unit-tested without the daemon.
  * Plain C; calls sf_mock_alert.c's data and the mock's allocation helpers.

@@ -113,25 +113,28 @@ PIN(sf_host, last_error, 344);
 /* since 1.1 */
 PIN(sf_host, hmac_sha256, 352);
 PIN(sf_host, equal_ct, 360);
-/* since 1.2: the message model */
-PIN(sf_host, msg_title, 368);
-PIN(sf_host, msg_reason_count, 376);
-PIN(sf_host, msg_reason_signal, 384);
-PIN(sf_host, msg_reason_text, 392);
-PIN(sf_host, msg_reason_contribution, 400);
-PIN(sf_host, msg_attr_count, 408);
-PIN(sf_host, msg_attr_name, 416);
-PIN(sf_host, msg_attr_value, 424);
-PIN(sf_host, msg_link_count, 432);
-PIN(sf_host, msg_link_name, 440);
-PIN(sf_host, msg_link_url, 448);
-PIN(sf_host, msg_feedback_url, 456);
-PIN(sf_host, msg_json, 464);
-PIN(sf_host, msg_item_count, 472);
-PIN(sf_host, msg_item, 480);
-PIN(sf_host, render_as, 488);
-PIN(sf_host, template_check, 496);
-PIN_SIZE(sf_host, 504); /* grows only at its end, with a "since 1.N" marker */
+/* since 1.2 */
+PIN(sf_host, metric_set, 368);
+PIN(sf_host, opt_prefixed, 376);
+/* since 1.3: the message model */
+PIN(sf_host, msg_title, 384);
+PIN(sf_host, msg_reason_count, 392);
+PIN(sf_host, msg_reason_signal, 400);
+PIN(sf_host, msg_reason_text, 408);
+PIN(sf_host, msg_reason_contribution, 416);
+PIN(sf_host, msg_attr_count, 424);
+PIN(sf_host, msg_attr_name, 432);
+PIN(sf_host, msg_attr_value, 440);
+PIN(sf_host, msg_link_count, 448);
+PIN(sf_host, msg_link_name, 456);
+PIN(sf_host, msg_link_url, 464);
+PIN(sf_host, msg_feedback_url, 472);
+PIN(sf_host, msg_json, 480);
+PIN(sf_host, msg_item_count, 488);
+PIN(sf_host, msg_item, 496);
+PIN(sf_host, render_as, 504);
+PIN(sf_host, template_check, 512);
+PIN_SIZE(sf_host, 520); /* grows only at its end, with a "since 1.N" marker */
 
 /* ---- sf_option ---- */
 PIN(sf_option, name, 0);
