@@ -353,6 +353,7 @@ static void config_check_whole(config_loader *ld)
                 cfg->signals[0].name);
     if (cfg->has_decision && !cfg->n_signals)
         CFG_ERR(ld, cfg->decision.line, "[decision] has no [signal NAME] sections");
+    config_check_learning(ld);
     const char *names[SF_MAX_INSTANCES];
     for (size_t i = 0; i < cfg->n_deliveries; i++)
         names[i] = cfg->deliveries[i].name;
@@ -382,10 +383,11 @@ static sf_config *config_new(const char *path)
     cfg->queue_size = 65536;
     cfg->clock = CLOCK_WALL;
     cfg->decision.tick_ms = 3600000;
+    config_learning_defaults(&cfg->decision);
     cfg->path = strdup(path);
     cfg->base_dir = path_dirname(path);
     cfg->state_dir = strdup("var");
-    cfg->plugin_dir = strdup("plugins");
+    cfg->plugin_dir = strdup(SF_PREFIX "/lib/sigflow/plugins"); /* where make install puts them */
     cfg->admin = strdup("127.0.0.1:9464");
     cfg->ingest = strdup("127.0.0.1:8088");
     cfg->retry_base_ms = 1000;
@@ -437,7 +439,8 @@ static void config_configure_inih(void)
     ini_stop_on_first_error = false;
 }
 
-sf_config *config_load(const char *path, diag *d)
+/* keep: return what was parsed even when there were errors (check reports them all). */
+static sf_config *config_load_mode(const char *path, diag *d, bool keep)
 {
     config_loader *ld = calloc(1, sizeof *ld);
     if (!ld) {
@@ -467,9 +470,11 @@ sf_config *config_load(const char *path, diag *d)
     else if (rc != 0 && d->n == ld->errs_before)
         diag_add(d, path, rc, "syntax error");
     config_check_whole(ld);
-    if (d->n == ld->errs_before && !config_resolve_dirs(ld->cfg))
+    if ((keep || d->n == ld->errs_before) && !config_resolve_dirs(ld->cfg)) {
         diag_add(d, path, 0, "out of memory");
-    if (d->n != ld->errs_before)
+        keep = false;
+    }
+    if (d->n != ld->errs_before && !keep)
         goto fail;
     sf_config *cfg = ld->cfg;
     fclose(ld->f);
@@ -482,6 +487,16 @@ fail:
     config_free(ld->cfg);
     free(ld);
     return NULL;
+}
+
+sf_config *config_load(const char *path, diag *d)
+{
+    return config_load_mode(path, d, false);
+}
+
+sf_config *config_load_partial(const char *path, diag *d)
+{
+    return config_load_mode(path, d, true);
 }
 
 static void config_instances_free(config_instance *arr, size_t n)
@@ -516,6 +531,7 @@ void config_free(sf_config *cfg)
     free(cfg->ingest);
     free(cfg->decision.name);
     free(cfg->decision.question);
+    free(cfg->decision.outcome);
     for (size_t i = 0; i < cfg->decision.n_deliver; i++)
         free(cfg->decision.deliver[i]);
     free(cfg->decision.deliver);
