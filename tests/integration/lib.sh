@@ -9,8 +9,12 @@ ABI="$(sed -n 's/^#define SF_ABI_MAJOR //p' "$ROOT/sdk/sigflow.h").$(sed -n 's/^
 
 T=$(mktemp -d /tmp/sigflow-test.XXXXXX)
 DAEMON_PID=
+RECV_PID=
+# Everything a test started goes with it, however it ends: a helper left running keeps the
+# caller's open files (a lock, a pipe) and its port.
 cleanup() {
     [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
+    [ -n "$RECV_PID" ] && kill -9 "$RECV_PID" 2>/dev/null
     rm -rf "$T"
 }
 trap cleanup EXIT
