@@ -6,7 +6,8 @@
 #    precision of later alerts rises; no alert for a customer after its cancellation;
 #  - `run` with clock = event raises exactly replay's alerts (ids and model_version), also
 #    across a kill -9 after a checkpoint: the learned model and its tables survive;
-#  - outcome labels reach the store (source = outcome) and `sigflow model` shows the model.
+#  - outcome labels reach the store (source = outcome) and `sigflow model` shows the model;
+#  - backtest reads the same history from the journal as from the file.
 . "$(dirname "$0")/lib.sh"
 
 python3 "$ROOT/tests/support/churn_world.py" 7 "$T/all.ndjson" "$T/labels.csv" 200 120
@@ -159,6 +160,15 @@ v_replay=$(tail -1 "$T/on.out" | python3 -c 'import json,sys; print(json.loads(s
 grep -q "^login_drop" "$T/model.txt" && grep -q "refit: bias" "$T/model.txt" ||
     fail "model output lacks weights or history: $(cat "$T/model.txt")"
 pass "sigflow model shows model_version $v_end with weights and history after the restart"
+
+# backtest on the daemon's journal sees what the events file shows (truth: outcome events).
+"$SIGFLOW" backtest -c "$T/on.ini" "$T/all.ndjson" 2>/dev/null | grep '^alerts' >"$T/bt.file" ||
+    fail "backtest on the file"
+"$SIGFLOW" backtest -c "$T/on.ini" --journal 2>/dev/null | grep '^alerts' >"$T/bt.journal" ||
+    fail "backtest --journal"
+diff "$T/bt.file" "$T/bt.journal" >/dev/null || fail "journal $(cat "$T/bt.journal") file $(cat "$T/bt.file")"
+grep -q "^alerts $want " "$T/bt.file" || fail "backtest counts $(cat "$T/bt.file"), replay $want"
+pass "backtest on the journal = on the file: $(cat "$T/bt.file")"
 
 # Outcome labels are in the store with source = outcome.
 python3 - "$T/var/sigflow.db" <<'PY' || fail "outcome labels not stored"
