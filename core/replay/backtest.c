@@ -24,8 +24,8 @@
 
 typedef struct bt_opts {
     const char *config, *compare, *labels, *file, *connector;
-    bool fit, journal, has_horizon, has_until;
-    int64_t horizon, until;
+    bool fit, journal, has_horizon, has_until, has_from;
+    int64_t horizon, until, from;
     int shards;
 } bt_opts;
 
@@ -50,14 +50,17 @@ typedef struct bt_feed {
 static void usage(FILE *to)
 {
     fputs("usage: sigflow backtest -c CONFIG [--labels FILE] [--horizon DURATION]\n"
-          "                        [--compare OTHER.ini] [--fit] [--until TIME] [--shards N]\n"
+          "                        [--compare OTHER.ini] [--fit] [--from TIME] [--until TIME]\n"
+          "                        [--shards N]\n"
           "                        [--connector NAME] [EVENTS|-|--journal]\n"
           "Replays history through CONFIG in event time with the engine `run` uses (learning\n"
           "included) and prints alerts per week, precision (alerts whose entity churned within\n"
           "the horizon after them, of those whose horizon closed), recall (churners with such\n"
           "an alert) and median lead time. The truth: --labels FILE (`entity,churn_time` a\n"
           "line, RFC 3339 or epoch ms), else the config's outcome events in the input.\n"
-          "--horizon: default the config's `horizon`. --compare: the same events through a\n"
+          "--horizon: default the config's `horizon`. --from TIME: judge only alerts and\n"
+          "churns from TIME on (all of history is still replayed and learned from).\n"
+          "--compare: the same events through a\n"
           "second config, and the difference. --fit: the model the run ended with, as INI.\n"
           "--journal: the events the daemon journaled in state_dir. Exit: 0 ok, 1 config or\n"
           "input error, 64 bad command line. docs/scoring.md \"Backtest\".\n",
@@ -85,6 +88,7 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                                           {"until", required_argument, NULL, 'u'},
                                           {"shards", required_argument, NULL, 's'},
                                           {"connector", required_argument, NULL, 'n'},
+                                          {"from", required_argument, NULL, 'F'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
@@ -123,6 +127,11 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                 o->until < SCORE_TIME_MIN_MS || o->until > SCORE_TIME_MAX_MS)
                 return OPT_ERROR("--until: not a time: %s", optarg);
             o->has_until = true;
+            break;
+        case 'F':
+            if (time_parse(optarg, strlen(optarg), &o->from) != 0)
+                return OPT_ERROR("--from: not a time: %s", optarg);
+            o->has_from = true;
             break;
         case 's':
             o->shards = (int)strtol(optarg, &end, 10);
@@ -333,6 +342,7 @@ static int report(bt_side *sides[2], int n, const churn_table *truth, const bt_f
 {
     int64_t horizon = o->has_horizon ? o->horizon : sides[0]->cfg->decision.horizon_ms;
     int64_t end = o->has_until && o->until > f->last ? o->until : f->last;
+    int64_t start = o->has_from && o->from > f->first ? o->from : f->first;
     bt_stats st[2];
     char hz[32];
     duration_format(horizon, hz, sizeof hz);
@@ -340,13 +350,13 @@ static int report(bt_side *sides[2], int n, const churn_table *truth, const bt_f
            o->labels ? o->labels : "the outcome events", truth->n, f->any ? "" : "none\n");
     if (f->any) {
         char a[32], b[32];
-        time_format_rfc3339(f->first, a, sizeof a);
+        time_format_rfc3339(start, a, sizeof a);
         time_format_rfc3339(end, b, sizeof b);
         printf("%s .. %s\n", a, b);
     }
     for (int i = 0; i < n; i++) {
-        bt_compute(&sides[i]->res, truth, horizon, f->first, end, &st[i]);
-        bt_print(stdout, &sides[i]->res, truth, horizon, f->first, end, &st[i]);
+        bt_compute(&sides[i]->res, truth, horizon, start, end, &st[i]);
+        bt_print(stdout, &sides[i]->res, truth, horizon, start, end, &st[i]);
     }
     if (n == 2)
         bt_print_difference(stdout, &st[0], &st[1]);

@@ -45,7 +45,8 @@ typedef struct bt_stats {
 /*
  * The figures of one run. An alert at t is right when its entity churns in [t, t+horizon];
  * it is judged when right or when t + horizon <= end (its window closed within the data).
- * Churners: churns in [start, end]; caught when some alert of the entity is in
+ * Only alerts at or after `start` count (the first event, or --from); churners: churns in
+ * [start, end]; caught when some alert of the entity is in
  * [churn - horizon, churn]; lead time = churn - the earliest such alert.
  */
 void bt_compute(const bt_result *r, const churn_table *truth, int64_t horizon, int64_t start,

@@ -75,8 +75,10 @@ void bt_compute(const bt_result *r, const churn_table *truth, int64_t horizon, i
                 int64_t end, bt_stats *out)
 {
     memset(out, 0, sizeof *out);
-    out->alerts = r->n;
     for (size_t i = 0; i < r->n; i++) {
+        if (r->a[i].t < start)
+            continue; /* before --from: replayed, not judged */
+        out->alerts++;
         if (is_judged(truth, &r->a[i], horizon, end)) {
             out->judged++;
             out->right += is_right(truth, &r->a[i], horizon);
@@ -85,7 +87,7 @@ void bt_compute(const bt_result *r, const churn_table *truth, int64_t horizon, i
     bt_alert *s = malloc((r->n ? r->n : 1) * sizeof *s);
     double *lead = malloc((truth->n ? truth->n : 1) * sizeof *lead);
     if (s && lead) {
-        memcpy(s, r->a, r->n * sizeof *s);
+        memcpy(s, r->a, r->n * sizeof *s); /* alerts before start still catch a churner */
         qsort(s, r->n, sizeof *s, alert_cmp);
         for (size_t k = 0; k < truth->n; k++) {
             const churn *c = &truth->c[k];
@@ -135,7 +137,7 @@ void bt_print(FILE *out, const bt_result *r, const churn_table *truth, int64_t h
     for (int64_t w = w0; w <= w1; w += WEEK_MS) {
         uint64_t n = 0, right = 0, judged = 0;
         for (size_t i = 0; i < r->n; i++) {
-            if (week_of(r->a[i].t) != w)
+            if (week_of(r->a[i].t) != w || r->a[i].t < start)
                 continue;
             n++;
             if (is_judged(truth, &r->a[i], horizon, end)) {
