@@ -102,11 +102,11 @@ static bool gated(delivery_worker *w, const outbox_delivery *d, const sf_alert *
     rules_gate g = rules_decide(w->pol.rules, a->msg, clock_now(w), &until, why, sizeof why);
     if (g == GATE_SKIP) {
         outbox_result(w->ob, d->id, OUTBOX_RESULT_SKIP, 0, why);
-        log_info(w->ctx, "skipped alert=%s entity=%s: %s", a->id, a->entity, why);
+        log_info(w->ctx, "skipped alert=%s entity=%s why=\"%s\"", a->id, a->entity, why);
         count(w, "skipped");
     } else if (g == GATE_HOLD) {
         outbox_hold(w->ob, d->id, until, why);
-        log_info(w->ctx, "held alert=%s entity=%s: %s", a->id, a->entity, why);
+        log_info(w->ctx, "held alert=%s entity=%s why=\"%s\"", a->id, a->entity, why);
         count(w, "held");
     }
     return g != GATE_SEND;

@@ -109,9 +109,9 @@ static bool message_links(message *m, const message_ctx *ctx)
         return false;
     for (size_t i = 0; i < ctx->n_links; i++) {
         msg_pair *p = &m->links[m->n_links++];
-        /* URLs are built from attrs: keep them URLs, whatever the attrs hold */
+        /* values are percent-encoded: an entity or attr cannot break out of the URL */
         if (!(p->name = strdup(ctx->links[i].name)) ||
-            !(p->value = tmpl_render(ctx->links[i].t, m, TMPL_PLAIN)))
+            !(p->value = tmpl_render(ctx->links[i].t, m, TMPL_URL)))
             return false;
     }
     return true;

@@ -103,7 +103,7 @@ assert fields[1] == "*Score*\n73%", fields            # 1/(1+e^-(4-3)) = 0.731
 assert "*plan*\npro" in fields, fields
 why = m["blocks"][2]["text"]["text"]
 assert why == "*Why*\n\u2022 2+ support tickets in 14d (+4.00)", why  # logins gave nothing
-assert m["blocks"][3]["text"]["text"] == "<https://crm.example.com/accounts/<script>|crm>"
+assert m["blocks"][3]["text"]["text"] == "<https://crm.example.com/accounts/%3Cscript%3E|crm>"
 buttons = m["blocks"][4]["elements"]
 assert [b["text"]["text"] for b in buttons] == ["Right", "Wrong"]
 for b in buttons:

@@ -106,6 +106,7 @@ static void escaping_follows_the_output(void **state)
     expect("*{{entity}}*", m, TMPL_SLACK, "*&lt;script&gt;&amp;\"x'*");
     expect("\"{{entity}}\"", m, TMPL_JSON, "\"<script>&\\\"x'\"");
     expect("{{entity}}", m, TMPL_PLAIN, "<script>&\"x'");
+    expect("https://x/{{entity}}", m, TMPL_URL, "https://x/%3Cscript%3E%26%22x%27");
     message_free(m);
 }
 
