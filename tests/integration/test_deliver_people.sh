@@ -3,7 +3,8 @@
 # delivers to a local Slack-compatible webhook (tests/support/slack_receiver.py checks the
 # Block Kit structurally and answers 429 + Retry-After, 500, then 200) and to a real SMTP
 # server (tests/support/smtp_server.py on aiosmtpd): headers, multipart, Message-ID, HTML
-# escaping of an entity named <script>, a 550 dead-letters, a 451 retries.
+# escaping of an entity named <script>, a 550 dead-letters, a 451 retries; the "Wrong" button
+# of the Slack message records a label through the admin endpoint it links to.
 . "$(dirname "$0")/lib.sh"
 
 PD=$(plugin_dir_with connector_file delivery_slack delivery_email)
@@ -19,6 +20,8 @@ wait_for 10 test -s "$T/smtp.port" || fail "smtp server did not start: $(cat "$T
 export SLACK_URL="http://127.0.0.1:$(head -1 "$T/slack.port")/services/T000/B000/XXXX"
 export FEEDBACK_SECRET=fb-secret-for-tests
 SMTP_PORT=$(head -1 "$T/smtp.port")
+ADMIN=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+export FB="http://127.0.0.1:$ADMIN/v1/feedback/"
 
 # Three customers cross the threshold: "<script>" (owner ann), one whose owner's mailbox
 # bounces (550) and one whose mailbox is busy once (451).
@@ -36,7 +39,8 @@ plugin_dir = $PD
 state_dir = $T/var
 clock = event
 retry_base = 200ms
-public_url = https://sigflow.example.com
+admin = 127.0.0.1:$ADMIN
+public_url = http://127.0.0.1:$ADMIN
 feedback_secret = env:FEEDBACK_SECRET
 [decision]
 name = churn
@@ -76,8 +80,8 @@ start_daemon "$T/ini"
 # ---- Slack ----
 slack_ok() { [ "$(grep -c '"status": 200' "$T/slack.ndjson" 2>/dev/null)" -ge 3 ]; }
 wait_for 60 slack_ok || fail "slack got $(count_lines "$T/slack.ndjson") posts, not 3 answered 200"
-python3 - "$T/slack.ndjson" <<'PY' || fail "Slack messages are not what Block Kit and the issue ask"
-import json, sys
+python3 - "$T/slack.ndjson" "$T/wrong.url" <<'PY' || fail "Slack messages are not what Block Kit and the issue ask"
+import json, os, sys
 posts = [json.loads(l) for l in open(sys.argv[1])]
 statuses = [p["status"] for p in posts]
 assert statuses[:2] == [429, 500], statuses          # answered 429, then 500, then 200s
@@ -107,8 +111,9 @@ assert m["blocks"][3]["text"]["text"] == "<https://crm.example.com/accounts/%3Cs
 buttons = m["blocks"][4]["elements"]
 assert [b["text"]["text"] for b in buttons] == ["Right", "Wrong"]
 for b in buttons:
-    assert b["url"].startswith("https://sigflow.example.com/v1/feedback/"), b["url"]
+    assert b["url"].startswith(os.environ["FB"]), b["url"]
 assert buttons[0]["url"] != buttons[1]["url"]
+open(sys.argv[2], "w").write(buttons[1]["url"])       # "Wrong", clicked below
 assert m["text"] == "Is this customer about to churn? &lt;script&gt; (73%)", m["text"]
 PY
 pass "slack: Block Kit with title, entity, score, attrs, contributing reasons, links, Right/Wrong; 429 and 500 retried"
@@ -135,9 +140,9 @@ parts = {p.get_content_type(): p.get_content() for p in m.iter_parts()}
 assert set(parts) == {"text/plain", "text/html"}, parts.keys()
 text, html = parts["text/plain"], parts["text/html"]
 assert "<script> scored 73%." in text and "- 2+ support tickets in 14d (+4.00)" in text, text
-assert "Wrong: https://sigflow.example.com/v1/feedback/" in text, text
+assert "Wrong: http://127.0.0.1:" in text and "/v1/feedback/" in text, text
 assert "<script>" not in html and "<b>&lt;script&gt;</b>" in html, html
-assert 'href="https://sigflow.example.com/v1/feedback/' in html
+assert 'href="http://127.0.0.1:' in html and "/v1/feedback/" in html
 assert "logins" not in text                                  # contributed nothing
 PY
 pass "email: headers, Message-ID <alert-id@domain>, multipart text+HTML, <script> escaped in HTML; 451 retried"
@@ -148,4 +153,14 @@ wait_for 30 bash -c "'$SIGFLOW' dlq -c '$T/ini' list owner_email 2>/dev/null | g
     fail "the dead letter does not carry the server's 550"
 [ "$("$SIGFLOW" dlq -c "$T/ini" list 2>/dev/null | wc -l)" = 1 ] || fail "more than the bounce is dead"
 pass "email: a 550 is dead-lettered at once with the server's answer"
+
+# A person clicks "Wrong" in the Slack message: the label is recorded (a second click finds
+# it recorded).
+wrong=$(cat "$T/wrong.url")
+code=$(curl -s -o "$T/click.html" -w '%{http_code}' "$wrong")
+[ "$code" = 200 ] && grep -q 'marked <b>wrong (false positive)</b>' "$T/click.html" ||
+    fail "the Wrong link did not record a label: $code $(cat "$T/click.html")"
+grep -q '&lt;script&gt;' "$T/click.html" || fail "the page does not name the entity (escaped)"
+curl -s "$wrong" | grep -q 'Already recorded' || fail "a second click did not find the label"
+pass "the Wrong button of a real message records a false_positive label"
 stop_daemon
