@@ -15,8 +15,8 @@ CC ?= cc
 
 PKGS := libcurl json-c inih libmicrohttpd sqlite3 libcrypto
 TEST_PKGS := cmocka
-APT_PKGS := build-essential pkg-config python3 libcurl4-openssl-dev libjson-c-dev \
-	libinih-dev libmicrohttpd-dev libsqlite3-dev libssl-dev libcmocka-dev
+# Every Debian package the build and the tests need, one a line: the same list CI installs.
+APT_PKGS := $(shell sed -e 's/\#.*//' .ci/packages)
 
 # Quiet by default; `make V=1` shows every command.
 ifeq ($(V),1)
@@ -165,10 +165,10 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(CORE_LIB)
 
 TEST_BINS := $(UNIT_BINS) $(FIXTURE_SOS) $(PLUGIN_TEST_BINS) $(FUZZ_BINS) $(TEST_SUPPORT_BINS)
 
-test: all $(TEST_BINS)
+test: deps all $(TEST_BINS)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh
 
-valgrind: all $(TEST_BINS)
+valgrind: deps all $(TEST_BINS)
 	@BUILD=$(BUILD) VALGRIND=1 tests/run.sh
 
 # The demo starts from an empty state on every run (conf/sigflow.ini keeps it in
@@ -177,7 +177,7 @@ run: all
 	$(Q)rm -rf build/demo-state
 	$(SIGFLOW) run -c conf/sigflow.ini
 
-bench: all $(BENCH_BINS)
+bench: deps all $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/bench/run.sh
 
 fuzz:
@@ -220,14 +220,16 @@ format-check:
 endif
 
 deps:
-	@if pkg-config --exists $(PKGS) $(TEST_PKGS) 2>/dev/null; then \
-		echo "deps: all libraries found"; \
+	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}' $$p 2>/dev/null | \
+		grep -q 'ok installed' || echo $$p; done); \
+	if [ -z "$$missing" ]; then \
+		[ -z "$(filter deps,$(MAKECMDGOALS))" ] || echo "deps: all packages installed"; \
 	elif [ "$$(id -u)" = 0 ]; then \
-		echo "deps: installing $(APT_PKGS)"; \
+		echo "deps: installing" $$missing; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PKGS); \
 	else \
-		echo "deps: missing libraries; as root run:"; \
-		echo "  apt-get install -y $(APT_PKGS)"; exit 1; \
+		echo "deps: missing packages; as root run:"; \
+		echo "  apt-get install -y" $$missing; exit 1; \
 	fi
 
 clean:
