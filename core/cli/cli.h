@@ -17,5 +17,6 @@ int cmd_dlq(int argc, char **argv);
 int cmd_journal(int argc, char **argv);
 int cmd_feedback(int argc, char **argv); /* cli_feedback.c */
 int cmd_explain(int argc, char **argv);  /* cli_explain.c */
+int cmd_model(int argc, char **argv);    /* cli_model.c */
 
 #endif

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "config/suggest.h"
+#include "replay/backtest.h"
 #include "replay/replay.h"
 #include "daemon/runtime.h"
 #include "sigflow.h"
@@ -24,6 +25,8 @@ static void usage(FILE *to)
           "  journal -c FILE    print the journaled events as NDJSON (works while it runs)\n"
           "  feedback -c FILE   label an alert right or wrong, or an entity missed\n"
           "  explain -c FILE ENTITY   why an entity alerted, who got it, was it right\n"
+          "  backtest -c FILE   replay history through a config: precision, recall, lead time\n"
+          "  model -c FILE      the model now: weights vs configured, threshold, history, lift\n"
           "  version            print sigflow's version and the plugin ABI it speaks\n"
           "\n"
           "`sigflow COMMAND --help` explains each. Exit codes: 0 ok, 1 invalid configuration\n"
@@ -123,6 +126,10 @@ int main(int argc, char **argv)
         return cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0)
         return replay_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "backtest") == 0)
+        return backtest_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "model") == 0)
+        return cmd_model(argc - 1, argv + 1);
     char hint[96];
     fprintf(stderr, "sigflow: unknown command `%s`%s\n\n", cmd,
             command_hint(cmd, hint, sizeof hint));

@@ -309,7 +309,8 @@ void config_apply_decision(config_loader *ld)
     dec->rearm_below = dec->threshold;
     dec->rearm_set = config_raw_get(ld, "rearm_below") != NULL;
     if ((kv = config_raw_get(ld, "rearm_below")) && config_number(ld, kv, &dec->rearm_below) &&
-        (dec->rearm_below < 0 || (th_ok && dec->rearm_below > dec->threshold)))
+        (dec->rearm_below < 0 ||
+         (th_ok && !dec->threshold_auto && dec->rearm_below > dec->threshold)))
         CFG_ERR(ld, kv->line, "`rearm_below` must be between 0 and threshold (%s), got %s",
                 th_ok ? th->value : "?", kv->value);
     if ((kv = config_raw_get(ld, "cooldown")))

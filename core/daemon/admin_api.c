@@ -120,10 +120,24 @@ void admin_api_set_label_hook(admin_api *a, admin_label_fn fn, void *ctx)
     pthread_mutex_unlock(&a->lock);
 }
 
+void admin_api_set_model(admin_api *a, score_model_view *v)
+{
+    if (!a || !v) {
+        score_model_view_free(v);
+        return;
+    }
+    pthread_mutex_lock(&a->lock);
+    score_model_view *old = a->model;
+    a->model = v;
+    pthread_mutex_unlock(&a->lock);
+    score_model_view_free(old);
+}
+
 void admin_api_free(admin_api *a)
 {
     if (!a)
         return;
+    score_model_view_free(a->model);
     store_close(a->st);
     admin_settings_clear(&a->set);
     pthread_mutex_destroy(&a->lock);

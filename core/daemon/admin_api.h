@@ -5,7 +5,8 @@
  * `Authorization: Bearer ADMIN_TOKEN`; with no admin_token configured they answer 403.
  * Owns: its own connection to the store (so its reads never hold up the journal's), copies
  * of the secrets and of the configured model, the per-request state. Calls store, labels,
- * outbox rows, feedback_token, alert_codec, metrics, json-c, libmicrohttpd. Used by
+ * audit, feedback_token, alert_codec, metrics, json-c, libmicrohttpd; reads the model view
+ * the runtime publishes (score/model.h). Used by
  * admin_http (routing) and the runtime (start, reload, the label hook).
  */
 #ifndef SF_ADMIN_API_H
@@ -15,6 +16,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "score/model.h"
 #include "store/labels.h"
 
 typedef struct admin_api admin_api;
@@ -30,6 +32,12 @@ admin_api *admin_api_new(const sf_config *cfg, char *err, size_t errlen);
 /* A reload: new secrets, public_url and configured model (the store stays). */
 void admin_api_configure(admin_api *a, const sf_config *cfg);
 void admin_api_set_label_hook(admin_api *a, admin_label_fn fn, void *ctx);
+/*
+ * The engine's model now, for GET /v1/model (takes ownership of v; NULL is ignored). The
+ * scorer thread, the engine's owner, publishes a copy every few seconds; until the first,
+ * /v1/model serves the configured model.
+ */
+void admin_api_set_model(admin_api *a, score_model_view *v);
 void admin_api_free(admin_api *a);
 
 /* libmicrohttpd's access handler for a URL under /v1 (admin_http routes them here). */

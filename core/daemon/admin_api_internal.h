@@ -33,8 +33,9 @@ typedef struct admin_settings {
 
 struct admin_api {
     store *st;
-    pthread_mutex_t lock; /* guards settings and the hook */
+    pthread_mutex_t lock; /* guards settings, the hook and the model */
     admin_settings set;
+    score_model_view *model; /* the engine's, as last published; NULL: the configured one */
     admin_label_fn on_label;
     void *on_label_ctx;
 };

@@ -246,32 +246,109 @@ static json_object *weights_json(const admin_settings *s)
     return w;
 }
 
+/* {"bias","weights","threshold"} of one side of a model change. */
+static json_object *side_json(const score_model_view *v, double bias, const double *w, double th)
+{
+    json_object *o = json_object_new_object();
+    json_object *ws = json_object_new_object();
+    for (size_t i = 0; ws && i < v->n_signals; i++)
+        json_object_object_add(ws, v->signals[i].name, json_object_new_double(w[i]));
+    json_object_object_add(o, "bias", json_object_new_double(bias));
+    json_object_object_add(o, "weights", ws);
+    json_object_object_add(o, "threshold", json_object_new_double(th));
+    return o;
+}
+
+static json_object *history_json(const score_model_view *v)
+{
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; arr && i < v->n_history; i++) {
+        const score_model_change *c = &v->history[i];
+        json_object *o = json_object_new_object();
+        json_object_object_add(o, "time", admin_time_json(c->time));
+        json_object_object_add(o, "version", json_object_new_int64(c->version));
+        json_object_object_add(o, "cause", json_object_new_string(c->cause ? c->cause : ""));
+        json_object_object_add(o, "applied", json_object_new_boolean(c->applied));
+        json_object_object_add(o, "old", side_json(v, c->old_bias, c->old_w, c->old_threshold));
+        json_object_object_add(o, "new", side_json(v, c->new_bias, c->new_w, c->new_threshold));
+        json_object_object_add(o, "labels_used", json_object_new_int64((int64_t)c->rows));
+        json_object_object_add(o, "positives", json_object_new_int64((int64_t)c->positives));
+        json_object_object_add(o, "alert_precision",
+                               c->alert_precision == c->alert_precision
+                                   ? json_object_new_double(c->alert_precision)
+                                   : NULL);
+        json_object_array_add(arr, o);
+    }
+    return arr;
+}
+
+/* The engine's model (caller holds a->lock). */
+static void model_from_view(json_object *o, const score_model_view *v)
+{
+    double w[SF_MAX_SIGNALS], cw[SF_MAX_SIGNALS];
+    json_object *lift = json_object_new_object();
+    for (size_t i = 0; i < v->n_signals; i++) {
+        w[i] = v->signals[i].weight;
+        cw[i] = v->signals[i].configured;
+        json_object *l = json_object_new_object();
+        json_object_object_add(l, "high_in_confirmed",
+                               json_object_new_int64((int64_t)v->signals[i].high_confirmed));
+        json_object_object_add(l, "high_in_false_positive",
+                               json_object_new_int64((int64_t)v->signals[i].high_false));
+        json_object_object_add(lift, v->signals[i].name, l);
+    }
+    json_object *now = side_json(v, v->bias, w, v->threshold);
+    json_object_object_foreach(now, key, val) json_object_object_add(o, key, json_object_get(val));
+    json_object_put(now);
+    json_object_object_add(o, "configured",
+                           side_json(v, v->configured_bias, cw, v->configured_threshold));
+    json_object_object_add(o, "model_version", json_object_new_int64(v->version));
+    json_object_object_add(o, "learning", json_object_new_boolean(v->learning));
+    json_object_object_add(o, "threshold_auto", json_object_new_boolean(v->threshold_auto));
+    json_object_object_add(o, "outcome", v->outcome[0] ? json_object_new_string(v->outcome) : NULL);
+    json_object_object_add(o, "last_refit",
+                           v->last_refit == INT64_MIN ? NULL : admin_time_json(v->last_refit));
+    json_object_object_add(o, "lift", lift);
+    json_object_object_add(o, "history", history_json(v));
+    json_object_object_add(o, "model_source", json_object_new_string("engine"));
+}
+
+/* The configured model: before the engine published one (or with no decision). */
+static void model_configured(json_object *o, const admin_settings *s)
+{
+    json_object *conf = json_object_new_object();
+    json_object_object_add(o, "bias", json_object_new_double(s->bias));
+    json_object_object_add(o, "weights", weights_json(s));
+    json_object_object_add(o, "threshold", json_object_new_double(s->threshold));
+    json_object_object_add(conf, "bias", json_object_new_double(s->bias));
+    json_object_object_add(conf, "weights", weights_json(s));
+    json_object_object_add(conf, "threshold", json_object_new_double(s->threshold));
+    json_object_object_add(o, "configured", conf);
+    json_object_object_add(o, "history", json_object_new_array());
+    json_object_object_add(o, "model_source", json_object_new_string("configured"));
+}
+
 void admin_model_get(admin_api *a, admin_reply *r)
 {
-    admin_settings s;
-    admin_settings_copy(a, &s);
     uint64_t n[2] = {0, 0};
     if (labels_count(a->st, n) != SF_OK) {
-        admin_settings_clear(&s);
         admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
         return;
     }
+    admin_settings s;
+    admin_settings_copy(a, &s);
     json_object *o = json_object_new_object();
-    json_object *conf = json_object_new_object();
-    json_object *labels = json_object_new_object();
     json_object_object_add(o, "decision", json_object_new_string(s.decision));
-    json_object_object_add(o, "bias", json_object_new_double(s.bias));
-    json_object_object_add(o, "weights", weights_json(&s));
-    json_object_object_add(o, "threshold", json_object_new_double(s.threshold));
-    json_object_object_add(conf, "bias", json_object_new_double(s.bias));
-    json_object_object_add(conf, "weights", weights_json(&s));
-    json_object_object_add(conf, "threshold", json_object_new_double(s.threshold));
-    json_object_object_add(o, "configured", conf);
+    pthread_mutex_lock(&a->lock);
+    if (a->model)
+        model_from_view(o, a->model);
+    else
+        model_configured(o, &s);
+    pthread_mutex_unlock(&a->lock);
+    admin_settings_clear(&s);
+    json_object *labels = json_object_new_object();
     json_object_object_add(labels, "outcome", json_object_new_int64((int64_t)n[0]));
     json_object_object_add(labels, "person", json_object_new_int64((int64_t)n[1]));
     json_object_object_add(o, "labels", labels);
-    json_object_object_add(o, "history", json_object_new_array());
-    json_object_object_add(o, "model_source", json_object_new_string("configured"));
-    admin_settings_clear(&s);
     admin_json(r, MHD_HTTP_OK, o);
 }

@@ -102,11 +102,11 @@ static bool gated(delivery_worker *w, const outbox_delivery *d, const sf_alert *
     rules_gate g = rules_decide(w->pol.rules, a->msg, clock_now(w), &until, why, sizeof why);
     if (g == GATE_SKIP) {
         outbox_result(w->ob, d->id, OUTBOX_RESULT_SKIP, 0, why);
-        log_info(w->ctx, "skipped alert=%s entity=%s: %s", a->id, a->entity, why);
+        log_info(w->ctx, "skipped alert=%s entity=%s why=\"%s\"", a->id, a->entity, why);
         count(w, "skipped");
     } else if (g == GATE_HOLD) {
         outbox_hold(w->ob, d->id, until, why);
-        log_info(w->ctx, "held alert=%s entity=%s: %s", a->id, a->entity, why);
+        log_info(w->ctx, "held alert=%s entity=%s why=\"%s\"", a->id, a->entity, why);
         count(w, "held");
     }
     return g != GATE_SEND;
@@ -156,10 +156,14 @@ static void attempt(delivery_worker *w, const outbox_delivery *d)
 /* The due rows of a digest target, sent as one message; each row records the outcome. */
 static void attempt_digest(delivery_worker *w, const outbox_delivery *d, size_t n)
 {
-    sf_alert *items[DELIVERY_CLAIM];
-    message *msgs[DELIVERY_CLAIM];
-    const outbox_delivery *rows[DELIVERY_CLAIM];
+    sf_alert **items = calloc(n, sizeof *items);
+    message **msgs = calloc(n, sizeof *msgs);
+    const outbox_delivery **rows = calloc(n, sizeof *rows);
     size_t k = 0;
+    if (!items || !msgs || !rows) {
+        log_error(w->ctx, "out of memory for a digest of %zu alerts: trying again", n);
+        n = 0; /* the claimed rows go back to pending on the next start */
+    }
     for (size_t i = 0; i < n; i++) {
         sf_alert *a = load(w, &d[i]);
         if (a) {
@@ -168,7 +172,7 @@ static void attempt_digest(delivery_worker *w, const outbox_delivery *d, size_t 
         }
     }
     if (k == 0)
-        return;
+        goto done;
     message *digest = message_digest(msgs, k); /* owns msgs now, even on failure */
     for (size_t i = 0; i < k; i++)
         items[i]->msg = NULL;
@@ -189,6 +193,8 @@ static void attempt_digest(delivery_worker *w, const outbox_delivery *d, size_t 
     message_free(digest);
     for (size_t i = 0; i < k; i++)
         alert_free(items[i]);
+done:
+    free(items), free(msgs), free(rows);
 }
 
 /* Sleep until the next due delivery, a wake-up, a stop, or DELIVERY_IDLE_MS. */
@@ -221,14 +227,21 @@ static bool stopping(delivery_worker *w)
 static void *worker_main(void *arg)
 {
     delivery_worker *w = arg;
-    outbox_delivery d[DELIVERY_CLAIM];
+    /* A digest lists every alert due for its slot: claim up to the digest limit at once. */
+    bool digest = w->pol.rules && rules_is_digest(w->pol.rules);
+    size_t claim = digest ? SF_MAX_DIGEST_ALERTS : DELIVERY_CLAIM;
+    outbox_delivery *d = calloc(claim, sizeof *d);
+    if (!d) {
+        log_error(w->ctx, "out of memory: delivery worker not running");
+        return NULL;
+    }
     while (!stopping(w)) {
         size_t n = 0, due = 0;
         if (outbox_claim_due_ex(w->ob, instance_get_name(w->inst), walltime_ms(), clock_now(w),
-                                DELIVERY_CLAIM, d, &n) != SF_OK)
+                                claim, d, &n) != SF_OK)
             n = 0;
         /* Held rows come first: a digest target sends all of them as one message. */
-        if (w->pol.rules && rules_is_digest(w->pol.rules))
+        if (digest)
             while (due < n && d[due].was_held)
                 due++;
         if (due && !stopping(w))
@@ -243,6 +256,7 @@ static void *worker_main(void *arg)
         if (n == 0)
             idle(w);
     }
+    free(d);
     return NULL;
 }
 

@@ -11,6 +11,7 @@
 #include "daemon/runtime_internal.h"
 #include "score/score_checkpoint.h"
 #include "base/sf_limits.h"
+#include "store/labels.h"
 #include "store/state_checkpoint.h"
 
 /* The journal's committer hands over every committed event, in sequence order. */
@@ -63,14 +64,34 @@ static void rt_on_alert(void *ctx, sf_alert *a)
     log_info("component=score", "alert alert=%s entity=%s score=%.4f", a->id, a->entity, a->score);
 }
 
-/* An outcome label (docs/scoring.md "Outcomes and learning"): one log line. A journal replay
-   after a restart decides the same labels again, so a line may repeat. */
+/*
+ * An outcome label (docs/scoring.md "Outcomes and learning") goes to the labels table with
+ * source = outcome (a person's label there wins). A journal replay after a restart decides
+ * the same labels again: the store answers "unchanged" and nothing is logged twice.
+ */
 static void rt_on_label(void *ctx, const score_label *l)
 {
-    (void)ctx;
-    log_info("component=score", "label=%s entity=%s alert=%s model_version=%u",
-             score_label_name(l->kind), l->entity, l->alert_id[0] ? l->alert_id : "-",
-             l->model_version);
+    runtime *rt = ctx;
+    labels_result res = LABELS_NOT_FOUND;
+    sf_status st;
+    if (l->kind == SCORE_LABEL_MISSED)
+        st = labels_put_missed(rt->st, l->entity, l->outcome_time, LABEL_SOURCE_OUTCOME, "outcome",
+                               NULL, &res);
+    else
+        st = labels_put_alert(rt->st, l->alert_id,
+                              l->kind == SCORE_LABEL_CONFIRMED ? LABEL_CONFIRMED
+                                                               : LABEL_FALSE_POSITIVE,
+                              LABEL_SOURCE_OUTCOME, "outcome", false, NULL, &res);
+    if (st != SF_OK) {
+        log_error("component=score", "label=%s entity=%s alert=%s not stored: status %d",
+                  score_label_name(l->kind), l->entity, l->alert_id[0] ? l->alert_id : "-",
+                  (int)st);
+        return;
+    }
+    if (res == LABELS_CREATED || res == LABELS_REPLACED)
+        log_info("component=score", "label=%s entity=%s alert=%s model_version=%u source=outcome",
+                 score_label_name(l->kind), l->entity, l->alert_id[0] ? l->alert_id : "-",
+                 l->model_version);
 }
 
 score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg)

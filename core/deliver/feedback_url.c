@@ -16,7 +16,9 @@ char *feedback_url_make(void *ctx, const char *alert_id, const char *label)
     char *out = malloc(len);
     if (!out)
         return NULL;
+    /* Rounded up to a whole day, so a retried delivery carries the very same links. */
     int64_t expires_s = (walltime_ms() + c->ttl_ms) / 1000;
+    expires_s = (expires_s / 86400 + 1) * 86400;
     if (feedback_link(c->public_url, c->secret, strlen(c->secret), alert_id, label, expires_s, out,
                       len) != 0) {
         free(out);

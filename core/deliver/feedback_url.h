@@ -13,7 +13,8 @@
 typedef struct feedback_url_cfg {
     const char *public_url; /* NULL: off */
     const char *secret;     /* NULL: off; never logged */
-    int64_t ttl_ms;         /* a link is valid this long after the message is built */
+    int64_t ttl_ms;         /* a link is valid at least this long after the message is built (the
+                               expiry is rounded up to midnight UTC: a retry sends the same links) */
 } feedback_url_cfg;
 
 /* message_feedback_fn over a feedback_url_cfg: a malloc'd URL, or NULL when off or on error

@@ -45,6 +45,7 @@ void message_free(message *m)
         message_free(m->items[i]);
     free(m->items);
     free(m->json);
+    free(m->title_buf);
     free(m);
 }
 
@@ -109,9 +110,9 @@ static bool message_links(message *m, const message_ctx *ctx)
         return false;
     for (size_t i = 0; i < ctx->n_links; i++) {
         msg_pair *p = &m->links[m->n_links++];
-        /* URLs are built from attrs: keep them URLs, whatever the attrs hold */
+        /* values are percent-encoded: an entity or attr cannot break out of the URL */
         if (!(p->name = strdup(ctx->links[i].name)) ||
-            !(p->value = tmpl_render(ctx->links[i].t, m, TMPL_PLAIN)))
+            !(p->value = tmpl_render(ctx->links[i].t, m, TMPL_URL)))
             return false;
     }
     return true;
@@ -131,6 +132,22 @@ static bool message_feedback(message *m, const message_ctx *ctx)
     return m->fb_confirm && m->fb_false_positive;
 }
 
+/* A health alert (stale signal, drifted field) says what happened in its title. */
+static bool message_health_title(message *m, const sf_alert *a)
+{
+    json_object *h = a->health ? json_tokener_parse(a->health) : NULL, *text = NULL;
+    const char *what = h && json_object_object_get_ex(h, "text", &text) && text
+                           ? json_object_get_string(text)
+                           : "a source or mapping changed";
+    size_t n = strlen(what) + 32;
+    if ((m->title_buf = malloc(n)))
+        snprintf(m->title_buf, n, "Integration health: %s", what);
+    if (h)
+        json_object_put(h);
+    m->title = m->title_buf;
+    return m->title_buf != NULL;
+}
+
 message *message_new(const sf_alert *a, const message_ctx *ctx)
 {
     message *m = calloc(1, sizeof *m);
@@ -138,8 +155,8 @@ message *message_new(const sf_alert *a, const message_ctx *ctx)
         return NULL;
     m->alert = a;
     m->title = a->question && *a->question ? a->question : a->decision;
-    if (!message_reasons(m, a) || !message_attrs(m, a) || !message_links(m, ctx) ||
-        !message_feedback(m, ctx)) {
+    if ((a->kind == ALERT_HEALTH && !message_health_title(m, a)) || !message_reasons(m, a) ||
+        !message_attrs(m, a) || !message_links(m, ctx) || !message_feedback(m, ctx)) {
         message_free(m);
         return NULL;
     }

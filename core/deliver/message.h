@@ -41,7 +41,8 @@ typedef struct message {
     struct json_object *attrs_obj;        /* parsed attrs or NULL */
     struct message **items;               /* a digest's alerts (owned); NULL otherwise */
     size_t n_items;
-    char *json; /* message_json's text, built on first use */
+    char *json;      /* message_json's text, built on first use */
+    char *title_buf; /* an integration-health alert's title ("Integration health: ...") */
 } message;
 
 /* A link a target adds to its messages: `link.NAME = TEMPLATE` (`link` alone: NAME "link"). */

@@ -4,6 +4,7 @@
  */
 #include "deliver/template.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -326,6 +327,11 @@ void tmpl_escape_into(strbuf *b, const char *s, tmpl_escape esc)
             rep = *c == '&' ? "&amp;" : *c == '<' ? "&lt;" : *c == '>' ? "&gt;" : NULL;
             if (esc == TMPL_HTML && !rep)
                 rep = *c == '"' ? "&quot;" : *c == '\'' ? "&#39;" : NULL;
+        } else if (esc == TMPL_URL) {
+            if (!(isalnum(*c) || strchr("-._~", *c))) {
+                snprintf(u, sizeof u, "%%%02X", *c);
+                rep = u;
+            }
         } else if (esc == TMPL_JSON) {
             if (*c == '"' || *c == '\\') {
                 u[0] = '\\', u[1] = (char)*c, u[2] = 0;

@@ -22,7 +22,8 @@ typedef enum tmpl_escape {
     TMPL_PLAIN = 0,
     TMPL_HTML = 1,
     TMPL_SLACK = 2, /* Slack mrkdwn: & < > as entities */
-    TMPL_JSON = 3   /* the inside of a JSON string */
+    TMPL_JSON = 3,  /* the inside of a JSON string */
+    TMPL_URL = 4    /* core only (links): percent-encoding of all but RFC 3986 unreserved */
 } tmpl_escape;
 
 typedef struct tmpl tmpl;

@@ -45,9 +45,9 @@ struct sf_alert {
 void alert_make_id(const char *decision, const char *entity, int64_t time_ms, char out[40]);
 /*
  * (Re)build a->json:
- * {"kind":"decision","alert_id","decision","entity","time" (RFC 3339 UTC, ms),"score",
- *  "reasons":[{"signal","x","weight","contribution","text"}]}
- * A health alert's JSON is its `health` text.
+ * {"kind":"decision","alert_id","decision","entity","time" (RFC 3339 UTC,
+ * ms),"score","model_version", "reasons":[{"signal","x","weight","contribution","text"}]} A health
+ * alert's JSON is its `health` text.
  */
 sf_status alert_render_json(sf_alert *a);
 void alert_free(sf_alert *a);

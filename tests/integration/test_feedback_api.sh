@@ -169,6 +169,9 @@ done
 r=$(http GET /v1/model ok)
 [ "$(echo "$r" | json_get 'd["weights"]["logins"], d["threshold"], d["configured"]["bias"], d["labels"]["person"]')" = "(5.0, 0.5, 0.0, 4)" ] ||
     fail "model: $r"
+# the engine's model (published by the scorer thread), not a copy of the config
+[ "$(echo "$r" | json_get 'd["model_source"], d["model_version"], d["configured"]["weights"]["logins"], d["history"]')" = "('engine', 1, 5.0, [])" ] ||
+    fail "model from the engine: $r"
 m=$(http GET /metrics)
 echo "$m" | grep -q '^sigflow_labels_total{label="false_positive",source="person"} 2$' || fail "labels metric: $m"
 echo "$m" | grep -q '^sigflow_labels_total{label="missed",source="person"} 1$' || fail "missed metric"
@@ -179,6 +182,7 @@ m=$(http GET /metrics)
 echo "$m" | grep -q '^sigflow_events_scored_total 5$' || fail "events scored: $(echo "$m" | grep scored)"
 echo "$m" | grep -q '^sigflow_engine_time_seconds 1793527200$' || fail "engine time: $(echo "$m" | grep engine_time)"
 echo "$m" | grep -q '^sigflow_entities{state="live"} 4$' || fail "entities: $(echo "$m" | grep entities)"
+echo "$m" | grep -q '^sigflow_entities{state="retired"} 0$' || fail "retired entities: $(echo "$m" | grep entities)"
 echo "$m" | grep -q '^sigflow_event_to_alert_seconds_count 4$' || fail "event_to_alert: $(echo "$m" | grep event_to)"
 echo "$m" | grep -q '^sigflow_event_to_alert_seconds_bucket{le="+Inf"} 4$' || fail "event_to_alert buckets"
 echo "$m" | grep -q '^sigflow_alert_to_delivery_seconds_count 4$' || fail "alert_to_delivery: $(echo "$m" | grep alert_to)"

@@ -76,7 +76,8 @@ static void reads_every_key(void **state)
 {
     (void)state;
     diag d = {0};
-    sf_config *cfg = load("[decision]\nname = d\nthreshold = auto\nrearm_below = 0.2\n"
+    /* rearm_below above auto's start (0.5) is fine: it is capped at each picked threshold */
+    sf_config *cfg = load("[decision]\nname = d\nthreshold = auto\nrearm_below = 0.7\n"
                           "outcome = subscription.canceled\nhorizon = 30d\nlearning = off\n"
                           "refit = 7d\nprior = 2.5\nfit_sample = 5000\nfit_horizon = 10d\n"
                           "target_precision = 0.7\nauto_window = 21d\ntick = 1d\n" SIG,

@@ -106,6 +106,7 @@ static void escaping_follows_the_output(void **state)
     expect("*{{entity}}*", m, TMPL_SLACK, "*&lt;script&gt;&amp;\"x'*");
     expect("\"{{entity}}\"", m, TMPL_JSON, "\"<script>&\\\"x'\"");
     expect("{{entity}}", m, TMPL_PLAIN, "<script>&\"x'");
+    expect("https://x/{{entity}}", m, TMPL_URL, "https://x/%3Cscript%3E%26%22x%27");
     message_free(m);
 }
 
@@ -169,6 +170,22 @@ static void digest_lists_its_alerts(void **state)
     message_free(d);
 }
 
+static void a_health_alert_says_what_happened_in_its_title(void **state)
+{
+    (void)state;
+    sf_alert a = {.kind = ALERT_HEALTH,
+                  .decision = "churn",
+                  .question = "Q?",
+                  .entity = "",
+                  .health = "{\"kind\":\"health\",\"state\":\"stale\",\"text\":"
+                            "\"signal logins is stale: 3 events in 1d, 200 expected\"}"};
+    message *m = message_new(&a, NULL);
+    assert_non_null(m);
+    expect("{{title}}", m, TMPL_PLAIN,
+           "Integration health: signal logins is stale: 3 events in 1d, 200 expected");
+    message_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -179,6 +196,7 @@ int main(void)
         cmocka_unit_test(links_and_feedback_come_from_the_context),
         cmocka_unit_test(unknown_names_and_bad_nesting_are_errors),
         cmocka_unit_test(digest_lists_its_alerts),
+        cmocka_unit_test(a_health_alert_says_what_happened_in_its_title),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

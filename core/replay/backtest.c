@@ -1,0 +1,405 @@
+/*
+ * backtest.c - the backtest command: options, one engine per config fed from the same pass
+ * over the input (file or journal), the truth (labels file or outcome events), the report.
+ * See backtest.h.
+ */
+#include "replay/backtest.h"
+
+#include <getopt.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/sf_limits.h"
+#include "base/timefmt.h"
+#include "config/config.h"
+#include "config/diag.h"
+#include "ingest/mapping.h"
+#include "replay/replay_input.h"
+#include "score/score.h"
+#include "store/journal_export.h"
+
+#define BT_USAGE 64
+
+typedef struct bt_opts {
+    const char *config, *compare, *labels, *file, *connector;
+    bool fit, journal, has_horizon, has_until, has_from;
+    int64_t horizon, until, from;
+    int shards;
+} bt_opts;
+
+/* One config's run. */
+typedef struct bt_side {
+    sf_config *cfg;
+    score_engine *e;
+    bt_result res;
+    int oom;
+} bt_side;
+
+typedef struct bt_feed {
+    bt_side *side[2];
+    int n_sides;
+    const char *outcome; /* truth from outcome events: this type (NULL: a labels file) */
+    churn_table *truth;
+    int64_t first, last;
+    bool any;
+    int err;
+} bt_feed;
+
+static void usage(FILE *to)
+{
+    fputs("usage: sigflow backtest -c CONFIG [--labels FILE] [--horizon DURATION]\n"
+          "                        [--compare OTHER.ini] [--fit] [--from TIME] [--until TIME]\n"
+          "                        [--shards N]\n"
+          "                        [--connector NAME] [EVENTS|-|--journal]\n"
+          "Replays history through CONFIG in event time with the engine `run` uses (learning\n"
+          "included) and prints alerts per week, precision (alerts whose entity churned within\n"
+          "the horizon after them, of those whose horizon closed), recall (churners with such\n"
+          "an alert) and median lead time. The truth: --labels FILE (`entity,churn_time` a\n"
+          "line, RFC 3339 or epoch ms), else the config's outcome events in the input.\n"
+          "--horizon: default the config's `horizon`. --from TIME: judge only alerts and\n"
+          "churns from TIME on (all of history is still replayed and learned from).\n"
+          "--compare: the same events through a\n"
+          "second config, and the difference. --fit: the model the run ended with, as INI.\n"
+          "--journal: the events the daemon journaled in state_dir. Exit: 0 ok, 1 config or\n"
+          "input error, 64 bad command line. docs/scoring.md \"Backtest\".\n",
+          to);
+}
+
+static int opt_error(void)
+{
+    fputc('\n', stderr);
+    usage(stderr);
+    return BT_USAGE;
+}
+
+/* A bad command line: the message (a literal format), then the usage; evaluates to 64. */
+#define OPT_ERROR(...) (fprintf(stderr, "backtest: " __VA_ARGS__), opt_error())
+
+static int parse_opts(int argc, char **argv, bt_opts *o)
+{
+    static const struct option longs[] = {{"config", required_argument, NULL, 'c'},
+                                          {"labels", required_argument, NULL, 'l'},
+                                          {"horizon", required_argument, NULL, 'H'},
+                                          {"compare", required_argument, NULL, 'C'},
+                                          {"fit", no_argument, NULL, 'f'},
+                                          {"journal", no_argument, NULL, 'J'},
+                                          {"until", required_argument, NULL, 'u'},
+                                          {"shards", required_argument, NULL, 's'},
+                                          {"connector", required_argument, NULL, 'n'},
+                                          {"from", required_argument, NULL, 'F'},
+                                          {"help", no_argument, NULL, 'h'},
+                                          {NULL, 0, NULL, 0}};
+    memset(o, 0, sizeof *o);
+    o->shards = -1;
+    optind = 1;
+    opterr = 0;
+    int ch;
+    while ((ch = getopt_long(argc, argv, "c:h", longs, NULL)) != -1) {
+        char *end;
+        switch (ch) {
+        case 'c':
+            o->config = optarg;
+            break;
+        case 'l':
+            o->labels = optarg;
+            break;
+        case 'C':
+            o->compare = optarg;
+            break;
+        case 'f':
+            o->fit = true;
+            break;
+        case 'J':
+            o->journal = true;
+            break;
+        case 'n':
+            o->connector = optarg;
+            break;
+        case 'H':
+            if (duration_parse(optarg, &o->horizon) != 0 || o->horizon <= 0)
+                return OPT_ERROR("--horizon: not a duration such as 45d: %s", optarg);
+            o->has_horizon = true;
+            break;
+        case 'u':
+            if (time_parse(optarg, strlen(optarg), &o->until) != 0 ||
+                o->until < SCORE_TIME_MIN_MS || o->until > SCORE_TIME_MAX_MS)
+                return OPT_ERROR("--until: not a time: %s", optarg);
+            o->has_until = true;
+            break;
+        case 'F':
+            if (time_parse(optarg, strlen(optarg), &o->from) != 0)
+                return OPT_ERROR("--from: not a time: %s", optarg);
+            o->has_from = true;
+            break;
+        case 's':
+            o->shards = (int)strtol(optarg, &end, 10);
+            if (*end || end == optarg || o->shards < 0 || o->shards > 256)
+                return OPT_ERROR("--shards: expected 0 (cores) to 256, got %s", optarg);
+            break;
+        case 'h':
+            usage(stdout);
+            return -1;
+        default:
+            return OPT_ERROR("unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        o->file = argv[optind++];
+    if (optind < argc)
+        return OPT_ERROR("one input at most (%s)", argv[optind]);
+    if (!o->config)
+        return OPT_ERROR("-c CONFIG is required");
+    if (o->journal && o->file)
+        return OPT_ERROR("--journal reads no input file (%s)", o->file);
+    return 0;
+}
+
+/* ---- engines ---------------------------------------------------------------------------- */
+
+static void on_alert(void *ctx, sf_alert *a)
+{
+    bt_side *s = ctx;
+    bt_result *r = &s->res;
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 256;
+        bt_alert *na = realloc(r->a, cap * sizeof *na);
+        if (!na) {
+            s->oom = 1;
+            return;
+        }
+        r->a = na;
+        r->cap = cap;
+    }
+    char *ent = strdup(a->entity);
+    if (!ent) {
+        s->oom = 1;
+        return;
+    }
+    r->a[r->n++] = (bt_alert){ent, a->time_ms, a->model_version};
+}
+
+static int open_side(bt_side *s, const char *path, const bt_opts *o)
+{
+    diag d = {0};
+    char err[SF_MAX_ERROR_LEN];
+    s->res.config = path;
+    s->cfg = config_load(path, &d);
+    if (s->cfg && !s->cfg->has_decision)
+        diag_add(&d, path, 0, "no [decision] section: nothing to score");
+    if (!s->cfg || !s->cfg->has_decision) {
+        diag_print(&d, stderr);
+        diag_clear(&d);
+        return 1;
+    }
+    diag_clear(&d);
+    s->e = score_new(&s->cfg->decision, s->cfg->signals, s->cfg->n_signals,
+                     o->shards >= 0 ? o->shards : s->cfg->shards, on_alert, s, err, sizeof err);
+    if (!s->e) {
+        fprintf(stderr, "backtest: %s: %s\n", path, err);
+        return 1;
+    }
+    return 0;
+}
+
+static void close_side(bt_side *s)
+{
+    score_free(s->e);
+    config_free(s->cfg);
+    for (size_t i = 0; i < s->res.n; i++)
+        free(s->res.a[i].entity);
+    free(s->res.a);
+    score_model_view_free(s->res.model);
+}
+
+/* ---- input ------------------------------------------------------------------------------ */
+
+static sf_status push_event(bt_feed *f, const sf_event *ev)
+{
+    for (int i = 0; i < f->n_sides; i++) {
+        sf_status st = score_push(f->side[i]->e, ev);
+        if (st != SF_OK && st != SF_EINVAL)
+            return st;
+    }
+    if (!f->any || ev->time_ms < f->first)
+        f->first = ev->time_ms;
+    if (!f->any || ev->time_ms > f->last)
+        f->last = ev->time_ms;
+    f->any = true;
+    if (f->outcome && strcmp(ev->type, f->outcome) == 0 &&
+        churn_table_add(f->truth, ev->entity, ev->time_ms) != SF_OK)
+        return SF_ENOMEM;
+    return SF_OK;
+}
+
+static sf_status push_journaled(void *ctx, uint64_t seq, const sf_event *ev, const char *conn)
+{
+    (void)seq;
+    (void)conn;
+    return push_event(ctx, ev);
+}
+
+static int feed_file(bt_feed *f, const bt_opts *o)
+{
+    diag d = {0};
+    const config_instance *inst = NULL;
+    const sf_config *cfg = f->side[0]->cfg;
+    if (o->connector && !(inst = config_find_instance(cfg, o->connector))) {
+        fprintf(stderr, "backtest: no [connector %s] in %s\n", o->connector, cfg->path);
+        return 1;
+    }
+    mapping *m = mapping_new(inst, cfg->path, &d);
+    if (!m) {
+        diag_print(&d, stderr);
+        diag_clear(&d);
+        return 1;
+    }
+    FILE *in = (!o->file || strcmp(o->file, "-") == 0) ? stdin : fopen(o->file, "r");
+    if (!in) {
+        fprintf(stderr, "backtest: cannot open %s: %m\n", o->file);
+        mapping_free(m);
+        return 1;
+    }
+    replay_input *ri = replay_input_start(in, m, 0);
+    replay_item it;
+    char err[SF_MAX_ERROR_LEN];
+    int rc = ri ? 0 : 1, r;
+    uint64_t bad = 0;
+    while (rc == 0 && (r = replay_input_next(ri, &it, err, sizeof err)) == 1) {
+        if (!it.ok) {
+            if (bad++ < SF_MAX_BAD_LINES_REPORTED)
+                fprintf(stderr, "backtest: bad line %llu: %s\n", (unsigned long long)it.line,
+                        it.error ? it.error : "bad line");
+            continue;
+        }
+        if (push_event(f, &it.ev) != SF_OK) {
+            fprintf(stderr, "backtest: scoring failed at line %llu\n", (unsigned long long)it.line);
+            rc = 1;
+        }
+    }
+    if (rc == 0 && r < 0) {
+        fprintf(stderr, "backtest: %s: %s\n", o->file ? o->file : "stdin", err);
+        rc = 1;
+    }
+    if (bad)
+        fprintf(stderr, "backtest: %llu bad lines skipped\n", (unsigned long long)bad);
+    replay_input_stop(ri);
+    if (in != stdin)
+        fclose(in);
+    mapping_free(m);
+    return rc;
+}
+
+static int feed_journal(bt_feed *f, const bt_opts *o)
+{
+    char err[SF_MAX_ERROR_LEN];
+    journal_filter jf = {.connector = o->connector};
+    if (journal_export(f->side[0]->cfg->state_dir, &jf, push_journaled, f, err, sizeof err) !=
+        SF_OK) {
+        fprintf(stderr, "backtest: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- the command ------------------------------------------------------------------------- */
+
+static int load_truth(const bt_opts *o, churn_table *truth)
+{
+    if (!o->labels)
+        return 0;
+    FILE *lf = fopen(o->labels, "r");
+    char err[SF_MAX_ERROR_LEN];
+    if (!lf) {
+        fprintf(stderr, "backtest: cannot open %s: %m\n", o->labels);
+        return 1;
+    }
+    sf_status st = labels_file_read(lf, o->labels, truth, err, sizeof err);
+    fclose(lf);
+    if (st != SF_OK) {
+        fprintf(stderr, "backtest: %s\n", err);
+        return 1;
+    }
+    return 0;
+}
+
+static int finish(bt_side *s, const bt_opts *o)
+{
+    if (o->has_until && score_advance(s->e, o->until) != SF_OK)
+        return 1;
+    score_flush(s->e);
+    s->res.model = score_model_get(s->e);
+    if (s->oom || !s->res.model) {
+        fprintf(stderr, "backtest: out of memory\n");
+        return 1;
+    }
+    return 0;
+}
+
+static int report(bt_side *sides[2], int n, const churn_table *truth, const bt_feed *f,
+                  const bt_opts *o)
+{
+    int64_t horizon = o->has_horizon ? o->horizon : sides[0]->cfg->decision.horizon_ms;
+    int64_t end = o->has_until && o->until > f->last ? o->until : f->last;
+    int64_t start = o->has_from && o->from > f->first ? o->from : f->first;
+    bt_stats st[2];
+    char hz[32];
+    duration_format(horizon, hz, sizeof hz);
+    printf("backtest: horizon %s, truth %s (%zu churns), events %s", hz,
+           o->labels ? o->labels : "the outcome events", truth->n, f->any ? "" : "none\n");
+    if (f->any) {
+        char a[32], b[32];
+        time_format_rfc3339(start, a, sizeof a);
+        time_format_rfc3339(end, b, sizeof b);
+        printf("%s .. %s\n", a, b);
+    }
+    for (int i = 0; i < n; i++) {
+        bt_compute(&sides[i]->res, truth, horizon, start, end, &st[i]);
+        bt_print(stdout, &sides[i]->res, truth, horizon, start, end, &st[i]);
+    }
+    if (n == 2)
+        bt_print_difference(stdout, &st[0], &st[1]);
+    for (int i = 0; o->fit && i < n; i++)
+        bt_print_fit(stdout, sides[i]->res.model);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
+int backtest_main(int argc, char **argv)
+{
+    bt_opts o;
+    int rc = parse_opts(argc, argv, &o);
+    if (rc != 0)
+        return rc < 0 ? 0 : rc;
+    bt_side a = {0}, b = {0};
+    bt_side *sides[2] = {&a, &b};
+    int n = o.compare ? 2 : 1;
+    churn_table truth = {0};
+    rc = open_side(&a, o.config, &o);
+    if (rc == 0 && o.compare)
+        rc = open_side(&b, o.compare, &o);
+    if (rc == 0)
+        rc = load_truth(&o, &truth);
+    if (rc == 0 && !o.labels && !a.cfg->decision.outcome) {
+        fprintf(stderr,
+                "backtest: %s has no `outcome =` and no --labels FILE was given: "
+                "nothing to judge the alerts against\n",
+                o.config);
+        rc = 1;
+    }
+    bt_feed f = {.side = {&a, &b}, .n_sides = n, .truth = &truth};
+    if (!o.labels && rc == 0)
+        f.outcome = a.cfg->decision.outcome;
+    if (rc == 0)
+        rc = o.journal ? feed_journal(&f, &o) : feed_file(&f, &o);
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = finish(sides[i], &o);
+    if (rc == 0) {
+        churn_table_sort(&truth);
+        rc = report(sides, n, &truth, &f, &o);
+    }
+    close_side(&a);
+    close_side(&b);
+    churn_table_free(&truth);
+    return rc;
+}
