@@ -109,6 +109,8 @@ void runtime_health_routes_rebuild(runtime *rt);
 void runtime_health_put(runtime *rt, sf_alert *a);
 /* Start judging schema drift on a connector's mapping (its alerts go to runtime_health_put). */
 void runtime_health_watch(runtime *rt, site_instance *si);
+/* runtime_metrics_score.c: the guards' gauges (sigflow_signal_stale, _cohort_rho). */
+void runtime_guard_metrics(runtime *rt);
 /* runtime_retune.c: the scorer thread takes a reloaded decision's engine (next may be NULL). */
 void runtime_engine_swap(runtime *rt, score_engine *next, const sf_config *cfg);
 

@@ -6,9 +6,12 @@
  * runtime (runtime_internal.h); runs on the scorer thread, the engine's owner. Calls score,
  * metrics, admin_api.
  */
+#include <stdio.h>
+
 #include "base/metrics.h"
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
+#include "score/score_guard.h"
 
 #define SCORE_METRICS_EVERY_MS 1000
 #define SCORE_MODEL_EVERY_MS 2000 /* how stale GET /v1/model may be */
@@ -33,6 +36,26 @@ void runtime_score_metrics(runtime *rt, bool now)
     int64_t wm = score_watermark(rt->engine);
     if (wm != INT64_MIN)
         metrics_set("sigflow_engine_time_seconds", (double)wm / 1000.0);
+    runtime_guard_metrics(rt);
+}
+
+/* The noise guards (docs/scoring.md "Noise guards"): each judged signal's stale state, each
+   cohort signal's rho. Signal names are config names (a-z 0-9 _ . -): no label escaping. */
+void runtime_guard_metrics(runtime *rt)
+{
+    score_guard_status st[SF_MAX_SIGNALS];
+    size_t n = score_guard_status_of(rt->engine, st, SF_MAX_SIGNALS);
+    char name[SF_MAX_NAME_LEN + 64];
+    for (size_t i = 0; i < n; i++) {
+        if (st[i].judged) {
+            snprintf(name, sizeof name, "sigflow_signal_stale{signal=\"%s\"}", st[i].signal);
+            metrics_set(name, st[i].stale ? 1 : 0);
+        }
+        if (st[i].cohort) {
+            snprintf(name, sizeof name, "sigflow_signal_cohort_rho{signal=\"%s\"}", st[i].signal);
+            metrics_set(name, st[i].rho);
+        }
+    }
 }
 
 void runtime_observe_alert(const sf_alert *a)

@@ -108,8 +108,32 @@ const char *host_alert_attr(const sf_alert *a, const char *name)
     return s;
 }
 
+/*
+ * A health alert (docs/scoring.md "Health alerts") is about an integration, not an entity:
+ * whatever the template, it renders as one line "health STATE: TEXT".
+ */
+static char *render_health(const sf_alert *a)
+{
+    json_object *o = a->health ? json_tokener_parse(a->health) : NULL;
+    json_object *st = NULL, *tx = NULL;
+    strbuf b = {0};
+    strbuf_puts(&b, "health ");
+    if (o && json_object_object_get_ex(o, "state", &st) &&
+        json_object_object_get_ex(o, "text", &tx)) {
+        strbuf_puts(&b, json_object_get_string(st));
+        strbuf_puts(&b, ": ");
+        strbuf_puts(&b, json_object_get_string(tx));
+    } else {
+        strbuf_puts(&b, a->json ? a->json : "");
+    }
+    json_object_put(o);
+    return strbuf_take(&b);
+}
+
 char *host_alert_render(const sf_alert *a, const char *tmpl)
 {
+    if (a->kind == ALERT_HEALTH)
+        return render_health(a);
     char err[SF_MAX_ERROR_LEN];
     return host_msg_render(a, tmpl, SF_ESCAPE_PLAIN, err, sizeof err);
 }

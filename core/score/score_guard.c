@@ -20,6 +20,7 @@
 #include "model/health_alert.h"
 #include "score/score.h"
 #include "score/score_bytes.h"
+#include "score/score_internal.h"
 
 #define NO_TIME INT64_MIN
 #define DEFAULT_USUAL_MS (28LL * 86400000LL)
@@ -376,6 +377,23 @@ sf_status score_guards_boundary(score_guards *g, int64_t T, bool *changed, sf_al
         g->snap = s;
     }
     return st;
+}
+
+size_t score_guard_status_of(const score_engine *e, score_guard_status *out, size_t max)
+{
+    const score_guards *g = e->guards;
+    size_t n = 0;
+    for (size_t i = 0; g && i < g->n && n < max; i++) {
+        const guard_sig *gs = &g->sig[i];
+        if (!gs->cohort && !gs->stale_on)
+            continue;
+        out[n++] = (score_guard_status){.signal = gs->cfg->name,
+                                        .cohort = gs->cohort,
+                                        .judged = gs->stale_on,
+                                        .stale = gs->stale,
+                                        .rho = gs->rho};
+    }
+    return n;
 }
 
 /* ---- checkpoint part -------------------------------------------------------------------- */

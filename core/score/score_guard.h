@@ -76,6 +76,16 @@ sf_status score_guards_boundary(score_guards *g, int64_t T, bool *changed, sf_al
 /* The current snapshot (borrowed; ref it to keep it). */
 const score_guard_snap *score_guards_snap(const score_guards *g);
 
+/* What /metrics shows of each guarded signal. */
+typedef struct score_guard_status {
+    const char *signal; /* borrowed from the engine's config */
+    bool cohort, judged, stale;
+    double rho;
+} score_guard_status;
+/* The guarded signals of engine e (on its pushing thread), at most max: how many. */
+struct score_engine;
+size_t score_guard_status_of(const struct score_engine *e, score_guard_status *out, size_t max);
+
 /* Checkpoint part (docs/scoring.md "Checkpoints"): malloc'd bytes, or NULL on no memory. */
 unsigned char *score_guards_encode(const score_guards *g, size_t *len);
 /* Restore from score_guards_encode's bytes; every time must be <= max_time. SF_EINVAL. */

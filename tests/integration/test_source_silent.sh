@@ -37,10 +37,12 @@ measure = count
 window = 7d
 cap = 3
 weight = 1.5'
+ADMIN=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 cat >"$T/ini" <<INI
 [sigflow]
 plugin_dir = $PD
 state_dir = $T/var
+admin = 127.0.0.1:$ADMIN
 clock = event
 $SCORING
 [connector events]
@@ -60,10 +62,16 @@ start_daemon "$T/ini"
 wait_for 60 grep -q "reached end of file" "$T/daemon.log" || fail "the stream was not read"
 wait_for 60 has_lines "$T/alerts.ndjson" "$want" ||
     fail "$(count_lines "$T/alerts.ndjson") of $want alerts"
+# /metrics: the judged signal's state (fresh again at the end) and the cohort's rho
+metrics() { python3 -c "import urllib.request,sys; print(urllib.request.urlopen('http://127.0.0.1:$ADMIN/metrics', timeout=5).read().decode())"; }
+wait_for 20 bash -c "$(declare -f metrics); ADMIN=$ADMIN metrics | grep -q '^sigflow_signal_stale{signal=\"quiet\"} 0'" ||
+    fail "no sigflow_signal_stale gauge for quiet: $(metrics | grep sigflow_signal)"
+metrics | grep -q '^sigflow_signal_cohort_rho{signal="login_drop"} [0-9]' ||
+    fail "no sigflow_signal_cohort_rho gauge: $(metrics | grep sigflow_signal)"
 stop_daemon
 python3 "$ROOT/tests/golden/compare.py" "$T/want.ndjson" "$T/alerts.ndjson" >"$T/cmp" ||
     fail "the daemon's alerts differ from replay's: $(head -3 "$T/cmp")"
-pass "clock = event: the daemon's $want alerts (health included) are replay's"
+pass "clock = event: the daemon's $want alerts (health included) are replay's; /metrics shows the guards"
 
 python3 - "$T/alerts.ndjson" "$T/unguarded.ndjson" "$T/labels.json" <<'PY' || fail "see above"
 import datetime, json, sys

@@ -16,6 +16,7 @@
 #include "model/alert.h"
 #include "model/alert_codec.h"
 #include "model/health_alert.h"
+#include "plugin/host_alert.h"
 
 static json_object *parse(const char *s)
 {
@@ -113,6 +114,18 @@ static void decision_alert_json_says_its_kind(void **state)
     free(a.json);
 }
 
+static void templates_render_health_alerts_as_one_line(void **state)
+{
+    (void)state;
+    sf_alert *a = health_alert_new("d", 0, "stale", "login_drop", NULL, NULL,
+                                   "login_drop is stale: 0 login events", NULL, 0);
+    char *s = host_alert_render(a, "{{entity}} {{score}} {{reasons}}");
+    assert_non_null(s);
+    assert_string_equal(s, "health stale: login_drop is stale: 0 login events");
+    free(s);
+    alert_free(a);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -120,6 +133,7 @@ int main(void)
         cmocka_unit_test(drift_alert_names_connector_and_field),
         cmocka_unit_test(health_alert_survives_the_outbox_codec),
         cmocka_unit_test(decision_alert_json_says_its_kind),
+        cmocka_unit_test(templates_render_health_alerts_as_one_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
