@@ -95,6 +95,11 @@ struct runtime {
     /* Scorer thread only: the journal position applied and the one last checkpointed. */
     uint64_t applied_seq, checkpointed_seq;
     int64_t last_checkpoint_ms;
+    /* Scorer thread (recovery: main thread, before it): an alert could not be stored in the
+       outbox and was given up on (stopping, or recovery): no checkpoint may cover it, so the
+       next start re-creates it from the journal (docs/reliability.md "Alerts and a full disk"). */
+    bool alerts_unstored;
+    bool scorer_live; /* set by the scorer thread: alert writes are retried until stored */
 };
 
 /* runtime_scoring.c */

@@ -4,9 +4,11 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "model/alert_codec.h"
 #include "base/log.h"
+#include "base/metrics.h"
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
 #include "score/score_checkpoint.h"
@@ -25,6 +27,64 @@ void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
 
 /* ---- alerts out --------------------------------------------------------------------------- */
 
+#define OUTBOX_RETRY_MIN_MS 50
+#define OUTBOX_RETRY_MAX_MS 5000
+#define OUTBOX_RETRIES_WHEN_STOPPING 3 /* attempts left once stopping (or recovering) */
+
+static sf_status put_alert(runtime *rt, const sf_alert *a, const char *stored, bool *created)
+{
+    pthread_mutex_lock(&rt->route_lock);
+    sf_status st = outbox_put(rt->outbox, a->id, a->decision, a->entity, a->time_ms, stored,
+                              (const char *const *)rt->targets, rt->n_routes, created);
+    for (size_t i = 0; st == SF_OK && *created && i < rt->n_routes; i++)
+        if (rt->routes[i])
+            delivery_wake(rt->routes[i]);
+    pthread_mutex_unlock(&rt->route_lock);
+    return st;
+}
+
+/*
+ * Store an alert, retrying a failed write (a full disk, a lock held elsewhere) with backoff:
+ * the scorer waits here, so it neither moves past the alert nor checkpoints over it, and
+ * back-pressure reaches the senders through the full queue. Stopping (or recovering, when no
+ * scorer runs yet), it gives up after a few attempts and marks the run: no checkpoint then,
+ * and the next start re-creates the alert from the journal (the outbox put is idempotent).
+ */
+static sf_status store_alert(runtime *rt, const sf_alert *a, const char *stored, bool *created)
+{
+    int64_t wait = OUTBOX_RETRY_MIN_MS;
+    unsigned last_tries = OUTBOX_RETRIES_WHEN_STOPPING;
+    for (unsigned attempt = 1;; attempt++) {
+        sf_status st = put_alert(rt, a, stored, created);
+        if (st == SF_OK || st == SF_EINVAL) /* EINVAL: this alert can never be stored */
+            return st;
+        bool stopping = atomic_load(&rt->draining) || !rt->scorer_live;
+        /* Once one was given up on, the run has no checkpoint: the others need not wait. */
+        if (stopping && (rt->alerts_unstored || --last_tries == 0)) {
+            if (rt->alerts_unstored) {
+                metrics_add("sigflow_outbox_alerts_deferred_total", 1);
+                return st;
+            }
+            rt->alerts_unstored = true;
+            log_error("component=score",
+                      "alert=%s entity=%s not stored in the outbox (status %d) and stopping: no "
+                      "checkpoint will cover it or any later alert not stored, the next start "
+                      "re-creates them from the journal",
+                      a->id, a->entity, (int)st);
+            return st;
+        }
+        if (attempt == 1 || attempt % 20 == 0)
+            log_error("component=score",
+                      "alert=%s entity=%s not stored in the outbox yet (status %d, attempt %u): "
+                      "scoring waits and retries",
+                      a->id, a->entity, (int)st, attempt);
+        metrics_add("sigflow_outbox_write_retries_total", 1);
+        struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000};
+        nanosleep(&ts, NULL);
+        wait = wait * 2 > OUTBOX_RETRY_MAX_MS ? OUTBOX_RETRY_MAX_MS : wait * 2;
+    }
+}
+
 static void rt_on_alert(void *ctx, sf_alert *a)
 {
     runtime *rt = ctx;
@@ -42,21 +102,10 @@ static void rt_on_alert(void *ctx, sf_alert *a)
     }
     char *stored = alert_encode(a);
     bool created = false;
-    pthread_mutex_lock(&rt->route_lock);
-    sf_status st = stored
-                       ? outbox_put(rt->outbox, a->id, a->decision, a->entity, a->time_ms, stored,
-                                    (const char *const *)rt->targets, rt->n_routes, &created)
-                       : SF_ENOMEM;
-    for (size_t i = 0; st == SF_OK && created && i < rt->n_routes; i++)
-        if (rt->routes[i])
-            delivery_wake(rt->routes[i]);
-    pthread_mutex_unlock(&rt->route_lock);
+    sf_status st = stored ? store_alert(rt, a, stored, &created) : SF_ENOMEM;
     free(stored);
-    if (st != SF_OK) {
-        log_error("component=score", "alert=%s entity=%s not stored in the outbox: status %d",
-                  a->id, a->entity, (int)st);
+    if (st != SF_OK)
         return;
-    }
     if (!created)
         return; /* re-created by a journal replay: stored (and delivered) before */
     atomic_fetch_add(&rt->alerts, 1);
@@ -117,6 +166,11 @@ static void checkpoint(runtime *rt)
     rt->last_checkpoint_ms = monotime_ms();
     if (!rt->engine || rt->applied_seq == rt->checkpointed_seq)
         return;
+    if (rt->alerts_unstored) { /* a checkpoint would cover an alert that is not stored */
+        log_warn("component=checkpoint", "no checkpoint: an alert could not be stored in the "
+                                         "outbox; the next start re-creates it from the journal");
+        return;
+    }
     score_membuf m = {0};
     int64_t t0 = monotime_ms();
     sf_status st = score_checkpoint_save(rt->engine, score_membuf_write, &m);
@@ -144,6 +198,7 @@ void *runtime_scorer_main(void *arg)
 {
     runtime *rt = arg;
     int64_t last_wall_tick = 0;
+    rt->scorer_live = true;
     for (;;) {
         sf_event *ev = queue_pop(rt->ingest, 500);
         pthread_mutex_lock(&rt->engine_lock);

@@ -13,6 +13,10 @@ CONF=$ROOT/tests/bench/bench.ini
 OUT=$ROOT/build/bench
 SHARDS=${BENCH_SHARDS:-"1 2"}
 mkdir -p "$OUT"
+# BENCH_ONLY=http: just the HTTP ingest matrix (part 5).
+if [ "${BENCH_ONLY:-}" = http ]; then
+    exec "$ROOT/tests/bench/bench_http.sh"
+fi
 
 # Generated once per version of the generator (it is deterministic); a changed generator
 # writes new files instead of reusing old ones.
@@ -67,3 +71,6 @@ for b in "$ROOT/$BUILD"/tests/bench/bench_*; do
     echo "=== $(basename "$b")"
     "$b"
 done
+
+# 5. HTTP ingest: sigflow's webhook connector against a bare loopback sink (bench_http.sh).
+"$ROOT/tests/bench/bench_http.sh"

@@ -1,0 +1,161 @@
+/*
+ * http_sink.c - the loopback ceiling for `make bench` (tests/bench/bench_http.sh): a bare
+ * HTTP/1.1 server that reads each request (headers, then Content-Length bytes of body) and
+ * answers `202 {"accepted":1}` with keep-alive, nothing else. One epoll loop per core on
+ * SO_REUSEPORT sockets, as sigflow's ingest listener. Prints its port, runs until killed.
+ * Benchmark tool only: not part of the daemon.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define SINK_BUF (256 * 1024)
+#define SINK_MAX_LOOPS 8
+
+static const char reply[] = "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\n"
+                            "Content-Length: 14\r\n\r\n{\"accepted\":1}";
+
+typedef struct conn {
+    int fd;
+    size_t len;  /* bytes buffered */
+    size_t need; /* bytes of the current request (headers + body) once known, else 0 */
+    char buf[SINK_BUF];
+} conn;
+
+static int port;
+
+static int listen_on(int p)
+{
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+    int one = 1;
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)p)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0 ||
+        bind(fd, (struct sockaddr *)&a, sizeof a) != 0 || listen(fd, 1024) != 0) {
+        perror("http_sink: listen");
+        exit(1);
+    }
+    socklen_t len = sizeof a;
+    if (getsockname(fd, (struct sockaddr *)&a, &len) != 0) {
+        perror("http_sink: getsockname");
+        exit(1);
+    }
+    port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* Length of the request at the start of c->buf once its headers are in; 0 if not yet. */
+static size_t request_size(const conn *c)
+{
+    const char *end = memmem(c->buf, c->len, "\r\n\r\n", 4);
+    if (!end)
+        return 0;
+    size_t head = (size_t)(end - c->buf) + 4, body = 0;
+    for (const char *p = c->buf; p && p < end; p = memchr(p, '\n', (size_t)(end - p))) {
+        if (*p == '\n')
+            p++;
+        if (strncasecmp(p, "Content-Length:", 15) == 0)
+            body = strtoul(p + 15, NULL, 10);
+    }
+    return head + body;
+}
+
+/* Read what is there; answer every complete request. -1: close. */
+static int serve(conn *c)
+{
+    for (;;) {
+        if (c->len == sizeof c->buf && c->need == 0)
+            return -1; /* headers larger than the buffer */
+        ssize_t n = read(c->fd, c->buf + c->len, sizeof c->buf - c->len);
+        if (n == 0)
+            return -1;
+        if (n < 0)
+            return errno == EAGAIN ? 0 : -1;
+        c->len += (size_t)n;
+        for (;;) {
+            if (!c->need && !(c->need = request_size(c)))
+                break;
+            if (c->need > sizeof c->buf && c->len == sizeof c->buf) { /* big body: skip it */
+                c->need -= c->len;
+                c->len = 0;
+                continue;
+            }
+            if (c->len < c->need)
+                break;
+            if (write(c->fd, reply, sizeof reply - 1) != (ssize_t)(sizeof reply - 1))
+                return -1;
+            memmove(c->buf, c->buf + c->need, c->len - c->need);
+            c->len -= c->need;
+            c->need = 0;
+        }
+    }
+}
+
+static void *loop_main(void *arg)
+{
+    int lfd = listen_on(port), ep = epoll_create1(0);
+    (void)arg;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, lfd, &ev) != 0) {
+        perror("http_sink: epoll");
+        exit(1);
+    }
+    struct epoll_event evs[64];
+    for (;;) {
+        int n = epoll_wait(ep, evs, 64, -1);
+        for (int i = 0; i < n; i++) {
+            conn *c = evs[i].data.ptr;
+            if (!c) {
+                int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK);
+                int one = 1;
+                if (fd < 0)
+                    continue;
+                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+                conn *nc = calloc(1, sizeof *nc);
+                if (!nc) {
+                    close(fd);
+                    continue;
+                }
+                nc->fd = fd;
+                struct epoll_event cev = {.events = EPOLLIN, .data.ptr = nc};
+                if (epoll_ctl(ep, EPOLL_CTL_ADD, fd, &cev) != 0) {
+                    close(fd);
+                    free(nc);
+                }
+                continue;
+            }
+            if (serve(c) < 0) {
+                close(c->fd);
+                free(c);
+            }
+        }
+    }
+    return NULL;
+}
+
+int main(void)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    int loops = cpus < 1 ? 1 : cpus > SINK_MAX_LOOPS ? SINK_MAX_LOOPS : (int)cpus;
+    close(listen_on(0)); /* pick the port; every loop binds it with SO_REUSEPORT */
+    pthread_t t[SINK_MAX_LOOPS];
+    for (int i = 0; i < loops; i++)
+        if (pthread_create(&t[i], NULL, loop_main, NULL) != 0) {
+            perror("http_sink: thread");
+            return 1;
+        }
+    usleep(100000);
+    printf("%d\n", port);
+    fflush(stdout);
+    for (int i = 0; i < loops; i++)
+        pthread_join(t[i], NULL);
+    return 0;
+}
