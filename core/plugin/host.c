@@ -208,6 +208,10 @@ static sf_status h_emit(sf_instance *in, sf_event *ev)
         event_free(ev);
         return SF_EINVAL;
     }
+    if (ev->dropped) { /* its type is not kept, or unmapped and ignored: counted by mapping */
+        event_free(ev);
+        return SF_OK;
+    }
     return in->io.emit(in->io.ctx, in, ev);
 }
 

@@ -15,6 +15,7 @@
 #include "base/sf_limits.h"
 #include "base/timefmt.h"
 #include "config/paths.h"
+#include "ingest/mapping_types.h"
 
 #define OPT_MAX_DECL 256 /* options one plugin may declare */
 
@@ -355,7 +356,8 @@ opt_values *options_apply(const sf_option *decl, const config_instance *inst, co
     for (size_t i = 0; i < inst->n_kv; i++) {
         const config_kv *kv = &inst->kv[i];
         /* map.* keys belong to the host's mapping, which validates them itself. */
-        if (inst->kind == SF_KIND_CONNECTOR && strncmp(kv->key, "map.", 4) == 0)
+        if (inst->kind == SF_KIND_CONNECTOR &&
+            (strncmp(kv->key, "map.", 4) == 0 || map_types_is_key(kv->key)))
             continue;
         opt_slot *slot = opt_find(v, kv->key);
         if (slot && (slot->decl->flags & SF_OPT_PREFIX))
