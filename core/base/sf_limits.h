@@ -18,6 +18,12 @@
 #define SF_MAX_INSTANCES 256           /* [connector] + [delivery] sections */
 #define SF_MAX_PLUGINS 256             /* .so files loaded by one process */
 #define SF_MAX_TEMPLATE_LEN 1024       /* bytes of an explain template */
+#define SF_MAX_MSG_TEMPLATE 16384      /* bytes of a delivery template (message, subject) */
+#define SF_MAX_MESSAGE_ATTRS 64        /* entity attrs listed in one message */
+#define SF_MAX_LINKS 16                /* link.NAME keys of one delivery */
+#define SF_MAX_WHEN_TERMS 16           /* comparisons joined by `and` in one `when` */
+#define SF_MAX_DIGEST_ALERTS 500       /* alerts listed in one digest message */
+#define SF_MAX_TZ_NAME_LEN 64          /* bytes of an IANA time zone name */
 #define SF_MAX_ERROR_LEN 512           /* bytes of an operator-facing error text */
 #define SF_MAX_BAD_LINES_REPORTED 5    /* bad input lines named individually in a summary */
 #define SF_MAX_PREFIXED_OPTIONS 64     /* keys under one SF_OPT_PREFIX option (headers.*) */
