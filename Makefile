@@ -11,6 +11,9 @@
 VERSION := 0.1.0
 PREFIX ?= /usr/local
 DESTDIR ?=
+SYSCONFDIR ?= /etc
+LOCALSTATEDIR ?= /var
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 CC ?= cc
 
 PKGS := libcurl json-c inih libmicrohttpd sqlite3 libcrypto
@@ -91,7 +94,7 @@ BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/bench/%)
 
 .PHONY: all deps run test valgrind bench fuzz install uninstall clean format format-check
 
-all: $(SIGFLOW) $(PLUGIN_SOS) $(BUILD)/sigflow.pc
+all: $(SIGFLOW) $(PLUGIN_SOS) $(BUILD)/sigflow.pc $(BUILD)/sigflow.1
 
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -120,6 +123,11 @@ $(BUILD)/prefix.stamp: FORCE
 	$(Q)echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
 $(BUILD)/obj/core/config/config.o $(BUILD)/obj/core/cli/cli_plugins.o: $(BUILD)/prefix.stamp
 FORCE:
+
+# sigflow(1): written from `sigflow --help` and each `sigflow COMMAND --help` (one text).
+$(BUILD)/sigflow.1: $(SIGFLOW) packaging/gen-man.sh
+	@echo "  MAN     $@"
+	$(Q)packaging/gen-man.sh $(SIGFLOW) $(VERSION) > $@.tmp && mv $@.tmp $@
 
 $(BUILD)/sigflow.pc: sdk/sigflow.pc.in Makefile
 	@mkdir -p $(dir $@)
@@ -199,10 +207,31 @@ install: all
 	chmod 0644 $(DESTDIR)$(PREFIX)/lib/pkgconfig/sigflow.pc
 	install -d $(DESTDIR)$(PREFIX)/share/sigflow/mock
 	install -m 0644 sdk/mock/*.c sdk/mock/*.h $(DESTDIR)$(PREFIX)/share/sigflow/mock/
+	# Operating it (docs/operating.md): man page, bash completion, systemd unit, the config
+	# (never over an existing one) and the state directory.
+	install -d $(DESTDIR)$(PREFIX)/share/man/man1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/sigflow
+	install -d -m 0750 $(DESTDIR)$(LOCALSTATEDIR)/lib/sigflow
+	install -m 0644 $(BUILD)/sigflow.1 $(DESTDIR)$(PREFIX)/share/man/man1/sigflow.1
+	install -m 0644 packaging/sigflow.bash \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sigflow
+	$(PACKAGING_SED) packaging/sigflow.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/sigflow.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/sigflow.service
+	if [ ! -e $(DESTDIR)$(SYSCONFDIR)/sigflow/sigflow.ini ]; then \
+		$(PACKAGING_SED) packaging/sigflow.ini.in > $(DESTDIR)$(SYSCONFDIR)/sigflow/sigflow.ini && \
+		chmod 0644 $(DESTDIR)$(SYSCONFDIR)/sigflow/sigflow.ini; \
+	else echo "install: keeping the existing $(DESTDIR)$(SYSCONFDIR)/sigflow/sigflow.ini"; fi
 
+PACKAGING_SED = sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' \
+	-e 's|@LOCALSTATEDIR@|$(LOCALSTATEDIR)|g'
+
+# The config and the state directory stay (they are the operator's data).
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/sigflow $(DESTDIR)$(PREFIX)/include/sigflow.h \
-		$(DESTDIR)$(PREFIX)/lib/pkgconfig/sigflow.pc
+		$(DESTDIR)$(PREFIX)/lib/pkgconfig/sigflow.pc $(DESTDIR)$(PREFIX)/share/man/man1/sigflow.1 \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sigflow \
+		$(DESTDIR)$(SYSTEMDUNITDIR)/sigflow.service
 	rm -rf $(DESTDIR)$(PREFIX)/lib/sigflow $(DESTDIR)$(PREFIX)/share/sigflow
 
 FORMAT_SRCS = $(wildcard core/*/*.[ch] sdk/*.h sdk/mock/*.[ch] sdk/examples/*/*.[ch] \

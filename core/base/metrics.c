@@ -1,6 +1,8 @@
 #include "base/metrics.h"
+#include "base/metrics_expo.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +14,18 @@ typedef struct series {
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 static series *g_series;
 static size_t g_n, g_cap;
+static char *g_hists[METRICS_MAX_HISTOGRAMS]; /* histogram names, for their # TYPE */
+static size_t g_nhists;
+
+/* Remember a histogram's name (lock held). */
+static void note_histogram(const char *name)
+{
+    for (size_t i = 0; i < g_nhists; i++)
+        if (strcmp(g_hists[i], name) == 0)
+            return;
+    if (g_nhists < METRICS_MAX_HISTOGRAMS && (g_hists[g_nhists] = strdup(name)))
+        g_nhists++;
+}
 
 /* Linear search: there are tens of series, and callers batch their updates. */
 static series *find_or_add(const char *name)
@@ -54,16 +68,20 @@ void metrics_set(const char *name, double value)
 
 static int by_name(const void *a, const void *b)
 {
-    return strcmp(((const series *)a)->name, ((const series *)b)->name);
+    return metrics_expo_compare(((const series *)a)->name, ((const series *)b)->name);
 }
 
 void metrics_write(FILE *to)
 {
     pthread_mutex_lock(&g_lock);
     qsort(g_series, g_n, sizeof *g_series, by_name);
-    for (size_t i = 0; i < g_n; i++)
+    for (size_t i = 0; i < g_n; i++) {
+        metrics_expo_family(to, g_series[i].name, i ? g_series[i - 1].name : NULL,
+                            (const char *const *)g_hists, g_nhists);
         fprintf(to, "%s %.17g\n", g_series[i].name, g_series[i].value);
+    }
     pthread_mutex_unlock(&g_lock);
+    metrics_expo_process(to);
 }
 
 const double metrics_latency_bounds[] = {0.001, 0.01, 0.1, 0.5, 1,    5,     10,
@@ -74,6 +92,7 @@ void metrics_observe(const char *name, const double *bounds, size_t n, double va
 {
     char key[256];
     pthread_mutex_lock(&g_lock);
+    note_histogram(name);
     /* every bucket exists from the first observation on, counted or not */
     for (size_t i = 0; i <= n; i++) {
         if (i < n)

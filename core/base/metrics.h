@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#define METRICS_MAX_HISTOGRAMS 32 /* histogram families (metrics_observe names) */
+
 /* Add delta to the series `name` (created at 0 on first use). */
 void metrics_add(const char *name, double delta);
 void metrics_set(const char *name, double value);
@@ -22,7 +24,8 @@ void metrics_observe(const char *name, const double *bounds, size_t n, double va
 /* The bucket bounds of sigflow's latency histograms, in seconds (1 ms .. 1 day). */
 extern const double metrics_latency_bounds[];
 extern const size_t metrics_latency_nbounds;
-/* Prometheus text exposition of every series, sorted by name. */
+/* Prometheus text exposition of every series grouped by family with # HELP and # TYPE
+ * lines, then sigflow_build_info and the process metrics (metrics_expo.h). */
 void metrics_write(FILE *to);
 
 #endif

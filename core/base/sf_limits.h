@@ -7,6 +7,7 @@
 
 #define SF_MAX_ENTITY_LEN 256          /* bytes of an entity id */
 #define SF_MAX_TYPE_LEN 128            /* bytes of an event type */
+#define SF_MAX_MAPPED_TYPES 256        /* a connector's `types` list, and its type.* renames */
 #define SF_MAX_ATTRS_LEN 8192          /* bytes of an event's attrs as JSON text */
 #define SF_MAX_EVENT_LINE (64 * 1024)  /* bytes of one NDJSON line / one JSON document */
 #define SF_MAX_JSON_DEPTH 16           /* nesting depth the JSON parser accepts */

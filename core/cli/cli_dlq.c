@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/cli_dlq_show.h"
 #include "config/config.h"
 #include "base/log.h"
 #include "store/outbox.h"
@@ -17,12 +18,14 @@
 static void dlq_usage(FILE *to)
 {
     fputs("usage: sigflow dlq -c FILE list [TARGET]\n"
+          "       sigflow dlq -c FILE show ID\n"
           "       sigflow dlq -c FILE retry ID|--all\n"
           "       sigflow dlq -c FILE drop ID\n"
           "The dead-letter queue: deliveries that failed permanently or ran out of attempts.\n"
           "`list` prints one per line (id, target, alert, entity, attempts, last error),\n"
           "then the deliveries held for delivery hours or a digest (id, target, alert,\n"
           "entity, held, until when and why);\n"
+          "`show` prints one dead delivery: its alert (JSON) and every attempt made for it;\n"
           "`retry` makes them pending again with fresh attempts (a running daemon picks them\n"
           "up within a second); `drop` removes one (its history stays for the audit trail).\n"
           "Works on the store in state_dir, whether the daemon runs or not.\n"
@@ -81,12 +84,17 @@ static void count_intervention(store *st, int64_t n)
         fprintf(stderr, "sigflow dlq: done, but not counted as a manual intervention\n");
 }
 
-static int dlq_run(store *st, outbox *ob, int argc, char **argv)
+static int dlq_run(const sf_config *cfg, store *st, outbox *ob, int argc, char **argv)
 {
     const char *verb = argv[0];
     int64_t id = 0;
-    if (strcmp(verb, "list") == 0 && argc <= 2)
+    if (strcmp(verb, "list") == 0 && argc <= 2) {
+        if (argc == 2 && !dlq_target_known(cfg, argv[1]))
+            return EXIT_INVALID;
         return dlq_list(ob, argc == 2 ? argv[1] : NULL);
+    }
+    if (strcmp(verb, "show") == 0 && argc == 2 && parse_id(argv[1], &id))
+        return dlq_show(ob, id);
     if (strcmp(verb, "retry") == 0 && argc == 2) {
         if (strcmp(argv[1], "--all") != 0 && !parse_id(argv[1], &id)) {
             dlq_usage(stderr);
@@ -152,7 +160,7 @@ int cmd_dlq(int argc, char **argv)
         SF_OK)
         fprintf(stderr, "sigflow dlq: %s\n", err);
     else if (outbox_open_ex(st, false, &ob) == SF_OK)
-        rc = dlq_run(st, ob, argc - optind, argv + optind);
+        rc = dlq_run(cfg, st, ob, argc - optind, argv + optind);
     outbox_close(ob);
     store_close(st);
     config_free(cfg);

@@ -290,6 +290,13 @@ static void mapping_publish(const mapping *m, const char *connector)
                  mapping_field_name((enum mapping_field)f));
         metrics_set(series, (double)mapping_misses(m, (enum mapping_field)f));
     }
+    /* Acknowledged, never journaled: a type `types` does not keep; unmapped and ignored. */
+    snprintf(series, sizeof series,
+             "sigflow_mapping_dropped_total{connector=\"%s\",reason=\"type\"}", connector);
+    metrics_set(series, (double)mapping_filtered(m));
+    snprintf(series, sizeof series,
+             "sigflow_mapping_dropped_total{connector=\"%s\",reason=\"unmapped\"}", connector);
+    metrics_set(series, (double)mapping_ignored(m));
 }
 
 void runtime_metrics_refresh(runtime *rt)

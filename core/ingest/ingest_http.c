@@ -208,7 +208,7 @@ static void count_answer(const char *instance, unsigned code)
     char series[SF_MAX_NAME_LEN + 96];
     if (instance)
         snprintf(series, sizeof series,
-                 "sigflow_ingest_requests_total{instance=\"%s\",code=\"%u\"}", instance, code);
+                 "sigflow_ingest_requests_total{connector=\"%s\",code=\"%u\"}", instance, code);
     else
         snprintf(series, sizeof series, "sigflow_ingest_requests_total{code=\"%u\"}", code);
     metrics_add(series, 1);

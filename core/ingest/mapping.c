@@ -6,6 +6,7 @@
  * parses with its own json_tokener (created once per thread, freed at thread exit).
  */
 #include "ingest/mapping.h"
+#include "ingest/mapping_types.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -60,6 +61,7 @@ struct mapping {
     map_counter seen[MAP_SEEN_STRIPES];
     _Atomic uint64_t misses[MAP_NFIELDS];
     _Atomic(drift *) drift; /* schema drift watch (mapping_watch_drift), or NULL */
+    map_types *types;       /* types, type.*, on_unmapped; NULL: keep all, refuse unmapped */
 };
 
 static const char *const map_field_names[MAP_NFIELDS] = {"entity", "type", "time", "value", "id"};
@@ -88,6 +90,16 @@ sf_status mapping_watch_drift(mapping *m, const char *decision, const char *conn
     if (!atomic_compare_exchange_strong(&m->drift, &none, d))
         drift_free(d);
     return SF_OK;
+}
+
+uint64_t mapping_filtered(const mapping *m)
+{
+    return map_types_filtered(m->types);
+}
+
+uint64_t mapping_ignored(const mapping *m)
+{
+    return map_types_ignored(m->types);
 }
 
 uint64_t mapping_seen(const mapping *m)
@@ -245,6 +257,7 @@ void mapping_free(mapping *m)
         map_path_free(&m->attrs[i].path);
     }
     free(m->type_literal);
+    map_types_free(m->types);
     drift_free(atomic_load(&m->drift));
     free(m);
 }
@@ -266,6 +279,7 @@ mapping *mapping_new(const config_instance *inst, const char *file, diag *d)
         ok &= map_add_key(m, &inst->kv[i], file, d);
     }
     m->canonical = !any;
+    m->types = map_types_new(inst, file, d, &ok);
     if (any && !m->field[MAP_ENTITY].n) {
         diag_add(d, file, inst->line, "[connector %s] sets map.* keys but not `map.entity`",
                  inst->name);
@@ -550,6 +564,15 @@ static int64_t map_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* A document acknowledged without an event (mapping_types.h): the host counts and drops it. */
+static sf_status map_dropped(sf_event **out, uint8_t why, char *err, size_t errlen)
+{
+    if (!(*out = event_new("-", "-", 0, err, errlen)))
+        return SF_ENOMEM;
+    (*out)->dropped = why;
+    return SF_OK;
+}
+
 sf_status mapping_apply_obj(mapping *m, json_object *obj, sf_event **out, char *err, size_t errlen)
 {
     *out = NULL;
@@ -582,10 +605,14 @@ sf_status mapping_apply_obj(mapping *m, json_object *obj, sf_event **out, char *
     if (dw)
         drift_observe(dw, doc.missed, obj);
     if (!fields_ok)
-        return SF_EINVAL;
+        return map_types_ignore_unmapped(m->types) ? map_dropped(out, EVENT_UNMAPPED, err, errlen)
+                                                   : SF_EINVAL;
+    const char *type = map_types_apply(m->types, doc.type);
+    if (!type)
+        return map_dropped(out, EVENT_FILTERED, err, errlen);
     /* Mapped sources without map.time are stamped on arrival. */
     sf_event *ev =
-        event_new(doc.entity, doc.type, doc.has_time ? doc.time_ms : map_now_ms(), err, errlen);
+        event_new(doc.entity, type, doc.has_time ? doc.time_ms : map_now_ms(), err, errlen);
     if (!ev)
         return SF_EINVAL;
     ev->has_value = doc.has_value;

@@ -9,6 +9,8 @@
  *   map.value  = path    (optional number)
  *   map.id     = path    (optional source event id, for inbound dedup)
  *   map.attr.NAME = path (copied into attrs as NAME)
+ * and `types`, `type.SOURCE = TYPE`, `on_unmapped` (mapping_types.h): a document they drop
+ * maps to an event with `dropped` set, which the host acknowledges and never journals.
  * Owns: the compiled mapping and its per-field miss counters (atomic; read by health and
  * metrics). Calls json-c, timefmt, event. Used by the host (map_json), replay, connectors.
  */
@@ -54,6 +56,9 @@ sf_status mapping_watch_drift(mapping *m, const char *decision, const char *conn
 
 /* Documents seen, and per field how many lacked it or had the wrong type. */
 uint64_t mapping_seen(const mapping *m);
+/* Documents acknowledged without an event: type not in `types`; unmapped, on_unmapped=ignore. */
+uint64_t mapping_filtered(const mapping *m);
+uint64_t mapping_ignored(const mapping *m);
 uint64_t mapping_misses(const mapping *m, enum mapping_field f);
 const char *mapping_field_name(enum mapping_field f);
 

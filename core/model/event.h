@@ -22,7 +22,12 @@ struct sf_event {
     size_t attrs_len;
     char *source_id; /* the source's own event id (map.id) or NULL; owned */
     uint64_t seq;    /* journal sequence number once journaled, else 0 */
+    /* Acknowledged but never journaled (mapping_types.h): its type is not in the
+       connector's `types`, or it was unmapped under on_unmapped = ignore. */
+    uint8_t dropped;
 };
+
+enum { EVENT_KEPT = 0, EVENT_FILTERED = 1, EVENT_UNMAPPED = 2 };
 
 /*
  * New event with copies of entity and type. Returns NULL and writes the reason to err

@@ -209,6 +209,10 @@ static sf_status h_emit(sf_instance *in, sf_event *ev)
         event_free(ev);
         return SF_EINVAL;
     }
+    if (ev->dropped) { /* its type is not kept, or unmapped and ignored: counted by mapping */
+        event_free(ev);
+        return SF_OK;
+    }
     return in->io.emit(in->io.ctx, in, ev);
 }
 
@@ -243,19 +247,26 @@ static sf_status h_checkpoint_set(sf_instance *in, const char *key, const char *
     return in->io.checkpoint_set(in->io.ctx, in, key, value);
 }
 
+/* One label name per concept in /metrics: `connector` and `target` (a delivery), as the
+ * core's own series; never `instance`, which Prometheus sets itself (and renames ours). */
+static const char *h_metric_label(const sf_instance *in)
+{
+    return in->cfg->kind == SF_KIND_DELIVERY ? "target" : "connector";
+}
+
 static void h_metric_add(sf_instance *in, const char *name, double delta)
 {
     char series[256];
-    snprintf(series, sizeof series, "sigflow_plugin_%s_%s_total{instance=\"%s\"}",
-             in->plugin->desc.name, name, in->cfg->name);
+    snprintf(series, sizeof series, "sigflow_plugin_%s_%s_total{%s=\"%s\"}", in->plugin->desc.name,
+             name, h_metric_label(in), in->cfg->name);
     metrics_add(series, delta);
 }
 
 static void h_metric_set(sf_instance *in, const char *name, double value)
 {
     char series[256];
-    snprintf(series, sizeof series, "sigflow_plugin_%s_%s{instance=\"%s\"}", in->plugin->desc.name,
-             name, in->cfg->name);
+    snprintf(series, sizeof series, "sigflow_plugin_%s_%s{%s=\"%s\"}", in->plugin->desc.name, name,
+             h_metric_label(in), in->cfg->name);
     metrics_set(series, value);
 }
 

@@ -17,6 +17,7 @@
 #include "config/paths.h"
 #include "deliver/rules.h"
 #include "deliver/template.h"
+#include "ingest/mapping_types.h"
 
 #define OPT_MAX_DECL 256 /* options one plugin may declare */
 
@@ -367,7 +368,8 @@ opt_values *options_apply(const sf_option *decl, const config_instance *inst, co
     for (size_t i = 0; i < inst->n_kv; i++) {
         const config_kv *kv = &inst->kv[i];
         /* map.* keys belong to the host's mapping, which validates them itself. */
-        if (inst->kind == SF_KIND_CONNECTOR && strncmp(kv->key, "map.", 4) == 0)
+        if (inst->kind == SF_KIND_CONNECTOR &&
+            (strncmp(kv->key, "map.", 4) == 0 || map_types_is_key(kv->key)))
             continue;
         /* when, hours, link.* ... belong to the core's delivery rules (deliver/rules.h). */
         if (inst->kind == SF_KIND_DELIVERY && rules_is_key(kv->key))

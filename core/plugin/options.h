@@ -19,9 +19,9 @@ typedef struct opt_values opt_values;
 
 /*
  * Check `inst`'s keys against `decl` (NULL-name-terminated, may be NULL). Keys the host
- * itself reads are skipped: `map.*` on connectors. Errors go to `d` as "file:line: ...":
- * unknown key (with a "did you mean"), wrong type, out of range, not one of the choices,
- * missing required, a secret written literally. Returns the typed values (defaults
+ * itself reads are skipped: `map.*`, `types`, `type.*`, `on_unmapped` on connectors. Errors go to
+ * `d` as "file:line: ...": unknown key (with a "did you mean"), wrong type, out of range, not one
+ * of the choices, missing required, a secret written literally. Returns the typed values (defaults
  * applied, secrets resolved) or NULL if there was any error.
  */
 opt_values *options_apply(const sf_option *decl, const config_instance *inst, const char *file,

@@ -255,6 +255,7 @@ static int keep_event(chunk *c, uint64_t line, sf_event *ev)
     int ok = it && eo != SIZE_MAX && to != SIZE_MAX && (!ev->attrs || ao != SIZE_MAX);
     if (ok) {
         it->ok = 1;
+        it->ev.dropped = ev->dropped; /* not kept by the connector's types/on_unmapped */
         it->ev.time_ms = ev->time_ms;
         it->ev.value = ev->value;
         it->ev.has_value = ev->has_value;

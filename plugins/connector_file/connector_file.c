@@ -7,6 +7,8 @@
  */
 #include "sigflow.h"
 
+#include "file_csv.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -52,6 +54,7 @@ typedef struct file_conn {
     uint64_t line_no; /* lines seen since reading began */
     uint64_t events, bad;
     char *chunk;
+    file_csv *csv; /* format = csv: the header of the open file; NULL for NDJSON */
 } file_conn;
 
 static sf_status file_init(const sf_host *h)
@@ -119,6 +122,30 @@ static int64_t file_first_offset(file_conn *fc, const struct stat *st)
     return fc->from_end ? (int64_t)st->st_size : 0;
 }
 
+/* format = csv: a file opened past its start (a checkpoint, from = end) reads its header line
+ * first; one opened at 0 takes it as its first line. */
+static sf_status file_csv_read_header(file_conn *fc, int fd, int64_t off)
+{
+    file_csv_reset(fc->csv);
+    if (off == 0)
+        return SF_OK;
+    ssize_t n = pread(fd, fc->line, fc->max_line, 0);
+    char *nl = n > 0 ? memchr(fc->line, '\n', (size_t)n) : NULL;
+    char why[256];
+    if (!nl) {
+        host->set_error(fc->inst, "%s: cannot read the CSV header line", fc->path);
+        return SF_EIO;
+    }
+    size_t len = (size_t)(nl - fc->line);
+    if (len > 0 && fc->line[len - 1] == '\r')
+        len--;
+    if (!file_csv_header(fc->csv, fc->line, len, why, sizeof why)) {
+        host->set_error(fc->inst, "%s:1: %s", fc->path, why);
+        return SF_EIO;
+    }
+    return SF_OK;
+}
+
 /* Open the path. The first open of an instance run starts at the checkpoint or `from`; later
  * ones (a rotated-in file) at 0. SF_EIO with set_error if it cannot be opened. */
 static sf_status file_open(file_conn *fc)
@@ -138,6 +165,10 @@ static sf_status file_open(file_conn *fc)
     int64_t off = fc->opened_once ? 0 : file_first_offset(fc, &st);
     if (lseek(fd, (off_t)off, SEEK_SET) < 0) {
         host->set_error(fc->inst, "cannot seek in %s: %s", fc->path, strerror(errno));
+        close(fd);
+        return SF_EIO;
+    }
+    if (fc->csv && file_csv_read_header(fc, fd, off) != SF_OK) {
         close(fd);
         return SF_EIO;
     }
@@ -202,6 +233,24 @@ static bool file_emit_line(file_conn *fc, const char *line, size_t len)
     }
 }
 
+/* format = csv: the file's first line is its header; every other line a row to map. */
+static bool file_csv_line(file_conn *fc, size_t len)
+{
+    char why[256];
+    const char *json;
+    size_t jlen;
+    if (fc->line_start == 0) {
+        if (!file_csv_header(fc->csv, fc->line, len, why, sizeof why))
+            file_bad(fc, why); /* every row of this file is then bad: said on each */
+        return true;
+    }
+    if (!file_csv_row(fc->csv, fc->line, len, &json, &jlen, why, sizeof why)) {
+        file_bad(fc, why);
+        return true;
+    }
+    return file_emit_line(fc, json, jlen);
+}
+
 /* A complete line (newline stripped). */
 static bool file_line_done(file_conn *fc)
 {
@@ -221,6 +270,8 @@ static bool file_line_done(file_conn *fc)
     if (i == len)
         return true; /* blank lines are not events, nor errors */
     fc->line[len] = '\0';
+    if (fc->csv)
+        return file_csv_line(fc, len);
     return file_emit_line(fc, fc->line, len);
 }
 
@@ -363,6 +414,7 @@ static void file_destroy(sf_instance *inst, void *state)
     free(fc->path);
     free(fc->line);
     free(fc->chunk);
+    file_csv_free(fc->csv);
     free(fc);
 }
 
@@ -395,6 +447,11 @@ static sf_status file_create(sf_instance *inst, void **state)
     fc->follow = host->opt_bool(inst, "follow");
     fc->checkpoint = host->opt_bool(inst, "checkpoint");
     fc->from_end = from && strcmp(from, "end") == 0;
+    const char *format = host->opt_string(inst, "format");
+    if (format && strcmp(format, "csv") == 0 && !(fc->csv = file_csv_new(fc->max_line))) {
+        file_destroy(inst, fc);
+        return SF_ENOMEM;
+    }
     fc->poll_ms = host->opt_duration_ms(inst, "poll_interval");
     if (fc->poll_ms < 10)
         fc->poll_ms = 10;
@@ -433,12 +490,18 @@ static sf_status file_stop(sf_instance *inst, void *state)
 /* ---- declared options and descriptor ------------------------------------------------------ */
 
 static const char *const file_from_choices[] = {"beginning", "end", NULL};
+static const char *const file_format_choices[] = {"ndjson", "csv", NULL};
 
 static const sf_option file_options[] = {
     {.name = "path",
      .type = SF_OPT_STRING,
      .flags = SF_OPT_REQUIRED | SF_OPT_PATH,
      .help = "the NDJSON file to read, one JSON event per line (relative: to the config's dir)"},
+    {.name = "format",
+     .type = SF_OPT_ENUM,
+     .default_value = "ndjson",
+     .choices = file_format_choices,
+     .help = "ndjson: one JSON event per line; csv: a header line, then one row per event"},
     {.name = "follow",
      .type = SF_OPT_BOOL,
      .default_value = "false",

@@ -179,14 +179,14 @@ pass "429/503 Retry-After waited out, 500/502/hang retried, Bearer and headers.*
 
 grep -q 'instance=locked_out.*answered 401: not authorized' "$T/daemon.all.log" ||
     fail "a 401 is not logged as such"
-for m in 'sigflow_plugin_http_poll_requests_200_total{instance="zendesk"}' \
-    'sigflow_plugin_http_poll_requests_401_total{instance="locked_out"}' \
-    'sigflow_plugin_http_poll_auth_failures_total{instance="locked_out"}' \
-    'sigflow_plugin_http_poll_pages_total{instance="stripe"}' \
-    'sigflow_plugin_http_poll_records_total{instance="hub"}' \
-    'sigflow_plugin_http_poll_up{instance="locked_out"} 0' \
-    'sigflow_plugin_http_poll_seconds_since_success{instance="zendesk"}' \
-    'sigflow_plugin_http_poll_last_success_timestamp_seconds{instance="stripe"}'; do
+for m in 'sigflow_plugin_http_poll_requests_200_total{connector="zendesk"}' \
+    'sigflow_plugin_http_poll_requests_401_total{connector="locked_out"}' \
+    'sigflow_plugin_http_poll_auth_failures_total{connector="locked_out"}' \
+    'sigflow_plugin_http_poll_pages_total{connector="stripe"}' \
+    'sigflow_plugin_http_poll_records_total{connector="hub"}' \
+    'sigflow_plugin_http_poll_up{connector="locked_out"} 0' \
+    'sigflow_plugin_http_poll_seconds_since_success{connector="zendesk"}' \
+    'sigflow_plugin_http_poll_last_success_timestamp_seconds{connector="stripe"}'; do
     grep -qF "$m" "$T/metrics.txt" || fail "/metrics lacks $m"
 done
 pass "a 401 is logged and counted; /metrics has requests by status, pages, records, last success"

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "../../plugins/connector_file/connector_file.c"
+#include "../../plugins/connector_file/file_csv.c" /* format = csv, its own file */
 #include "sf_mock_host.h"
 
 #include <time.h>

@@ -486,10 +486,127 @@ static void mapped_attrs_are_written_in_map_attr_order(void **state)
     diag_clear(&d);
 }
 
+/* ---- types, type.*, on_unmapped (core/ingest/mapping_types.c) ---- */
+
+#define STRIPE(type, cust)                                                                         \
+    "{\"type\":\"" type "\",\"created\":1764000000000,\"data\":{\"object\":{\"customer\":\"" cust  \
+    "\"}}}"
+
+static mapping *stripe_mapping(config_kv *extra, size_t n_extra)
+{
+    config_kv kv[12] = {
+        {"map.entity", "data.object.customer"}, {"map.type", "type"}, {"map.time", "created"}};
+    for (size_t i = 0; i < n_extra; i++)
+        kv[3 + i] = extra[i];
+    config_instance in = make_inst(kv, 3 + n_extra);
+    diag d = {0};
+    mapping *m = mapping_new(&in, "t.ini", &d);
+    diag_print(&d, stderr);
+    assert_int_equal(d.n, 0);
+    assert_non_null(m);
+    return m;
+}
+
+/* Stripe sends dozens of types to one endpoint: the unlisted ones are dropped, not refused. */
+static void types_keep_only_the_listed_after_renaming(void **state)
+{
+    (void)state;
+    config_kv extra[] = {{"type.customer.subscription.deleted", "subscription.cancel"},
+                         {"types", " subscription.cancel ,invoice.payment_failed"}};
+    mapping *m = stripe_mapping(extra, 2);
+    sf_event *ev = NULL;
+    assert_int_equal(apply(m, STRIPE("customer.subscription.deleted", "cus_1"), &ev), SF_OK);
+    assert_int_equal(ev->dropped, EVENT_KEPT);
+    assert_string_equal(ev->type, "subscription.cancel"); /* renamed */
+    assert_string_equal(ev->entity, "cus_1");
+    event_free(ev);
+    assert_int_equal(apply(m, STRIPE("invoice.payment_failed", "cus_2"), &ev), SF_OK);
+    assert_int_equal(ev->dropped, EVENT_KEPT);
+    assert_string_equal(ev->type, "invoice.payment_failed");
+    event_free(ev);
+    assert_int_equal(apply(m, STRIPE("charge.succeeded", "cus_3"), &ev), SF_OK);
+    assert_int_equal(ev->dropped, EVENT_FILTERED); /* acknowledged, never journaled */
+    event_free(ev);
+    assert_int_equal(mapping_filtered(m), 1);
+    assert_int_equal(mapping_ignored(m), 0);
+    /* without on_unmapped an unreadable document is still refused */
+    assert_int_equal(apply(m, "{\"type\":\"invoice.payment_failed\"}", &ev), SF_EINVAL);
+    assert_null(ev);
+    mapping_free(m);
+}
+
+static void renames_alone_keep_every_type(void **state)
+{
+    (void)state;
+    config_kv extra[] = {{"type.ticket.created", "ticket.opened"}};
+    mapping *m = stripe_mapping(extra, 1);
+    sf_event *ev = NULL;
+    assert_int_equal(apply(m, STRIPE("ticket.created", "org1"), &ev), SF_OK);
+    assert_string_equal(ev->type, "ticket.opened");
+    event_free(ev);
+    assert_int_equal(apply(m, STRIPE("anything.else", "org1"), &ev), SF_OK);
+    assert_int_equal(ev->dropped, EVENT_KEPT);
+    assert_string_equal(ev->type, "anything.else");
+    event_free(ev);
+    mapping_free(m);
+}
+
+static void on_unmapped_ignore_acknowledges_and_counts(void **state)
+{
+    (void)state;
+    config_kv extra[] = {{"on_unmapped", "ignore"}};
+    mapping *m = stripe_mapping(extra, 1);
+    sf_event *ev = NULL;
+    assert_int_equal(apply(m, "{\"type\":\"ping\"}", &ev), SF_OK); /* no customer, no time */
+    assert_int_equal(ev->dropped, EVENT_UNMAPPED);
+    event_free(ev);
+    assert_int_equal(mapping_ignored(m), 1);
+    assert_int_equal(apply(m, "{not json", &ev), SF_EINVAL); /* broken JSON is still refused */
+    mapping_free(m);
+}
+
+static void types_keys_errors_at_their_lines(void **state)
+{
+    (void)state;
+    config_kv kv[] = {{"map.entity", "a"}, {"map.type", "t"}, {"on_unmapped", "ignroe"},
+                      {"types", "a b, c"}, {"type.x", ""},    {"type.renamed", "y"},
+                      {"types", "z"}};
+    config_instance in = make_inst(kv, sizeof kv / sizeof kv[0]);
+    diag d = {0};
+    assert_null(mapping_new(&in, "t.ini", &d));
+    const char *want[] = {"t.ini:13: `on_unmapped` must be refuse or ignore, got `ignroe` (did "
+                          "you mean `ignore`?)",
+                          "t.ini:14: `types`: `a b` is not an event type",
+                          "t.ini:15: `type.x`: write type.SOURCE_VALUE = EVENT_TYPE",
+                          "t.ini:17: `types` is set twice"};
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        bool found = false;
+        for (size_t i = 0; i < d.n && !found; i++)
+            found = strncmp(d.msgs[i], want[w], strlen(want[w])) == 0;
+        if (!found) {
+            diag_print(&d, stderr);
+            fail_msg("missing: %s", want[w]);
+        }
+    }
+    diag_clear(&d);
+    /* `types` naming a rename's source keeps nothing of it: said at the section */
+    config_kv kv2[] = {{"type.a", "b"}, {"types", "a"}};
+    config_instance in2 = make_inst(kv2, 2);
+    assert_null(mapping_new(&in2, "t.ini", &d));
+    assert_int_equal(d.n, 1);
+    assert_non_null(
+        strstr(d.msgs[0], "t.ini:10: [connector c] `types` lists `a`, which is renamed to `b`"));
+    diag_clear(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(canonical_reads_fields_and_keeps_the_rest_as_attrs),
+        cmocka_unit_test(types_keep_only_the_listed_after_renaming),
+        cmocka_unit_test(renames_alone_keep_every_type),
+        cmocka_unit_test(on_unmapped_ignore_acknowledges_and_counts),
+        cmocka_unit_test(types_keys_errors_at_their_lines),
         cmocka_unit_test(canonical_accepts_epoch_ms_and_no_value_no_attrs),
         cmocka_unit_test(canonical_entity_must_be_a_string),
         cmocka_unit_test(counts_every_missing_field_and_reports_the_first),
