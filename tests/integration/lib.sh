@@ -14,7 +14,7 @@ RECV_PID=
 # caller's open files (a lock, a pipe) and its port.
 cleanup() {
     [ -n "$DAEMON_PID" ] && kill -9 "$DAEMON_PID" 2>/dev/null
-    [ -n "$RECV_PID" ] && kill -9 "$RECV_PID" 2>/dev/null
+    [ -n "$RECV_PID" ] && { kill -9 "$RECV_PID" && wait "$RECV_PID"; } 2>/dev/null
     rm -rf "$T"
 }
 trap cleanup EXIT

@@ -27,5 +27,4 @@ grep -q 'no dead delivery 999999' "$T/err" || fail "an unknown id is not named"
 grep -q 'no \[delivery hokk\].*did you mean `hook`' "$T/err" || fail "unknown target: $(cat "$T/err")"
 pass "dlq refuses an unknown id and an unknown target (with a did-you-mean)"
 stop_daemon
-kill "$RECV_PID"
-wait "$RECV_PID" 2>/dev/null
+# the receiver goes with the test (lib.sh cleanup)
