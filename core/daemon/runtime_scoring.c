@@ -241,9 +241,9 @@ bool runtime_decision_same(const sf_config *a, const sf_config *b)
             p->measure != q->measure || p->of_value != q->of_value ||
             p->recent_ms != q->recent_ms || p->usual_ms != q->usual_ms || p->span != q->span ||
             p->window_ms != q->window_ms || p->cap != q->cap || p->limit != q->limit ||
-            p->weight != q->weight || !str_same(p->explain, q->explain) ||
-            p->cohort != q->cohort || p->stale_below != q->stale_below ||
-            p->stale_window_ms != q->stale_window_ms || p->stale_min != q->stale_min)
+            p->weight != q->weight || !str_same(p->explain, q->explain) || p->cohort != q->cohort ||
+            p->stale_below != q->stale_below || p->stale_window_ms != q->stale_window_ms ||
+            p->stale_min != q->stale_min)
             return false;
     }
     return true;
