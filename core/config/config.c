@@ -353,6 +353,7 @@ static void config_check_whole(config_loader *ld)
                 cfg->signals[0].name);
     if (cfg->has_decision && !cfg->n_signals)
         CFG_ERR(ld, cfg->decision.line, "[decision] has no [signal NAME] sections");
+    config_check_learning(ld);
     const char *names[SF_MAX_INSTANCES];
     for (size_t i = 0; i < cfg->n_deliveries; i++)
         names[i] = cfg->deliveries[i].name;
@@ -382,6 +383,7 @@ static sf_config *config_new(const char *path)
     cfg->queue_size = 65536;
     cfg->clock = CLOCK_WALL;
     cfg->decision.tick_ms = 3600000;
+    config_learning_defaults(&cfg->decision);
     cfg->path = strdup(path);
     cfg->base_dir = path_dirname(path);
     cfg->state_dir = strdup("var");
@@ -516,6 +518,7 @@ void config_free(sf_config *cfg)
     free(cfg->ingest);
     free(cfg->decision.name);
     free(cfg->decision.question);
+    free(cfg->decision.outcome);
     for (size_t i = 0; i < cfg->decision.n_deliver; i++)
         free(cfg->decision.deliver[i]);
     free(cfg->decision.deliver);

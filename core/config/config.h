@@ -62,7 +62,22 @@ typedef struct config_decision {
     char **deliver;      /* names of [delivery] sections */
     size_t n_deliver;
     int line;
+    /* outcomes and learning: docs/scoring.md "Outcomes and learning" */
+    bool threshold_auto;     /* threshold = auto: learned at each refit */
+    bool rearm_set;          /* rearm_below was written (else it follows the threshold) */
+    char *outcome;           /* event type answering the question with yes, or NULL */
+    int64_t horizon_ms;      /* how far ahead an alert looks; default 45d */
+    bool learning;           /* refits change the model; default on when outcome is set */
+    int64_t refit_ms;        /* engine time between refits; default 1d */
+    double prior;            /* L2 strength toward the configured bias/weights; default 10 */
+    long long fit_sample;    /* snapshots kept for fitting; default 100000 */
+    int64_t fit_horizon_ms;  /* label window of a snapshot; default min(14d, horizon) */
+    double target_precision; /* threshold = auto: alert precision to reach; default 0.6 */
+    int64_t auto_window_ms;  /* threshold = auto: judged weeks of alerts; default 28d */
 } config_decision;
+
+/* The defaults of the learning keys (config_learn.c). */
+void config_learning_defaults(config_decision *dec);
 
 typedef struct config_instance {
     char *name;   /* [connector NAME] */

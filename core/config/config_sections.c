@@ -66,8 +66,8 @@ bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int6
     return true;
 }
 
-static bool config_choice(config_loader *ld, const config_kv *kv, const char *const *choices,
-                          size_t n, int *out)
+bool config_choice(config_loader *ld, const config_kv *kv, const char *const *choices, size_t n,
+                   int *out)
 {
     for (size_t i = 0; i < n; i++) {
         if (strcmp(kv->value, choices[i]) == 0) {
@@ -85,7 +85,7 @@ static bool config_choice(config_loader *ld, const config_kv *kv, const char *co
     return false;
 }
 
-static bool config_string(config_loader *ld, const config_kv *kv, size_t max, char **out)
+bool config_string(config_loader *ld, const config_kv *kv, size_t max, char **out)
 {
     if (!kv->value[0]) {
         CFG_ERR(ld, kv->line, "`%s` is empty", kv->key);
@@ -114,8 +114,7 @@ const config_kv *config_raw_get(const config_loader *ld, const char *key)
 }
 
 /* Unknown keys of a typed section, each with a suggestion from `known`. */
-static void config_check_known(config_loader *ld, const char *what, const char *const *known,
-                               size_t n)
+void config_check_known(config_loader *ld, const char *what, const char *const *known, size_t n)
 {
     for (size_t i = 0; i < ld->n_raw; i++) {
         bool found = false;
@@ -279,8 +278,9 @@ static void config_apply_deliver(config_loader *ld, const config_kv *kv)
 
 void config_apply_decision(config_loader *ld)
 {
-    static const char *const known[] = {"name",        "question", "bias", "threshold",
-                                        "rearm_below", "cooldown", "tick", "deliver"};
+    static const char *const known[] = {"name",      "question",    "bias",
+                                        "threshold", "rearm_below", "cooldown",
+                                        "tick",      "deliver",     CONFIG_LEARN_KEYS};
     config_decision *dec = &ld->cfg->decision;
     const config_kv *kv;
     config_check_known(ld, "[decision]", known, sizeof known / sizeof known[0]);
@@ -296,13 +296,18 @@ void config_apply_decision(config_loader *ld)
     bool th_ok = false;
     if (!th)
         CFG_ERR(ld, ld->sec_line, "[decision] needs `threshold =` (a probability in (0,1))");
-    else if (config_number(ld, th, &dec->threshold)) {
+    else if (strcmp(th->value, "auto") == 0) {
+        dec->threshold_auto = true; /* starts at CONFIG_AUTO_THRESHOLD_START, then learned */
+        dec->threshold = CONFIG_AUTO_THRESHOLD_START;
+        th_ok = true;
+    } else if (config_number(ld, th, &dec->threshold)) {
         th_ok = dec->threshold > 0 && dec->threshold < 1;
         if (!th_ok)
             CFG_ERR(ld, th->line, "`threshold` must be between 0 and 1 (exclusive), got %s",
                     th->value);
     }
     dec->rearm_below = dec->threshold;
+    dec->rearm_set = config_raw_get(ld, "rearm_below") != NULL;
     if ((kv = config_raw_get(ld, "rearm_below")) && config_number(ld, kv, &dec->rearm_below) &&
         (dec->rearm_below < 0 || (th_ok && dec->rearm_below > dec->threshold)))
         CFG_ERR(ld, kv->line, "`rearm_below` must be between 0 and threshold (%s), got %s",
@@ -313,6 +318,7 @@ void config_apply_decision(config_loader *ld)
         config_duration(ld, kv, true, &dec->tick_ms);
     if ((kv = config_raw_get(ld, "deliver")))
         config_apply_deliver(ld, kv);
+    config_apply_learning(ld);
 }
 
 /* ---- [signal NAME] --------------------------------------------------------------------- */

@@ -73,6 +73,9 @@ static void attempt(delivery_worker *w, const outbox_delivery *d)
         outbox_result(w->ob, d->id, OUTBOX_RESULT_OK, 0, NULL);
         log_info(w->ctx, "delivered alert=%s entity=%s attempt=%d", a->id, a->entity, n);
         count(w, "ok");
+        double lag = (double)(walltime_ms() - d->time_ms) / 1000.0; /* docs/admin-api.md */
+        metrics_observe("sigflow_alert_to_delivery_seconds", metrics_latency_bounds,
+                        metrics_latency_nbounds, lag > 0 ? lag : 0);
     } else if (r == SF_DELIVER_FAIL || n >= w->pol.max_attempts) {
         outbox_result(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, why);
         log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"", a->id,

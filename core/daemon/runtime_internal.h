@@ -110,6 +110,11 @@ void runtime_health_watch(runtime *rt, site_instance *si);
 /* runtime_retune.c: the scorer thread takes a reloaded decision's engine (next may be NULL). */
 void runtime_engine_swap(runtime *rt, score_engine *next, const sf_config *cfg);
 
+/* runtime_metrics_score.c (scorer thread): publish at most once a second unless `now` */
+void runtime_score_metrics(runtime *rt, bool now);
+/* A new alert stored: seconds from its time to now into sigflow_event_to_alert_seconds. */
+void runtime_observe_alert(const sf_alert *a);
+
 /* runtime_instances.c */
 rt_inst *runtime_inst_new(runtime *rt, site_instance *si);
 void runtime_inst_start(rt_inst *ri);

@@ -59,7 +59,18 @@ static void rt_on_alert(void *ctx, sf_alert *a)
     if (!created)
         return; /* re-created by a journal replay: stored (and delivered) before */
     atomic_fetch_add(&rt->alerts, 1);
+    runtime_observe_alert(a);
     log_info("component=score", "alert alert=%s entity=%s score=%.4f", a->id, a->entity, a->score);
+}
+
+/* An outcome label (docs/scoring.md "Outcomes and learning"): one log line. A journal replay
+   after a restart decides the same labels again, so a line may repeat. */
+static void rt_on_label(void *ctx, const score_label *l)
+{
+    (void)ctx;
+    log_info("component=score", "label=%s entity=%s alert=%s model_version=%u",
+             score_label_name(l->kind), l->entity, l->alert_id[0] ? l->alert_id : "-",
+             l->model_version);
 }
 
 score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg)
@@ -71,6 +82,8 @@ score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg)
                                 rt_on_alert, rt, err, sizeof err);
     if (!e)
         log_error("component=score", "cannot start scoring: %s", err);
+    else
+        score_set_label_fn(e, rt_on_label, rt);
     return e;
 }
 
@@ -141,6 +154,7 @@ void *runtime_scorer_main(void *arg)
         }
         if (now - rt->last_checkpoint_ms >= atomic_load(&rt->checkpoint_interval_ms))
             checkpoint(rt);
+        runtime_score_metrics(rt, false);
     }
     checkpoint(rt); /* on a clean stop: the next start replays nothing */
     return NULL;

@@ -91,6 +91,9 @@ sf_status alert_render_json(sf_alert *a)
     jb_str(&b, ts);
     jb_lit(&b, ",\"score\":");
     jb_num(&b, a->score);
+    snprintf(ts, sizeof ts, "%u", (unsigned)a->model_version);
+    jb_lit(&b, ",\"model_version\":");
+    jb_lit(&b, ts);
     jb_lit(&b, ",\"reasons\":[");
     for (size_t i = 0; i < a->n_reasons; i++) {
         const alert_reason *r = &a->reasons[i];

@@ -31,7 +31,8 @@ struct sf_alert {
     char *entity;    /* owned */
     int64_t time_ms; /* engine time at which it fired */
     double score;
-    alert_reason *reasons; /* n_reasons: largest contribution first, ties in config order */
+    uint32_t model_version; /* the model that raised it: 1 = as configured, +1 per refit */
+    alert_reason *reasons;  /* n_reasons: largest contribution first, ties in config order */
     size_t n_reasons;
     double *features; /* x per signal in config order; n_reasons long */
     char *attrs;      /* attrs JSON of the entity's latest event, or NULL; owned */

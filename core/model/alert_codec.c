@@ -29,6 +29,7 @@ char *alert_encode(const sf_alert *a)
     json_object_object_add(o, "entity", json_object_new_string(a->entity));
     json_object_object_add(o, "time_ms", json_object_new_int64(a->time_ms));
     json_object_object_add(o, "score", json_object_new_double(a->score));
+    json_object_object_add(o, "model_version", json_object_new_int64(a->model_version));
     for (size_t i = 0; i < a->n_reasons; i++) {
         const alert_reason *r = &a->reasons[i];
         json_object *jr = json_object_new_object();
@@ -103,6 +104,11 @@ sf_alert *alert_decode(const char *text)
         }
         free(kind);
         a->score = get_num(o, "score", &ok);
+        json_object *mv = NULL; /* absent in alerts stored before it existed: 1 */
+        a->model_version = json_object_object_get_ex(o, "model_version", &mv) &&
+                                   json_object_is_type(mv, json_type_int)
+                               ? (uint32_t)json_object_get_int64(mv)
+                               : 1;
         ok = ok && json_object_object_get_ex(o, "time_ms", &t);
         a->time_ms = t ? json_object_get_int64(t) : 0;
         ok = ok && json_object_object_get_ex(o, "reasons", &reasons) &&

@@ -45,6 +45,9 @@ static int copy_config(score_engine *e, const config_decision *dec, const config
     e->dec.question = str_dup(dec->question);
     e->dec.deliver = NULL;
     e->dec.n_deliver = 0;
+    e->dec.outcome = str_dup(dec->outcome);
+    if (dec->outcome && !e->dec.outcome)
+        return -1;
     e->sig = calloc(n ? n : 1, sizeof *e->sig);
     if (!e->dec.name || (dec->question && !e->dec.question) || !e->sig)
         return -1;
@@ -76,6 +79,7 @@ static void free_config(score_engine *e)
 {
     free(e->dec.name);
     free(e->dec.question);
+    free(e->dec.outcome);
     for (size_t i = 0; e->sig && i < e->n_sig; i++) {
         free(e->sig[i].name);
         free(e->sig[i].event);
@@ -95,7 +99,7 @@ static sf_status pend_add(score_engine *e, score_shard_alert *a, size_t n)
         score_shard_alert *p = realloc(e->pending, cap * sizeof *p);
         if (!p) {
             for (size_t i = 0; i < n; i++)
-                alert_free(a[i].alert);
+                score_shard_item_free(&a[i]);
             return SF_ENOMEM;
         }
         e->pending = p;
@@ -114,10 +118,17 @@ static void deliver_upto(score_engine *e, uint64_t upto)
     qsort(e->pending, e->pend_n, sizeof *e->pending, score_shard_alert_cmp);
     size_t k = 0;
     for (; k < e->pend_n && e->pending[k].seq < upto; k++) {
-        if (e->on_alert)
-            e->on_alert(e->ctx, e->pending[k].alert);
-        alert_free(e->pending[k].alert);
-        e->delivered++;
+        score_shard_alert *it = &e->pending[k];
+        if (it->label) {
+            learn_on_label(e->learn, it->label);
+            if (e->on_label)
+                e->on_label(e->label_ctx, it->label);
+        } else {
+            if (e->on_alert)
+                e->on_alert(e->ctx, it->alert);
+            e->delivered++;
+        }
+        score_shard_item_free(it);
     }
     memmove(e->pending, e->pending + k, (e->pend_n - k) * sizeof *e->pending);
     e->pend_n -= k;
@@ -183,6 +194,41 @@ static sf_status run_ticks(score_engine *e, int64_t from, int64_t to)
     return st;
 }
 
+/* Every shard idle with everything queued run (a refit reads and changes them). */
+static sf_status sync_shards(score_engine *e)
+{
+    if (!e->threaded)
+        return SF_OK;
+    sf_status st = dispatch_all(e);
+    for (int i = 0; i < e->n_shards && st == SF_OK; i++)
+        score_queue_drain(e->queues[i]);
+    sf_status st2 = merge(e);
+    return st != SF_OK ? st : st2;
+}
+
+/* Boundaries from..to; with outcomes, a refit after each refit boundary among them. */
+static sf_status ticks_and_refits(score_engine *e, int64_t from, int64_t to)
+{
+    int64_t tick = e->model.tick;
+    if (!e->model.outcomes)
+        return run_ticks(e, from, to);
+    while (from <= to) {
+        int64_t end = from;
+        while (end < to && !learn_is_refit(e, end))
+            end += tick;
+        sf_status st = run_ticks(e, from, end);
+        if (st == SF_OK && learn_is_refit(e, end)) {
+            st = sync_shards(e);
+            if (st == SF_OK)
+                st = learn_refit(e, end);
+        }
+        if (st != SF_OK)
+            return st;
+        from = end + tick;
+    }
+    return SF_OK;
+}
+
 /* ---- noise guards (score_guard.h): judged per boundary, before the shards run it ------ */
 
 /* Hand the current snapshot to every shard (each gets a reference). */
@@ -215,7 +261,7 @@ static sf_status pend_health(score_engine *e, int64_t T, sf_alert **ha, size_t n
 static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
 {
     if (!e->guards)
-        return run_ticks(e, from, to);
+        return ticks_and_refits(e, from, to);
     int64_t tick = e->model.tick, start = from;
     sf_status st = SF_OK;
     for (int64_t T = from; T <= to && st == SF_OK; T += tick) {
@@ -229,13 +275,13 @@ static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
             st = hs;
         if (st == SF_OK && changed) {
             if (T > start)
-                st = run_ticks(e, start, T - tick);
+                st = ticks_and_refits(e, start, T - tick);
             start = T;
             if (st == SF_OK)
                 st = send_guard(e);
         }
     }
-    return st == SF_OK ? run_ticks(e, start, to) : st;
+    return st == SF_OK ? ticks_and_refits(e, start, to) : st;
 }
 
 static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, uint64_t mask)
@@ -302,10 +348,11 @@ sf_status score_push(score_engine *e, const sf_event *ev)
     if (t > e->clock)
         e->clock = t;
     uint64_t mask = type_mask(e, ev->type);
+    bool outcome = e->dec.outcome && strcmp(ev->type, e->dec.outcome) == 0;
     if (st == SF_OK && mask && e->guards)
         score_guards_event(e->guards, mask, t, ev->value, ev->has_value);
-    if (st == SF_OK && mask)
-        st = queue_event(e, ev, elen, mask);
+    if (st == SF_OK && (mask || outcome))
+        st = queue_event(e, ev, elen, outcome ? 0 : mask); /* mask 0: the outcome */
     e->seq++;
     e->events++;
     if (st == SF_OK && e->threaded && ++e->since_sync >= SYNC_EVERY) {
@@ -361,6 +408,12 @@ void score_flush(score_engine *e)
         e->err = st;
 }
 
+void score_set_label_fn(score_engine *e, score_label_fn fn, void *ctx)
+{
+    e->on_label = fn;
+    e->label_ctx = ctx;
+}
+
 int64_t score_watermark(const score_engine *e)
 {
     return e->started ? e->watermark : INT64_MIN;
@@ -381,6 +434,7 @@ void score_get_stats(score_engine *e, score_stats *out)
         out->entities += s.entities;
         out->evaluations += s.evaluations;
         out->alerts += s.alerts;
+        out->retired += s.retired;
         out->state_bytes += s.state_bytes;
     }
 }
@@ -421,6 +475,10 @@ score_engine *score_new(const config_decision *dec, const config_signal *signals
     }
     if (score_model_init(&e->model, &e->dec, e->sig, e->n_sig, err, errlen) != SF_OK)
         goto fail;
+    if (!(e->learn = learn_new(e))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (shards <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         shards = n > 0 ? (int)n : 1;
@@ -463,8 +521,9 @@ void score_free(score_engine *e)
     free(e->queues);
     free(e->shards);
     for (size_t k = 0; k < e->pend_n; k++)
-        alert_free(e->pending[k].alert);
+        score_shard_item_free(&e->pending[k]);
     free(e->pending);
+    learn_free(e->learn);
     score_guards_free(e->guards);
     free_config(e);
     free(e);

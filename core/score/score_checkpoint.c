@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "score/score_bytes.h"
+#include "score/learn_checkpoint.h"
 #include "score/score_checkpoint_internal.h"
 #include "score/score_guard.h"
 #include "score/score_internal.h"
@@ -441,7 +442,7 @@ static sf_status write_entity(writer *w, const score_engine *e, const score_shar
     memcpy(p + 2, v.id, v.id_len);
     k = 2 + v.id_len;
     p[k++] = (unsigned char)((v.armed ? 1 : 0) | (v.last_alert != SHARD_NO_TIME ? 2 : 0) |
-                             (v.attrs ? 4 : 0));
+                             (v.attrs ? 4 : 0) | (v.retired ? 8 : 0));
     if (v.last_alert != SHARD_NO_TIME) {
         sb_puti64(p + k, v.last_alert);
         k += 8;
@@ -494,6 +495,15 @@ static sf_status save_all(score_engine *e, writer *w, const sort_key *keys, size
         if (st != SF_OK)
             return st;
     }
+    unsigned char *learn = NULL; /* version 2: the learning part, length-prefixed */
+    size_t ln = 0;
+    sf_status lst = learn_checkpoint_encode(e, &learn, &ln);
+    if (lst != SF_OK)
+        return lst;
+    sb_put64(w_space(w, 8), (uint64_t)ln);
+    w->n += 8;
+    w_bytes(w, learn, ln);
+    free(learn);
     w_bytes(w, END_MAGIC, 8);
     w_flush(w);
     if (w->st != SF_OK)

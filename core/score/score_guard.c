@@ -86,7 +86,8 @@ static score_guard_snap *build_snap(const score_guards *g)
             s->stale |= 1ull << i;
         if (gs->stale_on && gs->cfg->measure == MEASURE_ABSENT)
             s->live_time |= 1ull << i;
-        memcpy(s->spells + k, gs->sp, gs->n_sp * sizeof *gs->sp);
+        if (gs->n_sp) /* gs->sp is NULL while a signal has no spells */
+            memcpy(s->spells + k, gs->sp, gs->n_sp * sizeof *gs->sp);
         k += (uint32_t)gs->n_sp;
     }
     s->spell_off[SF_MAX_SIGNALS] = k;

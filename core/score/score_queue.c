@@ -45,7 +45,8 @@ struct score_queue {
     pthread_cond_t cv_work, cv_done;
     batch *head, *tail, *free_list;
     size_t len;
-    uint64_t done; /* messages with seq < done have run */
+    uint64_t done;             /* messages with seq < done have run */
+    uint64_t handed, finished; /* batches handed over / run (score_queue_drain) */
     score_shard_alert *out;
     size_t out_n, out_cap;
     int stop;
@@ -128,7 +129,7 @@ static sf_status keep_alerts(score_queue *q, score_shard_alert *got, size_t n)
         if (q->out_n < q->out_cap)
             q->out[q->out_n++] = got[i];
         else
-            alert_free(got[i].alert);
+            score_shard_item_free(&got[i]);
     }
     free(got);
     return err;
@@ -166,6 +167,7 @@ static void *queue_thread(void *arg)
         sf_status kept = keep_alerts(q, got, n);
         q->err = err != SF_OK ? err : kept;
         q->done = b->upto;
+        q->finished++;
         b->n = 0;
         b->used = 0;
         b->next = q->free_list;
@@ -217,7 +219,7 @@ void score_queue_free(score_queue *q)
             score_guard_snap_unref(q->cur->m[i].guard); /* appended, never handed over */
     batch_free(q->cur);
     for (size_t i = 0; i < q->out_n; i++)
-        alert_free(q->out[i].alert);
+        score_shard_item_free(&q->out[i]);
     free(q->out);
     pthread_cond_destroy(&q->cv_done);
     pthread_cond_destroy(&q->cv_work);
@@ -239,6 +241,7 @@ sf_status score_queue_dispatch(score_queue *q, uint64_t upto)
         q->head = b;
     q->tail = b;
     q->len++;
+    q->handed++;
     batch *nb = q->free_list;
     if (nb)
         q->free_list = nb->next;
@@ -313,6 +316,14 @@ void score_queue_wait(score_queue *q, uint64_t upto)
 {
     pthread_mutex_lock(&q->mu);
     while (q->done < upto && q->err == SF_OK)
+        pthread_cond_wait(&q->cv_done, &q->mu);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void score_queue_drain(score_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->finished < q->handed)
         pthread_cond_wait(&q->cv_done, &q->mu);
     pthread_mutex_unlock(&q->mu);
 }

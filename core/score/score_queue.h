@@ -43,6 +43,11 @@ sf_status score_queue_dispatch(score_queue *q, uint64_t upto);
 uint64_t score_queue_collect(score_queue *q, score_shard_alert **out, size_t *n, sf_status *err);
 /* Wait until the thread has run everything below `upto` (or failed). */
 void score_queue_wait(score_queue *q, uint64_t upto);
+/*
+ * Wait until the thread has run every batch handed over (it is then idle until the next
+ * dispatch, and its shard may be read and changed by the caller: refits).
+ */
+void score_queue_drain(score_queue *q);
 /* The shard's counters, read under the queue's lock. */
 void score_queue_stats(score_queue *q, score_shard_stats *out);
 

@@ -13,7 +13,7 @@ export SF_TEST_ADMIN_TOKEN="adm-$RANDOM-$RANDOM-token"
 export SF_TEST_FEEDBACK_SECRET="fb-secret-$RANDOM-0123456789"
 write_login_ini "$PD" "$T/alerts.ndjson"
 sed -i "s|^clock = event|clock = event\nadmin = 127.0.0.1:$PORT|" "$T/ini"
-cp "$T/ini" "$T/ini.off" # no admin_token: the /v1 API is off
+sed -e "s|^state_dir = .*|state_dir = $T/var.off|" -e "s|alerts.ndjson|alerts.off.ndjson|" "$T/ini" >"$T/ini.off" # no admin_token: /v1 is off
 sed -i "s|^clock = event|clock = event\nadmin_token = env:SF_TEST_ADMIN_TOKEN\npublic_url = http://127.0.0.1:$PORT/\nfeedback_secret = env:SF_TEST_FEEDBACK_SECRET|" "$T/ini"
 {
     printf '{"entity":"%s","type":"login","time":"2026-11-01T10:00:00Z"}\n' e1 e2 e3 '<script>x</script>'
@@ -172,7 +172,16 @@ m=$(http GET /metrics)
 echo "$m" | grep -q '^sigflow_labels_total{label="false_positive",source="person"} 2$' || fail "labels metric: $m"
 echo "$m" | grep -q '^sigflow_labels_total{label="missed",source="person"} 1$' || fail "missed metric"
 echo "$m" | grep -q '^sigflow_manual_interventions_total 5$' || fail "interventions: $(echo "$m" | grep interv)"
-pass "GET /v1/entities/ID, /v1/alerts (since, entity, label, limit), /v1/model, and the labels in /metrics"
+# 5 events, all at 2026-11-01T10:00:00Z (1793527200 s); 4 entities whose events a signal
+# reads (page.view is read by none); 4 alerts, each stored and delivered
+m=$(http GET /metrics)
+echo "$m" | grep -q '^sigflow_events_scored_total 5$' || fail "events scored: $(echo "$m" | grep scored)"
+echo "$m" | grep -q '^sigflow_engine_time_seconds 1793527200$' || fail "engine time: $(echo "$m" | grep engine_time)"
+echo "$m" | grep -q '^sigflow_entities{state="live"} 4$' || fail "entities: $(echo "$m" | grep entities)"
+echo "$m" | grep -q '^sigflow_event_to_alert_seconds_count 4$' || fail "event_to_alert: $(echo "$m" | grep event_to)"
+echo "$m" | grep -q '^sigflow_event_to_alert_seconds_bucket{le="+Inf"} 4$' || fail "event_to_alert buckets"
+echo "$m" | grep -q '^sigflow_alert_to_delivery_seconds_count 4$' || fail "alert_to_delivery: $(echo "$m" | grep alert_to)"
+pass "GET /v1/entities/ID, /v1/alerts (since, entity, label, limit), /v1/model; labels, scoring and latency in /metrics"
 
 # ---- the CLI, kill -9, restart ----------------------------------------------------------------------
 "$SIGFLOW" feedback -c "$T/ini" "$A3" confirmed >"$T/fb.out" || fail "sigflow feedback: $(cat "$T/fb.out")"
