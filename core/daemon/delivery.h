@@ -4,7 +4,11 @@
  * Each attempt carries the alert id (the plugin's idempotency key); a retry waits with
  * exponential backoff and full jitter, or the plugin's retry-after; after max_attempts, or a
  * permanent failure, the delivery is dead-lettered with its last error (sigflow dlq).
- * Owns: the worker thread. Calls outbox, alert_codec, host (instance_deliver).
+ * Before the first attempt the target's rules decide: not routed (`when` false: done,
+ * recorded as skipped), held in the outbox until its window opens or its digest is due
+ * (visible in `sigflow dlq list`), or sent now with its message model attached.
+ * Owns: the worker thread. Calls outbox, alert_codec, deliver (rules, message),
+ * host (instance_deliver).
  * Used by the runtime.
  */
 #ifndef SF_DELIVERY_H
@@ -12,13 +16,22 @@
 
 #include <stdint.h>
 
+#include "deliver/feedback_url.h"
+#include "deliver/rules.h"
 #include "store/outbox.h"
 #include "sigflow.h"
 
+/* The delivery clock: what hours and digests are measured against. */
+typedef int64_t (*delivery_clock_fn)(void *ctx);
+
 typedef struct delivery_policy {
-    int64_t retry_base_ms; /* first backoff ceiling */
-    int64_t retry_max_ms;  /* largest backoff */
-    int max_attempts;      /* attempts before dead-lettering */
+    int64_t retry_base_ms;   /* first backoff ceiling */
+    int64_t retry_max_ms;    /* largest backoff */
+    int max_attempts;        /* attempts before dead-lettering */
+    delivery_rules *rules;   /* when/hours/digest/links; NULL: send everything at once */
+    delivery_clock_fn clock; /* NULL: the wall clock (clock = event: the watermark) */
+    void *clock_ctx;
+    feedback_url_cfg feedback; /* strings borrowed; outlive the worker */
 } delivery_policy;
 
 typedef struct delivery_worker delivery_worker;

@@ -147,6 +147,13 @@ static sf_status inst_route(rt_inst *ri)
 }
 
 /* Create and start one bound instance; on failure it is scheduled for a restart. */
+/* clock = event: deliveries wait for windows in event time (the largest event time seen). */
+static int64_t rt_event_clock(void *ctx)
+{
+    runtime *rt = ctx;
+    return atomic_load(&rt->event_clock_ms);
+}
+
 void runtime_inst_start(rt_inst *ri)
 {
     site_instance *si = ri->si;
@@ -188,7 +195,13 @@ void runtime_inst_start(rt_inst *ri)
         const sf_config *cfg = ri->rt->site->cfg;
         delivery_policy pol = {.retry_base_ms = cfg->retry_base_ms,
                                .retry_max_ms = cfg->retry_max_ms,
-                               .max_attempts = cfg->max_attempts};
+                               .max_attempts = cfg->max_attempts,
+                               .rules = si->rules,
+                               .clock = ri->rt->clock == CLOCK_EVENT ? rt_event_clock : NULL,
+                               .clock_ctx = ri->rt,
+                               .feedback = {.public_url = cfg->public_url,
+                                            .secret = cfg->feedback_secret,
+                                            .ttl_ms = cfg->feedback_ttl_ms}};
         ri->worker = delivery_start(ri->inst, ri->rt->outbox, &pol);
     } else {
         if (si->plugin->desc.request && inst_route(ri) != SF_OK) {
@@ -302,6 +315,11 @@ void runtime_metrics_refresh(runtime *rt)
             snprintf(series, sizeof series, "sigflow_outbox_dead{target=\"%s\"}",
                      ri->si->cfg->name);
             if (outbox_count(rt->outbox, ri->si->cfg->name, OUTBOX_DEAD, &n) == SF_OK)
+                metrics_set(series, (double)n);
+            /* held until a delivery window opens or a digest is due */
+            snprintf(series, sizeof series, "sigflow_outbox_held{target=\"%s\"}",
+                     ri->si->cfg->name);
+            if (outbox_count(rt->outbox, ri->si->cfg->name, OUTBOX_HELD, &n) == SF_OK)
                 metrics_set(series, (double)n);
         }
     }
