@@ -8,6 +8,7 @@
 #include "sigflow.h"
 
 #include "file_csv.h"
+#include "file_rotated.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -146,10 +147,51 @@ static sf_status file_csv_read_header(file_conn *fc, int fd, int64_t off)
     return SF_OK;
 }
 
+/* Following, at the first open: when the checkpoint's file was rotated away while we were
+ * down (the path names another inode, a sibling such as path.1 is the checkpoint's), finish
+ * that file from the checkpoint first (draining), then the path from its start. */
+static bool file_open_rotated(file_conn *fc)
+{
+    char *v = NULL, old[4200];
+    uint64_t ino = 0;
+    int64_t off = -1;
+    int n = 0;
+    struct stat now, st;
+    if (!fc->follow || !fc->checkpoint ||
+        host->checkpoint_get(fc->inst, FILE_CHECKPOINT_KEY, &v) != SF_OK || !v)
+        return false;
+    bool ok =
+        sscanf(v, "%" SCNu64 ":%" SCNd64 "%n", &ino, &off, &n) == 2 && v[n] == '\0' && off >= 0;
+    host->free(v);
+    if (!ok || (stat(fc->path, &now) == 0 && (uint64_t)now.st_ino == ino) ||
+        file_rotated_find(fc->path, ino, old, sizeof old) != 0)
+        return false;
+    int fd = open(old, O_RDONLY | O_CLOEXEC);
+    if (fd < 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_ino != ino || st.st_size < off ||
+        lseek(fd, (off_t)off, SEEK_SET) < 0) {
+        if (fd >= 0)
+            close(fd);
+        return false;
+    }
+    host->log(fc->inst, SF_LOG_INFO,
+              "%s was rotated to %s while stopped: finishing it from byte offset %" PRId64
+              ", then reading the new file",
+              fc->path, old, off);
+    fc->fd = fd;
+    fc->opened_once = fc->draining = true;
+    fc->ino = fc->saved_ino = ino;
+    fc->read_pos = fc->line_start = fc->saved_offset = off;
+    fc->line_len = 0;
+    fc->skipping = false;
+    return true;
+}
+
 /* Open the path. The first open of an instance run starts at the checkpoint or `from`; later
  * ones (a rotated-in file) at 0. SF_EIO with set_error if it cannot be opened. */
 static sf_status file_open(file_conn *fc)
 {
+    if (!fc->opened_once && file_open_rotated(fc)) /* a CSV file's header comes first */
+        return fc->csv ? file_csv_read_header(fc, fc->fd, fc->read_pos) : SF_OK;
     int fd = open(fc->path, O_RDONLY | O_CLOEXEC);
     fc->open_errno = fd < 0 ? errno : 0;
     if (fd < 0) {

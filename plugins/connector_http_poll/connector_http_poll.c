@@ -603,7 +603,7 @@ static const sf_option poll_options[] = {
      .help = "headers.NAME = value: a header sent with every request"},
     {.name = "auth",
      .type = SF_OPT_SECRET,
-     .help = "a token sent as Authorization: Bearer ..., env:NAME or file:/path"},
+     .help = "a token sent as Authorization: Bearer <token>"},
     {.name = "interval",
      .type = SF_OPT_DURATION,
      .default_value = "1m",

@@ -190,3 +190,12 @@ for m in 'sigflow_plugin_http_poll_requests_200_total{connector="zendesk"}' \
     grep -qF "$m" "$T/metrics.txt" || fail "/metrics lacks $m"
 done
 pass "a 401 is logged and counted; /metrics has requests by status, pages, records, last success"
+
+# The example that polls a Zendesk-style export and takes GitHub-signed webhooks into one
+# decision is a valid configuration (its plugin options included).
+# (A copy whose plugin_dir is this build's: the sanitizer build has its own plugins.)
+sed "s|^plugin_dir .*|plugin_dir = $PLUGIN_BUILD|; s|^state_dir .*|state_dir = $T/example-state|" \
+    "$ROOT/conf/examples/poll-and-github.ini" >"$T/example.ini"
+ZENDESK_TOKEN=t GITHUB_WEBHOOK_SECRET=s "$SIGFLOW" check -c "$T/example.ini" >/dev/null \
+    2>"$T/example.err" || fail "conf/examples/poll-and-github.ini: $(cat "$T/example.err")"
+pass "conf/examples/poll-and-github.ini passes sigflow check"

@@ -11,6 +11,7 @@
 
 #include "../../plugins/connector_file/connector_file.c"
 #include "../../plugins/connector_file/file_csv.c" /* format = csv, its own file */
+#include "../../plugins/connector_file/file_rotated.c"
 #include "sf_mock_host.h"
 
 #include <time.h>
@@ -373,6 +374,34 @@ static void follow_finishes_a_rotated_file_then_reads_the_new_one(void **state)
     assert_int_equal(sf_mock_instance_stop(f->inst, JOIN_MS), SF_OK);
 }
 
+/* The file of the checkpoint was rotated to a sibling while stopped: its unread end first,
+   then the new file from its start. */
+static void follow_finishes_a_file_rotated_while_stopped(void **state)
+{
+    fixture *f = *state;
+    const char *first = "{\"entity\":\"a\",\"type\":\"t\",\"time\":1}\n";
+    write_file(f->path, "w", first);
+    write_file(f->path, "a", "{\"entity\":\"b\",\"type\":\"t\",\"time\":2}\n");
+    struct stat st;
+    assert_int_equal(stat(f->path, &st), 0);
+    char pos[64], old[160];
+    snprintf(pos, sizeof pos, "%llu:%zu", (unsigned long long)st.st_ino, strlen(first));
+    sf_mock_checkpoint_put(f->host, "src", "position", pos); /* "a" was read before the stop */
+    snprintf(old, sizeof old, "%s-20261201", f->path);
+    assert_int_equal(rename(f->path, old), 0);
+    write_file(f->path, "w", "{\"entity\":\"c\",\"type\":\"t\",\"time\":3}\n");
+    sf_mock_set_option(f->inst, "follow", "true");
+    sf_mock_set_option(f->inst, "poll_interval", "10ms");
+    assert_int_equal(sf_mock_instance_create(f->inst), SF_OK);
+    assert_int_equal(sf_mock_instance_start(f->inst), SF_OK);
+    assert_int_equal(wait_events(f->inst, 2), 2);
+    assert_int_equal(sf_mock_instance_stop(f->inst, JOIN_MS), SF_OK);
+    assert_int_equal(sf_mock_event_count(f->inst), 2);
+    assert_string_equal(sf_mock_event_at(f->inst, 0)->entity, "b");
+    assert_string_equal(sf_mock_event_at(f->inst, 1)->entity, "c");
+    assert_true(sf_mock_log_find(f->inst, SF_LOG_INFO, "while stopped") >= 0);
+}
+
 static void follow_waits_for_a_file_that_does_not_exist_yet(void **state)
 {
     fixture *f = *state;
@@ -501,6 +530,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(follow_finishes_a_rotated_file_then_reads_the_new_one,
                                         setup, teardown),
+        cmocka_unit_test_setup_teardown(follow_finishes_a_file_rotated_while_stopped, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(follow_waits_for_a_file_that_does_not_exist_yet, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(from_end_skips_what_the_file_already_holds, setup,
