@@ -45,6 +45,7 @@ int cmd_check(int argc, char **argv)
     diag d = {0};
     int rc = EXIT_INVALID;
     plugin_registry *reg = loader_new(host_table(), host_info());
+    loader_set_probe(reg, true); /* a plugin's init runs in a child: its crash is reported */
     sf_config *cfg = reg ? config_load(path, &d) : NULL;
     site *s = NULL;
     if (cfg) {

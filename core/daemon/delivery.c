@@ -5,9 +5,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "model/alert_codec.h"
+#include "plugin/crash.h"
 #include "plugin/host.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -24,6 +26,11 @@ struct delivery_worker {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping, woken;
+    bool abandoned;        /* given up on by the main thread: record nothing, exit, free */
+    int64_t busy_since_ms; /* monotonic start of the attempt in flight; 0 when idle */
+    int64_t busy_id;       /* its delivery row */
+    char busy_alert[OUTBOX_MAX_ALERT_ID_LEN + 1];
+    int busy_attempt;
     uint64_t rng;
     char ctx[128];
 };
@@ -55,37 +62,125 @@ static void count(delivery_worker *w, const char *result)
     metrics_add(series, 1);
 }
 
+/* Marks the attempt in flight (or none) for delivery_abandon_if_stuck. False once abandoned. */
+static bool set_busy(delivery_worker *w, const outbox_delivery *d, int n)
+{
+    pthread_mutex_lock(&w->lock);
+    bool ok = !w->abandoned;
+    if (ok && d) {
+        w->busy_since_ms = monotime_ms();
+        w->busy_id = d->id;
+        w->busy_attempt = n;
+        snprintf(w->busy_alert, sizeof w->busy_alert, "%s", d->alert_id);
+    } else if (ok) {
+        w->busy_since_ms = 0;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return ok;
+}
+
+static void dead(delivery_worker *w, const outbox_delivery *d, const char *entity, int n,
+                 const char *why)
+{
+    outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, why);
+    log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"", d->alert_id,
+              entity, n, why);
+    count(w, "dead");
+}
+
+/* The retry budget: max_attempts when set, and retry_for from when the alert was stored. */
+static bool budget_left(const delivery_worker *w, int n, int64_t created_ms, int64_t retry_at)
+{
+    if (w->pol.max_attempts > 0 && n >= w->pol.max_attempts)
+        return false;
+    return w->pol.retry_for_ms <= 0 || retry_at - created_ms < w->pol.retry_for_ms;
+}
+
 /* One attempt at one claimed delivery, and its outcome recorded in the outbox. */
 static void attempt(delivery_worker *w, const outbox_delivery *d)
 {
+    int unfinished = 0;
+    int64_t created_ms = 0;
+    /* Counted before deliver runs: a crash inside it still uses up the budget. */
+    if (outbox_attempt_begin(w->ob, d->id, &unfinished, &created_ms) != SF_OK)
+        return;       /* stays in flight; pending again at the next start */
+    (void)unfinished; /* the audit trail shows them as "started" */
     int n = d->attempts + 1;
+    size_t crashes =
+        w->pol.crash_dir
+            ? crash_count_alert(w->pol.crash_dir, instance_plugin_name(w->inst), d->alert_id)
+            : 0;
+    if (crashes >= DELIVERY_POISON_AFTER) {
+        char why[160];
+        snprintf(why, sizeof why,
+                 "delivering it crashed the daemon %zu times: poison alert, not tried again",
+                 crashes);
+        dead(w, d, d->entity, n, why);
+        return;
+    }
     sf_alert *a = alert_decode(d->json);
     if (!a) {
-        outbox_result(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, "stored alert is unreadable");
-        log_error(w->ctx, "dead-lettered alert=%s: stored alert is unreadable", d->alert_id);
-        count(w, "dead");
+        dead(w, d, d->entity, n, "stored alert is unreadable");
         return;
     }
     int64_t retry_after = 0;
+    if (!set_busy(w, d, n)) {
+        alert_free(a);
+        return;
+    }
+    host_note_alert(d->alert_id); /* a crash inside deliver names the alert */
     sf_deliver_result r = instance_deliver(w->inst, a, &retry_after);
+    host_note_alert(NULL);
+    if (!set_busy(w, NULL, 0)) { /* abandoned meanwhile: the main thread recorded a retry */
+        alert_free(a);
+        return;
+    }
     const char *why = instance_last_error(w->inst);
+    int64_t wait = retry_after > 0 ? retry_after : delivery_backoff_ms(&w->pol, n, &w->rng);
     if (r == SF_DELIVER_OK) {
-        outbox_result(w->ob, d->id, OUTBOX_RESULT_OK, 0, NULL);
+        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_OK, 0, NULL);
         log_info(w->ctx, "delivered alert=%s entity=%s attempt=%d", a->id, a->entity, n);
         count(w, "ok");
-    } else if (r == SF_DELIVER_FAIL || n >= w->pol.max_attempts) {
-        outbox_result(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, why);
-        log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"", a->id,
-                  a->entity, n, why);
-        count(w, "dead");
+    } else if (r == SF_DELIVER_FAIL || !budget_left(w, n, created_ms, walltime_ms() + wait)) {
+        dead(w, d, a->entity, n, why);
     } else {
-        int64_t wait = retry_after > 0 ? retry_after : delivery_backoff_ms(&w->pol, n, &w->rng);
-        outbox_result(w->ob, d->id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
+        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
         log_warn(w->ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", a->id, n,
                  (long long)wait, why);
         count(w, "retry");
     }
     alert_free(a);
+}
+
+bool delivery_abandon_if_stuck(delivery_worker *w, char *alert_id, size_t len)
+{
+    if (!w || w->pol.deliver_timeout_ms <= 0)
+        return false;
+    pthread_mutex_lock(&w->lock);
+    bool stuck = !w->abandoned && w->busy_since_ms > 0 &&
+                 monotime_ms() - w->busy_since_ms >= w->pol.deliver_timeout_ms;
+    if (!stuck) {
+        pthread_mutex_unlock(&w->lock);
+        return false;
+    }
+    /* From here the worker may free itself as soon as deliver returns: copy what is needed. */
+    delivery_worker copy = {.inst = w->inst, .ob = w->ob, .pol = w->pol, .rng = w->rng};
+    memcpy(copy.ctx, w->ctx, sizeof copy.ctx);
+    int64_t id = w->busy_id;
+    int n = w->busy_attempt;
+    snprintf(alert_id, len, "%s", w->busy_alert);
+    w->abandoned = true;
+    pthread_detach(w->tid);
+    pthread_mutex_unlock(&w->lock);
+    char why[128];
+    snprintf(why, sizeof why, "deliver did not return within %lld ms",
+             (long long)copy.pol.deliver_timeout_ms);
+    int64_t wait = delivery_backoff_ms(&copy.pol, n, &copy.rng);
+    outbox_result_counted(copy.ob, id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
+    log_warn(copy.ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", alert_id, n,
+             (long long)wait, why);
+    count(&copy, "retry");
+    return true;
 }
 
 /* Sleep until the next due delivery, a wake-up, a stop, or DELIVERY_IDLE_MS. */
@@ -110,9 +205,24 @@ static void idle(delivery_worker *w)
 static bool stopping(delivery_worker *w)
 {
     pthread_mutex_lock(&w->lock);
-    bool s = w->stopping;
+    bool s = w->stopping || w->abandoned;
     pthread_mutex_unlock(&w->lock);
     return s;
+}
+
+static bool stopping_abandoned(delivery_worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    bool s = w->abandoned;
+    pthread_mutex_unlock(&w->lock);
+    return s;
+}
+
+static void worker_free(delivery_worker *w)
+{
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    free(w);
 }
 
 static void *worker_main(void *arg)
@@ -134,6 +244,8 @@ static void *worker_main(void *arg)
         if (n == 0)
             idle(w);
     }
+    if (stopping_abandoned(w))
+        worker_free(w); /* nobody joins an abandoned worker */
     return NULL;
 }
 
@@ -175,7 +287,5 @@ void delivery_stop(delivery_worker *w)
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->tid, NULL);
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->wake);
-    free(w);
+    worker_free(w);
 }

@@ -19,12 +19,27 @@
 #include "daemon/runtime_internal.h"
 #include "base/sf_limits.h"
 
-static site *load_site(const char *path, plugin_registry *reg)
+static int make_state_dir(const char *dir);
+
+/*
+ * The first load also prepares crash containment before any plugin code runs: state_dir,
+ * the fatal-signal handler and the loader's safe mode (docs/reliability.md, Plugins).
+ */
+static site *load_site(const char *path, plugin_registry *reg, bool first)
 {
     diag d = {0};
     site *s = NULL;
     sf_config *cfg = config_load(path, &d);
+    if (cfg && first) {
+        if (make_state_dir(cfg->state_dir) != 0 || loader_set_crash_dir(reg, cfg->state_dir)) {
+            config_free(cfg);
+            cfg = NULL;
+        } else {
+            crash_install(cfg->state_dir);
+        }
+    }
     if (cfg) {
+        loader_set_call_timeout(reg, cfg->plugin_timeout_ms);
         loader_scan(reg, cfg->plugin_dir);
         s = site_bind(cfg, reg, true, &d);
     }
@@ -62,7 +77,7 @@ static void warn_restart_keys(const sf_config *old, const sf_config *cfg)
 static void reload(runtime *rt)
 {
     log_info("component=runtime", "reloading %s", rt->config_path);
-    site *ns = load_site(rt->config_path, rt->reg);
+    site *ns = load_site(rt->config_path, rt->reg, false);
     if (!ns) {
         log_error("component=runtime", "reload refused: the running configuration stays");
         return;
@@ -232,14 +247,13 @@ int runtime_run(const char *config_path)
     rt.reg = loader_new(host_table(), host_info());
     if (sigfd < 0 || !rt.reg)
         goto out;
-    rt.site = load_site(config_path, rt.reg);
+    rt.site = load_site(config_path, rt.reg, true);
     if (!rt.site)
         goto out;
     const sf_config *cfg = rt.site->cfg;
     log_set_level((sf_log_level)log_level_parse(cfg->log_level));
-    if (make_state_dir(cfg->state_dir) != 0 || open_store(&rt) != SF_OK)
+    if (open_store(&rt) != SF_OK)
         goto out;
-    crash_install(cfg->state_dir);
     if (loader_watch(rt.reg, cfg->plugin_dir) != 0)
         log_warn("component=runtime", "cannot watch %s: new plugins need a restart",
                  cfg->plugin_dir);
@@ -285,7 +299,7 @@ int runtime_run(const char *config_path)
     log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SF_VERSION,
              config_path, rt.n_insts);
     rc = main_loop(&rt, sigfd);
-    bool any_disabled = false;
+    bool any_disabled = loader_safe_mode_refusals(rt.reg) > 0;
     for (size_t i = 0; i < rt.n_insts; i++)
         any_disabled |= rt.insts[i]->disabled;
     shutdown_all(&rt);
