@@ -163,7 +163,10 @@ test: all $(TEST_BINS)
 valgrind: all $(TEST_BINS)
 	@BUILD=$(BUILD) VALGRIND=1 tests/run.sh
 
+# The demo starts from an empty state on every run (conf/sigflow.ini keeps it in
+# build/demo-state), so a second `make run` prints the same alerts as the first.
 run: all
+	$(Q)rm -rf build/demo-state
 	$(SIGFLOW) run -c conf/sigflow.ini
 
 bench: all $(BENCH_BINS)

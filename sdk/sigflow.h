@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sigflow.h - the sigflow plugin SDK, ABI 1.
  *
@@ -60,7 +61,7 @@ extern "C" {
 
 /** The ABI this header describes. A host speaking 1.x loads plugins built for 1.y, y <= x. */
 #define SF_ABI_MAJOR 1
-#define SF_ABI_MINOR 0
+#define SF_ABI_MINOR 1
 
 /** First field of every descriptor: "SFLW" in ASCII. */
 #define SF_PLUGIN_MAGIC 0x53464c57u
@@ -121,6 +122,9 @@ typedef enum sf_opt_type {
 #define SF_OPT_REQUIRED 0x1u  /**< the key must be present in the section */
 #define SF_OPT_SENSITIVE 0x2u /**< redact the value everywhere (implied by SF_OPT_SECRET) */
 #define SF_OPT_HAS_RANGE 0x4u /**< `min`/`max` apply (int, double, duration in ms) */
+/** A string naming a file or directory: the host resolves a relative one against the config
+ *  file's directory before the plugin sees it (an older host passes it as written). */
+#define SF_OPT_PATH 0x8u
 
 /**
  * One declared option. Give a table of these, ended by an entry whose name is NULL, with
@@ -290,6 +294,14 @@ struct sf_host {
      * its own log line ("line 7: missing entity").
      */
     const char *(*last_error)(sf_instance *inst);
+
+    /* ---- since 1.1: signatures (so a plugin needs no crypto library of its own) ---- */
+
+    /** out = HMAC-SHA256(key, msg): 32 bytes. SF_OK, or SF_EFATAL if the host's crypto failed. */
+    sf_status (*hmac_sha256)(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                             uint8_t out[32]);
+    /** True when a and b hold the same n bytes, in time that depends on n only. */
+    bool (*equal_ct)(const void *a, const void *b, size_t n);
 
     /* Append new members below this line, under a "since 1.N" marker. */
 };

@@ -26,12 +26,16 @@
 #define SF_MAX_HTTP_HEADERS 64         /* headers of one inbound HTTP request (else 431) */
 #define SF_MAX_HTTP_PATH 256           /* bytes of a routed ingest path */
 #define SF_MAX_HTTP_CONNECTIONS 256    /* concurrent connections to the ingest listener */
-#define SF_HTTP_TIMEOUT_S 10
-#define SF_MAX_PLUGIN_FILE (256 * 1024 * 1024) /* bytes of a plugin .so copied for loading */
-#define SF_MAX_PLUGIN_OPTIONS 256              /* entries of a plugin's option table */
-#define SF_MAX_PLUGIN_TEXT 4096 /* bytes of a descriptor or option string (help, ...) */
-#define SF_MAX_METRIC_NAME_LEN                                                                     \
-    64 /* bytes of a plugin metric name ([a-z0-9_]) */ /* seconds an idle ingest connection is     \
-                                                          kept */
+#define SF_HTTP_TIMEOUT_S 10           /* seconds an idle ingest connection is kept */
+#define SF_MAX_ALERT_ID_LEN 64         /* bytes of an alert id in a feedback token or request */
+#define SF_MAX_LABEL_LEN 32            /* bytes of a feedback label name */
+#define SF_MAX_URL_LEN 1024            /* bytes of [sigflow] public_url */
+#define SF_MAX_ADMIN_BODY (16 * 1024)  /* bytes of one admin API request body (else 413) */
+#define SF_MAX_ADMIN_QUERY 512         /* bytes of one admin API query parameter (else 400) */
+#define SF_MAX_ADMIN_LIST 1000         /* alerts one GET /v1/alerts answers at most */
+#define SF_MAX_PLUGIN_FILE (256 << 20) /* bytes of a plugin .so copied for loading */
+#define SF_MAX_PLUGIN_OPTIONS 256      /* entries of a plugin's option table */
+#define SF_MAX_PLUGIN_TEXT 4096        /* bytes of a descriptor or option string (help, ...) */
+#define SF_MAX_METRIC_NAME_LEN 64      /* bytes of a plugin metric name ([a-z0-9_]) */
 
 #endif

@@ -14,5 +14,6 @@
 int cmd_check(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
 int cmd_dlq(int argc, char **argv);
+int cmd_journal(int argc, char **argv);
 
 #endif

@@ -19,6 +19,7 @@ static void usage(FILE *to)
           "  plugins [NAME]     list plugins, or show one plugin's options\n"
           "  replay -c FILE     run events through the decision in event time, print alerts\n"
           "  dlq -c FILE VERB   list, retry or drop dead-lettered deliveries\n"
+          "  journal -c FILE    print the journaled events as NDJSON (works while it runs)\n"
           "  version            print sigflow's version and the plugin ABI it speaks\n"
           "\n"
           "`sigflow COMMAND --help` explains each. Exit codes: 0 ok, 1 invalid configuration\n"
@@ -84,6 +85,8 @@ int main(int argc, char **argv)
         return cmd_plugins(argc - 1, argv + 1);
     if (strcmp(cmd, "dlq") == 0)
         return cmd_dlq(argc - 1, argv + 1);
+    if (strcmp(cmd, "journal") == 0)
+        return cmd_journal(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0)
         return replay_main(argc - 1, argv + 1);
     fprintf(stderr, "sigflow: unknown command `%s`\n\n", cmd);

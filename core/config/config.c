@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "config/config_internal.h"
+#include "config/paths.h"
 #include "config/suggest.h"
 
 static const char *const config_section_kinds[] = {"sigflow", "decision", "signal", "connector",
@@ -366,16 +367,6 @@ static void config_check_whole(config_loader *ld)
     }
 }
 
-static char *config_dirname(const char *path)
-{
-    const char *slash = strrchr(path, '/');
-    if (!slash)
-        return strdup(".");
-    if (slash == path)
-        return strdup("/");
-    return strndup(path, (size_t)(slash - path));
-}
-
 static sf_config *config_new(const char *path)
 {
     sf_config *cfg = calloc(1, sizeof *cfg);
@@ -387,7 +378,7 @@ static sf_config *config_new(const char *path)
     cfg->clock = CLOCK_WALL;
     cfg->decision.tick_ms = 3600000;
     cfg->path = strdup(path);
-    cfg->base_dir = config_dirname(path);
+    cfg->base_dir = path_dirname(path);
     cfg->state_dir = strdup("var");
     cfg->plugin_dir = strdup("plugins");
     cfg->admin = strdup("127.0.0.1:9464");
@@ -401,6 +392,7 @@ static sf_config *config_new(const char *path)
     cfg->max_future_skew_ms = 3600 * 1000;
     cfg->checkpoint_interval_ms = 5 * 60 * 1000;
     cfg->journal_retention_ms = 7LL * 24 * 3600 * 1000;
+    cfg->feedback_ttl_ms = 30LL * 24 * 3600 * 1000;
     cfg->log_level = strdup("info");
     cfg->signals = calloc(SF_MAX_SIGNALS, sizeof *cfg->signals);
     cfg->connectors = calloc(SF_MAX_INSTANCES, sizeof *cfg->connectors);
@@ -413,22 +405,11 @@ static sf_config *config_new(const char *path)
     return cfg;
 }
 
-static char *config_resolve_dir(const sf_config *cfg, const char *dir)
-{
-    if (dir[0] == '/' || strcmp(cfg->base_dir, ".") == 0)
-        return strdup(dir);
-    size_t n = strlen(cfg->base_dir) + strlen(dir) + 2;
-    char *out = malloc(n);
-    if (out)
-        snprintf(out, n, "%s/%s", cfg->base_dir, dir);
-    return out;
-}
-
 /* state_dir and plugin_dir are relative to the config file, not to the working directory. */
 static bool config_resolve_dirs(sf_config *cfg)
 {
-    char *s = config_resolve_dir(cfg, cfg->state_dir);
-    char *p = config_resolve_dir(cfg, cfg->plugin_dir);
+    char *s = path_resolve(cfg->base_dir, cfg->state_dir);
+    char *p = path_resolve(cfg->base_dir, cfg->plugin_dir);
     if (!s || !p) {
         free(s);
         free(p);
@@ -523,6 +504,11 @@ void config_free(sf_config *cfg)
         explicit_bzero(cfg->admin_token, strlen(cfg->admin_token));
         free(cfg->admin_token);
     }
+    if (cfg->feedback_secret) {
+        explicit_bzero(cfg->feedback_secret, strlen(cfg->feedback_secret));
+        free(cfg->feedback_secret);
+    }
+    free(cfg->public_url);
     free(cfg->log_level);
     free(cfg->ingest);
     free(cfg->decision.name);

@@ -94,6 +94,12 @@ typedef struct sf_config {
     int64_t checkpoint_interval_ms; /* scoring state checkpoints; default 5m */
     int64_t journal_retention_ms;   /* journaled events kept after a checkpoint; default 7d */
     char *log_level;                /* default info */
+
+    /* [sigflow] feedback links (docs/admin-api.md) */
+    char *public_url;        /* base of links in messages, or NULL */
+    char *feedback_secret;   /* resolved secret signing feedback links, or NULL; never log */
+    int64_t feedback_ttl_ms; /* how long a feedback link stays valid; default 30d */
+
     /* [decision] and its signals */
     bool has_decision;
     config_decision decision;

@@ -1,7 +1,7 @@
 /*
  * config_internal.h - private to the config module: the state of one config_load, shared by
  * config.c (INI mechanics: lines, sections, names) and config_sections.c (what the keys of
- * [sigflow], [decision] and [signal] mean). Nothing outside core/config*.c includes it.
+ * [sigflow], [decision] and [signal] mean). Nothing outside core/config/ includes it.
  */
 #ifndef SF_CONFIG_LOADER_H
 #define SF_CONFIG_LOADER_H

@@ -141,6 +141,32 @@ static bool config_admin_ok(const char *s)
     return colon[1] && !*end && port >= 1 && port <= 65535;
 }
 
+/* public_url, feedback_secret, feedback_ttl: the one-click feedback links. */
+static void config_apply_feedback(config_loader *ld)
+{
+    sf_config *cfg = ld->cfg;
+    const config_kv *kv, *url = config_raw_get(ld, "public_url");
+    if (url && config_string(ld, url, SF_MAX_URL_LEN, &cfg->public_url) &&
+        ((strncmp(url->value, "http://", 7) != 0 && strncmp(url->value, "https://", 8) != 0) ||
+         strpbrk(url->value, " \t\"<>?#") != NULL))
+        CFG_ERR(ld, url->line,
+                "`public_url` must be an http:// or https:// URL without query, got `%s`",
+                url->value);
+    if ((kv = config_raw_get(ld, "feedback_secret"))) {
+        char err[SF_MAX_ERROR_LEN];
+        cfg->feedback_secret = secret_resolve(kv->value, err, sizeof err);
+        if (!cfg->feedback_secret)
+            CFG_ERR(ld, kv->line, "`feedback_secret`: %s", err);
+        else if (strlen(cfg->feedback_secret) < 16)
+            CFG_ERR(ld, kv->line, "`feedback_secret` must be at least 16 bytes long");
+        else if (!url)
+            CFG_ERR(ld, kv->line,
+                    "`feedback_secret` needs `public_url =` (the address links point to)");
+    }
+    if ((kv = config_raw_get(ld, "feedback_ttl")))
+        config_duration(ld, kv, true, &cfg->feedback_ttl_ms);
+}
+
 void config_apply_sigflow(config_loader *ld)
 {
     static const char *const known[] = {"state_dir",
@@ -161,7 +187,10 @@ void config_apply_sigflow(config_loader *ld)
                                         "plugin_timeout",
                                         "max_future_skew",
                                         "checkpoint_interval",
-                                        "journal_retention"};
+                                        "journal_retention",
+                                        "public_url",
+                                        "feedback_secret",
+                                        "feedback_ttl"};
     static const char *const durabilities[] = {"fsync", "batch", "off"};
     static const char *const clocks[] = {"wall", "event"};
     static const char *const levels[] = {"error", "warn", "info", "debug"};
@@ -183,7 +212,7 @@ void config_apply_sigflow(config_loader *ld)
         CFG_ERR(ld, kv->line, "`admin` must be host:port, got `%s`", kv->value);
     if ((kv = config_raw_get(ld, "admin_token"))) {
         char err[SF_MAX_ERROR_LEN];
-        cfg->admin_token = secret_resolve(kv->value, err, sizeof err);
+        cfg->admin_token = secret_resolve_at(kv->value, cfg->base_dir, err, sizeof err);
         if (!cfg->admin_token)
             CFG_ERR(ld, kv->line, "`admin_token`: %s", err);
     }
@@ -223,6 +252,7 @@ void config_apply_sigflow(config_loader *ld)
         config_duration(ld, kv, true, &cfg->checkpoint_interval_ms);
     if ((kv = config_raw_get(ld, "journal_retention")))
         config_duration(ld, kv, false, &cfg->journal_retention_ms);
+    config_apply_feedback(ld);
 }
 
 /* ---- [decision] ------------------------------------------------------------------------ */

@@ -8,10 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "base/sf_limits.h"
 #include "base/log.h"
+#include "config/paths.h"
 
 static char *secret_from_file(const char *path, char *err, size_t errlen)
 {
@@ -60,7 +62,36 @@ done:
     return out;
 }
 
+static bool secret_check_only; /* `sigflow check --no-secrets`: syntax only */
+
+void secret_set_check_only(bool on)
+{
+    secret_check_only = on;
+}
+
+/* "ENV:X", "Env:X", "file:X" miscased, "env=X", "env X": what the operator meant. */
+static void secret_refuse(const char *spec, char *err, size_t errlen)
+{
+    static const char *const prefixes[] = {"env", "file"};
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = strlen(prefixes[i]);
+        if (strncasecmp(spec, prefixes[i], n) == 0 && spec[n] && strchr(":= ", spec[n]) &&
+            spec[n + 1]) {
+            snprintf(err, errlen,
+                     "secrets are written env:NAME or file:/path (did you mean `%s:%.64s`?)",
+                     prefixes[i], spec + n + 1);
+            return;
+        }
+    }
+    snprintf(err, errlen, "secrets are never written in INI: use env:NAME or file:/path");
+}
+
 char *secret_resolve(const char *spec, char *err, size_t errlen)
+{
+    return secret_resolve_at(spec, NULL, err, errlen);
+}
+
+char *secret_resolve_at(const char *spec, const char *base_dir, char *err, size_t errlen)
 {
     if (!spec)
         spec = "";
@@ -70,6 +101,8 @@ char *secret_resolve(const char *spec, char *err, size_t errlen)
             snprintf(err, errlen, "env: needs a variable name (env:NAME)");
             return NULL;
         }
+        if (secret_check_only)
+            return strdup("<unchecked>");
         const char *v = getenv(name);
         if (!v || !*v) {
             /* Name the variable, never its value. */
@@ -91,8 +124,17 @@ char *secret_resolve(const char *spec, char *err, size_t errlen)
             snprintf(err, errlen, "file: needs a path (file:/path)");
             return NULL;
         }
-        return secret_from_file(spec + 5, err, errlen);
+        if (secret_check_only)
+            return strdup("<unchecked>");
+        char *path = path_resolve(base_dir, spec + 5); /* relative: the config's directory */
+        if (!path) {
+            snprintf(err, errlen, "out of memory");
+            return NULL;
+        }
+        char *out = secret_from_file(path, err, errlen);
+        free(path);
+        return out;
     }
-    snprintf(err, errlen, "secrets are never written in INI: use env:NAME or file:/path");
+    secret_refuse(spec, err, errlen);
     return NULL;
 }

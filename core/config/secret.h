@@ -6,6 +6,7 @@
 #ifndef SF_SECRET_H
 #define SF_SECRET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -15,5 +16,13 @@
  * trailing newline removed.
  */
 char *secret_resolve(const char *spec, char *err, size_t errlen);
+/* The same with a relative `file:` path resolved against base_dir (the config's directory). */
+char *secret_resolve_at(const char *spec, const char *base_dir, char *err, size_t errlen);
+
+/*
+ * `sigflow check --no-secrets` (CI has no secrets): only the syntax is checked; env: and file:
+ * resolve to a placeholder without reading the variable or the file. Process-wide.
+ */
+void secret_set_check_only(bool on);
 
 #endif

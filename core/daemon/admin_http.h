@@ -1,7 +1,7 @@
 /*
  * admin_http.h - the operator's read-only HTTP endpoints (libmicrohttpd, loopback by
  * default): GET /healthz (the process answers), GET /readyz (recovery done, instances
- * started: 200, else 503), GET /metrics (Prometheus text of core/metrics.c). Owns: its MHD
+ * started: 200, else 503), GET /metrics (Prometheus text of core/base/metrics.c). Owns: its MHD
  * daemon. Calls metrics, netaddr. Used by the runtime.
  */
 #ifndef SF_ADMIN_HTTP_H

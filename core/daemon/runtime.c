@@ -131,8 +131,10 @@ static void reload(runtime *rt)
         pthread_mutex_lock(&rt->engine_lock);
         score_free(rt->pending_engine);
         rt->pending_engine = e;
+        rt->pending_cfg = ns->cfg;
         pthread_mutex_unlock(&rt->engine_lock);
-        log_warn("component=runtime", "decision changed: scoring restarts with empty entity state");
+        log_info("component=runtime",
+                 "decision changed: the scorer keeps or rebuilds the entity state");
     }
     free(rt->insts);
     rt->insts = next;
@@ -186,6 +188,33 @@ static void shutdown_all(runtime *rt)
         runtime_inst_stop(rt->insts[i]);
         free(rt->insts[i]);
     }
+}
+
+/*
+ * Bind the admin endpoints, and the ingest listener when a request connector is configured,
+ * before anything starts: a port already taken is a failure to start (exit 1, the address in
+ * the message), not a daemon that runs deaf and retries forever.
+ */
+static sf_status start_listeners(runtime *rt)
+{
+    const sf_config *cfg = rt->site->cfg;
+    char err[SF_MAX_ERROR_LEN];
+    if (!(rt->admin = admin_http_start(cfg->admin, &rt->ready, err, sizeof err))) {
+        log_error("component=runtime", "admin endpoints: cannot listen on %s: %s", cfg->admin, err);
+        return SF_EIO;
+    }
+    bool wants_ingest = false;
+    for (size_t i = 0; i < rt->site->n_inst; i++) {
+        const site_instance *si = &rt->site->inst[i];
+        wants_ingest |=
+            si->cfg->kind == SF_KIND_CONNECTOR && si->plugin && si->plugin->desc.request;
+    }
+    if (wants_ingest && !(rt->http = ingest_http_start(cfg->ingest, err, sizeof err))) {
+        log_error("component=runtime", "ingest listener: cannot listen on %s: %s", cfg->ingest,
+                  err);
+        return SF_EIO;
+    }
+    return SF_OK;
 }
 
 static int main_loop(runtime *rt, int sigfd)
@@ -264,9 +293,8 @@ int runtime_run(const char *config_path)
     rt.engine = runtime_engine_for(&rt, cfg);
     if (!rt.ingest || (cfg->has_decision && !rt.engine))
         goto out;
-    char err[SF_MAX_ERROR_LEN];
-    if (!(rt.admin = admin_http_start(cfg->admin, &rt.ready, err, sizeof err)))
-        log_error("component=runtime", "admin endpoints off: %s", err); /* not fatal */
+    if (start_listeners(&rt) != SF_OK)
+        goto out; /* a port taken: exit 1 so the service manager reports it */
     journal_set_sink(rt.journal, runtime_journal_sink, &rt);
     runtime_routes_rebuild(&rt); /* targets for the alerts recovery re-creates */
     if (runtime_recover(&rt) != SF_OK || (cfg->has_decision && !rt.engine))

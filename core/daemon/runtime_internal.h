@@ -73,6 +73,9 @@ struct runtime {
     score_engine *engine;         /* owned by the scorer thread once it runs */
     pthread_mutex_t engine_lock;  /* guards pending_engine */
     score_engine *pending_engine; /* swapped in by the scorer thread after a reload */
+    const sf_config *pending_cfg; /* its config (sites live until exit) */
+    bool rebuilding;              /* scorer thread: replaying history, alerts not sent */
+    uint64_t rebuild_alerts;      /* scorer thread: alerts of history a rebuild held back */
     clock_mode clock;
 
     pthread_mutex_t route_lock; /* guards the routes: read by the scorer, set by reloads */
@@ -96,6 +99,9 @@ void *runtime_scorer_main(void *arg);
 sf_status runtime_recover(runtime *rt);
 bool runtime_decision_same(const sf_config *a, const sf_config *b);
 
+/* runtime_retune.c: the scorer thread takes a reloaded decision's engine (next may be NULL). */
+void runtime_engine_swap(runtime *rt, score_engine *next, const sf_config *cfg);
+
 /* runtime_instances.c */
 rt_inst *runtime_inst_new(runtime *rt, site_instance *si);
 void runtime_inst_start(rt_inst *ri);
@@ -104,7 +110,7 @@ bool runtime_safe_mode(runtime *rt, rt_inst *ri);
 void runtime_routes_rebuild(runtime *rt);
 void runtime_supervise(runtime *rt);
 void runtime_stats_log(runtime *rt);
-/* Publish the runtime's counters and gauges to core/metrics.c (main thread). */
+/* Publish the runtime's counters and gauges to core/base/metrics.c (main thread). */
 void runtime_metrics_refresh(runtime *rt);
 
 #endif

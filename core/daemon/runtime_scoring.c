@@ -27,6 +27,10 @@ void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
 static void rt_on_alert(void *ctx, sf_alert *a)
 {
     runtime *rt = ctx;
+    if (rt->rebuilding) { /* history replayed for a reloaded decision: already past */
+        rt->rebuild_alerts++;
+        return;
+    }
     if (!a->json && alert_render_json(a) != SF_OK) {
         log_error("component=score", "cannot render alert=%s entity=%s", a->id, a->entity);
         return;
@@ -105,13 +109,12 @@ void *runtime_scorer_main(void *arg)
     for (;;) {
         sf_event *ev = queue_pop(rt->ingest, 500);
         pthread_mutex_lock(&rt->engine_lock);
-        if (rt->pending_engine) {
-            score_flush(rt->engine);
-            score_free(rt->engine);
-            rt->engine = rt->pending_engine;
-            rt->pending_engine = NULL;
-        }
+        score_engine *next = rt->pending_engine;
+        const sf_config *next_cfg = rt->pending_cfg;
+        rt->pending_engine = NULL;
         pthread_mutex_unlock(&rt->engine_lock);
+        if (next)
+            runtime_engine_swap(rt, next, next_cfg); /* keeps or rebuilds the entity state */
         if (ev) {
             if (ev->seq)
                 rt->applied_seq = ev->seq;
@@ -126,7 +129,7 @@ void *runtime_scorer_main(void *arg)
         } else if (atomic_load(&rt->draining) && queue_length(rt->ingest) == 0) {
             break; /* closed before `draining` was set, so empty now means empty for good */
         }
-        /* clock = wall: silence is noticed even when nothing arrives (DESIGN.md §2). */
+        /* clock = wall: silence is noticed even when nothing arrives (docs/scoring.md, Time). */
         int64_t now = monotime_ms();
         if (rt->engine && rt->clock == CLOCK_WALL && now - last_wall_tick >= 1000) {
             score_advance(rt->engine, walltime_ms());

@@ -16,6 +16,7 @@
 #include "plugin/host_alert.h"
 #include "ingest/ingest_http.h"
 #include "base/sf_limits.h"
+#include "base/crypto.h"
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/monotime.h"
@@ -428,6 +429,8 @@ static const sf_host g_host = {
     .req_header = ingest_req_header,
     .req_body = ingest_req_body,
     .last_error = h_last_error,
+    .hmac_sha256 = crypto_hmac_sha256,
+    .equal_ct = crypto_equal,
 };
 
 static const sf_host_info g_info = {
@@ -599,7 +602,7 @@ sf_status instance_request(sf_instance *in, const sf_http_request *req, sf_http_
        one, so it is cleared under the call lock, just before the callback. */
     PLUGIN_CALL(in, "request", clear_error(in);
                 st = in->plugin->desc.request(in, in->state, req, resp));
-    /* The sender gets its 2xx only once what it sent is durable (DESIGN.md §1). */
+    /* The sender gets its 2xx only once what it sent is durable (docs/durability.md). */
     if (st == SF_OK && in->io.settle && in->io.settle(in->io.ctx, in) != SF_OK)
         st = SF_ERETRY;
     return st;

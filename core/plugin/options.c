@@ -14,6 +14,7 @@
 
 #include "base/sf_limits.h"
 #include "base/timefmt.h"
+#include "config/paths.h"
 
 #define OPT_MAX_DECL 256 /* options one plugin may declare */
 
@@ -113,14 +114,30 @@ static bool opt_parse_double(const char *s, double *out)
     return true;
 }
 
+/* A relative SF_OPT_PATH value joined to the config's directory (docs/config.md "Paths"). */
+static bool opt_resolve_path(opt_slot *slot, const char *text, const char *base, char *why,
+                             size_t len)
+{
+    char *out = path_resolve(base, text);
+    if (!out) {
+        snprintf(why, len, "out of memory");
+        return false;
+    }
+    free(slot->text);
+    slot->text = out;
+    return true;
+}
+
 /* Parse `text` into `slot` per its declared type. false with the reason in why. */
-static bool opt_parse(opt_slot *slot, const char *text, char *why, size_t len)
+static bool opt_parse(opt_slot *slot, const char *text, const char *base, char *why, size_t len)
 {
     const sf_option *o = slot->decl;
     const char *shown = opt_shown(o, text);
     double num = 0;
     switch (o->type) {
     case SF_OPT_STRING:
+        if (o->flags & SF_OPT_PATH)
+            return opt_resolve_path(slot, text, base, why, len);
         break;
     case SF_OPT_INT:
         if (!opt_parse_int(text, &slot->i)) {
@@ -170,7 +187,7 @@ static bool opt_parse(opt_slot *slot, const char *text, char *why, size_t len)
     }
     case SF_OPT_SECRET: {
         char err[SF_MAX_ERROR_LEN - 64];
-        char *v = secret_resolve(text, err, sizeof err);
+        char *v = secret_resolve_at(text, base, err, sizeof err);
         if (!v) {
             snprintf(why, len, "`%s`: %s", o->name, err);
             return false;
@@ -235,7 +252,7 @@ static void opt_unknown_key(const opt_values *v, const config_kv *kv, const char
 
 /* Required options that are missing, and defaults for the others. */
 static void opt_fill_missing(opt_values *v, const config_instance *inst, const char *plugin,
-                             const char *file, diag *d)
+                             const char *file, const char *base, diag *d)
 {
     const char *kind = inst->kind == SF_KIND_DELIVERY ? "delivery" : "connector";
     for (size_t i = 0; i < v->n; i++) {
@@ -252,7 +269,7 @@ static void opt_fill_missing(opt_values *v, const config_instance *inst, const c
         if (!o->default_value)
             continue;
         char why[SF_MAX_ERROR_LEN];
-        if (opt_parse(slot, o->default_value, why, sizeof why))
+        if (opt_parse(slot, o->default_value, base, why, sizeof why))
             slot->has_value = true;
         else
             diag_add(d, file, inst->line, "plugin %s declares a bad default (a plugin bug): %s",
@@ -276,6 +293,7 @@ opt_values *options_apply(const sf_option *decl, const config_instance *inst, co
     v->n = n;
     for (size_t i = 0; i < n; i++)
         v->slots[i].decl = &decl[i];
+    char *base = file ? path_dirname(file) : NULL; /* relative paths: the config's dir */
     for (size_t i = 0; i < inst->n_kv; i++) {
         const config_kv *kv = &inst->kv[i];
         /* map.* keys belong to the host's mapping, which validates them itself. */
@@ -288,12 +306,13 @@ opt_values *options_apply(const sf_option *decl, const config_instance *inst, co
         }
         char why[SF_MAX_ERROR_LEN];
         slot->given = true;
-        if (opt_parse(slot, kv->value, why, sizeof why))
+        if (opt_parse(slot, kv->value, base, why, sizeof why))
             slot->has_value = true;
         else
             diag_add(d, file, kv->line, "%s", why);
     }
-    opt_fill_missing(v, inst, plugin, file, d);
+    opt_fill_missing(v, inst, plugin, file, base, d);
+    free(base);
     if (d->n != errs) {
         options_free(v);
         return NULL;
@@ -370,8 +389,8 @@ void options_print(FILE *to, const sf_option *decl)
         }
         const char *def = o->default_value ? opt_shown(o, o->default_value) : "-";
         fprintf(to, "%-*s  %-8s  %-*s  %-8s  %-14s  %s%s%s\n", wn, o->name,
-                options_type_name(o->type), wd, def, o->flags & SF_OPT_REQUIRED ? "yes" : "no",
-                range, o->help ? o->help : "", choices,
+                (o->flags & SF_OPT_PATH) ? "path" : options_type_name(o->type), wd, def,
+                o->flags & SF_OPT_REQUIRED ? "yes" : "no", range, o->help ? o->help : "", choices,
                 o->type == SF_OPT_SECRET ? " (env:NAME or file:/path)" : "");
     }
 }

@@ -18,11 +18,12 @@
 #include "replay/replay_input.h"
 #include "score/score.h"
 #include "replay/replay_state.h"
+#include "store/journal_export.h"
 #include "base/timefmt.h"
 
 typedef struct replay_opts {
     const char *config, *connector, *file;
-    bool strict, has_until, state;
+    bool strict, has_until, state, journal;
     int64_t until;
     int shards; /* -1: from the config; 0: online cores */
 } replay_opts;
@@ -36,14 +37,16 @@ typedef struct replay_run {
 static void usage(FILE *to)
 {
     fputs("usage: sigflow replay -c CONFIG [--until TIME] [--shards N] [--strict]\n"
-          "                      [--connector NAME] [--state] [FILE|-]\n"
+          "                      [--connector NAME] [--state] [FILE|-|--journal]\n"
           "Replays NDJSON events (canonical {\"entity\",\"type\",\"time\",\"value\",...}, or\n"
           "the map.* mapping of connector NAME) through the [decision] in event time and\n"
           "prints each alert as one JSON line. TIME: RFC 3339 or epoch ms; evaluates the\n"
           "tick boundaries up to TIME after the last event. --strict: the first bad line\n"
           "is fatal (exit 2). --state: save the scoring state the replay built into the\n"
           "config's state_dir (a new instance's), so `run` starts knowing every entity's\n"
-          "history. Exit: 0 ok, 1 config/usage error, 2 bad input (--strict).\n",
+          "history. --journal: score the events the daemon journaled in state_dir (read-only,\n"
+          "works while it runs; with --connector NAME only that connector's) instead of a\n"
+          "file. Exit: 0 ok, 1 config/usage error, 2 bad input (--strict).\n",
           to);
 }
 
@@ -55,6 +58,7 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
                                           {"strict", no_argument, NULL, 'S'},
                                           {"connector", required_argument, NULL, 'C'},
                                           {"state", no_argument, NULL, 'T'},
+                                          {"journal", no_argument, NULL, 'J'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
@@ -92,6 +96,9 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
         case 'T':
             o->state = true;
             break;
+        case 'J':
+            o->journal = true;
+            break;
         case 'h':
             usage(stdout);
             return -1;
@@ -106,6 +113,12 @@ static int parse_opts(int argc, char **argv, replay_opts *o)
     if (optind < argc || !o->config) {
         fprintf(stderr, optind < argc ? "replay: one input file at most\n"
                                       : "replay: -c CONFIG is required\n");
+        usage(stderr);
+        return 1;
+    }
+    if (o->journal && (o->file || o->state)) {
+        fprintf(stderr, o->file ? "replay: --journal reads no input file\n"
+                                : "replay: --journal and --state: the journal is the state's\n");
         usage(stderr);
         return 1;
     }
@@ -172,6 +185,27 @@ static int feed(replay_input *in, score_engine *e, const replay_opts *o, replay_
     return 0;
 }
 
+static sf_status push_journaled(void *ctx, uint64_t seq, const sf_event *ev, const char *connector)
+{
+    (void)connector;
+    sf_status st = score_push(ctx, ev);
+    if (st != SF_OK)
+        fprintf(stderr, "replay: scoring failed at journal event %llu (status %d)\n",
+                (unsigned long long)seq, (int)st);
+    return st;
+}
+
+/* --journal: the events the daemon journaled, in journal order. Returns the exit code. */
+static int feed_journal(const sf_config *cfg, score_engine *e, const replay_opts *o)
+{
+    char err[SF_MAX_ERROR_LEN] = "";
+    journal_filter f = {.connector = o->connector};
+    sf_status st = journal_export(cfg->state_dir, &f, push_journaled, e, err, sizeof err);
+    if (st != SF_OK && *err)
+        fprintf(stderr, "replay: %s\n", err);
+    return st == SF_OK ? 0 : 1;
+}
+
 static void summary(score_engine *e, const replay_run *run, double elapsed)
 {
     score_stats st;
@@ -211,9 +245,9 @@ int replay_main(int argc, char **argv)
     cfg = config_load(o.config, &d);
     if (cfg && !cfg->has_decision)
         diag_add(&d, o.config, 0, "no [decision] section: nothing to score");
-    if (cfg && cfg->has_decision)
+    if (cfg && cfg->has_decision && !o.journal)
         m = open_mapping(cfg, &o, &d);
-    if (!cfg || !m) {
+    if (!cfg || (!m && !o.journal) || !cfg->has_decision) {
         diag_print(&d, stderr);
         goto done;
     }
@@ -223,12 +257,16 @@ int replay_main(int argc, char **argv)
         fprintf(stderr, "replay: %s: %s\n", o.config, err);
         goto done;
     }
+    double t0 = now_s();
+    if (o.journal) {
+        rc = feed_journal(cfg, e, &o);
+        goto scored;
+    }
     f = (!o.file || strcmp(o.file, "-") == 0) ? stdin : fopen(o.file, "r");
     if (!f) {
         fprintf(stderr, "replay: cannot open %s: %m\n", o.file);
         goto done;
     }
-    double t0 = now_s();
     in = replay_input_start(f, m, 0);
     if (!in) {
         fprintf(stderr, "replay: cannot start the input threads\n");
@@ -237,6 +275,7 @@ int replay_main(int argc, char **argv)
     rc = feed(in, e, &o, run);
     replay_input_stop(in);
     in = NULL;
+scored:
     if (rc == 0 && o.has_until && score_advance(e, o.until) != SF_OK)
         rc = 1;
     score_flush(e);

@@ -1,5 +1,5 @@
 /*
- * score.h - the central scoring module (DESIGN.md §2-3): events in stream order in, alerts
+ * score.h - the central scoring module (docs/scoring.md): events in stream order in, alerts
  * out, exactly per the semantics. Entities are partitioned by a hash of their id over
  * `shards` threads that own their entities' state; output never depends on the shard count.
  * Owns: entity state, the watermark, tick scheduling, arming/cooldown. Calls alert (to

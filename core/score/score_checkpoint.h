@@ -1,5 +1,5 @@
 /*
- * score_checkpoint.h - entity-state checkpoints of the scoring engine (DESIGN.md §5): save a
+ * score_checkpoint.h - entity-state checkpoints of the scoring engine (docs/durability.md): save a
  * flushed engine to a versioned, checksummed, shard-count-free byte stream and load it into
  * a fresh engine, so recovery replays only the journal after the checkpoint.
  * Owns: the checkpoint format (docs/scoring.md "Checkpoints"). Calls score (internals),

@@ -388,7 +388,7 @@ static int out_push(score_shard *s, uint64_t seq, int64_t sub, sf_alert *a)
     return 0;
 }
 
-/* Evaluate e at t; x[] receives the features. Fires or re-arms per DESIGN.md §3. */
+/* Evaluate e at t; x[] receives the features. Fires or re-arms per docs/scoring.md. */
 static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, int64_t sub,
                           double *x)
 {

@@ -1,5 +1,5 @@
 /*
- * score_state.h - per-entity, per-signal scoring state and the measures of DESIGN.md §3:
+ * score_state.h - per-entity, per-signal scoring state and the measures of docs/scoring.md:
  * apply an event, compute x at a time, and bound x over a time range (for exact skipping).
  * Owns: the byte layout of one entity's signal state, in memory and in checkpoints. Calls
  * only libm. Used by score_shard and score_checkpoint.

@@ -53,11 +53,12 @@ static int journal_dedup_claim(journal *j, const char *connector, const char *so
     return sqlite3_changes(store_db(j->st)) > 0;
 }
 
-static sf_status journal_insert(journal *j, const sf_event *ev, uint64_t seq, int64_t now)
+static sf_status journal_insert(journal *j, const sf_event *ev, const char *connector, uint64_t seq,
+                                int64_t now)
 {
     sqlite3_stmt *st = store_stmt(j->st, "INSERT INTO journal (seq, entity, type, time_ms, value,"
-                                         " attrs, source_id, journaled_ms)"
-                                         " VALUES (?1,?2,?3,?4,?5,?6,?7,?8)");
+                                         " attrs, source_id, journaled_ms, connector)"
+                                         " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9)");
     if (!st)
         return SF_EIO;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
@@ -71,6 +72,8 @@ static sf_status journal_insert(journal *j, const sf_event *ev, uint64_t seq, in
         sqlite3_bind_text(st, 6, ev->attrs, (int)ev->attrs_len, SQLITE_STATIC);
     if (ev->source_id)
         sqlite3_bind_text(st, 7, ev->source_id, -1, SQLITE_STATIC);
+    if (connector)
+        sqlite3_bind_text(st, 9, connector, -1, SQLITE_STATIC);
     return journal_step_done(j, st);
 }
 
@@ -90,7 +93,7 @@ static sf_status journal_write_entry(journal *j, journal_entry *e, uint64_t *nex
                 continue;
             }
         }
-        if (journal_insert(j, ev, *next, now) != SF_OK)
+        if (journal_insert(j, ev, e->connector, *next, now) != SF_OK)
             return SF_EIO;
         if (e->seqs)
             e->seqs[i] = *next;

@@ -6,8 +6,9 @@
  * Owns: the committer thread, the journal/dedup/journal_state rows. Calls store, store_kv,
  * event. Used by ingest (append), recovery and replay (read), checkpointing (retain).
  *
- * This header is the whole interface: a distributed log (DESIGN §6) replaces journal.c, not
- * its callers. Sequence numbers start at 1, increase without gaps per commit, never reused.
+ * This header is the whole interface: a distributed log (docs/design.md, Beyond one machine)
+ * replaces journal.c, not its callers. Sequence numbers start at 1, increase without gaps per
+ * commit, never reused.
  */
 #ifndef SF_JOURNAL_H
 #define SF_JOURNAL_H

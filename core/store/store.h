@@ -15,7 +15,7 @@
 #include "sigflow.h"
 
 /* The schema version this binary writes; a database at a higher version is refused. */
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_FILE_NAME "sigflow.db"
 
 /* What a commit survives (docs/durability.md says precisely what each level risks). */

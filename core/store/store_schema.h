@@ -48,6 +48,9 @@ static const char *const store_migrations[] = {
     "  seq INTEGER NOT NULL,"
     "  written_ms INTEGER NOT NULL,"
     "  data BLOB NOT NULL);",
+    /* 2 -> 3: which connector each event came through (`sigflow journal --connector`);
+       NULL for events journaled before, or by no connector (tests, tools) */
+    "ALTER TABLE journal ADD COLUMN connector TEXT;",
 };
 
 #define STORE_MIGRATION_COUNT (sizeof store_migrations / sizeof store_migrations[0])

@@ -1,10 +1,11 @@
 /*
  * connector_webhook.c - the `webhook` connector: events pushed to sigflow over HTTP.
  * The core's ingest listener owns the socket, the limits and the back-pressure answers; this
- * plugin checks the signature (none, sigflow or stripe), maps each JSON object with the
- * instance's map.* keys (host->map_json) and emits. Calls only the SDK host table and
- * webhook_signature.c (libcrypto). Loaded by the core like any third-party plugin.
+ * plugin checks the signature (none, sigflow, stripe or a generic hmac-sha256 header), maps each
+ * JSON object with the instance's map.* keys (host->map_json) and emits. Calls only the SDK host
+ * table and webhook_signature.c (libcrypto). Loaded by the core like any third-party plugin.
  */
+#include <ctype.h>
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,13 +16,23 @@
 #include "sigflow.h"
 #include "webhook_signature.h"
 
-#define WEBHOOK_MAX_PATH 256    /* bytes of the `path` option (the core's route limit) */
-#define WEBHOOK_MAX_BATCH 10000 /* JSON objects in one NDJSON request */
+#define WEBHOOK_MAX_PATH 256       /* bytes of the `path` option (the core's route limit) */
+#define WEBHOOK_MAX_BATCH 10000    /* JSON objects in one NDJSON request */
+#define WEBHOOK_MAX_HEADER_NAME 64 /* bytes of `signature_header` */
 
-typedef enum webhook_scheme { SCHEME_NONE, SCHEME_SIGFLOW, SCHEME_STRIPE } webhook_scheme;
+typedef enum webhook_scheme {
+    SCHEME_NONE,
+    SCHEME_SIGFLOW,
+    SCHEME_STRIPE,
+    SCHEME_HMAC
+} webhook_scheme;
 
 typedef struct webhook {
     webhook_scheme scheme;
+    /* signature = hmac-sha256: which header, how the MAC is written, what leads it */
+    char header[WEBHOOK_MAX_HEADER_NAME + 1];
+    char prefix[WEBHOOK_SIG_MAX_PREFIX + 1];
+    webhook_sig_encoding encoding;
     char *secret; /* resolved; wiped on destroy, never logged */
     size_t secret_len;
     int64_t tolerance_s;
@@ -81,7 +92,53 @@ static webhook_scheme scheme_from(const char *s)
         return SCHEME_SIGFLOW;
     if (s && strcmp(s, "stripe") == 0)
         return SCHEME_STRIPE;
+    if (s && strcmp(s, "hmac-sha256") == 0)
+        return SCHEME_HMAC;
     return SCHEME_NONE;
+}
+
+/* An HTTP header name: RFC 9110 token characters. */
+static bool header_name_is_valid(const char *name)
+{
+    if (!name || !*name || strlen(name) > WEBHOOK_MAX_HEADER_NAME)
+        return false;
+    for (const char *c = name; *c; c++)
+        if (!(isalnum((unsigned char)*c) || strchr("!#$%&'*+-.^_`|~", *c)))
+            return false;
+    return true;
+}
+
+/* The generic scheme's keys: signature_header is required with it, and means nothing without. */
+static sf_status generic_options(sf_instance *inst, webhook *w)
+{
+    static const char *const keys[] = {"signature_header", "signature_encoding",
+                                       "signature_prefix"};
+    if (w->scheme != SCHEME_HMAC) {
+        for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+            if (H->opt_is_set(inst, keys[i])) {
+                H->set_error(inst, "%s is only used with signature = hmac-sha256", keys[i]);
+                return SF_EINVAL;
+            }
+        return SF_OK;
+    }
+    const char *name = H->opt_string(inst, "signature_header");
+    if (!header_name_is_valid(name)) {
+        H->set_error(inst,
+                     "signature = hmac-sha256 needs signature_header, a header name of at most "
+                     "%d bytes (e.g. X-Hub-Signature-256)",
+                     WEBHOOK_MAX_HEADER_NAME);
+        return SF_EINVAL;
+    }
+    const char *prefix = H->opt_string(inst, "signature_prefix");
+    if (prefix && strlen(prefix) > WEBHOOK_SIG_MAX_PREFIX) {
+        H->set_error(inst, "signature_prefix is longer than %d bytes", WEBHOOK_SIG_MAX_PREFIX);
+        return SF_EINVAL;
+    }
+    const char *enc = H->opt_string(inst, "signature_encoding");
+    snprintf(w->header, sizeof w->header, "%s", name);
+    snprintf(w->prefix, sizeof w->prefix, "%s", prefix ? prefix : "");
+    w->encoding = enc && strcmp(enc, "base64") == 0 ? WEBHOOK_ENC_BASE64 : WEBHOOK_ENC_HEX;
+    return SF_OK;
 }
 
 static void webhook_destroy(sf_instance *inst, void *state)
@@ -113,6 +170,10 @@ static sf_status webhook_create(sf_instance *inst, void **state)
         return SF_ENOMEM;
     w->scheme = scheme_from(H->opt_string(inst, "signature"));
     w->tolerance_s = H->opt_duration_ms(inst, "tolerance") / 1000;
+    if (generic_options(inst, w) != SF_OK) {
+        webhook_destroy(inst, w);
+        return SF_EINVAL;
+    }
     const char *secret = H->opt_string(inst, "secret");
     if (w->scheme != SCHEME_NONE) {
         if (!secret || !*secret) {
@@ -139,9 +200,22 @@ static sf_status webhook_create(sf_instance *inst, void **state)
 
 /* ---- request ------------------------------------------------------------------------------ */
 
-static const char *scheme_header(webhook_scheme s)
+static const char *scheme_header(const webhook *w)
 {
-    return s == SCHEME_STRIPE ? "Stripe-Signature" : "X-Sigflow-Signature";
+    if (w->scheme == SCHEME_HMAC)
+        return w->header;
+    return w->scheme == SCHEME_STRIPE ? "Stripe-Signature" : "X-Sigflow-Signature";
+}
+
+static webhook_sig_result check_signature(const webhook *w, const sf_http_request *req,
+                                          const char *body, size_t len)
+{
+    const char *value = H->req_header(req, scheme_header(w));
+    if (w->scheme == SCHEME_HMAC)
+        return webhook_generic_verify(value, w->prefix, w->encoding, w->secret, w->secret_len, body,
+                                      len);
+    return webhook_sig_verify(value, w->secret, w->secret_len, body, len, (int64_t)time(NULL),
+                              w->tolerance_s);
 }
 
 static bool is_space(char c)
@@ -279,10 +353,8 @@ static sf_status webhook_request(sf_instance *inst, void *state, const sf_http_r
     size_t len = 0;
     const char *body = H->req_body(req, &len);
     if (w->scheme != SCHEME_NONE) {
-        const char *name = scheme_header(w->scheme);
-        webhook_sig_result r =
-            webhook_sig_verify(H->req_header(req, name), w->secret, w->secret_len, body, len,
-                               (int64_t)time(NULL), w->tolerance_s);
+        const char *name = scheme_header(w);
+        webhook_sig_result r = check_signature(w, req, body, len);
         if (r == WEBHOOK_SIG_ERROR) {
             H->set_error(inst, "could not compute the HMAC (libcrypto)");
             return SF_EIO;
@@ -297,7 +369,8 @@ static sf_status webhook_request(sf_instance *inst, void *state, const sf_http_r
 
 /* ---- declared options and the descriptor -------------------------------------------------- */
 
-static const char *const signature_choices[] = {"none", "sigflow", "stripe", NULL};
+static const char *const signature_choices[] = {"none", "sigflow", "stripe", "hmac-sha256", NULL};
+static const char *const encoding_choices[] = {"hex", "base64", NULL};
 
 static const sf_option webhook_options[] = {
     {.name = "path",
@@ -308,7 +381,19 @@ static const sf_option webhook_options[] = {
      .type = SF_OPT_ENUM,
      .default_value = "none",
      .choices = signature_choices,
-     .help = "none, sigflow (X-Sigflow-Signature) or stripe (Stripe-Signature)"},
+     .help = "none, sigflow (X-Sigflow-Signature), stripe (Stripe-Signature) or hmac-sha256 "
+             "(signature_header: GitHub, Shopify, ...)"},
+    {.name = "signature_header",
+     .type = SF_OPT_STRING,
+     .help = "hmac-sha256: the header carrying the MAC, e.g. X-Hub-Signature-256"},
+    {.name = "signature_encoding",
+     .type = SF_OPT_ENUM,
+     .default_value = "hex",
+     .choices = encoding_choices,
+     .help = "hmac-sha256: how the MAC is written, hex (GitHub) or base64 (Shopify)"},
+    {.name = "signature_prefix",
+     .type = SF_OPT_STRING,
+     .help = "hmac-sha256: text before the MAC in the header, e.g. sha256= (GitHub)"},
     {.name = "secret",
      .type = SF_OPT_SECRET,
      .help = "HMAC-SHA256 key, env:NAME or file:/path; required unless signature = none"},

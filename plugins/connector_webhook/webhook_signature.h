@@ -1,6 +1,9 @@
 /*
- * webhook_signature.h - HMAC-SHA256 webhook signatures of the form "t=<unix>,v1=<hex>[,v1=...]"
- * over "<t>.<body>" (Stripe's scheme, which sigflow's own X-Sigflow-Signature reuses).
+ * webhook_signature.h - HMAC-SHA256 webhook signatures: the timestamped scheme
+ * "t=<unix>,v1=<hex>[,v1=...]" over "<t>.<body>" (Stripe's, which sigflow's own
+ * X-Sigflow-Signature reuses), and the generic scheme most other tools use: one header holding
+ * [prefix]<hex or base64 of HMAC-SHA256(secret, raw body)> (GitHub's X-Hub-Signature-256 with
+ * "sha256=", Shopify's X-Shopify-Hmac-Sha256 in base64).
  * Owns: header parsing, the MAC, constant-time comparison and the tolerance check. Pure
  * functions over libcrypto; used by connector_webhook.c, its tests and the fuzz harness.
  */
@@ -29,8 +32,18 @@ typedef enum webhook_sig_result {
     WEBHOOK_SIG_MALFORMED, /* no t, no v1, a bad value, too long */
     WEBHOOK_SIG_MISMATCH,  /* no v1 is the MAC of this body with this secret */
     WEBHOOK_SIG_STALE,     /* authentic, but the timestamp is outside the tolerance */
-    WEBHOOK_SIG_ERROR      /* libcrypto failed */
+    WEBHOOK_SIG_ERROR,     /* libcrypto failed */
+    WEBHOOK_SIG_NO_PREFIX, /* generic scheme: the value lacks the configured prefix */
+    WEBHOOK_SIG_ENCODING   /* generic scheme: not the configured encoding of 32 bytes */
 } webhook_sig_result;
+
+/* How the generic scheme writes the MAC in its header. */
+typedef enum webhook_sig_encoding {
+    WEBHOOK_ENC_HEX = 0,
+    WEBHOOK_ENC_BASE64 = 1
+} webhook_sig_encoding;
+
+#define WEBHOOK_SIG_MAX_PREFIX 32 /* bytes of signature_prefix */
 
 /*
  * Parse "t=1700000000,v1=<64 hex>[,v1=...]". Items are comma-separated key=value pairs;
@@ -55,6 +68,26 @@ bool webhook_ct_equal(const void *a, const void *b, size_t n);
 webhook_sig_result webhook_sig_verify(const char *header, const void *secret, size_t secret_len,
                                       const void *body, size_t body_len, int64_t now_s,
                                       int64_t tolerance_s);
+
+/* HMAC-SHA256(key, body): the generic scheme's MAC. 0 on success, -1 if libcrypto failed. */
+int webhook_body_mac(const void *key, size_t key_len, const void *body, size_t body_len,
+                     unsigned char out[WEBHOOK_MAC_LEN]);
+
+/*
+ * Decode the generic scheme's header value: `prefix` (may be NULL or "") must lead it, then
+ * exactly the hex (either case) or padded standard base64 text of 32 bytes, with blanks
+ * around it ignored. WEBHOOK_SIG_OK, _MISSING (header NULL), _NO_PREFIX, _ENCODING or
+ * _MALFORMED (longer than WEBHOOK_SIG_MAX_HEADER).
+ */
+webhook_sig_result webhook_generic_parse(const char *header, const char *prefix,
+                                         webhook_sig_encoding enc,
+                                         unsigned char mac[WEBHOOK_MAC_LEN]);
+
+/* The whole generic check: parse, then compare with HMAC-SHA256(secret, body) in constant
+   time. WEBHOOK_SIG_OK, _MISMATCH, _ERROR or a parse result. */
+webhook_sig_result webhook_generic_verify(const char *header, const char *prefix,
+                                          webhook_sig_encoding enc, const void *secret,
+                                          size_t secret_len, const void *body, size_t body_len);
 
 /* What a sender is told, one line: "signature does not match the body". */
 const char *webhook_sig_result_text(webhook_sig_result r);

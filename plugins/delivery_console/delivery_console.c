@@ -185,6 +185,7 @@ static const char *const console_formats[] = {"json", "text", NULL};
 static const sf_option console_options[] = {
     {.name = "path",
      .type = SF_OPT_STRING,
+     .flags = SF_OPT_PATH,
      .help = "append alerts to this file instead of writing them to stdout"},
     {.name = "format",
      .type = SF_OPT_ENUM,

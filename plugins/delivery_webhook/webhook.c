@@ -11,8 +11,6 @@
 #include <time.h>
 
 #include <curl/curl.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 
 #include "sigflow.h"
 
@@ -125,15 +123,13 @@ static sf_status webhook_sign(const char *secret, const char *body, time_t now, 
     memcpy(msg, ts, (size_t)tlen);
     msg[tlen] = '.';
     memcpy(msg + tlen + 1, body, blen);
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int maclen = 0;
-    unsigned char *ok =
-        HMAC(EVP_sha256(), secret, (int)strlen(secret), msg, (size_t)tlen + 1 + blen, mac, &maclen);
+    uint8_t mac[32];
+    sf_status st = host->hmac_sha256(secret, strlen(secret), msg, (size_t)tlen + 1 + blen, mac);
     free(msg);
-    if (!ok)
-        return SF_EFATAL;
-    char hex[2 * EVP_MAX_MD_SIZE + 1];
-    for (unsigned int i = 0; i < maclen; i++)
+    if (st != SF_OK)
+        return st;
+    char hex[2 * sizeof mac + 1];
+    for (size_t i = 0; i < sizeof mac; i++)
         snprintf(hex + 2 * i, 3, "%02x", mac[i]);
     snprintf(out, outlen, "X-Sigflow-Signature: t=%s,v1=%s", ts, hex);
     return SF_OK;
@@ -322,7 +318,7 @@ static const sf_option webhook_options[] = {
 
 static const sf_plugin webhook_plugin = {
     SF_PLUGIN_INIT,
-    .min_host_minor = 0,
+    .min_host_minor = 1, /* host->hmac_sha256 */
     .name = "webhook",
     .version = "1.0.0",
     .description = "POST each alert as JSON to a URL, signed, idempotent, with retries",

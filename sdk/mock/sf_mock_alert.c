@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sf_mock_alert.c - fake alerts and inbound requests for plugin tests, and the table members
  * that read them (alert accessors, alert_json, render, req_*). Deterministic output so tests

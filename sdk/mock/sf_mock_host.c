@@ -1,7 +1,9 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sf_mock_host.c - the mock host's table, instances and what they record (events, logs,
  * errors, metrics, checkpoints, threads). Calls libc and pthreads only; map_json is in
- * sf_mock_map.c, alerts and requests in sf_mock_alert.c. Used by plugin unit tests.
+ * sf_mock_map.c, alerts and requests in sf_mock_alert.c, HMAC in sf_mock_crypto.c. Used by plugin
+ * unit tests.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -728,6 +730,8 @@ sf_mock_host *sf_mock_host_new(void)
     t->alloc = mock_alloc;
     t->free = mock_free;
     t->last_error = mock_last_error;
+    t->hmac_sha256 = sf_mock_hmac_sha256;
+    t->equal_ct = sf_mock_equal_ct;
     sf_mock_fill_alert_table(t);
     return h;
 }

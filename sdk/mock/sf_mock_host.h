@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sf_mock_host.h - a fake sigflow host for unit-testing plugins without the daemon (in the
  * spirit of collectd's plugin_mock.c). It fills a real sf_host table (size = sizeof(sf_host),

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: MIT */
 /*
- * sf_mock_internal.h - what the mock host's three files share: the layouts behind the opaque
+ * sf_mock_internal.h - what the mock host's files share: the layouts behind the opaque
  * handles and a few helpers. Not for tests: use sf_mock_host.h.
  * Used by sf_mock_host.c (instances, table), sf_mock_map.c (canonical map_json) and
  * sf_mock_alert.c (fake alerts, render, fake requests).
@@ -7,6 +8,7 @@
 #ifndef SF_MOCK_INTERNAL_H
 #define SF_MOCK_INTERNAL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -71,5 +73,10 @@ void sf_mock_format_time(int64_t ms, char *buf, size_t buflen);
 
 /* The alert and request members of the table (sf_mock_alert.c). */
 void sf_mock_fill_alert_table(sf_host *t);
+
+/* sf_mock_crypto.c: host->hmac_sha256 and host->equal_ct without a crypto library. */
+sf_status sf_mock_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,
+                              uint8_t out[32]);
+bool sf_mock_equal_ct(const void *a, const void *b, size_t n);
 
 #endif

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: MIT */
 /*
  * sf_mock_map.c - the mock host's map_json: a small reader of sigflow's canonical event
  * shape {"entity":"c1","type":"login","time":1700000000000,"value":2,...}, where "time" is

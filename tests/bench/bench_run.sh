@@ -29,6 +29,7 @@ for durability in fsync batch off; do
         printf 'deliver = hook\n'
         printf '[sigflow]\nplugin_dir = %s\nstate_dir = %s\nclock = event\ndurability = %s\n' \
             "$OUT/plugins" "$OUT/var" "$durability"
+        python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print("admin = 127.0.0.1:%d" % s.getsockname()[1])'
         printf '[connector events]\nplugin = file\npath = %s\nfollow = false\n' "$EVENTS"
         printf '[delivery hook]\nplugin = webhook\nurl = http://127.0.0.1:%s/hook\n' "$PORT"
     } | sed '/^deliver = hook/d; s/^tick        = 1h/tick        = 1h\ndeliver     = hook/' \

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `make bench`: replay throughput and memory on gen_events.py's workload (docs/performance.md).
+# `make bench`: replay throughput and memory on tests/bench/gen_events.py's workload (docs/performance.md).
 #   1. 1,000,000 events over 10,000 customers, ticks on (1h), four signals (bench.ini)
 #   2. the same event count over 1,000,000 customers (-c 1000000): state for ~630k entities
 # Prints events/s, ticks, alerts, peak RSS and bytes of state per entity for each run.
@@ -8,17 +8,21 @@ set -eu
 BUILD=${BUILD:-build}
 ROOT=$PWD
 SIGFLOW=$ROOT/$BUILD/sigflow
-GEN=$ROOT/../shared/bench/gen_events.py
+GEN=$ROOT/tests/bench/gen_events.py
 CONF=$ROOT/tests/bench/bench.ini
 OUT=$ROOT/build/bench
 SHARDS=${BENCH_SHARDS:-"1 2"}
 mkdir -p "$OUT"
-[ -f "$GEN" ] || { echo "bench: $GEN not found (../shared beside the clone)"; exit 1; }
 
-gen() { # file args...: generate once (the generator is deterministic)
+# Generated once per version of the generator (it is deterministic); a changed generator
+# writes new files instead of reusing old ones.
+GEN_SUM=$(md5sum "$GEN" | cut -c1-8)
+gen() { # file args...
     local f=$1
     shift
-    [ -s "$f" ] || python3 "$GEN" "$@" -o "$f"
+    [ -s "$f" ] && [ "$(cat "$f.gen" 2>/dev/null)" = "$GEN_SUM $*" ] && return 0
+    python3 "$GEN" "$@" -o "$f"
+    echo "$GEN_SUM $*" >"$f.gen"
 }
 gen "$OUT/events_1m.ndjson" -n 1000000
 gen "$OUT/events_1m_1me.ndjson" -n 1000000 -c 1000000

@@ -2,7 +2,7 @@
  * fuzz_score.c - the scoring engine on arbitrary event streams (4 bytes per event: entity,
  * type, time step (sometimes backwards: late events), value). Besides not crashing, the
  * alert stream must be identical through 1 and 3 shards, and equal to a naive scheduler
- * written here from DESIGN.md §3 that evaluates every entity at every tick (it shares only
+ * written here from docs/scoring.md that evaluates every entity at every tick (it shares only
  * the measures, score_state.c, with the engine): skipping must never change an alert.
  */
 #include <math.h>

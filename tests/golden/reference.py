@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Naive reference of DESIGN.md §2-3 (scoring), written from the text, not from the C code.
+"""Naive reference of docs/scoring.md (scoring), written from the text, not from the C code.
 
 It keeps every event and, at every tick boundary, evaluates EVERY entity with history by
 summing over all its events, so it shares no shortcut with the engine (no incremental sums,

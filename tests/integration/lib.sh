@@ -4,6 +4,9 @@ set -u
 : "${SIGFLOW:?run through tests/run.sh (make test)}"
 : "${PLUGIN_BUILD:?}" "${FIXTURES:?}" "${ROOT:?}"
 
+# The plugin ABI the SDK header in this tree speaks ("1.1"), read from the header itself.
+ABI="$(sed -n 's/^#define SF_ABI_MAJOR //p' "$ROOT/sdk/sigflow.h").$(sed -n 's/^#define SF_ABI_MINOR //p' "$ROOT/sdk/sigflow.h")"
+
 T=$(mktemp -d /tmp/sigflow-test.XXXXXX)
 DAEMON_PID=
 cleanup() {
@@ -39,8 +42,15 @@ plugin_dir_with() {
     echo "$dir"
 }
 
+# give_ports CONFIG: a config without `admin =` gets a free port for it, so tests running at
+# once never share the default 127.0.0.1:9464 (a port taken makes `run` exit 1).
+give_ports() {
+    grep -q '^admin *=' "$1" || sed -i "0,/^\[sigflow\]/s//[sigflow]\nadmin = 127.0.0.1:$(free_port)/" "$1"
+}
+
 # start_daemon CONFIG: run `sigflow run` in the background, logging to $T/daemon.log.
 start_daemon() {
+    give_ports "$1"
     "$SIGFLOW" run -c "$1" >"$T/daemon.out" 2>"$T/daemon.log" &
     DAEMON_PID=$!
     wait_for 10 grep -q 'running' "$T/daemon.log" || fail "daemon did not start"
@@ -160,4 +170,9 @@ plugin = console
 path = $2
 ${3:-}
 INI
+}
+
+# free_port: a TCP port on 127.0.0.1 nothing listens on right now.
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }

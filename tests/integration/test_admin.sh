@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The operator's endpoints (DESIGN.md §7): /healthz, /readyz, /metrics in Prometheus text
+# The operator's endpoints (docs/design.md): /healthz, /readyz, /metrics in Prometheus text
 # with the events each connector accepted and what waits in the outbox; GET only.
 . "$(dirname "$0")/lib.sh"
 

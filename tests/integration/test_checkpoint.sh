@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Scoring-state checkpoints (DESIGN.md §5): a clean stop saves the state with the journal
+# Scoring-state checkpoints (docs/durability.md): a clean stop saves the state with the journal
 # position it covers; a restart loads it and replays only what came after, so running a stream
 # in two halves across a restart raises exactly the alerts one replay of the whole stream
 # raises; retention may then drop the journal the checkpoint covers.

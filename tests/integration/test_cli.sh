@@ -3,7 +3,7 @@
 . "$(dirname "$0")/lib.sh"
 
 out=$("$SIGFLOW" version) || fail "version exited non-zero"
-echo "$out" | grep -qx 'plugin-abi 1.0' || fail "version does not say plugin-abi 1.0: $out"
+echo "$out" | grep -qx "plugin-abi $ABI" || fail "version does not say plugin-abi $ABI: $out"
 echo "$out" | grep -q '^sigflow [0-9]' || fail "version does not name sigflow's version"
 pass "version names the plugin ABI"
 
@@ -76,7 +76,7 @@ pass "check refuses a second [decision]"
 grep -q '^file  *connector' "$T/list.out" || fail "file connector not listed: $(cat "$T/list.out")"
 grep -q '^console  *delivery' "$T/list.out" || fail "console delivery not listed"
 "$SIGFLOW" plugins --dir "$PD" file >"$T/file.out" || fail "plugins file failed"
-grep -q 'abi 1.0' "$T/file.out" || fail "plugins NAME does not show the ABI"
+grep -q "abi $ABI" "$T/file.out" || fail "plugins NAME does not show the ABI"
 grep -q 'path' "$T/file.out" && grep -q 'follow' "$T/file.out" || fail "options not shown"
 "$SIGFLOW" plugins --dir "$PD" nosuch >/dev/null 2>&1 && fail "unknown plugin name exits 0"
 pass "plugins lists and documents plugins"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Crash containment (DESIGN.md §4): a plugin that crashes the daemon is named, with its
+# Crash containment (docs/sdk.md): a plugin that crashes the daemon is named, with its
 # callback, in the last log line; after it crashed the daemon twice in a row its instances
 # start disabled (safe mode) and the daemon runs on.
 . "$(dirname "$0")/lib.sh"
@@ -19,6 +19,7 @@ plugin = crash_on_start
 [delivery out]
 plugin = console
 INI
+give_ports "$T/ini"
 
 for run in 1 2; do
     "$SIGFLOW" run -c "$T/ini" >/dev/null 2>"$T/crash$run.log" &

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The daemon end to end: the file connector feeds events through the journal and a tiny queue
 # (so the journal's committer waits on scoring), scoring in event time, the console delivery writes alerts. With clock = event
-# `run` must raise exactly the alerts `replay` raises on the same events (DESIGN.md §2), none
+# `run` must raise exactly the alerts `replay` raises on the same events (docs/scoring.md, Time), none
 # lost to back-pressure; SIGTERM stops it cleanly.
 . "$(dirname "$0")/lib.sh"
 

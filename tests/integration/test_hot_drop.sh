@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Plugins dropped into plugin_dir while the daemon runs: a good one is loaded live and the
 # instance waiting for it starts; bad ones are refused with one line each while the daemon runs
-# on (DESIGN.md §4 "Hot drop", §7).
+# on (docs/sdk-loading.md, docs/design.md).
 . "$(dirname "$0")/lib.sh"
 
 PD=$(plugin_dir_with connector_file)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Nothing accepted is lost (DESIGN.md §1, §5): the daemon is killed with SIGKILL again and
+# Nothing accepted is lost (docs/durability.md): the daemon is killed with SIGKILL again and
 # again while events stream in; after the last restart the receiver has exactly the alerts an
 # uninterrupted `replay` of the same events raises (clock = event), each at least once, and
 # duplicates only of alerts that were in flight at a kill.
@@ -19,6 +19,7 @@ want=$(wc -l <"$T/want.ids")
 : >"$T/events.ndjson"
 total=$(wc -l <"$EVENTS")
 kills=0
+give_ports "$T/ini"
 for start in 1 1001 2001 3001 4001 5001; do
     sed -n "${start},$((start + 999))p" "$EVENTS" >>"$T/events.ndjson"
     "$SIGFLOW" run -c "$T/ini" >/dev/null 2>>"$T/daemon.log" &

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Deliveries through outages (DESIGN.md §1 Outbox): a receiver that answers 503 with
+# Deliveries through outages (docs/durability.md): a receiver that answers 503 with
 # Retry-After, then goes away entirely, gets every alert once it is back; a receiver that
 # refuses for good dead-letters them, and `sigflow dlq retry` delivers them once it accepts.
 . "$(dirname "$0")/lib.sh"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # SIGHUP: an invalid new config is refused whole and the old one keeps running; a valid one is
-# applied, restarting only the instance that changed (DESIGN.md §7).
+# applied, restarting only the instance that changed (docs/design.md).
 . "$(dirname "$0")/lib.sh"
 
 PD=$(plugin_dir_with connector_file delivery_console)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `sigflow replay` against tests/golden/expected.ndjson, written by hand from DESIGN.md §3
+# `sigflow replay` against tests/golden/expected.ndjson, written by hand from docs/scoring.md
 # (tests/golden/golden.md shows the arithmetic), through 1 and 3 shards; plus the command's
 # contract: bad lines counted with line numbers, --strict exit 2, usage/config exit 1, stdin.
 set -eu

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `sigflow replay --state` (DESIGN.md §2): history is replayed into a new instance's store in
+# `sigflow replay --state` (docs/scoring.md, Time): history is replayed into a new instance's store in
 # event time, so `run` goes live already knowing each entity's usual: the live half of a stream
 # raises exactly the alerts a replay of the whole stream raises after the history, and none of
 # history's alerts again.

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # A failing instance is restarted with doubling backoff on its own while the others run on
-# (DESIGN.md §4 Lifecycle, collectd's rule): the plugin's own error text is in the log.
+# (docs/sdk.md, Lifecycle, collectd's rule): the plugin's own error text is in the log.
 . "$(dirname "$0")/lib.sh"
 
 PD=$(plugin_dir_with connector_file delivery_console)

@@ -2,11 +2,12 @@
 # The SDK as a plugin author gets it: `make install` into a fresh prefix, then the example
 # plugin copied out of the tree is built with pkg-config alone, its cmocka tests run against
 # the installed mock host, and the installed daemon lists the built plugin with
-# `sigflow plugins --dir DIR NAME` (name, kind, version, "abi 1.0", its options).
+# `sigflow plugins --dir DIR NAME` (name, kind, version, "abi MAJOR.MINOR", its options).
 set -euo pipefail
 ROOT=${ROOT:-$(cd "$(dirname "$0")/../.." && pwd)}
 tmp=$(mktemp -d /tmp/sf_sdk_XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
+ABI="$(sed -n 's/^#define SF_ABI_MAJOR //p' "$ROOT/sdk/sigflow.h").$(sed -n 's/^#define SF_ABI_MINOR //p' "$ROOT/sdk/sigflow.h")"
 
 fail() {
     echo "test_sdk_out_of_tree: $*" >&2
@@ -54,7 +55,7 @@ out=$("$tmp/prefix/bin/sigflow" plugins --dir "$tmp/plugins" csv 2>&1) || {
     echo "$out"
     fail "sigflow plugins --dir DIR csv failed"
 }
-for want in csv delivery 1.0.0 "abi 1.0" path header attr "CSV file alerts are appended to"; do
+for want in csv delivery 1.0.0 "abi $ABI" path header attr "CSV file alerts are appended to"; do
     grep -qF -- "$want" <<<"$out" || {
         echo "$out"
         fail "sigflow plugins output lacks '$want'"

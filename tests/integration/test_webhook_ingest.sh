@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Events pushed over HTTP to the core's ingest listener (DESIGN.md §4 "Ways to capture", §8):
+# Events pushed over HTTP to the core's ingest listener (docs/connector-webhook.md):
 # signed requests are accepted with 202 only once journaled (a kill -9 right after the answer
 # loses nothing), bad signatures get 401, malformed bodies 400 naming the line, and the events
 # are scored like any others.

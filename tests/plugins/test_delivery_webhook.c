@@ -10,6 +10,8 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "base/crypto.h"
+
 #include <arpa/inet.h>
 #include <dlfcn.h>
 #include <json.h>
@@ -28,6 +30,7 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include "base/crypto.h"
 #include "sigflow.h"
 
 #define SECRET "s3cr3t-key"
@@ -105,6 +108,7 @@ static const sf_host test_host = {
     .alert_json = h_alert_json,
     .alloc = malloc,
     .free = free,
+    .hmac_sha256 = crypto_hmac_sha256,
 };
 
 /* ---- the receiver process ---- */

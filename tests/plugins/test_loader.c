@@ -1,7 +1,7 @@
 /*
  * test_loader.c - loader_load_file against purpose-built plugins: good ones load with
  * their kind and name, every refusal reason fails the load with a text naming the file, the
- * field and both values (expected values from the SDK header and DESIGN.md section 4).
+ * field and both values (expected values from the SDK header and docs/sdk.md).
  */
 #include "loader_harness.h"
 

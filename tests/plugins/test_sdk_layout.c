@@ -108,7 +108,10 @@ PIN(sf_host, req_path, 320);
 PIN(sf_host, req_header, 328);
 PIN(sf_host, req_body, 336);
 PIN(sf_host, last_error, 344);
-PIN_SIZE(sf_host, 352); /* grows only at its end, with a "since 1.N" marker */
+/* since 1.1 */
+PIN(sf_host, hmac_sha256, 352);
+PIN(sf_host, equal_ct, 360);
+PIN_SIZE(sf_host, 368); /* grows only at its end, with a "since 1.N" marker */
 
 /* ---- sf_option ---- */
 PIN(sf_option, name, 0);

@@ -1,4 +1,4 @@
-/* test_alert.c - alert ids and the one-line JSON rendering (core/alert.c). */
+/* test_alert.c - alert ids and the one-line JSON rendering (core/model/alert.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests of core/alert_codec.c: a stored alert comes back field for field. */
+/* Unit tests of core/model/alert_codec.c: a stored alert comes back field for field. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

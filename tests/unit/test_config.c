@@ -1,4 +1,4 @@
-/* test_config.c - INI parsing, validation messages, secrets, suggestions (core/config.c). */
+/* test_config.c - INI parsing, validation messages, secrets, suggestions (core/config/config.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -341,6 +341,161 @@ static void bad_signatures_answer_401_and_emit_nothing(void **state)
     unmake(f);
 }
 
+/* ---- the generic hmac-sha256 scheme ------------------------------------------------------ */
+
+/* GitHub's documented test vector ("Validating webhook deliveries"). */
+#define GH_SECRET "It's a Secret to Everybody"
+#define GH_BODY "Hello, World!"
+#define GH_HEX "757107ea0eb2509fc211221cce984b8a37570b6d7586c22c46f4379c8b043e17"
+/* The same 32 bytes in standard base64 (python3 -c "import base64; print(base64.b64encode(
+   bytes.fromhex('757107ea...e17')).decode())"). */
+#define GH_B64 "dXEH6g6yUJ/CESIczphLijdXC211hsIsRvQ3nIsEPhc="
+
+static void generic_verify_matches_githubs_documented_vector(void **state)
+{
+    (void)state;
+    size_t sl = strlen(GH_SECRET), bl = strlen(GH_BODY);
+    assert_int_equal(webhook_generic_verify("sha256=" GH_HEX, "sha256=", WEBHOOK_ENC_HEX, GH_SECRET,
+                                            sl, GH_BODY, bl),
+                     WEBHOOK_SIG_OK);
+    assert_int_equal(
+        webhook_generic_verify(GH_B64, "", WEBHOOK_ENC_BASE64, GH_SECRET, sl, GH_BODY, bl),
+        WEBHOOK_SIG_OK);
+    /* Upper-case hex and blanks around the value are the same MAC. */
+    char upper[80] = "  sha256=";
+    for (const char *c = GH_HEX; *c; c++)
+        upper[strlen(upper)] = (char)(*c >= 'a' && *c <= 'f' ? *c - 32 : *c);
+    assert_int_equal(
+        webhook_generic_verify(upper, "sha256=", WEBHOOK_ENC_HEX, GH_SECRET, sl, GH_BODY, bl),
+        WEBHOOK_SIG_OK);
+    assert_int_equal(webhook_generic_verify("sha256=" GH_HEX, "sha256=", WEBHOOK_ENC_HEX, GH_SECRET,
+                                            sl, "Hello, World?", bl),
+                     WEBHOOK_SIG_MISMATCH);
+}
+
+static void generic_parse_refuses_what_is_not_the_configured_form(void **state)
+{
+    (void)state;
+    unsigned char mac[WEBHOOK_MAC_LEN];
+    struct {
+        const char *header, *prefix;
+        webhook_sig_encoding enc;
+        webhook_sig_result want;
+    } cases[] = {
+        {NULL, "sha256=", WEBHOOK_ENC_HEX, WEBHOOK_SIG_MISSING},
+        {GH_HEX, "sha256=", WEBHOOK_ENC_HEX, WEBHOOK_SIG_NO_PREFIX},
+        {"sha1=" GH_HEX, "sha256=", WEBHOOK_ENC_HEX, WEBHOOK_SIG_NO_PREFIX},
+        {"sha256=", "sha256=", WEBHOOK_ENC_HEX, WEBHOOK_SIG_ENCODING},
+        {"sha256=" GH_B64, "sha256=", WEBHOOK_ENC_HEX, WEBHOOK_SIG_ENCODING},
+        {GH_HEX, "", WEBHOOK_ENC_BASE64, WEBHOOK_SIG_ENCODING},
+        {GH_HEX "0", NULL, WEBHOOK_ENC_HEX, WEBHOOK_SIG_ENCODING},
+        {"dXEH6g6yUJ/CESIczphLijdXC211hsIsRvQ3nIsEPhc", NULL, WEBHOOK_ENC_BASE64,
+         WEBHOOK_SIG_ENCODING}, /* padding missing */
+        {"dXEH6g6yUJ/CESIczphLijdXC211hsIsRvQ3nIsEPhd=", NULL, WEBHOOK_ENC_BASE64,
+         WEBHOOK_SIG_ENCODING}, /* non-zero trailing bits: not a canonical encoding */
+        {"dXEH6g6yUJ_CESIczphLijdXC211hsIsRvQ3nIsEPhc=", NULL, WEBHOOK_ENC_BASE64,
+         WEBHOOK_SIG_ENCODING}, /* base64url is not the configured encoding */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++)
+        assert_int_equal(webhook_generic_parse(cases[i].header, cases[i].prefix, cases[i].enc, mac),
+                         cases[i].want);
+    char long_header[WEBHOOK_SIG_MAX_HEADER + 2];
+    memset(long_header, 'a', sizeof long_header - 1);
+    long_header[sizeof long_header - 1] = '\0';
+    assert_int_equal(webhook_generic_parse(long_header, NULL, WEBHOOK_ENC_HEX, mac),
+                     WEBHOOK_SIG_MALFORMED);
+}
+
+static fixture *make_generic(const char *header, const char *encoding, const char *prefix)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->host = sf_mock_host_new();
+    f->inst = sf_mock_instance_new(f->host, "github", &webhook_plugin);
+    sf_mock_set_option(f->inst, "path", "/hooks/billing");
+    sf_mock_set_option(f->inst, "signature", "hmac-sha256");
+    sf_mock_set_option(f->inst, "secret", GH_SECRET);
+    sf_mock_set_option(f->inst, "signature_header", header);
+    if (encoding)
+        sf_mock_set_option(f->inst, "signature_encoding", encoding);
+    if (prefix)
+        sf_mock_set_option(f->inst, "signature_prefix", prefix);
+    char err[256];
+    assert_int_equal(sf_mock_validate_options(f->inst, err, sizeof err), SF_OK);
+    assert_int_equal(sf_mock_instance_create(f->inst), SF_OK);
+    assert_int_equal(sf_mock_instance_start(f->inst), SF_OK);
+    return f;
+}
+
+/* The hex HMAC-SHA256 of body under GH_SECRET, computed with OpenSSL's one-shot HMAC. */
+static void hex_mac(char out[65], const char *body)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int maclen = 0;
+    assert_non_null(HMAC(EVP_sha256(), GH_SECRET, (int)strlen(GH_SECRET),
+                         (const unsigned char *)body, strlen(body), mac, &maclen));
+    for (unsigned int i = 0; i < maclen; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+}
+
+static void generic_scheme_answers_202_or_401_with_the_reason(void **state)
+{
+    (void)state;
+    fixture *f = make_generic("X-Hub-Signature-256", NULL, "sha256=");
+    char mac[65], good[80];
+    hex_mac(mac, EVENT);
+    snprintf(good, sizeof good, "sha256=%s", mac);
+    struct {
+        const char *name, *value;
+        int status;
+        const char *says;
+    } cases[] = {
+        {"X-Hub-Signature-256", good, 202, "accepted"},
+        {"X-Hub-Signature-256", "sha256=" GH_HEX, 401, "does not match"},
+        {NULL, NULL, 401, "missing"},
+        {"X-Hub-Signature", good, 401, "missing"}, /* GitHub's SHA-1 header is not it */
+        {"X-Hub-Signature-256", mac, 401, "prefix"},
+        {"X-Hub-Signature-256", "sha256=" GH_B64, 401, "encoding"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        sf_http_response resp;
+        assert_int_equal(post_body(f, cases[i].name, cases[i].value, NULL, EVENT, &resp), SF_OK);
+        assert_int_equal(resp.status, cases[i].status);
+        assert_non_null(strstr(resp.body, cases[i].says));
+        if (cases[i].status == 401)
+            assert_non_null(strstr(resp.body, "X-Hub-Signature-256"));
+    }
+    assert_int_equal(sf_mock_event_count(f->inst), 1);
+    assert_int_equal(sf_mock_metric(f->inst, "unauthorized"), 5);
+    assert_int_equal(ct_compares, 2); /* the two well-formed MACs, with CRYPTO_memcmp */
+    unmake(f);
+}
+
+static void create_checks_the_generic_keys(void **state)
+{
+    (void)state;
+    sf_mock_host *h = sf_mock_host_new();
+    char err[256];
+    /* hmac-sha256 without a header */
+    sf_instance *in = instance_with(h, "/hooks/billing", "hmac-sha256", SECRET);
+    assert_int_equal(sf_mock_instance_create(in), SF_EINVAL);
+    assert_non_null(strstr(sf_mock_last_error(in), "signature_header"));
+    sf_mock_instance_free(in);
+    /* a header that is not a header name */
+    in = instance_with(h, "/hooks/billing", "hmac-sha256", SECRET);
+    sf_mock_set_option(in, "signature_header", "X Bad: header");
+    assert_int_equal(sf_mock_validate_options(in, err, sizeof err), SF_OK);
+    assert_int_equal(sf_mock_instance_create(in), SF_EINVAL);
+    sf_mock_instance_free(in);
+    /* a generic key with another scheme says it is unused there */
+    in = instance_with(h, "/hooks/billing", "stripe", SECRET);
+    sf_mock_set_option(in, "signature_prefix", "sha256=");
+    assert_int_equal(sf_mock_validate_options(in, err, sizeof err), SF_OK);
+    assert_int_equal(sf_mock_instance_create(in), SF_EINVAL);
+    assert_non_null(strstr(sf_mock_last_error(in), "signature_prefix"));
+    sf_mock_instance_free(in);
+    sf_mock_host_free(h);
+}
+
 static void ndjson_batch_is_emitted_whole(void **state)
 {
     (void)state;
@@ -485,6 +640,10 @@ int main(void)
         cmocka_unit_test_setup(valid_sigflow_signature_is_accepted, reset),
         cmocka_unit_test_setup(valid_stripe_signature_is_accepted_by_any_v1, reset),
         cmocka_unit_test_setup(bad_signatures_answer_401_and_emit_nothing, reset),
+        cmocka_unit_test(generic_verify_matches_githubs_documented_vector),
+        cmocka_unit_test(generic_parse_refuses_what_is_not_the_configured_form),
+        cmocka_unit_test_setup(generic_scheme_answers_202_or_401_with_the_reason, reset),
+        cmocka_unit_test_setup(create_checks_the_generic_keys, reset),
         cmocka_unit_test_setup(ndjson_batch_is_emitted_whole, reset),
         cmocka_unit_test_setup(pretty_printed_object_is_one_document, reset),
         cmocka_unit_test_setup(one_bad_line_refuses_the_whole_batch, reset),

@@ -1,5 +1,5 @@
-/* Unit tests of core/delivery.c: backoff bounds; a worker settles outbox rows: retry until ok,
-   dead letter on a permanent failure or after max_attempts. */
+/* Unit tests of core/daemon/delivery.c: backoff bounds; a worker settles outbox rows: retry until
+   ok, dead letter on a permanent failure or after max_attempts. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,5 @@
-/* test_explain.c - explain template rendering (core/explain.c): every variable per measure. */
+/* test_explain.c - explain template rendering (core/score/explain.c): every variable per measure.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,5 @@
-/* Unit tests of core/host.c: the lifecycle state machine, the threading contract, the table. */
+/* Unit tests of core/plugin/host.c: the lifecycle state machine, the threading contract, the table.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests of core/ingest_http.c: a real listener on 127.0.0.1 (port 0), libcurl as the
+/* Unit tests of core/ingest/ingest_http.c: a real listener on 127.0.0.1 (port 0), libcurl as the
    source, and a hand-made instance whose request callback is a test function. */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* Unit tests of core/intake.c against a real journal in a scratch state_dir. */
+/* Unit tests of core/ingest/intake.c against a real journal in a scratch state_dir. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

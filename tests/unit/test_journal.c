@@ -1,4 +1,5 @@
-/* Unit tests of core/journal.c: order, batch+cursor atomicity, group commit, dedup, retention. */
+/* Unit tests of core/store/journal.c: order, batch+cursor atomicity, group commit, dedup,
+ * retention. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

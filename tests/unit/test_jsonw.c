@@ -1,7 +1,7 @@
 /*
- * test_jsonw.c - JSON text written from json-c values (core/jsonw.c). Expected strings follow
- * RFC 8259 plus the two choices json-c makes where the RFC leaves one: "/" is escaped as "\/"
- * (RFC 8259 section 7 allows it) and a number parsed from text is printed as that text.
+ * test_jsonw.c - JSON text written from json-c values (core/ingest/jsonw.c). Expected strings
+ * follow RFC 8259 plus the two choices json-c makes where the RFC leaves one: "/" is escaped as
+ * "\/" (RFC 8259 section 7 allows it) and a number parsed from text is printed as that text.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,4 +1,4 @@
-/* test_mapping.c - JSON -> event mapping, canonical and map.* paths (core/mapping.c). */
+/* test_mapping.c - JSON -> event mapping, canonical and map.* paths (core/ingest/mapping.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

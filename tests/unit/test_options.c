@@ -1,4 +1,4 @@
-/* test_options.c - declared plugin options applied to INI keys (core/options.c). */
+/* test_options.c - declared plugin options applied to INI keys (core/plugin/options.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -285,6 +285,34 @@ static void parses_booleans_and_names_types(void **state)
     assert_string_equal(options_type_name((sf_opt_type)99), "?");
 }
 
+static const sf_option path_decl[] = {
+    {.name = "in", .type = SF_OPT_STRING, .flags = SF_OPT_PATH},
+    {.name = "out", .type = SF_OPT_STRING, .flags = SF_OPT_PATH, .default_value = "out.ndjson"},
+    {.name = "abs", .type = SF_OPT_STRING, .flags = SF_OPT_PATH},
+    {.name = "plain", .type = SF_OPT_STRING},
+    {0}};
+
+/* Paths are resolved against the config file's directory, never the working directory. */
+static void path_options_are_relative_to_the_config(void **state)
+{
+    (void)state;
+    config_kv kv[] = {{"in", "events.ndjson"}, {"abs", "/data/x"}, {"plain", "a/b"}};
+    config_instance in = make_inst(kv, sizeof kv / sizeof kv[0], SF_KIND_CONNECTOR);
+    diag d = {0};
+    opt_values *v = options_apply(path_decl, &in, "/etc/sigflow/sigflow.ini", &d);
+    assert_non_null(v);
+    assert_string_equal(options_string(v, "in"), "/etc/sigflow/events.ndjson");
+    assert_string_equal(options_string(v, "out"), "/etc/sigflow/out.ndjson"); /* a default too */
+    assert_string_equal(options_string(v, "abs"), "/data/x");
+    assert_string_equal(options_string(v, "plain"), "a/b"); /* not a path: as written */
+    options_free(v);
+    v = options_apply(path_decl, &in, "sigflow.ini", &d); /* in the working directory */
+    assert_non_null(v);
+    assert_string_equal(options_string(v, "in"), "events.ndjson");
+    options_free(v);
+    diag_clear(&d);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -299,6 +327,7 @@ int main(void)
         cmocka_unit_test(no_declared_options_accepts_only_an_empty_section),
         cmocka_unit_test(print_shows_a_reference_with_secrets_redacted),
         cmocka_unit_test(parses_booleans_and_names_types),
+        cmocka_unit_test(path_options_are_relative_to_the_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,4 +1,5 @@
-/* Unit tests of core/outbox.c: idempotent put, claim/result, backoff, recovery, DLQ, audit. */
+/* Unit tests of core/store/outbox.c: idempotent put, claim/result, backoff, recovery, DLQ, audit.
+ */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* Unit tests of core/queue.c: bounded, FIFO, back-pressure, close semantics. */
+/* Unit tests of core/base/queue.c: bounded, FIFO, back-pressure, close semantics. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

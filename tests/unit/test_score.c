@@ -1,8 +1,8 @@
 /*
- * test_score.c - the engine (core/score.c, score_shard.c): tick order and skipped
+ * test_score.c - the engine (core/score/score.c, score_shard.c): tick order and skipped
  * boundaries, events on boundaries, unused types, late events, arming/rearm/cooldown,
  * --until, and identical alerts for any shard count. Expected alerts are derived by hand
- * from DESIGN.md §3 in each test's comment.
+ * from docs/scoring.md in each test's comment.
  */
 #include <setjmp.h>
 #include <stdarg.h>

@@ -1,5 +1,5 @@
 /*
- * test_score_state.c - each measure of DESIGN.md §3 at its boundaries (exactly `window` ago,
+ * test_score_state.c - each measure of docs/scoring.md at its boundaries (exactly `window` ago,
  * exactly `usual` of history, late events, equal times) and the bounds used for skipping.
  * Expected values are computed from the formulas of the spec, not from the engine.
  */

@@ -1,4 +1,4 @@
-/* test_secret.c - env:/file: secrets, literals refused (core/secret.c). */
+/* test_secret.c - env:/file: secrets, literals refused (core/config/secret.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -123,6 +123,55 @@ static void secret_literal_is_refused(void **state)
     assert_null(strstr(err, "hunter2"));
 }
 
+/* A relative file: secret is read from the config's directory, not the working one. */
+static void secret_file_relative_to_the_config_dir(void **state)
+{
+    (void)state;
+    char p[160], err[SF_MAX_ERROR_LEN];
+    snprintf(p, sizeof p, "%s/secret", tmpdir);
+    write_file(p, "rel-value\n");
+    assert_int_equal(chdir("/"), 0);
+    char *v = secret_resolve_at("file:secret", tmpdir, err, sizeof err);
+    assert_non_null(v);
+    assert_string_equal(v, "rel-value");
+    free(v);
+    assert_null(secret_resolve_at("file:secret", NULL, err, sizeof err)); /* / has none */
+}
+
+/* `ENV:X`, `Env=X`, `FILE:x`: the slip is named with what was meant. */
+static void secret_slips_get_a_did_you_mean(void **state)
+{
+    (void)state;
+    char err[SF_MAX_ERROR_LEN];
+    assert_null(secret_resolve("ENV:STRIPE_KEY", err, sizeof err));
+    assert_non_null(strstr(err, "did you mean `env:STRIPE_KEY`?"));
+    assert_null(secret_resolve("Env=TOKEN", err, sizeof err));
+    assert_non_null(strstr(err, "did you mean `env:TOKEN`?"));
+    assert_null(secret_resolve("FILE:/run/s", err, sizeof err));
+    assert_non_null(strstr(err, "did you mean `file:/run/s`?"));
+    assert_null(secret_resolve("hunter2", err, sizeof err));
+    assert_null(strstr(err, "did you mean"));
+}
+
+/* check --no-secrets: the syntax is checked, the variable and file are not read. */
+static void check_only_mode_reads_no_secret(void **state)
+{
+    (void)state;
+    char err[SF_MAX_ERROR_LEN];
+    unsetenv("SF_TEST_ABSENT");
+    secret_set_check_only(true);
+    char *v = secret_resolve("env:SF_TEST_ABSENT", err, sizeof err);
+    assert_non_null(v);
+    free(v);
+    v = secret_resolve("file:/nonexistent/secret", err, sizeof err);
+    assert_non_null(v);
+    free(v);
+    assert_null(secret_resolve("literal", err, sizeof err)); /* still a mistake */
+    assert_null(secret_resolve("env:", err, sizeof err));
+    secret_set_check_only(false);
+    assert_null(secret_resolve("env:SF_TEST_ABSENT", err, sizeof err));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +179,9 @@ int main(void)
         cmocka_unit_test(secret_from_file_strips_one_newline),
         cmocka_unit_test(secret_file_errors),
         cmocka_unit_test(secret_literal_is_refused),
+        cmocka_unit_test(secret_file_relative_to_the_config_dir),
+        cmocka_unit_test(secret_slips_get_a_did_you_mean),
+        cmocka_unit_test(check_only_mode_reads_no_secret),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1,4 +1,4 @@
-/* Unit tests of core/state_checkpoint.c: the blob and its journal position, together. */
+/* Unit tests of core/store/state_checkpoint.c: the blob and its journal position, together. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,5 @@
-/* Unit tests of core/store.c and core/store_kv.c: open, migrations, durability, key-values. */
+/* Unit tests of core/store/store.c and core/store/store_kv.c: open, migrations, durability,
+ * key-values. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

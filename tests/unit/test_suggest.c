@@ -1,4 +1,4 @@
-/* test_suggest.c - "did you mean" (core/suggest.c). */
+/* test_suggest.c - "did you mean" (core/config/suggest.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,4 +1,4 @@
-/* test_timefmt.c - RFC 3339 / epoch parsing, formatting and durations (core/timefmt.c). */
+/* test_timefmt.c - RFC 3339 / epoch parsing, formatting and durations (core/base/timefmt.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
