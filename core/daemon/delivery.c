@@ -31,6 +31,8 @@ struct delivery_worker {
     int64_t busy_id;       /* its delivery row */
     char busy_alert[OUTBOX_MAX_ALERT_ID_LEN + 1];
     int busy_attempt;
+    int64_t claimed[DELIVERY_CLAIM]; /* the claim being worked; [next..n) not attempted yet */
+    size_t n_claimed, next_claimed;
     uint64_t rng;
     char ctx[128];
 };
@@ -68,6 +70,8 @@ static bool set_busy(delivery_worker *w, const outbox_delivery *d, int n)
     pthread_mutex_lock(&w->lock);
     bool ok = !w->abandoned;
     if (ok && d) {
+        if (w->next_claimed < w->n_claimed && w->claimed[w->next_claimed] == d->id)
+            w->next_claimed++;
         w->busy_since_ms = monotime_ms();
         w->busy_id = d->id;
         w->busy_attempt = n;
@@ -168,6 +172,10 @@ bool delivery_abandon_if_stuck(delivery_worker *w, char *alert_id, size_t len)
     memcpy(copy.ctx, w->ctx, sizeof copy.ctx);
     int64_t id = w->busy_id;
     int n = w->busy_attempt;
+    int64_t rest[DELIVERY_CLAIM]; /* claimed behind the stuck one: never attempted */
+    size_t n_rest = 0;
+    for (size_t i = w->next_claimed; i < w->n_claimed; i++)
+        rest[n_rest++] = w->claimed[i];
     snprintf(alert_id, len, "%s", w->busy_alert);
     w->abandoned = true;
     pthread_detach(w->tid);
@@ -177,6 +185,8 @@ bool delivery_abandon_if_stuck(delivery_worker *w, char *alert_id, size_t len)
              (long long)copy.pol.deliver_timeout_ms);
     int64_t wait = delivery_backoff_ms(&copy.pol, n, &copy.rng);
     outbox_result_counted(copy.ob, id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
+    for (size_t i = 0; i < n_rest; i++)
+        outbox_release(copy.ob, rest[i]); /* the replacement worker takes them */
     log_warn(copy.ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", alert_id, n,
              (long long)wait, why);
     count(&copy, "retry");
@@ -234,6 +244,12 @@ static void *worker_main(void *arg)
         if (outbox_claim_due(w->ob, instance_get_name(w->inst), walltime_ms(), DELIVERY_CLAIM, d,
                              &n) != SF_OK)
             n = 0;
+        pthread_mutex_lock(&w->lock);
+        for (size_t i = 0; i < n; i++)
+            w->claimed[i] = d[i].id;
+        w->n_claimed = n;
+        w->next_claimed = 0;
+        pthread_mutex_unlock(&w->lock);
         for (size_t i = 0; i < n; i++) {
             /* Claimed rows left by a stop stay in flight until the next start makes them
                pending again (at-least-once), so a stop never waits for a whole claim. */

@@ -130,7 +130,8 @@ int loader_find_entry(const load_ctx *c, void *dl, sf_entry_fn *entry)
 
 /*
  * The size of a descriptor built against header 1.<minor>: the end of the last member that
- * minor had. Maintainers: when a member is appended "since 1.N", add its end here for N.
+ * minor had (a minor that grew only sf_host has its predecessor's). Maintainers: when a
+ * member is appended to sf_plugin "since 1.N", add its end here for N.
  */
 size_t loader_descriptor_size(unsigned minor)
 {

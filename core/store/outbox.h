@@ -85,6 +85,8 @@ sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r, in
  */
 sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished,
                                int64_t *created_ms);
+/* A claimed delivery given back unattempted (its worker was abandoned): pending again. */
+sf_status outbox_release(outbox *o, int64_t delivery_id);
 /* outbox_result for an attempt outbox_attempt_begin already counted. */
 sf_status outbox_result_counted(outbox *o, int64_t delivery_id, outbox_result_kind r,
                                 int64_t retry_at_ms, const char *error);

@@ -61,3 +61,19 @@ sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished, 
     }
     return outbox_finish(o, rc);
 }
+
+sf_status outbox_release(outbox *o, int64_t delivery_id)
+{
+    store_lock(o->st);
+    sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
+    sqlite3_stmt *st = rc == SF_OK ? store_stmt(o->st, "UPDATE outbox_delivery SET state = 0"
+                                                       " WHERE id = ?1 AND state = 1")
+                                   : NULL;
+    if (rc == SF_OK && !st)
+        rc = SF_EIO;
+    if (rc == SF_OK) {
+        sqlite3_bind_int64(st, 1, delivery_id);
+        rc = outbox_done(o, st);
+    }
+    return outbox_finish(o, rc);
+}

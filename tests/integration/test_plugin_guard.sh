@@ -33,6 +33,7 @@ PD=$(plugin_dir_with connector_file delivery_console)
 install -m 0755 "$FIXTURES/init_crashes.so" "$PD/"
 write_login_ini "$PD" "$T/alerts.ndjson" "[delivery boom]
 plugin = init_crashes"
+give_ports "$T/ini"
 for run in 1 2; do
     "$SIGFLOW" run -c "$T/ini" >/dev/null 2>"$T/crash$run.log" &
     pid=$!
@@ -102,6 +103,7 @@ write_login_ini "$PD" "$T/alerts.ndjson"
 sed -i 's/^plugin = console$/plugin = deliver_crashes/; /^path = .*alerts.ndjson$/d' "$T/ini"
 login poison 1 >"$T/events.ndjson"
 login fine 2 >>"$T/events.ndjson"
+give_ports "$T/ini"
 for run in 1 2; do
     "$SIGFLOW" run -c "$T/ini" >/dev/null 2>"$T/poison$run.log" &
     pid=$!

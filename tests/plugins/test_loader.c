@@ -56,13 +56,13 @@ static void test_good_delivery_loads_as_delivery(void **state)
     assert_null(loader_find(h->reg, "good_connector", 0));
 }
 
-/* Every member of sf_plugin is "since 1.0": a 1.0 descriptor shorter than the whole struct
-   cuts off callbacks the plugin set (small_struct's poll, request and deliver). */
+/* Every member of sf_plugin is "since 1.0": a descriptor shorter than the whole struct cuts
+   off callbacks the plugin set (small_struct's poll, request and deliver). */
 static void test_undersized_descriptor_cutting_off_callbacks_is_refused(void **state)
 {
     char size[32], full[64];
     snprintf(size, sizeof size, "%zu bytes", offsetof(sf_plugin, poll));
-    snprintf(full, sizeof full, "ABI 1.0 descriptor is %zu", sizeof(sf_plugin));
+    snprintf(full, sizeof full, "ABI 1.%d descriptor is %zu", SF_ABI_MINOR, sizeof(sf_plugin));
     assert_refused(*state, "small_struct", "struct_size", size, full);
 }
 
