@@ -237,8 +237,8 @@ int loader_probe(plugin_registry *r, const load_ctx *c, const char *dlname)
     }
     if (code != 0) /* a sanitizer's report ends the child with a plain exit status */
         return loader_refuse(c, SF_EFATAL, probe_steps[step],
-                             "ended the child process it was tried in with exit status %d: "
-                             "refused",
+                             "ended with exit status %d (tried in a child process; a "
+                             "sanitizer's report ends it so): refused",
                              code);
     return SF_OK;
 }
