@@ -52,7 +52,7 @@ give_ports() {
 start_daemon() {
     give_ports "$1"
     : >"$T/daemon.log" # emptied here: the background redirection may come after the first grep
-    "$SIGFLOW" run -c "$1" >"$T/daemon.out" 2>"$T/daemon.log" &
+    "$SIGFLOW" run --init -c "$1" >"$T/daemon.out" 2>"$T/daemon.log" &
     DAEMON_PID=$!
     wait_for 10 grep -q 'running' "$T/daemon.log" || fail "daemon did not start"
 }

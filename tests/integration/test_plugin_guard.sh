@@ -35,7 +35,7 @@ write_login_ini "$PD" "$T/alerts.ndjson" "[delivery boom]
 plugin = init_crashes"
 give_ports "$T/ini"
 for run in 1 2; do
-    "$SIGFLOW" run -c "$T/ini" >/dev/null 2>"$T/crash$run.log" &
+    "$SIGFLOW" run --init -c "$T/ini" >/dev/null 2>"$T/crash$run.log" &
     pid=$!
     wait_for 30 bash -c "! kill -0 $pid" || fail "run $run: daemon did not crash"
     wait "$pid"
@@ -105,7 +105,7 @@ login poison 1 >"$T/events.ndjson"
 login fine 2 >>"$T/events.ndjson"
 give_ports "$T/ini"
 for run in 1 2; do
-    "$SIGFLOW" run -c "$T/ini" >/dev/null 2>"$T/poison$run.log" &
+    "$SIGFLOW" run --init -c "$T/ini" >/dev/null 2>"$T/poison$run.log" &
     pid=$!
     wait_for 30 bash -c "! kill -0 $pid" || fail "poison run $run: daemon did not crash"
     wait "$pid"
