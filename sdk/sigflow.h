@@ -61,7 +61,7 @@ extern "C" {
 
 /** The ABI this header describes. A host speaking 1.x loads plugins built for 1.y, y <= x. */
 #define SF_ABI_MAJOR 1
-#define SF_ABI_MINOR 1
+#define SF_ABI_MINOR 2
 
 /** First field of every descriptor: "SFLW" in ASCII. */
 #define SF_PLUGIN_MAGIC 0x53464c57u
@@ -125,6 +125,12 @@ typedef enum sf_opt_type {
 /** A string naming a file or directory: the host resolves a relative one against the config
  *  file's directory before the plugin sees it (an older host passes it as written). */
 #define SF_OPT_PATH 0x8u
+/**
+ * Since 1.2: `name` ends with '.' and stands for every key `name<suffix>` ("headers." for
+ * `headers.Accept = ...`), each parsed as the option's type (string or secret); read them
+ * with host->opt_prefixed. A 1.0/1.1 host refuses such keys as unknown.
+ */
+#define SF_OPT_PREFIX 0x10u
 
 /**
  * One declared option. Give a table of these, ended by an entry whose name is NULL, with
@@ -302,6 +308,18 @@ struct sf_host {
                              uint8_t out[32]);
     /** True when a and b hold the same n bytes, in time that depends on n only. */
     bool (*equal_ct)(const void *a, const void *b, size_t n);
+
+    /* ---- since 1.2: gauges and prefixed options ---- */
+
+    /** Set the gauge `sigflow_plugin_<name>_<metric>{instance=...}` to `value`. */
+    void (*metric_set)(sf_instance *inst, const char *name, double value);
+    /**
+     * The i-th key (INI order) under the SF_OPT_PREFIX option `prefix` ("headers."): its value
+     * (secrets resolved; borrowed), and in *suffix (may be NULL) the rest of its key
+     * ("Accept"). NULL past the last one.
+     */
+    const char *(*opt_prefixed)(sf_instance *inst, const char *prefix, size_t i,
+                                const char **suffix);
 
     /* Append new members below this line, under a "since 1.N" marker. */
 };

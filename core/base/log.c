@@ -1,6 +1,7 @@
 #include "base/log.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
@@ -24,21 +25,71 @@ int log_level_parse(const char *s)
     return -1;
 }
 
-/* Quote the message as a logfmt value: escape quotes, backslashes and control bytes. */
+/* The one logfmt escaping: c as it is written inside a quoted value (0 bytes: as it is). */
+static size_t logfmt_escape(unsigned char c, char out[5])
+{
+    if (c == '"' || c == '\\') {
+        out[0] = '\\';
+        out[1] = (char)c;
+        return 2;
+    }
+    if (c == '\n') {
+        memcpy(out, "\\n", 2);
+        return 2;
+    }
+    if (c < 0x20 || c == 0x7f) {
+        snprintf(out, 5, "\\x%02x", c);
+        return 4;
+    }
+    return 0;
+}
+
 static void write_quoted(FILE *f, const char *s)
 {
     fputc('"', f);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(f, "\\%c", *p);
-        else if (*p == '\n')
-            fputs("\\n", f);
-        else if (*p < 0x20)
-            fprintf(f, "\\x%02x", *p);
+        char esc[5];
+        size_t n = logfmt_escape(*p, esc);
+        if (n)
+            fwrite(esc, 1, n, f);
         else
             fputc(*p, f);
     }
     fputc('"', f);
+}
+
+static bool logfmt_bare(const char *val)
+{
+    if (!*val)
+        return false;
+    for (const unsigned char *p = (const unsigned char *)val; *p; p++)
+        if (*p <= ' ' || *p == '"' || *p == '=' || *p == '\\' || *p == 0x7f)
+            return false;
+    return true;
+}
+
+void log_format_kv(char *out, size_t outlen, const char *key, const char *val)
+{
+    if (outlen == 0)
+        return;
+    bool bare = logfmt_bare(val);
+    size_t o = (size_t)snprintf(out, outlen, "%s=%s", key, bare ? val : "\"");
+    if (bare || o >= outlen)
+        return;
+    for (const unsigned char *p = (const unsigned char *)val; *p; p++) {
+        char esc[5];
+        size_t n = logfmt_escape(*p, esc);
+        if (!n) {
+            esc[0] = (char)*p;
+            n = 1;
+        }
+        if (o + n + 2 > outlen)
+            break;
+        memcpy(out + o, esc, n);
+        o += n;
+    }
+    out[o++] = '"';
+    out[o] = '\0';
 }
 
 void log_vmsg(sf_log_level level, const char *ctx, const char *fmt, va_list ap)

@@ -11,6 +11,14 @@
 #include "sigflow.h"
 
 void log_set_level(sf_log_level level);
+
+/*
+ * `key=value` as one logfmt pair into out (truncated to fit): the value bare when it is
+ * non-empty with no space, `"`, `=`, `\` or control byte, else quoted with `\"`, `\\`, `\n`
+ * and `\xNN` escapes, the same escaping log lines give their msg. For ctx strings that carry
+ * outside text (a file name).
+ */
+void log_format_kv(char *out, size_t outlen, const char *key, const char *val);
 /* Parse "error|warn|info|debug"; returns -1 for anything else. */
 int log_level_parse(const char *s);
 

@@ -65,3 +65,32 @@ void metrics_write(FILE *to)
         fprintf(to, "%s %.17g\n", g_series[i].name, g_series[i].value);
     pthread_mutex_unlock(&g_lock);
 }
+
+const double metrics_latency_bounds[] = {0.001, 0.01, 0.1, 0.5, 1,    5,     10,
+                                         30,    60,   300, 900, 3600, 21600, 86400};
+const size_t metrics_latency_nbounds = sizeof metrics_latency_bounds / sizeof(double);
+
+void metrics_observe(const char *name, const double *bounds, size_t n, double value)
+{
+    char key[256];
+    pthread_mutex_lock(&g_lock);
+    /* every bucket exists from the first observation on, counted or not */
+    for (size_t i = 0; i <= n; i++) {
+        if (i < n)
+            snprintf(key, sizeof key, "%s_bucket{le=\"%g\"}", name, bounds[i]);
+        else
+            snprintf(key, sizeof key, "%s_bucket{le=\"+Inf\"}", name);
+        series *b = find_or_add(key);
+        if (b && (i == n || value <= bounds[i]))
+            b->value += 1;
+    }
+    snprintf(key, sizeof key, "%s_sum", name);
+    series *sum = find_or_add(key);
+    if (sum)
+        sum->value += value;
+    snprintf(key, sizeof key, "%s_count", name);
+    series *cnt = find_or_add(key);
+    if (cnt)
+        cnt->value += 1;
+    pthread_mutex_unlock(&g_lock);
+}

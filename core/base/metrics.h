@@ -7,11 +7,21 @@
 #ifndef SF_METRICS_H
 #define SF_METRICS_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 /* Add delta to the series `name` (created at 0 on first use). */
 void metrics_add(const char *name, double delta);
 void metrics_set(const char *name, double value);
+/*
+ * Observe `value` in the histogram `name` (no labels) with the upper bounds bounds[0..n)
+ * (ascending): the series NAME_bucket{le="B"} (cumulative, +Inf included), NAME_sum and
+ * NAME_count, as Prometheus expects them.
+ */
+void metrics_observe(const char *name, const double *bounds, size_t n, double value);
+/* The bucket bounds of sigflow's latency histograms, in seconds (1 ms .. 1 day). */
+extern const double metrics_latency_bounds[];
+extern const size_t metrics_latency_nbounds;
 /* Prometheus text exposition of every series, sorted by name. */
 void metrics_write(FILE *to);
 

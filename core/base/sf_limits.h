@@ -19,6 +19,7 @@
 #define SF_MAX_TEMPLATE_LEN 1024       /* bytes of an explain template */
 #define SF_MAX_ERROR_LEN 512           /* bytes of an operator-facing error text */
 #define SF_MAX_BAD_LINES_REPORTED 5    /* bad input lines named individually in a summary */
+#define SF_MAX_PREFIXED_OPTIONS 64     /* keys under one SF_OPT_PREFIX option (headers.*) */
 #define SF_MAX_KV_KEY_LEN 256          /* bytes of a checkpoint namespace or key */
 #define SF_MAX_KV_VALUE_LEN 65536      /* bytes of a checkpoint value (a connector cursor) */
 #define SF_MAX_SOURCE_ID_LEN 256       /* bytes of a source event id kept for dedup */
@@ -27,6 +28,15 @@
 #define SF_MAX_HTTP_PATH 256           /* bytes of a routed ingest path */
 #define SF_MAX_HTTP_CONNECTIONS 256    /* concurrent connections to the ingest listener */
 #define SF_HTTP_TIMEOUT_S 10           /* seconds an idle ingest connection is kept */
+/* learning (docs/scoring.md "Outcomes and learning") */
+#define SF_MAX_FIT_SAMPLE 10000000     /* fit_sample: feature snapshots kept for refits */
+#define SF_MAX_MODEL_HISTORY 1024      /* model changes kept (oldest dropped first) */
+#define SF_MAX_LABELS_FILE 10000000    /* rows of a backtest --labels file */
+#define SF_MAX_LABELS_LINE 1024        /* bytes of one --labels line */
+#define SF_MAX_DRIFT_WINDOW 10000      /* documents per field judged for schema drift */
+#define SF_MAX_SHAPE_LEN 512           /* bytes of a document's keys-only shape in an alert */
+#define SF_MAX_STALE_SPELLS 256        /* stale spells a signal remembers (live-time absent) */
+#define SF_MAX_STALE_BUCKETS 8784      /* stale_window / tick: ticks counted per window */
 #define SF_MAX_ALERT_ID_LEN 64         /* bytes of an alert id in a feedback token or request */
 #define SF_MAX_LABEL_LEN 32            /* bytes of a feedback label name */
 #define SF_MAX_URL_LEN 1024            /* bytes of [sigflow] public_url */

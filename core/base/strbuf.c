@@ -38,3 +38,8 @@ char *strbuf_take(strbuf *b)
     *b = (strbuf){0};
     return p;
 }
+
+char *str_dup(const char *s)
+{
+    return s ? strdup(s) : NULL;
+}

@@ -2,6 +2,7 @@
  * strbuf.h - a growing, always NUL-terminated string for the few places that build text
  * (alert JSON, explain sentences, alert templates). An allocation failure is sticky: later
  * appends do nothing and the caller checks `oom` once at the end. Owns: its buffer.
+ * Also the core's one NULL-safe string copy (str_dup).
  */
 #ifndef SF_STRBUF_H
 #define SF_STRBUF_H
@@ -20,5 +21,8 @@ void strbuf_add(strbuf *b, const char *s, size_t n);
 void strbuf_puts(strbuf *b, const char *s);
 /* The string (the caller frees it), or NULL after an allocation failure; b is reset. */
 char *strbuf_take(strbuf *b);
+
+/* A malloc'd copy of s; NULL when s is NULL or memory ran out. The core's one strdup. */
+char *str_dup(const char *s);
 
 #endif

@@ -16,5 +16,7 @@ int cmd_init(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
 int cmd_dlq(int argc, char **argv);
 int cmd_journal(int argc, char **argv);
+int cmd_feedback(int argc, char **argv); /* cli_feedback.c */
+int cmd_explain(int argc, char **argv);  /* cli_explain.c */
 
 #endif

@@ -7,6 +7,7 @@
 #include "config/config.h"
 #include "base/log.h"
 #include "store/outbox.h"
+#include "store/store_counter.h"
 #include "base/sf_limits.h"
 #include "store/store.h"
 #include "base/timefmt.h"
@@ -57,7 +58,14 @@ static bool parse_id(const char *s, int64_t *id)
     return *s && !*end && v > 0;
 }
 
-static int dlq_run(outbox *ob, int argc, char **argv)
+/* sigflow_manual_interventions_total (docs/admin-api.md): durable, read by the daemon. */
+static void count_intervention(store *st, int64_t n)
+{
+    if (n > 0 && store_counter_add(st, "interventions", "dead_letters", n) != SF_OK)
+        fprintf(stderr, "sigflow dlq: done, but not counted as a manual intervention\n");
+}
+
+static int dlq_run(store *st, outbox *ob, int argc, char **argv)
 {
     const char *verb = argv[0];
     int64_t id = 0;
@@ -74,6 +82,7 @@ static int dlq_run(outbox *ob, int argc, char **argv)
             return EXIT_INVALID;
         }
         printf("%zu deliver%s pending again\n", n, n == 1 ? "y" : "ies");
+        count_intervention(st, (int64_t)n);
         return EXIT_OK;
     }
     if (strcmp(verb, "drop") == 0 && argc == 2 && parse_id(argv[1], &id)) {
@@ -82,6 +91,7 @@ static int dlq_run(outbox *ob, int argc, char **argv)
             return EXIT_INVALID;
         }
         printf("dropped %lld\n", (long long)id);
+        count_intervention(st, 1);
         return EXIT_OK;
     }
     dlq_usage(stderr);
@@ -127,7 +137,7 @@ int cmd_dlq(int argc, char **argv)
         SF_OK)
         fprintf(stderr, "sigflow dlq: %s\n", err);
     else if (outbox_open_ex(st, false, &ob) == SF_OK)
-        rc = dlq_run(ob, argc - optind, argv + optind);
+        rc = dlq_run(st, ob, argc - optind, argv + optind);
     outbox_close(ob);
     store_close(st);
     config_free(cfg);

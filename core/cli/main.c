@@ -22,6 +22,8 @@ static void usage(FILE *to)
           "  replay -c FILE     run events through the decision in event time, print alerts\n"
           "  dlq -c FILE VERB   list, retry or drop dead-lettered deliveries\n"
           "  journal -c FILE    print the journaled events as NDJSON (works while it runs)\n"
+          "  feedback -c FILE   label an alert right or wrong, or an entity missed\n"
+          "  explain -c FILE ENTITY   why an entity alerted, who got it, was it right\n"
           "  version            print sigflow's version and the plugin ABI it speaks\n"
           "\n"
           "`sigflow COMMAND --help` explains each. Exit codes: 0 ok, 1 invalid configuration\n"
@@ -98,6 +100,10 @@ int main(int argc, char **argv)
         return cmd_dlq(argc - 1, argv + 1);
     if (strcmp(cmd, "journal") == 0)
         return cmd_journal(argc - 1, argv + 1);
+    if (strcmp(cmd, "feedback") == 0)
+        return cmd_feedback(argc - 1, argv + 1);
+    if (strcmp(cmd, "explain") == 0)
+        return cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0)
         return replay_main(argc - 1, argv + 1);
     fprintf(stderr, "sigflow: unknown command `%s`\n\n", cmd);

@@ -166,8 +166,12 @@ static bool config_open_named(config_loader *ld, sec_kind kind, const char *knam
         return false;
     }
     if (kind == SEC_SIGNAL) {
-        cfg->signals[*n] =
-            (config_signal){.name = copy, .line = ld->lineno, .weight = 1, .span = 1};
+        cfg->signals[*n] = (config_signal){.name = copy,
+                                           .line = ld->lineno,
+                                           .weight = 1,
+                                           .span = 1,
+                                           .stale_window_ms = 86400000,
+                                           .stale_min = 100};
     } else {
         config_instance *arr = kind == SEC_CONNECTOR ? cfg->connectors : cfg->deliveries;
         arr[*n] =
@@ -349,6 +353,7 @@ static void config_check_whole(config_loader *ld)
                 cfg->signals[0].name);
     if (cfg->has_decision && !cfg->n_signals)
         CFG_ERR(ld, cfg->decision.line, "[decision] has no [signal NAME] sections");
+    config_check_learning(ld);
     const char *names[SF_MAX_INSTANCES];
     for (size_t i = 0; i < cfg->n_deliveries; i++)
         names[i] = cfg->deliveries[i].name;
@@ -365,6 +370,7 @@ static void config_check_whole(config_loader *ld)
                     want, suggest_hint(hint, sizeof hint, want, names, cfg->n_deliveries));
         }
     }
+    config_check_health_deliver(ld);
 }
 
 static sf_config *config_new(const char *path)
@@ -377,6 +383,7 @@ static sf_config *config_new(const char *path)
     cfg->queue_size = 65536;
     cfg->clock = CLOCK_WALL;
     cfg->decision.tick_ms = 3600000;
+    config_learning_defaults(&cfg->decision);
     cfg->path = strdup(path);
     cfg->base_dir = path_dirname(path);
     cfg->state_dir = strdup("var");
@@ -394,6 +401,8 @@ static sf_config *config_new(const char *path)
     cfg->journal_retention_ms = 7LL * 24 * 3600 * 1000;
     cfg->feedback_ttl_ms = 30LL * 24 * 3600 * 1000;
     cfg->log_level = strdup("info");
+    cfg->drift_window = 100;
+    cfg->drift_threshold = 0.2;
     cfg->signals = calloc(SF_MAX_SIGNALS, sizeof *cfg->signals);
     cfg->connectors = calloc(SF_MAX_INSTANCES, sizeof *cfg->connectors);
     cfg->deliveries = calloc(SF_MAX_INSTANCES, sizeof *cfg->deliveries);
@@ -513,9 +522,13 @@ void config_free(sf_config *cfg)
     free(cfg->ingest);
     free(cfg->decision.name);
     free(cfg->decision.question);
+    free(cfg->decision.outcome);
     for (size_t i = 0; i < cfg->decision.n_deliver; i++)
         free(cfg->decision.deliver[i]);
     free(cfg->decision.deliver);
+    for (size_t i = 0; i < cfg->n_health_deliver; i++)
+        free(cfg->health_deliver[i]);
+    free(cfg->health_deliver);
     for (size_t i = 0; i < cfg->n_signals; i++) {
         free(cfg->signals[i].name);
         free(cfg->signals[i].event);

@@ -45,6 +45,11 @@ typedef struct config_signal {
     double limit;                /* value_below, value_above */
     double weight;
     char *explain; /* template or NULL */
+    /* noise guards (docs/scoring.md "Noise guards") */
+    bool cohort;             /* relative = cohort (drop, rise): ratio over the population's */
+    double stale_below;      /* stale when events < stale_below x expected; 0 = off */
+    int64_t stale_window_ms; /* window the events are counted in; default 1d */
+    double stale_min;        /* fewer expected events per window: never judged; default 100 */
     int line;
 } config_signal;
 
@@ -57,7 +62,22 @@ typedef struct config_decision {
     char **deliver;      /* names of [delivery] sections */
     size_t n_deliver;
     int line;
+    /* outcomes and learning: docs/scoring.md "Outcomes and learning" */
+    bool threshold_auto;     /* threshold = auto: learned at each refit */
+    bool rearm_set;          /* rearm_below was written (else it follows the threshold) */
+    char *outcome;           /* event type answering the question with yes, or NULL */
+    int64_t horizon_ms;      /* how far ahead an alert looks; default 45d */
+    bool learning;           /* refits change the model; default on when outcome is set */
+    int64_t refit_ms;        /* engine time between refits; default 1d */
+    double prior;            /* L2 strength toward the configured bias/weights; default 10 */
+    long long fit_sample;    /* snapshots kept for fitting; default 100000 */
+    int64_t fit_horizon_ms;  /* label window of a snapshot; default min(14d, horizon) */
+    double target_precision; /* threshold = auto: alert precision to reach; default 0.6 */
+    int64_t auto_window_ms;  /* threshold = auto: judged weeks of alerts; default 28d */
 } config_decision;
+
+/* The defaults of the learning keys (config_learn.c). */
+void config_learning_defaults(config_decision *dec);
 
 typedef struct config_instance {
     char *name;   /* [connector NAME] */
@@ -94,6 +114,11 @@ typedef struct sf_config {
     int64_t checkpoint_interval_ms; /* scoring state checkpoints; default 5m */
     int64_t journal_retention_ms;   /* journaled events kept after a checkpoint; default 7d */
     char *log_level;                /* default info */
+    char **health_deliver;          /* health alerts' targets; NULL: the decision's deliver */
+    size_t n_health_deliver;
+    int health_deliver_line;
+    int drift_window;       /* documents per connector and field judged for drift; 100 */
+    double drift_threshold; /* missing/wrong-type share above which a field drifted; 0.2 */
 
     /* [sigflow] feedback links (docs/admin-api.md) */
     char *public_url;        /* base of links in messages, or NULL */

@@ -50,5 +50,33 @@ const config_kv *config_raw_get(const config_loader *ld, const char *key);
 void config_apply_sigflow(config_loader *ld);
 void config_apply_decision(config_loader *ld);
 void config_apply_signal(config_loader *ld);
+/* Typed values: each adds a FILE:LINE error and returns false when the value is bad. */
+bool config_number(config_loader *ld, const config_kv *kv, double *out);
+bool config_integer(config_loader *ld, const config_kv *kv, long long min, long long max,
+                    long long *out);
+bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out);
+/* config_guards.c: the noise-guard keys of [signal] and [sigflow], health_deliver's targets. */
+void config_apply_signal_guards(config_loader *ld, config_signal *sig);
+void config_apply_sigflow_guards(config_loader *ld);
+void config_check_health_deliver(config_loader *ld);
+
+/* Typed values of the current section (config_sections.c); false after reporting an error. */
+bool config_number(config_loader *ld, const config_kv *kv, double *out);
+bool config_integer(config_loader *ld, const config_kv *kv, long long min, long long max,
+                    long long *out);
+bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out);
+bool config_choice(config_loader *ld, const config_kv *kv, const char *const *choices, size_t n,
+                   int *out);
+bool config_string(config_loader *ld, const config_kv *kv, size_t max, char **out);
+void config_check_known(config_loader *ld, const char *what, const char *const *known, size_t n);
+
+/* [decision] keys of outcomes and learning (config_learn.c). */
+#define CONFIG_LEARN_KEYS                                                                          \
+    "outcome", "horizon", "learning", "refit", "prior", "fit_sample", "fit_horizon",               \
+        "target_precision", "auto_window"
+#define CONFIG_AUTO_THRESHOLD_START 0.5
+void config_apply_learning(config_loader *ld);
+/* Whole-file checks of learning: no signal reads the outcome event. */
+void config_check_learning(config_loader *ld);
 
 #endif

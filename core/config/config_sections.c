@@ -16,7 +16,7 @@
 
 /* ---- typed values ---------------------------------------------------------------------- */
 
-static bool config_number(config_loader *ld, const config_kv *kv, double *out)
+bool config_number(config_loader *ld, const config_kv *kv, double *out)
 {
     const char *s = kv->value;
     /* strtod also reads "inf", "nan" and hex: only plain decimal notation is accepted. */
@@ -32,8 +32,8 @@ static bool config_number(config_loader *ld, const config_kv *kv, double *out)
     return true;
 }
 
-static bool config_integer(config_loader *ld, const config_kv *kv, long long min, long long max,
-                           long long *out)
+bool config_integer(config_loader *ld, const config_kv *kv, long long min, long long max,
+                    long long *out)
 {
     const char *s = kv->value;
     char *end = NULL;
@@ -51,7 +51,7 @@ static bool config_integer(config_loader *ld, const config_kv *kv, long long min
     return true;
 }
 
-static bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out)
+bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out)
 {
     if (duration_parse(kv->value, out) != 0) {
         CFG_ERR(ld, kv->line,
@@ -66,8 +66,8 @@ static bool config_duration(config_loader *ld, const config_kv *kv, bool positiv
     return true;
 }
 
-static bool config_choice(config_loader *ld, const config_kv *kv, const char *const *choices,
-                          size_t n, int *out)
+bool config_choice(config_loader *ld, const config_kv *kv, const char *const *choices, size_t n,
+                   int *out)
 {
     for (size_t i = 0; i < n; i++) {
         if (strcmp(kv->value, choices[i]) == 0) {
@@ -85,7 +85,7 @@ static bool config_choice(config_loader *ld, const config_kv *kv, const char *co
     return false;
 }
 
-static bool config_string(config_loader *ld, const config_kv *kv, size_t max, char **out)
+bool config_string(config_loader *ld, const config_kv *kv, size_t max, char **out)
 {
     if (!kv->value[0]) {
         CFG_ERR(ld, kv->line, "`%s` is empty", kv->key);
@@ -114,8 +114,7 @@ const config_kv *config_raw_get(const config_loader *ld, const char *key)
 }
 
 /* Unknown keys of a typed section, each with a suggestion from `known`. */
-static void config_check_known(config_loader *ld, const char *what, const char *const *known,
-                               size_t n)
+void config_check_known(config_loader *ld, const char *what, const char *const *known, size_t n)
 {
     for (size_t i = 0; i < ld->n_raw; i++) {
         bool found = false;
@@ -188,6 +187,9 @@ void config_apply_sigflow(config_loader *ld)
                                         "max_future_skew",
                                         "checkpoint_interval",
                                         "journal_retention",
+                                        "health_deliver",
+                                        "drift_window",
+                                        "drift_threshold",
                                         "public_url",
                                         "feedback_secret",
                                         "feedback_ttl"};
@@ -252,6 +254,7 @@ void config_apply_sigflow(config_loader *ld)
         config_duration(ld, kv, true, &cfg->checkpoint_interval_ms);
     if ((kv = config_raw_get(ld, "journal_retention")))
         config_duration(ld, kv, false, &cfg->journal_retention_ms);
+    config_apply_sigflow_guards(ld);
     config_apply_feedback(ld);
 }
 
@@ -287,8 +290,9 @@ static void config_apply_deliver(config_loader *ld, const config_kv *kv)
 
 void config_apply_decision(config_loader *ld)
 {
-    static const char *const known[] = {"name",        "question", "bias", "threshold",
-                                        "rearm_below", "cooldown", "tick", "deliver"};
+    static const char *const known[] = {"name",      "question",    "bias",
+                                        "threshold", "rearm_below", "cooldown",
+                                        "tick",      "deliver",     CONFIG_LEARN_KEYS};
     config_decision *dec = &ld->cfg->decision;
     const config_kv *kv;
     config_check_known(ld, "[decision]", known, sizeof known / sizeof known[0]);
@@ -304,13 +308,18 @@ void config_apply_decision(config_loader *ld)
     bool th_ok = false;
     if (!th)
         CFG_ERR(ld, ld->sec_line, "[decision] needs `threshold =` (a probability in (0,1))");
-    else if (config_number(ld, th, &dec->threshold)) {
+    else if (strcmp(th->value, "auto") == 0) {
+        dec->threshold_auto = true; /* starts at CONFIG_AUTO_THRESHOLD_START, then learned */
+        dec->threshold = CONFIG_AUTO_THRESHOLD_START;
+        th_ok = true;
+    } else if (config_number(ld, th, &dec->threshold)) {
         th_ok = dec->threshold > 0 && dec->threshold < 1;
         if (!th_ok)
             CFG_ERR(ld, th->line, "`threshold` must be between 0 and 1 (exclusive), got %s",
                     th->value);
     }
     dec->rearm_below = dec->threshold;
+    dec->rearm_set = config_raw_get(ld, "rearm_below") != NULL;
     if ((kv = config_raw_get(ld, "rearm_below")) && config_number(ld, kv, &dec->rearm_below) &&
         (dec->rearm_below < 0 || (th_ok && dec->rearm_below > dec->threshold)))
         CFG_ERR(ld, kv->line, "`rearm_below` must be between 0 and threshold (%s), got %s",
@@ -321,24 +330,26 @@ void config_apply_decision(config_loader *ld)
         config_duration(ld, kv, true, &dec->tick_ms);
     if ((kv = config_raw_get(ld, "deliver")))
         config_apply_deliver(ld, kv);
+    config_apply_learning(ld);
 }
 
 /* ---- [signal NAME] --------------------------------------------------------------------- */
 
 static const char *const config_measures[] = {"drop",   "rise",        "count",      "recent",
                                               "absent", "value_below", "value_above"};
-static const char *const config_signal_keys[] = {"event",   "measure", "of",    "weight",
-                                                 "explain", "recent",  "usual", "span",
-                                                 "window",  "cap",     "limit"};
-#define CFG_N_SIGNAL_COMMON 4 /* event, measure, weight, explain: valid for every measure */
+static const char *const config_signal_keys[] = {
+    "event",  "measure", "of",    "weight",   "explain",     "recent",       "usual",    "span",
+    "window", "cap",     "limit", "relative", "stale_below", "stale_window", "stale_min"};
+/* event, measure, weight, explain and the stale keys: valid for every measure */
+#define CFG_N_SIGNAL_COMMON 7
 
 /* The measure-specific keys each measure takes; the first `required` of them are required. */
 static const struct {
-    const char *keys[4];
+    const char *keys[5];
     size_t n, required;
 } config_measure_keys[] = {
-    [MEASURE_DROP] = {{"recent", "usual", "of"}, 3, 2},
-    [MEASURE_RISE] = {{"recent", "usual", "span", "of"}, 4, 2},
+    [MEASURE_DROP] = {{"recent", "usual", "of", "relative"}, 4, 2},
+    [MEASURE_RISE] = {{"recent", "usual", "span", "of", "relative"}, 5, 2},
     [MEASURE_COUNT] = {{"window", "cap"}, 2, 2},
     [MEASURE_RECENT] = {{"window"}, 1, 1},
     [MEASURE_ABSENT] = {{"window"}, 1, 1},
@@ -348,7 +359,8 @@ static const struct {
 
 static bool config_measure_takes(measure_kind m, const char *key)
 {
-    static const char *const common[] = {"event", "measure", "weight", "explain"};
+    static const char *const common[] = {"event",       "measure",      "weight",   "explain",
+                                         "stale_below", "stale_window", "stale_min"};
     for (size_t i = 0; i < CFG_N_SIGNAL_COMMON; i++)
         if (strcmp(key, common[i]) == 0)
             return true;
@@ -436,4 +448,5 @@ void config_apply_signal(config_loader *ld)
         config_string(ld, kv, SF_MAX_TEMPLATE_LEN, &sig->explain);
     config_signal_durations(ld, sig);
     config_signal_numbers(ld, sig);
+    config_apply_signal_guards(ld, sig);
 }

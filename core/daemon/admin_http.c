@@ -9,6 +9,7 @@
 
 #include "base/metrics.h"
 #include "base/netaddr.h"
+#include "daemon/admin_api.h"
 
 #define ADMIN_CONNECTIONS 16 /* scrapers and probes, not traffic */
 #define ADMIN_TIMEOUT_S 10
@@ -16,6 +17,7 @@
 struct admin_http {
     struct MHD_Daemon *mhd;
     const atomic_bool *ready;
+    admin_api *api; /* the /v1 endpoints; may be NULL */
 };
 
 static enum MHD_Result reply(struct MHD_Connection *c, unsigned int status, const char *type,
@@ -46,9 +48,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                                  size_t *size, void **con_cls)
 {
     (void)version;
-    (void)data;
-    (void)con_cls;
     admin_http *h = cls;
+    if (strncmp(url, "/v1/", 4) == 0 || strcmp(url, "/v1") == 0)
+        return admin_api_access(h->api, c, url, method, data, size, con_cls);
     if (*size != 0) { /* no endpoint takes a body: drop it */
         *size = 0;
         return MHD_YES;
@@ -66,6 +68,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         FILE *f = open_memstream(&buf, &len);
         if (!f)
             return text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory\n");
+        admin_api_metrics_refresh(h->api);
         metrics_write(f);
         if (fclose(f) != 0) {
             free(buf);
@@ -73,10 +76,21 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
         }
         return reply(c, MHD_HTTP_OK, "text/plain; version=0.0.4", buf, len, true);
     }
-    return text(c, MHD_HTTP_NOT_FOUND, "not found: /healthz, /readyz, /metrics\n");
+    return text(c, MHD_HTTP_NOT_FOUND, "not found: /healthz, /readyz, /metrics, /v1/...\n");
 }
 
-admin_http *admin_http_start(const char *addr, const atomic_bool *ready, char *err, size_t errlen)
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    (void)cls;
+    (void)c;
+    (void)why;
+    admin_api_completed(*con_cls); /* only /v1 requests have state */
+    *con_cls = NULL;
+}
+
+admin_http *admin_http_start(const char *addr, const atomic_bool *ready, admin_api *api, char *err,
+                             size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t sslen = 0;
@@ -88,13 +102,15 @@ admin_http *admin_http_start(const char *addr, const atomic_bool *ready, char *e
         return NULL;
     }
     h->ready = ready;
+    h->api = api;
     unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR,
                               (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
                               (unsigned int)ADMIN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-                              (unsigned int)ADMIN_CONNECTIONS, MHD_OPTION_END);
+                              (unsigned int)ADMIN_CONNECTIONS, MHD_OPTION_NOTIFY_COMPLETED,
+                              on_completed, NULL, MHD_OPTION_END);
     if (!h->mhd) {
         snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host)", addr);
         free(h);

@@ -145,6 +145,9 @@ static void attempt(delivery_worker *w, const outbox_delivery *d)
         outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_OK, 0, NULL);
         log_info(w->ctx, "delivered alert=%s entity=%s attempt=%d", a->id, a->entity, n);
         count(w, "ok");
+        double lag = (double)(walltime_ms() - d->time_ms) / 1000.0; /* docs/admin-api.md */
+        metrics_observe("sigflow_alert_to_delivery_seconds", metrics_latency_bounds,
+                        metrics_latency_nbounds, lag > 0 ? lag : 0);
     } else if (r == SF_DELIVER_FAIL || !budget_left(w, n, created_ms, walltime_ms() + wait)) {
         dead(w, d, a->entity, n, why);
     } else {

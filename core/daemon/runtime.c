@@ -146,6 +146,7 @@ static void reload(runtime *rt)
     rt->site = ns;
     atomic_store(&rt->checkpoint_interval_ms, ns->cfg->checkpoint_interval_ms);
     atomic_store(&rt->journal_retention_ms, ns->cfg->journal_retention_ms);
+    admin_api_configure(rt->admin_api, ns->cfg);
     runtime_routes_rebuild(rt);
     log_info("component=runtime", "reloaded: %zu instances kept, %zu stopped, %zu started", kept,
              stopped, started);
@@ -205,7 +206,9 @@ static sf_status start_listeners(runtime *rt)
 {
     const sf_config *cfg = rt->site->cfg;
     char err[SF_MAX_ERROR_LEN];
-    if (!(rt->admin = admin_http_start(cfg->admin, &rt->ready, err, sizeof err))) {
+    if (!(rt->admin_api = admin_api_new(cfg, err, sizeof err)))
+        log_error("component=runtime", "admin API off: %s", err); /* not fatal: /v1 answers 503 */
+    if (!(rt->admin = admin_http_start(cfg->admin, &rt->ready, rt->admin_api, err, sizeof err))) {
         log_error("component=runtime", "admin endpoints: cannot listen on %s: %s", cfg->admin, err);
         return SF_EIO;
     }
@@ -354,10 +357,12 @@ out:
     }
     free(rt.insts);
     free(rt.routes);
+    free(rt.health_routes);
     score_free(rt.engine);
     score_free(rt.pending_engine);
     ingest_http_stop(rt.http);
     admin_http_stop(rt.admin);
+    admin_api_free(rt.admin_api);
     journal_close(rt.journal); /* after the connectors: nothing submits any more */
     outbox_close(rt.outbox);
     store_close(rt.st);

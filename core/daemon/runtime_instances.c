@@ -213,6 +213,8 @@ void runtime_inst_start(rt_inst *ri)
         log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
         return;
     }
+    if (si->cfg->kind == SF_KIND_CONNECTOR)
+        runtime_health_watch(ri->rt, si);
     ri->inst = instance_new(si->cfg, si->plugin, si->opts, si->map, &io);
     if (!ri->inst) {
         log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
@@ -291,6 +293,7 @@ void runtime_routes_rebuild(runtime *rt)
     rt->targets = cfg->decision.deliver; /* the site outlives its use here: retired, not freed */
     rt->n_routes = routes ? n : 0;
     pthread_mutex_unlock(&rt->route_lock);
+    runtime_health_routes_rebuild(rt);
 }
 
 /*

@@ -62,10 +62,11 @@ struct runtime {
     store *st;
     journal *journal;
     outbox *outbox;
-    ingest_http *http; /* started when the first connector with a request callback starts */
-    admin_http *admin; /* /healthz, /readyz, /metrics */
-    atomic_bool ready; /* recovery done and instances started: /readyz says 200 */
-    rt_inst **insts;   /* heap objects: a running instance's sink points at its rt_inst */
+    ingest_http *http;    /* started when the first connector with a request callback starts */
+    admin_http *admin;    /* /healthz, /readyz, /metrics */
+    admin_api *admin_api; /* /v1: feedback, entities, alerts, model (its own store connection) */
+    atomic_bool ready;    /* recovery done and instances started: /readyz says 200 */
+    rt_inst **insts;      /* heap objects: a running instance's sink points at its rt_inst */
     size_t n_insts;
 
     queue *ingest;
@@ -82,6 +83,9 @@ struct runtime {
     char **targets;             /* the decision's `deliver` names */
     delivery_worker **routes;   /* their workers, to wake (NULL while not running) */
     size_t n_routes;
+    char **health_targets;           /* health_deliver names (default: the decision's) */
+    delivery_worker **health_routes; /* their workers (NULL while not running) */
+    size_t n_health_routes;
     atomic_uint_fast64_t alerts;
     atomic_bool draining; /* ingest closed: the scorer exits once it is empty */
 
@@ -99,8 +103,18 @@ void *runtime_scorer_main(void *arg);
 sf_status runtime_recover(runtime *rt);
 bool runtime_decision_same(const sf_config *a, const sf_config *b);
 
+/* runtime_health.c: health alerts (stale signals, schema drift) into the outbox */
+void runtime_health_routes_rebuild(runtime *rt);
+void runtime_health_put(runtime *rt, sf_alert *a);
+/* Start judging schema drift on a connector's mapping (its alerts go to runtime_health_put). */
+void runtime_health_watch(runtime *rt, site_instance *si);
 /* runtime_retune.c: the scorer thread takes a reloaded decision's engine (next may be NULL). */
 void runtime_engine_swap(runtime *rt, score_engine *next, const sf_config *cfg);
+
+/* runtime_metrics_score.c (scorer thread): publish at most once a second unless `now` */
+void runtime_score_metrics(runtime *rt, bool now);
+/* A new alert stored: seconds from its time to now into sigflow_event_to_alert_seconds. */
+void runtime_observe_alert(const sf_alert *a);
 
 /* runtime_instances.c */
 rt_inst *runtime_inst_new(runtime *rt, site_instance *si);

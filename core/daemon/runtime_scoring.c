@@ -31,6 +31,10 @@ static void rt_on_alert(void *ctx, sf_alert *a)
         rt->rebuild_alerts++;
         return;
     }
+    if (a->kind == ALERT_HEALTH) {
+        runtime_health_put(rt, a);
+        return;
+    }
     if (!a->json && alert_render_json(a) != SF_OK) {
         log_error("component=score", "cannot render alert=%s entity=%s", a->id, a->entity);
         return;
@@ -55,7 +59,18 @@ static void rt_on_alert(void *ctx, sf_alert *a)
     if (!created)
         return; /* re-created by a journal replay: stored (and delivered) before */
     atomic_fetch_add(&rt->alerts, 1);
+    runtime_observe_alert(a);
     log_info("component=score", "alert alert=%s entity=%s score=%.4f", a->id, a->entity, a->score);
+}
+
+/* An outcome label (docs/scoring.md "Outcomes and learning"): one log line. A journal replay
+   after a restart decides the same labels again, so a line may repeat. */
+static void rt_on_label(void *ctx, const score_label *l)
+{
+    (void)ctx;
+    log_info("component=score", "label=%s entity=%s alert=%s model_version=%u",
+             score_label_name(l->kind), l->entity, l->alert_id[0] ? l->alert_id : "-",
+             l->model_version);
 }
 
 score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg)
@@ -67,6 +82,8 @@ score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg)
                                 rt_on_alert, rt, err, sizeof err);
     if (!e)
         log_error("component=score", "cannot start scoring: %s", err);
+    else
+        score_set_label_fn(e, rt_on_label, rt);
     return e;
 }
 
@@ -137,6 +154,7 @@ void *runtime_scorer_main(void *arg)
         }
         if (now - rt->last_checkpoint_ms >= atomic_load(&rt->checkpoint_interval_ms))
             checkpoint(rt);
+        runtime_score_metrics(rt, false);
     }
     checkpoint(rt); /* on a clean stop: the next start replays nothing */
     return NULL;
@@ -237,7 +255,9 @@ bool runtime_decision_same(const sf_config *a, const sf_config *b)
             p->measure != q->measure || p->of_value != q->of_value ||
             p->recent_ms != q->recent_ms || p->usual_ms != q->usual_ms || p->span != q->span ||
             p->window_ms != q->window_ms || p->cap != q->cap || p->limit != q->limit ||
-            p->weight != q->weight || !str_same(p->explain, q->explain))
+            p->weight != q->weight || !str_same(p->explain, q->explain) || p->cohort != q->cohort ||
+            p->stale_below != q->stale_below || p->stale_window_ms != q->stale_window_ms ||
+            p->stale_min != q->stale_min)
             return false;
     }
     return true;

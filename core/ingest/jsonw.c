@@ -1,10 +1,11 @@
 /*
- * jsonw.c - JSON text from json-c values without building a json_object. The output matches
- * json-c 0.16's JSON_C_TO_STRING_PLAIN byte for byte (attrs text did not change when mapping
- * stopped building an attrs object): `"` `\` `/` and \b \f \n \r \t escaped by name, other
- * bytes below 0x20 as \u00XX (lowercase hex), every other byte (UTF-8 included) as it is.
+ * jsonw.c - JSON text from json-c values without building a json_object. Strings are written
+ * by json_quote (core/base/json_quote.h), and what json-c prints (nested values, numbers it
+ * did not parse from text) with the same escaping, so a document is one escaping throughout.
  */
 #include "ingest/jsonw.h"
+
+#include "base/json_quote.h"
 
 #include <json.h>
 #include <stdint.h>
@@ -22,38 +23,14 @@ void jsonw_raw(jsonw *w, const char *s, size_t n)
     w->len += n;
 }
 
-/* 0: copied as is; else the letter after the backslash, or 'u' for \u00XX. */
-static const char jsonw_escape[256] = {
-    ['\b'] = 'b', ['\t'] = 't', ['\n'] = 'n', ['\f'] = 'f',  ['\r'] = 'r', [0x00] = 'u',
-    [0x01] = 'u', [0x02] = 'u', [0x03] = 'u', [0x04] = 'u',  [0x05] = 'u', [0x06] = 'u',
-    [0x07] = 'u', [0x0b] = 'u', [0x0e] = 'u', [0x0f] = 'u',  [0x10] = 'u', [0x11] = 'u',
-    [0x12] = 'u', [0x13] = 'u', [0x14] = 'u', [0x15] = 'u',  [0x16] = 'u', [0x17] = 'u',
-    [0x18] = 'u', [0x19] = 'u', [0x1a] = 'u', [0x1b] = 'u',  [0x1c] = 'u', [0x1d] = 'u',
-    [0x1e] = 'u', [0x1f] = 'u', ['"'] = '"',  ['\\'] = '\\', ['/'] = '/',
-};
+static void jsonw_put(void *w, const char *s, size_t n)
+{
+    jsonw_raw(w, s, n);
+}
 
 void jsonw_string(jsonw *w, const char *s, size_t n)
 {
-    static const char hex[] = "0123456789abcdef";
-    jsonw_raw(w, "\"", 1);
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        char e = jsonw_escape[c];
-        if (!e)
-            continue;
-        jsonw_raw(w, s + start, i - start);
-        start = i + 1;
-        if (e == 'u') {
-            char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 0xf]};
-            jsonw_raw(w, u, sizeof u);
-        } else {
-            char b[2] = {'\\', e};
-            jsonw_raw(w, b, sizeof b);
-        }
-    }
-    jsonw_raw(w, s + start, n - start);
-    jsonw_raw(w, "\"", 1);
+    json_quote(jsonw_put, w, s, n);
 }
 
 void jsonw_key(jsonw *w, const char *key, size_t n)
@@ -95,7 +72,7 @@ static bool jsonw_source_text(const char *s, size_t *n)
 static sf_status jsonw_by_json_c(jsonw *w, struct json_object *v)
 {
     size_t n = 0;
-    const char *text = json_object_to_json_string_length(v, JSON_C_TO_STRING_PLAIN, &n);
+    const char *text = json_object_to_json_string_length(v, JSON_QUOTE_JSONC_FLAGS, &n);
     if (!text)
         return SF_ENOMEM;
     jsonw_raw(w, text, n);

@@ -1,7 +1,7 @@
 /*
- * jsonw.h - JSON text written straight from values json-c parsed, byte for byte as json-c's
- * JSON_C_TO_STRING_PLAIN would print them, into a caller's fixed buffer: no json_object and
- * no heap per document on the hot path (event attrs). Owns nothing. Calls json-c only to print
+ * jsonw.h - JSON text written straight from values json-c parsed, as json-c prints them with
+ * JSON_QUOTE_JSONC_FLAGS (strings by json_quote), into a caller's fixed buffer: no json_object
+ * and no heap per document on the hot path (event attrs). Owns nothing. Calls json-c only to print
  * nested objects/arrays and numbers it did not parse from text. Used by mapping.
  */
 #ifndef SF_JSONW_H

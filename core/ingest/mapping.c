@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "ingest/drift.h"
 #include "ingest/jsonw.h"
 #include "base/sf_limits.h"
 #include "base/timefmt.h"
@@ -58,6 +59,7 @@ struct mapping {
     size_t n_attrs;
     map_counter seen[MAP_SEEN_STRIPES];
     _Atomic uint64_t misses[MAP_NFIELDS];
+    _Atomic(drift *) drift; /* schema drift watch (mapping_watch_drift), or NULL */
 };
 
 static const char *const map_field_names[MAP_NFIELDS] = {"entity", "type", "time", "value", "id"};
@@ -65,6 +67,27 @@ static const char *const map_field_names[MAP_NFIELDS] = {"entity", "type", "time
 const char *mapping_field_name(enum mapping_field f)
 {
     return (unsigned)f < MAP_NFIELDS ? map_field_names[f] : "?";
+}
+
+sf_status mapping_watch_drift(mapping *m, const char *decision, const char *connector, int window,
+                              double threshold, drift_alert_fn fn, void *ctx)
+{
+    if (atomic_load(&m->drift))
+        return SF_OK; /* watched already: keep what it has seen */
+    const char *names[MAP_NFIELDS] = {0};
+    for (int f = 0; f < MAP_NFIELDS; f++) {
+        if (m->canonical)
+            names[f] = f <= MAP_TIME ? map_field_names[f] : NULL; /* value, id: optional */
+        else if (m->field[f].n && !(f == MAP_TYPE && m->type_literal))
+            names[f] = m->field[f].text;
+    }
+    drift *d = drift_new(decision, connector, names, MAP_NFIELDS, window, threshold, fn, ctx);
+    if (!d)
+        return SF_ENOMEM;
+    drift *none = NULL;
+    if (!atomic_compare_exchange_strong(&m->drift, &none, d))
+        drift_free(d);
+    return SF_OK;
 }
 
 uint64_t mapping_seen(const mapping *m)
@@ -92,9 +115,12 @@ uint64_t mapping_misses(const mapping *m, enum mapping_field f)
     return atomic_load_explicit(&m->misses[f], memory_order_relaxed);
 }
 
-static void map_miss(mapping *m, enum mapping_field f)
+/* doc: the document's own record of its misses (NULL: none kept). */
+static void map_miss(mapping *m, unsigned *missed, enum mapping_field f)
 {
     atomic_fetch_add_explicit(&m->misses[f], 1, memory_order_relaxed);
+    if (missed)
+        *missed |= 1u << f;
 }
 
 /* ---- compiling map.* ------------------------------------------------------------------- */
@@ -202,6 +228,7 @@ void mapping_free(mapping *m)
         map_path_free(&m->attrs[i].path);
     }
     free(m->type_literal);
+    drift_free(atomic_load(&m->drift));
     free(m);
 }
 
@@ -264,6 +291,7 @@ typedef struct map_doc {
     int64_t time_ms;
     bool has_time, has_value;
     double value;
+    unsigned missed; /* bit f: field f missing or of the wrong type (schema drift) */
 } map_doc;
 
 /* Sets err only for the first problem: later ones are still counted as misses. */
@@ -339,7 +367,7 @@ static bool map_fields(mapping *m, json_object *f[MAP_NFIELDS], map_doc *doc, ch
     if (!f[MAP_ENTITY] ||
         !(doc->entity = map_text(m, f[MAP_ENTITY], doc->entity_buf, sizeof doc->entity_buf)) ||
         !*doc->entity) {
-        map_miss(m, MAP_ENTITY);
+        map_miss(m, &doc->missed, MAP_ENTITY);
         map_fail(err, errlen, &failed,
                  f[MAP_ENTITY] ? "entity is not a non-empty string" : "missing entity",
                  map_where(m, MAP_ENTITY, w, sizeof w));
@@ -348,7 +376,7 @@ static bool map_fields(mapping *m, json_object *f[MAP_NFIELDS], map_doc *doc, ch
         doc->type = m->type_literal;
     } else if (!f[MAP_TYPE] || !json_object_is_type(f[MAP_TYPE], json_type_string) ||
                !*(doc->type = json_object_get_string(f[MAP_TYPE]))) {
-        map_miss(m, MAP_TYPE);
+        map_miss(m, &doc->missed, MAP_TYPE);
         map_fail(err, errlen, &failed,
                  f[MAP_TYPE] ? "type is not a non-empty string" : "missing type",
                  map_where(m, MAP_TYPE, w, sizeof w));
@@ -356,7 +384,7 @@ static bool map_fields(mapping *m, json_object *f[MAP_NFIELDS], map_doc *doc, ch
     if (m->canonical || m->field[MAP_TIME].n) {
         doc->has_time = f[MAP_TIME] && map_time(m, f[MAP_TIME], &doc->time_ms);
         if (!doc->has_time) {
-            map_miss(m, MAP_TIME);
+            map_miss(m, &doc->missed, MAP_TIME);
             map_fail(err, errlen, &failed,
                      f[MAP_TIME] ? "time is not an RFC 3339 string or epoch milliseconds"
                                  : "missing time",
@@ -367,23 +395,23 @@ static bool map_fields(mapping *m, json_object *f[MAP_NFIELDS], map_doc *doc, ch
     if (f[MAP_VALUE] && !json_object_is_type(f[MAP_VALUE], json_type_null)) {
         doc->has_value = map_number(f[MAP_VALUE], &doc->value);
         if (!doc->has_value) {
-            map_miss(m, MAP_VALUE);
+            map_miss(m, &doc->missed, MAP_VALUE);
             map_fail(err, errlen, &failed, "value is not a finite number",
                      map_where(m, MAP_VALUE, w, sizeof w));
         }
     } else if (m->field[MAP_VALUE].n) {
-        map_miss(m, MAP_VALUE);
+        map_miss(m, &doc->missed, MAP_VALUE);
     }
     if (f[MAP_ID]) {
         doc->id = map_text(m, f[MAP_ID], doc->id_buf, sizeof doc->id_buf);
         if (!doc->id || !*doc->id || strlen(doc->id) > SF_MAX_ENTITY_LEN) {
             doc->id = NULL;
-            map_miss(m, MAP_ID);
+            map_miss(m, &doc->missed, MAP_ID);
             map_fail(err, errlen, &failed, "id is not a string of 1 to 256 bytes",
                      map_where(m, MAP_ID, w, sizeof w));
         }
     } else if (m->field[MAP_ID].n) {
-        map_miss(m, MAP_ID);
+        map_miss(m, &doc->missed, MAP_ID);
     }
     return !failed;
 }
@@ -509,7 +537,10 @@ sf_status mapping_apply_obj(mapping *m, json_object *obj, sf_event **out, char *
 {
     *out = NULL;
     atomic_fetch_add_explicit(&map_seen_stripe(m)->n, 1, memory_order_relaxed);
+    drift *dw = atomic_load_explicit(&m->drift, memory_order_acquire);
     if (!json_object_is_type(obj, json_type_object)) {
+        if (dw)
+            drift_observe(dw, (1u << MAP_NFIELDS) - 1, obj); /* every field missing */
         snprintf(err, errlen, "not a JSON object");
         return SF_EINVAL;
     }
@@ -530,7 +561,10 @@ sf_status mapping_apply_obj(mapping *m, json_object *obj, sf_event **out, char *
             f[i] = m->field[i].n ? map_lookup(obj, &m->field[i]) : NULL;
     }
     map_doc doc = {0};
-    if (!map_fields(m, f, &doc, err, errlen))
+    bool fields_ok = map_fields(m, f, &doc, err, errlen);
+    if (dw)
+        drift_observe(dw, doc.missed, obj);
+    if (!fields_ok)
         return SF_EINVAL;
     /* Mapped sources without map.time are stamped on arrival. */
     sf_event *ev =

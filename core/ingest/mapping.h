@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
+#include "ingest/drift.h"
 #include "model/event.h"
 #include "sigflow.h"
 
@@ -42,6 +43,14 @@ sf_status mapping_apply(mapping *m, const char *json, size_t len, sf_event **out
 /* The same on an already parsed object (borrowed). */
 sf_status mapping_apply_obj(mapping *m, struct json_object *obj, sf_event **out, char *err,
                             size_t errlen);
+
+/*
+ * Judge schema drift on every document from now on (ingest/drift.h): the mapped fields
+ * (canonical: entity, type, time), `window` documents, `threshold`; health alerts go to fn.
+ * A second call keeps the first watch. Thread-safe against mapping_apply.
+ */
+sf_status mapping_watch_drift(mapping *m, const char *decision, const char *connector, int window,
+                              double threshold, drift_alert_fn fn, void *ctx);
 
 /* Documents seen, and per field how many lacked it or had the wrong type. */
 uint64_t mapping_seen(const mapping *m);

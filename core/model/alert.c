@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json_quote.h"
 #include "base/strbuf.h"
 #include "base/timefmt.h"
 
@@ -49,23 +50,14 @@ static void jb_lit(strbuf *b, const char *s)
     strbuf_add(b, s, strlen(s));
 }
 
+static void jb_put(void *b, const char *s, size_t n)
+{
+    strbuf_add(b, s, n);
+}
+
 static void jb_str(strbuf *b, const char *s)
 {
-    strbuf_add(b, "\"", 1);
-    for (const unsigned char *p = (const unsigned char *)s; p && *p; p++) {
-        char esc[8];
-        if (*p == '"' || *p == '\\') {
-            esc[0] = '\\';
-            esc[1] = (char)*p;
-            strbuf_add(b, esc, 2);
-        } else if (*p < 0x20) {
-            snprintf(esc, sizeof esc, "\\u%04x", *p);
-            strbuf_add(b, esc, 6);
-        } else {
-            strbuf_add(b, (const char *)p, 1);
-        }
-    }
-    strbuf_add(b, "\"", 1);
+    json_quote(jb_put, b, s ? s : "", s ? strlen(s) : 0);
 }
 
 static void jb_num(strbuf *b, double v)
@@ -80,8 +72,16 @@ sf_status alert_render_json(sf_alert *a)
 {
     strbuf b = {0};
     char ts[32];
+    if (a->kind == ALERT_HEALTH) {
+        char *j = a->health ? strdup(a->health) : NULL;
+        if (!j)
+            return SF_ENOMEM;
+        free(a->json);
+        a->json = j;
+        return SF_OK;
+    }
     time_format_rfc3339(a->time_ms, ts, sizeof ts);
-    jb_lit(&b, "{\"alert_id\":");
+    jb_lit(&b, "{\"kind\":\"decision\",\"alert_id\":");
     jb_str(&b, a->id);
     jb_lit(&b, ",\"decision\":");
     jb_str(&b, a->decision);
@@ -91,6 +91,9 @@ sf_status alert_render_json(sf_alert *a)
     jb_str(&b, ts);
     jb_lit(&b, ",\"score\":");
     jb_num(&b, a->score);
+    snprintf(ts, sizeof ts, "%u", (unsigned)a->model_version);
+    jb_lit(&b, ",\"model_version\":");
+    jb_lit(&b, ts);
     jb_lit(&b, ",\"reasons\":[");
     for (size_t i = 0; i < a->n_reasons; i++) {
         const alert_reason *r = &a->reasons[i];
@@ -131,5 +134,6 @@ void alert_free(sf_alert *a)
     free(a->entity);
     free(a->attrs);
     free(a->json);
+    free(a->health);
     free(a);
 }

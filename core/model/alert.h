@@ -20,26 +20,33 @@ typedef struct alert_reason {
     char *text;          /* rendered explain template ("" when none); owned */
 } alert_reason;
 
+/* What an alert is about: a decision about an entity, or the health of an integration. */
+typedef enum alert_kind { ALERT_DECISION = 0, ALERT_HEALTH = 1 } alert_kind;
+
 struct sf_alert {
+    alert_kind kind; /* ALERT_HEALTH: entity is "", no reasons; `health` holds its JSON */
     char id[40];     /* deterministic in (decision, entity, time): hex */
     char *decision;  /* owned */
     char *question;  /* owned, may be NULL */
     char *entity;    /* owned */
     int64_t time_ms; /* engine time at which it fired */
     double score;
-    alert_reason *reasons; /* n_reasons: largest contribution first, ties in config order */
+    uint32_t model_version; /* the model that raised it: 1 = as configured, +1 per refit */
+    alert_reason *reasons;  /* n_reasons: largest contribution first, ties in config order */
     size_t n_reasons;
     double *features; /* x per signal in config order; n_reasons long */
     char *attrs;      /* attrs JSON of the entity's latest event, or NULL; owned */
     char *json;       /* one-line JSON, built by alert_render_json; owned */
+    char *health;     /* ALERT_HEALTH: its one-line JSON (health_alert.h); owned */
 };
 
 /* Deterministic id: hex of a 128-bit hash of decision, entity and time_ms. */
 void alert_make_id(const char *decision, const char *entity, int64_t time_ms, char out[40]);
 /*
  * (Re)build a->json:
- * {"alert_id","decision","entity","time" (RFC 3339 UTC, ms),"score",
+ * {"kind":"decision","alert_id","decision","entity","time" (RFC 3339 UTC, ms),"score",
  *  "reasons":[{"signal","x","weight","contribution","text"}]}
+ * A health alert's JSON is its `health` text.
  */
 sf_status alert_render_json(sf_alert *a);
 void alert_free(sf_alert *a);

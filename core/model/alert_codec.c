@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json_quote.h"
 #include "base/sf_limits.h"
 
 char *alert_encode(const sf_alert *a)
@@ -18,12 +19,17 @@ char *alert_encode(const sf_alert *a)
         return NULL;
     }
     json_object_object_add(o, "id", json_object_new_string(a->id));
+    if (a->kind == ALERT_HEALTH) {
+        json_object_object_add(o, "kind", json_object_new_string("health"));
+        json_object_object_add(o, "health", json_object_new_string(a->health ? a->health : ""));
+    }
     json_object_object_add(o, "decision", json_object_new_string(a->decision));
     if (a->question)
         json_object_object_add(o, "question", json_object_new_string(a->question));
     json_object_object_add(o, "entity", json_object_new_string(a->entity));
     json_object_object_add(o, "time_ms", json_object_new_int64(a->time_ms));
     json_object_object_add(o, "score", json_object_new_double(a->score));
+    json_object_object_add(o, "model_version", json_object_new_int64(a->model_version));
     for (size_t i = 0; i < a->n_reasons; i++) {
         const alert_reason *r = &a->reasons[i];
         json_object *jr = json_object_new_object();
@@ -39,7 +45,7 @@ char *alert_encode(const sf_alert *a)
     json_object_object_add(o, "features", features);
     if (a->attrs)
         json_object_object_add(o, "attrs", json_object_new_string(a->attrs));
-    const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    const char *s = json_object_to_json_string_ext(o, JSON_QUOTE_JSONC_FLAGS);
     char *out = s ? strdup(s) : NULL;
     json_object_put(o);
     return out;
@@ -89,7 +95,20 @@ sf_alert *alert_decode(const char *text)
         a->question = get_str(o, "question", false, &ok);
         a->entity = get_str(o, "entity", true, &ok);
         a->attrs = get_str(o, "attrs", false, &ok);
+        char *kind = get_str(o, "kind", false, &ok);
+        if (kind && strcmp(kind, "health") == 0) {
+            a->kind = ALERT_HEALTH;
+            a->health = get_str(o, "health", true, &ok);
+        } else if (kind && strcmp(kind, "decision") != 0) {
+            ok = false;
+        }
+        free(kind);
         a->score = get_num(o, "score", &ok);
+        json_object *mv = NULL; /* absent in alerts stored before it existed: 1 */
+        a->model_version = json_object_object_get_ex(o, "model_version", &mv) &&
+                                   json_object_is_type(mv, json_type_int)
+                               ? (uint32_t)json_object_get_int64(mv)
+                               : 1;
         ok = ok && json_object_object_get_ex(o, "time_ms", &t);
         a->time_ms = t ? json_object_get_int64(t) : 0;
         ok = ok && json_object_object_get_ex(o, "reasons", &reasons) &&

@@ -320,6 +320,20 @@ static void h_metric_add(sf_instance *in, const char *name, double delta)
     metrics_add(series, delta);
 }
 
+static void h_metric_set(sf_instance *in, const char *name, double value)
+{
+    char series[256];
+    snprintf(series, sizeof series, "sigflow_plugin_%s_%s{instance=\"%s\"}", in->plugin->desc.name,
+             name, in->cfg->name);
+    metrics_set(series, value);
+}
+
+static const char *h_opt_prefixed(sf_instance *in, const char *prefix, size_t i,
+                                  const char **suffix)
+{
+    return options_prefixed(in->opts, prefix, i, suffix);
+}
+
 static bool h_should_stop(sf_instance *in)
 {
     return atomic_load(&in->stopping) || atomic_load(&in->abandoned);
@@ -431,6 +445,8 @@ static const sf_host g_host = {
     .last_error = h_last_error,
     .hmac_sha256 = crypto_hmac_sha256,
     .equal_ct = crypto_equal,
+    .metric_set = h_metric_set,
+    .opt_prefixed = h_opt_prefixed,
 };
 
 static const sf_host_info g_info = {

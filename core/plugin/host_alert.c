@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json_quote.h"
 #include "model/alert.h"
 #include "base/sf_limits.h"
 #include "base/strbuf.h"
@@ -92,7 +93,7 @@ static char *attr_text(const sf_alert *a, const char *name)
     if (obj && json_object_object_get_ex(obj, name, &v) && v)
         out = strdup(json_object_is_type(v, json_type_string)
                          ? json_object_get_string(v)
-                         : json_object_to_json_string_ext(v, JSON_C_TO_STRING_PLAIN));
+                         : json_object_to_json_string_ext(v, JSON_QUOTE_JSONC_FLAGS));
     json_object_put(obj);
     return out;
 }

@@ -475,7 +475,7 @@ int loader_consider(plugin_registry *r, const char *dir, const char *name)
         if (!file_same_content(&e->id, &id) &&
             !(e->replace_warned && file_same_content(&e->warned, &id))) {
             char file_kv[PATH_MAX + 32];
-            loader_format_kv(file_kv, sizeof file_kv, "plugin_file", path);
+            log_format_kv(file_kv, sizeof file_kv, "plugin_file", path);
             log_warn(file_kv,
                      "plugin %s was replaced on disk; the loaded copy keeps running "
                      "until sigflow is restarted",
@@ -546,7 +546,7 @@ int loader_scan(plugin_registry *r, const char *dir)
     DIR *d = opendir(dir);
     if (!d) {
         char file_kv[PATH_MAX + 32];
-        loader_format_kv(file_kv, sizeof file_kv, "plugin_dir", dir);
+        log_format_kv(file_kv, sizeof file_kv, "plugin_dir", dir);
         log_error(file_kv, "cannot read plugin directory: %s", strerror(errno));
         return SF_EIO;
     }

@@ -21,22 +21,6 @@
 /* Entry symbols probed for when sigflow_plugin_v1 is missing, to say "built for ABI N". */
 #define LOADER_PROBE_MAJOR_MAX 9
 
-/* A logfmt value: bare when safe, else quoted with " and \ escaped. */
-void loader_format_kv(char *out, size_t outlen, const char *key, const char *val)
-{
-    bool bare = *val != '\0' && strpbrk(val, " \"=\\\t\n") == NULL;
-    size_t o = (size_t)snprintf(out, outlen, "%s=%s", key, bare ? val : "\"");
-    if (bare || o >= outlen)
-        return;
-    for (const char *p = val; *p && o + 3 < outlen; p++) {
-        if (*p == '"' || *p == '\\')
-            out[o++] = '\\';
-        out[o++] = (*p == '\n' || *p == '\t') ? ' ' : *p;
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-}
-
 /* Writes "<path>: <field>: <detail>" to err and logs it as one line. Returns status. */
 int loader_refuse(const load_ctx *c, int status, const char *field, const char *fmt, ...)
 {
@@ -49,7 +33,7 @@ int loader_refuse(const load_ctx *c, int status, const char *field, const char *
     }
     char ctx[PATH_MAX + 64];
     char file_kv[PATH_MAX + 32];
-    loader_format_kv(file_kv, sizeof file_kv, "plugin_file", c->path);
+    log_format_kv(file_kv, sizeof file_kv, "plugin_file", c->path);
     snprintf(ctx, sizeof ctx, "%s check=%s", file_kv, field);
     log_error(ctx, "plugin refused: %s", c->err);
     return status;

@@ -79,8 +79,6 @@ typedef struct load_ctx {
 /* Writes "<path>: <field>: <detail>" to c->err, logs it as one line, returns `status`. */
 int loader_refuse(const load_ctx *c, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-/* `key=value` for a log context, the value quoted when it holds spaces, quotes or '='. */
-void loader_format_kv(char *out, size_t outlen, const char *key, const char *val);
 const char *loader_status_text(int status);
 
 /* Step 1, before dlopen, on the open file: a regular file, not group/other-writable, owned

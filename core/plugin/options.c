@@ -31,6 +31,10 @@ typedef struct opt_slot {
 struct opt_values {
     opt_slot *slots;
     size_t n;
+    /* keys under a declared SF_OPT_PREFIX option ("headers.Accept"), in INI order */
+    opt_slot *extra;
+    char **extra_keys;
+    size_t n_extra;
 };
 
 static const char *const opt_type_names[] = {"?",    "string",   "int",  "double",
@@ -227,6 +231,14 @@ void options_free(opt_values *v)
             explicit_bzero(v->slots[i].text, strlen(v->slots[i].text));
         free(v->slots[i].text);
     }
+    for (size_t i = 0; i < v->n_extra; i++) {
+        if (v->extra[i].text && opt_redacted(v->extra[i].decl))
+            explicit_bzero(v->extra[i].text, strlen(v->extra[i].text));
+        free(v->extra[i].text);
+        free(v->extra_keys[i]);
+    }
+    free(v->extra);
+    free(v->extra_keys);
     free(v->slots);
     free(v);
 }
@@ -237,6 +249,52 @@ static opt_slot *opt_find(const opt_values *v, const char *name)
         if (strcmp(v->slots[i].decl->name, name) == 0)
             return &v->slots[i];
     return NULL;
+}
+
+/* The SF_OPT_PREFIX declaration `key` falls under ("headers." for "headers.Accept"). */
+static opt_slot *opt_find_prefix(const opt_values *v, const char *key)
+{
+    for (size_t i = 0; i < v->n; i++) {
+        const sf_option *o = v->slots[i].decl;
+        size_t l = strlen(o->name);
+        if ((o->flags & SF_OPT_PREFIX) && strncmp(key, o->name, l) == 0 && key[l])
+            return &v->slots[i];
+    }
+    return NULL;
+}
+
+/* One key under a prefix option: parsed per the prefix's type, kept in INI order. */
+static void opt_add_prefixed(opt_values *v, const opt_slot *prefix, const config_kv *kv,
+                             const char *base, const char *file, diag *d)
+{
+    if (v->n_extra == SF_MAX_PREFIXED_OPTIONS) {
+        diag_add(d, file, kv->line, "more than %d `%s*` keys", SF_MAX_PREFIXED_OPTIONS,
+                 prefix->decl->name);
+        return;
+    }
+    opt_slot *e = realloc(v->extra, (v->n_extra + 1) * sizeof *e);
+    if (e)
+        v->extra = e;
+    char **k = realloc(v->extra_keys, (v->n_extra + 1) * sizeof *k);
+    if (k)
+        v->extra_keys = k;
+    char *key = strdup(kv->key);
+    if (!e || !k || !key) {
+        free(key);
+        diag_add(d, file, kv->line, "out of memory");
+        return;
+    }
+    opt_slot *slot = &v->extra[v->n_extra];
+    *slot = (opt_slot){.decl = prefix->decl, .given = true};
+    char why[SF_MAX_ERROR_LEN];
+    if (!opt_parse(slot, kv->value, base, why, sizeof why)) {
+        free(slot->text);
+        free(key);
+        diag_add(d, file, kv->line, "%s (in `%s`)", why, kv->key);
+        return;
+    }
+    slot->has_value = true;
+    v->extra_keys[v->n_extra++] = key;
 }
 
 static void opt_unknown_key(const opt_values *v, const config_kv *kv, const char *plugin,
@@ -300,8 +358,14 @@ opt_values *options_apply(const sf_option *decl, const config_instance *inst, co
         if (inst->kind == SF_KIND_CONNECTOR && strncmp(kv->key, "map.", 4) == 0)
             continue;
         opt_slot *slot = opt_find(v, kv->key);
+        if (slot && (slot->decl->flags & SF_OPT_PREFIX))
+            slot = NULL; /* "headers." itself is no key */
         if (!slot) {
-            opt_unknown_key(v, kv, plugin, file, d);
+            const opt_slot *prefix = opt_find_prefix(v, kv->key);
+            if (prefix)
+                opt_add_prefixed(v, prefix, kv, base, file, d);
+            else
+                opt_unknown_key(v, kv, plugin, file, d);
             continue;
         }
         char why[SF_MAX_ERROR_LEN];
@@ -318,6 +382,19 @@ opt_values *options_apply(const sf_option *decl, const config_instance *inst, co
         return NULL;
     }
     return v;
+}
+
+const char *options_prefixed(const opt_values *v, const char *prefix, size_t i, const char **suffix)
+{
+    size_t l = prefix ? strlen(prefix) : 0;
+    for (size_t k = 0; v && l && k < v->n_extra; k++) {
+        if (strcmp(v->extra[k].decl->name, prefix) != 0 || i-- > 0)
+            continue;
+        if (suffix)
+            *suffix = v->extra_keys[k] + l;
+        return v->extra[k].text;
+    }
+    return NULL;
 }
 
 bool options_is_set(const opt_values *v, const char *name)

@@ -36,6 +36,13 @@ double options_double(const opt_values *v, const char *name);
 bool options_bool(const opt_values *v, const char *name);
 int64_t options_duration_ms(const opt_values *v, const char *name);
 
+/*
+ * The i-th key (INI order) under the SF_OPT_PREFIX option `prefix` ("headers."): its value,
+ * and in *suffix (may be NULL) the rest of its key ("Accept"). NULL past the last one.
+ */
+const char *options_prefixed(const opt_values *v, const char *prefix, size_t i,
+                             const char **suffix);
+
 /* Parse a boolean the way options do (true/false/yes/no/on/off/1/0): 0 ok, -1 bad. */
 int options_parse_bool(const char *s, bool *out);
 const char *options_type_name(sf_opt_type t);

@@ -13,19 +13,10 @@
 #include <unistd.h>
 
 #include "base/sf_limits.h"
+#include "base/strbuf.h"
+#include "score/score_guard.h"
 #include "score/score_internal.h"
 #include "score/score_queue.h"
-
-static char *sdup(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -50,19 +41,22 @@ static int copy_config(score_engine *e, const config_decision *dec, const config
                        size_t n)
 {
     e->dec = *dec;
-    e->dec.name = sdup(dec->name ? dec->name : "decision");
-    e->dec.question = sdup(dec->question);
+    e->dec.name = str_dup(dec->name ? dec->name : "decision");
+    e->dec.question = str_dup(dec->question);
     e->dec.deliver = NULL;
     e->dec.n_deliver = 0;
+    e->dec.outcome = str_dup(dec->outcome);
+    if (dec->outcome && !e->dec.outcome)
+        return -1;
     e->sig = calloc(n ? n : 1, sizeof *e->sig);
     if (!e->dec.name || (dec->question && !e->dec.question) || !e->sig)
         return -1;
     e->n_sig = n;
     for (size_t i = 0; i < n; i++) {
         e->sig[i] = sig[i];
-        e->sig[i].name = sdup(sig[i].name ? sig[i].name : "");
-        e->sig[i].event = sdup(sig[i].event ? sig[i].event : "");
-        e->sig[i].explain = sdup(sig[i].explain);
+        e->sig[i].name = str_dup(sig[i].name ? sig[i].name : "");
+        e->sig[i].event = str_dup(sig[i].event ? sig[i].event : "");
+        e->sig[i].explain = str_dup(sig[i].explain);
         if (!e->sig[i].name || !e->sig[i].event || (sig[i].explain && !e->sig[i].explain))
             return -1;
     }
@@ -85,6 +79,7 @@ static void free_config(score_engine *e)
 {
     free(e->dec.name);
     free(e->dec.question);
+    free(e->dec.outcome);
     for (size_t i = 0; e->sig && i < e->n_sig; i++) {
         free(e->sig[i].name);
         free(e->sig[i].event);
@@ -104,7 +99,7 @@ static sf_status pend_add(score_engine *e, score_shard_alert *a, size_t n)
         score_shard_alert *p = realloc(e->pending, cap * sizeof *p);
         if (!p) {
             for (size_t i = 0; i < n; i++)
-                alert_free(a[i].alert);
+                score_shard_item_free(&a[i]);
             return SF_ENOMEM;
         }
         e->pending = p;
@@ -123,10 +118,17 @@ static void deliver_upto(score_engine *e, uint64_t upto)
     qsort(e->pending, e->pend_n, sizeof *e->pending, score_shard_alert_cmp);
     size_t k = 0;
     for (; k < e->pend_n && e->pending[k].seq < upto; k++) {
-        if (e->on_alert)
-            e->on_alert(e->ctx, e->pending[k].alert);
-        alert_free(e->pending[k].alert);
-        e->delivered++;
+        score_shard_alert *it = &e->pending[k];
+        if (it->label) {
+            learn_on_label(e->learn, it->label);
+            if (e->on_label)
+                e->on_label(e->label_ctx, it->label);
+        } else {
+            if (e->on_alert)
+                e->on_alert(e->ctx, it->alert);
+            e->delivered++;
+        }
+        score_shard_item_free(it);
     }
     memmove(e->pending, e->pending + k, (e->pend_n - k) * sizeof *e->pending);
     e->pend_n -= k;
@@ -178,7 +180,7 @@ static sf_status dispatch_all(score_engine *e)
 
 /* ---- producer ---------------------------------------------------------------------- */
 
-static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
+static sf_status run_ticks(score_engine *e, int64_t from, int64_t to)
 {
     e->ticks += (uint64_t)((to - from) / e->model.tick) + 1;
     if (!e->threaded) {
@@ -190,6 +192,96 @@ static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
     for (int i = 0; i < e->n_shards && st == SF_OK; i++)
         st = score_queue_ticks(e->queues[i], e->seq, from, to, e->seq);
     return st;
+}
+
+/* Every shard idle with everything queued run (a refit reads and changes them). */
+static sf_status sync_shards(score_engine *e)
+{
+    if (!e->threaded)
+        return SF_OK;
+    sf_status st = dispatch_all(e);
+    for (int i = 0; i < e->n_shards && st == SF_OK; i++)
+        score_queue_drain(e->queues[i]);
+    sf_status st2 = merge(e);
+    return st != SF_OK ? st : st2;
+}
+
+/* Boundaries from..to; with outcomes, a refit after each refit boundary among them. */
+static sf_status ticks_and_refits(score_engine *e, int64_t from, int64_t to)
+{
+    int64_t tick = e->model.tick;
+    if (!e->model.outcomes)
+        return run_ticks(e, from, to);
+    while (from <= to) {
+        int64_t end = from;
+        while (end < to && !learn_is_refit(e, end))
+            end += tick;
+        sf_status st = run_ticks(e, from, end);
+        if (st == SF_OK && learn_is_refit(e, end)) {
+            st = sync_shards(e);
+            if (st == SF_OK)
+                st = learn_refit(e, end);
+        }
+        if (st != SF_OK)
+            return st;
+        from = end + tick;
+    }
+    return SF_OK;
+}
+
+/* ---- noise guards (score_guard.h): judged per boundary, before the shards run it ------ */
+
+/* Hand the current snapshot to every shard (each gets a reference). */
+static sf_status send_guard(score_engine *e)
+{
+    const score_guard_snap *g = score_guards_snap(e->guards);
+    sf_status st = SF_OK;
+    for (int i = 0; i < e->n_shards && st == SF_OK; i++) {
+        score_guard_snap_ref(g);
+        if (e->threaded)
+            st = score_queue_guard(e->queues[i], e->seq, g, e->seq);
+        else
+            score_shard_set_guard(e->shards[i], g);
+    }
+    return st;
+}
+
+/* Health alerts of boundary T: before every decision alert of T ("" sorts first). */
+static sf_status pend_health(score_engine *e, int64_t T, sf_alert **ha, size_t n)
+{
+    sf_status st = SF_OK;
+    for (size_t k = 0; k < n; k++) {
+        score_shard_alert a = {e->seq, T, ha[k]};
+        if (pend_add(e, &a, 1) != SF_OK)
+            st = SF_ENOMEM; /* pend_add freed it */
+    }
+    return st;
+}
+
+static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
+{
+    if (!e->guards)
+        return ticks_and_refits(e, from, to);
+    int64_t tick = e->model.tick, start = from;
+    sf_status st = SF_OK;
+    for (int64_t T = from; T <= to && st == SF_OK; T += tick) {
+        bool changed = false;
+        sf_alert **ha = NULL;
+        size_t nh = 0;
+        st = score_guards_boundary(e->guards, T, &changed, &ha, &nh);
+        sf_status hs = pend_health(e, T, ha, nh);
+        free(ha);
+        if (st == SF_OK)
+            st = hs;
+        if (st == SF_OK && changed) {
+            if (T > start)
+                st = ticks_and_refits(e, start, T - tick);
+            start = T;
+            if (st == SF_OK)
+                st = send_guard(e);
+        }
+    }
+    return st == SF_OK ? ticks_and_refits(e, start, to) : st;
 }
 
 static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, uint64_t mask)
@@ -256,8 +348,11 @@ sf_status score_push(score_engine *e, const sf_event *ev)
     if (t > e->clock)
         e->clock = t;
     uint64_t mask = type_mask(e, ev->type);
-    if (st == SF_OK && mask)
-        st = queue_event(e, ev, elen, mask);
+    bool outcome = e->dec.outcome && strcmp(ev->type, e->dec.outcome) == 0;
+    if (st == SF_OK && mask && e->guards)
+        score_guards_event(e->guards, mask, t, ev->value, ev->has_value);
+    if (st == SF_OK && (mask || outcome))
+        st = queue_event(e, ev, elen, outcome ? 0 : mask); /* mask 0: the outcome */
     e->seq++;
     e->events++;
     if (st == SF_OK && e->threaded && ++e->since_sync >= SYNC_EVERY) {
@@ -313,6 +408,12 @@ void score_flush(score_engine *e)
         e->err = st;
 }
 
+void score_set_label_fn(score_engine *e, score_label_fn fn, void *ctx)
+{
+    e->on_label = fn;
+    e->label_ctx = ctx;
+}
+
 int64_t score_watermark(const score_engine *e)
 {
     return e->started ? e->watermark : INT64_MIN;
@@ -333,6 +434,7 @@ void score_get_stats(score_engine *e, score_stats *out)
         out->entities += s.entities;
         out->evaluations += s.evaluations;
         out->alerts += s.alerts;
+        out->retired += s.retired;
         out->state_bytes += s.state_bytes;
     }
 }
@@ -373,6 +475,10 @@ score_engine *score_new(const config_decision *dec, const config_signal *signals
     }
     if (score_model_init(&e->model, &e->dec, e->sig, e->n_sig, err, errlen) != SF_OK)
         goto fail;
+    if (!(e->learn = learn_new(e))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (shards <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         shards = n > 0 ? (int)n : 1;
@@ -387,6 +493,14 @@ score_engine *score_new(const config_decision *dec, const config_signal *signals
     if (shards_start(e) != SF_OK) {
         snprintf(err, errlen, "cannot start %d scoring shards: out of memory", shards);
         goto fail;
+    }
+    e->guards = score_guards_new(e->dec.name, e->sig, e->n_sig, e->model.tick, err, errlen);
+    if (!e->guards && err[0])
+        goto fail;
+    for (int i = 0; e->guards && i < e->n_shards; i++) {
+        /* nothing was pushed: the shard threads are idle and touch no shard yet */
+        score_guard_snap_ref(score_guards_snap(e->guards));
+        score_shard_set_guard(e->shards[i], score_guards_snap(e->guards));
     }
     return e;
 fail:
@@ -407,8 +521,10 @@ void score_free(score_engine *e)
     free(e->queues);
     free(e->shards);
     for (size_t k = 0; k < e->pend_n; k++)
-        alert_free(e->pending[k].alert);
+        score_shard_item_free(&e->pending[k]);
     free(e->pending);
+    learn_free(e->learn);
+    score_guards_free(e->guards);
     free_config(e);
     free(e);
 }

@@ -14,6 +14,7 @@
 #include "model/alert.h"
 #include "config/config.h"
 #include "model/event.h"
+#include "score/label.h"
 
 typedef struct score_engine score_engine;
 
@@ -38,6 +39,7 @@ typedef struct score_stats {
     uint64_t ticks;       /* tick boundaries evaluated */
     uint64_t evaluations; /* entity evaluations done (after skipping) */
     uint64_t alerts;
+    uint64_t retired;   /* entities retired by their outcome now (docs/scoring.md) */
     size_t state_bytes; /* bytes of entity state (ids, attrs, tables included) */
 } score_stats;
 
@@ -61,6 +63,11 @@ sf_status score_push(score_engine *e, const sf_event *ev);
  * tick boundaries <= now_ms that are due. Same thread as score_push.
  */
 sf_status score_advance(score_engine *e, int64_t now_ms);
+/*
+ * Labels the stream's outcome events decide (label.h), handed over like alerts: in stream
+ * order, on the thread that pushes, merged with the alerts. Set before the first push.
+ */
+void score_set_label_fn(score_engine *e, score_label_fn fn, void *ctx);
 /* Wait until every pushed event is applied and its alerts handed to on_alert. */
 void score_flush(score_engine *e);
 int64_t score_watermark(const score_engine *e);

@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "score/score_bytes.h"
+#include "score/learn_checkpoint.h"
 #include "score/score_checkpoint_internal.h"
+#include "score/score_guard.h"
 #include "score/score_internal.h"
 #include "base/sf_limits.h"
 
@@ -132,6 +134,25 @@ size_t ck_describe(const score_engine *e, unsigned char *out)
         sb_put32(out + n + 16, l->kcap[i]);
         n += 20;
     }
+    if (e->guards)
+        n += ck_describe_guards(e, out + n);
+    return n;
+}
+
+size_t ck_describe_guards(const score_engine *e, unsigned char *out)
+{
+    const score_layout *l = &e->model.layout;
+    size_t n = 0;
+    memcpy(out, "GUARDS", 6);
+    n += 6;
+    for (size_t i = 0; i < l->n; i++) {
+        const config_signal *s = &l->sig[i];
+        bool decay = s->measure == MEASURE_DROP || s->measure == MEASURE_RISE;
+        bool stale = s->stale_below > 0;
+        out[n++] = (unsigned char)((decay && s->cohort ? 1 : 0) | (stale ? 2 : 0));
+        sb_puti64(out + n, stale ? (s->stale_window_ms > 0 ? s->stale_window_ms : 86400000) : 0);
+        n += 8;
+    }
     return n;
 }
 
@@ -242,6 +263,12 @@ bool ck_explain_mismatch(const score_engine *e, const unsigned char *d, size_t d
                      ck_printable(sn, (size_t)nl, shown, sizeof shown), measure_name(f[0]), what);
             return true;
         }
+    }
+    unsigned char own[6 + 9 * SF_MAX_SIGNALS];
+    size_t on = e->guards ? ck_describe_guards(e, own) : 0;
+    if (c.n - c.pos != on || memcmp(c.p + c.pos, own, on) != 0) {
+        snprintf(err, errlen, "the noise guards (relative, stale_below, stale_window) changed");
+        return true;
     }
     return false;
 }
@@ -415,7 +442,7 @@ static sf_status write_entity(writer *w, const score_engine *e, const score_shar
     memcpy(p + 2, v.id, v.id_len);
     k = 2 + v.id_len;
     p[k++] = (unsigned char)((v.armed ? 1 : 0) | (v.last_alert != SHARD_NO_TIME ? 2 : 0) |
-                             (v.attrs ? 4 : 0));
+                             (v.attrs ? 4 : 0) | (v.retired ? 8 : 0));
     if (v.last_alert != SHARD_NO_TIME) {
         sb_puti64(p + k, v.last_alert);
         k += 8;
@@ -439,7 +466,7 @@ static sf_status save_all(score_engine *e, writer *w, const sort_key *keys, size
     unsigned char *p = w_space(w, 16 + 4);
     memcpy(p, HEAD_MAGIC, 8);
     sb_put32(p + 8, SCORE_CHECKPOINT_VERSION);
-    sb_put32(p + 12, 0); /* flags, reserved */
+    sb_put32(p + 12, e->guards ? 1 : 0); /* flags: 1 = a guard part follows the engine */
     unsigned char *desc = malloc(DESC_MAX);
     size_t dn = desc ? ck_describe(e, desc) : 0;
     if (dn == 0) {
@@ -453,11 +480,30 @@ static sf_status save_all(score_engine *e, writer *w, const sort_key *keys, size
     w->n += 8;
     free(desc);
     write_engine(w, e, n);
+    if (e->guards) {
+        size_t gn = 0;
+        unsigned char *gb = score_guards_encode(e->guards, &gn);
+        if (!gb)
+            return SF_ENOMEM;
+        sb_put32(w_space(w, 4), (uint32_t)gn);
+        w->n += 4;
+        w_bytes(w, gb, gn);
+        free(gb);
+    }
     for (size_t i = 0; i < n && w->st == SF_OK; i++) {
         sf_status st = write_entity(w, e, keys[i].ent);
         if (st != SF_OK)
             return st;
     }
+    unsigned char *learn = NULL; /* version 2: the learning part, length-prefixed */
+    size_t ln = 0;
+    sf_status lst = learn_checkpoint_encode(e, &learn, &ln);
+    if (lst != SF_OK)
+        return lst;
+    sb_put64(w_space(w, 8), (uint64_t)ln);
+    w->n += 8;
+    w_bytes(w, learn, ln);
+    free(learn);
     w_bytes(w, END_MAGIC, 8);
     w_flush(w);
     if (w->st != SF_OK)

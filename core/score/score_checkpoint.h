@@ -13,7 +13,7 @@
 
 #include "score/score.h"
 
-#define SCORE_CHECKPOINT_VERSION 1
+#define SCORE_CHECKPOINT_VERSION 2 /* 1 (no learning part) is still read */
 
 /* Consume len bytes (all of them, or fail: the status is returned by save). */
 typedef sf_status (*score_write_fn)(void *ctx, const void *buf, size_t len);

@@ -32,6 +32,8 @@ uint64_t ck_hash_bytes(const unsigned char *p, size_t n);
 
 /* e's config descriptor into out (DESC_MAX bytes): its length, 0 if a name is too long. */
 size_t ck_describe(const score_engine *e, unsigned char *out);
+/* The guards' part of the descriptor (only when the engine has guards): its length. */
+size_t ck_describe_guards(const score_engine *e, unsigned char *out);
 /* The first difference between a saved descriptor and e's config, as a sentence in err. */
 bool ck_explain_mismatch(const score_engine *e, const unsigned char *d, size_t dn, char *err,
                          size_t errlen);

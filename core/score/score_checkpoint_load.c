@@ -13,7 +13,9 @@
 #include <string.h>
 
 #include "score/score_bytes.h"
+#include "score/learn_checkpoint.h"
 #include "score/score_checkpoint_internal.h"
+#include "score/score_guard.h"
 #include "score/score_internal.h"
 #include "base/sf_limits.h"
 
@@ -27,6 +29,7 @@ typedef struct reader {
     sf_status st;
     char *err;
     size_t errlen;
+    uint32_t version; /* of the stream: 1 has no learning part */
 } reader;
 
 static sf_status fail(reader *r, sf_status st, const char *fmt, ...)
@@ -88,10 +91,12 @@ static sf_status read_header(reader *r, const score_engine *e)
     if (memcmp(p, HEAD_MAGIC, 8) != 0)
         return fail(r, SF_EINVAL, "checkpoint: not a sigflow scoring checkpoint (bad magic)");
     uint32_t version = sb_get32(p + 8), dn = sb_get32(p + 16);
-    if (version != SCORE_CHECKPOINT_VERSION)
-        return fail(r, SF_EINVAL, "checkpoint: format version %u, this build reads %d", version,
-                    SCORE_CHECKPOINT_VERSION);
-    if (sb_get32(p + 12) != 0 || dn > DESC_MAX)
+    if (version != SCORE_CHECKPOINT_VERSION && version != 1)
+        return fail(r, SF_EINVAL, "checkpoint: format version %u, this build reads 1 and %d",
+                    version, SCORE_CHECKPOINT_VERSION);
+    r->version = version;
+    uint32_t flags = sb_get32(p + 12);
+    if (flags > 1 || dn > DESC_MAX)
         return fail(r, SF_EINVAL, "checkpoint: corrupt header");
     unsigned char *own = malloc(DESC_MAX);
     if (!own)
@@ -111,6 +116,8 @@ static sf_status read_header(reader *r, const score_engine *e)
             st = fail(r, SF_EUNSUPPORTED,
                       "checkpoint: decision %s changed since the checkpoint (%s)", e->dec.name,
                       why[0] ? why : "config descriptor differs");
+    } else if ((flags == 1) != (e->guards != NULL)) {
+        st = fail(r, SF_EINVAL, "checkpoint: corrupt header (guard flag)");
     }
     free(own);
     return st;
@@ -125,6 +132,44 @@ typedef struct engine_part {
 static bool time_in(int64_t t, int64_t lo, int64_t hi)
 {
     return t >= lo && t <= hi;
+}
+
+/* The guard part (score_guard.h), read whole (bounded by the config) and installed. */
+static sf_status read_guards(reader *r, score_engine *e, const engine_part *g)
+{
+    if (!e->guards)
+        return SF_OK;
+    const unsigned char *p = r_take(r, 4);
+    if (!p)
+        return truncated(r, "the guard state");
+    size_t len = sb_get32(p), max = 8;
+    for (size_t i = 0; i < e->n_sig; i++)
+        max += 1 + 56 + 8 + 16 * (size_t)SF_MAX_STALE_BUCKETS + 16 * SF_MAX_STALE_SPELLS;
+    if (len > max)
+        return fail(r, SF_EINVAL, "checkpoint: corrupt guard state (length)");
+    unsigned char *buf = malloc(len ? len : 1);
+    if (!buf)
+        return fail(r, SF_ENOMEM, "checkpoint: out of memory");
+    for (size_t got = 0; got < len;) {
+        size_t k = len - got < RBUF ? len - got : RBUF;
+        if (!(p = r_take(r, k))) {
+            free(buf);
+            return truncated(r, "the guard state");
+        }
+        memcpy(buf + got, p, k);
+        got += k;
+    }
+    sf_status st = score_guards_decode(e->guards, buf, len, g->watermark, r->err, r->errlen);
+    free(buf);
+    if (st != SF_OK)
+        return st;
+    /* nothing was pushed: the shard threads are idle and touch no shard yet */
+    const score_guard_snap *snap = score_guards_snap(e->guards);
+    for (int i = 0; i < e->n_shards; i++) {
+        score_guard_snap_ref(snap);
+        score_shard_set_guard(e->shards[i], snap);
+    }
+    return SF_OK;
 }
 
 static sf_status read_engine(reader *r, const score_engine *e, engine_part *g)
@@ -174,15 +219,19 @@ static sf_status read_entity(reader *r, score_engine *e, const engine_part *g, u
     unsigned flags = p[n];
     /* strictly ascending: no duplicates, and the order the saver promises */
     int c = memcmp(prev, id, *prev_len < n ? *prev_len : n);
-    if ((i > 0 && (c > 0 || (c == 0 && *prev_len >= n))) || flags > 7)
+    if ((i > 0 && (c > 0 || (c == 0 && *prev_len >= n))) || flags > (r->version > 1 ? 15u : 7u))
         return fail(r, SF_EINVAL, "checkpoint: corrupt entity %llu (order or flags)",
                     (unsigned long long)i);
     memcpy(prev, id, n + 1);
     *prev_len = n;
     char shown[SF_MAX_ENTITY_LEN + 1]; /* the id as error messages show it */
     ck_printable(id, n, shown, sizeof shown);
-    score_shard_entity_view v = {
-        .id = id, .id_len = n, .blob = blob, .armed = flags & 1, .last_alert = SHARD_NO_TIME};
+    score_shard_entity_view v = {.id = id,
+                                 .id_len = n,
+                                 .blob = blob,
+                                 .armed = flags & 1,
+                                 .last_alert = SHARD_NO_TIME,
+                                 .retired = (flags & 8) != 0};
     if (flags & 2) {
         if (!(p = r_take(r, 8)))
             return truncated(r, "an entity");
@@ -224,6 +273,44 @@ static sf_status read_entity(reader *r, score_engine *e, const engine_part *g, u
     return st;
 }
 
+/* Version 2: the learning part (u64 length, bytes), read in pieces into a buffer that grows
+   only as bytes actually arrive (a lying length ends as "truncated", not as a huge malloc). */
+static sf_status read_learning(reader *r, score_engine *e, const engine_part *g)
+{
+    const unsigned char *p = r_take(r, 8);
+    if (!p)
+        return truncated(r, "the learning state");
+    uint64_t len = sb_get64(p), have = 0;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    while (have < len) {
+        size_t want = len - have < RBUF ? (size_t)(len - have) : RBUF;
+        size_t got = r_fill(r, want);
+        if (got == 0) {
+            free(buf);
+            return truncated(r, "the learning state");
+        }
+        if (have + got > cap) {
+            size_t nc = cap ? cap * 2 : 4096;
+            while (nc < have + got)
+                nc *= 2;
+            unsigned char *nb = realloc(buf, nc);
+            if (!nb) {
+                free(buf);
+                return fail(r, SF_ENOMEM, "checkpoint: out of memory");
+            }
+            buf = nb;
+            cap = nc;
+        }
+        memcpy(buf + have, r->buf + r->pos, got);
+        r->pos += got;
+        have += got;
+    }
+    sf_status st = learn_checkpoint_decode(e, buf, (size_t)len, g->watermark, r->err, r->errlen);
+    free(buf);
+    return st;
+}
+
 static sf_status read_entities(reader *r, score_engine *e, const engine_part *g)
 {
     unsigned char *blob = aligned_alloc(8, (e->model.layout.size + 7) & ~(size_t)7);
@@ -235,6 +322,8 @@ static sf_status read_entities(reader *r, score_engine *e, const engine_part *g)
     for (uint64_t i = 0; i < g->n_entities && st == SF_OK; i++)
         st = read_entity(r, e, g, i, blob, prev, &prev_len);
     free(blob);
+    if (st == SF_OK && r->version > 1)
+        st = read_learning(r, e, g);
     if (st != SF_OK)
         return st;
     const unsigned char *p = r_take(r, 8);
@@ -297,6 +386,8 @@ sf_status score_checkpoint_load(score_engine *e, score_read_fn read, void *ctx, 
         st = read_header(&r, e);
     if (st == SF_OK)
         st = read_engine(&r, e, &g);
+    if (st == SF_OK && (st = read_guards(&r, e, &g)) != SF_OK)
+        e->err = st; /* the guard state may be half restored: refuse further work */
     if (st == SF_OK) {
         /* from here a failure leaves entities behind: the engine refuses further work */
         st = read_entities(&r, e, &g);

@@ -5,6 +5,7 @@
 #ifndef SF_SCORE_INTERNAL_H
 #define SF_SCORE_INTERNAL_H
 
+#include "score/learn.h"
 #include "score/score.h"
 #include "score/score_queue.h"
 #include "score/score_shard.h"
@@ -18,6 +19,9 @@ struct score_engine {
     score_model model;
     score_alert_fn on_alert;
     void *ctx;
+    score_label_fn on_label; /* outcome labels (score_set_label_fn) */
+    void *label_ctx;
+    score_learn *learn; /* refits, history, the model view (learn.h) */
     score_shard **shards;
     score_queue **queues; /* one per shard when threaded, else NULL */
     int n_shards;
@@ -31,6 +35,7 @@ struct score_engine {
     uint64_t events, ticks, since_sync, delivered;
     score_shard_alert *pending;
     size_t pend_n, pend_cap;
+    struct score_guards *guards; /* noise guards (score_guard.h); NULL: none configured */
     sf_status err;
 };
 

@@ -9,10 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "score/score_guard.h"
+
 #define BATCH_MSGS 4096
 #define QUEUE_BATCHES 16 /* batches in flight before the producer waits */
 
-enum { MSG_EVENT, MSG_TICKS };
+enum { MSG_EVENT, MSG_TICKS, MSG_GUARD };
 
 typedef struct msg {
     uint8_t kind;
@@ -22,6 +24,7 @@ typedef struct msg {
     uint64_t hash, sigmask;
     double value;
     uint32_t ent_off, ent_len, attrs_off, attrs_len; /* attrs_off UINT32_MAX: none */
+    const struct score_guard_snap *guard;            /* MSG_GUARD: a reference, handed on */
 } msg;
 
 typedef struct batch {
@@ -42,7 +45,8 @@ struct score_queue {
     pthread_cond_t cv_work, cv_done;
     batch *head, *tail, *free_list;
     size_t len;
-    uint64_t done; /* messages with seq < done have run */
+    uint64_t done;             /* messages with seq < done have run */
+    uint64_t handed, finished; /* batches handed over / run (score_queue_drain) */
     score_shard_alert *out;
     size_t out_n, out_cap;
     int stop;
@@ -97,6 +101,10 @@ static sf_status run_msg(score_shard *sh, const batch *b, const msg *m)
 {
     if (m->kind == MSG_TICKS)
         return score_shard_ticks(sh, m->seq, m->time, m->clock);
+    if (m->kind == MSG_GUARD) {
+        score_shard_set_guard(sh, m->guard);
+        return SF_OK;
+    }
     const char *attrs = m->attrs_off == UINT32_MAX ? NULL : b->arena + m->attrs_off;
     return score_shard_event(sh, m->seq, b->arena + m->ent_off, m->ent_len, m->hash, m->sigmask,
                              m->time, m->value, m->has_value, attrs, m->attrs_len, m->clock,
@@ -121,7 +129,7 @@ static sf_status keep_alerts(score_queue *q, score_shard_alert *got, size_t n)
         if (q->out_n < q->out_cap)
             q->out[q->out_n++] = got[i];
         else
-            alert_free(got[i].alert);
+            score_shard_item_free(&got[i]);
     }
     free(got);
     return err;
@@ -146,8 +154,12 @@ static void *queue_thread(void *arg)
         pthread_mutex_unlock(&q->mu);
 
         /* after an error the batches still drain (skipped) so that nobody waits forever */
-        for (size_t i = 0; i < b->n && err == SF_OK; i++)
-            err = run_msg(q->shard, b, &b->m[i]);
+        for (size_t i = 0; i < b->n; i++) {
+            if (err == SF_OK)
+                err = run_msg(q->shard, b, &b->m[i]);
+            else if (b->m[i].kind == MSG_GUARD)
+                score_guard_snap_unref(b->m[i].guard); /* skipped: its reference goes */
+        }
         size_t n = 0;
         score_shard_alert *got = score_shard_take_alerts(q->shard, &n);
 
@@ -155,6 +167,7 @@ static void *queue_thread(void *arg)
         sf_status kept = keep_alerts(q, got, n);
         q->err = err != SF_OK ? err : kept;
         q->done = b->upto;
+        q->finished++;
         b->n = 0;
         b->used = 0;
         b->next = q->free_list;
@@ -201,9 +214,12 @@ void score_queue_free(score_queue *q)
             batch_free(b);
         }
     }
+    for (size_t i = 0; q->cur && i < q->cur->n; i++)
+        if (q->cur->m[i].kind == MSG_GUARD)
+            score_guard_snap_unref(q->cur->m[i].guard); /* appended, never handed over */
     batch_free(q->cur);
     for (size_t i = 0; i < q->out_n; i++)
-        alert_free(q->out[i].alert);
+        score_shard_item_free(&q->out[i]);
     free(q->out);
     pthread_cond_destroy(&q->cv_done);
     pthread_cond_destroy(&q->cv_work);
@@ -225,6 +241,7 @@ sf_status score_queue_dispatch(score_queue *q, uint64_t upto)
         q->head = b;
     q->tail = b;
     q->len++;
+    q->handed++;
     batch *nb = q->free_list;
     if (nb)
         q->free_list = nb->next;
@@ -274,6 +291,14 @@ sf_status score_queue_ticks(score_queue *q, uint64_t seq, int64_t from, int64_t 
     return appended(q, upto);
 }
 
+sf_status score_queue_guard(score_queue *q, uint64_t seq, const struct score_guard_snap *g,
+                            uint64_t upto)
+{
+    batch *b = q->cur;
+    b->m[b->n] = (msg){.kind = MSG_GUARD, .seq = seq, .guard = g};
+    return appended(q, upto);
+}
+
 uint64_t score_queue_collect(score_queue *q, score_shard_alert **out, size_t *n, sf_status *err)
 {
     pthread_mutex_lock(&q->mu);
@@ -291,6 +316,14 @@ void score_queue_wait(score_queue *q, uint64_t upto)
 {
     pthread_mutex_lock(&q->mu);
     while (q->done < upto && q->err == SF_OK)
+        pthread_cond_wait(&q->cv_done, &q->mu);
+    pthread_mutex_unlock(&q->mu);
+}
+
+void score_queue_drain(score_queue *q)
+{
+    pthread_mutex_lock(&q->mu);
+    while (q->finished < q->handed)
         pthread_cond_wait(&q->cv_done, &q->mu);
     pthread_mutex_unlock(&q->mu);
 }

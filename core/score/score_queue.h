@@ -28,6 +28,9 @@ sf_status score_queue_event(score_queue *q, uint64_t seq, const char *entity, si
                             int64_t next_tick, uint64_t upto);
 /* Append "run boundaries from..to" for stream position seq. */
 sf_status score_queue_ticks(score_queue *q, uint64_t seq, int64_t from, int64_t to, uint64_t upto);
+/* Append "put guard snapshot g in force" (the message carries the caller's reference). */
+sf_status score_queue_guard(score_queue *q, uint64_t seq, const struct score_guard_snap *g,
+                            uint64_t upto);
 /*
  * Hand over the current batch, even empty: `upto` promises that every message with a seq
  * below it has been appended. Waits while the thread is too far behind (back-pressure).
@@ -40,6 +43,11 @@ sf_status score_queue_dispatch(score_queue *q, uint64_t upto);
 uint64_t score_queue_collect(score_queue *q, score_shard_alert **out, size_t *n, sf_status *err);
 /* Wait until the thread has run everything below `upto` (or failed). */
 void score_queue_wait(score_queue *q, uint64_t upto);
+/*
+ * Wait until the thread has run every batch handed over (it is then idle until the next
+ * dispatch, and its shard may be read and changed by the caller: refits).
+ */
+void score_queue_drain(score_queue *q);
 /* The shard's counters, read under the queue's lock. */
 void score_queue_stats(score_queue *q, score_shard_stats *out);
 

@@ -15,8 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "score/explain.h"
 #include "score/score.h"
+#include "score/score_guard.h"
 
 #define NO_TIME SHARD_NO_TIME
 #define NEVER INT64_MAX
@@ -39,6 +41,7 @@ typedef struct score_shard_entity {
     uint32_t heap_pos;
     uint16_t id_len;
     uint8_t armed;
+    uint8_t retired; /* reached its outcome: off the schedule until its next event */
     _Alignas(8) unsigned char blob[]; /* signal state, then the id and its NUL */
 } entity;
 
@@ -68,7 +71,13 @@ struct score_shard {
     size_t due_cap;
     score_shard_alert *out;
     size_t out_n, out_cap;
+    uint64_t out_count; /* items ever pushed: orders one entity's items */
+    uint64_t cur_seq;   /* position of the labels outcome.c emits now */
+    int64_t cur_sub;
+    outcome_tables oc; /* when m->outcomes */
     score_shard_stats st;
+    const score_guard_snap *guard; /* noise guards in force (NULL: none configured) */
+    bool recheck;                  /* the guards changed: every entity is due at the next tick */
 };
 
 static const char *entity_id(const score_model *m, const entity *e)
@@ -97,14 +106,30 @@ sf_status score_model_init(score_model *m, const config_decision *dec, const con
         return SF_EINVAL;
     }
     m->tick = dec->tick_ms;
+    m->version = 1;
+    m->outcomes = dec->outcome != NULL;
+    m->ocfg = (outcome_cfg){.decision = dec->name ? dec->name : "",
+                            .d = n,
+                            .horizon = dec->horizon_ms,
+                            .fit_horizon = dec->fit_horizon_ms,
+                            .fit_sample = dec->fit_sample > 0 ? (uint64_t)dec->fit_sample : 1,
+                            .traces = dec->threshold_auto,
+                            .trace_keep = dec->horizon_ms + dec->auto_window_ms};
+    score_model_set_limits(m);
+    return score_layout_init(&m->layout, sig, n, err, errlen);
+}
+
+void score_model_set_limits(score_model *m)
+{
     /* Both limits err on the side of evaluating: a spare evaluation changes nothing. */
-    double thr = dec->threshold, re = dec->rearm_below;
+    double thr = m->dec->threshold, re = m->dec->rearm_below;
     m->z_fire = thr <= 0 ? -INFINITY : thr >= 1 ? Z_SATURATED : fmin(logit(thr), Z_SATURATED);
     m->z_rearm = re <= 0 ? -INFINITY : re >= 1 ? INFINITY : logit(re);
     if (m->z_rearm > Z_SATURATED)
         m->z_rearm = INFINITY;
-    return score_layout_init(&m->layout, sig, n, err, errlen);
 }
+
+static sf_status emit_label(void *ctx, score_label *l);
 
 score_shard *score_shard_new(const score_model *m)
 {
@@ -119,6 +144,8 @@ score_shard *score_shard_new(const score_model *m)
         return NULL;
     }
     s->st.state_bytes = s->table_cap * sizeof *s->table;
+    if (m->outcomes)
+        outcome_init(&s->oc, &m->ocfg, emit_label, s);
     return s;
 }
 
@@ -135,11 +162,13 @@ void score_shard_free(score_shard *s)
         free(b);
     }
     for (size_t i = 0; i < s->out_n; i++)
-        alert_free(s->out[i].alert);
+        score_shard_item_free(&s->out[i]);
     free(s->out);
+    outcome_free(&s->oc);
     free(s->table);
     free(s->heap);
     free(s->due);
+    score_guard_snap_unref(s->guard);
     free(s);
 }
 
@@ -188,7 +217,9 @@ static int table_grow(score_shard *s)
     return 0;
 }
 
-static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t hash)
+/* The entity, or NULL with *slot = where it would go. */
+static entity *entity_find(const score_shard *s, const char *id, size_t len, uint64_t hash,
+                           size_t *slot)
 {
     size_t mask = s->table_cap - 1, j = (size_t)hash & mask;
     const score_model *m = s->m;
@@ -197,6 +228,17 @@ static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t h
         if (s->table[j].hash == hash && e->id_len == len && memcmp(entity_id(m, e), id, len) == 0)
             return e;
     }
+    *slot = j;
+    return NULL;
+}
+
+static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t hash)
+{
+    const score_model *m = s->m;
+    size_t j;
+    entity *found = entity_find(s, id, len, hash, &j);
+    if (found)
+        return found;
     size_t bytes = (sizeof(entity) + m->layout.size + len + 1 + 7) & ~(size_t)7;
     entity *e = slab_alloc(s, bytes);
     if (!e)
@@ -207,6 +249,7 @@ static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t h
     e->heap_pos = NO_POS;
     e->id_len = (uint16_t)len;
     e->armed = 1;
+    e->retired = 0;
     score_state_init(&m->layout, e->blob);
     memcpy(e->blob + m->layout.size, id, len);
     e->blob[m->layout.size + len] = '\0';
@@ -302,17 +345,6 @@ static int schedule(score_shard *s, entity *e, int64_t check)
 
 /* ---- evaluation and alerts ------------------------------------------------------------- */
 
-static char *dup_str(const char *s)
-{
-    if (!s)
-        return NULL;
-    size_t n = strlen(s) + 1;
-    char *d = malloc(n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 typedef struct order {
     double c;
     size_t i;
@@ -336,18 +368,19 @@ static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double 
         return NULL;
     a->reasons = calloc(l->n, sizeof *a->reasons);
     a->features = calloc(l->n, sizeof *a->features);
-    a->decision = dup_str(m->dec->name ? m->dec->name : "");
-    a->question = dup_str(m->dec->question);
-    a->entity = dup_str(entity_id(m, e));
-    a->attrs = dup_str(e->attrs);
+    a->decision = str_dup(m->dec->name ? m->dec->name : "");
+    a->question = str_dup(m->dec->question);
+    a->entity = str_dup(entity_id(m, e));
+    a->attrs = str_dup(e->attrs);
     if (!a->reasons || !a->features || !a->decision || !a->entity ||
         (m->dec->question && !a->question) || (e->attrs && !a->attrs))
         goto fail;
     a->time_ms = t;
     a->score = p;
+    a->model_version = m->version;
     alert_make_id(a->decision, a->entity, t, a->id);
     for (size_t i = 0; i < l->n; i++) {
-        a->features[i] = score_state_x(l, e->blob, i, t);
+        a->features[i] = score_guard_x(s->guard, l, e->blob, i, t);
         ord[i].c = l->sig[i].weight * a->features[i];
         ord[i].i = i;
     }
@@ -356,9 +389,10 @@ static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double 
         size_t i = ord[k].i;
         score_detail d;
         score_state_detail(l, e->blob, i, t, &d);
+        d.x = a->features[i]; /* as the guards read it */
         alert_reason *r = &a->reasons[k];
         a->n_reasons = k + 1;
-        r->signal = dup_str(l->sig[i].name ? l->sig[i].name : "");
+        r->signal = str_dup(l->sig[i].name ? l->sig[i].name : "");
         r->text = explain_render(&l->sig[i], &d, t);
         if (!r->signal || !r->text)
             goto fail;
@@ -374,7 +408,7 @@ fail:
     return NULL;
 }
 
-static int out_push(score_shard *s, uint64_t seq, int64_t sub, sf_alert *a)
+static int out_push(score_shard *s, uint64_t seq, int64_t sub, sf_alert *a, score_label *l)
 {
     if (s->out_n == s->out_cap) {
         size_t cap = s->out_cap ? s->out_cap * 2 : 16;
@@ -384,8 +418,31 @@ static int out_push(score_shard *s, uint64_t seq, int64_t sub, sf_alert *a)
         s->out = o;
         s->out_cap = cap;
     }
-    s->out[s->out_n++] = (score_shard_alert){seq, sub, a};
+    s->out[s->out_n++] = (score_shard_alert){seq, sub, a, l, s->out_count++};
     return 0;
+}
+
+static sf_status emit_label(void *ctx, score_label *l)
+{
+    score_shard *s = ctx;
+    if (out_push(s, s->cur_seq, s->cur_sub, NULL, l) != 0) {
+        score_label_free(l);
+        return SF_ENOMEM;
+    }
+    return SF_OK;
+}
+
+const char *score_shard_item_entity(const score_shard_alert *a)
+{
+    return a->alert ? a->alert->entity : a->label->entity;
+}
+
+void score_shard_item_free(score_shard_alert *a)
+{
+    alert_free(a->alert);
+    score_label_free(a->label);
+    a->alert = NULL;
+    a->label = NULL;
 }
 
 /* Evaluate e at t; x[] receives the features. Fires or re-arms per docs/scoring.md. */
@@ -396,7 +453,7 @@ static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, in
     const score_layout *l = &m->layout;
     double z = m->dec->bias;
     for (size_t i = 0; i < l->n; i++) {
-        x[i] = score_state_x(l, e->blob, i, t);
+        x[i] = score_guard_x(s->guard, l, e->blob, i, t);
         z += l->sig[i].weight * x[i];
     }
     double p = 1.0 / (1.0 + exp(-z));
@@ -408,13 +465,15 @@ static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, in
         sf_alert *a = build_alert(s, e, t, p);
         if (!a)
             return SF_ENOMEM;
-        if (out_push(s, seq, sub, a) != 0) {
+        if (out_push(s, seq, sub, a, NULL) != 0) {
             alert_free(a);
             return SF_ENOMEM;
         }
         e->armed = 0;
         e->last_alert = t;
         s->st.alerts++;
+        if (m->outcomes && outcome_alert(&s->oc, entity_id(m, e), t, m->version, x) != SF_OK)
+            return SF_ENOMEM;
     }
     return SF_OK;
 }
@@ -438,7 +497,8 @@ static void add_bounds(double w, double lo, double hi, double *zlo, double *zhi)
  * logit counts (can it fire?); disarmed, only the smallest (can it re-arm?). So each signal
  * needs one side of its range: the upper one when its weight pushes toward firing.
  */
-static bool could_matter_in(const score_model *m, const entity *e, int64_t a, int64_t b)
+static bool could_matter_in(const score_model *m, const score_guard_snap *g, const entity *e,
+                            int64_t a, int64_t b)
 {
     const score_layout *l = &m->layout;
     double z = m->dec->bias;
@@ -447,7 +507,7 @@ static bool could_matter_in(const score_model *m, const entity *e, int64_t a, in
         if (w == 0)
             continue;
         bool want_hi = e->armed ? w > 0 : w < 0;
-        z += w * score_state_extreme(l, e->blob, i, a, b, want_hi);
+        z += w * score_guard_extreme(g, l, e->blob, i, a, b, want_hi);
     }
     return e->armed ? z >= m->z_fire - Z_EPS : z < m->z_rearm + Z_EPS;
 }
@@ -471,7 +531,7 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
     const score_layout *l = &m->layout;
     double zlo = m->dec->bias, zhi = zlo, lo, hi;
     for (size_t i = 0; i < l->n; i++) {
-        score_state_future(l, e->blob, i, t0, x0[i], &lo, &hi);
+        score_guard_future(s->guard, l, e->blob, i, t0, x0[i], &lo, &hi);
         add_bounds(l->sig[i].weight, lo, hi, &zlo, &zhi);
     }
     if (!could_matter(m, e, zlo, zhi))
@@ -490,7 +550,7 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
             return NEVER; /* no boundary past the last accepted time is ever run */
         int64_t room = (SCORE_TIME_MAX_MS - a) / tick; /* boundaries after a, in range */
         int64_t b = a + (step - 1 < room ? step - 1 : room) * tick;
-        if (could_matter_in(m, e, a, b)) {
+        if (could_matter_in(m, s->guard, e, a, b)) {
             if (step == 1)
                 return a;
             step /= 2;
@@ -503,6 +563,64 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
     return a; /* not proven further: evaluate then and search again */
 }
 
+/* ---- outcomes ------------------------------------------------------------------------- */
+
+/* The decision's outcome for an entity: label its alerts (or the miss), then retire it. */
+static sf_status shard_outcome(score_shard *s, uint64_t seq, const char *id, size_t id_len,
+                               uint64_t hash, int64_t time, int64_t clock)
+{
+    const score_model *m = s->m;
+    double x[SF_MAX_SIGNALS];
+    size_t slot;
+    if (!m->outcomes)
+        return SF_OK;
+    entity *e = entity_find(s, id, id_len, hash, &slot);
+    if (e && e->retired)
+        return SF_OK; /* already out: a repeated outcome says nothing new */
+    s->cur_seq = seq;
+    s->cur_sub = SHARD_SUB_EVENT;
+    if (!e) {
+        char copy[SF_MAX_ENTITY_LEN + 1];
+        memcpy(copy, id, id_len);
+        copy[id_len] = '\0';
+        return outcome_reached(&s->oc, copy, time, clock, m->version, NULL, false);
+    }
+    for (size_t i = 0; i < m->layout.n; i++)
+        x[i] = score_guard_x(s->guard, &m->layout, e->blob, i, clock);
+    sf_status st = outcome_reached(&s->oc, entity_id(m, e), time, clock, m->version, x, true);
+    if (st != SF_OK)
+        return st;
+    e->retired = 1;
+    s->st.retired++;
+    return schedule(s, e, NEVER) == 0 ? SF_OK : SF_ENOMEM;
+}
+
+/* Boundary T: every live entity's snapshot may enter the fit sample (or its trace). */
+static sf_status snapshot_all(score_shard *s, int64_t T)
+{
+    const score_model *m = s->m;
+    const score_layout *l = &m->layout;
+    double x[SF_MAX_SIGNALS];
+    for (size_t j = 0; j < s->table_cap; j++) {
+        entity *e = s->table[j].e;
+        if (!e || e->retired)
+            continue;
+        uint64_t prio = outcome_prio(s->table[j].hash, T);
+        bool row = outcome_wants_row(&s->oc, prio);
+        bool trace = outcome_traced(&s->oc, s->table[j].hash);
+        if (!row && !trace)
+            continue;
+        for (size_t i = 0; i < l->n; i++)
+            x[i] = score_guard_x(s->guard, l, e->blob, i, T);
+        const char *id = entity_id(m, e);
+        if (row && outcome_add_row(&s->oc, id, T, prio, -1, x) != SF_OK)
+            return SF_ENOMEM;
+        if (trace && outcome_add_trace(&s->oc, id, s->table[j].hash, T, x) != SF_OK)
+            return SF_ENOMEM;
+    }
+    return SF_OK;
+}
+
 /* ---- messages ------------------------------------------------------------------------- */
 
 sf_status score_shard_event(score_shard *s, uint64_t seq, const char *id, size_t id_len,
@@ -512,9 +630,17 @@ sf_status score_shard_event(score_shard *s, uint64_t seq, const char *id, size_t
 {
     const score_layout *l = &s->m->layout;
     double x[SF_MAX_SIGNALS];
+    if (sigmask == 0)
+        return shard_outcome(s, seq, id, id_len, hash, time, clock);
     entity *e = entity_get(s, id, id_len, hash);
     if (!e)
         return SF_ENOMEM;
+    if (e->retired) { /* a returning customer starts a new life */
+        e->retired = 0;
+        e->armed = 1;
+        e->last_alert = NO_TIME;
+        s->st.retired--;
+    }
     for (size_t i = 0; i < l->n; i++) {
         if (sigmask & (1ull << i))
             score_state_apply(l, e->blob, i, time, value, has_value);
@@ -531,6 +657,8 @@ sf_status score_shard_event(score_shard *s, uint64_t seq, const char *id, size_t
         e->attrs = copy;
     }
     sf_status st = evaluate(s, e, clock, seq, SHARD_SUB_EVENT, x);
+    if (st == SF_OK && s->m->outcomes && outcome_traced(&s->oc, hash))
+        st = outcome_add_trace(&s->oc, entity_id(s->m, e), hash, clock, x);
     if (st != SF_OK)
         return st;
     /* The state changed: any earlier proof is void; prove again from the next boundary. */
@@ -545,9 +673,31 @@ static int due_cmp(const void *a, const void *b, void *arg)
     return strcmp(entity_id(m, *(entity *const *)a), entity_id(m, *(entity *const *)b));
 }
 
-sf_status score_shard_ticks(score_shard *s, uint64_t seq, int64_t from, int64_t to)
+/* The guards changed: every proof may be void, so every entity is due at `from`. */
+static int recheck_all(score_shard *s, int64_t from)
+{
+    s->recheck = false;
+    for (size_t i = 0; i < s->table_cap; i++) {
+        entity *e = s->table[i].e;
+        if (e && !e->retired && e->check > from && schedule(s, e, from) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+void score_shard_set_guard(score_shard *s, const score_guard_snap *g)
+{
+    if (score_guard_snap_differs(s->guard, g))
+        s->recheck = true;
+    score_guard_snap_unref(s->guard);
+    s->guard = g;
+}
+
+static sf_status run_due(score_shard *s, uint64_t seq, int64_t from, int64_t to)
 {
     double x[SF_MAX_SIGNALS];
+    if (s->recheck && recheck_all(s, from) != 0)
+        return SF_ENOMEM;
     while (s->heap_n > 0 && s->heap[0]->check <= to) {
         int64_t T = s->heap[0]->check;
         if (T < from)
@@ -578,6 +728,53 @@ sf_status score_shard_ticks(score_shard *s, uint64_t seq, int64_t from, int64_t 
         }
     }
     return SF_OK;
+}
+
+sf_status score_shard_ticks(score_shard *s, uint64_t seq, int64_t from, int64_t to)
+{
+    if (!s->m->outcomes)
+        return run_due(s, seq, from, to);
+    /* with outcomes every boundary also expires alerts and takes snapshots */
+    for (int64_t T = from; T <= to; T += s->m->tick) {
+        sf_status st = run_due(s, seq, T, T);
+        s->cur_seq = seq;
+        s->cur_sub = T;
+        if (st == SF_OK)
+            st = outcome_expire(&s->oc, T);
+        if (st == SF_OK)
+            st = snapshot_all(s, T);
+        if (st != SF_OK)
+            return st;
+    }
+    return SF_OK;
+}
+
+sf_status score_shard_reschedule(score_shard *s, int64_t clock, int64_t next_tick)
+{
+    const score_layout *l = &s->m->layout;
+    double x[SF_MAX_SIGNALS];
+    for (size_t j = 0; j < s->table_cap; j++) {
+        entity *e = s->table[j].e;
+        if (!e || e->retired)
+            continue;
+        for (size_t i = 0; i < l->n; i++)
+            x[i] = score_guard_x(s->guard, l, e->blob, i, clock);
+        if (schedule(s, e, next_check(s, e, clock, x, next_tick, SEARCH_STEPS_TICK)) != 0)
+            return SF_ENOMEM;
+    }
+    return SF_OK;
+}
+
+outcome_tables *score_shard_outcomes(score_shard *s)
+{
+    return &s->oc;
+}
+
+const char *score_shard_find_id(score_shard *s, const char *id, size_t len, uint64_t hash)
+{
+    size_t slot;
+    entity *e = entity_find(s, id, len, hash, &slot);
+    return e ? entity_id(s->m, e) : NULL;
 }
 
 score_shard_alert *score_shard_take_alerts(score_shard *s, size_t *n)
@@ -620,6 +817,7 @@ void score_shard_entity_get(const score_model *m, const score_shard_entity *e,
     out->attrs = e->attrs;
     out->last_alert = e->last_alert;
     out->armed = e->armed != 0;
+    out->retired = e->retired != 0;
 }
 
 sf_status score_shard_restore(score_shard *s, const score_shard_entity_view *v, uint64_t hash,
@@ -636,6 +834,7 @@ sf_status score_shard_restore(score_shard *s, const score_shard_entity_view *v, 
     memcpy(e->blob, v->blob, l->size);
     e->armed = v->armed ? 1 : 0;
     e->last_alert = v->last_alert;
+    e->retired = v->retired ? 1 : 0;
     if (v->attrs) {
         size_t n = strlen(v->attrs) + 1;
         if (!(e->attrs = malloc(n)))
@@ -647,8 +846,12 @@ sf_status score_shard_restore(score_shard *s, const score_shard_entity_view *v, 
      * Where the saving engine's schedule stood is not stored: it is derived again, as after
      * an evaluation at the clock, so the proof is this build's (every event time <= clock).
      */
+    if (e->retired) {
+        s->st.retired++;
+        return SF_OK; /* off the schedule until its next event */
+    }
     for (size_t i = 0; i < l->n; i++)
-        x[i] = score_state_x(l, e->blob, i, clock);
+        x[i] = score_guard_x(s->guard, l, e->blob, i, clock);
     int64_t check = next_check(s, e, clock, x, next_tick, SEARCH_STEPS_TICK);
     return schedule(s, e, check) == 0 ? SF_OK : SF_ENOMEM;
 }
@@ -667,7 +870,10 @@ int score_shard_alert_cmp(const void *pa, const void *pb)
         return a->seq < b->seq ? -1 : 1;
     if (a->sub != b->sub)
         return a->sub < b->sub ? -1 : 1;
-    return strcmp(a->alert->entity, b->alert->entity);
+    int c = strcmp(score_shard_item_entity(a), score_shard_item_entity(b));
+    if (c != 0)
+        return c;
+    return a->n < b->n ? -1 : a->n > b->n; /* one entity: one shard, in its order */
 }
 
 void score_shard_get_stats(const score_shard *s, score_shard_stats *out)

@@ -228,7 +228,8 @@ static void decay_at(const config_signal *s, const st_decay *d, int64_t t, doubl
     *su = d->s_usual * exp(-dt / (double)s->usual_ms);
 }
 
-static double decay_x(const config_signal *s, const st_decay *d, int64_t t)
+/* rho: the cohort's ratio the entity's is divided by (1 = absolute; docs/scoring.md). */
+static double decay_x(const config_signal *s, const st_decay *d, int64_t t, double rho)
 {
     if (d->t_ref == NO_TIME || t - d->first < s->usual_ms)
         return 0;
@@ -238,6 +239,8 @@ static double decay_x(const config_signal *s, const st_decay *d, int64_t t)
     double rr = (double)s->recent_ms, ru = (double)s->usual_ms;
     double dt = (double)(t - d->t_ref);
     double ratio = (d->s_recent / rr) / (d->s_usual / ru) * exp(-dt * (1 / rr - 1 / ru));
+    if (rho != 1)
+        ratio /= rho;
     if (s->measure == MEASURE_DROP)
         return clamp01(1 - ratio);
     return clamp01((ratio - 1) / s->span);
@@ -253,12 +256,18 @@ static long count_n(const config_signal *s, const st_count *c, int64_t t)
 
 double score_state_x(const score_layout *l, const unsigned char *blob, size_t i, int64_t t)
 {
+    return score_state_x_rel(l, blob, i, t, 1.0);
+}
+
+double score_state_x_rel(const score_layout *l, const unsigned char *blob, size_t i, int64_t t,
+                         double rho)
+{
     const config_signal *s = &l->sig[i];
     const unsigned char *p = blob + l->off[i];
     switch (s->measure) {
     case MEASURE_DROP:
     case MEASURE_RISE:
-        return decay_x(s, (const st_decay *)p, t);
+        return decay_x(s, (const st_decay *)p, t, rho);
     case MEASURE_COUNT: {
         double n = (double)count_n(s, (const st_count *)p, t);
         return (n < s->cap ? n : s->cap) / s->cap;
@@ -336,7 +345,7 @@ static bool decay_grows(const config_signal *s)
  * either extreme over [a, b].
  */
 static double decay_extreme(const config_signal *s, const st_decay *d, int64_t a, int64_t b,
-                            bool want_hi)
+                            bool want_hi, double rho)
 {
     if (d->t_ref == NO_TIME)
         return 0;
@@ -346,20 +355,26 @@ static double decay_extreme(const config_signal *s, const st_decay *d, int64_t a
     if (b < h)
         return 0;
     if (decay_grows(s))
-        return want_hi ? decay_x(s, d, b) : (a >= h ? decay_x(s, d, a) : 0);
+        return want_hi ? decay_x(s, d, b, rho) : (a >= h ? decay_x(s, d, a, rho) : 0);
     if (want_hi)
-        return decay_x(s, d, a >= h ? a : h);
-    return a >= h ? decay_x(s, d, b) : 0;
+        return decay_x(s, d, a >= h ? a : h, rho);
+    return a >= h ? decay_x(s, d, b, rho) : 0;
 }
 
 double score_state_extreme(const score_layout *l, const unsigned char *blob, size_t i, int64_t a,
                            int64_t b, bool want_hi)
 {
+    return score_state_extreme_rel(l, blob, i, a, b, want_hi, 1.0);
+}
+
+double score_state_extreme_rel(const score_layout *l, const unsigned char *blob, size_t i,
+                               int64_t a, int64_t b, bool want_hi, double rho)
+{
     const config_signal *s = &l->sig[i];
     switch (s->measure) {
     case MEASURE_DROP:
     case MEASURE_RISE:
-        return decay_extreme(s, (const st_decay *)(blob + l->off[i]), a, b, want_hi);
+        return decay_extreme(s, (const st_decay *)(blob + l->off[i]), a, b, want_hi, rho);
     case MEASURE_COUNT:
     case MEASURE_RECENT: /* non-increasing */
         return score_state_x(l, blob, i, want_hi ? a : b);
@@ -378,7 +393,7 @@ void score_state_range(const score_layout *l, const unsigned char *blob, size_t 
 }
 
 static void decay_future(const config_signal *s, const st_decay *d, int64_t t0, double x0,
-                         double *lo, double *hi)
+                         double *lo, double *hi, double rho)
 {
     if (d->t_ref == NO_TIME) {
         *lo = *hi = 0;
@@ -395,7 +410,7 @@ static void decay_future(const config_signal *s, const st_decay *d, int64_t t0, 
         return;
     }
     int64_t h = d->first + s->usual_ms;
-    double xh = t0 < h ? decay_x(s, d, h) : x0;
+    double xh = t0 < h ? decay_x(s, d, h, rho) : x0;
     *lo = 0; /* falls toward (or stays at) a limit >= 0 */
     *hi = xh > x0 ? xh : x0;
 }
@@ -403,12 +418,18 @@ static void decay_future(const config_signal *s, const st_decay *d, int64_t t0, 
 void score_state_future(const score_layout *l, const unsigned char *blob, size_t i, int64_t t0,
                         double x_t0, double *lo, double *hi)
 {
+    score_state_future_rel(l, blob, i, t0, x_t0, lo, hi, 1.0);
+}
+
+void score_state_future_rel(const score_layout *l, const unsigned char *blob, size_t i, int64_t t0,
+                            double x_t0, double *lo, double *hi, double rho)
+{
     const config_signal *s = &l->sig[i];
     const unsigned char *p = blob + l->off[i];
     switch (s->measure) {
     case MEASURE_DROP:
     case MEASURE_RISE:
-        decay_future(s, (const st_decay *)p, t0, x_t0, lo, hi);
+        decay_future(s, (const st_decay *)p, t0, x_t0, lo, hi, rho);
         return;
     case MEASURE_COUNT:
     case MEASURE_RECENT:
@@ -421,6 +442,25 @@ void score_state_future(const score_layout *l, const unsigned char *blob, size_t
         return;
     default:
         *lo = *hi = x_t0;
+    }
+}
+
+int64_t score_state_latest(const score_layout *l, const unsigned char *blob, size_t i)
+{
+    const unsigned char *p = blob + l->off[i];
+    switch (l->sig[i].measure) {
+    case MEASURE_DROP:
+    case MEASURE_RISE:
+        return ((const st_decay *)p)->t_ref;
+    case MEASURE_COUNT: {
+        const st_count *c = (const st_count *)p;
+        return c->n ? c->t[0] : NO_TIME;
+    }
+    case MEASURE_RECENT:
+    case MEASURE_ABSENT:
+        return ((const st_latest *)p)->latest;
+    default:
+        return ((const st_value *)p)->latest;
     }
 }
 

@@ -66,6 +66,19 @@ void score_state_future(const score_layout *l, const unsigned char *blob, size_t
                         double x_t0, double *lo, double *hi);
 
 /*
+ * The same three with the entity's rate ratio divided by rho (relative = cohort, the
+ * population's ratio; docs/scoring.md "Noise guards"); only drop and rise read rho.
+ */
+double score_state_x_rel(const score_layout *l, const unsigned char *blob, size_t i, int64_t t,
+                         double rho);
+double score_state_extreme_rel(const score_layout *l, const unsigned char *blob, size_t i,
+                               int64_t a, int64_t b, bool want_hi, double rho);
+void score_state_future_rel(const score_layout *l, const unsigned char *blob, size_t i, int64_t t0,
+                            double x_t0, double *lo, double *hi, double rho);
+/* Latest event time of signal i (INT64_MIN: none). */
+int64_t score_state_latest(const score_layout *l, const unsigned char *blob, size_t i);
+
+/*
  * Checkpoint encoding of signal i's state (little-endian, see docs/scoring.md "Checkpoints").
  * encode writes at most score_state_encoded_max bytes and returns how many. decode reads
  * from in[0..avail) into a blob made by score_state_init and returns the bytes used, or 0

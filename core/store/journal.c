@@ -21,12 +21,7 @@ void journal_config_default(journal_config *c)
 
 sf_status journal_step_done(journal *j, sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return SF_OK;
-    log_error(JOURNAL_CTX, "write failed: %s", sqlite3_errmsg(store_db(j->st)));
-    return SF_EIO;
+    return store_step_done(j->st, st, JOURNAL_CTX);
 }
 
 static sf_status journal_exec_cached(journal *j, const char *sql)

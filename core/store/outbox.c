@@ -26,12 +26,7 @@ void outbox_delivery_clear(outbox_delivery *d, size_t n)
 
 sf_status outbox_done(outbox *o, sqlite3_stmt *st)
 {
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (rc == SQLITE_DONE)
-        return SF_OK;
-    log_error(OUTBOX_CTX, "write failed: %s", sqlite3_errmsg(store_db(o->st)));
-    return SF_EIO;
+    return store_step_done(o->st, st, OUTBOX_CTX);
 }
 
 sf_status outbox_run(outbox *o, const char *sql)

@@ -109,6 +109,16 @@ sqlite3_stmt *store_stmt(store *s, const char *sql)
     return st;
 }
 
+sf_status store_step_done(store *s, sqlite3_stmt *st, const char *ctx)
+{
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc == SQLITE_DONE)
+        return SF_OK;
+    log_error(ctx, "write failed: %s", sqlite3_errmsg(s->db));
+    return SF_EIO;
+}
+
 sf_status store_exec(store *s, const char *sql)
 {
     char *msg = NULL;

@@ -15,7 +15,7 @@
 #include "sigflow.h"
 
 /* The schema version this binary writes; a database at a higher version is refused. */
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_FILE_NAME "sigflow.db"
 
 /* What a commit survives (docs/durability.md says precisely what each level risks). */
@@ -69,6 +69,12 @@ sqlite3 *store_db(store *s);
  * which is logged. Caller holds the lock.
  */
 sqlite3_stmt *store_stmt(store *s, const char *sql);
+/*
+ * Step a cached statement that returns no rows and reset it: SF_OK on SQLITE_DONE, else the
+ * error is logged under `ctx` ("component=journal") and SF_EIO returned. The one place a
+ * write's sqlite3_step result is judged. Caller holds the lock.
+ */
+sf_status store_step_done(store *s, sqlite3_stmt *st, const char *ctx);
 /* Run SQL without results; logs and returns SF_EIO on error. Caller holds the lock. */
 sf_status store_exec(store *s, const char *sql);
 /* The schema version recorded in the database. */

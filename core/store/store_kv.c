@@ -55,13 +55,7 @@ sf_status store_kv_set_locked(store *s, const char *ns, const char *key, const c
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, value, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, store_now_ms(s));
-    int step = sqlite3_step(st);
-    sqlite3_reset(st);
-    if (step != SQLITE_DONE) {
-        log_error(KV_CTX, "write %s/%s: %s", ns, key, sqlite3_errmsg(store_db(s)));
-        return SF_EIO;
-    }
-    return SF_OK;
+    return store_step_done(s, st, KV_CTX);
 }
 
 sf_status store_kv_set(store *s, const char *ns, const char *key, const char *value)

@@ -51,6 +51,24 @@ static const char *const store_migrations[] = {
     /* 2 -> 3: which connector each event came through (`sigflow journal --connector`);
        NULL for events journaled before, or by no connector (tests, tools) */
     "ALTER TABLE journal ADD COLUMN connector TEXT;",
+    /* 3 -> 4: labels: what became of an alert (confirmed, false_positive) or of an entity
+       nobody was alerted about (missed), from the stream's outcomes or from people
+       (docs/admin-api.md); alerts by entity for the admin API and `sigflow explain` */
+    "CREATE TABLE labels ("
+    "  id INTEGER PRIMARY KEY,"
+    "  alert_id TEXT," /* NULL for missed */
+    "  entity TEXT NOT NULL CHECK (length(entity) BETWEEN 1 AND 256),"
+    "  label TEXT NOT NULL CHECK (label IN ('confirmed', 'false_positive', 'missed')),"
+    "  source TEXT NOT NULL CHECK (source IN ('outcome', 'person')),"
+    "  via TEXT NOT NULL," /* outcome, api, link */
+    "  time_ms INTEGER NOT NULL,"
+    "  recorded_ms INTEGER NOT NULL,"
+    "  CHECK ((alert_id IS NULL) = (label = 'missed')));"
+    "CREATE UNIQUE INDEX labels_alert ON labels (alert_id, source) WHERE alert_id IS NOT NULL;"
+    "CREATE UNIQUE INDEX labels_missed ON labels (entity, time_ms, source)"
+    "  WHERE alert_id IS NULL;"
+    "CREATE INDEX labels_entity ON labels (entity, time_ms);"
+    "CREATE INDEX outbox_alert_entity ON outbox_alert (entity, time_ms);",
 };
 
 #define STORE_MIGRATION_COUNT (sizeof store_migrations / sizeof store_migrations[0])

@@ -186,11 +186,36 @@ static const sf_option *mock_declared(sf_instance *inst, const char *name)
     return NULL;
 }
 
+/* The SF_OPT_PREFIX declaration a key such as "headers.Accept" falls under. */
+static const sf_option *mock_prefix_decl(sf_instance *inst, const char *key)
+{
+    for (const sf_option *o = inst->plugin ? inst->plugin->options : NULL; o && o->name; o++) {
+        size_t l = strlen(o->name);
+        if ((o->flags & SF_OPT_PREFIX) && strncmp(key, o->name, l) == 0 && key[l])
+            return o;
+    }
+    return NULL;
+}
+
 static mock_kv *mock_find_opt(sf_instance *inst, const char *name)
 {
     for (size_t i = 0; i < inst->n_opts; i++)
         if (strcmp(inst->opts[i].name, name) == 0)
             return &inst->opts[i];
+    return NULL;
+}
+
+static const char *mock_opt_prefixed(sf_instance *inst, const char *prefix, size_t i,
+                                     const char **suffix)
+{
+    size_t l = prefix ? strlen(prefix) : 0;
+    for (size_t k = 0; inst && l && k < inst->n_opts; k++) {
+        if (strncmp(inst->opts[k].name, prefix, l) != 0 || !inst->opts[k].name[l] || i-- > 0)
+            continue;
+        if (suffix)
+            *suffix = inst->opts[k].name + l;
+        return inst->opts[k].value;
+    }
     return NULL;
 }
 
@@ -350,7 +375,8 @@ sf_status sf_mock_validate_options(sf_instance *inst, char *err, size_t errlen)
 {
     const sf_option *table = inst->plugin ? inst->plugin->options : NULL;
     for (size_t i = 0; i < inst->n_opts; i++) {
-        if (!mock_declared(inst, inst->opts[i].name)) {
+        if (!mock_declared(inst, inst->opts[i].name) &&
+            !mock_prefix_decl(inst, inst->opts[i].name)) {
             snprintf(err, errlen, "%s: unknown option", inst->opts[i].name);
             return SF_EINVAL;
         }
@@ -540,7 +566,8 @@ static sf_status mock_checkpoint_set(sf_instance *inst, const char *key, const c
     return SF_OK;
 }
 
-static void mock_metric_add(sf_instance *inst, const char *name, double delta)
+/* Add delta to the metric, or set it when `set` (a gauge). */
+static void mock_metric_update(sf_instance *inst, const char *name, double v, bool set)
 {
     if (!inst || !name)
         return;
@@ -555,8 +582,18 @@ static void mock_metric_add(sf_instance *inst, const char *name, double delta)
         inst->metrics[i].sum = 0;
         inst->n_metrics++;
     }
-    inst->metrics[i].sum += delta;
+    inst->metrics[i].sum = set ? v : inst->metrics[i].sum + v;
     pthread_mutex_unlock(&inst->mu);
+}
+
+static void mock_metric_add(sf_instance *inst, const char *name, double delta)
+{
+    mock_metric_update(inst, name, delta, false);
+}
+
+static void mock_metric_set(sf_instance *inst, const char *name, double value)
+{
+    mock_metric_update(inst, name, value, true);
 }
 
 static bool mock_should_stop(sf_instance *inst)
@@ -732,6 +769,8 @@ sf_mock_host *sf_mock_host_new(void)
     t->last_error = mock_last_error;
     t->hmac_sha256 = sf_mock_hmac_sha256;
     t->equal_ct = sf_mock_equal_ct;
+    t->metric_set = mock_metric_set;
+    t->opt_prefixed = mock_opt_prefixed;
     sf_mock_fill_alert_table(t);
     return h;
 }

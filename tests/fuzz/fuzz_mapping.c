@@ -1,6 +1,8 @@
 /*
  * fuzz_mapping.c - JSON documents through the canonical mapping and a map.* mapping. The
  * first byte picks the mapping; the rest is the document. Events made must respect limits.
+ * Both mappings judge schema drift over a short window, so drift alerts (and the keys-only
+ * shape of arbitrary documents) are built too: they must be valid, bounded JSON.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -10,6 +12,14 @@
 #include "ingest/mapping.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void on_drift(void *ctx, sf_alert *a)
+{
+    (void)ctx;
+    if (!a->json || strlen(a->json) > SF_MAX_ERROR_LEN * 4 || a->kind != ALERT_HEALTH)
+        abort();
+    alert_free(a);
+}
 
 static mapping *fuzz_mapped(void)
 {
@@ -42,6 +52,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         diag_clear(&d);
         if (!maps[0] || !maps[1])
             abort();
+        for (int i = 0; i < 2; i++)
+            if (mapping_watch_drift(maps[i], "d", "f", 2, 0.2, on_drift, NULL) != SF_OK)
+                abort();
     }
     if (size == 0)
         return 0;

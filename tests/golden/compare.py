@@ -16,7 +16,28 @@ def close(a, b):
     return abs(float(a) - float(b)) <= TOL
 
 
+def diff_health(e, a):
+    for k in ("kind", "alert_id", "decision", "time", "state", "signal", "connector", "field",
+              "text"):
+        if e.get(k) != a.get(k):
+            return "%s: %r != %r" % (k, e.get(k), a.get(k))
+    fe, fa = e.get("figures", {}), a.get("figures", {})
+    if sorted(fe) != sorted(fa):
+        return "figures: %r != %r" % (fe, fa)
+    for k in fe:
+        if isinstance(fe[k], str) or isinstance(fa[k], str):
+            if fe[k] != fa[k]:
+                return "figure %s: %r != %r" % (k, fe[k], fa[k])
+        elif not close(fe[k], fa[k]):
+            return "figure %s: %r != %r" % (k, fe[k], fa[k])
+    return None
+
+
 def diff(e, a):
+    if e.get("kind", "decision") != a.get("kind", "decision"):
+        return "kind: %r != %r" % (e.get("kind"), a.get("kind"))
+    if e.get("kind") == "health":
+        return diff_health(e, a)
     for k in ("alert_id", "decision", "entity", "time"):
         if e[k] != a[k]:
             return "%s: %r != %r" % (k, e[k], a[k])
@@ -43,7 +64,7 @@ def main():
             continue
         d = diff(exp[i], act[i])
         if d:
-            print("alert %d (%s %s): %s" % (i + 1, exp[i]["entity"], exp[i]["time"], d))
+            print("alert %d (%s %s): %s" % (i + 1, exp[i].get("entity", exp[i].get("kind")), exp[i]["time"], d))
             bad += 1
         if bad >= 10:
             break

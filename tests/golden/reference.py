@@ -5,6 +5,10 @@ It keeps every event and, at every tick boundary, evaluates EVERY entity with hi
 summing over all its events, so it shares no shortcut with the engine (no incremental sums,
 no skipping). Used to cross-check `sigflow replay` on generated streams.
 
+The noise guards (docs/scoring.md "Noise guards") are here too, as naively: at every
+boundary the population's sums and the stale window's count are summed over every event of
+the signal kept so far; stale spells are kept as a list and intersected with (latest, t].
+
 Usage: reference.py CONFIG.ini EVENTS.ndjson [--until RFC3339|MS]
 Prints one JSON line per alert, like `sigflow replay`; bad lines are skipped (counted on
 stderr). Only the canonical event shape is read.
@@ -85,6 +89,10 @@ def load_config(path):
             if k in s:
                 sig[k] = duration(s[k])
         sig["span"] = float(s.get("span", "1"))
+        sig["cohort"] = s.get("relative", "self") == "cohort" and sig["measure"] in ("drop", "rise")
+        sig["stale_below"] = float(s.get("stale_below", "0"))
+        sig["stale_window"] = duration(s.get("stale_window", "1d"))
+        sig["stale_min"] = float(s.get("stale_min", "100"))
         if "cap" in s:
             sig["cap"] = float(s["cap"])
         if "limit" in s:
@@ -97,16 +105,28 @@ def decayed(evs, t, tau):
     return sum(a * math.exp(-(t - ti) / tau) for ti, a, _ in evs if ti <= t)
 
 
-def feature(sig, evs, t):
-    """x of one signal and what its template may show."""
-    x, info = measure(sig, evs, t)
+def feature(sig, evs, t, guard=None):
+    """x of one signal and what its template may show, under the guards' state."""
+    if guard and guard["stale"]:
+        x, info = measure(sig, evs, t)
+        x = 0.0  # a stale signal counts 0 in every score
+    else:
+        x, info = measure(sig, evs, t, guard["rho"] if guard else 1.0,
+                          guard["spells"] if guard else ())
     if evs and sig["measure"] in ("drop", "rise", "count"):
         info["latest"] = max(e[0] for e in evs)
     return x, info
 
 
-def measure(sig, evs, t):
-    """x of one signal; evs = [(time, amount, value_or_None)] in applied order."""
+def stale_time(spells, a, b):
+    """Length of the stale spells [from, to) inside (a, b]."""
+    return sum(max(0, min(to, b) - max(fr, a)) for fr, to in spells)
+
+
+def measure(sig, evs, t, rho=1.0, spells=()):
+    """x of one signal; evs = [(time, amount, value_or_None)] in applied order. rho: the
+    cohort's ratio (relative = cohort); spells: the signal's stale spells (absent counts only
+    live time)."""
     m = sig["measure"]
     if m in ("drop", "rise"):
         if not evs:
@@ -116,7 +136,7 @@ def measure(sig, evs, t):
         info = {"sr": sr, "su": su}  # templates show the rates even before the history
         if t - min(e[0] for e in evs) < sig["usual"] or su == 0:
             return 0.0, info
-        r = (sr / sig["recent"]) / (su / sig["usual"])
+        r = (sr / sig["recent"]) / (su / sig["usual"]) / rho
         x = 1 - r if m == "drop" else (r - 1) / sig["span"]
         return min(max(x, 0.0), 1.0), info
     if m == "count":
@@ -128,7 +148,8 @@ def measure(sig, evs, t):
         latest = max(e[0] for e in evs)
         if m == "recent":
             return (1.0 if latest > t - sig["window"] else 0.0), {"latest": latest}
-        return (1.0 if latest <= t - sig["window"] else 0.0), {"latest": latest}
+        live = t - latest - stale_time(spells, latest, t)
+        return (1.0 if live >= sig["window"] else 0.0), {"latest": latest}
     # value_below / value_above: latest by time, later applied wins ties; no value: ignored
     best = None
     for ti, _, v in evs:
@@ -192,12 +213,16 @@ class Reference:
         self.next_tick = None
         self.watermark = None
         self.alerts = 0
+        self.health = 0
+        # per signal: every event of it, whatever the entity: (time, amount)
+        self.pop = [[] for _ in sigs]
+        self.guard = [{"rho": 1.0, "stale": False, "spells": []} for _ in sigs]
 
     def evaluate(self, eid, t):
         ent = self.ents[eid]
         xs, infos = [], []
-        for sig, evs in zip(self.sigs, ent["evs"]):
-            x, info = feature(sig, evs, t)
+        for sig, evs, g in zip(self.sigs, ent["evs"], self.guard):
+            x, info = feature(sig, evs, t, g)
             xs.append(x)
             infos.append(info)
         z = self.dec["bias"] + sum(s["weight"] * x for s, x in zip(self.sigs, xs))
@@ -217,14 +242,65 @@ class Reference:
                     "text": render(self.sigs[i], xs[i], infos[i], t)} for i in order]
         h = hashlib.sha256(self.dec["name"].encode() + b"\0" + eid.encode() + b"\0" +
                            str(t).encode()).hexdigest()[:32]
-        self.out.write(json.dumps({"alert_id": h, "decision": self.dec["name"], "entity": eid,
+        self.out.write(json.dumps({"kind": "decision", "alert_id": h, "decision": self.dec["name"], "entity": eid,
                                    "time": fmt_time(t), "score": p, "reasons": reasons}) + "\n")
         self.alerts += 1
+
+    def judge(self, T):
+        """The guards at boundary T, from every event of each signal (docs/scoring.md "Noise guards")."""
+        tick = self.dec["tick"]
+        for i, sig in enumerate(self.sigs):
+            g, evs = self.guard[i], self.pop[i]
+            if sig["cohort"]:
+                pr = sum(a * math.exp(-(T - ti) / sig["recent"]) for ti, a in evs)
+                pu = sum(a * math.exp(-(T - ti) / sig["usual"]) for ti, a in evs)
+                rho = 1.0
+                if pu != 0:
+                    rho = (pr / sig["recent"]) / (pu / sig["usual"])
+                    if not (math.isfinite(rho) and rho > 0):
+                        rho = 1.0
+                g["rho"] = rho
+            if sig["stale_below"] > 0:
+                usual = sig["usual"] if sig["measure"] in ("drop", "rise") else 28 * 86400000
+                w = sig["stale_window"]
+                n = sum(1 for ti, _ in evs if T - w < ti <= T)
+                expected = sum(math.exp(-(T - ti) / usual) for ti, _ in evs) / usual * w
+                stale = expected >= sig["stale_min"] and n < sig["stale_below"] * expected
+                if stale:
+                    sp = g["spells"]
+                    if sp and sp[-1][1] == T:
+                        sp[-1] = (sp[-1][0], T + tick)
+                    else:
+                        sp.append((T, T + tick))
+                if stale != g["stale"]:
+                    g["stale"] = stale
+                    self.health_alert(sig, T, n, expected, stale)
+
+    def health_alert(self, sig, T, n, expected, stale):
+        state = "stale" if stale else "recovered"
+        win = fmt_duration(sig["stale_window"])
+        name, ev = sig["name"], sig["event"]
+        if stale:
+            text = ("%s is stale: %d %s events in the last %s, %.0f expected; %s does not "
+                    "raise scores until it recovers" % (name, n, ev, win, expected, name))
+        else:
+            text = "%s recovered: %d %s events in the last %s, %.0f expected" % (
+                name, n, ev, win, expected)
+        key = "health\x1f%s\x1fsignal\x1f%s" % (state, name)
+        h = hashlib.sha256(self.dec["name"].encode() + b"\0" + key.encode() + b"\0" +
+                           str(T).encode()).hexdigest()[:32]
+        self.out.write(json.dumps({
+            "kind": "health", "alert_id": h, "decision": self.dec["name"], "time": fmt_time(T),
+            "state": state, "signal": name, "text": text,
+            "figures": {"events": n, "expected": math.floor(expected + 0.5), "window": win,
+                        "event": ev}}) + "\n")
+        self.health += 1
 
     def ticks_until(self, limit_inclusive):
         tick = self.dec["tick"]
         while self.next_tick <= limit_inclusive:
             T = self.next_tick
+            self.judge(T)
             for eid in sorted(self.ents, key=lambda s: s.encode()):
                 self.evaluate(eid, T)
             self.next_tick = T + tick
@@ -246,6 +322,7 @@ class Reference:
         for i in idx:
             amount = (v if v is not None else 0.0) if self.sigs[i]["of_value"] else 1.0
             ent["evs"][i].append((t, amount, v))
+            self.pop[i].append((t, amount))
         self.evaluate(ev["entity"], self.watermark)
 
 
@@ -285,7 +362,7 @@ def main():
             ref.push(ev)
     if until is not None and ref.next_tick is not None:
         ref.ticks_until(until)
-    sys.stderr.write("reference: alerts=%d bad=%d\n" % (ref.alerts, bad))
+    sys.stderr.write("reference: alerts=%d health=%d bad=%d\n" % (ref.alerts, ref.health, bad))
 
 
 if __name__ == "__main__":

@@ -111,7 +111,10 @@ PIN(sf_host, last_error, 344);
 /* since 1.1 */
 PIN(sf_host, hmac_sha256, 352);
 PIN(sf_host, equal_ct, 360);
-PIN_SIZE(sf_host, 368); /* grows only at its end, with a "since 1.N" marker */
+/* since 1.2 */
+PIN(sf_host, metric_set, 368);
+PIN(sf_host, opt_prefixed, 376);
+PIN_SIZE(sf_host, 384); /* grows only at its end, with a "since 1.N" marker */
 
 /* ---- sf_option ---- */
 PIN(sf_option, name, 0);

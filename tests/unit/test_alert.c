@@ -60,6 +60,18 @@ static void json_has_every_field_with_exact_numbers(void **state)
     alert_free(a);
 }
 
+/* RFC 8259 section 7, shortest escapes: \" \\ \n by name, other controls \u00XX, "/" as is. */
+static void json_strings_use_the_shortest_escapes(void **state)
+{
+    (void)state;
+    sf_alert *a = make();
+    free(a->entity);
+    a->entity = strdup("c\"1\\\n\x01/x");
+    assert_int_equal(alert_render_json(a), SF_OK);
+    assert_non_null(strstr(a->json, "\"entity\":\"c\\\"1\\\\\\n\\u0001/x\""));
+    alert_free(a);
+}
+
 static void id_is_sha256_prefix_of_decision_entity_time(void **state)
 {
     (void)state;
@@ -73,6 +85,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_has_every_field_with_exact_numbers),
+        cmocka_unit_test(json_strings_use_the_shortest_escapes),
         cmocka_unit_test(id_is_sha256_prefix_of_decision_entity_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

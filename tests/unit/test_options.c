@@ -285,6 +285,44 @@ static void parses_booleans_and_names_types(void **state)
     assert_string_equal(options_type_name((sf_opt_type)99), "?");
 }
 
+/* SF_OPT_PREFIX: "headers." accepts every headers.NAME key, in INI order; the bare prefix, a
+   key outside it and a bad secret under a secret prefix are errors naming the line. */
+static void prefix_option_takes_every_key_under_it(void **state)
+{
+    (void)state;
+    static const sf_option pdecl[] = {
+        {.name = "url", .type = SF_OPT_STRING},
+        {.name = "headers.", .type = SF_OPT_STRING, .flags = SF_OPT_PREFIX},
+        {.name = "secret.", .type = SF_OPT_SECRET, .flags = SF_OPT_PREFIX},
+        {0}};
+    setenv("SF_TEST_PFX", "s3cret", 1);
+    config_kv kv[] = {{"headers.Accept", "application/json"},
+                      {"url", "http://x"},
+                      {"headers.X-Api-Version", "2"},
+                      {"secret.Token", "env:SF_TEST_PFX"}};
+    config_instance in = make_inst(kv, 4, SF_KIND_CONNECTOR);
+    diag d = {0};
+    opt_values *v = options_apply(pdecl, &in, "t.ini", &d);
+    assert_non_null(v);
+    const char *suffix = NULL;
+    assert_string_equal(options_prefixed(v, "headers.", 0, &suffix), "application/json");
+    assert_string_equal(suffix, "Accept");
+    assert_string_equal(options_prefixed(v, "headers.", 1, &suffix), "2");
+    assert_string_equal(suffix, "X-Api-Version");
+    assert_null(options_prefixed(v, "headers.", 2, &suffix));
+    assert_string_equal(options_prefixed(v, "secret.", 0, NULL), "s3cret");
+    assert_false(options_is_set(v, "headers."));
+    options_free(v);
+
+    config_kv bad[] = {{"headers.", "x"}, {"header.Accept", "y"}, {"secret.T", "literal"}};
+    in = make_inst(bad, 3, SF_KIND_CONNECTOR);
+    assert_null(options_apply(pdecl, &in, "t.ini", &d));
+    assert_true(diag_has(&d, 11, "unknown key `headers.`"));
+    assert_true(diag_has(&d, 12, "unknown key `header.Accept`"));
+    assert_true(diag_has(&d, 13, "secret.T"));
+    diag_clear(&d);
+}
+
 static const sf_option path_decl[] = {
     {.name = "in", .type = SF_OPT_STRING, .flags = SF_OPT_PATH},
     {.name = "out", .type = SF_OPT_STRING, .flags = SF_OPT_PATH, .default_value = "out.ndjson"},
@@ -327,6 +365,7 @@ int main(void)
         cmocka_unit_test(no_declared_options_accepts_only_an_empty_section),
         cmocka_unit_test(print_shows_a_reference_with_secrets_redacted),
         cmocka_unit_test(parses_booleans_and_names_types),
+        cmocka_unit_test(prefix_option_takes_every_key_under_it),
         cmocka_unit_test(path_options_are_relative_to_the_config),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

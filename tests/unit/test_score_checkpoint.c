@@ -208,7 +208,7 @@ static void format_follows_the_documentation(void **state)
     save_prefix(ops, N_OPS, 3, &o, &m);
     const unsigned char *p = m.data;
     assert_memory_equal(p, "SFCHKPT\n", 8);
-    assert_int_equal(le(p + 8, 4), 1); /* version */
+    assert_int_equal(le(p + 8, 4), 2); /* version */
     size_t dn = le(p + 16, 4), pos = 20;
     assert_int_equal(le(p + pos, 2), 5); /* decision name "churn" first */
     assert_memory_equal(p + pos + 2, "churn", 5);
@@ -229,7 +229,7 @@ static void format_follows_the_documentation(void **state)
         strcpy(prev, id);
         pos += 2 + idn;
         unsigned flags = p[pos++];
-        assert_true(flags <= 7);
+        assert_true(flags <= 15);
         if (flags & 2)
             pos += 8;
         if (flags & 4)
@@ -237,7 +237,10 @@ static void format_follows_the_documentation(void **state)
         for (size_t k = 0; k < CK_NSIG; k++)
             pos += doc_signal_bytes(&ck_sig[k], p + pos);
     }
-    assert_string_equal(prev, "\xe2\x82\xac"); /* largest in byte order: 0xe2 > 'z' */
+    assert_string_equal(prev, "\xe2\x82\xac");     /* largest in byte order: 0xe2 > 'z' */
+    uint64_t learn_len = le(p + pos, 8);           /* version 2: the learning part, length first */
+    assert_int_equal(le(p + pos + 8, 4), CK_NSIG); /* it starts with the signal count */
+    pos += 8 + learn_len;
     assert_memory_equal(p + pos, "SFCKEND\n", 8);
     assert_int_equal(pos + 16, m.len);
     assert_true(le(p + pos + 8, 8) == ck_ref_checksum(p, pos + 8));
@@ -315,10 +318,10 @@ static void unknown_version_is_refused_with_its_number(void **state)
     (void)state;
     score_membuf m = good_snapshot(100);
     char err[256];
-    m.data[8] = 2;
+    m.data[8] = 3;
     ck_reseal(m.data, m.len);
     assert_int_equal(load_copy(m.data, m.len, err, sizeof err), SF_EINVAL);
-    assert_non_null(strstr(err, "version 2"));
+    assert_non_null(strstr(err, "version 3"));
     free(m.data);
 }
 

@@ -1,0 +1,208 @@
+/*
+ * cli_feedback.c - `sigflow feedback`: a person's label through the running daemon's admin
+ * API (POST /v1/feedback with the config's admin_token), so the daemon counts and logs it
+ * like any other. Calls config, timefmt, libcurl, json-c. Dispatched by main.c.
+ */
+#include <curl/curl.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/log.h"
+#include "base/sf_limits.h"
+#include "base/strbuf.h"
+#include "base/timefmt.h"
+#include "cli/cli.h"
+#include "config/config.h"
+
+#define FEEDBACK_TIMEOUT_S 10
+
+static void feedback_usage(FILE *to)
+{
+    fputs("usage: sigflow feedback -c FILE [--replace] ALERT_ID confirmed|false_positive\n"
+          "       sigflow feedback -c FILE --missed ENTITY [--time T]\n"
+          "Record a person's label through the running daemon's admin API ([sigflow] admin,\n"
+          "authenticated with admin_token): an alert was right (confirmed) or wrong\n"
+          "(false_positive), or an entity churned without an alert (missed; T is RFC 3339 or\n"
+          "epoch ms, default now). A second, different label on one alert is refused unless\n"
+          "--replace. Exit 0 when stored, 1 when refused or the daemon is unreachable, 64 on a\n"
+          "bad command line.\n",
+          to);
+}
+
+static size_t collect(char *data, size_t size, size_t n, void *ctx)
+{
+    strbuf_add(ctx, data, size * n);
+    return size * n;
+}
+
+/* http://ADMIN/v1/feedback: a wildcard listen address is reached on loopback. */
+static void admin_url(const char *admin, char *out, size_t cap)
+{
+    const char *colon = strrchr(admin, ':');
+    size_t hl = colon ? (size_t)(colon - admin) : strlen(admin);
+    if ((hl == 7 && strncmp(admin, "0.0.0.0", 7) == 0) || hl == 0)
+        snprintf(out, cap, "http://127.0.0.1%s/v1/feedback", colon ? colon : "");
+    else if (hl == 4 && strncmp(admin, "[::]", 4) == 0)
+        snprintf(out, cap, "http://[::1]%s/v1/feedback", colon);
+    else
+        snprintf(out, cap, "http://%s/v1/feedback", admin);
+}
+
+/* POST body; *status and the answer's text. -1 when no answer came. */
+static int post(const sf_config *cfg, const char *body, long *status, char **answer)
+{
+    char url[300], auth[SF_MAX_SECRET_LEN + 32];
+    admin_url(cfg->admin, url, sizeof url);
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s", cfg->admin_token);
+    strbuf out = {0};
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdr = curl_slist_append(NULL, auth);
+    struct curl_slist *hdr2 = hdr ? curl_slist_append(hdr, "Content-Type: application/json") : NULL;
+    int rc = -1;
+    if (h && hdr2) {
+        hdr = hdr2;
+        curl_easy_setopt(h, CURLOPT_URL, url);
+        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
+        curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
+        curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)FEEDBACK_TIMEOUT_S);
+        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+        CURLcode cc = curl_easy_perform(h);
+        if (cc == CURLE_OK && curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status) == CURLE_OK)
+            rc = 0;
+        else
+            fprintf(stderr, "sigflow feedback: no answer from the daemon at %s: %s\n", url,
+                    curl_easy_strerror(cc));
+    }
+    explicit_bzero(auth, sizeof auth);
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    *answer = strbuf_take(&out);
+    return rc;
+}
+
+/* Print what the daemon answered; the exit code. */
+static int report(long status, const char *answer)
+{
+    json_object *o = answer ? json_tokener_parse(answer) : NULL;
+    json_object *v = NULL;
+    int rc = EXIT_INVALID;
+    if ((status == 200 || status == 201) && o) {
+        const char *f[] = {"result", "label", "alert_id", "entity", "time"};
+        const char *s[5];
+        for (int i = 0; i < 5; i++)
+            s[i] = json_object_object_get_ex(o, f[i], &v) ? json_object_get_string(v) : "-";
+        printf("%s: %s %s%s%s at %s (person)\n", s[0], s[1], strcmp(s[2], "-") ? "alert " : "",
+               strcmp(s[2], "-") ? s[2] : "", strcmp(s[2], "-") ? "" : s[3], s[4]);
+        rc = EXIT_OK;
+    } else if (o && json_object_object_get_ex(o, "error", &v)) {
+        fprintf(stderr, "sigflow feedback: %ld: %s\n", status, json_object_get_string(v));
+        if (status == 409)
+            fprintf(stderr, "sigflow feedback: to change it, run again with --replace\n");
+    } else {
+        fprintf(stderr, "sigflow feedback: %ld: %s", status, answer ? answer : "(no body)\n");
+    }
+    json_object_put(o);
+    return rc;
+}
+
+/* The request body; NULL after a message on a bad argument. */
+static char *feedback_body(const char *missed, const char *when, bool replace, int argc,
+                           char **argv)
+{
+    json_object *o = json_object_new_object();
+    if (!o)
+        return NULL;
+    if (missed) {
+        int64_t t;
+        if (when && time_parse(when, strlen(when), &t) != 0) {
+            fprintf(stderr, "sigflow feedback: --time must be RFC 3339 or epoch ms, got `%s`\n",
+                    when);
+            json_object_put(o);
+            return NULL;
+        }
+        json_object_object_add(o, "entity", json_object_new_string(missed));
+        json_object_object_add(o, "label", json_object_new_string("missed"));
+        if (when)
+            json_object_object_add(o, "time", json_object_new_string(when));
+    } else {
+        json_object_object_add(o, "alert_id", json_object_new_string(argv[0]));
+        json_object_object_add(o, "label", json_object_new_string(argv[1]));
+        if (replace)
+            json_object_object_add(o, "replace", json_object_new_boolean(1));
+    }
+    (void)argc;
+    const char *text = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
+    char *body = text ? strdup(text) : NULL;
+    json_object_put(o);
+    return body;
+}
+
+static int feedback_send(const char *path, char *body)
+{
+    diag d = {0};
+    sf_config *cfg = config_load(path, &d);
+    diag_print(&d, stderr);
+    diag_clear(&d);
+    int rc = EXIT_INVALID;
+    if (cfg && !cfg->admin_token)
+        fprintf(stderr,
+                "sigflow feedback: %s sets no [sigflow] admin_token: the daemon's "
+                "admin API is off\n",
+                path);
+    else if (cfg) {
+        long status = 0;
+        char *answer = NULL;
+        if (post(cfg, body, &status, &answer) == 0)
+            rc = report(status, answer);
+        free(answer);
+    }
+    config_free(cfg);
+    return rc;
+}
+
+int cmd_feedback(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        {"config", required_argument, NULL, 'c'}, {"missed", required_argument, NULL, 'm'},
+        {"time", required_argument, NULL, 't'},   {"replace", no_argument, NULL, 'r'},
+        {"help", no_argument, NULL, 'h'},         {0}};
+    const char *path = NULL, *missed = NULL, *when = NULL;
+    bool replace = false;
+    int c;
+    optind = 1;
+    log_set_level(SF_LOG_WARN);
+    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        if (c == 'c')
+            path = optarg;
+        else if (c == 'm')
+            missed = optarg;
+        else if (c == 't')
+            when = optarg;
+        else if (c == 'r')
+            replace = true;
+        else if (c == 'h') {
+            feedback_usage(stdout);
+            return EXIT_OK;
+        } else {
+            feedback_usage(stderr);
+            return EXIT_USAGE;
+        }
+    }
+    int rest = argc - optind;
+    bool ok = path && (missed ? rest == 0 && !replace : rest == 2 && !when);
+    if (!ok) {
+        feedback_usage(stderr);
+        return EXIT_USAGE;
+    }
+    char *body = feedback_body(missed, when, replace, rest, argv + optind);
+    if (!body)
+        return EXIT_USAGE;
+    int rc = feedback_send(path, body);
+    free(body);
+    return rc;
+}

@@ -1,0 +1,80 @@
+/*
+ * admin_api_internal.h - shared by the admin API's files: admin_api.c (requests, auth,
+ * bodies, routing, replies), admin_feedback.c (labels in: POST /v1/feedback and signed
+ * links) and admin_query.c (reads: entities, alerts, model). Nothing else includes it.
+ */
+#ifndef SF_ADMIN_API_INTERNAL_H
+#define SF_ADMIN_API_INTERNAL_H
+
+#include <json-c/json.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "daemon/admin_api.h"
+#include "store/store.h"
+
+#define ADMIN_CTX "component=admin_api"
+
+typedef struct admin_signal {
+    char name[SF_MAX_NAME_LEN + 1];
+    double weight;
+} admin_signal;
+
+/* What the API knows of the config; replaced whole under `lock` by a reload. */
+typedef struct admin_settings {
+    char *admin_token;     /* NULL: the /v1 API is off */
+    char *feedback_secret; /* NULL: links are off */
+    char *public_url;
+    char decision[SF_MAX_NAME_LEN + 1];
+    double bias, threshold;
+    size_t n_signals;
+    admin_signal signals[SF_MAX_SIGNALS];
+} admin_settings;
+
+struct admin_api {
+    store *st;
+    pthread_mutex_t lock; /* guards settings and the hook */
+    admin_settings set;
+    admin_label_fn on_label;
+    void *on_label_ctx;
+};
+
+/* A request as it is read. */
+typedef struct admin_req {
+    char *body;
+    size_t len;
+    bool too_large;
+} admin_req;
+
+/* An answer: status, content type, body (owned, malloc'd). */
+typedef struct admin_reply {
+    unsigned status;
+    const char *type;
+    char *body;
+} admin_reply;
+
+/* admin_api.c */
+/* {"error": msg} with the status. */
+void admin_error(admin_reply *r, unsigned status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The JSON object as the body (consumed). */
+void admin_json(admin_reply *r, unsigned status, json_object *o);
+/* Copies of the settings' secrets (caller frees with admin_settings_clear). */
+void admin_settings_copy(admin_api *a, admin_settings *out);
+void admin_settings_clear(admin_settings *s);
+/* A label as JSON. */
+json_object *admin_label_json(const label_rec *l);
+json_object *admin_time_json(int64_t ms);
+/* After a person's label is stored: metrics, log, the learning hook. */
+void admin_label_stored(admin_api *a, const label_rec *l, labels_result res);
+
+/* admin_feedback.c */
+void admin_feedback_post(admin_api *a, const admin_req *rq, admin_reply *r);
+void admin_feedback_link(admin_api *a, const char *token, admin_reply *r);
+
+/* admin_query.c */
+void admin_entity_get(admin_api *a, const char *entity, admin_reply *r);
+void admin_alerts_get(admin_api *a, struct MHD_Connection *c, admin_reply *r);
+void admin_model_get(admin_api *a, admin_reply *r);
+
+#endif

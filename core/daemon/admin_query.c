@@ -1,0 +1,277 @@
+/*
+ * admin_query.c - the admin API's reads: GET /v1/entities/ID, GET /v1/alerts, GET /v1/model.
+ * Part of the admin API (admin_api_internal.h); calls audit, labels, alert_codec, timefmt.
+ *
+ * The scoring shards own each entity's live state and do not expose it to other threads; an
+ * entity's features, contributions and score are therefore its latest stored alert's
+ * (docs/admin-api.md says so).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/sf_limits.h"
+#include "base/timefmt.h"
+#include "daemon/admin_api_internal.h"
+#include "model/alert_codec.h"
+#include "store/audit.h"
+
+#define ADMIN_ENTITY_ALERTS 20 /* recent alerts GET /v1/entities/ID lists */
+#define ADMIN_ALERTS_DEFAULT 100
+
+static json_object *delivery_json(const audit_delivery *d)
+{
+    json_object *o = json_object_new_object();
+    if (!o)
+        return NULL;
+    json_object_object_add(o, "target", json_object_new_string(d->target));
+    json_object_object_add(o, "state", json_object_new_string(audit_state_name(d->state)));
+    json_object_object_add(o, "attempts", json_object_new_int(d->attempts));
+    json_object_object_add(o, d->state == OUTBOX_OK ? "delivered_at" : "updated_at",
+                           admin_time_json(d->updated_ms));
+    if (d->last_error)
+        json_object_object_add(o, "last_error", json_object_new_string(d->last_error));
+    return o;
+}
+
+static json_object *reasons_json(const sf_alert *al)
+{
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; arr && i < al->n_reasons; i++) {
+        const alert_reason *r = &al->reasons[i];
+        json_object *o = json_object_new_object();
+        if (!o)
+            break;
+        json_object_object_add(o, "signal", json_object_new_string(r->signal));
+        json_object_object_add(o, "x", json_object_new_double(r->x));
+        json_object_object_add(o, "weight", json_object_new_double(r->weight));
+        json_object_object_add(o, "contribution", json_object_new_double(r->contribution));
+        json_object_object_add(o, "sentence", json_object_new_string(r->text ? r->text : ""));
+        json_object_array_add(arr, o);
+    }
+    return arr;
+}
+
+/* One alert of the audit trail; with_reasons adds its explanation. */
+static json_object *alert_json(const audit_alert *a, bool with_reasons)
+{
+    json_object *o = json_object_new_object();
+    if (!o)
+        return NULL;
+    json_object_object_add(o, "alert_id", json_object_new_string(a->alert_id));
+    json_object_object_add(o, "entity", json_object_new_string(a->entity));
+    json_object_object_add(o, "time", admin_time_json(a->time_ms));
+    sf_alert *al = alert_decode(a->json);
+    if (al) {
+        json_object_object_add(o, "score", json_object_new_double(al->score));
+        if (with_reasons)
+            json_object_object_add(o, "reasons", reasons_json(al));
+        alert_free(al);
+    }
+    json_object_object_add(o, "label", a->has_label ? admin_label_json(&a->label) : NULL);
+    json_object *ds = json_object_new_array();
+    for (size_t i = 0; ds && i < a->n_deliveries; i++)
+        json_object_array_add(ds, delivery_json(&a->deliveries[i]));
+    json_object_object_add(o, "deliveries", ds);
+    return o;
+}
+
+/* ---- GET /v1/entities/ID -------------------------------------------------------------------- */
+
+static void add_missed(void *ctx, const label_rec *l)
+{
+    if (l->kind == LABEL_MISSED)
+        json_object_array_add(ctx, admin_label_json(l));
+}
+
+/* features, signals, score: from the latest alert (a[0], newest first). */
+static void entity_explanation(json_object *o, const audit_alert *latest)
+{
+    sf_alert *al = latest ? alert_decode(latest->json) : NULL;
+    json_object *features = json_object_new_object();
+    json_object_object_add(o, "explained_by", al ? json_object_new_string("latest_alert") : NULL);
+    json_object_object_add(o, "as_of", al ? admin_time_json(al->time_ms) : NULL);
+    json_object_object_add(o, "score", al ? json_object_new_double(al->score) : NULL);
+    for (size_t i = 0; al && features && i < al->n_reasons; i++)
+        json_object_object_add(features, al->reasons[i].signal,
+                               json_object_new_double(al->reasons[i].x));
+    json_object_object_add(o, "features", features);
+    json_object_object_add(o, "signals", al ? reasons_json(al) : json_object_new_array());
+    if (!al)
+        json_object_object_add(o, "note",
+                               json_object_new_string("no alert stored for this entity: live "
+                                                      "scoring state is not exposed"));
+    alert_free(al);
+}
+
+void admin_entity_get(admin_api *a, const char *entity, admin_reply *r)
+{
+    size_t len = strlen(entity);
+    if (len == 0 || len > SF_MAX_ENTITY_LEN) {
+        admin_error(r, MHD_HTTP_BAD_REQUEST, "an entity id is 1 to %d bytes", SF_MAX_ENTITY_LEN);
+        return;
+    }
+    bool known = false;
+    if (labels_entity_known(a->st, entity, &known) != SF_OK) {
+        admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
+        return;
+    }
+    if (!known) {
+        admin_error(r, MHD_HTTP_NOT_FOUND, "no entity `%s` in the store", entity);
+        return;
+    }
+    audit_filter f = {.entity = entity,
+                      .since_ms = INT64_MIN,
+                      .label = AUDIT_LABEL_ANY,
+                      .limit = ADMIN_ENTITY_ALERTS,
+                      .newest_first = true};
+    audit_alert *al = NULL;
+    size_t n = 0;
+    bool more = false;
+    json_object *missed = json_object_new_array();
+    if (audit_alerts(a->st, &f, &al, &n, &more) != SF_OK || !missed ||
+        labels_each(a->st, entity, INT64_MIN, add_missed, missed) != SF_OK) {
+        json_object_put(missed);
+        audit_alerts_free(al, n);
+        admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
+        return;
+    }
+    json_object *o = json_object_new_object();
+    json_object_object_add(o, "entity", json_object_new_string(entity));
+    entity_explanation(o, n ? &al[0] : NULL);
+    json_object *alerts = json_object_new_array();
+    for (size_t i = 0; alerts && i < n; i++)
+        json_object_array_add(alerts, alert_json(&al[i], false));
+    json_object_object_add(o, "alerts", alerts);
+    json_object_object_add(o, "more_alerts", json_object_new_boolean(more));
+    json_object_object_add(o, "missed", missed);
+    audit_alerts_free(al, n);
+    admin_json(r, MHD_HTTP_OK, o);
+}
+
+/* ---- GET /v1/alerts ------------------------------------------------------------------------- */
+
+typedef struct query_check {
+    const char *bad;
+} query_check;
+
+static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                 const char *value)
+{
+    (void)kind;
+    query_check *q = cls;
+    static const char *const known[] = {"since", "entity", "label", "limit"};
+    bool ok = false;
+    for (size_t i = 0; i < 4 && !ok; i++)
+        ok = strcmp(key, known[i]) == 0;
+    if (!ok || (value && strlen(value) > SF_MAX_ADMIN_QUERY)) {
+        q->bad = key;
+        return MHD_NO;
+    }
+    return MHD_YES;
+}
+
+/* The query into f; 0, or the 400 is in r. */
+static int alerts_filter(struct MHD_Connection *c, audit_filter *f, admin_reply *r)
+{
+    query_check q = {0};
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, check_arg, &q);
+    if (q.bad) {
+        admin_error(r, MHD_HTTP_BAD_REQUEST,
+                    "unknown or too long query parameter `%.32s` (since, entity, label, limit)",
+                    q.bad);
+        return -1;
+    }
+    *f = (audit_filter){
+        .since_ms = INT64_MIN, .label = AUDIT_LABEL_ANY, .limit = ADMIN_ALERTS_DEFAULT};
+    const char *since = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "since");
+    const char *label = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "label");
+    const char *limit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
+    f->entity = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "entity");
+    if (since && time_parse(since, strlen(since), &f->since_ms) != 0) {
+        admin_error(r, MHD_HTTP_BAD_REQUEST, "`since` must be RFC 3339 or epoch ms");
+        return -1;
+    }
+    if (label) {
+        int k = strcmp(label, "none") == 0 ? AUDIT_LABEL_NONE : label_kind_parse(label);
+        if (k == LABEL_MISSED || k == -1) {
+            admin_error(r, MHD_HTTP_BAD_REQUEST,
+                        "`label` must be confirmed, false_positive or none (missed labels are "
+                        "entities': GET /v1/entities/ID)");
+            return -1;
+        }
+        f->label = k;
+    }
+    if (limit) {
+        char *end = NULL;
+        long v = strtol(limit, &end, 10);
+        if (!*limit || *end || v < 1 || v > SF_MAX_ADMIN_LIST) {
+            admin_error(r, MHD_HTTP_BAD_REQUEST, "`limit` must be 1 to %d", SF_MAX_ADMIN_LIST);
+            return -1;
+        }
+        f->limit = (size_t)v;
+    }
+    return 0;
+}
+
+void admin_alerts_get(admin_api *a, struct MHD_Connection *c, admin_reply *r)
+{
+    audit_filter f;
+    if (alerts_filter(c, &f, r) != 0)
+        return;
+    audit_alert *al = NULL;
+    size_t n = 0;
+    bool more = false;
+    if (audit_alerts(a->st, &f, &al, &n, &more) != SF_OK) {
+        admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
+        return;
+    }
+    json_object *o = json_object_new_object();
+    json_object *arr = json_object_new_array();
+    for (size_t i = 0; arr && i < n; i++)
+        json_object_array_add(arr, alert_json(&al[i], true));
+    json_object_object_add(o, "alerts", arr);
+    json_object_object_add(o, "more", json_object_new_boolean(more));
+    audit_alerts_free(al, n);
+    admin_json(r, MHD_HTTP_OK, o);
+}
+
+/* ---- GET /v1/model -------------------------------------------------------------------------- */
+
+static json_object *weights_json(const admin_settings *s)
+{
+    json_object *w = json_object_new_object();
+    for (size_t i = 0; w && i < s->n_signals; i++)
+        json_object_object_add(w, s->signals[i].name, json_object_new_double(s->signals[i].weight));
+    return w;
+}
+
+void admin_model_get(admin_api *a, admin_reply *r)
+{
+    admin_settings s;
+    admin_settings_copy(a, &s);
+    uint64_t n[2] = {0, 0};
+    if (labels_count(a->st, n) != SF_OK) {
+        admin_settings_clear(&s);
+        admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
+        return;
+    }
+    json_object *o = json_object_new_object();
+    json_object *conf = json_object_new_object();
+    json_object *labels = json_object_new_object();
+    json_object_object_add(o, "decision", json_object_new_string(s.decision));
+    json_object_object_add(o, "bias", json_object_new_double(s.bias));
+    json_object_object_add(o, "weights", weights_json(&s));
+    json_object_object_add(o, "threshold", json_object_new_double(s.threshold));
+    json_object_object_add(conf, "bias", json_object_new_double(s.bias));
+    json_object_object_add(conf, "weights", weights_json(&s));
+    json_object_object_add(conf, "threshold", json_object_new_double(s.threshold));
+    json_object_object_add(o, "configured", conf);
+    json_object_object_add(labels, "outcome", json_object_new_int64((int64_t)n[0]));
+    json_object_object_add(labels, "person", json_object_new_int64((int64_t)n[1]));
+    json_object_object_add(o, "labels", labels);
+    json_object_object_add(o, "history", json_object_new_array());
+    json_object_object_add(o, "model_source", json_object_new_string("configured"));
+    admin_settings_clear(&s);
+    admin_json(r, MHD_HTTP_OK, o);
+}

@@ -1,0 +1,82 @@
+/*
+ * score_guard.h - the noise guards of docs/scoring.md "Noise guards": cohort-relative
+ * measures (`relative = cohort`) and stale signals (`stale_below`, live-time `absent`).
+ *
+ * The producer (score.c, the one thread that pushes) keeps the population's state of every
+ * guarded signal (score_guards: decayed sums over all entities, events per tick for the stale
+ * window, stale spells), judges each tick boundary and publishes what the shards need as an
+ * immutable, reference-counted snapshot (score_guard_snap: rho per signal, the stale set and
+ * the stale spells). Shards read x through score_guard_x & co., which apply the snapshot.
+ * Owns: the population state, snapshots and health alerts. Calls score_state, alert,
+ * health_alert. Used by score.c, score_shard.c and the checkpoint.
+ */
+#ifndef SF_SCORE_GUARD_H
+#define SF_SCORE_GUARD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/config.h"
+#include "model/alert.h"
+#include "score/score_state.h"
+
+/* Stale time [from, to) of one signal. */
+typedef struct score_spell {
+    int64_t from, to;
+} score_spell;
+
+typedef struct score_guard_snap {
+    int refs;           /* atomic */
+    uint64_t cohort;    /* bit i: signal i is relative = cohort */
+    uint64_t stale;     /* bit i: signal i is stale (x counts as 0) */
+    uint64_t live_time; /* bit i: an absent signal judged for staleness (window = live time) */
+    double rho[SF_MAX_SIGNALS];
+    uint32_t spell_off[SF_MAX_SIGNALS + 1]; /* signal i: spells[spell_off[i]..spell_off[i+1]) */
+    score_spell spells[];
+} score_guard_snap;
+
+void score_guard_snap_ref(const score_guard_snap *g);
+void score_guard_snap_unref(const score_guard_snap *g);
+/* Could a proof made under `a` be wrong under `b`? (rho of a cohort signal, the stale set) */
+bool score_guard_snap_differs(const score_guard_snap *a, const score_guard_snap *b);
+
+/* x of signal i at t under the snapshot (g NULL: no guards, the plain measure). */
+double score_guard_x(const score_guard_snap *g, const score_layout *l, const unsigned char *blob,
+                     size_t i, int64_t t);
+/* score_state_extreme / score_state_future under the snapshot, assumed to hold from now on. */
+double score_guard_extreme(const score_guard_snap *g, const score_layout *l,
+                           const unsigned char *blob, size_t i, int64_t a, int64_t b, bool want_hi);
+void score_guard_future(const score_guard_snap *g, const score_layout *l, const unsigned char *blob,
+                        size_t i, int64_t t0, double x_t0, double *lo, double *hi);
+
+/* ---- the producer's side ------------------------------------------------------------- */
+
+typedef struct score_guards score_guards;
+
+/*
+ * NULL with err[0] == '\0' when no signal uses a guard; NULL with a message for a bad
+ * setting (stale_window not a multiple of tick, or too many ticks in it).
+ */
+score_guards *score_guards_new(const char *decision, const config_signal *sig, size_t n,
+                               int64_t tick, char *err, size_t errlen);
+void score_guards_free(score_guards *g);
+/* An applied event of the signals in mask (any time order). */
+void score_guards_event(score_guards *g, uint64_t mask, int64_t t, double value, bool has_value);
+/*
+ * Judge boundary T (called for every boundary, in increasing order, before the shards run
+ * it). *changed: the snapshot changed in a way shards must see. Health alerts for the
+ * signals that turned stale or recovered are appended to *out (caller frees them).
+ */
+sf_status score_guards_boundary(score_guards *g, int64_t T, bool *changed, sf_alert ***out,
+                                size_t *n_out);
+/* The current snapshot (borrowed; ref it to keep it). */
+const score_guard_snap *score_guards_snap(const score_guards *g);
+
+/* Checkpoint part (docs/scoring.md "Checkpoints"): malloc'd bytes, or NULL on no memory. */
+unsigned char *score_guards_encode(const score_guards *g, size_t *len);
+/* Restore from score_guards_encode's bytes; every time must be <= max_time. SF_EINVAL. */
+sf_status score_guards_decode(score_guards *g, const unsigned char *in, size_t len,
+                              int64_t max_time, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,94 @@
+/* test_metrics.c - counters, gauges and histograms in Prometheus text (core/base/metrics.c). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "base/metrics.h"
+
+static char *exposition(void)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    metrics_write(f);
+    assert_int_equal(fclose(f), 0);
+    return buf;
+}
+
+static void has_line(const char *text, const char *line)
+{
+    char want[256];
+    snprintf(want, sizeof want, "\n%s\n", line);
+    char *padded = malloc(strlen(text) + 2);
+    assert_non_null(padded);
+    padded[0] = '\n';
+    strcpy(padded + 1, text);
+    if (!strstr(padded, want)) {
+        free(padded);
+        fail_msg("missing line `%s` in:\n%s", line, text);
+    }
+    free(padded);
+}
+
+static void histogram_buckets_are_cumulative(void **state)
+{
+    (void)state;
+    static const double bounds[] = {0.1, 1, 10};
+    /* the first observation is above the lowest bound: that bucket still exists, at 0 */
+    metrics_observe("t_lag_seconds", bounds, 3, 2);
+    char *t = exposition();
+    has_line(t, "t_lag_seconds_bucket{le=\"0.1\"} 0");
+    has_line(t, "t_lag_seconds_bucket{le=\"1\"} 0");
+    has_line(t, "t_lag_seconds_bucket{le=\"10\"} 1");
+    has_line(t, "t_lag_seconds_bucket{le=\"+Inf\"} 1");
+    free(t);
+    metrics_observe("t_lag_seconds", bounds, 3, 0.05);
+    metrics_observe("t_lag_seconds", bounds, 3, 1); /* on a bound: counted in it */
+    metrics_observe("t_lag_seconds", bounds, 3, 100000);
+    t = exposition();
+    has_line(t, "t_lag_seconds_bucket{le=\"0.1\"} 1");
+    has_line(t, "t_lag_seconds_bucket{le=\"1\"} 2");
+    has_line(t, "t_lag_seconds_bucket{le=\"10\"} 3");
+    has_line(t, "t_lag_seconds_bucket{le=\"+Inf\"} 4");
+    has_line(t, "t_lag_seconds_sum 100003.05");
+    has_line(t, "t_lag_seconds_count 4");
+    free(t);
+}
+
+static void counters_and_gauges(void **state)
+{
+    (void)state;
+    metrics_add("t_total{x=\"a\"}", 2);
+    metrics_add("t_total{x=\"a\"}", 3);
+    metrics_set("t_gauge", 7);
+    metrics_set("t_gauge", 4);
+    char *t = exposition();
+    has_line(t, "t_total{x=\"a\"} 5");
+    has_line(t, "t_gauge 4");
+    free(t);
+}
+
+static void latency_bounds_ascend(void **state)
+{
+    (void)state;
+    assert_true(metrics_latency_nbounds > 5);
+    for (size_t i = 1; i < metrics_latency_nbounds; i++)
+        assert_true(metrics_latency_bounds[i] > metrics_latency_bounds[i - 1]);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(histogram_buckets_are_cumulative),
+        cmocka_unit_test(counters_and_gauges),
+        cmocka_unit_test(latency_bounds_ascend),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
