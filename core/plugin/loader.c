@@ -512,7 +512,7 @@ static int check_dir(DIR *d, const char *dir)
 {
     struct stat st;
     char file_kv[PATH_MAX + 32];
-    loader_format_kv(file_kv, sizeof file_kv, "plugin_dir", dir);
+    log_format_kv(file_kv, sizeof file_kv, "plugin_dir", dir);
     if (fstat(dirfd(d), &st) != 0) {
         log_error(file_kv, "cannot stat plugin directory: %s", strerror(errno));
         return SF_EIO;
