@@ -113,6 +113,14 @@ $(BUILD)/plugins/%.so: $$(wildcard plugins/$$*/*.c) $$(wildcard plugins/$$*/*.h)
 		$(LDFLAGS_ALL) $($*_LIBS)
 	@chmod 0755 $@ # the loader refuses group/other-writable plugins, whatever the umask
 
+# SF_PREFIX is compiled into the files that name installed paths: they are rebuilt when
+# PREFIX changes (the stamp is rewritten only then).
+$(BUILD)/prefix.stamp: FORCE
+	@mkdir -p $(dir $@)
+	$(Q)echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+$(BUILD)/obj/core/config/config.o $(BUILD)/obj/core/cli/cli_plugins.o: $(BUILD)/prefix.stamp
+FORCE:
+
 $(BUILD)/sigflow.pc: sdk/sigflow.pc.in Makefile
 	@mkdir -p $(dir $@)
 	$(Q)sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@

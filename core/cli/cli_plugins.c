@@ -88,8 +88,13 @@ int cmd_plugins(int argc, char **argv)
         free(dir);
         return EXIT_INVALID;
     }
-    loader_set_probe(reg, true); /* a plugin's init runs in a child: its crash is reported */
-    loader_scan(reg, dir);
+    loader_set_probe(reg, true);     /* a plugin's init runs in a child: its crash is reported */
+    if (loader_scan(reg, dir) < 0) { /* the reason is logged, naming the directory */
+        fprintf(stderr, "sigflow: cannot list plugins in %s (give --dir DIR or -c FILE)\n", dir);
+        loader_free(reg);
+        free(dir);
+        return EXIT_INVALID;
+    }
     int rc = EXIT_OK;
     if (name) {
         const loaded_plugin *conn = loader_find(reg, name, SF_KIND_CONNECTOR);

@@ -4,9 +4,11 @@
 #include <getopt.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "config/suggest.h"
 #include "replay/replay.h"
 #include "daemon/runtime.h"
 #include "sigflow.h"
@@ -27,7 +29,7 @@ static void usage(FILE *to)
           "  version            print sigflow's version and the plugin ABI it speaks\n"
           "\n"
           "`sigflow COMMAND --help` explains each. Exit codes: 0 ok, 1 invalid configuration\n"
-          "or failure, 2 bad input under replay --strict, 64 bad command line.\n",
+          "or failure, 2 bad input (replay --strict, or every line bad), 64 bad command line.\n",
           to);
 }
 
@@ -73,6 +75,32 @@ static int cmd_run(int argc, char **argv)
     return runtime_run(path, init);
 }
 
+/*
+ * " (did you mean `check`?)" for a slip such as `chek`, or "". The candidates are the
+ * commands usage() lists (lines "  NAME ..."), so a command added there is offered too.
+ */
+static const char *command_hint(const char *cmd, char *buf, size_t len)
+{
+    char *text = NULL, *names[32];
+    size_t size = 0, n = 0;
+    FILE *f = open_memstream(&text, &size);
+    buf[0] = '\0';
+    if (!f)
+        return buf;
+    usage(f);
+    if (fclose(f) != 0 || !text)
+        return buf;
+    for (char *line = strtok(text, "\n"); line && n < 32; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "  ", 2) != 0 || line[2] < 'a' || line[2] > 'z')
+            continue;
+        line[2 + strcspn(line + 2, " ")] = '\0';
+        names[n++] = line + 2;
+    }
+    suggest_hint(buf, len, cmd, (const char *const *)names, n);
+    free(text);
+    return buf;
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -80,7 +108,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     const char *cmd = argv[1];
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
         printf("sigflow %s\nplugin-abi %d.%d\n", SF_VERSION, SF_ABI_MAJOR, SF_ABI_MINOR);
         return EXIT_OK;
     }
@@ -106,7 +134,9 @@ int main(int argc, char **argv)
         return cmd_explain(argc - 1, argv + 1);
     if (strcmp(cmd, "replay") == 0)
         return replay_main(argc - 1, argv + 1);
-    fprintf(stderr, "sigflow: unknown command `%s`\n\n", cmd);
+    char hint[96];
+    fprintf(stderr, "sigflow: unknown command `%s`%s\n\n", cmd,
+            command_hint(cmd, hint, sizeof hint));
     usage(stderr);
     return EXIT_USAGE;
 }

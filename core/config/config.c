@@ -387,7 +387,7 @@ static sf_config *config_new(const char *path)
     cfg->path = strdup(path);
     cfg->base_dir = path_dirname(path);
     cfg->state_dir = strdup("var");
-    cfg->plugin_dir = strdup("plugins");
+    cfg->plugin_dir = strdup(SF_PREFIX "/lib/sigflow/plugins"); /* where make install puts them */
     cfg->admin = strdup("127.0.0.1:9464");
     cfg->ingest = strdup("127.0.0.1:8088");
     cfg->retry_base_ms = 1000;
@@ -443,7 +443,8 @@ static void config_configure_inih(void)
     ini_stop_on_first_error = false;
 }
 
-sf_config *config_load(const char *path, diag *d)
+/* keep: return what was parsed even when there were errors (check reports them all). */
+static sf_config *config_load_mode(const char *path, diag *d, bool keep)
 {
     config_loader *ld = calloc(1, sizeof *ld);
     if (!ld) {
@@ -473,9 +474,11 @@ sf_config *config_load(const char *path, diag *d)
     else if (rc != 0 && d->n == ld->errs_before)
         diag_add(d, path, rc, "syntax error");
     config_check_whole(ld);
-    if (d->n == ld->errs_before && !config_resolve_dirs(ld->cfg))
+    if ((keep || d->n == ld->errs_before) && !config_resolve_dirs(ld->cfg)) {
         diag_add(d, path, 0, "out of memory");
-    if (d->n != ld->errs_before)
+        keep = false;
+    }
+    if (d->n != ld->errs_before && !keep)
         goto fail;
     sf_config *cfg = ld->cfg;
     fclose(ld->f);
@@ -488,6 +491,16 @@ fail:
     config_free(ld->cfg);
     free(ld);
     return NULL;
+}
+
+sf_config *config_load(const char *path, diag *d)
+{
+    return config_load_mode(path, d, false);
+}
+
+sf_config *config_load_partial(const char *path, diag *d)
+{
+    return config_load_mode(path, d, true);
 }
 
 static void config_instances_free(config_instance *arr, size_t n)

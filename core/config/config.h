@@ -143,6 +143,13 @@ typedef struct sf_config {
  * deliver= naming existing [delivery] sections, duplicate names, `plugin =` present.
  */
 sf_config *config_load(const char *path, diag *d);
+/*
+ * The same, but the config is returned even when `d` got errors (NULL only when the file
+ * cannot be read or memory runs out): what parsed is there, what did not is left at its
+ * default. For `sigflow check`, which goes on to validate every plugin's options so one run
+ * reports every problem. Never run a daemon on it.
+ */
+sf_config *config_load_partial(const char *path, diag *d);
 void config_free(sf_config *cfg);
 
 /* The instance named `name` among connectors and deliveries, or NULL. */

@@ -169,6 +169,25 @@ static const char *map_path_compile(const char *text, map_path *p)
 static const char *const map_keys[] = {"map.entity", "map.type", "map.time",     "map.time_unit",
                                        "map.value",  "map.id",   "map.attr.NAME"};
 
+/* An unknown map.* key, with what was meant: `map.atr.plan` -> `map.attr.plan`. */
+static void map_unknown_key(const char *k, int line, const char *file, diag *d)
+{
+    const char *seg = k + 4, *dot = strchr(seg, '.');
+    static const char *const attr[] = {"attr"};
+    char seg_buf[16];
+    if (dot && dot[1] && (size_t)(dot - seg) < sizeof seg_buf) {
+        memcpy(seg_buf, seg, (size_t)(dot - seg));
+        seg_buf[dot - seg] = '\0';
+        if (suggest_closest(seg_buf, attr, 1)) {
+            diag_add(d, file, line, "unknown key `%s` (did you mean `map.attr.%s`?)", k, dot + 1);
+            return;
+        }
+    }
+    const char *s = suggest_closest(k, map_keys, sizeof map_keys / sizeof map_keys[0]);
+    diag_add(d, file, line, "unknown key `%s`%s%s%s", k, s ? " (did you mean `" : "", s ? s : "",
+             s ? "`?)" : "");
+}
+
 static bool map_add_key(mapping *m, const config_kv *kv, const char *file, diag *d)
 {
     const char *k = kv->key;
@@ -207,9 +226,7 @@ static bool map_add_key(mapping *m, const config_kv *kv, const char *file, diag 
         }
         goto done;
     }
-    const char *s = suggest_closest(k, map_keys, sizeof map_keys / sizeof map_keys[0]);
-    diag_add(d, file, kv->line, "unknown key `%s`%s%s%s", k, s ? " (did you mean `" : "",
-             s ? s : "", s ? "`?)" : "");
+    map_unknown_key(k, kv->line, file, d);
     return false;
 done:
     if (why)

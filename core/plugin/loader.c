@@ -318,7 +318,9 @@ static int check_plugin(plugin_registry *r, load_ctx *c, void *dl, plugin_entry 
                              "\"%s\" already loaded from %s, expected unique names per kind: "
                              "remove one",
                              e->pub.desc.name, twin->path);
-    if (e->pub.desc.init && !r->probe) {
+    /* Probe mode ran init in a child already: here only once it survived there (check
+       creates instances, and a plugin keeps the host pointer init gives it). */
+    if (e->pub.desc.init) {
         if ((rc = safe_mode_check(r, c, "init")) != SF_OK)
             return rc;
         rc = loader_run_init(r, c, &e->pub.desc);

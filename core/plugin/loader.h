@@ -47,8 +47,8 @@ void loader_free(plugin_registry *r); /* frees bookkeeping; never dlcloses */
 void loader_set_call_timeout(plugin_registry *r, int64_t ms);
 /*
  * Probe mode, for `sigflow check` and `sigflow plugins`: each file is first dlopen'd and its
- * init run in a child process (a crash or a hang refuses the file, naming the step); this
- * process then reads the descriptor and options without ever running init.
+ * init run in a child process (a crash or a hang refuses the file, naming the step); only a
+ * file that survived there is loaded (and its init run) in this process.
  */
 void loader_set_probe(plugin_registry *r, bool probe);
 /*

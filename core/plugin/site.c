@@ -13,6 +13,8 @@ int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d)
     site_instance *si = &s->inst[i];
     const config_instance *ci = si->cfg;
     const char *file = s->cfg->path;
+    if (!ci->plugin)
+        return -1; /* a config checked partially: the missing `plugin =` is reported */
     const loaded_plugin *p = loader_find(reg, ci->plugin, ci->kind);
     if (!p)
         p = loader_find(reg, ci->plugin, 0); /* to say it is of the other kind */
@@ -23,16 +25,13 @@ int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d)
                  ci->plugin, kind_word(p->desc.kind), kind_word(ci->kind));
         return -1;
     }
+    /* Options and mapping both, so one run reports the problems of each. */
     opt_values *opts = options_apply(p->desc.options, ci, file, d);
-    if (!opts)
+    mapping *map = ci->kind == SF_KIND_CONNECTOR ? mapping_new(ci, file, d) : NULL;
+    if (!opts || (ci->kind == SF_KIND_CONNECTOR && !map)) {
+        options_free(opts);
+        mapping_free(map);
         return -1;
-    mapping *map = NULL;
-    if (ci->kind == SF_KIND_CONNECTOR) {
-        map = mapping_new(ci, file, d);
-        if (!map) {
-            options_free(opts);
-            return -1;
-        }
     }
     si->plugin = p;
     si->opts = opts;
@@ -70,7 +69,8 @@ static void site_check_routes(const site *s, diag *d)
     }
 }
 
-site *site_bind(sf_config *cfg, plugin_registry *reg, bool allow_missing, diag *d)
+static site *site_bind_mode(sf_config *cfg, plugin_registry *reg, bool allow_missing, bool keep,
+                            diag *d)
 {
     site *s = calloc(1, sizeof *s);
     size_t n = cfg->n_connectors + cfg->n_deliveries;
@@ -98,11 +98,21 @@ site *site_bind(sf_config *cfg, plugin_registry *reg, bool allow_missing, diag *
                      s->inst[i].cfg->plugin, cfg->plugin_dir, cfg->plugin_dir);
     }
     site_check_routes(s, d);
-    if (d->n > before) {
+    if (d->n > before && !keep) {
         site_free(s);
         return NULL;
     }
     return s;
+}
+
+site *site_bind(sf_config *cfg, plugin_registry *reg, bool allow_missing, diag *d)
+{
+    return site_bind_mode(cfg, reg, allow_missing, false, d);
+}
+
+site *site_bind_partial(sf_config *cfg, plugin_registry *reg, diag *d)
+{
+    return site_bind_mode(cfg, reg, true, true, d);
 }
 
 void site_free(site *s)

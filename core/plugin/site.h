@@ -35,6 +35,12 @@ typedef struct site {
  * to be dropped in). Every problem goes to `d`; NULL if any.
  */
 site *site_bind(sf_config *cfg, plugin_registry *reg, bool allow_missing, diag *d);
+/*
+ * For `sigflow check`: the same with missing plugins allowed, but the site is kept even when
+ * `d` got errors (instances that failed are left unbound), so each bound one can be checked
+ * further. NULL only when out of memory. Never run a daemon on it.
+ */
+site *site_bind_partial(sf_config *cfg, plugin_registry *reg, diag *d);
 /* Bind instance i, still unbound, now that its plugin may have arrived. 1 bound, 0 not yet,
    -1 invalid (errors to d). */
 int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d);

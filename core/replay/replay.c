@@ -46,7 +46,7 @@ static void usage(FILE *to)
           "config's state_dir (a new instance's), so `run` starts knowing every entity's\n"
           "history. --journal: score the events the daemon journaled in state_dir (read-only,\n"
           "works while it runs; with --connector NAME only that connector's) instead of a\n"
-          "file. Exit: 0 ok, 1 config/usage error, 2 bad input (--strict).\n",
+          "file. Exit: 0 ok, 1 config/usage error, 2 bad input (--strict, or every line bad).\n",
           to);
 }
 
@@ -206,8 +206,15 @@ static int feed_journal(const sf_config *cfg, score_engine *e, const replay_opts
     return st == SF_OK ? 0 : 1;
 }
 
+/* The bad lines first, then the summary as the last line (what a reader sees first). */
 static void summary(score_engine *e, const replay_run *run, double elapsed)
 {
+    uint64_t shown = run->bad < SF_MAX_BAD_LINES_REPORTED ? run->bad : SF_MAX_BAD_LINES_REPORTED;
+    for (uint64_t i = 0; i < shown; i++)
+        fprintf(stderr, "replay: bad %s\n", run->bad_lines[i]);
+    if (run->bad > shown)
+        fprintf(stderr, "replay: ... and %llu more bad lines\n",
+                (unsigned long long)(run->bad - shown));
     score_stats st;
     score_get_stats(e, &st);
     fprintf(stderr,
@@ -217,12 +224,9 @@ static void summary(score_engine *e, const replay_run *run, double elapsed)
             (unsigned long long)st.ticks, (unsigned long long)st.alerts,
             (unsigned long long)run->bad, (unsigned long long)st.evaluations, st.state_bytes,
             elapsed, elapsed > 0 ? (double)st.events / elapsed : 0.0);
-    uint64_t shown = run->bad < SF_MAX_BAD_LINES_REPORTED ? run->bad : SF_MAX_BAD_LINES_REPORTED;
-    for (uint64_t i = 0; i < shown; i++)
-        fprintf(stderr, "replay: bad %s\n", run->bad_lines[i]);
-    if (run->bad > shown)
-        fprintf(stderr, "replay: ... and %llu more bad lines\n",
-                (unsigned long long)(run->bad - shown));
+    if (run->bad > 0 && st.events == 0)
+        fprintf(stderr, "replay: every line was bad: nothing was scored (is the mapping right? "
+                        "--connector NAME maps lines as that connector does)\n");
 }
 
 int replay_main(int argc, char **argv)
@@ -284,6 +288,10 @@ scored:
         rc = 1;
     }
     summary(e, run, now_s() - t0);
+    score_stats sst;
+    score_get_stats(e, &sst);
+    if (rc == 0 && run->bad > 0 && sst.events == 0)
+        rc = 2; /* bad input: not one line could be scored */
     if (rc == 0 && o.state)
         rc = replay_state_save(cfg, e);
 done:
