@@ -18,6 +18,7 @@
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
 #include "base/sf_limits.h"
+#include "ingest/mapping.h"
 #include "store/store_guard.h"
 
 static int make_state_dir(const char *dir, bool init);
@@ -43,6 +44,7 @@ static site *load_site(const char *path, plugin_registry *reg, bool first, bool 
     }
     if (cfg) {
         loader_set_call_timeout(reg, cfg->plugin_timeout_ms);
+        mapping_set_max_future_skew(cfg->max_future_skew_ms);
         loader_scan(reg, cfg->plugin_dir);
         s = site_bind(cfg, reg, true, &d);
     }
