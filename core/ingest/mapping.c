@@ -336,6 +336,11 @@ static const char *map_string(json_object *v)
     return s && strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
 }
 
+static bool map_has_nul(json_object *v)
+{
+    return json_object_is_type(v, json_type_string) && !map_string(v);
+}
+
 /* A string, or (outside the canonical shape) an integer written as decimal text. */
 static const char *map_text(const mapping *m, json_object *v, char *buf, size_t len)
 {
@@ -395,7 +400,9 @@ static bool map_fields(mapping *m, json_object *f[MAP_NFIELDS], map_doc *doc, ch
         !*doc->entity) {
         map_miss(m, &doc->missed, MAP_ENTITY);
         map_fail(err, errlen, &failed,
-                 f[MAP_ENTITY] ? "entity is not a non-empty string without NUL" : "missing entity",
+                 !f[MAP_ENTITY]               ? "missing entity"
+                 : map_has_nul(f[MAP_ENTITY]) ? "entity contains an escaped NUL (\\u0000)"
+                                              : "entity is not a non-empty string",
                  map_where(m, MAP_ENTITY, w, sizeof w));
     }
     if (m->type_literal) {
@@ -404,7 +411,9 @@ static bool map_fields(mapping *m, json_object *f[MAP_NFIELDS], map_doc *doc, ch
                !(doc->type = map_string(f[MAP_TYPE])) || !*doc->type) {
         map_miss(m, &doc->missed, MAP_TYPE);
         map_fail(err, errlen, &failed,
-                 f[MAP_TYPE] ? "type is not a non-empty string without NUL" : "missing type",
+                 !f[MAP_TYPE]               ? "missing type"
+                 : map_has_nul(f[MAP_TYPE]) ? "type contains an escaped NUL (\\u0000)"
+                                            : "type is not a non-empty string",
                  map_where(m, MAP_TYPE, w, sizeof w));
     }
     if (m->canonical || m->field[MAP_TIME].n) {
@@ -433,7 +442,9 @@ static bool map_fields(mapping *m, json_object *f[MAP_NFIELDS], map_doc *doc, ch
         if (!doc->id || !*doc->id || strlen(doc->id) > SF_MAX_ENTITY_LEN) {
             doc->id = NULL;
             map_miss(m, &doc->missed, MAP_ID);
-            map_fail(err, errlen, &failed, "id is not a string of 1 to 256 bytes without NUL",
+            map_fail(err, errlen, &failed,
+                     map_has_nul(f[MAP_ID]) ? "id contains an escaped NUL (\\u0000)"
+                                            : "id is not a string of 1 to 256 bytes",
                      map_where(m, MAP_ID, w, sizeof w));
         }
     } else if (m->field[MAP_ID].n) {
