@@ -61,7 +61,7 @@ extern "C" {
 
 /** The ABI this header describes. A host speaking 1.x loads plugins built for 1.y, y <= x. */
 #define SF_ABI_MAJOR 1
-#define SF_ABI_MINOR 2
+#define SF_ABI_MINOR 3
 
 /** First field of every descriptor: "SFLW" in ASCII. */
 #define SF_PLUGIN_MAGIC 0x53464c57u
@@ -116,7 +116,10 @@ typedef enum sf_opt_type {
     SF_OPT_BOOL = 4,     /**< true/false, yes/no, on/off, 1/0 */
     SF_OPT_DURATION = 5, /**< 500ms, 30s, 5m, 2h, 7d; read in milliseconds */
     SF_OPT_ENUM = 6,     /**< one of `choices` */
-    SF_OPT_SECRET = 7    /**< a string given as env:NAME or file:/path; never logged */
+    SF_OPT_SECRET = 7,   /**< a string given as env:NAME or file:/path; never logged */
+    SF_OPT_TEMPLATE = 8  /**< since 1.3: a message template, compiled (names checked) by the
+                              host at `sigflow check`; read with opt_string, render with
+                              render_as. Set min_host_minor = 3 when you declare one. */
 } sf_opt_type;
 
 #define SF_OPT_REQUIRED 0x1u  /**< the key must be present in the section */
@@ -166,6 +169,14 @@ typedef enum sf_deliver_result {
     SF_DELIVER_RETRY = 1, /**< temporary failure: retry (after *retry_after_ms if set > 0) */
     SF_DELIVER_FAIL = 2   /**< permanent failure: dead-letter now */
 } sf_deliver_result;
+
+/** How render_as escapes the values it inserts (the template's own text is never escaped). */
+typedef enum sf_escape {
+    SF_ESCAPE_PLAIN = 0, /**< as they are */
+    SF_ESCAPE_HTML = 1,  /**< & < > " ' as entities */
+    SF_ESCAPE_SLACK = 2, /**< Slack mrkdwn: & < > as entities */
+    SF_ESCAPE_JSON = 3   /**< the inside of a JSON string */
+} sf_escape;
 
 /** A thread body spawned through host->thread_spawn. */
 typedef void (*sf_thread_fn)(sf_instance *inst, void *arg);
@@ -321,6 +332,40 @@ struct sf_host {
     const char *(*opt_prefixed)(sf_instance *inst, const char *prefix, size_t i,
                                 const char **suffix);
 
+    /* ---- since 1.3: the message model (docs/templates.md; all strings borrowed) ---- */
+
+    /** The title: the decision's question, or its name when it has none. */
+    const char *(*msg_title)(const sf_alert *a);
+    /** Reasons that raised the score (contribution > 0), strongest first. */
+    size_t (*msg_reason_count)(const sf_alert *a);
+    const char *(*msg_reason_signal)(const sf_alert *a, size_t i);
+    /** The explain sentence, or the signal's name when it has none. */
+    const char *(*msg_reason_text)(const sf_alert *a, size_t i);
+    double (*msg_reason_contribution)(const sf_alert *a, size_t i);
+    /** The entity's attrs (top level, in order) as name/text pairs. */
+    size_t (*msg_attr_count)(const sf_alert *a);
+    const char *(*msg_attr_name)(const sf_alert *a, size_t i);
+    const char *(*msg_attr_value)(const sf_alert *a, size_t i);
+    /** The target's links (`link.NAME = TEMPLATE`) rendered for this alert. */
+    size_t (*msg_link_count)(const sf_alert *a);
+    const char *(*msg_link_name)(const sf_alert *a, size_t i);
+    const char *(*msg_link_url)(const sf_alert *a, size_t i);
+    /** One-click feedback URL for label "confirmed" or "false_positive"; "" when off. */
+    const char *(*msg_feedback_url)(const sf_alert *a, const char *label);
+    /** The message as one line of JSON (title, entity, score rounded, reasons, attrs,
+        links, feedback; a digest: {"digest":true,"count":N,"alerts":[...]}). */
+    const char *(*msg_json)(const sf_alert *a);
+    /** A digest's alerts (0 for a single alert); each is a full alert for the accessors. */
+    size_t (*msg_item_count)(const sf_alert *a);
+    const sf_alert *(*msg_item)(const sf_alert *a, size_t i);
+    /**
+     * Render a template (docs/templates.md) against the alert, escaping inserted values for
+     * `esc`. A new string (free with host->free), or NULL with set_error saying why.
+     */
+    char *(*render_as)(sf_instance *inst, const sf_alert *a, const char *tmpl, sf_escape esc);
+    /** Compile a template without rendering it: SF_OK, or SF_EINVAL with the reason in err. */
+    sf_status (*template_check)(const char *tmpl, char *err, size_t errlen);
+
     /* Append new members below this line, under a "since 1.N" marker. */
 };
 
@@ -347,6 +392,9 @@ typedef struct sf_host_info {
 
 /** Descriptor flags. */
 #define SF_PLUGIN_REENTRANT 0x1u /**< callbacks of one instance may run concurrently */
+/** since 1.3: `deliver` understands digests (msg_item_count > 0), so `mode = digest` may be
+    set on its instances. */
+#define SF_PLUGIN_DIGEST 0x2u
 
 /** What an inbound HTTP request callback answers. */
 typedef struct sf_http_response {

@@ -17,6 +17,12 @@
 #define SF_MAX_INSTANCES 256           /* [connector] + [delivery] sections */
 #define SF_MAX_PLUGINS 256             /* .so files loaded by one process */
 #define SF_MAX_TEMPLATE_LEN 1024       /* bytes of an explain template */
+#define SF_MAX_MSG_TEMPLATE 16384      /* bytes of a delivery template (message, subject) */
+#define SF_MAX_MESSAGE_ATTRS 64        /* entity attrs listed in one message */
+#define SF_MAX_LINKS 16                /* link.NAME keys of one delivery */
+#define SF_MAX_WHEN_TERMS 16           /* comparisons joined by `and` in one `when` */
+#define SF_MAX_DIGEST_ALERTS 500       /* alerts listed in one digest message */
+#define SF_MAX_TZ_NAME_LEN 64          /* bytes of an IANA time zone name */
 #define SF_MAX_ERROR_LEN 512           /* bytes of an operator-facing error text */
 #define SF_MAX_BAD_LINES_REPORTED 5    /* bad input lines named individually in a summary */
 #define SF_MAX_PREFIXED_OPTIONS 64     /* keys under one SF_OPT_PREFIX option (headers.*) */
@@ -26,7 +32,7 @@
 #define SF_MAX_HTTP_BODY (1024 * 1024) /* bytes of one inbound HTTP request body (else 413) */
 #define SF_MAX_HTTP_HEADERS 64         /* headers of one inbound HTTP request (else 431) */
 #define SF_MAX_HTTP_PATH 256           /* bytes of a routed ingest path */
-#define SF_MAX_HTTP_CONNECTIONS 256    /* concurrent connections to the ingest listener */
+#define SF_MAX_HTTP_CONNECTIONS 512    /* concurrent connections to the ingest listener */
 #define SF_HTTP_TIMEOUT_S 10           /* seconds an idle ingest connection is kept */
 /* learning (docs/scoring.md "Outcomes and learning") */
 #define SF_MAX_FIT_SAMPLE 10000000     /* fit_sample: feature snapshots kept for refits */
@@ -47,5 +53,13 @@
 #define SF_MAX_PLUGIN_OPTIONS 256      /* entries of a plugin's option table */
 #define SF_MAX_PLUGIN_TEXT 4096        /* bytes of a descriptor or option string (help, ...) */
 #define SF_MAX_METRIC_NAME_LEN 64      /* bytes of a plugin metric name ([a-z0-9_]) */
+
+/* Slow and hostile HTTP clients (docs/reliability.md, "Ingest answers"). */
+#define SF_MAX_HTTP_CONNECTIONS_PER_IP 128 /* ingest connections from one client address */
+#define SF_HTTP_REQUEST_DEADLINE_S 10      /* seconds for a whole request (headers and body) */
+#define SF_MAX_INGEST_WAITING 80           /* ingest requests waiting for their commit (else 503) */
+#define SF_MAX_ADMIN_CONNECTIONS 64        /* concurrent connections to the admin listener */
+#define SF_MAX_ADMIN_CONNECTIONS_PER_IP 16 /* of them from one client address */
+#define SF_ADMIN_REQUEST_DEADLINE_S 5      /* seconds for a whole admin request */
 
 #endif

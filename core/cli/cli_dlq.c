@@ -20,7 +20,9 @@ static void dlq_usage(FILE *to)
           "       sigflow dlq -c FILE retry ID|--all\n"
           "       sigflow dlq -c FILE drop ID\n"
           "The dead-letter queue: deliveries that failed permanently or ran out of attempts.\n"
-          "`list` prints one per line (id, target, alert, entity, attempts, last error);\n"
+          "`list` prints one per line (id, target, alert, entity, attempts, last error),\n"
+          "then the deliveries held for delivery hours or a digest (id, target, alert,\n"
+          "entity, held, until when and why);\n"
           "`retry` makes them pending again with fresh attempts (a running daemon picks them\n"
           "up within a second); `drop` removes one (its history stays for the audit trail).\n"
           "Works on the store in state_dir, whether the daemon runs or not.\n"
@@ -44,7 +46,21 @@ static int dlq_list(outbox *ob, const char *target)
                d[i].alert_id, d[i].entity, when, d[i].attempts,
                d[i].last_error ? d[i].last_error : "");
     }
-    fprintf(stderr, "%zu dead deliver%s\n", n, n == 1 ? "y" : "ies");
+    size_t dead = n;
+    outbox_delivery_clear(d, n);
+    if (outbox_held_list(ob, target, DLQ_LIST_MAX, d, &n) != SF_OK) {
+        free(d);
+        fprintf(stderr, "sigflow dlq: cannot read the held deliveries\n");
+        return EXIT_INVALID;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char when[32], until[32];
+        time_format_rfc3339(d[i].time_ms, when, sizeof when);
+        time_format_rfc3339(d[i].next_attempt_ms, until, sizeof until);
+        printf("%lld\t%s\t%s\t%s\t%s\theld\tuntil=%s\t%s\n", (long long)d[i].id, d[i].target,
+               d[i].alert_id, d[i].entity, when, until, d[i].last_error ? d[i].last_error : "");
+    }
+    fprintf(stderr, "%zu dead deliver%s, %zu held\n", dead, dead == 1 ? "y" : "ies", n);
     outbox_delivery_clear(d, n);
     free(d);
     return EXIT_OK;

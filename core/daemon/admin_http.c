@@ -9,13 +9,15 @@
 
 #include "base/metrics.h"
 #include "base/netaddr.h"
+#include "base/sf_limits.h"
 #include "daemon/admin_api.h"
+#include "ingest/http_guard.h"
 
-#define ADMIN_CONNECTIONS 16 /* scrapers and probes, not traffic */
 #define ADMIN_TIMEOUT_S 10
 
 struct admin_http {
     struct MHD_Daemon *mhd;
+    http_guard *guard; /* slow clients: whole-request deadline, per-client cap */
     const atomic_bool *ready;
     admin_api *api; /* the /v1 endpoints; may be NULL */
 };
@@ -82,9 +84,9 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode why)
 {
-    (void)cls;
-    (void)c;
     (void)why;
+    admin_http *h = cls;
+    http_guard_request_done(h->guard, c);
     admin_api_completed(*con_cls); /* only /v1 requests have state */
     *con_cls = NULL;
 }
@@ -103,16 +105,27 @@ admin_http *admin_http_start(const char *addr, const atomic_bool *ready, admin_a
     }
     h->ready = ready;
     h->api = api;
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD;
+    /* Slow clients (a header byte every few seconds) cannot hold the probes' slots: a
+       whole-request deadline and a per-client cap (docs/reliability.md, "Ingest answers"). */
+    h->guard = http_guard_new("admin", SF_ADMIN_REQUEST_DEADLINE_S * 1000LL,
+                              SF_MAX_ADMIN_CONNECTIONS, SF_MAX_ADMIN_CONNECTIONS_PER_IP);
+    if (!h->guard) {
+        snprintf(err, errlen, "out of memory");
+        free(h);
+        return NULL;
+    }
+    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_SOCK_ADDR,
-                              (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT,
-                              (unsigned int)ADMIN_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-                              (unsigned int)ADMIN_CONNECTIONS, MHD_OPTION_NOTIFY_COMPLETED,
-                              on_completed, NULL, MHD_OPTION_END);
+    h->mhd = MHD_start_daemon(flags, 0, http_guard_accept, h->guard, on_access, h,
+                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)ADMIN_TIMEOUT_S,
+                              MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SF_MAX_ADMIN_CONNECTIONS,
+                              MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, h->guard,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
     if (!h->mhd) {
         snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host)", addr);
+        http_guard_free(h->guard);
         free(h);
         return NULL;
     }
@@ -124,5 +137,6 @@ void admin_http_stop(admin_http *h)
     if (!h)
         return;
     MHD_stop_daemon(h->mhd);
+    http_guard_free(h->guard);
     free(h);
 }

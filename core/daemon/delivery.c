@@ -8,8 +8,11 @@
 #include <string.h>
 #include <time.h>
 
+#include "deliver/message.h"
+#include "model/alert.h"
 #include "model/alert_codec.h"
 #include "plugin/crash.h"
+#include "base/sf_limits.h"
 #include "plugin/host.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -83,15 +86,6 @@ static bool set_busy(delivery_worker *w, const outbox_delivery *d, int n)
     return ok;
 }
 
-static void dead(delivery_worker *w, const outbox_delivery *d, const char *entity, int n,
-                 const char *why)
-{
-    outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, why);
-    log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"", d->alert_id,
-              entity, n, why);
-    count(w, "dead");
-}
-
 /* The retry budget: max_attempts when set, and retry_for from when the alert was stored. */
 static bool budget_left(const delivery_worker *w, int n, int64_t created_ms, int64_t retry_at)
 {
@@ -100,12 +94,98 @@ static bool budget_left(const delivery_worker *w, int n, int64_t created_ms, int
     return w->pol.retry_for_ms <= 0 || retry_at - created_ms < w->pol.retry_for_ms;
 }
 
-/* One attempt at one claimed delivery, and its outcome recorded in the outbox. */
-static void attempt(delivery_worker *w, const outbox_delivery *d)
+/* The delivery clock's now: hours and digest slots are measured against it. */
+static int64_t clock_now(const delivery_worker *w)
+{
+    return w->pol.clock ? w->pol.clock(w->pol.clock_ctx) : walltime_ms();
+}
+
+/* The alert with its message model attached, or NULL (dead-lettered: unreadable). */
+static sf_alert *load(delivery_worker *w, const outbox_delivery *d)
+{
+    sf_alert *a = alert_decode(d->json);
+    message_ctx ctx = {.feedback = feedback_url_make, .feedback_ctx = &w->pol.feedback};
+    if (w->pol.rules)
+        rules_message_ctx(w->pol.rules, &ctx);
+    if (a && !(a->msg = message_new(a, &ctx))) {
+        alert_free(a);
+        a = NULL;
+    }
+    if (!a) {
+        outbox_result(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, "stored alert is unreadable");
+        log_error(w->ctx, "dead-lettered alert=%s: stored alert is unreadable", d->alert_id);
+        count(w, "dead");
+    }
+    return a;
+}
+
+static void unload(sf_alert *a)
+{
+    if (!a)
+        return;
+    message_free(a->msg);
+    a->msg = NULL;
+    alert_free(a);
+}
+
+/* Not sent now: skipped (`when`) or held (hours, digest). True when the gate took it. */
+static bool gated(delivery_worker *w, const outbox_delivery *d, const sf_alert *a)
+{
+    char why[SF_MAX_ERROR_LEN];
+    int64_t until = 0;
+    if (!w->pol.rules || d->was_held)
+        return false;
+    rules_gate g = rules_decide(w->pol.rules, a->msg, clock_now(w), &until, why, sizeof why);
+    if (g == GATE_SKIP) {
+        outbox_result(w->ob, d->id, OUTBOX_RESULT_SKIP, 0, why);
+        log_info(w->ctx, "skipped alert=%s entity=%s: %s", a->id, a->entity, why);
+        count(w, "skipped");
+    } else if (g == GATE_HOLD) {
+        outbox_hold(w->ob, d->id, until, why);
+        log_info(w->ctx, "held alert=%s entity=%s: %s", a->id, a->entity, why);
+        count(w, "held");
+    }
+    return g != GATE_SEND;
+}
+
+/* Record one attempt's outcome for delivery d (a digest records it for each of its rows). */
+static void settle(delivery_worker *w, const outbox_delivery *d, const char *entity,
+                   sf_deliver_result r, int64_t retry_after, int64_t created_ms)
+{
+    int n = d->attempts + 1;
+    const char *why = instance_last_error(w->inst);
+    if (r == SF_DELIVER_OK) {
+        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_OK, 0, NULL);
+        log_info(w->ctx, "delivered alert=%s entity=%s attempt=%d", d->alert_id, entity, n);
+        count(w, "ok");
+        double lag = (double)(walltime_ms() - d->time_ms) / 1000.0; /* docs/admin-api.md */
+        metrics_observe("sigflow_alert_to_delivery_seconds", metrics_latency_bounds,
+                        metrics_latency_nbounds, lag > 0 ? lag : 0);
+    } else if (r == SF_DELIVER_FAIL ||
+               !budget_left(w, n, created_ms,
+                            walltime_ms() + (retry_after > 0 ? retry_after : 0))) {
+        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, why);
+        log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"",
+                  d->alert_id, entity, n, why);
+        count(w, "dead");
+    } else {
+        int64_t wait = retry_after > 0 ? retry_after : delivery_backoff_ms(&w->pol, n, &w->rng);
+        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
+        log_warn(w->ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", d->alert_id, n,
+                 (long long)wait, why);
+        count(w, "retry");
+    }
+}
+
+/*
+ * Counted before deliver runs (a crash inside it still uses up the budget), refused when
+ * <state_dir>/crashes says this alert crashed the daemon DELIVERY_POISON_AFTER times; the
+ * attempt in flight is visible to delivery_abandon_if_stuck (deliver_timeout).
+ */
+static void send_one(delivery_worker *w, const outbox_delivery *d, sf_alert *a)
 {
     int unfinished = 0;
     int64_t created_ms = 0;
-    /* Counted before deliver runs: a crash inside it still uses up the budget. */
     if (outbox_attempt_begin(w->ob, d->id, &unfinished, &created_ms) != SF_OK)
         return;       /* stays in flight; pending again at the next start */
     (void)unfinished; /* the audit trail shows them as "started" */
@@ -119,44 +199,74 @@ static void attempt(delivery_worker *w, const outbox_delivery *d)
         snprintf(why, sizeof why,
                  "delivering it crashed the daemon %zu times: poison alert, not tried again",
                  crashes);
-        dead(w, d, d->entity, n, why);
-        return;
-    }
-    sf_alert *a = alert_decode(d->json);
-    if (!a) {
-        dead(w, d, d->entity, n, "stored alert is unreadable");
+        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, why);
+        log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"",
+                  d->alert_id, a->entity, n, why);
+        count(w, "dead");
         return;
     }
     int64_t retry_after = 0;
-    if (!set_busy(w, d, n)) {
-        alert_free(a);
+    if (!set_busy(w, d, n))
         return;
-    }
     host_note_alert(d->alert_id); /* a crash inside deliver names the alert */
     sf_deliver_result r = instance_deliver(w->inst, a, &retry_after);
     host_note_alert(NULL);
-    if (!set_busy(w, NULL, 0)) { /* abandoned meanwhile: the main thread recorded a retry */
-        alert_free(a);
+    if (!set_busy(w, NULL, 0)) /* abandoned meanwhile: the main thread recorded a retry */
         return;
+    settle(w, d, a->entity, r, retry_after, created_ms);
+}
+
+/* One attempt at one claimed delivery, and its outcome recorded in the outbox. */
+static void attempt(delivery_worker *w, const outbox_delivery *d)
+{
+    sf_alert *a = load(w, d);
+    if (!a)
+        return;
+    if (!gated(w, d, a))
+        send_one(w, d, a);
+    unload(a);
+}
+
+/* The due rows of a digest target, sent as one message; each row records the outcome. */
+static void attempt_digest(delivery_worker *w, const outbox_delivery *d, size_t n)
+{
+    sf_alert *items[DELIVERY_CLAIM];
+    message *msgs[DELIVERY_CLAIM];
+    const outbox_delivery *rows[DELIVERY_CLAIM];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        sf_alert *a = load(w, &d[i]);
+        if (a) {
+            items[k] = a, msgs[k] = a->msg, rows[k] = &d[i];
+            k++;
+        }
     }
-    const char *why = instance_last_error(w->inst);
-    int64_t wait = retry_after > 0 ? retry_after : delivery_backoff_ms(&w->pol, n, &w->rng);
-    if (r == SF_DELIVER_OK) {
-        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_OK, 0, NULL);
-        log_info(w->ctx, "delivered alert=%s entity=%s attempt=%d", a->id, a->entity, n);
-        count(w, "ok");
-        double lag = (double)(walltime_ms() - d->time_ms) / 1000.0; /* docs/admin-api.md */
-        metrics_observe("sigflow_alert_to_delivery_seconds", metrics_latency_bounds,
-                        metrics_latency_nbounds, lag > 0 ? lag : 0);
-    } else if (r == SF_DELIVER_FAIL || !budget_left(w, n, created_ms, walltime_ms() + wait)) {
-        dead(w, d, a->entity, n, why);
-    } else {
-        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
-        log_warn(w->ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", a->id, n,
-                 (long long)wait, why);
-        count(w, "retry");
-    }
-    alert_free(a);
+    if (k == 0)
+        return;
+    message *digest = message_digest(msgs, k); /* owns msgs now, even on failure */
+    for (size_t i = 0; i < k; i++)
+        items[i]->msg = NULL;
+    sf_alert shell = {.decision = items[0]->decision,
+                      .question = items[0]->question,
+                      .entity = items[0]->entity,
+                      .time_ms = items[0]->time_ms,
+                      .msg = digest};
+    snprintf(shell.id, sizeof shell.id, "digest-%.24s", items[0]->id);
+    for (size_t i = 0; i < k; i++)
+        shell.score = items[i]->score > shell.score ? items[i]->score : shell.score;
+    int64_t retry_after = 0, created[DELIVERY_CLAIM];
+    int unfinished;
+    for (size_t i = 0; i < k; i++) /* counted before deliver, as single sends are */
+        if (outbox_attempt_begin(w->ob, rows[i]->id, &unfinished, &created[i]) != SF_OK)
+            created[i] = walltime_ms();
+    sf_deliver_result r = SF_DELIVER_RETRY;
+    if (digest && (shell.json = (char *)message_json(digest)))
+        r = instance_deliver(w->inst, &shell, &retry_after);
+    for (size_t i = 0; i < k; i++)
+        settle(w, rows[i], items[i]->entity, r, retry_after, created[i]);
+    message_free(digest);
+    for (size_t i = 0; i < k; i++)
+        alert_free(items[i]);
 }
 
 bool delivery_abandon_if_stuck(delivery_worker *w, char *alert_id, size_t len)
@@ -243,9 +353,9 @@ static void *worker_main(void *arg)
     delivery_worker *w = arg;
     outbox_delivery d[DELIVERY_CLAIM];
     while (!stopping(w)) {
-        size_t n = 0;
-        if (outbox_claim_due(w->ob, instance_get_name(w->inst), walltime_ms(), DELIVERY_CLAIM, d,
-                             &n) != SF_OK)
+        size_t n = 0, due = 0;
+        if (outbox_claim_due_ex(w->ob, instance_get_name(w->inst), walltime_ms(), clock_now(w),
+                                DELIVERY_CLAIM, d, &n) != SF_OK)
             n = 0;
         pthread_mutex_lock(&w->lock);
         for (size_t i = 0; i < n; i++)
@@ -253,7 +363,13 @@ static void *worker_main(void *arg)
         w->n_claimed = n;
         w->next_claimed = 0;
         pthread_mutex_unlock(&w->lock);
-        for (size_t i = 0; i < n; i++) {
+        /* Held rows come first: a digest target sends all of them as one message. */
+        if (w->pol.rules && rules_is_digest(w->pol.rules))
+            while (due < n && d[due].was_held)
+                due++;
+        if (due && !stopping(w))
+            attempt_digest(w, d, due);
+        for (size_t i = due; i < n; i++) {
             /* Claimed rows left by a stop stay in flight until the next start makes them
                pending again (at-least-once), so a stop never waits for a whole claim. */
             if (!stopping(w))

@@ -8,7 +8,11 @@
  * deliver runs (a crash or kill inside it still counts) and has a deadline, deliver_timeout;
  * an alert that <state_dir>/crashes says crashed the daemon DELIVERY_POISON_AFTER times is
  * dead-lettered without another call (a poison alert).
- * Owns: the worker thread. Calls outbox, alert_codec, host (instance_deliver).
+ * Before the first attempt the target's rules decide: not routed (`when` false: done,
+ * recorded as skipped), held in the outbox until its window opens or its digest is due
+ * (visible in `sigflow dlq list`), or sent now with its message model attached.
+ * Owns: the worker thread. Calls outbox, alert_codec, deliver (rules, message),
+ * host (instance_deliver).
  * Used by the runtime.
  */
 #ifndef SF_DELIVERY_H
@@ -16,16 +20,25 @@
 
 #include <stdint.h>
 
+#include "deliver/feedback_url.h"
+#include "deliver/rules.h"
 #include "store/outbox.h"
 #include "sigflow.h"
+
+/* The delivery clock: what hours and digests are measured against. */
+typedef int64_t (*delivery_clock_fn)(void *ctx);
 
 typedef struct delivery_policy {
     int64_t retry_base_ms; /* first backoff ceiling */
     int64_t retry_max_ms;  /* largest backoff */
     int max_attempts;      /* attempts before dead-lettering; 0: no limit (retry_for decides) */
     int64_t retry_for_ms;  /* retried until this long after the alert was stored; 0: forever */
-    int64_t deliver_timeout_ms; /* one attempt's deadline (delivery_stuck) */
+    int64_t deliver_timeout_ms; /* one attempt's deadline (delivery_abandon_if_stuck) */
     const char *crash_dir;      /* state_dir whose crash records name poison alerts; borrowed */
+    delivery_rules *rules;      /* when/hours/digest/links; NULL: send everything at once */
+    delivery_clock_fn clock;    /* NULL: the wall clock (clock = event: the watermark) */
+    void *clock_ctx;
+    feedback_url_cfg feedback; /* strings borrowed; outlive the worker */
 } delivery_policy;
 
 /* Crashes of the daemon inside deliver with one alert after which that alert is

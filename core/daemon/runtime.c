@@ -101,6 +101,8 @@ static void reload(runtime *rt)
         return;
     }
     rt->retired = retired;
+    /* A connector stopped and started again is briefly without its route: 503, not 404. */
+    ingest_http_hold(rt->http, true);
     size_t kept = 0, started = 0, stopped = 0;
     for (size_t i = 0; i < ns->n_inst; i++) {
         site_instance *si = &ns->inst[i];
@@ -151,6 +153,7 @@ static void reload(runtime *rt)
     atomic_store(&rt->journal_retention_ms, ns->cfg->journal_retention_ms);
     admin_api_configure(rt->admin_api, ns->cfg);
     runtime_routes_rebuild(rt);
+    ingest_http_hold(rt->http, false);
     log_info("component=runtime", "reloaded: %zu instances kept, %zu stopped, %zu started", kept,
              stopped, started);
 }
@@ -185,10 +188,13 @@ static int make_state_dir(const char *dir, bool init)
 
 static void shutdown_all(runtime *rt)
 {
-    /* Connectors first, so nothing new arrives; then drain scoring; then deliveries. */
+    /* Connectors first, so nothing new arrives (senders get 503, not 404); then drain
+       scoring; then deliveries. */
+    ingest_http_hold(rt->http, true);
     for (size_t i = 0; i < rt->n_insts; i++)
         if (rt->insts[i]->si->cfg->kind == SF_KIND_CONNECTOR)
             runtime_inst_stop(rt->insts[i]);
+    ingest_http_wait_idle(rt->http); /* requests waiting for their commit are answered */
     /* Every connector's intake committed at its stop: the journal's sink has run for all. */
     queue_close(rt->ingest);
     atomic_store(&rt->draining, true);

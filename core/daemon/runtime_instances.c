@@ -196,6 +196,13 @@ static sf_status inst_route(rt_inst *ri)
 }
 
 /* Create and start one bound instance; on failure it is scheduled for a restart. */
+/* clock = event: deliveries wait for windows in event time (the largest event time seen). */
+static int64_t rt_event_clock(void *ctx)
+{
+    runtime *rt = ctx;
+    return atomic_load(&rt->event_clock_ms);
+}
+
 void runtime_inst_start(rt_inst *ri)
 {
     site_instance *si = ri->si;
@@ -245,7 +252,14 @@ void runtime_inst_start(rt_inst *ri)
                                .max_attempts = cfg->max_attempts,
                                .retry_for_ms = cfg->retry_for_ms,
                                .deliver_timeout_ms = cfg->deliver_timeout_ms,
-                               .crash_dir = cfg->state_dir};
+                               .crash_dir = cfg->state_dir,
+
+                               .rules = si->rules,
+                               .clock = ri->rt->clock == CLOCK_EVENT ? rt_event_clock : NULL,
+                               .clock_ctx = ri->rt,
+                               .feedback = {.public_url = cfg->public_url,
+                                            .secret = cfg->feedback_secret,
+                                            .ttl_ms = cfg->feedback_ttl_ms}};
         ri->worker = delivery_start(ri->inst, ri->rt->outbox, &pol);
     } else {
         if (si->plugin->desc.request && inst_route(ri) != SF_OK) {
@@ -384,6 +398,11 @@ void runtime_metrics_refresh(runtime *rt)
             snprintf(series, sizeof series, "sigflow_outbox_dead{target=\"%s\"}",
                      ri->si->cfg->name);
             if (outbox_count(rt->outbox, ri->si->cfg->name, OUTBOX_DEAD, &n) == SF_OK)
+                metrics_set(series, (double)n);
+            /* held until a delivery window opens or a digest is due */
+            snprintf(series, sizeof series, "sigflow_outbox_held{target=\"%s\"}",
+                     ri->si->cfg->name);
+            if (outbox_count(rt->outbox, ri->si->cfg->name, OUTBOX_HELD, &n) == SF_OK)
                 metrics_set(series, (double)n);
         }
     }

@@ -78,6 +78,8 @@ struct runtime {
     bool rebuilding;              /* scorer thread: replaying history, alerts not sent */
     uint64_t rebuild_alerts;      /* scorer thread: alerts of history a rebuild held back */
     clock_mode clock;
+    _Atomic int64_t event_clock_ms; /* largest event time applied: the delivery clock under
+                                       clock = event (hours, digests) */
 
     pthread_mutex_t route_lock; /* guards the routes: read by the scorer, set by reloads */
     char **targets;             /* the decision's `deliver` names */

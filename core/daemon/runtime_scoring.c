@@ -135,6 +135,8 @@ void *runtime_scorer_main(void *arg)
         if (ev) {
             if (ev->seq)
                 rt->applied_seq = ev->seq;
+            if (ev->time_ms > atomic_load(&rt->event_clock_ms))
+                atomic_store(&rt->event_clock_ms, ev->time_ms);
             if (rt->engine) {
                 score_push(rt->engine, ev);
                 /* The engine batches for throughput; once the queue runs dry, hand the
@@ -213,6 +215,8 @@ sf_status runtime_recover(runtime *rt)
     uint64_t from = load_checkpoint(rt);
     uint64_t last = journal_last_seq(rt->journal);
     rt->applied_seq = rt->checkpointed_seq = from;
+    if (rt->engine)
+        atomic_store(&rt->event_clock_ms, score_watermark(rt->engine));
     if (last <= from)
         return SF_OK;
     int64_t t0 = monotime_ms();
@@ -224,6 +228,8 @@ sf_status runtime_recover(runtime *rt)
         return st;
     }
     rt->applied_seq = last;
+    if (rt->engine)
+        atomic_store(&rt->event_clock_ms, score_watermark(rt->engine));
     log_info("component=runtime",
              "recovered %llu events from the journal in %lld ms; "
              "%llu alerts were new",

@@ -6,12 +6,18 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include "ingest/http_guard.h"
+#include "ingest/intake.h"
 #include "plugin/host.h"
 #include "base/netaddr.h"
 #include "base/log.h"
@@ -19,6 +25,28 @@
 #include "base/sf_limits.h"
 
 #define LOG_CTX "component=ingest_http"
+#define INGEST_MAX_LOOPS 8 /* event loops: one per core, at most this many */
+#define INGEST_LOOP_MAX_WAIT_MS 1000
+
+typedef struct ingest_req ingest_req;
+
+/*
+ * One event loop: a libmicrohttpd daemon driven by its own thread (external epoll mode) on a
+ * SO_REUSEPORT socket of the listen address, so the kernel spreads connections over the
+ * loops. A request waiting for its commit is suspended; the committer queues it on its
+ * loop's `ready` list and the loop resumes it between two MHD_run calls: a resume must never
+ * overtake the suspend of a request whose callback is still returning (libmicrohttpd 0.9.75
+ * corrupts memory then), and on the loop's own thread it cannot.
+ */
+typedef struct ingest_loop {
+    struct ingest_http *h;
+    struct MHD_Daemon *mhd;
+    int wake_fd;        /* eventfd: the committer rings it */
+    pthread_mutex_t mu; /* guards ready */
+    ingest_req *ready;  /* committed, to resume */
+    pthread_t thread;
+    bool running;
+} ingest_loop;
 
 /* A route: one path, one instance, and how many requests are inside its callback now. */
 typedef struct route {
@@ -28,21 +56,35 @@ typedef struct route {
 } route;
 
 struct ingest_http {
-    struct MHD_Daemon *mhd;
+    ingest_loop loops[INGEST_MAX_LOOPS];
+    unsigned n_loops;
+    atomic_bool stopping;
+    http_guard *guard;
     int port;
-    pthread_mutex_t lock; /* guards routes, n_routes and every route's inflight */
-    pthread_cond_t idle;  /* broadcast when a route's inflight drops to 0 */
+    pthread_mutex_t lock; /* guards routes, n_routes, every route's inflight, waiting */
+    pthread_cond_t idle;  /* broadcast when a route's inflight or `waiting` drops to 0 */
     route *routes[SF_MAX_INSTANCES];
     size_t n_routes;
+    unsigned waiting; /* requests waiting for their commit or its answer (shedding bound) */
+    atomic_bool hold; /* draining or reloading: a path without a route is 503, not 404 */
 };
 
 /* Per-request state, from the headers to the completion notice. */
-typedef struct ingest_req {
+struct ingest_req {
     char *body;
     size_t len, cap;
     size_t discarded; /* bytes dropped after the body outgrew SF_MAX_HTTP_BODY */
     bool too_large;
-} ingest_req;
+    /* After the callback accepted events: the answer waits for their commit. */
+    bool submitted, answered;
+    sf_status commit_st; /* set by the committer before it queues the request on `ready` */
+    ingest_loop *loop;
+    struct MHD_Connection *conn;
+    ingest_req *next_ready;
+    struct MHD_Response *resp; /* the connector's answer, sent once the commit succeeded */
+    unsigned code;
+    char instance[SF_MAX_NAME_LEN + 1];
+};
 
 /* ---- the host table's request accessors --------------------------------------------------- */
 
@@ -221,8 +263,13 @@ static enum MHD_Result answer_too_large(struct MHD_Connection *c, const char *in
 static enum MHD_Result on_headers(ingest_http *h, struct MHD_Connection *c, const char *url,
                                   const char *method, void **con_cls)
 {
-    if (!route_exists(h, url))
+    if (!route_exists(h, url)) {
+        /* Draining or reloading: the connector may be back in a moment, and a sender drops
+           an event it was told 404 about. */
+        if (atomic_load(&h->hold))
+            return answer_busy(c, NULL);
         return answer_text(c, NULL, MHD_HTTP_NOT_FOUND, "no connector at this path\n");
+    }
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
         return answer(c, NULL, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is accepted here\n", NULL,
                       MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST);
@@ -310,12 +357,112 @@ static enum MHD_Result answer_status(struct MHD_Connection *c, sf_instance *inst
     }
 }
 
-/* The whole body is in: hand it to the instance routed at this path now. */
-static enum MHD_Result on_complete(ingest_http *h, struct MHD_Connection *c, const char *url,
+/* The connector's 2xx, built now (its text lives in the callback's thread) and sent once the
+   request's events are committed. */
+static sf_status keep_answer(ingest_req *rq, sf_instance *inst, const sf_http_response *resp)
+{
+    unsigned code = resp->status > 0 ? (unsigned)resp->status : MHD_HTTP_OK;
+    if (code < 100 || code > 599)
+        code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    const char *body = resp->body ? resp->body : "";
+    rq->resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
+    if (!rq->resp ||
+        MHD_add_response_header(rq->resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                                resp->content_type ? resp->content_type : "text/plain") != MHD_YES)
+        return SF_ENOMEM;
+    rq->code = code;
+    snprintf(rq->instance, sizeof rq->instance, "%s", instance_get_name(inst));
+    return SF_OK;
+}
+
+/* The journal's committer: the request's events are stored (or not). Its loop resumes it. */
+static void on_committed(void *ctx, sf_status st)
+{
+    ingest_req *rq = ctx;
+    ingest_loop *l = rq->loop;
+    rq->commit_st = st;
+    pthread_mutex_lock(&l->mu);
+    rq->next_ready = l->ready;
+    l->ready = rq;
+    pthread_mutex_unlock(&l->mu);
+    uint64_t one = 1;
+    if (write(l->wake_fd, &one, sizeof one) != sizeof one && errno != EAGAIN)
+        log_error(LOG_CTX, "cannot wake an ingest loop: %s", strerror(errno));
+}
+
+static void waiting_done(ingest_http *h)
+{
+    pthread_mutex_lock(&h->lock);
+    if (--h->waiting == 0)
+        pthread_cond_broadcast(&h->idle);
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* The commit is over: the connector's answer, or 503 and nothing kept. */
+static enum MHD_Result on_committed_answer(ingest_http *h, struct MHD_Connection *c, ingest_req *rq)
+{
+    http_guard_set_waiting(h->guard, c, false);
+    enum MHD_Result ok;
+    if (rq->commit_st != SF_OK) {
+        log_warn(LOG_CTX,
+                 "instance=%s: a request's events could not be journaled (status %d):"
+                 " answered 503, nothing of it kept",
+                 rq->instance, (int)rq->commit_st);
+        ok = answer_busy(c, rq->instance);
+    } else {
+        ok = MHD_queue_response(c, rq->code, rq->resp);
+        if (ok == MHD_YES)
+            count_answer(rq->instance, rq->code);
+    }
+    rq->answered = true;
+    waiting_done(h);
+    return ok;
+}
+
+/* Past SF_MAX_INGEST_WAITING requests waiting for the journal, answer 503 at once. */
+static bool shed_load(ingest_http *h)
+{
+    pthread_mutex_lock(&h->lock);
+    bool full = h->waiting >= SF_MAX_INGEST_WAITING;
+    pthread_mutex_unlock(&h->lock);
+    if (full)
+        metrics_add("sigflow_ingest_shed_total", 1);
+    return full;
+}
+
+/* Hand the request's events to the journal and suspend the connection until the commit
+   they share with the other requests waiting now (group commit). */
+static enum MHD_Result submit(ingest_loop *l, struct MHD_Connection *c, ingest_req *rq,
+                              intake_scope *scope)
+{
+    ingest_http *h = l->h;
+    rq->loop = l;
+    rq->conn = c;
+    rq->submitted = true;
+    pthread_mutex_lock(&h->lock);
+    h->waiting++;
+    pthread_mutex_unlock(&h->lock);
+    http_guard_set_waiting(h->guard, c, true);
+    sf_status st = intake_scope_submit(scope, on_committed, rq);
+    if (st != SF_OK) { /* not queued: on_committed will not run */
+        rq->commit_st = st;
+        return on_committed_answer(h, c, rq);
+    }
+    /* on_committed only queues it: this loop resumes it after this callback returned. */
+    MHD_suspend_connection(c);
+    return MHD_YES;
+}
+
+/* The whole body is in: hand it to the instance routed at this path now. Its events are the
+   request's own (an intake scope): committed together before the 2xx, or dropped whole. */
+static enum MHD_Result on_complete(ingest_loop *l, struct MHD_Connection *c, const char *url,
                                    const char *method, ingest_req *rq)
 {
+    ingest_http *h = l->h;
     if (rq->too_large)
         return answer_too_large(c, NULL);
+    if (shed_load(h))
+        return answer_busy(c, NULL);
     route *r = route_acquire(h, url);
     if (!r) /* unrouted while the body came in (a reload): the source should come back */
         return answer_busy(c, NULL);
@@ -327,8 +474,19 @@ static enum MHD_Result on_complete(ingest_http *h, struct MHD_Connection *c, con
         .conn = c,
     };
     sf_http_response resp = {0};
+    intake_scope scope;
+    intake_scope_open(&scope);
     sf_status st = instance_request(r->inst, &req, &resp);
-    enum MHD_Result ok = answer_status(c, r->inst, st, &resp);
+    intake_scope_close(&scope);
+    enum MHD_Result ok;
+    if (st == SF_OK && scope.n > 0 && keep_answer(rq, r->inst, &resp) != SF_OK)
+        st = SF_ENOMEM;
+    if (st == SF_OK && scope.n > 0) {
+        ok = submit(l, c, rq, &scope); /* before the release: the intake is still there */
+    } else {
+        intake_scope_discard(&scope); /* an error answer leaves nothing behind */
+        ok = answer_status(c, r->inst, st, &resp);
+    }
     route_release(h, r);
     return ok;
 }
@@ -338,23 +496,29 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
                                  size_t *upload_data_size, void **con_cls)
 {
     (void)version;
-    ingest_http *h = cls;
+    ingest_loop *l = cls;
     ingest_req *rq = *con_cls;
     if (!rq)
-        return on_headers(h, c, url, method, con_cls);
+        return on_headers(l->h, c, url, method, con_cls);
+    if (rq->submitted) /* resumed: its commit is over */
+        return on_committed_answer(l->h, c, rq);
     if (*upload_data_size > 0)
         return on_body(rq, upload_data, upload_data_size);
-    return on_complete(h, c, url, method, rq);
+    return on_complete(l, c, url, method, rq);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode why)
 {
-    (void)cls;
-    (void)c;
     (void)why;
+    ingest_loop *l = cls;
+    http_guard_request_done(l->h->guard, c);
     ingest_req *rq = *con_cls;
+    if (rq && rq->submitted && !rq->answered)
+        waiting_done(l->h); /* the sender left before its answer */
     if (rq) {
+        if (rq->resp)
+            MHD_destroy_response(rq->resp);
         free(rq->body);
         free(rq);
         *con_cls = NULL;
@@ -374,6 +538,106 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start and stop ----------------------------------------------------------------------- */
 
+/* Resume what the committer queued (this loop's thread, outside any callback). */
+static void loop_resume_ready(ingest_loop *l)
+{
+    uint64_t n;
+    if (read(l->wake_fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        log_error(LOG_CTX, "ingest loop wake-up: %s", strerror(errno));
+    pthread_mutex_lock(&l->mu);
+    ingest_req *rq = l->ready;
+    l->ready = NULL;
+    pthread_mutex_unlock(&l->mu);
+    while (rq) {
+        ingest_req *next = rq->next_ready; /* rq may be answered and gone after MHD_run */
+        MHD_resume_connection(rq->conn);
+        rq = next;
+    }
+}
+
+static void *loop_main(void *arg)
+{
+    ingest_loop *l = arg;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    int epfd = info ? info->epoll_fd : -1;
+    while (!atomic_load(&l->h->stopping)) {
+        MHD_UNSIGNED_LONG_LONG to = INGEST_LOOP_MAX_WAIT_MS;
+        if (MHD_get_timeout(l->mhd, &to) != MHD_YES || to > INGEST_LOOP_MAX_WAIT_MS)
+            to = INGEST_LOOP_MAX_WAIT_MS;
+        struct pollfd fds[2] = {{.fd = epfd, .events = POLLIN},
+                                {.fd = l->wake_fd, .events = POLLIN}};
+        if (poll(fds, 2, (int)to) < 0 && errno != EINTR) {
+            log_error(LOG_CTX, "ingest loop poll: %s", strerror(errno));
+            break;
+        }
+        loop_resume_ready(l);
+        if (MHD_run(l->mhd) != MHD_YES)
+            log_warn(LOG_CTX, "ingest loop: MHD_run failed");
+    }
+    MHD_run(l->mhd); /* send the last answers queued */
+    return NULL;
+}
+
+/* One loop's daemon on `ss` (port filled in by the first loop), SO_REUSEPORT. */
+static bool loop_start(ingest_loop *l, ingest_http *h, struct sockaddr_storage *ss)
+{
+    l->h = h;
+    l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (l->wake_fd < 0)
+        return false;
+    pthread_mutex_init(&l->mu, NULL);
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+    if (ss->ss_family == AF_INET6)
+        flags |= MHD_USE_IPv6;
+    l->mhd = MHD_start_daemon(flags, 0, http_guard_accept, h->guard, on_access, l,
+                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
+                              (struct sockaddr *)ss, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+                              (unsigned int)1, MHD_OPTION_CONNECTION_TIMEOUT,
+                              (unsigned int)SF_HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
+                              (unsigned int)SF_MAX_HTTP_CONNECTIONS, /* the guard's, shared */
+                              MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, h->guard,
+                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
+    if (!l->mhd)
+        return false;
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    if (info && h->port == 0) {
+        h->port = (int)info->port; /* port 0: the others bind the one the first got */
+        if (ss->ss_family == AF_INET6)
+            ((struct sockaddr_in6 *)ss)->sin6_port = htons((uint16_t)h->port);
+        else
+            ((struct sockaddr_in *)ss)->sin_port = htons((uint16_t)h->port);
+    }
+    l->running = pthread_create(&l->thread, NULL, loop_main, l) == 0;
+    return l->running;
+}
+
+static void loop_stop(ingest_loop *l)
+{
+    if (l->running)
+        pthread_join(l->thread, NULL);
+    if (l->mhd)
+        MHD_stop_daemon(l->mhd);
+    if (l->wake_fd >= 0) {
+        close(l->wake_fd);
+        pthread_mutex_destroy(&l->mu);
+    }
+}
+
+static void ingest_free(ingest_http *h)
+{
+    atomic_store(&h->stopping, true);
+    for (unsigned i = 0; i < h->n_loops; i++)
+        loop_stop(&h->loops[i]);
+    http_guard_free(h->guard);
+    for (size_t i = 0; i < h->n_routes; i++) {
+        free(h->routes[i]->path);
+        free(h->routes[i]);
+    }
+    pthread_cond_destroy(&h->idle);
+    pthread_mutex_destroy(&h->lock);
+    free(h);
+}
+
 ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
@@ -390,29 +654,28 @@ ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
     }
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->idle, NULL);
-    /* A thread per connection: a slow plugin callback holds up only its own sender. */
-    unsigned flags =
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
-    if (ss.ss_family == AF_INET6)
-        flags |= MHD_USE_IPv6;
-    h->mhd = MHD_start_daemon(flags, 0, NULL, NULL, on_access, h, MHD_OPTION_EXTERNAL_LOGGER,
-                              on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SF_HTTP_TIMEOUT_S,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SF_MAX_HTTP_CONNECTIONS,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
-    if (!h->mhd) {
-        snprintf(err, errlen, "cannot listen on %s (address in use or not local?)", addr);
-        goto fail;
+    atomic_init(&h->hold, false);
+    atomic_init(&h->stopping, false);
+    if (!(h->guard = http_guard_new("ingest", SF_HTTP_REQUEST_DEADLINE_S * 1000LL,
+                                    SF_MAX_HTTP_CONNECTIONS, SF_MAX_HTTP_CONNECTIONS_PER_IP))) {
+        snprintf(err, errlen, "out of memory");
+        free(h);
+        return NULL;
     }
-    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
-    h->port = info ? (int)info->port : 0;
-    log_info(LOG_CTX, "listening on %s (port %d)", addr, h->port);
+    /* One event loop per core: a connection costs a socket, not a thread. */
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned n = cpus < 1 ? 1 : cpus > INGEST_MAX_LOOPS ? INGEST_MAX_LOOPS : (unsigned)cpus;
+    for (; h->n_loops < n; h->n_loops++) {
+        h->loops[h->n_loops].wake_fd = -1;
+        if (!loop_start(&h->loops[h->n_loops], h, &ss)) {
+            h->n_loops++; /* stopped with the others */
+            snprintf(err, errlen, "cannot listen on %s (address in use or not local?)", addr);
+            ingest_free(h);
+            return NULL;
+        }
+    }
+    log_info(LOG_CTX, "listening on %s (port %d, %u event loops)", addr, h->port, n);
     return h;
-fail:
-    pthread_cond_destroy(&h->idle);
-    pthread_mutex_destroy(&h->lock);
-    free(h);
-    return NULL;
 }
 
 int ingest_http_port(const ingest_http *h)
@@ -420,17 +683,27 @@ int ingest_http_port(const ingest_http *h)
     return h ? h->port : 0;
 }
 
+void ingest_http_hold(ingest_http *h, bool on)
+{
+    if (h)
+        atomic_store(&h->hold, on);
+}
+
+void ingest_http_wait_idle(ingest_http *h)
+{
+    if (!h)
+        return;
+    pthread_mutex_lock(&h->lock);
+    while (h->waiting > 0)
+        pthread_cond_wait(&h->idle, &h->lock);
+    pthread_mutex_unlock(&h->lock);
+}
+
 void ingest_http_stop(ingest_http *h)
 {
     if (!h)
         return;
-    /* Joins every connection thread: no callback runs after this. */
-    MHD_stop_daemon(h->mhd);
-    for (size_t i = 0; i < h->n_routes; i++) {
-        free(h->routes[i]->path);
-        free(h->routes[i]);
-    }
-    pthread_cond_destroy(&h->idle);
-    pthread_mutex_destroy(&h->lock);
-    free(h);
+    ingest_http_hold(h, true);
+    ingest_http_wait_idle(h); /* every request waiting for a commit got its answer */
+    ingest_free(h);           /* joins the loops: no callback runs after this */
 }

@@ -11,6 +11,9 @@
 
 #define INTAKE_RETRY_MS 10 /* linger thread's pause after a failed commit */
 
+/* The request scope open on this thread, if any. */
+static _Thread_local intake_scope *tl_scope;
+
 struct intake {
     journal *j;
     char *connector;
@@ -113,9 +116,78 @@ static sf_status make_room(intake *in)
     return commit_locked(in, NULL, NULL);
 }
 
+/* ---- request scopes ------------------------------------------------------------------------ */
+
+void intake_scope_open(intake_scope *s)
+{
+    memset(s, 0, sizeof *s);
+    s->prev = tl_scope;
+    tl_scope = s;
+}
+
+void intake_scope_close(intake_scope *s)
+{
+    if (tl_scope == s)
+        tl_scope = s->prev;
+}
+
+void intake_scope_discard(intake_scope *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        event_free(s->evs[i]);
+    free(s->evs);
+    s->evs = NULL;
+    s->n = s->alloc = 0;
+}
+
+sf_status intake_scope_submit(intake_scope *s, journal_done_fn done, void *ctx)
+{
+    if (!s->in || s->n == 0) {
+        intake_scope_discard(s);
+        return SF_EINVAL;
+    }
+    sf_event **evs = s->evs;
+    size_t n = s->n;
+    s->evs = NULL;
+    s->n = s->alloc = 0;
+    return journal_submit_batch(s->in->j, s->in->connector, evs, n, done, ctx);
+}
+
+/* The open scope that takes in's events, or NULL. */
+static intake_scope *scope_for(intake *in)
+{
+    intake_scope *s = tl_scope;
+    if (!s || (s->in && s->in != in))
+        return NULL;
+    return s;
+}
+
+/* Keep ev in the request's scope; SF_ERETRY past the intake's capacity (ev is freed). */
+static sf_status scope_add(intake_scope *s, intake *in, sf_event *ev)
+{
+    if (s->n == s->alloc) {
+        size_t alloc = s->alloc ? s->alloc * 2 : 16;
+        sf_event **b = s->n < in->cap ? realloc(s->evs, alloc * sizeof *b) : NULL;
+        if (!b) {
+            event_free(ev);
+            return SF_ERETRY;
+        }
+        s->evs = b;
+        s->alloc = alloc;
+    }
+    s->in = in;
+    s->evs[s->n++] = ev;
+    return SF_OK;
+}
+
 sf_status intake_add(intake *in, sf_event *ev)
 {
     pthread_mutex_lock(&in->mu);
+    intake_scope *s = in->cursor_mode ? NULL : scope_for(in);
+    if (s) {
+        pthread_mutex_unlock(&in->mu);
+        return scope_add(s, in, ev);
+    }
     if (make_room(in) != SF_OK) {
         pthread_mutex_unlock(&in->mu);
         event_free(ev);
@@ -132,6 +204,8 @@ sf_status intake_add(intake *in, sf_event *ev)
 
 sf_status intake_commit(intake *in, const char *cursor_key, const char *cursor_value)
 {
+    if (!cursor_key && scope_for(in))
+        return SF_OK; /* the request's events: the scope's owner submits them */
     pthread_mutex_lock(&in->mu);
     sf_status rc = commit_locked(in, cursor_key, cursor_value);
     pthread_mutex_unlock(&in->mu);

@@ -34,10 +34,11 @@ struct sf_alert {
     uint32_t model_version; /* the model that raised it: 1 = as configured, +1 per refit */
     alert_reason *reasons;  /* n_reasons: largest contribution first, ties in config order */
     size_t n_reasons;
-    double *features; /* x per signal in config order; n_reasons long */
-    char *attrs;      /* attrs JSON of the entity's latest event, or NULL; owned */
-    char *json;       /* one-line JSON, built by alert_render_json; owned */
-    char *health;     /* ALERT_HEALTH: its one-line JSON (health_alert.h); owned */
+    double *features;    /* x per signal in config order; n_reasons long */
+    char *attrs;         /* attrs JSON of the entity's latest event, or NULL; owned */
+    char *json;          /* one-line JSON, built by alert_render_json; owned */
+    char *health;        /* ALERT_HEALTH: its one-line JSON (health_alert.h); owned */
+    struct message *msg; /* message model set by the delivery worker for one call; borrowed */
 };
 
 /* Deterministic id: hex of a 128-bit hash of decision, entity and time_ms. */

@@ -14,6 +14,7 @@
 #include "model/alert.h"
 #include "model/event.h"
 #include "plugin/host_alert.h"
+#include "plugin/host_message.h"
 #include "ingest/ingest_http.h"
 #include "base/sf_limits.h"
 #include "base/crypto.h"
@@ -396,6 +397,15 @@ static void h_free(void *p)
 
 /* ---- the table ---------------------------------------------------------------------------- */
 
+static char *h_render_as(sf_instance *in, const sf_alert *a, const char *tmpl, sf_escape esc)
+{
+    char err[SF_MAX_ERROR_LEN];
+    char *out = host_msg_render(a, tmpl, esc, err, sizeof err);
+    if (!out && in)
+        h_set_error(in, "%s", err);
+    return out;
+}
+
 static const sf_host g_host = {
     .size = sizeof(sf_host),
     .abi_major = SF_ABI_MAJOR,
@@ -447,6 +457,23 @@ static const sf_host g_host = {
     .equal_ct = crypto_equal,
     .metric_set = h_metric_set,
     .opt_prefixed = h_opt_prefixed,
+    .msg_title = host_msg_title,
+    .msg_reason_count = host_msg_reason_count,
+    .msg_reason_signal = host_msg_reason_signal,
+    .msg_reason_text = host_msg_reason_text,
+    .msg_reason_contribution = host_msg_reason_contribution,
+    .msg_attr_count = host_msg_attr_count,
+    .msg_attr_name = host_msg_attr_name,
+    .msg_attr_value = host_msg_attr_value,
+    .msg_link_count = host_msg_link_count,
+    .msg_link_name = host_msg_link_name,
+    .msg_link_url = host_msg_link_url,
+    .msg_feedback_url = host_msg_feedback_url,
+    .msg_json = host_msg_json,
+    .msg_item_count = host_msg_item_count,
+    .msg_item = host_msg_item,
+    .render_as = h_render_as,
+    .template_check = host_template_check,
 };
 
 static const sf_host_info g_info = {
@@ -639,6 +666,7 @@ sf_deliver_result instance_deliver(sf_instance *in, const sf_alert *a, int64_t *
     pthread_mutex_unlock(&in->err_lock);
     PLUGIN_CALL(in, "deliver", r = in->plugin->desc.deliver(in, in->state, a, retry_after_ms));
     host_alert_release();
+    host_msg_release();
     return r;
 }
 

@@ -9,7 +9,7 @@
 #include "model/alert.h"
 #include "base/sf_limits.h"
 #include "base/strbuf.h"
-#include "base/timefmt.h"
+#include "plugin/host_message.h"
 
 #define LENT_MAX 64
 
@@ -108,67 +108,8 @@ const char *host_alert_attr(const sf_alert *a, const char *name)
     return s;
 }
 
-/* Expand one {{name}}; false if the name is unknown. */
-static bool expand(strbuf *b, const sf_alert *a, const char *name, size_t n)
-{
-    char num[64];
-#define IS(lit) (n == sizeof(lit) - 1 && memcmp(name, lit, n) == 0)
-    if (IS("entity"))
-        strbuf_puts(b, a->entity);
-    else if (IS("decision"))
-        strbuf_puts(b, a->decision);
-    else if (IS("question"))
-        strbuf_puts(b, a->question);
-    else if (IS("alert_id"))
-        strbuf_puts(b, a->id);
-    else if (IS("score")) {
-        snprintf(num, sizeof num, "%.2f", a->score);
-        strbuf_puts(b, num);
-    } else if (IS("score_pct")) {
-        snprintf(num, sizeof num, "%.0f", a->score * 100.0);
-        strbuf_puts(b, num);
-    } else if (IS("time")) {
-        time_format_rfc3339(a->time_ms, num, sizeof num);
-        strbuf_puts(b, num);
-    } else if (IS("reasons")) {
-        for (size_t i = 0; i < a->n_reasons; i++) {
-            if (i)
-                strbuf_puts(b, "\n");
-            const alert_reason *r = &a->reasons[i];
-            strbuf_puts(b, r->text && *r->text ? r->text : r->signal);
-        }
-    } else if (n > 5 && memcmp(name, "attr.", 5) == 0) {
-        char key[SF_MAX_NAME_LEN + 1];
-        if (n - 5 > SF_MAX_NAME_LEN)
-            return false;
-        memcpy(key, name + 5, n - 5);
-        key[n - 5] = '\0';
-        char *v = attr_text(a, key);
-        strbuf_puts(b, v);
-        free(v);
-    } else
-        return false;
-#undef IS
-    return true;
-}
-
 char *host_alert_render(const sf_alert *a, const char *tmpl)
 {
-    strbuf b = {0};
-    strbuf_add(&b, "", 0);
-    for (const char *p = tmpl; p && *p;) {
-        const char *open = strstr(p, "{{");
-        if (!open) {
-            strbuf_puts(&b, p);
-            break;
-        }
-        strbuf_add(&b, p, (size_t)(open - p));
-        const char *close = strstr(open + 2, "}}");
-        if (!close || !expand(&b, a, open + 2, (size_t)(close - open - 2))) {
-            free(b.p);
-            return NULL;
-        }
-        p = close + 2;
-    }
-    return strbuf_take(&b);
+    char err[SF_MAX_ERROR_LEN];
+    return host_msg_render(a, tmpl, SF_ESCAPE_PLAIN, err, sizeof err);
 }

@@ -15,6 +15,8 @@
 #include "base/sf_limits.h"
 #include "base/timefmt.h"
 #include "config/paths.h"
+#include "deliver/rules.h"
+#include "deliver/template.h"
 
 #define OPT_MAX_DECL 256 /* options one plugin may declare */
 
@@ -37,8 +39,8 @@ struct opt_values {
     size_t n_extra;
 };
 
-static const char *const opt_type_names[] = {"?",    "string",   "int",  "double",
-                                             "bool", "duration", "enum", "secret"};
+static const char *const opt_type_names[] = {"?",        "string", "int",    "double",  "bool",
+                                             "duration", "enum",   "secret", "template"};
 
 const char *options_type_name(sf_opt_type t)
 {
@@ -200,6 +202,16 @@ static bool opt_parse(opt_slot *slot, const char *text, const char *base, char *
         slot->text = v;
         return true;
     }
+    case SF_OPT_TEMPLATE: {
+        char err[SF_MAX_ERROR_LEN - 64];
+        tmpl *t = tmpl_compile(text, err, sizeof err);
+        if (!t) {
+            snprintf(why, len, "`%s`: %s", o->name, err);
+            return false;
+        }
+        tmpl_free(t);
+        break;
+    }
     default:
         snprintf(why, len, "`%s` has an unknown option type %d", o->name, (int)o->type);
         return false;
@@ -356,6 +368,9 @@ opt_values *options_apply(const sf_option *decl, const config_instance *inst, co
         const config_kv *kv = &inst->kv[i];
         /* map.* keys belong to the host's mapping, which validates them itself. */
         if (inst->kind == SF_KIND_CONNECTOR && strncmp(kv->key, "map.", 4) == 0)
+            continue;
+        /* when, hours, link.* ... belong to the core's delivery rules (deliver/rules.h). */
+        if (inst->kind == SF_KIND_DELIVERY && rules_is_key(kv->key))
             continue;
         opt_slot *slot = opt_find(v, kv->key);
         if (slot && (slot->decl->flags & SF_OPT_PREFIX))

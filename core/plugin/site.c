@@ -8,6 +8,15 @@ static const char *kind_word(sf_plugin_kind k)
     return k == SF_KIND_CONNECTOR ? "connector" : "delivery";
 }
 
+/* The `line` of key `key` in an instance section, or the section's line. */
+static int key_line(const config_instance *ci, const char *key)
+{
+    for (size_t i = 0; i < ci->n_kv; i++)
+        if (strcmp(ci->kv[i].key, key) == 0)
+            return ci->kv[i].line;
+    return ci->line;
+}
+
 int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d)
 {
     site_instance *si = &s->inst[i];
@@ -25,6 +34,12 @@ int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d)
                  ci->plugin, kind_word(p->desc.kind), kind_word(ci->kind));
         return -1;
     }
+    if (ci->kind == SF_KIND_DELIVERY && si->rules && rules_is_digest(si->rules) &&
+        !(p->desc.flags & SF_PLUGIN_DIGEST)) {
+        diag_add(d, file, key_line(ci, "mode"), "plugin `%s` cannot send digests (mode = digest)",
+                 ci->plugin);
+        return -1;
+    }
     /* Options and mapping both, so one run reports the problems of each. */
     opt_values *opts = options_apply(p->desc.options, ci, file, d);
     mapping *map = ci->kind == SF_KIND_CONNECTOR ? mapping_new(ci, file, d) : NULL;
@@ -37,15 +52,6 @@ int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d)
     si->opts = opts;
     si->map = map;
     return 1;
-}
-
-/* The `line` of key `key` in an instance section, or the section's line. */
-static int key_line(const config_instance *ci, const char *key)
-{
-    for (size_t i = 0; i < ci->n_kv; i++)
-        if (strcmp(ci->kv[i].key, key) == 0)
-            return ci->kv[i].line;
-    return ci->line;
 }
 
 /* Two request connectors cannot share one path on the ingest listener. */
@@ -86,6 +92,9 @@ static site *site_bind_mode(sf_config *cfg, plugin_registry *reg, bool allow_mis
     for (size_t i = 0; i < n; i++) {
         s->inst[i].cfg =
             i < cfg->n_connectors ? &cfg->connectors[i] : &cfg->deliveries[i - cfg->n_connectors];
+        if (s->inst[i].cfg->kind == SF_KIND_DELIVERY &&
+            !(s->inst[i].rules = rules_parse(s->inst[i].cfg, cfg, d)))
+            continue;
         if (site_bind_instance(s, i, reg, d) != 0 || allow_missing)
             continue;
         const char *why = loader_refusal_for(reg, s->inst[i].cfg->plugin);
@@ -122,6 +131,7 @@ void site_free(site *s)
     for (size_t i = 0; i < s->n_inst; i++) {
         options_free(s->inst[i].opts);
         mapping_free(s->inst[i].map);
+        rules_free(s->inst[i].rules);
     }
     free(s->inst);
     config_free(s->cfg);

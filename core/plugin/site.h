@@ -12,6 +12,7 @@
 
 #include "config/config.h"
 #include "config/diag.h"
+#include "deliver/rules.h"
 #include "plugin/loader.h"
 #include "ingest/mapping.h"
 #include "plugin/options.h"
@@ -21,6 +22,7 @@ typedef struct site_instance {
     const loaded_plugin *plugin; /* NULL while its .so is not loaded */
     opt_values *opts;            /* NULL until bound */
     mapping *map;                /* connectors only */
+    delivery_rules *rules;       /* deliveries only: when, hours, digest, links */
 } site_instance;
 
 typedef struct site {

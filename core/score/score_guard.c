@@ -42,7 +42,8 @@ typedef struct guard_sig {
     uint64_t *bn;        /* events in that bucket */
     bool stale;
     double rho;
-    score_spell *sp; /* stale spells, oldest first */
+    double band_lo, band_hi; /* the proofs' band around rho (not saved: it only paces skips) */
+    score_spell *sp;         /* stale spells, oldest first */
     size_t n_sp;
 } guard_sig;
 
@@ -81,6 +82,8 @@ static score_guard_snap *build_snap(const score_guards *g)
         if (gs->cohort) {
             s->cohort |= 1ull << i;
             s->rho[i] = gs->rho;
+            s->rho_lo[i] = gs->band_lo;
+            s->rho_hi[i] = gs->band_hi;
         }
         if (gs->stale)
             s->stale |= 1ull << i;
@@ -101,6 +104,17 @@ const score_guard_snap *score_guards_snap(const score_guards *g)
 
 /* ---- lifecycle -------------------------------------------------------------------------- */
 
+/*
+ * Proofs assume rho anywhere in [rho / (1 + RHO_BAND), rho * (1 + RHO_BAND)]: a population
+ * drifts slowly, so most boundaries keep the band and void no proof.
+ */
+#define RHO_BAND 0.05
+static void set_band(guard_sig *gs)
+{
+    gs->band_lo = gs->rho / (1 + RHO_BAND);
+    gs->band_hi = gs->rho * (1 + RHO_BAND);
+}
+
 static int sig_init(guard_sig *gs, const config_signal *s, int64_t tick, char *err, size_t errlen)
 {
     bool decay = s->measure == MEASURE_DROP || s->measure == MEASURE_RISE;
@@ -111,6 +125,7 @@ static int sig_init(guard_sig *gs, const config_signal *s, int64_t tick, char *e
     gs->tau_u = (double)(decay ? s->usual_ms : DEFAULT_USUAL_MS);
     gs->pop.t_ref = gs->cnt.t_ref = NO_TIME;
     gs->rho = 1;
+    set_band(gs);
     if (!gs->stale_on)
         return 0;
     int64_t w = s->stale_window_ms > 0 ? s->stale_window_ms : 86400000;
@@ -336,20 +351,24 @@ static int judge(score_guards *g, guard_sig *gs, int64_t T, sf_alert ***out, siz
 sf_status score_guards_boundary(score_guards *g, int64_t T, bool *changed, sf_alert ***out,
                                 size_t *n_out)
 {
-    bool ch = false;
+    bool ch = false, fresh = false; /* ch: the shards' proofs; fresh: only the exact rho */
     sf_status st = SF_OK;
     for (size_t i = 0; i < g->n; i++) {
         guard_sig *gs = &g->sig[i];
         if (gs->cohort) {
             double rho = cohort_rho(gs, T);
-            ch = ch || rho != gs->rho;
+            fresh = fresh || rho != gs->rho;
             gs->rho = rho;
+            if (rho < gs->band_lo || rho > gs->band_hi) {
+                set_band(gs);
+                ch = true;
+            }
         }
         if (gs->stale_on && judge(g, gs, T, out, n_out, &st))
             ch = true;
     }
-    *changed = ch;
-    if (ch) {
+    *changed = ch || fresh;
+    if (ch || fresh) {
         score_guard_snap *s = build_snap(g);
         if (!s)
             return SF_ENOMEM;
@@ -448,6 +467,7 @@ static sf_status decode_sig(score_guards *g, guard_sig *gs, const unsigned char 
     }
     if (!isfinite(gs->rho) || !(gs->rho > 0))
         return bad(err, errlen, "rho");
+    set_band(gs);
     p += 56;
     uint32_t nb = sb_get32(p);
     p += 4;

@@ -31,14 +31,17 @@ typedef struct score_guard_snap {
     uint64_t cohort;    /* bit i: signal i is relative = cohort */
     uint64_t stale;     /* bit i: signal i is stale (x counts as 0) */
     uint64_t live_time; /* bit i: an absent signal judged for staleness (window = live time) */
-    double rho[SF_MAX_SIGNALS];
+    double rho[SF_MAX_SIGNALS]; /* the latest snapshot of rho: what evaluations use */
+    /* A band around rho the skip proofs assume (worst case inside it): while rho stays in
+       its band, a new rho voids no proof. */
+    double rho_lo[SF_MAX_SIGNALS], rho_hi[SF_MAX_SIGNALS];
     uint32_t spell_off[SF_MAX_SIGNALS + 1]; /* signal i: spells[spell_off[i]..spell_off[i+1]) */
     score_spell spells[];
 } score_guard_snap;
 
 void score_guard_snap_ref(const score_guard_snap *g);
 void score_guard_snap_unref(const score_guard_snap *g);
-/* Could a proof made under `a` be wrong under `b`? (rho of a cohort signal, the stale set) */
+/* Could a proof made under `a` be wrong under `b`? (a cohort signal's rho band, the stale set) */
 bool score_guard_snap_differs(const score_guard_snap *a, const score_guard_snap *b);
 
 /* x of signal i at t under the snapshot (g NULL: no guards, the plain measure). */

@@ -29,10 +29,20 @@ bool score_guard_snap_differs(const score_guard_snap *a, const score_guard_snap 
     if (a->stale != b->stale || a->cohort != b->cohort)
         return true;
     for (size_t i = 0; i < SF_MAX_SIGNALS; i++) {
-        if ((a->cohort >> i & 1) && a->rho[i] != b->rho[i])
+        if ((a->cohort >> i & 1) && (a->rho_lo[i] != b->rho_lo[i] || a->rho_hi[i] != b->rho_hi[i]))
             return true;
     }
     return false;
+}
+
+/*
+ * The rho in signal i's band that gives the largest (want_hi) or smallest x: drop's x grows
+ * with rho (1 - r/rho), rise's falls ((r/rho - 1)/span).
+ */
+static double rho_worst(const score_guard_snap *g, const score_layout *l, size_t i, bool want_hi)
+{
+    bool drop = l->sig[i].measure == MEASURE_DROP;
+    return want_hi == drop ? g->rho_hi[i] : g->rho_lo[i];
 }
 
 /*
@@ -80,7 +90,7 @@ double score_guard_extreme(const score_guard_snap *g, const score_layout *l,
     if (g->stale >> i & 1)
         return 0;
     if (g->cohort >> i & 1)
-        return score_state_extreme_rel(l, blob, i, a, b, want_hi, g->rho[i]);
+        return score_state_extreme_rel(l, blob, i, a, b, want_hi, rho_worst(g, l, i, want_hi));
     int64_t d = live_shift(g, l, blob, i);
     return score_state_extreme(l, blob, i, a - d, b - d, want_hi);
 }
@@ -96,8 +106,12 @@ void score_guard_future(const score_guard_snap *g, const score_layout *l, const 
         *lo = *hi = 0;
         return;
     }
-    if (g->cohort >> i & 1) {
-        score_state_future_rel(l, blob, i, t0, x_t0, lo, hi, g->rho[i]);
+    if (g->cohort >> i & 1) { /* each side at its worst rho in the band */
+        double r_lo = rho_worst(g, l, i, false), r_hi = rho_worst(g, l, i, true), dummy;
+        score_state_future_rel(l, blob, i, t0, score_state_x_rel(l, blob, i, t0, r_lo), lo, &dummy,
+                               r_lo);
+        score_state_future_rel(l, blob, i, t0, score_state_x_rel(l, blob, i, t0, r_hi), &dummy, hi,
+                               r_hi);
         return;
     }
     score_state_future(l, blob, i, t0 - live_shift(g, l, blob, i), x_t0, lo, hi);

@@ -222,6 +222,21 @@ void journal_get_stats(journal *j, journal_stats *out)
     pthread_mutex_unlock(&j->mu);
 }
 
+/* A submitted batch: its committed events to the sink (else freed), then its owner told. */
+static void journal_hand_over_batch(journal_entry *e, journal_sink_fn sink, void *sink_ctx)
+{
+    for (size_t i = 0; i < e->n; i++) {
+        if (e->status == SF_OK && e->seqs[i] != JOURNAL_DUPLICATE && sink)
+            sink(sink_ctx, e->seqs[i], e->owned[i]);
+        else
+            event_free(e->owned[i]);
+    }
+    e->on_done(e->done_ctx, e->status);
+    free(e->seqs);
+    free(e->owned);
+    free(e);
+}
+
 /* Wake blocking callers; give committed submitted events to the sink, free the rest. */
 static void journal_hand_over(journal_entry *batch, journal_sink_fn sink, void *sink_ctx)
 {
@@ -237,6 +252,10 @@ static void journal_hand_over(journal_entry *batch, journal_sink_fn sink, void *
                         event_free(ev);
                 }
             sem_post(&e->done);
+            continue;
+        }
+        if (e->owned) {
+            journal_hand_over_batch(e, sink, sink_ctx);
             continue;
         }
         if (e->status == SF_OK && e->seq != JOURNAL_DUPLICATE && sink)
@@ -393,6 +412,48 @@ sf_status journal_submit(journal *j, const char *connector, sf_event *ev, uint64
 fail:
     free(e);
     event_free(ev);
+    return rc;
+}
+
+static void journal_free_events(sf_event **evs, size_t n)
+{
+    for (size_t i = 0; evs && i < n; i++)
+        event_free(evs[i]);
+    free(evs);
+}
+
+sf_status journal_submit_batch(journal *j, const char *connector, sf_event **evs, size_t n,
+                               journal_done_fn done, void *ctx)
+{
+    journal_entry *e = NULL;
+    sf_status rc = SF_EINVAL;
+    if (!done || n == 0 ||
+        journal_check_batch(j, connector, (const sf_event *const *)evs, n, NULL, NULL) != SF_OK ||
+        (connector && strlen(connector) > SF_MAX_NAME_LEN))
+        goto fail;
+    rc = SF_ENOMEM;
+    if (!(e = calloc(1, sizeof *e)) || !(e->seqs = calloc(n, sizeof *e->seqs)))
+        goto fail;
+    e->async = true;
+    e->owned = evs;
+    e->evs = (const sf_event *const *)evs;
+    e->n = n;
+    e->on_done = done;
+    e->done_ctx = ctx;
+    if (connector) {
+        strcpy(e->connector_buf, connector); /* length checked above */
+        e->connector = e->connector_buf;
+    }
+    pthread_mutex_lock(&j->mu);
+    rc = journal_enqueue(j, e);
+    pthread_mutex_unlock(&j->mu);
+    if (rc == SF_OK)
+        return SF_OK;
+fail:
+    if (e)
+        free(e->seqs);
+    free(e);
+    journal_free_events(evs, n);
     return rc;
 }
 

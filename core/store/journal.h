@@ -87,6 +87,19 @@ sf_status journal_submit(journal *j, const char *connector, sf_event *ev, uint64
  */
 sf_status journal_wait(journal *j, uint64_t first, uint64_t last);
 
+/*
+ * A request's events, queued without blocking the caller (the HTTP listener's path: the
+ * connection waits, not a thread). Takes `evs` (malloc'd) and its n events on every return.
+ * On SF_OK `done(ctx, status)` is called exactly once on the committer thread: status SF_OK
+ * when all n committed in one transaction (already given to the sink, duplicates freed), else
+ * nothing of them is stored (they were freed). Concurrent batches share a commit (group
+ * commit). SF_ERETRY when too much is pending, SF_EINVAL for a bad batch, SF_EFATAL once
+ * closing: done is not called then.
+ */
+typedef void (*journal_done_fn)(void *ctx, sf_status st);
+sf_status journal_submit_batch(journal *j, const char *connector, sf_event **evs, size_t n,
+                               journal_done_fn done, void *ctx);
+
 /* True when `connector` recorded `source_id` within the dedup window before now_ms. */
 bool journal_seen_id(journal *j, const char *connector, const char *source_id, int64_t now_ms);
 

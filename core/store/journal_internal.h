@@ -36,6 +36,9 @@ typedef struct journal_entry {
     sf_event *ev;
     const sf_event *ev_ptr;
     uint64_t seq;
+    sf_event **owned;        /* journal_submit_batch: the events (and seqs) are the journal's */
+    journal_done_fn on_done; /* journal_submit_batch: told the outcome after the commit */
+    void *done_ctx;
     char connector_buf[SF_MAX_NAME_LEN + 1];
 } journal_entry;
 

@@ -7,7 +7,7 @@
 #include "store/outbox_internal.h"
 #include "base/sf_limits.h"
 
-static const char *const result_names[] = {"ok", "retry", "dead"};
+static const char *const result_names[] = {"ok", "retry", "dead", "skipped"};
 
 void outbox_delivery_clear(outbox_delivery *d, size_t n)
 {
@@ -198,15 +198,23 @@ sf_status outbox_put(outbox *o, const char *alert_id, const char *decision, cons
 sf_status outbox_claim_due(outbox *o, const char *target, int64_t now_ms, size_t max,
                            outbox_delivery *out, size_t *n)
 {
+    return outbox_claim_due_ex(o, target, now_ms, now_ms, max, out, n);
+}
+
+sf_status outbox_claim_due_ex(outbox *o, const char *target, int64_t now_ms, int64_t hold_now_ms,
+                              size_t max, outbox_delivery *out, size_t *n)
+{
     *n = 0;
     if (!outbox_name_ok(target, SF_MAX_NAME_LEN) || max == 0)
         return SF_EINVAL;
     store_lock(o->st);
     sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
     sqlite3_stmt *st = rc == SF_OK ? store_stmt(o->st, DELIVERY_COLUMNS
-                                                "WHERE d.target = ?1 AND d.state = 0 AND"
-                                                " d.next_attempt_ms <= ?2"
-                                                " ORDER BY d.next_attempt_ms, d.id LIMIT ?3")
+                                                "WHERE d.target = ?1 AND ((d.state = 0 AND"
+                                                " d.next_attempt_ms <= ?2) OR (d.state = 5"
+                                                " AND d.next_attempt_ms <= ?4))"
+                                                " ORDER BY d.state DESC, d.next_attempt_ms,"
+                                                " d.id LIMIT ?3")
                                    : NULL;
     if (rc == SF_OK && !st)
         rc = SF_EIO;
@@ -214,6 +222,7 @@ sf_status outbox_claim_due(outbox *o, const char *target, int64_t now_ms, size_t
         sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, now_ms);
         sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
+        sqlite3_bind_int64(st, 4, hold_now_ms);
         rc = outbox_collect(o, st, out, max, n);
     }
     for (size_t i = 0; rc == SF_OK && i < *n; i++) {
@@ -226,6 +235,7 @@ sf_status outbox_claim_due(outbox *o, const char *target, int64_t now_ms, size_t
         sqlite3_bind_int64(st, 1, out[i].id);
         sqlite3_bind_int64(st, 2, store_now_ms(o->st));
         rc = outbox_done(o, st);
+        out[i].was_held = out[i].state == OUTBOX_HELD;
         out[i].state = OUTBOX_INFLIGHT;
     }
     rc = outbox_finish(o, rc);
@@ -259,7 +269,7 @@ sf_status outbox_next_due(outbox *o, const char *target, int64_t *at_ms)
 static sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind r,
                                       int64_t retry_at_ms, const char *error, bool counted)
 {
-    static const int next_state[] = {OUTBOX_OK, OUTBOX_PENDING, OUTBOX_DEAD};
+    static const int next_state[] = {OUTBOX_OK, OUTBOX_PENDING, OUTBOX_DEAD, OUTBOX_OK};
     int64_t now = store_now_ms(o->st);
     sqlite3_stmt *st = store_stmt(o->st, counted ? "UPDATE outbox_delivery SET state = ?2,"
                                                    " next_attempt_ms = ?3,"
@@ -302,7 +312,7 @@ static sf_status outbox_result_ex(outbox *o, int64_t delivery_id, outbox_result_
                                   int64_t retry_at_ms, const char *error, bool counted)
 {
     char bounded[SF_MAX_ERROR_LEN + 1];
-    if ((unsigned)r > OUTBOX_RESULT_DEAD)
+    if ((unsigned)r > OUTBOX_RESULT_SKIP)
         return SF_EINVAL;
     if (error && strlen(error) > SF_MAX_ERROR_LEN) {
         memcpy(bounded, error, SF_MAX_ERROR_LEN);
@@ -326,4 +336,46 @@ sf_status outbox_result_counted(outbox *o, int64_t delivery_id, outbox_result_ki
                                 int64_t retry_at_ms, const char *error)
 {
     return outbox_result_ex(o, delivery_id, r, retry_at_ms, error, true);
+}
+
+static sf_status outbox_hold_locked(outbox *o, int64_t id, int64_t until_ms, const char *why)
+{
+    int64_t now = store_now_ms(o->st);
+    sqlite3_stmt *st = store_stmt(o->st, "UPDATE outbox_delivery SET state = 5,"
+                                         " next_attempt_ms = ?2, last_error = ?3, updated_ms = ?4"
+                                         " WHERE id = ?1 AND state = 1");
+    if (!st)
+        return SF_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, until_ms);
+    sqlite3_bind_text(st, 3, why ? why : "held", -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, now);
+    sf_status rc = outbox_done(o, st);
+    if (rc != SF_OK)
+        return rc;
+    if (sqlite3_changes(store_db(o->st)) != 1)
+        return SF_EINVAL;
+    st = store_stmt(o->st, "INSERT INTO outbox_attempt (delivery_id, time_ms, result, error)"
+                           " VALUES (?1, ?2, 'held', ?3)");
+    if (!st)
+        return SF_EIO;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, now);
+    sqlite3_bind_text(st, 3, why ? why : "held", -1, SQLITE_STATIC);
+    return outbox_done(o, st);
+}
+
+sf_status outbox_hold(outbox *o, int64_t delivery_id, int64_t until_ms, const char *why)
+{
+    char bounded[SF_MAX_ERROR_LEN + 1];
+    if (why && strlen(why) > SF_MAX_ERROR_LEN) {
+        memcpy(bounded, why, SF_MAX_ERROR_LEN);
+        bounded[SF_MAX_ERROR_LEN] = '\0';
+        why = bounded;
+    }
+    store_lock(o->st);
+    sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
+    if (rc == SF_OK)
+        rc = outbox_hold_locked(o, delivery_id, until_ms, why);
+    return outbox_finish(o, rc);
 }

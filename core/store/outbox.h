@@ -23,13 +23,16 @@ typedef enum outbox_state {
     OUTBOX_INFLIGHT = 1, /* claimed by a worker */
     OUTBOX_OK = 2,       /* delivered */
     OUTBOX_DEAD = 3,     /* gave up: in the dead-letter queue */
-    OUTBOX_DROPPED = 4   /* removed from the DLQ by an operator (kept for the audit trail) */
+    OUTBOX_DROPPED = 4,  /* removed from the DLQ by an operator (kept for the audit trail) */
+    OUTBOX_HELD = 5      /* waiting for a delivery window or digest at next_attempt_ms
+                            (delivery clock); last_error says why */
 } outbox_state;
 
 typedef enum outbox_result_kind {
     OUTBOX_RESULT_OK = 0,
     OUTBOX_RESULT_RETRY = 1, /* pending again at retry_at_ms */
-    OUTBOX_RESULT_DEAD = 2
+    OUTBOX_RESULT_DEAD = 2,
+    OUTBOX_RESULT_SKIP = 3 /* not for this target (its `when` is false): done, not sent */
 } outbox_result_kind;
 
 /* One delivery as read from the store; strings are malloc'd, released by outbox_delivery_clear. */
@@ -40,6 +43,7 @@ typedef struct outbox_delivery {
     int64_t time_ms, next_attempt_ms;
     int attempts;
     outbox_state state;
+    bool was_held; /* claimed from OUTBOX_HELD: its window or digest slot has come */
 } outbox_delivery;
 
 void outbox_delivery_clear(outbox_delivery *d, size_t n);
@@ -66,6 +70,15 @@ sf_status outbox_put(outbox *o, const char *alert_id, const char *decision, cons
    them inflight. out[0..*n) must be cleared by the caller. */
 sf_status outbox_claim_due(outbox *o, const char *target, int64_t now_ms, size_t max,
                            outbox_delivery *out, size_t *n);
+/* The same, also claiming held deliveries whose time has come on the delivery clock
+   (hold_now_ms: the watermark under clock = event, else the wall clock). */
+sf_status outbox_claim_due_ex(outbox *o, const char *target, int64_t now_ms, int64_t hold_now_ms,
+                              size_t max, outbox_delivery *out, size_t *n);
+/* Inflight -> held until until_ms (delivery clock), with the reason; not an attempt. */
+sf_status outbox_hold(outbox *o, int64_t delivery_id, int64_t until_ms, const char *why);
+/* Held deliveries (of target, or all when NULL), soonest first. */
+sf_status outbox_held_list(outbox *o, const char *target, size_t max, outbox_delivery *out,
+                           size_t *n);
 /* When the next pending delivery of target is due; SF_OK with *at_ms = -1 when none is. */
 sf_status outbox_next_due(outbox *o, const char *target, int64_t *at_ms);
 

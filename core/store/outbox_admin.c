@@ -6,16 +6,15 @@
 
 /* ---- dead letters, counts, audit ---- */
 
-sf_status outbox_dlq_list(outbox *o, const char *target, size_t max, outbox_delivery *out,
-                          size_t *n)
+/* Deliveries in state `state` (3 dead, 5 held) in the given order. */
+static sf_status outbox_list_state(outbox *o, const char *sql, const char *target, size_t max,
+                                   outbox_delivery *out, size_t *n)
 {
     *n = 0;
     if (max == 0)
         return SF_EINVAL;
     store_lock(o->st);
-    sqlite3_stmt *st =
-        store_stmt(o->st, DELIVERY_COLUMNS "WHERE d.state = 3 AND (?1 IS NULL OR d.target = ?1)"
-                                           " ORDER BY d.updated_ms, d.id LIMIT ?2");
+    sqlite3_stmt *st = store_stmt(o->st, sql);
     sf_status rc = SF_EIO;
     if (st) {
         if (target)
@@ -25,6 +24,24 @@ sf_status outbox_dlq_list(outbox *o, const char *target, size_t max, outbox_deli
     }
     store_unlock(o->st);
     return rc;
+}
+
+sf_status outbox_dlq_list(outbox *o, const char *target, size_t max, outbox_delivery *out,
+                          size_t *n)
+{
+    return outbox_list_state(o,
+                             DELIVERY_COLUMNS "WHERE d.state = 3 AND (?1 IS NULL OR d.target = ?1)"
+                                              " ORDER BY d.updated_ms, d.id LIMIT ?2",
+                             target, max, out, n);
+}
+
+sf_status outbox_held_list(outbox *o, const char *target, size_t max, outbox_delivery *out,
+                           size_t *n)
+{
+    return outbox_list_state(o,
+                             DELIVERY_COLUMNS "WHERE d.state = 5 AND (?1 IS NULL OR d.target = ?1)"
+                                              " ORDER BY d.next_attempt_ms, d.id LIMIT ?2",
+                             target, max, out, n);
 }
 
 sf_status outbox_dlq_retry(outbox *o, int64_t id, size_t *count)
@@ -112,10 +129,10 @@ sf_status outbox_attempts(outbox *o, const char *alert_id, outbox_attempt_fn fn,
     return rc;
 }
 
-/* An alert whose deliveries are all finished (none pending, inflight or dead). */
+/* An alert whose deliveries are all finished (none pending, inflight, dead or held). */
 #define OUTBOX_SETTLED                                                                             \
     "a.created_ms < ?1 AND NOT EXISTS (SELECT 1 FROM outbox_delivery u"                            \
-    " WHERE u.alert_id = a.alert_id AND u.state IN (0, 1, 3))"
+    " WHERE u.alert_id = a.alert_id AND u.state IN (0, 1, 3, 5))"
 
 sf_status outbox_prune(outbox *o, int64_t created_before_ms, size_t *alerts)
 {

@@ -309,13 +309,13 @@ static sf_status emit_all(sf_instance *inst, const doc_span *docs, size_t n, sf_
             continue;
         for (size_t j = i + 1; j < n; j++)
             H->event_free(evs[j]);
-        H->metric_add(inst, "accepted", (double)i);
-        if (st == SF_ERETRY) /* 503: the sender retries the whole request; map.id dedups */
+        if (st == SF_ERETRY) /* 503: the sender retries the whole request */
             return SF_ERETRY;
+        /* The core keeps a request's events only with its 2xx: nothing of it is kept. */
         H->set_error(inst,
-                     "line %zu: the core refused the event (status %d); %zu earlier "
-                     "ones of this request were accepted",
-                     docs[i].line, (int)st, i);
+                     "line %zu: the core refused the event (status %d); nothing from this "
+                     "request was kept",
+                     docs[i].line, (int)st);
         return st;
     }
     H->metric_add(inst, "accepted", (double)n);

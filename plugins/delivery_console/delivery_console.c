@@ -1,6 +1,8 @@
 /*
- * delivery_console.c - the `console` delivery: writes each alert as one line, the host's
- * alert JSON or a rendered text template, to stdout or appended to a file. For trying
+ * delivery_console.c - the `console` delivery: writes each alert as one line - the alert JSON
+ * `sigflow replay` prints (format = json, so a run and a replay compare byte for byte), the
+ * message model's JSON (format = message) or a rendered text template - to stdout or
+ * appended to a file. For trying
  * sigflow out, piping alerts into other tools, and tests. Built against sigflow.h alone;
  * calls only the host table and libc. Loaded by the core.
  */
@@ -12,13 +14,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CONSOLE_DEFAULT_TEMPLATE "{{time}} {{decision}} {{entity}} score={{score}} {{reasons}}"
+#define CONSOLE_DEFAULT_TEMPLATE                                                                   \
+    "{{time}} {{title}} entity={{entity}} score={{score}}{{#attrs}} {{name}}={{value}}{{/attrs}}"  \
+    " reasons: {{reasons}}"
 
 static const sf_host *host;
 
 typedef struct console {
-    char *path; /* NULL: stdout */
-    bool text;  /* format = text */
+    char *path;   /* NULL: stdout */
+    bool text;    /* format = text */
+    bool message; /* format = message */
     char *tmpl;
 } console;
 
@@ -48,6 +53,7 @@ static sf_status console_create(sf_instance *inst, void **state)
     if (!c)
         return SF_ENOMEM;
     c->text = format && strcmp(format, "text") == 0;
+    c->message = format && strcmp(format, "message") == 0;
     c->path = path && *path ? strdup(path) : NULL;
     c->tmpl = strdup(tmpl ? tmpl : CONSOLE_DEFAULT_TEMPLATE);
     if ((path && *path && !c->path) || !c->tmpl) {
@@ -114,12 +120,20 @@ static char *console_line(sf_instance *inst, const console *c, const sf_alert *a
     char *rendered = NULL;
     const char *body;
     if (c->text) {
-        rendered = host->render(alert, c->tmpl);
+        rendered = SF_HOST_HAS(host, render_as)
+                       ? host->render_as(inst, alert, c->tmpl, SF_ESCAPE_PLAIN)
+                       : host->render(alert, c->tmpl);
         if (!rendered) {
             host->set_error(inst, "cannot render the template \"%s\"", c->tmpl);
             return NULL;
         }
         body = rendered;
+    } else if (c->message) {
+        body = host->msg_json(alert);
+        if (!body) {
+            host->set_error(inst, "the host gave no message JSON for the alert");
+            return NULL;
+        }
     } else {
         body = host->alert_json(alert);
         if (!body) {
@@ -180,7 +194,7 @@ static sf_deliver_result console_deliver(sf_instance *inst, void *state, const s
 
 /* ---- declared options and descriptor ------------------------------------------------------ */
 
-static const char *const console_formats[] = {"json", "text", NULL};
+static const char *const console_formats[] = {"json", "message", "text", NULL};
 
 static const sf_option console_options[] = {
     {.name = "path",
@@ -191,15 +205,18 @@ static const sf_option console_options[] = {
      .type = SF_OPT_ENUM,
      .default_value = "json",
      .choices = console_formats,
-     .help = "json: the alert as one JSON line; text: the template rendered on one line"},
+     .help = "json: the alert as replay prints it; message: the message model (title, attrs, "
+             "rounded score, contributing reasons, links); text: the template on one line"},
     {.name = "template",
-     .type = SF_OPT_STRING,
+     .type = SF_OPT_TEMPLATE,
      .default_value = CONSOLE_DEFAULT_TEMPLATE,
-     .help = "the line for format = text ({{entity}}, {{score}}, {{reasons}}, {{attr.X}}...)"},
+     .help = "the line for format = text (docs/templates.md: {{title}}, {{entity}}, "
+             "{{score}}, {{reasons}}, {{attr.X}}...)"},
     {0}};
 
 static const sf_plugin console_plugin = {
     SF_PLUGIN_INIT,
+    .min_host_minor = 3, /* template-typed option, msg_json */
     .name = "console",
     .version = "1.0.0",
     .description = "writes each alert as one line (JSON or a template) to stdout or a file",

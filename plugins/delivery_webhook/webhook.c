@@ -22,7 +22,8 @@ static const sf_host *host;
 
 typedef struct webhook {
     char *url;
-    char *secret; /* NULL: unsigned */
+    char *secret;    /* NULL: unsigned */
+    bool alert_body; /* body = alert: the replay-shaped alert JSON instead of the message */
     int64_t timeout_ms, connect_timeout_ms;
     CURL *curl; /* one per instance: deliver calls never overlap, so keep-alive is free */
 } webhook;
@@ -75,6 +76,8 @@ static sf_status webhook_create(sf_instance *inst, void **state)
     const char *secret = host->opt_string(inst, "secret");
     if (secret && *secret)
         w->secret = webhook_strdup(secret);
+    const char *shape = host->opt_string(inst, "body");
+    w->alert_body = shape && strcmp(shape, "alert") == 0;
     w->timeout_ms = host->opt_duration_ms(inst, "timeout");
     w->connect_timeout_ms = host->opt_duration_ms(inst, "connect_timeout");
     if (!w->url || (secret && *secret && !w->secret)) {
@@ -249,7 +252,10 @@ static sf_deliver_result webhook_deliver(sf_instance *inst, void *state, const s
     webhook *w = state;
     webhook_reply reply = {0};
     char curl_err[CURL_ERROR_SIZE] = "";
-    const char *body = host->alert_json(alert);
+    /* The message model (title, attrs, rounded score, contributing reasons, links, feedback
+       URLs) on a host that has it; the alert JSON on request or on an older host. */
+    const char *body = !w->alert_body && SF_HOST_HAS(host, msg_json) ? host->msg_json(alert)
+                                                                     : host->alert_json(alert);
     const char *id = host->alert_id(alert);
     time_t now = time(NULL);
     if (!body || !id || !webhook_header_safe(id)) {
@@ -292,6 +298,8 @@ static sf_deliver_result webhook_deliver(sf_instance *inst, void *state, const s
     return webhook_classify(inst, status, &reply, now, retry_after_ms);
 }
 
+static const char *const webhook_bodies[] = {"message", "alert", NULL};
+
 static const sf_option webhook_options[] = {
     {.name = "url",
      .type = SF_OPT_STRING,
@@ -314,6 +322,12 @@ static const sf_option webhook_options[] = {
      .min = 100,
      .max = 60000,
      .help = "TCP/TLS connect deadline"},
+    {.name = "body",
+     .type = SF_OPT_ENUM,
+     .default_value = "message",
+     .choices = webhook_bodies,
+     .help = "message: the message model JSON (docs/templates.md); alert: the alert as "
+             "`sigflow replay` prints it"},
     {0}};
 
 static const sf_plugin webhook_plugin = {

@@ -116,6 +116,7 @@ void sf_mock_alert_free(sf_alert *a)
 {
     if (!a)
         return;
+    sf_mock_message_free(a);
     for (size_t i = 0; i < a->n_reasons; i++) {
         free(a->reasons[i].signal);
         free(a->reasons[i].text);

@@ -772,6 +772,7 @@ sf_mock_host *sf_mock_host_new(void)
     t->metric_set = mock_metric_set;
     t->opt_prefixed = mock_opt_prefixed;
     sf_mock_fill_alert_table(t);
+    sf_mock_fill_message_table(t);
     return h;
 }
 

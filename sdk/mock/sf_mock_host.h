@@ -202,6 +202,22 @@ void sf_mock_alert_set_attr(sf_alert *a, const char *name, const char *value);
  */
 const char *sf_mock_alert_json(sf_alert *a);
 
+/* ---- the message model (SDK 1.3) --------------------------------------------------------- */
+/*
+ * msg_title is the question (else the decision); msg_reason_* list the reasons with
+ * x * weight > 0 in the order added; msg_attr_* the attrs set; msg_link_* the links added;
+ * msg_feedback_url the URLs set ("" otherwise); msg_json
+ * {"alert_id","decision","title","entity","time","score" (%.2f),"score_pct","reasons":
+ * [{"signal","text","contribution" (%.2f)}],"attrs":{},"links":{},"feedback":{"confirm",
+ * "false_positive"}}. render_as knows the names of docs/templates.md, the sections
+ * {{#reasons}} {{#links}} {{#attrs}} {{#alerts}} and {{#name}}/{{^name}} on a value, and
+ * escapes as asked; an unknown name or an unclosed section makes it return NULL.
+ */
+void sf_mock_alert_add_link(sf_alert *a, const char *name, const char *url);
+void sf_mock_alert_set_feedback(sf_alert *a, const char *confirm_url, const char *fp_url);
+/** Make `digest` a digest listing `item` (borrowed: free the items after the digest). */
+void sf_mock_alert_add_item(sf_alert *digest, sf_alert *item);
+
 /* ---- inbound HTTP requests (for connectors with a `request` callback) -------------------- */
 
 sf_http_request *sf_mock_request_new(const char *method, const char *path, const char *body,

@@ -46,6 +46,13 @@ struct sf_alert {
     sf_mock_attr *attrs;
     size_t n_attrs;
     char *json; /* built lazily by alert_json; dropped when the alert changes */
+    /* the message model (since 1.2) */
+    sf_mock_attr *links;
+    size_t n_links;
+    char *fb_confirm, *fb_false_positive;
+    sf_alert **items; /* a digest's alerts (borrowed) */
+    size_t n_items;
+    char *msg_json;
 };
 
 struct sf_http_request {
@@ -73,6 +80,10 @@ void sf_mock_format_time(int64_t ms, char *buf, size_t buflen);
 
 /* The alert and request members of the table (sf_mock_alert.c). */
 void sf_mock_fill_alert_table(sf_host *t);
+
+/* sf_mock_message.c: the msg_* members, render_as and template_check (since 1.2). */
+void sf_mock_fill_message_table(sf_host *t);
+void sf_mock_message_free(sf_alert *a);
 
 /* sf_mock_crypto.c: host->hmac_sha256 and host->equal_ct without a crypto library. */
 sf_status sf_mock_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,

@@ -4,6 +4,9 @@
  * alert stream must be identical through 1 and 3 shards, and equal to a naive scheduler
  * written here from docs/scoring.md that evaluates every entity at every tick (it shares only
  * the measures, score_state.c, with the engine): skipping must never change an alert.
+ * Every input runs twice: with the plain signals and with the noise guards (docs/scoring.md
+ * "Noise guards": cohort drop and rise, stale drop and absent), which the naive scheduler
+ * applies at every boundary from its own population sums, event counts and stale spells.
  */
 #include <math.h>
 #include <stdint.h>
@@ -92,6 +95,37 @@ static const config_signal fuzz_sig[] = {
     {.name = "above", .event = "usage", .measure = MEASURE_VALUE_ABOVE, .limit = 20, .weight = 0.9},
 };
 static const char *const fuzz_types[] = {"login", "ticket", "level", "usage", "other"};
+#define N_SIG (sizeof fuzz_sig / sizeof fuzz_sig[0])
+
+/* The same signals with the guards: indexes 0 (drop), 1 (rise), 4 (absent). */
+static config_signal fuzz_gsig[N_SIG];
+static void guarded_init(void)
+{
+    memcpy(fuzz_gsig, fuzz_sig, sizeof fuzz_gsig);
+    fuzz_gsig[0].cohort = true;
+    fuzz_gsig[0].stale_below = 0.5;
+    fuzz_gsig[0].stale_window_ms = 3 * HOUR;
+    fuzz_gsig[0].stale_min = 2;
+    fuzz_gsig[1].cohort = true; /* of = value, negative values too: rho may fall back to 1 */
+    fuzz_gsig[4].stale_below = 0.5;
+    fuzz_gsig[4].stale_window_ms = 3 * HOUR;
+    fuzz_gsig[4].stale_min = 1;
+}
+
+#define MAX_POP 4200   /* events per signal the naive scheduler keeps */
+#define MAX_SPELLS 256 /* as the engine remembers */
+
+/* The naive population state of one signal. */
+typedef struct naive_pop {
+    double pr, pu, c; /* cohort sums, stale decayed count (same update as the engine) */
+    int64_t pref, cref;
+    int64_t t[MAX_POP]; /* every event time (stale window counts) */
+    size_t n;
+    double rho;
+    int stale;
+    int64_t sp[MAX_SPELLS][2];
+    size_t nsp;
+} naive_pop;
 
 #define N_ENT 8
 
@@ -103,18 +137,127 @@ typedef struct naive_entity {
 
 typedef struct naive {
     score_layout l;
+    const config_signal *sig;
+    naive_pop pop[N_SIG];
     naive_entity ent[N_ENT];
     int started;
     int64_t next_tick, watermark;
     collected *out;
 } naive;
 
+/* x of signal i under the guards, from the rules (not from the engine's snapshot code). */
+static double naive_x(const naive *nv, const naive_entity *e, size_t i, int64_t t)
+{
+    const config_signal *s = &nv->sig[i];
+    const naive_pop *p = &nv->pop[i];
+    if (p->stale)
+        return 0;
+    if (s->cohort)
+        return score_state_x_rel(&nv->l, e->blob, i, t, p->rho);
+    if (s->measure == MEASURE_ABSENT && s->stale_below > 0) {
+        int64_t latest = score_state_latest(&nv->l, e->blob, i);
+        if (latest == INT64_MIN)
+            return 0;
+        int64_t dead = 0; /* stale time inside (latest, t] */
+        for (size_t k = 0; k < p->nsp; k++) {
+            int64_t a = p->sp[k][0] > latest ? p->sp[k][0] : latest;
+            int64_t b = p->sp[k][1] < t ? p->sp[k][1] : t;
+            if (b > a)
+                dead += b - a;
+        }
+        return t - latest - dead >= s->window_ms ? 1 : 0;
+    }
+    return score_state_x(&nv->l, e->blob, i, t);
+}
+
+static void decay_add(double *a, double *b, int64_t *ref, double ta, double tb, int64_t t, double v)
+{
+    if (*ref == INT64_MIN) {
+        *a = *b = v;
+        *ref = t;
+    } else if (t <= *ref) {
+        *a += v * exp(-(double)(*ref - t) / ta);
+        *b += v * exp(-(double)(*ref - t) / tb);
+    } else {
+        *a = *a * exp(-(double)(t - *ref) / ta) + v;
+        *b = *b * exp(-(double)(t - *ref) / tb) + v;
+        *ref = t;
+    }
+}
+
+static void naive_pop_event(naive *nv, size_t i, int64_t t, double v, bool has_v)
+{
+    const config_signal *s = &nv->sig[i];
+    naive_pop *p = &nv->pop[i];
+    bool decay = s->measure == MEASURE_DROP || s->measure == MEASURE_RISE;
+    double tu = decay ? (double)s->usual_ms : 28.0 * DAY;
+    if (s->cohort)
+        decay_add(&p->pr, &p->pu, &p->pref, (double)s->recent_ms, (double)s->usual_ms, t,
+                  s->of_value ? (has_v ? v : 0.0) : 1.0);
+    if (s->stale_below > 0) {
+        double c2 = p->c;
+        decay_add(&p->c, &c2, &p->cref, tu, tu, t, 1.0);
+        if (p->n < MAX_POP)
+            p->t[p->n++] = t;
+    }
+}
+
+/* Boundary T: rho and staleness from the rules; health lines before the entities. */
+static void naive_judge(naive *nv, int64_t T)
+{
+    for (size_t i = 0; i < N_SIG; i++) {
+        const config_signal *s = &nv->sig[i];
+        naive_pop *p = &nv->pop[i];
+        if (s->cohort) {
+            p->rho = 1;
+            if (p->pref != INT64_MIN && p->pu != 0) {
+                double rr = (double)s->recent_ms, ru = (double)s->usual_ms;
+                double r =
+                    (p->pr / rr) / (p->pu / ru) * exp(-(double)(T - p->pref) * (1 / rr - 1 / ru));
+                p->rho = isfinite(r) && r > 0 ? r : 1;
+            }
+        }
+        if (s->stale_below <= 0)
+            continue;
+        bool decay = s->measure == MEASURE_DROP || s->measure == MEASURE_RISE;
+        double tu = decay ? (double)s->usual_ms : 28.0 * DAY;
+        uint64_t n = 0;
+        for (size_t k = 0; k < p->n; k++)
+            n += p->t[k] > T - s->stale_window_ms && p->t[k] <= T;
+        double expected = p->cref == INT64_MIN ? 0
+                                               : p->c * exp(-(double)(T - p->cref) / tu) / tu *
+                                                     (double)s->stale_window_ms;
+        int stale = expected >= s->stale_min && (double)n < s->stale_below * expected;
+        if (stale) {
+            if (p->nsp && p->sp[p->nsp - 1][1] == T) {
+                p->sp[p->nsp - 1][1] = T + fuzz_dec.tick_ms;
+            } else {
+                if (p->nsp == MAX_SPELLS) {
+                    memmove(p->sp, p->sp + 1, (MAX_SPELLS - 1) * sizeof p->sp[0]);
+                    p->nsp--;
+                }
+                p->sp[p->nsp][0] = T;
+                p->sp[p->nsp][1] = T + fuzz_dec.tick_ms;
+                p->nsp++;
+            }
+        }
+        if (stale != p->stale) {
+            p->stale = stale;
+            char line[128];
+            snprintf(line, sizeof line, "H %lld \"state\":\"%s\",\"signal\":\"%s\"", (long long)T,
+                     stale ? "stale" : "recovered", s->name);
+            sf_alert a = {.json = line};
+            collect(nv->out, &a);
+        }
+    }
+}
+
 static void naive_eval(naive *nv, int k, int64_t t)
 {
     naive_entity *e = &nv->ent[k];
     double z = fuzz_dec.bias;
     for (size_t i = 0; i < nv->l.n; i++)
-        z += fuzz_sig[i].weight * score_state_x(&nv->l, e->blob, i, t);
+        z += nv->sig[i].weight * naive_x(nv, e, i, t);
     double p = 1.0 / (1.0 + exp(-z));
     if (p < fuzz_dec.rearm_below)
         e->armed = 1;
@@ -131,10 +274,12 @@ static void naive_eval(naive *nv, int k, int64_t t)
 
 static void naive_ticks(naive *nv, int64_t last_inclusive)
 {
-    for (; nv->next_tick <= last_inclusive; nv->next_tick += fuzz_dec.tick_ms)
+    for (; nv->next_tick <= last_inclusive; nv->next_tick += fuzz_dec.tick_ms) {
+        naive_judge(nv, nv->next_tick);
         for (int k = 0; k < N_ENT; k++) /* "e0" < "e1" < ... in byte order */
             if (nv->ent[k].has)
                 naive_eval(nv, k, nv->next_tick);
+    }
 }
 
 static void naive_push(naive *nv, int k, const char *type, int64_t t, double v, bool has_v)
@@ -150,7 +295,8 @@ static void naive_push(naive *nv, int k, const char *type, int64_t t, double v, 
         nv->watermark = t;
     int used = 0;
     for (size_t i = 0; i < nv->l.n; i++) {
-        if (strcmp(fuzz_sig[i].event, type) == 0) {
+        if (strcmp(nv->sig[i].event, type) == 0) {
+            naive_pop_event(nv, i, t, v, has_v);
             if (!nv->ent[k].has) {
                 score_state_init(&nv->l, nv->ent[k].blob);
                 nv->ent[k].has = 1;
@@ -166,20 +312,33 @@ static void naive_push(naive *nv, int k, const char *type, int64_t t, double v, 
 /* The engine's alerts as the naive scheduler prints them. */
 static void collect_short(void *ctx, sf_alert *a)
 {
-    char line[96];
+    char line[160];
+    if (a->kind == ALERT_HEALTH) {
+        const char *st = strstr(a->json, "\"state\":"), *end = st ? strstr(st, ",\"text\"") : NULL;
+        if (!end)
+            abort();
+        snprintf(line, sizeof line, "H %lld %.*s", (long long)a->time_ms, (int)(end - st), st);
+        sf_alert b = {.json = line};
+        collect(ctx, &b);
+        return;
+    }
     snprintf(line, sizeof line, "%s %lld %.17g", a->entity, (long long)a->time_ms, a->score);
     sf_alert b = {.json = line};
     collect(ctx, &b);
 }
 
-static void run_naive(const uint8_t *data, size_t size, collected *out)
+static void run_naive(const uint8_t *data, size_t size, const config_signal *sig, collected *out)
 {
     static naive nv;
     char err[256];
     memset(&nv, 0, sizeof nv);
     nv.out = out;
-    if (score_layout_init(&nv.l, fuzz_sig, sizeof fuzz_sig / sizeof fuzz_sig[0], err, sizeof err) !=
-            SF_OK ||
+    nv.sig = sig;
+    for (size_t i = 0; i < N_SIG; i++) {
+        nv.pop[i].pref = nv.pop[i].cref = INT64_MIN;
+        nv.pop[i].rho = 1;
+    }
+    if (score_layout_init(&nv.l, sig, N_SIG, err, sizeof err) != SF_OK ||
         nv.l.size > sizeof nv.ent[0].blob)
         abort();
     for (int k = 0; k < N_ENT; k++) {
@@ -197,11 +356,11 @@ static void run_naive(const uint8_t *data, size_t size, collected *out)
         naive_ticks(&nv, t + 2 * DAY);
 }
 
-static void run(const uint8_t *data, size_t size, int shards, score_alert_fn fn, collected *out)
+static void run(const uint8_t *data, size_t size, const config_signal *sig, int shards,
+                score_alert_fn fn, collected *out)
 {
     char err[256];
-    score_engine *e = score_new(&fuzz_dec, fuzz_sig, sizeof fuzz_sig / sizeof fuzz_sig[0], shards,
-                                fn, out, err, sizeof err);
+    score_engine *e = score_new(&fuzz_dec, sig, N_SIG, shards, fn, out, err, sizeof err);
     if (!e)
         abort();
     int64_t t = 1793491200000LL;
@@ -225,17 +384,15 @@ static void run(const uint8_t *data, size_t size, int shards, score_alert_fn fn,
     score_free(e);
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+static void check(const uint8_t *data, size_t size, const config_signal *sig)
 {
-    if (size > 4 * 4096)
-        return 0;
     collected one = {0}, three = {0}, fast = {0}, slow = {0};
-    run(data, size, 1, collect, &one);
-    run(data, size, 3, collect, &three);
+    run(data, size, sig, 1, collect, &one);
+    run(data, size, sig, 3, collect, &three);
     if (one.len != three.len || (one.len && memcmp(one.text, three.text, one.len) != 0))
         abort(); /* the shard count changed the alerts */
-    run(data, size, 1, collect_short, &fast);
-    run_naive(data, size, &slow);
+    run(data, size, sig, 1, collect_short, &fast);
+    run_naive(data, size, sig, &slow);
     if (fast.len != slow.len || (fast.len && memcmp(fast.text, slow.text, fast.len) != 0)) {
         fprintf(stderr, "engine:\n%s\nnaive:\n%s\n", fast.text ? fast.text : "",
                 slow.text ? slow.text : "");
@@ -245,5 +402,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     free(three.text);
     free(fast.text);
     free(slow.text);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 4 * 4096)
+        return 0;
+    if (!fuzz_gsig[0].name)
+        guarded_init();
+    check(data, size, fuzz_sig);
+    check(data, size, fuzz_gsig);
     return 0;
 }

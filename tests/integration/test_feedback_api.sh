@@ -78,6 +78,7 @@ grep -q 'the /v1 admin API is off: set \[sigflow\] admin_token' "$T/daemon.log" 
 [ "$(code GET /v1/feedback/abc)" = 404 ] || fail "links without feedback_secret: $(http GET /v1/feedback/abc)"
 [ "$(code GET /healthz)" = 200 ] || fail "/healthz needs no token"
 stop_daemon
+[ "$DAEMON_RC" = 0 ] || fail "the daemon exited $DAEMON_RC"
 pass "without admin_token the /v1 endpoints answer 403 (links 404) and the log says why"
 
 # ---- with the token -----------------------------------------------------------------------------
@@ -205,4 +206,5 @@ grep -q "label false_positive by person via link" "$T/explain.out" || fail "expl
 "$SIGFLOW" explain -c "$T/ini" e1 | grep -q "2026-11-21T00:00:00.000Z label missed by person via api" || fail "explain missed"
 "$SIGFLOW" explain -c "$T/ini" nobody 2>/dev/null && fail "explain of an unknown entity succeeded"
 stop_daemon
+[ "$DAEMON_RC" = 0 ] || fail "the daemon exited $DAEMON_RC: $(tail -5 "$T/daemon.log")"
 pass "sigflow feedback goes through the daemon; labels survive kill -9; sigflow explain shows the click"

@@ -60,6 +60,8 @@ PIN(sf_plugin, request, 112);
 PIN(sf_plugin, deliver, 120);
 PIN_SIZE(sf_plugin, 128);
 _Static_assert(sizeof(sf_plugin_kind) == 4, "sf_plugin.kind is 4 bytes");
+_Static_assert(SF_OPT_TEMPLATE == 8 && SF_ESCAPE_JSON == 3 && SF_PLUGIN_DIGEST == 0x2u,
+               "1.2 enum values are frozen");
 
 /* ---- sf_host: size and version, then every 1.0 function in order ---- */
 PIN(sf_host, size, 0);
@@ -114,7 +116,25 @@ PIN(sf_host, equal_ct, 360);
 /* since 1.2 */
 PIN(sf_host, metric_set, 368);
 PIN(sf_host, opt_prefixed, 376);
-PIN_SIZE(sf_host, 384); /* grows only at its end, with a "since 1.N" marker */
+/* since 1.3: the message model */
+PIN(sf_host, msg_title, 384);
+PIN(sf_host, msg_reason_count, 392);
+PIN(sf_host, msg_reason_signal, 400);
+PIN(sf_host, msg_reason_text, 408);
+PIN(sf_host, msg_reason_contribution, 416);
+PIN(sf_host, msg_attr_count, 424);
+PIN(sf_host, msg_attr_name, 432);
+PIN(sf_host, msg_attr_value, 440);
+PIN(sf_host, msg_link_count, 448);
+PIN(sf_host, msg_link_name, 456);
+PIN(sf_host, msg_link_url, 464);
+PIN(sf_host, msg_feedback_url, 472);
+PIN(sf_host, msg_json, 480);
+PIN(sf_host, msg_item_count, 488);
+PIN(sf_host, msg_item, 496);
+PIN(sf_host, render_as, 504);
+PIN(sf_host, template_check, 512);
+PIN_SIZE(sf_host, 520); /* grows only at its end, with a "since 1.N" marker */
 
 /* ---- sf_option ---- */
 PIN(sf_option, name, 0);

@@ -35,6 +35,8 @@ static int setup(void **state)
     f->alert = sf_mock_alert_new("c1", 0.87);
     sf_mock_alert_add_reason(f->alert, "login_drop", "logins 60% below usual", 0.6, 2);
     sf_mock_alert_add_reason(f->alert, "tickets", "3 tickets in 14 days", 0.75, 1);
+    sf_mock_alert_add_reason(f->alert, "unused", "unused signal", 0, 3);
+    sf_mock_alert_set_attr(f->alert, "plan", "pro");
     *state = f;
     return 0;
 }
@@ -94,8 +96,24 @@ static void text_format_renders_the_default_template_on_one_line(void **state)
     start(f);
     assert_int_equal(sf_mock_deliver(f->inst, f->alert, NULL), SF_DELIVER_OK);
     char *got = slurp(f->path);
-    assert_string_equal(got, "2023-11-14T22:13:20.000Z test_decision c1 score=0.87 "
-                             "logins 60% below usual; 3 tickets in 14 days\n");
+    /* the message model: the question as title, attrs, only reasons that raised the score */
+    assert_string_equal(got, "2023-11-14T22:13:20.000Z Is it a test? entity=c1 score=0.87 "
+                             "plan=pro reasons: logins 60% below usual; 3 tickets in 14 days\n");
+    free(got);
+}
+
+static void message_format_writes_the_message_model_json(void **state)
+{
+    fixture *f = *state;
+    sf_mock_set_option(f->inst, "path", f->path);
+    sf_mock_set_option(f->inst, "format", "message");
+    start(f);
+    assert_int_equal(sf_mock_deliver(f->inst, f->alert, NULL), SF_DELIVER_OK);
+    char *got = slurp(f->path);
+    assert_non_null(strstr(got, "\"title\":\"Is it a test?\""));
+    assert_non_null(strstr(got, "\"score\":0.87,\"score_pct\":87"));
+    assert_non_null(strstr(got, "\"attrs\":{\"plan\":\"pro\"}"));
+    assert_null(strstr(got, "unused")); /* a reason that contributed nothing is left out */
     free(got);
 }
 
@@ -215,8 +233,10 @@ static void descriptor_declares_the_documented_options(void **state)
     assert_int_equal(o[1].type, SF_OPT_ENUM);
     assert_string_equal(o[1].default_value, "json");
     assert_string_equal(o[2].name, "template");
+    assert_int_equal(o[2].type, SF_OPT_TEMPLATE);
     assert_string_equal(o[2].default_value,
-                        "{{time}} {{decision}} {{entity}} score={{score}} {{reasons}}");
+                        "{{time}} {{title}} entity={{entity}} score={{score}}{{#attrs}} "
+                        "{{name}}={{value}}{{/attrs}} reasons: {{reasons}}");
     assert_null(o[3].name);
 }
 
@@ -228,6 +248,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(text_format_renders_the_default_template_on_one_line, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(text_format_uses_the_template_option, setup, teardown),
+        cmocka_unit_test_setup_teardown(message_format_writes_the_message_model_json, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(path_appends_and_keeps_what_was_there, setup, teardown),
         cmocka_unit_test_setup_teardown(without_path_writes_to_stdout, setup, teardown),
         cmocka_unit_test_setup_teardown(write_error_asks_for_a_retry_and_says_why, setup, teardown),

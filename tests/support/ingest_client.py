@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""HTTP clients for the ingest reliability tests (tests/integration/test_ingest_*.sh).
+
+  flood PORT PATH OUT [--threads N] [--seconds S] [--prefix P]
+      N keep-alive senders POST one event each ({"id", "c", "t", "ts"}) with unique ids until
+      S seconds passed or the daemon is gone; OUT gets one line per request: "STATUS ID"
+      (STATUS "error" when the connection failed).
+  burst PORT PATH OUT --n N [--prefix P]
+      N requests sent at once, each on its own connection; OUT: "STATUS ID SECONDS" lines.
+  slow HOST PORT OUT --conns N [--source ADDR] [--every S] [--seconds S]
+      N connections from ADDR that send one header byte every S seconds and never finish;
+      OUT: "accepted N closed M early E": connections made, closed by the server before the
+      run ended, and of those closed within 2 s (refused by a connection cap, not timed out).
+Loopback only; every run is bounded by its arguments.
+"""
+import argparse
+import http.client
+import json
+import socket
+import sys
+import threading
+import time
+
+
+def event(i):
+    return json.dumps({"id": i, "c": "cust-" + i[-1], "t": "login", "ts": 1793491200})
+
+
+def flood(a):
+    stop = time.monotonic() + a.seconds
+    lock = threading.Lock()
+    out = open(a.out, "w", buffering=1)  # line by line: a test watches it grow
+
+    def sender(k):
+        conn, n, errors = None, 0, 0
+        while time.monotonic() < stop and errors < 50:
+            i = "%s-%d-%d" % (a.prefix, k, n)
+            n += 1
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=30)
+                conn.request("POST", a.path, event(i), {"Content-Type": "application/json"})
+                r = conn.getresponse()
+                r.read()
+                st = str(r.status)
+                errors = 0
+                if r.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException):
+                st = "error"
+                errors += 1
+                if conn:
+                    conn.close()
+                conn = None
+                time.sleep(0.01)
+            with lock:
+                out.write("%s %s\n" % (st, i))
+
+    ts = [threading.Thread(target=sender, args=(k,)) for k in range(a.threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    out.close()
+
+
+def burst(a):
+    lines, lock = [], threading.Lock()
+    go = threading.Event()
+
+    def one(k):
+        i = "%s-%d" % (a.prefix, k)
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=60)
+            conn.connect()
+            go.wait()
+            t0 = time.monotonic()
+            conn.request("POST", a.path, event(i), {"Content-Type": "application/json"})
+            r = conn.getresponse()
+            r.read()
+            st = "%d" % r.status
+            retry = r.getheader("Retry-After")
+            if r.status == 503 and not retry:
+                st = "503-without-retry-after"
+        except (OSError, http.client.HTTPException):
+            st, t0 = "error", time.monotonic()
+        with lock:
+            lines.append("%s %s %.3f" % (st, i, time.monotonic() - t0))
+
+    ts = [threading.Thread(target=one, args=(k,)) for k in range(a.n)]
+    for t in ts:
+        t.start()
+    time.sleep(0.5)  # every connection is open: send them together
+    go.set()
+    for t in ts:
+        t.join()
+    with open(a.out, "w") as f:
+        f.write("".join(l + "\n" for l in lines))
+
+
+def slow(a):
+    socks = []
+    for _ in range(a.conns):
+        s = socket.socket()
+        s.settimeout(2)
+        try:
+            s.bind((a.source, 0))
+            s.connect((a.host, a.port))
+            s.sendall(b"P")
+            socks.append(s)
+        except OSError:
+            s.close()
+    accepted = len(socks)
+    text = b"OST / HTTP/1.1\r\nHost: x\r\nX-Slow: " + b"a" * 4096
+    closed, pos, early = set(), 0, 0
+    t0 = time.monotonic()
+    stop = t0 + a.seconds
+    while time.monotonic() < stop and len(closed) < accepted:
+        for k, s in enumerate(socks):
+            if k in closed:
+                continue
+            try:
+                s.sendall(text[pos % len(text):pos % len(text) + 1])
+                s.setblocking(False)
+                try:
+                    gone = s.recv(4096) == b""
+                except BlockingIOError:
+                    gone = False
+                s.settimeout(2)
+            except OSError:
+                gone = True
+            if gone:
+                closed.add(k)
+                early += time.monotonic() - t0 < 2
+        pos += 1
+        time.sleep(a.every)
+    for s in socks:
+        s.close()
+    with open(a.out, "w") as f:
+        f.write("accepted %d closed %d early %d\n" % (accepted, len(closed), early))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    f = sub.add_parser("flood")
+    f.add_argument("port", type=int)
+    f.add_argument("path")
+    f.add_argument("out")
+    f.add_argument("--threads", type=int, default=4)
+    f.add_argument("--seconds", type=float, default=10)
+    f.add_argument("--prefix", default="e")
+    b = sub.add_parser("burst")
+    b.add_argument("port", type=int)
+    b.add_argument("path")
+    b.add_argument("out")
+    b.add_argument("--n", type=int, default=100)
+    b.add_argument("--prefix", default="b")
+    s = sub.add_parser("slow")
+    s.add_argument("host")
+    s.add_argument("port", type=int)
+    s.add_argument("out")
+    s.add_argument("--conns", type=int, default=100)
+    s.add_argument("--source", default="127.0.0.2")
+    s.add_argument("--every", type=float, default=1.0)
+    s.add_argument("--seconds", type=float, default=30)
+    a = p.parse_args()
+    {"flood": flood, "burst": burst, "slow": slow}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
