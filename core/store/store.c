@@ -357,6 +357,8 @@ sf_status store_open_ex(const char *state_dir, store_durability d, unsigned flag
         goto fail;
     if ((rc = store_migrate(s->db, err, errlen)) != SF_OK)
         goto fail;
+    if (create)
+        store_guard_created(path);
     if ((flags & STORE_OPEN_CHECK) &&
         (rc = store_check_hwm(s->db, state_dir, path, err, errlen)) != SF_OK)
         goto fail;

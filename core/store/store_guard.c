@@ -75,6 +75,18 @@ int store_guard_file(const char *path, bool create, char *err, size_t errlen)
                      path);
             return SF_EFATAL;
         }
+        /* A marker first: a kill before the schema is committed leaves a 0-byte database
+           that the next --init may finish (store_guard_created removes the marker). */
+        char marker[PATH_MAX + 16];
+        snprintf(marker, sizeof marker, "%s.creating", path);
+        int mfd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+        if (mfd < 0 || fsync(mfd) != 0) {
+            snprintf(err, errlen, "cannot create %s: %s", marker, strerror(errno));
+            if (mfd >= 0)
+                close(mfd);
+            return SF_EIO;
+        }
+        close(mfd);
         /* Created here so it is 0600 whatever the umask; SQLite gives its -wal and -shm
            files the database's mode. */
         int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -90,7 +102,10 @@ int store_guard_file(const char *path, bool create, char *err, size_t errlen)
         snprintf(err, errlen, "%s is not a regular file", path);
         return SF_EINVAL;
     }
-    if (st.st_size == 0) { /* even for init: an empty file is a damaged store, not a new one */
+    char marker[PATH_MAX + 16];
+    snprintf(marker, sizeof marker, "%s.creating", path);
+    bool interrupted = create && access(marker, F_OK) == 0; /* a first start killed early */
+    if (st.st_size == 0 && !interrupted) { /* an empty file is a damaged store, not a new one */
         snprintf(err, errlen,
                  "%s is empty (0 bytes): truncated or never initialised; restore it from a "
                  "backup, or move it away and start a new store with `sigflow init`",
@@ -156,4 +171,11 @@ int store_guard_hwm_write(const char *dir, uint64_t seq)
     ok = fsync(dfd) == 0;
     close(dfd);
     return ok ? SF_OK : SF_EIO;
+}
+
+void store_guard_created(const char *path)
+{
+    char marker[PATH_MAX + 16];
+    snprintf(marker, sizeof marker, "%s.creating", path);
+    unlink(marker); /* the schema is committed: an empty file from now on is damage */
 }
