@@ -183,7 +183,7 @@ valgrind: deps all $(TEST_BINS)
 # build/demo-state), so a second `make run` prints the same alerts as the first.
 run: all
 	$(Q)rm -rf build/demo-state
-	$(SIGFLOW) run -c conf/sigflow.ini
+	$(SIGFLOW) run --init -c conf/sigflow.ini
 
 bench: deps all $(BENCH_BINS)
 	@BUILD=$(BUILD) tests/bench/run.sh

@@ -36,20 +36,24 @@
 #define SF_MAX_HTTP_CONNECTIONS 512    /* concurrent connections to the ingest listener */
 #define SF_HTTP_TIMEOUT_S 10           /* seconds an idle ingest connection is kept */
 /* learning (docs/scoring.md "Outcomes and learning") */
-#define SF_MAX_FIT_SAMPLE 10000000    /* fit_sample: feature snapshots kept for refits */
-#define SF_MAX_MODEL_HISTORY 1024     /* model changes kept (oldest dropped first) */
-#define SF_MAX_LABELS_FILE 10000000   /* rows of a backtest --labels file */
-#define SF_MAX_LABELS_LINE 1024       /* bytes of one --labels line */
-#define SF_MAX_DRIFT_WINDOW 10000     /* documents per field judged for schema drift */
-#define SF_MAX_SHAPE_LEN 512          /* bytes of a document's keys-only shape in an alert */
-#define SF_MAX_STALE_SPELLS 256       /* stale spells a signal remembers (live-time absent) */
-#define SF_MAX_STALE_BUCKETS 8784     /* stale_window / tick: ticks counted per window */
-#define SF_MAX_ALERT_ID_LEN 64        /* bytes of an alert id in a feedback token or request */
-#define SF_MAX_LABEL_LEN 32           /* bytes of a feedback label name */
-#define SF_MAX_URL_LEN 1024           /* bytes of [sigflow] public_url */
-#define SF_MAX_ADMIN_BODY (16 * 1024) /* bytes of one admin API request body (else 413) */
-#define SF_MAX_ADMIN_QUERY 512        /* bytes of one admin API query parameter (else 400) */
-#define SF_MAX_ADMIN_LIST 1000        /* alerts one GET /v1/alerts answers at most */
+#define SF_MAX_FIT_SAMPLE 10000000     /* fit_sample: feature snapshots kept for refits */
+#define SF_MAX_MODEL_HISTORY 1024      /* model changes kept (oldest dropped first) */
+#define SF_MAX_LABELS_FILE 10000000    /* rows of a backtest --labels file */
+#define SF_MAX_LABELS_LINE 1024        /* bytes of one --labels line */
+#define SF_MAX_DRIFT_WINDOW 10000      /* documents per field judged for schema drift */
+#define SF_MAX_SHAPE_LEN 512           /* bytes of a document's keys-only shape in an alert */
+#define SF_MAX_STALE_SPELLS 256        /* stale spells a signal remembers (live-time absent) */
+#define SF_MAX_STALE_BUCKETS 8784      /* stale_window / tick: ticks counted per window */
+#define SF_MAX_ALERT_ID_LEN 64         /* bytes of an alert id in a feedback token or request */
+#define SF_MAX_LABEL_LEN 32            /* bytes of a feedback label name */
+#define SF_MAX_URL_LEN 1024            /* bytes of [sigflow] public_url */
+#define SF_MAX_ADMIN_BODY (16 * 1024)  /* bytes of one admin API request body (else 413) */
+#define SF_MAX_ADMIN_QUERY 512         /* bytes of one admin API query parameter (else 400) */
+#define SF_MAX_ADMIN_LIST 1000         /* alerts one GET /v1/alerts answers at most */
+#define SF_MAX_PLUGIN_FILE (256 << 20) /* bytes of a plugin .so copied for loading */
+#define SF_MAX_PLUGIN_OPTIONS 256      /* entries of a plugin's option table */
+#define SF_MAX_PLUGIN_TEXT 4096        /* bytes of a descriptor or option string (help, ...) */
+#define SF_MAX_METRIC_NAME_LEN 64      /* bytes of a plugin metric name ([a-z0-9_]) */
 
 /* Slow and hostile HTTP clients (docs/reliability.md, "Ingest answers"). */
 #define SF_MAX_HTTP_CONNECTIONS_PER_IP 128 /* ingest connections from one client address */

@@ -12,6 +12,7 @@
 #define EXIT_USAGE 64   /* bad command line (sysexits' EX_USAGE) */
 
 int cmd_check(int argc, char **argv);
+int cmd_init(int argc, char **argv);
 int cmd_plugins(int argc, char **argv);
 int cmd_dlq(int argc, char **argv);
 int cmd_journal(int argc, char **argv);

@@ -30,7 +30,7 @@ static void check_usage(FILE *to)
 }
 
 /* Instances whose plugin is not in plugin_dir: a warning each (run would wait for it). */
-static size_t warn_missing(const sf_config *cfg, plugin_registry *reg)
+static size_t warn_missing(const sf_config *cfg, plugin_registry *reg, diag *d)
 {
     size_t n = 0;
     for (int k = 0; k < 2; k++) {
@@ -39,6 +39,13 @@ static size_t warn_missing(const sf_config *cfg, plugin_registry *reg)
         for (size_t i = 0; i < count; i++) {
             if (!arr[i].plugin || loader_find(reg, arr[i].plugin, 0))
                 continue;
+            /* The file is there but was refused: an error, with the refusal's reason. */
+            const char *why = loader_refusal_for(reg, arr[i].plugin);
+            if (why) {
+                diag_add(d, cfg->path, arr[i].plugin_line, "plugin `%s` refused: %s", arr[i].plugin,
+                         why);
+                continue;
+            }
             fprintf(stderr,
                     "%s:%d: warning: no plugin named `%s` in %s: run waits for it to be "
                     "dropped in (sigflow plugins --dir %s lists what is there)\n",
@@ -79,6 +86,7 @@ static int check_file(const char *path)
     diag d = {0};
     int rc = EXIT_INVALID;
     plugin_registry *reg = loader_new(host_table(), host_info());
+    loader_set_probe(reg, true); /* a plugin's init runs in a child: its crash is reported */
     sf_config *cfg = reg ? config_load_partial(path, &d) : NULL;
     site *s = NULL;
     size_t warnings = 0;
@@ -89,7 +97,7 @@ static int check_file(const char *path)
                  cfg->has_decision ? cfg->decision.name : "none", cfg->n_signals, cfg->n_connectors,
                  cfg->n_deliveries);
         loader_scan(reg, cfg->plugin_dir);
-        warnings = warn_missing(cfg, reg);
+        warnings = warn_missing(cfg, reg, &d);
         s = site_bind_partial(cfg, reg, &d); /* takes cfg */
         if (s)
             check_create(s, &d);

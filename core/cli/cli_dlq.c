@@ -156,7 +156,8 @@ int cmd_dlq(int argc, char **argv)
     store *st = NULL;
     outbox *ob = NULL;
     int rc = EXIT_INVALID;
-    if (store_open(cfg->state_dir, (store_durability)cfg->durability, &st, err, sizeof err) !=
+    /* An existing store only: a dlq command must not create an empty one. */
+    if (store_open_ex(cfg->state_dir, (store_durability)cfg->durability, 0, &st, err, sizeof err) !=
         SF_OK)
         fprintf(stderr, "sigflow dlq: %s\n", err);
     else if (outbox_open_ex(st, false, &ob) == SF_OK)

@@ -88,6 +88,7 @@ int cmd_plugins(int argc, char **argv)
         free(dir);
         return EXIT_INVALID;
     }
+    loader_set_probe(reg, true);     /* a plugin's init runs in a child: its crash is reported */
     if (loader_scan(reg, dir) < 0) { /* the reason is logged, naming the directory */
         fprintf(stderr, "sigflow: cannot list plugins in %s (give --dir DIR or -c FILE)\n", dir);
         loader_free(reg);
@@ -104,7 +105,11 @@ int cmd_plugins(int argc, char **argv)
             puts("");
         if (deliv)
             print_one(deliv);
-        if (!conn && !deliv) {
+        const char *why = loader_refusal_for(reg, name);
+        if (!conn && !deliv && why) {
+            fprintf(stderr, "sigflow: plugin `%s` refused: %s\n", name, why);
+            rc = EXIT_INVALID;
+        } else if (!conn && !deliv) {
             fprintf(stderr, "sigflow: no plugin named `%s` in %s\n", name, dir);
             rc = EXIT_INVALID;
         }

@@ -2,6 +2,7 @@
  * main.c - the sigflow command line: dispatches subcommands. The only place that exits.
  */
 #include <getopt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,6 +18,7 @@ static void usage(FILE *to)
 {
     fputs("usage: sigflow COMMAND [OPTIONS]\n"
           "\n"
+          "  init -c FILE       create the store (state_dir) for a first start\n"
           "  run -c FILE        run the daemon (SIGHUP reloads, SIGTERM drains and stops)\n"
           "  check -c FILE      validate a configuration and the plugin options it sets\n"
           "  plugins [NAME]     list plugins, or show one plugin's options\n"
@@ -36,24 +38,31 @@ static void usage(FILE *to)
 
 static void run_usage(FILE *to)
 {
-    fputs("usage: sigflow run -c FILE\n"
+    fputs("usage: sigflow run -c FILE [--init]\n"
           "Run the daemon on FILE until SIGTERM or SIGINT (which drain queued events and\n"
           "deliveries, then stop). SIGHUP reloads FILE: it is validated whole first and only\n"
           "changed instances restart. Plugins dropped into plugin_dir are loaded live.\n"
-          "Logs go to stderr as key=value lines. Exit 0 after a clean stop, 1 on failure.\n",
+          "Logs go to stderr as key=value lines. Exit 0 after a clean stop, 1 on failure.\n"
+          "A missing or empty store is refused (it was deleted, or this is a first start):\n"
+          "--init creates it when missing, as `sigflow init` does.\n",
           to);
 }
 
 static int cmd_run(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {0}};
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"init", no_argument, NULL, 'i'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {0}};
     const char *path = NULL;
+    bool init = false;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
         if (c == 'c')
             path = optarg;
+        else if (c == 'i')
+            init = true;
         else if (c == 'h') {
             run_usage(stdout);
             return EXIT_OK;
@@ -66,7 +75,7 @@ static int cmd_run(int argc, char **argv)
         run_usage(stderr);
         return EXIT_USAGE;
     }
-    return runtime_run(path);
+    return runtime_run(path, init);
 }
 
 /*
@@ -112,6 +121,8 @@ int main(int argc, char **argv)
     }
     if (strcmp(cmd, "run") == 0)
         return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "init") == 0)
+        return cmd_init(argc - 1, argv + 1);
     if (strcmp(cmd, "check") == 0)
         return cmd_check(argc - 1, argv + 1);
     if (strcmp(cmd, "plugins") == 0)

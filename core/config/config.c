@@ -392,7 +392,11 @@ static sf_config *config_new(const char *path)
     cfg->ingest = strdup("127.0.0.1:8088");
     cfg->retry_base_ms = 1000;
     cfg->retry_max_ms = 5 * 60 * 1000;
-    cfg->max_attempts = 8;
+    cfg->max_attempts = 0; /* no count limit: retry_for bounds the retries */
+    cfg->retry_for_ms = 24LL * 3600 * 1000;
+    cfg->deliver_timeout_ms = 30 * 1000;
+    cfg->plugin_timeout_ms = 10 * 1000;
+    cfg->max_future_skew_ms = 3600 * 1000;
     cfg->checkpoint_interval_ms = 5 * 60 * 1000;
     cfg->journal_retention_ms = 7LL * 24 * 3600 * 1000;
     cfg->feedback_ttl_ms = 30LL * 24 * 3600 * 1000;

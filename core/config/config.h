@@ -106,7 +106,11 @@ typedef struct sf_config {
     int durability;        /* 0 fsync (default), 1 batch, 2 off: store_durability */
     int64_t retry_base_ms; /* deliveries: first backoff ceiling; default 1s */
     int64_t retry_max_ms;  /* deliveries: largest backoff; default 5m */
-    int max_attempts;      /* deliveries: attempts before dead-lettering; default 8 */
+    int max_attempts;      /* deliveries: attempts before dead-lettering; default 0 = no limit */
+    int64_t retry_for_ms;  /* deliveries: retried this long after the alert, then dead; 24h */
+    int64_t deliver_timeout_ms;     /* deliveries: one attempt's deadline; default 30s */
+    int64_t plugin_timeout_ms;      /* init, create, start and stop of a plugin; default 10s */
+    int64_t max_future_skew_ms;     /* events dated further ahead than this are refused; 1h */
     int64_t checkpoint_interval_ms; /* scoring state checkpoints; default 5m */
     int64_t journal_retention_ms;   /* journaled events kept after a checkpoint; default 7d */
     char *log_level;                /* default info */

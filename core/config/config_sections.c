@@ -181,6 +181,10 @@ void config_apply_sigflow(config_loader *ld)
                                         "retry_base",
                                         "retry_max",
                                         "max_attempts",
+                                        "retry_for",
+                                        "deliver_timeout",
+                                        "plugin_timeout",
+                                        "max_future_skew",
                                         "checkpoint_interval",
                                         "journal_retention",
                                         "health_deliver",
@@ -238,6 +242,14 @@ void config_apply_sigflow(config_loader *ld)
         config_duration(ld, kv, true, &cfg->retry_max_ms);
     if ((kv = config_raw_get(ld, "max_attempts")) && config_integer(ld, kv, 1, 1000, &v))
         cfg->max_attempts = (int)v;
+    if ((kv = config_raw_get(ld, "retry_for")))
+        config_duration(ld, kv, true, &cfg->retry_for_ms);
+    if ((kv = config_raw_get(ld, "deliver_timeout")))
+        config_duration(ld, kv, true, &cfg->deliver_timeout_ms);
+    if ((kv = config_raw_get(ld, "plugin_timeout")))
+        config_duration(ld, kv, true, &cfg->plugin_timeout_ms);
+    if ((kv = config_raw_get(ld, "max_future_skew")))
+        config_duration(ld, kv, true, &cfg->max_future_skew_ms);
     if ((kv = config_raw_get(ld, "checkpoint_interval")))
         config_duration(ld, kv, true, &cfg->checkpoint_interval_ms);
     if ((kv = config_raw_get(ld, "journal_retention")))

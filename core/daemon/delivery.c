@@ -5,11 +5,13 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "deliver/message.h"
 #include "model/alert.h"
 #include "model/alert_codec.h"
+#include "plugin/crash.h"
 #include "base/sf_limits.h"
 #include "plugin/host.h"
 #include "base/log.h"
@@ -18,6 +20,9 @@
 
 #define DELIVERY_IDLE_MS 1000 /* look at the outbox at least this often (dlq retry, CLI) */
 #define DELIVERY_CLAIM 16     /* deliveries claimed per look */
+/* The most rows one look may claim: a digest target claims up to a whole digest. */
+#define DELIVERY_CLAIM_MAX                                                                         \
+    (SF_MAX_DIGEST_ALERTS > DELIVERY_CLAIM ? SF_MAX_DIGEST_ALERTS : DELIVERY_CLAIM)
 
 struct delivery_worker {
     sf_instance *inst;
@@ -27,6 +32,13 @@ struct delivery_worker {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     bool stopping, woken;
+    bool abandoned;        /* given up on by the main thread: record nothing, exit, free */
+    int64_t busy_since_ms; /* monotonic start of the attempt in flight; 0 when idle */
+    int64_t busy_id;       /* its delivery row */
+    char busy_alert[OUTBOX_MAX_ALERT_ID_LEN + 1];
+    int busy_attempt;
+    int64_t claimed[DELIVERY_CLAIM_MAX]; /* the claim being worked; [next..n) not attempted yet */
+    size_t n_claimed, next_claimed;
     uint64_t rng;
     char ctx[128];
 };
@@ -56,6 +68,33 @@ static void count(delivery_worker *w, const char *result)
     snprintf(series, sizeof series, "sigflow_deliveries_total{target=\"%s\",result=\"%s\"}",
              instance_get_name(w->inst), result);
     metrics_add(series, 1);
+}
+
+/* Marks the attempt in flight (or none) for delivery_abandon_if_stuck. False once abandoned. */
+static bool set_busy(delivery_worker *w, const outbox_delivery *d, int n)
+{
+    pthread_mutex_lock(&w->lock);
+    bool ok = !w->abandoned;
+    if (ok && d) {
+        if (w->next_claimed < w->n_claimed && w->claimed[w->next_claimed] == d->id)
+            w->next_claimed++;
+        w->busy_since_ms = monotime_ms();
+        w->busy_id = d->id;
+        w->busy_attempt = n;
+        snprintf(w->busy_alert, sizeof w->busy_alert, "%s", d->alert_id);
+    } else if (ok) {
+        w->busy_since_ms = 0;
+    }
+    pthread_mutex_unlock(&w->lock);
+    return ok;
+}
+
+/* The retry budget: max_attempts when set, and retry_for from when the alert was stored. */
+static bool budget_left(const delivery_worker *w, int n, int64_t created_ms, int64_t retry_at)
+{
+    if (w->pol.max_attempts > 0 && n >= w->pol.max_attempts)
+        return false;
+    return w->pol.retry_for_ms <= 0 || retry_at - created_ms < w->pol.retry_for_ms;
 }
 
 /* The delivery clock's now: hours and digest slots are measured against it. */
@@ -114,29 +153,70 @@ static bool gated(delivery_worker *w, const outbox_delivery *d, const sf_alert *
 
 /* Record one attempt's outcome for delivery d (a digest records it for each of its rows). */
 static void settle(delivery_worker *w, const outbox_delivery *d, const char *entity,
-                   sf_deliver_result r, int64_t retry_after)
+                   sf_deliver_result r, int64_t retry_after, int64_t created_ms)
 {
     int n = d->attempts + 1;
     const char *why = instance_last_error(w->inst);
     if (r == SF_DELIVER_OK) {
-        outbox_result(w->ob, d->id, OUTBOX_RESULT_OK, 0, NULL);
+        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_OK, 0, NULL);
         log_info(w->ctx, "delivered alert=%s entity=%s attempt=%d", d->alert_id, entity, n);
         count(w, "ok");
         double lag = (double)(walltime_ms() - d->time_ms) / 1000.0; /* docs/admin-api.md */
         metrics_observe("sigflow_alert_to_delivery_seconds", metrics_latency_bounds,
                         metrics_latency_nbounds, lag > 0 ? lag : 0);
-    } else if (r == SF_DELIVER_FAIL || n >= w->pol.max_attempts) {
-        outbox_result(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, why);
+    } else if (r == SF_DELIVER_FAIL ||
+               !budget_left(w, n, created_ms,
+                            walltime_ms() + (retry_after > 0 ? retry_after : 0))) {
+        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, why);
         log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"",
                   d->alert_id, entity, n, why);
         count(w, "dead");
     } else {
         int64_t wait = retry_after > 0 ? retry_after : delivery_backoff_ms(&w->pol, n, &w->rng);
-        outbox_result(w->ob, d->id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
+        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
         log_warn(w->ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", d->alert_id, n,
                  (long long)wait, why);
         count(w, "retry");
     }
+}
+
+/*
+ * Counted before deliver runs (a crash inside it still uses up the budget), refused when
+ * <state_dir>/crashes says this alert crashed the daemon DELIVERY_POISON_AFTER times; the
+ * attempt in flight is visible to delivery_abandon_if_stuck (deliver_timeout).
+ */
+static void send_one(delivery_worker *w, const outbox_delivery *d, sf_alert *a)
+{
+    int unfinished = 0;
+    int64_t created_ms = 0;
+    if (outbox_attempt_begin(w->ob, d->id, &unfinished, &created_ms) != SF_OK)
+        return;       /* stays in flight; pending again at the next start */
+    (void)unfinished; /* the audit trail shows them as "started" */
+    int n = d->attempts + 1;
+    size_t crashes =
+        w->pol.crash_dir
+            ? crash_count_alert(w->pol.crash_dir, instance_plugin_name(w->inst), d->alert_id)
+            : 0;
+    if (crashes >= DELIVERY_POISON_AFTER) {
+        char why[160];
+        snprintf(why, sizeof why,
+                 "delivering it crashed the daemon %zu times: poison alert, not tried again",
+                 crashes);
+        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, why);
+        log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"",
+                  d->alert_id, a->entity, n, why);
+        count(w, "dead");
+        return;
+    }
+    int64_t retry_after = 0;
+    if (!set_busy(w, d, n))
+        return;
+    host_note_alert(d->alert_id); /* a crash inside deliver names the alert */
+    sf_deliver_result r = instance_deliver(w->inst, a, &retry_after);
+    host_note_alert(NULL);
+    if (!set_busy(w, NULL, 0)) /* abandoned meanwhile: the main thread recorded a retry */
+        return;
+    settle(w, d, a->entity, r, retry_after, created_ms);
 }
 
 /* One attempt at one claimed delivery, and its outcome recorded in the outbox. */
@@ -145,11 +225,8 @@ static void attempt(delivery_worker *w, const outbox_delivery *d)
     sf_alert *a = load(w, d);
     if (!a)
         return;
-    if (!gated(w, d, a)) {
-        int64_t retry_after = 0;
-        sf_deliver_result r = instance_deliver(w->inst, a, &retry_after);
-        settle(w, d, a->entity, r, retry_after);
-    }
+    if (!gated(w, d, a))
+        send_one(w, d, a);
     unload(a);
 }
 
@@ -184,17 +261,58 @@ static void attempt_digest(delivery_worker *w, const outbox_delivery *d, size_t 
     snprintf(shell.id, sizeof shell.id, "digest-%.24s", items[0]->id);
     for (size_t i = 0; i < k; i++)
         shell.score = items[i]->score > shell.score ? items[i]->score : shell.score;
-    int64_t retry_after = 0;
+    int64_t retry_after = 0, created[DELIVERY_CLAIM_MAX];
+    int unfinished;
+    for (size_t i = 0; i < k; i++) /* counted before deliver, as single sends are */
+        if (outbox_attempt_begin(w->ob, rows[i]->id, &unfinished, &created[i]) != SF_OK)
+            created[i] = walltime_ms();
     sf_deliver_result r = SF_DELIVER_RETRY;
     if (digest && (shell.json = (char *)message_json(digest)))
         r = instance_deliver(w->inst, &shell, &retry_after);
     for (size_t i = 0; i < k; i++)
-        settle(w, rows[i], items[i]->entity, r, retry_after);
+        settle(w, rows[i], items[i]->entity, r, retry_after, created[i]);
     message_free(digest);
     for (size_t i = 0; i < k; i++)
         alert_free(items[i]);
 done:
     free(items), free(msgs), free(rows);
+}
+
+bool delivery_abandon_if_stuck(delivery_worker *w, char *alert_id, size_t len)
+{
+    if (!w || w->pol.deliver_timeout_ms <= 0)
+        return false;
+    pthread_mutex_lock(&w->lock);
+    bool stuck = !w->abandoned && w->busy_since_ms > 0 &&
+                 monotime_ms() - w->busy_since_ms >= w->pol.deliver_timeout_ms;
+    if (!stuck) {
+        pthread_mutex_unlock(&w->lock);
+        return false;
+    }
+    /* From here the worker may free itself as soon as deliver returns: copy what is needed. */
+    delivery_worker copy = {.inst = w->inst, .ob = w->ob, .pol = w->pol, .rng = w->rng};
+    memcpy(copy.ctx, w->ctx, sizeof copy.ctx);
+    int64_t id = w->busy_id;
+    int n = w->busy_attempt;
+    int64_t rest[DELIVERY_CLAIM_MAX]; /* claimed behind the stuck one: never attempted */
+    size_t n_rest = 0;
+    for (size_t i = w->next_claimed; i < w->n_claimed; i++)
+        rest[n_rest++] = w->claimed[i];
+    snprintf(alert_id, len, "%s", w->busy_alert);
+    w->abandoned = true;
+    pthread_detach(w->tid);
+    pthread_mutex_unlock(&w->lock);
+    char why[128];
+    snprintf(why, sizeof why, "deliver did not return within %lld ms",
+             (long long)copy.pol.deliver_timeout_ms);
+    int64_t wait = delivery_backoff_ms(&copy.pol, n, &copy.rng);
+    outbox_result_counted(copy.ob, id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
+    for (size_t i = 0; i < n_rest; i++)
+        outbox_release(copy.ob, rest[i]); /* the replacement worker takes them */
+    log_warn(copy.ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", alert_id, n,
+             (long long)wait, why);
+    count(&copy, "retry");
+    return true;
 }
 
 /* Sleep until the next due delivery, a wake-up, a stop, or DELIVERY_IDLE_MS. */
@@ -219,9 +337,24 @@ static void idle(delivery_worker *w)
 static bool stopping(delivery_worker *w)
 {
     pthread_mutex_lock(&w->lock);
-    bool s = w->stopping;
+    bool s = w->stopping || w->abandoned;
     pthread_mutex_unlock(&w->lock);
     return s;
+}
+
+static bool stopping_abandoned(delivery_worker *w)
+{
+    pthread_mutex_lock(&w->lock);
+    bool s = w->abandoned;
+    pthread_mutex_unlock(&w->lock);
+    return s;
+}
+
+static void worker_free(delivery_worker *w)
+{
+    pthread_mutex_destroy(&w->lock);
+    pthread_cond_destroy(&w->wake);
+    free(w);
 }
 
 static void *worker_main(void *arg)
@@ -240,6 +373,12 @@ static void *worker_main(void *arg)
         if (outbox_claim_due_ex(w->ob, instance_get_name(w->inst), walltime_ms(), clock_now(w),
                                 claim, d, &n) != SF_OK)
             n = 0;
+        pthread_mutex_lock(&w->lock);
+        for (size_t i = 0; i < n; i++)
+            w->claimed[i] = d[i].id;
+        w->n_claimed = n;
+        w->next_claimed = 0;
+        pthread_mutex_unlock(&w->lock);
         /* Held rows come first: a digest target sends all of them as one message. */
         if (digest)
             while (due < n && d[due].was_held)
@@ -257,6 +396,8 @@ static void *worker_main(void *arg)
             idle(w);
     }
     free(d);
+    if (stopping_abandoned(w))
+        worker_free(w); /* nobody joins an abandoned worker */
     return NULL;
 }
 
@@ -298,7 +439,5 @@ void delivery_stop(delivery_worker *w)
     pthread_cond_signal(&w->wake);
     pthread_mutex_unlock(&w->lock);
     pthread_join(w->tid, NULL);
-    pthread_mutex_destroy(&w->lock);
-    pthread_cond_destroy(&w->wake);
-    free(w);
+    worker_free(w);
 }

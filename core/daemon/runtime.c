@@ -18,13 +18,34 @@
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
 #include "base/sf_limits.h"
+#include "ingest/mapping.h"
+#include "store/store_guard.h"
 
-static site *load_site(const char *path, plugin_registry *reg)
+static int make_state_dir(const char *dir, bool init);
+
+/*
+ * The first load also prepares crash containment before any plugin code runs: state_dir,
+ * the fatal-signal handler and the loader's safe mode (docs/reliability.md, Plugins).
+ * `init` (run --init) lets a missing state_dir be created.
+ */
+static site *load_site(const char *path, plugin_registry *reg, bool first, bool init)
 {
     diag d = {0};
     site *s = NULL;
     sf_config *cfg = config_load(path, &d);
+    if (cfg && first) {
+        if (make_state_dir(cfg->state_dir, init) != 0 ||
+            loader_set_crash_dir(reg, cfg->state_dir)) {
+            config_free(cfg);
+            cfg = NULL;
+        } else {
+            crash_install(cfg->state_dir);
+        }
+    }
     if (cfg) {
+        loader_set_call_timeout(reg, cfg->plugin_timeout_ms);
+        /* clock = event: the stream is its own clock (as in replay), the host's is not. */
+        mapping_set_max_future_skew(cfg->clock == CLOCK_WALL ? cfg->max_future_skew_ms : 0);
         loader_scan(reg, cfg->plugin_dir);
         s = site_bind(cfg, reg, true, &d);
     }
@@ -62,7 +83,7 @@ static void warn_restart_keys(const sf_config *old, const sf_config *cfg)
 static void reload(runtime *rt)
 {
     log_info("component=runtime", "reloading %s", rt->config_path);
-    site *ns = load_site(rt->config_path, rt->reg);
+    site *ns = load_site(rt->config_path, rt->reg, false, false);
     if (!ns) {
         log_error("component=runtime", "reload refused: the running configuration stays");
         return;
@@ -137,12 +158,13 @@ static void reload(runtime *rt)
              stopped, started);
 }
 
-static sf_status open_store(runtime *rt)
+static sf_status open_store(runtime *rt, bool init)
 {
     const sf_config *cfg = rt->site->cfg;
     char err[SF_MAX_ERROR_LEN];
-    sf_status st =
-        store_open(cfg->state_dir, (store_durability)cfg->durability, &rt->st, err, sizeof err);
+    unsigned flags = STORE_OPEN_CHECK | (init ? STORE_OPEN_CREATE : 0);
+    sf_status st = store_open_ex(cfg->state_dir, (store_durability)cfg->durability, flags, &rt->st,
+                                 err, sizeof err);
     if (st != SF_OK) {
         log_error("component=runtime", "cannot open the store in %s: %s", cfg->state_dir, err);
         return st;
@@ -153,10 +175,12 @@ static sf_status open_store(runtime *rt)
     return st;
 }
 
-static int make_state_dir(const char *dir)
+/* state_dir as store_open will want it: existing (or, with init, created) and private. */
+static int make_state_dir(const char *dir, bool init)
 {
-    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
-        log_error("component=runtime", "cannot create state_dir %s: %s", dir, strerror(errno));
+    char err[SF_MAX_ERROR_LEN];
+    if (store_guard_dir(dir, init, err, sizeof err) != SF_OK) {
+        log_error("component=runtime", "%s", err);
         return -1;
     }
     return 0;
@@ -248,7 +272,7 @@ static int main_loop(runtime *rt, int sigfd)
     }
 }
 
-int runtime_run(const char *config_path)
+int runtime_run(const char *config_path, bool init)
 {
     runtime rt = {.config_path = config_path};
     pthread_mutex_init(&rt.engine_lock, NULL);
@@ -270,14 +294,17 @@ int runtime_run(const char *config_path)
     rt.reg = loader_new(host_table(), host_info());
     if (sigfd < 0 || !rt.reg)
         goto out;
-    rt.site = load_site(config_path, rt.reg);
+    rt.site = load_site(config_path, rt.reg, true, init);
     if (!rt.site)
         goto out;
     const sf_config *cfg = rt.site->cfg;
     log_set_level((sf_log_level)log_level_parse(cfg->log_level));
-    if (make_state_dir(cfg->state_dir) != 0 || open_store(&rt) != SF_OK)
+    if (open_store(&rt, init) != SF_OK)
         goto out;
-    crash_install(cfg->state_dir);
+    if (geteuid() == 0)
+        log_warn("component=runtime",
+                 "running as root: a plugin's bug runs with every privilege; run sigflow as its "
+                 "own user (chown state_dir and plugin_dir to it)");
     if (loader_watch(rt.reg, cfg->plugin_dir) != 0)
         log_warn("component=runtime", "cannot watch %s: new plugins need a restart",
                  cfg->plugin_dir);
@@ -322,7 +349,7 @@ int runtime_run(const char *config_path)
     log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SF_VERSION,
              config_path, rt.n_insts);
     rc = main_loop(&rt, sigfd);
-    bool any_disabled = false;
+    bool any_disabled = loader_safe_mode_refusals(rt.reg) > 0;
     for (size_t i = 0; i < rt.n_insts; i++)
         any_disabled |= rt.insts[i]->disabled;
     shutdown_all(&rt);

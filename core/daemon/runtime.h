@@ -8,7 +8,13 @@
 #ifndef SF_RUNTIME_H
 #define SF_RUNTIME_H
 
-/* Runs until SIGTERM/SIGINT. Returns the process exit code. */
-int runtime_run(const char *config_path);
+#include <stdbool.h>
+
+/*
+ * Runs until SIGTERM/SIGINT. Returns the process exit code. A missing state_dir or database
+ * is refused unless `init` (run --init: create them on a first start); an existing store is
+ * checked (quick_check, the journal high-water mark) either way.
+ */
+int runtime_run(const char *config_path, bool init);
 
 #endif

@@ -66,9 +66,7 @@ static sf_status rt_settle(void *ctx, sf_instance *src)
 static void *poller_main(void *arg)
 {
     rt_inst *ri = arg;
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    host_block_signals();
     const sf_host *h = host_table();
     int64_t every = ri->si->plugin->desc.poll_interval_ms;
     int64_t wait = every;
@@ -95,28 +93,79 @@ static void inst_schedule_restart(rt_inst *ri)
              (long long)ri->backoff_ms);
 }
 
+/* What stopping one instance touches, handed to a timed job (runtime_inst_stop). */
+typedef struct stop_job {
+    sf_instance *inst;
+    delivery_worker *worker;
+    ingest_http *http;
+    bool routed, has_poller;
+    pthread_t poller;
+} stop_job;
+
+static sf_status stop_job_run(void *arg)
+{
+    stop_job *j = arg;
+    if (j->worker) /* finishes its attempt in flight; the rest waits in the outbox */
+        delivery_stop(j->worker);
+    if (j->routed) /* no request may be inside the plugin once it stops */
+        ingest_http_unroute(j->http, j->inst);
+    if (instance_get_state(j->inst) == INST_STARTED)
+        instance_stop(j->inst); /* sets should_stop: the poller ends too */
+    if (j->has_poller)
+        pthread_join(j->poller, NULL);
+    return SF_OK;
+}
+
+/* Give up on an instance that does not let go: name it, leave it be, go on. */
+static void inst_abandon(rt_inst *ri, const char *doing)
+{
+    log_error("component=runtime",
+              "instance=%s plugin=%s did not %s within %lld ms (stuck in callback=%s): "
+              "abandoned; what it had not finished stays in the journal and the outbox",
+              ri->si->cfg->name, instance_plugin_name(ri->inst), doing, (long long)ri->timeout_ms,
+              instance_in_callback(ri->inst));
+    instance_abandon(ri->inst); /* never freed: a thread is still inside it */
+    ri->inst = NULL;
+    ri->worker = NULL;
+    ri->intake = NULL; /* left to the abandoned instance, uncommitted: nothing was acked */
+    ri->routed = false;
+    ri->has_poller = false;
+}
+
 void runtime_inst_stop(rt_inst *ri)
 {
     if (!ri->inst)
         return;
-    if (ri->worker) { /* finishes its attempt in flight; the rest waits in the outbox */
-        delivery_stop(ri->worker);
-        ri->worker = NULL;
+    stop_job *j = malloc(sizeof *j);
+    if (!j) {
+        inst_abandon(ri, "stop (out of memory)");
+        return;
     }
-    if (ri->routed) { /* no request may be inside the plugin once it stops */
-        ingest_http_unroute(ri->rt->http, ri->inst);
-        ri->routed = false;
+    *j = (stop_job){.inst = ri->inst,
+                    .worker = ri->worker,
+                    .http = ri->rt->http,
+                    .routed = ri->routed,
+                    .has_poller = ri->has_poller,
+                    .poller = ri->poller};
+    if (host_run_timed(stop_job_run, j, ri->timeout_ms) == SF_ETIMEOUT) {
+        inst_abandon(ri, "stop"); /* j stays with the job still running */
+        return;
     }
-    if (instance_get_state(ri->inst) == INST_STARTED)
-        instance_stop(ri->inst); /* sets should_stop: the poller ends too */
-    if (ri->has_poller) {
-        pthread_join(ri->poller, NULL);
-        ri->has_poller = false;
-    }
+    free(j);
+    ri->worker = NULL;
+    ri->routed = false;
+    ri->has_poller = false;
     intake_free(ri->intake); /* commits what the connector emitted last */
     ri->intake = NULL;
     instance_free(ri->inst);
     ri->inst = NULL;
+}
+
+static sf_status start_job_run(void *arg)
+{
+    sf_instance *in = arg;
+    sf_status st = instance_create(in);
+    return st == SF_OK ? instance_start(in) : st;
 }
 
 /* Put a connector with a request callback on the ingest listener, at its `path` option. */
@@ -178,9 +227,14 @@ void runtime_inst_start(rt_inst *ri)
         log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
         return;
     }
-    sf_status st = instance_create(ri->inst);
-    if (st == SF_OK)
-        st = instance_start(ri->inst);
+    ri->timeout_ms = ri->rt->site->cfg->plugin_timeout_ms;
+    /* create and start off the main loop, with a deadline: a plugin must not hold it. */
+    sf_status st = host_run_timed(start_job_run, ri->inst, ri->timeout_ms);
+    if (st == SF_ETIMEOUT) {
+        inst_abandon(ri, "start");
+        inst_schedule_restart(ri);
+        return;
+    }
     if (st != SF_OK) {
         log_error("component=runtime", "instance=%s plugin=%s failed to start: %s", si->cfg->name,
                   si->plugin->desc.name, instance_last_error(ri->inst));
@@ -196,6 +250,10 @@ void runtime_inst_start(rt_inst *ri)
         delivery_policy pol = {.retry_base_ms = cfg->retry_base_ms,
                                .retry_max_ms = cfg->retry_max_ms,
                                .max_attempts = cfg->max_attempts,
+                               .retry_for_ms = cfg->retry_for_ms,
+                               .deliver_timeout_ms = cfg->deliver_timeout_ms,
+                               .crash_dir = cfg->state_dir,
+
                                .rules = si->rules,
                                .clock = ri->rt->clock == CLOCK_EVENT ? rt_event_clock : NULL,
                                .clock_ctx = ri->rt,
@@ -221,9 +279,11 @@ bool runtime_safe_mode(runtime *rt, rt_inst *ri)
 {
     if (!ri->si->plugin)
         return false;
-    size_t n = crash_count(rt->site->cfg->state_dir, ri->si->plugin->desc.name);
-    if (n < CRASH_SAFE_MODE_AFTER)
+    const char *dir = rt->site->cfg->state_dir, *name = ri->si->plugin->desc.name;
+    size_t n = crash_count(dir, name), in_deliver = crash_count_in(dir, name, "deliver");
+    if (n < CRASH_SAFE_MODE_AFTER && in_deliver < CRASH_SAFE_MODE_DELIVER_AFTER)
         return false;
+    n += in_deliver;
     log_error("component=runtime",
               "SAFE MODE: plugin %s crashed the daemon %zu times; instance=%s starts disabled. "
               "Fix or remove the plugin, then delete %s/crashes and restart",
@@ -250,6 +310,27 @@ void runtime_routes_rebuild(runtime *rt)
     runtime_health_routes_rebuild(rt);
 }
 
+/*
+ * deliver_timeout: a worker stuck in deliver past it has its attempt recorded as a retry;
+ * the worker and its instance are abandoned and a fresh instance takes over the target.
+ */
+static bool runtime_deliver_watch(rt_inst *ri)
+{
+    char alert[OUTBOX_MAX_ALERT_ID_LEN + 1] = "";
+    if (!delivery_abandon_if_stuck(ri->worker, alert, sizeof alert))
+        return false;
+    log_error("component=runtime",
+              "instance=%s plugin=%s: deliver of alert=%s did not return within %lld ms: the "
+              "attempt counts as a retry; the instance is abandoned and a new one started",
+              ri->si->cfg->name, instance_plugin_name(ri->inst), alert,
+              (long long)ri->rt->site->cfg->deliver_timeout_ms);
+    instance_abandon(ri->inst); /* never freed: its worker thread is still inside it */
+    ri->inst = NULL;
+    ri->worker = NULL;
+    runtime_inst_start(ri);
+    return true;
+}
+
 /* Bind instances waiting for a plugin that has now been loaded, and restart due ones. */
 void runtime_supervise(runtime *rt)
 {
@@ -272,6 +353,8 @@ void runtime_supervise(runtime *rt)
             }
         } else if (!ri->inst && ri->restart_at_ms && now >= ri->restart_at_ms) {
             runtime_inst_start(ri);
+            changed = true;
+        } else if (ri->worker && runtime_deliver_watch(ri)) {
             changed = true;
         }
     }

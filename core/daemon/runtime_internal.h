@@ -48,6 +48,7 @@ typedef struct rt_inst {
     bool has_poller;
     bool disabled;         /* safe mode */
     int64_t restart_at_ms; /* monotonic; 0 = not scheduled */
+    int64_t timeout_ms;    /* plugin_timeout when it started: create/start and stop deadline */
     int64_t backoff_ms;
     atomic_uint_fast64_t events_in, events_rejected;
 } rt_inst;

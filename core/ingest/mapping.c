@@ -23,6 +23,7 @@
 #include "ingest/drift.h"
 #include "ingest/jsonw.h"
 #include "base/sf_limits.h"
+#include "ingest/utf8.h"
 #include "base/timefmt.h"
 
 #define MAP_MAX_PATH_LEN 256 /* bytes of one map.* path */
@@ -341,11 +342,24 @@ static const char *map_where(const mapping *m, enum mapping_field f, char *buf, 
     return buf;
 }
 
+/* A JSON string's text, or NULL when it holds an escaped NUL (\u0000): C strings would cut
+   it there, so "evt\u0000A" and "evt\u0000B" would become one id. */
+static const char *map_string(json_object *v)
+{
+    const char *s = json_object_get_string(v);
+    return s && strlen(s) == (size_t)json_object_get_string_len(v) ? s : NULL;
+}
+
+static bool map_has_nul(json_object *v)
+{
+    return json_object_is_type(v, json_type_string) && !map_string(v);
+}
+
 /* A string, or (outside the canonical shape) an integer written as decimal text. */
 static const char *map_text(const mapping *m, json_object *v, char *buf, size_t len)
 {
     if (json_object_is_type(v, json_type_string))
-        return json_object_get_string(v);
+        return map_string(v);
     if (!m->canonical && json_object_is_type(v, json_type_int)) {
         snprintf(buf, len, "%lld", (long long)json_object_get_int64(v));
         return buf;
@@ -400,16 +414,20 @@ static bool map_fields(mapping *m, json_object *f[MAP_NFIELDS], map_doc *doc, ch
         !*doc->entity) {
         map_miss(m, &doc->missed, MAP_ENTITY);
         map_fail(err, errlen, &failed,
-                 f[MAP_ENTITY] ? "entity is not a non-empty string" : "missing entity",
+                 !f[MAP_ENTITY]               ? "missing entity"
+                 : map_has_nul(f[MAP_ENTITY]) ? "entity contains an escaped NUL (\\u0000)"
+                                              : "entity is not a non-empty string",
                  map_where(m, MAP_ENTITY, w, sizeof w));
     }
     if (m->type_literal) {
         doc->type = m->type_literal;
     } else if (!f[MAP_TYPE] || !json_object_is_type(f[MAP_TYPE], json_type_string) ||
-               !*(doc->type = json_object_get_string(f[MAP_TYPE]))) {
+               !(doc->type = map_string(f[MAP_TYPE])) || !*doc->type) {
         map_miss(m, &doc->missed, MAP_TYPE);
         map_fail(err, errlen, &failed,
-                 f[MAP_TYPE] ? "type is not a non-empty string" : "missing type",
+                 !f[MAP_TYPE]               ? "missing type"
+                 : map_has_nul(f[MAP_TYPE]) ? "type contains an escaped NUL (\\u0000)"
+                                            : "type is not a non-empty string",
                  map_where(m, MAP_TYPE, w, sizeof w));
     }
     if (m->canonical || m->field[MAP_TIME].n) {
@@ -438,7 +456,9 @@ static bool map_fields(mapping *m, json_object *f[MAP_NFIELDS], map_doc *doc, ch
         if (!doc->id || !*doc->id || strlen(doc->id) > SF_MAX_ENTITY_LEN) {
             doc->id = NULL;
             map_miss(m, &doc->missed, MAP_ID);
-            map_fail(err, errlen, &failed, "id is not a string of 1 to 256 bytes",
+            map_fail(err, errlen, &failed,
+                     map_has_nul(f[MAP_ID]) ? "id contains an escaped NUL (\\u0000)"
+                                            : "id is not a string of 1 to 256 bytes",
                      map_where(m, MAP_ID, w, sizeof w));
         }
     } else if (m->field[MAP_ID].n) {
@@ -557,6 +577,13 @@ static sf_status map_set_attrs(const mapping *m, json_object *root, const char *
 
 /* ---- entry points --------------------------------------------------------------------- */
 
+static _Atomic int64_t map_max_future_skew_ms; /* 0: not checked (replay) */
+
+void mapping_set_max_future_skew(int64_t ms)
+{
+    atomic_store(&map_max_future_skew_ms, ms > 0 ? ms : 0);
+}
+
 static int64_t map_now_ms(void)
 {
     struct timespec ts;
@@ -602,6 +629,15 @@ sf_status mapping_apply_obj(mapping *m, json_object *obj, sf_event **out, char *
     }
     map_doc doc = {0};
     bool fields_ok = map_fields(m, f, &doc, err, errlen);
+    int64_t skew = atomic_load_explicit(&map_max_future_skew_ms, memory_order_relaxed);
+    if (fields_ok && doc.has_time && skew > 0 && doc.time_ms > map_now_ms() + skew) {
+        /* One event dated 9999 would move engine time there and fire every window. */
+        map_miss(m, &doc.missed, MAP_TIME);
+        snprintf(err, errlen,
+                 "time is more than max_future_skew (%lld ms) ahead of this host's clock",
+                 (long long)skew);
+        fields_ok = false;
+    }
     if (dw)
         drift_observe(dw, doc.missed, obj);
     if (!fields_ok)
@@ -688,6 +724,13 @@ sf_status mapping_apply(mapping *m, const char *json, size_t len, sf_event **out
     *out = NULL;
     if (len > SF_MAX_EVENT_LINE) {
         snprintf(err, errlen, "document longer than %d bytes", SF_MAX_EVENT_LINE);
+        return SF_EINVAL;
+    }
+    size_t bad = utf8_invalid_at(json, len);
+    if (bad < len) { /* RFC 8259 §8.1: it would reach alert JSON and logs as it is */
+        int line, col;
+        map_position(json, bad, &line, &col);
+        snprintf(err, errlen, "line %d col %d: invalid UTF-8", line, col);
         return SF_EINVAL;
     }
     json_tokener *tok = map_tokener();

@@ -40,6 +40,13 @@ void mapping_free(mapping *m);
  * event. On SF_EINVAL, err says what and where ("line 1 col 17: unexpected '}'",
  * "missing entity (path data.object.customer)", "entity longer than 256 bytes").
  */
+/*
+ * Events dated more than `ms` ahead of the wall clock are refused (and counted as time
+ * misses); 0 turns the check off (replay, whose stream is its own clock). Process-wide: the
+ * daemon sets [sigflow] max_future_skew at start and reload.
+ */
+void mapping_set_max_future_skew(int64_t ms);
+
 sf_status mapping_apply(mapping *m, const char *json, size_t len, sf_event **out, char *err,
                         size_t errlen);
 /* The same on an already parsed object (borrowed). */

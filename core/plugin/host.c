@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <json.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -46,6 +47,9 @@ struct sf_instance {
     pthread_mutex_t stop_lock;
     pthread_cond_t stop_cv;
     atomic_bool stopping;
+    atomic_bool bad_metric_logged;
+    atomic_bool abandoned;             /* given up on: emits refused, never freed */
+    _Atomic(const char *) in_callback; /* the callback running now (a literal), or NULL */
 
     spawned *threads[INSTANCE_MAX_THREADS];
     size_t n_threads;
@@ -56,28 +60,71 @@ struct sf_instance {
 
 /* ---- crash containment: which plugin callback is this thread in ---------------------------- */
 
-static __thread char tl_call[200];
-static __thread const char *tl_plugin;
+static __thread char tl_call[PATH_MAX + 200];
+static __thread char tl_plugin[PATH_MAX];
+static __thread char tl_log_ctx[SF_MAX_NAME_LEN + 16];
+static __thread const char *tl_callback; /* a literal */
+static __thread char tl_alert[160];      /* the alert being delivered, for crash records */
 
 static void call_enter(sf_instance *in, const char *callback)
 {
+    tl_callback = callback;
     snprintf(tl_call, sizeof tl_call, "%s callback=%s", in->ctx, callback);
-    tl_plugin = in->plugin->desc.name;
+    snprintf(tl_plugin, sizeof tl_plugin, "%s", in->plugin->desc.name);
 }
 
 static void call_leave(void)
 {
+    tl_callback = NULL;
     tl_call[0] = '\0';
-    tl_plugin = NULL;
+    tl_plugin[0] = '\0';
+}
+
+void host_call_note(const char *plugin, const char *file, const char *what)
+{
+    snprintf(tl_plugin, sizeof tl_plugin, "%s", plugin);
+    snprintf(tl_call, sizeof tl_call, "plugin=%s plugin_file=%s callback=%s", plugin, file, what);
+    snprintf(tl_log_ctx, sizeof tl_log_ctx, "plugin=%s", plugin);
+}
+
+void host_call_clear(void)
+{
+    call_leave();
+    tl_log_ctx[0] = '\0';
+}
+
+void host_block_signals(void)
+{
+    sigset_t set;
+    sigfillset(&set);
+    /* A fault blocked in a thread kills the process before the crash handler runs. */
+    int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    for (size_t i = 0; i < sizeof faults / sizeof *faults; i++)
+        sigdelset(&set, faults[i]);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
 }
 
 const char *host_current_call(void)
 {
     return tl_call[0] ? tl_call : NULL;
 }
+const char *host_current_callback(void)
+{
+    return tl_callback;
+}
+
+const char *host_current_alert(void)
+{
+    return tl_callback && tl_alert[0] ? tl_alert : NULL;
+}
+
+void host_note_alert(const char *alert_id)
+{
+    snprintf(tl_alert, sizeof tl_alert, "%s", alert_id ? alert_id : "");
+}
 const char *host_current_plugin(void)
 {
-    return tl_plugin;
+    return tl_plugin[0] ? tl_plugin : NULL;
 }
 
 /* Run a plugin callback under the instance's call lock, with the crash context recorded. */
@@ -87,7 +134,9 @@ const char *host_current_plugin(void)
         if (locked_)                                                                               \
             pthread_mutex_lock(&(in)->call_lock);                                                  \
         call_enter((in), (name));                                                                  \
+        atomic_store(&(in)->in_callback, (name));                                                  \
         expr;                                                                                      \
+        atomic_store(&(in)->in_callback, (const char *)NULL);                                      \
         call_leave();                                                                              \
         if (locked_)                                                                               \
             pthread_mutex_unlock(&(in)->call_lock);                                                \
@@ -97,7 +146,8 @@ const char *host_current_plugin(void)
 
 static void h_vlog(sf_instance *in, sf_log_level level, const char *fmt, va_list ap)
 {
-    log_vmsg(level, in ? in->ctx : "plugin=?", fmt, ap);
+    /* Outside an instance (init): the plugin the loader noted for this thread. */
+    log_vmsg(level, in ? in->ctx : tl_log_ctx[0] ? tl_log_ctx : "plugin=?", fmt, ap);
 }
 
 static void h_log(sf_instance *in, sf_log_level level, const char *fmt, ...)
@@ -205,7 +255,7 @@ static sf_status h_emit(sf_instance *in, sf_event *ev)
 {
     if (!ev)
         return SF_EINVAL;
-    if (!in || in->st != INST_STARTED || !in->io.emit) {
+    if (!in || in->st != INST_STARTED || !in->io.emit || atomic_load(&in->abandoned)) {
         event_free(ev);
         return SF_EINVAL;
     }
@@ -254,8 +304,28 @@ static const char *h_metric_label(const sf_instance *in)
     return in->cfg->kind == SF_KIND_DELIVERY ? "target" : "connector";
 }
 
+/* A metric name becomes part of a Prometheus series name: [a-z0-9_], 1..SF_MAX_METRIC_NAME. */
+static bool metric_name_ok(const char *name)
+{
+    size_t n = 0;
+    for (; name && name[n]; n++)
+        if (n >= SF_MAX_METRIC_NAME_LEN || !((name[n] >= 'a' && name[n] <= 'z') ||
+                                             (name[n] >= '0' && name[n] <= '9') || name[n] == '_'))
+            return false;
+    return n > 0;
+}
+
 static void h_metric_add(sf_instance *in, const char *name, double delta)
 {
+    if (!metric_name_ok(name)) {
+        /* One line per instance: a bad name in a hot loop must not flood the log. */
+        if (!atomic_exchange(&in->bad_metric_logged, true))
+            log_warn(in->ctx,
+                     "metric name \"%.*s\" refused: expected [a-z0-9_]{1,%d} (it becomes part "
+                     "of a Prometheus series name); further bad names are dropped silently",
+                     SF_MAX_METRIC_NAME_LEN, name ? name : "(null)", SF_MAX_METRIC_NAME_LEN);
+        return;
+    }
     char series[256];
     snprintf(series, sizeof series, "sigflow_plugin_%s_%s_total{%s=\"%s\"}", in->plugin->desc.name,
              name, h_metric_label(in), in->cfg->name);
@@ -278,7 +348,7 @@ static const char *h_opt_prefixed(sf_instance *in, const char *prefix, size_t i,
 
 static bool h_should_stop(sf_instance *in)
 {
-    return atomic_load(&in->stopping);
+    return atomic_load(&in->stopping) || atomic_load(&in->abandoned);
 }
 
 static bool h_sleep_ms(sf_instance *in, int64_t ms)
@@ -296,9 +366,7 @@ static void *thread_main(void *arg)
 {
     spawned *s = arg;
     /* Signals are handled by the main thread only. */
-    sigset_t all;
-    sigfillset(&all);
-    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    host_block_signals();
     call_enter(s->inst, "thread");
     s->fn(s->inst, s->arg);
     call_leave();
@@ -456,6 +524,9 @@ sf_instance *instance_new(const config_instance *cfg, const loaded_plugin *p, op
     pthread_mutex_init(&in->err_lock, NULL);
     monotime_cond_init(&in->stop_cv);
     atomic_init(&in->stopping, false);
+    atomic_init(&in->bad_metric_logged, false);
+    atomic_init(&in->abandoned, false);
+    atomic_init(&in->in_callback, NULL);
     return in;
 }
 
@@ -621,4 +692,90 @@ const char *instance_get_name(const sf_instance *in)
 const char *instance_last_error(const sf_instance *in)
 {
     return in->last_error;
+}
+
+const char *instance_in_callback(const sf_instance *in)
+{
+    const char *cb = atomic_load(&((sf_instance *)in)->in_callback);
+    return cb ? cb : "none";
+}
+
+const char *instance_plugin_name(const sf_instance *in)
+{
+    return in->plugin->desc.name;
+}
+
+void instance_abandon(sf_instance *in)
+{
+    atomic_store(&in->abandoned, true);
+    pthread_mutex_lock(&in->stop_lock);
+    atomic_store(&in->stopping, true); /* sleepers wake; loops that check it end */
+    pthread_cond_broadcast(&in->stop_cv);
+    pthread_mutex_unlock(&in->stop_lock);
+}
+
+/* ---- calls with a deadline ---------------------------------------------------------------- */
+
+typedef struct timed_job {
+    host_job_fn fn;
+    void *arg;
+    pthread_mutex_t lock;
+    pthread_cond_t done_cv;
+    bool done;
+    int refs; /* the caller and the thread: the last one out frees it */
+    sf_status rc;
+} timed_job;
+
+static void timed_job_unref(timed_job *j)
+{
+    pthread_mutex_lock(&j->lock);
+    int left = --j->refs;
+    pthread_mutex_unlock(&j->lock);
+    if (left == 0) {
+        pthread_mutex_destroy(&j->lock);
+        pthread_cond_destroy(&j->done_cv);
+        free(j);
+    }
+}
+
+static void *timed_main(void *arg)
+{
+    timed_job *j = arg;
+    host_block_signals();
+    sf_status rc = j->fn(j->arg);
+    pthread_mutex_lock(&j->lock);
+    j->rc = rc;
+    j->done = true;
+    pthread_cond_signal(&j->done_cv);
+    pthread_mutex_unlock(&j->lock);
+    timed_job_unref(j);
+    return NULL;
+}
+
+sf_status host_run_timed(host_job_fn fn, void *arg, int64_t timeout_ms)
+{
+    timed_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return SF_ENOMEM;
+    j->fn = fn;
+    j->arg = arg;
+    j->refs = 2;
+    pthread_mutex_init(&j->lock, NULL);
+    monotime_cond_init(&j->done_cv);
+    pthread_t tid;
+    if (pthread_create(&tid, NULL, timed_main, j) != 0) {
+        j->refs = 1;
+        timed_job_unref(j);
+        return SF_EIO;
+    }
+    pthread_detach(tid);
+    struct timespec dl = monotime_after(timeout_ms > 0 ? timeout_ms : 1);
+    pthread_mutex_lock(&j->lock);
+    while (!j->done)
+        if (pthread_cond_timedwait(&j->done_cv, &j->lock, &dl) == ETIMEDOUT)
+            break;
+    sf_status rc = j->done ? j->rc : SF_ETIMEOUT;
+    pthread_mutex_unlock(&j->lock);
+    timed_job_unref(j);
+    return rc;
 }

@@ -72,9 +72,42 @@ const char *instance_get_name(const sf_instance *in);
 /* The last error text set by the plugin (set_error) or the host; "" if none. */
 const char *instance_last_error(const sf_instance *in);
 
+/* The callback the instance is in now ("deliver", "stop", ...; "none"): for the line that
+   names a stuck instance. */
+const char *instance_in_callback(const sf_instance *in);
+const char *instance_plugin_name(const sf_instance *in);
+/*
+ * Give up on an instance stuck in a callback: its should_stop turns true, its emits are
+ * refused from now on, and it must never be freed (a thread may still be inside it).
+ */
+void instance_abandon(sf_instance *in);
+
+/*
+ * Run fn(arg) on a thread of its own and wait at most timeout_ms: fn's status, or
+ * SF_ETIMEOUT when it is still running (it is left to finish on its own; arg must then stay
+ * valid for good). The deadline on every call into a plugin that could hold the daemon.
+ */
+typedef sf_status (*host_job_fn)(void *arg);
+sf_status host_run_timed(host_job_fn fn, void *arg, int64_t timeout_ms);
+
 /* "plugin=P instance=I callback=C" of the calling thread's plugin call, or NULL. Async-safe. */
 const char *host_current_call(void);
+/* For threads that call plugins: block the signals the main thread handles, but never the
+   faults (a blocked SIGSEGV kills the process before the crash handler can name anyone). */
+void host_block_signals(void);
+/* The instance callback the calling thread is in ("deliver", ...), or NULL. Async-safe. */
+const char *host_current_callback(void);
+/* The alert id a delivery worker noted before calling deliver (crash records), or NULL. */
+const char *host_current_alert(void);
+void host_note_alert(const char *alert_id);
 /* The plugin name of the calling thread's current plugin call, or NULL. Async-safe. */
 const char *host_current_plugin(void);
+/*
+ * The loader's calls outside an instance (dlopen, the entry function, init): `plugin` is
+ * the descriptor's name, or the file's name before the descriptor is read. Recorded before
+ * the call, so a crash inside it is attributed; host->log with no instance names it too.
+ */
+void host_call_note(const char *plugin, const char *file, const char *what);
+void host_call_clear(void);
 
 #endif

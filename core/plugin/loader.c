@@ -9,6 +9,7 @@
 #include <dirent.h>
 #include <dlfcn.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -22,7 +23,11 @@
 #include "base/sf_limits.h"
 #include "plugin/loader_internal.h"
 #include "base/log.h"
+#include "plugin/crash.h"
+#include "plugin/host.h"
 
+/* Deadline on a plugin's init (and on the child that tries a file for check/plugins). */
+#define LOADER_CALL_TIMEOUT_MS 10000
 /* Directory entries one scan considers; a plugin_dir holding more is misconfigured. */
 #define LOADER_MAX_DIR_ENTRIES 4096
 
@@ -67,7 +72,60 @@ plugin_registry *loader_new(const sf_host *host, const sf_host_info *info)
     r->host = host;
     r->info = info;
     r->watch_fd = -1;
+    r->call_timeout_ms = LOADER_CALL_TIMEOUT_MS;
     return r;
+}
+
+void loader_set_call_timeout(plugin_registry *r, int64_t ms)
+{
+    if (r && ms > 0)
+        r->call_timeout_ms = ms;
+}
+
+void loader_set_probe(plugin_registry *r, bool probe)
+{
+    if (r)
+        r->probe = probe;
+}
+
+int loader_set_crash_dir(plugin_registry *r, const char *state_dir)
+{
+    if (!r || !state_dir)
+        return SF_EINVAL;
+    char *copy = strdup(state_dir);
+    if (!copy)
+        return SF_ENOMEM;
+    free(r->crash_dir);
+    r->crash_dir = copy;
+    return SF_OK;
+}
+
+size_t loader_safe_mode_refusals(const plugin_registry *r)
+{
+    return r ? r->safe_mode_refusals : 0;
+}
+
+const char *loader_refusal_for(const plugin_registry *r, const char *name)
+{
+    if (!r || !name)
+        return NULL;
+    char want[3][SF_MAX_NAME_LEN + 16];
+    snprintf(want[0], sizeof want[0], "%s.so", name);
+    snprintf(want[1], sizeof want[1], "connector_%s.so", name);
+    snprintf(want[2], sizeof want[2], "delivery_%s.so", name);
+    for (size_t i = 0; i < r->nrefused; i++) {
+        const refusal *f = &r->refused[i];
+        if (!f->why)
+            continue;
+        if (strcmp(f->name, name) == 0)
+            return f->why;
+        const char *slash = strrchr(f->real, '/');
+        const char *base = slash ? slash + 1 : f->real;
+        for (int k = 0; k < 3; k++)
+            if (strcmp(base, want[k]) == 0)
+                return f->why;
+    }
+    return NULL;
 }
 
 void loader_free(plugin_registry *r)
@@ -77,11 +135,15 @@ void loader_free(plugin_registry *r)
     for (size_t i = 0; i < r->n; i++) {
         free(r->plugins[i]->pub.path);
         free(r->plugins[i]->real);
+        loader_owned_free(&r->plugins[i]->owned);
         free(r->plugins[i]);
     }
     free(r->plugins);
-    for (size_t i = 0; i < r->nrefused; i++)
+    for (size_t i = 0; i < r->nrefused; i++) {
         free(r->refused[i].real);
+        free(r->refused[i].why);
+    }
+    free(r->crash_dir);
     free(r->refused);
     loader_watch_close(r);
     pthread_mutex_destroy(&r->lock);
@@ -105,8 +167,8 @@ refusal *loader_find_refusal(const plugin_registry *r, const char *real)
 }
 
 /* Remember (or update) a refusal so that scans do not log it again for the same file. */
-static void remember_refusal(plugin_registry *r, const char *real, const file_id *id,
-                             unsigned dlopens, bool by_attr)
+static void remember_refusal(plugin_registry *r, const char *real, const file_id *id, bool by_attr,
+                             const load_ctx *c)
 {
     refusal *f = loader_find_refusal(r, real);
     if (!f) {
@@ -122,11 +184,14 @@ static void remember_refusal(plugin_registry *r, const char *real, const file_id
         if (!copy)
             return;
         f = &r->refused[r->nrefused++];
+        memset(f, 0, sizeof *f);
         f->real = copy;
     }
     f->id = *id;
-    f->dlopens = dlopens;
     f->by_attr = by_attr;
+    free(f->why);
+    f->why = c && c->err[0] ? strdup(c->err) : NULL;
+    snprintf(f->name, sizeof f->name, "%s", c ? c->name : "");
 }
 
 /* Makes room for one more entry, so that nothing can fail after a plugin's init ran. */
@@ -194,31 +259,43 @@ const loaded_plugin *loader_at(const plugin_registry *r, size_t i)
     return p;
 }
 
-/*
- * glibc hands back the already mapped object when dlopen is given a name it opened before,
- * and nothing is ever dlclose'd. A refused file replaced by a new one (new inode) must be
- * opened under a name not used yet: the same path with "./" inserted `n` times.
- */
-static int dlopen_name(char *out, size_t outlen, const char *real, unsigned n)
+/* The name a crash while loading this file is recorded under: the descriptor's name once
+   read, the file's name before (a constructor crashing inside dlopen). */
+static const char *crash_identity(const load_ctx *c)
 {
-    const char *slash = strrchr(real, '/');
-    size_t dirlen = slash ? (size_t)(slash - real) : 0;
-    int o = snprintf(out, outlen, "%.*s/", (int)dirlen, real);
-    for (unsigned i = 0; i < n && o >= 0 && (size_t)o < outlen; i++)
-        o += snprintf(out + o, outlen - (size_t)o, "./");
-    if (o >= 0 && (size_t)o < outlen)
-        o += snprintf(out + o, outlen - (size_t)o, "%s", slash ? slash + 1 : real);
-    return (o < 0 || (size_t)o >= outlen) ? SF_EINVAL : SF_OK;
+    if (c->name[0])
+        return c->name;
+    const char *slash = strrchr(c->path, '/');
+    return slash ? slash + 1 : c->path;
+}
+
+/* Safe mode at load time: a plugin (or file) that crashed the daemon while it was loaded,
+   CRASH_SAFE_MODE_AFTER times, is refused until the operator removes the records. */
+static int safe_mode_check(plugin_registry *r, const load_ctx *c, const char *step)
+{
+    if (!r->crash_dir)
+        return SF_OK;
+    const char *who = crash_identity(c);
+    size_t n = crash_count(r->crash_dir, who);
+    if (n < CRASH_SAFE_MODE_AFTER)
+        return SF_OK;
+    r->safe_mode_refusals++;
+    return loader_refuse(c, SF_EFATAL, "safe_mode",
+                         "SAFE MODE: %s crashed the daemon %zu times; its %s is not run again. "
+                         "Fix or remove it, then delete %s/crashes and restart",
+                         who, n, step, r->crash_dir);
 }
 
 /* Steps 3-6 on an open handle; fills e->pub.desc. */
-static int check_plugin(plugin_registry *r, const load_ctx *c, void *dl, plugin_entry *e)
+static int check_plugin(plugin_registry *r, load_ctx *c, void *dl, plugin_entry *e)
 {
     sf_entry_fn entry = NULL;
     int rc = loader_find_entry(c, dl, &entry);
     if (rc != SF_OK)
         return rc;
+    host_call_note(crash_identity(c), c->path, "entry");
     const sf_plugin *d = entry(r->info);
+    host_call_clear();
     if (!d)
         return loader_refuse(c, SF_EINVAL, "entry", "%s returned NULL, expected a descriptor",
                              SF_ENTRY_SYMBOL);
@@ -230,6 +307,10 @@ static int check_plugin(plugin_registry *r, const load_ctx *c, void *dl, plugin_
     rc = loader_check_fields(c, &e->pub.desc);
     if (rc != SF_OK)
         return rc;
+    snprintf(c->name, sizeof c->name, "%s", e->pub.desc.name);
+    rc = loader_own_descriptor(c, &e->pub.desc, &e->owned);
+    if (rc != SF_OK)
+        return rc;
     /* A connector and a delivery may share a name (`plugin = webhook` in either section). */
     const loaded_plugin *twin = loader_find(r, e->pub.desc.name, e->pub.desc.kind);
     if (twin)
@@ -237,54 +318,46 @@ static int check_plugin(plugin_registry *r, const load_ctx *c, void *dl, plugin_
                              "\"%s\" already loaded from %s, expected unique names per kind: "
                              "remove one",
                              e->pub.desc.name, twin->path);
+    /* Probe mode ran init in a child already: here only once it survived there (check
+       creates instances, and a plugin keeps the host pointer init gives it). */
     if (e->pub.desc.init) {
-        rc = e->pub.desc.init(r->host);
-        if (rc != SF_OK)
-            return loader_refuse(c, rc < 0 ? rc : SF_EFATAL, "init",
-                                 "returned %d (%s), expected 0 (ok)", rc, loader_status_text(rc));
+        if ((rc = safe_mode_check(r, c, "init")) != SF_OK)
+            return rc;
+        rc = loader_run_init(r, c, &e->pub.desc);
     }
-    return SF_OK;
+    return rc;
 }
 
-/* Steps 2-6 for a file that passed check_file. */
-static int load_checked(plugin_registry *r, const load_ctx *c, const char *real,
+/* Steps 2-6 for a file that passed check_file (fd is the file checked). */
+static int load_checked(plugin_registry *r, load_ctx *c, const char *real, int fd,
                         const struct stat *st)
 {
     file_id id = file_id_of(st);
-    refusal *before = loader_find_refusal(r, real);
-    unsigned dlopens = before ? before->dlopens : 0;
-    unsigned alias = dlopens;
-    if (before && dlopens > 0 && before->id.dev == id.dev && before->id.ino == id.ino) {
-        if (!file_same_content(&before->id, &id)) {
-            remember_refusal(r, real, &id, dlopens, false);
-            return loader_refuse(
-                c, SF_EINVAL, "file",
-                "rewritten in place (same inode %lu) after a refused load, expected "
-                "a new file: install it with install(1) or mv, or restart",
-                (unsigned long)id.ino);
-        }
-        alias = dlopens - 1; /* unchanged: the mapped object answers again */
-    }
-    char name[PATH_MAX];
-    if (dlopen_name(name, sizeof name, real, alias) != SF_OK) {
-        remember_refusal(r, real, &id, dlopens, false);
-        return loader_refuse(c, SF_EINVAL, "file", "replaced too many times, expected a restart");
-    }
     plugin_entry *e = calloc(1, sizeof *e);
     if (!e || loader_reserve(r) != SF_OK) {
         free(e);
         return loader_refuse(c, SF_ENOMEM, "memory", "cannot allocate the registry entry");
     }
-    int rc;
+    int rc, copy = -1;
+    if ((rc = safe_mode_check(r, c, "dlopen")) != SF_OK ||
+        (rc = loader_private_copy(c, fd, st, &copy)) != SF_OK)
+        goto refused;
+    char name[64];
+    snprintf(name, sizeof name, "/proc/self/fd/%d", copy);
+    if (r->probe && (rc = loader_probe(r, c, name)) != SF_OK)
+        goto refused;
     /* Never dlclose'd, refused or not: constructors may have registered handlers. */
+    host_call_note(crash_identity(c), c->path, "dlopen");
     void *dl = dlopen(name, RTLD_NOW | RTLD_LOCAL);
+    host_call_clear();
     if (!dl) {
         const char *why = dlerror();
         rc = loader_refuse(c, SF_EIO, "dlopen", "%s", why ? why : "unknown error");
+        close(copy); /* nothing maps it */
         goto refused;
     }
-    if (alias == dlopens)
-        dlopens++;
+    /* The copy stays open for good: glibc knows the object by "/proc/self/fd/N", and a
+       later copy given the same number would be answered with this object. */
     e->pub.path = strdup(c->path);
     e->real = strdup(real);
     if (!e->pub.path || !e->real) {
@@ -303,9 +376,10 @@ static int load_checked(plugin_registry *r, const load_ctx *c, const char *real,
              (unsigned)e->pub.desc.abi_major, (unsigned)e->pub.desc.abi_minor);
     return SF_OK;
 refused:
-    remember_refusal(r, real, &id, dlopens, false);
+    remember_refusal(r, real, &id, false, c);
     free(e->pub.path);
     free(e->real);
+    loader_owned_free(&e->owned);
     free(e);
     return rc;
 }
@@ -318,18 +392,23 @@ int loader_load_file(plugin_registry *r, const char *path, char *err, size_t err
         c.err = scratch;
         c.errlen = sizeof scratch;
     }
+    c.err[0] = '\0';
     if (!r || !path)
         return loader_refuse(&c, SF_EINVAL, "path", "missing");
+    /* Opened once, checked with fstat and copied from this descriptor: what was checked is
+       what runs, whatever happens to the path meanwhile. O_NONBLOCK: a FIFO must not hang. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return loader_refuse(&c, SF_EIO, "file", "cannot open: %s", strerror(errno));
     struct stat st;
-    int rc = loader_check_file(&c, &st);
+    int rc = loader_check_file(&c, fd, &st);
     char *real = NULL;
     if (rc != SF_OK) {
         /* Remembered too, so that a scan does not log a loose mode on every pass. */
         real = realpath(path, NULL);
         if (real && rc != SF_EIO) {
             file_id id = file_id_of(&st);
-            refusal *before = loader_find_refusal(r, real);
-            remember_refusal(r, real, &id, before ? before->dlopens : 0, true);
+            remember_refusal(r, real, &id, true, &c);
         }
         goto out;
     }
@@ -349,8 +428,9 @@ int loader_load_file(plugin_registry *r, const char *path, char *err, size_t err
                            SF_MAX_PLUGINS);
         goto out;
     }
-    rc = load_checked(r, &c, real, &st);
+    rc = load_checked(r, &c, real, fd, &st);
 out:
+    close(fd);
     free(real);
     return rc;
 }
@@ -377,6 +457,20 @@ int loader_consider(plugin_registry *r, const char *dir, const char *name)
         return 0;
     int loaded = 0;
     file_id id = file_id_of(&st);
+    if (!loader_inside_dir(r, dir, real)) {
+        /* A link out of plugin_dir would load whatever the other directory's owner puts
+           there. Logged once per version, like any refusal. */
+        const refusal *f = loader_find_refusal(r, real);
+        if (!(f && f->by_attr && file_id_equal(&f->id, &id))) {
+            char scratch[SF_MAX_ERROR_LEN];
+            load_ctx c = {.path = path, .err = scratch, .errlen = sizeof scratch};
+            loader_refuse(&c, SF_EINVAL, "file",
+                          "a link to %s, outside plugin_dir: copy the plugin into the directory",
+                          real);
+            remember_refusal(r, real, &id, true, &c);
+        }
+        goto out;
+    }
     plugin_entry *e = loader_find_loaded(r, real);
     if (e) {
         /* Swapping code under running instances is what crashes other hosts: restart. */
@@ -402,6 +496,46 @@ out:
     return loaded;
 }
 
+/* True when `real` (a resolved path) lies inside `dir`, resolved as well. */
+bool loader_inside_dir(const plugin_registry *r, const char *dir, const char *real)
+{
+    (void)r;
+    char *rdir = realpath(dir, NULL);
+    if (!rdir)
+        return false;
+    size_t n = strlen(rdir);
+    bool inside = strncmp(real, rdir, n) == 0 && (real[n] == '/' || (n == 1 && rdir[0] == '/'));
+    free(rdir);
+    return inside;
+}
+
+/* A plugin_dir others can write to lets them plant code in the daemon: refuse to scan it. */
+static int check_dir(DIR *d, const char *dir)
+{
+    struct stat st;
+    char file_kv[PATH_MAX + 32];
+    log_format_kv(file_kv, sizeof file_kv, "plugin_dir", dir);
+    if (fstat(dirfd(d), &st) != 0) {
+        log_error(file_kv, "cannot stat plugin directory: %s", strerror(errno));
+        return SF_EIO;
+    }
+    if (st.st_mode & (S_IWGRP | S_IWOTH)) {
+        log_error(file_kv,
+                  "plugin directory refused: mode 0%03o is writable by group or others, so "
+                  "anyone could plant a plugin in the daemon; expected no group/other write: "
+                  "chmod go-w %s",
+                  (unsigned)(st.st_mode & 07777), dir);
+        return SF_EINVAL;
+    }
+    uid_t me = geteuid();
+    if (st.st_uid != 0 && st.st_uid != me) {
+        log_error(file_kv, "plugin directory refused: owned by uid %u, expected root or %u",
+                  (unsigned)st.st_uid, (unsigned)me);
+        return SF_EINVAL;
+    }
+    return SF_OK;
+}
+
 static int compare_names(const void *a, const void *b)
 {
     return strcmp(*(char *const *)a, *(char *const *)b);
@@ -420,7 +554,9 @@ int loader_scan(plugin_registry *r, const char *dir)
     }
     char **names = NULL;
     size_t n = 0, cap = 0;
-    int rc = SF_OK;
+    int rc = check_dir(d, dir);
+    if (rc != SF_OK)
+        goto out;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
         if (!has_so_suffix(de->d_name) || de->d_name[0] == '.')
@@ -447,7 +583,8 @@ int loader_scan(plugin_registry *r, const char *dir)
         n++;
     }
     /* readdir order depends on the file system; name order makes startup reproducible. */
-    qsort(names, n, sizeof *names, compare_names);
+    if (n > 1) /* qsort(NULL, 0, ...) is undefined: an empty directory has no array */
+        qsort(names, n, sizeof *names, compare_names);
     int loaded = 0;
     for (size_t i = 0; i < n; i++)
         loaded += loader_consider(r, dir, names[i]);

@@ -1,9 +1,13 @@
 /*
  * loader.h - finds, checks and loads plugin .so files; keeps the registry of loaded ones.
  * Checks, in order, before any plugin code beyond the entry function runs: file ownership
- * and mode (refuse group/other-writable, or owned by neither root nor the daemon's user),
- * dlopen(RTLD_NOW|RTLD_LOCAL), entry symbol sigflow_plugin_v1, descriptor magic, ABI major,
- * ABI minor, struct size, min host minor, name syntax, kind, duplicate name; then init(host).
+ * and mode on the opened file (refuse group/other-writable, or owned by neither root nor the
+ * daemon's user), then a private sealed copy of its bytes is dlopen'd (RTLD_NOW|RTLD_LOCAL;
+ * nothing done to plugin_dir later reaches it), entry symbol sigflow_plugin_v1, descriptor
+ * magic, ABI major, ABI minor, struct size (not more than the host knows, not less than the
+ * plugin's minor defines), min host minor, name syntax, kind, duplicate name; the strings and
+ * option table are copied into host memory; then init(host) on its own thread, with a
+ * deadline. A scan refuses a plugin_dir others can write to and links leading out of it.
  * Every refusal is one log line naming file, field and both values. Nothing is ever
  * dlclose'd. Owns: the registry. Calls log, dlfcn, inotify. Used by host/runtime and the CLI.
  *
@@ -16,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "sigflow.h"
 
@@ -34,6 +39,31 @@ typedef struct plugin_registry plugin_registry;
  */
 plugin_registry *loader_new(const sf_host *host, const sf_host_info *info);
 void loader_free(plugin_registry *r); /* frees bookkeeping; never dlcloses */
+
+/*
+ * Deadline on a plugin's init, and on the child a probing registry tries a file in
+ * (default 10 s). A plugin whose init misses it is refused and its thread abandoned.
+ */
+void loader_set_call_timeout(plugin_registry *r, int64_t ms);
+/*
+ * Probe mode, for `sigflow check` and `sigflow plugins`: each file is first dlopen'd and its
+ * init run in a child process (a crash or a hang refuses the file, naming the step); only a
+ * file that survived there is loaded (and its init run) in this process.
+ */
+void loader_set_probe(plugin_registry *r, bool probe);
+/*
+ * Safe mode at load time: with a state_dir set, a file or plugin that <state_dir>/crashes
+ * names CRASH_SAFE_MODE_AFTER times is refused before dlopen or init runs again.
+ */
+int loader_set_crash_dir(plugin_registry *r, const char *state_dir);
+/* How many loads safe mode refused (the runtime keeps the crash records then). */
+size_t loader_safe_mode_refusals(const plugin_registry *r);
+/*
+ * Why a plugin named `name` is not loaded although a file for it was found: the refusal text
+ * of a file whose descriptor had that name, or of NAME.so / connector_NAME.so /
+ * delivery_NAME.so. NULL when no such file was refused.
+ */
+const char *loader_refusal_for(const plugin_registry *r, const char *name);
 
 /*
  * Load one file. SF_OK on success; a negative sf_status with the refusal text in err

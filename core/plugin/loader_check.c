@@ -68,9 +68,9 @@ const char *loader_status_text(int s)
 /* ---- the checks, in the order the SDK documents ------------------------------------- */
 
 /* Step 1, before dlopen (which runs constructors): a regular file nobody else can change. */
-int loader_check_file(const load_ctx *c, struct stat *st)
+int loader_check_file(const load_ctx *c, int fd, struct stat *st)
 {
-    if (stat(c->path, st) != 0)
+    if (fstat(fd, st) != 0)
         return loader_refuse(c, SF_EIO, "file", "cannot stat: %s", strerror(errno));
     if (!S_ISREG(st->st_mode))
         return loader_refuse(c, SF_EINVAL, "file", "expected a regular file, found mode 0%o",
@@ -112,6 +112,20 @@ int loader_find_entry(const load_ctx *c, void *dl, sf_entry_fn *entry)
                          SF_ENTRY_SYMBOL);
 }
 
+/*
+ * The size of a descriptor built against header 1.<minor>: the end of the last member that
+ * minor had (a minor that grew only sf_host has its predecessor's). Maintainers: when a
+ * member is appended to sf_plugin "since 1.N", add its end here for N.
+ */
+size_t loader_descriptor_size(unsigned minor)
+{
+    static const size_t end_of_minor[] = {
+        [0] = offsetof(sf_plugin, deliver) + sizeof(((sf_plugin *)0)->deliver),
+    };
+    size_t n = sizeof end_of_minor / sizeof *end_of_minor;
+    return end_of_minor[minor < n ? minor : n - 1];
+}
+
 /* Step 5a: the frozen prefix, read field by field before trusting struct_size. */
 int loader_check_prefix(const load_ctx *c, const sf_plugin *d)
 {
@@ -143,6 +157,14 @@ int loader_check_prefix(const load_ctx *c, const sf_plugin *d)
         return loader_refuse(c, SF_EABI, "struct_size",
                              "descriptor is %u bytes, expected a multiple of %zu: rebuild",
                              (unsigned)d->struct_size, _Alignof(sf_plugin));
+    /* Every member up to a minor's last one is part of that minor's descriptor: a shorter
+     * one (a truncated struct, a hand-made size) would silently cut off callbacks. */
+    if (d->struct_size < loader_descriptor_size(d->abi_minor))
+        return loader_refuse(c, SF_EABI, "struct_size",
+                             "descriptor is %u bytes, an ABI %d.%u descriptor is %zu: callbacks "
+                             "past byte %u would be cut off: rebuild against sigflow.h",
+                             (unsigned)d->struct_size, SF_ABI_MAJOR, (unsigned)d->abi_minor,
+                             loader_descriptor_size(d->abi_minor), (unsigned)d->struct_size);
     if (d->min_host_minor > SF_ABI_MINOR)
         return loader_refuse(
             c, SF_EABI, "min_host_minor",

@@ -25,8 +25,18 @@ typedef struct file_id {
     struct timespec ctime;
 } file_id;
 
+/* The host's copies of a descriptor's strings and option table (loader_copy.c). */
+typedef struct loader_owned {
+    char **strings;
+    size_t n_strings;
+    sf_option *options;
+    const char ***choice_lists; /* per option: its copied choices, or NULL */
+    size_t n_options;
+} loader_owned;
+
 typedef struct plugin_entry {
     loaded_plugin pub;   /* what loader_find hands out; its address never changes */
+    loader_owned owned;  /* what pub.desc's strings and options point into */
     char *real;          /* realpath: the identity scans compare */
     file_id id;          /* the version loaded */
     bool replace_warned; /* a replacement `warned` was logged once */
@@ -35,10 +45,11 @@ typedef struct plugin_entry {
 
 typedef struct refusal {
     char *real;
-    file_id id;       /* the version refused: not retried by scans until content (or, by_attr,
-                         mode/owner) changes */
-    unsigned dlopens; /* times dlopen'd: glibc caches objects by the name they were opened by */
-    bool by_attr;     /* refused for its type, mode or owner: a chmod/chown may fix it */
+    file_id id;    /* the version refused: not retried by scans until content (or, by_attr,
+                      mode/owner) changes */
+    bool by_attr;  /* refused for its type, mode or owner: a chmod/chown may fix it */
+    char *why;     /* the refusal text, for `check` ("refused: ...") */
+    char name[40]; /* the descriptor's name when it was read that far, else "" */
 } refusal;
 
 struct plugin_registry {
@@ -51,6 +62,10 @@ struct plugin_registry {
     size_t nrefused, refused_cap;
     int watch_fd; /* inotify, -1 when not watching */
     char *watch_dir;
+    int64_t call_timeout_ms; /* deadline on init (and the probe) */
+    bool probe;              /* load in a child first; never run init in this process */
+    char *crash_dir;         /* state_dir whose `crashes` file safe mode reads; NULL: none */
+    size_t safe_mode_refusals;
 };
 
 /* One load in progress: the file as named to the operator and where the refusal text goes. */
@@ -58,6 +73,7 @@ typedef struct load_ctx {
     const char *path;
     char *err;
     size_t errlen;
+    char name[40]; /* the descriptor's name once read */
 } load_ctx;
 
 /* Writes "<path>: <field>: <detail>" to c->err, logs it as one line, returns `status`. */
@@ -65,12 +81,24 @@ int loader_refuse(const load_ctx *c, int status, const char *field, const char *
     __attribute__((format(printf, 4, 5)));
 const char *loader_status_text(int status);
 
-/* Step 1, before dlopen: a regular file, not group/other-writable, owned by root or us. */
-int loader_check_file(const load_ctx *c, struct stat *st);
+/* Step 1, before dlopen, on the open file: a regular file, not group/other-writable, owned
+   by root or us. */
+int loader_check_file(const load_ctx *c, int fd, struct stat *st);
+/* Step 2: the file's bytes copied to a sealed memfd (*out), which is what gets dlopen'd. */
+int loader_private_copy(const load_ctx *c, int fd, const struct stat *st, int *out);
+/* After the checks: the descriptor's strings and options replaced by host-owned copies. */
+int loader_own_descriptor(const load_ctx *c, sf_plugin *d, loader_owned *o);
+void loader_owned_free(loader_owned *o);
+/* init on its own thread, waited for at most r->call_timeout_ms. */
+int loader_run_init(plugin_registry *r, const load_ctx *c, const sf_plugin *d);
+/* dlopen, entry and init of `dlname` in a child process: refuses a crash or a hang. */
+int loader_probe(plugin_registry *r, const load_ctx *c, const char *dlname);
 /* Step 3: the v1 entry symbol, or a refusal naming the ABI major the file was built for. */
 int loader_find_entry(const load_ctx *c, void *dl, sf_entry_fn *entry);
 /* Step 5a: magic, abi_major, abi_minor, struct_size, min_host_minor, read field by field. */
 int loader_check_prefix(const load_ctx *c, const sf_plugin *d);
+/* The size a descriptor built against header 1.<minor> has (loader_check.c). */
+size_t loader_descriptor_size(unsigned minor);
 /* Step 5b: name syntax and kind, on the host-sized zero-filled copy. */
 int loader_check_fields(const load_ctx *c, const sf_plugin *d);
 
@@ -79,5 +107,7 @@ refusal *loader_find_refusal(const plugin_registry *r, const char *real);
 /* Load dir/name if it is a .so not loaded and not refused in this version. 1 if loaded. */
 int loader_consider(plugin_registry *r, const char *dir, const char *name);
 void loader_watch_close(plugin_registry *r);
+/* True when the resolved path `real` lies inside `dir`. */
+bool loader_inside_dir(const plugin_registry *r, const char *dir, const char *real);
 
 #endif

@@ -95,7 +95,13 @@ static site *site_bind_mode(sf_config *cfg, plugin_registry *reg, bool allow_mis
         if (s->inst[i].cfg->kind == SF_KIND_DELIVERY &&
             !(s->inst[i].rules = rules_parse(s->inst[i].cfg, cfg, d)))
             continue;
-        if (site_bind_instance(s, i, reg, d) == 0 && !allow_missing)
+        if (site_bind_instance(s, i, reg, d) != 0 || allow_missing)
+            continue;
+        const char *why = loader_refusal_for(reg, s->inst[i].cfg->plugin);
+        if (why) /* the file is there: say why it did not load */
+            diag_add(d, cfg->path, s->inst[i].cfg->plugin_line, "plugin `%s` refused: %s",
+                     s->inst[i].cfg->plugin, why);
+        else
             diag_add(d, cfg->path, s->inst[i].cfg->plugin_line,
                      "no plugin named `%s` in %s (sigflow plugins --dir %s lists them)",
                      s->inst[i].cfg->plugin, cfg->plugin_dir, cfg->plugin_dir);

@@ -267,14 +267,18 @@ sf_status outbox_next_due(outbox *o, const char *target, int64_t *at_ms)
 }
 
 static sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind r,
-                                      int64_t retry_at_ms, const char *error)
+                                      int64_t retry_at_ms, const char *error, bool counted)
 {
     static const int next_state[] = {OUTBOX_OK, OUTBOX_PENDING, OUTBOX_DEAD, OUTBOX_OK};
     int64_t now = store_now_ms(o->st);
-    sqlite3_stmt *st = store_stmt(o->st, "UPDATE outbox_delivery SET state = ?2,"
-                                         " attempts = attempts + 1, next_attempt_ms = ?3,"
-                                         " last_error = ?4, updated_ms = ?5"
-                                         " WHERE id = ?1 AND state = 1");
+    sqlite3_stmt *st = store_stmt(o->st, counted ? "UPDATE outbox_delivery SET state = ?2,"
+                                                   " next_attempt_ms = ?3,"
+                                                   " last_error = ?4, updated_ms = ?5"
+                                                   " WHERE id = ?1 AND state = 1"
+                                                 : "UPDATE outbox_delivery SET state = ?2,"
+                                                   " attempts = attempts + 1, next_attempt_ms = ?3,"
+                                                   " last_error = ?4, updated_ms = ?5"
+                                                   " WHERE id = ?1 AND state = 1");
     if (!st)
         return SF_EIO;
     sqlite3_bind_int64(st, 1, id);
@@ -288,8 +292,12 @@ static sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind 
         return rc;
     if (sqlite3_changes(store_db(o->st)) != 1)
         return SF_EINVAL;
-    st = store_stmt(o->st, "INSERT INTO outbox_attempt (delivery_id, time_ms, result, error)"
-                           " VALUES (?1, ?2, ?3, ?4)");
+    /* A counted attempt has its "started" row (outbox_attempt.c): the outcome replaces it. */
+    st = store_stmt(o->st, counted ? "UPDATE outbox_attempt SET time_ms = ?2, result = ?3,"
+                                     " error = ?4 WHERE id = (SELECT max(id) FROM outbox_attempt"
+                                     " WHERE delivery_id = ?1 AND result = 'started')"
+                                   : "INSERT INTO outbox_attempt (delivery_id, time_ms, result,"
+                                     " error) VALUES (?1, ?2, ?3, ?4)");
     if (!st)
         return SF_EIO;
     sqlite3_bind_int64(st, 1, id);
@@ -300,8 +308,8 @@ static sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind 
     return outbox_done(o, st);
 }
 
-sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r, int64_t retry_at_ms,
-                        const char *error)
+static sf_status outbox_result_ex(outbox *o, int64_t delivery_id, outbox_result_kind r,
+                                  int64_t retry_at_ms, const char *error, bool counted)
 {
     char bounded[SF_MAX_ERROR_LEN + 1];
     if ((unsigned)r > OUTBOX_RESULT_SKIP)
@@ -314,8 +322,20 @@ sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r, in
     store_lock(o->st);
     sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
     if (rc == SF_OK)
-        rc = outbox_result_locked(o, delivery_id, r, retry_at_ms, error);
+        rc = outbox_result_locked(o, delivery_id, r, retry_at_ms, error, counted);
     return outbox_finish(o, rc);
+}
+
+sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r, int64_t retry_at_ms,
+                        const char *error)
+{
+    return outbox_result_ex(o, delivery_id, r, retry_at_ms, error, false);
+}
+
+sf_status outbox_result_counted(outbox *o, int64_t delivery_id, outbox_result_kind r,
+                                int64_t retry_at_ms, const char *error)
+{
+    return outbox_result_ex(o, delivery_id, r, retry_at_ms, error, true);
 }
 
 static sf_status outbox_hold_locked(outbox *o, int64_t id, int64_t until_ms, const char *why)

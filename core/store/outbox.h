@@ -90,6 +90,20 @@ sf_status outbox_next_due(outbox *o, const char *target, int64_t *at_ms);
 sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r, int64_t retry_at_ms,
                         const char *error);
 
+/*
+ * Count an attempt before it is made (outbox_attempt.c): attempts + 1 on an inflight
+ * delivery, durable before the plugin runs. *unfinished: attempts counted earlier that never
+ * recorded an outcome (a crash inside deliver); *created_ms: when its alert was stored.
+ * The outcome is then recorded with outbox_result_counted. SF_EINVAL when not inflight.
+ */
+sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished,
+                               int64_t *created_ms);
+/* A claimed delivery given back unattempted (its worker was abandoned): pending again. */
+sf_status outbox_release(outbox *o, int64_t delivery_id);
+/* outbox_result for an attempt outbox_attempt_begin already counted. */
+sf_status outbox_result_counted(outbox *o, int64_t delivery_id, outbox_result_kind r,
+                                int64_t retry_at_ms, const char *error);
+
 /* Dead deliveries (of target, or all when NULL), oldest first. */
 sf_status outbox_dlq_list(outbox *o, const char *target, size_t max, outbox_delivery *out,
                           size_t *n);

@@ -36,6 +36,9 @@ sf_status state_checkpoint_write(store *s, journal *j, uint64_t seq, const void 
                   sqlite3_errmsg(store_db(s)));
     }
     store_unlock(s);
+    /* The store now holds at least `seq`: a copy of it that holds less went backwards. */
+    if (rc == SF_OK && store_mark_durable(s, seq) != SF_OK)
+        log_warn("component=checkpoint", "cannot record the journal high-water mark");
     return rc;
 }
 

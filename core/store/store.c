@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "store/store_guard.h"
 #include "store/store_schema.h"
 
 _Static_assert(STORE_MIGRATION_COUNT == STORE_SCHEMA_VERSION, "one migration per schema version");
@@ -26,6 +27,8 @@ typedef struct store_cached {
 
 struct store {
     sqlite3 *db;
+    char *state_dir;      /* where the high-water mark lives */
+    store_durability dur; /* what a commit survives: when the mark may be raised */
     pthread_mutex_t mu;
     store_cached cache[STORE_STMT_CACHE];
     size_t ncache;
@@ -217,8 +220,99 @@ fail:
     return SF_EIO;
 }
 
+/* PRAGMA quick_check: the whole file's structure, before anything trusts it. */
+static sf_status store_quick_check(sqlite3 *db, const char *path, char *err, size_t errlen)
+{
+    sqlite3_stmt *st = NULL;
+    sf_status rc = SF_OK;
+    if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "%s: cannot check the database: %s", path, sqlite3_errmsg(db));
+        return SF_EFATAL;
+    }
+    int r = sqlite3_step(st);
+    const char *res = r == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (!res || strcmp(res, "ok") != 0) {
+        snprintf(err, errlen,
+                 "%s is damaged (quick_check: %s): restore it from a backup; sigflow will not "
+                 "run on a damaged store",
+                 path, res ? res : sqlite3_errmsg(db));
+        rc = SF_EFATAL;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The journal position the database holds: its last event or its last checkpoint. */
+static sf_status store_position(sqlite3 *db, uint64_t *pos)
+{
+    sqlite3_stmt *st = NULL;
+    *pos = 0;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT max(coalesce((SELECT max(seq) FROM journal), 0),"
+                           " coalesce((SELECT checkpointed_seq FROM journal_state), 0))",
+                           -1, &st, NULL) != SQLITE_OK)
+        return SF_EIO;
+    sf_status rc = SF_EIO;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *pos = (uint64_t)sqlite3_column_int64(st, 0);
+        rc = SF_OK;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* A database behind its high-water mark went backwards: refused, with both positions. */
+static sf_status store_check_hwm(sqlite3 *db, const char *dir, const char *path, char *err,
+                                 size_t errlen)
+{
+    uint64_t hwm = 0, pos = 0;
+    bool present = false;
+    if (store_guard_hwm_read(dir, &hwm, &present) != SF_OK) {
+        snprintf(err, errlen, "%s/%s is unreadable: restore it, or delete it to accept %s as it is",
+                 dir, STORE_HWM_FILE, path);
+        return SF_EFATAL;
+    }
+    if (!present)
+        return SF_OK;
+    if (store_position(db, &pos) != SF_OK) {
+        snprintf(err, errlen, "%s: cannot read the journal position: %s", path, sqlite3_errmsg(db));
+        return SF_EIO;
+    }
+    if (pos >= hwm)
+        return SF_OK;
+    snprintf(err, errlen,
+             "%s went backwards: it holds journal position %llu but %s/%s records that %llu was "
+             "reached and made durable; the database was restored from an older copy or lost its "
+             "WAL, and acknowledged events are missing. Restore the newest copy; to continue "
+             "from this one knowingly, delete %s/%s",
+             path, (unsigned long long)pos, dir, STORE_HWM_FILE, (unsigned long long)hwm, dir,
+             STORE_HWM_FILE);
+    return SF_EFATAL;
+}
+
+sf_status store_mark_durable(store *s, uint64_t seq)
+{
+    if (!s || s->dur == STORE_DURABILITY_OFF)
+        return SF_OK; /* nothing is durable there: a mark would refuse a legitimate loss */
+    if (s->dur == STORE_DURABILITY_BATCH) {
+        /* NORMAL syncs the WAL only at a checkpoint: make this position durable first. */
+        store_lock(s);
+        int r = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        store_unlock(s);
+        if (r != SQLITE_OK)
+            return SF_EIO;
+    }
+    return store_guard_hwm_write(s->state_dir, seq);
+}
+
 sf_status store_open(const char *state_dir, store_durability d, store **out, char *err,
                      size_t errlen)
+{
+    return store_open_ex(state_dir, d, STORE_OPEN_CREATE, out, err, errlen);
+}
+
+sf_status store_open_ex(const char *state_dir, store_durability d, unsigned flags, store **out,
+                        char *err, size_t errlen)
 {
     char path[PATH_MAX];
     sf_status rc = SF_EIO;
@@ -233,15 +327,17 @@ sf_status store_open(const char *state_dir, store_durability d, store **out, cha
         snprintf(err, errlen, "state_dir path too long");
         return SF_EINVAL;
     }
-    if (mkdir(state_dir, 0700) != 0 && errno != EEXIST) {
-        snprintf(err, errlen, "cannot create state_dir %s: %s", state_dir, strerror(errno));
-        return SF_EIO;
-    }
+    bool create = flags & STORE_OPEN_CREATE;
+    if ((rc = store_guard_dir(state_dir, create, err, errlen)) != SF_OK ||
+        (rc = store_guard_file(path, create, err, errlen)) != SF_OK)
+        return rc;
     s = calloc(1, sizeof *s);
-    if (!s) {
+    if (!s || !(s->state_dir = strdup(state_dir))) {
+        free(s);
         snprintf(err, errlen, "out of memory");
         return SF_ENOMEM;
     }
+    s->dur = d;
     s->now_ms = store_realtime_ms;
     if (pthread_mutex_init(&s->mu, NULL) != 0) {
         free(s);
@@ -249,15 +345,22 @@ sf_status store_open(const char *state_dir, store_durability d, store **out, cha
         return SF_EIO;
     }
     /* FULLMUTEX off: our own lock serialises the connection, SQLite's would be redundant. */
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+    int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path,
                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
         goto fail;
     }
+    if ((flags & STORE_OPEN_CHECK) && (rc = store_quick_check(s->db, path, err, errlen)) != SF_OK)
+        goto fail;
     if ((rc = store_configure(s->db, d, err, errlen)) != SF_OK)
         goto fail;
     if ((rc = store_migrate(s->db, err, errlen)) != SF_OK)
+        goto fail;
+    if (create)
+        store_guard_created(path);
+    if ((flags & STORE_OPEN_CHECK) &&
+        (rc = store_check_hwm(s->db, state_dir, path, err, errlen)) != SF_OK)
         goto fail;
     log_info(STORE_CTX, "opened %s durability=%s schema=%d", path, store_durability_name(d),
              STORE_SCHEMA_VERSION);
@@ -277,5 +380,6 @@ void store_close(store *s)
     if (s->db && sqlite3_close(s->db) != SQLITE_OK)
         log_error(STORE_CTX, "close: %s", sqlite3_errmsg(s->db));
     pthread_mutex_destroy(&s->mu);
+    free(s->state_dir);
     free(s);
 }

@@ -34,10 +34,28 @@ const char *store_durability_name(store_durability d);
 /*
  * Open (creating state_dir and the file when missing) and migrate the schema. On error *out
  * is NULL and err holds the operator-facing reason; a database written by a newer sigflow is
- * refused with SF_EFATAL.
+ * refused with SF_EFATAL. Same as store_open_ex with STORE_OPEN_CREATE.
  */
 sf_status store_open(const char *state_dir, store_durability d, store **out, char *err,
                      size_t errlen);
+
+#define STORE_OPEN_CREATE 0x1u /* a missing state_dir or database is created: a first start */
+#define STORE_OPEN_CHECK 0x2u  /* PRAGMA quick_check, and the high-water mark */
+/*
+ * Open with checks (docs/reliability.md, Storage). Always: state_dir not group/other-
+ * writable, database files 0600. Without STORE_OPEN_CREATE a missing state_dir or database
+ * is refused with SF_EFATAL saying how to start a new store; an empty (0-byte) database is
+ * refused always.
+ * With STORE_OPEN_CHECK a damaged database (quick_check) or one behind the high-water mark
+ * in <state_dir>/sigflow.hwm is refused with SF_EFATAL.
+ */
+sf_status store_open_ex(const char *state_dir, store_durability d, unsigned flags, store **out,
+                        char *err, size_t errlen);
+/*
+ * Journal position `seq` is committed: record it as the high-water mark (fsync'd), after
+ * making it durable under `batch`. Nothing is recorded under `off`.
+ */
+sf_status store_mark_durable(store *s, uint64_t seq);
 /* Finalise the cached statements and close. NULL is accepted. */
 void store_close(store *s);
 

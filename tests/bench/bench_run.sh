@@ -35,7 +35,7 @@ for durability in fsync batch off; do
     } | sed '/^deliver = hook/d; s/^tick        = 1h/tick        = 1h\ndeliver     = hook/' \
         >"$OUT/run.ini"
     start=$(date +%s.%N)
-    "$SIGFLOW" run -c "$OUT/run.ini" >/dev/null 2>"$OUT/log" &
+    "$SIGFLOW" run --init -c "$OUT/run.ini" >/dev/null 2>"$OUT/log" &
     pid=$!
     until grep -q 'reached end of file' "$OUT/log"; do sleep 0.05; done
     read_done=$(date +%s.%N)

@@ -55,10 +55,8 @@ give_ports() {
 # start_daemon CONFIG: run `sigflow run` in the background, logging to $T/daemon.log.
 start_daemon() {
     give_ports "$1"
-    # Emptied here, not only by the child's redirect: otherwise the wait below can find the
-    # previous run's 'running' before the new process has truncated the file.
-    : >"$T/daemon.log"
-    "$SIGFLOW" run -c "$1" >"$T/daemon.out" 2>"$T/daemon.log" &
+    : >"$T/daemon.log" # emptied here: the background redirection may come after the first grep
+    "$SIGFLOW" run --init -c "$1" >"$T/daemon.out" 2>"$T/daemon.log" &
     DAEMON_PID=$!
     wait_for 10 grep -q 'running' "$T/daemon.log" || fail "daemon did not start"
 }

@@ -20,7 +20,7 @@ INI
 give_ports "$T/ini"
 
 for run in 1 2; do
-    "$SIGFLOW" run -c "$T/ini" >/dev/null 2>"$T/crash$run.log" &
+    "$SIGFLOW" run --init -c "$T/ini" >/dev/null 2>"$T/crash$run.log" &
     pid=$!
     wait_for 20 bash -c "! kill -0 $pid" || fail "run $run: daemon did not crash"
     wait "$pid"

@@ -22,7 +22,7 @@ kills=0
 give_ports "$T/ini"
 for start in 1 1001 2001 3001 4001 5001; do
     sed -n "${start},$((start + 999))p" "$EVENTS" >>"$T/events.ndjson"
-    "$SIGFLOW" run -c "$T/ini" >/dev/null 2>>"$T/daemon.log" &
+    "$SIGFLOW" run --init -c "$T/ini" >/dev/null 2>>"$T/daemon.log" &
     pid=$!
     # From before recovery ends to after the chunk is read: kills land at every stage.
     delays=(0.01 0.03 0.06 0.1 0.2 0.4)

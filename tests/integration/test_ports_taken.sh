@@ -28,7 +28,7 @@ plugin = console
 INI
 }
 run_expect_fail() { # WHAT
-    timeout 30 "$SIGFLOW" run -c "$T/ini" >/dev/null 2>"$T/run.log"
+    timeout 30 "$SIGFLOW" run --init -c "$T/ini" >/dev/null 2>"$T/run.log"
     local rc=$?
     [ "$rc" -eq 1 ] || fail "$1 taken: exit $rc, want 1 ($(tail -2 "$T/run.log"))"
     grep -q "$1.*127.0.0.1:$HELD" "$T/run.log" || fail "$1 taken: the address is not in the message"

@@ -72,6 +72,8 @@ static sf_alert *make_alert(void)
     return a;
 }
 
+static int64_t g_retry_for_ms; /* the policy's retry_for for run_worker */
+
 /* Put one alert for target "out" in a fresh outbox and let a worker settle it. */
 static outbox_state run_worker(int max_attempts, int *tries)
 {
@@ -97,7 +99,10 @@ static outbox_state run_worker(int max_attempts, int *tries)
     sf_instance *in = instance_new(&cfg, &p, NULL, NULL, NULL);
     instance_create(in);
     instance_start(in);
-    delivery_policy pol = {.retry_base_ms = 1, .retry_max_ms = 2, .max_attempts = max_attempts};
+    delivery_policy pol = {.retry_base_ms = 1,
+                           .retry_max_ms = 2,
+                           .max_attempts = max_attempts,
+                           .retry_for_ms = g_retry_for_ms};
     atomic_store(&attempts, 0);
     delivery_worker *w = delivery_start(in, ob, &pol);
     /* Bounded wait (10 s) for the delivery to be settled, ok or dead. */
@@ -145,6 +150,72 @@ static void gives_up_after_max_attempts(void **state)
     assert_int_equal(tries, 5);
 }
 
+/* The budget is a duration: with no count limit, 30 failures in a row are retried. */
+static void retry_budget_is_a_duration_not_a_count(void **state)
+{
+    (void)state;
+    fail_first = 30;
+    after = SF_DELIVER_OK;
+    g_retry_for_ms = 60 * 1000;
+    int tries;
+    assert_int_equal(run_worker(0, &tries), OUTBOX_OK);
+    assert_int_equal(tries, 31);
+    g_retry_for_ms = 0;
+}
+
+static void retry_for_dead_letters_once_spent(void **state)
+{
+    (void)state;
+    fail_first = 1 << 30;
+    g_retry_for_ms = 200;
+    int tries;
+    assert_int_equal(run_worker(0, &tries), OUTBOX_DEAD);
+    assert_true(tries > 1); /* retried meanwhile, at 1 ms Retry-After each */
+    g_retry_for_ms = 0;
+}
+
+/* An attempt counts before deliver runs: one that never finishes (a crash) still counts, and
+   shows as "started" in the audit trail; the recorded outcome does not count it twice. */
+static void attempt_is_counted_before_deliver(void **state)
+{
+    (void)state;
+    char dir[64], err[256];
+    assert_non_null(tmpdir_make(dir, sizeof dir));
+    store *st;
+    outbox *ob;
+    assert_int_equal(store_open(dir, STORE_DURABILITY_OFF, &st, err, sizeof err), SF_OK);
+    assert_int_equal(outbox_open(st, &ob), SF_OK);
+    const char *targets[] = {"out"};
+    assert_int_equal(outbox_put(ob, "a1", "d", "e", 0, "{}", targets, 1, NULL), SF_OK);
+    outbox_delivery d[1];
+    size_t n = 0;
+    assert_int_equal(outbox_claim_due(ob, "out", INT64_MAX, 1, d, &n), SF_OK);
+    assert_int_equal(n, 1);
+    int unfinished = -1;
+    int64_t created = 0;
+    assert_int_equal(outbox_attempt_begin(ob, d[0].id, &unfinished, &created), SF_OK);
+    assert_int_equal(unfinished, 0);
+    assert_true(created > 0);
+    int64_t id = d[0].id;
+    outbox_delivery_clear(d, n);
+    /* "Crash": reopen, which makes in-flight rows pending again. */
+    outbox_close(ob);
+    assert_int_equal(outbox_open(st, &ob), SF_OK);
+    assert_int_equal(outbox_claim_due(ob, "out", INT64_MAX, 1, d, &n), SF_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(d[0].attempts, 1); /* the unfinished attempt counted */
+    assert_int_equal(outbox_attempt_begin(ob, id, &unfinished, &created), SF_OK);
+    assert_int_equal(unfinished, 1);
+    assert_int_equal(outbox_result_counted(ob, id, OUTBOX_RESULT_OK, 0, NULL), SF_OK);
+    outbox_delivery_clear(d, n);
+    size_t ok = 0;
+    assert_int_equal(outbox_count(ob, "out", OUTBOX_OK, &ok), SF_OK);
+    assert_int_equal(ok, 1);
+    outbox_close(ob);
+    store_close(st);
+    tmpdir_remove(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -152,6 +223,9 @@ int main(void)
         cmocka_unit_test(retries_until_delivered),
         cmocka_unit_test(permanent_failure_is_dead_lettered_at_once),
         cmocka_unit_test(gives_up_after_max_attempts),
+        cmocka_unit_test(retry_budget_is_a_duration_not_a_count),
+        cmocka_unit_test(retry_for_dead_letters_once_spent),
+        cmocka_unit_test(attempt_is_counted_before_deliver),
     };
     return cmocka_run_group_tests_name("delivery", tests, NULL, NULL);
 }
