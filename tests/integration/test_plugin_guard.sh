@@ -133,7 +133,7 @@ login m1 1 >"$T/events.ndjson"
 login m2 2 >>"$T/events.ndjson"
 start_daemon "$T/ini"
 metrics() { python3 -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:$PORT/metrics', timeout=5).read().decode())"; }
-wait_for 20 bash -c "$(declare -f metrics); PORT=$PORT; metrics | grep -q '^sigflow_plugin_bad_metric_sent_total{instance=\"out\"} 2'" ||
+wait_for 20 bash -c "$(declare -f metrics); PORT=$PORT; metrics | grep -q '^sigflow_plugin_bad_metric_sent_total{target=\"out\"} 2'" ||
     fail "no valid plugin metric: $(metrics)"
 metrics | grep -q 'http-errors\|latency ms' && fail "an invalid metric name reached /metrics"
 [ "$(grep -c 'metric name .* refused' "$T/daemon.log")" -eq 1 ] || fail "bad names not logged once"

@@ -25,7 +25,7 @@ RCV=$(free_port)
     echo 'for i in $(seq 600); do grep -q cus_acme alerts.log && break; sleep 0.1; done'
     echo 'cp alerts.log sigflow.log as-is.ndjson stricter.ndjson "$QS_OUT/" 2>/dev/null'
 } >"$T/quickstart.sh"
-grep -q 'sigflow run -c sigflow.ini' "$T/quickstart.sh" || fail "no run step extracted"
+grep -q 'sigflow run --init -c sigflow.ini' "$T/quickstart.sh" || fail "no run step extracted"
 mkdir -p "$T/out"
 (cd "$T/src" && HOME=$T/home QS_OUT=$T/out timeout 600 bash "$T/quickstart.sh") >"$T/qs.out" 2>&1
 grep -q '"entity":"cus_acme"' "$T/out/alerts.log" 2>/dev/null ||
