@@ -87,8 +87,10 @@ void bt_compute(const bt_result *r, const churn_table *truth, int64_t horizon, i
     bt_alert *s = malloc((r->n ? r->n : 1) * sizeof *s);
     double *lead = malloc((truth->n ? truth->n : 1) * sizeof *lead);
     if (s && lead) {
-        memcpy(s, r->a, r->n * sizeof *s); /* alerts before start still catch a churner */
-        qsort(s, r->n, sizeof *s, alert_cmp);
+        if (r->n) {                            /* r->a is NULL when a config raised nothing */
+            memcpy(s, r->a, r->n * sizeof *s); /* alerts before start still catch a churner */
+            qsort(s, r->n, sizeof *s, alert_cmp);
+        }
         for (size_t k = 0; k < truth->n; k++) {
             const churn *c = &truth->c[k];
             if (c->t < start || c->t > end)
