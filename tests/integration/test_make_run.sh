@@ -12,6 +12,12 @@ mkdir -p "$T/src"
     fail "cannot copy the source tree"
 mkdir -p "$T/src/$(dirname "$BUILD")"
 cp -a "$ROOT/$BUILD" "$T/src/$BUILD" || fail "cannot copy the build"
+# The demo config names build/plugins: a sanitizer build ($BUILD = build/san) runs its binary
+# with the plain build's plugins, as `make run SANITIZE=1` does in the tree.
+if [ "$BUILD" != build ] && [ -d "$ROOT/build/plugins" ]; then
+    mkdir -p "$T/src/build" && cp -a "$ROOT/build/plugins" "$T/src/build/plugins" ||
+        fail "cannot copy the plugins"
+fi
 sed -i "s|^log_level  = info|log_level  = info\nadmin = 127.0.0.1:$(free_port)|" "$T/src/conf/sigflow.ini"
 grep -q '^admin = ' "$T/src/conf/sigflow.ini" || fail "the demo config changed: no log_level line"
 
