@@ -4,6 +4,7 @@
 #   make run          run the daemon on conf/sigflow.ini
 #   make test         every test: unit (cmocka), plugin loader, integration, fuzz corpora
 #   make test SANITIZE=1   the same suite under ASan+UBSan (built in build/san)
+#   make test TESTS=REGEX  only the tests whose name matches (e.g. integration/test_reload)
 #   make bench        the benchmarks (figures go in docs/performance.md by hand)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make deps         install the Debian packages sigflow builds with (as root)

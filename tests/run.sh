@@ -34,6 +34,10 @@ skips=()
 run_one() {
     local name=$1
     shift
+    # TESTS=REGEX (e.g. TESTS='integration/test_reload|unit/test_score'): only matching names.
+    if [ -n "${TESTS:-}" ] && ! [[ $name =~ $TESTS ]]; then
+        return 0
+    fi
     echo "=== $name"
     "$@"
     local rc=$?
