@@ -196,7 +196,7 @@ static void shutdown_all(runtime *rt)
             runtime_inst_stop(rt->insts[i]);
     ingest_http_wait_idle(rt->http); /* requests waiting for their commit are answered */
     /* Every connector's intake committed at its stop: the journal's sink has run for all. */
-    queue_close(rt->ingest);
+    queue_close(rt->journaled);
     atomic_store(&rt->draining, true);
     pthread_join(rt->scorer, NULL);
     runtime_stats_log(rt);
@@ -311,9 +311,9 @@ int runtime_run(const char *config_path, bool init)
     rt.clock = cfg->clock;
     atomic_init(&rt.checkpoint_interval_ms, cfg->checkpoint_interval_ms);
     atomic_init(&rt.journal_retention_ms, cfg->journal_retention_ms);
-    rt.ingest = queue_new((size_t)cfg->queue_size);
+    rt.journaled = queue_new((size_t)cfg->queue_size);
     rt.engine = runtime_engine_for(&rt, cfg);
-    if (!rt.ingest || (cfg->has_decision && !rt.engine))
+    if (!rt.journaled || (cfg->has_decision && !rt.engine))
         goto out;
     if (start_listeners(&rt) != SF_OK)
         goto out; /* a port taken: exit 1 so the service manager reports it */
@@ -375,7 +375,7 @@ out:
     journal_close(rt.journal); /* after the connectors: nothing submits any more */
     outbox_close(rt.outbox);
     store_close(rt.st);
-    queue_free(rt.ingest, (void (*)(void *))event_free);
+    queue_free(rt.journaled, (void (*)(void *))event_free);
     site_free(rt.site);
     for (size_t i = 0; i < rt.n_retired; i++)
         site_free(rt.retired[i]);

@@ -16,7 +16,7 @@
 #include "base/sf_limits.h"
 #include "store/store_kv.h"
 
-/* ---- events in: connector -> intake -> journal -> ingest queue ------------------------------ */
+/* ---- events in: connector -> intake -> journal -> journaled queue------------------------------ */
 
 static sf_status rt_emit(void *ctx, sf_instance *src, sf_event *ev)
 {
@@ -419,7 +419,7 @@ void runtime_metrics_refresh(runtime *rt)
     metrics_set("sigflow_journal_commits_total", (double)js.commits);
     metrics_set("sigflow_journal_duplicates_total", (double)js.duplicates);
     metrics_set("sigflow_journal_failed_total", (double)js.failed);
-    metrics_set("sigflow_shard_queue_depth", (double)queue_length(rt->ingest));
+    metrics_set("sigflow_journaled_queue_depth", (double)queue_length(rt->journaled));
     metrics_set("sigflow_alerts_total", (double)atomic_load(&rt->alerts));
 }
 
@@ -434,8 +434,8 @@ void runtime_stats_log(runtime *rt)
                  ri->si->cfg->name, (unsigned long long)atomic_load(&ri->events_in),
                  (unsigned long long)atomic_load(&ri->events_rejected));
     }
-    log_info("component=runtime", "queue=%zu/%zu alerts=%llu", queue_length(rt->ingest),
-             queue_capacity(rt->ingest), (unsigned long long)atomic_load(&rt->alerts));
+    log_info("component=runtime", "queue=%zu/%zu alerts=%llu", queue_length(rt->journaled),
+             queue_capacity(rt->journaled), (unsigned long long)atomic_load(&rt->alerts));
 }
 
 rt_inst *runtime_inst_new(runtime *rt, site_instance *si)

@@ -69,7 +69,7 @@ struct runtime {
     rt_inst **insts;      /* heap objects: a running instance's sink points at its rt_inst */
     size_t n_insts;
 
-    queue *ingest;
+    queue *journaled; /* events committed to the journal, waiting for the scorer thread */
     pthread_t scorer;
     score_engine *engine;         /* owned by the scorer thread once it runs */
     pthread_mutex_t engine_lock;  /* guards pending_engine */
@@ -89,7 +89,7 @@ struct runtime {
     delivery_worker **health_routes; /* their workers (NULL while not running) */
     size_t n_health_routes;
     atomic_uint_fast64_t alerts;
-    atomic_bool draining; /* ingest closed: the scorer exits once it is empty */
+    atomic_bool draining; /* journaled queue closed: the scorer exits once it is empty */
 
     /* Read by the scorer, set at start and by reloads (the site pointer is the main thread's). */
     _Atomic int64_t checkpoint_interval_ms, journal_retention_ms;

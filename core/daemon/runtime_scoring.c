@@ -21,7 +21,7 @@ void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
 {
     runtime *rt = ctx;
     ev->seq = seq; /* the scorer checkpoints the position it has applied */
-    if (!queue_push(rt->ingest, ev, -1))
+    if (!queue_push(rt->journaled, ev, -1))
         event_free(ev); /* closed: only after every connector stopped, so never in practice */
 }
 
@@ -200,7 +200,7 @@ void *runtime_scorer_main(void *arg)
     int64_t last_wall_tick = 0;
     rt->scorer_live = true;
     for (;;) {
-        sf_event *ev = queue_pop(rt->ingest, 500);
+        sf_event *ev = queue_pop(rt->journaled, 500);
         pthread_mutex_lock(&rt->engine_lock);
         score_engine *next = rt->pending_engine;
         const sf_config *next_cfg = rt->pending_cfg;
@@ -217,11 +217,11 @@ void *runtime_scorer_main(void *arg)
                 score_push(rt->engine, ev);
                 /* The engine batches for throughput; once the queue runs dry, hand the
                    alerts of what was pushed to delivery now rather than at the next batch. */
-                if (queue_length(rt->ingest) == 0)
+                if (queue_length(rt->journaled) == 0)
                     score_flush(rt->engine);
             }
             event_free(ev);
-        } else if (atomic_load(&rt->draining) && queue_length(rt->ingest) == 0) {
+        } else if (atomic_load(&rt->draining) && queue_length(rt->journaled) == 0) {
             break; /* closed before `draining` was set, so empty now means empty for good */
         }
         /* clock = wall: silence is noticed even when nothing arrives (docs/scoring.md, Time). */
