@@ -276,7 +276,7 @@ int runtime_run(const char *config_path, bool init)
 {
     runtime rt = {.config_path = config_path};
     pthread_mutex_init(&rt.engine_lock, NULL);
-    pthread_mutex_init(&rt.route_lock, NULL);
+    pthread_mutex_init(&rt.target_lock, NULL);
     atomic_init(&rt.alerts, 0);
     atomic_init(&rt.draining, false);
     atomic_init(&rt.ready, false);
@@ -365,8 +365,8 @@ out:
         free(rt.insts[i]);
     }
     free(rt.insts);
-    free(rt.routes);
-    free(rt.health_routes);
+    free(rt.target_workers);
+    free(rt.health_target_workers);
     score_free(rt.engine);
     score_free(rt.pending_engine);
     ingest_http_stop(rt.http);
@@ -384,6 +384,6 @@ out:
     if (sigfd >= 0)
         close(sigfd);
     pthread_mutex_destroy(&rt.engine_lock);
-    pthread_mutex_destroy(&rt.route_lock);
+    pthread_mutex_destroy(&rt.target_lock);
     return rc;
 }

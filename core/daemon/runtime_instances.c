@@ -16,7 +16,8 @@
 #include "base/sf_limits.h"
 #include "store/store_kv.h"
 
-/* ---- events in: connector -> intake -> journal -> journaled queue------------------------------ */
+/* ---- events in: connector -> intake -> journal -> journaled queue------------------------------
+ */
 
 static sf_status rt_emit(void *ctx, sf_instance *src, sf_event *ev)
 {
@@ -296,17 +297,18 @@ void runtime_routes_rebuild(runtime *rt)
 {
     const sf_config *cfg = rt->site->cfg;
     size_t n = cfg->has_decision ? cfg->decision.n_deliver : 0;
-    delivery_worker **routes = calloc(n ? n : 1, sizeof *routes);
-    for (size_t i = 0; routes && i < n; i++)
+    delivery_worker **workers = calloc(n ? n : 1, sizeof *workers);
+    for (size_t i = 0; workers && i < n; i++)
         for (size_t j = 0; j < rt->n_insts; j++)
             if (strcmp(rt->insts[j]->si->cfg->name, cfg->decision.deliver[i]) == 0)
-                routes[i] = rt->insts[j]->worker;
-    pthread_mutex_lock(&rt->route_lock);
-    free(rt->routes);
-    rt->routes = routes;
-    rt->targets = cfg->decision.deliver; /* the site outlives its use here: retired, not freed */
-    rt->n_routes = routes ? n : 0;
-    pthread_mutex_unlock(&rt->route_lock);
+                workers[i] = rt->insts[j]->worker;
+    pthread_mutex_lock(&rt->target_lock);
+    free(rt->target_workers);
+    rt->target_workers = workers;
+    rt->target_names =
+        cfg->decision.deliver; /* the site outlives its use here: retired, not freed */
+    rt->n_targets = workers ? n : 0;
+    pthread_mutex_unlock(&rt->target_lock);
     runtime_health_routes_rebuild(rt);
 }
 

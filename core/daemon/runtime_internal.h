@@ -2,7 +2,7 @@
  * runtime_internal.h - the daemon's state, shared by its three files: runtime.c (start,
  * reload, the main loop, shutdown), runtime_scoring.c (the scorer thread, checkpoints,
  * recovery, alerts into the outbox) and runtime_instances.c (plugin instances: their I/O
- * into the journal, start and restart, delivery workers, ingest routes). Nothing else
+ * into the journal, start and restart, delivery workers, ingest listener paths). Nothing else
  * includes it.
  */
 #ifndef SF_RUNTIME_INTERNAL_H
@@ -81,13 +81,13 @@ struct runtime {
     _Atomic int64_t event_clock_ms; /* largest event time applied: the delivery clock under
                                        clock = event (hours, digests) */
 
-    pthread_mutex_t route_lock; /* guards the routes: read by the scorer, set by reloads */
-    char **targets;             /* the decision's `deliver` names */
-    delivery_worker **routes;   /* their workers, to wake (NULL while not running) */
-    size_t n_routes;
-    char **health_targets;           /* health_deliver names (default: the decision's) */
-    delivery_worker **health_routes; /* their workers (NULL while not running) */
-    size_t n_health_routes;
+    pthread_mutex_t target_lock;      /* guards the targets: read by the scorer, set by reloads */
+    char **target_names;              /* the decision's `deliver` names */
+    delivery_worker **target_workers; /* their workers, to wake (NULL while not running) */
+    size_t n_targets;
+    char **health_target_names;              /* health_deliver names (default: the decision's) */
+    delivery_worker **health_target_workers; /* their workers (NULL while not running) */
+    size_t n_health_targets;
     atomic_uint_fast64_t alerts;
     atomic_bool draining; /* journaled queue closed: the scorer exits once it is empty */
 

@@ -33,13 +33,13 @@ void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
 
 static sf_status put_alert(runtime *rt, const sf_alert *a, const char *stored, bool *created)
 {
-    pthread_mutex_lock(&rt->route_lock);
+    pthread_mutex_lock(&rt->target_lock);
     sf_status st = outbox_put(rt->outbox, a->id, a->decision, a->entity, a->time_ms, stored,
-                              (const char *const *)rt->targets, rt->n_routes, created);
-    for (size_t i = 0; st == SF_OK && *created && i < rt->n_routes; i++)
-        if (rt->routes[i])
-            delivery_wake(rt->routes[i]);
-    pthread_mutex_unlock(&rt->route_lock);
+                              (const char *const *)rt->target_names, rt->n_targets, created);
+    for (size_t i = 0; st == SF_OK && *created && i < rt->n_targets; i++)
+        if (rt->target_workers[i])
+            delivery_wake(rt->target_workers[i]);
+    pthread_mutex_unlock(&rt->target_lock);
     return st;
 }
 

@@ -13,7 +13,7 @@
 #include "base/sf_limits.h"
 #include "base/timefmt.h"
 #include "deliver/hours.h"
-#include "deliver/route.h"
+#include "deliver/when.h"
 #include "deliver/template.h"
 #include "deliver/tz.h"
 #include "model/alert.h"
@@ -21,7 +21,7 @@
 #define RULES_TZ_CACHE 32 /* zones one target keeps loaded (per-recipient {{attr.tz}}) */
 
 struct delivery_rules {
-    route *when;
+    when_filter *when;
     char *when_text;
     bool has_hours;
     hours hours;
@@ -56,7 +56,7 @@ void rules_free(delivery_rules *r)
 {
     if (!r)
         return;
-    route_free(r->when);
+    when_free(r->when);
     free(r->when_text);
     tz_free(r->zone);
     tmpl_free(r->zone_tmpl);
@@ -87,7 +87,7 @@ static void parse_when(rules_parse_ctx *p, const config_kv *kv)
     for (size_t i = 0; i < p->cfg->n_signals && n < SF_MAX_SIGNALS; i++)
         names[n++] = p->cfg->signals[i].name;
     char err[SF_MAX_ERROR_LEN];
-    p->r->when = route_parse(kv->value, names, n, err, sizeof err);
+    p->r->when = when_parse(kv->value, names, n, err, sizeof err);
     if (!p->r->when)
         RULE_ERR(p, kv, "%s", err);
     else if (!(p->r->when_text = strdup(kv->value)))
@@ -256,7 +256,7 @@ rules_gate rules_decide(delivery_rules *r, const message *m, int64_t now_ms, int
     char when[32];
     why[0] = '\0';
     *until_ms = now_ms;
-    if (r->when && !route_match(r->when, m)) {
+    if (r->when && !when_match(r->when, m)) {
         snprintf(why, whylen, "not routed: when %s is false", r->when_text);
         return GATE_SKIP;
     }

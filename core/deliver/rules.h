@@ -4,7 +4,7 @@
  * {{attr.tz}} - and `urgent_above`), digests (`mode = digest`, `every`, `at`) and the links
  * its messages carry (`link`, `link.NAME`). Parsed from the [delivery] section at `sigflow
  * check` with FILE:LINE errors; asked by the delivery worker for each claimed delivery.
- * Owns: rules objects and their zone cache. Calls route, hours, tz, template, config/diag.
+ * Owns: rules objects and their zone cache. Calls when, hours, tz, template, config/diag.
  * Used by site binding (check) and the delivery workers. docs/config.md lists the keys.
  */
 #ifndef SF_RULES_H

@@ -1,7 +1,7 @@
 /*
- * route.c - `when` parsing (a flat list of LHS OP VALUE terms joined by `and`) and evaluation.
+ * when.c - `when` parsing (a flat list of LHS OP VALUE terms joined by `and`) and evaluation.
  */
-#include "deliver/route.h"
+#include "deliver/when.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -24,12 +24,12 @@ typedef struct rterm {
     char *text;
 } rterm;
 
-struct route {
+struct when_filter {
     rterm terms[SF_MAX_WHEN_TERMS];
     size_t n;
 };
 
-void route_free(route *r)
+void when_free(when_filter *r)
 {
     if (!r)
         return;
@@ -155,9 +155,10 @@ static bool parse_term(rlex *x, rterm *t, const char *const *signals, size_t n)
     return true;
 }
 
-route *route_parse(const char *text, const char *const *signals, size_t n, char *err, size_t errlen)
+when_filter *when_parse(const char *text, const char *const *signals, size_t n, char *err,
+                        size_t errlen)
 {
-    route *r = calloc(1, sizeof *r);
+    when_filter *r = calloc(1, sizeof *r);
     rlex x = {.s = text ? text : "", .err = err, .errlen = errlen};
     if (!r) {
         snprintf(err, errlen, "out of memory");
@@ -180,7 +181,7 @@ route *route_parse(const char *text, const char *const *signals, size_t n, char 
         }
     }
 fail:
-    route_free(r);
+    when_free(r);
     return NULL;
 }
 
@@ -223,7 +224,7 @@ static bool term_match(const rterm *t, const message *m)
     return t->op == OP_EQ ? c == 0 : t->op == OP_NE ? c != 0 : compare_num(c, t->op, 0);
 }
 
-bool route_match(const route *r, const message *m)
+bool when_match(const when_filter *r, const message *m)
 {
     for (size_t i = 0; i < r->n; i++)
         if (!term_match(&r->terms[i], m))
