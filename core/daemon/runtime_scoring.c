@@ -11,10 +11,10 @@
 #include "base/metrics.h"
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
-#include "score/score_checkpoint.h"
+#include "score/score_image.h"
 #include "base/sf_limits.h"
 #include "store/labels.h"
-#include "store/state_checkpoint.h"
+#include "store/snapshot_store.h"
 
 /* The journal's committer hands over every committed event, in sequence order. */
 void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
@@ -173,9 +173,9 @@ static void checkpoint(runtime *rt)
     }
     score_membuf m = {0};
     int64_t t0 = monotime_ms();
-    sf_status st = score_checkpoint_save(rt->engine, score_membuf_write, &m);
+    sf_status st = score_image_save(rt->engine, score_membuf_write, &m);
     if (st == SF_OK)
-        st = state_checkpoint_write(rt->st, rt->journal, rt->applied_seq, m.data, m.len);
+        st = snapshot_store_write(rt->st, rt->journal, rt->applied_seq, m.data, m.len);
     free(m.data);
     if (st != SF_OK) {
         log_error("component=checkpoint",
@@ -259,13 +259,13 @@ static uint64_t load_checkpoint(runtime *rt)
     uint64_t seq = 0;
     void *blob = NULL;
     size_t len = 0;
-    if (state_checkpoint_read(rt->st, &seq, &blob, &len) != SF_OK || !blob || !rt->engine) {
+    if (snapshot_store_read(rt->st, &seq, &blob, &len) != SF_OK || !blob || !rt->engine) {
         free(blob);
         return 0;
     }
     score_membuf m = {.data = blob, .len = len};
     char err[SF_MAX_ERROR_LEN] = "";
-    sf_status st = score_checkpoint_load(rt->engine, score_membuf_read, &m, err, sizeof err);
+    sf_status st = score_image_load(rt->engine, score_membuf_read, &m, err, sizeof err);
     free(blob);
     if (st == SF_OK) {
         log_info("component=checkpoint", "scoring state loaded: seq=%llu bytes=%zu",

@@ -2,7 +2,7 @@
  * replay_state.h - `sigflow replay --state`: seed a new instance's store with the scoring
  * state a replay of history built, so `run` starts knowing each entity's usual rates (and
  * its arming and cooldown) without re-raising history's alerts. Calls store, journal,
- * score_checkpoint, state_checkpoint. Called by replay.c.
+ * score_image, snapshot_store. Called by replay.c.
  */
 #ifndef SF_REPLAY_STATE_H
 #define SF_REPLAY_STATE_H

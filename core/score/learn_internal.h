@@ -1,6 +1,6 @@
 /*
  * learn_internal.h - the learning record, shared by learn.c (refits, the view) and
- * learn_checkpoint.c (saving and restoring it with the scoring checkpoint). Nothing else
+ * learn_image.c (saving and restoring it with the scoring checkpoint). Nothing else
  * includes it.
  */
 #ifndef SF_SCORE_LEARN_INTERNAL_H

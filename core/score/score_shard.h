@@ -96,7 +96,7 @@ int score_shard_alert_cmp(const void *a, const void *b);
 void score_shard_get_stats(const score_shard *s, score_shard_stats *out);
 
 /*
- * Checkpoints (score_checkpoint.c). The engine calls these only while the shard's thread is
+ * Checkpoints (score_image.c). The engine calls these only while the shard's thread is
  * idle (after score_flush, or before anything was pushed).
  */
 typedef struct score_shard_entity score_shard_entity;

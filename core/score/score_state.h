@@ -2,7 +2,7 @@
  * score_state.h - per-entity, per-signal scoring state and the measures of docs/scoring.md:
  * apply an event, compute x at a time, and bound x over a time range (for exact skipping).
  * Owns: the byte layout of one entity's signal state, in memory and in checkpoints. Calls
- * only libm. Used by score_shard and score_checkpoint.
+ * only libm. Used by score_shard and score_image.
  */
 #ifndef SF_SCORE_STATE_H
 #define SF_SCORE_STATE_H

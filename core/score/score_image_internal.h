@@ -1,9 +1,9 @@
 /*
- * score_checkpoint_internal.h - what the checkpoint saver (score_checkpoint.c) and loader
- * (score_checkpoint_load.c) share: layout constants, the checksum, the config descriptor.
+ * score_image_internal.h - what the score image's saver (score_image.c) and loader
+ * (score_image_load.c) share: layout constants, the checksum, the config descriptor.
  */
-#ifndef SF_SCORE_CHECKPOINT_INTERNAL_H
-#define SF_SCORE_CHECKPOINT_INTERNAL_H
+#ifndef SF_SCORE_IMAGE_INTERNAL_H
+#define SF_SCORE_IMAGE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,25 +19,25 @@
 #define ENGINE_BYTES (8 + 8 * 11 + 8)
 
 /* The checksum: a 64-bit hash over 8-byte little-endian words, fed in any pieces. */
-typedef struct ck_hash {
+typedef struct img_hash {
     uint64_t h, len;
     unsigned char part[8];
     unsigned np;
-} ck_hash;
+} img_hash;
 
-void ck_hash_init(ck_hash *c);
-void ck_hash_update(ck_hash *c, const unsigned char *p, size_t n);
-uint64_t ck_hash_final(const ck_hash *c);
-uint64_t ck_hash_bytes(const unsigned char *p, size_t n);
+void img_hash_init(img_hash *c);
+void img_hash_update(img_hash *c, const unsigned char *p, size_t n);
+uint64_t img_hash_final(const img_hash *c);
+uint64_t img_hash_bytes(const unsigned char *p, size_t n);
 
 /* e's config descriptor into out (DESC_MAX bytes): its length, 0 if a name is too long. */
-size_t ck_describe(const score_engine *e, unsigned char *out);
+size_t img_describe(const score_engine *e, unsigned char *out);
 /* The guards' part of the descriptor (only when the engine has guards): its length. */
-size_t ck_describe_guards(const score_engine *e, unsigned char *out);
+size_t img_describe_guards(const score_engine *e, unsigned char *out);
 /* The first difference between a saved descriptor and e's config, as a sentence in err. */
-bool ck_explain_mismatch(const score_engine *e, const unsigned char *d, size_t dn, char *err,
-                         size_t errlen);
+bool img_explain_mismatch(const score_engine *e, const unsigned char *d, size_t dn, char *err,
+                          size_t errlen);
 /* s[0..n) fit for a log line: anything but printable ASCII shows as '?'. */
-const char *ck_printable(const char *s, size_t n, char *out, size_t outlen);
+const char *img_printable(const char *s, size_t n, char *out, size_t outlen);
 
 #endif

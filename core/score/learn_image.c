@@ -1,13 +1,13 @@
 /*
- * learn_checkpoint.c - the learning part of a scoring checkpoint (format version 2, docs/
+ * learn_image.c - the learning part of the score image (format version 2, docs/
  * scoring.md "Checkpoints"): the model in use and the configured values it came from, label
  * counts and lift, the history, and every shard's outcome tables (alerts waiting, outcomes
  * seen, fit sample rows, traces), merged and sorted by shard-free keys so the bytes do not
  * depend on the shard count. Loading is parsing external input: every count is checked
  * against the bytes present and every entity must be one the checkpoint restored.
- * Called by score_checkpoint.c / score_checkpoint_load.c.
+ * Called by score_image.c / score_image_load.c.
  */
-#include "score/learn_checkpoint.h"
+#include "score/learn_image.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -240,7 +240,7 @@ static sf_status put_tables(strbuf *b, score_engine *e)
     return SF_OK;
 }
 
-sf_status learn_checkpoint_encode(score_engine *e, unsigned char **out, size_t *len)
+sf_status learn_image_encode(score_engine *e, unsigned char **out, size_t *len)
 {
     strbuf b = {0};
     put_model(&b, e, e->learn);
@@ -487,8 +487,8 @@ static void adopt(score_engine *e, const saved_model *m, size_t d)
     score_model_set_limits(&e->model);
 }
 
-sf_status learn_checkpoint_decode(score_engine *e, const unsigned char *p, size_t n,
-                                  int64_t watermark, char *err, size_t errlen)
+sf_status learn_image_decode(score_engine *e, const unsigned char *p, size_t n, int64_t watermark,
+                             char *err, size_t errlen)
 {
     cur c = {p, n, 0, false};
     size_t d = g32(&c);
