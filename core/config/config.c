@@ -381,7 +381,7 @@ static sf_config *config_new(const char *path)
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->shards = cores < 1 ? 1 : cores > 1024 ? 1024 : (int)cores;
     cfg->queue_size = 65536;
-    cfg->clock = CLOCK_WALL;
+    cfg->clock = CONFIG_CLOCK_WALL;
     cfg->decision.tick_ms = 3600000;
     config_learning_defaults(&cfg->decision);
     cfg->path = strdup(path);

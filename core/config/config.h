@@ -89,7 +89,7 @@ typedef struct config_instance {
     size_t n_kv;
 } config_instance;
 
-typedef enum clock_mode { CLOCK_WALL, CLOCK_EVENT } clock_mode;
+typedef enum config_clock { CONFIG_CLOCK_WALL, CONFIG_CLOCK_EVENT } config_clock;
 
 typedef struct sf_config {
     char *path;     /* as given */
@@ -101,7 +101,7 @@ typedef struct sf_config {
     char *admin_token;     /* resolved secret or NULL; never log */
     int shards;            /* default: online cores */
     int64_t queue_size;    /* events buffered between connectors and shards; default 65536 */
-    clock_mode clock;      /* default wall */
+    config_clock clock;    /* default wall */
     char *ingest;          /* host:port of the HTTP ingest listener; default 127.0.0.1:8088 */
     int durability;        /* 0 fsync (default), 1 batch, 2 off: store_durability */
     int64_t retry_base_ms; /* deliveries: first backoff ceiling; default 1s */

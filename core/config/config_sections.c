@@ -225,7 +225,7 @@ void config_apply_sigflow(config_loader *ld)
         cfg->queue_size = v;
     int c = 0;
     if ((kv = config_raw_get(ld, "clock")) && config_choice(ld, kv, clocks, 2, &c))
-        cfg->clock = c == 0 ? CLOCK_WALL : CLOCK_EVENT;
+        cfg->clock = c == 0 ? CONFIG_CLOCK_WALL : CONFIG_CLOCK_EVENT;
     if ((kv = config_raw_get(ld, "log_level")) && config_choice(ld, kv, levels, 4, &c))
         config_string(ld, kv, 16, &cfg->log_level);
     if ((kv = config_raw_get(ld, "ingest"))) {

@@ -45,7 +45,7 @@ static site *load_site(const char *path, plugin_registry *reg, bool first, bool 
     if (cfg) {
         loader_set_call_timeout(reg, cfg->plugin_timeout_ms);
         /* clock = event: the stream is its own clock (as in replay), the host's is not. */
-        mapping_set_max_future_skew(cfg->clock == CLOCK_WALL ? cfg->max_future_skew_ms : 0);
+        mapping_set_max_future_skew(cfg->clock == CONFIG_CLOCK_WALL ? cfg->max_future_skew_ms : 0);
         loader_scan(reg, cfg->plugin_dir);
         s = site_bind(cfg, reg, true, &d);
     }

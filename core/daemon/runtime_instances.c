@@ -256,7 +256,7 @@ void runtime_inst_start(rt_inst *ri)
                                .crash_dir = cfg->state_dir,
 
                                .rules = si->rules,
-                               .clock = ri->rt->clock == CLOCK_EVENT ? rt_event_clock : NULL,
+                               .clock = ri->rt->clock == CONFIG_CLOCK_EVENT ? rt_event_clock : NULL,
                                .clock_ctx = ri->rt,
                                .feedback = {.public_url = cfg->public_url,
                                             .secret = cfg->feedback_secret,

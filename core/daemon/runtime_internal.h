@@ -77,7 +77,7 @@ struct runtime {
     const sf_config *pending_cfg; /* its config (sites live until exit) */
     bool rebuilding;              /* scorer thread: replaying history, alerts not sent */
     uint64_t rebuild_alerts;      /* scorer thread: alerts of history a rebuild held back */
-    clock_mode clock;
+    config_clock clock;
     _Atomic int64_t event_clock_ms; /* largest event time applied: the delivery clock under
                                        clock = event (hours, digests) */
 

@@ -226,7 +226,7 @@ void *runtime_scorer_main(void *arg)
         }
         /* clock = wall: silence is noticed even when nothing arrives (docs/scoring.md, Time). */
         int64_t now = monotime_ms();
-        if (rt->engine && rt->clock == CLOCK_WALL && now - last_wall_tick >= 1000) {
+        if (rt->engine && rt->clock == CONFIG_CLOCK_WALL && now - last_wall_tick >= 1000) {
             score_advance(rt->engine, walltime_ms());
             last_wall_tick = now;
         }

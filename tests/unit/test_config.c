@@ -186,7 +186,7 @@ static void applies_defaults_and_resolves_dirs_against_the_file(void **state)
     assert_null(cfg->admin_token);
     assert_true(cfg->shards >= 1);
     assert_int_equal(cfg->queue_size, 65536);
-    assert_int_equal(cfg->clock, CLOCK_WALL);
+    assert_int_equal(cfg->clock, CONFIG_CLOCK_WALL);
     assert_string_equal(cfg->log_level, "info");
     assert_true(cfg->decision.bias == 0.0);
     assert_true(cfg->decision.rearm_below == 0.5); /* = threshold */
@@ -213,7 +213,7 @@ static void keeps_absolute_dirs_and_reads_sigflow_keys(void **state)
     assert_string_equal(cfg->plugin_dir, "/opt/p");
     assert_int_equal(cfg->shards, 3);
     assert_int_equal(cfg->queue_size, 16);
-    assert_int_equal(cfg->clock, CLOCK_EVENT);
+    assert_int_equal(cfg->clock, CONFIG_CLOCK_EVENT);
     assert_string_equal(cfg->log_level, "debug");
     config_free(cfg);
 }
