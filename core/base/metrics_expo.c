@@ -184,8 +184,8 @@ void metrics_expo_process(FILE *to)
         fprintf(to, "# HELP %s %s\n# TYPE %s %s\n", fam, help, fam, type);                         \
     } while (0)
     HEADER("sigflow_build_info", "gauge");
-    fprintf(to, "sigflow_build_info{version=\"%s\",abi=\"%d.%d\"} 1\n", SF_VERSION, SF_ABI_MAJOR,
-            SF_ABI_MINOR);
+    fprintf(to, "sigflow_build_info{version=\"%s\",abi=\"%d.%d\"} 1\n", SIGFLOW_VERSION,
+            SF_ABI_MAJOR, SF_ABI_MINOR);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         HEADER("process_cpu_seconds_total", "counter");

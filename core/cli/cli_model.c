@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/timefmt.h"
 #include "cli/cli.h"
 #include "config/config.h"
@@ -120,9 +120,9 @@ static void print_history(const score_model_view *v)
 }
 
 /* The engine with the stored checkpoint loaded (or as configured when there is none). */
-static score_engine *load_engine(const sf_config *cfg, char *source, size_t slen)
+static score_engine *load_engine(const sigflow_config *cfg, char *source, size_t slen)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     score_engine *e =
         score_new(&cfg->decision, cfg->signals, cfg->n_signals, 1, NULL, NULL, err, sizeof err);
     if (!e) {
@@ -193,7 +193,7 @@ int cmd_model(int argc, char **argv)
         return EXIT_USAGE;
     }
     diag d = {0};
-    sf_config *cfg = config_load(path, &d);
+    sigflow_config *cfg = config_load(path, &d);
     if (cfg && !cfg->has_decision)
         diag_add(&d, path, 0, "no [decision] section: there is no model");
     if (!cfg || !cfg->has_decision) {

@@ -17,7 +17,7 @@
 #include "base/log.h"
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "ingest/mapping.h"
 #include "store/store_guard.h"
 
@@ -32,7 +32,7 @@ static site *load_site(const char *path, plugin_registry *reg, bool first, bool 
 {
     diag d = {0};
     site *s = NULL;
-    sf_config *cfg = config_load(path, &d);
+    sigflow_config *cfg = config_load(path, &d);
     if (cfg && first) {
         if (make_state_dir(cfg->state_dir, init) != 0 ||
             loader_set_crash_dir(reg, cfg->state_dir)) {
@@ -57,7 +57,7 @@ static site *load_site(const char *path, plugin_registry *reg, bool first, bool 
 
 /* SIGHUP: the new config is validated whole first; on any error the old one stays. */
 /* [sigflow] keys a reload cannot apply to a running process: say so rather than ignore them. */
-static void warn_restart_keys(const sf_config *old, const sf_config *cfg)
+static void warn_restart_keys(const sigflow_config *old, const sigflow_config *cfg)
 {
     const char *changed[8];
     size_t n = 0;
@@ -160,8 +160,8 @@ static void reload(runtime *rt)
 
 static sf_status open_store(runtime *rt, bool init)
 {
-    const sf_config *cfg = rt->site->cfg;
-    char err[SF_MAX_ERROR_LEN];
+    const sigflow_config *cfg = rt->site->cfg;
+    char err[SIGFLOW_MAX_ERROR_LEN];
     unsigned flags = STORE_OPEN_CHECK | (init ? STORE_OPEN_CREATE : 0);
     sf_status st = store_open_ex(cfg->state_dir, (store_durability)cfg->durability, flags, &rt->st,
                                  err, sizeof err);
@@ -178,7 +178,7 @@ static sf_status open_store(runtime *rt, bool init)
 /* state_dir as store_open will want it: existing (or, with init, created) and private. */
 static int make_state_dir(const char *dir, bool init)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     if (store_guard_dir(dir, init, err, sizeof err) != SF_OK) {
         log_error("component=runtime", "%s", err);
         return -1;
@@ -213,8 +213,8 @@ static void shutdown_all(runtime *rt)
  */
 static sf_status start_listeners(runtime *rt)
 {
-    const sf_config *cfg = rt->site->cfg;
-    char err[SF_MAX_ERROR_LEN];
+    const sigflow_config *cfg = rt->site->cfg;
+    char err[SIGFLOW_MAX_ERROR_LEN];
     if (!(rt->admin_api = admin_api_new(cfg, err, sizeof err)))
         log_error("component=runtime", "admin API off: %s", err); /* not fatal: /v1 answers 503 */
     if (!(rt->admin = admin_http_start(cfg->admin, &rt->ready, rt->admin_api, err, sizeof err))) {
@@ -297,7 +297,7 @@ int runtime_run(const char *config_path, bool init)
     rt.site = load_site(config_path, rt.reg, true, init);
     if (!rt.site)
         goto out;
-    const sf_config *cfg = rt.site->cfg;
+    const sigflow_config *cfg = rt.site->cfg;
     log_set_level((sf_log_level)log_level_parse(cfg->log_level));
     if (open_store(&rt, init) != SF_OK)
         goto out;
@@ -346,7 +346,7 @@ int runtime_run(const char *config_path, bool init)
     if (pthread_create(&rt.scorer, NULL, runtime_scorer_main, &rt) != 0)
         goto out;
     atomic_store(&rt.ready, true);
-    log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SF_VERSION,
+    log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SIGFLOW_VERSION,
              config_path, rt.n_insts);
     rc = main_loop(&rt, sigfd);
     bool any_disabled = loader_safe_mode_refusals(rt.reg) > 0;

@@ -15,7 +15,7 @@
 /* Point every health_deliver name at its worker. Called under nothing; takes target_lock. */
 void runtime_health_routes_rebuild(runtime *rt)
 {
-    const sf_config *cfg = rt->site->cfg;
+    const sigflow_config *cfg = rt->site->cfg;
     char **names = cfg->n_health_deliver ? cfg->health_deliver : cfg->decision.deliver;
     size_t n = cfg->n_health_deliver ? cfg->n_health_deliver
                                      : (cfg->has_decision ? cfg->decision.n_deliver : 0);
@@ -68,7 +68,7 @@ static void drift_sink(void *ctx, sf_alert *a)
 
 void runtime_health_watch(runtime *rt, site_instance *si)
 {
-    const sf_config *cfg = rt->site->cfg;
+    const sigflow_config *cfg = rt->site->cfg;
     if (!si->map)
         return;
     const char *decision = cfg->has_decision && cfg->decision.name ? cfg->decision.name : "";

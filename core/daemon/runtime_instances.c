@@ -13,7 +13,7 @@
 #include "base/metrics.h"
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "store/store_kv.h"
 
 /* ---- events in: connector -> intake -> journal -> journaled queue------------------------------
@@ -174,7 +174,7 @@ static sf_status inst_route(rt_inst *ri)
 {
     runtime *rt = ri->rt;
     const char *path = options_string(ri->si->opts, "path");
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     if (!path) {
         log_error("component=runtime", "instance=%s: a request connector needs a `path`",
                   ri->si->cfg->name);
@@ -247,7 +247,7 @@ void runtime_inst_start(rt_inst *ri)
         return;
     }
     if (si->cfg->kind == SF_KIND_DELIVERY) {
-        const sf_config *cfg = ri->rt->site->cfg;
+        const sigflow_config *cfg = ri->rt->site->cfg;
         delivery_policy pol = {.retry_base_ms = cfg->retry_base_ms,
                                .retry_max_ms = cfg->retry_max_ms,
                                .max_attempts = cfg->max_attempts,
@@ -295,7 +295,7 @@ bool runtime_safe_mode(runtime *rt, rt_inst *ri)
 /* Point every decision `deliver` name at its worker. */
 void runtime_routes_rebuild(runtime *rt)
 {
-    const sf_config *cfg = rt->site->cfg;
+    const sigflow_config *cfg = rt->site->cfg;
     size_t n = cfg->has_decision ? cfg->decision.n_deliver : 0;
     delivery_worker **workers = calloc(n ? n : 1, sizeof *workers);
     for (size_t i = 0; workers && i < n; i++)

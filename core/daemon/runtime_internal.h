@@ -5,8 +5,8 @@
  * into the journal, start and restart, delivery workers, ingest listener paths). Nothing else
  * includes it.
  */
-#ifndef SF_RUNTIME_INTERNAL_H
-#define SF_RUNTIME_INTERNAL_H
+#ifndef SIGFLOW_RUNTIME_INTERNAL_H
+#define SIGFLOW_RUNTIME_INTERNAL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -71,12 +71,12 @@ struct runtime {
 
     queue *journaled; /* events committed to the journal, waiting for the scorer thread */
     pthread_t scorer;
-    score_engine *engine;         /* owned by the scorer thread once it runs */
-    pthread_mutex_t engine_lock;  /* guards pending_engine */
-    score_engine *pending_engine; /* swapped in by the scorer thread after a reload */
-    const sf_config *pending_cfg; /* its config (sites live until exit) */
-    bool rebuilding;              /* scorer thread: replaying history, alerts not sent */
-    uint64_t rebuild_alerts;      /* scorer thread: alerts of history a rebuild held back */
+    score_engine *engine;              /* owned by the scorer thread once it runs */
+    pthread_mutex_t engine_lock;       /* guards pending_engine */
+    score_engine *pending_engine;      /* swapped in by the scorer thread after a reload */
+    const sigflow_config *pending_cfg; /* its config (sites live until exit) */
+    bool rebuilding;                   /* scorer thread: replaying history, alerts not sent */
+    uint64_t rebuild_alerts;           /* scorer thread: alerts of history a rebuild held back */
     config_clock clock;
     _Atomic int64_t event_clock_ms; /* largest event time applied: the delivery clock under
                                        clock = event (hours, digests) */
@@ -105,10 +105,10 @@ struct runtime {
 
 /* runtime_scoring.c */
 void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev);
-score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg);
+score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg);
 void *runtime_scorer_main(void *arg);
 sf_status runtime_recover(runtime *rt);
-bool runtime_decision_same(const sf_config *a, const sf_config *b);
+bool runtime_decision_same(const sigflow_config *a, const sigflow_config *b);
 
 /* runtime_health.c: health alerts (stale signals, schema drift) into the outbox */
 void runtime_health_routes_rebuild(runtime *rt);
@@ -118,7 +118,7 @@ void runtime_health_watch(runtime *rt, site_instance *si);
 /* runtime_metrics_score.c: the guards' gauges (sigflow_signal_stale, _cohort_rho). */
 void runtime_guard_metrics(runtime *rt);
 /* runtime_retune.c: the scorer thread takes a reloaded decision's engine (next may be NULL). */
-void runtime_engine_swap(runtime *rt, score_engine *next, const sf_config *cfg);
+void runtime_engine_swap(runtime *rt, score_engine *next, const sigflow_config *cfg);
 
 /* runtime_metrics_score.c (scorer thread): publish at most once a second unless `now` */
 void runtime_score_metrics(runtime *rt, bool now);

@@ -14,7 +14,7 @@
 
 #include "base/log.h"
 #include "base/monotime.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "daemon/runtime_internal.h"
 #include "score/score_image.h"
 
@@ -70,7 +70,7 @@ static sf_status rebuild(runtime *rt, score_engine *e, uint64_t *events)
     return st;
 }
 
-void runtime_engine_swap(runtime *rt, score_engine *next, const sf_config *cfg)
+void runtime_engine_swap(runtime *rt, score_engine *next, const sigflow_config *cfg)
 {
     score_engine *old = rt->engine;
     if (old)
@@ -80,7 +80,7 @@ void runtime_engine_swap(runtime *rt, score_engine *next, const sf_config *cfg)
         score_free(old);
         return;
     }
-    char why[SF_MAX_ERROR_LEN] = "no entity state was running";
+    char why[SIGFLOW_MAX_ERROR_LEN] = "no entity state was running";
     sf_status st = old ? carry_state(old, next, why, sizeof why) : SF_EUNSUPPORTED;
     score_free(old);
     score_stats s;

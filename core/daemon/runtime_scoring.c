@@ -12,7 +12,7 @@
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
 #include "score/score_image.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "store/labels.h"
 #include "store/snapshot_store.h"
 
@@ -143,11 +143,11 @@ static void rt_on_label(void *ctx, const score_label *l)
                  l->model_version);
 }
 
-score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg)
+score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg)
 {
     if (!cfg->has_decision)
         return NULL;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     score_engine *e = score_new(&cfg->decision, cfg->signals, cfg->n_signals, cfg->shards,
                                 rt_on_alert, rt, err, sizeof err);
     if (!e)
@@ -203,7 +203,7 @@ void *runtime_scorer_main(void *arg)
         sf_event *ev = queue_pop(rt->journaled, 500);
         pthread_mutex_lock(&rt->engine_lock);
         score_engine *next = rt->pending_engine;
-        const sf_config *next_cfg = rt->pending_cfg;
+        const sigflow_config *next_cfg = rt->pending_cfg;
         rt->pending_engine = NULL;
         pthread_mutex_unlock(&rt->engine_lock);
         if (next)
@@ -264,7 +264,7 @@ static uint64_t load_checkpoint(runtime *rt)
         return 0;
     }
     score_membuf m = {.data = blob, .len = len};
-    char err[SF_MAX_ERROR_LEN] = "";
+    char err[SIGFLOW_MAX_ERROR_LEN] = "";
     sf_status st = score_image_load(rt->engine, score_membuf_read, &m, err, sizeof err);
     free(blob);
     if (st == SF_OK) {
@@ -320,7 +320,7 @@ static bool str_same(const char *a, const char *b)
 }
 
 /* Whether two configs score alike: the decision and every signal, field by field. */
-bool runtime_decision_same(const sf_config *a, const sf_config *b)
+bool runtime_decision_same(const sigflow_config *a, const sigflow_config *b)
 {
     if (a->has_decision != b->has_decision || a->n_signals != b->n_signals)
         return false;

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "model/alert.h"
 
 typedef enum rop { OP_GE, OP_GT, OP_LE, OP_LT, OP_EQ, OP_NE } rop;
@@ -25,7 +25,7 @@ typedef struct rterm {
 } rterm;
 
 struct when_filter {
-    rterm terms[SF_MAX_WHEN_TERMS];
+    rterm terms[SIGFLOW_MAX_WHEN_TERMS];
     size_t n;
 };
 
@@ -96,7 +96,7 @@ static bool parse_number(const char *s, double *out)
 /* The value: "quoted text" or a bare word / number. */
 static bool lex_value(rlex *x, rterm *t)
 {
-    char buf[SF_MAX_NAME_LEN * 4];
+    char buf[SIGFLOW_MAX_NAME_LEN * 4];
     skip_ws(x);
     if (*x->s == '"') {
         const char *end = strchr(x->s + 1, '"');
@@ -129,7 +129,7 @@ static bool known_signal(const char *name, const char *const *signals, size_t n)
 
 static bool parse_term(rlex *x, rterm *t, const char *const *signals, size_t n)
 {
-    char lhs[SF_MAX_NAME_LEN * 2];
+    char lhs[SIGFLOW_MAX_NAME_LEN * 2];
     if (!lex_word(x, lhs, sizeof lhs))
         return fail(x, "expected score, attr.NAME or signal.NAME");
     if (strcmp(lhs, "score") == 0)
@@ -165,8 +165,8 @@ when_filter *when_parse(const char *text, const char *const *signals, size_t n, 
         return NULL;
     }
     for (;;) {
-        if (r->n == SF_MAX_WHEN_TERMS) {
-            snprintf(err, errlen, "`when`: more than %d comparisons", SF_MAX_WHEN_TERMS);
+        if (r->n == SIGFLOW_MAX_WHEN_TERMS) {
+            snprintf(err, errlen, "`when`: more than %d comparisons", SIGFLOW_MAX_WHEN_TERMS);
             goto fail;
         }
         if (!parse_term(&x, &r->terms[r->n++], signals, n))

@@ -5,8 +5,8 @@
  * check`; evaluated per alert by the delivery worker. Owns: when_filter objects. Calls message.
  * Used by delivery rules. docs/config.md describes it.
  */
-#ifndef SF_WHEN_H
-#define SF_WHEN_H
+#ifndef SIGFLOW_WHEN_H
+#define SIGFLOW_WHEN_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,13 +5,13 @@
 
 #include "store/journal.h"
 #include "score/score_image.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "store/snapshot_store.h"
 #include "store/store.h"
 
-int replay_state_save(const sf_config *cfg, score_engine *e)
+int replay_state_save(const sigflow_config *cfg, score_engine *e)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     store *st = NULL;
     journal *j = NULL;
     score_membuf m = {0};

@@ -311,7 +311,7 @@ static const char *g_id(cur *c, score_engine *e, score_shard **shard)
     const unsigned char *p = take(c, 2);
     size_t n = p ? sb_get16(p) : 0;
     const unsigned char *s = take(c, n);
-    if (!s || n == 0 || n > SF_MAX_ENTITY_LEN)
+    if (!s || n == 0 || n > SIGFLOW_MAX_ENTITY_LEN)
         return c->bad = true, NULL;
     uint64_t h = score_hash_id((const char *)s, n);
     *shard = e->shards[score_shard_of(e, h)];
@@ -335,8 +335,8 @@ static void g_floats(cur *c, double *x, size_t d)
 
 typedef struct saved_model {
     uint32_t version;
-    double bias, threshold, rearm, w[SF_MAX_SIGNALS];
-    double cfg_bias, cfg_threshold, cfg_rearm, cfg_w[SF_MAX_SIGNALS];
+    double bias, threshold, rearm, w[SIGFLOW_MAX_SIGNALS];
+    double cfg_bias, cfg_threshold, cfg_rearm, cfg_w[SIGFLOW_MAX_SIGNALS];
 } saved_model;
 
 static void g_model(cur *c, size_t d, saved_model *m, score_learn *l)
@@ -372,7 +372,7 @@ static void g_model(cur *c, size_t d, saved_model *m, score_learn *l)
 static void g_history(cur *c, size_t d, score_learn *l)
 {
     uint32_t n = g32(c);
-    if (n > SF_MAX_MODEL_HISTORY)
+    if (n > SIGFLOW_MAX_MODEL_HISTORY)
         c->bad = true;
     for (uint32_t k = 0; k < n && !c->bad; k++) {
         score_model_change ch = {0};
@@ -403,7 +403,7 @@ static void g_history(cur *c, size_t d, score_learn *l)
 static sf_status g_tables(cur *c, score_engine *e, int64_t watermark)
 {
     size_t d = e->n_sig;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     for (int which = T_OPEN; which <= T_TRACES && !c->bad; which++) {
         uint64_t n = g64(c);
         for (uint64_t k = 0; k < n && !c->bad; k++) {

@@ -4,8 +4,8 @@
  * the entities. Owns that part's encoding (docs/scoring.md "Checkpoints"). Calls learn,
  * outcome, score_shard. Called by score_image.c (save) and score_image_load.c.
  */
-#ifndef SF_SCORE_LEARN_IMAGE_H
-#define SF_SCORE_LEARN_IMAGE_H
+#ifndef SIGFLOW_SCORE_LEARN_IMAGE_H
+#define SIGFLOW_SCORE_LEARN_IMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -17,7 +17,7 @@
 #include "score/score_image_internal.h"
 #include "score/score_guard.h"
 #include "score/score_internal.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 /* ---- checksum: a 64-bit hash over 8-byte little-endian words (MurmurHash3-style) ------ */
 
@@ -114,7 +114,7 @@ static size_t put_str(unsigned char *p, const char *s)
 size_t img_describe(const score_engine *e, unsigned char *out)
 {
     const score_layout *l = &e->model.layout;
-    if (strlen(e->dec.name) > SF_MAX_NAME_LEN)
+    if (strlen(e->dec.name) > SIGFLOW_MAX_NAME_LEN)
         return 0;
     size_t n = put_str(out, e->dec.name);
     sb_puti64(out + n, e->model.tick);
@@ -123,7 +123,7 @@ size_t img_describe(const score_engine *e, unsigned char *out)
     for (size_t i = 0; i < l->n; i++) {
         const config_signal *s = &l->sig[i];
         bool decay = s->measure == MEASURE_DROP || s->measure == MEASURE_RISE;
-        if (strlen(s->name) > SF_MAX_NAME_LEN || strlen(s->event) > SF_MAX_TYPE_LEN)
+        if (strlen(s->name) > SIGFLOW_MAX_NAME_LEN || strlen(s->event) > SIGFLOW_MAX_TYPE_LEN)
             return 0;
         n += put_str(out + n, s->name);
         n += put_str(out + n, s->event);
@@ -213,13 +213,13 @@ bool img_explain_mismatch(const score_engine *e, const unsigned char *d, size_t 
     cursor c = {d, dn, 0, false};
     const score_layout *l = &e->model.layout;
     int len;
-    const char *name = take_str(&c, &len, SF_MAX_NAME_LEN);
+    const char *name = take_str(&c, &len, SIGFLOW_MAX_NAME_LEN);
     int64_t tick = take_i64(&c);
     const unsigned char *np = take(&c, 4);
     uint32_t n = np ? sb_get32(np) : 0;
-    if (c.bad || n > SF_MAX_SIGNALS)
+    if (c.bad || n > SIGFLOW_MAX_SIGNALS)
         return false;
-    char shown[SF_MAX_TYPE_LEN + 1];
+    char shown[SIGFLOW_MAX_TYPE_LEN + 1];
     if ((size_t)len != strlen(e->dec.name) || memcmp(name, e->dec.name, (size_t)len) != 0) {
         snprintf(err, errlen, "checkpoint is of decision %s, not %s",
                  img_printable(name, (size_t)len, shown, sizeof shown), e->dec.name);
@@ -236,8 +236,8 @@ bool img_explain_mismatch(const score_engine *e, const unsigned char *d, size_t 
     }
     for (size_t i = 0; i < n; i++) {
         int nl, el;
-        const char *sn = take_str(&c, &nl, SF_MAX_NAME_LEN);
-        const char *ev = take_str(&c, &el, SF_MAX_TYPE_LEN);
+        const char *sn = take_str(&c, &nl, SIGFLOW_MAX_NAME_LEN);
+        const char *ev = take_str(&c, &el, SIGFLOW_MAX_TYPE_LEN);
         const unsigned char *f = take(&c, 22);
         if (c.bad)
             return false;
@@ -264,7 +264,7 @@ bool img_explain_mismatch(const score_engine *e, const unsigned char *d, size_t 
             return true;
         }
     }
-    unsigned char own[6 + 9 * SF_MAX_SIGNALS];
+    unsigned char own[6 + 9 * SIGFLOW_MAX_SIGNALS];
     size_t on = e->guards ? img_describe_guards(e, own) : 0;
     if (c.n - c.pos != on || memcmp(c.p + c.pos, own, on) != 0) {
         snprintf(err, errlen, "the noise guards (relative, stale_below, stale_window) changed");
@@ -434,9 +434,9 @@ static sf_status write_entity(writer *w, const score_engine *e, const score_shar
     score_shard_entity_view v;
     score_shard_entity_get(&e->model, ent, &v);
     size_t alen = v.attrs ? strlen(v.attrs) : 0;
-    if (alen > SF_MAX_EVENT_LINE)
+    if (alen > SIGFLOW_MAX_EVENT_LINE)
         return SF_EINVAL;
-    unsigned char *p = w_space(w, 2 + SF_MAX_ENTITY_LEN + 1 + 8 + 4);
+    unsigned char *p = w_space(w, 2 + SIGFLOW_MAX_ENTITY_LEN + 1 + 8 + 4);
     size_t k = 0;
     sb_put16(p, (uint16_t)v.id_len);
     memcpy(p + 2, v.id, v.id_len);

@@ -6,8 +6,8 @@
  * Owns: the image format (docs/scoring.md "Checkpoints"). Calls score (internals),
  * score_shard, score_state. Used by the runtime (recovery and periodic checkpoints).
  */
-#ifndef SF_SCORE_IMAGE_H
-#define SF_SCORE_IMAGE_H
+#ifndef SIGFLOW_SCORE_IMAGE_H
+#define SIGFLOW_SCORE_IMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -26,7 +26,7 @@ typedef sf_status (*score_read_fn)(void *ctx, void *buf, size_t len, size_t *got
  * write the engine's whole state through `write`, in chunks of at most 64 KiB. The bytes
  * depend only on the state, never on the shard count. Call it on the thread that pushes,
  * between pushes. Errors: the engine's own if it failed earlier (or while flushing);
- * SF_EINVAL if an entity's attrs exceed SF_MAX_EVENT_LINE or a decision/signal name its
+ * SF_EINVAL if an entity's attrs exceed SIGFLOW_MAX_EVENT_LINE or a decision/signal name its
  * limit; SF_ENOMEM; a write callback's error, as it returned it (then stop writing).
  */
 sf_status score_image_save(score_engine *e, score_write_fn write, void *ctx);

@@ -2,8 +2,8 @@
  * score_image_internal.h - what the score image's saver (score_image.c) and loader
  * (score_image_load.c) share: layout constants, the checksum, the config descriptor.
  */
-#ifndef SF_SCORE_IMAGE_INTERNAL_H
-#define SF_SCORE_IMAGE_INTERNAL_H
+#ifndef SIGFLOW_SCORE_IMAGE_INTERNAL_H
+#define SIGFLOW_SCORE_IMAGE_INTERNAL_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -15,7 +15,7 @@
 #define END_MAGIC "SFCKEND\n"
 #define CHUNK (64u << 10)    /* bytes per write callback */
 #define RBUF (128u << 10)    /* read buffer: holds the largest single field (attrs) */
-#define DESC_MAX (32u << 10) /* the descriptor of SF_MAX_SIGNALS signals fits easily */
+#define DESC_MAX (32u << 10) /* the descriptor of SIGFLOW_MAX_SIGNALS signals fits easily */
 #define ENGINE_BYTES (8 + 8 * 11 + 8)
 
 /* The checksum: a 64-bit hash over 8-byte little-endian words, fed in any pieces. */

@@ -1,6 +1,6 @@
 /*
  * score_image_load.c - loading a score image into a fresh engine. A parser of external
- * input: every length is checked against sf_limits.h, every time against the saved
+ * input: every length is checked against limits.h, every time against the saved
  * watermark, every state against what the engine could have built; entities are
  * re-partitioned by hash, so the shard counts on both sides are free.
  */
@@ -17,7 +17,7 @@
 #include "score/score_image_internal.h"
 #include "score/score_guard.h"
 #include "score/score_internal.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 typedef struct reader {
     score_read_fn fn;
@@ -144,7 +144,7 @@ static sf_status read_guards(reader *r, score_engine *e, const engine_part *g)
         return truncated(r, "the guard state");
     size_t len = sb_get32(p), max = 8;
     for (size_t i = 0; i < e->n_sig; i++)
-        max += 1 + 56 + 8 + 16 * (size_t)SF_MAX_STALE_BUCKETS + 16 * SF_MAX_STALE_SPELLS;
+        max += 1 + 56 + 8 + 16 * (size_t)SIGFLOW_MAX_STALE_BUCKETS + 16 * SIGFLOW_MAX_STALE_SPELLS;
     if (len > max)
         return fail(r, SF_EINVAL, "checkpoint: corrupt guard state (length)");
     unsigned char *buf = malloc(len ? len : 1);
@@ -211,9 +211,9 @@ static sf_status read_entity(reader *r, score_engine *e, const engine_part *g, u
     size_t n = p ? sb_get16(p) : 0;
     if (!p || (p = r_take(r, n + 1)) == NULL)
         return truncated(r, "an entity");
-    if (n == 0 || n > SF_MAX_ENTITY_LEN || memchr(p, '\0', n))
+    if (n == 0 || n > SIGFLOW_MAX_ENTITY_LEN || memchr(p, '\0', n))
         return fail(r, SF_EINVAL, "checkpoint: corrupt entity %llu (id)", (unsigned long long)i);
-    char id[SF_MAX_ENTITY_LEN + 1];
+    char id[SIGFLOW_MAX_ENTITY_LEN + 1];
     memcpy(id, p, n);
     id[n] = '\0';
     unsigned flags = p[n];
@@ -224,7 +224,7 @@ static sf_status read_entity(reader *r, score_engine *e, const engine_part *g, u
                     (unsigned long long)i);
     memcpy(prev, id, n + 1);
     *prev_len = n;
-    char shown[SF_MAX_ENTITY_LEN + 1]; /* the id as error messages show it */
+    char shown[SIGFLOW_MAX_ENTITY_LEN + 1]; /* the id as error messages show it */
     img_printable(id, n, shown, sizeof shown);
     score_shard_entity_view v = {.id = id,
                                  .id_len = n,
@@ -242,7 +242,7 @@ static sf_status read_entity(reader *r, score_engine *e, const engine_part *g, u
     char *attrs = NULL;
     if (flags & 4) {
         size_t an = (p = r_take(r, 4)) ? sb_get32(p) : 0;
-        if (!p || an > SF_MAX_EVENT_LINE || !(p = r_take(r, an)))
+        if (!p || an > SIGFLOW_MAX_EVENT_LINE || !(p = r_take(r, an)))
             return p ? fail(r, SF_EINVAL, "checkpoint: corrupt entity %s (attrs)", shown)
                      : truncated(r, "an entity");
         if (memchr(p, '\0', an))
@@ -314,7 +314,7 @@ static sf_status read_learning(reader *r, score_engine *e, const engine_part *g)
 static sf_status read_entities(reader *r, score_engine *e, const engine_part *g)
 {
     unsigned char *blob = aligned_alloc(8, (e->model.layout.size + 7) & ~(size_t)7);
-    char prev[SF_MAX_ENTITY_LEN + 1] = "";
+    char prev[SIGFLOW_MAX_ENTITY_LEN + 1] = "";
     size_t prev_len = 0;
     if (!blob)
         return fail(r, SF_ENOMEM, "checkpoint: out of memory");

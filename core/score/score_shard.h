@@ -4,8 +4,8 @@
  * Owns: its entities and the alerts it fired until the engine takes them. Calls score_state,
  * explain, alert. Used by score.c, one thread per shard (never shared between threads).
  */
-#ifndef SF_SCORE_SHARD_H
-#define SF_SCORE_SHARD_H
+#ifndef SIGFLOW_SCORE_SHARD_H
+#define SIGFLOW_SCORE_SHARD_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,8 +7,8 @@
  * table keeps its name: existing stores). Calls store,
  * journal. Used by the runtime and `replay --state`.
  */
-#ifndef SF_SNAPSHOT_STORE_H
-#define SF_SNAPSHOT_STORE_H
+#ifndef SIGFLOW_SNAPSHOT_STORE_H
+#define SIGFLOW_SNAPSHOT_STORE_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -4,8 +4,8 @@
  * `sigflow model` works while the daemon runs. Owns: that connection. Calls sqlite3. Used
  * by cli_model.c.
  */
-#ifndef SF_SNAPSHOT_STORE_RO_H
-#define SF_SNAPSHOT_STORE_RO_H
+#ifndef SIGFLOW_SNAPSHOT_STORE_RO_H
+#define SIGFLOW_SNAPSHOT_STORE_RO_H
 
 #include <stddef.h>
 #include <stdint.h>
