@@ -12,7 +12,7 @@
 #include "store/journal.h"
 #include "base/limits.h"
 
-#define JOURNAL_CTX "module=journal"
+#define JOURNAL_CTX "component=journal"
 #define JOURNAL_FAILED_RING 16 /* failed submit tickets remembered for journal_wait */
 
 /*

@@ -9,7 +9,7 @@
 
 #include "base/log.h"
 
-#define LABELS_CTX "module=labels"
+#define LABELS_CTX "component=labels"
 #define LABEL_COLUMNS                                                                              \
     "SELECT id, alert_id, entity, label, source, via, time_ms, recorded_ms FROM labels "
 

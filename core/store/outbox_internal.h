@@ -8,7 +8,7 @@
 
 #include "store/outbox.h"
 
-#define OUTBOX_CTX "module=outbox"
+#define OUTBOX_CTX "component=outbox"
 
 struct outbox {
     store *st;

@@ -6,7 +6,7 @@
 #include "base/log.h"
 #include "base/limits.h"
 
-#define KV_CTX "module=store_kv"
+#define KV_CTX "component=store_kv"
 
 static bool kv_args_ok(const char *ns, const char *key, const char *value)
 {
