@@ -152,7 +152,7 @@ static void reload(runtime *rt)
     atomic_store(&rt->checkpoint_interval_ms, ns->cfg->checkpoint_interval_ms);
     atomic_store(&rt->journal_retention_ms, ns->cfg->journal_retention_ms);
     admin_api_configure(rt->admin_api, ns->cfg);
-    runtime_routes_rebuild(rt);
+    runtime_targets_rebuild(rt);
     ingest_http_hold(rt->http, false);
     log_info("component=runtime", "reloaded: %zu instances kept, %zu stopped, %zu started", kept,
              stopped, started);
@@ -318,7 +318,7 @@ int runtime_run(const char *config_path, bool init)
     if (start_listeners(&rt) != SF_OK)
         goto out; /* a port taken: exit 1 so the service manager reports it */
     journal_set_sink(rt.journal, runtime_journal_sink, &rt);
-    runtime_routes_rebuild(&rt); /* targets for the alerts recovery re-creates */
+    runtime_targets_rebuild(&rt); /* targets for the alerts recovery re-creates */
     if (runtime_recover(&rt) != SF_OK || (cfg->has_decision && !rt.engine))
         goto out;
     rt.last_checkpoint_ms = monotime_ms();
@@ -342,7 +342,7 @@ int runtime_run(const char *config_path, bool init)
         for (size_t i = 0; i < rt.n_insts; i++)
             if ((rt.insts[i]->si->cfg->kind == SF_KIND_DELIVERY) == (pass == 0))
                 runtime_inst_start(rt.insts[i]);
-    runtime_routes_rebuild(&rt);
+    runtime_targets_rebuild(&rt);
     if (pthread_create(&rt.scorer, NULL, runtime_scorer_main, &rt) != 0)
         goto out;
     atomic_store(&rt.ready, true);

@@ -13,7 +13,7 @@
 #include "model/alert_codec.h"
 
 /* Point every health_deliver name at its worker. Called under nothing; takes target_lock. */
-void runtime_health_routes_rebuild(runtime *rt)
+void runtime_health_targets_rebuild(runtime *rt)
 {
     const sigflow_config *cfg = rt->site->cfg;
     char **names = cfg->n_health_deliver ? cfg->health_deliver : cfg->decision.deliver;

@@ -293,7 +293,7 @@ bool runtime_safe_mode(runtime *rt, rt_inst *ri)
 }
 
 /* Point every decision `deliver` name at its worker. */
-void runtime_routes_rebuild(runtime *rt)
+void runtime_targets_rebuild(runtime *rt)
 {
     const sigflow_config *cfg = rt->site->cfg;
     size_t n = cfg->has_decision ? cfg->decision.n_deliver : 0;
@@ -309,7 +309,7 @@ void runtime_routes_rebuild(runtime *rt)
         cfg->decision.deliver; /* the site outlives its use here: retired, not freed */
     rt->n_targets = workers ? n : 0;
     pthread_mutex_unlock(&rt->target_lock);
-    runtime_health_routes_rebuild(rt);
+    runtime_health_targets_rebuild(rt);
 }
 
 /*
@@ -361,7 +361,7 @@ void runtime_supervise(runtime *rt)
         }
     }
     if (changed)
-        runtime_routes_rebuild(rt);
+        runtime_targets_rebuild(rt);
 }
 
 static void mapping_publish(const mapping *m, const char *connector)

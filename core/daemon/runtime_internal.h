@@ -111,7 +111,7 @@ sf_status runtime_recover(runtime *rt);
 bool runtime_decision_same(const sigflow_config *a, const sigflow_config *b);
 
 /* runtime_health.c: health alerts (stale signals, schema drift) into the outbox */
-void runtime_health_routes_rebuild(runtime *rt);
+void runtime_health_targets_rebuild(runtime *rt);
 void runtime_health_put(runtime *rt, sf_alert *a);
 /* Start judging schema drift on a connector's mapping (its alerts go to runtime_health_put). */
 void runtime_health_watch(runtime *rt, site_instance *si);
@@ -130,7 +130,7 @@ rt_inst *runtime_inst_new(runtime *rt, site_instance *si);
 void runtime_inst_start(rt_inst *ri);
 void runtime_inst_stop(rt_inst *ri);
 bool runtime_safe_mode(runtime *rt, rt_inst *ri);
-void runtime_routes_rebuild(runtime *rt);
+void runtime_targets_rebuild(runtime *rt);
 void runtime_supervise(runtime *rt);
 void runtime_stats_log(runtime *rt);
 /* Publish the runtime's counters and gauges to core/base/metrics.c (main thread). */
