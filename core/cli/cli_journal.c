@@ -16,7 +16,7 @@
 #include "cli/cli.h"
 #include "config/config.h"
 #include "config/diag.h"
-#include "ingest/jsonw.h"
+#include "mapping/jsonw.h"
 #include "store/journal_export.h"
 
 /* The longest line: entity, type, time, value and attrs, each escaped at worst 6x. */

@@ -18,7 +18,7 @@
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
 #include "base/limits.h"
-#include "ingest/mapping.h"
+#include "mapping/mapping.h"
 #include "store/store_guard.h"
 
 static int make_state_dir(const char *dir, bool init);

@@ -9,7 +9,7 @@
 
 #include "base/log.h"
 #include "daemon/runtime_internal.h"
-#include "ingest/mapping.h"
+#include "mapping/mapping.h"
 #include "model/alert_codec.h"
 
 /* Point every health_deliver name at its worker. Called under nothing; takes target_lock. */

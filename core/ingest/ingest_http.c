@@ -18,7 +18,8 @@
 
 #include "ingest/http_guard.h"
 #include "ingest/intake.h"
-#include "plugin/host.h"
+#include "plugin/host_request.h"
+#include "plugin/instance.h"
 #include "base/netaddr.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -85,32 +86,6 @@ struct ingest_req {
     unsigned code;
     char instance[SIGFLOW_MAX_NAME_LEN + 1];
 };
-
-/* ---- the host table's request accessors --------------------------------------------------- */
-
-const char *ingest_req_method(const sf_http_request *r)
-{
-    return r ? r->method : NULL;
-}
-const char *ingest_req_path(const sf_http_request *r)
-{
-    return r ? r->path : NULL;
-}
-
-const char *ingest_req_header(const sf_http_request *r, const char *name)
-{
-    if (!r || !r->conn || !name)
-        return NULL;
-    /* libmicrohttpd compares header names case-insensitively. */
-    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
-}
-
-const char *ingest_req_body(const sf_http_request *r, size_t *len)
-{
-    if (len)
-        *len = r ? r->body_len : 0;
-    return r ? r->body : NULL;
-}
 
 /* ---- routes ------------------------------------------------------------------------------- */
 

@@ -3,7 +3,8 @@
  * a `request` callback share: the core owns sockets, limits (body size, header count, time),
  * JSON-free routing by path, and back-pressure answers (503 + Retry-After when the connector's
  * emit was refused); the plugin sees only the request accessors of the host table.
- * Owns: the MHD daemon and the route table. Calls host (instance_request). Used by runtime.
+ * Owns: the MHD daemon and the route table. Calls instance (instance_request); fills the
+ * host_request.h view of each request. Used by runtime.
  */
 #ifndef SIGFLOW_INGEST_HTTP_H
 #define SIGFLOW_INGEST_HTTP_H
@@ -14,15 +15,6 @@
 #include "sigflow.h"
 
 typedef struct ingest_http ingest_http;
-
-/* What a request looks like to the host table's req_* accessors. */
-struct sf_http_request {
-    const char *method;
-    const char *path;
-    const char *body;
-    size_t body_len;
-    void *conn; /* struct MHD_Connection *, for header lookups */
-};
 
 /*
  * Listen on "host:port" (IPv4, a name, or [IPv6]; port 0 picks a free one). NULL with a
@@ -55,11 +47,5 @@ int ingest_http_port(const ingest_http *h);
 /* Hold, wait until idle, close the listener and join its threads; remaining routes are
    dropped. The journal must still be open. */
 void ingest_http_stop(ingest_http *h);
-
-/* The host table's request accessors. */
-const char *ingest_req_method(const sf_http_request *r);
-const char *ingest_req_path(const sf_http_request *r);
-const char *ingest_req_header(const sf_http_request *r, const char *name);
-const char *ingest_req_body(const sf_http_request *r, size_t *len);
 
 #endif

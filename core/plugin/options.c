@@ -17,7 +17,7 @@
 #include "config/paths.h"
 #include "deliver/rules.h"
 #include "deliver/template.h"
-#include "ingest/mapping_types.h"
+#include "mapping/mapping_types.h"
 
 #define OPT_MAX_DECL 256 /* options one plugin may declare */
 

@@ -14,7 +14,7 @@
 #include "config/diag.h"
 #include "deliver/rules.h"
 #include "plugin/loader.h"
-#include "ingest/mapping.h"
+#include "mapping/mapping.h"
 #include "plugin/options.h"
 
 typedef struct site_instance {

@@ -15,7 +15,7 @@
 #include "base/timefmt.h"
 #include "config/config.h"
 #include "config/diag.h"
-#include "ingest/mapping.h"
+#include "mapping/mapping.h"
 #include "replay/replay_input.h"
 #include "score/score.h"
 #include "store/journal_export.h"

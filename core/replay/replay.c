@@ -14,7 +14,7 @@
 #include "config/config.h"
 #include "config/diag.h"
 #include "base/limits.h"
-#include "ingest/mapping.h"
+#include "mapping/mapping.h"
 #include "replay/replay_input.h"
 #include "score/score.h"
 #include "replay/replay_state.h"

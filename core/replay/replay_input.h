@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 #include "model/event.h"
-#include "ingest/mapping.h"
+#include "mapping/mapping.h"
 
 typedef struct replay_input replay_input;
 

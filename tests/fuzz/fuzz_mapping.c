@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "base/limits.h"
-#include "ingest/mapping.h"
+#include "mapping/mapping.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

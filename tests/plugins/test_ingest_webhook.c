@@ -23,7 +23,7 @@
 #include "plugin/host.h"
 #include "ingest/ingest_http.h"
 #include "plugin/loader.h"
-#include "ingest/mapping.h"
+#include "mapping/mapping.h"
 #include "plugin/options.h"
 
 #define SECRET "whsec_e2e_secret"

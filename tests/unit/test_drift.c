@@ -1,5 +1,5 @@
 /*
- * test_drift.c - schema drift (core/ingest/drift.c): the window, the threshold, the healthy /
+ * test_drift.c - schema drift (core/mapping/drift.c): the window, the threshold, the healthy /
  * drifted / recovered states with one alert per change, a never-healthy field staying quiet,
  * and the keys-only shape (docs/scoring.md "Schema drift").
  */
@@ -15,7 +15,7 @@
 #include <json.h>
 
 #include "base/limits.h"
-#include "ingest/drift.h"
+#include "mapping/drift.h"
 
 typedef struct got {
     int n;

@@ -1,5 +1,5 @@
 /*
- * test_jsonw.c - JSON text written from json-c values (core/ingest/jsonw.c). Expected strings
+ * test_jsonw.c - JSON text written from json-c values (core/mapping/jsonw.c). Expected strings
  * follow RFC 8259 section 7 with the shortest escapes ("/" is not escaped: the RFC allows both,
  * and URLs in attrs stay readable) and a number parsed from text is printed as that text.
  */
@@ -13,7 +13,7 @@
 #include <cmocka.h>
 #include <json.h>
 
-#include "ingest/jsonw.h"
+#include "mapping/jsonw.h"
 
 static char buf[256];
 

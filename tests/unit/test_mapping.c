@@ -1,4 +1,4 @@
-/* test_mapping.c - JSON -> event mapping, canonical and map.* paths (core/ingest/mapping.c). */
+/* test_mapping.c - JSON -> event mapping, canonical and map.* paths (core/mapping/mapping.c). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -13,7 +13,7 @@
 #include <pthread.h>
 
 #include "base/limits.h"
-#include "ingest/mapping.h"
+#include "mapping/mapping.h"
 
 static char err[SIGFLOW_MAX_ERROR_LEN];
 
@@ -486,7 +486,7 @@ static void mapped_attrs_are_written_in_map_attr_order(void **state)
     diag_clear(&d);
 }
 
-/* ---- types, type.*, on_unmapped (core/ingest/mapping_types.c) ---- */
+/* ---- types, type.*, on_unmapped (core/mapping/mapping_types.c) ---- */
 
 #define STRIPE(type, cust)                                                                         \
     "{\"type\":\"" type "\",\"created\":1764000000000,\"data\":{\"object\":{\"customer\":\"" cust  \

@@ -1,6 +1,6 @@
 /*
  * test_untrusted_input.c - what a sender's bytes cannot do through the mapping
- * (core/ingest/mapping.c, core/ingest/utf8.c; docs/reliability.md, Untrusted input): an
+ * (core/mapping/mapping.c, core/mapping/utf8.c; docs/reliability.md, Untrusted input): an
  * escaped NUL cannot cut an id, entity or type short; invalid UTF-8 is refused with its
  * position; an event dated beyond max_future_skew is refused and counted.
  */
@@ -13,8 +13,8 @@
 #include <cmocka.h>
 
 #include "base/limits.h"
-#include "ingest/mapping.h"
-#include "ingest/utf8.h"
+#include "mapping/mapping.h"
+#include "mapping/utf8.h"
 #include "model/event.h"
 
 static char err[SIGFLOW_MAX_ERROR_LEN];

@@ -1,7 +1,7 @@
 /*
  * utf8.c - UTF-8 validation (utf8.h): the byte ranges of RFC 3629 section 4.
  */
-#include "ingest/utf8.h"
+#include "mapping/utf8.h"
 
 #include <stdbool.h>
 

@@ -21,7 +21,7 @@
 #include <stdint.h>
 
 #include "config/config.h"
-#include "ingest/drift.h"
+#include "mapping/drift.h"
 #include "model/event.h"
 #include "sigflow.h"
 

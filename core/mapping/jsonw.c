@@ -3,7 +3,7 @@
  * by json_quote (core/base/json_quote.h), and what json-c prints (nested values, numbers it
  * did not parse from text) with the same escaping, so a document is one escaping throughout.
  */
-#include "ingest/jsonw.h"
+#include "mapping/jsonw.h"
 
 #include "base/json_quote.h"
 

@@ -7,7 +7,7 @@
  * so a field that was never healthy (a mapped optional value rarely sent) raises nothing,
  * and a share hovering at the threshold does not flap.
  */
-#include "ingest/drift.h"
+#include "mapping/drift.h"
 
 #include <json.h>
 #include <pthread.h>

@@ -2,7 +2,7 @@
  * mapping_types.c - `types`, `type.SOURCE = TYPE` and `on_unmapped` of one connector (see
  * mapping_types.h). Compiled once; read-only afterwards but for two atomic counters.
  */
-#include "ingest/mapping_types.h"
+#include "mapping/mapping_types.h"
 
 #include <stdatomic.h>
 #include <stdlib.h>

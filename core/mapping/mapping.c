@@ -5,8 +5,8 @@
  * a mapping is read-only after mapping_new except for its atomic counters, and each thread
  * parses with its own json_tokener (created once per thread, freed at thread exit).
  */
-#include "ingest/mapping.h"
-#include "ingest/mapping_types.h"
+#include "mapping/mapping.h"
+#include "mapping/mapping_types.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -20,10 +20,10 @@
 #include <string.h>
 #include <time.h>
 
-#include "ingest/drift.h"
-#include "ingest/jsonw.h"
+#include "mapping/drift.h"
+#include "mapping/jsonw.h"
 #include "base/limits.h"
-#include "ingest/utf8.h"
+#include "mapping/utf8.h"
 #include "base/timefmt.h"
 
 #define MAP_MAX_PATH_LEN 256 /* bytes of one map.* path */

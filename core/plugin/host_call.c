@@ -1,0 +1,157 @@
+/*
+ * host_call.c - calls into plugins: which plugin callback each thread is in (for the crash
+ * handler and host->log outside an instance) and calls with a deadline. See host_call.h.
+ */
+#include "plugin/host_call.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "base/limits.h"
+#include "base/monotime.h"
+
+/* ---- crash containment: which plugin callback is this thread in ---------------------------- */
+
+static __thread char tl_call[PATH_MAX + 200];
+static __thread char tl_plugin[PATH_MAX];
+static __thread char tl_log_ctx[SIGFLOW_MAX_NAME_LEN + 16];
+static __thread const char *tl_callback; /* a literal */
+static __thread char tl_alert[160];      /* the alert being delivered, for crash records */
+
+void host_call_enter(const char *ctx, const char *plugin, const char *callback)
+{
+    tl_callback = callback;
+    snprintf(tl_call, sizeof tl_call, "%s callback=%s", ctx, callback);
+    snprintf(tl_plugin, sizeof tl_plugin, "%s", plugin);
+}
+
+void host_call_leave(void)
+{
+    tl_callback = NULL;
+    tl_call[0] = '\0';
+    tl_plugin[0] = '\0';
+}
+
+void host_call_note(const char *plugin, const char *file, const char *what)
+{
+    snprintf(tl_plugin, sizeof tl_plugin, "%s", plugin);
+    snprintf(tl_call, sizeof tl_call, "plugin=%s plugin_file=%s callback=%s", plugin, file, what);
+    snprintf(tl_log_ctx, sizeof tl_log_ctx, "plugin=%s", plugin);
+}
+
+void host_call_clear(void)
+{
+    host_call_leave();
+    tl_log_ctx[0] = '\0';
+}
+
+void host_block_signals(void)
+{
+    sigset_t set;
+    sigfillset(&set);
+    /* A fault blocked in a thread kills the process before the crash handler runs. */
+    int faults[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT};
+    for (size_t i = 0; i < sizeof faults / sizeof *faults; i++)
+        sigdelset(&set, faults[i]);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+}
+
+const char *host_current_call(void)
+{
+    return tl_call[0] ? tl_call : NULL;
+}
+const char *host_current_callback(void)
+{
+    return tl_callback;
+}
+
+const char *host_current_alert(void)
+{
+    return tl_callback && tl_alert[0] ? tl_alert : NULL;
+}
+
+void host_note_alert(const char *alert_id)
+{
+    snprintf(tl_alert, sizeof tl_alert, "%s", alert_id ? alert_id : "");
+}
+const char *host_current_plugin(void)
+{
+    return tl_plugin[0] ? tl_plugin : NULL;
+}
+
+const char *host_call_log_ctx(void)
+{
+    return tl_log_ctx[0] ? tl_log_ctx : NULL;
+}
+
+/* ---- calls with a deadline ---------------------------------------------------------------- */
+
+typedef struct timed_job {
+    host_job_fn fn;
+    void *arg;
+    pthread_mutex_t lock;
+    pthread_cond_t done_cv;
+    bool done;
+    int refs; /* the caller and the thread: the last one out frees it */
+    sf_status rc;
+} timed_job;
+
+static void timed_job_unref(timed_job *j)
+{
+    pthread_mutex_lock(&j->lock);
+    int left = --j->refs;
+    pthread_mutex_unlock(&j->lock);
+    if (left == 0) {
+        pthread_mutex_destroy(&j->lock);
+        pthread_cond_destroy(&j->done_cv);
+        free(j);
+    }
+}
+
+static void *timed_main(void *arg)
+{
+    timed_job *j = arg;
+    host_block_signals();
+    sf_status rc = j->fn(j->arg);
+    pthread_mutex_lock(&j->lock);
+    j->rc = rc;
+    j->done = true;
+    pthread_cond_signal(&j->done_cv);
+    pthread_mutex_unlock(&j->lock);
+    timed_job_unref(j);
+    return NULL;
+}
+
+sf_status host_run_timed(host_job_fn fn, void *arg, int64_t timeout_ms)
+{
+    timed_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return SF_ENOMEM;
+    j->fn = fn;
+    j->arg = arg;
+    j->refs = 2;
+    pthread_mutex_init(&j->lock, NULL);
+    monotime_cond_init(&j->done_cv);
+    pthread_t tid;
+    if (pthread_create(&tid, NULL, timed_main, j) != 0) {
+        j->refs = 1;
+        timed_job_unref(j);
+        return SF_EIO;
+    }
+    pthread_detach(tid);
+    struct timespec dl = monotime_after(timeout_ms > 0 ? timeout_ms : 1);
+    pthread_mutex_lock(&j->lock);
+    while (!j->done)
+        if (pthread_cond_timedwait(&j->done_cv, &j->lock, &dl) == ETIMEDOUT)
+            break;
+    sf_status rc = j->done ? j->rc : SF_ETIMEOUT;
+    pthread_mutex_unlock(&j->lock);
+    timed_job_unref(j);
+    return rc;
+}
