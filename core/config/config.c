@@ -1,8 +1,7 @@
 /*
  * config.c - the site configuration: INI text -> sigflow_config, with every problem reported as
  * "file:line: message". Calls inih (key = value splitting), config_sections.c (key meanings),
- * suggest, diag.
- * Called by the CLI (check, run, replay) and the runtime (reload).
+ * config_values.c, suggest, diag. Called by the CLI (check, run, replay) and the runtime (reload).
  *
  * inih is driven through ini_parse_stream with our own line reader: the reader counts lines
  * (Debian's inih has no INI_HANDLER_LINENO), enforces SIGFLOW_MAX_CONFIG_LINE, and parses section
@@ -26,33 +25,6 @@ static const char *const config_section_kinds[] = {"sigflow", "decision", "signa
                                                    "delivery"};
 
 /* ---- small helpers --------------------------------------------------------------------- */
-
-bool config_push(void **arr, size_t *n, size_t *cap, size_t elem)
-{
-    if (*n < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
-        return false;
-    memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
-
-bool config_name_ok(const char *s)
-{
-    size_t n = strlen(s);
-    if (n == 0 || n > SIGFLOW_MAX_NAME_LEN)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-'))
-            return false;
-    }
-    return true;
-}
 
 static void config_kvs_free(config_kv *kv, size_t n)
 {

@@ -1,7 +1,9 @@
 /*
  * config_internal.h - private to the config module: the state of one config_load, shared by
- * config.c (INI mechanics: lines, sections, names) and config_sections.c (what the keys of
- * [sigflow], [decision] and [signal] mean). Nothing outside core/config/ includes it.
+ * config.c (INI mechanics: lines, sections), config_sections.c (what the keys of [sigflow],
+ * [decision] and [signal] mean), config_guards.c, config_learn.c and their leaf, config_values.c
+ * (typed values, names, arrays). Calls point one way: config -> sections -> guards, learn ->
+ * values. Nothing outside core/config/ includes it.
  */
 #ifndef SIGFLOW_CONFIG_LOADER_H
 #define SIGFLOW_CONFIG_LOADER_H
@@ -50,17 +52,13 @@ const config_kv *config_raw_get(const config_loader *ld, const char *key);
 void config_apply_sigflow(config_loader *ld);
 void config_apply_decision(config_loader *ld);
 void config_apply_signal(config_loader *ld);
-/* Typed values: each adds a FILE:LINE error and returns false when the value is bad. */
-bool config_number(config_loader *ld, const config_kv *kv, double *out);
-bool config_integer(config_loader *ld, const config_kv *kv, long long min, long long max,
-                    long long *out);
-bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out);
 /* config_guards.c: the noise-guard keys of [signal] and [sigflow], health_deliver's targets. */
 void config_apply_signal_guards(config_loader *ld, config_signal *sig);
 void config_apply_sigflow_guards(config_loader *ld);
 void config_check_health_deliver(config_loader *ld);
 
-/* Typed values of the current section (config_sections.c); false after reporting an error. */
+/* Typed values of the current section (config_values.c): each adds a FILE:LINE error and
+   returns false when the value is bad. */
 bool config_number(config_loader *ld, const config_kv *kv, double *out);
 bool config_integer(config_loader *ld, const config_kv *kv, long long min, long long max,
                     long long *out);
