@@ -145,7 +145,9 @@ void loader_free(plugin_registry *r)
     }
     free(r->crash_dir);
     free(r->refused);
-    loader_watch_close(r);
+    if (r->watch_fd >= 0) /* the inotify watch loader_watch.c opened */
+        close(r->watch_fd);
+    free(r->watch_dir);
     pthread_mutex_destroy(&r->lock);
     free(r);
 }

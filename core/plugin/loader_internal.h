@@ -106,7 +106,6 @@ plugin_entry *loader_find_loaded(const plugin_registry *r, const char *real);
 refusal *loader_find_refusal(const plugin_registry *r, const char *real);
 /* Load dir/name if it is a .so not loaded and not refused in this version. 1 if loaded. */
 int loader_consider(plugin_registry *r, const char *dir, const char *name);
-void loader_watch_close(plugin_registry *r);
 /* True when the resolved path `real` lies inside `dir`. */
 bool loader_inside_dir(const plugin_registry *r, const char *dir, const char *real);
 

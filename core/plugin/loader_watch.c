@@ -26,15 +26,6 @@
  */
 #define WATCH_MASK (IN_CLOSE_WRITE | IN_MOVED_TO | IN_CREATE | IN_ATTRIB | IN_ONLYDIR)
 
-void loader_watch_close(plugin_registry *r)
-{
-    if (r->watch_fd >= 0)
-        close(r->watch_fd);
-    r->watch_fd = -1;
-    free(r->watch_dir);
-    r->watch_dir = NULL;
-}
-
 int loader_watch(plugin_registry *r, const char *dir)
 {
     if (!r || !dir || r->watch_fd >= 0)
