@@ -155,4 +155,9 @@ void config_free(sigflow_config *cfg);
 /* The instance named `name` among connectors and deliveries, or NULL. */
 const config_instance *config_find_instance(const sigflow_config *cfg, const char *name);
 
+/* True when two instance sections configure the same thing (plugin and every key/value). */
+bool config_instance_same(const config_instance *a, const config_instance *b);
+/* Whether two configs score alike: the decision and every signal, field by field. */
+bool config_decision_same(const sigflow_config *a, const sigflow_config *b);
+
 #endif

@@ -110,7 +110,7 @@ static void reload(runtime *rt)
             rt_inst *old = rt->insts[j];
             if (old && si->plugin && old->si->plugin == si->plugin &&
                 strcmp(old->si->cfg->name, si->cfg->name) == 0 &&
-                site_instance_same(old->si->cfg, si->cfg)) {
+                config_instance_same(old->si->cfg, si->cfg)) {
                 next[i] = old; /* keeps running, borrowing the retired site's options */
                 rt->insts[j] = NULL;
                 kept++;
@@ -134,7 +134,7 @@ static void reload(runtime *rt)
             started++;
         }
     }
-    if (!runtime_decision_same(rt->site->cfg, ns->cfg)) {
+    if (!config_decision_same(rt->site->cfg, ns->cfg)) {
         score_engine *e = runtime_engine_for(rt, ns->cfg);
         pthread_mutex_lock(&rt->engine_lock);
         score_free(rt->pending_engine);

@@ -108,7 +108,6 @@ void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev);
 score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg);
 void *runtime_scorer_main(void *arg);
 sf_status runtime_recover(runtime *rt);
-bool runtime_decision_same(const sigflow_config *a, const sigflow_config *b);
 
 /* runtime_health.c: health alerts (stale signals, schema drift) into the outbox */
 void runtime_health_targets_rebuild(runtime *rt);

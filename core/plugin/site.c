@@ -137,13 +137,3 @@ void site_free(site *s)
     config_free(s->cfg);
     free(s);
 }
-
-bool site_instance_same(const config_instance *a, const config_instance *b)
-{
-    if (a->kind != b->kind || strcmp(a->plugin, b->plugin) != 0 || a->n_kv != b->n_kv)
-        return false;
-    for (size_t i = 0; i < a->n_kv; i++)
-        if (strcmp(a->kv[i].key, b->kv[i].key) != 0 || strcmp(a->kv[i].value, b->kv[i].value) != 0)
-            return false;
-    return true;
-}

@@ -48,7 +48,4 @@ site *site_bind_partial(sigflow_config *cfg, plugin_registry *reg, diag *d);
 int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d);
 void site_free(site *s);
 
-/* True when two instance sections configure the same thing (plugin and every key/value). */
-bool site_instance_same(const config_instance *a, const config_instance *b);
-
 #endif
