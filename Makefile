@@ -84,6 +84,8 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/unit/%)
 FIXTURE_SRCS := $(wildcard tests/plugins/fixtures/*.c)
 FIXTURE_SOS := $(FIXTURE_SRCS:tests/plugins/fixtures/%.c=$(BUILD)/tests/fixtures/%.so)
+BUNDLED_SRCS := $(wildcard tests/bundled/test_*.c)
+BUNDLED_BINS := $(BUNDLED_SRCS:tests/bundled/%.c=$(BUILD)/tests/bundled/%)
 PLUGIN_TEST_SRCS := $(wildcard tests/plugins/test_*.c)
 PLUGIN_TEST_BINS := $(PLUGIN_TEST_SRCS:tests/plugins/%.c=$(BUILD)/tests/plugins/%)
 FUZZ_SRCS := $(wildcard tests/fuzz/fuzz_*.c)
@@ -144,6 +146,14 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(CORE_LIB) $$(wildcard sdk/mock/*.c)
 	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(wildcard sdk/mock/*.c) $(CORE_LIB) $(LDFLAGS_ALL) \
 		$(PKG_LIBS) $(CMOCKA_LIBS)
 
+# The bundled plugins' tests: their sources compiled in against the SDK's mock host, or their
+# .so loaded by the real loader.
+$(BUILD)/tests/bundled/%: tests/bundled/%.c $(CORE_LIB) $$(wildcard sdk/mock/*.c)
+	@mkdir -p $(dir $@)
+	@echo "  TEST    $@"
+	$(Q)$(CC) $(TEST_CFLAGS) $(CFLAGS) -o $@ $< $(wildcard sdk/mock/*.c) $(CORE_LIB) $(LDFLAGS_ALL) \
+		$(PKG_LIBS) $(CMOCKA_LIBS)
+
 $(BUILD)/tests/fixtures/%.so: tests/plugins/fixtures/%.c sdk/sigflow.h
 	@mkdir -p $(dir $@)
 	@echo "  TEST    $@"
@@ -172,7 +182,7 @@ $(BUILD)/tests/bench/%: tests/bench/%.c $(CORE_LIB)
 	@mkdir -p $(dir $@)
 	$(CC) $(CORE_CFLAGS) $(CFLAGS) -o $@ $< $(CORE_LIB) $(LDFLAGS_ALL) $(PKG_LIBS)
 
-TEST_BINS := $(UNIT_BINS) $(FIXTURE_SOS) $(PLUGIN_TEST_BINS) $(FUZZ_BINS) $(TEST_SUPPORT_BINS)
+TEST_BINS := $(UNIT_BINS) $(BUNDLED_BINS) $(FIXTURE_SOS) $(PLUGIN_TEST_BINS) $(FUZZ_BINS) $(TEST_SUPPORT_BINS)
 
 test: deps all $(TEST_BINS)
 	@BUILD=$(BUILD) SANITIZE=$(SANITIZE) tests/run.sh

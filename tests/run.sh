@@ -17,7 +17,7 @@ if [ "${SANITIZE:-}" = 1 ]; then
     export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 fi
 
-# VALGRIND=1 (make valgrind): unit and plugin tests under memcheck, leaks and errors fatal;
+# VALGRIND=1 (make valgrind): unit, bundled-plugin and plugin tests under memcheck, leaks and errors fatal;
 # integration and fuzz levels are left to the sanitizer run.
 VG=()
 if [ "${VALGRIND:-}" = 1 ]; then
@@ -56,6 +56,9 @@ run_one() {
 
 for t in "$BUILD"/tests/unit/test_*; do
     [ -x "$t" ] && run_one "unit/$(basename "$t")" "${VG[@]}" "$t"
+done
+for t in "$BUILD"/tests/bundled/test_*; do
+    [ -x "$t" ] && run_one "bundled/$(basename "$t")" "${VG[@]}" "$t"
 done
 for t in "$BUILD"/tests/plugins/test_*; do
     [ -x "$t" ] && run_one "plugins/$(basename "$t")" "${VG[@]}" "$t"
