@@ -120,7 +120,9 @@ sf_status outbox_open_ex(store *s, bool recover, outbox **out)
     }
     store_lock(s);
     /* A crash left these claimed but unanswered: try them again (at-least-once). */
-    sqlite3_stmt *st = store_stmt(s, "UPDATE outbox_delivery SET state = 0 WHERE state = 1");
+    sqlite3_stmt *st = store_stmt(
+        s, "UPDATE outbox_delivery SET state = " OUTBOX_SQL(
+               OUTBOX_STATE_PENDING) " WHERE state = " OUTBOX_SQL(OUTBOX_STATE_INFLIGHT));
     sf_status rc = st ? outbox_done(o, st) : SF_EIO;
     int recovered = rc == SF_OK ? sqlite3_changes(store_db(s)) : 0;
     store_unlock(s);
@@ -209,13 +211,18 @@ sf_status outbox_claim_due_ex(outbox *o, const char *target, int64_t now_ms, int
         return SF_EINVAL;
     store_lock(o->st);
     sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
-    sqlite3_stmt *st = rc == SF_OK ? store_stmt(o->st, DELIVERY_COLUMNS
-                                                "WHERE d.target = ?1 AND ((d.state = 0 AND"
-                                                " d.next_attempt_ms <= ?2) OR (d.state = 5"
-                                                " AND d.next_attempt_ms <= ?4))"
-                                                " ORDER BY d.state DESC, d.next_attempt_ms,"
-                                                " d.id LIMIT ?3")
-                                   : NULL;
+    sqlite3_stmt *st =
+        rc == SF_OK
+            ? store_stmt(
+                  o->st,
+                  DELIVERY_COLUMNS "WHERE d.target = ?1 AND ((d.state = " OUTBOX_SQL(
+                      OUTBOX_STATE_PENDING) " AND"
+                                            " d.next_attempt_ms <= ?2) OR (d.state = " OUTBOX_SQL(
+                                                OUTBOX_STATE_HELD) " AND d.next_attempt_ms <= ?4))"
+                                                                   " ORDER BY d.state DESC, "
+                                                                   "d.next_attempt_ms,"
+                                                                   " d.id LIMIT ?3")
+            : NULL;
     if (rc == SF_OK && !st)
         rc = SF_EIO;
     if (rc == SF_OK) {
@@ -226,8 +233,9 @@ sf_status outbox_claim_due_ex(outbox *o, const char *target, int64_t now_ms, int
         rc = outbox_collect(o, st, out, max, n);
     }
     for (size_t i = 0; rc == SF_OK && i < *n; i++) {
-        st = store_stmt(o->st, "UPDATE outbox_delivery SET state = 1, updated_ms = ?2"
-                               " WHERE id = ?1");
+        st = store_stmt(o->st, "UPDATE outbox_delivery SET state = " OUTBOX_SQL(
+                                   OUTBOX_STATE_INFLIGHT) ", updated_ms = ?2"
+                                                          " WHERE id = ?1");
         if (!st) {
             rc = SF_EIO;
             break;
@@ -250,8 +258,9 @@ sf_status outbox_next_due(outbox *o, const char *target, int64_t *at_ms)
 {
     *at_ms = -1;
     store_lock(o->st);
-    sqlite3_stmt *st = store_stmt(o->st, "SELECT min(next_attempt_ms) FROM outbox_delivery"
-                                         " WHERE target = ?1 AND state = 0");
+    sqlite3_stmt *st =
+        store_stmt(o->st, "SELECT min(next_attempt_ms) FROM outbox_delivery"
+                          " WHERE target = ?1 AND state = " OUTBOX_SQL(OUTBOX_STATE_PENDING));
     sf_status rc = SF_EIO;
     if (st) {
         sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
@@ -271,14 +280,15 @@ static sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind 
 {
     static const int next_state[] = {OUTBOX_OK, OUTBOX_PENDING, OUTBOX_DEAD, OUTBOX_OK};
     int64_t now = store_now_ms(o->st);
-    sqlite3_stmt *st = store_stmt(o->st, counted ? "UPDATE outbox_delivery SET state = ?2,"
-                                                   " next_attempt_ms = ?3,"
-                                                   " last_error = ?4, updated_ms = ?5"
-                                                   " WHERE id = ?1 AND state = 1"
-                                                 : "UPDATE outbox_delivery SET state = ?2,"
-                                                   " attempts = attempts + 1, next_attempt_ms = ?3,"
-                                                   " last_error = ?4, updated_ms = ?5"
-                                                   " WHERE id = ?1 AND state = 1");
+    sqlite3_stmt *st = store_stmt(
+        o->st, counted ? "UPDATE outbox_delivery SET state = ?2,"
+                         " next_attempt_ms = ?3,"
+                         " last_error = ?4, updated_ms = ?5"
+                         " WHERE id = ?1 AND state = " OUTBOX_SQL(OUTBOX_STATE_INFLIGHT)
+                       : "UPDATE outbox_delivery SET state = ?2,"
+                         " attempts = attempts + 1, next_attempt_ms = ?3,"
+                         " last_error = ?4, updated_ms = ?5"
+                         " WHERE id = ?1 AND state = " OUTBOX_SQL(OUTBOX_STATE_INFLIGHT));
     if (!st)
         return SF_EIO;
     sqlite3_bind_int64(st, 1, id);
@@ -341,9 +351,12 @@ sf_status outbox_result_counted(outbox *o, int64_t delivery_id, outbox_result_ki
 static sf_status outbox_hold_locked(outbox *o, int64_t id, int64_t until_ms, const char *why)
 {
     int64_t now = store_now_ms(o->st);
-    sqlite3_stmt *st = store_stmt(o->st, "UPDATE outbox_delivery SET state = 5,"
-                                         " next_attempt_ms = ?2, last_error = ?3, updated_ms = ?4"
-                                         " WHERE id = ?1 AND state = 1");
+    sqlite3_stmt *st = store_stmt(
+        o->st,
+        "UPDATE outbox_delivery SET state = " OUTBOX_SQL(
+            OUTBOX_STATE_HELD) ","
+                               " next_attempt_ms = ?2, last_error = ?3, updated_ms = ?4"
+                               " WHERE id = ?1 AND state = " OUTBOX_SQL(OUTBOX_STATE_INFLIGHT));
     if (!st)
         return SF_EIO;
     sqlite3_bind_int64(st, 1, id);

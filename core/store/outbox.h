@@ -18,14 +18,27 @@
 #define OUTBOX_MAX_ALERT_ID_LEN 128
 #define OUTBOX_ALL 0 /* dlq_retry: every dead delivery */
 
+/* The numbers stored in outbox_delivery.state: the SQL of outbox*.c spells them with
+   OUTBOX_SQL(OUTBOX_STATE_...), so SQL and enum cannot disagree. */
+#define OUTBOX_STATE_PENDING 0
+#define OUTBOX_STATE_INFLIGHT 1
+#define OUTBOX_STATE_OK 2
+#define OUTBOX_STATE_DEAD 3
+#define OUTBOX_STATE_DROPPED 4
+#define OUTBOX_STATE_HELD 5
+#define OUTBOX_SQL_(n) #n
+#define OUTBOX_SQL(n) OUTBOX_SQL_(n)
+
 typedef enum outbox_state {
-    OUTBOX_PENDING = 0,  /* waiting for next_attempt_ms */
-    OUTBOX_INFLIGHT = 1, /* claimed by a worker */
-    OUTBOX_OK = 2,       /* delivered */
-    OUTBOX_DEAD = 3,     /* gave up: in the dead-letter queue */
-    OUTBOX_DROPPED = 4,  /* removed from the DLQ by an operator (kept for the audit trail) */
-    OUTBOX_HELD = 5      /* waiting for a delivery window or digest at next_attempt_ms
-                            (delivery clock); last_error says why */
+    OUTBOX_PENDING = OUTBOX_STATE_PENDING,   /* waiting for next_attempt_ms */
+    OUTBOX_INFLIGHT = OUTBOX_STATE_INFLIGHT, /* claimed by a worker */
+    OUTBOX_OK = OUTBOX_STATE_OK,             /* delivered */
+    OUTBOX_DEAD = OUTBOX_STATE_DEAD,         /* gave up: in the dead-letter queue */
+    OUTBOX_DROPPED = OUTBOX_STATE_DROPPED,   /* removed from the DLQ by an operator (kept for
+                                                the audit trail) */
+    OUTBOX_HELD = OUTBOX_STATE_HELD          /* waiting for a delivery window or digest at
+                                                next_attempt_ms (delivery clock); last_error
+                                                says why */
 } outbox_state;
 
 typedef enum outbox_result_kind {

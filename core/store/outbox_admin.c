@@ -30,8 +30,9 @@ sf_status outbox_dlq_list(outbox *o, const char *target, size_t max, outbox_deli
                           size_t *n)
 {
     return outbox_list_state(o,
-                             DELIVERY_COLUMNS "WHERE d.state = 3 AND (?1 IS NULL OR d.target = ?1)"
-                                              " ORDER BY d.updated_ms, d.id LIMIT ?2",
+                             DELIVERY_COLUMNS "WHERE d.state = " OUTBOX_SQL(
+                                 OUTBOX_STATE_DEAD) " AND (?1 IS NULL OR d.target = ?1)"
+                                                    " ORDER BY d.updated_ms, d.id LIMIT ?2",
                              target, max, out, n);
 }
 
@@ -39,8 +40,9 @@ sf_status outbox_held_list(outbox *o, const char *target, size_t max, outbox_del
                            size_t *n)
 {
     return outbox_list_state(o,
-                             DELIVERY_COLUMNS "WHERE d.state = 5 AND (?1 IS NULL OR d.target = ?1)"
-                                              " ORDER BY d.next_attempt_ms, d.id LIMIT ?2",
+                             DELIVERY_COLUMNS "WHERE d.state = " OUTBOX_SQL(
+                                 OUTBOX_STATE_HELD) " AND (?1 IS NULL OR d.target = ?1)"
+                                                    " ORDER BY d.next_attempt_ms, d.id LIMIT ?2",
                              target, max, out, n);
 }
 
@@ -49,9 +51,12 @@ sf_status outbox_dlq_retry(outbox *o, int64_t id, size_t *count)
     if (count)
         *count = 0;
     store_lock(o->st);
-    sqlite3_stmt *st = store_stmt(o->st, "UPDATE outbox_delivery SET state = 0, attempts = 0,"
+    sqlite3_stmt *st = store_stmt(
+        o->st, "UPDATE outbox_delivery SET state = " OUTBOX_SQL(
+                   OUTBOX_STATE_PENDING) ", attempts = 0,"
                                          " next_attempt_ms = ?2, updated_ms = ?2"
-                                         " WHERE state = 3 AND (?1 = 0 OR id = ?1)");
+                                         " WHERE state = " OUTBOX_SQL(
+                                             OUTBOX_STATE_DEAD) " AND (?1 = 0 OR id = ?1)");
     sf_status rc = SF_EIO;
     if (st) {
         sqlite3_bind_int64(st, 1, id);
@@ -72,8 +77,11 @@ sf_status outbox_dlq_retry(outbox *o, int64_t id, size_t *count)
 sf_status outbox_dlq_drop(outbox *o, int64_t id)
 {
     store_lock(o->st);
-    sqlite3_stmt *st = store_stmt(o->st, "UPDATE outbox_delivery SET state = 4, updated_ms = ?2"
-                                         " WHERE state = 3 AND id = ?1");
+    sqlite3_stmt *st = store_stmt(
+        o->st,
+        "UPDATE outbox_delivery SET state = " OUTBOX_SQL(
+            OUTBOX_STATE_DROPPED) ", updated_ms = ?2"
+                                  " WHERE state = " OUTBOX_SQL(OUTBOX_STATE_DEAD) " AND id = ?1");
     sf_status rc = SF_EIO;
     if (st) {
         sqlite3_bind_int64(st, 1, id);
@@ -132,7 +140,8 @@ sf_status outbox_attempts(outbox *o, const char *alert_id, outbox_attempt_fn fn,
 /* An alert whose deliveries are all finished (none pending, inflight, dead or held). */
 #define OUTBOX_SETTLED                                                                             \
     "a.created_ms < ?1 AND NOT EXISTS (SELECT 1 FROM outbox_delivery u"                            \
-    " WHERE u.alert_id = a.alert_id AND u.state IN (0, 1, 3, 5))"
+    " WHERE u.alert_id = a.alert_id AND u.state IN (" OUTBOX_SQL(                                  \
+        OUTBOX_STATE_PENDING) ", " OUTBOX_SQL(OUTBOX_STATE_INFLIGHT) ", " OUTBOX_SQL(OUTBOX_STATE_DEAD) ", " OUTBOX_SQL(OUTBOX_STATE_HELD) "))"
 
 sf_status outbox_prune(outbox *o, int64_t created_before_ms, size_t *alerts)
 {

@@ -22,7 +22,7 @@ sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished, 
                                         " AND t.result = 'started'))"
                                         " FROM outbox_delivery d JOIN outbox_alert a"
                                         " ON a.alert_id = d.alert_id WHERE d.id = ?1 AND"
-                                        " d.state = 1")
+                                        " d.state = " OUTBOX_SQL(OUTBOX_STATE_INFLIGHT))
                     : NULL;
     if (rc == SF_OK && !st)
         rc = SF_EIO;
@@ -37,8 +37,9 @@ sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished, 
         sqlite3_reset(st);
     }
     if (rc == SF_OK) {
-        st = store_stmt(o->st, "UPDATE outbox_delivery SET attempts = attempts + 1,"
-                               " updated_ms = ?2 WHERE id = ?1 AND state = 1");
+        st = store_stmt(
+            o->st, "UPDATE outbox_delivery SET attempts = attempts + 1,"
+                   " updated_ms = ?2 WHERE id = ?1 AND state = " OUTBOX_SQL(OUTBOX_STATE_INFLIGHT));
         if (!st)
             rc = SF_EIO;
         else {
@@ -66,9 +67,14 @@ sf_status outbox_release(outbox *o, int64_t delivery_id)
 {
     store_lock(o->st);
     sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
-    sqlite3_stmt *st = rc == SF_OK ? store_stmt(o->st, "UPDATE outbox_delivery SET state = 0"
-                                                       " WHERE id = ?1 AND state = 1")
-                                   : NULL;
+    sqlite3_stmt
+        *
+            st = rc == SF_OK
+                     ? store_stmt(o->st,
+                                  "UPDATE outbox_delivery SET state = " OUTBOX_SQL(
+                                      OUTBOX_STATE_PENDING) " WHERE id = ?1 AND state "
+                                                            "= " OUTBOX_SQL(OUTBOX_STATE_INFLIGHT))
+                     : NULL;
     if (rc == SF_OK && !st)
         rc = SF_EIO;
     if (rc == SF_OK) {
