@@ -128,14 +128,6 @@ sf_status outbox_dlq_drop(outbox *o, int64_t id);
 /* Deliveries of target (NULL: any) in a state. */
 sf_status outbox_count(outbox *o, const char *target, outbox_state st, size_t *n);
 
-/*
- * Forget alerts created before created_before_ms whose deliveries are all finished (ok or
- * dropped), with their deliveries and attempts; *alerts (may be NULL) counts them. Keep the
- * cutoff older than the journal's retention: an alert replayed from the journal after being
- * pruned would be delivered again.
- */
-sf_status outbox_prune(outbox *o, int64_t created_before_ms, size_t *alerts);
-
 /* Every attempt made for an alert, oldest first: target, time, "ok|retry|dead", error. */
 typedef void (*outbox_attempt_fn)(void *ctx, const char *target, int64_t time_ms,
                                   const char *result, const char *error);

@@ -136,37 +136,3 @@ sf_status outbox_attempts(outbox *o, const char *alert_id, outbox_attempt_fn fn,
     store_unlock(o->st);
     return rc;
 }
-
-/* An alert whose deliveries are all finished (none pending, inflight, dead or held). */
-#define OUTBOX_SETTLED                                                                             \
-    "a.created_ms < ?1 AND NOT EXISTS (SELECT 1 FROM outbox_delivery u"                            \
-    " WHERE u.alert_id = a.alert_id AND u.state IN (" OUTBOX_SQL(                                  \
-        OUTBOX_STATE_PENDING) ", " OUTBOX_SQL(OUTBOX_STATE_INFLIGHT) ", " OUTBOX_SQL(OUTBOX_STATE_DEAD) ", " OUTBOX_SQL(OUTBOX_STATE_HELD) "))"
-
-sf_status outbox_prune(outbox *o, int64_t created_before_ms, size_t *alerts)
-{
-    static const char *const steps[] = {
-        "DELETE FROM outbox_attempt WHERE delivery_id IN (SELECT d.id FROM outbox_delivery d"
-        " JOIN outbox_alert a ON a.alert_id = d.alert_id WHERE " OUTBOX_SETTLED ")",
-        "DELETE FROM outbox_delivery WHERE alert_id IN (SELECT a.alert_id FROM outbox_alert a"
-        " WHERE " OUTBOX_SETTLED ")",
-        "DELETE FROM outbox_alert AS a WHERE " OUTBOX_SETTLED,
-    };
-    int removed = 0;
-    store_lock(o->st);
-    sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
-    for (size_t i = 0; rc == SF_OK && i < sizeof steps / sizeof steps[0]; i++) {
-        sqlite3_stmt *st = store_stmt(o->st, steps[i]);
-        if (!st) {
-            rc = SF_EIO;
-            break;
-        }
-        sqlite3_bind_int64(st, 1, created_before_ms);
-        rc = outbox_done(o, st);
-        removed = sqlite3_changes(store_db(o->st));
-    }
-    rc = outbox_finish(o, rc);
-    if (alerts)
-        *alerts = rc == SF_OK ? (size_t)removed : 0;
-    return rc;
-}

@@ -316,37 +316,6 @@ static void long_error_text_is_bounded(void **state)
     outbox_delivery_clear(d, n);
 }
 
-static void prune_forgets_only_old_settled_alerts(void **state)
-{
-    fixture *f = *state;
-    const char *one[] = {"hook"};
-    assert_int_equal(outbox_put(f->o, "old-ok", "churn", "c", 1, "{}", one, 1, NULL), SF_OK);
-    assert_int_equal(outbox_put(f->o, "old-pending", "churn", "c", 1, "{}", one, 1, NULL), SF_OK);
-    outbox_delivery d[1];
-    size_t n = 0;
-    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 1, d, &n), SF_OK);
-    assert_string_equal(d[0].alert_id, "old-ok");
-    assert_int_equal(outbox_result(f->o, d[0].id, OUTBOX_RESULT_OK, 0, NULL), SF_OK);
-    outbox_delivery_clear(d, n);
-    g_now += 1000;
-    assert_int_equal(outbox_put(f->o, "new-ok", "churn", "c", 1, "{}", one, 1, NULL), SF_OK);
-    size_t removed = 0;
-    assert_int_equal(outbox_prune(f->o, g_now, &removed), SF_OK);
-    assert_int_equal(removed, 1);
-    trail t = {0};
-    assert_int_equal(outbox_attempts(f->o, "old-ok", on_attempt, &t), SF_OK);
-    assert_int_equal(t.n, 0);
-    assert_int_equal(count(f, NULL, OUTBOX_OK), 0);
-    assert_int_equal(count(f, NULL, OUTBOX_PENDING), 2); /* old-pending, new-ok */
-    /* the unsettled one is still known; the pruned one is forgotten */
-    bool created = true;
-    assert_int_equal(outbox_put(f->o, "old-pending", "churn", "c", 1, "{}", one, 1, &created),
-                     SF_OK);
-    assert_false(created);
-    assert_int_equal(outbox_put(f->o, "old-ok", "churn", "c", 1, "{}", one, 1, &created), SF_OK);
-    assert_true(created);
-}
-
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -363,7 +332,6 @@ int main(void)
         T(dlq_retry_all_moves_every_dead_delivery),
         T(every_attempt_is_recorded_for_the_audit_trail),
         T(long_error_text_is_bounded),
-        T(prune_forgets_only_old_settled_alerts),
     };
     return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);
 }
