@@ -5,6 +5,9 @@
 #ifndef SIGFLOW_CLI_H
 #define SIGFLOW_CLI_H
 
+#include "config/config.h"
+#include "store/store.h"
+
 /* Exit codes (documented in README.md and `sigflow --help`). */
 #define EXIT_OK 0
 #define EXIT_INVALID 1  /* invalid configuration, or the daemon failed */
@@ -19,5 +22,11 @@ int cmd_journal(int argc, char **argv);
 int cmd_feedback(int argc, char **argv); /* cli_feedback.c */
 int cmd_explain(int argc, char **argv);  /* cli_explain.c */
 int cmd_model(int argc, char **argv);    /* cli_model.c */
+
+/* cli_common.c: config_load with its diagnostics printed to stderr (NULL when invalid). */
+sigflow_config *cli_config_load(const char *path);
+/* store_open_ex on cfg's state_dir (flags STORE_OPEN_*); NULL after saying why on stderr as
+   "sigflow CMD: ...". */
+store *cli_store_open(const sigflow_config *cfg, const char *cmd, unsigned flags);
 
 #endif

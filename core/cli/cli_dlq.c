@@ -146,21 +146,14 @@ int cmd_dlq(int argc, char **argv)
         dlq_usage(stderr);
         return EXIT_USAGE;
     }
-    diag d = {0};
-    sigflow_config *cfg = config_load(path, &d);
-    diag_print(&d, stderr);
-    diag_clear(&d);
+    sigflow_config *cfg = cli_config_load(path);
     if (!cfg)
         return EXIT_INVALID;
-    char err[SIGFLOW_MAX_ERROR_LEN];
-    store *st = NULL;
     outbox *ob = NULL;
     int rc = EXIT_INVALID;
     /* An existing store only: a dlq command must not create an empty one. */
-    if (store_open_ex(cfg->state_dir, (store_durability)cfg->durability, 0, &st, err, sizeof err) !=
-        SF_OK)
-        fprintf(stderr, "sigflow dlq: %s\n", err);
-    else if (outbox_open_ex(st, false, &ob) == SF_OK)
+    store *st = cli_store_open(cfg, "dlq", 0);
+    if (st && outbox_open_ex(st, false, &ob) == SF_OK)
         rc = dlq_run(cfg, st, ob, argc - optind, argv + optind);
     outbox_close(ob);
     store_close(st);

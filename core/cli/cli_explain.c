@@ -158,19 +158,12 @@ int cmd_explain(int argc, char **argv)
         explain_usage(stderr);
         return EXIT_USAGE;
     }
-    diag d = {0};
-    sigflow_config *cfg = config_load(path, &d);
-    diag_print(&d, stderr);
-    diag_clear(&d);
+    sigflow_config *cfg = cli_config_load(path);
     if (!cfg)
         return EXIT_INVALID;
-    char err[SIGFLOW_MAX_ERROR_LEN];
-    store *st = NULL;
     int rc = EXIT_INVALID;
-    if (store_open(cfg->state_dir, (store_durability)cfg->durability, &st, err, sizeof err) !=
-        SF_OK)
-        fprintf(stderr, "sigflow explain: %s\n", err);
-    else
+    store *st = cli_store_open(cfg, "explain", STORE_OPEN_CREATE);
+    if (st)
         rc = explain_entity(st, argv[optind]);
     store_close(st);
     config_free(cfg);

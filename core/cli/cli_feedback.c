@@ -144,10 +144,7 @@ static char *feedback_body(const char *missed, const char *when, bool replace, i
 
 static int feedback_send(const char *path, char *body)
 {
-    diag d = {0};
-    sigflow_config *cfg = config_load(path, &d);
-    diag_print(&d, stderr);
-    diag_clear(&d);
+    sigflow_config *cfg = cli_config_load(path);
     int rc = EXIT_INVALID;
     if (cfg && !cfg->admin_token)
         fprintf(stderr,

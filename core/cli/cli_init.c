@@ -42,10 +42,7 @@ int cmd_init(int argc, char **argv)
         init_usage(stderr);
         return EXIT_USAGE;
     }
-    diag d = {0};
-    sigflow_config *cfg = config_load(path, &d);
-    diag_print(&d, stderr);
-    diag_clear(&d);
+    sigflow_config *cfg = cli_config_load(path);
     if (!cfg)
         return EXIT_INVALID;
     char db[PATH_MAX], err[SIGFLOW_MAX_ERROR_LEN];

@@ -42,10 +42,7 @@ static char *resolve_dir(const char *dir, const char *config)
     if (dir)
         return strdup(dir);
     if (config) {
-        diag d = {0};
-        sigflow_config *cfg = config_load(config, &d);
-        diag_print(&d, stderr);
-        diag_clear(&d);
+        sigflow_config *cfg = cli_config_load(config);
         char *out = cfg ? strdup(cfg->plugin_dir) : NULL;
         config_free(cfg);
         return out;
