@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "store/journal_internal.h"
 #include "store/store.h"
 
 #define EXPORT_PAGE 1024         /* rows read in one read transaction */
@@ -55,25 +56,6 @@ static sf_status export_open(export_db *x, char *err, size_t errlen)
     return SF_OK;
 }
 
-static sf_event *export_row_event(sqlite3_stmt *st)
-{
-    sf_event *ev =
-        event_new((const char *)sqlite3_column_text(st, 1),
-                  (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3), NULL, 0);
-    if (!ev)
-        return NULL;
-    if (sqlite3_column_type(st, 4) != SQLITE_NULL) {
-        ev->value = sqlite3_column_double(st, 4);
-        ev->has_value = true;
-    }
-    const char *attrs = (const char *)sqlite3_column_text(st, 5);
-    if (attrs && event_set_attrs(ev, attrs, (size_t)sqlite3_column_bytes(st, 5)) != SF_OK) {
-        event_free(ev);
-        return NULL;
-    }
-    return ev;
-}
-
 /* One page after *after, up to `last`; *n rows delivered. */
 static sf_status export_page(export_db *x, sqlite3_stmt *st, uint64_t *after, size_t *n,
                              journal_export_fn fn, void *ctx, char *err, size_t errlen)
@@ -88,7 +70,7 @@ static sf_status export_page(export_db *x, sqlite3_stmt *st, uint64_t *after, si
         (*n)++;
         if (sqlite3_column_type(st, 6) == SQLITE_NULL)
             continue; /* filtered out (kept in the page count so paging moves on) */
-        sf_event *ev = export_row_event(st);
+        sf_event *ev = journal_row_event(st, -1);
         if (!ev) {
             snprintf(err, errlen, "%s: event %llu cannot be read back (out of memory?)", x->path,
                      (unsigned long long)seq);

@@ -1,7 +1,7 @@
 /*
- * journal_internal.h - the journal's state, shared by its two files: journal.c (appending,
- * the committer) and journal_read.c (reading, dedup lookups, checkpoints, retention).
- * Nothing outside the journal includes it.
+ * journal_internal.h - the journal's state, shared by its files: journal.c (appending,
+ * the committer) and journal_read.c (reading, dedup lookups, checkpoints, retention) and
+ * journal_export.c (row decoding). Nothing outside the journal includes it.
  */
 #ifndef SIGFLOW_JOURNAL_INTERNAL_H
 #define SIGFLOW_JOURNAL_INTERNAL_H
@@ -65,5 +65,10 @@ struct journal {
 
 /* Step a statement expected to finish, reset it; logs and returns SF_EIO otherwise. */
 sf_status journal_step_done(journal *j, sqlite3_stmt *st);
+
+/* The event of a journal row selected as (seq, entity, type, time_ms, value, attrs, ...):
+   source_id from column source_id_col (-1: none). NULL when it cannot be built. Used by
+   journal_read.c and journal_export.c. */
+sf_event *journal_row_event(sqlite3_stmt *st, int source_id_col);
 
 #endif

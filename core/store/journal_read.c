@@ -28,7 +28,7 @@ bool journal_seen_id(journal *j, const char *connector, const char *source_id, i
     return seen;
 }
 
-static sf_event *journal_row_event(sqlite3_stmt *st)
+sf_event *journal_row_event(sqlite3_stmt *st, int source_id_col)
 {
     sf_event *ev =
         event_new((const char *)sqlite3_column_text(st, 1),
@@ -42,7 +42,8 @@ static sf_event *journal_row_event(sqlite3_stmt *st)
     const char *attrs = (const char *)sqlite3_column_text(st, 5);
     if (attrs && event_set_attrs(ev, attrs, (size_t)sqlite3_column_bytes(st, 5)) != SF_OK)
         goto fail;
-    const char *sid = (const char *)sqlite3_column_text(st, 6);
+    const char *sid =
+        source_id_col >= 0 ? (const char *)sqlite3_column_text(st, source_id_col) : NULL;
     if (sid && !(ev->source_id = strdup(sid)))
         goto fail;
     return ev;
@@ -69,7 +70,7 @@ static sf_status journal_read_page(journal *j, uint64_t after, sf_event **evs, u
     sqlite3_bind_int(st, 2, JOURNAL_READ_PAGE);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!(evs[*n] = journal_row_event(st))) {
+        if (!(evs[*n] = journal_row_event(st, 6))) {
             rc = SF_ENOMEM;
             break;
         }
