@@ -244,7 +244,7 @@ static double score_of(const float *x, size_t d, const double *beta)
     return 1.0 / (1.0 + exp(-z));
 }
 
-/* The threshold for model beta, judged on the traces' alerts of [R-horizon-W, R-horizon]. */
+/* The threshold for model beta, judged on the traces' alerts of [R - horizon - W, R). */
 static sf_status pick_threshold(score_engine *e, int64_t R, const double *beta, fit_pick *pick)
 {
     size_t d = e->n_sig, total = 0;
@@ -264,7 +264,7 @@ static sf_status pick_threshold(score_engine *e, int64_t R, const double *beta, 
             refs[k++] = (trace_ref){o->tr[i].id, o->tr[i].t, o->tr[i].n, o->tr_x + i * d, o};
     }
     qsort(refs, total, sizeof *refs, trace_cmp);
-    int64_t h = e->dec.horizon_ms, lo = R - h - e->dec.auto_window_ms, hi = R - h;
+    int64_t h = e->dec.horizon_ms, lo = R - h - e->dec.auto_window_ms;
     uint32_t ent = 0;
     for (size_t i = 0; i < total; i++) {
         const trace_ref *r = &refs[i];
@@ -276,10 +276,10 @@ static sf_status pick_threshold(score_engine *e, int64_t R, const double *beta, 
             int64_t since = outcome_next_after(r->o, r->id, refs[i - 1].t);
             new_life = since != SCORE_LABEL_NO_TIME && since <= r->t;
         }
-        int8_t right = -1;
-        if (r->t >= lo && r->t <= hi)
-            right = next != SCORE_LABEL_NO_TIME && next - r->t <= h;
-        rows[i] = (fit_trace_row){ent, r->t, score_of(r->x, d, beta), new_life, right};
+        /* judged: alerts of [R - horizon - auto_window, R), followed up to R (at most h) */
+        int64_t follow = r->t >= lo && r->t < R ? (R - r->t < h ? R - r->t : h) : -1;
+        int64_t in = next != SCORE_LABEL_NO_TIME && next - r->t <= follow ? next - r->t : -1;
+        rows[i] = (fit_trace_row){ent, r->t, score_of(r->x, d, beta), new_life, follow, in};
     }
     fit_rule rule = {.cooldown_ms = e->dec.cooldown_ms,
                      .rearm_set = e->dec.rearm_set,
@@ -358,19 +358,18 @@ sf_status learn_refit(score_engine *e, int64_t R)
         prune_seen(e, R);
     if (st != SF_OK || !enough)
         return st;
-    score_model_change c = {
-        .time = R,
-        .applied = e->dec.learning,
-        .cause = e->dec.learning ? "refit" : "refit (learning off: recorded only)",
-        .old_bias = e->dec.bias,
-        .new_bias = beta[0],
-        .old_threshold = e->dec.threshold,
-        .new_threshold = pick.threshold,
-        .rows = n,
-        .positives = pos,
-        .alerts_judged = pick.judged ? pick.alerts : 0,
-        .alert_precision =
-            pick.judged && pick.alerts ? (double)pick.right / (double)pick.alerts : NAN};
+    score_model_change c = {.time = R,
+                            .applied = e->dec.learning,
+                            .cause =
+                                e->dec.learning ? "refit" : "refit (learning off: recorded only)",
+                            .old_bias = e->dec.bias,
+                            .new_bias = beta[0],
+                            .old_threshold = e->dec.threshold,
+                            .new_threshold = pick.threshold,
+                            .rows = n,
+                            .positives = pos,
+                            .alerts_judged = pick.judged ? pick.alerts : 0,
+                            .alert_precision = pick.judged ? pick.precision : NAN};
     for (size_t i = 0; i < d; i++) {
         c.old_w[i] = e->sig[i].weight;
         c.new_w[i] = beta[i + 1];

@@ -14,7 +14,7 @@
 #define LEARN_MIN_POSITIVES 5
 #define LEARN_MIN_NEGATIVES 5
 /* threshold = auto: a candidate needs this many judged alerts to count. */
-#define LEARN_MIN_JUDGED 5
+#define LEARN_MIN_JUDGED 30
 
 struct score_learn {
     pthread_mutex_t mu; /* guards everything below against score_model_get */
