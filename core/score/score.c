@@ -14,6 +14,7 @@
 
 #include "base/sf_limits.h"
 #include "base/strbuf.h"
+#include "score/inspect.h"
 #include "score/score_guard.h"
 #include "score/score_internal.h"
 #include "score/score_queue.h"
@@ -527,4 +528,29 @@ void score_free(score_engine *e)
     score_guards_free(e->guards);
     free_config(e);
     free(e);
+}
+
+sf_status score_inspect(score_engine *e, const char *id, score_inspection *out)
+{
+    memset(out, 0, sizeof *out);
+    out->last_alert = INT64_MIN;
+    if (e->err != SF_OK)
+        return e->err;
+    size_t len = id ? strnlen(id, SF_MAX_ENTITY_LEN + 1) : 0;
+    if (len == 0 || len > SF_MAX_ENTITY_LEN)
+        return SF_EINVAL;
+    if (!e->started)
+        return SF_OK;
+    sf_status st = sync_shards(e); /* the shard is idle while its entity is read */
+    if (st != SF_OK)
+        return st;
+    uint64_t h = score_hash_id(id, len);
+    out->at = e->clock;
+    return score_shard_inspect(e->shards[score_shard_of(e, h)], id, len, h, e->clock, out);
+}
+
+void score_inspection_clear(score_inspection *in)
+{
+    alert_free(in->now);
+    in->now = NULL;
 }

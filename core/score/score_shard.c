@@ -445,6 +445,25 @@ void score_shard_item_free(score_shard_alert *a)
     a->label = NULL;
 }
 
+sf_status score_shard_inspect(score_shard *s, const char *id, size_t len, uint64_t hash,
+                             int64_t t, score_inspection *out)
+{
+    const score_model *m = s->m;
+    size_t slot;
+    entity *e = entity_find(s, id, len, hash, &slot);
+    if (!e)
+        return SF_OK;
+    double z = m->dec->bias;
+    for (size_t i = 0; i < m->layout.n; i++)
+        z += m->layout.sig[i].weight * score_guard_x(s->guard, &m->layout, e->blob, i, t);
+    out->found = true;
+    out->retired = e->retired;
+    out->armed = e->armed;
+    out->last_alert = e->last_alert == NO_TIME ? INT64_MIN : e->last_alert;
+    out->now = build_alert(s, e, t, 1.0 / (1.0 + exp(-z)));
+    return out->now ? SF_OK : SF_ENOMEM;
+}
+
 /* Evaluate e at t; x[] receives the features. Fires or re-arms per docs/scoring.md. */
 static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, int64_t sub,
                           double *x)
