@@ -33,7 +33,8 @@ int cli_admin_request(const sf_config *cfg, const char *path, const char *body, 
 {
     char url[300], auth[SF_MAX_SECRET_LEN + 32];
     cli_admin_url(cfg->admin, path, url, sizeof url);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", cfg->admin_token ? cfg->admin_token : "");
+    snprintf(auth, sizeof auth, "Authorization: Bearer %s",
+             cfg->admin_token ? cfg->admin_token : "");
     strbuf out = {0};
     CURL *h = curl_easy_init();
     struct curl_slist *hdr = curl_slist_append(NULL, auth);

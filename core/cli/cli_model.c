@@ -195,7 +195,8 @@ static int64_t jtime(json_object *o, const char *key)
 {
     json_object *v = jget(o, key);
     int64_t t;
-    const char *s = v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
+    const char *s =
+        v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : NULL;
     return s && time_parse(s, strlen(s), &t) == 0 ? t : INT64_MIN;
 }
 

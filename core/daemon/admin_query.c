@@ -16,7 +16,7 @@
 #include "model/alert_codec.h"
 #include "store/audit.h"
 
-#define ADMIN_ENTITY_ALERTS 20 /* recent alerts GET /v1/entities/ID lists */
+#define ADMIN_ENTITY_ALERTS 20        /* recent alerts GET /v1/entities/ID lists */
 #define ADMIN_INSPECT_TIMEOUT_MS 3000 /* the scorer answers a live-state request within */
 #define ADMIN_ALERTS_DEFAULT 100
 
@@ -99,7 +99,8 @@ static void entity_explanation(json_object *o, const audit_alert *latest)
     json_object_object_add(o, "features", features);
     json_object_object_add(o, "signals", al ? reasons_json(al) : json_object_new_array());
     if (!al)
-        json_object_object_add(o, "note", json_object_new_string("no alert stored for this entity"));
+        json_object_object_add(o, "note",
+                               json_object_new_string("no alert stored for this entity"));
     alert_free(al);
 }
 
@@ -356,8 +357,7 @@ static void model_from_view(json_object *o, const score_model_view *v)
     json_object_object_add(learn, "refit_ms", json_object_new_int64(v->refit_ms));
     json_object_object_add(learn, "prior", json_object_new_double(v->prior));
     json_object_object_add(learn, "fit_sample", json_object_new_int64((int64_t)v->fit_sample));
-    json_object_object_add(learn, "target_precision",
-                           json_object_new_double(v->target_precision));
+    json_object_object_add(learn, "target_precision", json_object_new_double(v->target_precision));
     json_object_object_add(learn, "rearm_below", json_object_new_double(v->rearm_below));
     json_object_object_add(o, "learning_settings", learn);
     json_object *counts = json_object_new_object();

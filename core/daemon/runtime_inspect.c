@@ -138,8 +138,7 @@ void runtime_inspect_serve(runtime *rt)
         n = r->next;
         r->st = rt->engine ? score_inspect(rt->engine, r->id, &r->res) : SF_EUNSUPPORTED;
         if (r->st != SF_OK && r->st != SF_EUNSUPPORTED)
-            log_warn("component=score", "live state of an entity not read (status %d)",
-                     (int)r->st);
+            log_warn("component=score", "live state of an entity not read (status %d)", (int)r->st);
         pthread_mutex_lock(&in->mu);
         if (r->state == REQ_ABANDONED) {
             score_inspection_clear(&r->res);

@@ -103,7 +103,7 @@ struct runtime {
        outbox and was given up on (stopping, or recovery): no checkpoint may cover it, so the
        next start re-creates it from the journal (docs/reliability.md "Alerts and a full disk"). */
     bool alerts_unstored;
-    bool scorer_live; /* set by the scorer thread: alert writes are retried until stored */
+    bool scorer_live;        /* set by the scorer thread: alert writes are retried until stored */
     rt_inspector *inspector; /* live entity state for GET /v1/entities/ID (runtime_inspect.c) */
 };
 

@@ -445,8 +445,8 @@ void score_shard_item_free(score_shard_alert *a)
     a->label = NULL;
 }
 
-sf_status score_shard_inspect(score_shard *s, const char *id, size_t len, uint64_t hash,
-                             int64_t t, score_inspection *out)
+sf_status score_shard_inspect(score_shard *s, const char *id, size_t len, uint64_t hash, int64_t t,
+                              score_inspection *out)
 {
     const score_model *m = s->m;
     size_t slot;

@@ -88,8 +88,8 @@ sf_status score_shard_reschedule(score_shard *s, int64_t clock, int64_t next_tic
 /* The shard's outcome tables (outcome.h), for refits and checkpoints while it is idle. */
 outcome_tables *score_shard_outcomes(score_shard *s);
 /* Inspect one entity at t (inspect.h); the shard idle or on its own thread. */
-sf_status score_shard_inspect(score_shard *s, const char *id, size_t len, uint64_t hash,
-                              int64_t t, score_inspection *out);
+sf_status score_shard_inspect(score_shard *s, const char *id, size_t len, uint64_t hash, int64_t t,
+                              score_inspection *out);
 /* The stable id pointer of an entity (NULL if unknown): outcome tables name entities so. */
 const char *score_shard_find_id(score_shard *s, const char *id, size_t len, uint64_t hash);
 
