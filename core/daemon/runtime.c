@@ -219,6 +219,7 @@ static sf_status start_listeners(runtime *rt)
         log_error("component=runtime", "admin API off: %s", err); /* not fatal: /v1 answers 503 */
     if (rt->admin_api && (rt->inspector = rt_inspector_new()))
         admin_api_set_inspect(rt->admin_api, runtime_inspect_entity, rt);
+    admin_api_set_label_hook(rt->admin_api, runtime_label_journal, rt); /* to the refits */
     if (!(rt->admin = admin_http_start(cfg->admin, &rt->ready, rt->admin_api, err, sizeof err))) {
         log_error("component=runtime", "admin endpoints: cannot listen on %s: %s", cfg->admin, err);
         return SF_EIO;

@@ -116,6 +116,9 @@ int runtime_inspect_entity(void *ctx, const char *id, int64_t timeout_ms, score_
 /* Scorer thread: answer every queued request. */
 void runtime_inspect_serve(runtime *rt);
 
+/* runtime_label.c: a person's label journaled as a sigflow.label event (admin thread) */
+void runtime_label_journal(void *ctx, const label_rec *l);
+
 /* runtime_scoring.c */
 void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev);
 score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg);

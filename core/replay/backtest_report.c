@@ -201,11 +201,11 @@ void bt_print_history(FILE *out, const char *config, const score_model_view *m)
         const score_model_change *c = &m->history[i];
         char day[16];
         day_text(c->time, day, sizeof day);
-        fprintf(out, "%s v%u %s threshold %.2f -> %.2f bias %.3g -> %.3g", day, c->version,
+        fprintf(out, "%s v%u %s threshold %.2f -> %.2f bias %.4g -> %.4g", day, c->version,
                 c->applied ? "applied" : "recorded", c->old_threshold, c->new_threshold,
                 c->old_bias, c->new_bias);
         for (size_t j = 0; j < m->n_signals; j++)
-            fprintf(out, " %s %.3g -> %.3g", m->signals[j].name, c->old_w[j], c->new_w[j]);
+            fprintf(out, " %s %.4g -> %.4g", m->signals[j].name, c->old_w[j], c->new_w[j]);
         fprintf(out, " rows %llu (%llu positive)", (unsigned long long)c->rows,
                 (unsigned long long)c->positives);
         if (!isnan(c->alert_precision))

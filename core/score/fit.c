@@ -30,13 +30,13 @@ static double row_z(const float *xi, size_t d, const double *beta)
     return z;
 }
 
-static double loss_at(const float *x, const uint8_t *y, size_t n, size_t d, const double *beta0,
-                      double prior, const double *beta)
+static double loss_at(const float *x, const uint8_t *y, const float *wt, size_t n, size_t d,
+                      const double *beta0, double prior, const double *beta)
 {
     double l = 0;
     for (size_t i = 0; i < n; i++) {
         double z = row_z(x + i * d, d, beta);
-        l += softplus(z) - (y[i] ? z : 0);
+        l += (wt ? (double)wt[i] : 1.0) * (softplus(z) - (y[i] ? z : 0));
     }
     for (size_t j = 0; j <= d; j++)
         l += 0.5 * prior * (beta[j] - beta0[j]) * (beta[j] - beta0[j]);
@@ -77,8 +77,8 @@ static bool cholesky_solve(double *H, const double *g, double *s, size_t p)
 }
 
 /* Gradient and Hessian of the penalised loss at beta. */
-static void grad_hess(const float *x, const uint8_t *y, size_t n, size_t d, const double *beta0,
-                      double prior, const double *beta, double *g, double *H)
+static void grad_hess(const float *x, const uint8_t *y, const float *wt, size_t n, size_t d,
+                      const double *beta0, double prior, const double *beta, double *g, double *H)
 {
     size_t p = d + 1;
     double xi[MAXP];
@@ -89,7 +89,8 @@ static void grad_hess(const float *x, const uint8_t *y, size_t n, size_t d, cons
         for (size_t j = 0; j < d; j++)
             xi[j + 1] = (double)x[i * d + j];
         double q = sigmoid(row_z(x + i * d, d, beta));
-        double r = q - (y[i] ? 1 : 0), w = q * (1 - q);
+        double c = wt ? (double)wt[i] : 1.0;
+        double r = c * (q - (y[i] ? 1 : 0)), w = c * q * (1 - q);
         for (size_t a = 0; a < p; a++) {
             g[a] += r * xi[a];
             if (xi[a] == 0)
@@ -109,6 +110,13 @@ static void grad_hess(const float *x, const uint8_t *y, size_t n, size_t d, cons
 sf_status fit_logistic(const float *x, const uint8_t *y, size_t n, size_t d, const double *beta0,
                        double prior, const double *start, double *beta, fit_result *res)
 {
+    return fit_logistic_w(x, y, NULL, n, d, beta0, prior, start, beta, res);
+}
+
+sf_status fit_logistic_w(const float *x, const uint8_t *y, const float *wt, size_t n, size_t d,
+                         const double *beta0, double prior, const double *start, double *beta,
+                         fit_result *res)
+{
     size_t p = d + 1;
     if (d > MAXP - 1 || !isfinite(prior) || prior < 0)
         return SF_EINVAL;
@@ -116,16 +124,20 @@ sf_status fit_logistic(const float *x, const uint8_t *y, size_t n, size_t d, con
         if (!isfinite(x[i]))
             return SF_EINVAL;
     }
+    for (size_t i = 0; wt && i < n; i++) {
+        if (!isfinite(wt[i]) || !(wt[i] > 0))
+            return SF_EINVAL;
+    }
     double *H = malloc(p * p * sizeof *H);
     if (!H)
         return SF_ENOMEM;
     double g[MAXP], s[MAXP], cand[MAXP];
     memcpy(beta, start, p * sizeof *beta);
-    double cur = loss_at(x, y, n, d, beta0, prior, beta);
+    double cur = loss_at(x, y, wt, n, d, beta0, prior, beta);
     memset(res, 0, sizeof *res);
     for (int it = 0; it < FIT_MAX_ITER; it++) {
         res->iterations = it + 1;
-        grad_hess(x, y, n, d, beta0, prior, beta, g, H);
+        grad_hess(x, y, wt, n, d, beta0, prior, beta, g, H);
         if (!cholesky_solve(H, g, s, p))
             break;
         double step = 1, maxs = 0;
@@ -137,7 +149,7 @@ sf_status fit_logistic(const float *x, const uint8_t *y, size_t n, size_t d, con
         for (int ls = 0; ls < 40; ls++, step *= 0.5) {
             for (size_t a = 0; a < p; a++)
                 cand[a] = beta[a] - step * s[a];
-            next = loss_at(x, y, n, d, beta0, prior, cand);
+            next = loss_at(x, y, wt, n, d, beta0, prior, cand);
             if (next <= cur)
                 break;
         }

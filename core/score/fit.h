@@ -31,6 +31,11 @@ typedef struct fit_result {
  */
 sf_status fit_logistic(const float *x, const uint8_t *y, size_t n, size_t d, const double *beta0,
                        double prior, const double *start, double *beta, fit_result *res);
+/* The same with a weight per row (wt: n positive finite weights; NULL: all 1): row i counts
+   as wt[i] rows in the sums. */
+sf_status fit_logistic_w(const float *x, const uint8_t *y, const float *wt, size_t n, size_t d,
+                         const double *beta0, double prior, const double *start, double *beta,
+                         fit_result *res);
 
 /* One evaluation of one entity's trace, ordered by entity then time. */
 typedef struct fit_trace_row {

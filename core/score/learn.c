@@ -193,6 +193,79 @@ static sf_status gather_rows(score_engine *e, int64_t R, float **xo, uint8_t **y
     return SF_OK;
 }
 
+/* ---- people's labels ----------------------------------------------------------------------- */
+
+typedef struct person_ref {
+    int64_t t;
+    const char *id;
+    const float *x;
+    uint8_t y;
+} person_ref;
+
+static int person_cmp(const void *pa, const void *pb)
+{
+    const person_ref *a = pa, *b = pb;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+/* Append every shard's person rows (the newest SF_MAX_PERSON_LABELS by alert time, the rest
+   dropped everywhere) to x / y / wt after the n snapshot rows. */
+static sf_status add_persons(score_engine *e, float **xo, uint8_t **yo, float **wo, size_t *n,
+                             uint64_t *pos, uint64_t *persons)
+{
+    size_t d = e->n_sig, total = 0;
+    for (int s = 0; s < e->n_shards; s++)
+        total += score_shard_outcomes(e->shards[s])->per_n;
+    *persons = 0;
+    if (total == 0)
+        return SF_OK;
+    person_ref *refs = malloc(total * sizeof *refs);
+    if (!refs)
+        return SF_ENOMEM;
+    size_t k = 0;
+    for (int s = 0; s < e->n_shards; s++) {
+        const outcome_tables *o = score_shard_outcomes(e->shards[s]);
+        for (size_t i = 0; i < o->per_n; i++)
+            refs[k++] = (person_ref){o->per[i].t, o->per[i].id, o->per_x + i * d, o->per[i].y};
+    }
+    qsort(refs, total, sizeof *refs, person_cmp);
+    size_t from = 0;
+    if (total > SF_MAX_PERSON_LABELS) {
+        from = total - SF_MAX_PERSON_LABELS;
+        while (from > 0 && refs[from - 1].t == refs[from].t)
+            from--; /* a time is kept or dropped whole: the same on any shard count */
+        for (int s = 0; s < e->n_shards; s++)
+            outcome_cut_persons(score_shard_outcomes(e->shards[s]), refs[from].t);
+    }
+    size_t m = total - from, all = *n + m;
+    float *x = realloc(*xo, all * (d ? d : 1) * sizeof *x);
+    if (x)
+        *xo = x;
+    uint8_t *y = realloc(*yo, all);
+    if (y)
+        *yo = y;
+    float *w = realloc(*wo, all * sizeof *w);
+    if (w)
+        *wo = w;
+    if (!x || !y || !w) {
+        free(refs);
+        return SF_ENOMEM;
+    }
+    for (size_t i = 0; i < *n; i++)
+        w[i] = 1;
+    for (size_t i = from; i < total; i++, (*n)++) {
+        memcpy(x + *n * d, refs[i].x, d * sizeof *x);
+        y[*n] = refs[i].y;
+        w[*n] = LEARN_PERSON_WEIGHT;
+        *pos += refs[i].y;
+    }
+    *persons = m;
+    free(refs);
+    return SF_OK;
+}
+
 /* ---- threshold = auto ----------------------------------------------------------------------- */
 
 typedef struct trace_ref {
@@ -330,12 +403,21 @@ sf_status learn_refit(score_engine *e, int64_t R)
 {
     score_learn *l = e->learn;
     size_t d = e->n_sig, n = 0;
-    float *x = NULL;
+    float *x = NULL, *wt = NULL;
     uint8_t *y = NULL;
-    uint64_t pos = 0;
+    uint64_t pos = 0, persons = 0;
     sf_status st = gather_rows(e, R, &x, &y, &n, &pos);
     if (st != SF_OK)
         return st;
+    size_t snapshots = n;
+    uint64_t snap_pos = pos;
+    st = add_persons(e, &x, &y, &wt, &n, &pos, &persons);
+    if (st != SF_OK) {
+        free(x);
+        free(y);
+        free(wt);
+        return st;
+    }
     if (e->dec.threshold_auto)
         prune_traces(e, R, l);
     double beta0[SF_MAX_SIGNALS + 1], start[SF_MAX_SIGNALS + 1], beta[SF_MAX_SIGNALS + 1];
@@ -345,12 +427,13 @@ sf_status learn_refit(score_engine *e, int64_t R)
         beta0[i + 1] = l->cfg_w[i];
         start[i + 1] = e->sig[i].weight;
     }
-    bool enough = pos >= LEARN_MIN_POSITIVES && n - pos >= LEARN_MIN_NEGATIVES;
+    bool enough = snap_pos >= LEARN_MIN_POSITIVES && snapshots - snap_pos >= LEARN_MIN_NEGATIVES;
     fit_result fr;
     if (enough)
-        st = fit_logistic(x, y, n, d, beta0, e->dec.prior, start, beta, &fr);
+        st = fit_logistic_w(x, y, persons ? wt : NULL, n, d, beta0, e->dec.prior, start, beta, &fr);
     free(x);
     free(y);
+    free(wt);
     fit_pick pick = {.threshold = e->dec.threshold};
     if (st == SF_OK && enough && e->dec.threshold_auto)
         st = pick_threshold(e, R, beta, &pick);

@@ -13,6 +13,9 @@
 /* A refit needs this many labelled snapshots of each class (else nothing changes). */
 #define LEARN_MIN_POSITIVES 5
 #define LEARN_MIN_NEGATIVES 5
+/* A person's label on an alert counts as this many snapshots in a refit (docs/scoring.md
+   "People's labels"). */
+#define LEARN_PERSON_WEIGHT 20.0f
 /* threshold = auto: a candidate needs this many judged alerts to count. */
 #define LEARN_MIN_JUDGED 30
 

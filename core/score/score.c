@@ -352,8 +352,16 @@ sf_status score_push(score_engine *e, const sf_event *ev)
     bool outcome = e->dec.outcome && strcmp(ev->type, e->dec.outcome) == 0;
     if (st == SF_OK && mask && e->guards)
         score_guards_event(e->guards, mask, t, ev->value, ev->has_value);
-    if (st == SF_OK && (mask || outcome))
-        st = queue_event(e, ev, elen, outcome ? 0 : mask); /* mask 0: the outcome */
+    if (st == SF_OK && (mask || outcome)) {
+        sf_event o = *ev;
+        o.has_value = !outcome && o.has_value; /* mask 0 without a value: the outcome */
+        st = queue_event(e, &o, elen, outcome ? 0 : mask);
+    } else if (st == SF_OK && e->dec.outcome && strcmp(ev->type, SCORE_PERSON_LABEL_TYPE) == 0 &&
+               ev->has_value && (ev->value == 0 || ev->value == 1)) {
+        sf_event o = *ev; /* mask 0 with a value: a person's label (docs "People's labels") */
+        o.attrs = NULL;
+        st = queue_event(e, &o, elen, 0);
+    }
     e->seq++;
     e->events++;
     if (st == SF_OK && e->threaded && ++e->since_sync >= SYNC_EVERY) {

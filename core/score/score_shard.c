@@ -614,6 +614,21 @@ static sf_status shard_outcome(score_shard *s, uint64_t seq, const char *id, siz
     return schedule(s, e, NEVER) == 0 ? SF_OK : SF_ENOMEM;
 }
 
+/* A person labelled the entity's alert at t (value 1 confirmed, 0 false_positive). */
+static sf_status shard_person_label(score_shard *s, const char *id, size_t id_len, uint64_t hash,
+                                    int64_t t, double value)
+{
+    size_t slot;
+    if (!s->m->outcomes)
+        return SF_OK;
+    entity *e = entity_find(s, id, id_len, hash, &slot);
+    if (!e) { /* no alert of an unknown entity is held */
+        s->oc.per_unmatched++;
+        return SF_OK;
+    }
+    return outcome_person_label(&s->oc, entity_id(s->m, e), t, value == 1 ? 1 : 0);
+}
+
 /* Boundary T: every live entity's snapshot may enter the fit sample (or its trace). */
 static sf_status snapshot_all(score_shard *s, int64_t T)
 {
@@ -649,6 +664,8 @@ sf_status score_shard_event(score_shard *s, uint64_t seq, const char *id, size_t
 {
     const score_layout *l = &s->m->layout;
     double x[SF_MAX_SIGNALS];
+    if (sigmask == 0 && has_value)
+        return shard_person_label(s, id, id_len, hash, time, value);
     if (sigmask == 0)
         return shard_outcome(s, seq, id, id_len, hash, time, clock);
     entity *e = entity_get(s, id, id_len, hash);
