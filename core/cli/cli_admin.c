@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 
 static size_t collect(char *data, size_t size, size_t n, void *ctx)
@@ -28,10 +28,10 @@ void cli_admin_url(const char *admin, const char *path, char *out, size_t cap)
         snprintf(out, cap, "http://%s%s", admin, path);
 }
 
-int cli_admin_request(const sf_config *cfg, const char *path, const char *body, long timeout_s,
+int cli_admin_request(const sigflow_config *cfg, const char *path, const char *body, long timeout_s,
                       long *status, char **answer, char *err, size_t errlen)
 {
-    char url[300], auth[SF_MAX_SECRET_LEN + 32];
+    char url[300], auth[SIGFLOW_MAX_SECRET_LEN + 32];
     cli_admin_url(cfg->admin, path, url, sizeof url);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s",
              cfg->admin_token ? cfg->admin_token : "");

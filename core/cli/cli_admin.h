@@ -4,8 +4,8 @@
  * address is reached on loopback. Owns nothing. Calls libcurl. Used by cli_feedback.c
  * (POST /v1/feedback) and cli_model.c (GET /v1/model).
  */
-#ifndef SF_CLI_ADMIN_H
-#define SF_CLI_ADMIN_H
+#ifndef SIGFLOW_CLI_ADMIN_H
+#define SIGFLOW_CLI_ADMIN_H
 
 #include <stddef.h>
 
@@ -19,7 +19,7 @@ void cli_admin_url(const char *admin, const char *path, char *out, size_t cap);
  * *answer (malloc'd, NUL-terminated, may be empty). -1 when no answer came within timeout_s:
  * err says why (the URL, curl's reason). The token is never in err.
  */
-int cli_admin_request(const sf_config *cfg, const char *path, const char *body, long timeout_s,
+int cli_admin_request(const sigflow_config *cfg, const char *path, const char *body, long timeout_s,
                       long *status, char **answer, char *err, size_t errlen);
 
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 #include "base/timefmt.h"
 #include "cli/cli.h"
@@ -33,9 +33,9 @@ static void feedback_usage(FILE *to)
 }
 
 /* POST body; *status and the answer's text. -1 when no answer came. */
-static int post(const sf_config *cfg, const char *body, long *status, char **answer)
+static int post(const sigflow_config *cfg, const char *body, long *status, char **answer)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     int rc = cli_admin_request(cfg, "/v1/feedback", body, FEEDBACK_TIMEOUT_S, status, answer, err,
                                sizeof err);
     if (rc != 0)
@@ -103,7 +103,7 @@ static char *feedback_body(const char *missed, const char *when, bool replace, i
 static int feedback_send(const char *path, char *body)
 {
     diag d = {0};
-    sf_config *cfg = config_load(path, &d);
+    sigflow_config *cfg = config_load(path, &d);
     diag_print(&d, stderr);
     diag_clear(&d);
     int rc = EXIT_INVALID;

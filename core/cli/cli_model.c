@@ -5,7 +5,7 @@
  * bias, weights and threshold now against the configured ones, the labels counted from
  * outcomes, each signal's lift (how often it was high in confirmed vs false alerts) and the
  * history of changes (docs/scoring.md "Outcomes and learning"). Reads the store read-only.
- * Calls config, score, score_checkpoint, state_checkpoint_ro, timefmt, cli_admin, json-c.
+ * Calls config, score, score_image, snapshot_store_ro, timefmt, cli_admin, json-c.
  * Dispatched by main.c.
  */
 #include <getopt.h>
@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/timefmt.h"
 #include "cli/cli.h"
 #include "cli/cli_admin.h"
@@ -23,8 +23,8 @@
 #include "config/diag.h"
 #include "score/model.h"
 #include "score/score.h"
-#include "score/score_checkpoint.h"
-#include "store/state_checkpoint_ro.h"
+#include "score/score_image.h"
+#include "store/snapshot_store_ro.h"
 
 static void model_usage(FILE *to)
 {
@@ -124,9 +124,9 @@ static void print_history(const score_model_view *v)
 }
 
 /* The engine with the stored checkpoint loaded (or as configured when there is none). */
-static score_engine *load_engine(const sf_config *cfg, char *source, size_t slen)
+static score_engine *load_engine(const sigflow_config *cfg, char *source, size_t slen)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     score_engine *e =
         score_new(&cfg->decision, cfg->signals, cfg->n_signals, 1, NULL, NULL, err, sizeof err);
     if (!e) {
@@ -137,7 +137,7 @@ static score_engine *load_engine(const sf_config *cfg, char *source, size_t slen
     size_t len = 0;
     uint64_t seq = 0;
     int64_t written = 0;
-    if (state_checkpoint_read_ro(cfg->state_dir, &blob, &len, &seq, &written, err, sizeof err) !=
+    if (snapshot_store_read_ro(cfg->state_dir, &blob, &len, &seq, &written, err, sizeof err) !=
         SF_OK) {
         fprintf(stderr, "model: %s\n", err);
         score_free(e);
@@ -148,7 +148,7 @@ static score_engine *load_engine(const sf_config *cfg, char *source, size_t slen
         return e;
     }
     score_membuf m = {.data = blob, .len = len};
-    sf_status st = score_checkpoint_load(e, score_membuf_read, &m, err, sizeof err);
+    sf_status st = score_image_load(e, score_membuf_read, &m, err, sizeof err);
     free(blob);
     if (st == SF_EUNSUPPORTED) {
         snprintf(source, slen, "as configured: the checkpoint is of another decision config");
@@ -223,8 +223,8 @@ static const char *cause_of(const char *text)
 static void history_from(json_object *arr, score_model_view *v)
 {
     size_t n = arr && json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
-    if (n > SF_MAX_MODEL_HISTORY)
-        n = SF_MAX_MODEL_HISTORY;
+    if (n > SIGFLOW_MAX_MODEL_HISTORY)
+        n = SIGFLOW_MAX_MODEL_HISTORY;
     score_model_change *h = calloc(n ? n : 1, sizeof *h);
     if (!h)
         return;
@@ -247,7 +247,7 @@ static void history_from(json_object *arr, score_model_view *v)
 }
 
 /* GET /v1/model's answer into a view; the config gives the signal names and order. */
-static score_model_view *view_from_json(json_object *o, const sf_config *cfg)
+static score_model_view *view_from_json(json_object *o, const sigflow_config *cfg)
 {
     score_model_view *v = calloc(1, sizeof *v);
     if (!v)
@@ -269,10 +269,10 @@ static score_model_view *view_from_json(json_object *o, const sf_config *cfg)
     v->prior = jnum(ls, "prior", d->prior);
     v->fit_sample = (uint64_t)jint(ls, "fit_sample", (int64_t)d->fit_sample);
     v->target_precision = jnum(ls, "target_precision", d->target_precision);
-    v->n_signals = cfg->n_signals < SF_MAX_SIGNALS ? cfg->n_signals : SF_MAX_SIGNALS;
+    v->n_signals = cfg->n_signals < SIGFLOW_MAX_SIGNALS ? cfg->n_signals : SIGFLOW_MAX_SIGNALS;
     for (size_t i = 0; i < v->n_signals; i++)
         snprintf(v->signals[i].name, sizeof v->signals[i].name, "%s", cfg->signals[i].name);
-    double w[SF_MAX_SIGNALS], cw[SF_MAX_SIGNALS];
+    double w[SIGFLOW_MAX_SIGNALS], cw[SIGFLOW_MAX_SIGNALS];
     side_from(o, v, &v->bias, w, &v->threshold);
     side_from(jget(o, "configured"), v, &v->configured_bias, cw, &v->configured_threshold);
     json_object *lift = jget(o, "lift");
@@ -296,7 +296,7 @@ static score_model_view *view_from_json(json_object *o, const sf_config *cfg)
 }
 
 /* The live model from the daemon, or NULL (why in `why`: it is printed with the fallback). */
-static score_model_view *live_model(const sf_config *cfg, char *source, size_t slen, char *why,
+static score_model_view *live_model(const sigflow_config *cfg, char *source, size_t slen, char *why,
                                     size_t wlen)
 {
     if (!cfg->admin_token) {
@@ -357,7 +357,7 @@ int cmd_model(int argc, char **argv)
         return EXIT_USAGE;
     }
     diag d = {0};
-    sf_config *cfg = config_load(path, &d);
+    sigflow_config *cfg = config_load(path, &d);
     if (cfg && !cfg->has_decision)
         diag_add(&d, path, 0, "no [decision] section: there is no model");
     if (!cfg || !cfg->has_decision) {
@@ -367,7 +367,7 @@ int cmd_model(int argc, char **argv)
         return EXIT_INVALID;
     }
     diag_clear(&d);
-    char source[400], why[SF_MAX_ERROR_LEN] = "";
+    char source[400], why[SIGFLOW_MAX_ERROR_LEN] = "";
     score_engine *e = NULL;
     score_model_view *v = live_model(cfg, source, sizeof source, why, sizeof why);
     if (!v) {

@@ -19,7 +19,7 @@
 typedef enum { REQ_QUEUED, REQ_TAKEN, REQ_DONE, REQ_ABANDONED } req_state;
 
 typedef struct inspect_req {
-    char id[SF_MAX_ENTITY_LEN + 1];
+    char id[SIGFLOW_MAX_ENTITY_LEN + 1];
     req_state state;
     sf_status st;
     score_inspection res;
@@ -83,7 +83,7 @@ int runtime_inspect_entity(void *ctx, const char *id, int64_t timeout_ms, score_
     runtime *rt = ctx;
     rt_inspector *in = rt->inspector;
     memset(out, 0, sizeof *out);
-    if (!in || strlen(id) > SF_MAX_ENTITY_LEN)
+    if (!in || strlen(id) > SIGFLOW_MAX_ENTITY_LEN)
         return 0;
     inspect_req *req = calloc(1, sizeof *req);
     if (!req)

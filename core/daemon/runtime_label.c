@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "daemon/runtime_internal.h"
 #include "score/label.h"
 #include "store/journal.h"
@@ -24,7 +24,7 @@ void runtime_label_journal(void *ctx, const label_rec *l)
     if ((l->kind != LABEL_CONFIRMED && l->kind != LABEL_FALSE_POSITIVE) || !l->alert_id[0] ||
         !rt->journal)
         return;
-    char err[SF_MAX_ERROR_LEN], attrs[SF_MAX_ALERT_ID_LEN + 96];
+    char err[SIGFLOW_MAX_ERROR_LEN], attrs[SIGFLOW_MAX_ALERT_ID_LEN + 96];
     sf_event *ev = event_new(l->entity, SCORE_PERSON_LABEL_TYPE, l->time_ms, err, sizeof err);
     if (!ev) {
         log_warn("component=learn", "label on alert=%s not journaled: %s", l->alert_id, err);

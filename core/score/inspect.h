@@ -6,8 +6,8 @@
  * lets every shard go idle) and score_shard.c; called on the engine's own thread (the
  * daemon's scorer thread answers the admin API's requests, core/daemon/runtime_inspect.c).
  */
-#ifndef SF_SCORE_INSPECT_H
-#define SF_SCORE_INSPECT_H
+#ifndef SIGFLOW_SCORE_INSPECT_H
+#define SIGFLOW_SCORE_INSPECT_H
 
 #include <stdbool.h>
 #include <stdint.h>

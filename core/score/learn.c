@@ -80,7 +80,7 @@ void learn_on_label(score_learn *l, const score_label *lab)
     else
         l->missed++;
     if (lab->kind != SCORE_LABEL_MISSED) {
-        for (size_t i = 0; i < lab->n_features && i < SF_MAX_SIGNALS; i++) {
+        for (size_t i = 0; i < lab->n_features && i < SIGFLOW_MAX_SIGNALS; i++) {
             if (lab->features[i] < 0.5)
                 continue;
             if (lab->kind == SCORE_LABEL_CONFIRMED)
@@ -95,7 +95,7 @@ void learn_on_label(score_learn *l, const score_label *lab)
 /* Append a change to the history (lock held); the oldest goes beyond the limit. */
 static void record(score_learn *l, const score_model_change *c)
 {
-    if (l->n_hist == SF_MAX_MODEL_HISTORY) {
+    if (l->n_hist == SIGFLOW_MAX_MODEL_HISTORY) {
         memmove(l->hist, l->hist + 1, (l->n_hist - 1) * sizeof *l->hist);
         l->n_hist--;
     }
@@ -210,7 +210,7 @@ static int person_cmp(const void *pa, const void *pb)
     return strcmp(a->id, b->id);
 }
 
-/* Append every shard's person rows (the newest SF_MAX_PERSON_LABELS by alert time, the rest
+/* Append every shard's person rows (the newest SIGFLOW_MAX_PERSON_LABELS by alert time, the rest
    dropped everywhere) to x / y / wt after the n snapshot rows. */
 static sf_status add_persons(score_engine *e, float **xo, uint8_t **yo, float **wo, size_t *n,
                              uint64_t *pos, uint64_t *persons)
@@ -232,8 +232,8 @@ static sf_status add_persons(score_engine *e, float **xo, uint8_t **yo, float **
     }
     qsort(refs, total, sizeof *refs, person_cmp);
     size_t from = 0;
-    if (total > SF_MAX_PERSON_LABELS) {
-        from = total - SF_MAX_PERSON_LABELS;
+    if (total > SIGFLOW_MAX_PERSON_LABELS) {
+        from = total - SIGFLOW_MAX_PERSON_LABELS;
         while (from > 0 && refs[from - 1].t == refs[from].t)
             from--; /* a time is kept or dropped whole: the same on any shard count */
         for (int s = 0; s < e->n_shards; s++)
@@ -420,7 +420,8 @@ sf_status learn_refit(score_engine *e, int64_t R)
     }
     if (e->dec.threshold_auto)
         prune_traces(e, R, l);
-    double beta0[SF_MAX_SIGNALS + 1], start[SF_MAX_SIGNALS + 1], beta[SF_MAX_SIGNALS + 1];
+    double beta0[SIGFLOW_MAX_SIGNALS + 1], start[SIGFLOW_MAX_SIGNALS + 1],
+        beta[SIGFLOW_MAX_SIGNALS + 1];
     beta0[0] = l->cfg_bias;
     start[0] = e->dec.bias;
     for (size_t i = 0; i < d; i++) {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "model/alert.h"
 
 const char *score_label_name(score_label_kind k)
@@ -206,7 +206,7 @@ sf_status outcome_add_person(outcome_tables *o, const char *id, int64_t t, uint8
 sf_status outcome_person_label(outcome_tables *o, const char *id, int64_t t, uint8_t y)
 {
     size_t d = o->cfg->d;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     for (size_t k = 0; k < o->per_n; k++) {
         if (o->per[k].id == id && o->per[k].t == t) { /* a changed label replaces */
             o->per[k].y = y;

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 #include "score/inspect.h"
 #include "score/score_guard.h"
@@ -330,8 +330,8 @@ sf_status score_push(score_engine *e, const sf_event *ev)
 {
     if (e->err != SF_OK)
         return e->err;
-    size_t elen = ev && ev->entity ? strnlen(ev->entity, SF_MAX_ENTITY_LEN + 1) : 0;
-    if (!ev || elen == 0 || !ev->type || elen > SF_MAX_ENTITY_LEN ||
+    size_t elen = ev && ev->entity ? strnlen(ev->entity, SIGFLOW_MAX_ENTITY_LEN + 1) : 0;
+    if (!ev || elen == 0 || !ev->type || elen > SIGFLOW_MAX_ENTITY_LEN ||
         ev->time_ms < SCORE_TIME_MIN_MS || ev->time_ms > SCORE_TIME_MAX_MS)
         return SF_EINVAL;
     int64_t t = ev->time_ms;
@@ -544,8 +544,8 @@ sf_status score_inspect(score_engine *e, const char *id, score_inspection *out)
     out->last_alert = INT64_MIN;
     if (e->err != SF_OK)
         return e->err;
-    size_t len = id ? strnlen(id, SF_MAX_ENTITY_LEN + 1) : 0;
-    if (len == 0 || len > SF_MAX_ENTITY_LEN)
+    size_t len = id ? strnlen(id, SIGFLOW_MAX_ENTITY_LEN + 1) : 0;
+    if (len == 0 || len > SIGFLOW_MAX_ENTITY_LEN)
         return SF_EINVAL;
     if (!e->started)
         return SF_OK;
