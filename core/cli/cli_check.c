@@ -9,6 +9,7 @@
 #include <stdio.h>
 
 #include "base/log.h"
+#include "base/term_escape.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "config/secret.h"
@@ -29,6 +30,13 @@ static void check_usage(FILE *to)
           to);
 }
 
+/* A warning line on stderr, escaped as every check message is (base/term_escape.h). */
+static void check_warn(const char *msg)
+{
+    if (term_fputs(msg, stderr) != EOF)
+        fputc('\n', stderr);
+}
+
 /* Instances whose plugin is not in plugin_dir: a warning each (run would wait for it). */
 static size_t warn_missing(const sf_config *cfg, plugin_registry *reg, diag *d)
 {
@@ -46,10 +54,13 @@ static size_t warn_missing(const sf_config *cfg, plugin_registry *reg, diag *d)
                          why);
                 continue;
             }
-            fprintf(stderr,
-                    "%s:%d: warning: no plugin named `%s` in %s: run waits for it to be "
-                    "dropped in (sigflow plugins --dir %s lists what is there)\n",
-                    cfg->path, arr[i].plugin_line, arr[i].plugin, cfg->plugin_dir, cfg->plugin_dir);
+            char msg[1024];
+            snprintf(msg, sizeof msg,
+                     "%s:%d: warning: no plugin named `%s` in %s: run waits for it to be "
+                     "dropped in (sigflow plugins --dir %s lists what is there)",
+                     cfg->path, arr[i].plugin_line, arr[i].plugin, cfg->plugin_dir,
+                     cfg->plugin_dir);
+            check_warn(msg);
             n++;
         }
     }

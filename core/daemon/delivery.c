@@ -361,7 +361,7 @@ bool delivery_abandon_if_stuck(delivery_worker *w, char *alert_id, size_t len)
                               why);
     for (size_t i = 0; i < n_rest; i++)
         outbox_release(copy.ob, rest[i]); /* the replacement worker takes them */
-    if (n_more) /* a digest: every alert it listed is retried */
+    if (n_more)                           /* a digest: every alert it listed is retried */
         log_warn(copy.ctx, "retrying alert=%s digest_alerts=%zu attempt=%d in_ms=%lld error=\"%s\"",
                  alert_id, n_more + 1, n, (long long)wait, why);
     else
