@@ -11,6 +11,7 @@
 #include "base/log.h"
 #include "base/term_escape.h"
 #include "cli/cli.h"
+#include "cli/cli_check_exposure.h"
 #include "config/config.h"
 #include "config/secret.h"
 #include "plugin/host.h"
@@ -35,6 +36,12 @@ static void check_warn(const char *msg)
 {
     if (term_fputs(msg, stderr) != EOF)
         fputc('\n', stderr);
+}
+
+static void check_warn_cb(void *ctx, const char *msg)
+{
+    (void)ctx;
+    check_warn(msg);
 }
 
 /* Instances whose plugin is not in plugin_dir: a warning each (run would wait for it). */
@@ -112,6 +119,8 @@ static int check_file(const char *path)
         s = site_bind_partial(cfg, reg, &d); /* takes cfg */
         if (s)
             check_create(s, &d);
+        if (s) /* listeners beyond loopback with no authentication */
+            warnings += check_exposure(s, check_warn_cb, NULL);
     }
     diag_print(&d, stderr);
     if (s && d.n == 0) {
