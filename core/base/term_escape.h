@@ -10,8 +10,8 @@
  * Owns nothing. Calls strbuf, stdio. Used by the CLI (dlq list/show, check and every
  * diag_print).
  */
-#ifndef SF_TERM_ESCAPE_H
-#define SF_TERM_ESCAPE_H
+#ifndef SIGFLOW_TERM_ESCAPE_H
+#define SIGFLOW_TERM_ESCAPE_H
 
 #include <stdio.h>
 

@@ -56,7 +56,7 @@ static bool unsigned_request_connector(const site_instance *si)
 
 size_t check_exposure(const site *s, void (*warn)(void *ctx, const char *msg), void *ctx)
 {
-    const sf_config *cfg = s->cfg;
+    const sigflow_config *cfg = s->cfg;
     char msg[1024];
     size_t n = 0;
     if (!exposure_is_loopback(cfg->admin) && !cfg->admin_token) {

@@ -3,8 +3,8 @@
  * loopback without authentication (docs/reliability.md, Delivery and hardening).
  * Owns nothing. Calls netaddr, options. Called by cli_check.c.
  */
-#ifndef SF_CLI_CHECK_EXPOSURE_H
-#define SF_CLI_CHECK_EXPOSURE_H
+#ifndef SIGFLOW_CLI_CHECK_EXPOSURE_H
+#define SIGFLOW_CLI_CHECK_EXPOSURE_H
 
 #include <stdbool.h>
 #include <stddef.h>
