@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "config/diag.h"
 #include "ingest/mapping.h"
+#include "model/alert.h"
 #include "replay/replay_input.h"
 #include "score/score.h"
 #include "store/journal_export.h"
@@ -158,10 +159,59 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
 
 /* ---- engines ---------------------------------------------------------------------------- */
 
+/* The value of "key":"…" in a health alert's JSON (names: no quotes or escapes), or "". */
+static size_t json_name(const char *json, const char *key, const char **v)
+{
+    char pat[32];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = json ? strstr(json, pat) : NULL;
+    if (!p) {
+        *v = "";
+        return 0;
+    }
+    *v = p + strlen(pat);
+    return strcspn(*v, "\"");
+}
+
+/* A health alert: "STATE SUBJECT" at its time, listed apart from the decision's figures. */
+static void on_health(bt_side *s, const sf_alert *a)
+{
+    bt_result *r = &s->res;
+    if (r->n_h == r->cap_h) {
+        size_t cap = r->cap_h ? r->cap_h * 2 : 16;
+        bt_health *nh = realloc(r->h, cap * sizeof *nh);
+        if (!nh) {
+            s->oom = 1;
+            return;
+        }
+        r->h = nh;
+        r->cap_h = cap;
+    }
+    const char *st, *sig, *conn, *field;
+    size_t ns = json_name(a->health, "state", &st), nsig = json_name(a->health, "signal", &sig),
+           nc = json_name(a->health, "connector", &conn),
+           nf = json_name(a->health, "field", &field);
+    size_t cap = ns + nsig + nc + nf + 3;
+    char *what = malloc(cap);
+    if (!what) {
+        s->oom = 1;
+        return;
+    }
+    if (nsig)
+        snprintf(what, cap, "%.*s %.*s", (int)ns, st, (int)nsig, sig);
+    else
+        snprintf(what, cap, "%.*s %.*s %.*s", (int)ns, st, (int)nc, conn, (int)nf, field);
+    r->h[r->n_h++] = (bt_health){a->time_ms, what};
+}
+
 static void on_alert(void *ctx, sf_alert *a)
 {
     bt_side *s = ctx;
     bt_result *r = &s->res;
+    if (a->kind == ALERT_HEALTH) {
+        on_health(s, a);
+        return;
+    }
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 256;
         bt_alert *na = realloc(r->a, cap * sizeof *na);
@@ -210,6 +260,9 @@ static void close_side(bt_side *s)
     for (size_t i = 0; i < s->res.n; i++)
         free(s->res.a[i].entity);
     free(s->res.a);
+    for (size_t i = 0; i < s->res.n_h; i++)
+        free(s->res.h[i].what);
+    free(s->res.h);
     score_model_view_free(s->res.model);
 }
 

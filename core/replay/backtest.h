@@ -28,10 +28,18 @@ typedef struct bt_alert {
     uint32_t version;
 } bt_alert;
 
+/* A health alert (docs/scoring.md "Health alerts"): kept apart, never judged as a decision. */
+typedef struct bt_health {
+    int64_t t;
+    char *what; /* "stale quiet", "drift app user.id": state and subject */
+} bt_health;
+
 typedef struct bt_result {
     const char *config; /* path, for the heading */
     bt_alert *a;
     size_t n, cap;
+    bt_health *h;
+    size_t n_h, cap_h;
     score_model_view *model; /* at the end */
 } bt_result;
 
@@ -51,7 +59,7 @@ typedef struct bt_stats {
  */
 void bt_compute(const bt_result *r, const churn_table *truth, int64_t horizon, int64_t start,
                 int64_t end, bt_stats *out);
-/* The per-week table and the summary line. */
+/* The per-week table (decision alerts only), the summary line, then each health alert. */
 void bt_print(FILE *out, const bt_result *r, const churn_table *truth, int64_t horizon,
               int64_t start, int64_t end, const bt_stats *s);
 /* "+14.0 alerts a week, 3 fewer false positives, ..." (b relative to a). */

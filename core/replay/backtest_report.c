@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/timefmt.h"
 #include "replay/backtest.h"
 
 #define DAY_MS 86400000LL
@@ -165,6 +166,11 @@ void bt_print(FILE *out, const bt_result *r, const churn_table *truth, int64_t h
     if (r->model && r->model->outcome[0])
         fprintf(out, "model_version %u at the end (%zu changes recorded)\n", r->model->version,
                 r->model->n_history);
+    for (size_t i = 0; i < r->n_h; i++) {
+        char t[40];
+        time_format_rfc3339(r->h[i].t, t, sizeof t);
+        fprintf(out, "health %s %s\n", t, r->h[i].what);
+    }
 }
 
 void bt_print_difference(FILE *out, const bt_stats *a, const bt_stats *b)
