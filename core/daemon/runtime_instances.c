@@ -356,10 +356,10 @@ void runtime_supervise(runtime *rt)
         if (!ri->si->plugin) {
             diag d = {0};
             int r = site_bind_instance(rt->site, (size_t)(ri->si - rt->site->inst), rt->reg, &d);
-            for (size_t k = 0; k < d.n; k++)
-                log_error("component=config", "%s", d.msgs[k]);
+            runtime_refusal_report(ri, &d); /* on change only, not every tick */
             diag_clear(&d);
             if (r == 1) {
+                runtime_refusal_clear(ri);
                 log_info("component=runtime", "plugin %s arrived: starting instance=%s",
                          ri->si->cfg->plugin, ri->si->cfg->name);
                 ri->disabled = runtime_safe_mode(rt, ri);

@@ -51,6 +51,8 @@ typedef struct rt_inst {
     int64_t timeout_ms;    /* plugin_timeout when it started: create/start and stop deadline */
     int64_t backoff_ms;
     atomic_uint_fast64_t events_in, events_rejected;
+    uint64_t refusal_hash; /* runtime_refusal.c: the last binding refusal logged (0: none) */
+    uint64_t refusal_seen; /* how many supervise ticks met it since */
 } rt_inst;
 
 typedef struct rt_inspector rt_inspector;
@@ -148,6 +150,13 @@ void runtime_inst_stop(rt_inst *ri);
 bool runtime_safe_mode(runtime *rt, rt_inst *ri);
 void runtime_routes_rebuild(runtime *rt);
 void runtime_supervise(runtime *rt);
+/*
+ * runtime_refusal.c: the diagnostics of a binding that failed (options or mapping refused),
+ * logged when they differ from the last ones logged for the instance, not at every
+ * supervise tick; runtime_refusal_clear says how often a refusal was met once it bound.
+ */
+void runtime_refusal_report(rt_inst *ri, const diag *d);
+void runtime_refusal_clear(rt_inst *ri);
 void runtime_stats_log(runtime *rt);
 /* Publish the runtime's counters and gauges to core/base/metrics.c (main thread). */
 void runtime_metrics_refresh(runtime *rt);
