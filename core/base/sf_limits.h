@@ -63,4 +63,8 @@
 #define SF_MAX_ADMIN_CONNECTIONS_PER_IP 16 /* of them from one client address */
 #define SF_ADMIN_REQUEST_DEADLINE_S 5      /* seconds for a whole admin request */
 
+/* Operating it (docs/operating.md). */
+#define SF_MAX_NOTIFY_SOCKET_LEN 107 /* bytes of NOTIFY_SOCKET (a sockaddr_un path, less NUL) */
+#define SF_MAX_NOTIFY_STATE 256      /* bytes of one sd_notify datagram sigflow sends */
+
 #endif

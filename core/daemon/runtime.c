@@ -16,6 +16,7 @@
 #include "plugin/crash.h"
 #include "base/log.h"
 #include "base/monotime.h"
+#include "daemon/notify.h"
 #include "daemon/runtime_internal.h"
 #include "base/sf_limits.h"
 #include "ingest/mapping.h"
@@ -250,10 +251,13 @@ static int main_loop(runtime *rt, int sigfd)
             struct signalfd_siginfo si;
             if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
+                    notify_reloading();
                     reload(rt);
+                    notify_ready(); /* refused or not, the daemon runs on */
                 } else {
                     log_info("component=runtime", "signal %d: draining and stopping",
                              (int)si.ssi_signo);
+                    notify_stopping();
                     return 0;
                 }
             }
@@ -261,6 +265,7 @@ static int main_loop(runtime *rt, int sigfd)
         if (n > 0 && fds[1].fd >= 0 && (fds[1].revents & POLLIN))
             loader_watch_handle(rt->reg);
         runtime_supervise(rt);
+        notify_watchdog_tick(monotime_ms());
         if (monotime_ms() - last_metrics >= 1000) {
             runtime_metrics_refresh(rt); /* /metrics is at most a second old */
             last_metrics = monotime_ms();
@@ -291,6 +296,7 @@ int runtime_run(const char *config_path, bool init)
     int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
     int rc = 1;
 
+    notify_init();
     rt.reg = loader_new(host_table(), host_info());
     if (sigfd < 0 || !rt.reg)
         goto out;
@@ -346,6 +352,7 @@ int runtime_run(const char *config_path, bool init)
     if (pthread_create(&rt.scorer, NULL, runtime_scorer_main, &rt) != 0)
         goto out;
     atomic_store(&rt.ready, true);
+    notify_ready(); /* listeners bound, store open, recovery done (Type=notify) */
     log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SF_VERSION,
              config_path, rt.n_insts);
     rc = main_loop(&rt, sigfd);
