@@ -66,5 +66,7 @@
 /* Operating it (docs/operating.md). */
 #define SF_MAX_NOTIFY_SOCKET_LEN 107 /* bytes of NOTIFY_SOCKET (a sockaddr_un path, less NUL) */
 #define SF_MAX_NOTIFY_STATE 256      /* bytes of one sd_notify datagram sigflow sends */
+#define SF_MAX_UNKNOWN_PATHS 64      /* ingest paths without a connector remembered for the log */
+#define SF_UNKNOWN_PATH_LINES 10     /* log lines about unknown paths in one minute, all paths */
 
 #endif
