@@ -85,6 +85,27 @@ static sf_status store_alert(runtime *rt, const sf_alert *a, const char *stored,
     }
 }
 
+/* At debug, what was scored: the score against the threshold and the strongest reasons. */
+#define DEBUG_REASONS 3
+static void log_scored(const sf_alert *a)
+{
+    char ctx[3 * SF_MAX_ENTITY_LEN + 128], why[1024] = "";
+    int n = snprintf(ctx, sizeof ctx, "component=score alert=%s ", a->id);
+    log_format_kv(ctx + n, sizeof ctx - (size_t)n, "entity", a->entity);
+    size_t o = 0;
+    for (size_t i = 0; i < a->n_reasons && i < DEBUG_REASONS && o < sizeof why; i++) {
+        const alert_reason *r = &a->reasons[i];
+        int k = snprintf(why + o, sizeof why - o, "%s%s %+.2f (x=%.2f%s%s)", i ? "; " : "",
+                         r->signal, r->contribution, r->x, r->text && *r->text ? ": " : "",
+                         r->text ? r->text : "");
+        if (k < 0)
+            break;
+        o += (size_t)k;
+    }
+    log_debug(ctx, "scored %.4f >= threshold %.4f (model_version %u); top reasons: %s", a->score,
+              a->threshold, (unsigned)a->model_version, *why ? why : "none");
+}
+
 static void rt_on_alert(void *ctx, sf_alert *a)
 {
     runtime *rt = ctx;
@@ -111,6 +132,7 @@ static void rt_on_alert(void *ctx, sf_alert *a)
     atomic_fetch_add(&rt->alerts, 1);
     runtime_observe_alert(a);
     log_info("component=score", "alert alert=%s entity=%s score=%.4f", a->id, a->entity, a->score);
+    log_scored(a);
 }
 
 /*

@@ -42,7 +42,8 @@ pass "WATCHDOG=1 is sent when WATCHDOG_USEC asks for it"
 
 kill -HUP "$DAEMON_PID"
 wait_for 10 grep -q 'reloaded' "$T/daemon.log" || fail "reload did not happen"
-wait_for 10 test "$(grep -c '^READY=1' "$T/msgs")" -ge 2 || fail "no READY=1 after the reload"
+two_ready() { [ "$(grep -c '^READY=1' "$T/msgs")" -ge 2 ]; }
+wait_for 10 two_ready || fail "no READY=1 after the reload"
 stop_daemon
 [ "$DAEMON_RC" -eq 0 ] || fail "exit code $DAEMON_RC"
 wait_for 10 grep -q '^STOPPING=1' "$T/msgs" || fail "no STOPPING=1: $(cat "$T/msgs")"
