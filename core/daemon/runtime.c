@@ -34,6 +34,8 @@ static site *load_site(const char *path, plugin_registry *reg, bool first, bool 
     diag d = {0};
     site *s = NULL;
     sf_config *cfg = config_load(path, &d);
+    if (cfg) /* before the loader's lines: every line of a run in the configured format */
+        log_set_style((log_style)cfg->log_format, 0);
     if (cfg && first) {
         if (make_state_dir(cfg->state_dir, init) != 0 ||
             loader_set_crash_dir(reg, cfg->state_dir)) {
