@@ -6,8 +6,8 @@
  * log_format_kv writes): they are read back, unescaped, and quoted again as JSON.
  * Owns nothing. Calls json_quote. Used by log.c.
  */
-#ifndef SF_LOG_JSON_H
-#define SF_LOG_JSON_H
+#ifndef SIGFLOW_LOG_JSON_H
+#define SIGFLOW_LOG_JSON_H
 
 #include <stdio.h>
 

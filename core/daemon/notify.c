@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 #define NOTIFY_CTX "component=notify"
 
@@ -33,12 +33,12 @@ static void init_socket(void)
     if (!path || !*path)
         return;
     size_t n = strlen(path);
-    if ((path[0] != '/' && path[0] != '@') || n > SF_MAX_NOTIFY_SOCKET_LEN ||
+    if ((path[0] != '/' && path[0] != '@') || n > SIGFLOW_MAX_NOTIFY_SOCKET_LEN ||
         n >= sizeof g_addr.sun_path) {
         log_warn(NOTIFY_CTX,
                  "NOTIFY_SOCKET ignored: not an absolute path or @name of at most %d "
                  "bytes",
-                 SF_MAX_NOTIFY_SOCKET_LEN);
+                 SIGFLOW_MAX_NOTIFY_SOCKET_LEN);
         return;
     }
     memset(&g_addr, 0, sizeof g_addr);
@@ -107,7 +107,7 @@ void notify_ready(void)
 void notify_reloading(void)
 {
     struct timespec ts;
-    char state[SF_MAX_NOTIFY_STATE];
+    char state[SIGFLOW_MAX_NOTIFY_STATE];
     if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0)
         ts.tv_sec = ts.tv_nsec = 0;
     snprintf(state, sizeof state, "RELOADING=1\nSTATUS=reloading\nMONOTONIC_USEC=%llu",

@@ -7,8 +7,8 @@
  * Owns: the socket address and the watchdog interval. Calls nothing else but the logger.
  * Used by runtime.c (docs/operating.md "systemd").
  */
-#ifndef SF_NOTIFY_H
-#define SF_NOTIFY_H
+#ifndef SIGFLOW_NOTIFY_H
+#define SIGFLOW_NOTIFY_H
 
 #include <stdint.h>
 

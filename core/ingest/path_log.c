@@ -1,6 +1,6 @@
 /*
  * path_log.c - see path_log.h. A fixed table searched linearly: it is consulted only for
- * requests that are answered 404, and holds SF_MAX_UNKNOWN_PATHS entries.
+ * requests that are answered 404, and holds SIGFLOW_MAX_UNKNOWN_PATHS entries.
  */
 #include "ingest/path_log.h"
 
@@ -11,12 +11,12 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 #define PATH_LOG_CTX "component=ingest_http"
 
 typedef struct path_entry {
-    char path[SF_MAX_HTTP_PATH + 1];
+    char path[SIGFLOW_MAX_HTTP_PATH + 1];
     bool used;
     int64_t logged_ms; /* when its last line was written */
     uint64_t suppressed;
@@ -24,7 +24,7 @@ typedef struct path_entry {
 
 struct path_log {
     pthread_mutex_t mu;
-    path_entry e[SF_MAX_UNKNOWN_PATHS];
+    path_entry e[SIGFLOW_MAX_UNKNOWN_PATHS];
     int64_t window_start_ms; /* the minute the global line budget counts */
     unsigned lines;          /* lines written in that minute */
     uint64_t others;         /* requests counted nowhere else since the last line */
@@ -54,7 +54,7 @@ void path_log_free(path_log *pl)
 static path_entry *find_slot(path_log *pl, const char *path, bool *found)
 {
     path_entry *victim = &pl->e[0];
-    for (size_t i = 0; i < SF_MAX_UNKNOWN_PATHS; i++) {
+    for (size_t i = 0; i < SIGFLOW_MAX_UNKNOWN_PATHS; i++) {
         path_entry *x = &pl->e[i];
         if (x->used && strcmp(x->path, path) == 0) {
             *found = true;
@@ -73,13 +73,14 @@ static bool budget_left(path_log *pl, int64_t now_ms)
         pl->window_start_ms = now_ms;
         pl->lines = 0;
     }
-    return pl->lines < SF_UNKNOWN_PATH_LINES;
+    return pl->lines < SIGFLOW_UNKNOWN_PATH_LINES;
 }
 
 static void write_line(path_log *pl, path_entry *x, const char *method, const char *client,
                        const char *known)
 {
-    char ctx[3 * SF_MAX_HTTP_PATH + 192], kv_path[3 * SF_MAX_HTTP_PATH + 16], kv_method[64];
+    char ctx[3 * SIGFLOW_MAX_HTTP_PATH + 192], kv_path[3 * SIGFLOW_MAX_HTTP_PATH + 16],
+        kv_method[64];
     log_format_kv(kv_path, sizeof kv_path, "path", x->path);
     log_format_kv(kv_method, sizeof kv_method, "method", method ? method : "");
     snprintf(ctx, sizeof ctx, "%s %s %s client=%s suppressed=%llu others_suppressed=%llu",
@@ -95,7 +96,7 @@ static void write_line(path_log *pl, path_entry *x, const char *method, const ch
 int path_log_unknown(path_log *pl, const char *method, const char *path, const char *client,
                      const char *known, int64_t now_ms)
 {
-    char key[SF_MAX_HTTP_PATH + 1];
+    char key[SIGFLOW_MAX_HTTP_PATH + 1];
     snprintf(key, sizeof key, "%s", path ? path : "");
     int wrote = 0;
     pthread_mutex_lock(&pl->mu);

@@ -6,8 +6,8 @@
  * the run ends, so a forced run always shows one. Owns: the counters. Calls timefmt,
  * monotime. Used by replay.c and backtest.c (docs/operating.md "Progress").
  */
-#ifndef SF_PROGRESS_H
-#define SF_PROGRESS_H
+#ifndef SIGFLOW_PROGRESS_H
+#define SIGFLOW_PROGRESS_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -16,7 +16,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 #include "base/timefmt.h"
 #include "score/explain.h"
@@ -366,7 +366,7 @@ static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double 
     const score_model *m = s->m;
     const score_layout *l = &m->layout;
     sf_alert *a = calloc(1, sizeof *a);
-    order ord[SF_MAX_SIGNALS];
+    order ord[SIGFLOW_MAX_SIGNALS];
     if (!a)
         return NULL;
     a->reasons = calloc(l->n, sizeof *a->reasons);
@@ -452,7 +452,7 @@ void score_shard_item_free(score_shard_alert *a)
 /* The debug line of a re-arm: one of the two evaluations that matter (docs/operating.md). */
 static void log_rearm(const score_model *m, const entity *e, int64_t t, double p)
 {
-    char ctx[3 * SF_MAX_ENTITY_LEN + 64], when[32];
+    char ctx[3 * SIGFLOW_MAX_ENTITY_LEN + 64], when[32];
     int n = snprintf(ctx, sizeof ctx, "component=score ");
     log_format_kv(ctx + n, sizeof ctx - (size_t)n, "entity", entity_id(m, e));
     time_format_rfc3339(t, when, sizeof when);
@@ -590,7 +590,7 @@ static sf_status shard_outcome(score_shard *s, uint64_t seq, const char *id, siz
                                uint64_t hash, int64_t time, int64_t clock)
 {
     const score_model *m = s->m;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     size_t slot;
     if (!m->outcomes)
         return SF_OK;
@@ -600,7 +600,7 @@ static sf_status shard_outcome(score_shard *s, uint64_t seq, const char *id, siz
     s->cur_seq = seq;
     s->cur_sub = SHARD_SUB_EVENT;
     if (!e) {
-        char copy[SF_MAX_ENTITY_LEN + 1];
+        char copy[SIGFLOW_MAX_ENTITY_LEN + 1];
         memcpy(copy, id, id_len);
         copy[id_len] = '\0';
         return outcome_reached(&s->oc, copy, time, clock, m->version, NULL, false);
@@ -620,7 +620,7 @@ static sf_status snapshot_all(score_shard *s, int64_t T)
 {
     const score_model *m = s->m;
     const score_layout *l = &m->layout;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     for (size_t j = 0; j < s->table_cap; j++) {
         entity *e = s->table[j].e;
         if (!e || e->retired)
@@ -649,7 +649,7 @@ sf_status score_shard_event(score_shard *s, uint64_t seq, const char *id, size_t
                             int64_t next_tick)
 {
     const score_layout *l = &s->m->layout;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     if (sigmask == 0)
         return shard_outcome(s, seq, id, id_len, hash, time, clock);
     entity *e = entity_get(s, id, id_len, hash);
@@ -715,7 +715,7 @@ void score_shard_set_guard(score_shard *s, const score_guard_snap *g)
 
 static sf_status run_due(score_shard *s, uint64_t seq, int64_t from, int64_t to)
 {
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     if (s->recheck && recheck_all(s, from) != 0)
         return SF_ENOMEM;
     while (s->heap_n > 0 && s->heap[0]->check <= to) {
@@ -772,7 +772,7 @@ sf_status score_shard_ticks(score_shard *s, uint64_t seq, int64_t from, int64_t 
 sf_status score_shard_reschedule(score_shard *s, int64_t clock, int64_t next_tick)
 {
     const score_layout *l = &s->m->layout;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     for (size_t j = 0; j < s->table_cap; j++) {
         entity *e = s->table[j].e;
         if (!e || e->retired)
@@ -844,7 +844,7 @@ sf_status score_shard_restore(score_shard *s, const score_shard_entity_view *v, 
                               int64_t clock, int64_t next_tick)
 {
     const score_layout *l = &s->m->layout;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     size_t before = s->n_entities;
     entity *e = entity_get(s, v->id, v->id_len, hash);
     if (!e)

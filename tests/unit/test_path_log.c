@@ -15,7 +15,7 @@
 
 #include <cmocka.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "ingest/path_log.h"
 
 #define MIN 60000
@@ -91,7 +91,7 @@ static void all_paths_together_have_a_line_budget(void **state)
     (void)state;
     path_log *pl = path_log_new();
     char p[32];
-    for (int i = 0; i < SF_UNKNOWN_PATH_LINES; i++) {
+    for (int i = 0; i < SIGFLOW_UNKNOWN_PATH_LINES; i++) {
         snprintf(p, sizeof p, "/scan%d", i);
         assert_int_equal(path_log_unknown(pl, "GET", p, "10.0.0.9", "", 1000 + i), 1);
     }
@@ -99,7 +99,7 @@ static void all_paths_together_have_a_line_budget(void **state)
         snprintf(p, sizeof p, "/more%d", i);
         assert_int_equal(path_log_unknown(pl, "GET", p, "10.0.0.9", "", 2000 + i), 0);
     }
-    assert_int_equal(count(captured(), "\n"), SF_UNKNOWN_PATH_LINES);
+    assert_int_equal(count(captured(), "\n"), SIGFLOW_UNKNOWN_PATH_LINES);
     /* the next minute: a line again, carrying the 7 requests counted nowhere else */
     assert_int_equal(path_log_unknown(pl, "GET", "/late", "10.0.0.9", "", 1000 + MIN), 1);
     assert_non_null(strstr(captured(), "path=/late method=GET client=10.0.0.9 suppressed=0 "
@@ -113,14 +113,14 @@ static void the_least_recently_logged_path_is_forgotten_first(void **state)
     (void)state;
     path_log *pl = path_log_new();
     char p[32];
-    /* SF_MAX_UNKNOWN_PATHS + 1 paths, each in its own minute (no budget limit) */
-    for (int i = 0; i <= SF_MAX_UNKNOWN_PATHS; i++) {
+    /* SIGFLOW_MAX_UNKNOWN_PATHS + 1 paths, each in its own minute (no budget limit) */
+    for (int i = 0; i <= SIGFLOW_MAX_UNKNOWN_PATHS; i++) {
         snprintf(p, sizeof p, "/p%d", i);
         assert_int_equal(path_log_unknown(pl, "GET", p, "", "", (int64_t)i * MIN), 1);
     }
-    int64_t now = (int64_t)SF_MAX_UNKNOWN_PATHS * MIN + 1;
+    int64_t now = (int64_t)SIGFLOW_MAX_UNKNOWN_PATHS * MIN + 1;
     /* the newest, /pN, is remembered within its minute: counted */
-    snprintf(p, sizeof p, "/p%d", SF_MAX_UNKNOWN_PATHS);
+    snprintf(p, sizeof p, "/p%d", SIGFLOW_MAX_UNKNOWN_PATHS);
     assert_int_equal(path_log_unknown(pl, "GET", p, "", "", now), 0);
     /* /p0 was forgotten for /pN: a request to it is a new path */
     assert_int_equal(path_log_unknown(pl, "GET", "/p0", "", "", now + 1), 1);
@@ -138,14 +138,14 @@ static void a_hostile_path_stays_one_escaped_value(void **state)
     assert_int_equal(count(out, "\n"), 1);
     assert_non_null(strstr(out, "path=\"/x\\nlevel=error msg=\\\"forged\\\"\" method=POST"));
     assert_non_null(strstr(out, "client=::1 "));
-    /* a path longer than SF_MAX_HTTP_PATH is cut to it */
-    char big[SF_MAX_HTTP_PATH * 2];
+    /* a path longer than SIGFLOW_MAX_HTTP_PATH is cut to it */
+    char big[SIGFLOW_MAX_HTTP_PATH * 2];
     memset(big, 'a', sizeof big - 1);
     big[0] = '/';
     big[sizeof big - 1] = '\0';
     assert_int_equal(path_log_unknown(pl, "POST", big, "", "", 6), 1);
-    char want[SF_MAX_HTTP_PATH + 16];
-    snprintf(want, sizeof want, "path=%.*s ", SF_MAX_HTTP_PATH, big);
+    char want[SIGFLOW_MAX_HTTP_PATH + 16];
+    snprintf(want, sizeof want, "path=%.*s ", SIGFLOW_MAX_HTTP_PATH, big);
     assert_non_null(strstr(captured(), want));
     path_log_free(pl);
 }
