@@ -18,7 +18,8 @@ window = 1d
 cap = 1
 weight = 5
 INI
-# 20000 logins an hour apart for 50 entities: the last one at T0 + 19999 h.
+# 20000 logins 10 s apart for 50 entities (a few days: few tick boundaries, a quick run);
+# the last one at T0 + 199990 s.
 N=20000
 /usr/bin/python3 - "$T/events.ndjson" "$N" <<'PY'
 import json, sys
@@ -26,9 +27,9 @@ T0 = 1772409600000  # 2026-03-02T00:00:00Z
 with open(sys.argv[1], "w") as f:
     for i in range(int(sys.argv[2])):
         f.write(json.dumps({"entity": "e%d" % (i % 50), "type": "login",
-                            "time": T0 + i * 3600000}) + "\n")
+                            "time": T0 + i * 10000}) + "\n")
 PY
-LAST=$(/usr/bin/python3 -c 'import datetime; print((datetime.datetime(2026,3,2,tzinfo=datetime.timezone.utc) + datetime.timedelta(hours=19999)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))')
+LAST=$(/usr/bin/python3 -c 'import datetime; print((datetime.datetime(2026,3,2,tzinfo=datetime.timezone.utc) + datetime.timedelta(seconds=199990)).strftime("%Y-%m-%dT%H:%M:%S.000Z"))')
 want="replay: progress events=$N events_per_s=[0-9]* event_time=$LAST elapsed="
 
 "$SIGFLOW" replay -c "$T/ini" "$T/events.ndjson" >"$T/out" 2>"$T/err" || fail "replay: $(cat "$T/err")"
