@@ -55,6 +55,9 @@ typedef struct rt_inst {
     uint64_t refusal_seen; /* how many supervise ticks met it since */
 } rt_inst;
 
+typedef struct rt_inspector rt_inspector;
+typedef struct score_inspection score_inspection;
+
 struct runtime {
     const char *config_path;
     site *site;
@@ -102,8 +105,21 @@ struct runtime {
        outbox and was given up on (stopping, or recovery): no checkpoint may cover it, so the
        next start re-creates it from the journal (docs/reliability.md "Alerts and a full disk"). */
     bool alerts_unstored;
-    bool scorer_live; /* set by the scorer thread: alert writes are retried until stored */
+    bool scorer_live;        /* set by the scorer thread: alert writes are retried until stored */
+    rt_inspector *inspector; /* live entity state for GET /v1/entities/ID (runtime_inspect.c) */
 };
+
+/* runtime_inspect.c: the admin thread asks, the scorer thread answers between events */
+rt_inspector *rt_inspector_new(void);
+void rt_inspector_free(rt_inspector *in);
+/* Admin thread: 1 with *out filled (free with score_inspection_clear), 0 when the scorer did
+   not answer within timeout_ms or there is no engine (the caller falls back). */
+int runtime_inspect_entity(void *ctx, const char *id, int64_t timeout_ms, score_inspection *out);
+/* Scorer thread: answer every queued request. */
+void runtime_inspect_serve(runtime *rt);
+
+/* runtime_label.c: a person's label journaled as a sigflow.label event (admin thread) */
+void runtime_label_journal(void *ctx, const label_rec *l);
 
 /* runtime_scoring.c */
 void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev);

@@ -25,7 +25,7 @@
 
 typedef struct bt_opts {
     const char *config, *compare, *labels, *file, *connector;
-    bool fit, journal, has_horizon, has_until, has_from;
+    bool fit, history, journal, has_horizon, has_until, has_from;
     int64_t horizon, until, from;
     int shards;
 } bt_opts;
@@ -51,8 +51,8 @@ typedef struct bt_feed {
 static void usage(FILE *to)
 {
     fputs("usage: sigflow backtest -c CONFIG [--labels FILE] [--horizon DURATION]\n"
-          "                        [--compare OTHER.ini] [--fit] [--from TIME] [--until TIME]\n"
-          "                        [--shards N]\n"
+          "                        [--compare OTHER.ini] [--fit] [--history] [--from TIME]\n"
+          "                        [--until TIME] [--shards N]\n"
           "                        [--connector NAME] [EVENTS|-|--journal]\n"
           "Replays history through CONFIG in event time with the engine `run` uses (learning\n"
           "included) and prints alerts per week, precision (alerts whose entity churned within\n"
@@ -63,6 +63,7 @@ static void usage(FILE *to)
           "churns from TIME on (all of history is still replayed and learned from).\n"
           "--compare: the same events through a\n"
           "second config, and the difference. --fit: the model the run ended with, as INI.\n"
+          "--history: every model change (time, threshold, weights, judged alerts).\n"
           "--journal: the events the daemon journaled in state_dir. Exit: 0 ok, 1 config or\n"
           "input error, 64 bad command line. docs/scoring.md \"Backtest\".\n",
           to);
@@ -85,6 +86,7 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                                           {"horizon", required_argument, NULL, 'H'},
                                           {"compare", required_argument, NULL, 'C'},
                                           {"fit", no_argument, NULL, 'f'},
+                                          {"history", no_argument, NULL, 'y'},
                                           {"journal", no_argument, NULL, 'J'},
                                           {"until", required_argument, NULL, 'u'},
                                           {"shards", required_argument, NULL, 's'},
@@ -111,6 +113,9 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
             break;
         case 'f':
             o->fit = true;
+            break;
+        case 'y':
+            o->history = true;
             break;
         case 'J':
             o->journal = true;
@@ -413,6 +418,8 @@ static int report(bt_side *sides[2], int n, const churn_table *truth, const bt_f
     }
     if (n == 2)
         bt_print_difference(stdout, &st[0], &st[1]);
+    for (int i = 0; o->history && i < n; i++)
+        bt_print_history(stdout, sides[i]->res.config, sides[i]->res.model);
     for (int i = 0; o->fit && i < n; i++)
         bt_print_fit(stdout, sides[i]->res.model);
     return fflush(stdout) == 0 ? 0 : 1;
