@@ -15,7 +15,7 @@ sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished, 
     *unfinished = 0;
     *created_ms = 0;
     store_lock(o->st);
-    sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
+    sf_status rc = outbox_begin(o);
     sqlite3_stmt *st =
         rc == SF_OK ? store_stmt(o->st, "SELECT a.created_ms, min(d.attempts, (SELECT count(*)"
                                         " FROM outbox_attempt t WHERE t.delivery_id = d.id"
@@ -65,7 +65,7 @@ sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished, 
 sf_status outbox_release(outbox *o, int64_t delivery_id)
 {
     store_lock(o->st);
-    sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
+    sf_status rc = outbox_begin(o);
     sqlite3_stmt *st = rc == SF_OK ? store_stmt(o->st, "UPDATE outbox_delivery SET state = 0"
                                                        " WHERE id = ?1 AND state = 1")
                                    : NULL;

@@ -12,6 +12,7 @@
 
 struct outbox {
     store *st;
+    bool relaxed; /* the open transaction runs at synchronous=NORMAL (outbox_begin) */
 };
 
 /* The columns outbox_collect reads, joined with the alert; append WHERE/ORDER clauses. */
@@ -25,6 +26,16 @@ struct outbox {
 sf_status outbox_done(outbox *o, sqlite3_stmt *st);
 /* Run a cached statement expected to finish. */
 sf_status outbox_run(outbox *o, const char *sql);
+/*
+ * BEGIN IMMEDIATE for the daemon's own outbox writes (alerts stored, deliveries claimed,
+ * attempts and outcomes). At durability = fsync the transaction commits without an fsync of
+ * its own (synchronous=NORMAL until outbox_finish): the next fsync'd commit on the database
+ * (the journal's, a checkpoint's) makes it durable with it, since the WAL is synced whole.
+ * What an OS crash before that can lose is re-created from the journal (an alert: no
+ * checkpoint covers it yet) or attempted again (a delivery's state: at-least-once).
+ * docs/durability.md, "The outbox at fsync".
+ */
+sf_status outbox_begin(outbox *o);
 /* COMMIT when rc is SF_OK, else ROLLBACK; releases the store lock; returns the outcome. */
 sf_status outbox_finish(outbox *o, sf_status rc);
 /* Step a bound SELECT of DELIVERY_COLUMNS into out[0..*n), at most max rows. */
