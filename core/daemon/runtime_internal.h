@@ -101,8 +101,9 @@ struct runtime {
 
 /* runtime_scoring.c */
 void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev);
-#define RUNTIME_ALERTS_PENDING 4096 /* alerts waiting for the outbox writer before scoring waits   \
-                                     */
+#define RUNTIME_ALERTS_PENDING                                                                     \
+    4096 /* alerts waiting for the outbox writer before scoring waits                              \
+          */
 /* Start the outbox writer (before recovery); outbox_writer_stop after the scorer. */
 sf_status runtime_alerts_start(runtime *rt);
 score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg);

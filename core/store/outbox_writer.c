@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,6 +156,9 @@ static void retire_group(outbox_writer *w, size_t n)
 static bool failed(outbox_writer *w, const outbox_item *first, size_t n, sf_status st,
                    unsigned attempt, unsigned *last_tries, int64_t *wait)
 {
+    char more[48] = "";
+    if (n > 1)
+        snprintf(more, sizeof more, " (and %zu more alerts)", n - 1);
     pthread_mutex_lock(&w->mu);
     bool patient = w->patient && !w->stopping;
     w->failing = patient;
@@ -165,18 +169,18 @@ static bool failed(outbox_writer *w, const outbox_item *first, size_t n, sf_stat
         } else {
             atomic_store(&w->gave_up, true);
             log_error(WRITER_CTX,
-                      "alert=%s entity=%s (and %zu more) not stored in the outbox (status %d) "
-                      "and stopping: no checkpoint will cover it or any later alert not "
-                      "stored, the next start re-creates them from the journal",
-                      first->alert_id, first->entity, n - 1, (int)st);
+                      "alert=%s entity=%s%s not stored in the outbox (status %d) and stopping: "
+                      "no checkpoint will cover it or any later alert not stored, the next "
+                      "start re-creates them from the journal",
+                      first->alert_id, first->entity, more, (int)st);
         }
         return false;
     }
     if (attempt == 1 || attempt % 20 == 0)
         log_error(WRITER_CTX,
-                  "alert=%s entity=%s (and %zu more) not stored in the outbox yet (status %d, "
-                  "attempt %u): scoring waits and retries",
-                  first->alert_id, first->entity, n - 1, (int)st, attempt);
+                  "alert=%s entity=%s%s not stored in the outbox yet (status %d, attempt %u): "
+                  "scoring waits and retries",
+                  first->alert_id, first->entity, more, (int)st, attempt);
     metrics_add("sigflow_outbox_write_retries_total", 1);
     /* The backoff ends early when patience ends (a stop): the last attempts come at once. */
     int64_t end = monotime_ms() + *wait;
