@@ -302,8 +302,8 @@ sf_status outbox_next_due(outbox *o, const char *target, int64_t *at_ms)
     return rc;
 }
 
-static sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind r,
-                                      int64_t retry_at_ms, const char *error, bool counted)
+sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind r, int64_t retry_at_ms,
+                               const char *error, bool counted)
 {
     static const int next_state[] = {OUTBOX_OK, OUTBOX_PENDING, OUTBOX_DEAD, OUTBOX_OK};
     int64_t now = store_now_ms(o->st);
@@ -344,17 +344,22 @@ static sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind 
     return outbox_done(o, st);
 }
 
+const char *outbox_bound_error(const char *error, char bounded[SF_MAX_ERROR_LEN + 1])
+{
+    if (!error || strlen(error) <= SF_MAX_ERROR_LEN)
+        return error;
+    memcpy(bounded, error, SF_MAX_ERROR_LEN);
+    bounded[SF_MAX_ERROR_LEN] = '\0';
+    return bounded;
+}
+
 static sf_status outbox_result_ex(outbox *o, int64_t delivery_id, outbox_result_kind r,
                                   int64_t retry_at_ms, const char *error, bool counted)
 {
     char bounded[SF_MAX_ERROR_LEN + 1];
     if ((unsigned)r > OUTBOX_RESULT_SKIP)
         return SF_EINVAL;
-    if (error && strlen(error) > SF_MAX_ERROR_LEN) {
-        memcpy(bounded, error, SF_MAX_ERROR_LEN);
-        bounded[SF_MAX_ERROR_LEN] = '\0';
-        error = bounded;
-    }
+    error = outbox_bound_error(error, bounded);
     store_lock(o->st);
     sf_status rc = outbox_begin(o);
     if (rc == SF_OK)

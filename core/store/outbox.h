@@ -116,6 +116,21 @@ sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r, in
  */
 sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished,
                                int64_t *created_ms);
+/* One attempt's outcome, for outbox_attempt_begin_after. */
+typedef struct outbox_outcome {
+    int64_t delivery_id;
+    outbox_result_kind result;
+    int64_t retry_at_ms;
+    const char *error; /* may be NULL */
+} outbox_outcome;
+/*
+ * outbox_result_counted for prev, then outbox_attempt_begin for delivery_id, in one
+ * transaction: a worker's next attempt starts as the last one's outcome is recorded (one
+ * commit instead of two, the same order of durable facts). All or nothing: on an error
+ * neither is written (the caller records them one by one).
+ */
+sf_status outbox_attempt_begin_after(outbox *o, const outbox_outcome *prev, int64_t delivery_id,
+                                     int *unfinished, int64_t *created_ms);
 /* A claimed delivery given back unattempted (its worker was abandoned): pending again. */
 sf_status outbox_release(outbox *o, int64_t delivery_id);
 /* outbox_result for an attempt outbox_attempt_begin already counted. */

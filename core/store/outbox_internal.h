@@ -6,6 +6,7 @@
 #ifndef SF_OUTBOX_INTERNAL_H
 #define SF_OUTBOX_INTERNAL_H
 
+#include "base/sf_limits.h"
 #include "store/outbox.h"
 
 #define OUTBOX_CTX "module=outbox"
@@ -38,6 +39,11 @@ sf_status outbox_run(outbox *o, const char *sql);
 sf_status outbox_begin(outbox *o);
 /* COMMIT when rc is SF_OK, else ROLLBACK; releases the store lock; returns the outcome. */
 sf_status outbox_finish(outbox *o, sf_status rc);
+/* outbox_result's write (counted: outbox_result_counted's) inside an open transaction. */
+sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind r, int64_t retry_at_ms,
+                               const char *error, bool counted);
+/* error, or its first SF_MAX_ERROR_LEN bytes copied into bounded. */
+const char *outbox_bound_error(const char *error, char bounded[SF_MAX_ERROR_LEN + 1]);
 /* Step a bound SELECT of DELIVERY_COLUMNS into out[0..*n), at most max rows. */
 sf_status outbox_collect(outbox *o, sqlite3_stmt *st, outbox_delivery *out, size_t max, size_t *n);
 

@@ -417,6 +417,42 @@ static void outbox_writes_leave_the_connection_at_full_sync(void **state)
     outbox_delivery_clear(d, n);
 }
 
+/* One transaction: the last attempt's outcome and the next attempt's start, all or nothing. */
+static void attempt_begin_after_records_both_or_neither(void **state)
+{
+    fixture *f = *state;
+    static const char *const one[] = {"hook"};
+    assert_int_equal(outbox_put(f->o, "p1", "churn", "c1", 1, "{}", one, 1, NULL), SF_OK);
+    assert_int_equal(outbox_put(f->o, "p2", "churn", "c2", 2, "{}", one, 1, NULL), SF_OK);
+    outbox_delivery d[2];
+    size_t n = 0;
+    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 2, d, &n), SF_OK);
+    assert_int_equal(n, 2);
+    int unfinished = -1;
+    int64_t created = 0;
+    assert_int_equal(outbox_attempt_begin(f->o, d[0].id, &unfinished, &created), SF_OK);
+    outbox_outcome ok = {.delivery_id = d[0].id, .result = OUTBOX_RESULT_OK};
+    assert_int_equal(outbox_attempt_begin_after(f->o, &ok, d[1].id, &unfinished, &created), SF_OK);
+    assert_int_equal(unfinished, 0);
+    assert_int_equal(created, g_now);
+    assert_int_equal(count(f, "hook", OUTBOX_OK), 1);
+    trail t = {0};
+    assert_int_equal(outbox_attempts(f->o, "p2", on_attempt, &t), SF_OK);
+    assert_int_equal(t.n, 1); /* p2's attempt is counted: "started" */
+    /* The first delivery is not in flight any more: neither write happens. */
+    outbox_outcome again = {.delivery_id = d[0].id,
+                            .result = OUTBOX_RESULT_RETRY,
+                            .retry_at_ms = g_now + 1000,
+                            .error = "503"};
+    assert_int_equal(outbox_attempt_begin_after(f->o, &again, d[1].id, &unfinished, &created),
+                     SF_EINVAL);
+    trail t2 = {0};
+    assert_int_equal(outbox_attempts(f->o, "p2", on_attempt, &t2), SF_OK);
+    assert_int_equal(t2.n, 1);
+    assert_int_equal(count(f, "hook", OUTBOX_OK), 1);
+    outbox_delivery_clear(d, n);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -436,6 +472,7 @@ int main(void)
         T(prune_forgets_only_old_settled_alerts),
         T(put_batch_stores_a_group_in_one_transaction),
         T(outbox_writes_leave_the_connection_at_full_sync),
+        T(attempt_begin_after_records_both_or_neither),
     };
     return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);
 }
