@@ -11,11 +11,11 @@
 #include "base/metrics.h"
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
-#include "score/score_checkpoint.h"
-#include "base/sf_limits.h"
+#include "score/score_image.h"
+#include "base/limits.h"
 #include "store/labels.h"
 #include "store/outbox_writer.h"
-#include "store/state_checkpoint.h"
+#include "store/snapshot_store.h"
 
 #define CHECKPOINT_ALERTS_WAIT_MS 5000 /* a checkpoint waits this long for alerts to be stored */
 #define RECOVER_ALERTS_WAIT_MS 60000   /* recovery's last alerts (a failing write gives up first) */
@@ -25,7 +25,7 @@ void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
 {
     runtime *rt = ctx;
     ev->seq = seq; /* the scorer checkpoints the position it has applied */
-    if (!queue_push(rt->ingest, ev, -1))
+    if (!queue_push(rt->journaled, ev, -1))
         event_free(ev); /* closed: only after every connector stopped, so never in practice */
 }
 
@@ -38,16 +38,16 @@ void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
 static sf_status write_alerts(void *ctx, const outbox_item *items, size_t n, bool *created)
 {
     runtime *rt = ctx;
-    pthread_mutex_lock(&rt->route_lock);
-    sf_status st = outbox_put_batch(rt->outbox, items, n, (const char *const *)rt->targets,
-                                    rt->n_routes, created);
+    pthread_mutex_lock(&rt->target_lock);
+    sf_status st = outbox_put_batch(rt->outbox, items, n, (const char *const *)rt->target_names,
+                                    rt->n_targets, created);
     bool any = false;
     for (size_t i = 0; st == SF_OK && i < n; i++)
         any |= created[i];
-    for (size_t i = 0; any && i < rt->n_routes; i++)
-        if (rt->routes[i])
-            delivery_wake(rt->routes[i]);
-    pthread_mutex_unlock(&rt->route_lock);
+    for (size_t i = 0; any && i < rt->n_targets; i++)
+        if (rt->target_workers[i])
+            delivery_wake(rt->target_workers[i]);
+    pthread_mutex_unlock(&rt->target_lock);
     return st;
 }
 
@@ -134,11 +134,11 @@ static void rt_on_label(void *ctx, const score_label *l)
                  l->model_version);
 }
 
-score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg)
+score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg)
 {
     if (!cfg->has_decision)
         return NULL;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     score_engine *e = score_new(&cfg->decision, cfg->signals, cfg->n_signals, cfg->shards,
                                 rt_on_alert, rt, err, sizeof err);
     if (!e)
@@ -159,7 +159,7 @@ static void checkpoint(runtime *rt)
         return;
     score_membuf m = {0};
     int64_t t0 = monotime_ms();
-    sf_status st = score_checkpoint_save(rt->engine, score_membuf_write, &m);
+    sf_status st = score_image_save(rt->engine, score_membuf_write, &m);
     /* The alerts of what the state covers are all handed over (the save flushed the
        engine): the checkpoint waits until they are stored. */
     if (st == SF_OK && !outbox_writer_flush(rt->writer, CHECKPOINT_ALERTS_WAIT_MS)) {
@@ -175,7 +175,7 @@ static void checkpoint(runtime *rt)
         return;
     }
     if (st == SF_OK)
-        st = state_checkpoint_write(rt->st, rt->journal, rt->applied_seq, m.data, m.len);
+        st = snapshot_store_write(rt->st, rt->journal, rt->applied_seq, m.data, m.len);
     free(m.data);
     if (st != SF_OK) {
         log_error("component=checkpoint",
@@ -200,10 +200,10 @@ void *runtime_scorer_main(void *arg)
     int64_t last_wall_tick = 0;
     outbox_writer_set_patient(rt->writer, true); /* a failed alert write is retried */
     for (;;) {
-        sf_event *ev = queue_pop(rt->ingest, 500);
+        sf_event *ev = queue_pop(rt->journaled, 500);
         pthread_mutex_lock(&rt->engine_lock);
         score_engine *next = rt->pending_engine;
-        const sf_config *next_cfg = rt->pending_cfg;
+        const sigflow_config *next_cfg = rt->pending_cfg;
         rt->pending_engine = NULL;
         pthread_mutex_unlock(&rt->engine_lock);
         if (next)
@@ -217,18 +217,18 @@ void *runtime_scorer_main(void *arg)
                 score_push(rt->engine, ev);
                 /* The engine batches for throughput; once the queue runs dry, hand the
                    alerts of what was pushed to delivery now rather than at the next batch. */
-                if (queue_length(rt->ingest) == 0) {
+                if (queue_length(rt->journaled) == 0) {
                     score_flush(rt->engine);
                     runtime_score_caught_up(rt);
                 }
             }
             event_free(ev);
-        } else if (atomic_load(&rt->draining) && queue_length(rt->ingest) == 0) {
+        } else if (atomic_load(&rt->draining) && queue_length(rt->journaled) == 0) {
             break; /* closed before `draining` was set, so empty now means empty for good */
         }
         /* clock = wall: silence is noticed even when nothing arrives (docs/scoring.md, Time). */
         int64_t now = monotime_ms();
-        if (rt->engine && rt->clock == CLOCK_WALL && now - last_wall_tick >= 1000) {
+        if (rt->engine && rt->clock == CONFIG_CLOCK_WALL && now - last_wall_tick >= 1000) {
             score_advance(rt->engine, walltime_ms());
             last_wall_tick = now;
         }
@@ -262,13 +262,13 @@ static uint64_t load_checkpoint(runtime *rt)
     uint64_t seq = 0;
     void *blob = NULL;
     size_t len = 0;
-    if (state_checkpoint_read(rt->st, &seq, &blob, &len) != SF_OK || !blob || !rt->engine) {
+    if (snapshot_store_read(rt->st, &seq, &blob, &len) != SF_OK || !blob || !rt->engine) {
         free(blob);
         return 0;
     }
     score_membuf m = {.data = blob, .len = len};
-    char err[SF_MAX_ERROR_LEN] = "";
-    sf_status st = score_checkpoint_load(rt->engine, score_membuf_read, &m, err, sizeof err);
+    char err[SIGFLOW_MAX_ERROR_LEN] = "";
+    sf_status st = score_image_load(rt->engine, score_membuf_read, &m, err, sizeof err);
     free(blob);
     if (st == SF_OK) {
         log_info("component=checkpoint", "scoring state loaded: seq=%llu bytes=%zu",
@@ -324,7 +324,7 @@ static bool str_same(const char *a, const char *b)
 }
 
 /* Whether two configs score alike: the decision and every signal, field by field. */
-bool runtime_decision_same(const sf_config *a, const sf_config *b)
+bool runtime_decision_same(const sigflow_config *a, const sigflow_config *b)
 {
     if (a->has_decision != b->has_decision || a->n_signals != b->n_signals)
         return false;

@@ -64,7 +64,7 @@ sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished, 
 sf_status outbox_attempt_begin_after(outbox *o, const outbox_outcome *prev, int64_t delivery_id,
                                      int *unfinished, int64_t *created_ms)
 {
-    char bounded[SF_MAX_ERROR_LEN + 1];
+    char bounded[SIGFLOW_MAX_ERROR_LEN + 1];
     *unfinished = 0;
     *created_ms = 0;
     if ((unsigned)prev->result > OUTBOX_RESULT_SKIP)

@@ -3,13 +3,13 @@
  * claim, result) and outbox_admin.c (dead letters, counts, audit trail, pruning).
  * Nothing outside the outbox includes it.
  */
-#ifndef SF_OUTBOX_INTERNAL_H
-#define SF_OUTBOX_INTERNAL_H
+#ifndef SIGFLOW_OUTBOX_INTERNAL_H
+#define SIGFLOW_OUTBOX_INTERNAL_H
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "store/outbox.h"
 
-#define OUTBOX_CTX "module=outbox"
+#define OUTBOX_CTX "component=outbox"
 
 struct outbox {
     store *st;
@@ -42,8 +42,8 @@ sf_status outbox_finish(outbox *o, sf_status rc);
 /* outbox_result's write (counted: outbox_result_counted's) inside an open transaction. */
 sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind r, int64_t retry_at_ms,
                                const char *error, bool counted);
-/* error, or its first SF_MAX_ERROR_LEN bytes copied into bounded. */
-const char *outbox_bound_error(const char *error, char bounded[SF_MAX_ERROR_LEN + 1]);
+/* error, or its first SIGFLOW_MAX_ERROR_LEN bytes copied into bounded. */
+const char *outbox_bound_error(const char *error, char bounded[SIGFLOW_MAX_ERROR_LEN + 1]);
 /* Step a bound SELECT of DELIVERY_COLUMNS into out[0..*n), at most max rows. */
 sf_status outbox_collect(outbox *o, sqlite3_stmt *st, outbox_delivery *out, size_t max, size_t *n);
 

@@ -12,8 +12,8 @@
  * caller's write function (the runtime: outbox_put_batch with the routes) and log, metrics.
  * Used by the runtime's scorer (core/daemon/runtime_scoring.c).
  */
-#ifndef SF_OUTBOX_WRITER_H
-#define SF_OUTBOX_WRITER_H
+#ifndef SIGFLOW_OUTBOX_WRITER_H
+#define SIGFLOW_OUTBOX_WRITER_H
 
 #include <stdbool.h>
 #include <stddef.h>

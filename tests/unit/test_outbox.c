@@ -10,7 +10,7 @@
 
 #include "base/log.h"
 #include "store/outbox.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "store/store.h"
 #include "tmpdir.h"
 
@@ -314,7 +314,7 @@ static void long_error_text_is_bounded(void **state)
     assert_int_equal(outbox_result(f->o, id, OUTBOX_RESULT_DEAD, 0, big), SF_OK);
     assert_int_equal(outbox_dlq_list(f->o, NULL, 1, d, &n), SF_OK);
     assert_int_equal(n, 1);
-    assert_int_equal(strlen(d[0].last_error), SF_MAX_ERROR_LEN);
+    assert_int_equal(strlen(d[0].last_error), SIGFLOW_MAX_ERROR_LEN);
     outbox_delivery_clear(d, n);
 }
 
@@ -366,7 +366,7 @@ static void put_batch_stores_a_group_in_one_transaction(void **state)
     assert_int_equal(count(f, "slack", OUTBOX_PENDING), 3);
     assert_int_equal(count(f, "hook", OUTBOX_PENDING), 3);
     /* One item that can never be stored refuses the whole group: nothing is written. */
-    char long_entity[SF_MAX_ENTITY_LEN + 2];
+    char long_entity[SIGFLOW_MAX_ENTITY_LEN + 2];
     memset(long_entity, 'e', sizeof long_entity - 1);
     long_entity[sizeof long_entity - 1] = '\0';
     outbox_item bad[] = {

@@ -15,7 +15,7 @@
 #include <cmocka.h>
 
 #include "base/log.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "store/outbox.h"
 #include "store/outbox_writer.h"
 #include "store/store.h"
@@ -232,7 +232,7 @@ static void an_alert_over_the_limits_is_refused_at_add(void **state)
     fixture *f = *state;
     outbox_writer *w = outbox_writer_start(4, write_fn, done_fn, f);
     assert_non_null(w);
-    char entity[SF_MAX_ENTITY_LEN + 2];
+    char entity[SIGFLOW_MAX_ENTITY_LEN + 2];
     memset(entity, 'e', sizeof entity - 1);
     entity[sizeof entity - 1] = '\0';
     outbox_item bad = {.alert_id = "x", .decision = "churn", .entity = entity, .json = "{}"};
