@@ -84,6 +84,8 @@ static void rt_on_alert(void *ctx, sf_alert *a)
         return;
     }
     if (a->kind == ALERT_HEALTH) {
+        /* Stored directly: the decision alerts raised before it go first, in order. */
+        outbox_writer_flush(rt->writer, CHECKPOINT_ALERTS_WAIT_MS);
         runtime_health_put(rt, a);
         return;
     }
@@ -244,6 +246,7 @@ void *runtime_scorer_main(void *arg)
         if (now - rt->last_checkpoint_ms >= atomic_load(&rt->checkpoint_interval_ms))
             checkpoint(rt);
         runtime_score_metrics(rt, false);
+        runtime_inspect_serve(rt); /* GET /v1/entities/ID: live state, between two events */
     }
     outbox_writer_set_patient(rt->writer, false); /* stopping: a failing write is given up */
     checkpoint(rt); /* on a clean stop: the next start replays nothing */
