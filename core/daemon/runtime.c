@@ -19,6 +19,7 @@
 #include "base/monotime.h"
 #include "daemon/notify.h"
 #include "daemon/runtime_internal.h"
+#include "store/outbox_writer.h"
 #include "base/limits.h"
 #include "ingest/mapping.h"
 #include "store/store_guard.h"
@@ -202,7 +203,10 @@ static void shutdown_all(runtime *rt)
     /* Every connector's intake committed at its stop: the journal's sink has run for all. */
     queue_close(rt->journaled);
     atomic_store(&rt->draining, true);
+    outbox_writer_set_patient(rt->writer, false); /* a failing alert write ends the wait */
     pthread_join(rt->scorer, NULL);
+    outbox_writer_stop(rt->writer); /* after the scorer's last checkpoint flushed it */
+    rt->writer = NULL;
     runtime_stats_log(rt);
     for (size_t i = 0; i < rt->n_insts; i++) {
         runtime_inst_stop(rt->insts[i]);
@@ -348,7 +352,8 @@ int runtime_run(const char *config_path, bool init)
         goto out; /* listeners bound, store open: nothing else needs root */
     journal_set_sink(rt.journal, runtime_journal_sink, &rt);
     runtime_routes_rebuild(&rt); /* targets for the alerts recovery re-creates */
-    if (runtime_recover(&rt) != SF_OK || (cfg->has_decision && !rt.engine))
+    if (runtime_alerts_start(&rt) != SF_OK || runtime_recover(&rt) != SF_OK ||
+        (cfg->has_decision && !rt.engine))
         goto out;
     rt.last_checkpoint_ms = monotime_ms();
 
@@ -395,6 +400,7 @@ out:
         free(rt.insts[i]);
     }
     free(rt.insts);
+    outbox_writer_stop(rt.writer); /* a start that failed after it started */
     free(rt.target_workers);
     free(rt.health_target_workers);
     score_free(rt.engine);

@@ -235,6 +235,21 @@ static entity *entity_find(const score_shard *s, const char *id, size_t len, uin
     return NULL;
 }
 
+void score_shard_prefetch(const score_shard *s, uint64_t hash, bool deep)
+{
+    const table_slot *t = &s->table[(size_t)hash & (s->table_cap - 1)];
+    if (!deep) {
+        __builtin_prefetch(t);
+        return;
+    }
+    if (t->hash != hash || !t->e) /* a new entity, or a collision: nothing to fetch ahead */
+        return;
+    const char *p = (const char *)t->e;
+    size_t bytes = sizeof(entity) + s->m->layout.size + t->e->id_len;
+    for (size_t off = 0; off < bytes && off < 512; off += 64)
+        __builtin_prefetch(p + off);
+}
+
 static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t hash)
 {
     const score_model *m = s->m;
