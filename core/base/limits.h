@@ -40,6 +40,7 @@
 /* learning (docs/scoring.md "Outcomes and learning") */
 #define SIGFLOW_MAX_FIT_SAMPLE 10000000    /* fit_sample: feature snapshots kept for refits */
 #define SIGFLOW_MAX_MODEL_HISTORY 1024     /* model changes kept (oldest dropped first) */
+#define SIGFLOW_MAX_PERSON_LABELS 100000   /* people's labels a refit fits (newest alerts kept) */
 #define SIGFLOW_MAX_LABELS_FILE 10000000   /* rows of a backtest --labels file */
 #define SIGFLOW_MAX_LABELS_LINE 1024       /* bytes of one --labels line */
 #define SIGFLOW_MAX_DRIFT_WINDOW 10000     /* documents per field judged for schema drift */
@@ -64,5 +65,12 @@
 #define SIGFLOW_MAX_ADMIN_CONNECTIONS 64 /* concurrent connections to the admin listener */
 #define SIGFLOW_MAX_ADMIN_CONNECTIONS_PER_IP 16 /* of them from one client address */
 #define SIGFLOW_ADMIN_REQUEST_DEADLINE_S 5      /* seconds for a whole admin request */
+
+/* Operating it (docs/operating.md). */
+#define SIGFLOW_MAX_NOTIFY_SOCKET_LEN                                                              \
+    107                               /* bytes of NOTIFY_SOCKET (a sockaddr_un path, less NUL) */
+#define SIGFLOW_MAX_NOTIFY_STATE 256  /* bytes of one sd_notify datagram sigflow sends */
+#define SIGFLOW_MAX_UNKNOWN_PATHS 64  /* ingest paths without a connector remembered for the log */
+#define SIGFLOW_UNKNOWN_PATH_LINES 10 /* log lines about unknown paths in one minute, all paths */
 
 #endif

@@ -114,6 +114,7 @@ typedef struct sigflow_config {
     int64_t checkpoint_interval_ms; /* scoring state checkpoints; default 5m */
     int64_t journal_retention_ms;   /* journaled events kept after a checkpoint; default 7d */
     char *log_level;                /* default info */
+    int log_format;                 /* log_style: 0 logfmt (default), 1 json */
     char **health_deliver;          /* health alerts' targets; NULL: the decision's deliver */
     size_t n_health_deliver;
     int health_deliver_line;
@@ -121,7 +122,8 @@ typedef struct sigflow_config {
     double drift_threshold; /* missing/wrong-type share above which a field drifted; 0.2 */
 
     /* [sigflow] feedback links (docs/admin-api.md) */
-    char *public_url;        /* base of links in messages, or NULL */
+    char *public_url; /* base of links in messages, or NULL */
+    char *user; /* [sigflow] user: run becomes it after binding (daemon/privdrop.c), or NULL */
     char *feedback_secret;   /* resolved secret signing feedback links, or NULL; never log */
     int64_t feedback_ttl_ms; /* how long a feedback link stays valid; default 30d */
 

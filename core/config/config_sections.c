@@ -27,6 +27,18 @@ static bool config_admin_ok(const char *s)
     return colon[1] && !*end && port >= 1 && port <= 65535;
 }
 
+/* A user name as useradd takes it: [a-z0-9_.-], not starting with '-' (no path, no id). */
+static bool config_user_ok(const char *u)
+{
+    if (!*u || *u == '-')
+        return false;
+    for (const char *p = u; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+              *p == '.'))
+            return false;
+    return true;
+}
+
 /* public_url, feedback_secret, feedback_ttl: the one-click feedback links. */
 static void config_apply_feedback(config_loader *ld)
 {
@@ -63,6 +75,7 @@ void config_apply_sigflow(config_loader *ld)
                                         "queue_size",
                                         "clock",
                                         "log_level",
+                                        "log_format",
                                         "ingest",
                                         "durability",
                                         "retry_base",
@@ -78,11 +91,13 @@ void config_apply_sigflow(config_loader *ld)
                                         "drift_window",
                                         "drift_threshold",
                                         "public_url",
+                                        "user",
                                         "feedback_secret",
                                         "feedback_ttl"};
     static const char *const durabilities[] = {"fsync", "batch", "off"};
     static const char *const clocks[] = {"wall", "event"};
     static const char *const levels[] = {"error", "warn", "info", "debug"};
+    static const char *const log_formats[] = {"logfmt", "json"};
     sigflow_config *cfg = ld->cfg;
     const config_kv *kv;
     config_check_known(ld, "[sigflow]", known, sizeof known / sizeof known[0]);
@@ -105,6 +120,11 @@ void config_apply_sigflow(config_loader *ld)
         if (!cfg->admin_token)
             CFG_ERR(ld, kv->line, "`admin_token`: %s", err);
     }
+    if ((kv = config_raw_get(ld, "user")) &&
+        config_string(ld, kv, SIGFLOW_MAX_NAME_LEN, &cfg->user) && !config_user_ok(cfg->user))
+        CFG_ERR(ld, kv->line,
+                "`user` must be a user name (a-z 0-9 _ - ., not starting with -), got `%s`",
+                kv->value);
     long long v;
     if ((kv = config_raw_get(ld, "shards")) && config_integer(ld, kv, 1, 1024, &v))
         cfg->shards = (int)v;
@@ -115,6 +135,8 @@ void config_apply_sigflow(config_loader *ld)
         cfg->clock = c == 0 ? CONFIG_CLOCK_WALL : CONFIG_CLOCK_EVENT;
     if ((kv = config_raw_get(ld, "log_level")) && config_choice(ld, kv, levels, 4, &c))
         config_string(ld, kv, 16, &cfg->log_level);
+    if ((kv = config_raw_get(ld, "log_format")) && config_choice(ld, kv, log_formats, 2, &c))
+        cfg->log_format = c;
     if ((kv = config_raw_get(ld, "ingest"))) {
         free(cfg->ingest);
         cfg->ingest = NULL;

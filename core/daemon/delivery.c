@@ -24,6 +24,22 @@
 #define DELIVERY_CLAIM_MAX                                                                         \
     (SIGFLOW_MAX_DIGEST_ALERTS > DELIVERY_CLAIM ? SIGFLOW_MAX_DIGEST_ALERTS : DELIVERY_CLAIM)
 
+/*
+ * An attempt's outcome, decided. Its write waits for the worker's next attempt, whose start is
+ * recorded in the same transaction (outbox_attempt_begin_after), or for anything else the
+ * worker writes, claims or waits for first (flush_outcome); it is logged and counted once
+ * written. `d` points into the worker's current claim.
+ */
+typedef struct settled {
+    bool set;
+    const outbox_delivery *d;
+    outbox_result_kind result;
+    int64_t retry_at_ms, wait_ms;
+    int attempt;
+    char entity[SIGFLOW_MAX_ENTITY_LEN + 1];
+    char why[SIGFLOW_MAX_ERROR_LEN + 1];
+} settled;
+
 struct delivery_worker {
     sf_instance *inst;
     outbox *ob;
@@ -37,10 +53,16 @@ struct delivery_worker {
     int64_t busy_id;       /* its delivery row */
     char busy_alert[OUTBOX_MAX_ALERT_ID_LEN + 1];
     int busy_attempt;
+    /* A digest in flight: its other rows, each with its attempt number (deliver_timeout
+       records a retry for every row of the digest, as a single send does for its one). */
+    int64_t busy_more[DELIVERY_CLAIM_MAX];
+    int busy_more_attempt[DELIVERY_CLAIM_MAX];
+    size_t n_busy_more;
     int64_t claimed[DELIVERY_CLAIM_MAX]; /* the claim being worked; [next..n) not attempted yet */
     size_t n_claimed, next_claimed;
     uint64_t rng;
     char ctx[128];
+    settled pending; /* worker thread: the last outcome, written with the next attempt's start */
 };
 
 static uint64_t xorshift(uint64_t *s)
@@ -81,6 +103,7 @@ static bool set_busy(delivery_worker *w, const outbox_delivery *d, int n)
         w->busy_since_ms = monotime_ms();
         w->busy_id = d->id;
         w->busy_attempt = n;
+        w->n_busy_more = 0;
         snprintf(w->busy_alert, sizeof w->busy_alert, "%s", d->alert_id);
     } else if (ok) {
         w->busy_since_ms = 0;
@@ -103,6 +126,97 @@ static int64_t clock_now(const delivery_worker *w)
     return w->pol.clock ? w->pol.clock(w->pol.clock_ctx) : walltime_ms();
 }
 
+/* The log line and counters of an outcome once it is written. */
+static void report(delivery_worker *w, const settled *o)
+{
+    const outbox_delivery *d = o->d;
+    if (o->result == OUTBOX_RESULT_OK) {
+        log_info(w->ctx, "delivered alert=%s entity=%s attempt=%d", d->alert_id, o->entity,
+                 o->attempt);
+        count(w, "ok");
+        double lag = (double)(walltime_ms() - d->time_ms) / 1000.0; /* docs/admin-api.md */
+        metrics_observe("sigflow_alert_to_delivery_seconds", metrics_latency_bounds,
+                        metrics_latency_nbounds, lag > 0 ? lag : 0);
+    } else if (o->result == OUTBOX_RESULT_DEAD) {
+        log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"",
+                  d->alert_id, o->entity, o->attempt, o->why);
+        count(w, "dead");
+    } else {
+        log_warn(w->ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", d->alert_id,
+                 o->attempt, (long long)o->wait_ms, o->why);
+        count(w, "retry");
+    }
+}
+
+/* Write the outcome waiting (if any) on its own, then report it. */
+static void flush_outcome(delivery_worker *w)
+{
+    settled *o = &w->pending;
+    if (!o->set)
+        return;
+    o->set = false;
+    outbox_result_counted(w->ob, o->d->id, o->result, o->retry_at_ms,
+                          o->result == OUTBOX_RESULT_OK ? NULL : o->why);
+    report(w, o);
+}
+
+/*
+ * Count the attempt at delivery_id (outbox_attempt_begin), in one transaction with the
+ * outcome waiting, if any: one commit per delivery instead of two.
+ */
+static sf_status begin_attempt(delivery_worker *w, int64_t delivery_id, int *unfinished,
+                               int64_t *created_ms)
+{
+    settled *o = &w->pending;
+    if (o->set) {
+        outbox_outcome prev = {.delivery_id = o->d->id,
+                               .result = o->result,
+                               .retry_at_ms = o->retry_at_ms,
+                               .error = o->result == OUTBOX_RESULT_OK ? NULL : o->why};
+        if (outbox_attempt_begin_after(w->ob, &prev, delivery_id, unfinished, created_ms) ==
+            SF_OK) {
+            o->set = false;
+            report(w, o);
+            return SF_OK;
+        }
+        flush_outcome(w); /* one by one, as without the pairing */
+    }
+    return outbox_attempt_begin(w->ob, delivery_id, unfinished, created_ms);
+}
+
+/*
+ * Decide one attempt's outcome for delivery d (a digest decides it for each of its rows) and
+ * record it: now, or with the worker's next attempt (`defer`).
+ */
+static void settle(delivery_worker *w, const outbox_delivery *d, const char *entity,
+                   sf_deliver_result r, int64_t retry_after, int64_t created_ms, bool defer)
+{
+    flush_outcome(w);
+    settled *o = &w->pending;
+    o->d = d;
+    o->attempt = d->attempts + 1;
+    o->retry_at_ms = 0;
+    o->wait_ms = 0;
+    snprintf(o->entity, sizeof o->entity, "%s", entity);
+    const char *why = instance_last_error(w->inst);
+    snprintf(o->why, sizeof o->why, "%s", why ? why : "");
+    if (r == SF_DELIVER_OK) {
+        o->result = OUTBOX_RESULT_OK;
+    } else if (r == SF_DELIVER_FAIL ||
+               !budget_left(w, o->attempt, created_ms,
+                            walltime_ms() + (retry_after > 0 ? retry_after : 0))) {
+        o->result = OUTBOX_RESULT_DEAD;
+    } else {
+        o->result = OUTBOX_RESULT_RETRY;
+        o->wait_ms =
+            retry_after > 0 ? retry_after : delivery_backoff_ms(&w->pol, o->attempt, &w->rng);
+        o->retry_at_ms = walltime_ms() + o->wait_ms;
+    }
+    o->set = true;
+    if (!defer)
+        flush_outcome(w);
+}
+
 /* The alert with its message model attached, or NULL (dead-lettered: unreadable). */
 static sf_alert *load(delivery_worker *w, const outbox_delivery *d)
 {
@@ -115,6 +229,7 @@ static sf_alert *load(delivery_worker *w, const outbox_delivery *d)
         a = NULL;
     }
     if (!a) {
+        flush_outcome(w);
         outbox_result(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, "stored alert is unreadable");
         log_error(w->ctx, "dead-lettered alert=%s: stored alert is unreadable", d->alert_id);
         count(w, "dead");
@@ -139,6 +254,8 @@ static bool gated(delivery_worker *w, const outbox_delivery *d, const sf_alert *
     if (!w->pol.rules || d->was_held)
         return false;
     rules_gate g = rules_decide(w->pol.rules, a->msg, clock_now(w), &until, why, sizeof why);
+    if (g != GATE_SEND)
+        flush_outcome(w);
     if (g == GATE_SKIP) {
         outbox_result(w->ob, d->id, OUTBOX_RESULT_SKIP, 0, why);
         log_info(w->ctx, "skipped alert=%s entity=%s why=\"%s\"", a->id, a->entity, why);
@@ -151,35 +268,6 @@ static bool gated(delivery_worker *w, const outbox_delivery *d, const sf_alert *
     return g != GATE_SEND;
 }
 
-/* Record one attempt's outcome for delivery d (a digest records it for each of its rows). */
-static void settle(delivery_worker *w, const outbox_delivery *d, const char *entity,
-                   sf_deliver_result r, int64_t retry_after, int64_t created_ms)
-{
-    int n = d->attempts + 1;
-    const char *why = instance_last_error(w->inst);
-    if (r == SF_DELIVER_OK) {
-        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_OK, 0, NULL);
-        log_info(w->ctx, "delivered alert=%s entity=%s attempt=%d", d->alert_id, entity, n);
-        count(w, "ok");
-        double lag = (double)(walltime_ms() - d->time_ms) / 1000.0; /* docs/admin-api.md */
-        metrics_observe("sigflow_alert_to_delivery_seconds", metrics_latency_bounds,
-                        metrics_latency_nbounds, lag > 0 ? lag : 0);
-    } else if (r == SF_DELIVER_FAIL ||
-               !budget_left(w, n, created_ms,
-                            walltime_ms() + (retry_after > 0 ? retry_after : 0))) {
-        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, why);
-        log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"",
-                  d->alert_id, entity, n, why);
-        count(w, "dead");
-    } else {
-        int64_t wait = retry_after > 0 ? retry_after : delivery_backoff_ms(&w->pol, n, &w->rng);
-        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
-        log_warn(w->ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", d->alert_id, n,
-                 (long long)wait, why);
-        count(w, "retry");
-    }
-}
-
 /*
  * Counted before deliver runs (a crash inside it still uses up the budget), refused when
  * <state_dir>/crashes says this alert crashed the daemon DELIVERY_POISON_AFTER times; the
@@ -189,7 +277,7 @@ static void send_one(delivery_worker *w, const outbox_delivery *d, sf_alert *a)
 {
     int unfinished = 0;
     int64_t created_ms = 0;
-    if (outbox_attempt_begin(w->ob, d->id, &unfinished, &created_ms) != SF_OK)
+    if (begin_attempt(w, d->id, &unfinished, &created_ms) != SF_OK)
         return;       /* stays in flight; pending again at the next start */
     (void)unfinished; /* the audit trail shows them as "started" */
     int n = d->attempts + 1;
@@ -216,7 +304,7 @@ static void send_one(delivery_worker *w, const outbox_delivery *d, sf_alert *a)
     host_note_alert(NULL);
     if (!set_busy(w, NULL, 0)) /* abandoned meanwhile: the main thread recorded a retry */
         return;
-    settle(w, d, a->entity, r, retry_after, created_ms);
+    settle(w, d, a->entity, r, retry_after, created_ms, true);
 }
 
 /* One attempt at one claimed delivery, and its outcome recorded in the outbox. */
@@ -228,6 +316,34 @@ static void attempt(delivery_worker *w, const outbox_delivery *d)
     if (!gated(w, d, a))
         send_one(w, d, a);
     unload(a);
+}
+
+/*
+ * Marks a digest's rows as the attempt in flight: deliver_timeout covers a digest send as it
+ * covers a single one (docs/reliability.md, Plugins). `claimed` rows [0, n_rows) are the
+ * digest's; the claim behind them is released if the attempt is abandoned. False once
+ * abandoned.
+ */
+static bool set_busy_digest(delivery_worker *w, const outbox_delivery **rows, size_t k,
+                            size_t n_rows, const char *id)
+{
+    pthread_mutex_lock(&w->lock);
+    bool ok = !w->abandoned;
+    if (ok) {
+        if (w->next_claimed < n_rows)
+            w->next_claimed = n_rows;
+        w->busy_since_ms = monotime_ms();
+        w->busy_id = rows[0]->id;
+        w->busy_attempt = rows[0]->attempts + 1;
+        w->n_busy_more = 0;
+        for (size_t i = 1; i < k; i++) {
+            w->busy_more[w->n_busy_more] = rows[i]->id;
+            w->busy_more_attempt[w->n_busy_more++] = rows[i]->attempts + 1;
+        }
+        snprintf(w->busy_alert, sizeof w->busy_alert, "%s", id);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return ok;
 }
 
 /* The due rows of a digest target, sent as one message; each row records the outcome. */
@@ -264,13 +380,22 @@ static void attempt_digest(delivery_worker *w, const outbox_delivery *d, size_t 
     int64_t retry_after = 0, created[DELIVERY_CLAIM_MAX];
     int unfinished;
     for (size_t i = 0; i < k; i++) /* counted before deliver, as single sends are */
-        if (outbox_attempt_begin(w->ob, rows[i]->id, &unfinished, &created[i]) != SF_OK)
+        if (begin_attempt(w, rows[i]->id, &unfinished, &created[i]) != SF_OK)
             created[i] = walltime_ms();
     sf_deliver_result r = SF_DELIVER_RETRY;
-    if (digest && (shell.json = (char *)message_json(digest)))
+    bool abandoned = false;
+    if (digest && (shell.json = (char *)message_json(digest))) {
+        if (!set_busy_digest(w, rows, k, n, shell.id))
+            goto settled;
+        host_note_alert(shell.id);
         r = instance_deliver(w->inst, &shell, &retry_after);
-    for (size_t i = 0; i < k; i++)
-        settle(w, rows[i], items[i]->entity, r, retry_after, created[i]);
+        host_note_alert(NULL);
+        /* abandoned meanwhile: the main thread recorded a retry for every row */
+        abandoned = !set_busy(w, NULL, 0);
+    }
+    for (size_t i = 0; i < k && !abandoned; i++)
+        settle(w, rows[i], items[i]->entity, r, retry_after, created[i], false);
+settled:
     message_free(digest);
     for (size_t i = 0; i < k; i++)
         alert_free(items[i]);
@@ -294,6 +419,11 @@ bool delivery_abandon_if_stuck(delivery_worker *w, char *alert_id, size_t len)
     memcpy(copy.ctx, w->ctx, sizeof copy.ctx);
     int64_t id = w->busy_id;
     int n = w->busy_attempt;
+    int64_t more[DELIVERY_CLAIM_MAX]; /* the other rows of a digest in flight */
+    int more_n[DELIVERY_CLAIM_MAX];
+    size_t n_more = w->n_busy_more;
+    memcpy(more, w->busy_more, n_more * sizeof *more);
+    memcpy(more_n, w->busy_more_attempt, n_more * sizeof *more_n);
     int64_t rest[DELIVERY_CLAIM_MAX]; /* claimed behind the stuck one: never attempted */
     size_t n_rest = 0;
     for (size_t i = w->next_claimed; i < w->n_claimed; i++)
@@ -307,11 +437,20 @@ bool delivery_abandon_if_stuck(delivery_worker *w, char *alert_id, size_t len)
              (long long)copy.pol.deliver_timeout_ms);
     int64_t wait = delivery_backoff_ms(&copy.pol, n, &copy.rng);
     outbox_result_counted(copy.ob, id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
+    for (size_t i = 0; i < n_more; i++)
+        outbox_result_counted(copy.ob, more[i], OUTBOX_RESULT_RETRY,
+                              walltime_ms() + delivery_backoff_ms(&copy.pol, more_n[i], &copy.rng),
+                              why);
     for (size_t i = 0; i < n_rest; i++)
         outbox_release(copy.ob, rest[i]); /* the replacement worker takes them */
-    log_warn(copy.ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", alert_id, n,
-             (long long)wait, why);
-    count(&copy, "retry");
+    if (n_more)                           /* a digest: every alert it listed is retried */
+        log_warn(copy.ctx, "retrying alert=%s digest_alerts=%zu attempt=%d in_ms=%lld error=\"%s\"",
+                 alert_id, n_more + 1, n, (long long)wait, why);
+    else
+        log_warn(copy.ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", alert_id, n,
+                 (long long)wait, why);
+    for (size_t i = 0; i <= n_more; i++)
+        count(&copy, "retry");
     return true;
 }
 
@@ -391,6 +530,7 @@ static void *worker_main(void *arg)
             if (!stopping(w))
                 attempt(w, &d[i]);
         }
+        flush_outcome(w); /* it points into the claim */
         outbox_delivery_clear(d, n);
         if (n == 0)
             idle(w);

@@ -14,9 +14,12 @@
 #include <unistd.h>
 
 #include "plugin/crash.h"
+#include "daemon/privdrop.h"
 #include "base/log.h"
 #include "base/monotime.h"
+#include "daemon/notify.h"
 #include "daemon/runtime_internal.h"
+#include "store/outbox_writer.h"
 #include "base/limits.h"
 #include "mapping/mapping.h"
 #include "store/store_guard.h"
@@ -33,6 +36,8 @@ static site *load_site(const char *path, plugin_registry *reg, bool first, bool 
     diag d = {0};
     site *s = NULL;
     sigflow_config *cfg = config_load(path, &d);
+    if (cfg) /* before the loader's lines: every line of a run in the configured format */
+        log_set_style((log_style)cfg->log_format, 0);
     if (cfg && first) {
         if (make_state_dir(cfg->state_dir, init) != 0 ||
             loader_set_crash_dir(reg, cfg->state_dir)) {
@@ -198,7 +203,10 @@ static void shutdown_all(runtime *rt)
     /* Every connector's intake committed at its stop: the journal's sink has run for all. */
     queue_close(rt->journaled);
     atomic_store(&rt->draining, true);
+    outbox_writer_set_patient(rt->writer, false); /* a failing alert write ends the wait */
     pthread_join(rt->scorer, NULL);
+    outbox_writer_stop(rt->writer); /* after the scorer's last checkpoint flushed it */
+    rt->writer = NULL;
     runtime_stats_log(rt);
     for (size_t i = 0; i < rt->n_insts; i++) {
         runtime_inst_stop(rt->insts[i]);
@@ -211,12 +219,29 @@ static void shutdown_all(runtime *rt)
  * before anything starts: a port already taken is a failure to start (exit 1, the address in
  * the message), not a daemon that runs deaf and retries forever.
  */
+/* [sigflow] user: become it now that the listeners are bound and the store is open. */
+static sf_status runtime_become_user(const sigflow_config *cfg)
+{
+    char err[SIGFLOW_MAX_ERROR_LEN];
+    sf_status st = privdrop_to(cfg->user, cfg->state_dir, err, sizeof err);
+    if (st != SF_OK) {
+        log_error("component=runtime", "cannot run as user %s: %s", cfg->user, err);
+        return st;
+    }
+    log_info("component=runtime", "running as user=%s uid=%u gid=%u (state_dir handed to it)",
+             cfg->user, (unsigned)getuid(), (unsigned)getgid());
+    return SF_OK;
+}
+
 static sf_status start_listeners(runtime *rt)
 {
     const sigflow_config *cfg = rt->site->cfg;
     char err[SIGFLOW_MAX_ERROR_LEN];
     if (!(rt->admin_api = admin_api_new(cfg, err, sizeof err)))
         log_error("component=runtime", "admin API off: %s", err); /* not fatal: /v1 answers 503 */
+    if (rt->admin_api && (rt->inspector = rt_inspector_new()))
+        admin_api_set_inspect(rt->admin_api, runtime_inspect_entity, rt);
+    admin_api_set_label_hook(rt->admin_api, runtime_label_journal, rt); /* to the refits */
     if (!(rt->admin = admin_http_start(cfg->admin, &rt->ready, rt->admin_api, err, sizeof err))) {
         log_error("component=runtime", "admin endpoints: cannot listen on %s: %s", cfg->admin, err);
         return SF_EIO;
@@ -250,10 +275,13 @@ static int main_loop(runtime *rt, int sigfd)
             struct signalfd_siginfo si;
             if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
+                    notify_reloading();
                     reload(rt);
+                    notify_ready(); /* refused or not, the daemon runs on */
                 } else {
                     log_info("component=runtime", "signal %d: draining and stopping",
                              (int)si.ssi_signo);
+                    notify_stopping();
                     return 0;
                 }
             }
@@ -261,6 +289,7 @@ static int main_loop(runtime *rt, int sigfd)
         if (n > 0 && fds[1].fd >= 0 && (fds[1].revents & POLLIN))
             loader_watch_handle(rt->reg);
         runtime_supervise(rt);
+        notify_watchdog_tick(monotime_ms());
         if (monotime_ms() - last_metrics >= 1000) {
             runtime_metrics_refresh(rt); /* /metrics is at most a second old */
             last_metrics = monotime_ms();
@@ -291,6 +320,7 @@ int runtime_run(const char *config_path, bool init)
     int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
     int rc = 1;
 
+    notify_init();
     rt.reg = loader_new(host_table(), host_info());
     if (sigfd < 0 || !rt.reg)
         goto out;
@@ -301,10 +331,11 @@ int runtime_run(const char *config_path, bool init)
     log_set_level((sf_log_level)log_level_parse(cfg->log_level));
     if (open_store(&rt, init) != SF_OK)
         goto out;
-    if (geteuid() == 0)
+    if (geteuid() == 0 && !cfg->user)
         log_warn("component=runtime",
-                 "running as root: a plugin's bug runs with every privilege; run sigflow as its "
-                 "own user (chown state_dir and plugin_dir to it)");
+                 "running as root without `user =`: a plugin's bug runs with every privilege; "
+                 "set [sigflow] user = NAME (sigflow becomes it once its listeners are bound) "
+                 "or start it as its own user");
     if (loader_watch(rt.reg, cfg->plugin_dir) != 0)
         log_warn("component=runtime", "cannot watch %s: new plugins need a restart",
                  cfg->plugin_dir);
@@ -317,9 +348,12 @@ int runtime_run(const char *config_path, bool init)
         goto out;
     if (start_listeners(&rt) != SF_OK)
         goto out; /* a port taken: exit 1 so the service manager reports it */
+    if (cfg->user && runtime_become_user(cfg) != SF_OK)
+        goto out; /* listeners bound, store open: nothing else needs root */
     journal_set_sink(rt.journal, runtime_journal_sink, &rt);
     runtime_targets_rebuild(&rt); /* targets for the alerts recovery re-creates */
-    if (runtime_recover(&rt) != SF_OK || (cfg->has_decision && !rt.engine))
+    if (runtime_alerts_start(&rt) != SF_OK || runtime_recover(&rt) != SF_OK ||
+        (cfg->has_decision && !rt.engine))
         goto out;
     rt.last_checkpoint_ms = monotime_ms();
 
@@ -346,6 +380,7 @@ int runtime_run(const char *config_path, bool init)
     if (pthread_create(&rt.scorer, NULL, runtime_scorer_main, &rt) != 0)
         goto out;
     atomic_store(&rt.ready, true);
+    notify_ready(); /* listeners bound, store open, recovery done (Type=notify) */
     log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SIGFLOW_VERSION,
              config_path, rt.n_insts);
     rc = main_loop(&rt, sigfd);
@@ -365,6 +400,7 @@ out:
         free(rt.insts[i]);
     }
     free(rt.insts);
+    outbox_writer_stop(rt.writer); /* a start that failed after it started */
     free(rt.target_workers);
     free(rt.health_target_workers);
     score_free(rt.engine);
@@ -372,6 +408,7 @@ out:
     ingest_http_stop(rt.http);
     admin_http_stop(rt.admin);
     admin_api_free(rt.admin_api);
+    rt_inspector_free(rt.inspector);
     journal_close(rt.journal); /* after the connectors: nothing submits any more */
     outbox_close(rt.outbox);
     store_close(rt.st);

@@ -51,7 +51,12 @@ typedef struct rt_inst {
     int64_t timeout_ms;    /* plugin_timeout when it started: create/start and stop deadline */
     int64_t backoff_ms;
     atomic_uint_fast64_t events_in, events_rejected;
+    uint64_t refusal_hash; /* runtime_refusal.c: the last binding refusal logged (0: none) */
+    uint64_t refusal_seen; /* how many supervise ticks met it since */
 } rt_inst;
+
+typedef struct rt_inspector rt_inspector;
+typedef struct score_inspection score_inspection;
 
 struct runtime {
     const char *config_path;
@@ -96,15 +101,28 @@ struct runtime {
     /* Scorer thread only: the journal position applied and the one last checkpointed. */
     uint64_t applied_seq, checkpointed_seq;
     int64_t last_checkpoint_ms;
-    /* Scorer thread (recovery: main thread, before it): an alert could not be stored in the
-       outbox and was given up on (stopping, or recovery): no checkpoint may cover it, so the
-       next start re-creates it from the journal (docs/reliability.md "Alerts and a full disk"). */
-    bool alerts_unstored;
-    bool scorer_live; /* set by the scorer thread: alert writes are retried until stored */
+    struct outbox_writer *writer; /* the scorer's alerts into the outbox, in groups */
+    rt_inspector *inspector; /* live entity state for GET /v1/entities/ID (runtime_inspect.c) */
 };
+
+/* runtime_inspect.c: the admin thread asks, the scorer thread answers between events */
+rt_inspector *rt_inspector_new(void);
+void rt_inspector_free(rt_inspector *in);
+/* Admin thread: 1 with *out filled (free with score_inspection_clear), 0 when the scorer did
+   not answer within timeout_ms or there is no engine (the caller falls back). */
+int runtime_inspect_entity(void *ctx, const char *id, int64_t timeout_ms, score_inspection *out);
+/* Scorer thread: answer every queued request. */
+void runtime_inspect_serve(runtime *rt);
+
+/* runtime_label.c: a person's label journaled as a sigflow.label event (admin thread) */
+void runtime_label_journal(void *ctx, const label_rec *l);
 
 /* runtime_scoring.c */
 void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev);
+/* Alerts waiting for the outbox writer before scoring waits. */
+#define RUNTIME_ALERTS_PENDING 4096
+/* Start the outbox writer (before recovery); outbox_writer_stop after the scorer. */
+sf_status runtime_alerts_start(runtime *rt);
 score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg);
 void *runtime_scorer_main(void *arg);
 sf_status runtime_recover(runtime *rt);
@@ -122,7 +140,10 @@ void runtime_engine_swap(runtime *rt, score_engine *next, const sigflow_config *
 /* runtime_metrics_score.c (scorer thread): publish at most once a second unless `now` */
 void runtime_score_metrics(runtime *rt, bool now);
 /* A new alert stored: seconds from its time to now into sigflow_event_to_alert_seconds. */
-void runtime_observe_alert(const sf_alert *a);
+void runtime_observe_alert(int64_t alert_time_ms);
+/* The scorer caught up with the journal: sigflow_events_scored_total now (the benchmark's
+   "scored" moment, tests/bench/bench_run.py). */
+void runtime_score_caught_up(runtime *rt);
 
 /* runtime_instances.c */
 rt_inst *runtime_inst_new(runtime *rt, site_instance *si);
@@ -131,6 +152,13 @@ void runtime_inst_stop(rt_inst *ri);
 bool runtime_safe_mode(runtime *rt, rt_inst *ri);
 void runtime_targets_rebuild(runtime *rt);
 void runtime_supervise(runtime *rt);
+/*
+ * runtime_refusal.c: the diagnostics of a binding that failed (options or mapping refused),
+ * logged when they differ from the last ones logged for the instance, not at every
+ * supervise tick; runtime_refusal_clear says how often a refusal was met once it bound.
+ */
+void runtime_refusal_report(rt_inst *ri, const diag *d);
+void runtime_refusal_clear(rt_inst *ri);
 void runtime_stats_log(runtime *rt);
 /* Publish the runtime's counters and gauges to core/base/metrics.c (main thread). */
 void runtime_metrics_refresh(runtime *rt);

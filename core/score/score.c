@@ -14,6 +14,7 @@
 
 #include "base/limits.h"
 #include "base/strbuf.h"
+#include "score/inspect.h"
 #include "score/score_guard.h"
 #include "score/score_internal.h"
 #include "score/score_queue.h"
@@ -284,9 +285,20 @@ static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
     return st == SF_OK ? ticks_and_refits(e, start, to) : st;
 }
 
-static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, uint64_t mask)
+uint64_t score_entity_hash(const char *entity, size_t len)
 {
-    uint64_t h = score_hash_id(ev->entity, elen);
+    return score_hash_id(entity, len);
+}
+
+void score_prefetch(score_engine *e, uint64_t hash, bool entity)
+{
+    if (!e->threaded && e->n_shards == 1)
+        score_shard_prefetch(e->shards[0], hash, entity);
+}
+
+static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, uint64_t mask,
+                             uint64_t h)
+{
     size_t alen = ev->attrs ? (ev->attrs_len ? ev->attrs_len : strlen(ev->attrs)) : 0;
     if (!e->threaded) {
         sf_status st =
@@ -327,6 +339,13 @@ static void start_clock(score_engine *e, int64_t t)
 
 sf_status score_push(score_engine *e, const sf_event *ev)
 {
+    size_t elen = ev && ev->entity ? strnlen(ev->entity, SIGFLOW_MAX_ENTITY_LEN + 1) : 0;
+    return score_push_hashed(e, ev,
+                             elen <= SIGFLOW_MAX_ENTITY_LEN ? score_hash_id(ev->entity, elen) : 0);
+}
+
+sf_status score_push_hashed(score_engine *e, const sf_event *ev, uint64_t hash)
+{
     if (e->err != SF_OK)
         return e->err;
     size_t elen = ev && ev->entity ? strnlen(ev->entity, SIGFLOW_MAX_ENTITY_LEN + 1) : 0;
@@ -351,8 +370,16 @@ sf_status score_push(score_engine *e, const sf_event *ev)
     bool outcome = e->dec.outcome && strcmp(ev->type, e->dec.outcome) == 0;
     if (st == SF_OK && mask && e->guards)
         score_guards_event(e->guards, mask, t, ev->value, ev->has_value);
-    if (st == SF_OK && (mask || outcome))
-        st = queue_event(e, ev, elen, outcome ? 0 : mask); /* mask 0: the outcome */
+    if (st == SF_OK && (mask || outcome)) {
+        sf_event o = *ev;
+        o.has_value = !outcome && o.has_value; /* mask 0 without a value: the outcome */
+        st = queue_event(e, &o, elen, outcome ? 0 : mask, hash);
+    } else if (st == SF_OK && e->dec.outcome && strcmp(ev->type, SCORE_PERSON_LABEL_TYPE) == 0 &&
+               ev->has_value && (ev->value == 0 || ev->value == 1)) {
+        sf_event o = *ev; /* mask 0 with a value: a person's label (docs "People's labels") */
+        o.attrs = NULL;
+        st = queue_event(e, &o, elen, 0, hash);
+    }
     e->seq++;
     e->events++;
     if (st == SF_OK && e->threaded && ++e->since_sync >= SYNC_EVERY) {
@@ -527,4 +554,29 @@ void score_free(score_engine *e)
     score_guards_free(e->guards);
     free_config(e);
     free(e);
+}
+
+sf_status score_inspect(score_engine *e, const char *id, score_inspection *out)
+{
+    memset(out, 0, sizeof *out);
+    out->last_alert = INT64_MIN;
+    if (e->err != SF_OK)
+        return e->err;
+    size_t len = id ? strnlen(id, SIGFLOW_MAX_ENTITY_LEN + 1) : 0;
+    if (len == 0 || len > SIGFLOW_MAX_ENTITY_LEN)
+        return SF_EINVAL;
+    if (!e->started)
+        return SF_OK;
+    sf_status st = sync_shards(e); /* the shard is idle while its entity is read */
+    if (st != SF_OK)
+        return st;
+    uint64_t h = score_hash_id(id, len);
+    out->at = e->clock;
+    return score_shard_inspect(e->shards[score_shard_of(e, h)], id, len, h, e->clock, out);
+}
+
+void score_inspection_clear(score_inspection *in)
+{
+    alert_free(in->now);
+    in->now = NULL;
 }

@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
+#include "base/timefmt.h"
 #include "score/explain.h"
 #include "score/score.h"
 #include "score/score_guard.h"
@@ -232,6 +235,21 @@ static entity *entity_find(const score_shard *s, const char *id, size_t len, uin
     return NULL;
 }
 
+void score_shard_prefetch(const score_shard *s, uint64_t hash, bool deep)
+{
+    const table_slot *t = &s->table[(size_t)hash & (s->table_cap - 1)];
+    if (!deep) {
+        __builtin_prefetch(t);
+        return;
+    }
+    if (t->hash != hash || !t->e) /* a new entity, or a collision: nothing to fetch ahead */
+        return;
+    const char *p = (const char *)t->e;
+    size_t bytes = sizeof(entity) + s->m->layout.size + t->e->id_len;
+    for (size_t off = 0; off < bytes && off < 512; off += 64)
+        __builtin_prefetch(p + off);
+}
+
 static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t hash)
 {
     const score_model *m = s->m;
@@ -377,6 +395,7 @@ static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double 
         goto fail;
     a->time_ms = t;
     a->score = p;
+    a->threshold = m->dec->threshold;
     a->model_version = m->version;
     alert_make_id(a->decision, a->entity, t, a->id);
     for (size_t i = 0; i < l->n; i++) {
@@ -445,6 +464,38 @@ void score_shard_item_free(score_shard_alert *a)
     a->label = NULL;
 }
 
+sf_status score_shard_inspect(score_shard *s, const char *id, size_t len, uint64_t hash, int64_t t,
+                              score_inspection *out)
+{
+    const score_model *m = s->m;
+    size_t slot;
+    entity *e = entity_find(s, id, len, hash, &slot);
+    if (!e)
+        return SF_OK;
+    double z = m->dec->bias;
+    for (size_t i = 0; i < m->layout.n; i++)
+        z += m->layout.sig[i].weight * score_guard_x(s->guard, &m->layout, e->blob, i, t);
+    out->found = true;
+    out->retired = e->retired;
+    out->armed = e->armed;
+    out->last_alert = e->last_alert == NO_TIME ? INT64_MIN : e->last_alert;
+    out->now = build_alert(s, e, t, 1.0 / (1.0 + exp(-z)));
+    return out->now ? SF_OK : SF_ENOMEM;
+}
+
+/* The debug line of a re-arm: one of the two evaluations that matter (docs/operating.md). */
+static void log_rearm(const score_model *m, const entity *e, int64_t t, double p)
+{
+    char ctx[3 * SIGFLOW_MAX_ENTITY_LEN + 64], when[32];
+    int n = snprintf(ctx, sizeof ctx, "component=score ");
+    log_format_kv(ctx + n, sizeof ctx - (size_t)n, "entity", entity_id(m, e));
+    time_format_rfc3339(t, when, sizeof when);
+    log_debug(ctx,
+              "re-armed: score %.4f below rearm_below %.4f at %s; the next crossing of "
+              "threshold %.4f alerts",
+              p, m->dec->rearm_below, when, m->dec->threshold);
+}
+
 /* Evaluate e at t; x[] receives the features. Fires or re-arms per docs/scoring.md. */
 static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, int64_t sub,
                           double *x)
@@ -458,8 +509,11 @@ static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, in
     }
     double p = 1.0 / (1.0 + exp(-z));
     s->st.evaluations++;
-    if (p < m->dec->rearm_below)
+    if (p < m->dec->rearm_below) {
+        if (!e->armed)
+            log_rearm(m, e, t, p);
         e->armed = 1;
+    }
     if (e->armed && p >= m->dec->threshold &&
         (e->last_alert == NO_TIME || t - e->last_alert >= m->dec->cooldown_ms)) {
         sf_alert *a = build_alert(s, e, t, p);
@@ -595,6 +649,21 @@ static sf_status shard_outcome(score_shard *s, uint64_t seq, const char *id, siz
     return schedule(s, e, NEVER) == 0 ? SF_OK : SF_ENOMEM;
 }
 
+/* A person labelled the entity's alert at t (value 1 confirmed, 0 false_positive). */
+static sf_status shard_person_label(score_shard *s, const char *id, size_t id_len, uint64_t hash,
+                                    int64_t t, double value)
+{
+    size_t slot;
+    if (!s->m->outcomes)
+        return SF_OK;
+    entity *e = entity_find(s, id, id_len, hash, &slot);
+    if (!e) { /* no alert of an unknown entity is held */
+        s->oc.per_unmatched++;
+        return SF_OK;
+    }
+    return outcome_person_label(&s->oc, entity_id(s->m, e), t, value == 1 ? 1 : 0);
+}
+
 /* Boundary T: every live entity's snapshot may enter the fit sample (or its trace). */
 static sf_status snapshot_all(score_shard *s, int64_t T)
 {
@@ -630,6 +699,8 @@ sf_status score_shard_event(score_shard *s, uint64_t seq, const char *id, size_t
 {
     const score_layout *l = &s->m->layout;
     double x[SIGFLOW_MAX_SIGNALS];
+    if (sigmask == 0 && has_value)
+        return shard_person_label(s, id, id_len, hash, time, value);
     if (sigmask == 0)
         return shard_outcome(s, seq, id, id_len, hash, time, clock);
     entity *e = entity_get(s, id, id_len, hash);
