@@ -89,6 +89,10 @@ typedef struct config_instance {
     size_t n_kv;
 } config_instance;
 
+/* The event type that carries people's labels (score/label.h, docs/scoring.md "People's
+   labels"): no signal may read it, and it is no outcome. */
+#define CONFIG_PERSON_LABEL_TYPE "sigflow.label"
+
 typedef enum config_clock { CONFIG_CLOCK_WALL, CONFIG_CLOCK_EVENT } config_clock;
 
 typedef struct sigflow_config {

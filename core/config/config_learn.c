@@ -7,7 +7,6 @@
 #include <string.h>
 
 #include "config/config_internal.h"
-#include "score/label.h"
 
 #define DAY_MS (86400000LL)
 
@@ -91,15 +90,15 @@ void config_check_learning(config_loader *ld)
     const sigflow_config *cfg = ld->cfg;
     for (size_t i = 0; cfg->has_decision && i < cfg->n_signals; i++) {
         const config_signal *s = &cfg->signals[i];
-        if (s->event && strcmp(s->event, SCORE_PERSON_LABEL_TYPE) == 0)
+        if (s->event && strcmp(s->event, CONFIG_PERSON_LABEL_TYPE) == 0)
             CFG_ERR(ld, s->line,
                     "[signal %s] reads `%s`: that type carries people's labels to the refits "
                     "(docs/scoring.md \"People's labels\") and is no signal",
                     s->name, s->event);
     }
-    if (cfg->decision.outcome && strcmp(cfg->decision.outcome, SCORE_PERSON_LABEL_TYPE) == 0)
+    if (cfg->decision.outcome && strcmp(cfg->decision.outcome, CONFIG_PERSON_LABEL_TYPE) == 0)
         CFG_ERR(ld, cfg->decision.line, "`outcome = %s`: that type carries people's labels",
-                SCORE_PERSON_LABEL_TYPE);
+                CONFIG_PERSON_LABEL_TYPE);
     if (!cfg->has_decision || !cfg->decision.outcome)
         return;
     if (cfg->decision.tick_ms > 0 && cfg->decision.refit_ms < cfg->decision.tick_ms)

@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "config/config.h"
+
 typedef enum score_label_kind {
     SCORE_LABEL_CONFIRMED,
     SCORE_LABEL_FALSE_POSITIVE,
@@ -27,7 +29,7 @@ typedef enum score_label_kind {
  * or 0 (false_positive). The daemon journals one for each label a person gives an alert, so
  * replay and backtest of the journal see it where `run` did. No signal may read it.
  */
-#define SCORE_PERSON_LABEL_TYPE "sigflow.label"
+#define SCORE_PERSON_LABEL_TYPE CONFIG_PERSON_LABEL_TYPE /* config checks no signal reads it */
 
 typedef struct score_label {
     score_label_kind kind;

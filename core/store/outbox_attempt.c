@@ -85,14 +85,12 @@ sf_status outbox_release(outbox *o, int64_t delivery_id)
 {
     store_lock(o->st);
     sf_status rc = outbox_begin(o);
-    sqlite3_stmt
-        *
-            st = rc == SF_OK
-                     ? store_stmt(o->st,
-                                  "UPDATE outbox_delivery SET state = " OUTBOX_SQL(
-                                      OUTBOX_STATE_PENDING) " WHERE id = ?1 AND state "
-                                                            "= " OUTBOX_SQL(OUTBOX_STATE_INFLIGHT))
-                     : NULL;
+    sqlite3_stmt *st =
+        rc == SF_OK
+            ? store_stmt(o->st, "UPDATE outbox_delivery SET state = " OUTBOX_SQL(
+                                    OUTBOX_STATE_PENDING) " WHERE id = ?1 AND state "
+                                                          "= " OUTBOX_SQL(OUTBOX_STATE_INFLIGHT))
+            : NULL;
     if (rc == SF_OK && !st)
         rc = SF_EIO;
     if (rc == SF_OK) {
