@@ -367,7 +367,7 @@ int cmd_model(int argc, char **argv)
         return EXIT_INVALID;
     }
     diag_clear(&d);
-    char source[400], why[SIGFLOW_MAX_ERROR_LEN] = "";
+    char source[160 + SIGFLOW_MAX_ERROR_LEN + 16], why[SIGFLOW_MAX_ERROR_LEN] = "";
     score_engine *e = NULL;
     score_model_view *v = live_model(cfg, source, sizeof source, why, sizeof why);
     if (!v) {
