@@ -32,9 +32,14 @@
 #define SF_MAX_SOURCE_ID_LEN 256       /* bytes of a source event id kept for dedup */
 #define SF_MAX_HTTP_BODY (1024 * 1024) /* bytes of one inbound HTTP request body (else 413) */
 #define SF_MAX_HTTP_HEADERS 64         /* headers of one inbound HTTP request (else 431) */
-#define SF_MAX_HTTP_PATH 256           /* bytes of a routed ingest path */
-#define SF_MAX_HTTP_CONNECTIONS 512    /* concurrent connections to the ingest listener */
-#define SF_HTTP_TIMEOUT_S 10           /* seconds an idle ingest connection is kept */
+/* libmicrohttpd's memory per ingest connection: the request line and headers must fit in it
+   with the read buffer (else 431; about 8 KiB of headers are safe). libmicrohttpd clears it
+   for every request, so it costs CPU per request: 32 KiB (its default) was 8% of the ingest
+   path's samples (docs/performance.md, HTTP ingest). */
+#define SF_HTTP_CONNECTION_MEMORY (16 * 1024)
+#define SF_MAX_HTTP_PATH 256        /* bytes of a routed ingest path */
+#define SF_MAX_HTTP_CONNECTIONS 512 /* concurrent connections to the ingest listener */
+#define SF_HTTP_TIMEOUT_S 10        /* seconds an idle ingest connection is kept */
 /* learning (docs/scoring.md "Outcomes and learning") */
 #define SF_MAX_FIT_SAMPLE 10000000     /* fit_sample: feature snapshots kept for refits */
 #define SF_MAX_MODEL_HISTORY 1024      /* model changes kept (oldest dropped first) */

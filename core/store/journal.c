@@ -127,12 +127,28 @@ static void journal_write_one(journal *j, journal_entry *e, uint64_t *next, int6
     journal_exec_cached(j, "RELEASE entry");
 }
 
-static void journal_commit_batch(journal *j, journal_entry *batch)
+/*
+ * Write and commit the batch. `here` (a producer's thread, journal_commit_here): only when
+ * the store is free now, and without waiting for another connection's write lock; false
+ * then, nothing written (the committer thread takes the batch instead).
+ */
+static bool journal_commit_batch(journal *j, journal_entry *batch, bool here)
 {
     uint64_t next = j->next_seq;
-    store_lock(j->st);
+    sf_status rc;
+    if (here) {
+        if (!store_trylock(j->st))
+            return false;
+        rc = store_begin_now(j->st);
+        if (rc == SF_ERETRY) {
+            store_unlock(j->st);
+            return false;
+        }
+    } else {
+        store_lock(j->st);
+        rc = journal_exec_cached(j, "BEGIN");
+    }
     int64_t now = store_now_ms(j->st);
-    sf_status rc = journal_exec_cached(j, "BEGIN");
     for (journal_entry *e = batch; e; e = e->next) {
         if (rc != SF_OK) {
             e->status = rc;
@@ -159,6 +175,7 @@ static void journal_commit_batch(journal *j, journal_entry *batch)
     }
     store_unlock(j->st);
     j->next_seq = next;
+    return true;
 }
 
 /* ---- the committer ---- */
@@ -266,32 +283,80 @@ static void journal_hand_over(journal_entry *batch, journal_sink_fn sink, void *
     }
 }
 
+/* A batch that could not be committed here goes back to the front of the queue (mu held). */
+static void journal_put_back(journal *j, journal_entry *batch)
+{
+    journal_entry *last = batch;
+    size_t events = last->n;
+    for (; last->next; last = last->next)
+        events += last->next->n;
+    last->next = j->head;
+    j->head = batch;
+    if (!j->tail)
+        j->tail = last;
+    j->pending_events += events;
+}
+
+/*
+ * One commit of the oldest queued entries and their hand-over, by whoever set `committing`
+ * (mu held on entry and on return; released meanwhile). Hand-overs happen in commit order
+ * because only the holder of `committing` commits. False when `here` could not commit now.
+ */
+static bool journal_round(journal *j, bool here)
+{
+    journal_entry *batch = journal_take_batch(j);
+    pthread_mutex_unlock(&j->mu);
+    bool done = journal_commit_batch(j, batch, here);
+    pthread_mutex_lock(&j->mu);
+    if (!done) {
+        journal_put_back(j, batch);
+        return false;
+    }
+    journal_settle(j, batch);
+    journal_sink_fn sink = j->sink;
+    void *sink_ctx = j->sink_ctx;
+    pthread_mutex_unlock(&j->mu);
+    journal_hand_over(batch, sink, sink_ctx);
+    pthread_mutex_lock(&j->mu);
+    return true;
+}
+
 static void *journal_committer(void *arg)
 {
     journal *j = arg;
     pthread_mutex_lock(&j->mu);
     for (;;) {
-        while (!j->head && !j->stopping)
+        while ((!j->head || j->committing) && !j->stopping)
             pthread_cond_wait(&j->work, &j->mu);
         if (!j->head)
             break;
+        if (j->committing) { /* stopping while a producer commits: its round ends soon */
+            pthread_cond_wait(&j->work, &j->mu);
+            continue;
+        }
+        j->committing = true;
         if (j->cfg.max_delay_us > 0)
             journal_wait_for_more(j);
-        journal_entry *batch = journal_take_batch(j);
-        pthread_mutex_unlock(&j->mu);
-
-        journal_commit_batch(j, batch);
-
-        pthread_mutex_lock(&j->mu);
-        journal_settle(j, batch);
-        journal_sink_fn sink = j->sink;
-        void *sink_ctx = j->sink_ctx;
-        pthread_mutex_unlock(&j->mu);
-        journal_hand_over(batch, sink, sink_ctx);
-        pthread_mutex_lock(&j->mu);
+        journal_round(j, false);
+        j->committing = false;
     }
     pthread_mutex_unlock(&j->mu);
     return NULL;
+}
+
+void journal_commit_here(journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    if (j->head && !j->committing && j->cfg.max_delay_us == 0) {
+        j->committing = true;
+        journal_round(j, true);
+        j->committing = false;
+    }
+    /* Left over (queued meanwhile, or not committable here): the committer thread's. When
+       another round is under way, its holder hands the queue on when it ends. */
+    if (j->head && !j->committing)
+        pthread_cond_signal(&j->work);
+    pthread_mutex_unlock(&j->mu);
 }
 
 /* ---- producers ---- */
@@ -313,8 +378,9 @@ static sf_status journal_check_batch(const journal *j, const char *connector,
     return SF_OK;
 }
 
-/* Queue e (mu held): numbered, linked, committer woken when useful. */
-static sf_status journal_enqueue(journal *j, journal_entry *e)
+/* Queue e (mu held): numbered, linked, committer woken when useful (unless `defer`: the
+   producer calls journal_commit_here). */
+static sf_status journal_enqueue(journal *j, journal_entry *e, bool defer)
 {
     if (j->stopping)
         return SF_EFATAL;
@@ -327,7 +393,7 @@ static sf_status journal_enqueue(journal *j, journal_entry *e)
         j->head = e;
     j->tail = e;
     j->pending_events += e->n;
-    if (j->head == e || j->pending_events >= j->cfg.max_batch)
+    if (!defer && (j->head == e || j->pending_events >= j->cfg.max_batch))
         pthread_cond_signal(&j->work);
     return SF_OK;
 }
@@ -348,7 +414,7 @@ static sf_status journal_append_entry(journal *j, const char *connector, const s
                        .handoff = handoff};
     sem_init(&e.done, 0, 0);
     pthread_mutex_lock(&j->mu);
-    rc = journal_enqueue(j, &e);
+    rc = journal_enqueue(j, &e, false);
     pthread_mutex_unlock(&j->mu);
     if (rc == SF_OK) {
         while (sem_wait(&e.done) != 0)
@@ -403,7 +469,7 @@ sf_status journal_submit(journal *j, const char *connector, sf_event *ev, uint64
         e->connector = e->connector_buf;
     }
     pthread_mutex_lock(&j->mu);
-    rc = journal_enqueue(j, e);
+    rc = journal_enqueue(j, e, false);
     if (rc == SF_OK && ticket)
         *ticket = e->ticket; /* read under mu: the committer may free e right after */
     pthread_mutex_unlock(&j->mu);
@@ -422,8 +488,8 @@ static void journal_free_events(sf_event **evs, size_t n)
     free(evs);
 }
 
-sf_status journal_submit_batch(journal *j, const char *connector, sf_event **evs, size_t n,
-                               journal_done_fn done, void *ctx)
+static sf_status journal_submit_batch_as(journal *j, const char *connector, sf_event **evs,
+                                         size_t n, journal_done_fn done, void *ctx, bool defer)
 {
     journal_entry *e = NULL;
     sf_status rc = SF_EINVAL;
@@ -445,7 +511,7 @@ sf_status journal_submit_batch(journal *j, const char *connector, sf_event **evs
         e->connector = e->connector_buf;
     }
     pthread_mutex_lock(&j->mu);
-    rc = journal_enqueue(j, e);
+    rc = journal_enqueue(j, e, defer);
     pthread_mutex_unlock(&j->mu);
     if (rc == SF_OK)
         return SF_OK;
@@ -455,6 +521,18 @@ fail:
     free(e);
     journal_free_events(evs, n);
     return rc;
+}
+
+sf_status journal_submit_batch(journal *j, const char *connector, sf_event **evs, size_t n,
+                               journal_done_fn done, void *ctx)
+{
+    return journal_submit_batch_as(j, connector, evs, n, done, ctx, false);
+}
+
+sf_status journal_submit_batch_deferred(journal *j, const char *connector, sf_event **evs, size_t n,
+                                        journal_done_fn done, void *ctx)
+{
+    return journal_submit_batch_as(j, connector, evs, n, done, ctx, true);
 }
 
 sf_status journal_wait(journal *j, uint64_t first, uint64_t last)

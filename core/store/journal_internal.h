@@ -51,6 +51,7 @@ struct journal {
     journal_entry *head, *tail;
     size_t pending_events;
     bool stopping;
+    bool committing;      /* a commit and its hand-over are under way (committer or producer) */
     uint64_t last_seq;    /* last committed */
     uint64_t next_seq;    /* committer's own: first seq of the next commit */
     uint64_t next_ticket; /* last ticket handed out */

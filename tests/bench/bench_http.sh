@@ -107,13 +107,17 @@ map.type = t
 map.time = ts
 map.time_unit = s
 INI
-    "$SIGFLOW" run -c "$OUT/$1.ini" 2>"$OUT/$1.log" &
+    "$SIGFLOW" run --init -c "$OUT/$1.ini" 2>"$OUT/$1.log" &
     SF_PID=$!
     PIDS+=("$SF_PID")
     for _ in $(seq 100); do
-        python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$SF_ADMIN/healthz')" 2>/dev/null && break
+        python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$SF_ADMIN/healthz')" 2>/dev/null && return 0
+        kill -0 "$SF_PID" 2>/dev/null || break
         sleep 0.1
     done
+    echo "bench_http: sigflow ($1) did not start; its log:" >&2
+    cat "$OUT/$1.log" >&2
+    exit 1
 }
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
