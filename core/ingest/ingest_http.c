@@ -471,6 +471,34 @@ static enum MHD_Result on_committed_answer(ingest_http *h, struct MHD_Connection
     return ok;
 }
 
+/* This request is the only one its loop can see this pass: its connection is the loop's only
+   one, so waiting for the end of the pass gathers nothing (a single sender, c = 1). */
+static bool loop_alone(ingest_loop *l)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info && info->num_connections == 1;
+}
+
+/* Commit what the loop queued now, in the callback. True when rq's commit is over (it was
+   then on this loop's `ready` list, and is taken off it: answered at once). */
+static bool commit_now(ingest_loop *l, ingest_req *rq)
+{
+    journal *j = l->to_commit;
+    l->to_commit = NULL;
+    journal_commit_here(j);
+    bool done = false;
+    pthread_mutex_lock(&l->mu);
+    for (ingest_req **p = &l->ready; *p; p = &(*p)->next_ready)
+        if (*p == rq) {
+            *p = rq->next_ready;
+            done = true;
+            break;
+        }
+    pthread_mutex_unlock(&l->mu);
+    return done;
+}
+
 /* Past SF_MAX_INGEST_WAITING requests waiting for the journal, answer 503 at once. */
 static bool shed_load(ingest_http *h)
 {
@@ -500,6 +528,8 @@ static enum MHD_Result submit(ingest_loop *l, struct MHD_Connection *c, ingest_r
     if (l->to_commit && l->to_commit != j)
         journal_commit_here(l->to_commit); /* another journal: never in one daemon, but safe */
     l->to_commit = j;
+    if (loop_alone(l) && commit_now(l, rq))
+        return on_committed_answer(h, c, rq); /* no suspend, no second pass */
     /* on_committed only queues it: this loop resumes it after this callback returned. */
     MHD_suspend_connection(c);
     return MHD_YES;
