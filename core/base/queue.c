@@ -90,6 +90,25 @@ bool queue_push(queue *q, void *item, int64_t timeout_ms)
     return ok;
 }
 
+size_t queue_push_many(queue *q, void *const *items, size_t n, int64_t timeout_ms)
+{
+    size_t done = 0;
+    pthread_mutex_lock(&q->lock);
+    while (done < n && wait_until(q, &q->not_full, true, timeout_ms) && !q->closed) {
+        size_t before = done;
+        for (; done < n && q->len < q->cap; done++) {
+            q->items[(q->head + q->len) % q->cap] = items[done];
+            q->len++;
+        }
+        if (done - before == 1)
+            pthread_cond_signal(&q->not_empty);
+        else
+            pthread_cond_broadcast(&q->not_empty);
+    }
+    pthread_mutex_unlock(&q->lock);
+    return done;
+}
+
 void *queue_pop(queue *q, int64_t timeout_ms)
 {
     void *item = NULL;

@@ -317,7 +317,7 @@ int runtime_run(const char *config_path, bool init)
         goto out;
     if (start_listeners(&rt) != SF_OK)
         goto out; /* a port taken: exit 1 so the service manager reports it */
-    journal_set_sink(rt.journal, runtime_journal_sink, &rt);
+    journal_set_sink_many(rt.journal, runtime_journal_sink_many, &rt);
     runtime_routes_rebuild(&rt); /* targets for the alerts recovery re-creates */
     if (runtime_recover(&rt) != SF_OK || (cfg->has_decision && !rt.engine))
         goto out;

@@ -104,7 +104,7 @@ struct runtime {
 };
 
 /* runtime_scoring.c */
-void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev);
+void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n);
 score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg);
 void *runtime_scorer_main(void *arg);
 sf_status runtime_recover(runtime *rt);

@@ -16,13 +16,14 @@
 #include "store/labels.h"
 #include "store/state_checkpoint.h"
 
-/* The journal's committer hands over every committed event, in sequence order. */
-void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
+/* The journal hands over each commit's events at once, in sequence order (ev->seq set): one
+   lock on the scorer's queue and one wake-up per commit, not per event. */
+void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n)
 {
     runtime *rt = ctx;
-    ev->seq = seq; /* the scorer checkpoints the position it has applied */
-    if (!queue_push(rt->ingest, ev, -1))
-        event_free(ev); /* closed: only after every connector stopped, so never in practice */
+    size_t pushed = queue_push_many(rt->ingest, (void *const *)evs, n, -1);
+    for (size_t i = pushed; i < n; i++)
+        event_free(evs[i]); /* closed: only after every connector stopped, so never in practice */
 }
 
 /* ---- alerts out --------------------------------------------------------------------------- */

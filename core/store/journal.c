@@ -239,46 +239,77 @@ void journal_get_stats(journal *j, journal_stats *out)
     pthread_mutex_unlock(&j->mu);
 }
 
-/* A submitted batch: its committed events to the sink (else freed), then its owner told. */
-static void journal_hand_over_batch(journal_entry *e, journal_sink_fn sink, void *sink_ctx)
+/* The events of a round on their way to the sink, in sequence order (committing thread). */
+typedef struct sink_run {
+    journal_sink_fn one;
+    journal_sink_many_fn many;
+    void *ctx;
+    sf_event **buf; /* the journal's hand_buf: JOURNAL_HAND_BUF events */
+    size_t n;
+} sink_run;
+
+static void sink_flush(sink_run *r)
 {
-    for (size_t i = 0; i < e->n; i++) {
-        if (e->status == SF_OK && e->seqs[i] != JOURNAL_DUPLICATE && sink)
-            sink(sink_ctx, e->seqs[i], e->owned[i]);
-        else
-            event_free(e->owned[i]);
-    }
-    e->on_done(e->done_ctx, e->status);
-    free(e->seqs);
-    free(e->owned);
-    free(e);
+    if (r->many && r->n > 0)
+        r->many(r->ctx, r->buf, r->n);
+    else
+        for (size_t i = 0; i < r->n; i++)
+            r->one(r->ctx, r->buf[i]->seq, r->buf[i]);
+    r->n = 0;
 }
 
-/* Wake blocking callers; give committed submitted events to the sink, free the rest. */
-static void journal_hand_over(journal_entry *batch, journal_sink_fn sink, void *sink_ctx)
+/* One committed event to the sink (a duplicate, or anything without a sink, is freed). */
+static void sink_add(sink_run *r, uint64_t seq, sf_event *ev)
 {
+    if (seq == JOURNAL_DUPLICATE || (!r->one && !r->many)) {
+        event_free(ev);
+        return;
+    }
+    ev->seq = seq;
+    r->buf[r->n++] = ev;
+    if (r->n == JOURNAL_HAND_BUF)
+        sink_flush(r);
+}
+
+/* An entry's events: committed ones to the sink, the rest freed (async) or left to their
+   blocking owner (who keeps them on failure). */
+static void journal_sink_entry(sink_run *r, journal_entry *e)
+{
+    if (!e->async) {
+        if (e->handoff && e->status == SF_OK)
+            for (size_t i = 0; i < e->n; i++)
+                sink_add(r, e->seqs[i], (sf_event *)e->evs[i]); /* handed over by the caller */
+        return;
+    }
+    sf_event **evs = e->owned ? e->owned : &e->ev;
+    for (size_t i = 0; i < e->n; i++) {
+        if (e->status == SF_OK)
+            sink_add(r, e->seqs[i], evs[i]);
+        else
+            event_free(evs[i]);
+    }
+}
+
+/* After a commit: every committed event to the sink at once (one call of the batch sink),
+   then the owners told: a blocking caller returns, a submitted batch's done runs. */
+static void journal_hand_over(journal *j, journal_entry *batch, journal_sink_fn one,
+                              journal_sink_many_fn many, void *sink_ctx)
+{
+    sink_run r = {.one = one, .many = many, .ctx = sink_ctx, .buf = j->hand_buf};
+    for (journal_entry *e = batch; e; e = e->next)
+        journal_sink_entry(&r, e);
+    sink_flush(&r);
     for (journal_entry *e = batch, *next; e; e = next) {
         next = e->next; /* a blocking owner returns (and its entry goes) once posted */
         if (!e->async) {
-            if (e->handoff && e->status == SF_OK)
-                for (size_t i = 0; i < e->n; i++) {
-                    sf_event *ev = (sf_event *)e->evs[i]; /* owned: handed over by the caller */
-                    if (e->seqs[i] != JOURNAL_DUPLICATE && sink)
-                        sink(sink_ctx, e->seqs[i], ev);
-                    else
-                        event_free(ev);
-                }
             sem_post(&e->done);
             continue;
         }
         if (e->owned) {
-            journal_hand_over_batch(e, sink, sink_ctx);
-            continue;
+            e->on_done(e->done_ctx, e->status);
+            free(e->seqs);
+            free(e->owned);
         }
-        if (e->status == SF_OK && e->seq != JOURNAL_DUPLICATE && sink)
-            sink(sink_ctx, e->seq, e->ev);
-        else
-            event_free(e->ev);
         free(e);
     }
 }
@@ -313,10 +344,11 @@ static bool journal_round(journal *j, bool here)
         return false;
     }
     journal_settle(j, batch);
-    journal_sink_fn sink = j->sink;
+    journal_sink_fn one = j->sink;
+    journal_sink_many_fn many = j->sink_many;
     void *sink_ctx = j->sink_ctx;
     pthread_mutex_unlock(&j->mu);
-    journal_hand_over(batch, sink, sink_ctx);
+    journal_hand_over(j, batch, one, many, sink_ctx);
     pthread_mutex_lock(&j->mu);
     return true;
 }
@@ -553,6 +585,16 @@ void journal_set_sink(journal *j, journal_sink_fn fn, void *ctx)
 {
     pthread_mutex_lock(&j->mu);
     j->sink = fn;
+    j->sink_many = NULL;
+    j->sink_ctx = ctx;
+    pthread_mutex_unlock(&j->mu);
+}
+
+void journal_set_sink_many(journal *j, journal_sink_many_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&j->mu);
+    j->sink = NULL;
+    j->sink_many = fn;
     j->sink_ctx = ctx;
     pthread_mutex_unlock(&j->mu);
 }

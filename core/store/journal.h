@@ -73,6 +73,13 @@ sf_status journal_append_one(journal *j, const char *connector, const sf_event *
  */
 typedef void (*journal_sink_fn)(void *ctx, uint64_t seq, sf_event *ev);
 void journal_set_sink(journal *j, journal_sink_fn fn, void *ctx);
+/*
+ * The same, a commit's events at once (ev->seq set, in sequence order; fn owns them, not the
+ * array): one call per commit instead of one per event, so a sink that hands them to another
+ * thread takes its lock once. Replaces a sink set with journal_set_sink (and the reverse).
+ */
+typedef void (*journal_sink_many_fn)(void *ctx, sf_event *const *evs, size_t n);
+void journal_set_sink_many(journal *j, journal_sink_many_fn fn, void *ctx);
 
 /*
  * Queue one event without waiting for its commit (emit's path). Always consumes ev: once

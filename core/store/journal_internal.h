@@ -14,6 +14,7 @@
 
 #define JOURNAL_CTX "module=journal"
 #define JOURNAL_FAILED_RING 16 /* failed submit tickets remembered for journal_wait */
+#define JOURNAL_HAND_BUF 1024  /* committed events handed to a batch sink per call at most */
 
 /*
  * One request. A blocking append's entry lives on the caller's stack until `done` is posted;
@@ -60,7 +61,9 @@ struct journal {
     size_t n_failed;
     journal_stats stats;
     journal_sink_fn sink;
+    journal_sink_many_fn sink_many;
     void *sink_ctx;
+    sf_event *hand_buf[JOURNAL_HAND_BUF]; /* the hand-over's: used by whoever is committing */
     pthread_t thread;
 };
 

@@ -1079,6 +1079,65 @@ static void committer_and_producers_committing_here_sink_everything_once_in_orde
     assert_int_equal(journal_last_seq(f->j), 1040);
 }
 
+/* A batch sink: what each call got. */
+typedef struct sunk_many {
+    size_t calls;
+    size_t n;
+    uint64_t seqs[64];
+    char entities[64][24];
+} sunk_many;
+
+static void sink_many_keep(void *ctx, sf_event *const *evs, size_t n)
+{
+    sunk_many *k = ctx;
+    k->calls++;
+    for (size_t i = 0; i < n; i++) {
+        if (k->n < 64) {
+            k->seqs[k->n] = evs[i]->seq;
+            snprintf(k->entities[k->n], sizeof k->entities[0], "%s", evs[i]->entity);
+            k->n++;
+        }
+        event_free(evs[i]);
+    }
+}
+
+static void batch_sink_gets_a_commits_events_in_one_call_without_duplicates(void **state)
+{
+    fixture *f = *state;
+    sunk_many k = {0};
+    journal_set_sink_many(f->j, sink_many_keep, &k);
+    done_rec a, b;
+    done_rec_init(&a);
+    done_rec_init(&b);
+    sf_event **one = events_of("p", 2);
+    sf_event **two = calloc(2, sizeof *two);
+    assert_non_null(two);
+    two[0] = mk("q", "t", 1, "id-1");
+    two[1] = mk("q", "t", 2, "id-1"); /* a duplicate of the one before: freed, not sunk */
+    assert_int_equal(journal_submit_batch_deferred(f->j, "hook", one, 2, on_done_rec, &a), SF_OK);
+    assert_int_equal(journal_submit_batch_deferred(f->j, "hook", two, 2, on_done_rec, &b), SF_OK);
+    journal_commit_here(f->j);
+    assert_int_equal(done_calls(&a), 1);
+    assert_int_equal(done_calls(&b), 1);
+    assert_int_equal(k.calls, 1);
+    assert_int_equal(k.n, 3);
+    assert_string_equal(k.entities[0], "p-0");
+    assert_string_equal(k.entities[1], "p-1");
+    assert_string_equal(k.entities[2], "q");
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(k.seqs[i], i + 1);
+    /* Blocking hand-offs go the same way, after what was committed before them. */
+    sf_event *evs[1] = {mk("r", "t", 3, NULL)};
+    assert_int_equal(journal_append_handoff(f->j, "file", evs, 1, "offset", "7"), SF_OK);
+    assert_int_equal(k.calls, 2);
+    assert_string_equal(k.entities[3], "r");
+    assert_int_equal(k.seqs[3], 4);
+    close_all(f);
+    done_rec_destroy(&a);
+    done_rec_destroy(&b);
+    open_all(f, NULL);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1115,6 +1174,7 @@ int main(void)
         T(commit_here_leaves_a_busy_store_to_the_committer),
         T(commit_here_does_not_wait_for_another_connections_write_lock),
         T(committer_and_producers_committing_here_sink_everything_once_in_order),
+        T(batch_sink_gets_a_commits_events_in_one_call_without_duplicates),
         cmocka_unit_test(acknowledged_events_survive_kill_9),
     };
     return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
