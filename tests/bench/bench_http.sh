@@ -11,7 +11,10 @@
 #   BENCH_HTTP_SECONDS (default 4) per cell; BENCH_HTTP_RUNS (default 3): the matrix is run
 #   that many times, sink and sigflow in turn, and each figure is the median of its runs;
 #   BENCH_HTTP_CONC (default "1 16 64"); BENCH_HTTP_PERF=1 also records `perf` on sigflow
-#   during a c = 16 cell at `batch` and prints where its time goes (needs perf).
+#   during a c = 16 cell at `batch` and prints where its time goes (needs perf);
+#   BENCH_HTTP_BASE=DIR adds DIR/sigflow (with DIR/plugins/connector_webhook.so), another
+#   build such as the one before a change, to every run as "base-...": a before/after
+#   comparison under the same load.
 # About 3.5 minutes with the defaults.
 set -eu
 BUILD=${BUILD:-build}
@@ -28,8 +31,13 @@ command -v wrk >/dev/null || { echo "bench_http: wrk not installed (apt-get inst
 [ -x "$SINK" ] || { echo "bench_http: $SINK missing (make bench builds it)"; exit 1; }
 [ "$PERF" = 0 ] || command -v perf >/dev/null || { echo "bench_http: BENCH_HTTP_PERF=1 needs perf"; exit 1; }
 rm -rf "$OUT"
-mkdir -p "$OUT/plugins"
+BASE=${BENCH_HTTP_BASE:-}
+mkdir -p "$OUT/plugins" "$OUT/base-plugins"
 install -m 0755 "$ROOT/$BUILD/plugins/connector_webhook.so" "$OUT/plugins/"
+if [ -n "$BASE" ]; then
+    [ -x "$BASE/sigflow" ] || { echo "bench_http: $BASE/sigflow missing"; exit 1; }
+    install -m 0755 "$BASE/plugins/connector_webhook.so" "$OUT/base-plugins/"
+fi
 PIDS=()
 trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done' EXIT
 
@@ -99,13 +107,17 @@ print("%s\t%s\t%s\t%.0f\t%.0f\t%.3f\t%.3f\t%.1f\t%s\t%d\t%d" % (
 PY
 }
 
-start_sigflow() { # DURABILITY -> SF_PID, SF_PORT, SF_ADMIN
+start_sigflow() { # DURABILITY [base] -> SF_PID, SF_PORT, SF_ADMIN
+    local bin=$SIGFLOW plugins=$OUT/plugins
+    if [ "${2:-}" = base ]; then
+        bin=$BASE/sigflow plugins=$OUT/base-plugins
+    fi
     SF_PORT=$(free_port)
     SF_ADMIN=$(free_port)
     rm -rf "$OUT/var"
     cat >"$OUT/$1.ini" <<INI
 [sigflow]
-plugin_dir = $OUT/plugins
+plugin_dir = $plugins
 state_dir = $OUT/var
 ingest = 127.0.0.1:$SF_PORT
 admin = 127.0.0.1:$SF_ADMIN
@@ -119,7 +131,7 @@ map.type = t
 map.time = ts
 map.time_unit = s
 INI
-    "$SIGFLOW" run --init -c "$OUT/$1.ini" 2>"$OUT/$1.log" &
+    "$bin" run --init -c "$OUT/$1.ini" 2>"$OUT/$1.log" &
     SF_PID=$!
     PIDS+=("$SF_PID")
     for _ in $(seq 100); do
@@ -192,13 +204,15 @@ for run in $(seq "$RUNS"); do
         cell "$run" sink "$SINK_PID" "http://127.0.0.1:$SINK_PORT/hook" "$OUT/one.lua" "$c" 1
     done
     cell "$run" sink-ndjson1000 "$SINK_PID" "http://127.0.0.1:$SINK_PORT/hook" "$OUT/batch.lua" 16 1000
-    for d in batch fsync; do
-        start_sigflow "$d"
-        for c in $CONC; do
-            cell "$run" "sigflow-$d" "$SF_PID" "http://127.0.0.1:$SF_PORT/hook" "$OUT/one.lua" "$c" 1 "$SF_ADMIN"
+    for which in sigflow ${BASE:+base}; do
+        for d in batch fsync; do
+            start_sigflow "$d" "$which"
+            for c in $CONC; do
+                cell "$run" "$which-$d" "$SF_PID" "http://127.0.0.1:$SF_PORT/hook" "$OUT/one.lua" "$c" 1 "$SF_ADMIN"
+            done
+            cell "$run" "$which-$d-ndjson1000" "$SF_PID" "http://127.0.0.1:$SF_PORT/hook" "$OUT/batch.lua" 16 1000 "$SF_ADMIN"
+            stop_sigflow "$which-$d"
         done
-        cell "$run" "sigflow-$d-ndjson1000" "$SF_PID" "http://127.0.0.1:$SF_PORT/hook" "$OUT/batch.lua" 16 1000 "$SF_ADMIN"
-        stop_sigflow "$d"
     done
 done
 [ "$PERF" = 0 ] || perf_profile
@@ -241,7 +255,7 @@ rss = {}
 for line in open(rss_path):
     d, kb = line.split()
     rss[d] = max(rss.get(d, 0), int(kb))
-print("sigflow peak RSS: " + ", ".join("%s %.0f MB" % (d, kb / 1024.0) for d, kb in rss.items()))
+print("peak RSS: " + ", ".join("%s %.0f MB" % (d, kb / 1024.0) for d, kb in rss.items()))
 fs = float(fsync_ms)
 print("fsync latency of the state directory's disk: %.3f ms (median of 200), so at most %.0f "
       "commits/s one after another" % (fs, 1000 / fs))
