@@ -256,7 +256,8 @@ deps:
 		[ -z "$(filter deps,$(MAKECMDGOALS))" ] || echo "deps: all packages installed"; \
 	elif [ "$$(id -u)" = 0 ]; then \
 		echo "deps: installing" $$missing; \
-		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(APT_PKGS); \
+		apt-get -o DPkg::Lock::Timeout=600 update -q && DEBIAN_FRONTEND=noninteractive \
+			apt-get -o DPkg::Lock::Timeout=600 install -y -q $(APT_PKGS); \
 	else \
 		echo "deps: missing packages; as root run:"; \
 		echo "  apt-get install -y" $$missing; exit 1; \

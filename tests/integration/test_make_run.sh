@@ -14,7 +14,11 @@ mkdir -p "$T/src/$(dirname "$BUILD")"
 cp -a "$ROOT/$BUILD" "$T/src/$BUILD" || fail "cannot copy the build"
 # The demo config names build/plugins: a sanitizer build ($BUILD = build/san) runs its binary
 # with the plain build's plugins, as `make run SANITIZE=1` does in the tree.
-if [ "$BUILD" != build ] && [ -d "$ROOT/build/plugins" ]; then
+if [ "$BUILD" != build ] && ! [ -d "$ROOT/build/plugins" ]; then
+    echo "skip: the sanitizer run of the demo needs the plain build's plugins (make first)"
+    exit 77
+fi
+if [ "$BUILD" != build ]; then
     mkdir -p "$T/src/build" && cp -a "$ROOT/build/plugins" "$T/src/build/plugins" ||
         fail "cannot copy the plugins"
 fi
