@@ -63,7 +63,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes -Wmissing-
 CFLAGS ?= -O2 -g
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(SAN_FLAGS) -fPIC -MMD -MP
 CORE_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -Isdk -iquote core $(PKG_CFLAGS) \
-	-DSF_VERSION='"$(VERSION)"' -DSF_PREFIX='"$(PREFIX)"'
+	-DSIGFLOW_VERSION='"$(VERSION)"' -DSIGFLOW_PREFIX='"$(PREFIX)"'
 PLUGIN_CFLAGS := $(BASE_CFLAGS) -fvisibility=hidden -Isdk
 LDFLAGS_ALL := $(SAN_FLAGS) $(LDFLAGS)
 
@@ -117,7 +117,7 @@ $(BUILD)/plugins/%.so: $$(wildcard plugins/$$*/*.c) $$(wildcard plugins/$$*/*.h)
 		$(LDFLAGS_ALL) $($*_LIBS)
 	@chmod 0755 $@ # the loader refuses group/other-writable plugins, whatever the umask
 
-# SF_PREFIX is compiled into the files that name installed paths: they are rebuilt when
+# SIGFLOW_PREFIX is compiled into the files that name installed paths: they are rebuilt when
 # PREFIX changes (the stamp is rewritten only then).
 $(BUILD)/prefix.stamp: FORCE
 	@mkdir -p $(dir $@)

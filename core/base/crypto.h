@@ -4,8 +4,8 @@
  * Owns nothing. Calls libcrypto. Used by the host table (offered to plugins as
  * host->hmac_sha256 and host->equal_ct) and by core modules that sign or check tokens.
  */
-#ifndef SF_CRYPTO_H
-#define SF_CRYPTO_H
+#ifndef SIGFLOW_CRYPTO_H
+#define SIGFLOW_CRYPTO_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -5,8 +5,8 @@
  * same (JSON_QUOTE_JSONC_FLAGS) where the core prints through it, so one document never
  * mixes two escapings. Owns nothing. Used by jsonw (event attrs) and alert (alert JSON).
  */
-#ifndef SF_JSON_QUOTE_H
-#define SF_JSON_QUOTE_H
+#ifndef SIGFLOW_JSON_QUOTE_H
+#define SIGFLOW_JSON_QUOTE_H
 
 #include <stddef.h>
 

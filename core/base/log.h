@@ -3,8 +3,8 @@
  * Owns: the log level and the output lock. Used by every module; calls nothing else.
  * Never pass a secret: values logged are written as given.
  */
-#ifndef SF_LOG_H
-#define SF_LOG_H
+#ifndef SIGFLOW_LOG_H
+#define SIGFLOW_LOG_H
 
 #include <stdarg.h>
 

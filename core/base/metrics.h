@@ -4,8 +4,8 @@
  * counters are few and updated per batch, not per byte). Used by the host (plugin metrics),
  * the runtime; read by the admin endpoint and the shutdown summary.
  */
-#ifndef SF_METRICS_H
-#define SF_METRICS_H
+#ifndef SIGFLOW_METRICS_H
+#define SIGFLOW_METRICS_H
 
 #include <stddef.h>
 #include <stdio.h>

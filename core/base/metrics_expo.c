@@ -30,7 +30,8 @@ static const struct {
     {"sigflow_deliveries_total", "Delivery attempts per target and result."},
     {"sigflow_outbox_pending", "Alerts waiting in the outbox per target."},
     {"sigflow_outbox_dead", "Dead-lettered deliveries per target (sigflow dlq)."},
-    {"sigflow_shard_queue_depth", "Events queued between the journal and the scoring shards."},
+    {"sigflow_journaled_queue_depth",
+     "Events committed to the journal and waiting for the scorer thread."},
     {"sigflow_mapping_documents_total", "Documents a connector's mapping read."},
     {"sigflow_mapping_misses_total", "Documents lacking a mapped field, or with the wrong type."},
     {"sigflow_mapping_dropped_total",
@@ -183,8 +184,8 @@ void metrics_expo_process(FILE *to)
         fprintf(to, "# HELP %s %s\n# TYPE %s %s\n", fam, help, fam, type);                         \
     } while (0)
     HEADER("sigflow_build_info", "gauge");
-    fprintf(to, "sigflow_build_info{version=\"%s\",abi=\"%d.%d\"} 1\n", SF_VERSION, SF_ABI_MAJOR,
-            SF_ABI_MINOR);
+    fprintf(to, "sigflow_build_info{version=\"%s\",abi=\"%d.%d\"} 1\n", SIGFLOW_VERSION,
+            SF_ABI_MAJOR, SF_ABI_MINOR);
     struct rusage ru;
     if (getrusage(RUSAGE_SELF, &ru) == 0) {
         HEADER("process_cpu_seconds_total", "counter");

@@ -3,8 +3,8 @@
  * ordering, # HELP / # TYPE lines per family, sigflow_build_info and process metrics
  * (docs/operating.md "Metrics"). Owns nothing. Calls libc and /proc. Used by metrics.c.
  */
-#ifndef SF_METRICS_EXPO_H
-#define SF_METRICS_EXPO_H
+#ifndef SIGFLOW_METRICS_EXPO_H
+#define SIGFLOW_METRICS_EXPO_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -2,8 +2,8 @@
  * monotime.h - CLOCK_MONOTONIC deadlines for timed waits (condition variables are created
  * with CLOCK_MONOTONIC so a wall clock jump never stretches a wait). Pure functions.
  */
-#ifndef SF_MONOTIME_H
-#define SF_MONOTIME_H
+#ifndef SIGFLOW_MONOTIME_H
+#define SIGFLOW_MONOTIME_H
 
 #include <pthread.h>
 #include <stdbool.h>

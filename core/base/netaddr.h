@@ -2,8 +2,8 @@
  * netaddr.h - "host:port" / "[v6]:port" listen addresses to socket addresses, for the two
  * HTTP listeners (ingest and admin). Pure function over getaddrinfo.
  */
-#ifndef SF_NETADDR_H
-#define SF_NETADDR_H
+#ifndef SIGFLOW_NETADDR_H
+#define SIGFLOW_NETADDR_H
 
 #include <stddef.h>
 #include <sys/socket.h>

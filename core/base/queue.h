@@ -4,8 +4,8 @@
  * Owns: the ring, not the items. Calls pthreads only. Used by the runtime (connectors ->
  * scoring) and the delivery workers (alerts -> a target).
  */
-#ifndef SF_QUEUE_H
-#define SF_QUEUE_H
+#ifndef SIGFLOW_QUEUE_H
+#define SIGFLOW_QUEUE_H
 
 #include <stdbool.h>
 #include <stddef.h>

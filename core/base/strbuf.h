@@ -4,8 +4,8 @@
  * appends do nothing and the caller checks `oom` once at the end. Owns: its buffer.
  * Also the core's one NULL-safe string copy (str_dup).
  */
-#ifndef SF_STRBUF_H
-#define SF_STRBUF_H
+#ifndef SIGFLOW_STRBUF_H
+#define SIGFLOW_STRBUF_H
 
 #include <stdbool.h>
 #include <stddef.h>

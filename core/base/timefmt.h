@@ -2,8 +2,8 @@
  * timefmt.h - text <-> time: RFC 3339 timestamps, epoch milliseconds, durations.
  * Owns: nothing (pure functions). Used by config, options, mapping, score, CLI.
  */
-#ifndef SF_TIMEFMT_H
-#define SF_TIMEFMT_H
+#ifndef SIGFLOW_TIMEFMT_H
+#define SIGFLOW_TIMEFMT_H
 
 #include <stddef.h>
 #include <stdint.h>

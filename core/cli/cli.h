@@ -2,8 +2,8 @@
  * cli.h - the subcommands of the sigflow binary, each `int cmd_x(int argc, char **argv)` with
  * argv[0] the subcommand's name, returning the exit code. Dispatched by main.c.
  */
-#ifndef SF_CLI_H
-#define SF_CLI_H
+#ifndef SIGFLOW_CLI_H
+#define SIGFLOW_CLI_H
 
 /* Exit codes (documented in README.md and `sigflow --help`). */
 #define EXIT_OK 0

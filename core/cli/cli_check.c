@@ -30,7 +30,7 @@ static void check_usage(FILE *to)
 }
 
 /* Instances whose plugin is not in plugin_dir: a warning each (run would wait for it). */
-static size_t warn_missing(const sf_config *cfg, plugin_registry *reg, diag *d)
+static size_t warn_missing(const sigflow_config *cfg, plugin_registry *reg, diag *d)
 {
     size_t n = 0;
     for (int k = 0; k < 2; k++) {
@@ -87,7 +87,7 @@ static int check_file(const char *path)
     int rc = EXIT_INVALID;
     plugin_registry *reg = loader_new(host_table(), host_info());
     loader_set_probe(reg, true); /* a plugin's init runs in a child: its crash is reported */
-    sf_config *cfg = reg ? config_load_partial(path, &d) : NULL;
+    sigflow_config *cfg = reg ? config_load_partial(path, &d) : NULL;
     site *s = NULL;
     size_t warnings = 0;
     char summary[256] = "";

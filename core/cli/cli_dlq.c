@@ -9,7 +9,7 @@
 #include "base/log.h"
 #include "store/outbox.h"
 #include "store/store_counter.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "store/store.h"
 #include "base/timefmt.h"
 
@@ -84,7 +84,7 @@ static void count_intervention(store *st, int64_t n)
         fprintf(stderr, "sigflow dlq: done, but not counted as a manual intervention\n");
 }
 
-static int dlq_run(const sf_config *cfg, store *st, outbox *ob, int argc, char **argv)
+static int dlq_run(const sigflow_config *cfg, store *st, outbox *ob, int argc, char **argv)
 {
     const char *verb = argv[0];
     int64_t id = 0;
@@ -147,12 +147,12 @@ int cmd_dlq(int argc, char **argv)
         return EXIT_USAGE;
     }
     diag d = {0};
-    sf_config *cfg = config_load(path, &d);
+    sigflow_config *cfg = config_load(path, &d);
     diag_print(&d, stderr);
     diag_clear(&d);
     if (!cfg)
         return EXIT_INVALID;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     store *st = NULL;
     outbox *ob = NULL;
     int rc = EXIT_INVALID;

@@ -59,11 +59,11 @@ int dlq_show(outbox *ob, int64_t id)
     return rc;
 }
 
-bool dlq_target_known(const sf_config *cfg, const char *target)
+bool dlq_target_known(const sigflow_config *cfg, const char *target)
 {
-    const char *names[SF_MAX_DLQ_TARGETS];
+    const char *names[SIGFLOW_MAX_DLQ_TARGETS];
     size_t n = 0;
-    for (size_t i = 0; i < cfg->n_deliveries && n < SF_MAX_DLQ_TARGETS; i++) {
+    for (size_t i = 0; i < cfg->n_deliveries && n < SIGFLOW_MAX_DLQ_TARGETS; i++) {
         if (strcmp(cfg->deliveries[i].name, target) == 0)
             return true;
         names[n++] = cfg->deliveries[i].name;

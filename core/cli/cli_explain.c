@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/timefmt.h"
 #include "cli/cli.h"
 #include "config/config.h"
@@ -159,12 +159,12 @@ int cmd_explain(int argc, char **argv)
         return EXIT_USAGE;
     }
     diag d = {0};
-    sf_config *cfg = config_load(path, &d);
+    sigflow_config *cfg = config_load(path, &d);
     diag_print(&d, stderr);
     diag_clear(&d);
     if (!cfg)
         return EXIT_INVALID;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     store *st = NULL;
     int rc = EXIT_INVALID;
     if (store_open(cfg->state_dir, (store_durability)cfg->durability, &st, err, sizeof err) !=

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 #include "base/timefmt.h"
 #include "cli/cli.h"
@@ -52,9 +52,9 @@ static void admin_url(const char *admin, char *out, size_t cap)
 }
 
 /* POST body; *status and the answer's text. -1 when no answer came. */
-static int post(const sf_config *cfg, const char *body, long *status, char **answer)
+static int post(const sigflow_config *cfg, const char *body, long *status, char **answer)
 {
-    char url[300], auth[SF_MAX_SECRET_LEN + 32];
+    char url[300], auth[SIGFLOW_MAX_SECRET_LEN + 32];
     admin_url(cfg->admin, url, sizeof url);
     snprintf(auth, sizeof auth, "Authorization: Bearer %s", cfg->admin_token);
     strbuf out = {0};
@@ -145,7 +145,7 @@ static char *feedback_body(const char *missed, const char *when, bool replace, i
 static int feedback_send(const char *path, char *body)
 {
     diag d = {0};
-    sf_config *cfg = config_load(path, &d);
+    sigflow_config *cfg = config_load(path, &d);
     diag_print(&d, stderr);
     diag_clear(&d);
     int rc = EXIT_INVALID;

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <sys/stat.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "store/store.h"
@@ -43,12 +43,12 @@ int cmd_init(int argc, char **argv)
         return EXIT_USAGE;
     }
     diag d = {0};
-    sf_config *cfg = config_load(path, &d);
+    sigflow_config *cfg = config_load(path, &d);
     diag_print(&d, stderr);
     diag_clear(&d);
     if (!cfg)
         return EXIT_INVALID;
-    char db[PATH_MAX], err[SF_MAX_ERROR_LEN];
+    char db[PATH_MAX], err[SIGFLOW_MAX_ERROR_LEN];
     snprintf(db, sizeof db, "%s/%s", cfg->state_dir, STORE_FILE_NAME);
     struct stat st;
     bool existed = stat(db, &st) == 0;

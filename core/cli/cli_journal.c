@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/timefmt.h"
 #include "cli/cli.h"
 #include "config/config.h"
@@ -20,7 +20,8 @@
 #include "store/journal_export.h"
 
 /* The longest line: entity, type, time, value and attrs, each escaped at worst 6x. */
-#define JOURNAL_LINE_MAX (6 * (SF_MAX_ENTITY_LEN + SF_MAX_TYPE_LEN) + SF_MAX_ATTRS_LEN + 256)
+#define JOURNAL_LINE_MAX                                                                           \
+    (6 * (SIGFLOW_MAX_ENTITY_LEN + SIGFLOW_MAX_TYPE_LEN) + SIGFLOW_MAX_ATTRS_LEN + 256)
 
 static void journal_usage(FILE *to)
 {
@@ -146,7 +147,7 @@ int cmd_journal(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? EXIT_OK : rc;
     diag d = {0};
-    sf_config *cfg = config_load(c.config, &d);
+    sigflow_config *cfg = config_load(c.config, &d);
     if (!cfg) {
         diag_print(&d, stderr);
         diag_clear(&d);
@@ -157,7 +158,7 @@ int cmd_journal(int argc, char **argv)
                 "sigflow journal: note: no [connector %s] in %s (showing what it journaled "
                 "before)\n",
                 c.filter.connector, c.config);
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     rc = EXIT_INVALID;
     c.line = malloc(JOURNAL_LINE_MAX + 1);
     if (!c.line) {

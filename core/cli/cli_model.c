@@ -4,7 +4,7 @@
  * threshold now against the configured ones, the labels counted from outcomes, each signal's
  * lift (how often it was high in confirmed vs false alerts) and the history of changes
  * (docs/scoring.md "Outcomes and learning"). Reads the store read-only: works while the
- * daemon runs. Calls config, score, score_checkpoint, state_checkpoint_ro, timefmt.
+ * daemon runs. Calls config, score, score_image, snapshot_store_ro, timefmt.
  * Dispatched by main.c.
  */
 #include <getopt.h>
@@ -13,15 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/timefmt.h"
 #include "cli/cli.h"
 #include "config/config.h"
 #include "config/diag.h"
 #include "score/model.h"
 #include "score/score.h"
-#include "score/score_checkpoint.h"
-#include "store/state_checkpoint_ro.h"
+#include "score/score_image.h"
+#include "store/snapshot_store_ro.h"
 
 static void model_usage(FILE *to)
 {
@@ -120,9 +120,9 @@ static void print_history(const score_model_view *v)
 }
 
 /* The engine with the stored checkpoint loaded (or as configured when there is none). */
-static score_engine *load_engine(const sf_config *cfg, char *source, size_t slen)
+static score_engine *load_engine(const sigflow_config *cfg, char *source, size_t slen)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     score_engine *e =
         score_new(&cfg->decision, cfg->signals, cfg->n_signals, 1, NULL, NULL, err, sizeof err);
     if (!e) {
@@ -133,7 +133,7 @@ static score_engine *load_engine(const sf_config *cfg, char *source, size_t slen
     size_t len = 0;
     uint64_t seq = 0;
     int64_t written = 0;
-    if (state_checkpoint_read_ro(cfg->state_dir, &blob, &len, &seq, &written, err, sizeof err) !=
+    if (snapshot_store_read_ro(cfg->state_dir, &blob, &len, &seq, &written, err, sizeof err) !=
         SF_OK) {
         fprintf(stderr, "model: %s\n", err);
         score_free(e);
@@ -144,7 +144,7 @@ static score_engine *load_engine(const sf_config *cfg, char *source, size_t slen
         return e;
     }
     score_membuf m = {.data = blob, .len = len};
-    sf_status st = score_checkpoint_load(e, score_membuf_read, &m, err, sizeof err);
+    sf_status st = score_image_load(e, score_membuf_read, &m, err, sizeof err);
     free(blob);
     if (st == SF_EUNSUPPORTED) {
         snprintf(source, slen, "as configured: the checkpoint is of another decision config");
@@ -193,7 +193,7 @@ int cmd_model(int argc, char **argv)
         return EXIT_USAGE;
     }
     diag d = {0};
-    sf_config *cfg = config_load(path, &d);
+    sigflow_config *cfg = config_load(path, &d);
     if (cfg && !cfg->has_decision)
         diag_add(&d, path, 0, "no [decision] section: there is no model");
     if (!cfg || !cfg->has_decision) {

@@ -15,7 +15,7 @@ static void plugins_usage(FILE *to)
     fputs("usage: sigflow plugins [--dir DIR | -c FILE] [NAME]\n"
           "List the plugins in a plugin directory (name, kind, version, ABI, description), or\n"
           "with NAME print that plugin's declared options: type, default, range, help.\n"
-          "DIR defaults to plugin_dir of -c FILE, else $SIGFLOW_PLUGIN_DIR, else\n" SF_PREFIX
+          "DIR defaults to plugin_dir of -c FILE, else $SIGFLOW_PLUGIN_DIR, else\n" SIGFLOW_PREFIX
           "/lib/sigflow/plugins. Files that are refused are named on stderr with the reason.\n"
           "Exit 0, or 1 when NAME is not found, 64 on a bad command line.\n",
           to);
@@ -43,7 +43,7 @@ static char *resolve_dir(const char *dir, const char *config)
         return strdup(dir);
     if (config) {
         diag d = {0};
-        sf_config *cfg = config_load(config, &d);
+        sigflow_config *cfg = config_load(config, &d);
         diag_print(&d, stderr);
         diag_clear(&d);
         char *out = cfg ? strdup(cfg->plugin_dir) : NULL;
@@ -51,7 +51,7 @@ static char *resolve_dir(const char *dir, const char *config)
         return out;
     }
     const char *env = getenv("SIGFLOW_PLUGIN_DIR");
-    return strdup(env && *env ? env : SF_PREFIX "/lib/sigflow/plugins");
+    return strdup(env && *env ? env : SIGFLOW_PREFIX "/lib/sigflow/plugins");
 }
 
 int cmd_plugins(int argc, char **argv)

@@ -112,7 +112,7 @@ int main(int argc, char **argv)
     }
     const char *cmd = argv[1];
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0 || strcmp(cmd, "-V") == 0) {
-        printf("sigflow %s\nplugin-abi %d.%d\n", SF_VERSION, SF_ABI_MAJOR, SF_ABI_MINOR);
+        printf("sigflow %s\nplugin-abi %d.%d\n", SIGFLOW_VERSION, SF_ABI_MAJOR, SF_ABI_MINOR);
         return EXIT_OK;
     }
     if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {

@@ -1,11 +1,11 @@
 /*
- * config.c - the site configuration: INI text -> sf_config, with every problem reported as
+ * config.c - the site configuration: INI text -> sigflow_config, with every problem reported as
  * "file:line: message". Calls inih (key = value splitting), config_sections.c (key meanings),
  * suggest, diag.
  * Called by the CLI (check, run, replay) and the runtime (reload).
  *
  * inih is driven through ini_parse_stream with our own line reader: the reader counts lines
- * (Debian's inih has no INI_HANDLER_LINENO), enforces SF_MAX_CONFIG_LINE, and parses section
+ * (Debian's inih has no INI_HANDLER_LINENO), enforces SIGFLOW_MAX_CONFIG_LINE, and parses section
  * headers itself, so that a section without keys still exists and every syntax error is
  * reported, not only the first.
  */
@@ -44,7 +44,7 @@ bool config_push(void **arr, size_t *n, size_t *cap, size_t elem)
 bool config_name_ok(const char *s)
 {
     size_t n = strlen(s);
-    if (n == 0 || n > SF_MAX_NAME_LEN)
+    if (n == 0 || n > SIGFLOW_MAX_NAME_LEN)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
@@ -112,7 +112,7 @@ static void config_close_section(config_loader *ld)
 }
 
 /* The line of an existing signal or instance named `name`, or 0. */
-static int config_name_taken(const sf_config *cfg, sec_kind kind, const char *name,
+static int config_name_taken(const sigflow_config *cfg, sec_kind kind, const char *name,
                              const char **what)
 {
     if (kind == SEC_SIGNAL) {
@@ -133,7 +133,7 @@ static int config_name_taken(const sf_config *cfg, sec_kind kind, const char *na
 
 static bool config_open_named(config_loader *ld, sec_kind kind, const char *kname, const char *name)
 {
-    sf_config *cfg = ld->cfg;
+    sigflow_config *cfg = ld->cfg;
     const char *other = NULL;
     int prev;
     if (!*name) {
@@ -142,7 +142,7 @@ static bool config_open_named(config_loader *ld, sec_kind kind, const char *knam
     }
     if (!config_name_ok(name)) {
         CFG_ERR(ld, ld->lineno, "bad name `%s`: use 1 to %d of a-z 0-9 _ . -", name,
-                SF_MAX_NAME_LEN);
+                SIGFLOW_MAX_NAME_LEN);
         return false;
     }
     if ((prev = config_name_taken(cfg, kind, name, &other))) {
@@ -153,10 +153,10 @@ static bool config_open_named(config_loader *ld, sec_kind kind, const char *knam
     size_t *n = kind == SEC_SIGNAL      ? &cfg->n_signals
                 : kind == SEC_CONNECTOR ? &cfg->n_connectors
                                         : &cfg->n_deliveries;
-    if (kind == SEC_SIGNAL ? *n >= SF_MAX_SIGNALS
-                           : cfg->n_connectors + cfg->n_deliveries >= SF_MAX_INSTANCES) {
+    if (kind == SEC_SIGNAL ? *n >= SIGFLOW_MAX_SIGNALS
+                           : cfg->n_connectors + cfg->n_deliveries >= SIGFLOW_MAX_INSTANCES) {
         CFG_ERR(ld, ld->lineno, "too many [%s] sections (at most %d)", kname,
-                kind == SEC_SIGNAL ? SF_MAX_SIGNALS : SF_MAX_INSTANCES);
+                kind == SEC_SIGNAL ? SIGFLOW_MAX_SIGNALS : SIGFLOW_MAX_INSTANCES);
         return false;
     }
     /* Arrays are sized to their limit up front: no realloc while indexes are held. */
@@ -270,7 +270,7 @@ static char *config_reader(char *str, int num, void *stream)
         int c;
         while ((c = fgetc(ld->f)) != EOF && c != '\n')
             ;
-        CFG_ERR(ld, ld->lineno, "line longer than %d bytes", SF_MAX_CONFIG_LINE);
+        CFG_ERR(ld, ld->lineno, "line longer than %d bytes", SIGFLOW_MAX_CONFIG_LINE);
         snprintf(str, (size_t)num, ";\n");
         return str;
     }
@@ -321,7 +321,7 @@ static int config_handler(void *user, const char *section, const char *name, con
             in->plugin_line = line;
             if (!config_name_ok(value))
                 CFG_ERR(ld, line, "bad plugin name `%s`: use 1 to %d of a-z 0-9 _ . -", value,
-                        SF_MAX_NAME_LEN);
+                        SIGFLOW_MAX_NAME_LEN);
             else
                 ok = (in->plugin = strdup(value)) != NULL;
         } else {
@@ -347,14 +347,14 @@ static int config_handler(void *user, const char *section, const char *name, con
 
 static void config_check_whole(config_loader *ld)
 {
-    sf_config *cfg = ld->cfg;
+    sigflow_config *cfg = ld->cfg;
     if (cfg->n_signals && !cfg->has_decision)
         CFG_ERR(ld, cfg->signals[0].line, "[signal %s] has no [decision] to belong to",
                 cfg->signals[0].name);
     if (cfg->has_decision && !cfg->n_signals)
         CFG_ERR(ld, cfg->decision.line, "[decision] has no [signal NAME] sections");
     config_check_learning(ld);
-    const char *names[SF_MAX_INSTANCES];
+    const char *names[SIGFLOW_MAX_INSTANCES];
     for (size_t i = 0; i < cfg->n_deliveries; i++)
         names[i] = cfg->deliveries[i].name;
     for (size_t i = 0; i < cfg->decision.n_deliver; i++) {
@@ -373,21 +373,22 @@ static void config_check_whole(config_loader *ld)
     config_check_health_deliver(ld);
 }
 
-static sf_config *config_new(const char *path)
+static sigflow_config *config_new(const char *path)
 {
-    sf_config *cfg = calloc(1, sizeof *cfg);
+    sigflow_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg)
         return NULL;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     cfg->shards = cores < 1 ? 1 : cores > 1024 ? 1024 : (int)cores;
     cfg->queue_size = 65536;
-    cfg->clock = CLOCK_WALL;
+    cfg->clock = CONFIG_CLOCK_WALL;
     cfg->decision.tick_ms = 3600000;
     config_learning_defaults(&cfg->decision);
     cfg->path = strdup(path);
     cfg->base_dir = path_dirname(path);
     cfg->state_dir = strdup("var");
-    cfg->plugin_dir = strdup(SF_PREFIX "/lib/sigflow/plugins"); /* where make install puts them */
+    cfg->plugin_dir =
+        strdup(SIGFLOW_PREFIX "/lib/sigflow/plugins"); /* where make install puts them */
     cfg->admin = strdup("127.0.0.1:9464");
     cfg->ingest = strdup("127.0.0.1:8088");
     cfg->retry_base_ms = 1000;
@@ -403,9 +404,9 @@ static sf_config *config_new(const char *path)
     cfg->log_level = strdup("info");
     cfg->drift_window = 100;
     cfg->drift_threshold = 0.2;
-    cfg->signals = calloc(SF_MAX_SIGNALS, sizeof *cfg->signals);
-    cfg->connectors = calloc(SF_MAX_INSTANCES, sizeof *cfg->connectors);
-    cfg->deliveries = calloc(SF_MAX_INSTANCES, sizeof *cfg->deliveries);
+    cfg->signals = calloc(SIGFLOW_MAX_SIGNALS, sizeof *cfg->signals);
+    cfg->connectors = calloc(SIGFLOW_MAX_INSTANCES, sizeof *cfg->connectors);
+    cfg->deliveries = calloc(SIGFLOW_MAX_INSTANCES, sizeof *cfg->deliveries);
     if (!cfg->path || !cfg->base_dir || !cfg->state_dir || !cfg->plugin_dir || !cfg->admin ||
         !cfg->ingest || !cfg->log_level || !cfg->signals || !cfg->connectors || !cfg->deliveries) {
         config_free(cfg);
@@ -415,7 +416,7 @@ static sf_config *config_new(const char *path)
 }
 
 /* state_dir and plugin_dir are relative to the config file, not to the working directory. */
-static bool config_resolve_dirs(sf_config *cfg)
+static bool config_resolve_dirs(sigflow_config *cfg)
 {
     char *s = path_resolve(cfg->base_dir, cfg->state_dir);
     char *p = path_resolve(cfg->base_dir, cfg->plugin_dir);
@@ -436,15 +437,15 @@ static void config_configure_inih(void)
     /* Heap line buffer sized for our longest line; no Python-style continuation lines. */
     ini_use_stack = false;
     ini_allow_realloc = false;
-    ini_max_line = SF_MAX_CONFIG_LINE + 3;
-    ini_initial_alloc = SF_MAX_CONFIG_LINE + 3;
+    ini_max_line = SIGFLOW_MAX_CONFIG_LINE + 3;
+    ini_initial_alloc = SIGFLOW_MAX_CONFIG_LINE + 3;
     ini_allow_multiline = false;
     ini_allow_no_value = false;
     ini_stop_on_first_error = false;
 }
 
 /* keep: return what was parsed even when there were errors (check reports them all). */
-static sf_config *config_load_mode(const char *path, diag *d, bool keep)
+static sigflow_config *config_load_mode(const char *path, diag *d, bool keep)
 {
     config_loader *ld = calloc(1, sizeof *ld);
     if (!ld) {
@@ -480,7 +481,7 @@ static sf_config *config_load_mode(const char *path, diag *d, bool keep)
     }
     if (d->n != ld->errs_before && !keep)
         goto fail;
-    sf_config *cfg = ld->cfg;
+    sigflow_config *cfg = ld->cfg;
     fclose(ld->f);
     free(ld);
     return cfg;
@@ -493,12 +494,12 @@ fail:
     return NULL;
 }
 
-sf_config *config_load(const char *path, diag *d)
+sigflow_config *config_load(const char *path, diag *d)
 {
     return config_load_mode(path, d, false);
 }
 
-sf_config *config_load_partial(const char *path, diag *d)
+sigflow_config *config_load_partial(const char *path, diag *d)
 {
     return config_load_mode(path, d, true);
 }
@@ -513,7 +514,7 @@ static void config_instances_free(config_instance *arr, size_t n)
     free(arr);
 }
 
-void config_free(sf_config *cfg)
+void config_free(sigflow_config *cfg)
 {
     if (!cfg)
         return;
@@ -553,7 +554,7 @@ void config_free(sf_config *cfg)
     free(cfg);
 }
 
-const config_instance *config_find_instance(const sf_config *cfg, const char *name)
+const config_instance *config_find_instance(const sigflow_config *cfg, const char *name)
 {
     for (size_t i = 0; cfg && name && i < cfg->n_connectors; i++)
         if (strcmp(cfg->connectors[i].name, name) == 0)

@@ -1,12 +1,12 @@
 /*
  * config.h - the site configuration: INI parsed with inih into typed sections.
- * Owns: sf_config and everything it points to. Calls diag, timefmt, secret resolution.
+ * Owns: sigflow_config and everything it points to. Calls diag, timefmt, secret resolution.
  * Used by the CLI (check, run, replay) and the runtime (reload). Plugin options are kept as
  * raw key/value pairs here and validated against the plugin's declared options by options.h
  * once the plugin is loaded.
  */
-#ifndef SF_CONFIG_H
-#define SF_CONFIG_H
+#ifndef SIGFLOW_CONFIG_H
+#define SIGFLOW_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -89,9 +89,9 @@ typedef struct config_instance {
     size_t n_kv;
 } config_instance;
 
-typedef enum clock_mode { CLOCK_WALL, CLOCK_EVENT } clock_mode;
+typedef enum config_clock { CONFIG_CLOCK_WALL, CONFIG_CLOCK_EVENT } config_clock;
 
-typedef struct sf_config {
+typedef struct sigflow_config {
     char *path;     /* as given */
     char *base_dir; /* directory of the file; relative paths below are resolved to it */
     /* [sigflow] */
@@ -100,8 +100,8 @@ typedef struct sf_config {
     char *admin;           /* host:port; default 127.0.0.1:9464 */
     char *admin_token;     /* resolved secret or NULL; never log */
     int shards;            /* default: online cores */
-    int64_t queue_size;    /* events buffered between connectors and shards; default 65536 */
-    clock_mode clock;      /* default wall */
+    int64_t queue_size;    /* events journaled, not yet scored (runtime journaled); 65536 */
+    config_clock clock;    /* default wall */
     char *ingest;          /* host:port of the HTTP ingest listener; default 127.0.0.1:8088 */
     int durability;        /* 0 fsync (default), 1 batch, 2 off: store_durability */
     int64_t retry_base_ms; /* deliveries: first backoff ceiling; default 1s */
@@ -134,7 +134,7 @@ typedef struct sf_config {
     size_t n_connectors;
     config_instance *deliveries;
     size_t n_deliveries;
-} sf_config;
+} sigflow_config;
 
 /*
  * Parse `path`. Every problem found is added to `d` as "path:line: message"; the result is
@@ -142,17 +142,17 @@ typedef struct sf_config {
  * [sigflow] and [decision] keys, signals (measure keys present and positive), one decision,
  * deliver= naming existing [delivery] sections, duplicate names, `plugin =` present.
  */
-sf_config *config_load(const char *path, diag *d);
+sigflow_config *config_load(const char *path, diag *d);
 /*
  * The same, but the config is returned even when `d` got errors (NULL only when the file
  * cannot be read or memory runs out): what parsed is there, what did not is left at its
  * default. For `sigflow check`, which goes on to validate every plugin's options so one run
  * reports every problem. Never run a daemon on it.
  */
-sf_config *config_load_partial(const char *path, diag *d);
-void config_free(sf_config *cfg);
+sigflow_config *config_load_partial(const char *path, diag *d);
+void config_free(sigflow_config *cfg);
 
 /* The instance named `name` among connectors and deliveries, or NULL. */
-const config_instance *config_find_instance(const sf_config *cfg, const char *name);
+const config_instance *config_find_instance(const sigflow_config *cfg, const char *name);
 
 #endif

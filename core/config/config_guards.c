@@ -72,7 +72,7 @@ static void parse_names(config_loader *ld, const config_kv *kv, char ***out, siz
 
 void config_apply_sigflow_guards(config_loader *ld)
 {
-    sf_config *cfg = ld->cfg;
+    sigflow_config *cfg = ld->cfg;
     const config_kv *kv;
     long long v;
     if ((kv = config_raw_get(ld, "health_deliver"))) {
@@ -87,7 +87,7 @@ void config_apply_sigflow_guards(config_loader *ld)
             CFG_ERR(ld, kv->line, "`health_deliver` is empty");
     }
     if ((kv = config_raw_get(ld, "drift_window")) &&
-        config_integer(ld, kv, 10, SF_MAX_DRIFT_WINDOW, &v))
+        config_integer(ld, kv, 10, SIGFLOW_MAX_DRIFT_WINDOW, &v))
         cfg->drift_window = (int)v;
     if ((kv = config_raw_get(ld, "drift_threshold")) &&
         config_number(ld, kv, &cfg->drift_threshold) &&
@@ -98,8 +98,8 @@ void config_apply_sigflow_guards(config_loader *ld)
 
 void config_check_health_deliver(config_loader *ld)
 {
-    sf_config *cfg = ld->cfg;
-    const char *names[SF_MAX_INSTANCES];
+    sigflow_config *cfg = ld->cfg;
+    const char *names[SIGFLOW_MAX_INSTANCES];
     for (size_t i = 0; i < cfg->n_deliveries; i++)
         names[i] = cfg->deliveries[i].name;
     for (size_t i = 0; i < cfg->n_health_deliver; i++) {

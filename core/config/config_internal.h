@@ -3,14 +3,14 @@
  * config.c (INI mechanics: lines, sections, names) and config_sections.c (what the keys of
  * [sigflow], [decision] and [signal] mean). Nothing outside core/config/ includes it.
  */
-#ifndef SF_CONFIG_LOADER_H
-#define SF_CONFIG_LOADER_H
+#ifndef SIGFLOW_CONFIG_LOADER_H
+#define SIGFLOW_CONFIG_LOADER_H
 
 #include <stdbool.h>
 #include <stdio.h>
 
 #include "config/config.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 typedef enum sec_kind {
     SEC_NONE,
@@ -26,10 +26,10 @@ typedef struct config_loader {
     const char *path;
     diag *d;
     size_t errs_before;
-    sf_config *cfg;
+    sigflow_config *cfg;
     FILE *f;
     int lineno;
-    char buf[SF_MAX_CONFIG_LINE + 2];
+    char buf[SIGFLOW_MAX_CONFIG_LINE + 2];
     sec_kind kind;
     int sec_line;
     size_t sec_index; /* current signal / connector / delivery */

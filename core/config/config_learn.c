@@ -29,7 +29,7 @@ static void learning_numbers(config_loader *ld, config_decision *dec)
         (dec->prior < 0 || dec->prior > 1e9))
         CFG_ERR(ld, kv->line, "`prior` must be between 0 and 1e9, got %s", kv->value);
     if ((kv = config_raw_get(ld, "fit_sample")) &&
-        config_integer(ld, kv, 100, SF_MAX_FIT_SAMPLE, &v))
+        config_integer(ld, kv, 100, SIGFLOW_MAX_FIT_SAMPLE, &v))
         dec->fit_sample = v;
     if ((kv = config_raw_get(ld, "target_precision")) &&
         config_number(ld, kv, &dec->target_precision) &&
@@ -64,7 +64,7 @@ void config_apply_learning(config_loader *ld)
     config_decision *dec = &ld->cfg->decision;
     const config_kv *kv, *lk = config_raw_get(ld, "learning");
     if ((kv = config_raw_get(ld, "outcome")))
-        config_string(ld, kv, SF_MAX_TYPE_LEN, &dec->outcome);
+        config_string(ld, kv, SIGFLOW_MAX_TYPE_LEN, &dec->outcome);
     dec->learning = dec->outcome != NULL;
     int c;
     if (lk && config_choice(ld, lk, onoff, 2, &c))
@@ -87,7 +87,7 @@ void config_apply_learning(config_loader *ld)
 
 void config_check_learning(config_loader *ld)
 {
-    const sf_config *cfg = ld->cfg;
+    const sigflow_config *cfg = ld->cfg;
     if (!cfg->has_decision || !cfg->decision.outcome)
         return;
     if (cfg->decision.tick_ms > 0 && cfg->decision.refit_ms < cfg->decision.tick_ms)

@@ -143,16 +143,16 @@ static bool config_admin_ok(const char *s)
 /* public_url, feedback_secret, feedback_ttl: the one-click feedback links. */
 static void config_apply_feedback(config_loader *ld)
 {
-    sf_config *cfg = ld->cfg;
+    sigflow_config *cfg = ld->cfg;
     const config_kv *kv, *url = config_raw_get(ld, "public_url");
-    if (url && config_string(ld, url, SF_MAX_URL_LEN, &cfg->public_url) &&
+    if (url && config_string(ld, url, SIGFLOW_MAX_URL_LEN, &cfg->public_url) &&
         ((strncmp(url->value, "http://", 7) != 0 && strncmp(url->value, "https://", 8) != 0) ||
          strpbrk(url->value, " \t\"<>?#") != NULL))
         CFG_ERR(ld, url->line,
                 "`public_url` must be an http:// or https:// URL without query, got `%s`",
                 url->value);
     if ((kv = config_raw_get(ld, "feedback_secret"))) {
-        char err[SF_MAX_ERROR_LEN];
+        char err[SIGFLOW_MAX_ERROR_LEN];
         cfg->feedback_secret = secret_resolve(kv->value, err, sizeof err);
         if (!cfg->feedback_secret)
             CFG_ERR(ld, kv->line, "`feedback_secret`: %s", err);
@@ -196,7 +196,7 @@ void config_apply_sigflow(config_loader *ld)
     static const char *const durabilities[] = {"fsync", "batch", "off"};
     static const char *const clocks[] = {"wall", "event"};
     static const char *const levels[] = {"error", "warn", "info", "debug"};
-    sf_config *cfg = ld->cfg;
+    sigflow_config *cfg = ld->cfg;
     const config_kv *kv;
     config_check_known(ld, "[sigflow]", known, sizeof known / sizeof known[0]);
     char *dir = NULL;
@@ -213,7 +213,7 @@ void config_apply_sigflow(config_loader *ld)
         !config_admin_ok(cfg->admin))
         CFG_ERR(ld, kv->line, "`admin` must be host:port, got `%s`", kv->value);
     if ((kv = config_raw_get(ld, "admin_token"))) {
-        char err[SF_MAX_ERROR_LEN];
+        char err[SIGFLOW_MAX_ERROR_LEN];
         cfg->admin_token = secret_resolve_at(kv->value, cfg->base_dir, err, sizeof err);
         if (!cfg->admin_token)
             CFG_ERR(ld, kv->line, "`admin_token`: %s", err);
@@ -225,7 +225,7 @@ void config_apply_sigflow(config_loader *ld)
         cfg->queue_size = v;
     int c = 0;
     if ((kv = config_raw_get(ld, "clock")) && config_choice(ld, kv, clocks, 2, &c))
-        cfg->clock = c == 0 ? CLOCK_WALL : CLOCK_EVENT;
+        cfg->clock = c == 0 ? CONFIG_CLOCK_WALL : CONFIG_CLOCK_EVENT;
     if ((kv = config_raw_get(ld, "log_level")) && config_choice(ld, kv, levels, 4, &c))
         config_string(ld, kv, 16, &cfg->log_level);
     if ((kv = config_raw_get(ld, "ingest"))) {
@@ -298,10 +298,10 @@ void config_apply_decision(config_loader *ld)
     config_check_known(ld, "[decision]", known, sizeof known / sizeof known[0]);
     if (!(kv = config_raw_get(ld, "name")))
         CFG_ERR(ld, ld->sec_line, "[decision] needs `name =`");
-    else if (config_string(ld, kv, SF_MAX_NAME_LEN, &dec->name) && !config_name_ok(dec->name))
+    else if (config_string(ld, kv, SIGFLOW_MAX_NAME_LEN, &dec->name) && !config_name_ok(dec->name))
         CFG_ERR(ld, kv->line, "decision name `%s` may only use a-z 0-9 _ . -", kv->value);
     if ((kv = config_raw_get(ld, "question")))
-        config_string(ld, kv, SF_MAX_TEMPLATE_LEN, &dec->question);
+        config_string(ld, kv, SIGFLOW_MAX_TEMPLATE_LEN, &dec->question);
     if ((kv = config_raw_get(ld, "bias")))
         config_number(ld, kv, &dec->bias);
     const config_kv *th = config_raw_get(ld, "threshold");
@@ -424,14 +424,14 @@ void config_apply_signal(config_loader *ld)
 {
     static const char *const ofs[] = {"count", "value"};
     config_signal *sig = &ld->cfg->signals[ld->sec_index];
-    char what[SF_MAX_NAME_LEN + 16];
+    char what[SIGFLOW_MAX_NAME_LEN + 16];
     snprintf(what, sizeof what, "[signal %s]", sig->name);
     config_check_known(ld, what, config_signal_keys, sizeof config_signal_keys / sizeof(char *));
     const config_kv *kv;
     if (!(kv = config_raw_get(ld, "event")))
         CFG_ERR(ld, sig->line, "[signal %s] needs `event =` (the event type it reads)", sig->name);
     else
-        config_string(ld, kv, SF_MAX_TYPE_LEN, &sig->event);
+        config_string(ld, kv, SIGFLOW_MAX_TYPE_LEN, &sig->event);
     int m = -1;
     if (!(kv = config_raw_get(ld, "measure")))
         CFG_ERR(ld, sig->line,
@@ -446,7 +446,7 @@ void config_apply_signal(config_loader *ld)
     if ((kv = config_raw_get(ld, "of")) && config_choice(ld, kv, ofs, 2, &of))
         sig->of_value = of == 1;
     if ((kv = config_raw_get(ld, "explain")))
-        config_string(ld, kv, SF_MAX_TEMPLATE_LEN, &sig->explain);
+        config_string(ld, kv, SIGFLOW_MAX_TEMPLATE_LEN, &sig->explain);
     config_signal_durations(ld, sig);
     config_signal_numbers(ld, sig);
     config_apply_signal_guards(ld, sig);

@@ -3,8 +3,8 @@
  * check reports every problem at once. Owns: the message list. Used by config, options,
  * mapping, loader; printed by the CLI.
  */
-#ifndef SF_DIAG_H
-#define SF_DIAG_H
+#ifndef SIGFLOW_DIAG_H
+#define SIGFLOW_DIAG_H
 
 #include <stddef.h>
 #include <stdio.h>

@@ -4,8 +4,8 @@
  * against the directory of the config file, never the working directory (docs/config.md
  * "Paths"). Owns the strings it returns. Calls libc. Used by config, secret and options.
  */
-#ifndef SF_PATHS_H
-#define SF_PATHS_H
+#ifndef SIGFLOW_PATHS_H
+#define SIGFLOW_PATHS_H
 
 /* The directory part of `path` ("." for a bare name, "/" for "/x"); malloc'd, NULL on ENOMEM. */
 char *path_dirname(const char *path);

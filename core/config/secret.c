@@ -11,7 +11,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/log.h"
 #include "config/paths.h"
 
@@ -30,12 +30,12 @@ static char *secret_from_file(const char *path, char *err, size_t errlen)
     }
     if (st.st_mode & (S_IRGRP | S_IROTH))
         log_warn(NULL, "secret file %s is readable by group or others: chmod 600 it", path);
-    out = malloc(SF_MAX_SECRET_LEN + 2);
+    out = malloc(SIGFLOW_MAX_SECRET_LEN + 2);
     if (!out) {
         snprintf(err, errlen, "out of memory");
         goto done;
     }
-    size_t n = fread(out, 1, SF_MAX_SECRET_LEN + 2, f);
+    size_t n = fread(out, 1, SIGFLOW_MAX_SECRET_LEN + 2, f);
     if (ferror(f)) {
         snprintf(err, errlen, "cannot read secret file %s", path);
         goto fail;
@@ -44,8 +44,9 @@ static char *secret_from_file(const char *path, char *err, size_t errlen)
         n--; /* one trailing newline, as `echo secret > file` leaves */
     if (n > 0 && out[n - 1] == '\r')
         n--;
-    if (n > SF_MAX_SECRET_LEN) {
-        snprintf(err, errlen, "secret file %s is longer than %d bytes", path, SF_MAX_SECRET_LEN);
+    if (n > SIGFLOW_MAX_SECRET_LEN) {
+        snprintf(err, errlen, "secret file %s is longer than %d bytes", path,
+                 SIGFLOW_MAX_SECRET_LEN);
         goto fail;
     }
     if (n == 0 || memchr(out, '\0', n)) {
@@ -109,9 +110,9 @@ char *secret_resolve_at(const char *spec, const char *base_dir, char *err, size_
             snprintf(err, errlen, "environment variable %s is %s", name, v ? "empty" : "not set");
             return NULL;
         }
-        if (strlen(v) > SF_MAX_SECRET_LEN) {
+        if (strlen(v) > SIGFLOW_MAX_SECRET_LEN) {
             snprintf(err, errlen, "environment variable %s is longer than %d bytes", name,
-                     SF_MAX_SECRET_LEN);
+                     SIGFLOW_MAX_SECRET_LEN);
             return NULL;
         }
         char *out = strdup(v);

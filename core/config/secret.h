@@ -3,8 +3,8 @@
  * Owns nothing but the strings it returns. Calls libc and log (a warning for a file others
  * can read). Used by config (admin_token) and options (secret options).
  */
-#ifndef SF_SECRET_H
-#define SF_SECRET_H
+#ifndef SIGFLOW_SECRET_H
+#define SIGFLOW_SECRET_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -12,7 +12,7 @@
 /*
  * Resolve "env:NAME" / "file:/path" (or a literal, which is refused for secrets: they are
  * never written in INI). Returns a malloc'd string or NULL with a message in err that names
- * the variable or file, never the value. A file is read up to SF_MAX_SECRET_LEN bytes, one
+ * the variable or file, never the value. A file is read up to SIGFLOW_MAX_SECRET_LEN bytes, one
  * trailing newline removed.
  */
 char *secret_resolve(const char *spec, char *err, size_t errlen);

@@ -8,12 +8,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 /* Optimal-string-alignment distance (a transposition costs 1), case-insensitive. */
 static size_t suggest_edit_distance(const char *a, size_t la, const char *b, size_t lb)
 {
-    size_t rows[3][SF_MAX_NAME_LEN + 2];
+    size_t rows[3][SIGFLOW_MAX_NAME_LEN + 2];
     size_t *pp = rows[0], *p = rows[1], *c = rows[2];
     for (size_t j = 0; j <= lb; j++)
         p[j] = j;
@@ -45,7 +45,7 @@ const char *suggest_closest(const char *word, const char *const *candidates, siz
     if (!word || !candidates)
         return NULL;
     size_t lw = strlen(word);
-    if (lw == 0 || lw > SF_MAX_NAME_LEN)
+    if (lw == 0 || lw > SIGFLOW_MAX_NAME_LEN)
         return NULL;
     /* Short words get a tighter bound, or "of" would suggest every 3-letter key. */
     size_t maxd = lw / 3 < 1 ? 1 : (lw / 3 > 2 ? 2 : lw / 3);
@@ -55,7 +55,7 @@ const char *suggest_closest(const char *word, const char *const *candidates, siz
         if (!candidates[i])
             continue;
         size_t lc = strlen(candidates[i]);
-        if (lc > SF_MAX_NAME_LEN)
+        if (lc > SIGFLOW_MAX_NAME_LEN)
             continue;
         size_t dist = suggest_edit_distance(word, lw, candidates[i], lc);
         if (dist < bestd) {

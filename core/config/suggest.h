@@ -2,8 +2,8 @@
  * suggest.h - "did you mean": the closest of a few known words to a mistyped one.
  * Owns nothing (pure functions). Used by config, options and mapping for their messages.
  */
-#ifndef SF_SUGGEST_H
-#define SF_SUGGEST_H
+#ifndef SIGFLOW_SUGGEST_H
+#define SIGFLOW_SUGGEST_H
 
 #include <stddef.h>
 

@@ -10,7 +10,7 @@
 #include "base/crypto.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/timefmt.h"
 #include "daemon/admin_api_internal.h"
 #include "store/store_counter.h"
@@ -38,7 +38,7 @@ void admin_settings_clear(admin_settings *s)
     memset(s, 0, sizeof *s);
 }
 
-static void settings_from(admin_settings *s, const sf_config *cfg)
+static void settings_from(admin_settings *s, const sigflow_config *cfg)
 {
     memset(s, 0, sizeof *s);
     s->admin_token = dup_or_null(cfg->admin_token);
@@ -49,7 +49,7 @@ static void settings_from(admin_settings *s, const sf_config *cfg)
         s->bias = cfg->decision.bias;
         s->threshold = cfg->decision.threshold;
     }
-    for (size_t i = 0; i < cfg->n_signals && i < SF_MAX_SIGNALS; i++) {
+    for (size_t i = 0; i < cfg->n_signals && i < SIGFLOW_MAX_SIGNALS; i++) {
         snprintf(s->signals[i].name, sizeof s->signals[i].name, "%s", cfg->signals[i].name);
         s->signals[i].weight = cfg->signals[i].weight;
         s->n_signals = i + 1;
@@ -77,7 +77,7 @@ static void log_state(const admin_settings *s)
         log_info(ADMIN_CTX, "feedback links are on: %s/v1/feedback/TOKEN", s->public_url);
 }
 
-admin_api *admin_api_new(const sf_config *cfg, char *err, size_t errlen)
+admin_api *admin_api_new(const sigflow_config *cfg, char *err, size_t errlen)
 {
     admin_api *a = calloc(1, sizeof *a);
     if (!a) {
@@ -95,7 +95,7 @@ admin_api *admin_api_new(const sf_config *cfg, char *err, size_t errlen)
     return a;
 }
 
-void admin_api_configure(admin_api *a, const sf_config *cfg)
+void admin_api_configure(admin_api *a, const sigflow_config *cfg)
 {
     if (!a)
         return;
@@ -148,7 +148,7 @@ void admin_api_free(admin_api *a)
 
 void admin_error(admin_reply *r, unsigned status, const char *fmt, ...)
 {
-    char msg[SF_MAX_ERROR_LEN];
+    char msg[SIGFLOW_MAX_ERROR_LEN];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -258,8 +258,8 @@ static bool token_matches(const char *want, const char *got)
     static const char key[] = "sigflow admin token comparison";
     uint8_t hw[CRYPTO_HMAC_SHA256_LEN], hg[CRYPTO_HMAC_SHA256_LEN];
     if (crypto_hmac_sha256(key, sizeof key - 1, want, strlen(want), hw) != SF_OK ||
-        crypto_hmac_sha256(key, sizeof key - 1, got, strnlen(got, SF_MAX_SECRET_LEN + 1), hg) !=
-            SF_OK)
+        crypto_hmac_sha256(key, sizeof key - 1, got, strnlen(got, SIGFLOW_MAX_SECRET_LEN + 1),
+                           hg) != SF_OK)
         return false;
     return crypto_equal(hw, hg, sizeof hw);
 }
@@ -365,9 +365,9 @@ static enum MHD_Result on_headers(admin_api *a, struct MHD_Connection *c, const 
     }
     const char *cl =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > SF_MAX_ADMIN_BODY) {
+    if (cl && strtoull(cl, NULL, 10) > SIGFLOW_MAX_ADMIN_BODY) {
         admin_error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "request body larger than %d bytes",
-                    SF_MAX_ADMIN_BODY);
+                    SIGFLOW_MAX_ADMIN_BODY);
         return send_reply(c, &r, NULL);
     }
     admin_req *rq = calloc(1, sizeof *rq);
@@ -382,7 +382,7 @@ static enum MHD_Result on_body(admin_req *rq, const char *data, size_t *size)
 {
     size_t n = *size;
     *size = 0;
-    if (rq->too_large || n > SF_MAX_ADMIN_BODY - rq->len) {
+    if (rq->too_large || n > SIGFLOW_MAX_ADMIN_BODY - rq->len) {
         rq->too_large = true;
         return MHD_YES;
     }
@@ -403,7 +403,7 @@ static enum MHD_Result on_complete(admin_api *a, struct MHD_Connection *c, const
     const char *arg;
     if (rq->too_large) {
         admin_error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "request body larger than %d bytes",
-                    SF_MAX_ADMIN_BODY);
+                    SIGFLOW_MAX_ADMIN_BODY);
         return send_reply(c, &r, NULL);
     }
     switch (route_of(url, &arg)) {

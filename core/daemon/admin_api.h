@@ -9,8 +9,8 @@
  * the runtime publishes (score/model.h). Used by
  * admin_http (routing) and the runtime (start, reload, the label hook).
  */
-#ifndef SF_ADMIN_API_H
-#define SF_ADMIN_API_H
+#ifndef SIGFLOW_ADMIN_API_H
+#define SIGFLOW_ADMIN_API_H
 
 #include <microhttpd.h>
 #include <stddef.h>
@@ -28,9 +28,9 @@ typedef void (*admin_label_fn)(void *ctx, const label_rec *label);
  * Open the store of cfg->state_dir and take the config's secrets and model. NULL with err
  * when the store cannot be opened. Logs at start whether the /v1 API is enabled.
  */
-admin_api *admin_api_new(const sf_config *cfg, char *err, size_t errlen);
+admin_api *admin_api_new(const sigflow_config *cfg, char *err, size_t errlen);
 /* A reload: new secrets, public_url and configured model (the store stays). */
-void admin_api_configure(admin_api *a, const sf_config *cfg);
+void admin_api_configure(admin_api *a, const sigflow_config *cfg);
 void admin_api_set_label_hook(admin_api *a, admin_label_fn fn, void *ctx);
 /*
  * The engine's model now, for GET /v1/model (takes ownership of v; NULL is ignored). The

@@ -3,8 +3,8 @@
  * bodies, routing, replies), admin_feedback.c (labels in: POST /v1/feedback and signed
  * links) and admin_query.c (reads: entities, alerts, model). Nothing else includes it.
  */
-#ifndef SF_ADMIN_API_INTERNAL_H
-#define SF_ADMIN_API_INTERNAL_H
+#ifndef SIGFLOW_ADMIN_API_INTERNAL_H
+#define SIGFLOW_ADMIN_API_INTERNAL_H
 
 #include <json-c/json.h>
 #include <pthread.h>
@@ -16,7 +16,7 @@
 #define ADMIN_CTX "component=admin_api"
 
 typedef struct admin_signal {
-    char name[SF_MAX_NAME_LEN + 1];
+    char name[SIGFLOW_MAX_NAME_LEN + 1];
     double weight;
 } admin_signal;
 
@@ -25,10 +25,10 @@ typedef struct admin_settings {
     char *admin_token;     /* NULL: the /v1 API is off */
     char *feedback_secret; /* NULL: links are off */
     char *public_url;
-    char decision[SF_MAX_NAME_LEN + 1];
+    char decision[SIGFLOW_MAX_NAME_LEN + 1];
     double bias, threshold;
     size_t n_signals;
-    admin_signal signals[SF_MAX_SIGNALS];
+    admin_signal signals[SIGFLOW_MAX_SIGNALS];
 } admin_settings;
 
 struct admin_api {

@@ -9,7 +9,7 @@
 
 #include "base/log.h"
 #include "base/monotime.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 #include "base/timefmt.h"
 #include "daemon/admin_api_internal.h"
@@ -46,11 +46,11 @@ static int body_fields(json_object *o, feedback_body *b, admin_reply *r)
     {
         int rc = 0;
         if (strcmp(key, "alert_id") == 0)
-            rc = body_string(v, key, SF_MAX_ALERT_ID_LEN, &b->alert_id, r);
+            rc = body_string(v, key, SIGFLOW_MAX_ALERT_ID_LEN, &b->alert_id, r);
         else if (strcmp(key, "entity") == 0)
-            rc = body_string(v, key, SF_MAX_ENTITY_LEN, &b->entity, r);
+            rc = body_string(v, key, SIGFLOW_MAX_ENTITY_LEN, &b->entity, r);
         else if (strcmp(key, "label") == 0)
-            rc = body_string(v, key, SF_MAX_LABEL_LEN, &b->label, r);
+            rc = body_string(v, key, SIGFLOW_MAX_LABEL_LEN, &b->label, r);
         else if (strcmp(key, "time") == 0)
             rc = body_string(v, key, 64, &b->time, r);
         else if (strcmp(key, "replace") == 0) {
@@ -74,7 +74,7 @@ static int body_fields(json_object *o, feedback_body *b, admin_reply *r)
 static int parse_body(const admin_req *rq, json_object **doc, feedback_body *b, admin_reply *r)
 {
     memset(b, 0, sizeof *b);
-    json_tokener *tok = json_tokener_new_ex(SF_MAX_JSON_DEPTH);
+    json_tokener *tok = json_tokener_new_ex(SIGFLOW_MAX_JSON_DEPTH);
     if (!tok) {
         admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return -1;
@@ -130,7 +130,7 @@ static void answer_conflict(admin_reply *r, const label_rec *l)
     time_format_rfc3339(l->recorded_ms, when, sizeof when);
     json_object *o = json_object_new_object();
     if (o) {
-        char msg[SF_MAX_ERROR_LEN];
+        char msg[SIGFLOW_MAX_ERROR_LEN];
         snprintf(msg, sizeof msg,
                  "alert %s is already labelled %s by a person (via %s at %s); send "
                  "\"replace\": true to change it",
@@ -266,7 +266,7 @@ void admin_feedback_link(admin_api *a, const char *token, admin_reply *r)
         admin_settings_clear(&set);
         return;
     }
-    char alert_id[SF_MAX_ALERT_ID_LEN + 1], label[SF_MAX_LABEL_LEN + 1];
+    char alert_id[SIGFLOW_MAX_ALERT_ID_LEN + 1], label[SIGFLOW_MAX_LABEL_LEN + 1];
     int rc =
         feedback_token_check(set.feedback_secret, strlen(set.feedback_secret), token,
                              walltime_ms() / 1000, alert_id, sizeof alert_id, label, sizeof label);

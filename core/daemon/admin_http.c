@@ -9,7 +9,7 @@
 
 #include "base/metrics.h"
 #include "base/netaddr.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "daemon/admin_api.h"
 #include "ingest/http_guard.h"
 
@@ -107,8 +107,8 @@ admin_http *admin_http_start(const char *addr, const atomic_bool *ready, admin_a
     h->api = api;
     /* Slow clients (a header byte every few seconds) cannot hold the probes' slots: a
        whole-request deadline and a per-client cap (docs/reliability.md, "Ingest answers"). */
-    h->guard = http_guard_new("admin", SF_ADMIN_REQUEST_DEADLINE_S * 1000LL,
-                              SF_MAX_ADMIN_CONNECTIONS, SF_MAX_ADMIN_CONNECTIONS_PER_IP);
+    h->guard = http_guard_new("admin", SIGFLOW_ADMIN_REQUEST_DEADLINE_S * 1000LL,
+                              SIGFLOW_MAX_ADMIN_CONNECTIONS, SIGFLOW_MAX_ADMIN_CONNECTIONS_PER_IP);
     if (!h->guard) {
         snprintf(err, errlen, "out of memory");
         free(h);
@@ -117,12 +117,12 @@ admin_http *admin_http_start(const char *addr, const atomic_bool *ready, admin_a
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    h->mhd = MHD_start_daemon(flags, 0, http_guard_accept, h->guard, on_access, h,
-                              MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                              MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)ADMIN_TIMEOUT_S,
-                              MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SF_MAX_ADMIN_CONNECTIONS,
-                              MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, h->guard,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
+    h->mhd = MHD_start_daemon(
+        flags, 0, http_guard_accept, h->guard, on_access, h, MHD_OPTION_SOCK_ADDR,
+        (struct sockaddr *)&ss, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)ADMIN_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned int)SIGFLOW_MAX_ADMIN_CONNECTIONS,
+        MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, h->guard,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, h, MHD_OPTION_END);
     if (!h->mhd) {
         snprintf(err, errlen, "cannot listen on %s (in use, or not an address of this host)", addr);
         http_guard_free(h->guard);

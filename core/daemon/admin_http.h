@@ -5,8 +5,8 @@
  * /v1/... to the admin API (admin_api.h). Owns: its MHD daemon. Calls metrics, netaddr,
  * admin_api. Used by the runtime.
  */
-#ifndef SF_ADMIN_HTTP_H
-#define SF_ADMIN_HTTP_H
+#ifndef SIGFLOW_ADMIN_HTTP_H
+#define SIGFLOW_ADMIN_HTTP_H
 
 #include <stdatomic.h>
 #include <stddef.h>

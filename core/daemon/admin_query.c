@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/timefmt.h"
 #include "daemon/admin_api_internal.h"
 #include "model/alert_codec.h"
@@ -107,8 +107,9 @@ static void entity_explanation(json_object *o, const audit_alert *latest)
 void admin_entity_get(admin_api *a, const char *entity, admin_reply *r)
 {
     size_t len = strlen(entity);
-    if (len == 0 || len > SF_MAX_ENTITY_LEN) {
-        admin_error(r, MHD_HTTP_BAD_REQUEST, "an entity id is 1 to %d bytes", SF_MAX_ENTITY_LEN);
+    if (len == 0 || len > SIGFLOW_MAX_ENTITY_LEN) {
+        admin_error(r, MHD_HTTP_BAD_REQUEST, "an entity id is 1 to %d bytes",
+                    SIGFLOW_MAX_ENTITY_LEN);
         return;
     }
     bool known = false;
@@ -164,7 +165,7 @@ static enum MHD_Result check_arg(void *cls, enum MHD_ValueKind kind, const char 
     bool ok = false;
     for (size_t i = 0; i < 4 && !ok; i++)
         ok = strcmp(key, known[i]) == 0;
-    if (!ok || (value && strlen(value) > SF_MAX_ADMIN_QUERY)) {
+    if (!ok || (value && strlen(value) > SIGFLOW_MAX_ADMIN_QUERY)) {
         q->bad = key;
         return MHD_NO;
     }
@@ -205,8 +206,8 @@ static int alerts_filter(struct MHD_Connection *c, audit_filter *f, admin_reply 
     if (limit) {
         char *end = NULL;
         long v = strtol(limit, &end, 10);
-        if (!*limit || *end || v < 1 || v > SF_MAX_ADMIN_LIST) {
-            admin_error(r, MHD_HTTP_BAD_REQUEST, "`limit` must be 1 to %d", SF_MAX_ADMIN_LIST);
+        if (!*limit || *end || v < 1 || v > SIGFLOW_MAX_ADMIN_LIST) {
+            admin_error(r, MHD_HTTP_BAD_REQUEST, "`limit` must be 1 to %d", SIGFLOW_MAX_ADMIN_LIST);
             return -1;
         }
         f->limit = (size_t)v;
@@ -285,7 +286,7 @@ static json_object *history_json(const score_model_view *v)
 /* The engine's model (caller holds a->lock). */
 static void model_from_view(json_object *o, const score_model_view *v)
 {
-    double w[SF_MAX_SIGNALS], cw[SF_MAX_SIGNALS];
+    double w[SIGFLOW_MAX_SIGNALS], cw[SIGFLOW_MAX_SIGNALS];
     json_object *lift = json_object_new_object();
     for (size_t i = 0; i < v->n_signals; i++) {
         w[i] = v->signals[i].weight;

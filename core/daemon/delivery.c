@@ -12,7 +12,7 @@
 #include "model/alert.h"
 #include "model/alert_codec.h"
 #include "plugin/crash.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "plugin/host.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -22,7 +22,7 @@
 #define DELIVERY_CLAIM 16     /* deliveries claimed per look */
 /* The most rows one look may claim: a digest target claims up to a whole digest. */
 #define DELIVERY_CLAIM_MAX                                                                         \
-    (SF_MAX_DIGEST_ALERTS > DELIVERY_CLAIM ? SF_MAX_DIGEST_ALERTS : DELIVERY_CLAIM)
+    (SIGFLOW_MAX_DIGEST_ALERTS > DELIVERY_CLAIM ? SIGFLOW_MAX_DIGEST_ALERTS : DELIVERY_CLAIM)
 
 struct delivery_worker {
     sf_instance *inst;
@@ -134,7 +134,7 @@ static void unload(sf_alert *a)
 /* Not sent now: skipped (`when`) or held (hours, digest). True when the gate took it. */
 static bool gated(delivery_worker *w, const outbox_delivery *d, const sf_alert *a)
 {
-    char why[SF_MAX_ERROR_LEN];
+    char why[SIGFLOW_MAX_ERROR_LEN];
     int64_t until = 0;
     if (!w->pol.rules || d->was_held)
         return false;
@@ -362,7 +362,7 @@ static void *worker_main(void *arg)
     delivery_worker *w = arg;
     /* A digest lists every alert due for its slot: claim up to the digest limit at once. */
     bool digest = w->pol.rules && rules_is_digest(w->pol.rules);
-    size_t claim = digest ? SF_MAX_DIGEST_ALERTS : DELIVERY_CLAIM;
+    size_t claim = digest ? SIGFLOW_MAX_DIGEST_ALERTS : DELIVERY_CLAIM;
     outbox_delivery *d = calloc(claim, sizeof *d);
     if (!d) {
         log_error(w->ctx, "out of memory: delivery worker not running");

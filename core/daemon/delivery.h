@@ -15,8 +15,8 @@
  * host (instance_deliver).
  * Used by the runtime.
  */
-#ifndef SF_DELIVERY_H
-#define SF_DELIVERY_H
+#ifndef SIGFLOW_DELIVERY_H
+#define SIGFLOW_DELIVERY_H
 
 #include <stdint.h>
 

@@ -17,7 +17,7 @@
 #include "base/log.h"
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "ingest/mapping.h"
 #include "store/store_guard.h"
 
@@ -32,7 +32,7 @@ static site *load_site(const char *path, plugin_registry *reg, bool first, bool 
 {
     diag d = {0};
     site *s = NULL;
-    sf_config *cfg = config_load(path, &d);
+    sigflow_config *cfg = config_load(path, &d);
     if (cfg && first) {
         if (make_state_dir(cfg->state_dir, init) != 0 ||
             loader_set_crash_dir(reg, cfg->state_dir)) {
@@ -45,7 +45,7 @@ static site *load_site(const char *path, plugin_registry *reg, bool first, bool 
     if (cfg) {
         loader_set_call_timeout(reg, cfg->plugin_timeout_ms);
         /* clock = event: the stream is its own clock (as in replay), the host's is not. */
-        mapping_set_max_future_skew(cfg->clock == CLOCK_WALL ? cfg->max_future_skew_ms : 0);
+        mapping_set_max_future_skew(cfg->clock == CONFIG_CLOCK_WALL ? cfg->max_future_skew_ms : 0);
         loader_scan(reg, cfg->plugin_dir);
         s = site_bind(cfg, reg, true, &d);
     }
@@ -57,7 +57,7 @@ static site *load_site(const char *path, plugin_registry *reg, bool first, bool 
 
 /* SIGHUP: the new config is validated whole first; on any error the old one stays. */
 /* [sigflow] keys a reload cannot apply to a running process: say so rather than ignore them. */
-static void warn_restart_keys(const sf_config *old, const sf_config *cfg)
+static void warn_restart_keys(const sigflow_config *old, const sigflow_config *cfg)
 {
     const char *changed[8];
     size_t n = 0;
@@ -160,8 +160,8 @@ static void reload(runtime *rt)
 
 static sf_status open_store(runtime *rt, bool init)
 {
-    const sf_config *cfg = rt->site->cfg;
-    char err[SF_MAX_ERROR_LEN];
+    const sigflow_config *cfg = rt->site->cfg;
+    char err[SIGFLOW_MAX_ERROR_LEN];
     unsigned flags = STORE_OPEN_CHECK | (init ? STORE_OPEN_CREATE : 0);
     sf_status st = store_open_ex(cfg->state_dir, (store_durability)cfg->durability, flags, &rt->st,
                                  err, sizeof err);
@@ -178,7 +178,7 @@ static sf_status open_store(runtime *rt, bool init)
 /* state_dir as store_open will want it: existing (or, with init, created) and private. */
 static int make_state_dir(const char *dir, bool init)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     if (store_guard_dir(dir, init, err, sizeof err) != SF_OK) {
         log_error("component=runtime", "%s", err);
         return -1;
@@ -196,7 +196,7 @@ static void shutdown_all(runtime *rt)
             runtime_inst_stop(rt->insts[i]);
     ingest_http_wait_idle(rt->http); /* requests waiting for their commit are answered */
     /* Every connector's intake committed at its stop: the journal's sink has run for all. */
-    queue_close(rt->ingest);
+    queue_close(rt->journaled);
     atomic_store(&rt->draining, true);
     pthread_join(rt->scorer, NULL);
     runtime_stats_log(rt);
@@ -213,8 +213,8 @@ static void shutdown_all(runtime *rt)
  */
 static sf_status start_listeners(runtime *rt)
 {
-    const sf_config *cfg = rt->site->cfg;
-    char err[SF_MAX_ERROR_LEN];
+    const sigflow_config *cfg = rt->site->cfg;
+    char err[SIGFLOW_MAX_ERROR_LEN];
     if (!(rt->admin_api = admin_api_new(cfg, err, sizeof err)))
         log_error("component=runtime", "admin API off: %s", err); /* not fatal: /v1 answers 503 */
     if (!(rt->admin = admin_http_start(cfg->admin, &rt->ready, rt->admin_api, err, sizeof err))) {
@@ -276,7 +276,7 @@ int runtime_run(const char *config_path, bool init)
 {
     runtime rt = {.config_path = config_path};
     pthread_mutex_init(&rt.engine_lock, NULL);
-    pthread_mutex_init(&rt.route_lock, NULL);
+    pthread_mutex_init(&rt.target_lock, NULL);
     atomic_init(&rt.alerts, 0);
     atomic_init(&rt.draining, false);
     atomic_init(&rt.ready, false);
@@ -297,7 +297,7 @@ int runtime_run(const char *config_path, bool init)
     rt.site = load_site(config_path, rt.reg, true, init);
     if (!rt.site)
         goto out;
-    const sf_config *cfg = rt.site->cfg;
+    const sigflow_config *cfg = rt.site->cfg;
     log_set_level((sf_log_level)log_level_parse(cfg->log_level));
     if (open_store(&rt, init) != SF_OK)
         goto out;
@@ -311,9 +311,9 @@ int runtime_run(const char *config_path, bool init)
     rt.clock = cfg->clock;
     atomic_init(&rt.checkpoint_interval_ms, cfg->checkpoint_interval_ms);
     atomic_init(&rt.journal_retention_ms, cfg->journal_retention_ms);
-    rt.ingest = queue_new((size_t)cfg->queue_size);
+    rt.journaled = queue_new((size_t)cfg->queue_size);
     rt.engine = runtime_engine_for(&rt, cfg);
-    if (!rt.ingest || (cfg->has_decision && !rt.engine))
+    if (!rt.journaled || (cfg->has_decision && !rt.engine))
         goto out;
     if (start_listeners(&rt) != SF_OK)
         goto out; /* a port taken: exit 1 so the service manager reports it */
@@ -346,7 +346,7 @@ int runtime_run(const char *config_path, bool init)
     if (pthread_create(&rt.scorer, NULL, runtime_scorer_main, &rt) != 0)
         goto out;
     atomic_store(&rt.ready, true);
-    log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SF_VERSION,
+    log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SIGFLOW_VERSION,
              config_path, rt.n_insts);
     rc = main_loop(&rt, sigfd);
     bool any_disabled = loader_safe_mode_refusals(rt.reg) > 0;
@@ -365,8 +365,8 @@ out:
         free(rt.insts[i]);
     }
     free(rt.insts);
-    free(rt.routes);
-    free(rt.health_routes);
+    free(rt.target_workers);
+    free(rt.health_target_workers);
     score_free(rt.engine);
     score_free(rt.pending_engine);
     ingest_http_stop(rt.http);
@@ -375,7 +375,7 @@ out:
     journal_close(rt.journal); /* after the connectors: nothing submits any more */
     outbox_close(rt.outbox);
     store_close(rt.st);
-    queue_free(rt.ingest, (void (*)(void *))event_free);
+    queue_free(rt.journaled, (void (*)(void *))event_free);
     site_free(rt.site);
     for (size_t i = 0; i < rt.n_retired; i++)
         site_free(rt.retired[i]);
@@ -384,6 +384,6 @@ out:
     if (sigfd >= 0)
         close(sigfd);
     pthread_mutex_destroy(&rt.engine_lock);
-    pthread_mutex_destroy(&rt.route_lock);
+    pthread_mutex_destroy(&rt.target_lock);
     return rc;
 }

@@ -5,8 +5,8 @@
  * whole first; only changed instances restart), SIGTERM/SIGINT drain and stop, new .so files
  * are picked up live. Calls site, host, score, delivery, loader. Called by main.
  */
-#ifndef SF_RUNTIME_H
-#define SF_RUNTIME_H
+#ifndef SIGFLOW_RUNTIME_H
+#define SIGFLOW_RUNTIME_H
 
 #include <stdbool.h>
 

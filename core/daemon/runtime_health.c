@@ -2,7 +2,7 @@
  * runtime_health.c - integration-health alerts into the outbox (docs/scoring.md "Health
  * alerts"): they go to `[sigflow] health_deliver` (default: the decision's `deliver`), with
  * the same at-least-once delivery as decision alerts. Called by the scorer thread (stale
- * signals) and the connector threads (schema drift); the routes are rebuilt by reloads.
+ * signals) and the connector threads (schema drift); the targets are rebuilt by reloads.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -12,24 +12,24 @@
 #include "ingest/mapping.h"
 #include "model/alert_codec.h"
 
-/* Point every health_deliver name at its worker. Called under nothing; takes route_lock. */
+/* Point every health_deliver name at its worker. Called under nothing; takes target_lock. */
 void runtime_health_routes_rebuild(runtime *rt)
 {
-    const sf_config *cfg = rt->site->cfg;
+    const sigflow_config *cfg = rt->site->cfg;
     char **names = cfg->n_health_deliver ? cfg->health_deliver : cfg->decision.deliver;
     size_t n = cfg->n_health_deliver ? cfg->n_health_deliver
                                      : (cfg->has_decision ? cfg->decision.n_deliver : 0);
-    delivery_worker **routes = calloc(n ? n : 1, sizeof *routes);
-    for (size_t i = 0; routes && i < n; i++)
+    delivery_worker **workers = calloc(n ? n : 1, sizeof *workers);
+    for (size_t i = 0; workers && i < n; i++)
         for (size_t j = 0; j < rt->n_insts; j++)
             if (strcmp(rt->insts[j]->si->cfg->name, names[i]) == 0)
-                routes[i] = rt->insts[j]->worker;
-    pthread_mutex_lock(&rt->route_lock);
-    free(rt->health_routes);
-    rt->health_routes = routes;
-    rt->health_targets = names; /* the site outlives its use here: retired, not freed */
-    rt->n_health_routes = routes ? n : 0;
-    pthread_mutex_unlock(&rt->route_lock);
+                workers[i] = rt->insts[j]->worker;
+    pthread_mutex_lock(&rt->target_lock);
+    free(rt->health_target_workers);
+    rt->health_target_workers = workers;
+    rt->health_target_names = names; /* the site outlives its use here: retired, not freed */
+    rt->n_health_targets = workers ? n : 0;
+    pthread_mutex_unlock(&rt->target_lock);
 }
 
 void runtime_health_put(runtime *rt, sf_alert *a)
@@ -40,15 +40,15 @@ void runtime_health_put(runtime *rt, sf_alert *a)
     }
     char *stored = alert_encode(a);
     bool created = false;
-    pthread_mutex_lock(&rt->route_lock);
-    sf_status st =
-        stored ? outbox_put(rt->outbox, a->id, a->decision, "health", a->time_ms, stored,
-                            (const char *const *)rt->health_targets, rt->n_health_routes, &created)
-               : SF_ENOMEM;
-    for (size_t i = 0; st == SF_OK && created && i < rt->n_health_routes; i++)
-        if (rt->health_routes[i])
-            delivery_wake(rt->health_routes[i]);
-    pthread_mutex_unlock(&rt->route_lock);
+    pthread_mutex_lock(&rt->target_lock);
+    sf_status st = stored ? outbox_put(rt->outbox, a->id, a->decision, "health", a->time_ms, stored,
+                                       (const char *const *)rt->health_target_names,
+                                       rt->n_health_targets, &created)
+                          : SF_ENOMEM;
+    for (size_t i = 0; st == SF_OK && created && i < rt->n_health_targets; i++)
+        if (rt->health_target_workers[i])
+            delivery_wake(rt->health_target_workers[i]);
+    pthread_mutex_unlock(&rt->target_lock);
     free(stored);
     if (st != SF_OK) {
         log_error("component=health", "health alert=%s not stored in the outbox: status %d", a->id,
@@ -68,7 +68,7 @@ static void drift_sink(void *ctx, sf_alert *a)
 
 void runtime_health_watch(runtime *rt, site_instance *si)
 {
-    const sf_config *cfg = rt->site->cfg;
+    const sigflow_config *cfg = rt->site->cfg;
     if (!si->map)
         return;
     const char *decision = cfg->has_decision && cfg->decision.name ? cfg->decision.name : "";

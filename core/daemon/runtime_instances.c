@@ -13,10 +13,11 @@
 #include "base/metrics.h"
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "store/store_kv.h"
 
-/* ---- events in: connector -> intake -> journal -> ingest queue ------------------------------ */
+/* ---- events in: connector -> intake -> journal -> journaled queue------------------------------
+ */
 
 static sf_status rt_emit(void *ctx, sf_instance *src, sf_event *ev)
 {
@@ -173,7 +174,7 @@ static sf_status inst_route(rt_inst *ri)
 {
     runtime *rt = ri->rt;
     const char *path = options_string(ri->si->opts, "path");
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     if (!path) {
         log_error("component=runtime", "instance=%s: a request connector needs a `path`",
                   ri->si->cfg->name);
@@ -246,7 +247,7 @@ void runtime_inst_start(rt_inst *ri)
         return;
     }
     if (si->cfg->kind == SF_KIND_DELIVERY) {
-        const sf_config *cfg = ri->rt->site->cfg;
+        const sigflow_config *cfg = ri->rt->site->cfg;
         delivery_policy pol = {.retry_base_ms = cfg->retry_base_ms,
                                .retry_max_ms = cfg->retry_max_ms,
                                .max_attempts = cfg->max_attempts,
@@ -255,7 +256,7 @@ void runtime_inst_start(rt_inst *ri)
                                .crash_dir = cfg->state_dir,
 
                                .rules = si->rules,
-                               .clock = ri->rt->clock == CLOCK_EVENT ? rt_event_clock : NULL,
+                               .clock = ri->rt->clock == CONFIG_CLOCK_EVENT ? rt_event_clock : NULL,
                                .clock_ctx = ri->rt,
                                .feedback = {.public_url = cfg->public_url,
                                             .secret = cfg->feedback_secret,
@@ -294,19 +295,20 @@ bool runtime_safe_mode(runtime *rt, rt_inst *ri)
 /* Point every decision `deliver` name at its worker. */
 void runtime_routes_rebuild(runtime *rt)
 {
-    const sf_config *cfg = rt->site->cfg;
+    const sigflow_config *cfg = rt->site->cfg;
     size_t n = cfg->has_decision ? cfg->decision.n_deliver : 0;
-    delivery_worker **routes = calloc(n ? n : 1, sizeof *routes);
-    for (size_t i = 0; routes && i < n; i++)
+    delivery_worker **workers = calloc(n ? n : 1, sizeof *workers);
+    for (size_t i = 0; workers && i < n; i++)
         for (size_t j = 0; j < rt->n_insts; j++)
             if (strcmp(rt->insts[j]->si->cfg->name, cfg->decision.deliver[i]) == 0)
-                routes[i] = rt->insts[j]->worker;
-    pthread_mutex_lock(&rt->route_lock);
-    free(rt->routes);
-    rt->routes = routes;
-    rt->targets = cfg->decision.deliver; /* the site outlives its use here: retired, not freed */
-    rt->n_routes = routes ? n : 0;
-    pthread_mutex_unlock(&rt->route_lock);
+                workers[i] = rt->insts[j]->worker;
+    pthread_mutex_lock(&rt->target_lock);
+    free(rt->target_workers);
+    rt->target_workers = workers;
+    rt->target_names =
+        cfg->decision.deliver; /* the site outlives its use here: retired, not freed */
+    rt->n_targets = workers ? n : 0;
+    pthread_mutex_unlock(&rt->target_lock);
     runtime_health_routes_rebuild(rt);
 }
 
@@ -419,7 +421,7 @@ void runtime_metrics_refresh(runtime *rt)
     metrics_set("sigflow_journal_commits_total", (double)js.commits);
     metrics_set("sigflow_journal_duplicates_total", (double)js.duplicates);
     metrics_set("sigflow_journal_failed_total", (double)js.failed);
-    metrics_set("sigflow_shard_queue_depth", (double)queue_length(rt->ingest));
+    metrics_set("sigflow_journaled_queue_depth", (double)queue_length(rt->journaled));
     metrics_set("sigflow_alerts_total", (double)atomic_load(&rt->alerts));
 }
 
@@ -434,8 +436,8 @@ void runtime_stats_log(runtime *rt)
                  ri->si->cfg->name, (unsigned long long)atomic_load(&ri->events_in),
                  (unsigned long long)atomic_load(&ri->events_rejected));
     }
-    log_info("component=runtime", "queue=%zu/%zu alerts=%llu", queue_length(rt->ingest),
-             queue_capacity(rt->ingest), (unsigned long long)atomic_load(&rt->alerts));
+    log_info("component=runtime", "queue=%zu/%zu alerts=%llu", queue_length(rt->journaled),
+             queue_capacity(rt->journaled), (unsigned long long)atomic_load(&rt->alerts));
 }
 
 rt_inst *runtime_inst_new(runtime *rt, site_instance *si)

@@ -2,11 +2,11 @@
  * runtime_internal.h - the daemon's state, shared by its three files: runtime.c (start,
  * reload, the main loop, shutdown), runtime_scoring.c (the scorer thread, checkpoints,
  * recovery, alerts into the outbox) and runtime_instances.c (plugin instances: their I/O
- * into the journal, start and restart, delivery workers, ingest routes). Nothing else
+ * into the journal, start and restart, delivery workers, ingest listener paths). Nothing else
  * includes it.
  */
-#ifndef SF_RUNTIME_INTERNAL_H
-#define SF_RUNTIME_INTERNAL_H
+#ifndef SIGFLOW_RUNTIME_INTERNAL_H
+#define SIGFLOW_RUNTIME_INTERNAL_H
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -69,27 +69,27 @@ struct runtime {
     rt_inst **insts;      /* heap objects: a running instance's sink points at its rt_inst */
     size_t n_insts;
 
-    queue *ingest;
+    queue *journaled; /* events committed to the journal, waiting for the scorer thread */
     pthread_t scorer;
-    score_engine *engine;         /* owned by the scorer thread once it runs */
-    pthread_mutex_t engine_lock;  /* guards pending_engine */
-    score_engine *pending_engine; /* swapped in by the scorer thread after a reload */
-    const sf_config *pending_cfg; /* its config (sites live until exit) */
-    bool rebuilding;              /* scorer thread: replaying history, alerts not sent */
-    uint64_t rebuild_alerts;      /* scorer thread: alerts of history a rebuild held back */
-    clock_mode clock;
+    score_engine *engine;              /* owned by the scorer thread once it runs */
+    pthread_mutex_t engine_lock;       /* guards pending_engine */
+    score_engine *pending_engine;      /* swapped in by the scorer thread after a reload */
+    const sigflow_config *pending_cfg; /* its config (sites live until exit) */
+    bool rebuilding;                   /* scorer thread: replaying history, alerts not sent */
+    uint64_t rebuild_alerts;           /* scorer thread: alerts of history a rebuild held back */
+    config_clock clock;
     _Atomic int64_t event_clock_ms; /* largest event time applied: the delivery clock under
                                        clock = event (hours, digests) */
 
-    pthread_mutex_t route_lock; /* guards the routes: read by the scorer, set by reloads */
-    char **targets;             /* the decision's `deliver` names */
-    delivery_worker **routes;   /* their workers, to wake (NULL while not running) */
-    size_t n_routes;
-    char **health_targets;           /* health_deliver names (default: the decision's) */
-    delivery_worker **health_routes; /* their workers (NULL while not running) */
-    size_t n_health_routes;
+    pthread_mutex_t target_lock;      /* guards the targets: read by the scorer, set by reloads */
+    char **target_names;              /* the decision's `deliver` names */
+    delivery_worker **target_workers; /* their workers, to wake (NULL while not running) */
+    size_t n_targets;
+    char **health_target_names;              /* health_deliver names (default: the decision's) */
+    delivery_worker **health_target_workers; /* their workers (NULL while not running) */
+    size_t n_health_targets;
     atomic_uint_fast64_t alerts;
-    atomic_bool draining; /* ingest closed: the scorer exits once it is empty */
+    atomic_bool draining; /* journaled queue closed: the scorer exits once it is empty */
 
     /* Read by the scorer, set at start and by reloads (the site pointer is the main thread's). */
     _Atomic int64_t checkpoint_interval_ms, journal_retention_ms;
@@ -105,10 +105,10 @@ struct runtime {
 
 /* runtime_scoring.c */
 void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n);
-score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg);
+score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg);
 void *runtime_scorer_main(void *arg);
 sf_status runtime_recover(runtime *rt);
-bool runtime_decision_same(const sf_config *a, const sf_config *b);
+bool runtime_decision_same(const sigflow_config *a, const sigflow_config *b);
 
 /* runtime_health.c: health alerts (stale signals, schema drift) into the outbox */
 void runtime_health_routes_rebuild(runtime *rt);
@@ -118,7 +118,7 @@ void runtime_health_watch(runtime *rt, site_instance *si);
 /* runtime_metrics_score.c: the guards' gauges (sigflow_signal_stale, _cohort_rho). */
 void runtime_guard_metrics(runtime *rt);
 /* runtime_retune.c: the scorer thread takes a reloaded decision's engine (next may be NULL). */
-void runtime_engine_swap(runtime *rt, score_engine *next, const sf_config *cfg);
+void runtime_engine_swap(runtime *rt, score_engine *next, const sigflow_config *cfg);
 
 /* runtime_metrics_score.c (scorer thread): publish at most once a second unless `now` */
 void runtime_score_metrics(runtime *rt, bool now);

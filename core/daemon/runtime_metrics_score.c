@@ -43,9 +43,9 @@ void runtime_score_metrics(runtime *rt, bool now)
    cohort signal's rho. Signal names are config names (a-z 0-9 _ . -): no label escaping. */
 void runtime_guard_metrics(runtime *rt)
 {
-    score_guard_status st[SF_MAX_SIGNALS];
-    size_t n = score_guard_status_of(rt->engine, st, SF_MAX_SIGNALS);
-    char name[SF_MAX_NAME_LEN + 64];
+    score_guard_status st[SIGFLOW_MAX_SIGNALS];
+    size_t n = score_guard_status_of(rt->engine, st, SIGFLOW_MAX_SIGNALS);
+    char name[SIGFLOW_MAX_NAME_LEN + 64];
     for (size_t i = 0; i < n; i++) {
         if (st[i].judged) {
             snprintf(name, sizeof name, "sigflow_signal_stale{signal=\"%s\"}", st[i].signal);

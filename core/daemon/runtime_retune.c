@@ -6,7 +6,7 @@
  * changes it (a signal's event, measure or decay windows, the tick, the signal list) rebuilds
  * the state from the retained journal, in journal order as live scoring saw it, before the
  * engine goes live. The log says which (docs/scoring.md "Reloading a decision").
- * Calls score_checkpoint (save/load), journal_read. Called by runtime_scoring.c.
+ * Calls score_image (save/load), journal_read. Called by runtime_scoring.c.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,18 +14,18 @@
 
 #include "base/log.h"
 #include "base/monotime.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "daemon/runtime_internal.h"
-#include "score/score_checkpoint.h"
+#include "score/score_image.h"
 
 /* Move old's entity state into the fresh engine `next`; SF_EUNSUPPORTED: it means another thing. */
 static sf_status carry_state(score_engine *old, score_engine *next, char *why, size_t whylen)
 {
     score_membuf m = {0};
-    sf_status st = score_checkpoint_save(old, score_membuf_write, &m);
+    sf_status st = score_image_save(old, score_membuf_write, &m);
     if (st == SF_OK) {
         score_membuf r = {.data = m.data, .len = m.len};
-        st = score_checkpoint_load(next, score_membuf_read, &r, why, whylen);
+        st = score_image_load(next, score_membuf_read, &r, why, whylen);
     } else {
         snprintf(why, whylen, "the running state could not be saved: status %d", (int)st);
     }
@@ -70,7 +70,7 @@ static sf_status rebuild(runtime *rt, score_engine *e, uint64_t *events)
     return st;
 }
 
-void runtime_engine_swap(runtime *rt, score_engine *next, const sf_config *cfg)
+void runtime_engine_swap(runtime *rt, score_engine *next, const sigflow_config *cfg)
 {
     score_engine *old = rt->engine;
     if (old)
@@ -80,7 +80,7 @@ void runtime_engine_swap(runtime *rt, score_engine *next, const sf_config *cfg)
         score_free(old);
         return;
     }
-    char why[SF_MAX_ERROR_LEN] = "no entity state was running";
+    char why[SIGFLOW_MAX_ERROR_LEN] = "no entity state was running";
     sf_status st = old ? carry_state(old, next, why, sizeof why) : SF_EUNSUPPORTED;
     score_free(old);
     score_stats s;

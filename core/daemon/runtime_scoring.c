@@ -11,17 +11,17 @@
 #include "base/metrics.h"
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
-#include "score/score_checkpoint.h"
-#include "base/sf_limits.h"
+#include "score/score_image.h"
+#include "base/limits.h"
 #include "store/labels.h"
-#include "store/state_checkpoint.h"
+#include "store/snapshot_store.h"
 
 /* The journal hands over each commit's events at once, in sequence order (ev->seq set): one
    lock on the scorer's queue and one wake-up per commit, not per event. */
 void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n)
 {
     runtime *rt = ctx;
-    size_t pushed = queue_push_many(rt->ingest, (void *const *)evs, n, -1);
+    size_t pushed = queue_push_many(rt->journaled, (void *const *)evs, n, -1);
     for (size_t i = pushed; i < n; i++)
         event_free(evs[i]); /* closed: only after every connector stopped, so never in practice */
 }
@@ -34,13 +34,13 @@ void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n)
 
 static sf_status put_alert(runtime *rt, const sf_alert *a, const char *stored, bool *created)
 {
-    pthread_mutex_lock(&rt->route_lock);
+    pthread_mutex_lock(&rt->target_lock);
     sf_status st = outbox_put(rt->outbox, a->id, a->decision, a->entity, a->time_ms, stored,
-                              (const char *const *)rt->targets, rt->n_routes, created);
-    for (size_t i = 0; st == SF_OK && *created && i < rt->n_routes; i++)
-        if (rt->routes[i])
-            delivery_wake(rt->routes[i]);
-    pthread_mutex_unlock(&rt->route_lock);
+                              (const char *const *)rt->target_names, rt->n_targets, created);
+    for (size_t i = 0; st == SF_OK && *created && i < rt->n_targets; i++)
+        if (rt->target_workers[i])
+            delivery_wake(rt->target_workers[i]);
+    pthread_mutex_unlock(&rt->target_lock);
     return st;
 }
 
@@ -144,11 +144,11 @@ static void rt_on_label(void *ctx, const score_label *l)
                  l->model_version);
 }
 
-score_engine *runtime_engine_for(runtime *rt, const sf_config *cfg)
+score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg)
 {
     if (!cfg->has_decision)
         return NULL;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     score_engine *e = score_new(&cfg->decision, cfg->signals, cfg->n_signals, cfg->shards,
                                 rt_on_alert, rt, err, sizeof err);
     if (!e)
@@ -174,9 +174,9 @@ static void checkpoint(runtime *rt)
     }
     score_membuf m = {0};
     int64_t t0 = monotime_ms();
-    sf_status st = score_checkpoint_save(rt->engine, score_membuf_write, &m);
+    sf_status st = score_image_save(rt->engine, score_membuf_write, &m);
     if (st == SF_OK)
-        st = state_checkpoint_write(rt->st, rt->journal, rt->applied_seq, m.data, m.len);
+        st = snapshot_store_write(rt->st, rt->journal, rt->applied_seq, m.data, m.len);
     free(m.data);
     if (st != SF_OK) {
         log_error("component=checkpoint",
@@ -201,10 +201,10 @@ void *runtime_scorer_main(void *arg)
     int64_t last_wall_tick = 0;
     rt->scorer_live = true;
     for (;;) {
-        sf_event *ev = queue_pop(rt->ingest, 500);
+        sf_event *ev = queue_pop(rt->journaled, 500);
         pthread_mutex_lock(&rt->engine_lock);
         score_engine *next = rt->pending_engine;
-        const sf_config *next_cfg = rt->pending_cfg;
+        const sigflow_config *next_cfg = rt->pending_cfg;
         rt->pending_engine = NULL;
         pthread_mutex_unlock(&rt->engine_lock);
         if (next)
@@ -218,16 +218,16 @@ void *runtime_scorer_main(void *arg)
                 score_push(rt->engine, ev);
                 /* The engine batches for throughput; once the queue runs dry, hand the
                    alerts of what was pushed to delivery now rather than at the next batch. */
-                if (queue_length(rt->ingest) == 0)
+                if (queue_length(rt->journaled) == 0)
                     score_flush(rt->engine);
             }
             event_free(ev);
-        } else if (atomic_load(&rt->draining) && queue_length(rt->ingest) == 0) {
+        } else if (atomic_load(&rt->draining) && queue_length(rt->journaled) == 0) {
             break; /* closed before `draining` was set, so empty now means empty for good */
         }
         /* clock = wall: silence is noticed even when nothing arrives (docs/scoring.md, Time). */
         int64_t now = monotime_ms();
-        if (rt->engine && rt->clock == CLOCK_WALL && now - last_wall_tick >= 1000) {
+        if (rt->engine && rt->clock == CONFIG_CLOCK_WALL && now - last_wall_tick >= 1000) {
             score_advance(rt->engine, walltime_ms());
             last_wall_tick = now;
         }
@@ -260,13 +260,13 @@ static uint64_t load_checkpoint(runtime *rt)
     uint64_t seq = 0;
     void *blob = NULL;
     size_t len = 0;
-    if (state_checkpoint_read(rt->st, &seq, &blob, &len) != SF_OK || !blob || !rt->engine) {
+    if (snapshot_store_read(rt->st, &seq, &blob, &len) != SF_OK || !blob || !rt->engine) {
         free(blob);
         return 0;
     }
     score_membuf m = {.data = blob, .len = len};
-    char err[SF_MAX_ERROR_LEN] = "";
-    sf_status st = score_checkpoint_load(rt->engine, score_membuf_read, &m, err, sizeof err);
+    char err[SIGFLOW_MAX_ERROR_LEN] = "";
+    sf_status st = score_image_load(rt->engine, score_membuf_read, &m, err, sizeof err);
     free(blob);
     if (st == SF_OK) {
         log_info("component=checkpoint", "scoring state loaded: seq=%llu bytes=%zu",
@@ -321,7 +321,7 @@ static bool str_same(const char *a, const char *b)
 }
 
 /* Whether two configs score alike: the decision and every signal, field by field. */
-bool runtime_decision_same(const sf_config *a, const sf_config *b)
+bool runtime_decision_same(const sigflow_config *a, const sigflow_config *b)
 {
     if (a->has_decision != b->has_decision || a->n_signals != b->n_signals)
         return false;

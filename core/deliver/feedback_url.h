@@ -5,8 +5,8 @@
  * are both set. Owns nothing. Calls feedback_token, monotime. Used by the delivery workers
  * through message_ctx.
  */
-#ifndef SF_FEEDBACK_URL_H
-#define SF_FEEDBACK_URL_H
+#ifndef SIGFLOW_FEEDBACK_URL_H
+#define SIGFLOW_FEEDBACK_URL_H
 
 #include <stdint.h>
 

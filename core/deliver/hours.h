@@ -5,8 +5,8 @@
  * wall clock on both sides of a DST change. Owns: hours objects. Calls tz. Used by the
  * delivery rules. docs/config.md describes the syntax.
  */
-#ifndef SF_HOURS_H
-#define SF_HOURS_H
+#ifndef SIGFLOW_HOURS_H
+#define SIGFLOW_HOURS_H
 
 #include <stdbool.h>
 #include <stddef.h>

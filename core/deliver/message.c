@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 #include "base/timefmt.h"
 #include "deliver/template.h"
@@ -79,7 +79,7 @@ static bool message_attrs(message *m, const sf_alert *a)
 {
     if (!a->attrs)
         return true;
-    json_tokener *tok = json_tokener_new_ex(SF_MAX_JSON_DEPTH);
+    json_tokener *tok = json_tokener_new_ex(SIGFLOW_MAX_JSON_DEPTH);
     if (!tok)
         return false;
     m->attrs_obj = json_tokener_parse_ex(tok, a->attrs, (int)strlen(a->attrs));
@@ -87,8 +87,8 @@ static bool message_attrs(message *m, const sf_alert *a)
     if (!m->attrs_obj || !json_object_is_type(m->attrs_obj, json_type_object))
         return true; /* stored attrs are always an object; anything else shows as none */
     size_t n = (size_t)json_object_object_length(m->attrs_obj);
-    if (n > SF_MAX_MESSAGE_ATTRS)
-        n = SF_MAX_MESSAGE_ATTRS;
+    if (n > SIGFLOW_MAX_MESSAGE_ATTRS)
+        n = SIGFLOW_MAX_MESSAGE_ATTRS;
     if (n && !(m->attrs = calloc(n, sizeof *m->attrs)))
         return false;
     json_object_object_foreach(m->attrs_obj, key, val)
@@ -182,11 +182,11 @@ message *message_digest(message **items, size_t n)
 const char *message_attr(const message *m, const char *path)
 {
     json_object *cur = m->attrs_obj;
-    char key[SF_MAX_NAME_LEN + 1];
+    char key[SIGFLOW_MAX_NAME_LEN + 1];
     for (const char *p = path; cur && p && *p;) {
         const char *dot = strchr(p, '.');
         size_t n = dot ? (size_t)(dot - p) : strlen(p);
-        if (n > SF_MAX_NAME_LEN || !json_object_is_type(cur, json_type_object))
+        if (n > SIGFLOW_MAX_NAME_LEN || !json_object_is_type(cur, json_type_object))
             return NULL;
         memcpy(key, p, n);
         key[n] = '\0';

@@ -6,8 +6,8 @@
  * alert is borrowed). Calls json-c, template (links). Used by the delivery workers, the
  * host's msg_* accessors and the template renderer. docs/templates.md describes it.
  */
-#ifndef SF_MESSAGE_H
-#define SF_MESSAGE_H
+#ifndef SIGFLOW_MESSAGE_H
+#define SIGFLOW_MESSAGE_H
 
 #include <stdbool.h>
 #include <stddef.h>

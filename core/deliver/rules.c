@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/timefmt.h"
 #include "deliver/hours.h"
-#include "deliver/route.h"
+#include "deliver/when.h"
 #include "deliver/template.h"
 #include "deliver/tz.h"
 #include "model/alert.h"
@@ -21,7 +21,7 @@
 #define RULES_TZ_CACHE 32 /* zones one target keeps loaded (per-recipient {{attr.tz}}) */
 
 struct delivery_rules {
-    route *when;
+    when_filter *when;
     char *when_text;
     bool has_hours;
     hours hours;
@@ -31,9 +31,9 @@ struct delivery_rules {
     bool digest;
     int64_t every_ms;
     int32_t at_s;
-    message_link links[SF_MAX_LINKS];
-    tmpl *link_tmpl[SF_MAX_LINKS];
-    char *link_name[SF_MAX_LINKS];
+    message_link links[SIGFLOW_MAX_LINKS];
+    tmpl *link_tmpl[SIGFLOW_MAX_LINKS];
+    char *link_name[SIGFLOW_MAX_LINKS];
     size_t n_links;
     pthread_mutex_t lock; /* guards the zone cache */
     tz *cache[RULES_TZ_CACHE];
@@ -56,7 +56,7 @@ void rules_free(delivery_rules *r)
 {
     if (!r)
         return;
-    route_free(r->when);
+    when_free(r->when);
     free(r->when_text);
     tz_free(r->zone);
     tmpl_free(r->zone_tmpl);
@@ -73,7 +73,7 @@ void rules_free(delivery_rules *r)
 typedef struct rules_parse_ctx {
     delivery_rules *r;
     const config_instance *ci;
-    const sf_config *cfg;
+    const sigflow_config *cfg;
     diag *d;
     const config_kv *mode, *every, *at, *hours, *zone;
 } rules_parse_ctx;
@@ -82,12 +82,12 @@ typedef struct rules_parse_ctx {
 
 static void parse_when(rules_parse_ctx *p, const config_kv *kv)
 {
-    const char *names[SF_MAX_SIGNALS];
+    const char *names[SIGFLOW_MAX_SIGNALS];
     size_t n = 0;
-    for (size_t i = 0; i < p->cfg->n_signals && n < SF_MAX_SIGNALS; i++)
+    for (size_t i = 0; i < p->cfg->n_signals && n < SIGFLOW_MAX_SIGNALS; i++)
         names[n++] = p->cfg->signals[i].name;
-    char err[SF_MAX_ERROR_LEN];
-    p->r->when = route_parse(kv->value, names, n, err, sizeof err);
+    char err[SIGFLOW_MAX_ERROR_LEN];
+    p->r->when = when_parse(kv->value, names, n, err, sizeof err);
     if (!p->r->when)
         RULE_ERR(p, kv, "%s", err);
     else if (!(p->r->when_text = strdup(kv->value)))
@@ -97,10 +97,10 @@ static void parse_when(rules_parse_ctx *p, const config_kv *kv)
 static void parse_link(rules_parse_ctx *p, const config_kv *kv)
 {
     delivery_rules *r = p->r;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     const char *name = kv->key[4] == '.' ? kv->key + 5 : "link";
-    if (r->n_links == SF_MAX_LINKS) {
-        RULE_ERR(p, kv, "more than %d links", SF_MAX_LINKS);
+    if (r->n_links == SIGFLOW_MAX_LINKS) {
+        RULE_ERR(p, kv, "more than %d links", SIGFLOW_MAX_LINKS);
         return;
     }
     tmpl *t = tmpl_compile(kv->value, err, sizeof err);
@@ -150,7 +150,7 @@ static void parse_key(rules_parse_ctx *p, const config_kv *kv)
 
 static void parse_zone(rules_parse_ctx *p)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     const config_kv *kv = p->zone;
     const char *name = kv ? kv->value : "UTC";
     if (kv && strstr(name, "{{")) {
@@ -168,7 +168,7 @@ static void parse_zone(rules_parse_ctx *p)
 
 static void parse_schedule(rules_parse_ctx *p)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     delivery_rules *r = p->r;
     if (p->hours && !hours_parse(p->hours->value, &r->hours, err, sizeof err))
         RULE_ERR(p, p->hours, "hours: %s", err);
@@ -190,7 +190,7 @@ static void parse_schedule(rules_parse_ctx *p)
         RULE_ERR(p, p->hours, "hours: a digest goes out at `at`; use one or the other");
 }
 
-delivery_rules *rules_parse(const config_instance *ci, const sf_config *cfg, diag *d)
+delivery_rules *rules_parse(const config_instance *ci, const sigflow_config *cfg, diag *d)
 {
     size_t errs = d->n;
     delivery_rules *r = calloc(1, sizeof *r);
@@ -231,7 +231,7 @@ static const tz *rules_zone(delivery_rules *r, const message *m, char *why, size
         return r->zone;
     char *name = tmpl_render(r->zone_tmpl, m, TMPL_PLAIN);
     const tz *found = r->zone;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     pthread_mutex_lock(&r->lock);
     for (size_t i = 0; name && *name && i < r->n_cache; i++)
         if (strcmp(tz_name(r->cache[i]), name) == 0)
@@ -256,7 +256,7 @@ rules_gate rules_decide(delivery_rules *r, const message *m, int64_t now_ms, int
     char when[32];
     why[0] = '\0';
     *until_ms = now_ms;
-    if (r->when && !route_match(r->when, m)) {
+    if (r->when && !when_match(r->when, m)) {
         snprintf(why, whylen, "not routed: when %s is false", r->when_text);
         return GATE_SKIP;
     }

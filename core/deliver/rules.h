@@ -4,11 +4,11 @@
  * {{attr.tz}} - and `urgent_above`), digests (`mode = digest`, `every`, `at`) and the links
  * its messages carry (`link`, `link.NAME`). Parsed from the [delivery] section at `sigflow
  * check` with FILE:LINE errors; asked by the delivery worker for each claimed delivery.
- * Owns: rules objects and their zone cache. Calls route, hours, tz, template, config/diag.
+ * Owns: rules objects and their zone cache. Calls when, hours, tz, template, config/diag.
  * Used by site binding (check) and the delivery workers. docs/config.md lists the keys.
  */
-#ifndef SF_RULES_H
-#define SF_RULES_H
+#ifndef SIGFLOW_RULES_H
+#define SIGFLOW_RULES_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -22,7 +22,7 @@ typedef struct delivery_rules delivery_rules;
 bool rules_is_key(const char *key);
 /* Parse ci's rule keys (signal names checked against cfg). NULL with errors in d; a section
    with none of the keys gives rules that send everything at once. */
-delivery_rules *rules_parse(const config_instance *ci, const sf_config *cfg, diag *d);
+delivery_rules *rules_parse(const config_instance *ci, const sigflow_config *cfg, diag *d);
 void rules_free(delivery_rules *r);
 
 /* The links for message_new (borrowed from r). */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 #include "base/timefmt.h"
 #include "config/suggest.h"
@@ -171,7 +171,7 @@ static bool tp_in_scope(const tparse *p, tscope s)
 /* Resolve `name` (len n) in the open scopes; false with an error naming it. */
 static bool tp_resolve(tparse *p, const char *name, size_t n, size_t col, tnode *nd)
 {
-    char word[SF_MAX_NAME_LEN * 2 + 1];
+    char word[SIGFLOW_MAX_NAME_LEN * 2 + 1];
     if (n == 0 || n >= sizeof word)
         return tp_fail(p, col, n ? "name too long" : "empty {{}}");
     memcpy(word, name, n);
@@ -194,7 +194,7 @@ static bool tp_resolve(tparse *p, const char *name, size_t n, size_t col, tnode 
             cands[nc++] = tvars[i].name;
     char hint[128];
     suggest_hint(hint, sizeof hint, word, cands, nc);
-    char msg[SF_MAX_ERROR_LEN];
+    char msg[SIGFLOW_MAX_ERROR_LEN];
     snprintf(msg, sizeof msg, "unknown name {{%s}}%s", word, hint);
     return tp_fail(p, col, msg);
 }
@@ -280,8 +280,8 @@ static bool tp_text(tparse *p, const char *s, size_t n)
 tmpl *tmpl_compile(const char *text, char *err, size_t errlen)
 {
     tparse p = {.err = err, .errlen = errlen};
-    if (!text || strlen(text) > SF_MAX_MSG_TEMPLATE) {
-        snprintf(err, errlen, "template longer than %d bytes", SF_MAX_MSG_TEMPLATE);
+    if (!text || strlen(text) > SIGFLOW_MAX_MSG_TEMPLATE) {
+        snprintf(err, errlen, "template longer than %d bytes", SIGFLOW_MAX_MSG_TEMPLATE);
         return NULL;
     }
     if (!(p.t = calloc(1, sizeof *p.t)) || !(p.t->src = strdup(text))) {

@@ -9,8 +9,8 @@
  * template-typed options), delivery rules (links, `to`, `timezone`) and the console.
  * docs/templates.md is the reference.
  */
-#ifndef SF_TEMPLATE_H
-#define SF_TEMPLATE_H
+#ifndef SIGFLOW_TEMPLATE_H
+#define SIGFLOW_TEMPLATE_H
 
 #include <stdbool.h>
 #include <stddef.h>

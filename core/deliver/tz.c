@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 #define TZ_FILE_MAX (256 * 1024) /* no real zone file is near this */
 
@@ -28,7 +28,7 @@ typedef struct tz_rule {
 } tz_rule;
 
 struct tz {
-    char name[SF_MAX_TZ_NAME_LEN + 1];
+    char name[SIGFLOW_MAX_TZ_NAME_LEN + 1];
     int64_t *trans; /* transition instants, ascending */
     uint8_t *idx;   /* type index per transition */
     int32_t *type_off;
@@ -316,7 +316,7 @@ static bool tzif_parse(tz *z, const unsigned char *p, size_t n)
 static bool tz_name_ok(const char *name)
 {
     size_t n = strlen(name);
-    if (n == 0 || n > SF_MAX_TZ_NAME_LEN || name[0] == '/' || strstr(name, "..") ||
+    if (n == 0 || n > SIGFLOW_MAX_TZ_NAME_LEN || name[0] == '/' || strstr(name, "..") ||
         strstr(name, "//"))
         return false;
     for (const char *s = name; *s; s++)
@@ -358,7 +358,7 @@ tz *tz_load(const char *name, char *err, size_t errlen)
     size_t n = 0;
     unsigned char *buf = tz_read(path, &n, err, errlen);
     if (!buf) {
-        char why[SF_MAX_ERROR_LEN];
+        char why[SIGFLOW_MAX_ERROR_LEN];
         snprintf(why, sizeof why, "%s", err);
         snprintf(err, errlen, "unknown time zone `%s` (%s)", name, why);
         return NULL;

@@ -4,8 +4,8 @@
  * UTC offset of any instant in any zone without touching the process's TZ. Thread-safe once
  * loaded. Owns: tz objects. Calls libc only. Used by hours (delivery windows, digests).
  */
-#ifndef SF_TZ_H
-#define SF_TZ_H
+#ifndef SIGFLOW_TZ_H
+#define SIGFLOW_TZ_H
 
 #include <stddef.h>
 #include <stdint.h>

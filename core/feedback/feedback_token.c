@@ -17,7 +17,7 @@ static const char ft_b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwx
 
 static bool ft_alert_id_ok(const char *s, size_t n)
 {
-    if (n == 0 || n > SF_MAX_ALERT_ID_LEN)
+    if (n == 0 || n > SIGFLOW_MAX_ALERT_ID_LEN)
         return false;
     for (size_t i = 0; i < n; i++) {
         char c = s[i];
@@ -31,7 +31,7 @@ static bool ft_alert_id_ok(const char *s, size_t n)
 
 static bool ft_label_ok(const char *s, size_t n)
 {
-    if (n == 0 || n > SF_MAX_LABEL_LEN)
+    if (n == 0 || n > SIGFLOW_MAX_LABEL_LEN)
         return false;
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= 'a' && s[i] <= 'z') || s[i] == '_'))
@@ -123,7 +123,8 @@ int feedback_token_make(const char *secret, size_t secret_len, const char *alert
 {
     if (out && out_size)
         out[0] = '\0';
-    if (!secret || secret_len == 0 || secret_len > SF_MAX_SECRET_LEN || !alert_id || !label || !out)
+    if (!secret || secret_len == 0 || secret_len > SIGFLOW_MAX_SECRET_LEN || !alert_id || !label ||
+        !out)
         return SF_EINVAL;
     size_t idn = strlen(alert_id), ln = strlen(label);
     if (!ft_alert_id_ok(alert_id, idn) || !ft_label_ok(label, ln))
@@ -176,7 +177,7 @@ int feedback_token_check(const char *secret, size_t secret_len, const char *toke
     if (!alert_id || !label || alert_id_size == 0 || label_size == 0)
         return FEEDBACK_TOKEN_TOO_SMALL;
     alert_id[0] = label[0] = '\0';
-    if (!secret || secret_len == 0 || secret_len > SF_MAX_SECRET_LEN || !token)
+    if (!secret || secret_len == 0 || secret_len > SIGFLOW_MAX_SECRET_LEN || !token)
         return SF_EINVAL;
     size_t tn = strnlen(token, FEEDBACK_TOKEN_MAX_LEN + 1);
     if (tn > FEEDBACK_TOKEN_MAX_LEN)

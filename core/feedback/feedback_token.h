@@ -9,16 +9,16 @@
  *   payload = 0x01 (format) | expiry (int64, seconds since the epoch, big-endian)
  *             | label length (1 byte) | label | alert id
  *   mac     = HMAC-SHA256(secret, payload), 32 bytes, appended to the payload.
- * The alert id is at most SF_MAX_ALERT_ID_LEN bytes of [A-Za-z0-9_.-]; the label at most
- * SF_MAX_LABEL_LEN bytes of [a-z_]. A token is at most FEEDBACK_TOKEN_MAX_LEN characters.
+ * The alert id is at most SIGFLOW_MAX_ALERT_ID_LEN bytes of [A-Za-z0-9_.-]; the label at most
+ * SIGFLOW_MAX_LABEL_LEN bytes of [a-z_]. A token is at most FEEDBACK_TOKEN_MAX_LEN characters.
  */
-#ifndef SF_FEEDBACK_TOKEN_H
-#define SF_FEEDBACK_TOKEN_H
+#ifndef SIGFLOW_FEEDBACK_TOKEN_H
+#define SIGFLOW_FEEDBACK_TOKEN_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "sigflow.h"
 
 /* Distinct results of feedback_token_check (all negative; SF_OK when the token is good). */
@@ -30,7 +30,8 @@
 #define FEEDBACK_TOKEN_MAC_LEN 32
 #define FEEDBACK_TOKEN_HEADER_LEN 10 /* format byte, expiry, label length */
 #define FEEDBACK_TOKEN_MAX_RAW                                                                     \
-    (FEEDBACK_TOKEN_HEADER_LEN + SF_MAX_LABEL_LEN + SF_MAX_ALERT_ID_LEN + FEEDBACK_TOKEN_MAC_LEN)
+    (FEEDBACK_TOKEN_HEADER_LEN + SIGFLOW_MAX_LABEL_LEN + SIGFLOW_MAX_ALERT_ID_LEN +                \
+     FEEDBACK_TOKEN_MAC_LEN)
 /* characters of the longest token (base64 of MAX_RAW bytes, no padding), without the NUL */
 #define FEEDBACK_TOKEN_MAX_LEN ((FEEDBACK_TOKEN_MAX_RAW * 4 + 2) / 3)
 

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "model/health_alert.h"
 
 #define DRIFT_MAX_FIELDS 8
@@ -42,7 +42,7 @@ struct drift {
 drift *drift_new(const char *decision, const char *connector, const char *const *names, int n,
                  int window, double threshold, drift_alert_fn fn, void *ctx)
 {
-    if (n > DRIFT_MAX_FIELDS || window < 1 || window > SF_MAX_DRIFT_WINDOW)
+    if (n > DRIFT_MAX_FIELDS || window < 1 || window > SIGFLOW_MAX_DRIFT_WINDOW)
         return NULL;
     drift *d = calloc(1, sizeof *d);
     if (!d)
@@ -115,7 +115,7 @@ static void shape_of(shape_buf *b, json_object *v, int depth)
         sb_add(b, "]", 1);
         return;
     }
-    if (!json_object_is_type(v, json_type_object) || depth >= SF_MAX_JSON_DEPTH)
+    if (!json_object_is_type(v, json_type_object) || depth >= SIGFLOW_MAX_JSON_DEPTH)
         return;
     sb_add(b, "{", 1);
     bool first = true;
@@ -140,7 +140,7 @@ static void shape_of(shape_buf *b, json_object *v, int depth)
 
 void drift_shape(json_object *doc, char *out, size_t outlen)
 {
-    shape_buf b = {out, 0, outlen < SF_MAX_SHAPE_LEN ? outlen : SF_MAX_SHAPE_LEN, false};
+    shape_buf b = {out, 0, outlen < SIGFLOW_MAX_SHAPE_LEN ? outlen : SIGFLOW_MAX_SHAPE_LEN, false};
     if (b.cap < 8) {
         if (outlen)
             out[0] = '\0';
@@ -165,7 +165,7 @@ static int64_t wall_ms(void)
 static sf_alert *make_alert(const drift *d, const drift_field *f, bool drifted, double share,
                             json_object *doc)
 {
-    char text[SF_MAX_ERROR_LEN + SF_MAX_SHAPE_LEN], shape[SF_MAX_SHAPE_LEN];
+    char text[SIGFLOW_MAX_ERROR_LEN + SIGFLOW_MAX_SHAPE_LEN], shape[SIGFLOW_MAX_SHAPE_LEN];
     drift_shape(doc, shape, sizeof shape);
     if (drifted)
         snprintf(text, sizeof text,

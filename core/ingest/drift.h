@@ -7,8 +7,8 @@
  * Owns: the windows and states (one mutex: documents come from several threads). Calls
  * health_alert, json-c. Used by mapping.c (every document) and the runtime (the sink).
  */
-#ifndef SF_DRIFT_H
-#define SF_DRIFT_H
+#ifndef SIGFLOW_DRIFT_H
+#define SIGFLOW_DRIFT_H
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -23,14 +23,14 @@ typedef void (*drift_alert_fn)(void *ctx, sf_alert *a);
 
 /*
  * Watch n fields (names[i]: the path shown, NULL = not judged). window in
- * 10..SF_MAX_DRIFT_WINDOW, threshold in (0, 1). NULL on no memory.
+ * 10..SIGFLOW_MAX_DRIFT_WINDOW, threshold in (0, 1). NULL on no memory.
  */
 drift *drift_new(const char *decision, const char *connector, const char *const *names, int n,
                  int window, double threshold, drift_alert_fn fn, void *ctx);
 void drift_free(drift *d);
 /* One document: bit i of `missed` set when field i was missing or of the wrong type. */
 void drift_observe(drift *d, unsigned missed, struct json_object *doc);
-/* Keys-only shape of a JSON value into out (bounded by SF_MAX_SHAPE_LEN): {"a",b:{"c"}}. */
+/* Keys-only shape of a JSON value into out (bounded by SIGFLOW_MAX_SHAPE_LEN): {"a",b:{"c"}}. */
 void drift_shape(struct json_object *doc, char *out, size_t outlen);
 
 #endif

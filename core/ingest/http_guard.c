@@ -12,7 +12,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/monotime.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 #define GUARD_SCAN_MS 200 /* how often the reaper looks at the table */
 
@@ -35,8 +35,8 @@ struct http_guard {
     int64_t deadline_ms;
     unsigned max_conns, max_per_client;
     bool stopping;
-    char metric[SF_MAX_NAME_LEN + 64];
-    char refused_total[SF_MAX_NAME_LEN + 96], refused_client[SF_MAX_NAME_LEN + 96];
+    char metric[SIGFLOW_MAX_NAME_LEN + 64];
+    char refused_total[SIGFLOW_MAX_NAME_LEN + 96], refused_client[SIGFLOW_MAX_NAME_LEN + 96];
     pthread_t reaper;
 };
 

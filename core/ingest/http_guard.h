@@ -4,13 +4,13 @@
  * byte every few seconds never meets; the guard times each request from the moment the
  * connection is ready for it (accepted, or the previous answer sent) and shuts the socket of
  * any request not complete by then, so it cannot hold a connection slot for longer (with
- * SF_MAX_HTTP_BODY that is also a minimum data rate). A request waiting for its commit
+ * SIGFLOW_MAX_HTTP_BODY that is also a minimum data rate). A request waiting for its commit
  * (suspended) is exempt. It also caps connections in all and per client address across every
  * daemon sharing the guard (the ingest listener runs one per core). Owns: the connection table and
  * its reaper thread. Calls libmicrohttpd, metrics. Used by ingest_http and admin_http.
  */
-#ifndef SF_HTTP_GUARD_H
-#define SF_HTTP_GUARD_H
+#ifndef SIGFLOW_HTTP_GUARD_H
+#define SIGFLOW_HTTP_GUARD_H
 
 #include <microhttpd.h>
 #include <stdbool.h>

@@ -22,7 +22,7 @@
 #include "base/netaddr.h"
 #include "base/log.h"
 #include "base/metrics.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 #define LOG_CTX "component=ingest_http"
 #define INGEST_MAX_LOOPS 8 /* event loops: one per core, at most this many */
@@ -33,7 +33,7 @@ typedef struct ingest_req ingest_req;
 
 /* Answers of one loop pass, added to /metrics once at its end (one lock, not one a request). */
 typedef struct answer_count {
-    char instance[SF_MAX_NAME_LEN + 1]; /* "" for answers without a connector */
+    char instance[SIGFLOW_MAX_NAME_LEN + 1]; /* "" for answers without a connector */
     unsigned code;
     unsigned n;
 } answer_count;
@@ -81,7 +81,7 @@ struct ingest_http {
     int port;
     pthread_mutex_t lock; /* guards routes, n_routes, every route's inflight */
     pthread_cond_t idle;  /* broadcast (under lock) when a route's inflight or `waiting` is 0 */
-    route *routes[SF_MAX_INSTANCES];
+    route *routes[SIGFLOW_MAX_INSTANCES];
     size_t n_routes;
     atomic_uint waiting; /* requests waiting for their commit or its answer (shedding bound) */
     atomic_bool hold;    /* draining or reloading: a path without a route is 503, not 404 */
@@ -91,7 +91,7 @@ struct ingest_http {
 struct ingest_req {
     char *body;
     size_t len, cap;
-    size_t discarded; /* bytes dropped after the body outgrew SF_MAX_HTTP_BODY */
+    size_t discarded; /* bytes dropped after the body outgrew SIGFLOW_MAX_HTTP_BODY */
     bool too_large;
     /* After the callback accepted events: the answer waits for their commit. */
     bool submitted, answered;
@@ -101,7 +101,7 @@ struct ingest_req {
     ingest_req *next_ready;
     struct MHD_Response *resp; /* the connector's answer, sent once the commit succeeded */
     unsigned code;
-    char instance[SF_MAX_NAME_LEN + 1];
+    char instance[SIGFLOW_MAX_NAME_LEN + 1];
 };
 
 /* ---- the host table's request accessors --------------------------------------------------- */
@@ -143,7 +143,7 @@ static route *route_by_path(ingest_http *h, const char *path)
 
 sf_status ingest_http_route(ingest_http *h, const char *path, sf_instance *inst)
 {
-    if (!h || !path || !inst || path[0] != '/' || strlen(path) > SF_MAX_HTTP_PATH)
+    if (!h || !path || !inst || path[0] != '/' || strlen(path) > SIGFLOW_MAX_HTTP_PATH)
         return SF_EINVAL;
     sf_status st = SF_OK;
     pthread_mutex_lock(&h->lock);
@@ -151,7 +151,7 @@ sf_status ingest_http_route(ingest_http *h, const char *path, sf_instance *inst)
         st = SF_EINVAL;
         goto out;
     }
-    if (h->n_routes == SF_MAX_INSTANCES) {
+    if (h->n_routes == SIGFLOW_MAX_INSTANCES) {
         st = SF_EINVAL;
         goto out;
     }
@@ -223,7 +223,7 @@ static bool route_exists(ingest_http *h, const char *path)
 
 static void count_answers(const char *instance, unsigned code, unsigned n)
 {
-    char series[SF_MAX_NAME_LEN + 96];
+    char series[SIGFLOW_MAX_NAME_LEN + 96];
     if (instance && instance[0])
         snprintf(series, sizeof series,
                  "sigflow_ingest_requests_total{connector=\"%s\",code=\"%u\"}", instance, code);
@@ -302,7 +302,7 @@ static enum MHD_Result answer_busy(struct MHD_Connection *c, const char *instanc
 static enum MHD_Result answer_too_large(struct MHD_Connection *c, const char *instance)
 {
     char msg[96];
-    snprintf(msg, sizeof msg, "request body larger than %d bytes\n", SF_MAX_HTTP_BODY);
+    snprintf(msg, sizeof msg, "request body larger than %d bytes\n", SIGFLOW_MAX_HTTP_BODY);
     return answer_text(c, instance, MHD_HTTP_CONTENT_TOO_LARGE, msg);
 }
 
@@ -322,7 +322,7 @@ static enum MHD_Result on_headers(ingest_http *h, struct MHD_Connection *c, cons
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
         return answer(c, NULL, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is accepted here\n", NULL,
                       MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST);
-    if (MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL) > SF_MAX_HTTP_HEADERS)
+    if (MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL) > SIGFLOW_MAX_HTTP_HEADERS)
         return answer_text(c, NULL, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
                            "too many request headers\n");
     const char *cl =
@@ -331,7 +331,7 @@ static enum MHD_Result on_headers(ingest_http *h, struct MHD_Connection *c, cons
         errno = 0;
         char *end;
         unsigned long long n = strtoull(cl, &end, 10);
-        if (errno == ERANGE || n > SF_MAX_HTTP_BODY)
+        if (errno == ERANGE || n > SIGFLOW_MAX_HTTP_BODY)
             return answer_too_large(c, NULL);
     }
     ingest_req *rq = calloc(1, sizeof *rq);
@@ -347,7 +347,7 @@ static enum MHD_Result on_body(ingest_req *rq, const char *data, size_t *size)
 {
     size_t n = *size;
     *size = 0;
-    if (!rq->too_large && n > SF_MAX_HTTP_BODY - rq->len) {
+    if (!rq->too_large && n > SIGFLOW_MAX_HTTP_BODY - rq->len) {
         rq->too_large = true;
         rq->discarded = rq->len;
         free(rq->body);
@@ -356,7 +356,7 @@ static enum MHD_Result on_body(ingest_req *rq, const char *data, size_t *size)
     }
     if (rq->too_large) {
         rq->discarded += n;
-        return rq->discarded > 2 * (size_t)SF_MAX_HTTP_BODY ? MHD_NO : MHD_YES;
+        return rq->discarded > 2 * (size_t)SIGFLOW_MAX_HTTP_BODY ? MHD_NO : MHD_YES;
     }
     if (rq->len + n + 1 > rq->cap) {
         size_t cap = rq->cap ? rq->cap : 4096;
@@ -394,7 +394,7 @@ static enum MHD_Result answer_status(struct MHD_Connection *c, sf_instance *inst
                                                                   : MHD_HTTP_BAD_REQUEST;
         if (resp->body)
             return answer(c, name, code, resp->body, resp->content_type, NULL, NULL);
-        char msg[SF_MAX_ERROR_LEN + 2];
+        char msg[SIGFLOW_MAX_ERROR_LEN + 2];
         snprintf(msg, sizeof msg, "%s\n", instance_last_error(inst));
         return answer_text(c, name, code, msg[0] != '\n' ? msg : "invalid request\n");
     }
@@ -499,10 +499,10 @@ static bool commit_now(ingest_loop *l, ingest_req *rq)
     return done;
 }
 
-/* Past SF_MAX_INGEST_WAITING requests waiting for the journal, answer 503 at once. */
+/* Past SIGFLOW_MAX_INGEST_WAITING requests waiting for the journal, answer 503 at once. */
 static bool shed_load(ingest_http *h)
 {
-    bool full = atomic_load(&h->waiting) >= SF_MAX_INGEST_WAITING;
+    bool full = atomic_load(&h->waiting) >= SIGFLOW_MAX_INGEST_WAITING;
     if (full)
         metrics_add("sigflow_ingest_shed_total", 1);
     return full;
@@ -686,15 +686,15 @@ static bool loop_start(ingest_loop *l, ingest_http *h, struct sockaddr_storage *
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    l->mhd = MHD_start_daemon(flags, 0, http_guard_accept, h->guard, on_access, l,
-                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-                              (struct sockaddr *)ss, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-                              (unsigned int)1, MHD_OPTION_CONNECTION_TIMEOUT,
-                              (unsigned int)SF_HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-                              (unsigned int)SF_MAX_HTTP_CONNECTIONS, /* the guard's, shared */
-                              MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, h->guard,
-                              MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SF_HTTP_CONNECTION_MEMORY,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
+    l->mhd = MHD_start_daemon(
+        flags, 0, http_guard_accept, h->guard, on_access, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned int)1, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SIGFLOW_HTTP_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)SIGFLOW_MAX_HTTP_CONNECTIONS, /* the guard's, shared */
+        MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, h->guard,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SIGFLOW_HTTP_CONNECTION_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
     if (!l->mhd)
         return false;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -755,8 +755,9 @@ ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
     atomic_init(&h->hold, false);
     atomic_init(&h->stopping, false);
     atomic_init(&h->waiting, 0);
-    if (!(h->guard = http_guard_new("ingest", SF_HTTP_REQUEST_DEADLINE_S * 1000LL,
-                                    SF_MAX_HTTP_CONNECTIONS, SF_MAX_HTTP_CONNECTIONS_PER_IP))) {
+    if (!(h->guard =
+              http_guard_new("ingest", SIGFLOW_HTTP_REQUEST_DEADLINE_S * 1000LL,
+                             SIGFLOW_MAX_HTTP_CONNECTIONS, SIGFLOW_MAX_HTTP_CONNECTIONS_PER_IP))) {
         snprintf(err, errlen, "out of memory");
         free(h);
         return NULL;

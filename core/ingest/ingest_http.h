@@ -5,8 +5,8 @@
  * emit was refused); the plugin sees only the request accessors of the host table.
  * Owns: the MHD daemon and the route table. Calls host (instance_request). Used by runtime.
  */
-#ifndef SF_INGEST_HTTP_H
-#define SF_INGEST_HTTP_H
+#ifndef SIGFLOW_INGEST_HTTP_H
+#define SIGFLOW_INGEST_HTTP_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -27,21 +27,21 @@ struct sf_http_request {
 /*
  * Listen on "host:port" (IPv4, a name, or [IPv6]; port 0 picks a free one). NULL with a
  * message in err on failure. libmicrohttpd's epoll threads (one per core) serve every
- * connection; limits: SF_MAX_HTTP_CONNECTIONS, SF_MAX_HTTP_CONNECTIONS_PER_IP, a whole-request
- * deadline (http_guard.h). Answers: 404 for a path with no route (503 + Retry-After while
- * held), 405 (Allow: POST) for another method, 413 for a body over SF_MAX_HTTP_BODY, 431 for
- * more than SF_MAX_HTTP_HEADERS headers, 503 + Retry-After at once past SF_MAX_INGEST_WAITING
- * requests waiting for the journal; then instance_request decides: SF_OK -> resp->status
- * (0: 200) with resp->body, sent once the events the callback emitted are committed (they
- * are submitted as one batch and share a commit with concurrent requests; a failed commit
- * is 503 and keeps nothing); SF_ERETRY -> 503 with Retry-After: 1; SF_EINVAL -> resp->status
- * if 4xx else 400, with resp->body or the instance's last error; other -> 500. Any answer
- * but the 2xx drops what the callback emitted.
+ * connection; limits: SIGFLOW_MAX_HTTP_CONNECTIONS, SIGFLOW_MAX_HTTP_CONNECTIONS_PER_IP, a
+ * whole-request deadline (http_guard.h). Answers: 404 for a path with no route (503 + Retry-After
+ * while held), 405 (Allow: POST) for another method, 413 for a body over SIGFLOW_MAX_HTTP_BODY, 431
+ * for more than SIGFLOW_MAX_HTTP_HEADERS headers, 503 + Retry-After at once past
+ * SIGFLOW_MAX_INGEST_WAITING requests waiting for the journal; then instance_request decides: SF_OK
+ * -> resp->status (0: 200) with resp->body, sent once the events the callback emitted are committed
+ * (they are submitted as one batch and share a commit with concurrent requests; a failed commit is
+ * 503 and keeps nothing); SF_ERETRY -> 503 with Retry-After: 1; SF_EINVAL -> resp->status if 4xx
+ * else 400, with resp->body or the instance's last error; other -> 500. Any answer but the 2xx
+ * drops what the callback emitted.
  */
 ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen);
 /* Route `path` (exact match) to `inst`, which must be started and have a request callback.
    SF_EINVAL if the path is taken, does not start with '/' or is longer than
-   SF_MAX_HTTP_PATH; SF_ENOMEM. */
+   SIGFLOW_MAX_HTTP_PATH; SF_ENOMEM. */
 sf_status ingest_http_route(ingest_http *h, const char *path, sf_instance *inst);
 /* Remove the routes of `inst` (before the instance is stopped). Returns once no request is
    inside the instance's callback; never call it from a request callback. */

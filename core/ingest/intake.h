@@ -14,8 +14,8 @@
  * Owns: the buffer and its thread, the request scopes. Calls journal. Used by the runtime's
  * instance I/O and by ingest_http (scopes).
  */
-#ifndef SF_INTAKE_H
-#define SF_INTAKE_H
+#ifndef SIGFLOW_INTAKE_H
+#define SIGFLOW_INTAKE_H
 
 #include <stddef.h>
 #include <stdint.h>

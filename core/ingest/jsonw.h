@@ -4,8 +4,8 @@
  * and no heap per document on the hot path (event attrs). Owns nothing. Calls json-c only to print
  * nested objects/arrays and numbers it did not parse from text. Used by mapping.
  */
-#ifndef SF_JSONW_H
-#define SF_JSONW_H
+#ifndef SIGFLOW_JSONW_H
+#define SIGFLOW_JSONW_H
 
 #include <stdbool.h>
 #include <stddef.h>

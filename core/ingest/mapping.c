@@ -22,12 +22,12 @@
 
 #include "ingest/drift.h"
 #include "ingest/jsonw.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "ingest/utf8.h"
 #include "base/timefmt.h"
 
 #define MAP_MAX_PATH_LEN 256 /* bytes of one map.* path */
-#define MAP_MAX_SEGMENTS SF_MAX_JSON_DEPTH
+#define MAP_MAX_SEGMENTS SIGFLOW_MAX_JSON_DEPTH
 #define MAP_MAX_ATTRS 32 /* map.attr.* keys of one connector */
 
 typedef struct map_path {
@@ -209,7 +209,7 @@ static bool map_add_key(mapping *m, const config_kv *kv, const char *file, diag 
         if (strcmp(k + 4, map_field_names[f]) != 0)
             continue;
         if (f == MAP_TYPE && kv->value[0] == '=') {
-            if (!kv->value[1] || strlen(kv->value + 1) > SF_MAX_TYPE_LEN)
+            if (!kv->value[1] || strlen(kv->value + 1) > SIGFLOW_MAX_TYPE_LEN)
                 why = "a fixed type must be 1 to 128 bytes after `=`";
             else if (!(m->type_literal = strdup(kv->value + 1)))
                 why = "out of memory";
@@ -227,7 +227,7 @@ static bool map_add_key(mapping *m, const config_kv *kv, const char *file, diag 
     }
     if (strncmp(k, "map.attr.", 9) == 0) {
         const char *name = k + 9;
-        if (!*name || strlen(name) > SF_MAX_NAME_LEN)
+        if (!*name || strlen(name) > SIGFLOW_MAX_NAME_LEN)
             why = "the attribute name after map.attr. must be 1 to 64 bytes";
         else if (m->n_attrs == MAP_MAX_ATTRS)
             why = "too many map.attr.* keys (at most 32)";
@@ -453,7 +453,7 @@ static bool map_fields(mapping *m, json_object *f[MAP_NFIELDS], map_doc *doc, ch
     }
     if (f[MAP_ID]) {
         doc->id = map_text(m, f[MAP_ID], doc->id_buf, sizeof doc->id_buf);
-        if (!doc->id || !*doc->id || strlen(doc->id) > SF_MAX_ENTITY_LEN) {
+        if (!doc->id || !*doc->id || strlen(doc->id) > SIGFLOW_MAX_ENTITY_LEN) {
             doc->id = NULL;
             map_miss(m, &doc->missed, MAP_ID);
             map_fail(err, errlen, &failed,
@@ -556,9 +556,9 @@ static sf_status map_write_attrs(const mapping *m, json_object *root,
 static sf_status map_set_attrs(const mapping *m, json_object *root, const char *const core[MAP_ID],
                                sf_event *ev, char *err, size_t errlen)
 {
-    char buf[SF_MAX_ATTRS_LEN + 1];
+    char buf[SIGFLOW_MAX_ATTRS_LEN + 1];
     jsonw w;
-    jsonw_init(&w, buf, SF_MAX_ATTRS_LEN);
+    jsonw_init(&w, buf, SIGFLOW_MAX_ATTRS_LEN);
     sf_status st = map_write_attrs(m, root, core, &w);
     if (st == SF_EINVAL) {
         snprintf(err, errlen, "attrs hold NaN or Infinity, which JSON cannot carry");
@@ -567,7 +567,7 @@ static sf_status map_set_attrs(const mapping *m, json_object *root, const char *
     } else if (!w.len) {
         return SF_OK;
     } else if (!jsonw_end(&w)) {
-        snprintf(err, errlen, "attrs longer than %d bytes (%zu)", SF_MAX_ATTRS_LEN, w.len);
+        snprintf(err, errlen, "attrs longer than %d bytes (%zu)", SIGFLOW_MAX_ATTRS_LEN, w.len);
         st = SF_EINVAL;
     } else if ((st = event_set_attrs(ev, buf, w.len)) != SF_OK) {
         snprintf(err, errlen, "out of memory");
@@ -692,8 +692,8 @@ static json_tokener *map_tokener(void)
         json_tokener_reset(tok);
         return tok;
     }
-    /* json-c counts the outermost value as depth 1, as SF_MAX_JSON_DEPTH does. */
-    tok = json_tokener_new_ex(SF_MAX_JSON_DEPTH);
+    /* json-c counts the outermost value as depth 1, as SIGFLOW_MAX_JSON_DEPTH does. */
+    tok = json_tokener_new_ex(SIGFLOW_MAX_JSON_DEPTH);
     if (tok) /* strict: no trailing commas, no junk after the value */
         json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
     if (tok && pthread_setspecific(map_tok_key, tok) != 0) {
@@ -722,8 +722,8 @@ sf_status mapping_apply(mapping *m, const char *json, size_t len, sf_event **out
                         size_t errlen)
 {
     *out = NULL;
-    if (len > SF_MAX_EVENT_LINE) {
-        snprintf(err, errlen, "document longer than %d bytes", SF_MAX_EVENT_LINE);
+    if (len > SIGFLOW_MAX_EVENT_LINE) {
+        snprintf(err, errlen, "document longer than %d bytes", SIGFLOW_MAX_EVENT_LINE);
         return SF_EINVAL;
     }
     size_t bad = utf8_invalid_at(json, len);

@@ -14,8 +14,8 @@
  * Owns: the compiled mapping and its per-field miss counters (atomic; read by health and
  * metrics). Calls json-c, timefmt, event. Used by the host (map_json), replay, connectors.
  */
-#ifndef SF_MAPPING_H
-#define SF_MAPPING_H
+#ifndef SIGFLOW_MAPPING_H
+#define SIGFLOW_MAPPING_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -36,7 +36,7 @@ mapping *mapping_new(const config_instance *inst, const char *file, diag *d);
 void mapping_free(mapping *m);
 
 /*
- * Parse json[0..len) (depth and size bounded by sf_limits.h) and map it. On SF_OK *out is a new
+ * Parse json[0..len) (depth and size bounded by limits.h) and map it. On SF_OK *out is a new
  * event. On SF_EINVAL, err says what and where ("line 1 col 17: unexpected '}'",
  * "missing entity (path data.object.customer)", "entity longer than 256 bytes").
  */

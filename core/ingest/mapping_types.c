@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 typedef struct map_rename {
     char *from, *to;
@@ -32,7 +32,7 @@ bool map_types_is_key(const char *key)
 static bool type_name_ok(const char *s)
 {
     size_t n = strlen(s);
-    return n > 0 && n <= SF_MAX_TYPE_LEN && !strpbrk(s, " \t,");
+    return n > 0 && n <= SIGFLOW_MAX_TYPE_LEN && !strpbrk(s, " \t,");
 }
 
 /* `types = a, b, c`: comma-separated, blanks around names ignored. */
@@ -43,7 +43,7 @@ static bool parse_keep(map_types *t, const config_kv *kv, const char *file, diag
         return false;
     }
     char *copy = strdup(kv->value);
-    if (!copy || !(t->keep = calloc(SF_MAX_MAPPED_TYPES, sizeof *t->keep))) {
+    if (!copy || !(t->keep = calloc(SIGFLOW_MAX_MAPPED_TYPES, sizeof *t->keep))) {
         free(copy);
         diag_add(d, file, kv->line, "out of memory");
         return false;
@@ -58,10 +58,11 @@ static bool parse_keep(map_types *t, const config_kv *kv, const char *file, diag
         if (!type_name_ok(tok)) {
             diag_add(d, file, kv->line,
                      "`types`: `%s` is not an event type (1 to %d bytes, no blanks)", tok,
-                     SF_MAX_TYPE_LEN);
+                     SIGFLOW_MAX_TYPE_LEN);
             ok = false;
-        } else if (t->n_keep == SF_MAX_MAPPED_TYPES) {
-            diag_add(d, file, kv->line, "`types` lists more than %d types", SF_MAX_MAPPED_TYPES);
+        } else if (t->n_keep == SIGFLOW_MAX_MAPPED_TYPES) {
+            diag_add(d, file, kv->line, "`types` lists more than %d types",
+                     SIGFLOW_MAX_MAPPED_TYPES);
             ok = false;
         } else if (!(t->keep[t->n_keep++] = strdup(tok))) {
             diag_add(d, file, kv->line, "out of memory");
@@ -82,14 +83,14 @@ static bool parse_rename(map_types *t, const config_kv *kv, const char *file, di
     if (!type_name_ok(from) || !type_name_ok(kv->value)) {
         diag_add(d, file, kv->line,
                  "`%s`: write type.SOURCE_VALUE = EVENT_TYPE (each 1 to %d bytes, no blanks)",
-                 kv->key, SF_MAX_TYPE_LEN);
+                 kv->key, SIGFLOW_MAX_TYPE_LEN);
         return false;
     }
-    if (t->n_renames == SF_MAX_MAPPED_TYPES) {
-        diag_add(d, file, kv->line, "more than %d type.* renames", SF_MAX_MAPPED_TYPES);
+    if (t->n_renames == SIGFLOW_MAX_MAPPED_TYPES) {
+        diag_add(d, file, kv->line, "more than %d type.* renames", SIGFLOW_MAX_MAPPED_TYPES);
         return false;
     }
-    if (!t->renames && !(t->renames = calloc(SF_MAX_MAPPED_TYPES, sizeof *t->renames))) {
+    if (!t->renames && !(t->renames = calloc(SIGFLOW_MAX_MAPPED_TYPES, sizeof *t->renames))) {
         diag_add(d, file, kv->line, "out of memory");
         return false;
     }

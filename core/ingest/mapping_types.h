@@ -9,8 +9,8 @@
  * Owns the compiled lists and their atomic counters. Calls diag, suggest. Used by mapping.c
  * (mapping_new, mapping_apply_obj), which owns one per connector.
  */
-#ifndef SF_MAPPING_TYPES_H
-#define SF_MAPPING_TYPES_H
+#ifndef SIGFLOW_MAPPING_TYPES_H
+#define SIGFLOW_MAPPING_TYPES_H
 
 #include <stdbool.h>
 #include <stdint.h>

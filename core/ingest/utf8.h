@@ -3,8 +3,8 @@
  * nothing above U+10FFFF), so that a sender's bytes never reach an alert's JSON or a log
  * line as invalid text (RFC 8259 §8.1). Owns nothing. Used by mapping.c.
  */
-#ifndef SF_UTF8_H
-#define SF_UTF8_H
+#ifndef SIGFLOW_UTF8_H
+#define SIGFLOW_UTF8_H
 
 #include <stddef.h>
 

@@ -4,8 +4,8 @@
  * first). Owns: the alert object and its JSON rendering. Used by score (creates), the host's
  * alert accessors, delivery and the replay output.
  */
-#ifndef SF_ALERT_H
-#define SF_ALERT_H
+#ifndef SIGFLOW_ALERT_H
+#define SIGFLOW_ALERT_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "base/json_quote.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 char *alert_encode(const sf_alert *a)
 {
@@ -78,7 +78,7 @@ static double get_num(json_object *o, const char *key, bool *ok)
 
 sf_alert *alert_decode(const char *text)
 {
-    json_tokener *tok = json_tokener_new_ex(SF_MAX_JSON_DEPTH);
+    json_tokener *tok = json_tokener_new_ex(SIGFLOW_MAX_JSON_DEPTH);
     json_object *o = tok ? json_tokener_parse_ex(tok, text, (int)strlen(text)) : NULL;
     json_tokener_free(tok);
     sf_alert *a = calloc(1, sizeof *a);

@@ -4,8 +4,8 @@
  * JSON (alert.h) is rebuilt from the decoded alert, so a stored alert delivers exactly as a
  * fresh one. Owns: nothing. Calls json-c, alert. Used by the runtime (put) and delivery.
  */
-#ifndef SF_ALERT_CODEC_H
-#define SF_ALERT_CODEC_H
+#ifndef SIGFLOW_ALERT_CODEC_H
+#define SIGFLOW_ALERT_CODEC_H
 
 #include "model/alert.h"
 

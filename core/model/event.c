@@ -4,22 +4,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 sf_event *event_new(const char *entity, const char *type, int64_t time_ms, char *err, size_t errlen)
 {
     size_t elen = entity ? strlen(entity) : 0;
     size_t tlen = type ? strlen(type) : 0;
-    if (elen == 0 || elen > SF_MAX_ENTITY_LEN) {
+    if (elen == 0 || elen > SIGFLOW_MAX_ENTITY_LEN) {
         if (err)
             snprintf(err, errlen, elen ? "entity longer than %d bytes" : "empty entity",
-                     SF_MAX_ENTITY_LEN);
+                     SIGFLOW_MAX_ENTITY_LEN);
         return NULL;
     }
-    if (tlen == 0 || tlen > SF_MAX_TYPE_LEN) {
+    if (tlen == 0 || tlen > SIGFLOW_MAX_TYPE_LEN) {
         if (err)
             snprintf(err, errlen, tlen ? "type longer than %d bytes" : "empty type",
-                     SF_MAX_TYPE_LEN);
+                     SIGFLOW_MAX_TYPE_LEN);
         return NULL;
     }
     /* One block for the event and its two strings: events are the hottest allocation. */
@@ -39,7 +39,7 @@ sf_event *event_new(const char *entity, const char *type, int64_t time_ms, char 
 
 sf_status event_set_attrs(sf_event *ev, const char *json, size_t len)
 {
-    if (len > SF_MAX_ATTRS_LEN)
+    if (len > SIGFLOW_MAX_ATTRS_LEN)
         return SF_EINVAL;
     char *copy = malloc(len + 1);
     if (!copy)

@@ -3,8 +3,8 @@
  * Owns: one heap object per event. Used by: mapping (builds), host (emit), runtime and
  * score (consume). Calls nothing but the allocator.
  */
-#ifndef SF_EVENT_H
-#define SF_EVENT_H
+#ifndef SIGFLOW_EVENT_H
+#define SIGFLOW_EVENT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -13,8 +13,8 @@
 #include "sigflow.h"
 
 struct sf_event {
-    char *entity;    /* NUL-terminated, 1..SF_MAX_ENTITY_LEN bytes; inside the event's block */
-    char *type;      /* NUL-terminated, 1..SF_MAX_TYPE_LEN bytes; inside the event's block */
+    char *entity;    /* NUL-terminated, 1..SIGFLOW_MAX_ENTITY_LEN bytes; inside the event's block */
+    char *type;      /* NUL-terminated, 1..SIGFLOW_MAX_TYPE_LEN bytes; inside the event's block */
     int64_t time_ms; /* event time, ms since the Unix epoch */
     double value;    /* meaningful when has_value */
     bool has_value;

@@ -1,15 +1,15 @@
 /*
  * health_alert.h - integration-health alerts (docs/scoring.md "Health alerts"): a signal
  * that turned stale or recovered, a connector field that drifted or recovered. They are
- * sf_alerts of kind ALERT_HEALTH, so the outbox, delivery and replay carry them like
+ * sf_alert records of kind ALERT_HEALTH, so the outbox, delivery and replay carry them like
  * decision alerts; their JSON is
  * {"kind":"health","alert_id","decision","time","state", "signal" | "connector" and "field",
  *  "text","figures":{...}}.
  * Owns: building them. Calls alert (ids), strbuf, timefmt. Used by score_guard (stale) and
  * the runtime's drift watch.
  */
-#ifndef SF_HEALTH_ALERT_H
-#define SF_HEALTH_ALERT_H
+#ifndef SIGFLOW_HEALTH_ALERT_H
+#define SIGFLOW_HEALTH_ALERT_H
 
 #include <stdint.h>
 

@@ -8,8 +8,8 @@
  * until the operator removes the file; a clean shutdown clears it. Calls host_current_call
  * (async-signal-safe).
  */
-#ifndef SF_CRASH_H
-#define SF_CRASH_H
+#ifndef SIGFLOW_CRASH_H
+#define SIGFLOW_CRASH_H
 
 #include <stddef.h>
 

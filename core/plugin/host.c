@@ -16,7 +16,7 @@
 #include "plugin/host_alert.h"
 #include "plugin/host_message.h"
 #include "ingest/ingest_http.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/crypto.h"
 #include "base/log.h"
 #include "base/metrics.h"
@@ -55,14 +55,14 @@ struct sf_instance {
     size_t n_threads;
 
     pthread_mutex_t err_lock;
-    char last_error[SF_MAX_ERROR_LEN];
+    char last_error[SIGFLOW_MAX_ERROR_LEN];
 };
 
 /* ---- crash containment: which plugin callback is this thread in ---------------------------- */
 
 static __thread char tl_call[PATH_MAX + 200];
 static __thread char tl_plugin[PATH_MAX];
-static __thread char tl_log_ctx[SF_MAX_NAME_LEN + 16];
+static __thread char tl_log_ctx[SIGFLOW_MAX_NAME_LEN + 16];
 static __thread const char *tl_callback; /* a literal */
 static __thread char tl_alert[160];      /* the alert being delivered, for crash records */
 
@@ -233,9 +233,9 @@ static void h_event_set_value(sf_event *ev, double value)
 /* Attrs must be a JSON object within the limits: parse once here so nothing downstream must. */
 static sf_status h_event_set_attrs_json(sf_event *ev, const char *json, size_t len)
 {
-    if (!ev || !json || len > SF_MAX_ATTRS_LEN)
+    if (!ev || !json || len > SIGFLOW_MAX_ATTRS_LEN)
         return SF_EINVAL;
-    json_tokener *tok = json_tokener_new_ex(SF_MAX_JSON_DEPTH);
+    json_tokener *tok = json_tokener_new_ex(SIGFLOW_MAX_JSON_DEPTH);
     if (!tok)
         return SF_ENOMEM;
     json_object *obj = json_tokener_parse_ex(tok, json, (int)len);
@@ -268,7 +268,7 @@ static sf_status h_emit(sf_instance *in, sf_event *ev)
 
 static sf_status h_map_json(sf_instance *in, const char *json, size_t len, sf_event **out)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     *out = NULL;
     if (!in->map) {
         h_set_error(in, "instance has no mapping (only connectors map JSON)");
@@ -304,13 +304,14 @@ static const char *h_metric_label(const sf_instance *in)
     return in->cfg->kind == SF_KIND_DELIVERY ? "target" : "connector";
 }
 
-/* A metric name becomes part of a Prometheus series name: [a-z0-9_], 1..SF_MAX_METRIC_NAME. */
+/* A metric name becomes part of a Prometheus series name: [a-z0-9_], 1..SIGFLOW_MAX_METRIC_NAME. */
 static bool metric_name_ok(const char *name)
 {
     size_t n = 0;
     for (; name && name[n]; n++)
-        if (n >= SF_MAX_METRIC_NAME_LEN || !((name[n] >= 'a' && name[n] <= 'z') ||
-                                             (name[n] >= '0' && name[n] <= '9') || name[n] == '_'))
+        if (n >= SIGFLOW_MAX_METRIC_NAME_LEN ||
+            !((name[n] >= 'a' && name[n] <= 'z') || (name[n] >= '0' && name[n] <= '9') ||
+              name[n] == '_'))
             return false;
     return n > 0;
 }
@@ -323,7 +324,8 @@ static void h_metric_add(sf_instance *in, const char *name, double delta)
             log_warn(in->ctx,
                      "metric name \"%.*s\" refused: expected [a-z0-9_]{1,%d} (it becomes part "
                      "of a Prometheus series name); further bad names are dropped silently",
-                     SF_MAX_METRIC_NAME_LEN, name ? name : "(null)", SF_MAX_METRIC_NAME_LEN);
+                     SIGFLOW_MAX_METRIC_NAME_LEN, name ? name : "(null)",
+                     SIGFLOW_MAX_METRIC_NAME_LEN);
         return;
     }
     char series[256];
@@ -410,7 +412,7 @@ static void h_free(void *p)
 
 static char *h_render_as(sf_instance *in, const sf_alert *a, const char *tmpl, sf_escape esc)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     char *out = host_msg_render(a, tmpl, esc, err, sizeof err);
     if (!out && in)
         h_set_error(in, "%s", err);
@@ -491,7 +493,7 @@ static const sf_host_info g_info = {
     .size = sizeof(sf_host_info),
     .abi_major = SF_ABI_MAJOR,
     .abi_minor = SF_ABI_MINOR,
-    .host_version = SF_VERSION,
+    .host_version = SIGFLOW_VERSION,
 };
 
 const sf_host *host_table(void)

@@ -5,8 +5,8 @@
  * Owns: sf_instance objects and their threads. Calls options, mapping,
  * event, alert, log. Used by the runtime and the CLI.
  */
-#ifndef SF_HOST_H
-#define SF_HOST_H
+#ifndef SIGFLOW_HOST_H
+#define SIGFLOW_HOST_H
 
 #include <stdbool.h>
 #include <stdint.h>

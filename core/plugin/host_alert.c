@@ -7,7 +7,7 @@
 
 #include "base/json_quote.h"
 #include "model/alert.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 #include "plugin/host_message.h"
 
@@ -83,7 +83,7 @@ static char *attr_text(const sf_alert *a, const char *name)
 {
     if (!a->attrs || !name)
         return NULL;
-    json_tokener *tok = json_tokener_new_ex(SF_MAX_JSON_DEPTH);
+    json_tokener *tok = json_tokener_new_ex(SIGFLOW_MAX_JSON_DEPTH);
     if (!tok)
         return NULL;
     json_object *obj = json_tokener_parse_ex(tok, a->attrs, (int)strlen(a->attrs));
@@ -134,6 +134,6 @@ char *host_alert_render(const sf_alert *a, const char *tmpl)
 {
     if (a->kind == ALERT_HEALTH)
         return render_health(a);
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     return host_msg_render(a, tmpl, SF_ESCAPE_PLAIN, err, sizeof err);
 }

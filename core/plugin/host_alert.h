@@ -4,8 +4,8 @@
  * during one callback (released by host_alert_release after the callback returns).
  * Calls alert, json-c, timefmt. Used by host.c (the table) and delivery workers.
  */
-#ifndef SF_HOST_ALERT_H
-#define SF_HOST_ALERT_H
+#ifndef SIGFLOW_HOST_ALERT_H
+#define SIGFLOW_HOST_ALERT_H
 
 #include <stddef.h>
 #include <stdint.h>

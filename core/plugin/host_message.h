@@ -5,8 +5,8 @@
  * built on first use and freed when the callback returns (host_alert_release).
  * Owns: those lazily built messages. Calls message, template. Used by host.c (the table).
  */
-#ifndef SF_HOST_MESSAGE_H
-#define SF_HOST_MESSAGE_H
+#ifndef SIGFLOW_HOST_MESSAGE_H
+#define SIGFLOW_HOST_MESSAGE_H
 
 #include <stddef.h>
 

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "plugin/loader_internal.h"
 #include "base/log.h"
 #include "plugin/crash.h"
@@ -109,7 +109,7 @@ const char *loader_refusal_for(const plugin_registry *r, const char *name)
 {
     if (!r || !name)
         return NULL;
-    char want[3][SF_MAX_NAME_LEN + 16];
+    char want[3][SIGFLOW_MAX_NAME_LEN + 16];
     snprintf(want[0], sizeof want[0], "%s.so", name);
     snprintf(want[1], sizeof want[1], "connector_%s.so", name);
     snprintf(want[2], sizeof want[2], "delivery_%s.so", name);
@@ -386,7 +386,7 @@ refused:
 
 int loader_load_file(plugin_registry *r, const char *path, char *err, size_t errlen)
 {
-    char scratch[SF_MAX_ERROR_LEN];
+    char scratch[SIGFLOW_MAX_ERROR_LEN];
     load_ctx c = {.path = path ? path : "(null)", .err = err, .errlen = errlen};
     if (!err || errlen == 0) {
         c.err = scratch;
@@ -423,9 +423,9 @@ int loader_load_file(plugin_registry *r, const char *path, char *err, size_t err
                            loaded->pub.desc.name, loaded->pub.path);
         goto out;
     }
-    if (r->n >= SF_MAX_PLUGINS) {
+    if (r->n >= SIGFLOW_MAX_PLUGINS) {
         rc = loader_refuse(&c, SF_EINVAL, "count", "%zu plugins loaded, limit is %d", r->n,
-                           SF_MAX_PLUGINS);
+                           SIGFLOW_MAX_PLUGINS);
         goto out;
     }
     rc = load_checked(r, &c, real, fd, &st);
@@ -462,7 +462,7 @@ int loader_consider(plugin_registry *r, const char *dir, const char *name)
            there. Logged once per version, like any refusal. */
         const refusal *f = loader_find_refusal(r, real);
         if (!(f && f->by_attr && file_id_equal(&f->id, &id))) {
-            char scratch[SF_MAX_ERROR_LEN];
+            char scratch[SIGFLOW_MAX_ERROR_LEN];
             load_ctx c = {.path = path, .err = scratch, .errlen = sizeof scratch};
             loader_refuse(&c, SF_EINVAL, "file",
                           "a link to %s, outside plugin_dir: copy the plugin into the directory",

@@ -15,8 +15,8 @@
  * thread (the runtime's). loader_find, loader_count and loader_at may be called from
  * any thread at the same time; the loaded_plugin they return lives until loader_free.
  */
-#ifndef SF_LOADER_H
-#define SF_LOADER_H
+#ifndef SIGFLOW_LOADER_H
+#define SIGFLOW_LOADER_H
 
 #include <stdbool.h>
 #include <stddef.h>

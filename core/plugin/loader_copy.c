@@ -5,7 +5,7 @@
  *    checked with fstat (no stat/open race), which is what gets dlopen'd: `cp` over the .so
  *    rewrites a file nobody has mapped;
  *  - host-owned copies of the descriptor's strings and option table, bounded by
- *    SF_MAX_PLUGIN_OPTIONS and SF_MAX_PLUGIN_TEXT.
+ *    SIGFLOW_MAX_PLUGIN_OPTIONS and SIGFLOW_MAX_PLUGIN_TEXT.
  * Calls memfd_create, log. Called by loader.c only.
  */
 #include <errno.h>
@@ -17,7 +17,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "plugin/loader_internal.h"
 
 #ifndef MFD_EXEC
@@ -58,9 +58,9 @@ static int copy_all(int from, int to, off_t size)
 int loader_private_copy(const load_ctx *c, int fd, const struct stat *st, int *out)
 {
     *out = -1;
-    if (st->st_size <= 0 || st->st_size > SF_MAX_PLUGIN_FILE)
+    if (st->st_size <= 0 || st->st_size > SIGFLOW_MAX_PLUGIN_FILE)
         return loader_refuse(c, SF_EINVAL, "file", "%lld bytes, expected 1 to %d",
-                             (long long)st->st_size, SF_MAX_PLUGIN_FILE);
+                             (long long)st->st_size, SIGFLOW_MAX_PLUGIN_FILE);
     const char *base = strrchr(c->path, '/');
     int m = memfd_for(base ? base + 1 : c->path);
     if (m < 0)
@@ -87,9 +87,9 @@ static int own_text(loader_owned *o, const load_ctx *c, const char *what, const 
 {
     if (!*s)
         return SF_OK;
-    size_t n = strnlen(*s, SF_MAX_PLUGIN_TEXT + 1);
-    if (n > SF_MAX_PLUGIN_TEXT)
-        return loader_refuse(c, SF_EINVAL, what, "longer than %d bytes", SF_MAX_PLUGIN_TEXT);
+    size_t n = strnlen(*s, SIGFLOW_MAX_PLUGIN_TEXT + 1);
+    if (n > SIGFLOW_MAX_PLUGIN_TEXT)
+        return loader_refuse(c, SF_EINVAL, what, "longer than %d bytes", SIGFLOW_MAX_PLUGIN_TEXT);
     char *copy = strndup(*s, n);
     if (!copy)
         return loader_refuse(c, SF_ENOMEM, "memory", "cannot copy %s", what);
@@ -101,7 +101,7 @@ static int own_text(loader_owned *o, const load_ctx *c, const char *what, const 
 static size_t count_choices(const char *const *choices)
 {
     size_t n = 0;
-    while (choices && choices[n] && n <= SF_MAX_PLUGIN_OPTIONS)
+    while (choices && choices[n] && n <= SIGFLOW_MAX_PLUGIN_OPTIONS)
         n++;
     return n;
 }
@@ -119,9 +119,9 @@ static int grow_strings(loader_owned *o, size_t more)
 static int own_option(loader_owned *o, const load_ctx *c, sf_option *opt, size_t i)
 {
     size_t nchoices = count_choices(opt->choices);
-    if (nchoices > SF_MAX_PLUGIN_OPTIONS)
+    if (nchoices > SIGFLOW_MAX_PLUGIN_OPTIONS)
         return loader_refuse(c, SF_EINVAL, "options", "option %zu has more than %d choices", i,
-                             SF_MAX_PLUGIN_OPTIONS);
+                             SIGFLOW_MAX_PLUGIN_OPTIONS);
     if (grow_strings(o, 3 + nchoices) != SF_OK)
         return loader_refuse(c, SF_ENOMEM, "memory", "cannot copy the options");
     int rc = own_text(o, c, "options", &opt->name);
@@ -147,9 +147,9 @@ int loader_own_descriptor(const load_ctx *c, sf_plugin *d, loader_owned *o)
 {
     size_t nopts = 0;
     while (d->options && d->options[nopts].name) {
-        if (++nopts > SF_MAX_PLUGIN_OPTIONS)
+        if (++nopts > SIGFLOW_MAX_PLUGIN_OPTIONS)
             return loader_refuse(c, SF_EINVAL, "options", "more than %d options",
-                                 SF_MAX_PLUGIN_OPTIONS);
+                                 SIGFLOW_MAX_PLUGIN_OPTIONS);
     }
     if (grow_strings(o, 3) != SF_OK)
         return loader_refuse(c, SF_ENOMEM, "memory", "cannot copy the descriptor");

@@ -3,8 +3,8 @@
  * load, scan), loader_check.c (the checks) and loader_watch.c (inotify pickup).
  * Not for other modules: use loader.h.
  */
-#ifndef SF_LOADER_INTERNAL_H
-#define SF_LOADER_INTERNAL_H
+#ifndef SIGFLOW_LOADER_INTERNAL_H
+#define SIGFLOW_LOADER_INTERNAL_H
 
 #include <pthread.h>
 #include <stdbool.h>

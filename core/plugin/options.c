@@ -12,7 +12,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/timefmt.h"
 #include "config/paths.h"
 #include "deliver/rules.h"
@@ -193,7 +193,7 @@ static bool opt_parse(opt_slot *slot, const char *text, const char *base, char *
         break;
     }
     case SF_OPT_SECRET: {
-        char err[SF_MAX_ERROR_LEN - 64];
+        char err[SIGFLOW_MAX_ERROR_LEN - 64];
         char *v = secret_resolve_at(text, base, err, sizeof err);
         if (!v) {
             snprintf(why, len, "`%s`: %s", o->name, err);
@@ -204,7 +204,7 @@ static bool opt_parse(opt_slot *slot, const char *text, const char *base, char *
         return true;
     }
     case SF_OPT_TEMPLATE: {
-        char err[SF_MAX_ERROR_LEN - 64];
+        char err[SIGFLOW_MAX_ERROR_LEN - 64];
         tmpl *t = tmpl_compile(text, err, sizeof err);
         if (!t) {
             snprintf(why, len, "`%s`: %s", o->name, err);
@@ -280,8 +280,8 @@ static opt_slot *opt_find_prefix(const opt_values *v, const char *key)
 static void opt_add_prefixed(opt_values *v, const opt_slot *prefix, const config_kv *kv,
                              const char *base, const char *file, diag *d)
 {
-    if (v->n_extra == SF_MAX_PREFIXED_OPTIONS) {
-        diag_add(d, file, kv->line, "more than %d `%s*` keys", SF_MAX_PREFIXED_OPTIONS,
+    if (v->n_extra == SIGFLOW_MAX_PREFIXED_OPTIONS) {
+        diag_add(d, file, kv->line, "more than %d `%s*` keys", SIGFLOW_MAX_PREFIXED_OPTIONS,
                  prefix->decl->name);
         return;
     }
@@ -299,7 +299,7 @@ static void opt_add_prefixed(opt_values *v, const opt_slot *prefix, const config
     }
     opt_slot *slot = &v->extra[v->n_extra];
     *slot = (opt_slot){.decl = prefix->decl, .given = true};
-    char why[SF_MAX_ERROR_LEN];
+    char why[SIGFLOW_MAX_ERROR_LEN];
     if (!opt_parse(slot, kv->value, base, why, sizeof why)) {
         free(slot->text);
         free(key);
@@ -339,7 +339,7 @@ static void opt_fill_missing(opt_values *v, const config_instance *inst, const c
         }
         if (!o->default_value)
             continue;
-        char why[SF_MAX_ERROR_LEN];
+        char why[SIGFLOW_MAX_ERROR_LEN];
         if (opt_parse(slot, o->default_value, base, why, sizeof why))
             slot->has_value = true;
         else
@@ -385,7 +385,7 @@ opt_values *options_apply(const sf_option *decl, const config_instance *inst, co
                 opt_unknown_key(v, kv, plugin, file, d);
             continue;
         }
-        char why[SF_MAX_ERROR_LEN];
+        char why[SIGFLOW_MAX_ERROR_LEN];
         slot->given = true;
         if (opt_parse(slot, kv->value, base, why, sizeof why))
             slot->has_value = true;

@@ -5,8 +5,8 @@
  * Owns: opt_values. Calls config (secret_resolve, suggest_closest), timefmt, diag.
  * Used by the host (instance creation and the opt_* services) and the CLI.
  */
-#ifndef SF_OPTIONS_H
-#define SF_OPTIONS_H
+#ifndef SIGFLOW_OPTIONS_H
+#define SIGFLOW_OPTIONS_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -75,8 +75,8 @@ static void site_check_routes(const site *s, diag *d)
     }
 }
 
-static site *site_bind_mode(sf_config *cfg, plugin_registry *reg, bool allow_missing, bool keep,
-                            diag *d)
+static site *site_bind_mode(sigflow_config *cfg, plugin_registry *reg, bool allow_missing,
+                            bool keep, diag *d)
 {
     site *s = calloc(1, sizeof *s);
     size_t n = cfg->n_connectors + cfg->n_deliveries;
@@ -114,12 +114,12 @@ static site *site_bind_mode(sf_config *cfg, plugin_registry *reg, bool allow_mis
     return s;
 }
 
-site *site_bind(sf_config *cfg, plugin_registry *reg, bool allow_missing, diag *d)
+site *site_bind(sigflow_config *cfg, plugin_registry *reg, bool allow_missing, diag *d)
 {
     return site_bind_mode(cfg, reg, allow_missing, false, d);
 }
 
-site *site_bind_partial(sf_config *cfg, plugin_registry *reg, diag *d)
+site *site_bind_partial(sigflow_config *cfg, plugin_registry *reg, diag *d)
 {
     return site_bind_mode(cfg, reg, true, true, d);
 }

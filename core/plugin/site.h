@@ -2,10 +2,10 @@
  * site.h - a configuration bound to its plugins: every [connector]/[delivery] section matched
  * with a loaded plugin of the right kind, its options validated and typed, its mapping
  * compiled. `check`, `run` and reload all go through here, so they agree on what is valid.
- * Owns: the sf_config, the options and mappings. Calls config, loader, options, mapping.
+ * Owns: the sigflow_config, the options and mappings. Calls config, loader, options, mapping.
  */
-#ifndef SF_SITE_H
-#define SF_SITE_H
+#ifndef SIGFLOW_SITE_H
+#define SIGFLOW_SITE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,7 +26,7 @@ typedef struct site_instance {
 } site_instance;
 
 typedef struct site {
-    sf_config *cfg;
+    sigflow_config *cfg;
     site_instance *inst; /* connectors first, then deliveries, in file order */
     size_t n_inst;
 } site;
@@ -36,13 +36,13 @@ typedef struct site {
  * whose plugin is not loaded is an error unless allow_missing (the daemon waits for the .so
  * to be dropped in). Every problem goes to `d`; NULL if any.
  */
-site *site_bind(sf_config *cfg, plugin_registry *reg, bool allow_missing, diag *d);
+site *site_bind(sigflow_config *cfg, plugin_registry *reg, bool allow_missing, diag *d);
 /*
  * For `sigflow check`: the same with missing plugins allowed, but the site is kept even when
  * `d` got errors (instances that failed are left unbound), so each bound one can be checked
  * further. NULL only when out of memory. Never run a daemon on it.
  */
-site *site_bind_partial(sf_config *cfg, plugin_registry *reg, diag *d);
+site *site_bind_partial(sigflow_config *cfg, plugin_registry *reg, diag *d);
 /* Bind instance i, still unbound, now that its plugin may have arrived. 1 bound, 0 not yet,
    -1 invalid (errors to d). */
 int site_bind_instance(site *s, size_t i, plugin_registry *reg, diag *d);

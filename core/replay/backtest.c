@@ -11,7 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/timefmt.h"
 #include "config/config.h"
 #include "config/diag.h"
@@ -31,7 +31,7 @@ typedef struct bt_opts {
 
 /* One config's run. */
 typedef struct bt_side {
-    sf_config *cfg;
+    sigflow_config *cfg;
     score_engine *e;
     bt_result res;
     int oom;
@@ -183,7 +183,7 @@ static void on_alert(void *ctx, sf_alert *a)
 static int open_side(bt_side *s, const char *path, const bt_opts *o)
 {
     diag d = {0};
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     s->res.config = path;
     s->cfg = config_load(path, &d);
     if (s->cfg && !s->cfg->has_decision)
@@ -244,7 +244,7 @@ static int feed_file(bt_feed *f, const bt_opts *o)
 {
     diag d = {0};
     const config_instance *inst = NULL;
-    const sf_config *cfg = f->side[0]->cfg;
+    const sigflow_config *cfg = f->side[0]->cfg;
     if (o->connector && !(inst = config_find_instance(cfg, o->connector))) {
         fprintf(stderr, "backtest: no [connector %s] in %s\n", o->connector, cfg->path);
         return 1;
@@ -263,12 +263,12 @@ static int feed_file(bt_feed *f, const bt_opts *o)
     }
     replay_input *ri = replay_input_start(in, m, 0);
     replay_item it;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     int rc = ri ? 0 : 1, r;
     uint64_t bad = 0;
     while (rc == 0 && (r = replay_input_next(ri, &it, err, sizeof err)) == 1) {
         if (!it.ok) {
-            if (bad++ < SF_MAX_BAD_LINES_REPORTED)
+            if (bad++ < SIGFLOW_MAX_BAD_LINES_REPORTED)
                 fprintf(stderr, "backtest: bad line %llu: %s\n", (unsigned long long)it.line,
                         it.error ? it.error : "bad line");
             continue;
@@ -293,7 +293,7 @@ static int feed_file(bt_feed *f, const bt_opts *o)
 
 static int feed_journal(bt_feed *f, const bt_opts *o)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     journal_filter jf = {.connector = o->connector};
     if (journal_export(f->side[0]->cfg->state_dir, &jf, push_journaled, f, err, sizeof err) !=
         SF_OK) {
@@ -310,7 +310,7 @@ static int load_truth(const bt_opts *o, churn_table *truth)
     if (!o->labels)
         return 0;
     FILE *lf = fopen(o->labels, "r");
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     if (!lf) {
         fprintf(stderr, "backtest: cannot open %s: %m\n", o->labels);
         return 1;

@@ -7,8 +7,8 @@
  * Rules: docs/scoring.md "Backtest". Owns: the command. Calls config, mapping, replay_input,
  * journal_export, score, labels_file, backtest_report. Called by main.c.
  */
-#ifndef SF_BACKTEST_H
-#define SF_BACKTEST_H
+#ifndef SIGFLOW_BACKTEST_H
+#define SIGFLOW_BACKTEST_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -27,8 +27,8 @@ int labels_file_line(const char *line, size_t len, char *entity, int64_t *t, cha
     const char *s = trim(line, &len);
     if (len == 0 || s[0] == '#')
         return 0;
-    if (len > SF_MAX_LABELS_LINE) {
-        snprintf(err, errlen, "line longer than %d bytes", SF_MAX_LABELS_LINE);
+    if (len > SIGFLOW_MAX_LABELS_LINE) {
+        snprintf(err, errlen, "line longer than %d bytes", SIGFLOW_MAX_LABELS_LINE);
         return -1;
     }
     const char *comma = memchr(s, ',', len);
@@ -40,8 +40,8 @@ int labels_file_line(const char *line, size_t len, char *entity, int64_t *t, cha
     const char *e = trim(s, &el), *ts = trim(comma + 1, &tl);
     if (el == 6 && memcmp(e, "entity", 6) == 0 && tl == 10 && memcmp(ts, "churn_time", 10) == 0)
         return 0; /* the header */
-    if (el == 0 || el > SF_MAX_ENTITY_LEN || memchr(e, '\0', el)) {
-        snprintf(err, errlen, "entity must be 1 to %d bytes", SF_MAX_ENTITY_LEN);
+    if (el == 0 || el > SIGFLOW_MAX_ENTITY_LEN || memchr(e, '\0', el)) {
+        snprintf(err, errlen, "entity must be 1 to %d bytes", SIGFLOW_MAX_ENTITY_LEN);
         return -1;
     }
     if (memchr(ts, ',', tl)) {
@@ -116,7 +116,7 @@ void churn_table_free(churn_table *tab)
 
 sf_status labels_file_read(FILE *f, const char *path, churn_table *tab, char *err, size_t errlen)
 {
-    char *line = NULL, why[160], entity[SF_MAX_ENTITY_LEN + 1];
+    char *line = NULL, why[160], entity[SIGFLOW_MAX_ENTITY_LEN + 1];
     size_t cap = 0;
     ssize_t n;
     unsigned long lineno = 0;
@@ -131,8 +131,9 @@ sf_status labels_file_read(FILE *f, const char *path, churn_table *tab, char *er
         if (r < 0) {
             snprintf(err, errlen, "%s:%lu: %s", path, lineno, why);
             st = SF_EINVAL;
-        } else if (r > 0 && tab->n >= SF_MAX_LABELS_FILE) {
-            snprintf(err, errlen, "%s:%lu: more than %d churns", path, lineno, SF_MAX_LABELS_FILE);
+        } else if (r > 0 && tab->n >= SIGFLOW_MAX_LABELS_FILE) {
+            snprintf(err, errlen, "%s:%lu: more than %d churns", path, lineno,
+                     SIGFLOW_MAX_LABELS_FILE);
             st = SF_EINVAL;
         } else if (r > 0 && churn_table_add(tab, entity, t) != SF_OK) {
             snprintf(err, errlen, "%s: out of memory", path);

@@ -5,14 +5,14 @@
  * the sorted table of (entity, time). Calls timefmt. Used by backtest.c; fuzzed by
  * tests/fuzz/fuzz_labels_file.c.
  */
-#ifndef SF_LABELS_FILE_H
-#define SF_LABELS_FILE_H
+#ifndef SIGFLOW_LABELS_FILE_H
+#define SIGFLOW_LABELS_FILE_H
 
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "sigflow.h"
 
 typedef struct churn {
@@ -28,7 +28,7 @@ typedef struct churn_table {
 
 /*
  * One line (without its newline). 1: a churn (entity copied into `entity`, at most
- * SF_MAX_ENTITY_LEN bytes + NUL), 0: nothing on it (blank, comment, the header), -1: bad,
+ * SIGFLOW_MAX_ENTITY_LEN bytes + NUL), 0: nothing on it (blank, comment, the header), -1: bad,
  * with the reason in err.
  */
 int labels_file_line(const char *line, size_t len, char *entity, int64_t *t, char *err,

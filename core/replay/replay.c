@@ -13,7 +13,7 @@
 
 #include "config/config.h"
 #include "config/diag.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "ingest/mapping.h"
 #include "replay/replay_input.h"
 #include "score/score.h"
@@ -31,7 +31,7 @@ typedef struct replay_opts {
 typedef struct replay_run {
     uint64_t bad;
     uint64_t dropped; /* lines the connector's types/on_unmapped leave out */
-    char bad_lines[SF_MAX_BAD_LINES_REPORTED][SF_MAX_ERROR_LEN + 32];
+    char bad_lines[SIGFLOW_MAX_BAD_LINES_REPORTED][SIGFLOW_MAX_ERROR_LEN + 32];
     int io_error;
 } replay_run;
 
@@ -140,7 +140,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static mapping *open_mapping(const sf_config *cfg, const replay_opts *o, diag *d)
+static mapping *open_mapping(const sigflow_config *cfg, const replay_opts *o, diag *d)
 {
     const config_instance *inst = NULL;
     if (o->connector) {
@@ -157,7 +157,7 @@ static mapping *open_mapping(const sf_config *cfg, const replay_opts *o, diag *d
 static int feed(replay_input *in, score_engine *e, const replay_opts *o, replay_run *run)
 {
     replay_item it;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     int rc;
     while ((rc = replay_input_next(in, &it, err, sizeof err)) == 1) {
         if (it.ok && it.ev.dropped) {
@@ -173,7 +173,7 @@ static int feed(replay_input *in, score_engine *e, const replay_opts *o, replay_
             }
             continue;
         }
-        if (run->bad < SF_MAX_BAD_LINES_REPORTED)
+        if (run->bad < SIGFLOW_MAX_BAD_LINES_REPORTED)
             snprintf(run->bad_lines[run->bad], sizeof run->bad_lines[0], "line %llu: %s",
                      (unsigned long long)it.line, it.error ? it.error : "bad line");
         run->bad++;
@@ -201,9 +201,9 @@ static sf_status push_journaled(void *ctx, uint64_t seq, const sf_event *ev, con
 }
 
 /* --journal: the events the daemon journaled, in journal order. Returns the exit code. */
-static int feed_journal(const sf_config *cfg, score_engine *e, const replay_opts *o)
+static int feed_journal(const sigflow_config *cfg, score_engine *e, const replay_opts *o)
 {
-    char err[SF_MAX_ERROR_LEN] = "";
+    char err[SIGFLOW_MAX_ERROR_LEN] = "";
     journal_filter f = {.connector = o->connector};
     sf_status st = journal_export(cfg->state_dir, &f, push_journaled, e, err, sizeof err);
     if (st != SF_OK && *err)
@@ -214,7 +214,8 @@ static int feed_journal(const sf_config *cfg, score_engine *e, const replay_opts
 /* The bad lines first, then the summary as the last line (what a reader sees first). */
 static void summary(score_engine *e, const replay_run *run, double elapsed)
 {
-    uint64_t shown = run->bad < SF_MAX_BAD_LINES_REPORTED ? run->bad : SF_MAX_BAD_LINES_REPORTED;
+    uint64_t shown =
+        run->bad < SIGFLOW_MAX_BAD_LINES_REPORTED ? run->bad : SIGFLOW_MAX_BAD_LINES_REPORTED;
     for (uint64_t i = 0; i < shown; i++)
         fprintf(stderr, "replay: bad %s\n", run->bad_lines[i]);
     if (run->bad > shown)
@@ -243,13 +244,13 @@ int replay_main(int argc, char **argv)
     if (rc != 0)
         return rc < 0 ? 0 : rc;
     diag d = {0};
-    sf_config *cfg = NULL;
+    sigflow_config *cfg = NULL;
     mapping *m = NULL;
     score_engine *e = NULL;
     replay_input *in = NULL;
     FILE *f = NULL;
     replay_run *run = calloc(1, sizeof *run);
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     rc = 1;
     if (!run)
         goto done;

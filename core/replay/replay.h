@@ -3,8 +3,8 @@
  * time and print every alert as one JSON line, in firing order. Owns: the command's options
  * and summary. Calls config, mapping, replay_input, score, timefmt. Called by main.c.
  */
-#ifndef SF_REPLAY_H
-#define SF_REPLAY_H
+#ifndef SIGFLOW_REPLAY_H
+#define SIGFLOW_REPLAY_H
 
 /*
  * argv[0] = "replay". Exit codes: 0 ok, 1 config or usage error (also unreadable input),

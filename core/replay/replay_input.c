@@ -14,10 +14,10 @@
 
 #include <json-c/json.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "score/score.h"
 
-#define CHUNK_BYTES (1u << 20) /* > SF_MAX_EVENT_LINE: a valid line always fits */
+#define CHUNK_BYTES (1u << 20) /* > SIGFLOW_MAX_EVENT_LINE: a valid line always fits */
 #define N_SLOTS 16
 #define MAX_PARSERS 8
 
@@ -270,7 +270,7 @@ static int keep_event(chunk *c, uint64_t line, sf_event *ev)
 
 static int map_one(parser *p, chunk *c, const pending_line *l)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     sf_event *ev = NULL;
     err[0] = '\0';
     if (mapping_apply(p->in->m, l->s, l->n, &ev, err, sizeof err) != SF_OK || !ev) {
@@ -329,7 +329,7 @@ static int flush_lines(parser *p, chunk *c)
             rc = map_one(p, c, &p->lines[i]);
             continue;
         }
-        char err[SF_MAX_ERROR_LEN];
+        char err[SIGFLOW_MAX_ERROR_LEN];
         sf_event *ev = NULL;
         err[0] = '\0';
         json_object *o = json_object_array_get_idx(arr, i);
@@ -359,9 +359,9 @@ static int parse_line(parser *p, chunk *c, const char *s, size_t n)
     uint64_t line = ++c->n_lines;
     if (blank(s, n))
         return 0; /* an empty line carries no event */
-    if (n > SF_MAX_EVENT_LINE) {
+    if (n > SIGFLOW_MAX_EVENT_LINE) {
         char err[64];
-        snprintf(err, sizeof err, "line longer than %d bytes", SF_MAX_EVENT_LINE);
+        snprintf(err, sizeof err, "line longer than %d bytes", SIGFLOW_MAX_EVENT_LINE);
         if (flush_lines(p, c) != 0) /* keep items in line order */
             return -1;
         return add_item(c, line, err) ? 0 : -1;
@@ -389,7 +389,7 @@ static void parse_chunk(parser *p, chunk *c)
 {
     if (c->overlong) {
         char err[64];
-        snprintf(err, sizeof err, "line longer than %d bytes", SF_MAX_EVENT_LINE);
+        snprintf(err, sizeof err, "line longer than %d bytes", SIGFLOW_MAX_EVENT_LINE);
         c->n_lines = 1;
         if (!add_item(c, 1, err))
             c->read_error = 1;
@@ -417,7 +417,7 @@ static void *parser_main(void *arg)
     parser *p = calloc(1, sizeof *p);
     if (p) {
         p->in = in;
-        p->tok = json_tokener_new_ex(SF_MAX_JSON_DEPTH + 1); /* +1: the batch array */
+        p->tok = json_tokener_new_ex(SIGFLOW_MAX_JSON_DEPTH + 1); /* +1: the batch array */
         if (p->tok)
             json_tokener_set_flags(p->tok, JSON_TOKENER_STRICT);
     }

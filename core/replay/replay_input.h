@@ -5,8 +5,8 @@
  * Owns: the threads, chunks and the events until taken. Calls mapping, event, limits.
  * Used by replay.c.
  */
-#ifndef SF_REPLAY_INPUT_H
-#define SF_REPLAY_INPUT_H
+#ifndef SIGFLOW_REPLAY_INPUT_H
+#define SIGFLOW_REPLAY_INPUT_H
 
 #include <stddef.h>
 #include <stdint.h>

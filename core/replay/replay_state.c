@@ -4,14 +4,14 @@
 #include <stdlib.h>
 
 #include "store/journal.h"
-#include "score/score_checkpoint.h"
-#include "base/sf_limits.h"
-#include "store/state_checkpoint.h"
+#include "score/score_image.h"
+#include "base/limits.h"
+#include "store/snapshot_store.h"
 #include "store/store.h"
 
-int replay_state_save(const sf_config *cfg, score_engine *e)
+int replay_state_save(const sigflow_config *cfg, score_engine *e)
 {
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     store *st = NULL;
     journal *j = NULL;
     score_membuf m = {0};
@@ -25,7 +25,7 @@ int replay_state_save(const sf_config *cfg, score_engine *e)
     void *old = NULL;
     size_t old_len = 0;
     if (journal_open(st, NULL, &j) != SF_OK ||
-        state_checkpoint_read(st, &seq, &old, &old_len) != SF_OK) {
+        snapshot_store_read(st, &seq, &old, &old_len) != SF_OK) {
         fprintf(stderr, "replay: --state: cannot read the store in %s\n", cfg->state_dir);
         goto done;
     }
@@ -37,8 +37,8 @@ int replay_state_save(const sf_config *cfg, score_engine *e)
                 cfg->state_dir, old ? "a scoring checkpoint" : "journaled events");
         goto done;
     }
-    if (score_checkpoint_save(e, score_membuf_write, &m) != SF_OK ||
-        state_checkpoint_write(st, j, 0, m.data, m.len) != SF_OK) {
+    if (score_image_save(e, score_membuf_write, &m) != SF_OK ||
+        snapshot_store_write(st, j, 0, m.data, m.len) != SF_OK) {
         fprintf(stderr, "replay: --state: saving the scoring state failed\n");
         goto done;
     }

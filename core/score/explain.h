@@ -3,8 +3,8 @@
  * Owns: the template variables (docs/scoring.md lists them). Calls nothing but libc/libm.
  * Used by score_shard when it builds an alert.
  */
-#ifndef SF_EXPLAIN_H
-#define SF_EXPLAIN_H
+#ifndef SIGFLOW_EXPLAIN_H
+#define SIGFLOW_EXPLAIN_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -5,8 +5,8 @@
  * threshold whose alert precision reaches the target. Owns nothing. Calls libm. Used by
  * learn.c (refits) and backtest (--fit); tested alone in tests/unit/test_fit.c.
  */
-#ifndef SF_SCORE_FIT_H
-#define SF_SCORE_FIT_H
+#ifndef SIGFLOW_SCORE_FIT_H
+#define SIGFLOW_SCORE_FIT_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -7,8 +7,8 @@
  * Owns: the label record. Made by score_outcome.c; handed to the engine's label callback in
  * stream order (score_set_label_fn).
  */
-#ifndef SF_SCORE_LABEL_H
-#define SF_SCORE_LABEL_H
+#ifndef SIGFLOW_SCORE_LABEL_H
+#define SIGFLOW_SCORE_LABEL_H
 
 #include <stddef.h>
 #include <stdint.h>

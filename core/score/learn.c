@@ -80,7 +80,7 @@ void learn_on_label(score_learn *l, const score_label *lab)
     else
         l->missed++;
     if (lab->kind != SCORE_LABEL_MISSED) {
-        for (size_t i = 0; i < lab->n_features && i < SF_MAX_SIGNALS; i++) {
+        for (size_t i = 0; i < lab->n_features && i < SIGFLOW_MAX_SIGNALS; i++) {
             if (lab->features[i] < 0.5)
                 continue;
             if (lab->kind == SCORE_LABEL_CONFIRMED)
@@ -95,7 +95,7 @@ void learn_on_label(score_learn *l, const score_label *lab)
 /* Append a change to the history (lock held); the oldest goes beyond the limit. */
 static void record(score_learn *l, const score_model_change *c)
 {
-    if (l->n_hist == SF_MAX_MODEL_HISTORY) {
+    if (l->n_hist == SIGFLOW_MAX_MODEL_HISTORY) {
         memmove(l->hist, l->hist + 1, (l->n_hist - 1) * sizeof *l->hist);
         l->n_hist--;
     }
@@ -338,7 +338,8 @@ sf_status learn_refit(score_engine *e, int64_t R)
         return st;
     if (e->dec.threshold_auto)
         prune_traces(e, R, l);
-    double beta0[SF_MAX_SIGNALS + 1], start[SF_MAX_SIGNALS + 1], beta[SF_MAX_SIGNALS + 1];
+    double beta0[SIGFLOW_MAX_SIGNALS + 1], start[SIGFLOW_MAX_SIGNALS + 1],
+        beta[SIGFLOW_MAX_SIGNALS + 1];
     beta0[0] = l->cfg_bias;
     start[0] = e->dec.bias;
     for (size_t i = 0; i < d; i++) {

@@ -7,8 +7,8 @@
  * Owns: the score_learn record (configured values, history, counts, the published copy
  * under a lock). Calls fit, outcome, score_shard. Used by score.c and the checkpoint code.
  */
-#ifndef SF_SCORE_LEARN_H
-#define SF_SCORE_LEARN_H
+#ifndef SIGFLOW_SCORE_LEARN_H
+#define SIGFLOW_SCORE_LEARN_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,10 +1,10 @@
 /*
  * learn_internal.h - the learning record, shared by learn.c (refits, the view) and
- * learn_checkpoint.c (saving and restoring it with the scoring checkpoint). Nothing else
+ * learn_image.c (saving and restoring it with the scoring checkpoint). Nothing else
  * includes it.
  */
-#ifndef SF_SCORE_LEARN_INTERNAL_H
-#define SF_SCORE_LEARN_INTERNAL_H
+#ifndef SIGFLOW_SCORE_LEARN_INTERNAL_H
+#define SIGFLOW_SCORE_LEARN_INTERNAL_H
 
 #include <pthread.h>
 
@@ -20,15 +20,15 @@ struct score_learn {
     pthread_mutex_t mu; /* guards everything below against score_model_get */
     /* as configured (the L2 prior's centre) */
     double cfg_bias, cfg_threshold, cfg_rearm;
-    double cfg_w[SF_MAX_SIGNALS];
+    double cfg_w[SIGFLOW_MAX_SIGNALS];
     /* mirror of the model in use (the engine's own copy is read by the shards) */
     uint32_t version;
     double bias, threshold, rearm_below;
-    double w[SF_MAX_SIGNALS];
+    double w[SIGFLOW_MAX_SIGNALS];
     int64_t last_refit;
     uint64_t trace_rate; /* threshold = auto: entities with outcome_trace_key < rate traced */
     uint64_t confirmed, false_positive, missed;
-    uint64_t high_confirmed[SF_MAX_SIGNALS], high_false[SF_MAX_SIGNALS];
+    uint64_t high_confirmed[SIGFLOW_MAX_SIGNALS], high_false[SIGFLOW_MAX_SIGNALS];
     score_model_change *hist;
     size_t n_hist, cap_hist;
 };

@@ -5,14 +5,14 @@
  * learning"). Owns: the view type. Filled by learn.c under a lock, so any thread (the admin
  * HTTP server for GET /v1/model, `sigflow model`) may take a copy while scoring runs.
  */
-#ifndef SF_SCORE_MODEL_H
-#define SF_SCORE_MODEL_H
+#ifndef SIGFLOW_SCORE_MODEL_H
+#define SIGFLOW_SCORE_MODEL_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 typedef struct score_engine score_engine;
 
@@ -23,15 +23,16 @@ typedef struct score_model_change {
     const char *cause; /* static text: "config", "refit", "refit (learning off: recorded only)" */
     bool applied;      /* false: learning = off, the change was only recorded */
     double old_bias, new_bias, old_threshold, new_threshold;
-    double old_w[SF_MAX_SIGNALS], new_w[SF_MAX_SIGNALS]; /* config order, n_signals long */
-    uint64_t rows;                                       /* labelled snapshots the fit used */
-    uint64_t positives;     /* of which had the outcome within fit_horizon */
-    uint64_t alerts_judged; /* threshold = auto: replayed alerts with a known outcome */
-    double alert_precision; /* their precision at the new threshold (NaN: not judged) */
+    double old_w[SIGFLOW_MAX_SIGNALS],
+        new_w[SIGFLOW_MAX_SIGNALS]; /* config order, n_signals long */
+    uint64_t rows;                  /* labelled snapshots the fit used */
+    uint64_t positives;             /* of which had the outcome within fit_horizon */
+    uint64_t alerts_judged;         /* threshold = auto: replayed alerts with a known outcome */
+    double alert_precision;         /* their precision at the new threshold (NaN: not judged) */
 } score_model_change;
 
 typedef struct score_model_signal {
-    char name[SF_MAX_NAME_LEN + 1];
+    char name[SIGFLOW_MAX_NAME_LEN + 1];
     double weight;     /* in use */
     double configured; /* as written in the INI */
     /* lift: alerts labelled confirmed / false_positive in which this signal had x >= 0.5 */
@@ -39,9 +40,9 @@ typedef struct score_model_signal {
 } score_model_signal;
 
 typedef struct score_model_view {
-    char decision[SF_MAX_NAME_LEN + 1];
-    char outcome[SF_MAX_TYPE_LEN + 1]; /* "" without `outcome =` */
-    bool learning;                     /* refits apply (else recorded only) */
+    char decision[SIGFLOW_MAX_NAME_LEN + 1];
+    char outcome[SIGFLOW_MAX_TYPE_LEN + 1]; /* "" without `outcome =` */
+    bool learning;                          /* refits apply (else recorded only) */
     bool threshold_auto;
     uint32_t version; /* model_version of the alerts raised now; 1 = as configured */
     double bias, threshold, rearm_below;
@@ -51,10 +52,10 @@ typedef struct score_model_view {
     uint64_t fit_sample;
     int64_t last_refit; /* INT64_MIN: none yet */
     size_t n_signals;
-    score_model_signal signals[SF_MAX_SIGNALS];
+    score_model_signal signals[SIGFLOW_MAX_SIGNALS];
     /* labels recorded with source = outcome */
     uint64_t confirmed, false_positive, missed;
-    size_t n_history; /* oldest first; at most SF_MAX_MODEL_HISTORY */
+    size_t n_history; /* oldest first; at most SIGFLOW_MAX_MODEL_HISTORY */
     score_model_change *history;
 } score_model_view;
 

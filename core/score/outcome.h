@@ -10,8 +10,8 @@
  * Entities are named by their id pointer: the shard's entities live as long as the shard, so
  * the pointer is stable and the string is the id.
  */
-#ifndef SF_SCORE_OUTCOME_H
-#define SF_SCORE_OUTCOME_H
+#ifndef SIGFLOW_SCORE_OUTCOME_H
+#define SIGFLOW_SCORE_OUTCOME_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
 #include "score/score_guard.h"
 #include "score/score_internal.h"
@@ -329,8 +329,8 @@ sf_status score_push(score_engine *e, const sf_event *ev)
 {
     if (e->err != SF_OK)
         return e->err;
-    size_t elen = ev && ev->entity ? strnlen(ev->entity, SF_MAX_ENTITY_LEN + 1) : 0;
-    if (!ev || elen == 0 || !ev->type || elen > SF_MAX_ENTITY_LEN ||
+    size_t elen = ev && ev->entity ? strnlen(ev->entity, SIGFLOW_MAX_ENTITY_LEN + 1) : 0;
+    if (!ev || elen == 0 || !ev->type || elen > SIGFLOW_MAX_ENTITY_LEN ||
         ev->time_ms < SCORE_TIME_MIN_MS || ev->time_ms > SCORE_TIME_MAX_MS)
         return SF_EINVAL;
     int64_t t = ev->time_ms;

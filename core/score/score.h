@@ -5,8 +5,8 @@
  * Owns: entity state, the watermark, tick scheduling, arming/cooldown. Calls alert (to
  * build alerts). Used by the runtime (live) and replay.
  */
-#ifndef SF_SCORE_H
-#define SF_SCORE_H
+#ifndef SIGFLOW_SCORE_H
+#define SIGFLOW_SCORE_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -55,7 +55,7 @@ void score_free(score_engine *e);
  * Push one event (borrowed; the engine copies what it keeps). Must be called from one
  * thread, in stream order. Evaluates due tick boundaries before applying it. SF_EINVAL (and
  * nothing changes) for a time outside SCORE_TIME_MIN_MS..SCORE_TIME_MAX_MS or an entity
- * over SF_MAX_ENTITY_LEN.
+ * over SIGFLOW_MAX_ENTITY_LEN.
  */
 sf_status score_push(score_engine *e, const sf_event *ev);
 /*

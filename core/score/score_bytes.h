@@ -1,9 +1,9 @@
 /*
  * score_bytes.h - little-endian fixed-width fields for the checkpoint format: put/get of
- * u16, u32, u64, i64 and bit-exact f64. Used by score_state.c and score_checkpoint.c.
+ * u16, u32, u64, i64 and bit-exact f64. Used by score_state.c and score_image.c.
  */
-#ifndef SF_SCORE_BYTES_H
-#define SF_SCORE_BYTES_H
+#ifndef SIGFLOW_SCORE_BYTES_H
+#define SIGFLOW_SCORE_BYTES_H
 
 #include <stdint.h>
 #include <string.h>

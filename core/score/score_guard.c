@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "base/timefmt.h"
 #include "model/health_alert.h"
 #include "score/score.h"
@@ -52,7 +52,7 @@ struct score_guards {
     char *decision;
     size_t n;
     int64_t tick;
-    guard_sig sig[SF_MAX_SIGNALS];
+    guard_sig sig[SIGFLOW_MAX_SIGNALS];
     score_guard_snap *snap;
 };
 
@@ -74,7 +74,7 @@ static score_guard_snap *build_snap(const score_guards *g)
         return NULL;
     s->refs = 1;
     uint32_t k = 0;
-    for (size_t i = 0; i < SF_MAX_SIGNALS; i++) {
+    for (size_t i = 0; i < SIGFLOW_MAX_SIGNALS; i++) {
         s->rho[i] = 1;
         s->spell_off[i] = k;
         if (i >= g->n)
@@ -94,7 +94,7 @@ static score_guard_snap *build_snap(const score_guards *g)
             memcpy(s->spells + k, gs->sp, gs->n_sp * sizeof *gs->sp);
         k += (uint32_t)gs->n_sp;
     }
-    s->spell_off[SF_MAX_SIGNALS] = k;
+    s->spell_off[SIGFLOW_MAX_SIGNALS] = k;
     return s;
 }
 
@@ -130,11 +130,11 @@ static int sig_init(guard_sig *gs, const config_signal *s, int64_t tick, char *e
     if (!gs->stale_on)
         return 0;
     int64_t w = s->stale_window_ms > 0 ? s->stale_window_ms : 86400000;
-    if (w % tick != 0 || w / tick > SF_MAX_STALE_BUCKETS) {
+    if (w % tick != 0 || w / tick > SIGFLOW_MAX_STALE_BUCKETS) {
         snprintf(err, errlen,
                  "signal %s: stale_window must be a multiple of the decision's tick "
                  "(at most %d ticks)",
-                 s->name, SF_MAX_STALE_BUCKETS);
+                 s->name, SIGFLOW_MAX_STALE_BUCKETS);
         return -1;
     }
     gs->window_ms = w;
@@ -155,11 +155,11 @@ score_guards *score_guards_new(const char *decision, const config_signal *sig, s
 {
     err[0] = '\0';
     bool any = false;
-    for (size_t i = 0; i < n && i < SF_MAX_SIGNALS; i++) {
+    for (size_t i = 0; i < n && i < SIGFLOW_MAX_SIGNALS; i++) {
         bool decay = sig[i].measure == MEASURE_DROP || sig[i].measure == MEASURE_RISE;
         any = any || (decay && sig[i].cohort) || sig[i].stale_below > 0;
     }
-    if (!any || n > SF_MAX_SIGNALS)
+    if (!any || n > SIGFLOW_MAX_SIGNALS)
         return NULL;
     score_guards *g = calloc(1, sizeof *g);
     if (!g || !(g->decision = strdup(decision ? decision : ""))) {
@@ -286,7 +286,7 @@ static int add_spell(guard_sig *gs, int64_t T, int64_t tick)
         gs->sp[gs->n_sp - 1].to = T + tick;
         return 0;
     }
-    if (gs->n_sp == SF_MAX_STALE_SPELLS) { /* the oldest is forgotten (docs/scoring.md) */
+    if (gs->n_sp == SIGFLOW_MAX_STALE_SPELLS) { /* the oldest is forgotten (docs/scoring.md) */
         memmove(gs->sp, gs->sp + 1, (gs->n_sp - 1) * sizeof *gs->sp);
         gs->n_sp--;
     }
@@ -301,7 +301,7 @@ static int add_spell(guard_sig *gs, int64_t T, int64_t tick)
 static sf_alert *stale_alert(const score_guards *g, const guard_sig *gs, int64_t T, uint64_t n,
                              double expected)
 {
-    char text[SF_MAX_ERROR_LEN], win[32];
+    char text[SIGFLOW_MAX_ERROR_LEN], win[32];
     duration_format(gs->window_ms, win, sizeof win);
     const char *name = gs->cfg->name, *ev = gs->cfg->event;
     if (gs->stale)
@@ -502,7 +502,7 @@ static sf_status decode_sig(score_guards *g, guard_sig *gs, const unsigned char 
     }
     uint32_t ns = sb_get32(p);
     p += 4;
-    if (ns > SF_MAX_STALE_SPELLS || (size_t)(end - p) < 16 * (size_t)ns)
+    if (ns > SIGFLOW_MAX_STALE_SPELLS || (size_t)(end - p) < 16 * (size_t)ns)
         return bad(err, errlen, "spells");
     if (ns && !(gs->sp = calloc(ns, sizeof *gs->sp)))
         return bad(err, errlen, "out of memory");

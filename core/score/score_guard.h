@@ -10,8 +10,8 @@
  * Owns: the population state, snapshots and health alerts. Calls score_state, alert,
  * health_alert. Used by score.c, score_shard.c and the checkpoint.
  */
-#ifndef SF_SCORE_GUARD_H
-#define SF_SCORE_GUARD_H
+#ifndef SIGFLOW_SCORE_GUARD_H
+#define SIGFLOW_SCORE_GUARD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -31,11 +31,12 @@ typedef struct score_guard_snap {
     uint64_t cohort;    /* bit i: signal i is relative = cohort */
     uint64_t stale;     /* bit i: signal i is stale (x counts as 0) */
     uint64_t live_time; /* bit i: an absent signal judged for staleness (window = live time) */
-    double rho[SF_MAX_SIGNALS]; /* the latest snapshot of rho: what evaluations use */
+    double rho[SIGFLOW_MAX_SIGNALS]; /* the latest snapshot of rho: what evaluations use */
     /* A band around rho the skip proofs assume (worst case inside it): while rho stays in
        its band, a new rho voids no proof. */
-    double rho_lo[SF_MAX_SIGNALS], rho_hi[SF_MAX_SIGNALS];
-    uint32_t spell_off[SF_MAX_SIGNALS + 1]; /* signal i: spells[spell_off[i]..spell_off[i+1]) */
+    double rho_lo[SIGFLOW_MAX_SIGNALS], rho_hi[SIGFLOW_MAX_SIGNALS];
+    uint32_t
+        spell_off[SIGFLOW_MAX_SIGNALS + 1]; /* signal i: spells[spell_off[i]..spell_off[i+1]) */
     score_spell spells[];
 } score_guard_snap;
 

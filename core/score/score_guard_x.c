@@ -28,7 +28,7 @@ bool score_guard_snap_differs(const score_guard_snap *a, const score_guard_snap 
         return a != b;
     if (a->stale != b->stale || a->cohort != b->cohort)
         return true;
-    for (size_t i = 0; i < SF_MAX_SIGNALS; i++) {
+    for (size_t i = 0; i < SIGFLOW_MAX_SIGNALS; i++) {
         if ((a->cohort >> i & 1) && (a->rho_lo[i] != b->rho_lo[i] || a->rho_hi[i] != b->rho_hi[i]))
             return true;
     }

@@ -1,9 +1,9 @@
 /*
  * score_internal.h - the engine's private state, shared by score.c (which runs it) and
- * score_checkpoint.c (which saves and restores it). Nothing outside core/score/ includes it.
+ * score_image.c (which saves and restores it). Nothing outside core/score/ includes it.
  */
-#ifndef SF_SCORE_INTERNAL_H
-#define SF_SCORE_INTERNAL_H
+#ifndef SIGFLOW_SCORE_INTERNAL_H
+#define SIGFLOW_SCORE_INTERNAL_H
 
 #include "score/learn.h"
 #include "score/score.h"

@@ -5,8 +5,8 @@
  * Owns: the thread, its batches and the alerts not yet collected. Calls score_shard.
  * Used by score.c when there is more than one shard.
  */
-#ifndef SF_SCORE_QUEUE_H
-#define SF_SCORE_QUEUE_H
+#ifndef SIGFLOW_SCORE_QUEUE_H
+#define SIGFLOW_SCORE_QUEUE_H
 
 #include <stdbool.h>
 #include <stddef.h>

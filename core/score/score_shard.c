@@ -363,7 +363,7 @@ static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double 
     const score_model *m = s->m;
     const score_layout *l = &m->layout;
     sf_alert *a = calloc(1, sizeof *a);
-    order ord[SF_MAX_SIGNALS];
+    order ord[SIGFLOW_MAX_SIGNALS];
     if (!a)
         return NULL;
     a->reasons = calloc(l->n, sizeof *a->reasons);
@@ -570,7 +570,7 @@ static sf_status shard_outcome(score_shard *s, uint64_t seq, const char *id, siz
                                uint64_t hash, int64_t time, int64_t clock)
 {
     const score_model *m = s->m;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     size_t slot;
     if (!m->outcomes)
         return SF_OK;
@@ -580,7 +580,7 @@ static sf_status shard_outcome(score_shard *s, uint64_t seq, const char *id, siz
     s->cur_seq = seq;
     s->cur_sub = SHARD_SUB_EVENT;
     if (!e) {
-        char copy[SF_MAX_ENTITY_LEN + 1];
+        char copy[SIGFLOW_MAX_ENTITY_LEN + 1];
         memcpy(copy, id, id_len);
         copy[id_len] = '\0';
         return outcome_reached(&s->oc, copy, time, clock, m->version, NULL, false);
@@ -600,7 +600,7 @@ static sf_status snapshot_all(score_shard *s, int64_t T)
 {
     const score_model *m = s->m;
     const score_layout *l = &m->layout;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     for (size_t j = 0; j < s->table_cap; j++) {
         entity *e = s->table[j].e;
         if (!e || e->retired)
@@ -629,7 +629,7 @@ sf_status score_shard_event(score_shard *s, uint64_t seq, const char *id, size_t
                             int64_t next_tick)
 {
     const score_layout *l = &s->m->layout;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     if (sigmask == 0)
         return shard_outcome(s, seq, id, id_len, hash, time, clock);
     entity *e = entity_get(s, id, id_len, hash);
@@ -695,7 +695,7 @@ void score_shard_set_guard(score_shard *s, const score_guard_snap *g)
 
 static sf_status run_due(score_shard *s, uint64_t seq, int64_t from, int64_t to)
 {
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     if (s->recheck && recheck_all(s, from) != 0)
         return SF_ENOMEM;
     while (s->heap_n > 0 && s->heap[0]->check <= to) {
@@ -752,7 +752,7 @@ sf_status score_shard_ticks(score_shard *s, uint64_t seq, int64_t from, int64_t 
 sf_status score_shard_reschedule(score_shard *s, int64_t clock, int64_t next_tick)
 {
     const score_layout *l = &s->m->layout;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     for (size_t j = 0; j < s->table_cap; j++) {
         entity *e = s->table[j].e;
         if (!e || e->retired)
@@ -824,7 +824,7 @@ sf_status score_shard_restore(score_shard *s, const score_shard_entity_view *v, 
                               int64_t clock, int64_t next_tick)
 {
     const score_layout *l = &s->m->layout;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     size_t before = s->n_entities;
     entity *e = entity_get(s, v->id, v->id_len, hash);
     if (!e)

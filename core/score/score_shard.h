@@ -4,8 +4,8 @@
  * Owns: its entities and the alerts it fired until the engine takes them. Calls score_state,
  * explain, alert. Used by score.c, one thread per shard (never shared between threads).
  */
-#ifndef SF_SCORE_SHARD_H
-#define SF_SCORE_SHARD_H
+#ifndef SIGFLOW_SCORE_SHARD_H
+#define SIGFLOW_SCORE_SHARD_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -96,7 +96,7 @@ int score_shard_alert_cmp(const void *a, const void *b);
 void score_shard_get_stats(const score_shard *s, score_shard_stats *out);
 
 /*
- * Checkpoints (score_checkpoint.c). The engine calls these only while the shard's thread is
+ * Checkpoints (score_image.c). The engine calls these only while the shard's thread is
  * idle (after score_flush, or before anything was pushed).
  */
 typedef struct score_shard_entity score_shard_entity;

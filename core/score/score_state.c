@@ -98,8 +98,8 @@ sf_status score_layout_init(score_layout *l, const config_signal *sig, size_t n,
                             size_t errlen)
 {
     memset(l, 0, sizeof *l);
-    if (n == 0 || n > SF_MAX_SIGNALS) {
-        snprintf(err, errlen, "a decision needs 1 to %d signals", SF_MAX_SIGNALS);
+    if (n == 0 || n > SIGFLOW_MAX_SIGNALS) {
+        snprintf(err, errlen, "a decision needs 1 to %d signals", SIGFLOW_MAX_SIGNALS);
         return SF_EINVAL;
     }
     l->sig = sig;

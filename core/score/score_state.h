@@ -2,17 +2,17 @@
  * score_state.h - per-entity, per-signal scoring state and the measures of docs/scoring.md:
  * apply an event, compute x at a time, and bound x over a time range (for exact skipping).
  * Owns: the byte layout of one entity's signal state, in memory and in checkpoints. Calls
- * only libm. Used by score_shard and score_checkpoint.
+ * only libm. Used by score_shard and score_image.
  */
-#ifndef SF_SCORE_STATE_H
-#define SF_SCORE_STATE_H
+#ifndef SIGFLOW_SCORE_STATE_H
+#define SIGFLOW_SCORE_STATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
 #include "config/config.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 #define SCORE_STATE_MAX_CAP 64 /* largest count `cap` (event times kept per entity) */
 /* Longest window/recent/usual: 100 years keeps every time difference far from overflow. */
@@ -21,9 +21,9 @@
 typedef struct score_layout {
     const config_signal *sig;
     size_t n;
-    size_t off[SF_MAX_SIGNALS];    /* byte offset of signal i's state in the entity blob */
-    unsigned kcap[SF_MAX_SIGNALS]; /* count: event times kept, ceil(cap) */
-    size_t size;                   /* bytes of one entity's blob (multiple of 8) */
+    size_t off[SIGFLOW_MAX_SIGNALS];    /* byte offset of signal i's state in the entity blob */
+    unsigned kcap[SIGFLOW_MAX_SIGNALS]; /* count: event times kept, ceil(cap) */
+    size_t size;                        /* bytes of one entity's blob (multiple of 8) */
 } score_layout;
 
 /* What a template may show about one signal at time t (explain.c renders it). */

@@ -4,8 +4,8 @@
  * returns. Calls store and labels (reads outbox_alert, outbox_delivery, labels). Used by the
  * admin API (GET /v1/alerts, /v1/entities/ID) and `sigflow explain`.
  */
-#ifndef SF_AUDIT_H
-#define SF_AUDIT_H
+#ifndef SIGFLOW_AUDIT_H
+#define SIGFLOW_AUDIT_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -19,7 +19,7 @@
 #define AUDIT_LABEL_NONE (-2) /* filter: alerts nobody labelled */
 
 typedef struct audit_delivery {
-    char target[SF_MAX_NAME_LEN + 1];
+    char target[SIGFLOW_MAX_NAME_LEN + 1];
     outbox_state state;
     int attempts;
     int64_t updated_ms; /* delivered at, for OUTBOX_OK */
@@ -28,7 +28,7 @@ typedef struct audit_delivery {
 
 typedef struct audit_alert {
     char alert_id[OUTBOX_MAX_ALERT_ID_LEN + 1];
-    char entity[SF_MAX_ENTITY_LEN + 1];
+    char entity[SIGFLOW_MAX_ENTITY_LEN + 1];
     int64_t time_ms, created_ms;
     char *json; /* as stored (alert_codec) */
     bool has_label;

@@ -403,8 +403,8 @@ static sf_status journal_check_batch(const journal *j, const char *connector,
         return SF_EINVAL;
     for (size_t i = 0; i < n; i++) {
         const sf_event *ev = evs[i];
-        if (!ev || !ev->entity || !ev->type || ev->attrs_len > SF_MAX_ATTRS_LEN ||
-            (ev->source_id && strlen(ev->source_id) > SF_MAX_SOURCE_ID_LEN))
+        if (!ev || !ev->entity || !ev->type || ev->attrs_len > SIGFLOW_MAX_ATTRS_LEN ||
+            (ev->source_id && strlen(ev->source_id) > SIGFLOW_MAX_SOURCE_ID_LEN))
             return SF_EINVAL;
     }
     return SF_OK;
@@ -484,7 +484,7 @@ sf_status journal_submit(journal *j, const char *connector, sf_event *ev, uint64
     if (ticket)
         *ticket = 0;
     if (!ev || journal_check_batch(j, connector, one, 1, NULL, NULL) != SF_OK ||
-        (connector && strlen(connector) > SF_MAX_NAME_LEN))
+        (connector && strlen(connector) > SIGFLOW_MAX_NAME_LEN))
         goto fail;
     if (!(e = calloc(1, sizeof *e))) {
         rc = SF_ENOMEM;
@@ -527,7 +527,7 @@ static sf_status journal_submit_batch_as(journal *j, const char *connector, sf_e
     sf_status rc = SF_EINVAL;
     if (!done || n == 0 ||
         journal_check_batch(j, connector, (const sf_event *const *)evs, n, NULL, NULL) != SF_OK ||
-        (connector && strlen(connector) > SF_MAX_NAME_LEN))
+        (connector && strlen(connector) > SIGFLOW_MAX_NAME_LEN))
         goto fail;
     rc = SF_ENOMEM;
     if (!(e = calloc(1, sizeof *e)) || !(e->seqs = calloc(n, sizeof *e->seqs)))

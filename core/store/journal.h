@@ -12,8 +12,8 @@
  * replaces journal.c, not its callers. Sequence numbers start at 1, increase without gaps per
  * commit, never reused.
  */
-#ifndef SF_JOURNAL_H
-#define SF_JOURNAL_H
+#ifndef SIGFLOW_JOURNAL_H
+#define SIGFLOW_JOURNAL_H
 
 #include <stddef.h>
 #include <stdint.h>

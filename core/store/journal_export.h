@@ -6,8 +6,8 @@
  * in pages, each in its own short read transaction (the daemon's WAL checkpoints go on).
  * Owns: the connection. Calls sqlite3, event. Used by cli_journal.c and replay.c.
  */
-#ifndef SF_JOURNAL_EXPORT_H
-#define SF_JOURNAL_EXPORT_H
+#ifndef SIGFLOW_JOURNAL_EXPORT_H
+#define SIGFLOW_JOURNAL_EXPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>

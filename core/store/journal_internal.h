@@ -3,16 +3,16 @@
  * the committer) and journal_read.c (reading, dedup lookups, checkpoints, retention).
  * Nothing outside the journal includes it.
  */
-#ifndef SF_JOURNAL_INTERNAL_H
-#define SF_JOURNAL_INTERNAL_H
+#ifndef SIGFLOW_JOURNAL_INTERNAL_H
+#define SIGFLOW_JOURNAL_INTERNAL_H
 
 #include <pthread.h>
 #include <semaphore.h>
 
 #include "store/journal.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
-#define JOURNAL_CTX "module=journal"
+#define JOURNAL_CTX "component=journal"
 #define JOURNAL_FAILED_RING 16 /* failed submit tickets remembered for journal_wait */
 #define JOURNAL_HAND_BUF 1024  /* committed events handed to a batch sink per call at most */
 
@@ -40,7 +40,7 @@ typedef struct journal_entry {
     sf_event **owned;        /* journal_submit_batch: the events (and seqs) are the journal's */
     journal_done_fn on_done; /* journal_submit_batch: told the outcome after the commit */
     void *done_ctx;
-    char connector_buf[SF_MAX_NAME_LEN + 1];
+    char connector_buf[SIGFLOW_MAX_NAME_LEN + 1];
 } journal_entry;
 
 struct journal {

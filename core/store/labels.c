@@ -9,7 +9,7 @@
 
 #include "base/log.h"
 
-#define LABELS_CTX "module=labels"
+#define LABELS_CTX "component=labels"
 #define LABEL_COLUMNS                                                                              \
     "SELECT id, alert_id, entity, label, source, via, time_ms, recorded_ms FROM labels "
 
@@ -145,7 +145,7 @@ static sf_status put_alert_locked(store *s, const char *alert_id, label_kind kin
                                   const char *via, bool replace, label_rec *stored,
                                   labels_result *res)
 {
-    char entity[SF_MAX_ENTITY_LEN + 1];
+    char entity[SIGFLOW_MAX_ENTITY_LEN + 1];
     int64_t time_ms = 0;
     bool found = false;
     sf_status rc = alert_subject(s, alert_id, entity, sizeof entity, &time_ms, &found);
@@ -180,7 +180,7 @@ sf_status labels_put_alert(store *s, const char *alert_id, label_kind kind, labe
         stored = &scratch;
     memset(stored, 0, sizeof *stored);
     *res = LABELS_NOT_FOUND;
-    if (!s || !alert_id || !*alert_id || strlen(alert_id) > SF_MAX_ALERT_ID_LEN || !via ||
+    if (!s || !alert_id || !*alert_id || strlen(alert_id) > SIGFLOW_MAX_ALERT_ID_LEN || !via ||
         (kind != LABEL_CONFIRMED && kind != LABEL_FALSE_POSITIVE))
         return SF_EINVAL;
     store_lock(s);
@@ -262,7 +262,7 @@ sf_status labels_put_missed(store *s, const char *entity, int64_t time_ms, label
         stored = &scratch;
     memset(stored, 0, sizeof *stored);
     *res = LABELS_NOT_FOUND;
-    if (!s || !entity || !*entity || strlen(entity) > SF_MAX_ENTITY_LEN || !via)
+    if (!s || !entity || !*entity || strlen(entity) > SIGFLOW_MAX_ENTITY_LEN || !via)
         return SF_EINVAL;
     store_lock(s);
     sf_status rc = store_exec(s, "BEGIN IMMEDIATE");

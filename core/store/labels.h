@@ -7,14 +7,14 @@
  * conflict unless replaced. Owns: the labels rows. Calls store. Used by the admin API, the
  * CLI (explain) and whoever records the engine's outcome labels.
  */
-#ifndef SF_LABELS_H
-#define SF_LABELS_H
+#ifndef SIGFLOW_LABELS_H
+#define SIGFLOW_LABELS_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "sigflow.h"
 #include "store/store.h"
 
@@ -27,8 +27,8 @@ typedef enum label_source { LABEL_SOURCE_OUTCOME = 0, LABEL_SOURCE_PERSON = 1 } 
 
 typedef struct label_rec {
     int64_t id;
-    char alert_id[SF_MAX_ALERT_ID_LEN + 1]; /* "" for missed */
-    char entity[SF_MAX_ENTITY_LEN + 1];
+    char alert_id[SIGFLOW_MAX_ALERT_ID_LEN + 1]; /* "" for missed */
+    char entity[SIGFLOW_MAX_ENTITY_LEN + 1];
     label_kind kind;
     label_source source;
     char via[16];        /* "outcome", "api", "link" */

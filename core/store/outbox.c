@@ -5,7 +5,7 @@
 
 #include "base/log.h"
 #include "store/outbox_internal.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 static const char *const result_names[] = {"ok", "retry", "dead", "skipped"};
 
@@ -180,11 +180,11 @@ sf_status outbox_put(outbox *o, const char *alert_id, const char *decision, cons
                      bool *created)
 {
     if (!outbox_name_ok(alert_id, OUTBOX_MAX_ALERT_ID_LEN) ||
-        !outbox_name_ok(decision, SF_MAX_NAME_LEN) || !outbox_name_ok(entity, SF_MAX_ENTITY_LEN) ||
-        !json || (n > 0 && !targets))
+        !outbox_name_ok(decision, SIGFLOW_MAX_NAME_LEN) ||
+        !outbox_name_ok(entity, SIGFLOW_MAX_ENTITY_LEN) || !json || (n > 0 && !targets))
         return SF_EINVAL;
     for (size_t i = 0; i < n; i++)
-        if (!outbox_name_ok(targets[i], SF_MAX_NAME_LEN))
+        if (!outbox_name_ok(targets[i], SIGFLOW_MAX_NAME_LEN))
             return SF_EINVAL;
     store_lock(o->st);
     sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
@@ -205,7 +205,7 @@ sf_status outbox_claim_due_ex(outbox *o, const char *target, int64_t now_ms, int
                               size_t max, outbox_delivery *out, size_t *n)
 {
     *n = 0;
-    if (!outbox_name_ok(target, SF_MAX_NAME_LEN) || max == 0)
+    if (!outbox_name_ok(target, SIGFLOW_MAX_NAME_LEN) || max == 0)
         return SF_EINVAL;
     store_lock(o->st);
     sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
@@ -311,12 +311,12 @@ static sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind 
 static sf_status outbox_result_ex(outbox *o, int64_t delivery_id, outbox_result_kind r,
                                   int64_t retry_at_ms, const char *error, bool counted)
 {
-    char bounded[SF_MAX_ERROR_LEN + 1];
+    char bounded[SIGFLOW_MAX_ERROR_LEN + 1];
     if ((unsigned)r > OUTBOX_RESULT_SKIP)
         return SF_EINVAL;
-    if (error && strlen(error) > SF_MAX_ERROR_LEN) {
-        memcpy(bounded, error, SF_MAX_ERROR_LEN);
-        bounded[SF_MAX_ERROR_LEN] = '\0';
+    if (error && strlen(error) > SIGFLOW_MAX_ERROR_LEN) {
+        memcpy(bounded, error, SIGFLOW_MAX_ERROR_LEN);
+        bounded[SIGFLOW_MAX_ERROR_LEN] = '\0';
         error = bounded;
     }
     store_lock(o->st);
@@ -367,10 +367,10 @@ static sf_status outbox_hold_locked(outbox *o, int64_t id, int64_t until_ms, con
 
 sf_status outbox_hold(outbox *o, int64_t delivery_id, int64_t until_ms, const char *why)
 {
-    char bounded[SF_MAX_ERROR_LEN + 1];
-    if (why && strlen(why) > SF_MAX_ERROR_LEN) {
-        memcpy(bounded, why, SF_MAX_ERROR_LEN);
-        bounded[SF_MAX_ERROR_LEN] = '\0';
+    char bounded[SIGFLOW_MAX_ERROR_LEN + 1];
+    if (why && strlen(why) > SIGFLOW_MAX_ERROR_LEN) {
+        memcpy(bounded, why, SIGFLOW_MAX_ERROR_LEN);
+        bounded[SIGFLOW_MAX_ERROR_LEN] = '\0';
         why = bounded;
     }
     store_lock(o->st);

@@ -5,8 +5,8 @@
  * alert id is the idempotency key receivers dedup on). Owns: the outbox_* rows. Calls store.
  * Used by scoring (put), delivery workers (claim/result), the dlq CLI and explain.
  */
-#ifndef SF_OUTBOX_H
-#define SF_OUTBOX_H
+#ifndef SIGFLOW_OUTBOX_H
+#define SIGFLOW_OUTBOX_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -3,12 +3,12 @@
  * claim, result) and outbox_admin.c (dead letters, counts, audit trail, pruning).
  * Nothing outside the outbox includes it.
  */
-#ifndef SF_OUTBOX_INTERNAL_H
-#define SF_OUTBOX_INTERNAL_H
+#ifndef SIGFLOW_OUTBOX_INTERNAL_H
+#define SIGFLOW_OUTBOX_INTERNAL_H
 
 #include "store/outbox.h"
 
-#define OUTBOX_CTX "module=outbox"
+#define OUTBOX_CTX "component=outbox"
 
 struct outbox {
     store *st;

@@ -18,7 +18,7 @@ _Static_assert(STORE_MIGRATION_COUNT == STORE_SCHEMA_VERSION, "one migration per
 
 #define STORE_STMT_CACHE 64
 #define STORE_BUSY_TIMEOUT_MS 5000
-#define STORE_CTX "module=store"
+#define STORE_CTX "component=store"
 
 typedef struct store_cached {
     const char *sql;

@@ -4,8 +4,8 @@
  * serialises use of its one connection. Owns: the connection, the schema. Calls sqlite3 and
  * log. Used by journal, outbox and store_kv (and the runtime, which opens and closes it).
  */
-#ifndef SF_STORE_H
-#define SF_STORE_H
+#ifndef SIGFLOW_STORE_H
+#define SIGFLOW_STORE_H
 
 #include <stdbool.h>
 #include <stddef.h>

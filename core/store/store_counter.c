@@ -22,7 +22,7 @@ sf_status store_counter_add(store *s, const char *ns, const char *key, int64_t d
         sqlite3_bind_int64(st, 4, store_now_ms(s));
         rc = sqlite3_step(st) == SQLITE_DONE ? SF_OK : SF_EIO;
         if (rc != SF_OK)
-            log_error("module=store", "counter %s/%s: %s", ns, key, sqlite3_errmsg(store_db(s)));
+            log_error("component=store", "counter %s/%s: %s", ns, key, sqlite3_errmsg(store_db(s)));
         sqlite3_reset(st);
     }
     store_unlock(s);

@@ -4,8 +4,8 @@
  * interventions of `sigflow dlq` and of people's labels. Owns: the kv rows it names. Calls
  * store. Used by the admin API (labels, /metrics) and the dlq CLI.
  */
-#ifndef SF_STORE_COUNTER_H
-#define SF_STORE_COUNTER_H
+#ifndef SIGFLOW_STORE_COUNTER_H
+#define SIGFLOW_STORE_COUNTER_H
 
 #include <stdint.h>
 

@@ -2,8 +2,8 @@
  * store_guard.h - the checks store_open makes on state_dir and the database file, and the
  * journal high-water mark kept beside the database (store_guard.c). Used by store.c only.
  */
-#ifndef SF_STORE_GUARD_H
-#define SF_STORE_GUARD_H
+#ifndef SIGFLOW_STORE_GUARD_H
+#define SIGFLOW_STORE_GUARD_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -4,16 +4,16 @@
 #include <string.h>
 
 #include "base/log.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
-#define KV_CTX "module=store_kv"
+#define KV_CTX "component=store_kv"
 
 static bool kv_args_ok(const char *ns, const char *key, const char *value)
 {
-    if (!ns || !key || !*ns || !*key || strlen(ns) > SF_MAX_KV_KEY_LEN ||
-        strlen(key) > SF_MAX_KV_KEY_LEN)
+    if (!ns || !key || !*ns || !*key || strlen(ns) > SIGFLOW_MAX_KV_KEY_LEN ||
+        strlen(key) > SIGFLOW_MAX_KV_KEY_LEN)
         return false;
-    return !value || strlen(value) <= SF_MAX_KV_VALUE_LEN;
+    return !value || strlen(value) <= SIGFLOW_MAX_KV_VALUE_LEN;
 }
 
 sf_status store_kv_get(store *s, const char *ns, const char *key, char **value)

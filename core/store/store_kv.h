@@ -3,8 +3,8 @@
  * instance name) and the core's entity-state checkpoints. Owns: the kv rows. Calls store.
  * Used by the host's checkpoint_get/set, and by journal (a cursor committed with events).
  */
-#ifndef SF_STORE_KV_H
-#define SF_STORE_KV_H
+#ifndef SIGFLOW_STORE_KV_H
+#define SIGFLOW_STORE_KV_H
 
 #include "sigflow.h"
 #include "store/store.h"

@@ -2,8 +2,8 @@
  * store_schema.h - the schema as forward migrations: entry i takes a database from version i
  * to i+1. Append new entries; never edit a shipped one. Owns: SQL text only. Used by store.c.
  */
-#ifndef SF_STORE_SCHEMA_H
-#define SF_STORE_SCHEMA_H
+#ifndef SIGFLOW_STORE_SCHEMA_H
+#define SIGFLOW_STORE_SCHEMA_H
 
 static const char *const store_migrations[] = {
     /* 0 -> 1: journal, inbound dedup, key-values, outbox with deliveries and attempts */

@@ -564,7 +564,7 @@ static const sf_option file_options[] = {
      .type = SF_OPT_BOOL,
      .default_value = "true",
      .help = "store the position (inode:offset) after each batch and resume there"},
-    /* The default is the host's own bound on one JSON document (SF_MAX_EVENT_LINE in the
+    /* The default is the host's own bound on one JSON document (SIGFLOW_MAX_EVENT_LINE in the
      * core, which a plugin cannot include): a longer line could never be mapped anyway. */
     {.name = "max_line",
      .type = SF_OPT_INT,

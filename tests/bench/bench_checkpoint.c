@@ -1,5 +1,5 @@
 /*
- * bench_checkpoint - entity-state checkpoint save and load (score_checkpoint.c) on the bench
+ * bench_checkpoint - entity-state checkpoint save and load (score_image.c) on the bench
  * decision (tests/bench/bench.ini: login drop 7d/28d, ticket count 14d cap 4, downgrade
  * recent 30d, usage drop of value 7d/28d, tick 1h). Every customer gets a login, then
  * `events` more events of gen_events.py's type mix over 60 days, attrs {"plan":...}; the
@@ -15,7 +15,7 @@
 #include <time.h>
 
 #include "score/score.h"
-#include "score/score_checkpoint.h"
+#include "score/score_image.h"
 
 #define HOUR 3600000LL
 #define DAY (24 * HOUR)
@@ -144,11 +144,11 @@ int main(int argc, char **argv)
     score_membuf m = {0}, m2 = {0};
     size_t sunk = 0;
     double t0 = now_s();
-    if (score_checkpoint_save(e, count_bytes, &sunk) != SF_OK)
+    if (score_image_save(e, count_bytes, &sunk) != SF_OK)
         return fprintf(stderr, "bench_checkpoint: save failed\n"), 1;
     double serialize = now_s() - t0;
     t0 = now_s();
-    if (score_checkpoint_save(e, score_membuf_write, &m) != SF_OK)
+    if (score_image_save(e, score_membuf_write, &m) != SF_OK)
         return fprintf(stderr, "bench_checkpoint: save failed\n"), 1;
     double save = now_s() - t0;
     printf("checkpoint: %llu entities, %llu events, %llu alerts, %d shards: save %.3f s "
@@ -165,11 +165,11 @@ int main(int argc, char **argv)
         score_engine *b = score_new(&dec, sig, 4, load_shards[k], NULL, NULL, err, sizeof err);
         m.pos = 0;
         t0 = now_s();
-        if (!b || score_checkpoint_load(b, score_membuf_read, &m, err, sizeof err) != SF_OK)
+        if (!b || score_image_load(b, score_membuf_read, &m, err, sizeof err) != SF_OK)
             return fprintf(stderr, "bench_checkpoint: load failed: %s\n", err), 1;
         double load = now_s() - t0;
         m2.len = 0;
-        if (score_checkpoint_save(b, score_membuf_write, &m2) != SF_OK || m2.len != m.len ||
+        if (score_image_save(b, score_membuf_write, &m2) != SF_OK || m2.len != m.len ||
             memcmp(m.data, m2.data, m.len) != 0)
             return fprintf(stderr, "bench_checkpoint: loaded state saves differently\n"), 1;
         printf("checkpoint: load into %d shard(s) %.3f s (re-saved: identical bytes)\n",

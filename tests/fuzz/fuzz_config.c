@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (fclose(f) != 0)
         abort();
     diag d = {0};
-    sf_config *cfg = config_load(fuzz_path, &d);
+    sigflow_config *cfg = config_load(fuzz_path, &d);
     if ((cfg != NULL) == (d.n > 0))
         abort();
     config_free(cfg);

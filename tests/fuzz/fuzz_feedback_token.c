@@ -17,11 +17,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void check_accepted(const char *id, const char *label)
 {
     size_t idn = strlen(id), ln = strlen(label);
-    if (idn == 0 || idn > SF_MAX_ALERT_ID_LEN || ln == 0 || ln > SF_MAX_LABEL_LEN)
+    if (idn == 0 || idn > SIGFLOW_MAX_ALERT_ID_LEN || ln == 0 || ln > SIGFLOW_MAX_LABEL_LEN)
         abort();
     if (strspn(label, "abcdefghijklmnopqrstuvwxyz_") != ln)
         abort();
-    char tok[FEEDBACK_TOKEN_MAX_LEN + 1], id2[SF_MAX_ALERT_ID_LEN + 1], l2[SF_MAX_LABEL_LEN + 1];
+    char tok[FEEDBACK_TOKEN_MAX_LEN + 1], id2[SIGFLOW_MAX_ALERT_ID_LEN + 1],
+        l2[SIGFLOW_MAX_LABEL_LEN + 1];
     if (feedback_token_make(FZ_SECRET, sizeof FZ_SECRET - 1, id, label, FZ_NOW + 1, tok,
                             sizeof tok) != SF_OK)
         abort();
@@ -37,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     size_t n = size < sizeof token - 1 ? size : sizeof token - 1;
     memcpy(token, data, n);
     token[n] = '\0';
-    char id[SF_MAX_ALERT_ID_LEN + 1], label[SF_MAX_LABEL_LEN + 1];
+    char id[SIGFLOW_MAX_ALERT_ID_LEN + 1], label[SIGFLOW_MAX_LABEL_LEN + 1];
     int rc = feedback_token_check(FZ_SECRET, sizeof FZ_SECRET - 1, token, FZ_NOW, id, sizeof id,
                                   label, sizeof label);
     if (rc == SF_OK) {

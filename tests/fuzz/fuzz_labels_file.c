@@ -16,10 +16,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 64 * 1024)
         return 0;
-    char entity[SF_MAX_ENTITY_LEN + 1], err[256];
+    char entity[SIGFLOW_MAX_ENTITY_LEN + 1], err[256];
     int64_t t;
     int r = labels_file_line((const char *)data, size, entity, &t, err, sizeof err);
-    if (r > 0 && (strlen(entity) == 0 || strlen(entity) > SF_MAX_ENTITY_LEN))
+    if (r > 0 && (strlen(entity) == 0 || strlen(entity) > SIGFLOW_MAX_ENTITY_LEN))
         abort();
     if (r < 0 && err[0] == '\0')
         abort();

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "ingest/mapping.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -16,7 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void on_drift(void *ctx, sf_alert *a)
 {
     (void)ctx;
-    if (!a->json || strlen(a->json) > SF_MAX_ERROR_LEN * 4 || a->kind != ALERT_HEALTH)
+    if (!a->json || strlen(a->json) > SIGFLOW_MAX_ERROR_LEN * 4 || a->kind != ALERT_HEALTH)
         abort();
     alert_free(a);
 }
@@ -59,12 +59,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size == 0)
         return 0;
     mapping *m = maps[data[0] & 1];
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     sf_event *ev = NULL;
     sf_status st = mapping_apply(m, (const char *)data + 1, size - 1, &ev, err, sizeof err);
     if (st == SF_OK) {
-        if (!ev || !ev->entity || !*ev->entity || strlen(ev->entity) > SF_MAX_ENTITY_LEN ||
-            !ev->type || strlen(ev->type) > SF_MAX_TYPE_LEN || ev->attrs_len > SF_MAX_ATTRS_LEN)
+        if (!ev || !ev->entity || !*ev->entity || strlen(ev->entity) > SIGFLOW_MAX_ENTITY_LEN ||
+            !ev->type || strlen(ev->type) > SIGFLOW_MAX_TYPE_LEN ||
+            ev->attrs_len > SIGFLOW_MAX_ATTRS_LEN)
             abort();
         event_free(ev);
     } else if (ev || !memchr(err, '\0', sizeof err)) {

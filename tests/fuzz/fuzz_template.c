@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "deliver/hours.h"
-#include "deliver/route.h"
+#include "deliver/when.h"
 #include "deliver/template.h"
 #include "model/alert.h"
 
@@ -52,7 +52,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (t)
         render_all(t);
     tmpl_free(t);
-    route_free(route_parse(text, NULL, 0, err, sizeof err));
+    when_free(when_parse(text, NULL, 0, err, sizeof err));
     hours h;
     (void)hours_parse(text, &h, err, sizeof err);
     free(text);

@@ -16,7 +16,7 @@ fi
 OUT="$BUILD/fuzz"
 mkdir -p "$OUT/obj" "$OUT/corpus"
 FLAGS="-std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer-no-link,address,undefined -Isdk -Icore
-    $(pkg-config --cflags json-c inih) -DSF_VERSION=\"fuzz\" -DSF_PREFIX=\"/usr/local\""
+    $(pkg-config --cflags json-c inih) -DSIGFLOW_VERSION=\"fuzz\" -DSIGFLOW_PREFIX=\"/usr/local\""
 LIBS="$(pkg-config --libs json-c inih libcurl libmicrohttpd sqlite3 libcrypto) -ldl -lpthread -lm"
 
 objs=()

@@ -58,7 +58,8 @@ start_daemon() {
     : >"$T/daemon.log" # emptied here: the background redirection may come after the first grep
     "$SIGFLOW" run --init -c "$1" >"$T/daemon.out" 2>"$T/daemon.log" &
     DAEMON_PID=$!
-    wait_for 10 grep -q 'running' "$T/daemon.log" || fail "daemon did not start"
+    # the start-up line ("sigflow VERSION running: config=..."), not the "running as root" warning
+    wait_for 10 grep -q ' running: config=' "$T/daemon.log" || fail "daemon did not start"
 }
 
 # stop_daemon: SIGTERM and wait (bounded) for a clean exit; sets DAEMON_RC.

@@ -8,7 +8,7 @@ PD=$(plugin_dir_with connector_file)
 write_login_ini "$PD" "$T/alerts.ndjson"
 : >"$T/events.ndjson"
 start_daemon "$T/ini"
-grep -q 'waits for plugin console' "$T/daemon.log" || fail "no line says the instance waits"
+wait_for 10 grep -q 'waits for plugin console' "$T/daemon.log" || fail "no line says the instance waits"
 
 # Bad plugins first: each refused by name, daemon alive.
 for f in bad_magic abi_major_2 oversized_struct no_entry; do

@@ -5,7 +5,7 @@
 #  - a commit that fails (another process holds the database's write lock past the busy
 #    timeout) answers 503 and leaves nothing behind: after the lock goes, the journal holds
 #    exactly the events answered 202, not the ones answered 503;
-#  - past SF_MAX_INGEST_WAITING requests waiting for the journal, 503 + Retry-After comes at
+#  - past SIGFLOW_MAX_INGEST_WAITING requests waiting for the journal, 503 + Retry-After comes at
 #    once, not after the wait.
 . "$(dirname "$0")/lib.sh"
 

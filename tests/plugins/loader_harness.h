@@ -20,13 +20,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "plugin/loader.h"
 
 typedef struct harness {
     char dir[64]; /* this test's plugin directory */
     plugin_registry *reg;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     char path[PATH_MAX]; /* the file stage() wrote last */
     int saved_stderr;
 } harness;

@@ -1,5 +1,5 @@
 /*
- * checkpoint_support.h - shared by test_score_checkpoint.c and fuzz_score_checkpoint.c: a
+ * checkpoint_support.h - shared by test_score_image.c and fuzz_score_image.c: a
  * decision using every measure, a generator of event streams (late events, value-less and
  * negative values, absences, clock advances), an alert collector that keeps scores and
  * features bit-exact, and the checkpoint checksum written again from docs/scoring.md.
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "score/score.h"
-#include "score/score_checkpoint.h"
+#include "score/score_image.h"
 
 #define CK_H 3600000LL
 #define CK_D (24 * CK_H)
@@ -226,7 +226,7 @@ static inline sf_status ck_load(score_engine *e, const unsigned char *p, size_t 
                                 size_t errlen)
 {
     score_membuf m = {.data = (unsigned char *)p, .len = n, .cap = n};
-    return score_checkpoint_load(e, score_membuf_read, &m, err, errlen);
+    return score_image_load(e, score_membuf_read, &m, err, errlen);
 }
 
 #endif

@@ -12,7 +12,7 @@
 #include <cmocka.h>
 
 #include "config/config.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 static char tmpdir[64];
 static char cfgpath[128];
@@ -48,7 +48,7 @@ static void write_file(const char *path, const char *text)
     assert_int_equal(fclose(f), 0);
 }
 
-static sf_config *load_text(const char *text, diag *d)
+static sigflow_config *load_text(const char *text, diag *d)
 {
     write_file(cfgpath, text);
     return config_load(cfgpath, d);
@@ -114,7 +114,7 @@ static void loads_the_design_example(void **state)
     (void)state;
     diag d = {0};
     setenv("SF_TEST_ADMIN_TOKEN", "tok-123", 1);
-    sf_config *cfg = load_text(DESIGN_EXAMPLE, &d);
+    sigflow_config *cfg = load_text(DESIGN_EXAMPLE, &d);
     diag_print(&d, stderr);
     assert_non_null(cfg);
     assert_int_equal(d.n, 0);
@@ -176,17 +176,17 @@ static void applies_defaults_and_resolves_dirs_against_the_file(void **state)
 {
     (void)state;
     diag d = {0};
-    sf_config *cfg = load_text(MINIMAL, &d);
+    sigflow_config *cfg = load_text(MINIMAL, &d);
     assert_non_null(cfg);
     char want[200];
     snprintf(want, sizeof want, "%s/var", tmpdir);
     assert_string_equal(cfg->state_dir, want);
-    assert_string_equal(cfg->plugin_dir, SF_PREFIX "/lib/sigflow/plugins"); /* installed */
+    assert_string_equal(cfg->plugin_dir, SIGFLOW_PREFIX "/lib/sigflow/plugins"); /* installed */
     assert_string_equal(cfg->admin, "127.0.0.1:9464");
     assert_null(cfg->admin_token);
     assert_true(cfg->shards >= 1);
     assert_int_equal(cfg->queue_size, 65536);
-    assert_int_equal(cfg->clock, CLOCK_WALL);
+    assert_int_equal(cfg->clock, CONFIG_CLOCK_WALL);
     assert_string_equal(cfg->log_level, "info");
     assert_true(cfg->decision.bias == 0.0);
     assert_true(cfg->decision.rearm_below == 0.5); /* = threshold */
@@ -203,17 +203,17 @@ static void keeps_absolute_dirs_and_reads_sigflow_keys(void **state)
 {
     (void)state;
     diag d = {0};
-    sf_config *cfg = load_text("[sigflow]\nstate_dir = /srv/sf\nplugin_dir = /opt/p\n"
-                               "shards = 3\nqueue_size = 16\nclock = event\n"
-                               "log_level = debug ; inline comment\n" MINIMAL,
-                               &d);
+    sigflow_config *cfg = load_text("[sigflow]\nstate_dir = /srv/sf\nplugin_dir = /opt/p\n"
+                                    "shards = 3\nqueue_size = 16\nclock = event\n"
+                                    "log_level = debug ; inline comment\n" MINIMAL,
+                                    &d);
     diag_print(&d, stderr);
     assert_non_null(cfg);
     assert_string_equal(cfg->state_dir, "/srv/sf");
     assert_string_equal(cfg->plugin_dir, "/opt/p");
     assert_int_equal(cfg->shards, 3);
     assert_int_equal(cfg->queue_size, 16);
-    assert_int_equal(cfg->clock, CLOCK_EVENT);
+    assert_int_equal(cfg->clock, CONFIG_CLOCK_EVENT);
     assert_string_equal(cfg->log_level, "debug");
     config_free(cfg);
 }
@@ -324,7 +324,7 @@ static void reports_each_error_with_file_and_line(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
         diag d = {0};
-        sf_config *cfg = load_text(bad_cases[i].text, &d);
+        sigflow_config *cfg = load_text(bad_cases[i].text, &d);
         if (cfg || !diag_has(&d, bad_cases[i].line, bad_cases[i].frag)) {
             diag_print(&d, stderr);
             config_free(cfg);
@@ -339,7 +339,7 @@ static void collects_every_error_not_only_the_first(void **state)
 {
     (void)state;
     diag d = {0};
-    sf_config *cfg = load_text(MINIMAL "[sigflow]\nshards = x\nclock = now\n[bogus]\n", &d);
+    sigflow_config *cfg = load_text(MINIMAL "[sigflow]\nshards = x\nclock = now\n[bogus]\n", &d);
     assert_null(cfg);
     assert_int_equal(d.n, 3);
     assert_true(diag_has(&d, 9, "shards"));
@@ -351,7 +351,7 @@ static void collects_every_error_not_only_the_first(void **state)
 static void rejects_lines_longer_than_the_limit(void **state)
 {
     (void)state;
-    size_t n = SF_MAX_CONFIG_LINE + 100;
+    size_t n = SIGFLOW_MAX_CONFIG_LINE + 100;
     char *text = malloc(strlen(MINIMAL) + n + 128);
     assert_non_null(text);
     strcpy(text, MINIMAL "[connector c]\nplugin = p\nk = ");
@@ -359,7 +359,7 @@ static void rejects_lines_longer_than_the_limit(void **state)
     memset(text + l, 'x', n);
     strcpy(text + l + n, "\nj = 1\n");
     diag d = {0};
-    sf_config *cfg = load_text(text, &d);
+    sigflow_config *cfg = load_text(text, &d);
     free(text);
     assert_null(cfg);
     assert_int_equal(d.n, 1);
@@ -370,19 +370,19 @@ static void rejects_lines_longer_than_the_limit(void **state)
 static void accepts_long_lines_within_the_limit(void **state)
 {
     (void)state;
-    char *text = malloc(strlen(MINIMAL) + SF_MAX_TEMPLATE_LEN + 64);
+    char *text = malloc(strlen(MINIMAL) + SIGFLOW_MAX_TEMPLATE_LEN + 64);
     assert_non_null(text);
     strcpy(text, MINIMAL "explain = ");
     size_t l = strlen(text);
-    memset(text + l, 'e', SF_MAX_TEMPLATE_LEN);
-    strcpy(text + l + SF_MAX_TEMPLATE_LEN, "\n");
+    memset(text + l, 'e', SIGFLOW_MAX_TEMPLATE_LEN);
+    strcpy(text + l + SIGFLOW_MAX_TEMPLATE_LEN, "\n");
     diag d = {0};
-    sf_config *cfg = load_text(text, &d);
+    sigflow_config *cfg = load_text(text, &d);
     assert_non_null(cfg);
-    assert_int_equal(strlen(cfg->signals[0].explain), SF_MAX_TEMPLATE_LEN);
+    assert_int_equal(strlen(cfg->signals[0].explain), SIGFLOW_MAX_TEMPLATE_LEN);
     config_free(cfg);
     /* one byte more is over the template limit */
-    strcpy(text + l + SF_MAX_TEMPLATE_LEN, "e\n");
+    strcpy(text + l + SIGFLOW_MAX_TEMPLATE_LEN, "e\n");
     cfg = load_text(text, &d);
     free(text);
     assert_null(cfg);

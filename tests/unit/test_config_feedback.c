@@ -13,7 +13,7 @@
 
 #include <cmocka.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "config/config.h"
 #include "tmpdir.h"
 
@@ -24,7 +24,7 @@
 
 static char dir[64], path[128];
 
-static sf_config *load_text(const char *text, diag *d)
+static sigflow_config *load_text(const char *text, diag *d)
 {
     snprintf(path, sizeof path, "%s/sigflow.ini", dir);
     FILE *f = fopen(path, "w");
@@ -63,10 +63,10 @@ static void loads_feedback_keys(void **state)
     (void)state;
     diag d = {0};
     setenv("SF_TEST_FB_SECRET", "0123456789abcdef!", 1);
-    sf_config *cfg = load_text(MINIMAL "[sigflow]\npublic_url = https://sigflow.example.com\n"
-                                       "feedback_secret = env:SF_TEST_FB_SECRET\n"
-                                       "feedback_ttl = 7d\n",
-                               &d);
+    sigflow_config *cfg = load_text(MINIMAL "[sigflow]\npublic_url = https://sigflow.example.com\n"
+                                            "feedback_secret = env:SF_TEST_FB_SECRET\n"
+                                            "feedback_ttl = 7d\n",
+                                    &d);
     diag_print(&d, stderr);
     assert_non_null(cfg);
     assert_string_equal(cfg->public_url, "https://sigflow.example.com");
@@ -106,7 +106,7 @@ static void refuses_bad_feedback_keys_with_line(void **state)
     setenv("SF_TEST_FB_SHORT", "short", 1);
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         diag d = {0};
-        sf_config *cfg = load_text(bad[i].text, &d);
+        sigflow_config *cfg = load_text(bad[i].text, &d);
         if (cfg || !has(&d, bad[i].line, bad[i].frag)) {
             diag_print(&d, stderr);
             config_free(cfg);

@@ -37,7 +37,7 @@ static int teardown(void **state)
     return 0;
 }
 
-static sf_config *load_text(const char *text, diag *d)
+static sigflow_config *load_text(const char *text, diag *d)
 {
     FILE *f = fopen(cfgpath, "w");
     assert_non_null(f);
@@ -66,12 +66,13 @@ static void reads_the_keys_and_their_defaults(void **state)
 {
     (void)state;
     diag d = {0};
-    sf_config *cfg = load_text(BASE "relative = cohort\nstale_below = 0.2\n"
-                                    "[signal q]\nevent = login\nmeasure = absent\nwindow = 7d\n"
-                                    "stale_below = 0.25\nstale_window = 12h\nstale_min = 40\n"
-                                    "[sigflow]\nhealth_deliver = ops, out\ndrift_window = 50\n"
-                                    "drift_threshold = 0.3\n" TAIL "[delivery ops]\nplugin = x\n",
-                               &d);
+    sigflow_config *cfg =
+        load_text(BASE "relative = cohort\nstale_below = 0.2\n"
+                       "[signal q]\nevent = login\nmeasure = absent\nwindow = 7d\n"
+                       "stale_below = 0.25\nstale_window = 12h\nstale_min = 40\n"
+                       "[sigflow]\nhealth_deliver = ops, out\ndrift_window = 50\n"
+                       "drift_threshold = 0.3\n" TAIL "[delivery ops]\nplugin = x\n",
+                  &d);
     if (!cfg)
         diag_print(&d, stderr);
     assert_non_null(cfg);
@@ -128,7 +129,7 @@ static void reports_bad_values_with_file_and_line(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof bad_cases / sizeof bad_cases[0]; i++) {
         diag d = {0};
-        sf_config *cfg = load_text(bad_cases[i].text, &d);
+        sigflow_config *cfg = load_text(bad_cases[i].text, &d);
         if (cfg || !diag_has(&d, bad_cases[i].line, bad_cases[i].frag)) {
             diag_print(&d, stderr);
             config_free(cfg);

@@ -21,7 +21,7 @@
 
 static char dir[64], path[128];
 
-static sf_config *load(const char *text, diag *d)
+static sigflow_config *load(const char *text, diag *d)
 {
     assert_non_null(tmpdir_make(dir, sizeof dir));
     snprintf(path, sizeof path, "%s/s.ini", dir);
@@ -29,7 +29,7 @@ static sf_config *load(const char *text, diag *d)
     assert_non_null(f);
     assert_true(fputs(text, f) >= 0);
     assert_int_equal(fclose(f), 0);
-    sf_config *cfg = config_load(path, d);
+    sigflow_config *cfg = config_load(path, d);
     return cfg;
 }
 
@@ -54,7 +54,7 @@ static void defaults_without_outcome(void **state)
 {
     (void)state;
     diag d = {0};
-    sf_config *cfg = load("[decision]\nname = d\nthreshold = 0.5\n" SIG, &d);
+    sigflow_config *cfg = load("[decision]\nname = d\nthreshold = 0.5\n" SIG, &d);
     assert_non_null(cfg);
     const config_decision *dec = &cfg->decision;
     assert_null(dec->outcome);
@@ -77,11 +77,11 @@ static void reads_every_key(void **state)
     (void)state;
     diag d = {0};
     /* rearm_below above auto's start (0.5) is fine: it is capped at each picked threshold */
-    sf_config *cfg = load("[decision]\nname = d\nthreshold = auto\nrearm_below = 0.7\n"
-                          "outcome = subscription.canceled\nhorizon = 30d\nlearning = off\n"
-                          "refit = 7d\nprior = 2.5\nfit_sample = 5000\nfit_horizon = 10d\n"
-                          "target_precision = 0.7\nauto_window = 21d\ntick = 1d\n" SIG,
-                          &d);
+    sigflow_config *cfg = load("[decision]\nname = d\nthreshold = auto\nrearm_below = 0.7\n"
+                               "outcome = subscription.canceled\nhorizon = 30d\nlearning = off\n"
+                               "refit = 7d\nprior = 2.5\nfit_sample = 5000\nfit_horizon = 10d\n"
+                               "target_precision = 0.7\nauto_window = 21d\ntick = 1d\n" SIG,
+                               &d);
     diag_print(&d, stderr);
     assert_non_null(cfg);
     const config_decision *dec = &cfg->decision;
@@ -106,7 +106,7 @@ static void outcome_turns_learning_on(void **state)
 {
     (void)state;
     diag d = {0};
-    sf_config *cfg =
+    sigflow_config *cfg =
         load("[decision]\nname = d\nthreshold = 0.5\noutcome = cancel\nhorizon = 7d\n" SIG, &d);
     assert_non_null(cfg);
     assert_true(cfg->decision.learning);
@@ -150,7 +150,7 @@ static void refusals_name_file_and_line(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         diag d = {0};
-        sf_config *cfg = load(bad[i].text, &d);
+        sigflow_config *cfg = load(bad[i].text, &d);
         if (cfg || !has(&d, bad[i].line, bad[i].frag)) {
             diag_print(&d, stderr);
             config_free(cfg);

@@ -14,7 +14,7 @@
 #include <cmocka.h>
 #include <json.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "ingest/drift.h"
 
 typedef struct got {
@@ -78,7 +78,7 @@ static void one_alert_per_change_with_hysteresis(void **state)
 static void shape_has_keys_never_values_and_is_bounded(void **state)
 {
     (void)state;
-    char out[SF_MAX_SHAPE_LEN];
+    char out[SIGFLOW_MAX_SHAPE_LEN];
     json_object *doc = json_tokener_parse(
         "{\"user\":{\"id\":\"u1\",\"email\":\"a@b.c\"},\"items\":[{\"sku\":\"x\"}],\"n\":42,"
         "\"q\\\"x\":1}");
@@ -94,7 +94,7 @@ static void shape_has_keys_never_values_and_is_bounded(void **state)
     doc = json_tokener_parse(big);
     assert_non_null(doc);
     drift_shape(doc, out, sizeof out);
-    assert_true(strlen(out) < SF_MAX_SHAPE_LEN);
+    assert_true(strlen(out) < SIGFLOW_MAX_SHAPE_LEN);
     assert_non_null(strstr(out, "..."));
     json_object_put(doc);
     json_object *num = json_object_new_int(3);

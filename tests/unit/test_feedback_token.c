@@ -81,7 +81,7 @@ static void make_matches_specification(void **state)
 static void check_accepts_specified_token(void **state)
 {
     (void)state;
-    char tok[512], id[SF_MAX_ALERT_ID_LEN + 1], label[SF_MAX_LABEL_LEN + 1];
+    char tok[512], id[SIGFLOW_MAX_ALERT_ID_LEN + 1], label[SIGFLOW_MAX_LABEL_LEN + 1];
     spec_token(SECRET, ID, "confirmed", T0 + 60, 1, 0, tok);
     assert_int_equal(
         feedback_token_check(SECRET, SLEN, tok, T0, id, sizeof id, label, sizeof label), SF_OK);
@@ -92,7 +92,7 @@ static void check_accepts_specified_token(void **state)
 static void forged_tokens_are_refused(void **state)
 {
     (void)state;
-    char tok[512], id[SF_MAX_ALERT_ID_LEN + 1], label[SF_MAX_LABEL_LEN + 1];
+    char tok[512], id[SIGFLOW_MAX_ALERT_ID_LEN + 1], label[SIGFLOW_MAX_LABEL_LEN + 1];
     /* a flipped MAC bit */
     spec_token(SECRET, ID, "confirmed", T0 + 60, 1, 1, tok);
     assert_int_equal(
@@ -124,7 +124,7 @@ static void forged_tokens_are_refused(void **state)
 static void expired_tokens_are_refused(void **state)
 {
     (void)state;
-    char tok[512], id[SF_MAX_ALERT_ID_LEN + 1], label[SF_MAX_LABEL_LEN + 1];
+    char tok[512], id[SIGFLOW_MAX_ALERT_ID_LEN + 1], label[SIGFLOW_MAX_LABEL_LEN + 1];
     assert_int_equal(feedback_token_make(SECRET, SLEN, ID, "confirmed", T0, tok, sizeof tok),
                      SF_OK);
     assert_int_equal(
@@ -146,7 +146,7 @@ static void expired_tokens_are_refused(void **state)
 static void malformed_tokens_are_refused(void **state)
 {
     (void)state;
-    char id[SF_MAX_ALERT_ID_LEN + 1], label[SF_MAX_LABEL_LEN + 1], tok[512], bad[1024];
+    char id[SIGFLOW_MAX_ALERT_ID_LEN + 1], label[SIGFLOW_MAX_LABEL_LEN + 1], tok[512], bad[1024];
     const char *cases[] = {"", "a", "abc!", "AAAA", "====", "a b", "%2F%2F"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         assert_int_equal(
@@ -182,7 +182,7 @@ static void malformed_tokens_are_refused(void **state)
 static void make_refuses_bad_input(void **state)
 {
     (void)state;
-    char tok[FEEDBACK_TOKEN_MAX_LEN + 1], longid[SF_MAX_ALERT_ID_LEN + 2];
+    char tok[FEEDBACK_TOKEN_MAX_LEN + 1], longid[SIGFLOW_MAX_ALERT_ID_LEN + 2];
     memset(longid, 'a', sizeof longid - 1);
     longid[sizeof longid - 1] = '\0';
     assert_int_equal(feedback_token_make(SECRET, 0, ID, "confirmed", T0, tok, sizeof tok),
@@ -193,7 +193,7 @@ static void make_refuses_bad_input(void **state)
                      SF_EINVAL);
     assert_int_equal(feedback_token_make(SECRET, SLEN, longid, "confirmed", T0, tok, sizeof tok),
                      SF_EINVAL);
-    longid[SF_MAX_ALERT_ID_LEN] = '\0'; /* exactly the limit is fine */
+    longid[SIGFLOW_MAX_ALERT_ID_LEN] = '\0'; /* exactly the limit is fine */
     assert_int_equal(feedback_token_make(SECRET, SLEN, longid, "confirmed", T0, tok, sizeof tok),
                      SF_OK);
     assert_int_equal(feedback_token_make(SECRET, SLEN, ID, "", T0, tok, sizeof tok), SF_EINVAL);
@@ -208,7 +208,7 @@ static void link_is_public_url_plus_token(void **state)
 {
     (void)state;
     char link[2048], tok[FEEDBACK_TOKEN_MAX_LEN + 1], want[2048];
-    char id[SF_MAX_ALERT_ID_LEN + 1], label[SF_MAX_LABEL_LEN + 1];
+    char id[SIGFLOW_MAX_ALERT_ID_LEN + 1], label[SIGFLOW_MAX_LABEL_LEN + 1];
     assert_int_equal(feedback_token_make(SECRET, SLEN, ID, "confirmed", T0, tok, sizeof tok),
                      SF_OK);
     snprintf(want, sizeof want, "https://sigflow.example.com/ops/v1/feedback/%s", tok);

@@ -17,7 +17,7 @@
 
 #include "plugin/host.h"
 #include "ingest/ingest_http.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 /* ---- the test plugin: its request callback does what the current test asks ---------------- */
 
@@ -339,7 +339,7 @@ static void other_errors_answer_500(void **state)
 
 static void body_at_the_limit_is_accepted(void **state)
 {
-    size_t n = SF_MAX_HTTP_BODY;
+    size_t n = SIGFLOW_MAX_HTTP_BODY;
     char *body = malloc(n);
     memset(body, 'y', n);
     want.status = SF_OK;
@@ -351,7 +351,7 @@ static void body_at_the_limit_is_accepted(void **state)
 
 static void oversize_content_length_answers_413_before_the_body(void **state)
 {
-    size_t n = (size_t)SF_MAX_HTTP_BODY + 1;
+    size_t n = (size_t)SIGFLOW_MAX_HTTP_BODY + 1;
     char *body = malloc(n);
     memset(body, 'z', n);
     static const char *const expect[] = {"Expect: 100-continue", NULL};
@@ -363,7 +363,7 @@ static void oversize_content_length_answers_413_before_the_body(void **state)
 
 static void oversize_chunked_body_answers_413(void **state)
 {
-    reply r = http(*state, "POST", "/hooks/test", NULL, 0, NULL, (size_t)SF_MAX_HTTP_BODY + 1);
+    reply r = http(*state, "POST", "/hooks/test", NULL, 0, NULL, (size_t)SIGFLOW_MAX_HTTP_BODY + 1);
     assert_int_equal(r.code, 413);
     assert_int_equal(atomic_load(&seen.calls), 0);
     /* The listener is still fine afterwards. */
@@ -376,7 +376,7 @@ static void oversize_chunked_body_answers_413(void **state)
 static void chunked_body_far_over_the_limit_is_cut_off(void **state)
 {
     tolerate_cutoff = true;
-    reply r = http(*state, "POST", "/hooks/test", NULL, 0, NULL, 3 * (size_t)SF_MAX_HTTP_BODY);
+    reply r = http(*state, "POST", "/hooks/test", NULL, 0, NULL, 3 * (size_t)SIGFLOW_MAX_HTTP_BODY);
     tolerate_cutoff = false;
     assert_true(r.cut_off || r.code == 413);
     assert_int_equal(atomic_load(&seen.calls), 0);
@@ -388,14 +388,14 @@ static void chunked_body_far_over_the_limit_is_cut_off(void **state)
 static void headers_past_the_connection_memory_answer_431(void **state)
 {
     /* Headers of half the connection's memory fit; as many bytes as all of it cannot. */
-    static char big[SF_HTTP_CONNECTION_MEMORY + 32];
+    static char big[SIGFLOW_HTTP_CONNECTION_MEMORY + 32];
     const char *headers[] = {big, NULL};
     want.status = SF_OK;
-    snprintf(big, sizeof big, "X-Big: %0*d", SF_HTTP_CONNECTION_MEMORY / 2, 0);
+    snprintf(big, sizeof big, "X-Big: %0*d", SIGFLOW_HTTP_CONNECTION_MEMORY / 2, 0);
     reply r = http(*state, "POST", "/hooks/test", "{}", 2, headers, 0);
     assert_int_equal(r.code, 200);
     assert_int_equal(atomic_load(&seen.calls), 1);
-    snprintf(big, sizeof big, "X-Big: %0*d", SF_HTTP_CONNECTION_MEMORY, 0);
+    snprintf(big, sizeof big, "X-Big: %0*d", SIGFLOW_HTTP_CONNECTION_MEMORY, 0);
     r = http(*state, "POST", "/hooks/test", "{}", 2, headers, 0);
     assert_int_equal(r.code, 431);
     assert_int_equal(atomic_load(&seen.calls), 1);
@@ -403,9 +403,9 @@ static void headers_past_the_connection_memory_answer_431(void **state)
 
 static void too_many_headers_answer_431(void **state)
 {
-    static char names[SF_MAX_HTTP_HEADERS + 1][32];
-    static const char *headers[SF_MAX_HTTP_HEADERS + 2];
-    for (int i = 0; i <= SF_MAX_HTTP_HEADERS; i++) {
+    static char names[SIGFLOW_MAX_HTTP_HEADERS + 1][32];
+    static const char *headers[SIGFLOW_MAX_HTTP_HEADERS + 2];
+    for (int i = 0; i <= SIGFLOW_MAX_HTTP_HEADERS; i++) {
         snprintf(names[i], sizeof names[i], "X-Extra-%d: %d", i, i);
         headers[i] = names[i];
     }
@@ -444,7 +444,7 @@ static void route_refuses_a_taken_or_malformed_path(void **state)
     fixture *f = *state;
     assert_int_equal(ingest_http_route(f->http, "/hooks/test", f->inst), SF_EINVAL);
     assert_int_equal(ingest_http_route(f->http, "hooks/relative", f->inst), SF_EINVAL);
-    char longpath[SF_MAX_HTTP_PATH + 2];
+    char longpath[SIGFLOW_MAX_HTTP_PATH + 2];
     memset(longpath, 'a', sizeof longpath - 1);
     longpath[0] = '/';
     longpath[sizeof longpath - 1] = '\0';

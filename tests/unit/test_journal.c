@@ -12,7 +12,7 @@
 
 #include "store/journal.h"
 #include "base/log.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "store/store.h"
 #include "store/store_kv.h"
 #include "tmpdir.h"
@@ -731,9 +731,9 @@ static void invalid_submit_is_refused_and_consumed(void **state)
 {
     fixture *f = *state;
     sf_event *ev = mk("a", "t", 1, NULL);
-    ev->source_id = malloc(SF_MAX_SOURCE_ID_LEN + 2);
-    memset(ev->source_id, 's', SF_MAX_SOURCE_ID_LEN + 1);
-    ev->source_id[SF_MAX_SOURCE_ID_LEN + 1] = '\0';
+    ev->source_id = malloc(SIGFLOW_MAX_SOURCE_ID_LEN + 2);
+    memset(ev->source_id, 's', SIGFLOW_MAX_SOURCE_ID_LEN + 1);
+    ev->source_id[SIGFLOW_MAX_SOURCE_ID_LEN + 1] = '\0';
     uint64_t t = 9;
     assert_int_equal(journal_submit(f->j, "desk", ev, &t), SF_EINVAL); /* freed: no leak */
     assert_int_equal(t, 0);
@@ -782,7 +782,7 @@ static void full_disk_mid_commit_leaves_no_entry_of_it_stored(void **state)
     journal_config_default(&c);
     c.max_delay_us = 300000; /* hold the commit open so the three submits share it */
     open_all(f, &c);
-    char attrs[SF_MAX_ATTRS_LEN];
+    char attrs[SIGFLOW_MAX_ATTRS_LEN];
     memset(attrs, 'x', sizeof attrs);
     attrs[0] = '"';
     attrs[sizeof attrs - 1] = '"';

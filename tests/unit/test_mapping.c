@@ -12,10 +12,10 @@
 #include <json.h>
 #include <pthread.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "ingest/mapping.h"
 
-static char err[SF_MAX_ERROR_LEN];
+static char err[SIGFLOW_MAX_ERROR_LEN];
 
 static sf_status apply(mapping *m, const char *json, sf_event **ev)
 {
@@ -147,17 +147,17 @@ static void entity_of_256_bytes_passes_and_257_fails(void **state)
 {
     (void)state;
     mapping *m = canonical();
-    char doc[600], ent[SF_MAX_ENTITY_LEN + 2];
+    char doc[600], ent[SIGFLOW_MAX_ENTITY_LEN + 2];
     memset(ent, 'e', sizeof ent - 1);
-    ent[SF_MAX_ENTITY_LEN + 1] = '\0';
+    ent[SIGFLOW_MAX_ENTITY_LEN + 1] = '\0';
     sf_event *ev = NULL;
     snprintf(doc, sizeof doc, "{\"entity\":\"%s\",\"type\":\"t\",\"time\":0}", ent);
     assert_int_equal(apply(m, doc, &ev), SF_EINVAL);
     assert_string_equal(err, "entity longer than 256 bytes");
-    ent[SF_MAX_ENTITY_LEN] = '\0';
+    ent[SIGFLOW_MAX_ENTITY_LEN] = '\0';
     snprintf(doc, sizeof doc, "{\"entity\":\"%s\",\"type\":\"t\",\"time\":0}", ent);
     assert_int_equal(apply(m, doc, &ev), SF_OK);
-    assert_int_equal(strlen(ev->entity), SF_MAX_ENTITY_LEN);
+    assert_int_equal(strlen(ev->entity), SIGFLOW_MAX_ENTITY_LEN);
     event_free(ev);
     mapping_free(m);
 }
@@ -166,7 +166,7 @@ static void attrs_over_the_limit_are_refused(void **state)
 {
     (void)state;
     mapping *m = canonical();
-    size_t n = SF_MAX_ATTRS_LEN;
+    size_t n = SIGFLOW_MAX_ATTRS_LEN;
     char *doc = malloc(n + 100);
     assert_non_null(doc);
     /* attrs {"x":"aaa..."} is n + 8 bytes: over the limit */
@@ -181,7 +181,7 @@ static void attrs_over_the_limit_are_refused(void **state)
     memset(doc + k, 'a', n - 8);
     strcpy(doc + k + n - 8, "\"}");
     assert_int_equal(apply(m, doc, &ev), SF_OK);
-    assert_int_equal(ev->attrs_len, SF_MAX_ATTRS_LEN);
+    assert_int_equal(ev->attrs_len, SIGFLOW_MAX_ATTRS_LEN);
     event_free(ev);
     free(doc);
     mapping_free(m);
@@ -241,7 +241,7 @@ static void documents_over_the_line_limit_are_refused(void **state)
 {
     (void)state;
     mapping *m = canonical();
-    size_t n = SF_MAX_EVENT_LINE + 1;
+    size_t n = SIGFLOW_MAX_EVENT_LINE + 1;
     char *doc = malloc(n);
     assert_non_null(doc);
     memset(doc, ' ', n);
@@ -395,7 +395,7 @@ static void instance_without_map_keys_is_canonical(void **state)
 static void *hammer(void *arg)
 {
     mapping *m = arg;
-    char e[SF_MAX_ERROR_LEN];
+    char e[SIGFLOW_MAX_ERROR_LEN];
     for (int i = 0; i < PER_THREAD; i++) {
         const char *doc = i % 2 ? "{\"entity\":\"e\",\"type\":\"t\",\"time\":1,\"k\":[1,2]}"
                                 : "{\"type\":\"t\",\"time\":1}";

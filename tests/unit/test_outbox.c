@@ -8,7 +8,7 @@
 
 #include "base/log.h"
 #include "store/outbox.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "store/store.h"
 #include "tmpdir.h"
 
@@ -312,7 +312,7 @@ static void long_error_text_is_bounded(void **state)
     assert_int_equal(outbox_result(f->o, id, OUTBOX_RESULT_DEAD, 0, big), SF_OK);
     assert_int_equal(outbox_dlq_list(f->o, NULL, 1, d, &n), SF_OK);
     assert_int_equal(n, 1);
-    assert_int_equal(strlen(d[0].last_error), SF_MAX_ERROR_LEN);
+    assert_int_equal(strlen(d[0].last_error), SIGFLOW_MAX_ERROR_LEN);
     outbox_delivery_clear(d, n);
 }
 

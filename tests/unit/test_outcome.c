@@ -1,6 +1,6 @@
 /*
  * test_outcome.c - outcomes and learning in the engine (core/score/outcome.c, learn.c,
- * learn_checkpoint.c): labels from outcome events (confirmed, false_positive, missed),
+ * learn_image.c): labels from outcome events (confirmed, false_positive, missed),
  * retirement and a returning customer's new life, model_version on alerts, and for a
  * generated stream with refits: the same alerts and labels for any shard count and across
  * a checkpoint saved and loaded anywhere. Expected labels are derived by hand from
@@ -19,7 +19,7 @@
 
 #include "score/model.h"
 #include "score/score.h"
-#include "score/score_checkpoint.h"
+#include "score/score_image.h"
 
 #define H 3600000LL
 #define D (24 * H)
@@ -400,11 +400,11 @@ static void refits_are_shard_free_and_learn(bool auto_threshold)
         score_engine *a = learn_engine(&o, k == 1 ? 3 : 1, auto_threshold);
         push_all(a, ev, 0, cuts[k]);
         score_membuf m = {0};
-        assert_int_equal(score_checkpoint_save(a, score_membuf_write, &m), SF_OK);
+        assert_int_equal(score_image_save(a, score_membuf_write, &m), SF_OK);
         score_free(a);
         score_engine *b = learn_engine(&o, k == 1 ? 1 : 2, auto_threshold);
         char err[256];
-        if (score_checkpoint_load(b, score_membuf_read, &m, err, sizeof err) != SF_OK)
+        if (score_image_load(b, score_membuf_read, &m, err, sizeof err) != SF_OK)
             fail_msg("load: %s", err);
         push_all(b, ev, cuts[k], n);
         score_flush(b);
@@ -439,11 +439,11 @@ static void learning_checkpoint_round_trips(void **state)
     score_engine *a = learn_engine(&o, 2, true);
     push_all(a, ev, 0, n / 2);
     score_membuf m1 = {0}, m2 = {0};
-    assert_int_equal(score_checkpoint_save(a, score_membuf_write, &m1), SF_OK);
+    assert_int_equal(score_image_save(a, score_membuf_write, &m1), SF_OK);
     score_engine *b = learn_engine(&o, 3, true);
     char err[256];
-    assert_int_equal(score_checkpoint_load(b, score_membuf_read, &m1, err, sizeof err), SF_OK);
-    assert_int_equal(score_checkpoint_save(b, score_membuf_write, &m2), SF_OK);
+    assert_int_equal(score_image_load(b, score_membuf_read, &m1, err, sizeof err), SF_OK);
+    assert_int_equal(score_image_save(b, score_membuf_write, &m2), SF_OK);
     assert_int_equal(m1.len, m2.len);
     assert_memory_equal(m1.data, m2.data, m1.len);
     score_model_view *va = score_model_get(a), *vb = score_model_get(b);
@@ -457,8 +457,7 @@ static void learning_checkpoint_round_trips(void **state)
     for (size_t cut = m1.len - 200; cut < m1.len; cut += 37) {
         score_membuf t = {.data = m1.data, .len = cut};
         score_engine *c = learn_engine(&o, 1, true);
-        assert_int_not_equal(score_checkpoint_load(c, score_membuf_read, &t, err, sizeof err),
-                             SF_OK);
+        assert_int_not_equal(score_image_load(c, score_membuf_read, &t, err, sizeof err), SF_OK);
         score_free(c);
     }
     score_free(a);

@@ -26,7 +26,7 @@ static delivery_rules *parse(diag *d, const char *const *kv, size_t n)
 {
     static config_kv keys[16];
     static config_signal sig = {.name = "logins"};
-    static sf_config cfg = {.path = "site.ini", .signals = &sig, .n_signals = 1};
+    static sigflow_config cfg = {.path = "site.ini", .signals = &sig, .n_signals = 1};
     static char buf[16][256];
     for (size_t i = 0; i < n; i++) {
         snprintf(buf[i], sizeof buf[i], "%s", kv[i]);

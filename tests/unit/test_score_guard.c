@@ -18,7 +18,7 @@
 
 #include "checkpoint_support.h"
 #include "score/score.h"
-#include "score/score_checkpoint.h"
+#include "score/score_image.h"
 
 #define G_ENTS 24
 #define G_DAYS 22
@@ -219,7 +219,7 @@ static void split(size_t k, int shards_a, int shards_b, const ck_out *want)
     for (size_t i = 0; i < k; i++)
         assert_int_equal(g_apply(a, &g_events[i]), SF_OK);
     score_membuf m = {0};
-    assert_int_equal(score_checkpoint_save(a, score_membuf_write, &m), SF_OK);
+    assert_int_equal(score_image_save(a, score_membuf_write, &m), SF_OK);
     score_free(a);
     score_engine *b = g_engine(shards_b, &out);
     char err[256] = "";
@@ -258,7 +258,7 @@ static void save_bytes(int shards, size_t k, score_membuf *m)
     for (size_t i = 0; i < k; i++)
         assert_int_equal(g_apply(e, &g_events[i]), SF_OK);
     memset(m, 0, sizeof *m);
-    assert_int_equal(score_checkpoint_save(e, score_membuf_write, m), SF_OK);
+    assert_int_equal(score_image_save(e, score_membuf_write, m), SF_OK);
     score_free(e);
     free(out.text);
 }
@@ -278,7 +278,7 @@ static void guard_state_bytes_do_not_depend_on_shards_and_round_trip(void **stat
     score_engine *e = g_engine(2, &out);
     char err[256];
     assert_int_equal(ck_load(e, a.data, a.len, err, sizeof err), SF_OK);
-    assert_int_equal(score_checkpoint_save(e, score_membuf_write, &c), SF_OK);
+    assert_int_equal(score_image_save(e, score_membuf_write, &c), SF_OK);
     assert_int_equal(a.len, c.len);
     assert_memory_equal(a.data, c.data, a.len);
     score_free(e);

@@ -11,7 +11,7 @@
 
 #include <cmocka.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "config/secret.h"
 
 static char tmpdir[64];
@@ -48,7 +48,7 @@ static void write_file(const char *path, const char *text)
 static void secret_from_env_names_variable_never_value(void **state)
 {
     (void)state;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     setenv("SF_TEST_SECRET", "s3cr3t", 1);
     char *v = secret_resolve("env:SF_TEST_SECRET", err, sizeof err);
     assert_non_null(v);
@@ -67,7 +67,7 @@ static void secret_from_env_names_variable_never_value(void **state)
 static void secret_from_file_strips_one_newline(void **state)
 {
     (void)state;
-    char err[SF_MAX_ERROR_LEN], path[160], spec[170];
+    char err[SIGFLOW_MAX_ERROR_LEN], path[160], spec[170];
     snprintf(path, sizeof path, "%s/secret", tmpdir);
     write_file(path, "abc\n\n");
     chmod(path, 0600);
@@ -86,24 +86,24 @@ static void secret_from_file_strips_one_newline(void **state)
 static void secret_file_errors(void **state)
 {
     (void)state;
-    char err[SF_MAX_ERROR_LEN], path[160], spec[170];
+    char err[SIGFLOW_MAX_ERROR_LEN], path[160], spec[170];
     assert_null(secret_resolve("file:/nonexistent/secret", err, sizeof err));
     assert_non_null(strstr(err, "/nonexistent/secret"));
     snprintf(path, sizeof path, "%s/secret_long", tmpdir);
-    char *big = malloc(SF_MAX_SECRET_LEN + 2);
+    char *big = malloc(SIGFLOW_MAX_SECRET_LEN + 2);
     assert_non_null(big);
-    memset(big, 'a', SF_MAX_SECRET_LEN + 1);
-    big[SF_MAX_SECRET_LEN + 1] = '\0';
+    memset(big, 'a', SIGFLOW_MAX_SECRET_LEN + 1);
+    big[SIGFLOW_MAX_SECRET_LEN + 1] = '\0';
     write_file(path, big);
     snprintf(spec, sizeof spec, "file:%s", path);
     assert_null(secret_resolve(spec, err, sizeof err));
     assert_non_null(strstr(err, "longer than 4096 bytes"));
-    big[SF_MAX_SECRET_LEN] = '\0'; /* exactly the limit is fine */
+    big[SIGFLOW_MAX_SECRET_LEN] = '\0'; /* exactly the limit is fine */
     write_file(path, big);
     free(big);
     char *v = secret_resolve(spec, err, sizeof err);
     assert_non_null(v);
-    assert_int_equal(strlen(v), SF_MAX_SECRET_LEN);
+    assert_int_equal(strlen(v), SIGFLOW_MAX_SECRET_LEN);
     free(v);
     snprintf(path, sizeof path, "%s/secret_empty", tmpdir);
     write_file(path, "\n");
@@ -116,7 +116,7 @@ static void secret_file_errors(void **state)
 static void secret_literal_is_refused(void **state)
 {
     (void)state;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     assert_null(secret_resolve("hunter2", err, sizeof err));
     assert_string_equal(err, "secrets are never written in INI: use env:NAME or file:/path");
     assert_null(secret_resolve("", err, sizeof err));
@@ -127,7 +127,7 @@ static void secret_literal_is_refused(void **state)
 static void secret_file_relative_to_the_config_dir(void **state)
 {
     (void)state;
-    char p[160], err[SF_MAX_ERROR_LEN];
+    char p[160], err[SIGFLOW_MAX_ERROR_LEN];
     snprintf(p, sizeof p, "%s/secret", tmpdir);
     write_file(p, "rel-value\n");
     assert_int_equal(chdir("/"), 0);
@@ -142,7 +142,7 @@ static void secret_file_relative_to_the_config_dir(void **state)
 static void secret_slips_get_a_did_you_mean(void **state)
 {
     (void)state;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     assert_null(secret_resolve("ENV:STRIPE_KEY", err, sizeof err));
     assert_non_null(strstr(err, "did you mean `env:STRIPE_KEY`?"));
     assert_null(secret_resolve("Env=TOKEN", err, sizeof err));
@@ -157,7 +157,7 @@ static void secret_slips_get_a_did_you_mean(void **state)
 static void check_only_mode_reads_no_secret(void **state)
 {
     (void)state;
-    char err[SF_MAX_ERROR_LEN];
+    char err[SIGFLOW_MAX_ERROR_LEN];
     unsetenv("SF_TEST_ABSENT");
     secret_set_check_only(true);
     char *v = secret_resolve("env:SF_TEST_ABSENT", err, sizeof err);

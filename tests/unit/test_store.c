@@ -8,7 +8,7 @@
 
 #include "base/log.h"
 #include "store/store.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "store/store_kv.h"
 #include "tmpdir.h"
 
@@ -163,11 +163,11 @@ static void kv_rejects_empty_and_oversized_arguments(void **state)
     assert_int_equal(store_open(f->dir, STORE_DURABILITY_OFF, &f->s, err, sizeof err), SF_OK);
     assert_int_equal(store_kv_set(f->s, "", "k", "v"), SF_EINVAL);
     assert_int_equal(store_kv_set(f->s, "ns", "k", NULL), SF_EINVAL);
-    char *big = malloc(SF_MAX_KV_VALUE_LEN + 2);
-    memset(big, 'a', SF_MAX_KV_VALUE_LEN + 1);
-    big[SF_MAX_KV_VALUE_LEN + 1] = '\0';
+    char *big = malloc(SIGFLOW_MAX_KV_VALUE_LEN + 2);
+    memset(big, 'a', SIGFLOW_MAX_KV_VALUE_LEN + 1);
+    big[SIGFLOW_MAX_KV_VALUE_LEN + 1] = '\0';
     assert_int_equal(store_kv_set(f->s, "ns", "k", big), SF_EINVAL);
-    big[SF_MAX_KV_VALUE_LEN] = '\0';
+    big[SIGFLOW_MAX_KV_VALUE_LEN] = '\0';
     assert_int_equal(store_kv_set(f->s, "ns", "k", big), SF_OK);
     free(big);
 }

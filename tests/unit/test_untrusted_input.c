@@ -12,12 +12,12 @@
 #include <time.h>
 #include <cmocka.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "ingest/mapping.h"
 #include "ingest/utf8.h"
 #include "model/event.h"
 
-static char err[SF_MAX_ERROR_LEN];
+static char err[SIGFLOW_MAX_ERROR_LEN];
 
 static sf_status apply(mapping *m, const char *json, size_t len, sf_event **ev)
 {

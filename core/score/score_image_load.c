@@ -1,10 +1,10 @@
 /*
- * score_checkpoint_load.c - loading a checkpoint into a fresh engine. A parser of external
- * input: every length is checked against sf_limits.h, every time against the saved
+ * score_image_load.c - loading a score image into a fresh engine. A parser of external
+ * input: every length is checked against limits.h, every time against the saved
  * watermark, every state against what the engine could have built; entities are
  * re-partitioned by hash, so the shard counts on both sides are free.
  */
-#include "score/score_checkpoint.h"
+#include "score/score_image.h"
 
 #include <stdarg.h>
 #include <stdbool.h>
@@ -13,18 +13,18 @@
 #include <string.h>
 
 #include "score/score_bytes.h"
-#include "score/learn_checkpoint.h"
-#include "score/score_checkpoint_internal.h"
+#include "score/learn_image.h"
+#include "score/score_image_internal.h"
 #include "score/score_guard.h"
 #include "score/score_internal.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 typedef struct reader {
     score_read_fn fn;
     void *ctx;
     unsigned char *buf; /* RBUF bytes; [pos, len) not consumed yet */
     size_t pos, len, hpos;
-    ck_hash h;
+    img_hash h;
     bool eof;
     sf_status st;
     char *err;
@@ -49,7 +49,7 @@ static size_t r_fill(reader *r, size_t want)
 {
     if (r->len - r->pos >= want)
         return want;
-    ck_hash_update(&r->h, r->buf + r->hpos, r->pos - r->hpos); /* consumed bytes, in order */
+    img_hash_update(&r->h, r->buf + r->hpos, r->pos - r->hpos); /* consumed bytes, in order */
     memmove(r->buf, r->buf + r->pos, r->len - r->pos);
     r->len -= r->pos;
     r->pos = r->hpos = 0;
@@ -91,9 +91,9 @@ static sf_status read_header(reader *r, const score_engine *e)
     if (memcmp(p, HEAD_MAGIC, 8) != 0)
         return fail(r, SF_EINVAL, "checkpoint: not a sigflow scoring checkpoint (bad magic)");
     uint32_t version = sb_get32(p + 8), dn = sb_get32(p + 16);
-    if (version != SCORE_CHECKPOINT_VERSION && version != 1)
+    if (version != SCORE_IMAGE_VERSION && version != 1)
         return fail(r, SF_EINVAL, "checkpoint: format version %u, this build reads 1 and %d",
-                    version, SCORE_CHECKPOINT_VERSION);
+                    version, SCORE_IMAGE_VERSION);
     r->version = version;
     uint32_t flags = sb_get32(p + 12);
     if (flags > 1 || dn > DESC_MAX)
@@ -101,16 +101,16 @@ static sf_status read_header(reader *r, const score_engine *e)
     unsigned char *own = malloc(DESC_MAX);
     if (!own)
         return fail(r, SF_ENOMEM, "checkpoint: out of memory");
-    size_t on = ck_describe(e, own);
+    size_t on = img_describe(e, own);
     const unsigned char *d = r_take(r, dn + 8); /* descriptor, then its fingerprint */
     sf_status st = SF_OK;
     if (!d)
         st = truncated(r, "the config descriptor");
-    else if (sb_get64(d + dn) != ck_hash_bytes(d, dn))
+    else if (sb_get64(d + dn) != img_hash_bytes(d, dn))
         st = fail(r, SF_EINVAL, "checkpoint: corrupt config descriptor (fingerprint)");
     else if (on == 0 || on != dn || memcmp(own, d, dn) != 0) {
         char why[256] = "";
-        if (!ck_explain_mismatch(e, d, dn, why, sizeof why) && on == dn)
+        if (!img_explain_mismatch(e, d, dn, why, sizeof why) && on == dn)
             st = fail(r, SF_EINVAL, "checkpoint: corrupt config descriptor");
         else
             st = fail(r, SF_EUNSUPPORTED,
@@ -144,7 +144,7 @@ static sf_status read_guards(reader *r, score_engine *e, const engine_part *g)
         return truncated(r, "the guard state");
     size_t len = sb_get32(p), max = 8;
     for (size_t i = 0; i < e->n_sig; i++)
-        max += 1 + 56 + 8 + 16 * (size_t)SF_MAX_STALE_BUCKETS + 16 * SF_MAX_STALE_SPELLS;
+        max += 1 + 56 + 8 + 16 * (size_t)SIGFLOW_MAX_STALE_BUCKETS + 16 * SIGFLOW_MAX_STALE_SPELLS;
     if (len > max)
         return fail(r, SF_EINVAL, "checkpoint: corrupt guard state (length)");
     unsigned char *buf = malloc(len ? len : 1);
@@ -211,9 +211,9 @@ static sf_status read_entity(reader *r, score_engine *e, const engine_part *g, u
     size_t n = p ? sb_get16(p) : 0;
     if (!p || (p = r_take(r, n + 1)) == NULL)
         return truncated(r, "an entity");
-    if (n == 0 || n > SF_MAX_ENTITY_LEN || memchr(p, '\0', n))
+    if (n == 0 || n > SIGFLOW_MAX_ENTITY_LEN || memchr(p, '\0', n))
         return fail(r, SF_EINVAL, "checkpoint: corrupt entity %llu (id)", (unsigned long long)i);
-    char id[SF_MAX_ENTITY_LEN + 1];
+    char id[SIGFLOW_MAX_ENTITY_LEN + 1];
     memcpy(id, p, n);
     id[n] = '\0';
     unsigned flags = p[n];
@@ -224,8 +224,8 @@ static sf_status read_entity(reader *r, score_engine *e, const engine_part *g, u
                     (unsigned long long)i);
     memcpy(prev, id, n + 1);
     *prev_len = n;
-    char shown[SF_MAX_ENTITY_LEN + 1]; /* the id as error messages show it */
-    ck_printable(id, n, shown, sizeof shown);
+    char shown[SIGFLOW_MAX_ENTITY_LEN + 1]; /* the id as error messages show it */
+    img_printable(id, n, shown, sizeof shown);
     score_shard_entity_view v = {.id = id,
                                  .id_len = n,
                                  .blob = blob,
@@ -242,7 +242,7 @@ static sf_status read_entity(reader *r, score_engine *e, const engine_part *g, u
     char *attrs = NULL;
     if (flags & 4) {
         size_t an = (p = r_take(r, 4)) ? sb_get32(p) : 0;
-        if (!p || an > SF_MAX_EVENT_LINE || !(p = r_take(r, an)))
+        if (!p || an > SIGFLOW_MAX_EVENT_LINE || !(p = r_take(r, an)))
             return p ? fail(r, SF_EINVAL, "checkpoint: corrupt entity %s (attrs)", shown)
                      : truncated(r, "an entity");
         if (memchr(p, '\0', an))
@@ -306,7 +306,7 @@ static sf_status read_learning(reader *r, score_engine *e, const engine_part *g)
         r->pos += got;
         have += got;
     }
-    sf_status st = learn_checkpoint_decode(e, buf, (size_t)len, g->watermark, r->err, r->errlen);
+    sf_status st = learn_image_decode(e, buf, (size_t)len, g->watermark, r->err, r->errlen);
     free(buf);
     return st;
 }
@@ -314,7 +314,7 @@ static sf_status read_learning(reader *r, score_engine *e, const engine_part *g)
 static sf_status read_entities(reader *r, score_engine *e, const engine_part *g)
 {
     unsigned char *blob = aligned_alloc(8, (e->model.layout.size + 7) & ~(size_t)7);
-    char prev[SF_MAX_ENTITY_LEN + 1] = "";
+    char prev[SIGFLOW_MAX_ENTITY_LEN + 1] = "";
     size_t prev_len = 0;
     if (!blob)
         return fail(r, SF_ENOMEM, "checkpoint: out of memory");
@@ -333,7 +333,7 @@ static sf_status read_entities(reader *r, score_engine *e, const engine_part *g)
         return fail(r, SF_EINVAL, "checkpoint: corrupt (no end marker after %llu entities)",
                     (unsigned long long)g->n_entities);
     r_fill(r, RBUF); /* hash everything up to here, and see what follows */
-    uint64_t want = ck_hash_final(&r->h);
+    uint64_t want = img_hash_final(&r->h);
     if (r->len - r->pos < 8)
         return truncated(r, "the checksum");
     if (sb_get64(r->buf + r->pos) != want)
@@ -369,12 +369,11 @@ static void install(score_engine *e, const engine_part *g)
     score_shard_add_stats(e->shards[0], &add);
 }
 
-sf_status score_checkpoint_load(score_engine *e, score_read_fn read, void *ctx, char *err,
-                                size_t errlen)
+sf_status score_image_load(score_engine *e, score_read_fn read, void *ctx, char *err, size_t errlen)
 {
     reader r = {.fn = read, .ctx = ctx, .buf = malloc(RBUF), .err = err, .errlen = errlen};
     engine_part g;
-    ck_hash_init(&r.h);
+    img_hash_init(&r.h);
     if (errlen)
         err[0] = '\0';
     if (!r.buf)

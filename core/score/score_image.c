@@ -1,11 +1,11 @@
 /*
- * score_checkpoint.c - saving the scoring engine's state, and the format's shared parts
+ * score_image.c - saving the scoring engine's state, and the format's shared parts
  * (checksum, config descriptor and fingerprint). The stream is: header (magic, version), the
  * config descriptor and its fingerprint, the engine's clocks and counters, every entity in
  * ascending byte order of id, an end marker and a checksum over everything before it.
- * Format: docs/scoring.md "Checkpoints"; loading is score_checkpoint_load.c.
+ * Format: docs/scoring.md "Checkpoints"; loading is score_image_load.c.
  */
-#include "score/score_checkpoint.h"
+#include "score/score_image.h"
 
 #include <stdbool.h>
 #include <stdio.h>
@@ -13,11 +13,11 @@
 #include <string.h>
 
 #include "score/score_bytes.h"
-#include "score/learn_checkpoint.h"
-#include "score/score_checkpoint_internal.h"
+#include "score/learn_image.h"
+#include "score/score_image_internal.h"
 #include "score/score_guard.h"
 #include "score/score_internal.h"
-#include "base/sf_limits.h"
+#include "base/limits.h"
 
 /* ---- checksum: a 64-bit hash over 8-byte little-endian words (MurmurHash3-style) ------ */
 
@@ -26,7 +26,7 @@ static uint64_t rotl64(uint64_t x, int r)
     return (x << r) | (x >> (64 - r));
 }
 
-static void hash_word(ck_hash *c, uint64_t w)
+static void hash_word(img_hash *c, uint64_t w)
 {
     w *= 0x87c37b91114253d5ull;
     w = rotl64(w, 31);
@@ -35,13 +35,13 @@ static void hash_word(ck_hash *c, uint64_t w)
     c->h = rotl64(c->h, 27) * 5 + 0x52dce729;
 }
 
-void ck_hash_init(ck_hash *c)
+void img_hash_init(img_hash *c)
 {
     memset(c, 0, sizeof *c);
     c->h = 0x5346434b50543031ull; /* "SFCKPT01" */
 }
 
-void ck_hash_update(ck_hash *c, const unsigned char *p, size_t n)
+void img_hash_update(img_hash *c, const unsigned char *p, size_t n)
 {
     c->len += n;
     while (c->np && n) {
@@ -60,9 +60,9 @@ void ck_hash_update(ck_hash *c, const unsigned char *p, size_t n)
     c->np = (unsigned)n;
 }
 
-uint64_t ck_hash_final(const ck_hash *in)
+uint64_t img_hash_final(const img_hash *in)
 {
-    ck_hash c = *in;
+    img_hash c = *in;
     if (c.np) {
         memset(c.part + c.np, 0, 8 - c.np);
         hash_word(&c, sb_get64(c.part));
@@ -76,16 +76,16 @@ uint64_t ck_hash_final(const ck_hash *in)
     return h;
 }
 
-uint64_t ck_hash_bytes(const unsigned char *p, size_t n)
+uint64_t img_hash_bytes(const unsigned char *p, size_t n)
 {
-    ck_hash c;
-    ck_hash_init(&c);
-    ck_hash_update(&c, p, n);
-    return ck_hash_final(&c);
+    img_hash c;
+    img_hash_init(&c);
+    img_hash_update(&c, p, n);
+    return img_hash_final(&c);
 }
 
 /* s[0..n) fit for a log line: anything but printable ASCII shows as '?'. */
-const char *ck_printable(const char *s, size_t n, char *out, size_t outlen)
+const char *img_printable(const char *s, size_t n, char *out, size_t outlen)
 {
     size_t k = 0;
     for (; k < n && k + 1 < outlen; k++)
@@ -111,10 +111,10 @@ static size_t put_str(unsigned char *p, const char *s)
 }
 
 /* Encode e's descriptor into out (DESC_MAX bytes); 0 if a name is over the limits. */
-size_t ck_describe(const score_engine *e, unsigned char *out)
+size_t img_describe(const score_engine *e, unsigned char *out)
 {
     const score_layout *l = &e->model.layout;
-    if (strlen(e->dec.name) > SF_MAX_NAME_LEN)
+    if (strlen(e->dec.name) > SIGFLOW_MAX_NAME_LEN)
         return 0;
     size_t n = put_str(out, e->dec.name);
     sb_puti64(out + n, e->model.tick);
@@ -123,7 +123,7 @@ size_t ck_describe(const score_engine *e, unsigned char *out)
     for (size_t i = 0; i < l->n; i++) {
         const config_signal *s = &l->sig[i];
         bool decay = s->measure == MEASURE_DROP || s->measure == MEASURE_RISE;
-        if (strlen(s->name) > SF_MAX_NAME_LEN || strlen(s->event) > SF_MAX_TYPE_LEN)
+        if (strlen(s->name) > SIGFLOW_MAX_NAME_LEN || strlen(s->event) > SIGFLOW_MAX_TYPE_LEN)
             return 0;
         n += put_str(out + n, s->name);
         n += put_str(out + n, s->event);
@@ -135,11 +135,11 @@ size_t ck_describe(const score_engine *e, unsigned char *out)
         n += 20;
     }
     if (e->guards)
-        n += ck_describe_guards(e, out + n);
+        n += img_describe_guards(e, out + n);
     return n;
 }
 
-size_t ck_describe_guards(const score_engine *e, unsigned char *out)
+size_t img_describe_guards(const score_engine *e, unsigned char *out)
 {
     const score_layout *l = &e->model.layout;
     size_t n = 0;
@@ -156,11 +156,11 @@ size_t ck_describe_guards(const score_engine *e, unsigned char *out)
     return n;
 }
 
-uint64_t score_checkpoint_fingerprint(const score_engine *e)
+uint64_t score_image_fingerprint(const score_engine *e)
 {
     unsigned char buf[DESC_MAX];
-    size_t n = ck_describe(e, buf);
-    return ck_hash_bytes(buf, n);
+    size_t n = img_describe(e, buf);
+    return img_hash_bytes(buf, n);
 }
 
 /* A bounded cursor over a descriptor held in memory. */
@@ -207,22 +207,22 @@ static const char *measure_name(unsigned m)
 }
 
 /* The first difference between the saved descriptor and e's config, for the operator. */
-bool ck_explain_mismatch(const score_engine *e, const unsigned char *d, size_t dn, char *err,
-                         size_t errlen)
+bool img_explain_mismatch(const score_engine *e, const unsigned char *d, size_t dn, char *err,
+                          size_t errlen)
 {
     cursor c = {d, dn, 0, false};
     const score_layout *l = &e->model.layout;
     int len;
-    const char *name = take_str(&c, &len, SF_MAX_NAME_LEN);
+    const char *name = take_str(&c, &len, SIGFLOW_MAX_NAME_LEN);
     int64_t tick = take_i64(&c);
     const unsigned char *np = take(&c, 4);
     uint32_t n = np ? sb_get32(np) : 0;
-    if (c.bad || n > SF_MAX_SIGNALS)
+    if (c.bad || n > SIGFLOW_MAX_SIGNALS)
         return false;
-    char shown[SF_MAX_TYPE_LEN + 1];
+    char shown[SIGFLOW_MAX_TYPE_LEN + 1];
     if ((size_t)len != strlen(e->dec.name) || memcmp(name, e->dec.name, (size_t)len) != 0) {
         snprintf(err, errlen, "checkpoint is of decision %s, not %s",
-                 ck_printable(name, (size_t)len, shown, sizeof shown), e->dec.name);
+                 img_printable(name, (size_t)len, shown, sizeof shown), e->dec.name);
         return true;
     }
     if (tick != e->model.tick) {
@@ -236,8 +236,8 @@ bool ck_explain_mismatch(const score_engine *e, const unsigned char *d, size_t d
     }
     for (size_t i = 0; i < n; i++) {
         int nl, el;
-        const char *sn = take_str(&c, &nl, SF_MAX_NAME_LEN);
-        const char *ev = take_str(&c, &el, SF_MAX_TYPE_LEN);
+        const char *sn = take_str(&c, &nl, SIGFLOW_MAX_NAME_LEN);
+        const char *ev = take_str(&c, &el, SIGFLOW_MAX_TYPE_LEN);
         const unsigned char *f = take(&c, 22);
         if (c.bad)
             return false;
@@ -260,12 +260,12 @@ bool ck_explain_mismatch(const score_engine *e, const unsigned char *d, size_t d
             what = "cap";
         if (what) {
             snprintf(err, errlen, "signal %zu (%s, %s) changed its %s", i + 1,
-                     ck_printable(sn, (size_t)nl, shown, sizeof shown), measure_name(f[0]), what);
+                     img_printable(sn, (size_t)nl, shown, sizeof shown), measure_name(f[0]), what);
             return true;
         }
     }
-    unsigned char own[6 + 9 * SF_MAX_SIGNALS];
-    size_t on = e->guards ? ck_describe_guards(e, own) : 0;
+    unsigned char own[6 + 9 * SIGFLOW_MAX_SIGNALS];
+    size_t on = e->guards ? img_describe_guards(e, own) : 0;
     if (c.n - c.pos != on || memcmp(c.p + c.pos, own, on) != 0) {
         snprintf(err, errlen, "the noise guards (relative, stale_below, stale_window) changed");
         return true;
@@ -280,14 +280,14 @@ typedef struct writer {
     void *ctx;
     unsigned char *buf; /* CHUNK bytes */
     size_t n;
-    ck_hash h;
+    img_hash h;
     sf_status st;
 } writer;
 
 static void w_flush(writer *w)
 {
     if (w->n && w->st == SF_OK) {
-        ck_hash_update(&w->h, w->buf, w->n);
+        img_hash_update(&w->h, w->buf, w->n);
         w->st = w->fn(w->ctx, w->buf, w->n);
     }
     w->n = 0;
@@ -434,9 +434,9 @@ static sf_status write_entity(writer *w, const score_engine *e, const score_shar
     score_shard_entity_view v;
     score_shard_entity_get(&e->model, ent, &v);
     size_t alen = v.attrs ? strlen(v.attrs) : 0;
-    if (alen > SF_MAX_EVENT_LINE)
+    if (alen > SIGFLOW_MAX_EVENT_LINE)
         return SF_EINVAL;
-    unsigned char *p = w_space(w, 2 + SF_MAX_ENTITY_LEN + 1 + 8 + 4);
+    unsigned char *p = w_space(w, 2 + SIGFLOW_MAX_ENTITY_LEN + 1 + 8 + 4);
     size_t k = 0;
     sb_put16(p, (uint16_t)v.id_len);
     memcpy(p + 2, v.id, v.id_len);
@@ -465,10 +465,10 @@ static sf_status save_all(score_engine *e, writer *w, const sort_key *keys, size
 {
     unsigned char *p = w_space(w, 16 + 4);
     memcpy(p, HEAD_MAGIC, 8);
-    sb_put32(p + 8, SCORE_CHECKPOINT_VERSION);
+    sb_put32(p + 8, SCORE_IMAGE_VERSION);
     sb_put32(p + 12, e->guards ? 1 : 0); /* flags: 1 = a guard part follows the engine */
     unsigned char *desc = malloc(DESC_MAX);
-    size_t dn = desc ? ck_describe(e, desc) : 0;
+    size_t dn = desc ? img_describe(e, desc) : 0;
     if (dn == 0) {
         free(desc);
         return desc ? SF_EINVAL : SF_ENOMEM;
@@ -476,7 +476,7 @@ static sf_status save_all(score_engine *e, writer *w, const sort_key *keys, size
     sb_put32(p + 16, (uint32_t)dn);
     w->n += 20;
     w_bytes(w, desc, dn);
-    sb_put64(w_space(w, 8), ck_hash_bytes(desc, dn));
+    sb_put64(w_space(w, 8), img_hash_bytes(desc, dn));
     w->n += 8;
     free(desc);
     write_engine(w, e, n);
@@ -497,7 +497,7 @@ static sf_status save_all(score_engine *e, writer *w, const sort_key *keys, size
     }
     unsigned char *learn = NULL; /* version 2: the learning part, length-prefixed */
     size_t ln = 0;
-    sf_status lst = learn_checkpoint_encode(e, &learn, &ln);
+    sf_status lst = learn_image_encode(e, &learn, &ln);
     if (lst != SF_OK)
         return lst;
     sb_put64(w_space(w, 8), (uint64_t)ln);
@@ -509,11 +509,11 @@ static sf_status save_all(score_engine *e, writer *w, const sort_key *keys, size
     if (w->st != SF_OK)
         return w->st;
     unsigned char sum[8];
-    sb_put64(sum, ck_hash_final(&w->h));
+    sb_put64(sum, img_hash_final(&w->h));
     return w->fn(w->ctx, sum, sizeof sum);
 }
 
-sf_status score_checkpoint_save(score_engine *e, score_write_fn write, void *ctx)
+sf_status score_image_save(score_engine *e, score_write_fn write, void *ctx)
 {
     if (e->err != SF_OK)
         return e->err;
@@ -521,7 +521,7 @@ sf_status score_checkpoint_save(score_engine *e, score_write_fn write, void *ctx
     if (e->err != SF_OK)
         return e->err;
     writer w = {.fn = write, .ctx = ctx, .buf = malloc(CHUNK), .st = SF_OK};
-    ck_hash_init(&w.h);
+    img_hash_init(&w.h);
     size_t n = 0;
     sort_key *keys = w.buf ? sorted_entities(e, &n) : NULL;
     sf_status st = keys ? save_all(e, &w, keys, n) : SF_ENOMEM;

@@ -1,8 +1,8 @@
 /*
- * state_checkpoint_ro.c - the scoring checkpoint through a read-only connection. See
- * state_checkpoint_ro.h.
+ * snapshot_store_ro.c - the state snapshot through a read-only connection. See
+ * snapshot_store_ro.h.
  */
-#include "store/state_checkpoint_ro.h"
+#include "store/snapshot_store_ro.h"
 
 #include <errno.h>
 #include <sqlite3.h>
@@ -13,8 +13,8 @@
 
 #define RO_BUSY_MS 5000
 
-sf_status state_checkpoint_read_ro(const char *state_dir, void **blob, size_t *len, uint64_t *seq,
-                                   int64_t *written_ms, char *err, size_t errlen)
+sf_status snapshot_store_read_ro(const char *state_dir, void **blob, size_t *len, uint64_t *seq,
+                                 int64_t *written_ms, char *err, size_t errlen)
 {
     char path[4096];
     struct stat st;

@@ -1,11 +1,11 @@
-#include "store/state_checkpoint.h"
+#include "store/snapshot_store.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #include "base/log.h"
 
-sf_status state_checkpoint_write(store *s, journal *j, uint64_t seq, const void *blob, size_t len)
+sf_status snapshot_store_write(store *s, journal *j, uint64_t seq, const void *blob, size_t len)
 {
     if (len > (size_t)INT32_MAX)
         return SF_EINVAL;
@@ -42,7 +42,7 @@ sf_status state_checkpoint_write(store *s, journal *j, uint64_t seq, const void 
     return rc;
 }
 
-sf_status state_checkpoint_read(store *s, uint64_t *seq, void **blob, size_t *len)
+sf_status snapshot_store_read(store *s, uint64_t *seq, void **blob, size_t *len)
 {
     *seq = 0;
     *blob = NULL;

@@ -1,4 +1,4 @@
-/* test_route.c - `when` filters (core/deliver/route.c): score, attr and signal comparisons
+/* test_when.c - `when` filters (core/deliver/when.c): score, attr and signal comparisons
    joined with `and`, and the errors `sigflow check` shows. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -9,7 +9,7 @@
 
 #include <cmocka.h>
 
-#include "deliver/route.h"
+#include "deliver/when.h"
 #include "model/alert.h"
 
 static const char *const signals[] = {"logins", "tickets"};
@@ -25,13 +25,13 @@ static bool matches(const char *when, double score, const char *attrs)
                   .reasons = r,
                   .n_reasons = 2,
                   .attrs = (char *)attrs};
-    route *rt = route_parse(when, signals, 2, err, sizeof err);
+    when_filter *rt = when_parse(when, signals, 2, err, sizeof err);
     if (!rt)
         fail_msg("%s: %s", when, err);
     message *m = message_new(&a, NULL);
-    bool ok = route_match(rt, m);
+    bool ok = when_match(rt, m);
     message_free(m);
-    route_free(rt);
+    when_free(rt);
     return ok;
 }
 
@@ -69,7 +69,7 @@ static void errors_say_what_is_wrong(void **state)
         {"attr.plan = \"pro", "expected a number or a \"quoted\" value"},
         {"", "expected score"}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        assert_null(route_parse(bad[i][0], signals, 2, err, sizeof err));
+        assert_null(when_parse(bad[i][0], signals, 2, err, sizeof err));
         if (!strstr(err, bad[i][1]))
             fail_msg("%s: got \"%s\"", bad[i][0], err);
     }

@@ -1,19 +1,20 @@
 /*
- * score_checkpoint.h - entity-state checkpoints of the scoring engine (docs/durability.md): save a
+ * score_image.h - the score image: the scoring engine's whole state serialised (what a
+ * checkpoint writes, docs/durability.md; stored by store/snapshot_store.h): save a
  * flushed engine to a versioned, checksummed, shard-count-free byte stream and load it into
  * a fresh engine, so recovery replays only the journal after the checkpoint.
- * Owns: the checkpoint format (docs/scoring.md "Checkpoints"). Calls score (internals),
+ * Owns: the image format (docs/scoring.md "Checkpoints"). Calls score (internals),
  * score_shard, score_state. Used by the runtime (recovery and periodic checkpoints).
  */
-#ifndef SF_SCORE_CHECKPOINT_H
-#define SF_SCORE_CHECKPOINT_H
+#ifndef SIGFLOW_SCORE_IMAGE_H
+#define SIGFLOW_SCORE_IMAGE_H
 
 #include <stddef.h>
 #include <stdint.h>
 
 #include "score/score.h"
 
-#define SCORE_CHECKPOINT_VERSION 2 /* 1 (no learning part) is still read */
+#define SCORE_IMAGE_VERSION 2 /* 1 (no learning part) is still read */
 
 /* Consume len bytes (all of them, or fail: the status is returned by save). */
 typedef sf_status (*score_write_fn)(void *ctx, const void *buf, size_t len);
@@ -25,10 +26,10 @@ typedef sf_status (*score_read_fn)(void *ctx, void *buf, size_t len, size_t *got
  * write the engine's whole state through `write`, in chunks of at most 64 KiB. The bytes
  * depend only on the state, never on the shard count. Call it on the thread that pushes,
  * between pushes. Errors: the engine's own if it failed earlier (or while flushing);
- * SF_EINVAL if an entity's attrs exceed SF_MAX_EVENT_LINE or a decision/signal name its
+ * SF_EINVAL if an entity's attrs exceed SIGFLOW_MAX_EVENT_LINE or a decision/signal name its
  * limit; SF_ENOMEM; a write callback's error, as it returned it (then stop writing).
  */
-sf_status score_checkpoint_save(score_engine *e, score_write_fn write, void *ctx);
+sf_status score_image_save(score_engine *e, score_write_fn write, void *ctx);
 
 /*
  * Load a checkpoint into a fresh engine (score_new, nothing pushed or advanced yet): then
@@ -43,11 +44,11 @@ sf_status score_checkpoint_save(score_engine *e, score_write_fn write, void *ctx
  * After any error other than SF_EUNSUPPORTED and the header-time SF_EINVALs, some entities
  * may be in: the engine then refuses further pushes (it returns the error); free it.
  */
-sf_status score_checkpoint_load(score_engine *e, score_read_fn read, void *ctx, char *err,
-                                size_t errlen);
+sf_status score_image_load(score_engine *e, score_read_fn read, void *ctx, char *err,
+                           size_t errlen);
 
 /* A 64-bit fingerprint of what the state means (see docs/scoring.md), for logs and tables. */
-uint64_t score_checkpoint_fingerprint(const score_engine *e);
+uint64_t score_image_fingerprint(const score_engine *e);
 
 /* Helpers for the common case of a checkpoint held in memory (one SQLite blob). */
 typedef struct score_membuf {

@@ -1,11 +1,11 @@
 /*
- * state_checkpoint_ro.h - reading the stored scoring checkpoint from outside the daemon, on
+ * snapshot_store_ro.h - reading the state snapshot (snapshot_store.h) from outside the daemon, on
  * a read-only SQLite connection of its own (no lock taken, no migration, no write), so
  * `sigflow model` works while the daemon runs. Owns: that connection. Calls sqlite3. Used
  * by cli_model.c.
  */
-#ifndef SF_STATE_CHECKPOINT_RO_H
-#define SF_STATE_CHECKPOINT_RO_H
+#ifndef SIGFLOW_SNAPSHOT_STORE_RO_H
+#define SIGFLOW_SNAPSHOT_STORE_RO_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -17,7 +17,7 @@
  * and when it was written (wall clock ms). *blob NULL when there is none yet. SF_EIO with
  * the reason in err when the store cannot be read.
  */
-sf_status state_checkpoint_read_ro(const char *state_dir, void **blob, size_t *len, uint64_t *seq,
-                                   int64_t *written_ms, char *err, size_t errlen);
+sf_status snapshot_store_read_ro(const char *state_dir, void **blob, size_t *len, uint64_t *seq,
+                                 int64_t *written_ms, char *err, size_t errlen);
 
 #endif

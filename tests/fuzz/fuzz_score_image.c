@@ -1,5 +1,5 @@
 /*
- * fuzz_score_checkpoint.c - score_checkpoint_load is a parser of external input (a blob in
+ * fuzz_score_image.c - score_image_load is a parser of external input (a blob in
  * the state store). The first byte picks how the rest becomes a checkpoint:
  *   0  the bytes as they are
  *   1  a valid checkpoint (built here from a fixed stream) with (u16 pos, u8 xor) edits
@@ -34,7 +34,7 @@ static void build_base(void)
         abort();
     for (size_t i = 0; i < BASE_OPS; i++)
         ck_apply(e, &ops[i]);
-    if (score_checkpoint_save(e, score_membuf_write, &base) != SF_OK)
+    if (score_image_save(e, score_membuf_write, &base) != SF_OK)
         abort();
     score_free(e);
     free(o.text);
@@ -81,7 +81,7 @@ static void check_accepted(score_engine *e, ck_out *o)
         ck_apply(e, &ops[i]); /* may be refused (a forged time): only must not crash */
     score_flush(e);
     score_membuf m1 = {0}, m2 = {0};
-    if (score_checkpoint_save(e, score_membuf_write, &m1) != SF_OK) {
+    if (score_image_save(e, score_membuf_write, &m1) != SF_OK) {
         free(m1.data);
         return; /* an engine that refused an event stays refused */
     }
@@ -90,7 +90,7 @@ static void check_accepted(score_engine *e, ck_out *o)
         fprintf(stderr, "a saved checkpoint does not load: %s\n", err);
         abort();
     }
-    if (score_checkpoint_save(b, score_membuf_write, &m2) != SF_OK || m1.len != m2.len ||
+    if (score_image_save(b, score_membuf_write, &m2) != SF_OK || m1.len != m2.len ||
         memcmp(m1.data, m2.data, m1.len) != 0) {
         fprintf(stderr, "load + save is not the identity\n");
         abort();

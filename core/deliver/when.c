@@ -1,7 +1,7 @@
 /*
- * route.c - `when` parsing (a flat list of LHS OP VALUE terms joined by `and`) and evaluation.
+ * when.c - `when` parsing (a flat list of LHS OP VALUE terms joined by `and`) and evaluation.
  */
-#include "deliver/route.h"
+#include "deliver/when.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "base/sf_limits.h"
+#include "base/limits.h"
 #include "model/alert.h"
 
 typedef enum rop { OP_GE, OP_GT, OP_LE, OP_LT, OP_EQ, OP_NE } rop;
@@ -24,12 +24,12 @@ typedef struct rterm {
     char *text;
 } rterm;
 
-struct route {
-    rterm terms[SF_MAX_WHEN_TERMS];
+struct when_filter {
+    rterm terms[SIGFLOW_MAX_WHEN_TERMS];
     size_t n;
 };
 
-void route_free(route *r)
+void when_free(when_filter *r)
 {
     if (!r)
         return;
@@ -96,7 +96,7 @@ static bool parse_number(const char *s, double *out)
 /* The value: "quoted text" or a bare word / number. */
 static bool lex_value(rlex *x, rterm *t)
 {
-    char buf[SF_MAX_NAME_LEN * 4];
+    char buf[SIGFLOW_MAX_NAME_LEN * 4];
     skip_ws(x);
     if (*x->s == '"') {
         const char *end = strchr(x->s + 1, '"');
@@ -129,7 +129,7 @@ static bool known_signal(const char *name, const char *const *signals, size_t n)
 
 static bool parse_term(rlex *x, rterm *t, const char *const *signals, size_t n)
 {
-    char lhs[SF_MAX_NAME_LEN * 2];
+    char lhs[SIGFLOW_MAX_NAME_LEN * 2];
     if (!lex_word(x, lhs, sizeof lhs))
         return fail(x, "expected score, attr.NAME or signal.NAME");
     if (strcmp(lhs, "score") == 0)
@@ -155,17 +155,18 @@ static bool parse_term(rlex *x, rterm *t, const char *const *signals, size_t n)
     return true;
 }
 
-route *route_parse(const char *text, const char *const *signals, size_t n, char *err, size_t errlen)
+when_filter *when_parse(const char *text, const char *const *signals, size_t n, char *err,
+                        size_t errlen)
 {
-    route *r = calloc(1, sizeof *r);
+    when_filter *r = calloc(1, sizeof *r);
     rlex x = {.s = text ? text : "", .err = err, .errlen = errlen};
     if (!r) {
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
     for (;;) {
-        if (r->n == SF_MAX_WHEN_TERMS) {
-            snprintf(err, errlen, "`when`: more than %d comparisons", SF_MAX_WHEN_TERMS);
+        if (r->n == SIGFLOW_MAX_WHEN_TERMS) {
+            snprintf(err, errlen, "`when`: more than %d comparisons", SIGFLOW_MAX_WHEN_TERMS);
             goto fail;
         }
         if (!parse_term(&x, &r->terms[r->n++], signals, n))
@@ -180,7 +181,7 @@ route *route_parse(const char *text, const char *const *signals, size_t n, char 
         }
     }
 fail:
-    route_free(r);
+    when_free(r);
     return NULL;
 }
 
@@ -223,7 +224,7 @@ static bool term_match(const rterm *t, const message *m)
     return t->op == OP_EQ ? c == 0 : t->op == OP_NE ? c != 0 : compare_num(c, t->op, 0);
 }
 
-bool route_match(const route *r, const message *m)
+bool when_match(const when_filter *r, const message *m)
 {
     for (size_t i = 0; i < r->n; i++)
         if (!term_match(&r->terms[i], m))

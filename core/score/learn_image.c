@@ -1,13 +1,13 @@
 /*
- * learn_checkpoint.c - the learning part of a scoring checkpoint (format version 2, docs/
+ * learn_image.c - the learning part of the score image (format version 2, docs/
  * scoring.md "Checkpoints"): the model in use and the configured values it came from, label
  * counts and lift, the history, and every shard's outcome tables (alerts waiting, outcomes
  * seen, fit sample rows, traces), merged and sorted by shard-free keys so the bytes do not
  * depend on the shard count. Loading is parsing external input: every count is checked
  * against the bytes present and every entity must be one the checkpoint restored.
- * Called by score_checkpoint.c / score_checkpoint_load.c.
+ * Called by score_image.c / score_image_load.c.
  */
-#include "score/learn_checkpoint.h"
+#include "score/learn_image.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -240,7 +240,7 @@ static sf_status put_tables(strbuf *b, score_engine *e)
     return SF_OK;
 }
 
-sf_status learn_checkpoint_encode(score_engine *e, unsigned char **out, size_t *len)
+sf_status learn_image_encode(score_engine *e, unsigned char **out, size_t *len)
 {
     strbuf b = {0};
     put_model(&b, e, e->learn);
@@ -311,7 +311,7 @@ static const char *g_id(cur *c, score_engine *e, score_shard **shard)
     const unsigned char *p = take(c, 2);
     size_t n = p ? sb_get16(p) : 0;
     const unsigned char *s = take(c, n);
-    if (!s || n == 0 || n > SF_MAX_ENTITY_LEN)
+    if (!s || n == 0 || n > SIGFLOW_MAX_ENTITY_LEN)
         return c->bad = true, NULL;
     uint64_t h = score_hash_id((const char *)s, n);
     *shard = e->shards[score_shard_of(e, h)];
@@ -335,8 +335,8 @@ static void g_floats(cur *c, double *x, size_t d)
 
 typedef struct saved_model {
     uint32_t version;
-    double bias, threshold, rearm, w[SF_MAX_SIGNALS];
-    double cfg_bias, cfg_threshold, cfg_rearm, cfg_w[SF_MAX_SIGNALS];
+    double bias, threshold, rearm, w[SIGFLOW_MAX_SIGNALS];
+    double cfg_bias, cfg_threshold, cfg_rearm, cfg_w[SIGFLOW_MAX_SIGNALS];
 } saved_model;
 
 static void g_model(cur *c, size_t d, saved_model *m, score_learn *l)
@@ -372,7 +372,7 @@ static void g_model(cur *c, size_t d, saved_model *m, score_learn *l)
 static void g_history(cur *c, size_t d, score_learn *l)
 {
     uint32_t n = g32(c);
-    if (n > SF_MAX_MODEL_HISTORY)
+    if (n > SIGFLOW_MAX_MODEL_HISTORY)
         c->bad = true;
     for (uint32_t k = 0; k < n && !c->bad; k++) {
         score_model_change ch = {0};
@@ -403,7 +403,7 @@ static void g_history(cur *c, size_t d, score_learn *l)
 static sf_status g_tables(cur *c, score_engine *e, int64_t watermark)
 {
     size_t d = e->n_sig;
-    double x[SF_MAX_SIGNALS];
+    double x[SIGFLOW_MAX_SIGNALS];
     for (int which = T_OPEN; which <= T_TRACES && !c->bad; which++) {
         uint64_t n = g64(c);
         for (uint64_t k = 0; k < n && !c->bad; k++) {
@@ -487,8 +487,8 @@ static void adopt(score_engine *e, const saved_model *m, size_t d)
     score_model_set_limits(&e->model);
 }
 
-sf_status learn_checkpoint_decode(score_engine *e, const unsigned char *p, size_t n,
-                                  int64_t watermark, char *err, size_t errlen)
+sf_status learn_image_decode(score_engine *e, const unsigned char *p, size_t n, int64_t watermark,
+                             char *err, size_t errlen)
 {
     cur c = {p, n, 0, false};
     size_t d = g32(&c);

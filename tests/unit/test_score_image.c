@@ -1,9 +1,9 @@
 /*
- * test_score_checkpoint.c - score_checkpoint.c: an engine saved after any prefix of a stream
+ * test_score_image.c - score_image.c: an engine saved after any prefix of a stream
  * and loaded into a new engine (any shard counts on either side) gives exactly the alerts of
  * one engine that saw the whole stream; the bytes follow docs/scoring.md "Checkpoints" and
  * do not depend on shards; truncated, corrupt, forged, foreign and future checkpoints are
- * refused with the statuses score_checkpoint.h promises.
+ * refused with the statuses score_image.h promises.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -56,7 +56,7 @@ static void save_prefix(const ck_op *ops, size_t k, int shards, ck_out *out, sco
     for (size_t i = 0; i < k; i++)
         assert_int_equal(ck_apply(e, &ops[i]), SF_OK);
     memset(m, 0, sizeof *m);
-    assert_int_equal(score_checkpoint_save(e, score_membuf_write, m), SF_OK);
+    assert_int_equal(score_image_save(e, score_membuf_write, m), SF_OK);
     score_free(e);
 }
 
@@ -116,7 +116,7 @@ static void chained_checkpoints_give_the_alerts_of_one_engine(void **state)
     for (size_t i = 0; i < N_OPS; i++) {
         if (i % 37 == 36) {
             score_membuf m = {0};
-            assert_int_equal(score_checkpoint_save(e, score_membuf_write, &m), SF_OK);
+            assert_int_equal(score_image_save(e, score_membuf_write, &m), SF_OK);
             score_free(e);
             e = ck_engine(i % 2 ? 3 : 1, &got);
             assert_int_equal(ck_load(e, m.data, m.len, err, sizeof err), SF_OK);
@@ -162,7 +162,7 @@ static void load_then_save_gives_the_same_bytes(void **state)
     save_prefix(ops, 321, 3, &o, &m);
     score_engine *e = ck_engine(1, &o);
     assert_int_equal(ck_load(e, m.data, m.len, err, sizeof err), SF_OK);
-    assert_int_equal(score_checkpoint_save(e, score_membuf_write, &m2), SF_OK);
+    assert_int_equal(score_image_save(e, score_membuf_write, &m2), SF_OK);
     assert_int_equal(m2.len, m.len);
     assert_memory_equal(m2.data, m.data, m.len);
     score_free(e);
@@ -415,7 +415,7 @@ static void other_decision_or_tick_is_unsupported(void **state)
     e = score_new(&dec, ck_sig, CK_NSIG, 1, ck_collect, &o, err, sizeof err);
     assert_int_equal(ck_load(e, m.data, m.len, err, sizeof err), SF_EUNSUPPORTED);
     assert_non_null(strstr(err, "churn"));
-    assert_int_not_equal(score_checkpoint_fingerprint(e), 0);
+    assert_int_not_equal(score_image_fingerprint(e), 0);
     score_free(e);
     free(m.data);
 }
@@ -434,7 +434,7 @@ static void changed_weights_and_windows_keep_the_state(void **state)
     ck_out o = {0};
     score_engine *e = engine_with(sig, &o);
     score_engine *base = engine_with(ck_sig, &o);
-    assert_int_equal(score_checkpoint_fingerprint(e), score_checkpoint_fingerprint(base));
+    assert_int_equal(score_image_fingerprint(e), score_image_fingerprint(base));
     assert_int_equal(ck_load(e, m.data, m.len, err, sizeof err), SF_OK);
     score_stats st;
     score_get_stats(e, &st);
@@ -501,12 +501,12 @@ static void io_errors_are_passed_on(void **state)
     for (size_t i = 0; i < N_OPS; i++)
         assert_int_equal(ck_apply(e, &ops[i]), SF_OK);
     int calls = 0;
-    assert_int_equal(score_checkpoint_save(e, failing_write, &calls), SF_EIO);
+    assert_int_equal(score_image_save(e, failing_write, &calls), SF_EIO);
     score_free(e);
     score_membuf m = good_snapshot(100);
     char err[256];
     e = ck_engine(1, &o);
-    assert_int_equal(score_checkpoint_load(e, failing_read, &m, err, sizeof err), SF_EIO);
+    assert_int_equal(score_image_load(e, failing_read, &m, err, sizeof err), SF_EIO);
     assert_non_null(strstr(err, "read failed"));
     score_free(e);
     free(m.data);
@@ -538,7 +538,7 @@ static void reads_of_any_size_load_the_same(void **state)
     save_prefix(ops, 260, 3, &got, &m);
     score_engine *e = ck_engine(1, &got);
     trickle t = {.m = m, .rnd = 99};
-    if (score_checkpoint_load(e, trickle_read, &t, err, sizeof err) != SF_OK)
+    if (score_image_load(e, trickle_read, &t, err, sizeof err) != SF_OK)
         fail_msg("%s", err);
     for (size_t i = 260; i < N_OPS; i++)
         assert_int_equal(ck_apply(e, &ops[i]), SF_OK);
