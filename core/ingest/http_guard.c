@@ -169,12 +169,31 @@ static void guard_started(http_guard *g, struct MHD_Connection *c, void **socket
     }
     atomic_init(&x->since_ms, monotime_ms());
     atomic_init(&x->waiting, false);
+    /* The caps again, counted with this one in the list: two event loops can both pass
+       http_guard_accept for the last free slot. The one over the cap is shut down at once. */
+    const char *over = NULL;
+    unsigned total = 0, same = 0;
     pthread_mutex_lock(&g->mu);
+    for (guarded *o = g->head; o; o = o->next) {
+        total++;
+        same += same_client(&o->peer, (const struct sockaddr *)&x->peer);
+    }
+    if (total >= g->max_conns)
+        over = g->refused_total;
+    else if (same >= g->max_per_client)
+        over = g->refused_client;
+    if (over) {
+        x->reaped = true;
+        if (shutdown(x->fd, SHUT_RDWR) != 0)
+            over = NULL; /* already gone: libmicrohttpd closes it anyway */
+    }
     x->next = g->head;
     if (g->head)
         g->head->prev = x;
     g->head = x;
     pthread_mutex_unlock(&g->mu);
+    if (over)
+        metrics_add(over, 1);
     *socket_context = x;
 }
 
