@@ -45,6 +45,7 @@
 /* learning (docs/scoring.md "Outcomes and learning") */
 #define SIGFLOW_MAX_FIT_SAMPLE 10000000    /* fit_sample: feature snapshots kept for refits */
 #define SIGFLOW_MAX_MODEL_HISTORY 1024     /* model changes kept (oldest dropped first) */
+#define SIGFLOW_MAX_PERSON_LABELS 100000   /* people's labels a refit fits (newest alerts kept) */
 #define SIGFLOW_MAX_LABELS_FILE 10000000   /* rows of a backtest --labels file */
 #define SIGFLOW_MAX_LABELS_LINE 1024       /* bytes of one --labels line */
 #define SIGFLOW_MAX_DRIFT_WINDOW 10000     /* documents per field judged for schema drift */

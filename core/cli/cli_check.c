@@ -9,7 +9,9 @@
 #include <stdio.h>
 
 #include "base/log.h"
+#include "base/term_escape.h"
 #include "cli/cli.h"
+#include "cli/cli_check_exposure.h"
 #include "config/config.h"
 #include "config/secret.h"
 #include "plugin/host.h"
@@ -29,6 +31,19 @@ static void check_usage(FILE *to)
           to);
 }
 
+/* A warning line on stderr, escaped as every check message is (base/term_escape.h). */
+static void check_warn(const char *msg)
+{
+    if (term_fputs(msg, stderr) != EOF)
+        fputc('\n', stderr);
+}
+
+static void check_warn_cb(void *ctx, const char *msg)
+{
+    (void)ctx;
+    check_warn(msg);
+}
+
 /* Instances whose plugin is not in plugin_dir: a warning each (run would wait for it). */
 static size_t warn_missing(const sigflow_config *cfg, plugin_registry *reg, diag *d)
 {
@@ -46,10 +61,13 @@ static size_t warn_missing(const sigflow_config *cfg, plugin_registry *reg, diag
                          why);
                 continue;
             }
-            fprintf(stderr,
-                    "%s:%d: warning: no plugin named `%s` in %s: run waits for it to be "
-                    "dropped in (sigflow plugins --dir %s lists what is there)\n",
-                    cfg->path, arr[i].plugin_line, arr[i].plugin, cfg->plugin_dir, cfg->plugin_dir);
+            char msg[1024];
+            snprintf(msg, sizeof msg,
+                     "%s:%d: warning: no plugin named `%s` in %s: run waits for it to be "
+                     "dropped in (sigflow plugins --dir %s lists what is there)",
+                     cfg->path, arr[i].plugin_line, arr[i].plugin, cfg->plugin_dir,
+                     cfg->plugin_dir);
+            check_warn(msg);
             n++;
         }
     }
@@ -101,6 +119,8 @@ static int check_file(const char *path)
         s = site_bind_partial(cfg, reg, &d); /* takes cfg */
         if (s)
             check_create(s, &d);
+        if (s) /* listeners beyond loopback with no authentication */
+            warnings += check_exposure(s, check_warn_cb, NULL);
     }
     diag_print(&d, stderr);
     if (s && d.n == 0) {

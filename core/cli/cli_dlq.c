@@ -11,6 +11,7 @@
 #include "store/store_counter.h"
 #include "base/limits.h"
 #include "store/store.h"
+#include "base/term_escape.h"
 #include "base/timefmt.h"
 
 #define DLQ_LIST_MAX 1000
@@ -33,6 +34,21 @@ static void dlq_usage(FILE *to)
           to);
 }
 
+/*
+ * One row of `dlq list`: the id, then each field tab-separated and escaped (term_escape.h):
+ * an entity, an alert id or a receiver's error text are a sender's bytes, and a tab or a
+ * newline in them must not shift the columns or forge a row.
+ */
+static void dlq_print_row(int64_t id, const char *const *f, size_t n)
+{
+    printf("%lld", (long long)id);
+    for (size_t k = 0; k < n; k++) {
+        putchar('\t');
+        term_fputs(f[k] ? f[k] : "", stdout);
+    }
+    putchar('\n');
+}
+
 static int dlq_list(outbox *ob, const char *target)
 {
     outbox_delivery *d = calloc(DLQ_LIST_MAX, sizeof *d);
@@ -43,11 +59,12 @@ static int dlq_list(outbox *ob, const char *target)
         return EXIT_INVALID;
     }
     for (size_t i = 0; i < n; i++) {
-        char when[32];
+        char when[32], attempts[32];
         time_format_rfc3339(d[i].time_ms, when, sizeof when);
-        printf("%lld\t%s\t%s\t%s\t%s\tattempts=%d\t%s\n", (long long)d[i].id, d[i].target,
-               d[i].alert_id, d[i].entity, when, d[i].attempts,
-               d[i].last_error ? d[i].last_error : "");
+        snprintf(attempts, sizeof attempts, "attempts=%d", d[i].attempts);
+        const char *f[] = {d[i].target, d[i].alert_id, d[i].entity,
+                           when,        attempts,      d[i].last_error};
+        dlq_print_row(d[i].id, f, sizeof f / sizeof *f);
     }
     size_t dead = n;
     outbox_delivery_clear(d, n);
@@ -57,11 +74,13 @@ static int dlq_list(outbox *ob, const char *target)
         return EXIT_INVALID;
     }
     for (size_t i = 0; i < n; i++) {
-        char when[32], until[32];
+        char when[32], until[40];
         time_format_rfc3339(d[i].time_ms, when, sizeof when);
-        time_format_rfc3339(d[i].next_attempt_ms, until, sizeof until);
-        printf("%lld\t%s\t%s\t%s\t%s\theld\tuntil=%s\t%s\n", (long long)d[i].id, d[i].target,
-               d[i].alert_id, d[i].entity, when, until, d[i].last_error ? d[i].last_error : "");
+        snprintf(until, sizeof until, "until=");
+        time_format_rfc3339(d[i].next_attempt_ms, until + 6, sizeof until - 6);
+        const char *f[] = {d[i].target, d[i].alert_id, d[i].entity,    when,
+                           "held",      until,         d[i].last_error};
+        dlq_print_row(d[i].id, f, sizeof f / sizeof *f);
     }
     fprintf(stderr, "%zu dead deliver%s, %zu held\n", dead, dead == 1 ? "y" : "ies", n);
     outbox_delivery_clear(d, n);

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/term_escape.h"
 #include "base/timefmt.h"
 #include "cli/cli.h"
 #include "config/suggest.h"
@@ -19,7 +20,11 @@ static void print_attempt(void *ctx, const char *target, int64_t time_ms, const 
 {
     char when[40];
     time_format_rfc3339(time_ms, when, sizeof when);
-    printf("  %s  %-10s %-6s %s\n", when, target, result, error ? error : "");
+    printf("  %s  ", when);
+    term_fputs(target, stdout); /* the receiver's error text is its bytes (term_escape.h) */
+    printf(" %-6s ", result);
+    term_fputs(error ? error : "", stdout);
+    putchar('\n');
     (*(int *)ctx)++;
 }
 
@@ -38,12 +43,22 @@ int dlq_show(outbox *ob, int64_t id)
             continue;
         char when[40];
         time_format_rfc3339(d[i].time_ms, when, sizeof when);
-        printf("delivery %lld (dead)\n  target    %s\n  alert     %s\n  decision  %s\n"
-               "  entity    %s\n  time      %s\n  attempts  %d\n  error     %s\n  alert JSON\n"
-               "  %s\nattempts for alert %s (every target):\n",
-               (long long)d[i].id, d[i].target, d[i].alert_id, d[i].decision, d[i].entity, when,
-               d[i].attempts, d[i].last_error ? d[i].last_error : "", d[i].json ? d[i].json : "",
-               d[i].alert_id);
+        /* Every field a sender's bytes reach is escaped (term_escape.h): one line each. */
+        const char *label[] = {"target    ", "alert     ", "decision  ", "entity    "};
+        const char *value[] = {d[i].target, d[i].alert_id, d[i].decision, d[i].entity};
+        printf("delivery %lld (dead)\n", (long long)d[i].id);
+        for (size_t k = 0; k < 4; k++) {
+            printf("  %s", label[k]);
+            term_fputs(value[k] ? value[k] : "", stdout);
+            putchar('\n');
+        }
+        printf("  time      %s\n  attempts  %d\n  error     ", when, d[i].attempts);
+        term_fputs(d[i].last_error ? d[i].last_error : "", stdout);
+        printf("\n  alert JSON\n  ");
+        term_fputs_json(d[i].json ? d[i].json : "", stdout);
+        printf("\nattempts for alert ");
+        term_fputs(d[i].alert_id, stdout);
+        printf(" (every target):\n");
         int shown = 0;
         rc = outbox_attempts(ob, d[i].alert_id, print_attempt, &shown) == SF_OK ? EXIT_OK
                                                                                 : EXIT_INVALID;

@@ -3,7 +3,6 @@
  * API (POST /v1/feedback with the config's admin_token), so the daemon counts and logs it
  * like any other. Calls config, timefmt, libcurl, json-c. Dispatched by main.c.
  */
-#include <curl/curl.h>
 #include <getopt.h>
 #include <json-c/json.h>
 #include <stdio.h>
@@ -15,6 +14,7 @@
 #include "base/strbuf.h"
 #include "base/timefmt.h"
 #include "cli/cli.h"
+#include "cli/cli_admin.h"
 #include "config/config.h"
 
 #define FEEDBACK_TIMEOUT_S 10
@@ -32,56 +32,14 @@ static void feedback_usage(FILE *to)
           to);
 }
 
-static size_t collect(char *data, size_t size, size_t n, void *ctx)
-{
-    strbuf_add(ctx, data, size * n);
-    return size * n;
-}
-
-/* http://ADMIN/v1/feedback: a wildcard listen address is reached on loopback. */
-static void admin_url(const char *admin, char *out, size_t cap)
-{
-    const char *colon = strrchr(admin, ':');
-    size_t hl = colon ? (size_t)(colon - admin) : strlen(admin);
-    if ((hl == 7 && strncmp(admin, "0.0.0.0", 7) == 0) || hl == 0)
-        snprintf(out, cap, "http://127.0.0.1%s/v1/feedback", colon ? colon : "");
-    else if (hl == 4 && strncmp(admin, "[::]", 4) == 0)
-        snprintf(out, cap, "http://[::1]%s/v1/feedback", colon);
-    else
-        snprintf(out, cap, "http://%s/v1/feedback", admin);
-}
-
 /* POST body; *status and the answer's text. -1 when no answer came. */
 static int post(const sigflow_config *cfg, const char *body, long *status, char **answer)
 {
-    char url[300], auth[SIGFLOW_MAX_SECRET_LEN + 32];
-    admin_url(cfg->admin, url, sizeof url);
-    snprintf(auth, sizeof auth, "Authorization: Bearer %s", cfg->admin_token);
-    strbuf out = {0};
-    CURL *h = curl_easy_init();
-    struct curl_slist *hdr = curl_slist_append(NULL, auth);
-    struct curl_slist *hdr2 = hdr ? curl_slist_append(hdr, "Content-Type: application/json") : NULL;
-    int rc = -1;
-    if (h && hdr2) {
-        hdr = hdr2;
-        curl_easy_setopt(h, CURLOPT_URL, url);
-        curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, collect);
-        curl_easy_setopt(h, CURLOPT_WRITEDATA, &out);
-        curl_easy_setopt(h, CURLOPT_TIMEOUT, (long)FEEDBACK_TIMEOUT_S);
-        curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-        CURLcode cc = curl_easy_perform(h);
-        if (cc == CURLE_OK && curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, status) == CURLE_OK)
-            rc = 0;
-        else
-            fprintf(stderr, "sigflow feedback: no answer from the daemon at %s: %s\n", url,
-                    curl_easy_strerror(cc));
-    }
-    explicit_bzero(auth, sizeof auth);
-    curl_slist_free_all(hdr);
-    curl_easy_cleanup(h);
-    *answer = strbuf_take(&out);
+    char err[SIGFLOW_MAX_ERROR_LEN];
+    int rc = cli_admin_request(cfg, "/v1/feedback", body, FEEDBACK_TIMEOUT_S, status, answer, err,
+                               sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "sigflow feedback: %s\n", err);
     return rc;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "config/config_internal.h"
+#include "score/label.h"
 
 #define DAY_MS (86400000LL)
 
@@ -88,6 +89,17 @@ void config_apply_learning(config_loader *ld)
 void config_check_learning(config_loader *ld)
 {
     const sigflow_config *cfg = ld->cfg;
+    for (size_t i = 0; cfg->has_decision && i < cfg->n_signals; i++) {
+        const config_signal *s = &cfg->signals[i];
+        if (s->event && strcmp(s->event, SCORE_PERSON_LABEL_TYPE) == 0)
+            CFG_ERR(ld, s->line,
+                    "[signal %s] reads `%s`: that type carries people's labels to the refits "
+                    "(docs/scoring.md \"People's labels\") and is no signal",
+                    s->name, s->event);
+    }
+    if (cfg->decision.outcome && strcmp(cfg->decision.outcome, SCORE_PERSON_LABEL_TYPE) == 0)
+        CFG_ERR(ld, cfg->decision.line, "`outcome = %s`: that type carries people's labels",
+                SCORE_PERSON_LABEL_TYPE);
     if (!cfg->has_decision || !cfg->decision.outcome)
         return;
     if (cfg->decision.tick_ms > 0 && cfg->decision.refit_ms < cfg->decision.tick_ms)

@@ -353,7 +353,7 @@ static const struct {
     [MEASURE_RISE] = {{"recent", "usual", "span", "of", "relative"}, 5, 2},
     [MEASURE_COUNT] = {{"window", "cap"}, 2, 2},
     [MEASURE_RECENT] = {{"window"}, 1, 1},
-    [MEASURE_ABSENT] = {{"window"}, 1, 1},
+    [MEASURE_ABSENT] = {{"window", "relative"}, 2, 1},
     [MEASURE_VALUE_BELOW] = {{"limit"}, 1, 1},
     [MEASURE_VALUE_ABOVE] = {{"limit"}, 1, 1},
 };

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/term_escape.h"
+
 void diag_add(diag *d, const char *file, int line, const char *fmt, ...)
 {
     char msg[1024];
@@ -35,8 +37,11 @@ void diag_add(diag *d, const char *file, int line, const char *fmt, ...)
 
 void diag_print(const diag *d, FILE *to)
 {
-    for (size_t i = 0; i < d->n; i++)
-        fprintf(to, "%s\n", d->msgs[i]);
+    /* A message quotes the INI and plugins' text: one line each, nothing a terminal acts on. */
+    for (size_t i = 0; i < d->n; i++) {
+        if (term_fputs(d->msgs[i], to) == EOF || fputc('\n', to) == EOF)
+            return;
+    }
 }
 
 void diag_clear(diag *d)

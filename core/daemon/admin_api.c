@@ -120,6 +120,16 @@ void admin_api_set_label_hook(admin_api *a, admin_label_fn fn, void *ctx)
     pthread_mutex_unlock(&a->lock);
 }
 
+void admin_api_set_inspect(admin_api *a, admin_inspect_fn fn, void *ctx)
+{
+    if (!a)
+        return;
+    pthread_mutex_lock(&a->lock);
+    a->on_inspect = fn;
+    a->on_inspect_ctx = ctx;
+    pthread_mutex_unlock(&a->lock);
+}
+
 void admin_api_set_model(admin_api *a, score_model_view *v)
 {
     if (!a || !v) {

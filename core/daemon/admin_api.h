@@ -16,6 +16,7 @@
 #include <stddef.h>
 
 #include "config/config.h"
+#include "score/inspect.h"
 #include "score/model.h"
 #include "store/labels.h"
 
@@ -32,6 +33,11 @@ admin_api *admin_api_new(const sigflow_config *cfg, char *err, size_t errlen);
 /* A reload: new secrets, public_url and configured model (the store stays). */
 void admin_api_configure(admin_api *a, const sigflow_config *cfg);
 void admin_api_set_label_hook(admin_api *a, admin_label_fn fn, void *ctx);
+/* Live state of one entity (score/inspect.h) within timeout_ms: 1 answered, 0 not (GET
+   /v1/entities/ID then explains with the latest stored alert). Admin HTTP thread. */
+typedef int (*admin_inspect_fn)(void *ctx, const char *entity, int64_t timeout_ms,
+                                score_inspection *out);
+void admin_api_set_inspect(admin_api *a, admin_inspect_fn fn, void *ctx);
 /*
  * The engine's model now, for GET /v1/model (takes ownership of v; NULL is ignored). The
  * scorer thread, the engine's owner, publishes a copy every few seconds; until the first,

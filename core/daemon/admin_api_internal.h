@@ -38,6 +38,8 @@ struct admin_api {
     score_model_view *model; /* the engine's, as last published; NULL: the configured one */
     admin_label_fn on_label;
     void *on_label_ctx;
+    admin_inspect_fn on_inspect; /* live entity state from the scorer (NULL: none) */
+    void *on_inspect_ctx;
 };
 
 /* A request as it is read. */

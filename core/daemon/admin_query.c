@@ -16,7 +16,8 @@
 #include "model/alert_codec.h"
 #include "store/audit.h"
 
-#define ADMIN_ENTITY_ALERTS 20 /* recent alerts GET /v1/entities/ID lists */
+#define ADMIN_ENTITY_ALERTS 20        /* recent alerts GET /v1/entities/ID lists */
+#define ADMIN_INSPECT_TIMEOUT_MS 3000 /* the scorer answers a live-state request within */
 #define ADMIN_ALERTS_DEFAULT 100
 
 static json_object *delivery_json(const audit_delivery *d)
@@ -99,9 +100,44 @@ static void entity_explanation(json_object *o, const audit_alert *latest)
     json_object_object_add(o, "signals", al ? reasons_json(al) : json_object_new_array());
     if (!al)
         json_object_object_add(o, "note",
-                               json_object_new_string("no alert stored for this entity: live "
-                                                      "scoring state is not exposed"));
+                               json_object_new_string("no alert stored for this entity"));
     alert_free(al);
+}
+
+/* Live state from the scorer: 1 = o filled (explained_by "engine"), 0 = not (no engine, the
+   engine does not hold the entity, or no answer within the deadline: *note says which). */
+static int entity_live(admin_api *a, json_object *o, const char *entity, const char **note)
+{
+    pthread_mutex_lock(&a->lock);
+    admin_inspect_fn fn = a->on_inspect;
+    void *ctx = a->on_inspect_ctx;
+    pthread_mutex_unlock(&a->lock);
+    score_inspection in;
+    *note = "the scoring engine did not answer within the deadline";
+    if (!fn || !fn(ctx, entity, ADMIN_INSPECT_TIMEOUT_MS, &in))
+        return 0;
+    if (!in.found || !in.now) {
+        *note = "the scoring engine holds no state for this entity";
+        score_inspection_clear(&in);
+        return 0;
+    }
+    const sf_alert *now = in.now;
+    json_object *features = json_object_new_object();
+    for (size_t i = 0; features && i < now->n_reasons; i++)
+        json_object_object_add(features, now->reasons[i].signal,
+                               json_object_new_double(now->reasons[i].x));
+    json_object_object_add(o, "explained_by", json_object_new_string("engine"));
+    json_object_object_add(o, "as_of", admin_time_json(in.at));
+    json_object_object_add(o, "score", json_object_new_double(now->score));
+    json_object_object_add(o, "model_version", json_object_new_int64(now->model_version));
+    json_object_object_add(o, "retired", json_object_new_boolean(in.retired));
+    json_object_object_add(o, "armed", json_object_new_boolean(in.armed));
+    json_object_object_add(o, "last_alert",
+                           in.last_alert == INT64_MIN ? NULL : admin_time_json(in.last_alert));
+    json_object_object_add(o, "features", features);
+    json_object_object_add(o, "signals", reasons_json(now));
+    score_inspection_clear(&in);
+    return 1;
 }
 
 void admin_entity_get(admin_api *a, const char *entity, admin_reply *r)
@@ -139,7 +175,11 @@ void admin_entity_get(admin_api *a, const char *entity, admin_reply *r)
     }
     json_object *o = json_object_new_object();
     json_object_object_add(o, "entity", json_object_new_string(entity));
-    entity_explanation(o, n ? &al[0] : NULL);
+    const char *note = NULL;
+    if (!entity_live(a, o, entity, &note)) {
+        entity_explanation(o, n ? &al[0] : NULL);
+        json_object_object_add(o, "live_state", json_object_new_string(note));
+    }
     json_object *alerts = json_object_new_array();
     for (size_t i = 0; alerts && i < n; i++)
         json_object_array_add(alerts, alert_json(&al[i], false));
@@ -274,6 +314,8 @@ static json_object *history_json(const score_model_view *v)
         json_object_object_add(o, "new", side_json(v, c->new_bias, c->new_w, c->new_threshold));
         json_object_object_add(o, "labels_used", json_object_new_int64((int64_t)c->rows));
         json_object_object_add(o, "positives", json_object_new_int64((int64_t)c->positives));
+        json_object_object_add(o, "alerts_judged",
+                               json_object_new_int64((int64_t)c->alerts_judged));
         json_object_object_add(o, "alert_precision",
                                c->alert_precision == c->alert_precision
                                    ? json_object_new_double(c->alert_precision)
@@ -310,6 +352,21 @@ static void model_from_view(json_object *o, const score_model_view *v)
     json_object_object_add(o, "last_refit",
                            v->last_refit == INT64_MIN ? NULL : admin_time_json(v->last_refit));
     json_object_object_add(o, "lift", lift);
+    json_object *learn = json_object_new_object();
+    json_object_object_add(learn, "horizon_ms", json_object_new_int64(v->horizon_ms));
+    json_object_object_add(learn, "fit_horizon_ms", json_object_new_int64(v->fit_horizon_ms));
+    json_object_object_add(learn, "refit_ms", json_object_new_int64(v->refit_ms));
+    json_object_object_add(learn, "prior", json_object_new_double(v->prior));
+    json_object_object_add(learn, "fit_sample", json_object_new_int64((int64_t)v->fit_sample));
+    json_object_object_add(learn, "target_precision", json_object_new_double(v->target_precision));
+    json_object_object_add(learn, "rearm_below", json_object_new_double(v->rearm_below));
+    json_object_object_add(o, "learning_settings", learn);
+    json_object *counts = json_object_new_object();
+    json_object_object_add(counts, "confirmed", json_object_new_int64((int64_t)v->confirmed));
+    json_object_object_add(counts, "false_positive",
+                           json_object_new_int64((int64_t)v->false_positive));
+    json_object_object_add(counts, "missed", json_object_new_int64((int64_t)v->missed));
+    json_object_object_add(o, "outcome_labels", counts);
     json_object_object_add(o, "history", history_json(v));
     json_object_object_add(o, "model_source", json_object_new_string("engine"));
 }

@@ -37,6 +37,11 @@ struct delivery_worker {
     int64_t busy_id;       /* its delivery row */
     char busy_alert[OUTBOX_MAX_ALERT_ID_LEN + 1];
     int busy_attempt;
+    /* A digest in flight: its other rows, each with its attempt number (deliver_timeout
+       records a retry for every row of the digest, as a single send does for its one). */
+    int64_t busy_more[DELIVERY_CLAIM_MAX];
+    int busy_more_attempt[DELIVERY_CLAIM_MAX];
+    size_t n_busy_more;
     int64_t claimed[DELIVERY_CLAIM_MAX]; /* the claim being worked; [next..n) not attempted yet */
     size_t n_claimed, next_claimed;
     uint64_t rng;
@@ -81,6 +86,7 @@ static bool set_busy(delivery_worker *w, const outbox_delivery *d, int n)
         w->busy_since_ms = monotime_ms();
         w->busy_id = d->id;
         w->busy_attempt = n;
+        w->n_busy_more = 0;
         snprintf(w->busy_alert, sizeof w->busy_alert, "%s", d->alert_id);
     } else if (ok) {
         w->busy_since_ms = 0;
@@ -230,6 +236,34 @@ static void attempt(delivery_worker *w, const outbox_delivery *d)
     unload(a);
 }
 
+/*
+ * Marks a digest's rows as the attempt in flight: deliver_timeout covers a digest send as it
+ * covers a single one (docs/reliability.md, Plugins). `claimed` rows [0, n_rows) are the
+ * digest's; the claim behind them is released if the attempt is abandoned. False once
+ * abandoned.
+ */
+static bool set_busy_digest(delivery_worker *w, const outbox_delivery **rows, size_t k,
+                            size_t n_rows, const char *id)
+{
+    pthread_mutex_lock(&w->lock);
+    bool ok = !w->abandoned;
+    if (ok) {
+        if (w->next_claimed < n_rows)
+            w->next_claimed = n_rows;
+        w->busy_since_ms = monotime_ms();
+        w->busy_id = rows[0]->id;
+        w->busy_attempt = rows[0]->attempts + 1;
+        w->n_busy_more = 0;
+        for (size_t i = 1; i < k; i++) {
+            w->busy_more[w->n_busy_more] = rows[i]->id;
+            w->busy_more_attempt[w->n_busy_more++] = rows[i]->attempts + 1;
+        }
+        snprintf(w->busy_alert, sizeof w->busy_alert, "%s", id);
+    }
+    pthread_mutex_unlock(&w->lock);
+    return ok;
+}
+
 /* The due rows of a digest target, sent as one message; each row records the outcome. */
 static void attempt_digest(delivery_worker *w, const outbox_delivery *d, size_t n)
 {
@@ -267,10 +301,19 @@ static void attempt_digest(delivery_worker *w, const outbox_delivery *d, size_t 
         if (outbox_attempt_begin(w->ob, rows[i]->id, &unfinished, &created[i]) != SF_OK)
             created[i] = walltime_ms();
     sf_deliver_result r = SF_DELIVER_RETRY;
-    if (digest && (shell.json = (char *)message_json(digest)))
+    bool abandoned = false;
+    if (digest && (shell.json = (char *)message_json(digest))) {
+        if (!set_busy_digest(w, rows, k, n, shell.id))
+            goto settled;
+        host_note_alert(shell.id);
         r = instance_deliver(w->inst, &shell, &retry_after);
-    for (size_t i = 0; i < k; i++)
+        host_note_alert(NULL);
+        /* abandoned meanwhile: the main thread recorded a retry for every row */
+        abandoned = !set_busy(w, NULL, 0);
+    }
+    for (size_t i = 0; i < k && !abandoned; i++)
         settle(w, rows[i], items[i]->entity, r, retry_after, created[i]);
+settled:
     message_free(digest);
     for (size_t i = 0; i < k; i++)
         alert_free(items[i]);
@@ -294,6 +337,11 @@ bool delivery_abandon_if_stuck(delivery_worker *w, char *alert_id, size_t len)
     memcpy(copy.ctx, w->ctx, sizeof copy.ctx);
     int64_t id = w->busy_id;
     int n = w->busy_attempt;
+    int64_t more[DELIVERY_CLAIM_MAX]; /* the other rows of a digest in flight */
+    int more_n[DELIVERY_CLAIM_MAX];
+    size_t n_more = w->n_busy_more;
+    memcpy(more, w->busy_more, n_more * sizeof *more);
+    memcpy(more_n, w->busy_more_attempt, n_more * sizeof *more_n);
     int64_t rest[DELIVERY_CLAIM_MAX]; /* claimed behind the stuck one: never attempted */
     size_t n_rest = 0;
     for (size_t i = w->next_claimed; i < w->n_claimed; i++)
@@ -307,11 +355,20 @@ bool delivery_abandon_if_stuck(delivery_worker *w, char *alert_id, size_t len)
              (long long)copy.pol.deliver_timeout_ms);
     int64_t wait = delivery_backoff_ms(&copy.pol, n, &copy.rng);
     outbox_result_counted(copy.ob, id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
+    for (size_t i = 0; i < n_more; i++)
+        outbox_result_counted(copy.ob, more[i], OUTBOX_RESULT_RETRY,
+                              walltime_ms() + delivery_backoff_ms(&copy.pol, more_n[i], &copy.rng),
+                              why);
     for (size_t i = 0; i < n_rest; i++)
         outbox_release(copy.ob, rest[i]); /* the replacement worker takes them */
-    log_warn(copy.ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", alert_id, n,
-             (long long)wait, why);
-    count(&copy, "retry");
+    if (n_more)                           /* a digest: every alert it listed is retried */
+        log_warn(copy.ctx, "retrying alert=%s digest_alerts=%zu attempt=%d in_ms=%lld error=\"%s\"",
+                 alert_id, n_more + 1, n, (long long)wait, why);
+    else
+        log_warn(copy.ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", alert_id, n,
+                 (long long)wait, why);
+    for (size_t i = 0; i <= n_more; i++)
+        count(&copy, "retry");
     return true;
 }
 

@@ -217,6 +217,9 @@ static sf_status start_listeners(runtime *rt)
     char err[SIGFLOW_MAX_ERROR_LEN];
     if (!(rt->admin_api = admin_api_new(cfg, err, sizeof err)))
         log_error("component=runtime", "admin API off: %s", err); /* not fatal: /v1 answers 503 */
+    if (rt->admin_api && (rt->inspector = rt_inspector_new()))
+        admin_api_set_inspect(rt->admin_api, runtime_inspect_entity, rt);
+    admin_api_set_label_hook(rt->admin_api, runtime_label_journal, rt); /* to the refits */
     if (!(rt->admin = admin_http_start(cfg->admin, &rt->ready, rt->admin_api, err, sizeof err))) {
         log_error("component=runtime", "admin endpoints: cannot listen on %s: %s", cfg->admin, err);
         return SF_EIO;
@@ -372,6 +375,7 @@ out:
     ingest_http_stop(rt.http);
     admin_http_stop(rt.admin);
     admin_api_free(rt.admin_api);
+    rt_inspector_free(rt.inspector);
     journal_close(rt.journal); /* after the connectors: nothing submits any more */
     outbox_close(rt.outbox);
     store_close(rt.st);

@@ -14,6 +14,7 @@
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
 #include "base/limits.h"
+#include "score/label.h"
 #include "store/store_kv.h"
 
 /* ---- events in: connector -> intake -> journal -> journaled queue------------------------------
@@ -25,6 +26,18 @@ static sf_status rt_emit(void *ctx, sf_instance *src, sf_event *ev)
     rt_inst *ri = ctx;
     if (!ri->intake) {
         event_free(ev);
+        return SF_EINVAL;
+    }
+    if (ev->type && strcmp(ev->type, SCORE_PERSON_LABEL_TYPE) == 0) {
+        /* people's labels come from the admin API only (docs/scoring.md "People's labels") */
+        static atomic_bool warned;
+        if (!atomic_exchange(&warned, true))
+            log_warn("component=runtime",
+                     "instance=%s sent a `%s` event: refused (that type "
+                     "carries people's labels, journaled by the admin API only)",
+                     ri->si->cfg->name, SCORE_PERSON_LABEL_TYPE);
+        event_free(ev);
+        atomic_fetch_add(&ri->events_rejected, 1);
         return SF_EINVAL;
     }
     if (intake_add(ri->intake, ev) != SF_OK) {
@@ -343,10 +356,10 @@ void runtime_supervise(runtime *rt)
         if (!ri->si->plugin) {
             diag d = {0};
             int r = site_bind_instance(rt->site, (size_t)(ri->si - rt->site->inst), rt->reg, &d);
-            for (size_t k = 0; k < d.n; k++)
-                log_error("component=config", "%s", d.msgs[k]);
+            runtime_refusal_report(ri, &d); /* on change only, not every tick */
             diag_clear(&d);
             if (r == 1) {
+                runtime_refusal_clear(ri);
                 log_info("component=runtime", "plugin %s arrived: starting instance=%s",
                          ri->si->cfg->plugin, ri->si->cfg->name);
                 ri->disabled = runtime_safe_mode(rt, ri);

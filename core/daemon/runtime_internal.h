@@ -51,7 +51,12 @@ typedef struct rt_inst {
     int64_t timeout_ms;    /* plugin_timeout when it started: create/start and stop deadline */
     int64_t backoff_ms;
     atomic_uint_fast64_t events_in, events_rejected;
+    uint64_t refusal_hash; /* runtime_refusal.c: the last binding refusal logged (0: none) */
+    uint64_t refusal_seen; /* how many supervise ticks met it since */
 } rt_inst;
+
+typedef struct rt_inspector rt_inspector;
+typedef struct score_inspection score_inspection;
 
 struct runtime {
     const char *config_path;
@@ -100,8 +105,21 @@ struct runtime {
        outbox and was given up on (stopping, or recovery): no checkpoint may cover it, so the
        next start re-creates it from the journal (docs/reliability.md "Alerts and a full disk"). */
     bool alerts_unstored;
-    bool scorer_live; /* set by the scorer thread: alert writes are retried until stored */
+    bool scorer_live;        /* set by the scorer thread: alert writes are retried until stored */
+    rt_inspector *inspector; /* live entity state for GET /v1/entities/ID (runtime_inspect.c) */
 };
+
+/* runtime_inspect.c: the admin thread asks, the scorer thread answers between events */
+rt_inspector *rt_inspector_new(void);
+void rt_inspector_free(rt_inspector *in);
+/* Admin thread: 1 with *out filled (free with score_inspection_clear), 0 when the scorer did
+   not answer within timeout_ms or there is no engine (the caller falls back). */
+int runtime_inspect_entity(void *ctx, const char *id, int64_t timeout_ms, score_inspection *out);
+/* Scorer thread: answer every queued request. */
+void runtime_inspect_serve(runtime *rt);
+
+/* runtime_label.c: a person's label journaled as a sigflow.label event (admin thread) */
+void runtime_label_journal(void *ctx, const label_rec *l);
 
 /* runtime_scoring.c */
 void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n);
@@ -132,6 +150,13 @@ void runtime_inst_stop(rt_inst *ri);
 bool runtime_safe_mode(runtime *rt, rt_inst *ri);
 void runtime_routes_rebuild(runtime *rt);
 void runtime_supervise(runtime *rt);
+/*
+ * runtime_refusal.c: the diagnostics of a binding that failed (options or mapping refused),
+ * logged when they differ from the last ones logged for the instance, not at every
+ * supervise tick; runtime_refusal_clear says how often a refusal was met once it bound.
+ */
+void runtime_refusal_report(rt_inst *ri, const diag *d);
+void runtime_refusal_clear(rt_inst *ri);
 void runtime_stats_log(runtime *rt);
 /* Publish the runtime's counters and gauges to core/base/metrics.c (main thread). */
 void runtime_metrics_refresh(runtime *rt);

@@ -234,6 +234,7 @@ void *runtime_scorer_main(void *arg)
         if (now - rt->last_checkpoint_ms >= atomic_load(&rt->checkpoint_interval_ms))
             checkpoint(rt);
         runtime_score_metrics(rt, false);
+        runtime_inspect_serve(rt); /* GET /v1/entities/ID: live state, between two events */
     }
     checkpoint(rt); /* on a clean stop: the next start replays nothing */
     return NULL;

@@ -24,6 +24,7 @@
 #include "ingest/jsonw.h"
 #include "base/limits.h"
 #include "ingest/utf8.h"
+#include "score/score.h"
 #include "base/timefmt.h"
 
 #define MAP_MAX_PATH_LEN 256 /* bytes of one map.* path */
@@ -630,7 +631,16 @@ sf_status mapping_apply_obj(mapping *m, json_object *obj, sf_event **out, char *
     map_doc doc = {0};
     bool fields_ok = map_fields(m, f, &doc, err, errlen);
     int64_t skew = atomic_load_explicit(&map_max_future_skew_ms, memory_order_relaxed);
-    if (fields_ok && doc.has_time && skew > 0 && doc.time_ms > map_now_ms() + skew) {
+    if (fields_ok && doc.has_time &&
+        (doc.time_ms < SCORE_TIME_MIN_MS || doc.time_ms > SCORE_TIME_MAX_MS)) {
+        /* The scorer refuses it: acknowledged, it would be journaled and never scored. */
+        map_miss(m, &doc.missed, MAP_TIME);
+        snprintf(err, errlen,
+                 "time %lld ms is outside the range sigflow scores "
+                 "(0000-01-01T00:00:00Z to 9999-12-31T23:59:59.999Z)",
+                 (long long)doc.time_ms);
+        fields_ok = false;
+    } else if (fields_ok && doc.has_time && skew > 0 && doc.time_ms > map_now_ms() + skew) {
         /* One event dated 9999 would move engine time there and fire every window. */
         map_miss(m, &doc.missed, MAP_TIME);
         snprintf(err, errlen,

@@ -16,6 +16,7 @@
 #include "config/config.h"
 #include "config/diag.h"
 #include "ingest/mapping.h"
+#include "model/alert.h"
 #include "replay/replay_input.h"
 #include "score/score.h"
 #include "store/journal_export.h"
@@ -24,7 +25,7 @@
 
 typedef struct bt_opts {
     const char *config, *compare, *labels, *file, *connector;
-    bool fit, journal, has_horizon, has_until, has_from;
+    bool fit, history, journal, has_horizon, has_until, has_from;
     int64_t horizon, until, from;
     int shards;
 } bt_opts;
@@ -50,8 +51,8 @@ typedef struct bt_feed {
 static void usage(FILE *to)
 {
     fputs("usage: sigflow backtest -c CONFIG [--labels FILE] [--horizon DURATION]\n"
-          "                        [--compare OTHER.ini] [--fit] [--from TIME] [--until TIME]\n"
-          "                        [--shards N]\n"
+          "                        [--compare OTHER.ini] [--fit] [--history] [--from TIME]\n"
+          "                        [--until TIME] [--shards N]\n"
           "                        [--connector NAME] [EVENTS|-|--journal]\n"
           "Replays history through CONFIG in event time with the engine `run` uses (learning\n"
           "included) and prints alerts per week, precision (alerts whose entity churned within\n"
@@ -62,6 +63,7 @@ static void usage(FILE *to)
           "churns from TIME on (all of history is still replayed and learned from).\n"
           "--compare: the same events through a\n"
           "second config, and the difference. --fit: the model the run ended with, as INI.\n"
+          "--history: every model change (time, threshold, weights, judged alerts).\n"
           "--journal: the events the daemon journaled in state_dir. Exit: 0 ok, 1 config or\n"
           "input error, 64 bad command line. docs/scoring.md \"Backtest\".\n",
           to);
@@ -84,6 +86,7 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                                           {"horizon", required_argument, NULL, 'H'},
                                           {"compare", required_argument, NULL, 'C'},
                                           {"fit", no_argument, NULL, 'f'},
+                                          {"history", no_argument, NULL, 'y'},
                                           {"journal", no_argument, NULL, 'J'},
                                           {"until", required_argument, NULL, 'u'},
                                           {"shards", required_argument, NULL, 's'},
@@ -110,6 +113,9 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
             break;
         case 'f':
             o->fit = true;
+            break;
+        case 'y':
+            o->history = true;
             break;
         case 'J':
             o->journal = true;
@@ -158,10 +164,59 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
 
 /* ---- engines ---------------------------------------------------------------------------- */
 
+/* The value of "key":"…" in a health alert's JSON (names: no quotes or escapes), or "". */
+static size_t json_name(const char *json, const char *key, const char **v)
+{
+    char pat[32];
+    snprintf(pat, sizeof pat, "\"%s\":\"", key);
+    const char *p = json ? strstr(json, pat) : NULL;
+    if (!p) {
+        *v = "";
+        return 0;
+    }
+    *v = p + strlen(pat);
+    return strcspn(*v, "\"");
+}
+
+/* A health alert: "STATE SUBJECT" at its time, listed apart from the decision's figures. */
+static void on_health(bt_side *s, const sf_alert *a)
+{
+    bt_result *r = &s->res;
+    if (r->n_h == r->cap_h) {
+        size_t cap = r->cap_h ? r->cap_h * 2 : 16;
+        bt_health *nh = realloc(r->h, cap * sizeof *nh);
+        if (!nh) {
+            s->oom = 1;
+            return;
+        }
+        r->h = nh;
+        r->cap_h = cap;
+    }
+    const char *st, *sig, *conn, *field;
+    size_t ns = json_name(a->health, "state", &st), nsig = json_name(a->health, "signal", &sig),
+           nc = json_name(a->health, "connector", &conn),
+           nf = json_name(a->health, "field", &field);
+    size_t cap = ns + nsig + nc + nf + 3;
+    char *what = malloc(cap);
+    if (!what) {
+        s->oom = 1;
+        return;
+    }
+    if (nsig)
+        snprintf(what, cap, "%.*s %.*s", (int)ns, st, (int)nsig, sig);
+    else
+        snprintf(what, cap, "%.*s %.*s %.*s", (int)ns, st, (int)nc, conn, (int)nf, field);
+    r->h[r->n_h++] = (bt_health){a->time_ms, what};
+}
+
 static void on_alert(void *ctx, sf_alert *a)
 {
     bt_side *s = ctx;
     bt_result *r = &s->res;
+    if (a->kind == ALERT_HEALTH) {
+        on_health(s, a);
+        return;
+    }
     if (r->n == r->cap) {
         size_t cap = r->cap ? r->cap * 2 : 256;
         bt_alert *na = realloc(r->a, cap * sizeof *na);
@@ -210,6 +265,9 @@ static void close_side(bt_side *s)
     for (size_t i = 0; i < s->res.n; i++)
         free(s->res.a[i].entity);
     free(s->res.a);
+    for (size_t i = 0; i < s->res.n_h; i++)
+        free(s->res.h[i].what);
+    free(s->res.h);
     score_model_view_free(s->res.model);
 }
 
@@ -360,6 +418,8 @@ static int report(bt_side *sides[2], int n, const churn_table *truth, const bt_f
     }
     if (n == 2)
         bt_print_difference(stdout, &st[0], &st[1]);
+    for (int i = 0; o->history && i < n; i++)
+        bt_print_history(stdout, sides[i]->res.config, sides[i]->res.model);
     for (int i = 0; o->fit && i < n; i++)
         bt_print_fit(stdout, sides[i]->res.model);
     return fflush(stdout) == 0 ? 0 : 1;

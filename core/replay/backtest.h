@@ -28,18 +28,27 @@ typedef struct bt_alert {
     uint32_t version;
 } bt_alert;
 
+/* A health alert (docs/scoring.md "Health alerts"): kept apart, never judged as a decision. */
+typedef struct bt_health {
+    int64_t t;
+    char *what; /* "stale quiet", "drift app user.id": state and subject */
+} bt_health;
+
 typedef struct bt_result {
     const char *config; /* path, for the heading */
     bt_alert *a;
     size_t n, cap;
+    bt_health *h;
+    size_t n_h, cap_h;
     score_model_view *model; /* at the end */
 } bt_result;
 
 typedef struct bt_stats {
     uint64_t alerts, judged, right, churners, caught;
-    double precision, recall; /* NaN when nothing to divide by */
-    double median_lead_days;  /* NaN when nothing was caught */
-    double weeks;             /* weeks from the first event's week to the end's */
+    uint64_t closed, closed_right; /* alerts whose horizon closed (t + horizon <= end) */
+    double precision, recall;      /* NaN when nothing to divide by */
+    double median_lead_days;       /* NaN when nothing was caught */
+    double weeks;                  /* weeks from the first event's week to the end's */
 } bt_stats;
 
 /*
@@ -51,11 +60,13 @@ typedef struct bt_stats {
  */
 void bt_compute(const bt_result *r, const churn_table *truth, int64_t horizon, int64_t start,
                 int64_t end, bt_stats *out);
-/* The per-week table and the summary line. */
+/* The per-week table (decision alerts only), the summary line, then each health alert. */
 void bt_print(FILE *out, const bt_result *r, const churn_table *truth, int64_t horizon,
               int64_t start, int64_t end, const bt_stats *s);
 /* "+14.0 alerts a week, 3 fewer false positives, ..." (b relative to a). */
 void bt_print_difference(FILE *out, const bt_stats *a, const bt_stats *b);
+/* Every recorded model change, one line each (--history). */
+void bt_print_history(FILE *out, const char *config, const score_model_view *m);
 /* The model as an INI fragment ([decision] bias, threshold; [signal NAME] weight). */
 void bt_print_fit(FILE *out, const score_model_view *m);
 

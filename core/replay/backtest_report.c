@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "base/timefmt.h"
 #include "replay/backtest.h"
 
 #define DAY_MS 86400000LL
@@ -82,6 +83,10 @@ void bt_compute(const bt_result *r, const churn_table *truth, int64_t horizon, i
         if (is_judged(truth, &r->a[i], horizon, end)) {
             out->judged++;
             out->right += is_right(truth, &r->a[i], horizon);
+        }
+        if (r->a[i].t + horizon <= end) {
+            out->closed++;
+            out->closed_right += is_right(truth, &r->a[i], horizon);
         }
     }
     bt_alert *s = malloc((r->n ? r->n : 1) * sizeof *s);
@@ -162,9 +167,18 @@ void bt_print(FILE *out, const bt_result *r, const churn_table *truth, int64_t h
         fputs(", median lead time -\n", out);
     else
         fprintf(out, ", median lead time %.1fd\n", s->median_lead_days);
+    fputs("closed horizons only: ", out);
+    print_ratio(out, "precision", s->closed ? (double)s->closed_right / (double)s->closed : NAN,
+                s->closed_right, s->closed);
+    fputc('\n', out);
     if (r->model && r->model->outcome[0])
         fprintf(out, "model_version %u at the end (%zu changes recorded)\n", r->model->version,
                 r->model->n_history);
+    for (size_t i = 0; i < r->n_h; i++) {
+        char t[40];
+        time_format_rfc3339(r->h[i].t, t, sizeof t);
+        fprintf(out, "health %s %s\n", t, r->h[i].what);
+    }
 }
 
 void bt_print_difference(FILE *out, const bt_stats *a, const bt_stats *b)
@@ -182,6 +196,29 @@ void bt_print_difference(FILE *out, const bt_stats *a, const bt_stats *b)
     if (!isnan(a->recall) && !isnan(b->recall))
         fprintf(out, ", recall %+.3f", b->recall - a->recall);
     fputc('\n', out);
+}
+
+void bt_print_history(FILE *out, const char *config, const score_model_view *m)
+{
+    if (!m)
+        return;
+    fprintf(out, "== %s: model history (%zu changes)\n", config, m->n_history);
+    for (size_t i = 0; i < m->n_history; i++) {
+        const score_model_change *c = &m->history[i];
+        char day[16];
+        day_text(c->time, day, sizeof day);
+        fprintf(out, "%s v%u %s threshold %.2f -> %.2f bias %.4g -> %.4g", day, c->version,
+                c->applied ? "applied" : "recorded", c->old_threshold, c->new_threshold,
+                c->old_bias, c->new_bias);
+        for (size_t j = 0; j < m->n_signals; j++)
+            fprintf(out, " %s %.4g -> %.4g", m->signals[j].name, c->old_w[j], c->new_w[j]);
+        fprintf(out, " rows %llu (%llu positive)", (unsigned long long)c->rows,
+                (unsigned long long)c->positives);
+        if (!isnan(c->alert_precision))
+            fprintf(out, " judged %llu precision %.3f", (unsigned long long)c->alerts_judged,
+                    c->alert_precision);
+        fputc('\n', out);
+    }
 }
 
 void bt_print_fit(FILE *out, const score_model_view *m)

@@ -30,13 +30,13 @@ static double row_z(const float *xi, size_t d, const double *beta)
     return z;
 }
 
-static double loss_at(const float *x, const uint8_t *y, size_t n, size_t d, const double *beta0,
-                      double prior, const double *beta)
+static double loss_at(const float *x, const uint8_t *y, const float *wt, size_t n, size_t d,
+                      const double *beta0, double prior, const double *beta)
 {
     double l = 0;
     for (size_t i = 0; i < n; i++) {
         double z = row_z(x + i * d, d, beta);
-        l += softplus(z) - (y[i] ? z : 0);
+        l += (wt ? (double)wt[i] : 1.0) * (softplus(z) - (y[i] ? z : 0));
     }
     for (size_t j = 0; j <= d; j++)
         l += 0.5 * prior * (beta[j] - beta0[j]) * (beta[j] - beta0[j]);
@@ -77,8 +77,8 @@ static bool cholesky_solve(double *H, const double *g, double *s, size_t p)
 }
 
 /* Gradient and Hessian of the penalised loss at beta. */
-static void grad_hess(const float *x, const uint8_t *y, size_t n, size_t d, const double *beta0,
-                      double prior, const double *beta, double *g, double *H)
+static void grad_hess(const float *x, const uint8_t *y, const float *wt, size_t n, size_t d,
+                      const double *beta0, double prior, const double *beta, double *g, double *H)
 {
     size_t p = d + 1;
     double xi[MAXP];
@@ -89,7 +89,8 @@ static void grad_hess(const float *x, const uint8_t *y, size_t n, size_t d, cons
         for (size_t j = 0; j < d; j++)
             xi[j + 1] = (double)x[i * d + j];
         double q = sigmoid(row_z(x + i * d, d, beta));
-        double r = q - (y[i] ? 1 : 0), w = q * (1 - q);
+        double c = wt ? (double)wt[i] : 1.0;
+        double r = c * (q - (y[i] ? 1 : 0)), w = c * q * (1 - q);
         for (size_t a = 0; a < p; a++) {
             g[a] += r * xi[a];
             if (xi[a] == 0)
@@ -109,6 +110,13 @@ static void grad_hess(const float *x, const uint8_t *y, size_t n, size_t d, cons
 sf_status fit_logistic(const float *x, const uint8_t *y, size_t n, size_t d, const double *beta0,
                        double prior, const double *start, double *beta, fit_result *res)
 {
+    return fit_logistic_w(x, y, NULL, n, d, beta0, prior, start, beta, res);
+}
+
+sf_status fit_logistic_w(const float *x, const uint8_t *y, const float *wt, size_t n, size_t d,
+                         const double *beta0, double prior, const double *start, double *beta,
+                         fit_result *res)
+{
     size_t p = d + 1;
     if (d > MAXP - 1 || !isfinite(prior) || prior < 0)
         return SF_EINVAL;
@@ -116,16 +124,20 @@ sf_status fit_logistic(const float *x, const uint8_t *y, size_t n, size_t d, con
         if (!isfinite(x[i]))
             return SF_EINVAL;
     }
+    for (size_t i = 0; wt && i < n; i++) {
+        if (!isfinite(wt[i]) || !(wt[i] > 0))
+            return SF_EINVAL;
+    }
     double *H = malloc(p * p * sizeof *H);
     if (!H)
         return SF_ENOMEM;
     double g[MAXP], s[MAXP], cand[MAXP];
     memcpy(beta, start, p * sizeof *beta);
-    double cur = loss_at(x, y, n, d, beta0, prior, beta);
+    double cur = loss_at(x, y, wt, n, d, beta0, prior, beta);
     memset(res, 0, sizeof *res);
     for (int it = 0; it < FIT_MAX_ITER; it++) {
         res->iterations = it + 1;
-        grad_hess(x, y, n, d, beta0, prior, beta, g, H);
+        grad_hess(x, y, wt, n, d, beta0, prior, beta, g, H);
         if (!cholesky_solve(H, g, s, p))
             break;
         double step = 1, maxs = 0;
@@ -137,7 +149,7 @@ sf_status fit_logistic(const float *x, const uint8_t *y, size_t n, size_t d, con
         for (int ls = 0; ls < 40; ls++, step *= 0.5) {
             for (size_t a = 0; a < p; a++)
                 cand[a] = beta[a] - step * s[a];
-            next = loss_at(x, y, n, d, beta0, prior, cand);
+            next = loss_at(x, y, wt, n, d, beta0, prior, cand);
             if (next <= cur)
                 break;
         }
@@ -157,11 +169,25 @@ sf_status fit_logistic(const float *x, const uint8_t *y, size_t n, size_t d, con
 
 /* ---- threshold ------------------------------------------------------------------------- */
 
-void fit_count_alerts(const fit_trace_row *rows, size_t n, const fit_rule *rule, double threshold,
-                      uint64_t *alerts, uint64_t *right)
+typedef struct judged_alert {
+    int64_t dur; /* to the outcome (event) or to the end of the follow-up (censored) */
+    bool event;
+} judged_alert;
+
+static int judged_cmp(const void *pa, const void *pb)
+{
+    const judged_alert *a = pa, *b = pb;
+    if (a->dur != b->dur)
+        return a->dur < b->dur ? -1 : 1;
+    return (int)b->event - (int)a->event; /* events before censorings at one time */
+}
+
+/* Run the rule; append every judged alert to out (room for n). Returns how many. */
+static size_t run_rule(const fit_trace_row *rows, size_t n, const fit_rule *rule, double threshold,
+                       judged_alert *out)
 {
     double rearm = rule->rearm_set ? fmin(rule->rearm_below, threshold) : threshold;
-    uint64_t na = 0, nr = 0;
+    size_t k = 0;
     bool armed = true, fired = false;
     int64_t last = 0;
     for (size_t i = 0; i < n; i++) {
@@ -176,14 +202,64 @@ void fit_count_alerts(const fit_trace_row *rows, size_t n, const fit_rule *rule,
             armed = false;
             fired = true;
             last = r->t;
-            if (r->right >= 0) {
-                na++;
-                nr += r->right > 0;
+            if (r->follow >= 0) {
+                bool ev = r->outcome_in >= 0 && r->outcome_in <= r->follow;
+                out[k++] = (judged_alert){ev ? r->outcome_in : r->follow, ev};
             }
         }
     }
-    *alerts = na;
-    *right = nr;
+    return k;
+}
+
+/* Kaplan-Meier: 1 - prod over event times (1 - events / at risk); a sorted array. */
+static double km_precision(const judged_alert *a, size_t k, uint64_t *right)
+{
+    double surv = 1;
+    uint64_t ev = 0;
+    size_t i = 0;
+    while (i < k) {
+        size_t j = i, d = 0;
+        while (j < k && a[j].dur == a[i].dur) {
+            d += a[j].event;
+            j++;
+        }
+        if (d)
+            surv *= 1.0 - (double)d / (double)(k - i);
+        ev += d;
+        i = j;
+    }
+    *right = ev;
+    return k ? 1.0 - surv : NAN;
+}
+
+static void judge_into(const fit_trace_row *rows, size_t n, const fit_rule *rule, double threshold,
+                       judged_alert *buf, fit_judgement *out)
+{
+    size_t k = run_rule(rows, n, rule, threshold, buf);
+    qsort(buf, k, sizeof *buf, judged_cmp);
+    out->alerts = k;
+    out->precision = km_precision(buf, k, &out->right);
+}
+
+void fit_judge(const fit_trace_row *rows, size_t n, const fit_rule *rule, double threshold,
+               fit_judgement *out)
+{
+    judged_alert *buf = malloc((n ? n : 1) * sizeof *buf);
+    memset(out, 0, sizeof *out);
+    out->precision = NAN;
+    if (!buf)
+        return; /* judged nothing: the caller keeps its threshold */
+    judge_into(rows, n, rule, threshold, buf, out);
+    free(buf);
+}
+
+void fit_count_alerts(const fit_trace_row *rows, size_t n, const fit_rule *rule, double threshold,
+                      uint64_t *alerts, uint64_t *right)
+{
+    fit_judgement j;
+    fit_judge(rows, n, rule, threshold, &j);
+    *alerts = j.alerts;
+    *right = j.right;
 }
 
 void fit_pick_threshold(const fit_trace_row *rows, size_t n, const fit_rule *rule, double current,
@@ -191,20 +267,33 @@ void fit_pick_threshold(const fit_trace_row *rows, size_t n, const fit_rule *rul
 {
     memset(out, 0, sizeof *out);
     out->threshold = current;
+    out->precision = NAN;
+    judged_alert *buf = malloc((n ? n : 1) * sizeof *buf);
+    if (!buf)
+        return; /* nothing judged: the current threshold stays */
+    fit_pick best = {.precision = NAN};
     for (int k = FIT_THRESHOLD_LO_PCT; k <= FIT_THRESHOLD_HI_PCT; k++) {
         double th = k / 100.0; /* exact hundredths, as written in an INI */
-        uint64_t na, nr;
-        fit_count_alerts(rows, n, rule, th, &na, &nr);
-        if (na == 0 || na < rule->min_judged)
+        fit_judgement j;
+        judge_into(rows, n, rule, th, buf, &j);
+        if (j.alerts == 0 || j.alerts < rule->min_judged)
             continue;
-        double prec = (double)nr / (double)na;
-        if (prec >= rule->target) {
-            *out = (fit_pick){th, true, true, na, nr};
+        if (j.precision >= rule->target) {
+            *out = (fit_pick){th, true, true, j.alerts, j.right, j.precision};
+            free(buf);
             return;
         }
-        out->judged = true;
+        if (!best.judged || j.precision > best.precision)
+            best = (fit_pick){th, false, true, j.alerts, j.right, j.precision};
     }
-    if (out->judged) { /* not reached: the current threshold, judged the same way */
-        fit_count_alerts(rows, n, rule, current, &out->alerts, &out->right);
+    if (best.judged) {
+        *out = best;
+    } else { /* no candidate judged: the current threshold, judged the same way */
+        fit_judgement j;
+        judge_into(rows, n, rule, current, buf, &j);
+        out->alerts = j.alerts;
+        out->right = j.right;
+        out->precision = j.precision;
     }
+    free(buf);
 }

@@ -21,6 +21,14 @@ typedef enum score_label_kind {
 
 #define SCORE_LABEL_NO_TIME INT64_MIN
 
+/*
+ * A person's label in the event stream (docs/scoring.md "People's labels"): type
+ * `sigflow.label`, entity = the alert's entity, time = the alert's time, value 1 (confirmed)
+ * or 0 (false_positive). The daemon journals one for each label a person gives an alert, so
+ * replay and backtest of the journal see it where `run` did. No signal may read it.
+ */
+#define SCORE_PERSON_LABEL_TYPE "sigflow.label"
+
 typedef struct score_label {
     score_label_kind kind;
     char alert_id[40];      /* the alert labelled; "" for missed */

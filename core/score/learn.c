@@ -193,6 +193,79 @@ static sf_status gather_rows(score_engine *e, int64_t R, float **xo, uint8_t **y
     return SF_OK;
 }
 
+/* ---- people's labels ----------------------------------------------------------------------- */
+
+typedef struct person_ref {
+    int64_t t;
+    const char *id;
+    const float *x;
+    uint8_t y;
+} person_ref;
+
+static int person_cmp(const void *pa, const void *pb)
+{
+    const person_ref *a = pa, *b = pb;
+    if (a->t != b->t)
+        return a->t < b->t ? -1 : 1;
+    return strcmp(a->id, b->id);
+}
+
+/* Append every shard's person rows (the newest SIGFLOW_MAX_PERSON_LABELS by alert time, the rest
+   dropped everywhere) to x / y / wt after the n snapshot rows. */
+static sf_status add_persons(score_engine *e, float **xo, uint8_t **yo, float **wo, size_t *n,
+                             uint64_t *pos, uint64_t *persons)
+{
+    size_t d = e->n_sig, total = 0;
+    for (int s = 0; s < e->n_shards; s++)
+        total += score_shard_outcomes(e->shards[s])->per_n;
+    *persons = 0;
+    if (total == 0)
+        return SF_OK;
+    person_ref *refs = malloc(total * sizeof *refs);
+    if (!refs)
+        return SF_ENOMEM;
+    size_t k = 0;
+    for (int s = 0; s < e->n_shards; s++) {
+        const outcome_tables *o = score_shard_outcomes(e->shards[s]);
+        for (size_t i = 0; i < o->per_n; i++)
+            refs[k++] = (person_ref){o->per[i].t, o->per[i].id, o->per_x + i * d, o->per[i].y};
+    }
+    qsort(refs, total, sizeof *refs, person_cmp);
+    size_t from = 0;
+    if (total > SIGFLOW_MAX_PERSON_LABELS) {
+        from = total - SIGFLOW_MAX_PERSON_LABELS;
+        while (from > 0 && refs[from - 1].t == refs[from].t)
+            from--; /* a time is kept or dropped whole: the same on any shard count */
+        for (int s = 0; s < e->n_shards; s++)
+            outcome_cut_persons(score_shard_outcomes(e->shards[s]), refs[from].t);
+    }
+    size_t m = total - from, all = *n + m;
+    float *x = realloc(*xo, all * (d ? d : 1) * sizeof *x);
+    if (x)
+        *xo = x;
+    uint8_t *y = realloc(*yo, all);
+    if (y)
+        *yo = y;
+    float *w = realloc(*wo, all * sizeof *w);
+    if (w)
+        *wo = w;
+    if (!x || !y || !w) {
+        free(refs);
+        return SF_ENOMEM;
+    }
+    for (size_t i = 0; i < *n; i++)
+        w[i] = 1;
+    for (size_t i = from; i < total; i++, (*n)++) {
+        memcpy(x + *n * d, refs[i].x, d * sizeof *x);
+        y[*n] = refs[i].y;
+        w[*n] = LEARN_PERSON_WEIGHT;
+        *pos += refs[i].y;
+    }
+    *persons = m;
+    free(refs);
+    return SF_OK;
+}
+
 /* ---- threshold = auto ----------------------------------------------------------------------- */
 
 typedef struct trace_ref {
@@ -244,7 +317,7 @@ static double score_of(const float *x, size_t d, const double *beta)
     return 1.0 / (1.0 + exp(-z));
 }
 
-/* The threshold for model beta, judged on the traces' alerts of [R-horizon-W, R-horizon]. */
+/* The threshold for model beta, judged on the traces' alerts of [R - horizon - W, R). */
 static sf_status pick_threshold(score_engine *e, int64_t R, const double *beta, fit_pick *pick)
 {
     size_t d = e->n_sig, total = 0;
@@ -264,7 +337,7 @@ static sf_status pick_threshold(score_engine *e, int64_t R, const double *beta, 
             refs[k++] = (trace_ref){o->tr[i].id, o->tr[i].t, o->tr[i].n, o->tr_x + i * d, o};
     }
     qsort(refs, total, sizeof *refs, trace_cmp);
-    int64_t h = e->dec.horizon_ms, lo = R - h - e->dec.auto_window_ms, hi = R - h;
+    int64_t h = e->dec.horizon_ms, lo = R - h - e->dec.auto_window_ms;
     uint32_t ent = 0;
     for (size_t i = 0; i < total; i++) {
         const trace_ref *r = &refs[i];
@@ -276,10 +349,10 @@ static sf_status pick_threshold(score_engine *e, int64_t R, const double *beta, 
             int64_t since = outcome_next_after(r->o, r->id, refs[i - 1].t);
             new_life = since != SCORE_LABEL_NO_TIME && since <= r->t;
         }
-        int8_t right = -1;
-        if (r->t >= lo && r->t <= hi)
-            right = next != SCORE_LABEL_NO_TIME && next - r->t <= h;
-        rows[i] = (fit_trace_row){ent, r->t, score_of(r->x, d, beta), new_life, right};
+        /* judged: alerts of [R - horizon - auto_window, R), followed up to R (at most h) */
+        int64_t follow = r->t >= lo && r->t < R ? (R - r->t < h ? R - r->t : h) : -1;
+        int64_t in = next != SCORE_LABEL_NO_TIME && next - r->t <= follow ? next - r->t : -1;
+        rows[i] = (fit_trace_row){ent, r->t, score_of(r->x, d, beta), new_life, follow, in};
     }
     fit_rule rule = {.cooldown_ms = e->dec.cooldown_ms,
                      .rearm_set = e->dec.rearm_set,
@@ -330,12 +403,21 @@ sf_status learn_refit(score_engine *e, int64_t R)
 {
     score_learn *l = e->learn;
     size_t d = e->n_sig, n = 0;
-    float *x = NULL;
+    float *x = NULL, *wt = NULL;
     uint8_t *y = NULL;
-    uint64_t pos = 0;
+    uint64_t pos = 0, persons = 0;
     sf_status st = gather_rows(e, R, &x, &y, &n, &pos);
     if (st != SF_OK)
         return st;
+    size_t snapshots = n;
+    uint64_t snap_pos = pos;
+    st = add_persons(e, &x, &y, &wt, &n, &pos, &persons);
+    if (st != SF_OK) {
+        free(x);
+        free(y);
+        free(wt);
+        return st;
+    }
     if (e->dec.threshold_auto)
         prune_traces(e, R, l);
     double beta0[SIGFLOW_MAX_SIGNALS + 1], start[SIGFLOW_MAX_SIGNALS + 1],
@@ -346,12 +428,13 @@ sf_status learn_refit(score_engine *e, int64_t R)
         beta0[i + 1] = l->cfg_w[i];
         start[i + 1] = e->sig[i].weight;
     }
-    bool enough = pos >= LEARN_MIN_POSITIVES && n - pos >= LEARN_MIN_NEGATIVES;
+    bool enough = snap_pos >= LEARN_MIN_POSITIVES && snapshots - snap_pos >= LEARN_MIN_NEGATIVES;
     fit_result fr;
     if (enough)
-        st = fit_logistic(x, y, n, d, beta0, e->dec.prior, start, beta, &fr);
+        st = fit_logistic_w(x, y, persons ? wt : NULL, n, d, beta0, e->dec.prior, start, beta, &fr);
     free(x);
     free(y);
+    free(wt);
     fit_pick pick = {.threshold = e->dec.threshold};
     if (st == SF_OK && enough && e->dec.threshold_auto)
         st = pick_threshold(e, R, beta, &pick);
@@ -359,19 +442,18 @@ sf_status learn_refit(score_engine *e, int64_t R)
         prune_seen(e, R);
     if (st != SF_OK || !enough)
         return st;
-    score_model_change c = {
-        .time = R,
-        .applied = e->dec.learning,
-        .cause = e->dec.learning ? "refit" : "refit (learning off: recorded only)",
-        .old_bias = e->dec.bias,
-        .new_bias = beta[0],
-        .old_threshold = e->dec.threshold,
-        .new_threshold = pick.threshold,
-        .rows = n,
-        .positives = pos,
-        .alerts_judged = pick.judged ? pick.alerts : 0,
-        .alert_precision =
-            pick.judged && pick.alerts ? (double)pick.right / (double)pick.alerts : NAN};
+    score_model_change c = {.time = R,
+                            .applied = e->dec.learning,
+                            .cause =
+                                e->dec.learning ? "refit" : "refit (learning off: recorded only)",
+                            .old_bias = e->dec.bias,
+                            .new_bias = beta[0],
+                            .old_threshold = e->dec.threshold,
+                            .new_threshold = pick.threshold,
+                            .rows = n,
+                            .positives = pos,
+                            .alerts_judged = pick.judged ? pick.alerts : 0,
+                            .alert_precision = pick.judged ? pick.precision : NAN};
     for (size_t i = 0; i < d; i++) {
         c.old_w[i] = e->sig[i].weight;
         c.new_w[i] = beta[i + 1];

@@ -167,6 +167,9 @@ static int trace_cmp(const void *pa, const void *pb)
 
 enum { T_OPEN, T_SEEN, T_ROWS, T_TRACES };
 
+/* An alert of the open table that is already labelled: the top bit of its saved version. */
+#define OPEN_DONE_BIT 0x80000000u
+
 static ref *collect(score_engine *e, int which, size_t *count)
 {
     size_t n = 0;
@@ -199,6 +202,43 @@ static ref *collect(score_engine *e, int which, size_t *count)
     return r;
 }
 
+static int person_cmp(const void *pa, const void *pb)
+{
+    const ref *a = pa, *b = pb;
+    const outcome_person *x = &a->o->per[a->i], *y = &b->o->per[b->i];
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->t < y->t ? -1 : x->t > y->t);
+}
+
+/* People's labels: u64 count, then id, i64 alert time, u8 label, f32 x d; by id then time. */
+static sf_status put_persons(strbuf *b, score_engine *e)
+{
+    size_t d = e->n_sig, n = 0;
+    for (int s = 0; s < e->n_shards; s++)
+        n += score_shard_outcomes(e->shards[s])->per_n;
+    ref *r = malloc((n ? n : 1) * sizeof *r);
+    if (!r)
+        return SF_ENOMEM;
+    size_t k = 0;
+    for (int s = 0; s < e->n_shards; s++) {
+        const outcome_tables *o = score_shard_outcomes(e->shards[s]);
+        for (size_t i = 0; i < o->per_n; i++)
+            r[k++] = (ref){o, i};
+    }
+    qsort(r, n, sizeof *r, person_cmp);
+    put64(b, n);
+    for (k = 0; k < n; k++) {
+        const outcome_tables *o = r[k].o;
+        size_t i = r[k].i;
+        put_id(b, o->per[i].id);
+        put64(b, (uint64_t)o->per[i].t);
+        strbuf_add(b, (const char *)&o->per[i].y, 1);
+        put_floats(b, o->per_x + i * d, d);
+    }
+    free(r);
+    return SF_OK;
+}
+
 static sf_status put_tables(strbuf *b, score_engine *e)
 {
     size_t d = e->n_sig;
@@ -207,17 +247,14 @@ static sf_status put_tables(strbuf *b, score_engine *e)
         ref *r = collect(e, which, &n);
         if (!r)
             return SF_ENOMEM;
-        size_t live = 0; /* open alerts already labelled are not saved */
-        for (size_t k = 0; k < n; k++)
-            live += which != T_OPEN || !r[k].o->open[r[k].i].done;
-        put64(b, live);
+        put64(b, n);
         for (size_t k = 0; k < n; k++) {
             const outcome_tables *o = r[k].o;
             size_t i = r[k].i;
-            if (which == T_OPEN && !o->open[i].done) {
+            if (which == T_OPEN) { /* labelled ones too: a person may still label them */
                 put_id(b, o->open[i].id);
                 put64(b, (uint64_t)o->open[i].t);
-                put32(b, o->open[i].version);
+                put32(b, o->open[i].version | (o->open[i].done ? OPEN_DONE_BIT : 0));
                 put_floats(b, o->open_x + i * d, d);
             } else if (which == T_SEEN) {
                 put_id(b, o->seen[i].id);
@@ -237,7 +274,7 @@ static sf_status put_tables(strbuf *b, score_engine *e)
         }
         free(r);
     }
-    return SF_OK;
+    return put_persons(b, e);
 }
 
 sf_status learn_image_encode(score_engine *e, unsigned char **out, size_t *len)
@@ -400,6 +437,29 @@ static void g_history(cur *c, size_t d, score_learn *l)
     }
 }
 
+/* People's labels (absent in checkpoints written before they existed: nothing left). */
+static sf_status g_persons(cur *c, score_engine *e, int64_t watermark)
+{
+    size_t d = e->n_sig;
+    double x[SIGFLOW_MAX_SIGNALS];
+    if (c->pos == c->n)
+        return SF_OK;
+    uint64_t n = g64(c);
+    for (uint64_t k = 0; k < n && !c->bad; k++) {
+        score_shard *sh = NULL;
+        const char *id = g_id(c, e, &sh);
+        int64_t t = (int64_t)g64(c);
+        uint8_t y = g8(c);
+        g_floats(c, x, d);
+        if (c->bad || t < SCORE_TIME_MIN_MS || t > watermark || y > 1)
+            return c->bad = true, SF_EINVAL;
+        sf_status st = outcome_add_person(score_shard_outcomes(sh), id, t, y, x);
+        if (st != SF_OK)
+            return st;
+    }
+    return c->bad ? SF_EINVAL : SF_OK;
+}
+
 static sf_status g_tables(cur *c, score_engine *e, int64_t watermark)
 {
     size_t d = e->n_sig;
@@ -416,10 +476,14 @@ static sf_status g_tables(cur *c, score_engine *e, int64_t watermark)
             sf_status st = SF_OK;
             if (which == T_OPEN) {
                 uint32_t v = g32(c);
+                bool done = v & OPEN_DONE_BIT;
+                v &= ~OPEN_DONE_BIT;
                 g_floats(c, x, d);
                 if (v == 0)
                     c->bad = true;
                 st = c->bad ? SF_EINVAL : outcome_alert(o, id, t, v, x);
+                if (st == SF_OK)
+                    o->open[o->open_n - 1].done = done;
             } else if (which == T_SEEN) {
                 if (o->seen_n == o->seen_cap) {
                     size_t cap = o->seen_cap ? o->seen_cap * 2 : 64;
@@ -449,7 +513,7 @@ static sf_status g_tables(cur *c, score_engine *e, int64_t watermark)
                 return st;
         }
     }
-    return c->bad ? SF_EINVAL : SF_OK;
+    return c->bad ? SF_EINVAL : g_persons(c, e, watermark);
 }
 
 /* Install a saved model when the configured values it came from are still the config's. */

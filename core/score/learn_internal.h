@@ -13,8 +13,11 @@
 /* A refit needs this many labelled snapshots of each class (else nothing changes). */
 #define LEARN_MIN_POSITIVES 5
 #define LEARN_MIN_NEGATIVES 5
+/* A person's label on an alert counts as this many snapshots in a refit (docs/scoring.md
+   "People's labels"). */
+#define LEARN_PERSON_WEIGHT 20.0f
 /* threshold = auto: a candidate needs this many judged alerts to count. */
-#define LEARN_MIN_JUDGED 5
+#define LEARN_MIN_JUDGED 30
 
 struct score_learn {
     pthread_mutex_t mu; /* guards everything below against score_model_get */

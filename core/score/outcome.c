@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/limits.h"
 #include "model/alert.h"
 
 const char *score_label_name(score_label_kind k)
@@ -53,6 +54,8 @@ void outcome_free(outcome_tables *o)
     free(o->row_x);
     free(o->tr);
     free(o->tr_x);
+    free(o->per);
+    free(o->per_x);
     memset(o, 0, sizeof *o);
 }
 
@@ -134,12 +137,6 @@ sf_status outcome_alert(outcome_tables *o, const char *id, int64_t t, uint32_t v
     return SF_OK;
 }
 
-static void drop_done_front(outcome_tables *o)
-{
-    while (o->open_head < o->open_n && o->open[o->open_head].done)
-        o->open_head++;
-}
-
 static sf_status remember(outcome_tables *o, const char *id, int64_t t)
 {
     if (grow((void **)&o->seen, NULL, sizeof *o->seen, 0, o->seen_n, &o->seen_cap) != 0)
@@ -166,7 +163,6 @@ sf_status outcome_reached(outcome_tables *o, const char *id, int64_t t, int64_t 
         st = emit(o, right ? SCORE_LABEL_CONFIRMED : SCORE_LABEL_FALSE_POSITIVE, id, t, a->t,
                   right ? t : SCORE_LABEL_NO_TIME, a->version, o->open_x + k * d, NULL);
     }
-    drop_done_front(o);
     if (st == SF_OK && !confirmed)
         st = emit(o, SCORE_LABEL_MISSED, id, t, SCORE_LABEL_NO_TIME, t, version, NULL,
                   known ? x : NULL);
@@ -181,9 +177,9 @@ sf_status outcome_expire(outcome_tables *o, int64_t T)
     sf_status st = SF_OK;
     while (st == SF_OK && o->open_head < o->open_n) {
         outcome_open *a = &o->open[o->open_head];
+        if (a->t > T - o->cfg->horizon)
+            break; /* in time order: the rest are younger */
         if (!a->done) {
-            if (a->t > T - o->cfg->horizon)
-                break; /* in time order: the rest are younger */
             a->done = true;
             st = emit(o, SCORE_LABEL_FALSE_POSITIVE, a->id, a->t + o->cfg->horizon, a->t,
                       SCORE_LABEL_NO_TIME, a->version, o->open_x + o->open_head * d, NULL);
@@ -191,6 +187,56 @@ sf_status outcome_expire(outcome_tables *o, int64_t T)
         o->open_head++;
     }
     return st;
+}
+
+/* ---- people's labels ------------------------------------------------------------------ */
+
+sf_status outcome_add_person(outcome_tables *o, const char *id, int64_t t, uint8_t y,
+                             const double *x)
+{
+    size_t d = o->cfg->d;
+    if (grow((void **)&o->per, &o->per_x, sizeof *o->per, d, o->per_n, &o->per_cap) != 0)
+        return SF_ENOMEM;
+    o->per[o->per_n] = (outcome_person){id, t, y};
+    put_x(o->per_x + o->per_n * d, x, d);
+    o->per_n++;
+    return SF_OK;
+}
+
+sf_status outcome_person_label(outcome_tables *o, const char *id, int64_t t, uint8_t y)
+{
+    size_t d = o->cfg->d;
+    double x[SIGFLOW_MAX_SIGNALS];
+    for (size_t k = 0; k < o->per_n; k++) {
+        if (o->per[k].id == id && o->per[k].t == t) { /* a changed label replaces */
+            o->per[k].y = y;
+            return SF_OK;
+        }
+    }
+    for (size_t k = o->open_head; k < o->open_n; k++) {
+        if (o->open[k].id != id || o->open[k].t != t)
+            continue;
+        for (size_t i = 0; i < d; i++)
+            x[i] = o->open_x[k * d + i];
+        return outcome_add_person(o, id, t, y, x);
+    }
+    o->per_unmatched++;
+    return SF_OK;
+}
+
+void outcome_cut_persons(outcome_tables *o, int64_t from)
+{
+    size_t d = o->cfg->d, k = 0;
+    for (size_t i = 0; i < o->per_n; i++) {
+        if (o->per[i].t < from)
+            continue;
+        if (k != i) {
+            o->per[k] = o->per[i];
+            memmove(o->per_x + k * d, o->per_x + i * d, d * sizeof *o->per_x);
+        }
+        k++;
+    }
+    o->per_n = k;
 }
 
 /* ---- fit sample ------------------------------------------------------------------------ */

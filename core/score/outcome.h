@@ -53,7 +53,13 @@ typedef struct outcome_seen { /* an outcome, kept while a snapshot or trace may 
     int64_t t;
 } outcome_seen;
 
-typedef struct outcome_open { /* an alert waiting for its label */
+typedef struct outcome_person { /* a person's label on an alert, with the alert's features */
+    const char *id;
+    int64_t t; /* the alert's time */
+    uint8_t y; /* 1 confirmed, 0 false_positive */
+} outcome_person;
+
+typedef struct outcome_open { /* an alert of the last horizon (waiting, or labelled: done) */
     const char *id;
     int64_t t;
     uint32_t version;
@@ -64,7 +70,7 @@ typedef struct outcome_tables {
     const outcome_cfg *cfg;
     outcome_emit_fn emit;
     void *emit_ctx;
-    /* alerts waiting, in firing (time) order; features d floats each in open_x */
+    /* alerts of the last horizon, in firing (time) order; features d floats each in open_x */
     outcome_open *open;
     float *open_x;
     size_t open_head, open_n, open_cap;
@@ -83,6 +89,11 @@ typedef struct outcome_tables {
     size_t tr_n, tr_cap;
     uint64_t tr_count;
     uint64_t trace_rate;
+    /* people's labels on alerts (fitted with the snapshots); features d floats each */
+    outcome_person *per;
+    float *per_x;
+    size_t per_n, per_cap;
+    uint64_t per_unmatched; /* labels on alerts no longer held (older than the horizon) */
 } outcome_tables;
 
 sf_status outcome_init(outcome_tables *o, const outcome_cfg *cfg, outcome_emit_fn emit,
@@ -99,8 +110,18 @@ sf_status outcome_alert(outcome_tables *o, const char *id, int64_t t, uint32_t v
  */
 sf_status outcome_reached(outcome_tables *o, const char *id, int64_t t, int64_t clock,
                           uint32_t version, const double *x, bool known);
-/* Tick boundary T: alerts with t + horizon <= T that no outcome labelled are false positives. */
+/* Tick boundary T: alerts with t + horizon <= T that no outcome labelled are false positives;
+   every alert that old leaves the table. */
 sf_status outcome_expire(outcome_tables *o, int64_t T);
+/* A person labelled id's alert at t (y: 1 confirmed, 0 false_positive): kept with the alert's
+   features for the refits, replacing an earlier person label on it. An alert the table no
+   longer holds is counted in per_unmatched. */
+sf_status outcome_person_label(outcome_tables *o, const char *id, int64_t t, uint8_t y);
+/* Append one person row (checkpoint restore; no check for an earlier one). */
+sf_status outcome_add_person(outcome_tables *o, const char *id, int64_t t, uint8_t y,
+                             const double *x);
+/* Keep only person rows with t >= from (the refit's bound, the same on every shard). */
+void outcome_cut_persons(outcome_tables *o, int64_t from);
 
 /* Snapshot priority of (entity, T): a hash, the same whatever the shard count. */
 uint64_t outcome_prio(uint64_t entity_hash, int64_t T);

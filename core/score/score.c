@@ -14,6 +14,7 @@
 
 #include "base/limits.h"
 #include "base/strbuf.h"
+#include "score/inspect.h"
 #include "score/score_guard.h"
 #include "score/score_internal.h"
 #include "score/score_queue.h"
@@ -351,8 +352,16 @@ sf_status score_push(score_engine *e, const sf_event *ev)
     bool outcome = e->dec.outcome && strcmp(ev->type, e->dec.outcome) == 0;
     if (st == SF_OK && mask && e->guards)
         score_guards_event(e->guards, mask, t, ev->value, ev->has_value);
-    if (st == SF_OK && (mask || outcome))
-        st = queue_event(e, ev, elen, outcome ? 0 : mask); /* mask 0: the outcome */
+    if (st == SF_OK && (mask || outcome)) {
+        sf_event o = *ev;
+        o.has_value = !outcome && o.has_value; /* mask 0 without a value: the outcome */
+        st = queue_event(e, &o, elen, outcome ? 0 : mask);
+    } else if (st == SF_OK && e->dec.outcome && strcmp(ev->type, SCORE_PERSON_LABEL_TYPE) == 0 &&
+               ev->has_value && (ev->value == 0 || ev->value == 1)) {
+        sf_event o = *ev; /* mask 0 with a value: a person's label (docs "People's labels") */
+        o.attrs = NULL;
+        st = queue_event(e, &o, elen, 0);
+    }
     e->seq++;
     e->events++;
     if (st == SF_OK && e->threaded && ++e->since_sync >= SYNC_EVERY) {
@@ -527,4 +536,29 @@ void score_free(score_engine *e)
     score_guards_free(e->guards);
     free_config(e);
     free(e);
+}
+
+sf_status score_inspect(score_engine *e, const char *id, score_inspection *out)
+{
+    memset(out, 0, sizeof *out);
+    out->last_alert = INT64_MIN;
+    if (e->err != SF_OK)
+        return e->err;
+    size_t len = id ? strnlen(id, SIGFLOW_MAX_ENTITY_LEN + 1) : 0;
+    if (len == 0 || len > SIGFLOW_MAX_ENTITY_LEN)
+        return SF_EINVAL;
+    if (!e->started)
+        return SF_OK;
+    sf_status st = sync_shards(e); /* the shard is idle while its entity is read */
+    if (st != SF_OK)
+        return st;
+    uint64_t h = score_hash_id(id, len);
+    out->at = e->clock;
+    return score_shard_inspect(e->shards[score_shard_of(e, h)], id, len, h, e->clock, out);
+}
+
+void score_inspection_clear(score_inspection *in)
+{
+    alert_free(in->now);
+    in->now = NULL;
 }

@@ -2,11 +2,14 @@
  * score_guard.c - the producer's side of the noise guards (score_guard.h). Every applied
  * event of a guarded signal, whatever its entity, feeds the population state:
  *  - cohort: decayed sums P_recent, P_usual (the signal's own amounts and time constants);
- *  - stale: a decayed count of events (tau = usual, 28d for measures without one) and the
- *    number of events per tick interval ((k-1)·tick, k·tick] over the last stale_window.
- * At each boundary T the producer snapshots rho and judges staleness (exact rules in
- * docs/scoring.md "Noise guards"), records stale spells [T, T + tick), raises a health alert
- * on each change, and publishes a new snapshot when the shards must see one.
+ *  - stale and the population's clock (`absent` with relative = cohort): a decayed count of
+ *    events (tau = usual, 28d for measures without one) and the number of events per tick
+ *    interval ((k-1)·tick, k·tick] over the last stale_window.
+ * At each boundary T the producer snapshots rho, judges staleness and the population's
+ * activity (exact rules in docs/scoring.md "Noise guards"), records slow spells [T, T + tick)
+ * (stale: none of it counts; slow: the share of the population's usual activity missing),
+ * raises a health alert on each stale change, and publishes a new snapshot when the shards
+ * must see one.
  */
 #include "score/score_guard.h"
 
@@ -24,7 +27,9 @@
 
 #define NO_TIME INT64_MIN
 #define DEFAULT_USUAL_MS (28LL * 86400000LL)
-#define GUARD_MAGIC 0x31445247u /* "GRD1" */
+#define GUARD_MAGIC1 0x31445247u /* "GRD1": spells without `lost` (all 8) */
+#define GUARD_MAGIC 0x32445247u  /* "GRD2" */
+#define CLOCK_STEPS 8            /* the population's activity is judged in eighths */
 
 typedef struct decay2 {
     double a, b;   /* two decayed sums at t_ref */
@@ -34,9 +39,12 @@ typedef struct decay2 {
 typedef struct guard_sig {
     const config_signal *cfg;
     bool cohort, stale_on;
+    bool clock;          /* absent on the population's clock (relative = cohort) */
+    bool counting;       /* stale_on || clock: events per tick and the decayed count kept */
     double tau_r, tau_u; /* cohort: recent, usual; stale count: usual (or 28d) */
     decay2 pop;          /* cohort: P_recent (a), P_usual (b) */
     decay2 cnt;          /* stale: decayed event count (a) with tau_u */
+    int64_t first;       /* counting: the earliest event time (NO_TIME: none) */
     int64_t window_ms;   /* stale_window */
     int64_t nb;          /* ticks per stale window */
     int64_t *bid;        /* ring: bucket number k of each slot (NO_TIME: empty) */
@@ -44,7 +52,7 @@ typedef struct guard_sig {
     bool stale;
     double rho;
     double band_lo, band_hi; /* the proofs' band around rho (not saved: it only paces skips) */
-    score_spell *sp;         /* stale spells, oldest first */
+    score_spell *sp;         /* slow spells (stale, or the clock's), oldest first */
     size_t n_sp;
 } guard_sig;
 
@@ -52,6 +60,7 @@ struct score_guards {
     char *decision;
     size_t n;
     int64_t tick;
+    int64_t known_to; /* the boundary after the latest one judged (NO_TIME: none yet) */
     guard_sig sig[SIGFLOW_MAX_SIGNALS];
     score_guard_snap *snap;
 };
@@ -73,6 +82,7 @@ static score_guard_snap *build_snap(const score_guards *g)
     if (!s)
         return NULL;
     s->refs = 1;
+    s->known_to = g->known_to;
     uint32_t k = 0;
     for (size_t i = 0; i < SIGFLOW_MAX_SIGNALS; i++) {
         s->rho[i] = 1;
@@ -88,8 +98,10 @@ static score_guard_snap *build_snap(const score_guards *g)
         }
         if (gs->stale)
             s->stale |= 1ull << i;
-        if (gs->stale_on && gs->cfg->measure == MEASURE_ABSENT)
+        if (gs->counting && gs->cfg->measure == MEASURE_ABSENT)
             s->live_time |= 1ull << i;
+        if (gs->clock)
+            s->pop_clock |= 1ull << i;
         if (gs->n_sp) /* gs->sp is NULL while a signal has no spells */
             memcpy(s->spells + k, gs->sp, gs->n_sp * sizeof *gs->sp);
         k += (uint32_t)gs->n_sp;
@@ -122,12 +134,14 @@ static int sig_init(guard_sig *gs, const config_signal *s, int64_t tick, char *e
     gs->cfg = s;
     gs->cohort = decay && s->cohort;
     gs->stale_on = s->stale_below > 0;
+    gs->clock = s->measure == MEASURE_ABSENT && s->cohort;
+    gs->counting = gs->stale_on || gs->clock;
     gs->tau_r = (double)s->recent_ms;
     gs->tau_u = (double)(decay ? s->usual_ms : DEFAULT_USUAL_MS);
-    gs->pop.t_ref = gs->cnt.t_ref = NO_TIME;
+    gs->pop.t_ref = gs->cnt.t_ref = gs->first = NO_TIME;
     gs->rho = 1;
     set_band(gs);
-    if (!gs->stale_on)
+    if (!gs->counting)
         return 0;
     int64_t w = s->stale_window_ms > 0 ? s->stale_window_ms : 86400000;
     if (w % tick != 0 || w / tick > SIGFLOW_MAX_STALE_BUCKETS) {
@@ -157,7 +171,8 @@ score_guards *score_guards_new(const char *decision, const config_signal *sig, s
     bool any = false;
     for (size_t i = 0; i < n && i < SIGFLOW_MAX_SIGNALS; i++) {
         bool decay = sig[i].measure == MEASURE_DROP || sig[i].measure == MEASURE_RISE;
-        any = any || (decay && sig[i].cohort) || sig[i].stale_below > 0;
+        bool absent = sig[i].measure == MEASURE_ABSENT;
+        any = any || ((decay || absent) && sig[i].cohort) || sig[i].stale_below > 0;
     }
     if (!any || n > SIGFLOW_MAX_SIGNALS)
         return NULL;
@@ -168,6 +183,7 @@ score_guards *score_guards_new(const char *decision, const config_signal *sig, s
     }
     g->n = n;
     g->tick = tick;
+    g->known_to = NO_TIME;
     for (size_t i = 0; i < n; i++) {
         if (sig_init(&g->sig[i], &sig[i], tick, err, errlen) != 0)
             goto fail;
@@ -242,9 +258,11 @@ void score_guards_event(score_guards *g, uint64_t mask, int64_t t, double value,
             double a = gs->cfg->of_value ? (has_value && isfinite(value) ? value : 0.0) : 1.0;
             decay2_apply(&gs->pop, gs->tau_r, gs->tau_u, t, a);
         }
-        if (gs->stale_on) {
+        if (gs->counting) {
             decay2_apply(&gs->cnt, gs->tau_u, gs->tau_u, t, 1.0);
             bucket_add(gs, g->tick, t);
+            if (gs->first == NO_TIME || t < gs->first)
+                gs->first = t;
         }
     }
 }
@@ -280,9 +298,9 @@ static double expected_count(const guard_sig *gs, int64_t T)
     return pu / gs->tau_u * (double)gs->window_ms;
 }
 
-static int add_spell(guard_sig *gs, int64_t T, int64_t tick)
+static int add_spell(guard_sig *gs, int64_t T, int64_t tick, int32_t lost)
 {
-    if (gs->n_sp && gs->sp[gs->n_sp - 1].to == T) {
+    if (gs->n_sp && gs->sp[gs->n_sp - 1].to == T && gs->sp[gs->n_sp - 1].lost == lost) {
         gs->sp[gs->n_sp - 1].to = T + tick;
         return 0;
     }
@@ -294,7 +312,7 @@ static int add_spell(guard_sig *gs, int64_t T, int64_t tick)
     if (!p)
         return -1;
     gs->sp = p;
-    gs->sp[gs->n_sp++] = (score_spell){T, T + tick};
+    gs->sp[gs->n_sp++] = (score_spell){T, T + tick, lost};
     return 0;
 }
 
@@ -332,15 +350,41 @@ static int push_alert(sf_alert ***out, size_t *n, sf_alert *a)
     return 0;
 }
 
-/* Judge signal i at T: 1 when its stale state changed. */
+/*
+ * The eighths of [T, T + tick) an absent signal on the population's clock does not count:
+ * 8 - round(8 n / expected), at least 0 (a population busier than usual does not speed the
+ * clock up), where expected is the usual rate over the time since the signal's first event,
+ * C(T) / (tau (1 - e^{-age/tau})), times min(stale_window, age); 0 while that expectation is
+ * below stale_min (too little traffic to tell).
+ */
+static int32_t clock_lost(const guard_sig *gs, int64_t T, uint64_t n)
+{
+    const decay2 *d = &gs->cnt;
+    if (d->t_ref == NO_TIME || gs->first == NO_TIME || T <= gs->first)
+        return 0;
+    int64_t age = T - gs->first, span = age < gs->window_ms ? age : gs->window_ms;
+    double pu = d->a * exp(-(double)(T - d->t_ref) / gs->tau_u);
+    double expected = pu / gs->tau_u / -expm1(-(double)age / gs->tau_u) * (double)span;
+    if (!(expected >= gs->cfg->stale_min) || !(expected > 0) || !isfinite(expected))
+        return 0;
+    double q = floor(CLOCK_STEPS * (double)n / expected + 0.5);
+    return q >= CLOCK_STEPS ? 0 : CLOCK_STEPS - (int32_t)q;
+}
+
+/* Judge signal i at T: 1 when its stale state changed; *slow: a spell was recorded. */
 static int judge(score_guards *g, guard_sig *gs, int64_t T, sf_alert ***out, size_t *n_out,
-                 sf_status *st)
+                 bool *slow, sf_status *st)
 {
     uint64_t n = window_count(gs, T / g->tick);
     double expected = expected_count(gs, T);
-    bool stale = expected >= gs->cfg->stale_min && (double)n < gs->cfg->stale_below * expected;
-    if (stale && add_spell(gs, T, g->tick) != 0)
-        *st = SF_ENOMEM;
+    bool stale = gs->stale_on && expected >= gs->cfg->stale_min &&
+                 (double)n < gs->cfg->stale_below * expected;
+    int32_t lost = stale ? CLOCK_STEPS : gs->clock ? clock_lost(gs, T, n) : 0;
+    if (lost > 0) {
+        *slow = true;
+        if (add_spell(gs, T, g->tick, lost) != 0)
+            *st = SF_ENOMEM;
+    }
     if (stale == gs->stale)
         return 0;
     gs->stale = stale;
@@ -352,8 +396,9 @@ static int judge(score_guards *g, guard_sig *gs, int64_t T, sf_alert ***out, siz
 sf_status score_guards_boundary(score_guards *g, int64_t T, bool *changed, sf_alert ***out,
                                 size_t *n_out)
 {
-    bool ch = false, fresh = false; /* ch: the shards' proofs; fresh: only the exact rho */
+    bool ch = false, fresh = false; /* ch: the shards' proofs; fresh: exact rho, new spells */
     sf_status st = SF_OK;
+    g->known_to = T + g->tick;
     for (size_t i = 0; i < g->n; i++) {
         guard_sig *gs = &g->sig[i];
         if (gs->cohort) {
@@ -365,8 +410,12 @@ sf_status score_guards_boundary(score_guards *g, int64_t T, bool *changed, sf_al
                 ch = true;
             }
         }
-        if (gs->stale_on && judge(g, gs, T, out, n_out, &st))
+        bool slow = false;
+        if (gs->counting && judge(g, gs, T, out, n_out, &slow, &st))
             ch = true;
+        /* A new clock spell voids no proof (lower bounds stop at known_to, upper bounds
+           assume no slow time ahead), but evaluations must see it. */
+        fresh = fresh || (slow && gs->clock);
     }
     *changed = ch || fresh;
     if (ch || fresh) {
@@ -385,13 +434,18 @@ size_t score_guard_status_of(const score_engine *e, score_guard_status *out, siz
     size_t n = 0;
     for (size_t i = 0; g && i < g->n && n < max; i++) {
         const guard_sig *gs = &g->sig[i];
-        if (!gs->cohort && !gs->stale_on)
+        if (!gs->cohort && !gs->counting)
             continue;
+        double rho = gs->rho;
+        if (gs->clock) /* the clock's speed at the latest boundary */
+            rho = gs->n_sp && gs->sp[gs->n_sp - 1].to == g->known_to
+                      ? (double)(CLOCK_STEPS - gs->sp[gs->n_sp - 1].lost) / CLOCK_STEPS
+                      : 1.0;
         out[n++] = (score_guard_status){.signal = gs->cfg->name,
-                                        .cohort = gs->cohort,
+                                        .cohort = gs->cohort || gs->clock,
                                         .judged = gs->stale_on,
                                         .stale = gs->stale,
-                                        .rho = gs->rho};
+                                        .rho = rho};
     }
     return n;
 }
@@ -399,24 +453,28 @@ size_t score_guard_status_of(const score_engine *e, score_guard_status *out, siz
 /* ---- checkpoint part -------------------------------------------------------------------- */
 
 /*
- * u32 magic, u32 n; per signal: u8 flags (1 cohort, 2 stale judged, 4 stale now),
- * f64 rho, decay2 pop and cnt (f64 a, f64 b, i64 t_ref each), u32 buckets with an event,
- * (i64 k, u64 n) each, u32 spells, (i64 from, i64 to) each.
+ * u32 magic "GRD2", u32 n, i64 known_to (INT64_MIN: none); per signal: u8 flags (1 cohort,
+ * 2 stale judged, 4 stale now, 8 population clock), f64 rho, decay2 pop and cnt (f64 a,
+ * f64 b, i64 t_ref each), i64 first, u32 buckets with an event, (i64 k, u64 n) each,
+ * u32 spells, (i64 from, i64 to, u8 lost) each. "GRD1" (read only): no known_to, no first,
+ * spells without lost (8).
  */
 unsigned char *score_guards_encode(const score_guards *g, size_t *len)
 {
-    size_t cap = 8;
+    size_t cap = 16;
     for (size_t i = 0; i < g->n; i++)
-        cap += 1 + 8 + 48 + 4 + 16 * (size_t)g->sig[i].nb + 4 + 16 * g->sig[i].n_sp;
+        cap += 1 + 8 + 48 + 8 + 4 + 16 * (size_t)g->sig[i].nb + 4 + 17 * g->sig[i].n_sp;
     unsigned char *out = malloc(cap), *p = out;
     if (!out)
         return NULL;
     sb_put32(p, GUARD_MAGIC);
     sb_put32(p + 4, (uint32_t)g->n);
-    p += 8;
+    sb_puti64(p + 8, g->known_to);
+    p += 16;
     for (size_t i = 0; i < g->n; i++) {
         const guard_sig *gs = &g->sig[i];
-        *p++ = (unsigned char)((gs->cohort ? 1 : 0) | (gs->stale_on ? 2 : 0) | (gs->stale ? 4 : 0));
+        *p++ = (unsigned char)((gs->cohort ? 1 : 0) | (gs->stale_on ? 2 : 0) | (gs->stale ? 4 : 0) |
+                               (gs->clock ? 8 : 0));
         sb_putf64(p, gs->rho);
         const decay2 *d[2] = {&gs->pop, &gs->cnt};
         for (int k = 0; k < 2; k++) {
@@ -425,6 +483,8 @@ unsigned char *score_guards_encode(const score_guards *g, size_t *len)
             sb_puti64(p + 24 + 24 * k, d[k]->t_ref);
         }
         p += 56;
+        sb_puti64(p, gs->first);
+        p += 8;
         unsigned char *cnt = p;
         uint32_t nb = 0;
         p += 4;
@@ -442,7 +502,8 @@ unsigned char *score_guards_encode(const score_guards *g, size_t *len)
         for (size_t k = 0; k < gs->n_sp; k++) {
             sb_puti64(p, gs->sp[k].from);
             sb_puti64(p + 8, gs->sp[k].to);
-            p += 16;
+            p[16] = (unsigned char)gs->sp[k].lost;
+            p += 17;
         }
     }
     *len = (size_t)(p - out);
@@ -464,14 +525,15 @@ static sf_status bad(char *err, size_t errlen, const char *what)
 }
 
 static sf_status decode_sig(score_guards *g, guard_sig *gs, const unsigned char **pp,
-                            const unsigned char *end, int64_t max_time, char *err, size_t errlen)
+                            const unsigned char *end, int64_t max_time, bool v1, char *err,
+                            size_t errlen)
 {
     const unsigned char *p = *pp;
     if (end - p < 1 + 56 + 4)
         return bad(err, errlen, "truncated");
     unsigned flags = *p++;
-    if (flags > 7 || (flags & 1) != gs->cohort || ((flags >> 1) & 1) != gs->stale_on ||
-        ((flags & 4) && !gs->stale_on))
+    if (flags > 15 || (flags & 1) != gs->cohort || ((flags >> 1) & 1) != gs->stale_on ||
+        ((flags & 4) && !gs->stale_on) || ((flags >> 3) & 1) != gs->clock)
         return bad(err, errlen, "flags");
     gs->stale = flags & 4;
     gs->rho = sb_getf64(p);
@@ -487,6 +549,15 @@ static sf_status decode_sig(score_guards *g, guard_sig *gs, const unsigned char 
         return bad(err, errlen, "rho");
     set_band(gs);
     p += 56;
+    if (!v1) {
+        if (end - p < 8 + 4)
+            return bad(err, errlen, "truncated");
+        gs->first = sb_geti64(p);
+        p += 8;
+        if (gs->first != NO_TIME &&
+            (!gs->counting || gs->first < SCORE_TIME_MIN_MS || gs->first > max_time))
+            return bad(err, errlen, "first");
+    }
     uint32_t nb = sb_get32(p);
     p += 4;
     if ((int64_t)nb > gs->nb || (size_t)(end - p) < 16 * (size_t)nb + 4)
@@ -502,14 +573,17 @@ static sf_status decode_sig(score_guards *g, guard_sig *gs, const unsigned char 
     }
     uint32_t ns = sb_get32(p);
     p += 4;
-    if (ns > SIGFLOW_MAX_STALE_SPELLS || (size_t)(end - p) < 16 * (size_t)ns)
+    size_t each = v1 ? 16 : 17;
+    if (ns > SIGFLOW_MAX_STALE_SPELLS || (size_t)(end - p) < each * (size_t)ns)
         return bad(err, errlen, "spells");
     if (ns && !(gs->sp = calloc(ns, sizeof *gs->sp)))
         return bad(err, errlen, "out of memory");
-    for (uint32_t k = 0; k < ns; k++, p += 16) {
-        gs->sp[k] = (score_spell){sb_geti64(p), sb_geti64(p + 8)};
+    for (uint32_t k = 0; k < ns; k++, p += each) {
+        gs->sp[k] = (score_spell){sb_geti64(p), sb_geti64(p + 8), v1 ? CLOCK_STEPS : p[16]};
         if (gs->sp[k].from >= gs->sp[k].to || gs->sp[k].from < SCORE_TIME_MIN_MS ||
-            gs->sp[k].to > max_time + g->tick || (k && gs->sp[k].from < gs->sp[k - 1].to))
+            gs->sp[k].to > max_time + g->tick || (k && gs->sp[k].from < gs->sp[k - 1].to) ||
+            gs->sp[k].lost < 1 || gs->sp[k].lost > CLOCK_STEPS ||
+            (gs->sp[k].lost < CLOCK_STEPS && !gs->clock) || (!v1 && gs->sp[k].to > g->known_to))
             return bad(err, errlen, "spell");
         gs->n_sp = k + 1;
     }
@@ -521,13 +595,22 @@ sf_status score_guards_decode(score_guards *g, const unsigned char *in, size_t l
                               int64_t max_time, char *err, size_t errlen)
 {
     const unsigned char *p = in, *end = in + len;
-    if (len < 8 || sb_get32(p) != GUARD_MAGIC || sb_get32(p + 4) != g->n)
+    bool v1 = len >= 4 && sb_get32(p) == GUARD_MAGIC1;
+    if (len < (v1 ? 8u : 16u) || (!v1 && sb_get32(p) != GUARD_MAGIC) || sb_get32(p + 4) != g->n)
         return bad(err, errlen, "header");
-    p += 8;
+    g->known_to = v1 ? NO_TIME : sb_geti64(p + 8);
+    if (!v1 && g->known_to != NO_TIME &&
+        (g->known_to % g->tick != 0 || g->known_to > max_time + g->tick ||
+         g->known_to < SCORE_TIME_MIN_MS))
+        return bad(err, errlen, "known_to");
+    p += v1 ? 8 : 16;
     for (size_t i = 0; i < g->n; i++) {
-        sf_status st = decode_sig(g, &g->sig[i], &p, end, max_time, err, errlen);
+        sf_status st = decode_sig(g, &g->sig[i], &p, end, max_time, v1, err, errlen);
         if (st != SF_OK)
             return st;
+        for (size_t k = 0; v1 && k < g->sig[i].n_sp; k++) /* GRD1 kept no known_to */
+            if (g->known_to == NO_TIME || g->sig[i].sp[k].to > g->known_to)
+                g->known_to = g->sig[i].sp[k].to;
     }
     if (p != end)
         return bad(err, errlen, "trailing bytes");

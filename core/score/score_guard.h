@@ -21,9 +21,14 @@
 #include "model/alert.h"
 #include "score/score_state.h"
 
-/* Stale time [from, to) of one signal. */
+/*
+ * Slow time [from, to) of one signal: `lost` eighths of each millisecond in it do not count
+ * toward an `absent` window (8: a stale spell, none of it counts; 1..7: the population's clock,
+ * docs/scoring.md "Noise guards").
+ */
 typedef struct score_spell {
     int64_t from, to;
+    int32_t lost;
 } score_spell;
 
 typedef struct score_guard_snap {
@@ -31,6 +36,10 @@ typedef struct score_guard_snap {
     uint64_t cohort;    /* bit i: signal i is relative = cohort */
     uint64_t stale;     /* bit i: signal i is stale (x counts as 0) */
     uint64_t live_time; /* bit i: an absent signal judged for staleness (window = live time) */
+    uint64_t pop_clock; /* bit i: an absent signal on the population's clock (relative = cohort) */
+    /* Every spell not in this snapshot starts at or after known_to (the boundary after the
+       latest one judged when it was built): what the lower bounds of pop_clock signals use. */
+    int64_t known_to;
     double rho[SIGFLOW_MAX_SIGNALS]; /* the latest snapshot of rho: what evaluations use */
     /* A band around rho the skip proofs assume (worst case inside it): while rho stays in
        its band, a new rho voids no proof. */

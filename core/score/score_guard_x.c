@@ -2,9 +2,10 @@
  * score_guard_x.c - x under a guard snapshot, on the shard's side (score_guard.h): a stale
  * signal counts 0, a cohort signal's ratio is divided by the snapshot's rho, and an absent
  * signal judged for staleness counts only live time (its stale spells after the entity's
- * latest event are taken out of the time since it). The same rules give the bounds the
- * skip proofs use, which hold while the snapshot does not change (score_guard_snap_differs:
- * the shard then re-checks every entity).
+ * latest event are taken out of the time since it), and one on the population's clock counts
+ * each slow spell's time only in part. The same rules give the bounds the skip proofs use,
+ * which hold while the snapshot does not change (score_guard_snap_differs: the shard then
+ * re-checks every entity) or only gains clock spells (they start at or after known_to).
  */
 #include "score/score_guard.h"
 
@@ -46,28 +47,36 @@ static double rho_worst(const score_guard_snap *g, const score_layout *l, size_t
 }
 
 /*
- * Stale time of signal i after `latest`. The signal is live (checked by the callers), so no
- * spell reaches past the latest boundary, which is <= every time evaluated from now on.
+ * The time of signal i's spells inside (latest, t] that does not count, rounded up to whole
+ * milliseconds: ceil(sum of lost/8 x overlap), exact in integers.
  */
-static int64_t stale_after(const score_guard_snap *g, size_t i, int64_t latest)
+static int64_t slow_after(const score_guard_snap *g, size_t i, int64_t latest, int64_t t)
 {
-    int64_t d = 0;
+    int64_t d8 = 0;
     for (uint32_t k = g->spell_off[i]; k < g->spell_off[i + 1]; k++) {
         const score_spell *s = &g->spells[k];
-        if (s->to > latest)
-            d += s->to - (s->from > latest ? s->from : latest);
+        int64_t a = s->from > latest ? s->from : latest, b = s->to < t ? s->to : t;
+        if (b > a)
+            d8 += (b - a) * s->lost;
     }
-    return d;
+    return (d8 + 7) / 8;
 }
 
-/* How much earlier an absent signal's clock reads (0 when it does not count live time). */
+/* How much earlier an absent signal's clock reads at t (0 when it counts wall-clock time). */
 static int64_t live_shift(const score_guard_snap *g, const score_layout *l,
-                          const unsigned char *blob, size_t i)
+                          const unsigned char *blob, size_t i, int64_t t)
 {
     if (!(g->live_time >> i & 1))
         return 0;
     int64_t latest = score_state_latest(l, blob, i);
-    return latest == INT64_MIN ? 0 : stale_after(g, i, latest);
+    return latest == INT64_MIN ? 0 : slow_after(g, i, latest, t);
+}
+
+/* The absent signal's x at t on its live clock. */
+static double live_x(const score_guard_snap *g, const score_layout *l, const unsigned char *blob,
+                     size_t i, int64_t t)
+{
+    return score_state_x(l, blob, i, t - live_shift(g, l, blob, i, t));
 }
 
 double score_guard_x(const score_guard_snap *g, const score_layout *l, const unsigned char *blob,
@@ -79,7 +88,7 @@ double score_guard_x(const score_guard_snap *g, const score_layout *l, const uns
         return 0;
     if (g->cohort >> i & 1)
         return score_state_x_rel(l, blob, i, t, g->rho[i]);
-    return score_state_x(l, blob, i, t - live_shift(g, l, blob, i));
+    return live_x(g, l, blob, i, t);
 }
 
 double score_guard_extreme(const score_guard_snap *g, const score_layout *l,
@@ -91,8 +100,16 @@ double score_guard_extreme(const score_guard_snap *g, const score_layout *l,
         return 0;
     if (g->cohort >> i & 1)
         return score_state_extreme_rel(l, blob, i, a, b, want_hi, rho_worst(g, l, i, want_hi));
-    int64_t d = live_shift(g, l, blob, i);
-    return score_state_extreme(l, blob, i, a - d, b - d, want_hi);
+    if (!(g->live_time >> i & 1))
+        return score_state_extreme(l, blob, i, a, b, want_hi);
+    /* absent never shrinks on its live clock (t - slow time is non-decreasing): the largest
+       x is at b with no slow time after the spells known (more can only lower it), the
+       smallest at a, or at known_to for the clock (spells still to come start there) */
+    if (want_hi)
+        return live_x(g, l, blob, i, b);
+    if ((g->pop_clock >> i & 1) && a > g->known_to)
+        a = g->known_to;
+    return a == INT64_MIN ? 0 : live_x(g, l, blob, i, a);
 }
 
 void score_guard_future(const score_guard_snap *g, const score_layout *l, const unsigned char *blob,
@@ -114,5 +131,5 @@ void score_guard_future(const score_guard_snap *g, const score_layout *l, const 
                                r_hi);
         return;
     }
-    score_state_future(l, blob, i, t0 - live_shift(g, l, blob, i), x_t0, lo, hi);
+    score_state_future(l, blob, i, t0 - live_shift(g, l, blob, i, t0), x_t0, lo, hi);
 }

@@ -149,8 +149,10 @@ size_t img_describe_guards(const score_engine *e, unsigned char *out)
         const config_signal *s = &l->sig[i];
         bool decay = s->measure == MEASURE_DROP || s->measure == MEASURE_RISE;
         bool stale = s->stale_below > 0;
-        out[n++] = (unsigned char)((decay && s->cohort ? 1 : 0) | (stale ? 2 : 0));
-        sb_puti64(out + n, stale ? (s->stale_window_ms > 0 ? s->stale_window_ms : 86400000) : 0);
+        bool clock = s->measure == MEASURE_ABSENT && s->cohort, counted = stale || clock;
+        out[n++] =
+            (unsigned char)((decay && s->cohort ? 1 : 0) | (stale ? 2 : 0) | (clock ? 4 : 0));
+        sb_puti64(out + n, counted ? (s->stale_window_ms > 0 ? s->stale_window_ms : 86400000) : 0);
         n += 8;
     }
     return n;

@@ -142,9 +142,10 @@ static sf_status read_guards(reader *r, score_engine *e, const engine_part *g)
     const unsigned char *p = r_take(r, 4);
     if (!p)
         return truncated(r, "the guard state");
-    size_t len = sb_get32(p), max = 8;
+    size_t len = sb_get32(p), max = 16;
     for (size_t i = 0; i < e->n_sig; i++)
-        max += 1 + 56 + 8 + 16 * (size_t)SIGFLOW_MAX_STALE_BUCKETS + 16 * SIGFLOW_MAX_STALE_SPELLS;
+        max +=
+            1 + 56 + 8 + 8 + 16 * (size_t)SIGFLOW_MAX_STALE_BUCKETS + 17 * SIGFLOW_MAX_STALE_SPELLS;
     if (len > max)
         return fail(r, SF_EINVAL, "checkpoint: corrupt guard state (length)");
     unsigned char *buf = malloc(len ? len : 1);
@@ -159,7 +160,8 @@ static sf_status read_guards(reader *r, score_engine *e, const engine_part *g)
         memcpy(buf + got, p, k);
         got += k;
     }
-    sf_status st = score_guards_decode(e->guards, buf, len, g->watermark, r->err, r->errlen);
+    /* boundaries up to the clock (score_advance) may have been judged */
+    sf_status st = score_guards_decode(e->guards, buf, len, g->clock, r->err, r->errlen);
     free(buf);
     if (st != SF_OK)
         return st;

@@ -445,6 +445,25 @@ void score_shard_item_free(score_shard_alert *a)
     a->label = NULL;
 }
 
+sf_status score_shard_inspect(score_shard *s, const char *id, size_t len, uint64_t hash, int64_t t,
+                              score_inspection *out)
+{
+    const score_model *m = s->m;
+    size_t slot;
+    entity *e = entity_find(s, id, len, hash, &slot);
+    if (!e)
+        return SF_OK;
+    double z = m->dec->bias;
+    for (size_t i = 0; i < m->layout.n; i++)
+        z += m->layout.sig[i].weight * score_guard_x(s->guard, &m->layout, e->blob, i, t);
+    out->found = true;
+    out->retired = e->retired;
+    out->armed = e->armed;
+    out->last_alert = e->last_alert == NO_TIME ? INT64_MIN : e->last_alert;
+    out->now = build_alert(s, e, t, 1.0 / (1.0 + exp(-z)));
+    return out->now ? SF_OK : SF_ENOMEM;
+}
+
 /* Evaluate e at t; x[] receives the features. Fires or re-arms per docs/scoring.md. */
 static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, int64_t sub,
                           double *x)
@@ -595,6 +614,21 @@ static sf_status shard_outcome(score_shard *s, uint64_t seq, const char *id, siz
     return schedule(s, e, NEVER) == 0 ? SF_OK : SF_ENOMEM;
 }
 
+/* A person labelled the entity's alert at t (value 1 confirmed, 0 false_positive). */
+static sf_status shard_person_label(score_shard *s, const char *id, size_t id_len, uint64_t hash,
+                                    int64_t t, double value)
+{
+    size_t slot;
+    if (!s->m->outcomes)
+        return SF_OK;
+    entity *e = entity_find(s, id, id_len, hash, &slot);
+    if (!e) { /* no alert of an unknown entity is held */
+        s->oc.per_unmatched++;
+        return SF_OK;
+    }
+    return outcome_person_label(&s->oc, entity_id(s->m, e), t, value == 1 ? 1 : 0);
+}
+
 /* Boundary T: every live entity's snapshot may enter the fit sample (or its trace). */
 static sf_status snapshot_all(score_shard *s, int64_t T)
 {
@@ -630,6 +664,8 @@ sf_status score_shard_event(score_shard *s, uint64_t seq, const char *id, size_t
 {
     const score_layout *l = &s->m->layout;
     double x[SIGFLOW_MAX_SIGNALS];
+    if (sigmask == 0 && has_value)
+        return shard_person_label(s, id, id_len, hash, time, value);
     if (sigmask == 0)
         return shard_outcome(s, seq, id, id_len, hash, time, clock);
     entity *e = entity_get(s, id, id_len, hash);

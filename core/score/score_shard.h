@@ -14,6 +14,7 @@
 #include "model/alert.h"
 #include "config/config.h"
 #include "score/label.h"
+#include "score/inspect.h"
 #include "score/outcome.h"
 #include "score/score_state.h"
 
@@ -86,6 +87,9 @@ sf_status score_shard_ticks(score_shard *s, uint64_t seq, int64_t from, int64_t 
 sf_status score_shard_reschedule(score_shard *s, int64_t clock, int64_t next_tick);
 /* The shard's outcome tables (outcome.h), for refits and checkpoints while it is idle. */
 outcome_tables *score_shard_outcomes(score_shard *s);
+/* Inspect one entity at t (inspect.h); the shard idle or on its own thread. */
+sf_status score_shard_inspect(score_shard *s, const char *id, size_t len, uint64_t hash, int64_t t,
+                              score_inspection *out);
 /* The stable id pointer of an entity (NULL if unknown): outcome tables name entities so. */
 const char *score_shard_find_id(score_shard *s, const char *id, size_t len, uint64_t hash);
 

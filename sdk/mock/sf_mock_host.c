@@ -34,6 +34,7 @@ struct sf_mock_host {
 typedef struct mock_kv {
     char *name;
     char *value;
+    char *secret; /* an SF_OPT_SECRET option's resolved value (NULL: refused or unset) */
 } mock_kv;
 
 typedef struct mock_log {
@@ -197,6 +198,27 @@ static const sf_option *mock_prefix_decl(sf_instance *inst, const char *key)
     return NULL;
 }
 
+/* Declared SF_OPT_SECRET, directly or under an SF_OPT_PREFIX secret ("secret.")? */
+static bool mock_is_secret(sf_instance *inst, const char *key)
+{
+    const sf_option *o = mock_declared(inst, key);
+    if (!o)
+        o = mock_prefix_decl(inst, key);
+    return o && o->type == SF_OPT_SECRET;
+}
+
+/* Resolve a secret option's text as the host does; the reason for a refusal goes to err. */
+static sf_status mock_resolve_secret(mock_kv *kv, char *err, size_t errlen)
+{
+    char why[256] = "";
+    free(kv->secret);
+    kv->secret = sf_mock_secret_resolve(kv->value, why, sizeof why);
+    if (kv->secret)
+        return SF_OK;
+    snprintf(err, errlen, "%s: %s", kv->name, why);
+    return SF_EINVAL;
+}
+
 static mock_kv *mock_find_opt(sf_instance *inst, const char *name)
 {
     for (size_t i = 0; i < inst->n_opts; i++)
@@ -214,7 +236,8 @@ static const char *mock_opt_prefixed(sf_instance *inst, const char *prefix, size
             continue;
         if (suffix)
             *suffix = inst->opts[k].name + l;
-        return inst->opts[k].value;
+        return mock_is_secret(inst, inst->opts[k].name) ? inst->opts[k].secret
+                                                        : inst->opts[k].value;
     }
     return NULL;
 }
@@ -234,8 +257,8 @@ static const char *mock_opt_string(sf_instance *inst, const char *name)
     if (!inst || !name)
         return NULL;
     mock_kv *kv = mock_find_opt(inst, name);
-    if (kv)
-        return kv->value;
+    if (kv) /* a secret reads as its value, never as the env:/file: text */
+        return mock_is_secret(inst, name) ? kv->secret : kv->value;
     const sf_option *o = mock_declared(inst, name);
     return o ? o->default_value : NULL;
 }
@@ -306,16 +329,22 @@ void sf_mock_set_option(sf_instance *inst, const char *name, const char *value)
     if (kv && !value) {
         free(kv->name);
         free(kv->value);
+        free(kv->secret);
         *kv = inst->opts[--inst->n_opts];
+        kv = NULL;
     } else if (kv) {
         free(kv->value);
         kv->value = sf_mock_xstrdup(value);
     } else if (value) {
         inst->opts = sf_mock_xrealloc(inst->opts, (inst->n_opts + 1) * sizeof *inst->opts);
-        inst->opts[inst->n_opts].name = sf_mock_xstrdup(name);
-        inst->opts[inst->n_opts].value = sf_mock_xstrdup(value);
-        inst->n_opts++;
+        kv = &inst->opts[inst->n_opts++];
+        kv->name = sf_mock_xstrdup(name);
+        kv->value = sf_mock_xstrdup(value);
+        kv->secret = NULL;
     }
+    char err[SF_MOCK_MAX_ERROR];
+    if (kv && mock_is_secret(inst, name)) /* a refusal shows at create and validate_options */
+        (void)mock_resolve_secret(kv, err, sizeof err);
     pthread_mutex_unlock(&inst->mu);
 }
 
@@ -380,6 +409,9 @@ sf_status sf_mock_validate_options(sf_instance *inst, char *err, size_t errlen)
             snprintf(err, errlen, "%s: unknown option", inst->opts[i].name);
             return SF_EINVAL;
         }
+        if (mock_is_secret(inst, inst->opts[i].name) &&
+            mock_resolve_secret(&inst->opts[i], err, errlen) != SF_OK)
+            return SF_EINVAL;
     }
     for (const sf_option *o = table; o && o->name; o++) {
         mock_kv *kv = mock_find_opt(inst, o->name);
@@ -843,6 +875,15 @@ sf_status sf_mock_instance_create(sf_instance *inst)
     const sf_plugin *p = inst->plugin;
     if (!p || inst->create_called)
         return SF_EINVAL;
+    /* The host refuses the section before any call into the plugin: so does the mock. */
+    char err[SF_MOCK_MAX_ERROR];
+    for (size_t i = 0; i < inst->n_opts; i++) {
+        if (mock_is_secret(inst, inst->opts[i].name) &&
+            mock_resolve_secret(&inst->opts[i], err, sizeof err) != SF_OK) {
+            sf_mock_error(inst, "%s", err);
+            return SF_EINVAL;
+        }
+    }
     if (p->init) {
         sf_status st = p->init(&inst->host->table);
         if (st != SF_OK)
@@ -905,6 +946,7 @@ void sf_mock_instance_free(sf_instance *inst)
     for (size_t i = 0; i < inst->n_opts; i++) {
         free(inst->opts[i].name);
         free(inst->opts[i].value);
+        free(inst->opts[i].secret);
     }
     for (size_t i = 0; i < inst->n_events; i++) {
         free(inst->events[i].entity);

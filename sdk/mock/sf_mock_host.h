@@ -19,7 +19,13 @@
  *     sf_mock_instance_free(in);                        // stop (if started) + destroy
  *     sf_mock_host_free(h);
  *
- * Differences from the real host, on purpose: options are not validated unless you call
+ * Secret options (SF_OPT_SECRET) are read as the real host reads them: `env:NAME` and
+ * `file:/path` resolve to the variable's or the file's value (opt_string returns the value);
+ * a literal is refused, since secrets are never written in the INI: sf_mock_instance_create
+ * returns SF_EINVAL without calling init (sf_mock_last_error says why) and opt_string reads
+ * NULL. Set the variable (setenv) before sf_mock_set_option.
+ *
+ * Differences from the real host, on purpose: other options are not validated unless you call
  * sf_mock_validate_options; map_json reads only the canonical shape (flat enough for tests:
  * "entity", "type", "time" as ms or "YYYY-MM-DDTHH:MM:SS[.mmm]Z", "value"; other keys become
  * attrs) unless a test installs its own mapper; alerts are fakes built by the test.

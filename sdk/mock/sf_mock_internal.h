@@ -20,6 +20,7 @@
 #define SF_MOCK_MAX_ATTRS 8192
 #define SF_MOCK_MAX_DOC (64 * 1024)
 #define SF_MOCK_MAX_ERROR 512
+#define SF_MOCK_MAX_SECRET 4096 /* bytes of a secret read from env: or file: */
 
 struct sf_event {
     sf_mock_event e;
@@ -84,6 +85,12 @@ void sf_mock_fill_alert_table(sf_host *t);
 /* sf_mock_message.c: the msg_* members, render_as and template_check (since 1.2). */
 void sf_mock_fill_message_table(sf_host *t);
 void sf_mock_message_free(sf_alert *a);
+
+/*
+ * sf_mock_secret.c: an SF_OPT_SECRET's text (env:NAME, file:/path) resolved to a malloc'd
+ * value, or NULL with the host's reason in err (a literal is refused).
+ */
+char *sf_mock_secret_resolve(const char *spec, char *err, size_t errlen);
 
 /* sf_mock_crypto.c: host->hmac_sha256 and host->equal_ct without a crypto library. */
 sf_status sf_mock_hmac_sha256(const void *key, size_t key_len, const void *msg, size_t msg_len,

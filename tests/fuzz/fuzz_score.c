@@ -5,8 +5,9 @@
  * written here from docs/scoring.md that evaluates every entity at every tick (it shares only
  * the measures, score_state.c, with the engine): skipping must never change an alert.
  * Every input runs twice: with the plain signals and with the noise guards (docs/scoring.md
- * "Noise guards": cohort drop and rise, stale drop and absent), which the naive scheduler
- * applies at every boundary from its own population sums, event counts and stale spells.
+ * "Noise guards": cohort drop and rise, stale drop and absent, absent on the population's
+ * clock), which the naive scheduler applies at every boundary from its own population sums,
+ * event counts and slow spells.
  */
 #include <math.h>
 #include <stdint.h>
@@ -97,7 +98,8 @@ static const config_signal fuzz_sig[] = {
 static const char *const fuzz_types[] = {"login", "ticket", "level", "usage", "other"};
 #define N_SIG (sizeof fuzz_sig / sizeof fuzz_sig[0])
 
-/* The same signals with the guards: indexes 0 (drop), 1 (rise), 4 (absent). */
+/* The same signals with the guards: indexes 0 (drop), 1 (rise), 4 (absent, stale and on the
+   population's clock). */
 static config_signal fuzz_gsig[N_SIG];
 static void guarded_init(void)
 {
@@ -110,6 +112,7 @@ static void guarded_init(void)
     fuzz_gsig[4].stale_below = 0.5;
     fuzz_gsig[4].stale_window_ms = 3 * HOUR;
     fuzz_gsig[4].stale_min = 1;
+    fuzz_gsig[4].cohort = true;
 }
 
 #define MAX_POP 4200   /* events per signal the naive scheduler keeps */
@@ -123,7 +126,7 @@ typedef struct naive_pop {
     size_t n;
     double rho;
     int stale;
-    int64_t sp[MAX_SPELLS][2];
+    int64_t sp[MAX_SPELLS][3]; /* from, to, eighths lost */
     size_t nsp;
 } naive_pop;
 
@@ -152,20 +155,21 @@ static double naive_x(const naive *nv, const naive_entity *e, size_t i, int64_t 
     const naive_pop *p = &nv->pop[i];
     if (p->stale)
         return 0;
-    if (s->cohort)
+    if (s->cohort && s->measure != MEASURE_ABSENT)
         return score_state_x_rel(&nv->l, e->blob, i, t, p->rho);
-    if (s->measure == MEASURE_ABSENT && s->stale_below > 0) {
+    if (s->measure == MEASURE_ABSENT && (s->stale_below > 0 || s->cohort)) {
         int64_t latest = score_state_latest(&nv->l, e->blob, i);
         if (latest == INT64_MIN)
             return 0;
-        int64_t dead = 0; /* stale time inside (latest, t] */
+        int64_t dead8 = 0; /* eighths of the slow time inside (latest, t] */
         for (size_t k = 0; k < p->nsp; k++) {
             int64_t a = p->sp[k][0] > latest ? p->sp[k][0] : latest;
             int64_t b = p->sp[k][1] < t ? p->sp[k][1] : t;
             if (b > a)
-                dead += b - a;
+                dead8 += (b - a) * p->sp[k][2];
         }
-        return t - latest - dead >= s->window_ms ? 1 : 0;
+        /* live time >= window, in eighths of a millisecond */
+        return 8 * (t - latest - s->window_ms) >= dead8 ? 1 : 0;
     }
     return score_state_x(&nv->l, e->blob, i, t);
 }
@@ -191,10 +195,10 @@ static void naive_pop_event(naive *nv, size_t i, int64_t t, double v, bool has_v
     naive_pop *p = &nv->pop[i];
     bool decay = s->measure == MEASURE_DROP || s->measure == MEASURE_RISE;
     double tu = decay ? (double)s->usual_ms : 28.0 * DAY;
-    if (s->cohort)
+    if (s->cohort && decay)
         decay_add(&p->pr, &p->pu, &p->pref, (double)s->recent_ms, (double)s->usual_ms, t,
                   s->of_value ? (has_v ? v : 0.0) : 1.0);
-    if (s->stale_below > 0) {
+    if (s->stale_below > 0 || (s->cohort && s->measure == MEASURE_ABSENT)) {
         double c2 = p->c;
         decay_add(&p->c, &c2, &p->cref, tu, tu, t, 1.0);
         if (p->n < MAX_POP)
@@ -208,7 +212,8 @@ static void naive_judge(naive *nv, int64_t T)
     for (size_t i = 0; i < N_SIG; i++) {
         const config_signal *s = &nv->sig[i];
         naive_pop *p = &nv->pop[i];
-        if (s->cohort) {
+        bool clock = s->cohort && s->measure == MEASURE_ABSENT;
+        if (s->cohort && !clock) {
             p->rho = 1;
             if (p->pref != INT64_MIN && p->pu != 0) {
                 double rr = (double)s->recent_ms, ru = (double)s->usual_ms;
@@ -217,7 +222,7 @@ static void naive_judge(naive *nv, int64_t T)
                 p->rho = isfinite(r) && r > 0 ? r : 1;
             }
         }
-        if (s->stale_below <= 0)
+        if (s->stale_below <= 0 && !clock)
             continue;
         bool decay = s->measure == MEASURE_DROP || s->measure == MEASURE_RISE;
         double tu = decay ? (double)s->usual_ms : 28.0 * DAY;
@@ -227,9 +232,22 @@ static void naive_judge(naive *nv, int64_t T)
         double expected = p->cref == INT64_MIN ? 0
                                                : p->c * exp(-(double)(T - p->cref) / tu) / tu *
                                                      (double)s->stale_window_ms;
-        int stale = expected >= s->stale_min && (double)n < s->stale_below * expected;
-        if (stale) {
-            if (p->nsp && p->sp[p->nsp - 1][1] == T) {
+        int stale =
+            s->stale_below > 0 && expected >= s->stale_min && (double)n < s->stale_below * expected;
+        int64_t lost = stale ? 8 : 0, first = INT64_MAX;
+        for (size_t k = 0; k < p->n; k++)
+            first = p->t[k] < first ? p->t[k] : first;
+        if (!stale && clock && p->n && T > first) { /* usual rate since the first event */
+            int64_t age = T - first, span = age < s->stale_window_ms ? age : s->stale_window_ms;
+            double pu = p->c * exp(-(double)(T - p->cref) / tu);
+            double ec = pu / tu / -expm1(-(double)age / tu) * (double)span;
+            if (ec >= s->stale_min && ec > 0 && isfinite(ec)) {
+                double q = floor(8.0 * (double)n / ec + 0.5);
+                lost = q >= 8 ? 0 : 8 - (int64_t)q;
+            }
+        }
+        if (lost) {
+            if (p->nsp && p->sp[p->nsp - 1][1] == T && p->sp[p->nsp - 1][2] == lost) {
                 p->sp[p->nsp - 1][1] = T + fuzz_dec.tick_ms;
             } else {
                 if (p->nsp == MAX_SPELLS) {
@@ -238,6 +256,7 @@ static void naive_judge(naive *nv, int64_t T)
                 }
                 p->sp[p->nsp][0] = T;
                 p->sp[p->nsp][1] = T + fuzz_dec.tick_ms;
+                p->sp[p->nsp][2] = lost;
                 p->nsp++;
             }
         }

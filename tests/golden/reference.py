@@ -7,7 +7,8 @@ no skipping). Used to cross-check `sigflow replay` on generated streams.
 
 The noise guards (docs/scoring.md "Noise guards") are here too, as naively: at every
 boundary the population's sums and the stale window's count are summed over every event of
-the signal kept so far; stale spells are kept as a list and intersected with (latest, t].
+the signal kept so far; slow spells (stale, or the population's clock of an `absent` with
+`relative = cohort`) are kept as a list and intersected with (latest, t].
 
 Usage: reference.py CONFIG.ini EVENTS.ndjson [--until RFC3339|MS]
 Prints one JSON line per alert, like `sigflow replay`; bad lines are skipped (counted on
@@ -89,7 +90,9 @@ def load_config(path):
             if k in s:
                 sig[k] = duration(s[k])
         sig["span"] = float(s.get("span", "1"))
-        sig["cohort"] = s.get("relative", "self") == "cohort" and sig["measure"] in ("drop", "rise")
+        cohort = s.get("relative", "self") == "cohort"
+        sig["cohort"] = cohort and sig["measure"] in ("drop", "rise")
+        sig["clock"] = cohort and sig["measure"] == "absent"  # the population's clock
         sig["stale_below"] = float(s.get("stale_below", "0"))
         sig["stale_window"] = duration(s.get("stale_window", "1d"))
         sig["stale_min"] = float(s.get("stale_min", "100"))
@@ -119,8 +122,10 @@ def feature(sig, evs, t, guard=None):
 
 
 def stale_time(spells, a, b):
-    """Length of the stale spells [from, to) inside (a, b]."""
-    return sum(max(0, min(to, b) - max(fr, a)) for fr, to in spells)
+    """Time of the slow spells [from, to) inside (a, b] that does not count: `lost` eighths
+    of each, rounded up to whole milliseconds."""
+    lost8 = sum(max(0, min(to, b) - max(fr, a)) * lost for fr, to, lost in spells)
+    return -(-lost8 // 8)
 
 
 def measure(sig, evs, t, rho=1.0, spells=()):
@@ -260,18 +265,29 @@ class Reference:
                     if not (math.isfinite(rho) and rho > 0):
                         rho = 1.0
                 g["rho"] = rho
-            if sig["stale_below"] > 0:
+            if sig["stale_below"] > 0 or sig["clock"]:
                 usual = sig["usual"] if sig["measure"] in ("drop", "rise") else 28 * 86400000
                 w = sig["stale_window"]
                 n = sum(1 for ti, _ in evs if T - w < ti <= T)
                 expected = sum(math.exp(-(T - ti) / usual) for ti, _ in evs) / usual * w
-                stale = expected >= sig["stale_min"] and n < sig["stale_below"] * expected
-                if stale:
+                stale = sig["stale_below"] > 0 and expected >= sig["stale_min"] and \
+                    n < sig["stale_below"] * expected
+                lost = 8 if stale else 0
+                first = min((ti for ti, _ in evs), default=None)
+                if not stale and sig["clock"] and first is not None and T > first:
+                    # the population's activity over the window, in eighths (at most 8): its
+                    # events against its usual rate since its first event
+                    age = T - first
+                    pu = sum(math.exp(-(T - ti) / usual) for ti, _ in evs)
+                    exp_c = pu / usual / -math.expm1(-age / usual) * min(w, age)
+                    if exp_c >= sig["stale_min"] and exp_c > 0 and math.isfinite(exp_c):
+                        lost = max(0, 8 - math.floor(8.0 * n / exp_c + 0.5))
+                if lost:
                     sp = g["spells"]
-                    if sp and sp[-1][1] == T:
-                        sp[-1] = (sp[-1][0], T + tick)
+                    if sp and sp[-1][1] == T and sp[-1][2] == lost:
+                        sp[-1] = (sp[-1][0], T + tick, lost)
                     else:
-                        sp.append((T, T + tick))
+                        sp.append((T, T + tick, lost))
                 if stale != g["stale"]:
                     g["stale"] = stale
                     self.health_alert(sig, T, n, expected, stale)

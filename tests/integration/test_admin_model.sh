@@ -48,8 +48,31 @@ assert h[0]["old"]["weights"] == conf, h[0]
 assert d["weights"] != conf, "learning changed no weight"
 assert set(d["lift"]) == set(conf), d["lift"]
 ' || fail "model: $(model)"
+# sigflow model: the live model through the API while the daemon runs, with the API's figures
+model >"$T/api.json"
+"$SIGFLOW" model -c "$T/ini" >"$T/model.live" 2>&1 || fail "sigflow model (live): $(cat "$T/model.live")"
+python3 - "$T/api.json" "$T/model.live" <<'PY' || fail "sigflow model (live) does not show the API's model: $(cat "$T/model.live")"
+import json, sys
+d = json.load(open(sys.argv[1]))
+out = open(sys.argv[2]).read().splitlines()
+assert out[0].startswith("decision churn_risk (live: the running daemon's engine, from http://127.0.0.1:"), out[0]
+# the version the API reported, or a later one (the scorer publishes every 2 s)
+v = int([l for l in out if l.startswith("model_version ")][0].split()[1].rstrip(","))
+assert v >= d["model_version"] >= 2, (v, d["model_version"])
+row = [l for l in out if l.startswith("tickets ")][0].split()
+assert float(row[2]) == 2.0, row  # configured
+lift = d["lift"]["tickets"]
+assert ("%d / %d" % (lift["high_in_confirmed"], lift["high_in_false_positive"]) in " ".join(row)
+        or "%" in " ".join(row)), row
+assert any(l.startswith("history (") for l in out), out
+PY
 wait_for 30 bash -c "curl -s http://127.0.0.1:$PORT/metrics | grep -Eq '^sigflow_entities\{state=\"retired\"\} [1-9]'" ||
     fail "no retired entity in /metrics: $(curl -s "http://127.0.0.1:$PORT/metrics" | grep entities)"
 stop_daemon
 [ "$DAEMON_RC" = 0 ] || fail "the daemon exited $DAEMON_RC"
+"$SIGFLOW" model -c "$T/ini" >"$T/model.stored" 2>&1 || fail "sigflow model (stopped): $(cat "$T/model.stored")"
+head -1 "$T/model.stored" | grep -q "as of the checkpoint written .*; not live: no answer from the daemon at http://127.0.0.1:$PORT/v1/model" ||
+    fail "sigflow model without a daemon does not say it shows the checkpoint: $(head -1 "$T/model.stored")"
+grep -q '^model_version [2-9]\|^model_version [1-9][0-9]' "$T/model.stored" || fail "stored model: $(cat "$T/model.stored")"
+pass "sigflow model: live through the API while the daemon runs, the checkpoint's (said so) after it stopped"
 pass "GET /v1/model shows the engine's refits, weights in use and configured; retired entities counted"

@@ -177,9 +177,13 @@ echo "$m" | grep -q '^sigflow_labels_total{label="false_positive",source="person
 echo "$m" | grep -q '^sigflow_labels_total{label="missed",source="person"} 1$' || fail "missed metric"
 echo "$m" | grep -q '^sigflow_manual_interventions_total 5$' || fail "interventions: $(echo "$m" | grep interv)"
 # 5 events, all at 2026-11-01T10:00:00Z (1793527200 s); 4 entities whose events a signal
-# reads (page.view is read by none); 4 alerts, each stored and delivered
+# reads (page.view is read by none); 4 alerts, each stored and delivered. The engine also
+# scored the daemon's sigflow.label events: one per person label on an alert created or
+# replaced (the 5 interventions above less the missed one; docs/scoring.md "People's labels").
+[ "$(grep -c 'label journaled for the refits' "$T/daemon.log")" = 4 ] ||
+    fail "journaled labels: $(grep 'label journaled' "$T/daemon.log")"
 m=$(http GET /metrics)
-echo "$m" | grep -q '^sigflow_events_scored_total 5$' || fail "events scored: $(echo "$m" | grep scored)"
+echo "$m" | grep -q '^sigflow_events_scored_total 9$' || fail "events scored: $(echo "$m" | grep scored)"
 echo "$m" | grep -q '^sigflow_engine_time_seconds 1793527200$' || fail "engine time: $(echo "$m" | grep engine_time)"
 echo "$m" | grep -q '^sigflow_entities{state="live"} 4$' || fail "entities: $(echo "$m" | grep entities)"
 echo "$m" | grep -q '^sigflow_entities{state="retired"} 0$' || fail "retired entities: $(echo "$m" | grep entities)"

@@ -68,7 +68,15 @@ def main():
                 r = rate * max(0.05, 1 - (t - churn_at) / (12.0 * DAY))
             if hol_ms and hol_ms[0] <= t < hol_ms[1]:
                 r *= hol[2]
-            t += int(rnd.expovariate(r) * DAY) + 1
+            nxt = t + int(rnd.expovariate(r) * DAY) + 1
+            # The holiday's rate holds from its first to its last moment: a gap drawn at one
+            # rate that crosses a holiday edge starts again from the edge at the other rate
+            # (exact for a Poisson process, which has no memory).
+            edge = [e for e in (hol_ms or ()) if t < e < nxt]
+            if edge:
+                t = edge[0]
+                continue
+            t = nxt
             if t >= end or (churn_at is not None and t >= churners[ent]):
                 break
             if not (out_ms and out_ms[0] <= t < out_ms[1]):

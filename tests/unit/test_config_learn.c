@@ -141,6 +141,11 @@ static const struct {
      "`refit` must not be shorter than `tick`"},
     {"[decision]\nname = d\nthreshold = 0.5\noutcome = login\n" SIG, 5,
      "[signal s] reads `login`, the decision's outcome"},
+    {"[decision]\nname = d\nthreshold = 0.5\n"
+     "[signal s]\nevent = sigflow.label\nmeasure = absent\nwindow = 3d\n",
+     4, "[signal s] reads `sigflow.label`: that type carries people's labels"},
+    {"[decision]\nname = d\nthreshold = 0.5\noutcome = sigflow.label\n" SIG, 1,
+     "`outcome = sigflow.label`: that type carries people's labels"},
     {"[decision]\nname = d\nthreshold = 0.5\noutcom = c\n" SIG, 4,
      "unknown key `outcom` in [decision] (did you mean `outcome`?)"},
 };

@@ -156,6 +156,14 @@ static void bad_input_is_refused(void **state)
 /* ---- threshold picker ---- */
 
 #define DAY 86400000LL
+#define H (45 * DAY)
+
+/* A trace row; right: 1 the outcome came a day after t, 0 none within the horizon (followed
+   for all of it), -1 outside the judged window. */
+static fit_trace_row row(uint32_t e, int64_t t, double p, bool new_life, int right)
+{
+    return (fit_trace_row){e, t, p, new_life, right < 0 ? -1 : H, right > 0 ? DAY : -1};
+}
 
 static const fit_rule rule = {.cooldown_ms = 0, .rearm_set = false, .target = 0.6, .min_judged = 1};
 
@@ -173,7 +181,7 @@ static void fill_two(fit_trace_row *r)
     const double p[2][4] = {{0.30, 0.50, 0.70, 0.90}, {0.40, 0.20, 0.40, 0.20}};
     for (int e = 0; e < 2; e++) {
         for (int d = 0; d < 4; d++)
-            r[e * 4 + d] = (fit_trace_row){(uint32_t)e, d * DAY, p[e][d], false, e == 0 ? 1 : 0};
+            r[e * 4 + d] = row((uint32_t)e, d * DAY, p[e][d], false, e == 0 ? 1 : 0);
     }
 }
 
@@ -222,10 +230,10 @@ static void judges_alerts_not_snapshots(void **state)
     fit_trace_row r[20 + 3 * 20];
     size_t n = 0;
     for (int d = 0; d < 20; d++)
-        r[n++] = (fit_trace_row){0, d * DAY, 0.8, false, 1};
+        r[n++] = row(0, d * DAY, 0.8, false, 1);
     for (uint32_t e = 1; e <= 3; e++) {
         for (int d = 0; d < 20; d++)
-            r[n++] = (fit_trace_row){e, d * DAY, d % 2 ? 0.1 : 0.7, false, 0};
+            r[n++] = row(e, d * DAY, d % 2 ? 0.1 : 0.7, false, 0);
     }
     /* At 0.5 the snapshot precision is 20/(20+30) = 0.4, the alert precision 1/31. */
     uint64_t a, right;
@@ -238,18 +246,29 @@ static void judges_alerts_not_snapshots(void **state)
     assert_true(fabs(p.threshold - 0.71) < 1e-9); /* above the dippers' 0.7 */
 }
 
-static void unreached_target_keeps_the_current_threshold(void **state)
+/* Unreached: the most precise judged candidate (the lowest on ties); none judged: current. */
+static void unreached_target_takes_the_most_precise_or_keeps(void **state)
 {
     (void)state;
     fit_trace_row r[8];
     fill_two(r);
     for (int i = 0; i < 4; i++)
-        r[i].right = 0; /* nobody churns: no threshold is precise */
+        r[i].outcome_in = -1; /* nobody churns: every candidate's precision is 0 */
     fit_pick p;
     fit_pick_threshold(r, 8, &rule, 0.77, &p);
     assert_false(p.reached);
     assert_true(p.judged);
-    assert_true(p.threshold == 0.77);
+    assert_true(fabs(p.threshold - 0.01) < 1e-9);
+    assert_true(p.precision == 0);
+    /* e0 churns again: 0.41..0.50 raise one right alert of one, 0.01..0.40 one of three.
+       With a target of 1.01 (never reached) the most precise is 0.41 (precision 1). */
+    fill_two(r);
+    fit_rule hard = rule;
+    hard.target = 1.01;
+    fit_pick_threshold(r, 8, &hard, 0.77, &p);
+    assert_false(p.reached);
+    assert_true(fabs(p.threshold - 0.41) < 1e-9);
+    assert_true(p.precision == 1);
     fit_rule strict = rule;
     strict.min_judged = 100; /* too few alerts to judge any threshold */
     fit_pick_threshold(r, 8, &strict, 0.66, &p);
@@ -257,12 +276,39 @@ static void unreached_target_keeps_the_current_threshold(void **state)
     assert_true(p.threshold == 0.66);
 }
 
+/*
+ * Alerts whose horizon has not passed yet (censored): five entities, one alert each at t = 0
+ * (p = 0.9), judged with these follow-ups and outcomes (days):
+ *   e0: outcome after 2      e1: followed 3, none yet     e2: outcome after 5
+ *   e3: followed 45, none    e4: followed 10, none yet
+ * Kaplan-Meier: at 2, 5 at risk, 1 outcome: S = 4/5; at 5, at risk e2, e3, e4 (e1 left at 3):
+ * S = 4/5 * 2/3 = 8/15. Precision = 1 - 8/15 = 7/15 (the naive right/closed would be 2/3 or
+ * 2/5 depending on how the waiting ones are counted).
+ */
+static void kaplan_meier_counts_alerts_still_waiting(void **state)
+{
+    (void)state;
+    const int64_t follow[5] = {45, 3, 45, 45, 10}, out[5] = {2, -1, 5, -1, -1};
+    fit_trace_row r[5];
+    for (uint32_t e = 0; e < 5; e++)
+        r[e] = (fit_trace_row){e, 0, 0.9, false, follow[e] * DAY, out[e] < 0 ? -1 : out[e] * DAY};
+    fit_judgement j;
+    fit_judge(r, 5, &rule, 0.5, &j);
+    assert_int_equal(j.alerts, 5);
+    assert_int_equal(j.right, 2);
+    assert_true(fabs(j.precision - 7.0 / 15.0) < 1e-12);
+    /* an outcome after the follow-up is not seen yet (it came after the refit) */
+    r[1].outcome_in = 4 * DAY;
+    fit_judge(r, 5, &rule, 0.5, &j);
+    assert_int_equal(j.right, 2);
+}
+
 /* An outcome between rows starts a new life: the entity is armed again at once. */
 static void new_life_rearms(void **state)
 {
     (void)state;
-    fit_trace_row r[3] = {
-        {0, 0, 0.9, false, 1}, {0, DAY, 0.9, false, 1}, {0, 2 * DAY, 0.9, true, 1}};
+    fit_trace_row r[3] = {row(0, 0, 0.9, false, 1), row(0, DAY, 0.9, false, 1),
+                          row(0, 2 * DAY, 0.9, true, 1)};
     uint64_t a, right;
     fit_count_alerts(r, 3, &rule, 0.5, &a, &right);
     assert_int_equal(a, 2);
@@ -273,8 +319,8 @@ static void new_life_rearms(void **state)
 static void unjudged_rows_still_run_the_rule(void **state)
 {
     (void)state;
-    fit_trace_row r[3] = {
-        {0, 0, 0.9, false, -1}, {0, DAY, 0.9, false, 0}, {0, 2 * DAY, 0.9, false, 0}};
+    fit_trace_row r[3] = {row(0, 0, 0.9, false, -1), row(0, DAY, 0.9, false, 0),
+                          row(0, 2 * DAY, 0.9, false, 0)};
     uint64_t a, right;
     fit_count_alerts(r, 3, &rule, 0.5, &a, &right);
     assert_int_equal(a, 0); /* the one alert (day 0) fired outside the window */
@@ -292,7 +338,8 @@ int main(void)
         cmocka_unit_test(counts_follow_the_alert_rule),
         cmocka_unit_test(picks_the_lowest_threshold_reaching_alert_precision),
         cmocka_unit_test(judges_alerts_not_snapshots),
-        cmocka_unit_test(unreached_target_keeps_the_current_threshold),
+        cmocka_unit_test(unreached_target_takes_the_most_precise_or_keeps),
+        cmocka_unit_test(kaplan_meier_counts_alerts_still_waiting),
         cmocka_unit_test(new_life_rearms),
         cmocka_unit_test(unjudged_rows_still_run_the_rule),
     };

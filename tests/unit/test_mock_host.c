@@ -12,8 +12,10 @@
 
 #include "sf_mock_host.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct fixture {
     sf_mock_host *host;
@@ -221,6 +223,76 @@ static void options_read_text_defaults_and_types(void **state)
     sf_mock_instance_free(in);
 }
 
+static int secret_inits; /* init calls of the secret plugin below */
+
+static sf_status secret_init(const sf_host *host)
+{
+    (void)host;
+    secret_inits++;
+    return SF_OK;
+}
+
+static const sf_option secret_opts[] = {
+    {.name = "token", .type = SF_OPT_SECRET},
+    {.name = "key.", .type = SF_OPT_SECRET, .flags = SF_OPT_PREFIX},
+    {.name = "note", .type = SF_OPT_STRING},
+    {0}};
+static const sf_plugin secret_plugin = {SF_PLUGIN_INIT, .name = "sec", .init = secret_init,
+                                        .options = secret_opts};
+
+/* Secrets as the daemon reads them (core/config/secret.c): env: and file: resolve to the
+   value, a literal is refused before init with the daemon's reason. */
+static void secrets_resolve_env_and_file_and_refuse_literals(void **state)
+{
+    fixture *f = *state;
+    char path[] = "/tmp/sf-mock-secret-XXXXXX", err[256];
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "from-file\n", 10), 10);
+    close(fd);
+    assert_int_equal(setenv("SF_MOCK_TEST_TOKEN", "from-env", 1), 0);
+    char file_ref[64];
+    snprintf(file_ref, sizeof file_ref, "file:%s", path);
+
+    sf_instance *in = sf_mock_instance_new(f->host, "s1", &secret_plugin);
+    sf_mock_set_option(in, "token", "env:SF_MOCK_TEST_TOKEN");
+    sf_mock_set_option(in, "key.a", file_ref);
+    sf_mock_set_option(in, "note", "env:NOT_A_SECRET");
+    assert_int_equal(sf_mock_validate_options(in, err, sizeof err), SF_OK);
+    assert_int_equal(sf_mock_instance_create(in), SF_OK);
+    assert_string_equal(f->t->opt_string(in, "token"), "from-env");
+    const char *suffix = NULL;
+    assert_string_equal(f->t->opt_prefixed(in, "key.", 0, &suffix), "from-file");
+    assert_string_equal(suffix, "a");
+    assert_string_equal(f->t->opt_string(in, "note"), "env:NOT_A_SECRET"); /* not a secret */
+    sf_mock_instance_free(in);
+
+    /* A literal: refused by validate_options and by create, which never calls init. */
+    secret_inits = 0;
+    in = sf_mock_instance_new(f->host, "s2", &secret_plugin);
+    sf_mock_set_option(in, "token", "hunter2");
+    assert_null(f->t->opt_string(in, "token"));
+    assert_int_equal(sf_mock_validate_options(in, err, sizeof err), SF_EINVAL);
+    assert_non_null(strstr(err, "token: secrets are never written in INI"));
+    assert_int_equal(sf_mock_instance_create(in), SF_EINVAL);
+    assert_int_equal(secret_inits, 0);
+    assert_non_null(strstr(sf_mock_last_error(in), "use env:NAME or file:/path"));
+    assert_null(strstr(sf_mock_last_error(in), "hunter2"));
+    sf_mock_instance_free(in);
+
+    /* An unset variable and a missing file are named, as the daemon names them. */
+    in = sf_mock_instance_new(f->host, "s3", &secret_plugin);
+    unsetenv("SF_MOCK_TEST_UNSET");
+    sf_mock_set_option(in, "token", "env:SF_MOCK_TEST_UNSET");
+    assert_int_equal(sf_mock_validate_options(in, err, sizeof err), SF_EINVAL);
+    assert_non_null(strstr(err, "environment variable SF_MOCK_TEST_UNSET is not set"));
+    sf_mock_set_option(in, "token", "file:/nonexistent/secret");
+    assert_int_equal(sf_mock_instance_create(in), SF_EINVAL);
+    assert_non_null(strstr(sf_mock_last_error(in), "cannot read secret file /nonexistent/secret"));
+    sf_mock_instance_free(in);
+    unlink(path);
+}
+
 static void alert_json_and_render_are_deterministic(void **state)
 {
     fixture *f = *state;
@@ -276,6 +348,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(logs_errors_and_metrics_are_recorded, setup, teardown),
         cmocka_unit_test_setup_teardown(options_read_text_defaults_and_types, setup, teardown),
+        cmocka_unit_test_setup_teardown(secrets_resolve_env_and_file_and_refuse_literals, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(alert_json_and_render_are_deterministic, setup, teardown),
         cmocka_unit_test_setup_teardown(requests_expose_method_path_headers_and_body, setup,
                                         teardown),

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 #include <math.h>
 
+#include "model/event.h"
 #include "score/model.h"
 #include "score/score.h"
 #include "score/score_image.h"
@@ -26,10 +27,18 @@
 #define T0 1793491200000LL /* 2026-11-01T00:00:00Z, a multiple of 1d */
 
 /* Everything the engine handed out, alerts and labels, as one line each. */
+typedef struct seen_alert {
+    char entity[32];
+    int64_t t;
+    double x1; /* the second signal's x */
+} seen_alert;
+
 typedef struct out {
     char **line;
     size_t n, cap;
     uint32_t max_version;
+    seen_alert *al; /* every alert, in order */
+    size_t n_al, cap_al;
 } out;
 
 static void add(out *o, const char *s)
@@ -52,6 +61,15 @@ static void on_alert(void *ctx, sf_alert *a)
         o->max_version = a->model_version;
     add(o, buf);
     add(o, a->json);
+    if (o->n_al == o->cap_al) {
+        o->cap_al = o->cap_al ? o->cap_al * 2 : 64;
+        o->al = realloc(o->al, o->cap_al * sizeof *o->al);
+        assert_non_null(o->al);
+    }
+    seen_alert *s = &o->al[o->n_al++];
+    snprintf(s->entity, sizeof s->entity, "%s", a->entity);
+    s->t = a->time_ms;
+    s->x1 = a->n_reasons > 1 ? a->features[1] : 0;
 }
 
 static void on_label(void *ctx, const score_label *l)
@@ -75,6 +93,7 @@ static void out_free(out *o)
     for (size_t i = 0; i < o->n; i++)
         free(o->line[i]);
     free(o->line);
+    free(o->al);
     memset(o, 0, sizeof *o);
 }
 
@@ -467,6 +486,109 @@ static void learning_checkpoint_round_trips(void **state)
     out_free(&o);
 }
 
+/* A person's label as the daemon journals it: sigflow.label at the alert's entity and time. */
+static void push_label(score_engine *e, const char *entity, int64_t t, int value)
+{
+    sf_event *ev = event_new(entity, "sigflow.label", t, NULL, 0);
+    assert_non_null(ev);
+    ev->value = value;
+    ev->has_value = true;
+    assert_int_equal(score_push(e, ev), SF_OK);
+    event_free(ev);
+}
+
+/* false_positive on every alert since `from` in which pages (signal 1) was high. */
+static size_t label_pages_alerts(score_engine *e, const out *o, int64_t from)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < o->n_al; i++) {
+        if (o->al[i].t >= from && o->al[i].x1 >= 0.5) {
+            push_label(e, o->al[i].entity, o->al[i].t, 0);
+            k++;
+        }
+    }
+    return k;
+}
+
+/* The weight of `pages` fitted at the first refit after time t; *before_same: every refit up
+   to t fitted the same weights in both views. */
+static size_t first_refit_after(const score_model_view *v, int64_t t)
+{
+    for (size_t k = 0; k < v->n_history; k++)
+        if (v->history[k].time > t)
+            return k;
+    fail_msg("no refit after the labels");
+    return 0;
+}
+
+/*
+ * People's labels reach the refits (docs/scoring.md "People's labels"): after the first half
+ * of the stream, a person marks every alert of the last 13 days in which `pages` was high as
+ * false_positive (sigflow.label events). The refits before are the unlabelled run's; at the
+ * first refit after the labels pages' weight is lower than without them. The labelled run
+ * gives the same alerts and labels for 1 and 3 shards and across a checkpoint saved after
+ * the labels with 3 shards and loaded with 2.
+ */
+static void person_labels_lower_the_weight_at_the_next_refit(void **state)
+{
+    (void)state;
+    static gev ev[20000];
+    size_t n = gen(ev, 20000, 7), cut = n / 2;
+    out plain = {0}, lab = {0};
+    score_engine *a = learn_engine(&plain, 1, false);
+    push_all(a, ev, 0, n);
+    score_flush(a);
+    score_engine *b = learn_engine(&lab, 1, false);
+    push_all(b, ev, 0, cut);
+    score_flush(b);
+    int64_t now = score_watermark(b);
+    size_t labelled = label_pages_alerts(b, &lab, now - 13 * D);
+    assert_true(labelled >= 3);
+    push_all(b, ev, cut, n);
+    score_flush(b);
+    score_model_view *va = score_model_get(a), *vb = score_model_get(b);
+    assert_non_null(va);
+    assert_non_null(vb);
+    assert_int_equal(va->n_history, vb->n_history);
+    size_t k = first_refit_after(vb, now);
+    for (size_t j = 0; j < k; j++)
+        assert_true(va->history[j].new_w[1] == vb->history[j].new_w[1]);
+    assert_true(va->history[k].time == vb->history[k].time);
+    assert_true(vb->history[k].new_w[1] < va->history[k].new_w[1]);
+    assert_true(vb->signals[1].weight < va->signals[1].weight);
+    /* the labelled count of rows: snapshots plus the people's labels */
+    assert_int_equal(vb->history[k].rows, va->history[k].rows + labelled);
+    score_model_view_free(va);
+    score_model_view_free(vb);
+    score_free(a);
+    score_free(b);
+    /* 3 shards; and a checkpoint after the labels (3 shards) loaded with 2 */
+    for (int pass = 0; pass < 2; pass++) {
+        out o = {0};
+        score_engine *c = learn_engine(&o, 3, false);
+        push_all(c, ev, 0, cut);
+        score_flush(c);
+        assert_int_equal(label_pages_alerts(c, &o, now - 13 * D), labelled);
+        if (pass == 1) {
+            score_membuf m = {0};
+            assert_int_equal(score_image_save(c, score_membuf_write, &m), SF_OK);
+            score_free(c);
+            c = learn_engine(&o, 2, false);
+            char err[256];
+            if (score_image_load(c, score_membuf_read, &m, err, sizeof err) != SF_OK)
+                fail_msg("load: %s", err);
+            free(m.data);
+        }
+        push_all(c, ev, cut, n);
+        score_flush(c);
+        assert_same(&lab, &o);
+        score_free(c);
+        out_free(&o);
+    }
+    out_free(&plain);
+    out_free(&lab);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,6 +598,7 @@ int main(void)
         cmocka_unit_test(refits_same_for_any_shards_and_checkpoints),
         cmocka_unit_test(auto_threshold_same_for_any_shards_and_checkpoints),
         cmocka_unit_test(learning_checkpoint_round_trips),
+        cmocka_unit_test(person_labels_lower_the_weight_at_the_next_refit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -123,6 +123,33 @@ static void events_beyond_max_future_skew_are_refused_and_counted(void **state)
     mapping_free(m);
 }
 
+/* Times the scorer refuses (score_push: outside years 0000-9999) are refused at the door and
+   counted, with the skew check off as under clock = event; before, they were acknowledged,
+   journaled and never scored. */
+static void times_outside_the_scorers_range_are_refused_and_counted(void **state)
+{
+    (void)state;
+    mapping *m = canonical();
+    mapping_set_max_future_skew(0);
+    const char *docs[] = {"{\"entity\":\"e\",\"type\":\"t\",\"time\":100000000000000000}",
+                          "{\"entity\":\"e\",\"type\":\"t\",\"time\":-70000000000000}",
+                          "{\"entity\":\"e\",\"type\":\"t\",\"time\":253402300800000}"};
+    for (size_t i = 0; i < 3; i++) {
+        sf_event *ev;
+        uint64_t before = mapping_misses(m, MAP_TIME);
+        assert_int_equal(apply(m, docs[i], strlen(docs[i]), &ev), SF_EINVAL);
+        assert_null(ev);
+        assert_non_null(strstr(err, "outside the range sigflow scores"));
+        assert_int_equal(mapping_misses(m, MAP_TIME), before + 1);
+    }
+    /* The last millisecond of 9999 is in range. */
+    const char *edge = "{\"entity\":\"e\",\"type\":\"t\",\"time\":253402300799999}";
+    sf_event *ev;
+    assert_int_equal(apply(m, edge, strlen(edge), &ev), SF_OK);
+    event_free(ev);
+    mapping_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -130,6 +157,7 @@ int main(void)
         cmocka_unit_test(invalid_utf8_is_refused_with_its_position),
         cmocka_unit_test(utf8_validator_refuses_what_rfc3629_forbids),
         cmocka_unit_test(events_beyond_max_future_skew_are_refused_and_counted),
+        cmocka_unit_test(times_outside_the_scorers_range_are_refused_and_counted),
     };
     return cmocka_run_group_tests_name("untrusted_input", tests, NULL, NULL);
 }
