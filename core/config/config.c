@@ -532,6 +532,7 @@ void config_free(sigflow_config *cfg)
         free(cfg->feedback_secret);
     }
     free(cfg->public_url);
+    free(cfg->user);
     free(cfg->log_level);
     free(cfg->ingest);
     free(cfg->decision.name);

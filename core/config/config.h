@@ -121,7 +121,8 @@ typedef struct sigflow_config {
     double drift_threshold; /* missing/wrong-type share above which a field drifted; 0.2 */
 
     /* [sigflow] feedback links (docs/admin-api.md) */
-    char *public_url;        /* base of links in messages, or NULL */
+    char *public_url; /* base of links in messages, or NULL */
+    char *user; /* [sigflow] user: run becomes it after binding (daemon/privdrop.c), or NULL */
     char *feedback_secret;   /* resolved secret signing feedback links, or NULL; never log */
     int64_t feedback_ttl_ms; /* how long a feedback link stays valid; default 30d */
 

@@ -140,6 +140,18 @@ static bool config_admin_ok(const char *s)
     return colon[1] && !*end && port >= 1 && port <= 65535;
 }
 
+/* A user name as useradd takes it: [a-z0-9_.-], not starting with '-' (no path, no id). */
+static bool config_user_ok(const char *u)
+{
+    if (!*u || *u == '-')
+        return false;
+    for (const char *p = u; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_' || *p == '-' ||
+              *p == '.'))
+            return false;
+    return true;
+}
+
 /* public_url, feedback_secret, feedback_ttl: the one-click feedback links. */
 static void config_apply_feedback(config_loader *ld)
 {
@@ -191,6 +203,7 @@ void config_apply_sigflow(config_loader *ld)
                                         "drift_window",
                                         "drift_threshold",
                                         "public_url",
+                                        "user",
                                         "feedback_secret",
                                         "feedback_ttl"};
     static const char *const durabilities[] = {"fsync", "batch", "off"};
@@ -218,6 +231,11 @@ void config_apply_sigflow(config_loader *ld)
         if (!cfg->admin_token)
             CFG_ERR(ld, kv->line, "`admin_token`: %s", err);
     }
+    if ((kv = config_raw_get(ld, "user")) &&
+        config_string(ld, kv, SIGFLOW_MAX_NAME_LEN, &cfg->user) && !config_user_ok(cfg->user))
+        CFG_ERR(ld, kv->line,
+                "`user` must be a user name (a-z 0-9 _ - ., not starting with -), got `%s`",
+                kv->value);
     long long v;
     if ((kv = config_raw_get(ld, "shards")) && config_integer(ld, kv, 1, 1024, &v))
         cfg->shards = (int)v;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "plugin/crash.h"
+#include "daemon/privdrop.h"
 #include "base/log.h"
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
@@ -211,6 +212,20 @@ static void shutdown_all(runtime *rt)
  * before anything starts: a port already taken is a failure to start (exit 1, the address in
  * the message), not a daemon that runs deaf and retries forever.
  */
+/* [sigflow] user: become it now that the listeners are bound and the store is open. */
+static sf_status runtime_become_user(const sigflow_config *cfg)
+{
+    char err[SIGFLOW_MAX_ERROR_LEN];
+    sf_status st = privdrop_to(cfg->user, cfg->state_dir, err, sizeof err);
+    if (st != SF_OK) {
+        log_error("component=runtime", "cannot run as user %s: %s", cfg->user, err);
+        return st;
+    }
+    log_info("component=runtime", "running as user=%s uid=%u gid=%u (state_dir handed to it)",
+             cfg->user, (unsigned)getuid(), (unsigned)getgid());
+    return SF_OK;
+}
+
 static sf_status start_listeners(runtime *rt)
 {
     const sigflow_config *cfg = rt->site->cfg;
@@ -304,10 +319,11 @@ int runtime_run(const char *config_path, bool init)
     log_set_level((sf_log_level)log_level_parse(cfg->log_level));
     if (open_store(&rt, init) != SF_OK)
         goto out;
-    if (geteuid() == 0)
+    if (geteuid() == 0 && !cfg->user)
         log_warn("component=runtime",
-                 "running as root: a plugin's bug runs with every privilege; run sigflow as its "
-                 "own user (chown state_dir and plugin_dir to it)");
+                 "running as root without `user =`: a plugin's bug runs with every privilege; "
+                 "set [sigflow] user = NAME (sigflow becomes it once its listeners are bound) "
+                 "or start it as its own user");
     if (loader_watch(rt.reg, cfg->plugin_dir) != 0)
         log_warn("component=runtime", "cannot watch %s: new plugins need a restart",
                  cfg->plugin_dir);
@@ -320,6 +336,8 @@ int runtime_run(const char *config_path, bool init)
         goto out;
     if (start_listeners(&rt) != SF_OK)
         goto out; /* a port taken: exit 1 so the service manager reports it */
+    if (cfg->user && runtime_become_user(cfg) != SF_OK)
+        goto out; /* listeners bound, store open: nothing else needs root */
     journal_set_sink_many(rt.journal, runtime_journal_sink_many, &rt);
     runtime_routes_rebuild(&rt); /* targets for the alerts recovery re-creates */
     if (runtime_recover(&rt) != SF_OK || (cfg->has_decision && !rt.engine))
