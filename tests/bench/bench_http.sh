@@ -154,16 +154,20 @@ stop_sigflow() { # DURABILITY
     wait "$SF_PID" 2>/dev/null || true
 }
 
-# The state directory's disk: median of 200 x (write 4 KiB + fdatasync), the floor of one
-# commit at `fsync` (issue #14: c = 1 within 80% of 1/latency).
+# The state directory's disk: median of 200 x (append one WAL frame as SQLite writes it, a
+# 24-byte header and a 4 KiB page, + fdatasync), the floor of one commit at `fsync` (issue
+# #14: c = 1 within 80% of 1/latency).
 fsync_latency_ms() {
     python3 - "$OUT" <<'PY'
 import os, statistics, sys, time
 p = os.path.join(sys.argv[1], "fsync.probe")
 fd = os.open(p, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
 lat = []
+off = 32
 for i in range(200):
-    os.pwrite(fd, b"x" * 4096, (i % 16) * 4096)
+    os.pwrite(fd, b"h" * 24, off)
+    os.pwrite(fd, b"p" * 4096, off + 24)
+    off += 24 + 4096
     t = time.perf_counter()
     os.fdatasync(fd)
     lat.append(time.perf_counter() - t)
@@ -302,10 +306,14 @@ print("targets (this run):")
 for name, ok, measured in verdicts:
     print("  %-9s %-58s %s" % ("met" if ok else "NOT MET", name, measured))
 
-print("load average: before %s, after %s" % (load0, load1))
-if max(float(load0.split()[0]), float(load1.split()[0])) > float(max_load):
-    print("NOT VALID: 1-minute load above BENCH_MAX_LOAD=%s (other work on the machine);"
-          " the ratios are indicative only" % max_load)
+# The benchmark itself keeps both cores busy (wrk and the server under test): the load
+# after it is that much higher on a quiet machine too, so it may exceed the bound by 2.
+print("load average: before %s, after %s (the benchmark's own wrk and server add about 2)"
+      % (load0, load1))
+if float(load0.split()[0]) > float(max_load) or float(load1.split()[0]) > float(max_load) + 2:
+    print("NOT VALID: 1-minute load above BENCH_MAX_LOAD=%s before, or above it + 2 after"
+          " (other work on the machine); the ratios are indicative only" % max_load)
 else:
-    print("VALID: 1-minute load at most BENCH_MAX_LOAD=%s" % max_load)
+    print("VALID: 1-minute load at most BENCH_MAX_LOAD=%s before and at most %s + 2 after"
+          % (max_load, max_load))
 PY
