@@ -24,6 +24,7 @@
 #define SIGFLOW_MAX_WHEN_TERMS 16          /* comparisons joined by `and` in one `when` */
 #define SIGFLOW_MAX_DIGEST_ALERTS 500      /* alerts listed in one digest message */
 #define SIGFLOW_MAX_TZ_NAME_LEN 64         /* bytes of an IANA time zone name */
+#define SIGFLOW_MAX_READY_REASON_LEN 300   /* bytes of a plugin's reason in /readyz (health_set) */
 #define SIGFLOW_MAX_ERROR_LEN 512          /* bytes of an operator-facing error text */
 #define SIGFLOW_MAX_BAD_LINES_REPORTED 5   /* bad input lines named individually in a summary */
 #define SIGFLOW_MAX_PREFIXED_OPTIONS 64    /* keys under one SF_OPT_PREFIX option (headers.*) */
