@@ -278,6 +278,7 @@ static int main_loop(runtime *rt, int sigfd)
         }
         if (n > 0 && fds[1].fd >= 0 && (fds[1].revents & POLLIN))
             loader_watch_handle(rt->reg);
+        loader_pending_poll(rt->reg); /* hot drops whose init has returned (or timed out) */
         runtime_supervise(rt);
         if (monotime_ms() - last_metrics >= 1000) {
             runtime_metrics_refresh(rt); /* /metrics is at most a second old */
@@ -369,6 +370,7 @@ int runtime_run(const char *config_path, bool init)
     atomic_store(&rt.ready, true);
     log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SIGFLOW_VERSION,
              config_path, rt.n_insts);
+    loader_set_async_init(rt.reg, true); /* a slow init of a hot drop does not hold the loop */
     rc = main_loop(&rt, sigfd);
     bool any_disabled = loader_safe_mode_refusals(rt.reg) > 0;
     for (size_t i = 0; i < rt.n_insts; i++)
