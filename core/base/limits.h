@@ -67,4 +67,11 @@
 #define SIGFLOW_MAX_ADMIN_CONNECTIONS_PER_IP 16 /* of them from one client address */
 #define SIGFLOW_ADMIN_REQUEST_DEADLINE_S 5      /* seconds for a whole admin request */
 
+/* Operating it (docs/operating.md). */
+#define SIGFLOW_MAX_NOTIFY_SOCKET_LEN                                                              \
+    107                               /* bytes of NOTIFY_SOCKET (a sockaddr_un path, less NUL) */
+#define SIGFLOW_MAX_NOTIFY_STATE 256  /* bytes of one sd_notify datagram sigflow sends */
+#define SIGFLOW_MAX_UNKNOWN_PATHS 64  /* ingest paths without a connector remembered for the log */
+#define SIGFLOW_UNKNOWN_PATH_LINES 10 /* log lines about unknown paths in one minute, all paths */
+
 #endif
