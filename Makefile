@@ -8,6 +8,7 @@
 #   make bench        the benchmarks (figures go in docs/performance.md by hand)
 #   make install PREFIX=/usr/local DESTDIR=
 #   make deps         install the Debian packages sigflow builds with (as root)
+#   make deb          build/deb/sigflow_VERSION_ARCH.deb with dpkg-buildpackage (debian/)
 
 VERSION := 0.1.0
 PREFIX ?= /usr/local
@@ -93,7 +94,7 @@ TEST_SUPPORT_BINS := $(TEST_SUPPORT_SRCS:tests/support/%.c=$(BUILD)/tests/suppor
 BENCH_SRCS := $(wildcard tests/bench/*.c)
 BENCH_BINS := $(BENCH_SRCS:tests/bench/%.c=$(BUILD)/tests/bench/%)
 
-.PHONY: all deps run test valgrind bench fuzz install uninstall clean format format-check
+.PHONY: all deps run test valgrind bench fuzz install uninstall clean format format-check deb
 
 all: $(SIGFLOW) $(PLUGIN_SOS) $(BUILD)/sigflow.pc $(BUILD)/sigflow.1
 
@@ -234,6 +235,19 @@ uninstall:
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/sigflow \
 		$(DESTDIR)$(SYSTEMDUNITDIR)/sigflow.service
 	rm -rf $(DESTDIR)$(PREFIX)/lib/sigflow $(DESTDIR)$(PREFIX)/share/sigflow
+
+# ---- Debian package (docs/operating.md "Debian package") -----------------------------------
+# dpkg-buildpackage writes next to the source tree, so it builds a copy in build/deb: the
+# .deb lands in build/deb. The changelog's version must be the Makefile's.
+DEB_VERSION := $(shell head -1 debian/changelog | cut -d' ' -f2 | tr -d '()')
+DEBDIR ?= build/deb
+deb:
+	$(Q)[ "$(DEB_VERSION)" = "$(VERSION)" ] || \
+		{ echo "deb: debian/changelog says $(DEB_VERSION), the Makefile $(VERSION)"; exit 1; }
+	rm -rf $(DEBDIR) && mkdir -p $(DEBDIR)/sigflow-$(VERSION)
+	tar -c --exclude=./build --exclude=./.git . | tar -x -C $(DEBDIR)/sigflow-$(VERSION)
+	cd $(DEBDIR)/sigflow-$(VERSION) && dpkg-buildpackage -b -us -uc -j$(or $(JOBS),2)
+	@ls $(DEBDIR)/*.deb
 
 FORMAT_SRCS = $(wildcard core/*/*.[ch] sdk/*.h sdk/mock/*.[ch] sdk/examples/*/*.[ch] \
 	plugins/*/*.[ch] tests/*/*.[ch] tests/plugins/fixtures/*.c)

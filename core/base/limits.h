@@ -24,6 +24,7 @@
 #define SIGFLOW_MAX_WHEN_TERMS 16          /* comparisons joined by `and` in one `when` */
 #define SIGFLOW_MAX_DIGEST_ALERTS 500      /* alerts listed in one digest message */
 #define SIGFLOW_MAX_TZ_NAME_LEN 64         /* bytes of an IANA time zone name */
+#define SIGFLOW_MAX_READY_REASON_LEN 300   /* bytes of a plugin's reason in /readyz (health_set) */
 #define SIGFLOW_MAX_ERROR_LEN 512          /* bytes of an operator-facing error text */
 #define SIGFLOW_MAX_BAD_LINES_REPORTED 5   /* bad input lines named individually in a summary */
 #define SIGFLOW_MAX_PREFIXED_OPTIONS 64    /* keys under one SF_OPT_PREFIX option (headers.*) */
@@ -70,5 +71,12 @@
 #define SIGFLOW_MAX_ADMIN_CONNECTIONS 64 /* concurrent connections to the admin listener */
 #define SIGFLOW_MAX_ADMIN_CONNECTIONS_PER_IP 16 /* of them from one client address */
 #define SIGFLOW_ADMIN_REQUEST_DEADLINE_S 5      /* seconds for a whole admin request */
+
+/* Operating it (docs/operating.md). */
+#define SIGFLOW_MAX_NOTIFY_SOCKET_LEN                                                              \
+    107                               /* bytes of NOTIFY_SOCKET (a sockaddr_un path, less NUL) */
+#define SIGFLOW_MAX_NOTIFY_STATE 256  /* bytes of one sd_notify datagram sigflow sends */
+#define SIGFLOW_MAX_UNKNOWN_PATHS 64  /* ingest paths without a connector remembered for the log */
+#define SIGFLOW_UNKNOWN_PATH_LINES 10 /* log lines about unknown paths in one minute, all paths */
 
 #endif

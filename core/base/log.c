@@ -1,4 +1,5 @@
 #include "base/log.h"
+#include "base/log_json.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -8,6 +9,9 @@
 #include <time.h>
 
 static _Atomic int g_level = SF_LOG_INFO;
+static _Atomic int g_style = LOG_STYLE_LOGFMT;
+static _Atomic int g_style_pinned =
+    0; /* set from the command line: the config does not change it */
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *const level_names[] = {"error", "warn", "info", "debug"};
@@ -15,6 +19,24 @@ static const char *const level_names[] = {"error", "warn", "info", "debug"};
 void log_set_level(sf_log_level level)
 {
     atomic_store(&g_level, (int)level);
+}
+
+void log_set_style(log_style style, int from_cli)
+{
+    if (from_cli)
+        atomic_store(&g_style_pinned, 1);
+    else if (atomic_load(&g_style_pinned))
+        return;
+    atomic_store(&g_style, (int)style);
+}
+
+int log_style_parse(const char *s)
+{
+    if (s && strcmp(s, "logfmt") == 0)
+        return LOG_STYLE_LOGFMT;
+    if (s && strcmp(s, "json") == 0)
+        return LOG_STYLE_JSON;
+    return -1;
 }
 
 int log_level_parse(const char *s)
@@ -103,11 +125,18 @@ void log_vmsg(sf_log_level level, const char *ctx, const char *fmt, va_list ap)
     clock_gettime(CLOCK_REALTIME, &ts);
     struct tm tm;
     gmtime_r(&ts.tv_sec, &tm);
-    char when[32];
+    char when[32], stamp[64];
     strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(stamp, sizeof stamp, "%s.%03ldZ", when, ts.tv_nsec / 1000000);
 
     pthread_mutex_lock(&g_lock);
-    fprintf(stderr, "ts=%s.%03ldZ level=%s ", when, ts.tv_nsec / 1000000, level_names[level]);
+    if (atomic_load(&g_style) == LOG_STYLE_JSON) {
+        log_json_line(stderr, stamp, level_names[level], ctx, msg);
+        fflush(stderr);
+        pthread_mutex_unlock(&g_lock);
+        return;
+    }
+    fprintf(stderr, "time=%s level=%s ", stamp, level_names[level]);
     if (ctx && *ctx)
         fprintf(stderr, "%s ", ctx);
     fputs("msg=", stderr);

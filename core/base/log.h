@@ -13,6 +13,16 @@
 void log_set_level(sf_log_level level);
 
 /*
+ * The line format (docs/operating.md "Logs"): logfmt (`time=... level=... <ctx> msg="..."`,
+ * the default) or JSON (log_json.h: the same keys). A format set from the command line
+ * (`from_cli`) is kept: later calls from the config are ignored.
+ */
+typedef enum log_style { LOG_STYLE_LOGFMT = 0, LOG_STYLE_JSON = 1 } log_style;
+void log_set_style(log_style style, int from_cli);
+/* Parse "logfmt|json"; returns -1 for anything else. */
+int log_style_parse(const char *s);
+
+/*
  * `key=value` as one logfmt pair into out (truncated to fit): the value bare when it is
  * non-empty with no space, `"`, `=`, `\` or control byte, else quoted with `\"`, `\\`, `\n`
  * and `\xNN` escapes, the same escaping log lines give their msg. For ctx strings that carry
@@ -23,8 +33,8 @@ void log_format_kv(char *out, size_t outlen, const char *key, const char *val);
 int log_level_parse(const char *s);
 
 /*
- * Write `ts=... level=L <ctx> msg="..."`. `ctx` is preformatted key=value pairs naming the
- * component (e.g. "plugin=file instance=events") or NULL.
+ * Write `time=... level=L <ctx> msg="..."` (or its JSON form). `ctx` is preformatted key=value
+ * pairs naming the component (e.g. "plugin=file instance=events") or NULL.
  */
 void log_msg(sf_log_level level, const char *ctx, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "cli/cli.h"
 #include "config/suggest.h"
 #include "replay/backtest.h"
@@ -38,11 +39,13 @@ static void usage(FILE *to)
 
 static void run_usage(FILE *to)
 {
-    fputs("usage: sigflow run -c FILE [--init]\n"
+    fputs("usage: sigflow run -c FILE [--init] [--log-format logfmt|json]\n"
           "Run the daemon on FILE until SIGTERM or SIGINT (which drain queued events and\n"
           "deliveries, then stop). SIGHUP reloads FILE: it is validated whole first and only\n"
           "changed instances restart. Plugins dropped into plugin_dir are loaded live.\n"
-          "Logs go to stderr as key=value lines. Exit 0 after a clean stop, 1 on failure.\n"
+          "Logs go to stderr as key=value lines (logfmt), or one JSON object a line with\n"
+          "--log-format json or `log_format = json` (the option wins, and covers the\n"
+          "config's own errors). Exit 0 after a clean stop, 1 on failure.\n"
           "A missing or empty store is refused (it was deleted, or this is a first start):\n"
           "--init creates it when missing, as `sigflow init` does.\n",
           to);
@@ -52,6 +55,7 @@ static int cmd_run(int argc, char **argv)
 {
     static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
                                              {"init", no_argument, NULL, 'i'},
+                                             {"log-format", required_argument, NULL, 'L'},
                                              {"help", no_argument, NULL, 'h'},
                                              {0}};
     const char *path = NULL;
@@ -63,7 +67,12 @@ static int cmd_run(int argc, char **argv)
             path = optarg;
         else if (c == 'i')
             init = true;
-        else if (c == 'h') {
+        else if (c == 'L' && log_style_parse(optarg) >= 0)
+            log_set_style((log_style)log_style_parse(optarg), 1);
+        else if (c == 'L') {
+            fprintf(stderr, "run: --log-format: expected logfmt or json, got %s\n", optarg);
+            return EXIT_USAGE;
+        } else if (c == 'h') {
             run_usage(stdout);
             return EXIT_OK;
         } else {

@@ -114,6 +114,7 @@ typedef struct sigflow_config {
     int64_t checkpoint_interval_ms; /* scoring state checkpoints; default 5m */
     int64_t journal_retention_ms;   /* journaled events kept after a checkpoint; default 7d */
     char *log_level;                /* default info */
+    int log_format;                 /* log_style: 0 logfmt (default), 1 json */
     char **health_deliver;          /* health alerts' targets; NULL: the decision's deliver */
     size_t n_health_deliver;
     int health_deliver_line;

@@ -188,6 +188,7 @@ void config_apply_sigflow(config_loader *ld)
                                         "queue_size",
                                         "clock",
                                         "log_level",
+                                        "log_format",
                                         "ingest",
                                         "durability",
                                         "retry_base",
@@ -209,6 +210,7 @@ void config_apply_sigflow(config_loader *ld)
     static const char *const durabilities[] = {"fsync", "batch", "off"};
     static const char *const clocks[] = {"wall", "event"};
     static const char *const levels[] = {"error", "warn", "info", "debug"};
+    static const char *const log_formats[] = {"logfmt", "json"};
     sigflow_config *cfg = ld->cfg;
     const config_kv *kv;
     config_check_known(ld, "[sigflow]", known, sizeof known / sizeof known[0]);
@@ -246,6 +248,8 @@ void config_apply_sigflow(config_loader *ld)
         cfg->clock = c == 0 ? CONFIG_CLOCK_WALL : CONFIG_CLOCK_EVENT;
     if ((kv = config_raw_get(ld, "log_level")) && config_choice(ld, kv, levels, 4, &c))
         config_string(ld, kv, 16, &cfg->log_level);
+    if ((kv = config_raw_get(ld, "log_format")) && config_choice(ld, kv, log_formats, 2, &c))
+        cfg->log_format = c;
     if ((kv = config_raw_get(ld, "ingest"))) {
         free(cfg->ingest);
         cfg->ingest = NULL;

@@ -24,6 +24,22 @@
 #define DELIVERY_CLAIM_MAX                                                                         \
     (SIGFLOW_MAX_DIGEST_ALERTS > DELIVERY_CLAIM ? SIGFLOW_MAX_DIGEST_ALERTS : DELIVERY_CLAIM)
 
+/*
+ * An attempt's outcome, decided. Its write waits for the worker's next attempt, whose start is
+ * recorded in the same transaction (outbox_attempt_begin_after), or for anything else the
+ * worker writes, claims or waits for first (flush_outcome); it is logged and counted once
+ * written. `d` points into the worker's current claim.
+ */
+typedef struct settled {
+    bool set;
+    const outbox_delivery *d;
+    outbox_result_kind result;
+    int64_t retry_at_ms, wait_ms;
+    int attempt;
+    char entity[SIGFLOW_MAX_ENTITY_LEN + 1];
+    char why[SIGFLOW_MAX_ERROR_LEN + 1];
+} settled;
+
 struct delivery_worker {
     sf_instance *inst;
     outbox *ob;
@@ -46,6 +62,7 @@ struct delivery_worker {
     size_t n_claimed, next_claimed;
     uint64_t rng;
     char ctx[128];
+    settled pending; /* worker thread: the last outcome, written with the next attempt's start */
 };
 
 static uint64_t xorshift(uint64_t *s)
@@ -109,6 +126,97 @@ static int64_t clock_now(const delivery_worker *w)
     return w->pol.clock ? w->pol.clock(w->pol.clock_ctx) : walltime_ms();
 }
 
+/* The log line and counters of an outcome once it is written. */
+static void report(delivery_worker *w, const settled *o)
+{
+    const outbox_delivery *d = o->d;
+    if (o->result == OUTBOX_RESULT_OK) {
+        log_info(w->ctx, "delivered alert=%s entity=%s attempt=%d", d->alert_id, o->entity,
+                 o->attempt);
+        count(w, "ok");
+        double lag = (double)(walltime_ms() - d->time_ms) / 1000.0; /* docs/admin-api.md */
+        metrics_observe("sigflow_alert_to_delivery_seconds", metrics_latency_bounds,
+                        metrics_latency_nbounds, lag > 0 ? lag : 0);
+    } else if (o->result == OUTBOX_RESULT_DEAD) {
+        log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"",
+                  d->alert_id, o->entity, o->attempt, o->why);
+        count(w, "dead");
+    } else {
+        log_warn(w->ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", d->alert_id,
+                 o->attempt, (long long)o->wait_ms, o->why);
+        count(w, "retry");
+    }
+}
+
+/* Write the outcome waiting (if any) on its own, then report it. */
+static void flush_outcome(delivery_worker *w)
+{
+    settled *o = &w->pending;
+    if (!o->set)
+        return;
+    o->set = false;
+    outbox_result_counted(w->ob, o->d->id, o->result, o->retry_at_ms,
+                          o->result == OUTBOX_RESULT_OK ? NULL : o->why);
+    report(w, o);
+}
+
+/*
+ * Count the attempt at delivery_id (outbox_attempt_begin), in one transaction with the
+ * outcome waiting, if any: one commit per delivery instead of two.
+ */
+static sf_status begin_attempt(delivery_worker *w, int64_t delivery_id, int *unfinished,
+                               int64_t *created_ms)
+{
+    settled *o = &w->pending;
+    if (o->set) {
+        outbox_outcome prev = {.delivery_id = o->d->id,
+                               .result = o->result,
+                               .retry_at_ms = o->retry_at_ms,
+                               .error = o->result == OUTBOX_RESULT_OK ? NULL : o->why};
+        if (outbox_attempt_begin_after(w->ob, &prev, delivery_id, unfinished, created_ms) ==
+            SF_OK) {
+            o->set = false;
+            report(w, o);
+            return SF_OK;
+        }
+        flush_outcome(w); /* one by one, as without the pairing */
+    }
+    return outbox_attempt_begin(w->ob, delivery_id, unfinished, created_ms);
+}
+
+/*
+ * Decide one attempt's outcome for delivery d (a digest decides it for each of its rows) and
+ * record it: now, or with the worker's next attempt (`defer`).
+ */
+static void settle(delivery_worker *w, const outbox_delivery *d, const char *entity,
+                   sf_deliver_result r, int64_t retry_after, int64_t created_ms, bool defer)
+{
+    flush_outcome(w);
+    settled *o = &w->pending;
+    o->d = d;
+    o->attempt = d->attempts + 1;
+    o->retry_at_ms = 0;
+    o->wait_ms = 0;
+    snprintf(o->entity, sizeof o->entity, "%s", entity);
+    const char *why = instance_last_error(w->inst);
+    snprintf(o->why, sizeof o->why, "%s", why ? why : "");
+    if (r == SF_DELIVER_OK) {
+        o->result = OUTBOX_RESULT_OK;
+    } else if (r == SF_DELIVER_FAIL ||
+               !budget_left(w, o->attempt, created_ms,
+                            walltime_ms() + (retry_after > 0 ? retry_after : 0))) {
+        o->result = OUTBOX_RESULT_DEAD;
+    } else {
+        o->result = OUTBOX_RESULT_RETRY;
+        o->wait_ms =
+            retry_after > 0 ? retry_after : delivery_backoff_ms(&w->pol, o->attempt, &w->rng);
+        o->retry_at_ms = walltime_ms() + o->wait_ms;
+    }
+    o->set = true;
+    if (!defer)
+        flush_outcome(w);
+}
+
 /* The alert with its message model attached, or NULL (dead-lettered: unreadable). */
 static sf_alert *load(delivery_worker *w, const outbox_delivery *d)
 {
@@ -121,6 +229,7 @@ static sf_alert *load(delivery_worker *w, const outbox_delivery *d)
         a = NULL;
     }
     if (!a) {
+        flush_outcome(w);
         outbox_result(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, "stored alert is unreadable");
         log_error(w->ctx, "dead-lettered alert=%s: stored alert is unreadable", d->alert_id);
         count(w, "dead");
@@ -145,6 +254,8 @@ static bool gated(delivery_worker *w, const outbox_delivery *d, const sf_alert *
     if (!w->pol.rules || d->was_held)
         return false;
     rules_gate g = rules_decide(w->pol.rules, a->msg, clock_now(w), &until, why, sizeof why);
+    if (g != GATE_SEND)
+        flush_outcome(w);
     if (g == GATE_SKIP) {
         outbox_result(w->ob, d->id, OUTBOX_RESULT_SKIP, 0, why);
         log_info(w->ctx, "skipped alert=%s entity=%s why=\"%s\"", a->id, a->entity, why);
@@ -157,35 +268,6 @@ static bool gated(delivery_worker *w, const outbox_delivery *d, const sf_alert *
     return g != GATE_SEND;
 }
 
-/* Record one attempt's outcome for delivery d (a digest records it for each of its rows). */
-static void settle(delivery_worker *w, const outbox_delivery *d, const char *entity,
-                   sf_deliver_result r, int64_t retry_after, int64_t created_ms)
-{
-    int n = d->attempts + 1;
-    const char *why = instance_last_error(w->inst);
-    if (r == SF_DELIVER_OK) {
-        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_OK, 0, NULL);
-        log_info(w->ctx, "delivered alert=%s entity=%s attempt=%d", d->alert_id, entity, n);
-        count(w, "ok");
-        double lag = (double)(walltime_ms() - d->time_ms) / 1000.0; /* docs/admin-api.md */
-        metrics_observe("sigflow_alert_to_delivery_seconds", metrics_latency_bounds,
-                        metrics_latency_nbounds, lag > 0 ? lag : 0);
-    } else if (r == SF_DELIVER_FAIL ||
-               !budget_left(w, n, created_ms,
-                            walltime_ms() + (retry_after > 0 ? retry_after : 0))) {
-        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_DEAD, 0, why);
-        log_error(w->ctx, "dead-lettered alert=%s entity=%s attempts=%d last_error=\"%s\"",
-                  d->alert_id, entity, n, why);
-        count(w, "dead");
-    } else {
-        int64_t wait = retry_after > 0 ? retry_after : delivery_backoff_ms(&w->pol, n, &w->rng);
-        outbox_result_counted(w->ob, d->id, OUTBOX_RESULT_RETRY, walltime_ms() + wait, why);
-        log_warn(w->ctx, "retrying alert=%s attempt=%d in_ms=%lld error=\"%s\"", d->alert_id, n,
-                 (long long)wait, why);
-        count(w, "retry");
-    }
-}
-
 /*
  * Counted before deliver runs (a crash inside it still uses up the budget), refused when
  * <state_dir>/crashes says this alert crashed the daemon DELIVERY_POISON_AFTER times; the
@@ -195,7 +277,7 @@ static void send_one(delivery_worker *w, const outbox_delivery *d, sf_alert *a)
 {
     int unfinished = 0;
     int64_t created_ms = 0;
-    if (outbox_attempt_begin(w->ob, d->id, &unfinished, &created_ms) != SF_OK)
+    if (begin_attempt(w, d->id, &unfinished, &created_ms) != SF_OK)
         return;       /* stays in flight; pending again at the next start */
     (void)unfinished; /* the audit trail shows them as "started" */
     int n = d->attempts + 1;
@@ -222,7 +304,7 @@ static void send_one(delivery_worker *w, const outbox_delivery *d, sf_alert *a)
     host_note_alert(NULL);
     if (!set_busy(w, NULL, 0)) /* abandoned meanwhile: the main thread recorded a retry */
         return;
-    settle(w, d, a->entity, r, retry_after, created_ms);
+    settle(w, d, a->entity, r, retry_after, created_ms, true);
 }
 
 /* One attempt at one claimed delivery, and its outcome recorded in the outbox. */
@@ -298,7 +380,7 @@ static void attempt_digest(delivery_worker *w, const outbox_delivery *d, size_t 
     int64_t retry_after = 0, created[DELIVERY_CLAIM_MAX];
     int unfinished;
     for (size_t i = 0; i < k; i++) /* counted before deliver, as single sends are */
-        if (outbox_attempt_begin(w->ob, rows[i]->id, &unfinished, &created[i]) != SF_OK)
+        if (begin_attempt(w, rows[i]->id, &unfinished, &created[i]) != SF_OK)
             created[i] = walltime_ms();
     sf_deliver_result r = SF_DELIVER_RETRY;
     bool abandoned = false;
@@ -312,7 +394,7 @@ static void attempt_digest(delivery_worker *w, const outbox_delivery *d, size_t 
         abandoned = !set_busy(w, NULL, 0);
     }
     for (size_t i = 0; i < k && !abandoned; i++)
-        settle(w, rows[i], items[i]->entity, r, retry_after, created[i]);
+        settle(w, rows[i], items[i]->entity, r, retry_after, created[i], false);
 settled:
     message_free(digest);
     for (size_t i = 0; i < k; i++)
@@ -448,6 +530,7 @@ static void *worker_main(void *arg)
             if (!stopping(w))
                 attempt(w, &d[i]);
         }
+        flush_outcome(w); /* it points into the claim */
         outbox_delivery_clear(d, n);
         if (n == 0)
             idle(w);

@@ -17,7 +17,9 @@
 #include "daemon/privdrop.h"
 #include "base/log.h"
 #include "base/monotime.h"
+#include "daemon/notify.h"
 #include "daemon/runtime_internal.h"
+#include "store/outbox_writer.h"
 #include "base/limits.h"
 #include "ingest/mapping.h"
 #include "store/store_guard.h"
@@ -34,6 +36,8 @@ static site *load_site(const char *path, plugin_registry *reg, bool first, bool 
     diag d = {0};
     site *s = NULL;
     sigflow_config *cfg = config_load(path, &d);
+    if (cfg) /* before the loader's lines: every line of a run in the configured format */
+        log_set_style((log_style)cfg->log_format, 0);
     if (cfg && first) {
         if (make_state_dir(cfg->state_dir, init) != 0 ||
             loader_set_crash_dir(reg, cfg->state_dir)) {
@@ -199,7 +203,10 @@ static void shutdown_all(runtime *rt)
     /* Every connector's intake committed at its stop: the journal's sink has run for all. */
     queue_close(rt->journaled);
     atomic_store(&rt->draining, true);
+    outbox_writer_set_patient(rt->writer, false); /* a failing alert write ends the wait */
     pthread_join(rt->scorer, NULL);
+    outbox_writer_stop(rt->writer); /* after the scorer's last checkpoint flushed it */
+    rt->writer = NULL;
     runtime_stats_log(rt);
     for (size_t i = 0; i < rt->n_insts; i++) {
         runtime_inst_stop(rt->insts[i]);
@@ -268,17 +275,22 @@ static int main_loop(runtime *rt, int sigfd)
             struct signalfd_siginfo si;
             if (read(sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
                 if (si.ssi_signo == SIGHUP) {
+                    notify_reloading();
                     reload(rt);
+                    notify_ready(); /* refused or not, the daemon runs on */
                 } else {
                     log_info("component=runtime", "signal %d: draining and stopping",
                              (int)si.ssi_signo);
+                    notify_stopping();
                     return 0;
                 }
             }
         }
         if (n > 0 && fds[1].fd >= 0 && (fds[1].revents & POLLIN))
             loader_watch_handle(rt->reg);
+        loader_pending_poll(rt->reg); /* hot drops whose init has returned (or timed out) */
         runtime_supervise(rt);
+        notify_watchdog_tick(monotime_ms());
         if (monotime_ms() - last_metrics >= 1000) {
             runtime_metrics_refresh(rt); /* /metrics is at most a second old */
             last_metrics = monotime_ms();
@@ -309,6 +321,7 @@ int runtime_run(const char *config_path, bool init)
     int sigfd = signalfd(-1, &set, SFD_CLOEXEC);
     int rc = 1;
 
+    notify_init();
     rt.reg = loader_new(host_table(), host_info());
     if (sigfd < 0 || !rt.reg)
         goto out;
@@ -340,7 +353,8 @@ int runtime_run(const char *config_path, bool init)
         goto out; /* listeners bound, store open: nothing else needs root */
     journal_set_sink_many(rt.journal, runtime_journal_sink_many, &rt);
     runtime_routes_rebuild(&rt); /* targets for the alerts recovery re-creates */
-    if (runtime_recover(&rt) != SF_OK || (cfg->has_decision && !rt.engine))
+    if (runtime_alerts_start(&rt) != SF_OK || runtime_recover(&rt) != SF_OK ||
+        (cfg->has_decision && !rt.engine))
         goto out;
     rt.last_checkpoint_ms = monotime_ms();
 
@@ -367,8 +381,10 @@ int runtime_run(const char *config_path, bool init)
     if (pthread_create(&rt.scorer, NULL, runtime_scorer_main, &rt) != 0)
         goto out;
     atomic_store(&rt.ready, true);
+    notify_ready(); /* listeners bound, store open, recovery done (Type=notify) */
     log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SIGFLOW_VERSION,
              config_path, rt.n_insts);
+    loader_set_async_init(rt.reg, true); /* a slow init of a hot drop does not hold the loop */
     rc = main_loop(&rt, sigfd);
     bool any_disabled = loader_safe_mode_refusals(rt.reg) > 0;
     for (size_t i = 0; i < rt.n_insts; i++)
@@ -386,6 +402,7 @@ out:
         free(rt.insts[i]);
     }
     free(rt.insts);
+    outbox_writer_stop(rt.writer); /* a start that failed after it started */
     free(rt.target_workers);
     free(rt.health_target_workers);
     score_free(rt.engine);

@@ -101,11 +101,7 @@ struct runtime {
     /* Scorer thread only: the journal position applied and the one last checkpointed. */
     uint64_t applied_seq, checkpointed_seq;
     int64_t last_checkpoint_ms;
-    /* Scorer thread (recovery: main thread, before it): an alert could not be stored in the
-       outbox and was given up on (stopping, or recovery): no checkpoint may cover it, so the
-       next start re-creates it from the journal (docs/reliability.md "Alerts and a full disk"). */
-    bool alerts_unstored;
-    bool scorer_live;        /* set by the scorer thread: alert writes are retried until stored */
+    struct outbox_writer *writer; /* the scorer's alerts into the outbox, in groups */
     rt_inspector *inspector; /* live entity state for GET /v1/entities/ID (runtime_inspect.c) */
 };
 
@@ -123,6 +119,10 @@ void runtime_label_journal(void *ctx, const label_rec *l);
 
 /* runtime_scoring.c */
 void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n);
+/* Alerts waiting for the outbox writer before scoring waits. */
+#define RUNTIME_ALERTS_PENDING 4096
+/* Start the outbox writer (before recovery); outbox_writer_stop after the scorer. */
+sf_status runtime_alerts_start(runtime *rt);
 score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg);
 void *runtime_scorer_main(void *arg);
 sf_status runtime_recover(runtime *rt);
@@ -141,7 +141,10 @@ void runtime_engine_swap(runtime *rt, score_engine *next, const sigflow_config *
 /* runtime_metrics_score.c (scorer thread): publish at most once a second unless `now` */
 void runtime_score_metrics(runtime *rt, bool now);
 /* A new alert stored: seconds from its time to now into sigflow_event_to_alert_seconds. */
-void runtime_observe_alert(const sf_alert *a);
+void runtime_observe_alert(int64_t alert_time_ms);
+/* The scorer caught up with the journal: sigflow_events_scored_total now (the benchmark's
+   "scored" moment, tests/bench/bench_run.py). */
+void runtime_score_caught_up(runtime *rt);
 
 /* runtime_instances.c */
 rt_inst *runtime_inst_new(runtime *rt, site_instance *si);

@@ -58,9 +58,16 @@ void runtime_guard_metrics(runtime *rt)
     }
 }
 
-void runtime_observe_alert(const sf_alert *a)
+void runtime_score_caught_up(runtime *rt)
 {
-    double lag = (double)(walltime_ms() - a->time_ms) / 1000.0;
+    score_stats s;
+    score_get_stats(rt->engine, &s);
+    metrics_set("sigflow_events_scored_total", (double)s.events);
+}
+
+void runtime_observe_alert(int64_t alert_time_ms)
+{
+    double lag = (double)(walltime_ms() - alert_time_ms) / 1000.0;
     metrics_observe("sigflow_event_to_alert_seconds", metrics_latency_bounds,
                     metrics_latency_nbounds, lag > 0 ? lag : 0);
 }

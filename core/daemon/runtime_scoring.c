@@ -14,7 +14,12 @@
 #include "score/score_image.h"
 #include "base/limits.h"
 #include "store/labels.h"
+#include "store/outbox_writer.h"
 #include "store/snapshot_store.h"
+
+#define CHECKPOINT_ALERTS_WAIT_MS 5000 /* a checkpoint waits this long for alerts to be stored */
+#define SCORER_CLOCK_EVERY 256         /* events between clock reads while the scorer is behind */
+#define RECOVER_ALERTS_WAIT_MS 60000   /* recovery's last alerts (a failing write gives up first) */
 
 /* The journal hands over each commit's events at once, in sequence order (ev->seq set): one
    lock on the scorer's queue and one wake-up per commit, not per event. */
@@ -28,64 +33,71 @@ void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n)
 
 /* ---- alerts out --------------------------------------------------------------------------- */
 
-#define OUTBOX_RETRY_MIN_MS 50
-#define OUTBOX_RETRY_MAX_MS 5000
-#define OUTBOX_RETRIES_WHEN_STOPPING 3 /* attempts left once stopping (or recovering) */
-
-static sf_status put_alert(runtime *rt, const sf_alert *a, const char *stored, bool *created)
+/*
+ * The outbox writer's write: a group of alerts and a delivery for each of the decision's
+ * targets, one transaction (core/store/outbox_writer.c). Writer thread.
+ */
+static sf_status write_alerts(void *ctx, const outbox_item *items, size_t n, bool *created)
 {
+    runtime *rt = ctx;
     pthread_mutex_lock(&rt->target_lock);
-    sf_status st = outbox_put(rt->outbox, a->id, a->decision, a->entity, a->time_ms, stored,
-                              (const char *const *)rt->target_names, rt->n_targets, created);
-    for (size_t i = 0; st == SF_OK && *created && i < rt->n_targets; i++)
+    sf_status st = outbox_put_batch(rt->outbox, items, n, (const char *const *)rt->target_names,
+                                    rt->n_targets, created);
+    bool any = false;
+    for (size_t i = 0; st == SF_OK && i < n; i++)
+        any |= created[i];
+    for (size_t i = 0; any && i < rt->n_targets; i++)
         if (rt->target_workers[i])
             delivery_wake(rt->target_workers[i]);
     pthread_mutex_unlock(&rt->target_lock);
     return st;
 }
 
-/*
- * Store an alert, retrying a failed write (a full disk, a lock held elsewhere) with backoff:
- * the scorer waits here, so it neither moves past the alert nor checkpoints over it, and
- * back-pressure reaches the senders through the full queue. Stopping (or recovering, when no
- * scorer runs yet), it gives up after a few attempts and marks the run: no checkpoint then,
- * and the next start re-creates the alert from the journal (the outbox put is idempotent).
- */
-static sf_status store_alert(runtime *rt, const sf_alert *a, const char *stored, bool *created)
+/* A stored alert (writer thread): counted and logged once, when it is new. */
+static void alert_stored(void *ctx, const outbox_item *it, bool created)
 {
-    int64_t wait = OUTBOX_RETRY_MIN_MS;
-    unsigned last_tries = OUTBOX_RETRIES_WHEN_STOPPING;
-    for (unsigned attempt = 1;; attempt++) {
-        sf_status st = put_alert(rt, a, stored, created);
-        if (st == SF_OK || st == SF_EINVAL) /* EINVAL: this alert can never be stored */
-            return st;
-        bool stopping = atomic_load(&rt->draining) || !rt->scorer_live;
-        /* Once one was given up on, the run has no checkpoint: the others need not wait. */
-        if (stopping && (rt->alerts_unstored || --last_tries == 0)) {
-            if (rt->alerts_unstored) {
-                metrics_add("sigflow_outbox_alerts_deferred_total", 1);
-                return st;
-            }
-            rt->alerts_unstored = true;
-            log_error("component=score",
-                      "alert=%s entity=%s not stored in the outbox (status %d) and stopping: no "
-                      "checkpoint will cover it or any later alert not stored, the next start "
-                      "re-creates them from the journal",
-                      a->id, a->entity, (int)st);
-            return st;
-        }
-        if (attempt == 1 || attempt % 20 == 0)
-            log_error("component=score",
-                      "alert=%s entity=%s not stored in the outbox yet (status %d, attempt %u): "
-                      "scoring waits and retries",
-                      a->id, a->entity, (int)st, attempt);
-        metrics_add("sigflow_outbox_write_retries_total", 1);
-        struct timespec ts = {.tv_sec = wait / 1000, .tv_nsec = (wait % 1000) * 1000000};
-        nanosleep(&ts, NULL);
-        wait = wait * 2 > OUTBOX_RETRY_MAX_MS ? OUTBOX_RETRY_MAX_MS : wait * 2;
-    }
+    runtime *rt = ctx;
+    if (!created)
+        return; /* re-created by a journal replay: stored (and delivered) before */
+    atomic_fetch_add(&rt->alerts, 1);
+    runtime_observe_alert(it->time_ms);
+    log_info("component=score", "alert alert=%s entity=%s score=%.4f", it->alert_id, it->entity,
+             it->score);
 }
 
+/* At debug, what was scored: the score against the threshold and the strongest reasons. */
+#define DEBUG_REASONS 3
+static void log_scored(const sf_alert *a)
+{
+    char ctx[3 * SIGFLOW_MAX_ENTITY_LEN + 128], why[1024] = "";
+    int n = snprintf(ctx, sizeof ctx, "component=score alert=%s ", a->id);
+    log_format_kv(ctx + n, sizeof ctx - (size_t)n, "entity", a->entity);
+    size_t o = 0;
+    for (size_t i = 0; i < a->n_reasons && i < DEBUG_REASONS && o < sizeof why; i++) {
+        const alert_reason *r = &a->reasons[i];
+        int k = snprintf(why + o, sizeof why - o, "%s%s %+.2f (x=%.2f%s%s)", i ? "; " : "",
+                         r->signal, r->contribution, r->x, r->text && *r->text ? ": " : "",
+                         r->text ? r->text : "");
+        if (k < 0)
+            break;
+        o += (size_t)k;
+    }
+    log_debug(ctx, "scored %.4f >= threshold %.4f (model_version %u); top reasons: %s", a->score,
+              a->threshold, (unsigned)a->model_version, *why ? why : "none");
+}
+
+sf_status runtime_alerts_start(runtime *rt)
+{
+    rt->writer = outbox_writer_start(RUNTIME_ALERTS_PENDING, write_alerts, alert_stored, rt);
+    return rt->writer ? SF_OK : SF_ENOMEM;
+}
+
+/*
+ * Hand an alert to the outbox writer, which stores it with others in one transaction
+ * (docs/reliability.md "Alerts and a full disk"): while a write fails, the hand-over waits,
+ * so scoring does not move past an alert that could not be stored, and checkpoint() does
+ * not cover one that is not stored yet.
+ */
 static void rt_on_alert(void *ctx, sf_alert *a)
 {
     runtime *rt = ctx;
@@ -94,6 +106,8 @@ static void rt_on_alert(void *ctx, sf_alert *a)
         return;
     }
     if (a->kind == ALERT_HEALTH) {
+        /* Stored directly: the decision alerts raised before it go first, in order. */
+        outbox_writer_flush(rt->writer, CHECKPOINT_ALERTS_WAIT_MS);
         runtime_health_put(rt, a);
         return;
     }
@@ -102,16 +116,20 @@ static void rt_on_alert(void *ctx, sf_alert *a)
         return;
     }
     char *stored = alert_encode(a);
-    bool created = false;
-    sf_status st = stored ? store_alert(rt, a, stored, &created) : SF_ENOMEM;
+    outbox_item it = {.alert_id = a->id,
+                      .decision = a->decision,
+                      .entity = a->entity,
+                      .json = stored,
+                      .time_ms = a->time_ms,
+                      .score = a->score};
+    sf_status st = stored ? outbox_writer_add(rt->writer, &it) : SF_ENOMEM;
     free(stored);
-    if (st != SF_OK)
+    if (st != SF_OK) {
+        log_error("component=score", "alert=%s entity=%s not stored in the outbox: status %d",
+                  a->id, a->entity, (int)st);
         return;
-    if (!created)
-        return; /* re-created by a journal replay: stored (and delivered) before */
-    atomic_fetch_add(&rt->alerts, 1);
-    runtime_observe_alert(a);
-    log_info("component=score", "alert alert=%s entity=%s score=%.4f", a->id, a->entity, a->score);
+    }
+    log_scored(a);
 }
 
 /*
@@ -167,14 +185,23 @@ static void checkpoint(runtime *rt)
     rt->last_checkpoint_ms = monotime_ms();
     if (!rt->engine || rt->applied_seq == rt->checkpointed_seq)
         return;
-    if (rt->alerts_unstored) { /* a checkpoint would cover an alert that is not stored */
+    score_membuf m = {0};
+    int64_t t0 = monotime_ms();
+    sf_status st = score_image_save(rt->engine, score_membuf_write, &m);
+    /* The alerts of what the state covers are all handed over (the save flushed the
+       engine): the checkpoint waits until they are stored. */
+    if (st == SF_OK && !outbox_writer_flush(rt->writer, CHECKPOINT_ALERTS_WAIT_MS)) {
+        free(m.data);
+        log_warn("component=checkpoint", "no checkpoint yet: alerts are still waiting to be "
+                                         "stored in the outbox");
+        return;
+    }
+    if (outbox_writer_gave_up(rt->writer)) { /* it would cover an alert that is not stored */
+        free(m.data);
         log_warn("component=checkpoint", "no checkpoint: an alert could not be stored in the "
                                          "outbox; the next start re-creates it from the journal");
         return;
     }
-    score_membuf m = {0};
-    int64_t t0 = monotime_ms();
-    sf_status st = score_image_save(rt->engine, score_membuf_write, &m);
     if (st == SF_OK)
         st = snapshot_store_write(rt->st, rt->journal, rt->applied_seq, m.data, m.len);
     free(m.data);
@@ -199,7 +226,8 @@ void *runtime_scorer_main(void *arg)
 {
     runtime *rt = arg;
     int64_t last_wall_tick = 0;
-    rt->scorer_live = true;
+    unsigned since_clock = 0;
+    outbox_writer_set_patient(rt->writer, true); /* a failed alert write is retried */
     for (;;) {
         sf_event *ev = queue_pop(rt->journaled, 500);
         pthread_mutex_lock(&rt->engine_lock);
@@ -214,17 +242,26 @@ void *runtime_scorer_main(void *arg)
                 rt->applied_seq = ev->seq;
             if (ev->time_ms > atomic_load(&rt->event_clock_ms))
                 atomic_store(&rt->event_clock_ms, ev->time_ms);
+            bool behind = false;
             if (rt->engine) {
                 score_push(rt->engine, ev);
                 /* The engine batches for throughput; once the queue runs dry, hand the
                    alerts of what was pushed to delivery now rather than at the next batch. */
-                if (queue_length(rt->journaled) == 0)
+                behind = queue_length(rt->journaled) > 0;
+                if (!behind) {
                     score_flush(rt->engine);
+                    runtime_score_caught_up(rt);
+                }
             }
             event_free(ev);
+            /* While it is behind, the clock is read every SCORER_CLOCK_EVERY events, not per
+               event (a clock read per event was a fifth of this thread's time). */
+            if (behind && ++since_clock < SCORER_CLOCK_EVERY)
+                continue;
         } else if (atomic_load(&rt->draining) && queue_length(rt->journaled) == 0) {
             break; /* closed before `draining` was set, so empty now means empty for good */
         }
+        since_clock = 0;
         /* clock = wall: silence is noticed even when nothing arrives (docs/scoring.md, Time). */
         int64_t now = monotime_ms();
         if (rt->engine && rt->clock == CONFIG_CLOCK_WALL && now - last_wall_tick >= 1000) {
@@ -236,6 +273,7 @@ void *runtime_scorer_main(void *arg)
         runtime_score_metrics(rt, false);
         runtime_inspect_serve(rt); /* GET /v1/entities/ID: live state, between two events */
     }
+    outbox_writer_set_patient(rt->writer, false); /* stopping: a failing write is given up */
     checkpoint(rt); /* on a clean stop: the next start replays nothing */
     return NULL;
 }
@@ -301,6 +339,7 @@ sf_status runtime_recover(runtime *rt)
     sf_status st = journal_read(rt->journal, from, recover_one, rt);
     if (rt->engine)
         score_flush(rt->engine);
+    outbox_writer_flush(rt->writer, RECOVER_ALERTS_WAIT_MS); /* "alerts were new" counts them */
     if (st != SF_OK) {
         log_error("component=runtime", "recovery from the journal failed: status %d", (int)st);
         return st;

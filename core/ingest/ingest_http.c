@@ -18,10 +18,12 @@
 
 #include "ingest/http_guard.h"
 #include "ingest/intake.h"
+#include "ingest/path_log.h"
 #include "plugin/host.h"
 #include "base/netaddr.h"
 #include "base/log.h"
 #include "base/metrics.h"
+#include "base/monotime.h"
 #include "base/limits.h"
 
 #define LOG_CTX "component=ingest_http"
@@ -85,6 +87,7 @@ struct ingest_http {
     size_t n_routes;
     atomic_uint waiting; /* requests waiting for their commit or its answer (shedding bound) */
     atomic_bool hold;    /* draining or reloading: a path without a route is 503, not 404 */
+    path_log *unknown;   /* requests to paths without a route, for the log */
 };
 
 /* Per-request state, from the headers to the completion notice. */
@@ -219,6 +222,43 @@ static bool route_exists(ingest_http *h, const char *path)
     return found;
 }
 
+/* The routed paths, space-separated, for a message (cut with "..." when long). */
+static void route_paths(ingest_http *h, char *out, size_t outlen)
+{
+    size_t o = 0;
+    out[0] = '\0';
+    pthread_mutex_lock(&h->lock);
+    for (size_t i = 0; i < h->n_routes && o < outlen; i++) {
+        int n = snprintf(out + o, outlen - o, "%s%s", i ? " " : "", h->routes[i]->path);
+        if (n < 0 || (size_t)n >= outlen - o) {
+            if (outlen > 4)
+                memcpy(out + outlen - 4, "...", 4);
+            break;
+        }
+        o += (size_t)n;
+    }
+    pthread_mutex_unlock(&h->lock);
+}
+
+/* A request to a path no connector serves: logged, at most once a minute per path. */
+static void log_unknown_path(ingest_http *h, struct MHD_Connection *c, const char *url,
+                             const char *method)
+{
+    char client[INET6_ADDRSTRLEN] = "", known[512];
+    const union MHD_ConnectionInfo *peer =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    if (peer && peer->client_addr) {
+        const struct sockaddr *sa = peer->client_addr;
+        const void *a = sa->sa_family == AF_INET6
+                            ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+                            : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+        if (!inet_ntop(sa->sa_family, a, client, sizeof client))
+            client[0] = '\0';
+    }
+    route_paths(h, known, sizeof known);
+    (void)path_log_unknown(h->unknown, method, url, client, known, monotime_ms());
+}
+
 /* ---- answers ------------------------------------------------------------------------------ */
 
 static void count_answers(const char *instance, unsigned code, unsigned n)
@@ -317,6 +357,7 @@ static enum MHD_Result on_headers(ingest_http *h, struct MHD_Connection *c, cons
            an event it was told 404 about. */
         if (atomic_load(&h->hold))
             return answer_busy(c, NULL);
+        log_unknown_path(h, c, url, method);
         return answer_text(c, NULL, MHD_HTTP_NOT_FOUND, "no connector at this path\n");
     }
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
@@ -727,6 +768,7 @@ static void ingest_free(ingest_http *h)
     for (unsigned i = 0; i < h->n_loops; i++)
         loop_stop(&h->loops[i]);
     http_guard_free(h->guard);
+    path_log_free(h->unknown);
     for (size_t i = 0; i < h->n_routes; i++) {
         free(h->routes[i]->path);
         free(h->routes[i]);
@@ -757,8 +799,10 @@ ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
     atomic_init(&h->waiting, 0);
     if (!(h->guard =
               http_guard_new("ingest", SIGFLOW_HTTP_REQUEST_DEADLINE_S * 1000LL,
-                             SIGFLOW_MAX_HTTP_CONNECTIONS, SIGFLOW_MAX_HTTP_CONNECTIONS_PER_IP))) {
+                             SIGFLOW_MAX_HTTP_CONNECTIONS, SIGFLOW_MAX_HTTP_CONNECTIONS_PER_IP)) ||
+        !(h->unknown = path_log_new())) {
         snprintf(err, errlen, "out of memory");
+        http_guard_free(h->guard);
         free(h);
         return NULL;
     }

@@ -31,6 +31,7 @@ struct sf_alert {
     char *entity;    /* owned */
     int64_t time_ms; /* engine time at which it fired */
     double score;
+    double threshold;       /* the threshold it crossed (the model's then): debug log only */
     uint32_t model_version; /* the model that raised it: 1 = as configured, +1 per refit */
     alert_reason *reasons;  /* n_reasons: largest contribution first, ties in config order */
     size_t n_reasons;

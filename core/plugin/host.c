@@ -21,6 +21,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/monotime.h"
+#include "base/readiness.h"
 
 #define INSTANCE_MAX_THREADS 16
 
@@ -334,6 +335,15 @@ static void h_metric_add(sf_instance *in, const char *name, double delta)
     metrics_add(series, delta);
 }
 
+/* since 1.4: what /readyz says about this instance (base/readiness.h). */
+static void h_health_set(sf_instance *in, bool ok, const char *reason)
+{
+    if (!in || atomic_load(&in->abandoned)) /* a new instance may have its name now */
+        return;
+    readiness_set(in->cfg->name, in->plugin->desc.name,
+                  ok ? NULL : (reason && *reason ? reason : "the plugin says it is not ready"));
+}
+
 static void h_metric_set(sf_instance *in, const char *name, double value)
 {
     char series[256];
@@ -487,6 +497,7 @@ static const sf_host g_host = {
     .msg_item = host_msg_item,
     .render_as = h_render_as,
     .template_check = host_template_check,
+    .health_set = h_health_set,
 };
 
 static const sf_host_info g_info = {
@@ -606,6 +617,7 @@ sf_status instance_stop(sf_instance *in)
         PLUGIN_CALL(in, "stop", st = in->plugin->desc.stop(in, in->state));
     join_threads(in);
     in->st = INST_STOPPED;
+    readiness_clear(in->cfg->name); /* its reason, if it gave one, goes with it */
     return st;
 }
 

@@ -17,6 +17,7 @@
 #include "config/diag.h"
 #include "ingest/mapping.h"
 #include "model/alert.h"
+#include "replay/progress.h"
 #include "replay/replay_input.h"
 #include "score/score.h"
 #include "store/journal_export.h"
@@ -28,6 +29,7 @@ typedef struct bt_opts {
     bool fit, history, journal, has_horizon, has_until, has_from;
     int64_t horizon, until, from;
     int shards;
+    progress_mode progress;
 } bt_opts;
 
 /* One config's run. */
@@ -46,13 +48,14 @@ typedef struct bt_feed {
     int64_t first, last;
     bool any;
     int err;
+    progress prog;
 } bt_feed;
 
 static void usage(FILE *to)
 {
     fputs("usage: sigflow backtest -c CONFIG [--labels FILE] [--horizon DURATION]\n"
           "                        [--compare OTHER.ini] [--fit] [--history] [--from TIME]\n"
-          "                        [--until TIME] [--shards N]\n"
+          "                        [--until TIME] [--shards N] [--progress|--no-progress]\n"
           "                        [--connector NAME] [EVENTS|-|--journal]\n"
           "Replays history through CONFIG in event time with the engine `run` uses (learning\n"
           "included) and prints alerts per week, precision (alerts whose entity churned within\n"
@@ -64,7 +67,9 @@ static void usage(FILE *to)
           "--compare: the same events through a\n"
           "second config, and the difference. --fit: the model the run ended with, as INI.\n"
           "--history: every model change (time, threshold, weights, judged alerts).\n"
-          "--journal: the events the daemon journaled in state_dir. Exit: 0 ok, 1 config or\n"
+          "--journal: the events the daemon journaled in state_dir. --progress /\n"
+          "--no-progress: a progress line on stderr (default: only on a terminal). Exit: 0 ok, 1 "
+          "config or\n"
           "input error, 64 bad command line. docs/scoring.md \"Backtest\".\n",
           to);
 }
@@ -92,6 +97,8 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
                                           {"shards", required_argument, NULL, 's'},
                                           {"connector", required_argument, NULL, 'n'},
                                           {"from", required_argument, NULL, 'F'},
+                                          {"progress", no_argument, NULL, 'P'},
+                                          {"no-progress", no_argument, NULL, 'Q'},
                                           {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
@@ -143,6 +150,12 @@ static int parse_opts(int argc, char **argv, bt_opts *o)
             o->shards = (int)strtol(optarg, &end, 10);
             if (*end || end == optarg || o->shards < 0 || o->shards > 256)
                 return OPT_ERROR("--shards: expected 0 (cores) to 256, got %s", optarg);
+            break;
+        case 'P':
+            o->progress = PROGRESS_ON;
+            break;
+        case 'Q':
+            o->progress = PROGRESS_OFF;
             break;
         case 'h':
             usage(stdout);
@@ -275,6 +288,7 @@ static void close_side(bt_side *s)
 
 static sf_status push_event(bt_feed *f, const sf_event *ev)
 {
+    progress_event(&f->prog, ev->time_ms);
     for (int i = 0; i < f->n_sides; i++) {
         sf_status st = score_push(f->side[i]->e, ev);
         if (st != SF_OK && st != SF_EINVAL)
@@ -326,12 +340,15 @@ static int feed_file(bt_feed *f, const bt_opts *o)
     uint64_t bad = 0;
     while (rc == 0 && (r = replay_input_next(ri, &it, err, sizeof err)) == 1) {
         if (!it.ok) {
+            if (bad < SIGFLOW_MAX_BAD_LINES_REPORTED)
+                progress_clear(&f->prog);
             if (bad++ < SIGFLOW_MAX_BAD_LINES_REPORTED)
                 fprintf(stderr, "backtest: bad line %llu: %s\n", (unsigned long long)it.line,
                         it.error ? it.error : "bad line");
             continue;
         }
         if (push_event(f, &it.ev) != SF_OK) {
+            progress_clear(&f->prog);
             fprintf(stderr, "backtest: scoring failed at line %llu\n", (unsigned long long)it.line);
             rc = 1;
         }
@@ -450,8 +467,11 @@ int backtest_main(int argc, char **argv)
     bt_feed f = {.side = {&a, &b}, .n_sides = n, .truth = &truth};
     if (!o.labels && rc == 0)
         f.outcome = a.cfg->decision.outcome;
-    if (rc == 0)
+    if (rc == 0) {
+        progress_start(&f.prog, "backtest", o.progress, stderr);
         rc = o.journal ? feed_journal(&f, &o) : feed_file(&f, &o);
+        progress_end(&f.prog);
+    }
     for (int i = 0; rc == 0 && i < n; i++)
         rc = finish(sides[i], &o);
     if (rc == 0) {

@@ -26,7 +26,8 @@ enum { SLOT_EMPTY, SLOT_FILLED, SLOT_PARSING, SLOT_PARSED };
 typedef struct chunk {
     int state;
     uint64_t index;
-    char *buf;
+    char *buf; /* mem + 1: a byte before the first line and one after the last (parse_joined) */
+    char *mem;
     size_t len;
     int eof, read_error, overlong;
     replay_item *items; /* item.line is 1-based within the chunk until handed out */
@@ -185,8 +186,6 @@ typedef struct pending_line {
 typedef struct parser {
     replay_input *in;
     json_tokener *tok; /* for batches parsed as one JSON array */
-    char *joined;      /* "[" line "," line ... "]" */
-    size_t joined_cap;
     pending_line lines[LINES_PER_PARSE];
     size_t n_lines;
 } parser;
@@ -246,8 +245,9 @@ static int keep_event(chunk *c, uint64_t line, sf_event *ev)
     }
     replay_item *it = add_item(c, line, NULL);
     size_t eo = SIZE_MAX, to = SIZE_MAX, ao = SIZE_MAX;
+    size_t elen = strlen(ev->entity);
     if (it) {
-        eo = arena_put(c, ev->entity, strlen(ev->entity));
+        eo = arena_put(c, ev->entity, elen);
         to = arena_put(c, ev->type, strlen(ev->type));
         if (ev->attrs)
             ao = arena_put(c, ev->attrs, ev->attrs_len);
@@ -263,6 +263,8 @@ static int keep_event(chunk *c, uint64_t line, sf_event *ev)
         it->ev.entity = (char *)(uintptr_t)eo;
         it->ev.type = (char *)(uintptr_t)to;
         it->ev.attrs = (char *)(uintptr_t)ao;
+        it->ev.attrs_len = ev->attrs ? ev->attrs_len : 0;
+        it->hash = score_entity_hash(ev->entity, elen);
     }
     event_free(ev);
     return ok ? 0 : -1;
@@ -285,32 +287,26 @@ static int map_one(parser *p, chunk *c, const pending_line *l)
  * is parsed as one array "[l1,l2,...]". Only when that array is valid and has one element per
  * line is it used; otherwise every line of the batch is parsed alone, which finds and words
  * the errors exactly as for a single document.
+ * The array is written over the chunk itself, not copied: the byte before the first line (the
+ * newline before it, or the chunk's headroom) becomes '[', the newline after each line ',' and
+ * after the last ']'. What lies between two lines of a batch is blank lines (spaces, tabs,
+ * CRs, newlines: JSON whitespace). The lines themselves are untouched, and the batches of a
+ * chunk are parsed one after the other, so the '[' of one overwrites the ']' of the one done.
  */
 static json_object *parse_joined(parser *p)
 {
-    size_t need = 2;
-    for (size_t i = 0; i < p->n_lines; i++)
-        need += p->lines[i].n + 1;
-    if (!p->tok || need > (size_t)INT32_MAX)
+    char *start = (char *)p->lines[0].s - 1;
+    const pending_line *last = &p->lines[p->n_lines - 1];
+    char *end = (char *)last->s + last->n; /* its newline, or the byte after the chunk */
+    size_t len = (size_t)(end + 1 - start);
+    if (!p->tok || len > (size_t)INT32_MAX)
         return NULL;
-    if (need > p->joined_cap) {
-        char *j = realloc(p->joined, need);
-        if (!j)
-            return NULL;
-        p->joined = j;
-        p->joined_cap = need;
-    }
-    size_t len = 0;
-    p->joined[len++] = '[';
-    for (size_t i = 0; i < p->n_lines; i++) {
-        if (i)
-            p->joined[len++] = ',';
-        memcpy(p->joined + len, p->lines[i].s, p->lines[i].n);
-        len += p->lines[i].n;
-    }
-    p->joined[len++] = ']';
+    *start = '[';
+    for (size_t i = 0; i + 1 < p->n_lines; i++)
+        *(char *)(p->lines[i].s + p->lines[i].n) = ',';
+    *end = ']';
     json_tokener_reset(p->tok);
-    json_object *arr = json_tokener_parse_ex(p->tok, p->joined, (int)len);
+    json_object *arr = json_tokener_parse_ex(p->tok, start, (int)len);
     if (!arr || json_tokener_get_error(p->tok) != json_tokener_success ||
         json_tokener_get_parse_end(p->tok) != len || !json_object_is_type(arr, json_type_array) ||
         json_object_array_length(arr) != p->n_lines) {
@@ -381,7 +377,6 @@ static void fix_views(chunk *c)
         it->ev.entity = c->arena + (size_t)(uintptr_t)it->ev.entity;
         it->ev.type = c->arena + (size_t)(uintptr_t)it->ev.type;
         it->ev.attrs = ao == SIZE_MAX ? NULL : c->arena + ao;
-        it->ev.attrs_len = it->ev.attrs ? strlen(it->ev.attrs) : 0;
     }
 }
 
@@ -447,7 +442,6 @@ static void *parser_main(void *arg)
     }
     if (p) {
         json_tokener_free(p->tok);
-        free(p->joined);
         free(p);
     }
     return NULL;
@@ -511,6 +505,14 @@ int replay_input_next(replay_input *in, replay_item *item, char *err, size_t err
     }
 }
 
+const replay_item *replay_input_ahead(const replay_input *in, size_t k)
+{
+    const chunk *c = &in->slots[in->next_consume % N_SLOTS];
+    if (!in->have_chunk || in->item_pos == 0 || in->item_pos - 1 + k >= c->n_items)
+        return NULL;
+    return &c->items[in->item_pos - 1 + k];
+}
+
 replay_input *replay_input_start(FILE *f, mapping *m, int parsers)
 {
     replay_input *in = calloc(1, sizeof *in);
@@ -524,9 +526,10 @@ replay_input *replay_input_start(FILE *f, mapping *m, int parsers)
     if (!in->carry)
         goto fail;
     for (int i = 0; i < N_SLOTS; i++) {
-        in->slots[i].buf = malloc(CHUNK_BYTES);
-        if (!in->slots[i].buf)
+        in->slots[i].mem = malloc(CHUNK_BYTES + 2);
+        if (!in->slots[i].mem)
             goto fail;
+        in->slots[i].buf = in->slots[i].mem + 1;
     }
     if (parsers <= 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -568,7 +571,7 @@ void replay_input_stop(replay_input *in)
         chunk_reset(&in->slots[i]);
         free(in->slots[i].items);
         free(in->slots[i].arena);
-        free(in->slots[i].buf);
+        free(in->slots[i].mem);
     }
     free(in->carry);
     pthread_cond_destroy(&in->cv);

@@ -285,9 +285,20 @@ static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
     return st == SF_OK ? ticks_and_refits(e, start, to) : st;
 }
 
-static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, uint64_t mask)
+uint64_t score_entity_hash(const char *entity, size_t len)
 {
-    uint64_t h = score_hash_id(ev->entity, elen);
+    return score_hash_id(entity, len);
+}
+
+void score_prefetch(score_engine *e, uint64_t hash, bool entity)
+{
+    if (!e->threaded && e->n_shards == 1)
+        score_shard_prefetch(e->shards[0], hash, entity);
+}
+
+static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, uint64_t mask,
+                             uint64_t h)
+{
     size_t alen = ev->attrs ? (ev->attrs_len ? ev->attrs_len : strlen(ev->attrs)) : 0;
     if (!e->threaded) {
         sf_status st =
@@ -328,6 +339,13 @@ static void start_clock(score_engine *e, int64_t t)
 
 sf_status score_push(score_engine *e, const sf_event *ev)
 {
+    size_t elen = ev && ev->entity ? strnlen(ev->entity, SIGFLOW_MAX_ENTITY_LEN + 1) : 0;
+    return score_push_hashed(e, ev,
+                             elen <= SIGFLOW_MAX_ENTITY_LEN ? score_hash_id(ev->entity, elen) : 0);
+}
+
+sf_status score_push_hashed(score_engine *e, const sf_event *ev, uint64_t hash)
+{
     if (e->err != SF_OK)
         return e->err;
     size_t elen = ev && ev->entity ? strnlen(ev->entity, SIGFLOW_MAX_ENTITY_LEN + 1) : 0;
@@ -355,12 +373,12 @@ sf_status score_push(score_engine *e, const sf_event *ev)
     if (st == SF_OK && (mask || outcome)) {
         sf_event o = *ev;
         o.has_value = !outcome && o.has_value; /* mask 0 without a value: the outcome */
-        st = queue_event(e, &o, elen, outcome ? 0 : mask);
+        st = queue_event(e, &o, elen, outcome ? 0 : mask, hash);
     } else if (st == SF_OK && e->dec.outcome && strcmp(ev->type, SCORE_PERSON_LABEL_TYPE) == 0 &&
                ev->has_value && (ev->value == 0 || ev->value == 1)) {
         sf_event o = *ev; /* mask 0 with a value: a person's label (docs "People's labels") */
         o.attrs = NULL;
-        st = queue_event(e, &o, elen, 0);
+        st = queue_event(e, &o, elen, 0, hash);
     }
     e->seq++;
     e->events++;

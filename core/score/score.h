@@ -58,6 +58,17 @@ void score_free(score_engine *e);
  * over SIGFLOW_MAX_ENTITY_LEN.
  */
 sf_status score_push(score_engine *e, const sf_event *ev);
+/* The entity id's hash as the engine computes it (score_push does it per event): a producer
+   on another thread computes it once at parse and hands it over with score_push_hashed. */
+uint64_t score_entity_hash(const char *entity, size_t len);
+/* score_push with the hash of ev->entity already computed (score_entity_hash of its bytes). */
+sf_status score_push_hashed(score_engine *e, const sf_event *ev, uint64_t hash);
+/*
+ * A hint that an event of the entity with this hash comes soon (one shard, the pushing
+ * thread; nothing else changes): its table slot is fetched into the cache, and with `entity`
+ * the entity the slot points at (give that hint later than the slot's, once it is cached).
+ */
+void score_prefetch(score_engine *e, uint64_t hash, bool entity);
 /*
  * Advance the clock without an event (live: the wall clock; replay: --until). Evaluates the
  * tick boundaries <= now_ms that are due. Same thread as score_push.

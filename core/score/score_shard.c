@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
+#include "base/limits.h"
 #include "base/strbuf.h"
+#include "base/timefmt.h"
 #include "score/explain.h"
 #include "score/score.h"
 #include "score/score_guard.h"
@@ -232,6 +235,21 @@ static entity *entity_find(const score_shard *s, const char *id, size_t len, uin
     return NULL;
 }
 
+void score_shard_prefetch(const score_shard *s, uint64_t hash, bool deep)
+{
+    const table_slot *t = &s->table[(size_t)hash & (s->table_cap - 1)];
+    if (!deep) {
+        __builtin_prefetch(t);
+        return;
+    }
+    if (t->hash != hash || !t->e) /* a new entity, or a collision: nothing to fetch ahead */
+        return;
+    const char *p = (const char *)t->e;
+    size_t bytes = sizeof(entity) + s->m->layout.size + t->e->id_len;
+    for (size_t off = 0; off < bytes && off < 512; off += 64)
+        __builtin_prefetch(p + off);
+}
+
 static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t hash)
 {
     const score_model *m = s->m;
@@ -377,6 +395,7 @@ static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double 
         goto fail;
     a->time_ms = t;
     a->score = p;
+    a->threshold = m->dec->threshold;
     a->model_version = m->version;
     alert_make_id(a->decision, a->entity, t, a->id);
     for (size_t i = 0; i < l->n; i++) {
@@ -464,6 +483,19 @@ sf_status score_shard_inspect(score_shard *s, const char *id, size_t len, uint64
     return out->now ? SF_OK : SF_ENOMEM;
 }
 
+/* The debug line of a re-arm: one of the two evaluations that matter (docs/operating.md). */
+static void log_rearm(const score_model *m, const entity *e, int64_t t, double p)
+{
+    char ctx[3 * SIGFLOW_MAX_ENTITY_LEN + 64], when[32];
+    int n = snprintf(ctx, sizeof ctx, "component=score ");
+    log_format_kv(ctx + n, sizeof ctx - (size_t)n, "entity", entity_id(m, e));
+    time_format_rfc3339(t, when, sizeof when);
+    log_debug(ctx,
+              "re-armed: score %.4f below rearm_below %.4f at %s; the next crossing of "
+              "threshold %.4f alerts",
+              p, m->dec->rearm_below, when, m->dec->threshold);
+}
+
 /* Evaluate e at t; x[] receives the features. Fires or re-arms per docs/scoring.md. */
 static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, int64_t sub,
                           double *x)
@@ -477,8 +509,11 @@ static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, in
     }
     double p = 1.0 / (1.0 + exp(-z));
     s->st.evaluations++;
-    if (p < m->dec->rearm_below)
+    if (p < m->dec->rearm_below) {
+        if (!e->armed)
+            log_rearm(m, e, t, p);
         e->armed = 1;
+    }
     if (e->armed && p >= m->dec->threshold &&
         (e->last_alert == NO_TIME || t - e->last_alert >= m->dec->cooldown_ms)) {
         sf_alert *a = build_alert(s, e, t, p);

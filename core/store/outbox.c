@@ -35,12 +35,22 @@ sf_status outbox_run(outbox *o, const char *sql)
     return st ? outbox_done(o, st) : SF_EIO;
 }
 
+sf_status outbox_begin(outbox *o)
+{
+    o->relaxed = store_get_durability(o->st) == STORE_DURABILITY_FSYNC &&
+                 outbox_run(o, "PRAGMA synchronous=NORMAL") == SF_OK;
+    return outbox_run(o, "BEGIN IMMEDIATE");
+}
+
 sf_status outbox_finish(outbox *o, sf_status rc)
 {
     if (rc == SF_OK)
         rc = outbox_run(o, "COMMIT");
     if (rc != SF_OK && !sqlite3_get_autocommit(store_db(o->st)))
         store_exec(o->st, "ROLLBACK"); /* unless SQLite already rolled it back (disk full) */
+    if (o->relaxed && outbox_run(o, "PRAGMA synchronous=FULL") != SF_OK && rc == SF_OK)
+        rc = SF_EIO; /* the journal's next commit must not go without its fsync */
+    o->relaxed = false;
     store_unlock(o->st);
     return rc;
 }
@@ -187,9 +197,35 @@ sf_status outbox_put(outbox *o, const char *alert_id, const char *decision, cons
         if (!outbox_name_ok(targets[i], SIGFLOW_MAX_NAME_LEN))
             return SF_EINVAL;
     store_lock(o->st);
-    sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
+    sf_status rc = outbox_begin(o);
     if (rc == SF_OK)
         rc = outbox_put_locked(o, alert_id, decision, entity, time_ms, json, targets, n, created);
+    return outbox_finish(o, rc);
+}
+
+bool outbox_item_ok(const outbox_item *it)
+{
+    return outbox_name_ok(it->alert_id, OUTBOX_MAX_ALERT_ID_LEN) &&
+           outbox_name_ok(it->decision, SIGFLOW_MAX_NAME_LEN) &&
+           outbox_name_ok(it->entity, SIGFLOW_MAX_ENTITY_LEN) && it->json;
+}
+
+sf_status outbox_put_batch(outbox *o, const outbox_item *items, size_t n,
+                           const char *const *targets, size_t n_targets, bool *created)
+{
+    if (n_targets > 0 && !targets)
+        return SF_EINVAL;
+    for (size_t i = 0; i < n; i++)
+        if (!outbox_item_ok(&items[i]))
+            return SF_EINVAL;
+    for (size_t i = 0; i < n_targets; i++)
+        if (!outbox_name_ok(targets[i], SIGFLOW_MAX_NAME_LEN))
+            return SF_EINVAL;
+    store_lock(o->st);
+    sf_status rc = outbox_begin(o);
+    for (size_t i = 0; rc == SF_OK && i < n; i++)
+        rc = outbox_put_locked(o, items[i].alert_id, items[i].decision, items[i].entity,
+                               items[i].time_ms, items[i].json, targets, n_targets, &created[i]);
     return outbox_finish(o, rc);
 }
 
@@ -208,7 +244,7 @@ sf_status outbox_claim_due_ex(outbox *o, const char *target, int64_t now_ms, int
     if (!outbox_name_ok(target, SIGFLOW_MAX_NAME_LEN) || max == 0)
         return SF_EINVAL;
     store_lock(o->st);
-    sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
+    sf_status rc = outbox_begin(o);
     sqlite3_stmt *st = rc == SF_OK ? store_stmt(o->st, DELIVERY_COLUMNS
                                                 "WHERE d.target = ?1 AND ((d.state = 0 AND"
                                                 " d.next_attempt_ms <= ?2) OR (d.state = 5"
@@ -266,8 +302,8 @@ sf_status outbox_next_due(outbox *o, const char *target, int64_t *at_ms)
     return rc;
 }
 
-static sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind r,
-                                      int64_t retry_at_ms, const char *error, bool counted)
+sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind r, int64_t retry_at_ms,
+                               const char *error, bool counted)
 {
     static const int next_state[] = {OUTBOX_OK, OUTBOX_PENDING, OUTBOX_DEAD, OUTBOX_OK};
     int64_t now = store_now_ms(o->st);
@@ -308,19 +344,24 @@ static sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind 
     return outbox_done(o, st);
 }
 
+const char *outbox_bound_error(const char *error, char bounded[SIGFLOW_MAX_ERROR_LEN + 1])
+{
+    if (!error || strlen(error) <= SIGFLOW_MAX_ERROR_LEN)
+        return error;
+    memcpy(bounded, error, SIGFLOW_MAX_ERROR_LEN);
+    bounded[SIGFLOW_MAX_ERROR_LEN] = '\0';
+    return bounded;
+}
+
 static sf_status outbox_result_ex(outbox *o, int64_t delivery_id, outbox_result_kind r,
                                   int64_t retry_at_ms, const char *error, bool counted)
 {
     char bounded[SIGFLOW_MAX_ERROR_LEN + 1];
     if ((unsigned)r > OUTBOX_RESULT_SKIP)
         return SF_EINVAL;
-    if (error && strlen(error) > SIGFLOW_MAX_ERROR_LEN) {
-        memcpy(bounded, error, SIGFLOW_MAX_ERROR_LEN);
-        bounded[SIGFLOW_MAX_ERROR_LEN] = '\0';
-        error = bounded;
-    }
+    error = outbox_bound_error(error, bounded);
     store_lock(o->st);
-    sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
+    sf_status rc = outbox_begin(o);
     if (rc == SF_OK)
         rc = outbox_result_locked(o, delivery_id, r, retry_at_ms, error, counted);
     return outbox_finish(o, rc);
@@ -374,7 +415,7 @@ sf_status outbox_hold(outbox *o, int64_t delivery_id, int64_t until_ms, const ch
         why = bounded;
     }
     store_lock(o->st);
-    sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
+    sf_status rc = outbox_begin(o);
     if (rc == SF_OK)
         rc = outbox_hold_locked(o, delivery_id, until_ms, why);
     return outbox_finish(o, rc);

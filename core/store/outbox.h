@@ -66,6 +66,24 @@ sf_status outbox_put(outbox *o, const char *alert_id, const char *decision, cons
                      int64_t time_ms, const char *json, const char *const *targets, size_t n,
                      bool *created);
 
+/* One alert for outbox_put_batch (strings borrowed). */
+typedef struct outbox_item {
+    const char *alert_id, *decision, *entity, *json;
+    int64_t time_ms;
+    double score; /* not stored: for the caller's log line */
+} outbox_item;
+
+/* Whether outbox_put would accept the alert's names (else it answers SF_EINVAL). */
+bool outbox_item_ok(const outbox_item *it);
+/*
+ * outbox_put for items[0..n) in one transaction (one commit for the group: the scorer's
+ * alerts, core/store/outbox_writer.c), each with a delivery for every target. All or nothing;
+ * created[i] tells whether item i is new. SF_EINVAL (nothing written) when an item is not
+ * outbox_item_ok.
+ */
+sf_status outbox_put_batch(outbox *o, const outbox_item *items, size_t n,
+                           const char *const *targets, size_t n_targets, bool *created);
+
 /* Claim up to max pending deliveries of `target` due at now_ms (oldest due first), marking
    them inflight. out[0..*n) must be cleared by the caller. */
 sf_status outbox_claim_due(outbox *o, const char *target, int64_t now_ms, size_t max,
@@ -98,6 +116,21 @@ sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r, in
  */
 sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished,
                                int64_t *created_ms);
+/* One attempt's outcome, for outbox_attempt_begin_after. */
+typedef struct outbox_outcome {
+    int64_t delivery_id;
+    outbox_result_kind result;
+    int64_t retry_at_ms;
+    const char *error; /* may be NULL */
+} outbox_outcome;
+/*
+ * outbox_result_counted for prev, then outbox_attempt_begin for delivery_id, in one
+ * transaction: a worker's next attempt starts as the last one's outcome is recorded (one
+ * commit instead of two, the same order of durable facts). All or nothing: on an error
+ * neither is written (the caller records them one by one).
+ */
+sf_status outbox_attempt_begin_after(outbox *o, const outbox_outcome *prev, int64_t delivery_id,
+                                     int *unfinished, int64_t *created_ms);
 /* A claimed delivery given back unattempted (its worker was abandoned): pending again. */
 sf_status outbox_release(outbox *o, int64_t delivery_id);
 /* outbox_result for an attempt outbox_attempt_begin already counted. */

@@ -10,62 +10,80 @@
  */
 #include "store/outbox_internal.h"
 
+/* The begin's reads and writes, inside an open transaction. */
+static sf_status attempt_begin_locked(outbox *o, int64_t delivery_id, int *unfinished,
+                                      int64_t *created_ms)
+{
+    sqlite3_stmt *st = store_stmt(o->st, "SELECT a.created_ms, min(d.attempts, (SELECT count(*)"
+                                         " FROM outbox_attempt t WHERE t.delivery_id = d.id"
+                                         " AND t.result = 'started'))"
+                                         " FROM outbox_delivery d JOIN outbox_alert a"
+                                         " ON a.alert_id = d.alert_id WHERE d.id = ?1 AND"
+                                         " d.state = 1");
+    if (!st)
+        return SF_EIO;
+    sqlite3_bind_int64(st, 1, delivery_id);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        *created_ms = sqlite3_column_int64(st, 0);
+        *unfinished = sqlite3_column_int(st, 1);
+    }
+    sf_status rc = step == SQLITE_ROW ? SF_OK : step == SQLITE_DONE ? SF_EINVAL : SF_EIO;
+    sqlite3_reset(st);
+    if (rc != SF_OK)
+        return rc;
+    st = store_stmt(o->st, "UPDATE outbox_delivery SET attempts = attempts + 1,"
+                           " updated_ms = ?2 WHERE id = ?1 AND state = 1");
+    if (!st)
+        return SF_EIO;
+    sqlite3_bind_int64(st, 1, delivery_id);
+    sqlite3_bind_int64(st, 2, store_now_ms(o->st));
+    if ((rc = outbox_done(o, st)) != SF_OK)
+        return rc;
+    /* The audit trail shows an attempt that never finished as "started". */
+    st = store_stmt(o->st, "INSERT INTO outbox_attempt (delivery_id, time_ms, result)"
+                           " VALUES (?1, ?2, 'started')");
+    if (!st)
+        return SF_EIO;
+    sqlite3_bind_int64(st, 1, delivery_id);
+    sqlite3_bind_int64(st, 2, store_now_ms(o->st));
+    return outbox_done(o, st);
+}
+
 sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished, int64_t *created_ms)
 {
     *unfinished = 0;
     *created_ms = 0;
     store_lock(o->st);
-    sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
-    sqlite3_stmt *st =
-        rc == SF_OK ? store_stmt(o->st, "SELECT a.created_ms, min(d.attempts, (SELECT count(*)"
-                                        " FROM outbox_attempt t WHERE t.delivery_id = d.id"
-                                        " AND t.result = 'started'))"
-                                        " FROM outbox_delivery d JOIN outbox_alert a"
-                                        " ON a.alert_id = d.alert_id WHERE d.id = ?1 AND"
-                                        " d.state = 1")
-                    : NULL;
-    if (rc == SF_OK && !st)
-        rc = SF_EIO;
-    if (rc == SF_OK) {
-        sqlite3_bind_int64(st, 1, delivery_id);
-        int step = sqlite3_step(st);
-        if (step == SQLITE_ROW) {
-            *created_ms = sqlite3_column_int64(st, 0);
-            *unfinished = sqlite3_column_int(st, 1);
-        }
-        rc = step == SQLITE_ROW ? SF_OK : step == SQLITE_DONE ? SF_EINVAL : SF_EIO;
-        sqlite3_reset(st);
-    }
-    if (rc == SF_OK) {
-        st = store_stmt(o->st, "UPDATE outbox_delivery SET attempts = attempts + 1,"
-                               " updated_ms = ?2 WHERE id = ?1 AND state = 1");
-        if (!st)
-            rc = SF_EIO;
-        else {
-            sqlite3_bind_int64(st, 1, delivery_id);
-            sqlite3_bind_int64(st, 2, store_now_ms(o->st));
-            rc = outbox_done(o, st);
-        }
-    }
-    if (rc == SF_OK) {
-        /* The audit trail shows an attempt that never finished as "started". */
-        st = store_stmt(o->st, "INSERT INTO outbox_attempt (delivery_id, time_ms, result)"
-                               " VALUES (?1, ?2, 'started')");
-        if (!st)
-            rc = SF_EIO;
-        else {
-            sqlite3_bind_int64(st, 1, delivery_id);
-            sqlite3_bind_int64(st, 2, store_now_ms(o->st));
-            rc = outbox_done(o, st);
-        }
-    }
+    sf_status rc = outbox_begin(o);
+    if (rc == SF_OK)
+        rc = attempt_begin_locked(o, delivery_id, unfinished, created_ms);
+    return outbox_finish(o, rc);
+}
+
+sf_status outbox_attempt_begin_after(outbox *o, const outbox_outcome *prev, int64_t delivery_id,
+                                     int *unfinished, int64_t *created_ms)
+{
+    char bounded[SIGFLOW_MAX_ERROR_LEN + 1];
+    *unfinished = 0;
+    *created_ms = 0;
+    if ((unsigned)prev->result > OUTBOX_RESULT_SKIP)
+        return SF_EINVAL;
+    const char *error = outbox_bound_error(prev->error, bounded);
+    store_lock(o->st);
+    sf_status rc = outbox_begin(o);
+    if (rc == SF_OK)
+        rc = outbox_result_locked(o, prev->delivery_id, prev->result, prev->retry_at_ms, error,
+                                  true);
+    if (rc == SF_OK)
+        rc = attempt_begin_locked(o, delivery_id, unfinished, created_ms);
     return outbox_finish(o, rc);
 }
 
 sf_status outbox_release(outbox *o, int64_t delivery_id)
 {
     store_lock(o->st);
-    sf_status rc = outbox_run(o, "BEGIN IMMEDIATE");
+    sf_status rc = outbox_begin(o);
     sqlite3_stmt *st = rc == SF_OK ? store_stmt(o->st, "UPDATE outbox_delivery SET state = 0"
                                                        " WHERE id = ?1 AND state = 1")
                                    : NULL;

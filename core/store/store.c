@@ -67,6 +67,11 @@ void store_set_clock(store *s, int64_t (*now_ms)(void))
     s->now_ms = now_ms ? now_ms : store_realtime_ms;
 }
 
+store_durability store_get_durability(const store *s)
+{
+    return s->dur;
+}
+
 void store_lock(store *s)
 {
     pthread_mutex_lock(&s->mu);

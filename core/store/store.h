@@ -86,6 +86,8 @@ sqlite3_stmt *store_stmt(store *s, const char *sql);
 sf_status store_step_done(store *s, sqlite3_stmt *st, const char *ctx);
 /* Run SQL without results; logs and returns SF_EIO on error. Caller holds the lock. */
 sf_status store_exec(store *s, const char *sql);
+/* The durability the store was opened with. */
+store_durability store_get_durability(const store *s);
 /* The schema version recorded in the database. */
 int store_schema_version(store *s);
 

@@ -49,6 +49,7 @@ done
 [ -d "$R/var/lib/sigflow" ] || fail "no /var/lib/sigflow"
 U=$R/usr/lib/systemd/system/sigflow.service
 grep -qx 'ExecReload=/bin/kill -HUP $MAINPID' "$U" || fail "the unit does not reload with SIGHUP"
+grep -qx 'Type=notify' "$U" || fail "the unit is not Type=notify (sigflow sends READY=1)"
 grep -qx 'ExecStart=/usr/bin/sigflow run -c /etc/sigflow/sigflow.ini' "$U" || fail "ExecStart: $(grep ExecStart "$U")"
 grep -q '^state_dir = /var/lib/sigflow$' "$R/etc/sigflow/sigflow.ini" || fail "the config's state_dir"
 # the installed config is valid against the installed plugins

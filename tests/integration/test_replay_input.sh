@@ -32,6 +32,28 @@ grep -q "bad line 30003: line longer than 65536 bytes" "$tmp/err" || fail "1M li
 grep -q "bad line 30009:" "$tmp/err" || fail "golden line 6 numbering"
 grep -q "bad line 30015: missing entity" "$tmp/err" || fail "golden line 12 numbering"
 grep -q "events=30014 " "$tmp/err" || fail "event count: $(cat "$tmp/err")"
+# Lines are parsed in batches as one JSON array written over the input itself: a line that
+# is two documents, or one that closes the array early, is still one bad line, and blank
+# lines of spaces, tabs and CRs between the lines of a batch change nothing.
+python3 - "$tmp/batch.ndjson" <<'PY'
+import sys
+ev = '{"entity":"b%d","type":"t","time":1}'
+lines = []
+for i in range(200):
+    lines.append(ev % i)
+    if i % 7 == 3:
+        lines.append(" \t\r")                            # blank: skipped, not a bad line
+lines[10] = ev % 1000 + "," + ev % 1001              # line 11: two documents on one line
+lines[50] = ev % 1002 + "]"                          # line 51: closes the batch's array
+lines[120] = "[" + ev % 1003                         # line 121: opens another
+open(sys.argv[1], "w").write("\n".join(lines) + "\n")
+PY
+"$SIGFLOW" replay -c "$G/golden.ini" "$tmp/batch.ndjson" >/dev/null 2>"$tmp/err" ||
+    fail "batch replay exit $?: $(cat "$tmp/err")"
+for n in 11 51 121; do
+    grep -q "bad line $n: " "$tmp/err" || fail "line $n is not reported bad: $(cat "$tmp/err")"
+done
+grep -q "events=197 .* bad_lines=3 " "$tmp/err" || fail "batch counts: $(cat "$tmp/err")"
 # --strict on a pipe whose writer stays open: exit 2 at once, not when the writer closes.
 mkfifo "$tmp/fifo"
 (cat "$G/events.ndjson"; exec sleep 30) >"$tmp/fifo" &

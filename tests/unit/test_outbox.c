@@ -4,6 +4,8 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "base/log.h"
@@ -347,6 +349,110 @@ static void prune_forgets_only_old_settled_alerts(void **state)
     assert_true(created);
 }
 
+static void put_batch_stores_a_group_in_one_transaction(void **state)
+{
+    fixture *f = *state;
+    put(f, "b2", NULL); /* stored before: the batch recognises it */
+    outbox_item items[] = {
+        {.alert_id = "b1", .decision = "churn", .entity = "c1", .json = "{\"n\":1}", .time_ms = 1},
+        {.alert_id = "b2", .decision = "churn", .entity = "c2", .json = "{\"n\":2}", .time_ms = 2},
+        {.alert_id = "b3", .decision = "churn", .entity = "c3", .json = "{\"n\":3}", .time_ms = 3},
+    };
+    bool created[3] = {false, true, false};
+    assert_int_equal(outbox_put_batch(f->o, items, 3, two_targets, 2, created), SF_OK);
+    assert_true(created[0]);
+    assert_false(created[1]);
+    assert_true(created[2]);
+    assert_int_equal(count(f, "slack", OUTBOX_PENDING), 3);
+    assert_int_equal(count(f, "hook", OUTBOX_PENDING), 3);
+    /* One item that can never be stored refuses the whole group: nothing is written. */
+    char long_entity[SIGFLOW_MAX_ENTITY_LEN + 2];
+    memset(long_entity, 'e', sizeof long_entity - 1);
+    long_entity[sizeof long_entity - 1] = '\0';
+    outbox_item bad[] = {
+        {.alert_id = "b4", .decision = "churn", .entity = "c4", .json = "{}", .time_ms = 4},
+        {.alert_id = "b5", .decision = "churn", .entity = long_entity, .json = "{}", .time_ms = 5},
+    };
+    assert_false(outbox_item_ok(&bad[1]));
+    assert_int_equal(outbox_put_batch(f->o, bad, 2, two_targets, 2, created), SF_EINVAL);
+    assert_int_equal(count(f, "slack", OUTBOX_PENDING), 3);
+}
+
+static int synchronous_level(fixture *f)
+{
+    store_lock(f->s);
+    sqlite3_stmt *st = NULL;
+    int level = -1;
+    if (sqlite3_prepare_v2(store_db(f->s), "PRAGMA synchronous", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        level = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    store_unlock(f->s);
+    return level;
+}
+
+/* At durability = fsync the outbox commits at synchronous=NORMAL, then gives the connection
+   back at FULL: the journal's next commit (the same connection) is fsync'd as configured. */
+static void outbox_writes_leave_the_connection_at_full_sync(void **state)
+{
+    fixture *f = *state;
+    close_all(f);
+    char err[256];
+    assert_int_equal(store_open(f->dir, STORE_DURABILITY_FSYNC, &f->s, err, sizeof err), SF_OK);
+    store_set_clock(f->s, test_clock);
+    assert_int_equal(outbox_open(f->s, &f->o), SF_OK);
+    assert_int_equal(synchronous_level(f), 2); /* FULL */
+    put(f, "s1", NULL);
+    assert_int_equal(synchronous_level(f), 2);
+    outbox_delivery d[2];
+    size_t n = 0;
+    assert_int_equal(outbox_claim_due(f->o, "slack", g_now, 2, d, &n), SF_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(synchronous_level(f), 2);
+    assert_int_equal(outbox_result(f->o, d[0].id, OUTBOX_RESULT_OK, 0, NULL), SF_OK);
+    assert_int_equal(synchronous_level(f), 2);
+    /* A failed transaction also gives the connection back at FULL. */
+    assert_int_equal(outbox_result(f->o, d[0].id, OUTBOX_RESULT_OK, 0, NULL), SF_EINVAL);
+    assert_int_equal(synchronous_level(f), 2);
+    outbox_delivery_clear(d, n);
+}
+
+/* One transaction: the last attempt's outcome and the next attempt's start, all or nothing. */
+static void attempt_begin_after_records_both_or_neither(void **state)
+{
+    fixture *f = *state;
+    static const char *const one[] = {"hook"};
+    assert_int_equal(outbox_put(f->o, "p1", "churn", "c1", 1, "{}", one, 1, NULL), SF_OK);
+    assert_int_equal(outbox_put(f->o, "p2", "churn", "c2", 2, "{}", one, 1, NULL), SF_OK);
+    outbox_delivery d[2];
+    size_t n = 0;
+    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 2, d, &n), SF_OK);
+    assert_int_equal(n, 2);
+    int unfinished = -1;
+    int64_t created = 0;
+    assert_int_equal(outbox_attempt_begin(f->o, d[0].id, &unfinished, &created), SF_OK);
+    outbox_outcome ok = {.delivery_id = d[0].id, .result = OUTBOX_RESULT_OK};
+    assert_int_equal(outbox_attempt_begin_after(f->o, &ok, d[1].id, &unfinished, &created), SF_OK);
+    assert_int_equal(unfinished, 0);
+    assert_int_equal(created, g_now);
+    assert_int_equal(count(f, "hook", OUTBOX_OK), 1);
+    trail t = {0};
+    assert_int_equal(outbox_attempts(f->o, "p2", on_attempt, &t), SF_OK);
+    assert_int_equal(t.n, 1); /* p2's attempt is counted: "started" */
+    /* The first delivery is not in flight any more: neither write happens. */
+    outbox_outcome again = {.delivery_id = d[0].id,
+                            .result = OUTBOX_RESULT_RETRY,
+                            .retry_at_ms = g_now + 1000,
+                            .error = "503"};
+    assert_int_equal(outbox_attempt_begin_after(f->o, &again, d[1].id, &unfinished, &created),
+                     SF_EINVAL);
+    trail t2 = {0};
+    assert_int_equal(outbox_attempts(f->o, "p2", on_attempt, &t2), SF_OK);
+    assert_int_equal(t2.n, 1);
+    assert_int_equal(count(f, "hook", OUTBOX_OK), 1);
+    outbox_delivery_clear(d, n);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -364,6 +470,9 @@ int main(void)
         T(every_attempt_is_recorded_for_the_audit_trail),
         T(long_error_text_is_bounded),
         T(prune_forgets_only_old_settled_alerts),
+        T(put_batch_stores_a_group_in_one_transaction),
+        T(outbox_writes_leave_the_connection_at_full_sync),
+        T(attempt_begin_after_records_both_or_neither),
     };
     return cmocka_run_group_tests_name("outbox", tests, NULL, NULL);
 }
