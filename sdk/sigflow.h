@@ -61,7 +61,7 @@ extern "C" {
 
 /** The ABI this header describes. A host speaking 1.x loads plugins built for 1.y, y <= x. */
 #define SF_ABI_MAJOR 1
-#define SF_ABI_MINOR 3
+#define SF_ABI_MINOR 4
 
 /** First field of every descriptor: "SFLW" in ASCII. */
 #define SF_PLUGIN_MAGIC 0x53464c57u
@@ -365,6 +365,17 @@ struct sf_host {
     char *(*render_as)(sf_instance *inst, const sf_alert *a, const char *tmpl, sf_escape esc);
     /** Compile a template without rendering it: SF_OK, or SF_EINVAL with the reason in err. */
     sf_status (*template_check)(const char *tmpl, char *err, size_t errlen);
+
+    /* ---- since 1.4: readiness ---- */
+
+    /**
+     * Whether the instance can do its job. ok = false with a one-line reason (no secrets:
+     * "GET https://api.example.com/tickets answered 401 (not authorized)") makes GET /readyz
+     * answer 503 with the instance, the plugin and the reason, until the instance calls it
+     * again with ok = true (reason ignored). For what an operator must fix (credentials, a
+     * URL), not for errors a retry absorbs. Cleared when the instance stops.
+     */
+    void (*health_set)(sf_instance *inst, bool ok, const char *reason);
 
     /* Append new members below this line, under a "since 1.N" marker. */
 };

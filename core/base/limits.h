@@ -24,6 +24,7 @@
 #define SIGFLOW_MAX_WHEN_TERMS 16          /* comparisons joined by `and` in one `when` */
 #define SIGFLOW_MAX_DIGEST_ALERTS 500      /* alerts listed in one digest message */
 #define SIGFLOW_MAX_TZ_NAME_LEN 64         /* bytes of an IANA time zone name */
+#define SIGFLOW_MAX_READY_REASON_LEN 300   /* bytes of a plugin's reason in /readyz (health_set) */
 #define SIGFLOW_MAX_ERROR_LEN 512          /* bytes of an operator-facing error text */
 #define SIGFLOW_MAX_BAD_LINES_REPORTED 5   /* bad input lines named individually in a summary */
 #define SIGFLOW_MAX_PREFIXED_OPTIONS 64    /* keys under one SF_OPT_PREFIX option (headers.*) */
@@ -31,9 +32,14 @@
 #define SIGFLOW_MAX_KV_VALUE_LEN 65536     /* bytes of a checkpoint value (a connector cursor) */
 #define SIGFLOW_MAX_SOURCE_ID_LEN 256      /* bytes of a source event id kept for dedup */
 #define SIGFLOW_MAX_HTTP_BODY                                                                      \
-    (1024 * 1024)                        /* bytes of one inbound HTTP request body (else 413)      \
-                                          */
-#define SIGFLOW_MAX_HTTP_HEADERS 64      /* headers of one inbound HTTP request (else 431) */
+    (1024 * 1024)                   /* bytes of one inbound HTTP request body (else 413)           \
+                                     */
+#define SIGFLOW_MAX_HTTP_HEADERS 64 /* headers of one inbound HTTP request (else 431) */
+/* libmicrohttpd's memory per ingest connection: the request line and headers must fit in it
+   with the read buffer (else 431; about 14 KB of headers fit). libmicrohttpd clears it for
+   every request, so it costs CPU per request: at 32 KiB (its default) the clearing was 8% of
+   the ingest path's samples (docs/performance.md, HTTP ingest). */
+#define SIGFLOW_HTTP_CONNECTION_MEMORY (16 * 1024)
 #define SIGFLOW_MAX_HTTP_PATH 256        /* bytes of a routed ingest path */
 #define SIGFLOW_MAX_HTTP_CONNECTIONS 512 /* concurrent connections to the ingest listener */
 #define SIGFLOW_HTTP_TIMEOUT_S 10        /* seconds an idle ingest connection is kept */

@@ -90,6 +90,29 @@ bool queue_push(queue *q, void *item, int64_t timeout_ms)
     return ok;
 }
 
+size_t queue_push_many(queue *q, void *const *items, size_t n, int64_t timeout_ms)
+{
+    size_t done = 0;
+    bool added = false;
+    pthread_mutex_lock(&q->lock);
+    while (done < n && wait_until(q, &q->not_full, true, timeout_ms) && !q->closed) {
+        for (; done < n && q->len < q->cap; done++) {
+            q->items[(q->head + q->len) % q->cap] = items[done];
+            q->len++;
+            added = true;
+        }
+        if (done < n) { /* full: wake the consumers before waiting for their room */
+            pthread_cond_broadcast(&q->not_empty);
+            added = false;
+        }
+    }
+    pthread_mutex_unlock(&q->lock);
+    /* After the unlock: a woken consumer does not run into the lock still held. */
+    if (added)
+        pthread_cond_broadcast(&q->not_empty);
+    return done;
+}
+
 void *queue_pop(queue *q, int64_t timeout_ms)
 {
     void *item = NULL;

@@ -20,6 +20,9 @@ void queue_free(queue *q, void (*free_item)(void *));
 bool queue_try_push(queue *q, void *item);
 /* Blocks while full (up to timeout_ms; <0 forever). false on timeout or closed. */
 bool queue_push(queue *q, void *item, int64_t timeout_ms);
+/* queue_push of n items in order under one lock (one wake-up for the consumer, not n);
+   the count pushed: fewer than n on timeout or closed (the caller keeps the rest). */
+size_t queue_push_many(queue *q, void *const *items, size_t n, int64_t timeout_ms);
 /* Next item, waiting up to timeout_ms (<0 forever). NULL on timeout or closed and empty. */
 void *queue_pop(queue *q, int64_t timeout_ms);
 /* No more pushes; pops drain what is left, then return NULL at once. */

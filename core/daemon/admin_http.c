@@ -9,6 +9,8 @@
 
 #include "base/metrics.h"
 #include "base/netaddr.h"
+#include "base/readiness.h"
+#include "base/strbuf.h"
 #include "base/limits.h"
 #include "daemon/admin_api.h"
 #include "ingest/http_guard.h"
@@ -45,6 +47,25 @@ static enum MHD_Result text(struct MHD_Connection *c, unsigned int status, const
     return reply(c, status, "text/plain", (char *)msg, strlen(msg), false);
 }
 
+/*
+ * 200 "ready" once recovery is done and instances started, unless an instance said it cannot
+ * do its job (host->health_set, base/readiness.h): then 503 with the reasons as JSON.
+ */
+static enum MHD_Result readyz(struct MHD_Connection *c, admin_http *h)
+{
+    if (!atomic_load(h->ready))
+        return text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "starting\n");
+    if (readiness_count() == 0)
+        return text(c, MHD_HTTP_OK, "ready\n");
+    strbuf b = {0};
+    readiness_json(&b);
+    size_t len = b.len;
+    char *body = strbuf_take(&b);
+    if (!body)
+        return text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "not ready (out of memory)\n");
+    return reply(c, MHD_HTTP_SERVICE_UNAVAILABLE, "application/json", body, len, true);
+}
+
 static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char *url,
                                  const char *method, const char *version, const char *data,
                                  size_t *size, void **con_cls)
@@ -62,8 +83,7 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     if (strcmp(url, "/healthz") == 0)
         return text(c, MHD_HTTP_OK, "ok\n");
     if (strcmp(url, "/readyz") == 0)
-        return atomic_load(h->ready) ? text(c, MHD_HTTP_OK, "ready\n")
-                                     : text(c, MHD_HTTP_SERVICE_UNAVAILABLE, "starting\n");
+        return readyz(c, h);
     if (strcmp(url, "/metrics") == 0) {
         char *buf = NULL;
         size_t len = 0;

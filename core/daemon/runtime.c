@@ -288,6 +288,7 @@ static int main_loop(runtime *rt, int sigfd)
         }
         if (n > 0 && fds[1].fd >= 0 && (fds[1].revents & POLLIN))
             loader_watch_handle(rt->reg);
+        loader_pending_poll(rt->reg); /* hot drops whose init has returned (or timed out) */
         runtime_supervise(rt);
         notify_watchdog_tick(monotime_ms());
         if (monotime_ms() - last_metrics >= 1000) {
@@ -350,7 +351,7 @@ int runtime_run(const char *config_path, bool init)
         goto out; /* a port taken: exit 1 so the service manager reports it */
     if (cfg->user && runtime_become_user(cfg) != SF_OK)
         goto out; /* listeners bound, store open: nothing else needs root */
-    journal_set_sink(rt.journal, runtime_journal_sink, &rt);
+    journal_set_sink_many(rt.journal, runtime_journal_sink_many, &rt);
     runtime_targets_rebuild(&rt); /* targets for the alerts recovery re-creates */
     if (runtime_alerts_start(&rt) != SF_OK || runtime_recover(&rt) != SF_OK ||
         (cfg->has_decision && !rt.engine))
@@ -383,6 +384,7 @@ int runtime_run(const char *config_path, bool init)
     notify_ready(); /* listeners bound, store open, recovery done (Type=notify) */
     log_info("component=runtime", "sigflow %s running: config=%s instances=%zu", SIGFLOW_VERSION,
              config_path, rt.n_insts);
+    loader_set_async_init(rt.reg, true); /* a slow init of a hot drop does not hold the loop */
     rc = main_loop(&rt, sigfd);
     bool any_disabled = loader_safe_mode_refusals(rt.reg) > 0;
     for (size_t i = 0; i < rt.n_insts; i++)

@@ -118,7 +118,7 @@ void runtime_inspect_serve(runtime *rt);
 void runtime_label_journal(void *ctx, const label_rec *l);
 
 /* runtime_scoring.c */
-void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev);
+void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n);
 /* Alerts waiting for the outbox writer before scoring waits. */
 #define RUNTIME_ALERTS_PENDING 4096
 /* Start the outbox writer (before recovery); outbox_writer_stop after the scorer. */

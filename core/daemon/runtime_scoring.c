@@ -21,13 +21,14 @@
 #define SCORER_CLOCK_EVERY 256         /* events between clock reads while the scorer is behind */
 #define RECOVER_ALERTS_WAIT_MS 60000   /* recovery's last alerts (a failing write gives up first) */
 
-/* The journal's committer hands over every committed event, in sequence order. */
-void runtime_journal_sink(void *ctx, uint64_t seq, sf_event *ev)
+/* The journal hands over each commit's events at once, in sequence order (ev->seq set): one
+   lock on the scorer's queue and one wake-up per commit, not per event. */
+void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n)
 {
     runtime *rt = ctx;
-    ev->seq = seq; /* the scorer checkpoints the position it has applied */
-    if (!queue_push(rt->journaled, ev, -1))
-        event_free(ev); /* closed: only after every connector stopped, so never in practice */
+    size_t pushed = queue_push_many(rt->journaled, (void *const *)evs, n, -1);
+    for (size_t i = pushed; i < n; i++)
+        event_free(evs[i]); /* closed: only after every connector stopped, so never in practice */
 }
 
 /* ---- alerts out --------------------------------------------------------------------------- */

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +20,9 @@
 typedef struct guarded {
     struct guarded *prev, *next;
     int fd;
-    int64_t since_ms; /* when its current request may have started */
-    bool waiting;     /* suspended for its commit: no deadline */
-    bool reaped;      /* shut down once already */
+    _Atomic int64_t since_ms; /* when its current request may have started */
+    atomic_bool waiting;      /* suspended for its commit: no deadline */
+    bool reaped;              /* shut down once already */
     struct sockaddr_storage peer;
 } guarded;
 
@@ -42,7 +43,8 @@ struct http_guard {
 static void reap_expired(http_guard *g, int64_t now)
 {
     for (guarded *x = g->head; x; x = x->next) {
-        if (x->waiting || x->reaped || now - x->since_ms < g->deadline_ms)
+        if (atomic_load(&x->waiting) || x->reaped ||
+            now - atomic_load(&x->since_ms) < g->deadline_ms)
             continue;
         x->reaped = true;
         /* libmicrohttpd's next read sees the end of the stream and closes the connection. */
@@ -165,13 +167,33 @@ static void guard_started(http_guard *g, struct MHD_Connection *c, void **socket
                                                               : sizeof(struct sockaddr_in);
         memcpy(&x->peer, peer->client_addr, len);
     }
-    x->since_ms = monotime_ms();
+    atomic_init(&x->since_ms, monotime_ms());
+    atomic_init(&x->waiting, false);
+    /* The caps again, counted with this one in the list: two event loops can both pass
+       http_guard_accept for the last free slot. The one over the cap is shut down at once. */
+    const char *over = NULL;
+    unsigned total = 0, same = 0;
     pthread_mutex_lock(&g->mu);
+    for (guarded *o = g->head; o; o = o->next) {
+        total++;
+        same += same_client(&o->peer, (const struct sockaddr *)&x->peer);
+    }
+    if (total >= g->max_conns)
+        over = g->refused_total;
+    else if (same >= g->max_per_client)
+        over = g->refused_client;
+    if (over) {
+        x->reaped = true;
+        if (shutdown(x->fd, SHUT_RDWR) != 0)
+            over = NULL; /* already gone: libmicrohttpd closes it anyway */
+    }
     x->next = g->head;
     if (g->head)
         g->head->prev = x;
     g->head = x;
     pthread_mutex_unlock(&g->mu);
+    if (over)
+        metrics_add(over, 1);
     *socket_context = x;
 }
 
@@ -214,10 +236,9 @@ void http_guard_request_done(http_guard *g, struct MHD_Connection *c)
     guarded *x = guard_of(c);
     if (!g || !x)
         return;
-    pthread_mutex_lock(&g->mu);
-    x->since_ms = monotime_ms();
-    x->waiting = false;
-    pthread_mutex_unlock(&g->mu);
+    /* Atomics, no lock: the reaper reads them while it walks the list under mu. */
+    atomic_store(&x->since_ms, monotime_ms());
+    atomic_store(&x->waiting, false);
 }
 
 void http_guard_set_waiting(http_guard *g, struct MHD_Connection *c, bool waiting)
@@ -225,9 +246,7 @@ void http_guard_set_waiting(http_guard *g, struct MHD_Connection *c, bool waitin
     guarded *x = guard_of(c);
     if (!g || !x)
         return;
-    pthread_mutex_lock(&g->mu);
-    x->waiting = waiting;
     if (!waiting)
-        x->since_ms = monotime_ms(); /* the answer gets a full deadline to go out */
-    pthread_mutex_unlock(&g->mu);
+        atomic_store(&x->since_ms, monotime_ms()); /* the answer gets a full deadline to go out */
+    atomic_store(&x->waiting, waiting);
 }

@@ -30,26 +30,44 @@
 #define LOG_CTX "component=ingest_http"
 #define INGEST_MAX_LOOPS 8 /* event loops: one per core, at most this many */
 #define INGEST_LOOP_MAX_WAIT_MS 1000
+#define INGEST_LOOP_COUNTS 8 /* distinct (connector, code) answer counts kept per loop pass */
 
 typedef struct ingest_req ingest_req;
+
+/* Answers of one loop pass, added to /metrics once at its end (one lock, not one a request). */
+typedef struct answer_count {
+    char instance[SIGFLOW_MAX_NAME_LEN + 1]; /* "" for answers without a connector */
+    unsigned code;
+    unsigned n;
+} answer_count;
 
 /*
  * One event loop: a libmicrohttpd daemon driven by its own thread (external epoll mode) on a
  * SO_REUSEPORT socket of the listen address, so the kernel spreads connections over the
- * loops. A request waiting for its commit is suspended; the committer queues it on its
- * loop's `ready` list and the loop resumes it between two MHD_run calls: a resume must never
- * overtake the suspend of a request whose callback is still returning (libmicrohttpd 0.9.75
- * corrupts memory then), and on the loop's own thread it cannot.
+ * loops. A request waiting for its commit is suspended and its events queued in the journal
+ * without waking the committer; after the pass (MHD_run) the loop commits everything queued
+ * on its own thread when nobody else is committing (journal_commit_here: one commit for the
+ * pass, no hand-off), else the committing thread does. Whoever commits queues the request on
+ * its loop's `ready` list (ringing `wake_fd` when that is another thread) and the loop resumes
+ * it between two MHD_run calls: a resume must never overtake the suspend of a request whose
+ * callback is still returning (libmicrohttpd 0.9.75 corrupts memory then), and on the loop's
+ * own thread it cannot.
  */
 typedef struct ingest_loop {
     struct ingest_http *h;
     struct MHD_Daemon *mhd;
-    int wake_fd;        /* eventfd: the committer rings it */
+    int wake_fd;        /* eventfd: rung when another thread queues on an empty `ready` */
     pthread_mutex_t mu; /* guards ready */
     ingest_req *ready;  /* committed, to resume */
+    journal *to_commit; /* the journal this pass queued requests in (this thread's only) */
+    answer_count counts[INGEST_LOOP_COUNTS]; /* this thread's only */
+    unsigned n_counts;
     pthread_t thread;
     bool running;
 } ingest_loop;
+
+/* The loop whose thread this is (NULL on other threads). */
+static _Thread_local ingest_loop *tl_loop;
 
 /* A route: one path, one instance, and how many requests are inside its callback now. */
 typedef struct route {
@@ -64,13 +82,13 @@ struct ingest_http {
     atomic_bool stopping;
     http_guard *guard;
     int port;
-    pthread_mutex_t lock; /* guards routes, n_routes, every route's inflight, waiting */
-    pthread_cond_t idle;  /* broadcast when a route's inflight or `waiting` drops to 0 */
+    pthread_mutex_t lock; /* guards routes, n_routes, every route's inflight */
+    pthread_cond_t idle;  /* broadcast (under lock) when a route's inflight or `waiting` is 0 */
     route *routes[SIGFLOW_MAX_INSTANCES];
     size_t n_routes;
-    unsigned waiting;  /* requests waiting for their commit or its answer (shedding bound) */
-    atomic_bool hold;  /* draining or reloading: a path without a route is 503, not 404 */
-    path_log *unknown; /* requests to paths without a route, for the log */
+    atomic_uint waiting; /* requests waiting for their commit or its answer (shedding bound) */
+    atomic_bool hold;    /* draining or reloading: a path without a route is 503, not 404 */
+    path_log *unknown;   /* requests to paths without a route, for the log */
 };
 
 /* Per-request state, from the headers to the completion notice. */
@@ -218,15 +236,46 @@ static void log_unknown_path(ingest_http *h, struct MHD_Connection *c, const cha
 
 /* ---- answers ------------------------------------------------------------------------------ */
 
-static void count_answer(const char *instance, unsigned code)
+static void count_answers(const char *instance, unsigned code, unsigned n)
 {
     char series[SIGFLOW_MAX_NAME_LEN + 96];
-    if (instance)
+    if (instance && instance[0])
         snprintf(series, sizeof series,
                  "sigflow_ingest_requests_total{connector=\"%s\",code=\"%u\"}", instance, code);
     else
         snprintf(series, sizeof series, "sigflow_ingest_requests_total{code=\"%u\"}", code);
-    metrics_add(series, 1);
+    metrics_add(series, n);
+}
+
+/* Add the loop's counts to /metrics (its own thread, at the end of a pass). */
+static void loop_flush_counts(ingest_loop *l)
+{
+    for (unsigned i = 0; i < l->n_counts; i++)
+        count_answers(l->counts[i].instance, l->counts[i].code, l->counts[i].n);
+    l->n_counts = 0;
+}
+
+/* Count one answer: in the loop's pass counts on a loop thread, else at once. */
+static void count_answer(const char *instance, unsigned code)
+{
+    ingest_loop *l = tl_loop;
+    if (!instance)
+        instance = "";
+    if (l) {
+        for (unsigned i = 0; i < l->n_counts; i++)
+            if (l->counts[i].code == code && strcmp(l->counts[i].instance, instance) == 0) {
+                l->counts[i].n++;
+                return;
+            }
+        if (l->n_counts == INGEST_LOOP_COUNTS)
+            loop_flush_counts(l);
+        answer_count *a = &l->counts[l->n_counts++];
+        snprintf(a->instance, sizeof a->instance, "%s", instance);
+        a->code = code;
+        a->n = 1;
+        return;
+    }
+    count_answers(instance, code, 1);
 }
 
 /* Queue one answer. `extra_name`/`extra_value` is an optional header (Allow, Retry-After). */
@@ -391,26 +440,29 @@ static sf_status keep_answer(ingest_req *rq, sf_instance *inst, const sf_http_re
     return SF_OK;
 }
 
-/* The journal's committer: the request's events are stored (or not). Its loop resumes it. */
+/* The committing thread: the request's events are stored (or not). Its loop resumes it; the
+   loop is woken only when this is another thread and nothing else was waiting to resume. */
 static void on_committed(void *ctx, sf_status st)
 {
     ingest_req *rq = ctx;
     ingest_loop *l = rq->loop;
     rq->commit_st = st;
     pthread_mutex_lock(&l->mu);
+    bool ring = !l->ready && tl_loop != l;
     rq->next_ready = l->ready;
     l->ready = rq;
     pthread_mutex_unlock(&l->mu);
     uint64_t one = 1;
-    if (write(l->wake_fd, &one, sizeof one) != sizeof one && errno != EAGAIN)
+    if (ring && write(l->wake_fd, &one, sizeof one) != sizeof one && errno != EAGAIN)
         log_error(LOG_CTX, "cannot wake an ingest loop: %s", strerror(errno));
 }
 
 static void waiting_done(ingest_http *h)
 {
-    pthread_mutex_lock(&h->lock);
-    if (--h->waiting == 0)
-        pthread_cond_broadcast(&h->idle);
+    if (atomic_fetch_sub(&h->waiting, 1) != 1)
+        return;
+    pthread_mutex_lock(&h->lock); /* a waiter checks `waiting` under it before it sleeps */
+    pthread_cond_broadcast(&h->idle);
     pthread_mutex_unlock(&h->lock);
 }
 
@@ -435,19 +487,45 @@ static enum MHD_Result on_committed_answer(ingest_http *h, struct MHD_Connection
     return ok;
 }
 
+/* This request is the only one its loop can see this pass: its connection is the loop's only
+   one, so waiting for the end of the pass gathers nothing (a single sender, c = 1). */
+static bool loop_alone(ingest_loop *l)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info && info->num_connections == 1;
+}
+
+/* Commit what the loop queued now, in the callback. True when rq's commit is over (it was
+   then on this loop's `ready` list, and is taken off it: answered at once). */
+static bool commit_now(ingest_loop *l, ingest_req *rq)
+{
+    journal *j = l->to_commit;
+    l->to_commit = NULL;
+    journal_commit_here(j);
+    bool done = false;
+    pthread_mutex_lock(&l->mu);
+    for (ingest_req **p = &l->ready; *p; p = &(*p)->next_ready)
+        if (*p == rq) {
+            *p = rq->next_ready;
+            done = true;
+            break;
+        }
+    pthread_mutex_unlock(&l->mu);
+    return done;
+}
+
 /* Past SIGFLOW_MAX_INGEST_WAITING requests waiting for the journal, answer 503 at once. */
 static bool shed_load(ingest_http *h)
 {
-    pthread_mutex_lock(&h->lock);
-    bool full = h->waiting >= SIGFLOW_MAX_INGEST_WAITING;
-    pthread_mutex_unlock(&h->lock);
+    bool full = atomic_load(&h->waiting) >= SIGFLOW_MAX_INGEST_WAITING;
     if (full)
         metrics_add("sigflow_ingest_shed_total", 1);
     return full;
 }
 
-/* Hand the request's events to the journal and suspend the connection until the commit
-   they share with the other requests waiting now (group commit). */
+/* Queue the request's events in the journal and suspend the connection until the commit
+   they share with the other requests of this pass and those waiting now (group commit). */
 static enum MHD_Result submit(ingest_loop *l, struct MHD_Connection *c, ingest_req *rq,
                               intake_scope *scope)
 {
@@ -455,15 +533,19 @@ static enum MHD_Result submit(ingest_loop *l, struct MHD_Connection *c, ingest_r
     rq->loop = l;
     rq->conn = c;
     rq->submitted = true;
-    pthread_mutex_lock(&h->lock);
-    h->waiting++;
-    pthread_mutex_unlock(&h->lock);
+    atomic_fetch_add(&h->waiting, 1);
     http_guard_set_waiting(h->guard, c, true);
-    sf_status st = intake_scope_submit(scope, on_committed, rq);
+    journal *j = NULL;
+    sf_status st = intake_scope_submit(scope, on_committed, rq, &j);
     if (st != SF_OK) { /* not queued: on_committed will not run */
         rq->commit_st = st;
         return on_committed_answer(h, c, rq);
     }
+    if (l->to_commit && l->to_commit != j)
+        journal_commit_here(l->to_commit); /* another journal: never in one daemon, but safe */
+    l->to_commit = j;
+    if (loop_alone(l) && commit_now(l, rq))
+        return on_committed_answer(h, c, rq); /* no suspend, no second pass */
     /* on_committed only queues it: this loop resumes it after this callback returned. */
     MHD_suspend_connection(c);
     return MHD_YES;
@@ -554,12 +636,9 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start and stop ----------------------------------------------------------------------- */
 
-/* Resume what the committer queued (this loop's thread, outside any callback). */
+/* Resume what the committing thread queued (this loop's thread, outside any callback). */
 static void loop_resume_ready(ingest_loop *l)
 {
-    uint64_t n;
-    if (read(l->wake_fd, &n, sizeof n) < 0 && errno != EAGAIN)
-        log_error(LOG_CTX, "ingest loop wake-up: %s", strerror(errno));
     pthread_mutex_lock(&l->mu);
     ingest_req *rq = l->ready;
     l->ready = NULL;
@@ -571,9 +650,19 @@ static void loop_resume_ready(ingest_loop *l)
     }
 }
 
+/* One pass: resume what is committed, run libmicrohttpd (reads, callbacks, answers). */
+static void loop_pass(ingest_loop *l)
+{
+    loop_resume_ready(l);
+    if (MHD_run(l->mhd) != MHD_YES)
+        log_warn(LOG_CTX, "ingest loop: MHD_run failed");
+    loop_flush_counts(l);
+}
+
 static void *loop_main(void *arg)
 {
     ingest_loop *l = arg;
+    tl_loop = l;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
     int epfd = info ? info->epoll_fd : -1;
     while (!atomic_load(&l->h->stopping)) {
@@ -586,11 +675,19 @@ static void *loop_main(void *arg)
             log_error(LOG_CTX, "ingest loop poll: %s", strerror(errno));
             break;
         }
-        loop_resume_ready(l);
-        if (MHD_run(l->mhd) != MHD_YES)
-            log_warn(LOG_CTX, "ingest loop: MHD_run failed");
+        uint64_t n;
+        if ((fds[1].revents & POLLIN) && read(l->wake_fd, &n, sizeof n) < 0 && errno != EAGAIN)
+            log_error(LOG_CTX, "ingest loop wake-up: %s", strerror(errno));
+        loop_pass(l);
+        if (l->to_commit) { /* this pass's requests: commit them here if nobody else is */
+            journal *j = l->to_commit;
+            l->to_commit = NULL;
+            journal_commit_here(j);
+            loop_pass(l); /* answer them */
+        }
     }
     MHD_run(l->mhd); /* send the last answers queued */
+    loop_flush_counts(l);
     return NULL;
 }
 
@@ -605,14 +702,15 @@ static bool loop_start(ingest_loop *l, ingest_http *h, struct sockaddr_storage *
     unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
     if (ss->ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
-    l->mhd = MHD_start_daemon(flags, 0, http_guard_accept, h->guard, on_access, l,
-                              MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL, MHD_OPTION_SOCK_ADDR,
-                              (struct sockaddr *)ss, MHD_OPTION_LISTENING_ADDRESS_REUSE,
-                              (unsigned int)1, MHD_OPTION_CONNECTION_TIMEOUT,
-                              (unsigned int)SIGFLOW_HTTP_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT,
-                              (unsigned int)SIGFLOW_MAX_HTTP_CONNECTIONS, /* the guard's, shared */
-                              MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, h->guard,
-                              MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
+    l->mhd = MHD_start_daemon(
+        flags, 0, http_guard_accept, h->guard, on_access, l, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log,
+        NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)ss, MHD_OPTION_LISTENING_ADDRESS_REUSE,
+        (unsigned int)1, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SIGFLOW_HTTP_TIMEOUT_S,
+        MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned int)SIGFLOW_MAX_HTTP_CONNECTIONS, /* the guard's, shared */
+        MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, h->guard,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SIGFLOW_HTTP_CONNECTION_MEMORY,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
     if (!l->mhd)
         return false;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);
@@ -673,6 +771,7 @@ ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
     pthread_cond_init(&h->idle, NULL);
     atomic_init(&h->hold, false);
     atomic_init(&h->stopping, false);
+    atomic_init(&h->waiting, 0);
     if (!(h->guard =
               http_guard_new("ingest", SIGFLOW_HTTP_REQUEST_DEADLINE_S * 1000LL,
                              SIGFLOW_MAX_HTTP_CONNECTIONS, SIGFLOW_MAX_HTTP_CONNECTIONS_PER_IP)) ||
@@ -714,7 +813,7 @@ void ingest_http_wait_idle(ingest_http *h)
     if (!h)
         return;
     pthread_mutex_lock(&h->lock);
-    while (h->waiting > 0)
+    while (atomic_load(&h->waiting) > 0)
         pthread_cond_wait(&h->idle, &h->lock);
     pthread_mutex_unlock(&h->lock);
 }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +22,8 @@ struct intake {
     size_t n, alloc;
     size_t batch, cap;
     int64_t linger_ms;
-    bool cursor_mode; /* commits only with a cursor (or when full) */
+    atomic_bool cursor_mode; /* commits only with a cursor (or when full); set once, read
+                                without mu on the request-scope path */
     bool warned_full;
     struct timespec due; /* when the linger thread commits the buffer */
     bool stopping;
@@ -45,13 +47,13 @@ static void *linger_main(void *arg)
     intake *in = arg;
     pthread_mutex_lock(&in->mu);
     while (!in->stopping) {
-        if (in->n == 0 || in->cursor_mode) {
+        if (in->n == 0 || atomic_load(&in->cursor_mode)) {
             pthread_cond_wait(&in->cv, &in->mu);
             continue;
         }
         if (pthread_cond_timedwait(&in->cv, &in->mu, &in->due) != ETIMEDOUT)
             continue; /* woken: re-check (a commit may have emptied the buffer) */
-        if (in->n > 0 && !in->cursor_mode && commit_locked(in, NULL, NULL) != SF_OK)
+        if (in->n > 0 && !atomic_load(&in->cursor_mode) && commit_locked(in, NULL, NULL) != SF_OK)
             in->due = monotime_after(INTAKE_RETRY_MS);
     }
     pthread_mutex_unlock(&in->mu);
@@ -87,14 +89,15 @@ intake *intake_new(journal *j, const char *connector, size_t batch, size_t capac
 void intake_cursor_mode(intake *in)
 {
     pthread_mutex_lock(&in->mu);
-    in->cursor_mode = true;
+    atomic_store(&in->cursor_mode, true);
     pthread_mutex_unlock(&in->mu);
 }
 
 /* Room for one more event: grow up to cap, or commit what is there (mu held). */
 static sf_status make_room(intake *in)
 {
-    size_t limit = in->cursor_mode ? in->cap : in->batch;
+    bool cursor_mode = atomic_load(&in->cursor_mode);
+    size_t limit = cursor_mode ? in->cap : in->batch;
     if (in->n < limit) {
         if (in->n < in->alloc)
             return SF_OK;
@@ -106,7 +109,7 @@ static sf_status make_room(intake *in)
             return SF_OK;
         }
     }
-    if (in->cursor_mode && !in->warned_full) {
+    if (cursor_mode && !in->warned_full) {
         in->warned_full = true;
         log_warn("component=intake",
                  "connector=%s emitted %zu events without storing a checkpoint: committing "
@@ -140,7 +143,7 @@ void intake_scope_discard(intake_scope *s)
     s->n = s->alloc = 0;
 }
 
-sf_status intake_scope_submit(intake_scope *s, journal_done_fn done, void *ctx)
+sf_status intake_scope_submit(intake_scope *s, journal_done_fn done, void *ctx, journal **here)
 {
     if (!s->in || s->n == 0) {
         intake_scope_discard(s);
@@ -150,6 +153,10 @@ sf_status intake_scope_submit(intake_scope *s, journal_done_fn done, void *ctx)
     size_t n = s->n;
     s->evs = NULL;
     s->n = s->alloc = 0;
+    if (here) {
+        *here = s->in->j;
+        return journal_submit_batch_deferred(s->in->j, s->in->connector, evs, n, done, ctx);
+    }
     return journal_submit_batch(s->in->j, s->in->connector, evs, n, done, ctx);
 }
 
@@ -182,19 +189,18 @@ static sf_status scope_add(intake_scope *s, intake *in, sf_event *ev)
 
 sf_status intake_add(intake *in, sf_event *ev)
 {
-    pthread_mutex_lock(&in->mu);
-    intake_scope *s = in->cursor_mode ? NULL : scope_for(in);
-    if (s) {
-        pthread_mutex_unlock(&in->mu);
+    /* A request's event: the scope is this thread's own, no lock needed. */
+    intake_scope *s = atomic_load(&in->cursor_mode) ? NULL : scope_for(in);
+    if (s)
         return scope_add(s, in, ev);
-    }
+    pthread_mutex_lock(&in->mu);
     if (make_room(in) != SF_OK) {
         pthread_mutex_unlock(&in->mu);
         event_free(ev);
         return SF_ERETRY;
     }
     in->buf[in->n++] = ev;
-    if (in->n == 1 && !in->cursor_mode) {
+    if (in->n == 1 && !atomic_load(&in->cursor_mode)) {
         in->due = monotime_after(in->linger_ms);
         pthread_cond_signal(&in->cv);
     }
@@ -221,7 +227,7 @@ void intake_free(intake *in)
     pthread_cond_signal(&in->cv);
     pthread_mutex_unlock(&in->mu);
     pthread_join(in->thread, NULL);
-    if (in->n > 0 && in->cursor_mode) {
+    if (in->n > 0 && atomic_load(&in->cursor_mode)) {
         /* Not covered by a stored cursor: the connector reads them again from its cursor, so
            journaling them now would count them twice. */
         log_debug("component=intake",

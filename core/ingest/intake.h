@@ -57,9 +57,13 @@ typedef struct intake_scope {
 void intake_scope_open(intake_scope *s);
 /* Close the scope (the thread's emits go to their intakes again); its events stay in it. */
 void intake_scope_close(intake_scope *s);
-/* The scope's events to the journal as one batch (see journal_submit_batch): done(ctx, st)
-   follows on SF_OK. The scope is empty afterwards whatever the result. SF_EINVAL if empty. */
-sf_status intake_scope_submit(intake_scope *s, journal_done_fn done, void *ctx);
+/*
+ * The scope's events to the journal as one batch (see journal_submit_batch): done(ctx, st)
+ * follows on SF_OK. The scope is empty afterwards whatever the result. SF_EINVAL if empty.
+ * With `here` set, the batch is queued for the caller to commit (journal_submit_batch_deferred)
+ * and *here names the journal to call journal_commit_here on.
+ */
+sf_status intake_scope_submit(intake_scope *s, journal_done_fn done, void *ctx, journal **here);
 /* Free what the scope holds. */
 void intake_scope_discard(intake_scope *s);
 

@@ -22,6 +22,7 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/monotime.h"
+#include "base/readiness.h"
 
 /* ---- logging and errors ------------------------------------------------------------------- */
 
@@ -207,6 +208,15 @@ static void h_metric_add(sf_instance *in, const char *name, double delta)
     metrics_add(series, delta);
 }
 
+/* since 1.4: what /readyz says about this instance (base/readiness.h). */
+static void h_health_set(sf_instance *in, bool ok, const char *reason)
+{
+    if (!in || atomic_load(&in->abandoned)) /* a new instance may have its name now */
+        return;
+    readiness_set(in->cfg->name, in->plugin->desc.name,
+                  ok ? NULL : (reason && *reason ? reason : "the plugin says it is not ready"));
+}
+
 static void h_metric_set(sf_instance *in, const char *name, double value)
 {
     char series[256];
@@ -360,6 +370,7 @@ static const sf_host g_host = {
     .msg_item = host_msg_item,
     .render_as = h_render_as,
     .template_check = host_template_check,
+    .health_set = h_health_set,
 };
 
 static const sf_host_info g_info = {

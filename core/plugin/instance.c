@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/readiness.h"
 #include "base/log.h"
 #include "base/monotime.h"
 #include "plugin/host_alert.h"
@@ -153,6 +154,7 @@ sf_status instance_stop(sf_instance *in)
         PLUGIN_CALL(in, "stop", st = in->plugin->desc.stop(in, in->state));
     join_threads(in);
     in->st = INST_STOPPED;
+    readiness_clear(in->cfg->name); /* its reason, if it gave one, goes with it */
     return st;
 }
 

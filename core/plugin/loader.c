@@ -128,6 +128,14 @@ const char *loader_refusal_for(const plugin_registry *r, const char *name)
     return NULL;
 }
 
+static void entry_free(plugin_entry *e)
+{
+    free(e->pub.path);
+    free(e->real);
+    loader_owned_free(&e->owned);
+    free(e);
+}
+
 void loader_free(plugin_registry *r)
 {
     if (!r)
@@ -139,6 +147,11 @@ void loader_free(plugin_registry *r)
         free(r->plugins[i]);
     }
     free(r->plugins);
+    for (size_t i = 0; i < r->n_pending; i++) { /* init still running: its thread is left */
+        loader_init_forget(r->pending[i]);
+        entry_free(r->pending[i]);
+    }
+    free(r->pending);
     for (size_t i = 0; i < r->nrefused; i++) {
         free(r->refused[i].real);
         free(r->refused[i].why);
@@ -325,9 +338,39 @@ static int check_plugin(plugin_registry *r, load_ctx *c, void *dl, plugin_entry 
     if (e->pub.desc.init) {
         if ((rc = safe_mode_check(r, c, "init")) != SF_OK)
             return rc;
-        rc = loader_run_init(r, c, &e->pub.desc);
+        rc = r->async_init ? loader_init_async(r, c, e) : loader_run_init(r, c, &e->pub.desc);
     }
     return rc;
+}
+
+/* Room for one more pending load, taken before init can be left running. */
+static int pending_reserve(plugin_registry *r)
+{
+    if (r->n_pending < r->cap_pending)
+        return SF_OK;
+    size_t cap = r->cap_pending ? r->cap_pending * 2 : 4;
+    plugin_entry **grown = realloc(r->pending, cap * sizeof *grown);
+    if (!grown)
+        return SF_ENOMEM;
+    r->pending = grown;
+    r->cap_pending = cap;
+    return SF_OK;
+}
+
+static const plugin_entry *find_pending(const plugin_registry *r, const char *real)
+{
+    for (size_t i = 0; i < r->n_pending; i++)
+        if (strcmp(r->pending[i]->real, real) == 0)
+            return r->pending[i];
+    return NULL;
+}
+
+static void log_loaded(const plugin_entry *e)
+{
+    log_info("component=loader", "plugin %s %s loaded from %s (%s, ABI %u.%u)", e->pub.desc.name,
+             e->pub.desc.version ? e->pub.desc.version : "-", e->pub.path,
+             e->pub.desc.kind == SF_KIND_CONNECTOR ? "connector" : "delivery",
+             (unsigned)e->pub.desc.abi_major, (unsigned)e->pub.desc.abi_minor);
 }
 
 /* Steps 2-6 for a file that passed check_file (fd is the file checked). */
@@ -366,16 +409,29 @@ static int load_checked(plugin_registry *r, load_ctx *c, const char *real, int f
         rc = loader_refuse(c, SF_ENOMEM, "memory", "cannot copy the path");
         goto refused;
     }
-    rc = check_plugin(r, c, dl, e);
-    if (rc != SF_OK)
+    if (r->async_init && pending_reserve(r) != SF_OK) {
+        rc = loader_refuse(c, SF_ENOMEM, "memory", "cannot allocate the pending load");
         goto refused;
+    }
+    rc = check_plugin(r, c, dl, e);
     e->pub.dl = dl;
     e->id = id;
+    if (rc == LOADER_PENDING) {
+        /* init still runs: the caller (the runtime's loop) goes on; loader_pending_poll ends
+           the load when init returns or its deadline passes. */
+        r->pending[r->n_pending++] = e;
+        char file_kv[PATH_MAX + 32];
+        log_format_kv(file_kv, sizeof file_kv, "plugin_file", c->path);
+        log_warn(file_kv,
+                 "plugin %s: init has not returned after %d ms; sigflow goes on and loads it "
+                 "when it does (deadline %lld ms, plugin_timeout)",
+                 e->pub.desc.name, LOADER_INIT_GRACE_MS, (long long)r->call_timeout_ms);
+        return LOADER_PENDING;
+    }
+    if (rc != SF_OK)
+        goto refused;
     loader_insert(r, e);
-    log_info("component=loader", "plugin %s %s loaded from %s (%s, ABI %u.%u)", e->pub.desc.name,
-             e->pub.desc.version ? e->pub.desc.version : "-", c->path,
-             e->pub.desc.kind == SF_KIND_CONNECTOR ? "connector" : "delivery",
-             (unsigned)e->pub.desc.abi_major, (unsigned)e->pub.desc.abi_minor);
+    log_loaded(e);
     return SF_OK;
 refused:
     remember_refusal(r, real, &id, false, c);
@@ -384,6 +440,51 @@ refused:
     loader_owned_free(&e->owned);
     free(e);
     return rc;
+}
+
+void loader_set_async_init(plugin_registry *r, bool on)
+{
+    if (r)
+        r->async_init = on;
+}
+
+/* One pending load whose init is over: into the registry, or refused and remembered. */
+static int pending_finish(plugin_registry *r, plugin_entry *e, int verdict, load_ctx *c)
+{
+    const loaded_plugin *twin = loader_find(r, e->pub.desc.name, e->pub.desc.kind);
+    if (verdict == SF_OK && twin)
+        verdict = loader_refuse(c, SF_EINVAL, "name",
+                                "\"%s\" was loaded from %s while this file's init ran: remove one",
+                                e->pub.desc.name, twin->path);
+    if (verdict == SF_OK && loader_reserve(r) != SF_OK)
+        verdict = loader_refuse(c, SF_ENOMEM, "memory", "cannot allocate the registry entry");
+    if (verdict == SF_OK) {
+        loader_insert(r, e);
+        log_loaded(e);
+        return 1;
+    }
+    remember_refusal(r, e->real, &e->id, false, c);
+    entry_free(e); /* the init thread, if abandoned, holds nothing of the entry */
+    return 0;
+}
+
+int loader_pending_poll(plugin_registry *r)
+{
+    int loaded = 0;
+    for (size_t i = 0; r && i < r->n_pending;) {
+        plugin_entry *e = r->pending[i];
+        char err[SIGFLOW_MAX_ERROR_LEN];
+        load_ctx c = {.path = e->pub.path, .err = err, .errlen = sizeof err};
+        snprintf(c.name, sizeof c.name, "%s", e->pub.desc.name);
+        int v = loader_init_check(r, &c, e);
+        if (v == LOADER_PENDING) {
+            i++;
+            continue;
+        }
+        r->pending[i] = r->pending[--r->n_pending];
+        loaded += pending_finish(r, e, v, &c);
+    }
+    return loaded;
 }
 
 int loader_load_file(plugin_registry *r, const char *path, char *err, size_t errlen)
@@ -492,6 +593,8 @@ int loader_consider(plugin_registry *r, const char *dir, const char *name)
     const refusal *f = loader_find_refusal(r, real);
     if (f && (f->by_attr ? file_id_equal(&f->id, &id) : file_same_content(&f->id, &id)))
         goto out; /* refused before in this very version: logged then */
+    if (find_pending(r, real))
+        goto out; /* its init is still running: loader_pending_poll decides */
     loaded = loader_load_file(r, path, NULL, 0) == SF_OK;
 out:
     free(real);

@@ -52,6 +52,18 @@ void loader_set_call_timeout(plugin_registry *r, int64_t ms);
  */
 void loader_set_probe(plugin_registry *r, bool probe);
 /*
+ * After start-up (the runtime's loop): a plugin dropped in whose init has not returned after
+ * a moment is left running on its thread and the load returns at once; loader_pending_poll
+ * finishes it. Off by default: the start-up scan and the CLI wait for init (plugin_timeout).
+ */
+void loader_set_async_init(plugin_registry *r, bool on);
+/*
+ * Finishes the loads whose init was left running: loaded when init returned SF_OK, refused
+ * (and remembered, naming the plugin) when it failed or missed plugin_timeout. Returns how
+ * many were loaded. Call it from the loading thread, often (the runtime: every loop turn).
+ */
+int loader_pending_poll(plugin_registry *r);
+/*
  * Safe mode at load time: with a state_dir set, a file or plugin that <state_dir>/crashes
  * names CRASH_SAFE_MODE_AFTER times is refused before dlopen or init runs again.
  */

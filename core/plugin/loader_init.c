@@ -68,11 +68,14 @@ static void *init_main(void *arg)
     return NULL;
 }
 
-int loader_run_init(plugin_registry *r, const load_ctx *c, const sf_plugin *d)
+/* init started on its own thread; NULL (refusal written) when it could not start. */
+static init_call *init_begin(plugin_registry *r, const load_ctx *c, const sf_plugin *d)
 {
     init_call *ic = calloc(1, sizeof *ic);
-    if (!ic)
-        return loader_refuse(c, SF_ENOMEM, "memory", "cannot call init");
+    if (!ic) {
+        loader_refuse(c, SF_ENOMEM, "memory", "cannot call init");
+        return NULL;
+    }
     ic->init = d->init;
     ic->host = r->host;
     snprintf(ic->name, sizeof ic->name, "%s", d->name);
@@ -84,27 +87,86 @@ int loader_run_init(plugin_registry *r, const load_ctx *c, const sf_plugin *d)
     if (pthread_create(&tid, NULL, init_main, ic) != 0) {
         ic->refs = 1;
         init_call_unref(ic);
-        return loader_refuse(c, SF_EIO, "init", "cannot start a thread for init");
+        loader_refuse(c, SF_EIO, "init", "cannot start a thread for init");
+        return NULL;
     }
     pthread_detach(tid);
-    struct timespec dl = monotime_after(r->call_timeout_ms);
+    return ic;
+}
+
+/* Waits until init returned or `wait_ms` passed (0: only looks). True when it returned. */
+static bool init_wait(init_call *ic, int64_t wait_ms, sf_status *rc)
+{
+    struct timespec dl = monotime_after(wait_ms > 0 ? wait_ms : 0);
     pthread_mutex_lock(&ic->lock);
-    while (!ic->done)
+    while (!ic->done && wait_ms > 0)
         if (pthread_cond_timedwait(&ic->done_cv, &ic->lock, &dl) == ETIMEDOUT)
             break;
     bool done = ic->done;
-    sf_status rc = ic->rc;
+    *rc = ic->rc;
     pthread_mutex_unlock(&ic->lock);
-    init_call_unref(ic);
+    return done;
+}
+
+/* What init's outcome means for the load: SF_OK, or a refusal naming the plugin. */
+static int init_verdict(plugin_registry *r, const load_ctx *c, bool done, sf_status rc)
+{
     if (!done)
         return loader_refuse(c, SF_ETIMEOUT, "init",
-                             "did not return within %lld ms, expected it to: refused, its thread "
-                             "is abandoned (fix the plugin, then restart sigflow)",
-                             (long long)r->call_timeout_ms);
+                             "did not return within %lld ms, expected it to: plugin %s refused, "
+                             "its thread is abandoned (fix the plugin, then restart sigflow)",
+                             (long long)r->call_timeout_ms, c->name[0] ? c->name : "?");
     if (rc != SF_OK)
         return loader_refuse(c, rc < 0 ? rc : SF_EFATAL, "init",
                              "returned %d (%s), expected 0 (ok)", rc, loader_status_text(rc));
     return SF_OK;
+}
+
+int loader_run_init(plugin_registry *r, const load_ctx *c, const sf_plugin *d)
+{
+    init_call *ic = init_begin(r, c, d);
+    if (!ic)
+        return SF_EIO;
+    sf_status rc;
+    bool done = init_wait(ic, r->call_timeout_ms, &rc);
+    init_call_unref(ic);
+    return init_verdict(r, c, done, rc);
+}
+
+int loader_init_async(plugin_registry *r, const load_ctx *c, plugin_entry *e)
+{
+    int64_t started = monotime_ms();
+    init_call *ic = init_begin(r, c, &e->pub.desc);
+    if (!ic)
+        return SF_EIO;
+    sf_status rc;
+    int64_t grace =
+        r->call_timeout_ms < LOADER_INIT_GRACE_MS ? r->call_timeout_ms : LOADER_INIT_GRACE_MS;
+    if (init_wait(ic, grace, &rc) || grace >= r->call_timeout_ms) {
+        bool done = init_wait(ic, 0, &rc);
+        init_call_unref(ic);
+        return init_verdict(r, c, done, rc);
+    }
+    e->init = ic;
+    e->init_deadline_ms = started + r->call_timeout_ms;
+    return LOADER_PENDING;
+}
+
+int loader_init_check(plugin_registry *r, const load_ctx *c, plugin_entry *e)
+{
+    sf_status rc;
+    bool done = init_wait(e->init, 0, &rc);
+    if (!done && monotime_ms() < e->init_deadline_ms)
+        return LOADER_PENDING;
+    loader_init_forget(e);
+    return init_verdict(r, c, done, rc);
+}
+
+void loader_init_forget(plugin_entry *e)
+{
+    if (e->init)
+        init_call_unref(e->init);
+    e->init = NULL;
 }
 
 /* ---- the whole load in a child process -------------------------------------------------- */

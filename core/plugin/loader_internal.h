@@ -41,7 +41,14 @@ typedef struct plugin_entry {
     file_id id;          /* the version loaded */
     bool replace_warned; /* a replacement `warned` was logged once */
     file_id warned;
+    struct init_call *init;   /* a hot drop whose init still runs (loader_pending_poll) */
+    int64_t init_deadline_ms; /* monotonic: refused if init has not returned by then */
 } plugin_entry;
+
+/* check_plugin's answer for an init that still runs on its thread (async loads only). */
+#define LOADER_PENDING 1
+/* How long a hot drop's load waits for init before it leaves it running and goes on. */
+#define LOADER_INIT_GRACE_MS 100
 
 typedef struct refusal {
     char *real;
@@ -66,6 +73,9 @@ struct plugin_registry {
     bool probe;              /* load in a child first; never run init in this process */
     char *crash_dir;         /* state_dir whose `crashes` file safe mode reads; NULL: none */
     size_t safe_mode_refusals;
+    bool async_init;        /* after start-up: a slow init does not hold the caller */
+    plugin_entry **pending; /* loads whose init still runs; loading thread only */
+    size_t n_pending, cap_pending;
 };
 
 /* One load in progress: the file as named to the operator and where the refusal text goes. */
@@ -91,6 +101,16 @@ int loader_own_descriptor(const load_ctx *c, sf_plugin *d, loader_owned *o);
 void loader_owned_free(loader_owned *o);
 /* init on its own thread, waited for at most r->call_timeout_ms. */
 int loader_run_init(plugin_registry *r, const load_ctx *c, const sf_plugin *d);
+/*
+ * init on its own thread, waited for LOADER_INIT_GRACE_MS: its verdict if it returned by
+ * then, else LOADER_PENDING with e->init and e->init_deadline_ms set.
+ */
+int loader_init_async(plugin_registry *r, const load_ctx *c, plugin_entry *e);
+/* A pending init: LOADER_PENDING while it runs within its deadline, else its verdict
+   (SF_OK, or a refusal naming the plugin). */
+int loader_init_check(plugin_registry *r, const load_ctx *c, plugin_entry *e);
+/* Drop a pending init's handle without waiting (the thread keeps its own). */
+void loader_init_forget(plugin_entry *e);
 /* dlopen, entry and init of `dlname` in a child process: refuses a crash or a hang. */
 int loader_probe(plugin_registry *r, const load_ctx *c, const char *dlname);
 /* Step 3: the v1 entry symbol, or a refusal naming the ABI major the file was built for. */

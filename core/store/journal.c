@@ -127,12 +127,28 @@ static void journal_write_one(journal *j, journal_entry *e, uint64_t *next, int6
     journal_exec_cached(j, "RELEASE entry");
 }
 
-static void journal_commit_batch(journal *j, journal_entry *batch)
+/*
+ * Write and commit the batch. `here` (a producer's thread, journal_commit_here): only when
+ * the store is free now, and without waiting for another connection's write lock; false
+ * then, nothing written (the committer thread takes the batch instead).
+ */
+static bool journal_commit_batch(journal *j, journal_entry *batch, bool here)
 {
     uint64_t next = j->next_seq;
-    store_lock(j->st);
+    sf_status rc;
+    if (here) {
+        if (!store_trylock(j->st))
+            return false;
+        rc = store_begin_now(j->st);
+        if (rc == SF_ERETRY) {
+            store_unlock(j->st);
+            return false;
+        }
+    } else {
+        store_lock(j->st);
+        rc = journal_exec_cached(j, "BEGIN");
+    }
     int64_t now = store_now_ms(j->st);
-    sf_status rc = journal_exec_cached(j, "BEGIN");
     for (journal_entry *e = batch; e; e = e->next) {
         if (rc != SF_OK) {
             e->status = rc;
@@ -159,6 +175,7 @@ static void journal_commit_batch(journal *j, journal_entry *batch)
     }
     store_unlock(j->st);
     j->next_seq = next;
+    return true;
 }
 
 /* ---- the committer ---- */
@@ -222,48 +239,118 @@ void journal_get_stats(journal *j, journal_stats *out)
     pthread_mutex_unlock(&j->mu);
 }
 
-/* A submitted batch: its committed events to the sink (else freed), then its owner told. */
-static void journal_hand_over_batch(journal_entry *e, journal_sink_fn sink, void *sink_ctx)
+/* The events of a round on their way to the sink, in sequence order (committing thread). */
+typedef struct sink_run {
+    journal_sink_fn one;
+    journal_sink_many_fn many;
+    void *ctx;
+    sf_event **buf; /* the journal's hand_buf: JOURNAL_HAND_BUF events */
+    size_t n;
+} sink_run;
+
+static void sink_flush(sink_run *r)
 {
-    for (size_t i = 0; i < e->n; i++) {
-        if (e->status == SF_OK && e->seqs[i] != JOURNAL_DUPLICATE && sink)
-            sink(sink_ctx, e->seqs[i], e->owned[i]);
-        else
-            event_free(e->owned[i]);
-    }
-    e->on_done(e->done_ctx, e->status);
-    free(e->seqs);
-    free(e->owned);
-    free(e);
+    if (r->many && r->n > 0)
+        r->many(r->ctx, r->buf, r->n);
+    else
+        for (size_t i = 0; i < r->n; i++)
+            r->one(r->ctx, r->buf[i]->seq, r->buf[i]);
+    r->n = 0;
 }
 
-/* Wake blocking callers; give committed submitted events to the sink, free the rest. */
-static void journal_hand_over(journal_entry *batch, journal_sink_fn sink, void *sink_ctx)
+/* One committed event to the sink (a duplicate, or anything without a sink, is freed). */
+static void sink_add(sink_run *r, uint64_t seq, sf_event *ev)
 {
+    if (seq == JOURNAL_DUPLICATE || (!r->one && !r->many)) {
+        event_free(ev);
+        return;
+    }
+    ev->seq = seq;
+    r->buf[r->n++] = ev;
+    if (r->n == JOURNAL_HAND_BUF)
+        sink_flush(r);
+}
+
+/* An entry's events: committed ones to the sink, the rest freed (async) or left to their
+   blocking owner (who keeps them on failure). */
+static void journal_sink_entry(sink_run *r, journal_entry *e)
+{
+    if (!e->async) {
+        if (e->handoff && e->status == SF_OK)
+            for (size_t i = 0; i < e->n; i++)
+                sink_add(r, e->seqs[i], (sf_event *)e->evs[i]); /* handed over by the caller */
+        return;
+    }
+    sf_event **evs = e->owned ? e->owned : &e->ev;
+    for (size_t i = 0; i < e->n; i++) {
+        if (e->status == SF_OK)
+            sink_add(r, e->seqs[i], evs[i]);
+        else
+            event_free(evs[i]);
+    }
+}
+
+/* After a commit: every committed event to the sink at once (one call of the batch sink),
+   then the owners told: a blocking caller returns, a submitted batch's done runs. */
+static void journal_hand_over(journal *j, journal_entry *batch, journal_sink_fn one,
+                              journal_sink_many_fn many, void *sink_ctx)
+{
+    sink_run r = {.one = one, .many = many, .ctx = sink_ctx, .buf = j->hand_buf};
+    for (journal_entry *e = batch; e; e = e->next)
+        journal_sink_entry(&r, e);
+    sink_flush(&r);
     for (journal_entry *e = batch, *next; e; e = next) {
         next = e->next; /* a blocking owner returns (and its entry goes) once posted */
         if (!e->async) {
-            if (e->handoff && e->status == SF_OK)
-                for (size_t i = 0; i < e->n; i++) {
-                    sf_event *ev = (sf_event *)e->evs[i]; /* owned: handed over by the caller */
-                    if (e->seqs[i] != JOURNAL_DUPLICATE && sink)
-                        sink(sink_ctx, e->seqs[i], ev);
-                    else
-                        event_free(ev);
-                }
             sem_post(&e->done);
             continue;
         }
         if (e->owned) {
-            journal_hand_over_batch(e, sink, sink_ctx);
-            continue;
+            e->on_done(e->done_ctx, e->status);
+            free(e->seqs);
+            free(e->owned);
         }
-        if (e->status == SF_OK && e->seq != JOURNAL_DUPLICATE && sink)
-            sink(sink_ctx, e->seq, e->ev);
-        else
-            event_free(e->ev);
         free(e);
     }
+}
+
+/* A batch that could not be committed here goes back to the front of the queue (mu held). */
+static void journal_put_back(journal *j, journal_entry *batch)
+{
+    journal_entry *last = batch;
+    size_t events = last->n;
+    for (; last->next; last = last->next)
+        events += last->next->n;
+    last->next = j->head;
+    j->head = batch;
+    if (!j->tail)
+        j->tail = last;
+    j->pending_events += events;
+}
+
+/*
+ * One commit of the oldest queued entries and their hand-over, by whoever set `committing`
+ * (mu held on entry and on return; released meanwhile). Hand-overs happen in commit order
+ * because only the holder of `committing` commits. False when `here` could not commit now.
+ */
+static bool journal_round(journal *j, bool here)
+{
+    journal_entry *batch = journal_take_batch(j);
+    pthread_mutex_unlock(&j->mu);
+    bool done = journal_commit_batch(j, batch, here);
+    pthread_mutex_lock(&j->mu);
+    if (!done) {
+        journal_put_back(j, batch);
+        return false;
+    }
+    journal_settle(j, batch);
+    journal_sink_fn one = j->sink;
+    journal_sink_many_fn many = j->sink_many;
+    void *sink_ctx = j->sink_ctx;
+    pthread_mutex_unlock(&j->mu);
+    journal_hand_over(j, batch, one, many, sink_ctx);
+    pthread_mutex_lock(&j->mu);
+    return true;
 }
 
 static void *journal_committer(void *arg)
@@ -271,27 +358,37 @@ static void *journal_committer(void *arg)
     journal *j = arg;
     pthread_mutex_lock(&j->mu);
     for (;;) {
-        while (!j->head && !j->stopping)
+        while ((!j->head || j->committing) && !j->stopping)
             pthread_cond_wait(&j->work, &j->mu);
         if (!j->head)
             break;
+        if (j->committing) { /* stopping while a producer commits: its round ends soon */
+            pthread_cond_wait(&j->work, &j->mu);
+            continue;
+        }
+        j->committing = true;
         if (j->cfg.max_delay_us > 0)
             journal_wait_for_more(j);
-        journal_entry *batch = journal_take_batch(j);
-        pthread_mutex_unlock(&j->mu);
-
-        journal_commit_batch(j, batch);
-
-        pthread_mutex_lock(&j->mu);
-        journal_settle(j, batch);
-        journal_sink_fn sink = j->sink;
-        void *sink_ctx = j->sink_ctx;
-        pthread_mutex_unlock(&j->mu);
-        journal_hand_over(batch, sink, sink_ctx);
-        pthread_mutex_lock(&j->mu);
+        journal_round(j, false);
+        j->committing = false;
     }
     pthread_mutex_unlock(&j->mu);
     return NULL;
+}
+
+void journal_commit_here(journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    if (j->head && !j->committing && j->cfg.max_delay_us == 0) {
+        j->committing = true;
+        journal_round(j, true);
+        j->committing = false;
+    }
+    /* Left over (queued meanwhile, or not committable here): the committer thread's. When
+       another round is under way, its holder hands the queue on when it ends. */
+    if (j->head && !j->committing)
+        pthread_cond_signal(&j->work);
+    pthread_mutex_unlock(&j->mu);
 }
 
 /* ---- producers ---- */
@@ -313,8 +410,9 @@ static sf_status journal_check_batch(const journal *j, const char *connector,
     return SF_OK;
 }
 
-/* Queue e (mu held): numbered, linked, committer woken when useful. */
-static sf_status journal_enqueue(journal *j, journal_entry *e)
+/* Queue e (mu held): numbered, linked, committer woken when useful (unless `defer`: the
+   producer calls journal_commit_here). */
+static sf_status journal_enqueue(journal *j, journal_entry *e, bool defer)
 {
     if (j->stopping)
         return SF_EFATAL;
@@ -327,7 +425,7 @@ static sf_status journal_enqueue(journal *j, journal_entry *e)
         j->head = e;
     j->tail = e;
     j->pending_events += e->n;
-    if (j->head == e || j->pending_events >= j->cfg.max_batch)
+    if (!defer && (j->head == e || j->pending_events >= j->cfg.max_batch))
         pthread_cond_signal(&j->work);
     return SF_OK;
 }
@@ -348,7 +446,7 @@ static sf_status journal_append_entry(journal *j, const char *connector, const s
                        .handoff = handoff};
     sem_init(&e.done, 0, 0);
     pthread_mutex_lock(&j->mu);
-    rc = journal_enqueue(j, &e);
+    rc = journal_enqueue(j, &e, false);
     pthread_mutex_unlock(&j->mu);
     if (rc == SF_OK) {
         while (sem_wait(&e.done) != 0)
@@ -403,7 +501,7 @@ sf_status journal_submit(journal *j, const char *connector, sf_event *ev, uint64
         e->connector = e->connector_buf;
     }
     pthread_mutex_lock(&j->mu);
-    rc = journal_enqueue(j, e);
+    rc = journal_enqueue(j, e, false);
     if (rc == SF_OK && ticket)
         *ticket = e->ticket; /* read under mu: the committer may free e right after */
     pthread_mutex_unlock(&j->mu);
@@ -422,8 +520,8 @@ static void journal_free_events(sf_event **evs, size_t n)
     free(evs);
 }
 
-sf_status journal_submit_batch(journal *j, const char *connector, sf_event **evs, size_t n,
-                               journal_done_fn done, void *ctx)
+static sf_status journal_submit_batch_as(journal *j, const char *connector, sf_event **evs,
+                                         size_t n, journal_done_fn done, void *ctx, bool defer)
 {
     journal_entry *e = NULL;
     sf_status rc = SF_EINVAL;
@@ -445,7 +543,7 @@ sf_status journal_submit_batch(journal *j, const char *connector, sf_event **evs
         e->connector = e->connector_buf;
     }
     pthread_mutex_lock(&j->mu);
-    rc = journal_enqueue(j, e);
+    rc = journal_enqueue(j, e, defer);
     pthread_mutex_unlock(&j->mu);
     if (rc == SF_OK)
         return SF_OK;
@@ -455,6 +553,18 @@ fail:
     free(e);
     journal_free_events(evs, n);
     return rc;
+}
+
+sf_status journal_submit_batch(journal *j, const char *connector, sf_event **evs, size_t n,
+                               journal_done_fn done, void *ctx)
+{
+    return journal_submit_batch_as(j, connector, evs, n, done, ctx, false);
+}
+
+sf_status journal_submit_batch_deferred(journal *j, const char *connector, sf_event **evs, size_t n,
+                                        journal_done_fn done, void *ctx)
+{
+    return journal_submit_batch_as(j, connector, evs, n, done, ctx, true);
 }
 
 sf_status journal_wait(journal *j, uint64_t first, uint64_t last)
@@ -475,6 +585,16 @@ void journal_set_sink(journal *j, journal_sink_fn fn, void *ctx)
 {
     pthread_mutex_lock(&j->mu);
     j->sink = fn;
+    j->sink_many = NULL;
+    j->sink_ctx = ctx;
+    pthread_mutex_unlock(&j->mu);
+}
+
+void journal_set_sink_many(journal *j, journal_sink_many_fn fn, void *ctx)
+{
+    pthread_mutex_lock(&j->mu);
+    j->sink = NULL;
+    j->sink_many = fn;
     j->sink_ctx = ctx;
     pthread_mutex_unlock(&j->mu);
 }

@@ -2,9 +2,11 @@
  * journal.h - the durable, ordered log of accepted events: an event is appended (and
  * committed at the store's durability) before its connector acknowledges it. Group commit:
  * producers block in append while one committer thread writes everything pending in one
- * transaction. Also the inbound dedup window and connector cursors committed with events.
- * Owns: the committer thread, the journal/dedup/journal_state rows. Calls store, store_kv,
- * event. Used by ingest (append), recovery and replay (read), checkpointing (retain).
+ * transaction; a producer that must not block (an event loop) may commit what is queued on
+ * its own thread when nobody else is committing (journal_commit_here). Also the inbound dedup
+ * window and connector cursors committed with events. Owns: the committer thread, the
+ * journal/dedup/journal_state rows. Calls store, store_kv, event. Used by ingest (append), recovery
+ * and replay (read), checkpointing (retain).
  *
  * This header is the whole interface: a distributed log (docs/design.md, Beyond one machine)
  * replaces journal.c, not its callers. Sequence numbers start at 1, increase without gaps per
@@ -65,11 +67,19 @@ sf_status journal_append_one(journal *j, const char *connector, const sf_event *
 
 /*
  * Where submitted events go once committed, in sequence order (the shard router): fn owns
- * ev. Runs on the committer thread; a slow sink holds up commits, and pending submits then
- * meet SF_ERETRY (back-pressure). Set it before the first submit.
+ * ev. Runs on the committing thread (the committer's, or a producer's in journal_commit_here);
+ * a slow sink holds up commits, and pending submits then meet SF_ERETRY (back-pressure). Set it
+ * before the first submit.
  */
 typedef void (*journal_sink_fn)(void *ctx, uint64_t seq, sf_event *ev);
 void journal_set_sink(journal *j, journal_sink_fn fn, void *ctx);
+/*
+ * The same, a commit's events at once (ev->seq set, in sequence order; fn owns them, not the
+ * array): one call per commit instead of one per event, so a sink that hands them to another
+ * thread takes its lock once. Replaces a sink set with journal_set_sink (and the reverse).
+ */
+typedef void (*journal_sink_many_fn)(void *ctx, sf_event *const *evs, size_t n);
+void journal_set_sink_many(journal *j, journal_sink_many_fn fn, void *ctx);
 
 /*
  * Queue one event without waiting for its commit (emit's path). Always consumes ev: once
@@ -90,7 +100,7 @@ sf_status journal_wait(journal *j, uint64_t first, uint64_t last);
 /*
  * A request's events, queued without blocking the caller (the HTTP listener's path: the
  * connection waits, not a thread). Takes `evs` (malloc'd) and its n events on every return.
- * On SF_OK `done(ctx, status)` is called exactly once on the committer thread: status SF_OK
+ * On SF_OK `done(ctx, status)` is called exactly once on the committing thread: status SF_OK
  * when all n committed in one transaction (already given to the sink, duplicates freed), else
  * nothing of them is stored (they were freed). Concurrent batches share a commit (group
  * commit). SF_ERETRY when too much is pending, SF_EINVAL for a bad batch, SF_EFATAL once
@@ -99,6 +109,22 @@ sf_status journal_wait(journal *j, uint64_t first, uint64_t last);
 typedef void (*journal_done_fn)(void *ctx, sf_status st);
 sf_status journal_submit_batch(journal *j, const char *connector, sf_event **evs, size_t n,
                                journal_done_fn done, void *ctx);
+/*
+ * journal_submit_batch for a producer that commits itself: the committer is not woken; the
+ * caller queues what it has (an event loop: every request of one pass) and then calls
+ * journal_commit_here. `done` runs on whichever thread commits the batch.
+ */
+sf_status journal_submit_batch_deferred(journal *j, const char *connector, sf_event **evs, size_t n,
+                                        journal_done_fn done, void *ctx);
+/*
+ * Commit what is queued on the calling thread when no other commit is under way, the store
+ * is free and no other connection holds the database's write lock (leader/follower group
+ * commit: no hand-off to the committer thread and back); the done callbacks and the sink run
+ * here before it returns. Otherwise, or for what is queued meanwhile, the committer thread
+ * does it. Never waits for another writer, but does wait for its own commit (an fsync under
+ * `durability = fsync`) and for the sink.
+ */
+void journal_commit_here(journal *j);
 
 /* True when `connector` recorded `source_id` within the dedup window before now_ms. */
 bool journal_seen_id(journal *j, const char *connector, const char *source_id, int64_t now_ms);

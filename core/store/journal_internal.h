@@ -14,6 +14,7 @@
 
 #define JOURNAL_CTX "component=journal"
 #define JOURNAL_FAILED_RING 16 /* failed submit tickets remembered for journal_wait */
+#define JOURNAL_HAND_BUF 1024  /* committed events handed to a batch sink per call at most */
 
 /*
  * One request. A blocking append's entry lives on the caller's stack until `done` is posted;
@@ -51,6 +52,7 @@ struct journal {
     journal_entry *head, *tail;
     size_t pending_events;
     bool stopping;
+    bool committing;      /* a commit and its hand-over are under way (committer or producer) */
     uint64_t last_seq;    /* last committed */
     uint64_t next_seq;    /* committer's own: first seq of the next commit */
     uint64_t next_ticket; /* last ticket handed out */
@@ -59,7 +61,9 @@ struct journal {
     size_t n_failed;
     journal_stats stats;
     journal_sink_fn sink;
+    journal_sink_many_fn sink_many;
     void *sink_ctx;
+    sf_event *hand_buf[JOURNAL_HAND_BUF]; /* the hand-over's: used by whoever is committing */
     pthread_t thread;
 };
 

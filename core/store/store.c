@@ -82,6 +82,34 @@ void store_unlock(store *s)
     pthread_mutex_unlock(&s->mu);
 }
 
+bool store_trylock(store *s)
+{
+    return pthread_mutex_trylock(&s->mu) == 0;
+}
+
+sf_status store_begin_now(store *s)
+{
+    sqlite3_stmt *st = store_stmt(s, "BEGIN IMMEDIATE");
+    if (!st)
+        return SF_EIO;
+    /* No busy handler for this one statement: another writer means "not now", not a wait. */
+    if (sqlite3_busy_timeout(s->db, 0) != SQLITE_OK)
+        return SF_EIO;
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK) {
+        if (rc == SQLITE_DONE)
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+        return SF_EIO;
+    }
+    if (rc == SQLITE_DONE)
+        return SF_OK;
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+        return SF_ERETRY;
+    log_error(STORE_CTX, "BEGIN IMMEDIATE failed: %s", sqlite3_errmsg(s->db));
+    return SF_EIO;
+}
+
 sqlite3 *store_db(store *s)
 {
     return s->db;

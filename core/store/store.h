@@ -7,6 +7,7 @@
 #ifndef SIGFLOW_STORE_H
 #define SIGFLOW_STORE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -62,6 +63,14 @@ void store_close(store *s);
 /* The connection's owner lock: hold it around every use of store_db / store_stmt. */
 void store_lock(store *s);
 void store_unlock(store *s);
+/* store_lock when nobody holds it now: false (not locked) otherwise. */
+bool store_trylock(store *s);
+/*
+ * BEGIN IMMEDIATE without waiting for another connection's write lock (caller holds the
+ * lock): SF_ERETRY when another connection holds it now, SF_EIO on another error. For a caller
+ * that must not block (an event loop) and has somewhere else to send the work.
+ */
+sf_status store_begin_now(store *s);
 sqlite3 *store_db(store *s);
 /*
  * A prepared statement for `sql`, compiled once and cached (reset, bindings cleared). `sql`

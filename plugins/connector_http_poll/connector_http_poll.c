@@ -43,6 +43,7 @@ typedef struct poll_conn {
     CURL *curl;
     char *position; /* the stored cursor or next URL; NULL: start from cursor_start */
     char *etag_url, *etag;
+    bool unready; /* told the host (health_set) it cannot poll: 401/403/404 */
     int failures;
     unsigned int seed;
     time_t last_success;
@@ -159,8 +160,19 @@ static int64_t failed(poll_conn *pc, sf_log_level level, const char *fmt, ...)
     return d;
 }
 
+/* since SDK 1.4: /readyz names this connector while the API refuses it (401/403/404). */
+static void health(poll_conn *pc, bool ok, const char *reason)
+{
+    if (ok == !pc->unready)
+        return;
+    pc->unready = !ok;
+    if (SF_HOST_HAS(host, health_set))
+        host->health_set(pc->inst, ok, reason);
+}
+
 static int64_t succeeded(poll_conn *pc)
 {
+    health(pc, true, NULL);
     if (pc->failures)
         host->log(pc->inst, SF_LOG_INFO, "polling again after %d failures", pc->failures);
     pc->failures = 0;
@@ -290,6 +302,10 @@ static int64_t answer_failed(poll_conn *pc, const char *shown, const poll_respon
     }
     if (s == 401 || s == 403 || s == 404) {
         metric(pc, "auth_failures", 1);
+        char why[400];
+        snprintf(why, sizeof why, "GET %s answered %ld (%s): check url, auth and headers.*", shown,
+                 s, s == 404 ? "not found" : "not authorized");
+        health(pc, false, why);
         return failed(pc, SF_LOG_ERROR, "GET %s answered %ld: %s (check url, auth and headers.*)",
                       shown, s, s == 404 ? "not found" : "not authorized");
     }

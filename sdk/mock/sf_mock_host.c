@@ -86,6 +86,10 @@ struct sf_instance {
 
     mock_thread *threads;
     size_t n_threads;
+
+    bool unhealthy;                        /* the last health_set said ok = false */
+    char health_reason[SF_MOCK_MAX_ERROR]; /* and why */
+    size_t health_calls;
 };
 
 /* ---- allocation ------------------------------------------------------------------------- */
@@ -623,6 +627,30 @@ static void mock_metric_add(sf_instance *inst, const char *name, double delta)
     mock_metric_update(inst, name, delta, false);
 }
 
+/* since 1.4 */
+static void mock_health_set(sf_instance *inst, bool ok, const char *reason)
+{
+    if (!inst)
+        return;
+    pthread_mutex_lock(&inst->mu);
+    inst->unhealthy = !ok;
+    snprintf(inst->health_reason, sizeof inst->health_reason, "%s", ok || !reason ? "" : reason);
+    inst->health_calls++;
+    pthread_mutex_unlock(&inst->mu);
+}
+
+bool sf_mock_healthy(sf_instance *inst, const char **reason, size_t *calls)
+{
+    pthread_mutex_lock(&inst->mu);
+    bool ok = !inst->unhealthy;
+    if (reason)
+        *reason = inst->health_reason;
+    if (calls)
+        *calls = inst->health_calls;
+    pthread_mutex_unlock(&inst->mu);
+    return ok;
+}
+
 static void mock_metric_set(sf_instance *inst, const char *name, double value)
 {
     mock_metric_update(inst, name, value, true);
@@ -802,6 +830,7 @@ sf_mock_host *sf_mock_host_new(void)
     t->hmac_sha256 = sf_mock_hmac_sha256;
     t->equal_ct = sf_mock_equal_ct;
     t->metric_set = mock_metric_set;
+    t->health_set = mock_health_set;
     t->opt_prefixed = mock_opt_prefixed;
     sf_mock_fill_alert_table(t);
     sf_mock_fill_message_table(t);

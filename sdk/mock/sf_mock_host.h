@@ -177,6 +177,11 @@ long sf_mock_log_find(sf_instance *inst, int level, const char *needle);
 const char *sf_mock_last_error(sf_instance *inst);
 /** Sum of metric_add deltas for `name` (0 if never added). */
 double sf_mock_metric(sf_instance *inst, const char *name);
+/**
+ * since 1.4: false when the instance's last health_set said ok = false (its reason in
+ * *reason, borrowed; "" otherwise); true before any call. *calls (may be NULL): how many.
+ */
+bool sf_mock_healthy(sf_instance *inst, const char **reason, size_t *calls);
 
 /* Set SF_MOCK_VERBOSE=1 in the environment to also print log lines on stderr. */
 

@@ -48,7 +48,7 @@ INI
 line_of() { grep -n -- "$1" "$T/bad.ini" | head -1 | cut -d: -f1; }
 "$SIGFLOW" check -c "$T/bad.ini" >"$T/out" 2>"$T/err"
 rc=$?
-[ "$rc" -eq 1 ] || fail "check exit $rc, want 1"
+[ "$rc" -eq 1 ] || fail "check exit $rc, want 1: $(tail -40 "$T/err")"
 expect() { # PLANTED_LINE_PATTERN MESSAGE_FRAGMENT
     local n
     n=$(line_of "$1")

@@ -134,7 +134,8 @@ PIN(sf_host, msg_item_count, 488);
 PIN(sf_host, msg_item, 496);
 PIN(sf_host, render_as, 504);
 PIN(sf_host, template_check, 512);
-PIN_SIZE(sf_host, 520); /* grows only at its end, with a "since 1.N" marker */
+PIN(sf_host, health_set, 520); /* since 1.4 */
+PIN_SIZE(sf_host, 528);        /* grows only at its end, with a "since 1.N" marker */
 
 /* ---- sf_option ---- */
 PIN(sf_option, name, 0);

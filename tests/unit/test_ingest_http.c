@@ -385,6 +385,22 @@ static void chunked_body_far_over_the_limit_is_cut_off(void **state)
     assert_int_equal(r.code, 200);
 }
 
+static void headers_past_the_connection_memory_answer_431(void **state)
+{
+    /* Headers of half the connection's memory fit; as many bytes as all of it cannot. */
+    static char big[SIGFLOW_HTTP_CONNECTION_MEMORY + 32];
+    const char *headers[] = {big, NULL};
+    want.status = SF_OK;
+    snprintf(big, sizeof big, "X-Big: %0*d", SIGFLOW_HTTP_CONNECTION_MEMORY / 2, 0);
+    reply r = http(*state, "POST", "/hooks/test", "{}", 2, headers, 0);
+    assert_int_equal(r.code, 200);
+    assert_int_equal(atomic_load(&seen.calls), 1);
+    snprintf(big, sizeof big, "X-Big: %0*d", SIGFLOW_HTTP_CONNECTION_MEMORY, 0);
+    r = http(*state, "POST", "/hooks/test", "{}", 2, headers, 0);
+    assert_int_equal(r.code, 431);
+    assert_int_equal(atomic_load(&seen.calls), 1);
+}
+
 static void too_many_headers_answer_431(void **state)
 {
     static char names[SIGFLOW_MAX_HTTP_HEADERS + 1][32];
@@ -539,6 +555,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(chunked_body_far_over_the_limit_is_cut_off, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(too_many_headers_answer_431, setup, teardown),
+        cmocka_unit_test_setup_teardown(headers_past_the_connection_memory_answer_431, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(concurrent_senders_are_all_answered, setup, teardown),
         cmocka_unit_test_setup_teardown(route_refuses_a_taken_or_malformed_path, setup, teardown),
         cmocka_unit_test_setup_teardown(unroute_waits_for_a_call_in_flight, setup, teardown),

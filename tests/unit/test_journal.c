@@ -8,6 +8,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 
 #include "store/journal.h"
 #include "base/log.h"
@@ -879,6 +880,264 @@ static void stats_count_duplicates_and_failures(void **state)
     event_free(ev);
 }
 
+/* ---- producers that commit on their own thread (journal_commit_here) ---------------------- */
+
+/* What a batch's done callback saw. */
+typedef struct done_rec {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls;
+    sf_status st;
+    pthread_t thread;
+} done_rec;
+
+static void done_rec_init(done_rec *d)
+{
+    memset(d, 0, sizeof *d);
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, NULL);
+}
+
+static void done_rec_destroy(done_rec *d)
+{
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->cv);
+}
+
+static void on_done_rec(void *ctx, sf_status st)
+{
+    done_rec *d = ctx;
+    pthread_mutex_lock(&d->mu);
+    d->calls++;
+    d->st = st;
+    d->thread = pthread_self();
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* Calls so far, after waiting up to 30 s (a safety net, not a timing) for at least `want`. */
+static int done_wait(done_rec *d, int want)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    pthread_mutex_lock(&d->mu);
+    while (d->calls < want && pthread_cond_timedwait(&d->cv, &d->mu, &until) == 0)
+        ;
+    int calls = d->calls;
+    pthread_mutex_unlock(&d->mu);
+    return calls;
+}
+
+static int done_calls(done_rec *d)
+{
+    pthread_mutex_lock(&d->mu);
+    int calls = d->calls;
+    pthread_mutex_unlock(&d->mu);
+    return calls;
+}
+
+/* n events "PREFIX-i" in a malloc'd array, as a request scope hands them over. */
+static sf_event **events_of(const char *prefix, int n)
+{
+    sf_event **evs = calloc((size_t)n, sizeof *evs);
+    assert_non_null(evs);
+    for (int i = 0; i < n; i++) {
+        char entity[32];
+        snprintf(entity, sizeof entity, "%s-%d", prefix, i);
+        evs[i] = mk(entity, "t", i, NULL);
+    }
+    return evs;
+}
+
+static void deferred_batches_commit_together_on_the_calling_thread(void **state)
+{
+    fixture *f = *state;
+    sunk *k = sunk_new(f->j);
+    done_rec a, b;
+    done_rec_init(&a);
+    done_rec_init(&b);
+    journal_stats before, after;
+    journal_get_stats(f->j, &before);
+    assert_int_equal(
+        journal_submit_batch_deferred(f->j, "hook", events_of("a", 2), 2, on_done_rec, &a), SF_OK);
+    assert_int_equal(
+        journal_submit_batch_deferred(f->j, "hook", events_of("b", 3), 3, on_done_rec, &b), SF_OK);
+    journal_commit_here(f->j);
+    /* Both answered before it returned, here, in one transaction, and sunk in order. */
+    assert_int_equal(done_calls(&a), 1);
+    assert_int_equal(done_calls(&b), 1);
+    assert_int_equal(a.st, SF_OK);
+    assert_int_equal(b.st, SF_OK);
+    assert_true(pthread_equal(a.thread, pthread_self()));
+    assert_true(pthread_equal(b.thread, pthread_self()));
+    journal_get_stats(f->j, &after);
+    assert_int_equal(after.commits - before.commits, 1);
+    assert_int_equal(after.events - before.events, 5);
+    assert_int_equal(k->n, 5);
+    const char *want[] = {"a-0", "a-1", "b-0", "b-1", "b-2"};
+    for (size_t i = 0; i < 5; i++) {
+        assert_string_equal(k->entities[i], want[i]);
+        assert_int_equal(k->seqs[i], i + 1);
+    }
+    close_all(f);
+    sunk_free(k);
+    done_rec_destroy(&a);
+    done_rec_destroy(&b);
+    open_all(f, NULL);
+}
+
+static void commit_here_leaves_a_busy_store_to_the_committer(void **state)
+{
+    fixture *f = *state;
+    done_rec d;
+    done_rec_init(&d);
+    store_lock(f->s); /* another user of the store (outbox, checkpoint) is in it */
+    assert_int_equal(
+        journal_submit_batch_deferred(f->j, "hook", events_of("x", 1), 1, on_done_rec, &d), SF_OK);
+    journal_commit_here(f->j); /* must not wait for the store */
+    assert_int_equal(done_calls(&d), 0);
+    store_unlock(f->s);
+    assert_int_equal(done_wait(&d, 1), 1);
+    assert_int_equal(d.st, SF_OK);
+    assert_false(pthread_equal(d.thread, pthread_self())); /* the committer thread did it */
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 1);
+    assert_string_equal(c->evs[0]->entity, "x-0");
+    collected_free(c);
+    done_rec_destroy(&d);
+}
+
+static void commit_here_does_not_wait_for_another_connections_write_lock(void **state)
+{
+    fixture *f = *state;
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", f->dir, STORE_FILE_NAME);
+    sqlite3 *other = NULL;
+    assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+    done_rec d;
+    done_rec_init(&d);
+    assert_int_equal(
+        journal_submit_batch_deferred(f->j, "hook", events_of("y", 2), 2, on_done_rec, &d), SF_OK);
+    journal_commit_here(f->j);
+    /* Returned without committing or failing: the committer thread waits for the lock. */
+    assert_int_equal(done_calls(&d), 0);
+    assert_int_equal(sqlite3_exec(other, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(other);
+    assert_int_equal(done_wait(&d, 1), 1);
+    assert_int_equal(d.st, SF_OK);
+    assert_false(pthread_equal(d.thread, pthread_self()));
+    collected *c = read_all(f->j, 0);
+    assert_int_equal(c->n, 2);
+    collected_free(c);
+    done_rec_destroy(&d);
+}
+
+/* A producer like an event loop: batches of 3, committed on its own thread when it can. */
+static void *commit_here_many(void *arg)
+{
+    submitter *p = arg;
+    char prefix[16];
+    snprintf(prefix, sizeof prefix, "loop-%d", p->id % 10);
+    for (int round = 0; round < 40; round++) {
+        done_rec d;
+        done_rec_init(&d);
+        if (journal_submit_batch_deferred(p->j, "hook", events_of(prefix, 3), 3, on_done_rec, &d) !=
+            SF_OK)
+            p->failures++;
+        journal_commit_here(p->j);
+        if (done_wait(&d, 1) != 1 || d.st != SF_OK)
+            p->failures++;
+        done_rec_destroy(&d);
+    }
+    return NULL;
+}
+
+static void committer_and_producers_committing_here_sink_everything_once_in_order(void **state)
+{
+    fixture *f = *state;
+    sunk *k = sunk_new(f->j);
+    submitter ps[4];
+    pthread_t th[4];
+    for (int t = 0; t < 4; t++) {
+        ps[t] = (submitter){.j = f->j, .id = t};
+        assert_int_equal(
+            pthread_create(&th[t], NULL, t % 2 ? commit_here_many : submit_many, &ps[t]), 0);
+    }
+    for (int t = 0; t < 4; t++) {
+        pthread_join(th[t], NULL);
+        assert_int_equal(ps[t].failures, 0);
+    }
+    close_all(f);
+    /* 2 x 400 submits, 2 x 40 batches of 3: every one sunk once, in sequence order. */
+    assert_int_equal(k->n, 800 + 240);
+    for (size_t i = 0; i < k->n; i++)
+        assert_int_equal(k->seqs[i], i + 1);
+    sunk_free(k);
+    open_all(f, NULL);
+    assert_int_equal(journal_last_seq(f->j), 1040);
+}
+
+/* A batch sink: what each call got. */
+typedef struct sunk_many {
+    size_t calls;
+    size_t n;
+    uint64_t seqs[64];
+    char entities[64][24];
+} sunk_many;
+
+static void sink_many_keep(void *ctx, sf_event *const *evs, size_t n)
+{
+    sunk_many *k = ctx;
+    k->calls++;
+    for (size_t i = 0; i < n; i++) {
+        if (k->n < 64) {
+            k->seqs[k->n] = evs[i]->seq;
+            snprintf(k->entities[k->n], sizeof k->entities[0], "%s", evs[i]->entity);
+            k->n++;
+        }
+        event_free(evs[i]);
+    }
+}
+
+static void batch_sink_gets_a_commits_events_in_one_call_without_duplicates(void **state)
+{
+    fixture *f = *state;
+    sunk_many k = {0};
+    journal_set_sink_many(f->j, sink_many_keep, &k);
+    done_rec a, b;
+    done_rec_init(&a);
+    done_rec_init(&b);
+    sf_event **one = events_of("p", 2);
+    sf_event **two = calloc(2, sizeof *two);
+    assert_non_null(two);
+    two[0] = mk("q", "t", 1, "id-1");
+    two[1] = mk("q", "t", 2, "id-1"); /* a duplicate of the one before: freed, not sunk */
+    assert_int_equal(journal_submit_batch_deferred(f->j, "hook", one, 2, on_done_rec, &a), SF_OK);
+    assert_int_equal(journal_submit_batch_deferred(f->j, "hook", two, 2, on_done_rec, &b), SF_OK);
+    journal_commit_here(f->j);
+    assert_int_equal(done_calls(&a), 1);
+    assert_int_equal(done_calls(&b), 1);
+    assert_int_equal(k.calls, 1);
+    assert_int_equal(k.n, 3);
+    assert_string_equal(k.entities[0], "p-0");
+    assert_string_equal(k.entities[1], "p-1");
+    assert_string_equal(k.entities[2], "q");
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(k.seqs[i], i + 1);
+    /* Blocking hand-offs go the same way, after what was committed before them. */
+    sf_event *evs[1] = {mk("r", "t", 3, NULL)};
+    assert_int_equal(journal_append_handoff(f->j, "file", evs, 1, "offset", "7"), SF_OK);
+    assert_int_equal(k.calls, 2);
+    assert_string_equal(k.entities[3], "r");
+    assert_int_equal(k.seqs[3], 4);
+    close_all(f);
+    done_rec_destroy(&a);
+    done_rec_destroy(&b);
+    open_all(f, NULL);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -911,6 +1170,11 @@ int main(void)
         T(cursor_appended_after_submits_commits_no_earlier_than_them),
         T(failed_submit_is_reported_by_wait_and_not_sunk),
         T(invalid_submit_is_refused_and_consumed),
+        T(deferred_batches_commit_together_on_the_calling_thread),
+        T(commit_here_leaves_a_busy_store_to_the_committer),
+        T(commit_here_does_not_wait_for_another_connections_write_lock),
+        T(committer_and_producers_committing_here_sink_everything_once_in_order),
+        T(batch_sink_gets_a_commits_events_in_one_call_without_duplicates),
         cmocka_unit_test(acknowledged_events_survive_kill_9),
     };
     return cmocka_run_group_tests_name("journal", tests, NULL, NULL);

@@ -75,6 +75,41 @@ static void blocking_push_waits_for_room(void **state)
     queue_free(q, NULL);
 }
 
+/* Pops n items with a 10 s safety net each, for the thread that makes room. */
+typedef struct popper {
+    queue *q;
+    int n;
+    void *got[8];
+} popper;
+
+static void *pop_n(void *arg)
+{
+    popper *p = arg;
+    for (int i = 0; i < p->n; i++)
+        p->got[i] = queue_pop(p->q, 10000);
+    return NULL;
+}
+
+static void push_many_keeps_order_and_waits_for_room(void **state)
+{
+    (void)state;
+    queue *q = queue_new(2);
+    void *all[5] = {&items[0], &items[1], &items[2], &items[3], &items[4]};
+    /* Room for 2: a timed push_many puts 2 in and says so. */
+    assert_int_equal(queue_push_many(q, all, 5, 20), 2);
+    popper p = {.q = q, .n = 5};
+    pthread_t t;
+    pthread_create(&t, NULL, pop_n, &p);
+    /* The rest waits for the consumer's room, in order behind the first two. */
+    assert_int_equal(queue_push_many(q, all + 2, 3, 10000), 3);
+    pthread_join(t, NULL);
+    for (int i = 0; i < 5; i++)
+        assert_ptr_equal(p.got[i], all[i]);
+    queue_close(q);
+    assert_int_equal(queue_push_many(q, all, 2, -1), 0); /* closed: nothing taken */
+    queue_free(q, NULL);
+}
+
 static int freed;
 static void count_free(void *p)
 {
@@ -102,6 +137,7 @@ int main(void)
         cmocka_unit_test(close_drains_then_returns_null),
         cmocka_unit_test(blocking_push_waits_for_room),
         cmocka_unit_test(free_hands_leftovers_to_callback),
+        cmocka_unit_test(push_many_keeps_order_and_waits_for_room),
     };
     return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
 }
