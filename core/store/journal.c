@@ -237,7 +237,6 @@ void journal_get_stats(journal *j, journal_stats *out)
 
 /* The events of a round on their way to the sink, in sequence order (committing thread). */
 typedef struct sink_run {
-    journal_sink_fn one;
     journal_sink_many_fn many;
     void *ctx;
     sf_event **buf; /* the journal's hand_buf: JOURNAL_HAND_BUF events */
@@ -246,18 +245,15 @@ typedef struct sink_run {
 
 static void sink_flush(sink_run *r)
 {
-    if (r->many && r->n > 0)
+    if (r->n > 0)
         r->many(r->ctx, r->buf, r->n);
-    else
-        for (size_t i = 0; i < r->n; i++)
-            r->one(r->ctx, r->buf[i]->seq, r->buf[i]);
     r->n = 0;
 }
 
 /* One committed event to the sink (a duplicate, or anything without a sink, is freed). */
 static void sink_add(sink_run *r, uint64_t seq, sf_event *ev)
 {
-    if (seq == JOURNAL_DUPLICATE || (!r->one && !r->many)) {
+    if (seq == JOURNAL_DUPLICATE || !r->many) {
         event_free(ev);
         return;
     }
@@ -287,10 +283,10 @@ static void journal_sink_entry(sink_run *r, journal_entry *e)
 
 /* After a commit: every committed event to the sink at once (one call of the batch sink),
    then the owners told: a blocking caller returns, a submitted batch's done runs. */
-static void journal_hand_over(journal *j, journal_entry *batch, journal_sink_fn one,
-                              journal_sink_many_fn many, void *sink_ctx)
+static void journal_hand_over(journal *j, journal_entry *batch, journal_sink_many_fn many,
+                              void *sink_ctx)
 {
-    sink_run r = {.one = one, .many = many, .ctx = sink_ctx, .buf = j->hand_buf};
+    sink_run r = {.many = many, .ctx = sink_ctx, .buf = j->hand_buf};
     for (journal_entry *e = batch; e; e = e->next)
         journal_sink_entry(&r, e);
     sink_flush(&r);
@@ -337,11 +333,10 @@ static bool journal_round(journal *j, bool here)
         return false;
     }
     journal_settle(j, batch);
-    journal_sink_fn one = j->sink;
     journal_sink_many_fn many = j->sink_many;
     void *sink_ctx = j->sink_ctx;
     pthread_mutex_unlock(&j->mu);
-    journal_hand_over(j, batch, one, many, sink_ctx);
+    journal_hand_over(j, batch, many, sink_ctx);
     pthread_mutex_lock(&j->mu);
     return true;
 }
@@ -516,19 +511,9 @@ sf_status journal_submit_batch_deferred(journal *j, const char *connector, sf_ev
     return journal_submit_batch_as(j, connector, evs, n, done, ctx, true);
 }
 
-void journal_set_sink(journal *j, journal_sink_fn fn, void *ctx)
-{
-    pthread_mutex_lock(&j->mu);
-    j->sink = fn;
-    j->sink_many = NULL;
-    j->sink_ctx = ctx;
-    pthread_mutex_unlock(&j->mu);
-}
-
 void journal_set_sink_many(journal *j, journal_sink_many_fn fn, void *ctx)
 {
     pthread_mutex_lock(&j->mu);
-    j->sink = NULL;
     j->sink_many = fn;
     j->sink_ctx = ctx;
     pthread_mutex_unlock(&j->mu);

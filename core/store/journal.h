@@ -58,17 +58,12 @@ sf_status journal_append_handoff(journal *j, const char *connector, sf_event *co
                                  const char *cursor_key, const char *cursor_value);
 
 /*
- * Where submitted events go once committed, in sequence order (the shard router): fn owns
- * ev. Runs on the committing thread (the committer's, or a producer's in journal_commit_here);
- * a slow sink holds up commits, and pending submits then meet SF_ERETRY (back-pressure). Set it
+ * Where committed events go (the shard router), a commit's events at once: ev->seq set, in
+ * sequence order; fn owns them, not the array. One call per commit (per 1024 events of a
+ * larger one), so a sink that hands them to another thread takes its lock once. Runs on
+ * the committing thread (the committer's, or a producer's in journal_commit_here); a slow
+ * sink holds up commits, and pending submits then meet SF_ERETRY (back-pressure). Set it
  * before the first submit. Without a sink committed events are freed.
- */
-typedef void (*journal_sink_fn)(void *ctx, uint64_t seq, sf_event *ev);
-void journal_set_sink(journal *j, journal_sink_fn fn, void *ctx);
-/*
- * The same, a commit's events at once (ev->seq set, in sequence order; fn owns them, not the
- * array): one call per commit instead of one per event, so a sink that hands them to another
- * thread takes its lock once. Replaces a sink set with journal_set_sink (and the reverse).
  */
 typedef void (*journal_sink_many_fn)(void *ctx, sf_event *const *evs, size_t n);
 void journal_set_sink_many(journal *j, journal_sink_many_fn fn, void *ctx);

@@ -50,7 +50,6 @@ struct journal {
     uint64_t last_seq; /* last committed */
     uint64_t next_seq; /* committer's own: first seq of the next commit */
     journal_stats stats;
-    journal_sink_fn sink;
     journal_sink_many_fn sink_many;
     void *sink_ctx;
     sf_event *hand_buf[JOURNAL_HAND_BUF]; /* the hand-over's: used by whoever is committing */

@@ -113,11 +113,11 @@ static void bench_submit(producer *p)
     pthread_mutex_destroy(&d.mu);
 }
 
-static void bench_sink(void *ctx, uint64_t seq, sf_event *ev)
+static void bench_sink(void *ctx, sf_event *const *evs, size_t n)
 {
     (void)ctx;
-    (void)seq;
-    event_free(ev);
+    for (size_t i = 0; i < n; i++)
+        event_free(evs[i]);
 }
 
 static void *bench_produce(void *arg)
@@ -172,7 +172,7 @@ static int bench_level(const bench_args *a, store_durability d)
     pthread_t *th = calloc((size_t)a->threads, sizeof *th);
     if (!ps || !th || journal_open(s, &c, &j) != SF_OK)
         goto done;
-    journal_set_sink(j, bench_sink, NULL);
+    journal_set_sink_many(j, bench_sink, NULL);
     double t0 = bench_now();
     for (int t = 0; t < a->threads; t++) {
         ps[t] = (producer){.j = j, .a = a, .id = t};

@@ -32,7 +32,7 @@ typedef struct fixture {
 } fixture;
 
 /* The sink every test journal starts with (below): appended copies' sequence numbers. */
-static void record_sink(void *ctx, uint64_t seq, sf_event *ev);
+static void record_sink(void *ctx, sf_event *const *evs, size_t n);
 
 static void open_all(fixture *f, const journal_config *c)
 {
@@ -40,7 +40,7 @@ static void open_all(fixture *f, const journal_config *c)
     assert_int_equal(store_open(f->dir, STORE_DURABILITY_BATCH, &f->s, err, sizeof err), SF_OK);
     store_set_clock(f->s, test_clock);
     assert_int_equal(journal_open(f->s, c, &f->j), SF_OK);
-    journal_set_sink(f->j, record_sink, NULL);
+    journal_set_sink_many(f->j, record_sink, NULL);
 }
 
 static void close_all(fixture *f)
@@ -129,9 +129,8 @@ static struct {
     bool sunk[APPENDING_MAX];
 } g_appending = {.mu = PTHREAD_MUTEX_INITIALIZER};
 
-static void record_sink(void *ctx, uint64_t seq, sf_event *ev)
+static void record_one(uint64_t seq, sf_event *ev)
 {
-    (void)ctx;
     pthread_mutex_lock(&g_appending.mu);
     for (size_t i = 0; i < APPENDING_MAX; i++)
         if (g_appending.ev[i] == ev && !g_appending.sunk[i]) {
@@ -142,6 +141,13 @@ static void record_sink(void *ctx, uint64_t seq, sf_event *ev)
         }
     pthread_mutex_unlock(&g_appending.mu);
     event_free(ev);
+}
+
+static void record_sink(void *ctx, sf_event *const *evs, size_t n)
+{
+    (void)ctx;
+    for (size_t i = 0; i < n; i++)
+        record_one(evs[i]->seq, evs[i]);
 }
 
 static sf_event *copy_event(const sf_event *ev)
@@ -668,7 +674,7 @@ static void append_until_killed(const char *dir, int fd)
     if (store_open(dir, STORE_DURABILITY_FSYNC, &s, err, sizeof err) != SF_OK ||
         journal_open(s, NULL, &j) != SF_OK)
         _exit(2);
-    journal_set_sink(j, record_sink, NULL);
+    journal_set_sink_many(j, record_sink, NULL);
     sf_event *ev = event_new("victim", "tick", 1, NULL, 0);
     for (;;) {
         uint64_t seq = 0;
@@ -727,17 +733,19 @@ typedef struct sunk {
     char entities[4096][24];
 } sunk;
 
-static void sink_keep(void *ctx, uint64_t seq, sf_event *ev)
+static void sink_keep(void *ctx, sf_event *const *evs, size_t n)
 {
     sunk *k = ctx;
     pthread_mutex_lock(&k->mu);
-    if (k->n < 4096) {
-        k->seqs[k->n] = seq;
-        snprintf(k->entities[k->n], sizeof k->entities[0], "%s", ev->entity);
-        k->n++;
+    for (size_t i = 0; i < n; i++) {
+        if (k->n < 4096) {
+            k->seqs[k->n] = evs[i]->seq;
+            snprintf(k->entities[k->n], sizeof k->entities[0], "%s", evs[i]->entity);
+            k->n++;
+        }
+        event_free(evs[i]);
     }
     pthread_mutex_unlock(&k->mu);
-    event_free(ev);
 }
 
 static sunk *sunk_new(journal *j)
@@ -745,7 +753,7 @@ static sunk *sunk_new(journal *j)
     sunk *k = calloc(1, sizeof *k);
     assert_non_null(k);
     pthread_mutex_init(&k->mu, NULL);
-    journal_set_sink(j, sink_keep, k);
+    journal_set_sink_many(j, sink_keep, k);
     return k;
 }
 
