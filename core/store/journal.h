@@ -117,11 +117,10 @@ void journal_get_stats(journal *j, journal_stats *out);
 /* The last sequence number committed (0 when none ever was). */
 uint64_t journal_last_seq(journal *j);
 
-/* Record that state up to seq is checkpointed elsewhere (only moves forward). */
-sf_status journal_mark_checkpointed(journal *j, uint64_t seq);
 /*
- * The same inside the caller's transaction on the journal's store (lock held, BEGIN done), so
- * an entity-state checkpoint and the journal position it covers commit together.
+ * Record that state up to seq is checkpointed elsewhere (only moves forward), inside the
+ * caller's transaction on the journal's store (lock held, BEGIN done), so an entity-state
+ * checkpoint and the journal position it covers commit together.
  */
 sf_status journal_mark_checkpointed_locked(journal *j, uint64_t seq);
 uint64_t journal_checkpointed_seq(journal *j);

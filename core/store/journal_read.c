@@ -101,14 +101,6 @@ sf_status journal_mark_checkpointed_locked(journal *j, uint64_t seq)
     return journal_step_done(j, st);
 }
 
-sf_status journal_mark_checkpointed(journal *j, uint64_t seq)
-{
-    store_lock(j->st);
-    sf_status rc = journal_mark_checkpointed_locked(j, seq);
-    store_unlock(j->st);
-    return rc;
-}
-
 uint64_t journal_checkpointed_seq(journal *j)
 {
     uint64_t v = 0;
