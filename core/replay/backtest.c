@@ -18,6 +18,7 @@
 #include "mapping/mapping.h"
 #include "model/alert.h"
 #include "replay/progress.h"
+#include "replay/replay_common.h"
 #include "replay/replay_input.h"
 #include "score/score.h"
 #include "store/journal_export.h"
@@ -25,11 +26,10 @@
 #define BT_USAGE 64
 
 typedef struct bt_opts {
-    const char *config, *compare, *labels, *file, *connector;
-    bool fit, history, journal, has_horizon, has_until, has_from;
-    int64_t horizon, until, from;
-    int shards;
-    progress_mode progress;
+    replay_common c; /* -c, --until, --shards, --connector, --journal, --progress, EVENTS */
+    const char *compare, *labels;
+    bool fit, history, has_horizon, has_from;
+    int64_t horizon, from;
 } bt_opts;
 
 /* One config's run. */
@@ -84,94 +84,69 @@ static int opt_error(void)
 /* A bad command line: the message (a literal format), then the usage; evaluates to 64. */
 #define OPT_ERROR(...) (fprintf(stderr, "backtest: " __VA_ARGS__), opt_error())
 
+/* The options backtest has of its own: 0 taken, 64 a usage error (said), -1 --help. */
+static int own_opt(bt_opts *o, int ch, char **argv)
+{
+    switch (ch) {
+    case 'l':
+        o->labels = optarg;
+        return 0;
+    case 'C':
+        o->compare = optarg;
+        return 0;
+    case 'f':
+        o->fit = true;
+        return 0;
+    case 'y':
+        o->history = true;
+        return 0;
+    case 'H':
+        if (duration_parse(optarg, &o->horizon) != 0 || o->horizon <= 0)
+            return OPT_ERROR("--horizon: not a duration such as 45d: %s", optarg);
+        o->has_horizon = true;
+        return 0;
+    case 'F':
+        if (time_parse(optarg, strlen(optarg), &o->from) != 0)
+            return OPT_ERROR("--from: not a time: %s", optarg);
+        o->has_from = true;
+        return 0;
+    case 'h':
+        usage(stdout);
+        return -1;
+    default:
+        return OPT_ERROR("unknown option %s", argv[optind - 1]);
+    }
+}
+
 static int parse_opts(int argc, char **argv, bt_opts *o)
 {
-    static const struct option longs[] = {{"config", required_argument, NULL, 'c'},
+    static const struct option longs[] = {REPLAY_COMMON_LONGS,
                                           {"labels", required_argument, NULL, 'l'},
                                           {"horizon", required_argument, NULL, 'H'},
                                           {"compare", required_argument, NULL, 'C'},
                                           {"fit", no_argument, NULL, 'f'},
                                           {"history", no_argument, NULL, 'y'},
-                                          {"journal", no_argument, NULL, 'J'},
-                                          {"until", required_argument, NULL, 'u'},
-                                          {"shards", required_argument, NULL, 's'},
-                                          {"connector", required_argument, NULL, 'n'},
                                           {"from", required_argument, NULL, 'F'},
-                                          {"progress", no_argument, NULL, 'P'},
-                                          {"no-progress", no_argument, NULL, 'Q'},
-                                          {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
-    o->shards = -1;
-    optind = 1;
-    opterr = 0;
+    replay_common_init(&o->c, "backtest");
     int ch;
     while ((ch = getopt_long(argc, argv, "c:h", longs, NULL)) != -1) {
-        char *end;
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'l':
-            o->labels = optarg;
-            break;
-        case 'C':
-            o->compare = optarg;
-            break;
-        case 'f':
-            o->fit = true;
-            break;
-        case 'y':
-            o->history = true;
-            break;
-        case 'J':
-            o->journal = true;
-            break;
-        case 'n':
-            o->connector = optarg;
-            break;
-        case 'H':
-            if (duration_parse(optarg, &o->horizon) != 0 || o->horizon <= 0)
-                return OPT_ERROR("--horizon: not a duration such as 45d: %s", optarg);
-            o->has_horizon = true;
-            break;
-        case 'u':
-            if (time_parse(optarg, strlen(optarg), &o->until) != 0 ||
-                o->until < SCORE_TIME_MIN_MS || o->until > SCORE_TIME_MAX_MS)
-                return OPT_ERROR("--until: not a time: %s", optarg);
-            o->has_until = true;
-            break;
-        case 'F':
-            if (time_parse(optarg, strlen(optarg), &o->from) != 0)
-                return OPT_ERROR("--from: not a time: %s", optarg);
-            o->has_from = true;
-            break;
-        case 's':
-            o->shards = (int)strtol(optarg, &end, 10);
-            if (*end || end == optarg || o->shards < 0 || o->shards > 256)
-                return OPT_ERROR("--shards: expected 0 (cores) to 256, got %s", optarg);
-            break;
-        case 'P':
-            o->progress = PROGRESS_ON;
-            break;
-        case 'Q':
-            o->progress = PROGRESS_OFF;
-            break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            return OPT_ERROR("unknown option %s", argv[optind - 1]);
-        }
+        int taken = replay_common_opt(&o->c, ch, optarg);
+        if (taken < 0)
+            return opt_error();
+        int rc = taken ? 0 : own_opt(o, ch, argv);
+        if (rc != 0)
+            return rc;
     }
     if (optind < argc)
-        o->file = argv[optind++];
+        o->c.file = argv[optind++];
     if (optind < argc)
         return OPT_ERROR("one input at most (%s)", argv[optind]);
-    if (!o->config)
+    if (!o->c.config)
         return OPT_ERROR("-c CONFIG is required");
-    if (o->journal && o->file)
-        return OPT_ERROR("--journal reads no input file (%s)", o->file);
+    if (o->c.journal && o->c.file)
+        return OPT_ERROR("--journal reads no input file (%s)", o->c.file);
     return 0;
 }
 
@@ -250,24 +225,12 @@ static void on_alert(void *ctx, sf_alert *a)
 
 static int open_side(bt_side *s, const char *path, const bt_opts *o)
 {
-    diag d = {0};
-    char err[SIGFLOW_MAX_ERROR_LEN];
+    replay_common c = o->c;
+    c.config = path;
     s->res.config = path;
-    s->cfg = config_load(path, &d);
-    if (s->cfg && !s->cfg->has_decision)
-        diag_add(&d, path, 0, "no [decision] section: nothing to score");
-    if (!s->cfg || !s->cfg->has_decision) {
-        diag_print(&d, stderr);
-        diag_clear(&d);
+    if (!(s->cfg = replay_common_config(&c)) ||
+        !(s->e = replay_common_engine(&c, s->cfg, on_alert, s)))
         return 1;
-    }
-    diag_clear(&d);
-    s->e = score_new(&s->cfg->decision, s->cfg->signals, s->cfg->n_signals,
-                     o->shards >= 0 ? o->shards : s->cfg->shards, on_alert, s, err, sizeof err);
-    if (!s->e) {
-        fprintf(stderr, "backtest: %s: %s\n", path, err);
-        return 1;
-    }
     return 0;
 }
 
@@ -315,21 +278,14 @@ static sf_status push_journaled(void *ctx, uint64_t seq, const sf_event *ev, con
 static int feed_file(bt_feed *f, const bt_opts *o)
 {
     diag d = {0};
-    const config_instance *inst = NULL;
-    const sigflow_config *cfg = f->side[0]->cfg;
-    if (o->connector && !(inst = config_find_instance(cfg, o->connector))) {
-        fprintf(stderr, "backtest: no [connector %s] in %s\n", o->connector, cfg->path);
-        return 1;
-    }
-    mapping *m = mapping_new(inst, cfg->path, &d);
+    mapping *m = replay_common_mapping(&o->c, f->side[0]->cfg, &d);
     if (!m) {
         diag_print(&d, stderr);
         diag_clear(&d);
         return 1;
     }
-    FILE *in = (!o->file || strcmp(o->file, "-") == 0) ? stdin : fopen(o->file, "r");
+    FILE *in = replay_common_open_input(&o->c);
     if (!in) {
-        fprintf(stderr, "backtest: cannot open %s: %m\n", o->file);
         mapping_free(m);
         return 1;
     }
@@ -354,14 +310,13 @@ static int feed_file(bt_feed *f, const bt_opts *o)
         }
     }
     if (rc == 0 && r < 0) {
-        fprintf(stderr, "backtest: %s: %s\n", o->file ? o->file : "stdin", err);
+        fprintf(stderr, "backtest: %s: %s\n", o->c.file ? o->c.file : "stdin", err);
         rc = 1;
     }
     if (bad)
         fprintf(stderr, "backtest: %llu bad lines skipped\n", (unsigned long long)bad);
     replay_input_stop(ri);
-    if (in != stdin)
-        fclose(in);
+    replay_common_close_input(in);
     mapping_free(m);
     return rc;
 }
@@ -369,7 +324,7 @@ static int feed_file(bt_feed *f, const bt_opts *o)
 static int feed_journal(bt_feed *f, const bt_opts *o)
 {
     char err[SIGFLOW_MAX_ERROR_LEN];
-    journal_filter jf = {.connector = o->connector};
+    journal_filter jf = {.connector = o->c.connector};
     if (journal_export(f->side[0]->cfg->state_dir, &jf, push_journaled, f, err, sizeof err) !=
         SF_OK) {
         fprintf(stderr, "backtest: %s\n", err);
@@ -401,7 +356,7 @@ static int load_truth(const bt_opts *o, churn_table *truth)
 
 static int finish(bt_side *s, const bt_opts *o)
 {
-    if (o->has_until && score_advance(s->e, o->until) != SF_OK)
+    if (o->c.has_until && score_advance(s->e, o->c.until) != SF_OK)
         return 1;
     score_flush(s->e);
     s->res.model = score_model_get(s->e);
@@ -416,7 +371,7 @@ static int report(bt_side *sides[2], int n, const churn_table *truth, const bt_f
                   const bt_opts *o)
 {
     int64_t horizon = o->has_horizon ? o->horizon : sides[0]->cfg->decision.horizon_ms;
-    int64_t end = o->has_until && o->until > f->last ? o->until : f->last;
+    int64_t end = o->c.has_until && o->c.until > f->last ? o->c.until : f->last;
     int64_t start = o->has_from && o->from > f->first ? o->from : f->first;
     bt_stats st[2];
     char hz[32];
@@ -452,7 +407,7 @@ int backtest_main(int argc, char **argv)
     bt_side *sides[2] = {&a, &b};
     int n = o.compare ? 2 : 1;
     churn_table truth = {0};
-    rc = open_side(&a, o.config, &o);
+    rc = open_side(&a, o.c.config, &o);
     if (rc == 0 && o.compare)
         rc = open_side(&b, o.compare, &o);
     if (rc == 0)
@@ -461,15 +416,15 @@ int backtest_main(int argc, char **argv)
         fprintf(stderr,
                 "backtest: %s has no `outcome =` and no --labels FILE was given: "
                 "nothing to judge the alerts against\n",
-                o.config);
+                o.c.config);
         rc = 1;
     }
     bt_feed f = {.side = {&a, &b}, .n_sides = n, .truth = &truth};
     if (!o.labels && rc == 0)
         f.outcome = a.cfg->decision.outcome;
     if (rc == 0) {
-        progress_start(&f.prog, "backtest", o.progress, stderr);
-        rc = o.journal ? feed_journal(&f, &o) : feed_file(&f, &o);
+        progress_start(&f.prog, "backtest", o.c.progress, stderr);
+        rc = o.c.journal ? feed_journal(&f, &o) : feed_file(&f, &o);
         progress_end(&f.prog);
     }
     for (int i = 0; rc == 0 && i < n; i++)

@@ -4,7 +4,7 @@
  * report alerts per week, precision, recall and median lead time against the truth (a labels
  * file, or the outcome events of the stream); with --compare, a second config on the same
  * events and the difference; with --fit, the model the run ended with as an INI fragment.
- * Rules: docs/scoring.md "Backtest". Owns: the command. Calls config, mapping, replay_input,
+ * Rules: docs/scoring.md "Backtest". Owns: the command. Calls replay_common, replay_input,
  * journal_export, score, labels_file, backtest_report. Called by main.c.
  */
 #ifndef SIGFLOW_BACKTEST_H

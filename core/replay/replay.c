@@ -16,6 +16,7 @@
 #include "base/limits.h"
 #include "mapping/mapping.h"
 #include "replay/progress.h"
+#include "replay/replay_common.h"
 #include "replay/replay_input.h"
 #include "score/score.h"
 #include "replay/replay_state.h"
@@ -23,11 +24,8 @@
 #include "base/timefmt.h"
 
 typedef struct replay_opts {
-    const char *config, *connector, *file;
-    bool strict, has_until, state, journal;
-    int64_t until;
-    int shards; /* -1: from the config; 0: online cores */
-    progress_mode progress;
+    replay_common c; /* -c, --until, --shards, --connector, --journal, --progress, FILE */
+    bool strict, state;
 } replay_opts;
 
 typedef struct replay_run {
@@ -58,83 +56,56 @@ static void usage(FILE *to)
           to);
 }
 
+/* The options replay has of its own: 0 taken, 1 a usage error (said), -1 --help. */
+static int own_opt(replay_opts *o, int ch, char **argv)
+{
+    switch (ch) {
+    case 'S':
+        o->strict = true;
+        return 0;
+    case 'T':
+        o->state = true;
+        return 0;
+    case 'h':
+        usage(stdout);
+        return -1;
+    default:
+        fprintf(stderr, "replay: unknown option %s\n", argv[optind - 1]);
+        usage(stderr);
+        return 1;
+    }
+}
+
 static int parse_opts(int argc, char **argv, replay_opts *o)
 {
-    static const struct option longs[] = {{"config", required_argument, NULL, 'c'},
-                                          {"until", required_argument, NULL, 'u'},
-                                          {"shards", required_argument, NULL, 's'},
+    static const struct option longs[] = {REPLAY_COMMON_LONGS,
                                           {"strict", no_argument, NULL, 'S'},
-                                          {"connector", required_argument, NULL, 'C'},
                                           {"state", no_argument, NULL, 'T'},
-                                          {"journal", no_argument, NULL, 'J'},
-                                          {"progress", no_argument, NULL, 'P'},
-                                          {"no-progress", no_argument, NULL, 'Q'},
-                                          {"help", no_argument, NULL, 'h'},
                                           {NULL, 0, NULL, 0}};
     memset(o, 0, sizeof *o);
-    o->shards = -1;
-    optind = 1;
-    opterr = 0;
+    replay_common_init(&o->c, "replay");
     int ch;
     while ((ch = getopt_long(argc, argv, "c:h", longs, NULL)) != -1) {
-        char *end;
-        switch (ch) {
-        case 'c':
-            o->config = optarg;
-            break;
-        case 'u':
-            if (time_parse(optarg, strlen(optarg), &o->until) != 0 ||
-                o->until < SCORE_TIME_MIN_MS || o->until > SCORE_TIME_MAX_MS) {
-                fprintf(stderr, "replay: --until: not a time: %s\n", optarg);
-                return 1;
-            }
-            o->has_until = true;
-            break;
-        case 's':
-            o->shards = (int)strtol(optarg, &end, 10);
-            if (*end || end == optarg || o->shards < 0 || o->shards > 256) {
-                fprintf(stderr, "replay: --shards: expected 0 (cores) to 256, got %s\n", optarg);
-                return 1;
-            }
-            break;
-        case 'S':
-            o->strict = true;
-            break;
-        case 'C':
-            o->connector = optarg;
-            break;
-        case 'T':
-            o->state = true;
-            break;
-        case 'J':
-            o->journal = true;
-            break;
-        case 'P':
-            o->progress = PROGRESS_ON;
-            break;
-        case 'Q':
-            o->progress = PROGRESS_OFF;
-            break;
-        case 'h':
-            usage(stdout);
-            return -1;
-        default:
-            fprintf(stderr, "replay: unknown option %s\n", argv[optind - 1]);
-            usage(stderr);
+        int taken = replay_common_opt(&o->c, ch, optarg);
+        if (taken < 0) {
+            fputc('\n', stderr);
             return 1;
         }
+        int rc = taken ? 0 : own_opt(o, ch, argv);
+        if (rc != 0)
+            return rc;
     }
     if (optind < argc)
-        o->file = argv[optind++];
-    if (optind < argc || !o->config) {
+        o->c.file = argv[optind++];
+    if (optind < argc || !o->c.config) {
         fprintf(stderr, optind < argc ? "replay: one input file at most\n"
                                       : "replay: -c CONFIG is required\n");
         usage(stderr);
         return 1;
     }
-    if (o->journal && (o->file || o->state)) {
-        fprintf(stderr, o->file ? "replay: --journal reads no input file\n"
-                                : "replay: --journal and --state: the journal is the state's\n");
+    if (o->c.journal && (o->c.file || o->state)) {
+        fprintf(stderr, o->c.file ? "replay: --journal reads no input file\n"
+                                  : "replay: --journal and --state: the journal is the state's\n");
         usage(stderr);
         return 1;
     }
@@ -154,19 +125,6 @@ static double now_s(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static mapping *open_mapping(const sigflow_config *cfg, const replay_opts *o, diag *d)
-{
-    const config_instance *inst = NULL;
-    if (o->connector) {
-        inst = config_find_instance(cfg, o->connector);
-        if (!inst || inst->kind != SF_KIND_CONNECTOR) {
-            diag_add(d, cfg->path, 0, "no [connector %s] in the config", o->connector);
-            return NULL;
-        }
-    }
-    return mapping_new(inst, cfg->path, d);
 }
 
 /* Events ahead whose entity's table slot, then the entity, the engine fetches early: a hash
@@ -219,7 +177,7 @@ static int feed(replay_input *in, score_engine *e, const replay_opts *o, replay_
         }
     }
     if (rc < 0) {
-        fprintf(stderr, "replay: %s: %s\n", o->file ? o->file : "stdin", err);
+        fprintf(stderr, "replay: %s: %s\n", o->c.file ? o->c.file : "stdin", err);
         return 1;
     }
     return 0;
@@ -241,7 +199,7 @@ static sf_status push_journaled(void *ctx, uint64_t seq, const sf_event *ev, con
 static int feed_journal(const sigflow_config *cfg, replay_run *run, const replay_opts *o)
 {
     char err[SIGFLOW_MAX_ERROR_LEN] = "";
-    journal_filter f = {.connector = o->connector};
+    journal_filter f = {.connector = o->c.connector};
     sf_status st = journal_export(cfg->state_dir, &f, push_journaled, run, err, sizeof err);
     if (st != SF_OK && *err)
         fprintf(stderr, "replay: %s\n", err);
@@ -287,37 +245,24 @@ int replay_main(int argc, char **argv)
     replay_input *in = NULL;
     FILE *f = NULL;
     replay_run *run = calloc(1, sizeof *run);
-    char err[SIGFLOW_MAX_ERROR_LEN];
     rc = 1;
-    if (!run)
+    if (!run || !(cfg = replay_common_config(&o.c)))
         goto done;
-    cfg = config_load(o.config, &d);
-    if (cfg && !cfg->has_decision)
-        diag_add(&d, o.config, 0, "no [decision] section: nothing to score");
-    if (cfg && cfg->has_decision && !o.journal)
-        m = open_mapping(cfg, &o, &d);
-    if (!cfg || (!m && !o.journal) || !cfg->has_decision) {
+    if (!o.c.journal && !(m = replay_common_mapping(&o.c, cfg, &d))) {
         diag_print(&d, stderr);
         goto done;
     }
-    e = score_new(&cfg->decision, cfg->signals, cfg->n_signals,
-                  o.shards >= 0 ? o.shards : cfg->shards, print_alert, run, err, sizeof err);
-    if (!e) {
-        fprintf(stderr, "replay: %s: %s\n", o.config, err);
+    if (!(e = replay_common_engine(&o.c, cfg, print_alert, run)))
         goto done;
-    }
     double t0 = now_s();
     run->e = e;
-    progress_start(&run->prog, "replay", o.progress, stderr);
-    if (o.journal) {
+    progress_start(&run->prog, "replay", o.c.progress, stderr);
+    if (o.c.journal) {
         rc = feed_journal(cfg, run, &o);
         goto scored;
     }
-    f = (!o.file || strcmp(o.file, "-") == 0) ? stdin : fopen(o.file, "r");
-    if (!f) {
-        fprintf(stderr, "replay: cannot open %s: %m\n", o.file);
+    if (!(f = replay_common_open_input(&o.c)))
         goto done;
-    }
     in = replay_input_start(f, m, 0);
     if (!in) {
         fprintf(stderr, "replay: cannot start the input threads\n");
@@ -327,7 +272,7 @@ int replay_main(int argc, char **argv)
     replay_input_stop(in);
     in = NULL;
 scored:
-    if (rc == 0 && o.has_until && score_advance(e, o.until) != SF_OK)
+    if (rc == 0 && o.c.has_until && score_advance(e, o.c.until) != SF_OK)
         rc = 1;
     score_flush(e);
     if (fflush(stdout) != 0 || run->io_error) {
@@ -344,8 +289,7 @@ scored:
         rc = replay_state_save(cfg, e);
 done:
     replay_input_stop(in);
-    if (f && f != stdin)
-        fclose(f);
+    replay_common_close_input(f);
     score_free(e);
     mapping_free(m);
     config_free(cfg);

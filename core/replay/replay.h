@@ -1,7 +1,8 @@
 /*
  * replay.h - `sigflow replay`: feed an NDJSON event file through the scoring engine in event
  * time and print every alert as one JSON line, in firing order. Owns: the command's options
- * and summary. Calls config, mapping, replay_input, score, timefmt. Called by main.c.
+ * and summary. Calls replay_common (config, mapping, engine, input), replay_input, score,
+ * replay_state, journal_export. Called by main.c.
  */
 #ifndef SIGFLOW_REPLAY_H
 #define SIGFLOW_REPLAY_H

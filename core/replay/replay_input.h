@@ -5,7 +5,7 @@
  * Lines are parsed where the reader put them (no copy), the events' strings are kept in one
  * arena per chunk, and each entity's hash is computed on the parser threads.
  * Owns: the threads, chunks and the events until taken. Calls mapping, event, limits.
- * Used by replay.c.
+ * Used by replay.c and backtest.c.
  */
 #ifndef SIGFLOW_REPLAY_INPUT_H
 #define SIGFLOW_REPLAY_INPUT_H
