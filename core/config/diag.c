@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "base/term_escape.h"
 
 void diag_add(diag *d, const char *file, int line, const char *fmt, ...)
@@ -42,6 +43,12 @@ void diag_print(const diag *d, FILE *to)
         if (term_fputs(d->msgs[i], to) == EOF || fputc('\n', to) == EOF)
             return;
     }
+}
+
+void diag_log(const diag *d)
+{
+    for (size_t i = 0; i < d->n; i++)
+        log_error("component=config", "%s", d->msgs[i]);
 }
 
 void diag_clear(diag *d)

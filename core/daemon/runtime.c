@@ -54,8 +54,7 @@ static site *load_site(const char *path, plugin_registry *reg, bool first, bool 
         loader_scan(reg, cfg->plugin_dir);
         s = site_bind(cfg, reg, true, &d);
     }
-    for (size_t i = 0; i < d.n; i++)
-        log_error("component=config", "%s", d.msgs[i]);
+    diag_log(&d);
     diag_clear(&d);
     return s;
 }

@@ -125,6 +125,10 @@ void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n);
 sf_status runtime_alerts_start(runtime *rt);
 score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg);
 void *runtime_scorer_main(void *arg);
+/* runtime_checkpoint.c: save the scoring state and the journal position it covers (scorer
+   thread); recovery at start */
+#define CHECKPOINT_ALERTS_WAIT_MS 5000 /* a checkpoint waits this long for alerts to be stored */
+void runtime_checkpoint(runtime *rt);
 sf_status runtime_recover(runtime *rt);
 
 /* runtime_health.c: health alerts (stale signals, schema drift) into the outbox */

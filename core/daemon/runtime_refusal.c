@@ -39,8 +39,7 @@ void runtime_refusal_report(rt_inst *ri, const diag *d)
                  "instance=%s: its section was refused %" PRIu64 " times as logged before; "
                  "now refused for another reason",
                  ri->si->cfg->name, ri->refusal_seen);
-    for (size_t k = 0; k < d->n; k++)
-        log_error("component=config", "%s", d->msgs[k]);
+    diag_log(d);
     log_warn("component=runtime",
              "instance=%s is not started until its section is fixed (SIGHUP reloads it); "
              "this refusal is logged again only if it changes",

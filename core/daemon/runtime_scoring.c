@@ -1,6 +1,7 @@
 /*
  * runtime_scoring.c - the scorer thread: events from the journal into the engine, alerts
- * into the outbox, checkpoints; and recovery (checkpoint, then the journal after it).
+ * into the outbox, a checkpoint every checkpoint_interval (runtime_checkpoint.c). Logs
+ * under component=score.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -11,15 +12,11 @@
 #include "base/metrics.h"
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
-#include "score/score_image.h"
 #include "base/limits.h"
 #include "store/labels.h"
 #include "store/outbox_writer.h"
-#include "store/snapshot_store.h"
 
-#define CHECKPOINT_ALERTS_WAIT_MS 5000 /* a checkpoint waits this long for alerts to be stored */
-#define SCORER_CLOCK_EVERY 256         /* events between clock reads while the scorer is behind */
-#define RECOVER_ALERTS_WAIT_MS 60000   /* recovery's last alerts (a failing write gives up first) */
+#define SCORER_CLOCK_EVERY 256 /* events between clock reads while the scorer is behind */
 
 /* The journal hands over each commit's events at once, in sequence order (ev->seq set): one
    lock on the scorer's queue and one wake-up per commit, not per event. */
@@ -95,7 +92,7 @@ sf_status runtime_alerts_start(runtime *rt)
 /*
  * Hand an alert to the outbox writer, which stores it with others in one transaction
  * (docs/reliability.md "Alerts and a full disk"): while a write fails, the hand-over waits,
- * so scoring does not move past an alert that could not be stored, and checkpoint() does
+ * so scoring does not move past an alert that could not be stored, and a checkpoint does
  * not cover one that is not stored yet.
  */
 static void rt_on_alert(void *ctx, sf_alert *a)
@@ -176,52 +173,6 @@ score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg)
     return e;
 }
 
-/*
- * Save the scoring state with the journal position it covers (one transaction), then let
- * retention drop what it covers and is old enough. Scorer thread (the engine's owner).
- */
-static void checkpoint(runtime *rt)
-{
-    rt->last_checkpoint_ms = monotime_ms();
-    if (!rt->engine || rt->applied_seq == rt->checkpointed_seq)
-        return;
-    score_membuf m = {0};
-    int64_t t0 = monotime_ms();
-    sf_status st = score_image_save(rt->engine, score_membuf_write, &m);
-    /* The alerts of what the state covers are all handed over (the save flushed the
-       engine): the checkpoint waits until they are stored. */
-    if (st == SF_OK && !outbox_writer_flush(rt->writer, CHECKPOINT_ALERTS_WAIT_MS)) {
-        free(m.data);
-        log_warn("component=checkpoint", "no checkpoint yet: alerts are still waiting to be "
-                                         "stored in the outbox");
-        return;
-    }
-    if (outbox_writer_gave_up(rt->writer)) { /* it would cover an alert that is not stored */
-        free(m.data);
-        log_warn("component=checkpoint", "no checkpoint: an alert could not be stored in the "
-                                         "outbox; the next start re-creates it from the journal");
-        return;
-    }
-    if (st == SF_OK)
-        st = snapshot_store_write(rt->st, rt->journal, rt->applied_seq, m.data, m.len);
-    free(m.data);
-    if (st != SF_OK) {
-        log_error("component=checkpoint",
-                  "checkpoint failed (status %d): the journal is kept "
-                  "whole until one succeeds",
-                  (int)st);
-        return;
-    }
-    rt->checkpointed_seq = rt->applied_seq;
-    size_t deleted = 0;
-    journal_retain(rt->journal, atomic_load(&rt->journal_retention_ms), &deleted);
-    log_info("component=checkpoint",
-             "scoring state saved: seq=%llu bytes=%zu ms=%lld "
-             "journal_events_retired=%zu",
-             (unsigned long long)rt->checkpointed_seq, m.len, (long long)(monotime_ms() - t0),
-             deleted);
-}
-
 void *runtime_scorer_main(void *arg)
 {
     runtime *rt = arg;
@@ -269,88 +220,11 @@ void *runtime_scorer_main(void *arg)
             last_wall_tick = now;
         }
         if (now - rt->last_checkpoint_ms >= atomic_load(&rt->checkpoint_interval_ms))
-            checkpoint(rt);
+            runtime_checkpoint(rt);
         runtime_score_metrics(rt, false);
         runtime_inspect_serve(rt); /* GET /v1/entities/ID: live state, between two events */
     }
     outbox_writer_set_patient(rt->writer, false); /* stopping: a failing write is given up */
-    checkpoint(rt); /* on a clean stop: the next start replays nothing */
+    runtime_checkpoint(rt); /* on a clean stop: the next start replays nothing */
     return NULL;
-}
-
-static sf_status recover_one(void *ctx, uint64_t seq, sf_event *ev)
-{
-    (void)seq;
-    runtime *rt = ctx;
-    sf_status st = rt->engine ? score_push(rt->engine, ev) : SF_OK;
-    event_free(ev);
-    return st;
-}
-
-/*
- * Rebuild the scoring state from the journal, in event time, before anything new arrives.
- * Alert ids are deterministic and the outbox put is idempotent, so the alerts this
- * re-creates are stored once: only those never stored before (a crash between scoring and
- * the outbox) are new.
- */
-/* Load the scoring checkpoint; the journal position to replay after (0: from the start). */
-static uint64_t load_checkpoint(runtime *rt)
-{
-    uint64_t seq = 0;
-    void *blob = NULL;
-    size_t len = 0;
-    if (snapshot_store_read(rt->st, &seq, &blob, &len) != SF_OK || !blob || !rt->engine) {
-        free(blob);
-        return 0;
-    }
-    score_membuf m = {.data = blob, .len = len};
-    char err[SIGFLOW_MAX_ERROR_LEN] = "";
-    sf_status st = score_image_load(rt->engine, score_membuf_read, &m, err, sizeof err);
-    free(blob);
-    if (st == SF_OK) {
-        log_info("component=checkpoint", "scoring state loaded: seq=%llu bytes=%zu",
-                 (unsigned long long)seq, len);
-        return seq;
-    }
-    if (st == SF_EUNSUPPORTED) { /* the engine is untouched: rebuild from what is journaled */
-        log_warn("component=checkpoint",
-                 "%s: scoring state is rebuilt from the journal kept "
-                 "(journal_retention)",
-                 err);
-        return 0;
-    }
-    log_error("component=checkpoint", "checkpoint unreadable (%s): rebuilding from the journal",
-              err);
-    score_free(rt->engine); /* a half-loaded engine refuses pushes */
-    rt->engine = runtime_engine_for(rt, rt->site->cfg);
-    return 0;
-}
-
-sf_status runtime_recover(runtime *rt)
-{
-    uint64_t from = load_checkpoint(rt);
-    uint64_t last = journal_last_seq(rt->journal);
-    rt->applied_seq = rt->checkpointed_seq = from;
-    if (rt->engine)
-        atomic_store(&rt->event_clock_ms, score_watermark(rt->engine));
-    if (last <= from)
-        return SF_OK;
-    int64_t t0 = monotime_ms();
-    sf_status st = journal_read(rt->journal, from, recover_one, rt);
-    if (rt->engine)
-        score_flush(rt->engine);
-    outbox_writer_flush(rt->writer, RECOVER_ALERTS_WAIT_MS); /* "alerts were new" counts them */
-    if (st != SF_OK) {
-        log_error("component=runtime", "recovery from the journal failed: status %d", (int)st);
-        return st;
-    }
-    rt->applied_seq = last;
-    if (rt->engine)
-        atomic_store(&rt->event_clock_ms, score_watermark(rt->engine));
-    log_info("component=runtime",
-             "recovered %llu events from the journal in %lld ms; "
-             "%llu alerts were new",
-             (unsigned long long)(last - from), (long long)(monotime_ms() - t0),
-             (unsigned long long)atomic_load(&rt->alerts));
-    return SF_OK;
 }

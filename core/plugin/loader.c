@@ -373,6 +373,13 @@ static void log_loaded(const plugin_entry *e)
              (unsigned)e->pub.desc.abi_major, (unsigned)e->pub.desc.abi_minor);
 }
 
+/* The log context of a line about one plugin file: component=loader plugin_file="PATH". */
+static void file_ctx(char *out, size_t outlen, const char *path)
+{
+    int n = snprintf(out, outlen, "component=loader ");
+    log_format_kv(out + n, outlen - (size_t)n, "plugin_file", path);
+}
+
 /* Steps 2-6 for a file that passed check_file (fd is the file checked). */
 static int load_checked(plugin_registry *r, load_ctx *c, const char *real, int fd,
                         const struct stat *st)
@@ -420,8 +427,8 @@ static int load_checked(plugin_registry *r, load_ctx *c, const char *real, int f
         /* init still runs: the caller (the runtime's loop) goes on; loader_pending_poll ends
            the load when init returns or its deadline passes. */
         r->pending[r->n_pending++] = e;
-        char file_kv[PATH_MAX + 32];
-        log_format_kv(file_kv, sizeof file_kv, "plugin_file", c->path);
+        char file_kv[PATH_MAX + 64];
+        file_ctx(file_kv, sizeof file_kv, c->path);
         log_warn(file_kv,
                  "plugin %s: init has not returned after %d ms; sigflow goes on and loads it "
                  "when it does (deadline %lld ms, plugin_timeout)",
@@ -579,8 +586,8 @@ int loader_consider(plugin_registry *r, const char *dir, const char *name)
         /* Swapping code under running instances is what crashes other hosts: restart. */
         if (!file_same_content(&e->id, &id) &&
             !(e->replace_warned && file_same_content(&e->warned, &id))) {
-            char file_kv[PATH_MAX + 32];
-            log_format_kv(file_kv, sizeof file_kv, "plugin_file", path);
+            char file_kv[PATH_MAX + 64];
+            file_ctx(file_kv, sizeof file_kv, path);
             log_warn(file_kv,
                      "plugin %s was replaced on disk; the loaded copy keeps running "
                      "until sigflow is restarted",
