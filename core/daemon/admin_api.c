@@ -1,8 +1,8 @@
 /*
  * admin_api.c - the /v1 request path (admin_api.h): authentication, bodies and their limit,
  * routing to admin_feedback.c and admin_query.c, the answer, and the API's life cycle.
+ * Calls down only: the handlers, and admin_reply.c / admin_settings.c as they do.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,60 +11,10 @@
 #include "base/log.h"
 #include "base/metrics.h"
 #include "base/limits.h"
-#include "base/timefmt.h"
 #include "daemon/admin_api_internal.h"
 #include "store/store_counter.h"
 
-/* ---- settings ------------------------------------------------------------------------------ */
-
-static char *dup_or_null(const char *s)
-{
-    return s ? strdup(s) : NULL;
-}
-
-static void secret_free(char *s)
-{
-    if (s) {
-        explicit_bzero(s, strlen(s));
-        free(s);
-    }
-}
-
-void admin_settings_clear(admin_settings *s)
-{
-    secret_free(s->admin_token);
-    secret_free(s->feedback_secret);
-    free(s->public_url);
-    memset(s, 0, sizeof *s);
-}
-
-static void settings_from(admin_settings *s, const sigflow_config *cfg)
-{
-    memset(s, 0, sizeof *s);
-    s->admin_token = dup_or_null(cfg->admin_token);
-    s->feedback_secret = dup_or_null(cfg->feedback_secret);
-    s->public_url = dup_or_null(cfg->public_url);
-    if (cfg->has_decision) {
-        snprintf(s->decision, sizeof s->decision, "%s", cfg->decision.name);
-        s->bias = cfg->decision.bias;
-        s->threshold = cfg->decision.threshold;
-    }
-    for (size_t i = 0; i < cfg->n_signals && i < SIGFLOW_MAX_SIGNALS; i++) {
-        snprintf(s->signals[i].name, sizeof s->signals[i].name, "%s", cfg->signals[i].name);
-        s->signals[i].weight = cfg->signals[i].weight;
-        s->n_signals = i + 1;
-    }
-}
-
-void admin_settings_copy(admin_api *a, admin_settings *out)
-{
-    pthread_mutex_lock(&a->lock);
-    *out = a->set;
-    out->admin_token = dup_or_null(a->set.admin_token);
-    out->feedback_secret = dup_or_null(a->set.feedback_secret);
-    out->public_url = dup_or_null(a->set.public_url);
-    pthread_mutex_unlock(&a->lock);
-}
+/* ---- life cycle ---------------------------------------------------------------------------- */
 
 static void log_state(const admin_settings *s)
 {
@@ -90,7 +40,7 @@ admin_api *admin_api_new(const sigflow_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&a->lock, NULL);
-    settings_from(&a->set, cfg);
+    admin_settings_from(&a->set, cfg);
     log_state(&a->set);
     return a;
 }
@@ -100,7 +50,7 @@ void admin_api_configure(admin_api *a, const sigflow_config *cfg)
     if (!a)
         return;
     admin_settings next;
-    settings_from(&next, cfg);
+    admin_settings_from(&next, cfg);
     pthread_mutex_lock(&a->lock);
     bool changed = (!a->set.admin_token) != (!next.admin_token);
     admin_settings_clear(&a->set);
@@ -154,79 +104,6 @@ void admin_api_free(admin_api *a)
     free(a);
 }
 
-/* ---- replies ------------------------------------------------------------------------------- */
-
-void admin_error(admin_reply *r, unsigned status, const char *fmt, ...)
-{
-    char msg[SIGFLOW_MAX_ERROR_LEN];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    json_object *o = json_object_new_object();
-    if (o)
-        json_object_object_add(o, "error", json_object_new_string(msg));
-    admin_json(r, status, o);
-}
-
-void admin_json(admin_reply *r, unsigned status, json_object *o)
-{
-    free(r->body);
-    r->body = NULL;
-    r->type = "application/json";
-    r->status = status;
-    const char *text = o ? json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN) : NULL;
-    size_t n = text ? strlen(text) : 0;
-    if (text && (r->body = malloc(n + 2))) {
-        memcpy(r->body, text, n);
-        memcpy(r->body + n, "\n", 2);
-    } else {
-        r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-    }
-    json_object_put(o);
-}
-
-json_object *admin_time_json(int64_t ms)
-{
-    char buf[32];
-    time_format_rfc3339(ms, buf, sizeof buf);
-    return json_object_new_string(buf);
-}
-
-json_object *admin_label_json(const label_rec *l)
-{
-    json_object *o = json_object_new_object();
-    if (!o)
-        return NULL;
-    if (l->alert_id[0])
-        json_object_object_add(o, "alert_id", json_object_new_string(l->alert_id));
-    json_object_object_add(o, "entity", json_object_new_string(l->entity));
-    json_object_object_add(o, "label", json_object_new_string(label_kind_name(l->kind)));
-    json_object_object_add(o, "source", json_object_new_string(label_source_name(l->source)));
-    json_object_object_add(o, "via", json_object_new_string(l->via));
-    json_object_object_add(o, "time", admin_time_json(l->time_ms));
-    json_object_object_add(o, "recorded_at", admin_time_json(l->recorded_ms));
-    return o;
-}
-
-void admin_label_stored(admin_api *a, const label_rec *l, labels_result res)
-{
-    if (res != LABELS_CREATED && res != LABELS_REPLACED)
-        return;
-    /* counted durably, so the figure survives restarts and CLI processes add to it */
-    if (store_counter_add(a->st, "interventions", "labels", 1) != SF_OK)
-        log_warn(ADMIN_CTX, "manual intervention not counted (store error)");
-    log_info(ADMIN_CTX, "label %s alert=%s entity=%s label=%s source=person via=%s",
-             res == LABELS_CREATED ? "recorded" : "replaced", l->alert_id[0] ? l->alert_id : "-",
-             l->entity, label_kind_name(l->kind), l->via);
-    pthread_mutex_lock(&a->lock);
-    admin_label_fn fn = a->on_label;
-    void *ctx = a->on_label_ctx;
-    pthread_mutex_unlock(&a->lock);
-    if (fn)
-        fn(ctx, l);
-}
-
 /* ---- metrics ------------------------------------------------------------------------------- */
 
 typedef struct label_counts {
@@ -277,13 +154,14 @@ static bool token_matches(const char *want, const char *got)
 /* 0 when the request may go on; else the refusal is in r. */
 static int authorize(admin_api *a, struct MHD_Connection *c, admin_reply *r)
 {
-    pthread_mutex_lock(&a->lock);
-    char *want = dup_or_null(a->set.admin_token);
-    pthread_mutex_unlock(&a->lock);
+    admin_settings set;
+    admin_settings_copy(a, &set);
+    const char *want = set.admin_token;
     int rc = -1;
     if (!want) {
         admin_error(r, MHD_HTTP_FORBIDDEN,
                     "the admin API is off: set [sigflow] admin_token (docs/admin-api.md)");
+        admin_settings_clear(&set);
         return -1;
     }
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
@@ -293,7 +171,7 @@ static int authorize(admin_api *a, struct MHD_Connection *c, admin_reply *r)
         admin_error(r, MHD_HTTP_UNAUTHORIZED, "wrong admin token");
     else
         rc = 0;
-    secret_free(want);
+    admin_settings_clear(&set);
     return rc;
 }
 

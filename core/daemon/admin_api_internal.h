@@ -1,7 +1,9 @@
 /*
  * admin_api_internal.h - shared by the admin API's files: admin_api.c (requests, auth,
- * bodies, routing, replies), admin_feedback.c (labels in: POST /v1/feedback and signed
- * links) and admin_query.c (reads: entities, alerts, model). Nothing else includes it.
+ * bodies, routing), admin_feedback.c (labels in: POST /v1/feedback and signed links),
+ * admin_query.c (reads: entities, alerts, model), admin_reply.c (answers) and
+ * admin_settings.c (what the API knows of the config). Calls go one way: admin_api.c to the
+ * handlers, all of them to admin_reply.c and admin_settings.c. Nothing else includes it.
  */
 #ifndef SIGFLOW_ADMIN_API_INTERNAL_H
 #define SIGFLOW_ADMIN_API_INTERNAL_H
@@ -56,20 +58,22 @@ typedef struct admin_reply {
     char *body;
 } admin_reply;
 
-/* admin_api.c */
+/* admin_reply.c */
 /* {"error": msg} with the status. */
 void admin_error(admin_reply *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The JSON object as the body (consumed). */
 void admin_json(admin_reply *r, unsigned status, json_object *o);
-/* Copies of the settings' secrets (caller frees with admin_settings_clear). */
-void admin_settings_copy(admin_api *a, admin_settings *out);
-void admin_settings_clear(admin_settings *s);
 /* A label as JSON. */
 json_object *admin_label_json(const label_rec *l);
 json_object *admin_time_json(int64_t ms);
-/* After a person's label is stored: metrics, log, the learning hook. */
-void admin_label_stored(admin_api *a, const label_rec *l, labels_result res);
+
+/* admin_settings.c */
+/* The settings of cfg (s is overwritten: clear it first when it held some). */
+void admin_settings_from(admin_settings *s, const sigflow_config *cfg);
+/* Copies of the settings' secrets (caller frees with admin_settings_clear). */
+void admin_settings_copy(admin_api *a, admin_settings *out);
+void admin_settings_clear(admin_settings *s);
 
 /* admin_feedback.c */
 void admin_feedback_post(admin_api *a, const admin_req *rq, admin_reply *r);

@@ -12,6 +12,7 @@
 #include "base/limits.h"
 #include "base/strbuf.h"
 #include "base/timefmt.h"
+#include "store/store_counter.h"
 #include "daemon/admin_api_internal.h"
 #include "feedback/feedback_token.h"
 
@@ -141,6 +142,25 @@ static void answer_conflict(admin_reply *r, const label_rec *l)
     admin_json(r, MHD_HTTP_CONFLICT, o);
 }
 
+/* After a person's label is stored: metrics, log, the learning hook. */
+static void label_stored(admin_api *a, const label_rec *l, labels_result res)
+{
+    if (res != LABELS_CREATED && res != LABELS_REPLACED)
+        return;
+    /* counted durably, so the figure survives restarts and CLI processes add to it */
+    if (store_counter_add(a->st, "interventions", "labels", 1) != SF_OK)
+        log_warn(ADMIN_CTX, "manual intervention not counted (store error)");
+    log_info(ADMIN_CTX, "label %s alert=%s entity=%s label=%s source=person via=%s",
+             res == LABELS_CREATED ? "recorded" : "replaced", l->alert_id[0] ? l->alert_id : "-",
+             l->entity, label_kind_name(l->kind), l->via);
+    pthread_mutex_lock(&a->lock);
+    admin_label_fn fn = a->on_label;
+    void *ctx = a->on_label_ctx;
+    pthread_mutex_unlock(&a->lock);
+    if (fn)
+        fn(ctx, l);
+}
+
 void admin_feedback_post(admin_api *a, const admin_req *rq, admin_reply *r)
 {
     json_object *doc = NULL;
@@ -174,7 +194,7 @@ void admin_feedback_post(admin_api *a, const admin_req *rq, admin_reply *r)
     else if (res == LABELS_CONFLICT)
         answer_conflict(r, &l);
     else {
-        admin_label_stored(a, &l, res);
+        label_stored(a, &l, res);
         answer_stored(r, &l, res);
     }
     json_object_put(doc);
@@ -250,7 +270,7 @@ static void link_stored(admin_api *a, const label_rec *l, labels_result res, adm
         page(r, MHD_HTTP_CONFLICT, "Already labelled", text, l->entity, l->alert_id);
         return;
     }
-    admin_label_stored(a, l, res);
+    label_stored(a, l, res);
     snprintf(text, sizeof text, "%s: this alert is marked <b>%s</b>. Thank you.",
              res == LABELS_UNCHANGED ? "Already recorded" : "Recorded", label_words(l->kind));
     page(r, MHD_HTTP_OK, "Feedback recorded", text, l->entity, l->alert_id);

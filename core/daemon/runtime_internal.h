@@ -117,14 +117,16 @@ void runtime_inspect_serve(runtime *rt);
 /* runtime_label.c: a person's label journaled as a sigflow.label event (admin thread) */
 void runtime_label_journal(void *ctx, const label_rec *l);
 
-/* runtime_scoring.c */
+/* runtime_scorer.c: the journal's sink and the scorer thread */
 void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n);
+void *runtime_scorer_main(void *arg);
+
+/* runtime_scoring.c: the engine for a config, its alerts to the outbox writer */
 /* Alerts waiting for the outbox writer before scoring waits. */
 #define RUNTIME_ALERTS_PENDING 4096
 /* Start the outbox writer (before recovery); outbox_writer_stop after the scorer. */
 sf_status runtime_alerts_start(runtime *rt);
 score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg);
-void *runtime_scorer_main(void *arg);
 /* runtime_checkpoint.c: save the scoring state and the journal position it covers (scorer
    thread); recovery at start */
 #define CHECKPOINT_ALERTS_WAIT_MS 5000 /* a checkpoint waits this long for alerts to be stored */

@@ -3,8 +3,11 @@
  * decision's question), the entity, the score, the reasons that raised it (strongest first),
  * the entity's attrs, the links configured for the target and the one-click feedback URLs.
  * A digest is a message whose items are the alerts it lists. Owns: message objects (the
- * alert is borrowed). Calls json-c, template (links). Used by the delivery workers, the
- * host's msg_* accessors and the template renderer. docs/templates.md describes it.
+ * alert is borrowed). Files: message.c (reading, freeing; what the template engine calls),
+ * message_build.c (building; calls template for links), message_json.c (the JSON line;
+ * calls template's JSON escaping): calls go one way, build/json -> template -> message.c.
+ * Calls json-c. Used by the delivery workers, the host's msg_* accessors and the template
+ * renderer. docs/templates.md describes it.
  */
 #ifndef SIGFLOW_MESSAGE_H
 #define SIGFLOW_MESSAGE_H
@@ -72,6 +75,8 @@ void message_free(message *m);
 const char *message_attr(const message *m, const char *path);
 /* The link named `name`, or NULL. */
 const char *message_link_url(const message *m, const char *name);
+/* A JSON value as text: a string as it is, anything else in its JSON form (borrowed from v). */
+const char *message_json_text(struct json_object *v);
 /* Round to 2 decimals the way every output shows scores. */
 double message_round2(double v);
 /*
