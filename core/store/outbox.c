@@ -245,8 +245,8 @@ sf_status outbox_claim_due(outbox *o, const char *target, int64_t now_ms, size_t
  * in one OR, SQLite searched by target alone and stepped over every delivered row of the
  * target at each claim, a cost that grew with the outbox's whole history.
  */
-static sf_status claim_collect(outbox *o, const char *target, int state, int64_t due_ms,
-                               size_t max, outbox_delivery *out, size_t *n)
+static sf_status claim_collect(outbox *o, const char *target, int state, int64_t due_ms, size_t max,
+                               outbox_delivery *out, size_t *n)
 {
     sqlite3_stmt *st =
         store_stmt(o->st, DELIVERY_COLUMNS "WHERE d.target = ?1 AND d.state = ?4"
