@@ -164,13 +164,16 @@ def main():
     os.makedirs(a.out, exist_ok=True)
     n = count_lines(a.events)
     recv_log = os.path.join(a.out, "received.ndjson")
-    recv = subprocess.Popen(["/usr/bin/python3", a.receiver, "--log", recv_log],
+    # The receiver: the C sink (tests/bench/http_sink.c --log) by default, or the Python test
+    # receiver (tests/support/http_receiver.py), which costs more CPU per request.
+    cmd = ["/usr/bin/python3"] if a.receiver.endswith(".py") else []
+    recv = subprocess.Popen(cmd + [a.receiver, "--log", recv_log],
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         recv_port = int(recv.stdout.readline())
         l0 = load1()
-        print("bench run: %d events, %s; load before %.2f (NOT VALID above %.1f)"
-              % (n, a.durability, l0, a.max_load))
+        print("bench run: %d events, %s; receiver %s; load before %.2f (NOT VALID above %.1f)"
+              % (n, a.durability, os.path.basename(a.receiver), l0, a.max_load))
         for durability in a.durability.split():
             res = {"A": [], "B": []}
             for i in range(a.runs):
@@ -201,10 +204,14 @@ def main():
                       % (statistics.median(cpu), statistics.median(sc), n / med("scored", B),
                          "%.2fs" % statistics.median([x["lag"] for x in B if x["lag"] is not None])
                          if any(x["lag"] is not None for x in B) else "-"))
-            target = n / med("scored", A) >= 300000 and lags and statistics.median(lags) <= 1.0
-            print("  issue #14 target (>= 300k events/s scored at fsync, alerts within 1 s): %s"
-                  % ("met" if target else "not met") if durability == "fsync" else "", end="")
-            print("" if durability != "fsync" else "")
+            if durability == "fsync":
+                eps_ok = n / med("scored", A) >= 300000
+                lag_ok = bool(lags) and statistics.median(lags) <= 1.0
+                print("  issue #14 target >= 300k events/s scored at fsync: %s (%.0f/s);"
+                      " alerts within 1 s of the last event: %s (%s); load now %.2f"
+                      % ("met" if eps_ok else "NOT MET", n / med("scored", A),
+                         "met" if lag_ok else "NOT MET",
+                         "%.2fs" % statistics.median(lags) if lags else "-", load1()))
         l1 = load1()
         valid = max(l0, l1) <= a.max_load
         print("bench run: load after %.2f; %s" % (
