@@ -48,10 +48,28 @@ static bool el_digit(const char *p, const char *end)
  * p at the opening quote. Declined: an escape (the general path decodes them), a control
  * byte (not JSON), invalid UTF-8 (an error there), no closing quote.
  */
+/* A word with a byte that needs a look: '"', '\\', below 0x20 or 0x80 and above. */
+static bool el_word_special(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t quote = w ^ (ones * '"'), bslash = w ^ (ones * '\\');
+    uint64_t zero = ((quote - ones) & ~quote) | ((bslash - ones) & ~bslash); /* a 0 byte */
+    uint64_t low = (w - ones * 0x20) & ~w;                                   /* below 0x20 */
+    return ((zero | low) & highs) || (w & highs);
+}
+
 static const char *el_string(const char *p, const char *end, const char **s, size_t *n)
 {
     const char *start = ++p;
     unsigned char high = 0;
+    /* eight plain bytes at a time (printable ASCII: most of a line), then byte by byte */
+    while (end - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        if (el_word_special(w))
+            break;
+        p += 8;
+    }
     for (; p < end; p++) {
         unsigned char c = (unsigned char)*p;
         if (c == '"') {
