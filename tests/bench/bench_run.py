@@ -91,7 +91,7 @@ def one_run(a, binary, plugins, durability, recv_port, n_events, tag):
     wall0 = time.time()
     p = subprocess.Popen([binary, "run", "--init", "-c", ini], stdout=subprocess.DEVNULL,
                          stderr=logf)
-    t_read = t_scored = None
+    t_read = t_scored = commits = None
     deadline = t0 + a.timeout
     while time.monotonic() < deadline and p.poll() is None:
         now = time.monotonic()
@@ -102,6 +102,7 @@ def one_run(a, binary, plugins, durability, recv_port, n_events, tag):
         if t_read is not None and t_scored is None:
             if metric(admin, "sigflow_events_scored_total") == n_events:
                 t_scored = now
+                commits = metric(admin, "sigflow_journal_commits_total")
                 break
         time.sleep(0.02)
     # Every alert the scorer stored is logged once ("alert alert=..."); wait for the receiver
@@ -133,16 +134,18 @@ def one_run(a, binary, plugins, durability, recv_port, n_events, tag):
     return {
         "read": t_read - t0, "scored": t_scored - t0, "cpu": cpu, "alerts": alerts,
         "delivered": delivered, "lag": (t_last - (t_read - t0)) if t_last is not None else None,
-        "rss_mb": ru.ru_maxrss / 1024.0,
+        "rss_mb": ru.ru_maxrss / 1024.0, "commits": commits,
     }
 
 
 def show(label, r, n):
     lag = "%.2fs" % r["lag"] if r["lag"] is not None else "-"
     print("  %-9s read+journal %.2fs (%.0f ev/s)  scored %.2fs (%.0f ev/s)  cpu %.2fs "
-          "(%.2f us/event)  alerts %d delivered %d  lag after the last event %s"
+          "(%.2f us/event)  journal commits %s  alerts %d delivered %d  lag after the last "
+          "event %s"
           % (label, r["read"], n / r["read"], r["scored"], n / r["scored"], r["cpu"],
-             r["cpu"] * 1e6 / n, r["alerts"], r["delivered"], lag))
+             r["cpu"] * 1e6 / n, "%.0f (%.0f events each)" % (r["commits"], n / r["commits"])
+             if r["commits"] else "-", r["alerts"], r["delivered"], lag))
 
 
 def main():
