@@ -233,12 +233,6 @@ sf_status outbox_put_batch(outbox *o, const outbox_item *items, size_t n,
 
 /* ---- claim / result ---- */
 
-sf_status outbox_claim_due(outbox *o, const char *target, int64_t now_ms, size_t max,
-                           outbox_delivery *out, size_t *n)
-{
-    return outbox_claim_due_ex(o, target, now_ms, now_ms, max, out, n);
-}
-
 /*
  * Due rows of one state, oldest first, appended to out[*n..max). One state per query, so the
  * search stays inside outbox_due's (target, state, next_attempt_ms) range: with both states
