@@ -290,6 +290,7 @@ static int main_loop(runtime *rt, int sigfd)
             loader_watch_handle(rt->reg);
         loader_pending_poll(rt->reg); /* hot drops whose init has returned (or timed out) */
         runtime_supervise(rt);
+        runtime_ready_check(rt); /* /readyz: store failing, disk full, ingest not bound */
         notify_watchdog_tick(monotime_ms());
         if (monotime_ms() - last_metrics >= 1000) {
             runtime_metrics_refresh(rt); /* /metrics is at most a second old */

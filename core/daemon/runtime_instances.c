@@ -195,8 +195,10 @@ static sf_status inst_route(rt_inst *ri)
     }
     if (!rt->http && !(rt->http = ingest_http_start(rt->site->cfg->ingest, err, sizeof err))) {
         log_error("component=runtime", "cannot listen on %s: %s", rt->site->cfg->ingest, err);
+        runtime_ready_ingest(rt->site->cfg->ingest, err); /* /readyz says so until it binds */
         return SF_EIO;
     }
+    runtime_ready_ingest(rt->site->cfg->ingest, NULL);
     sf_status st = ingest_http_route(rt->http, path, ri->inst);
     if (st != SF_OK) {
         log_error("component=runtime", "instance=%s: path %s is already routed", ri->si->cfg->name,

@@ -160,6 +160,10 @@ void runtime_supervise(runtime *rt);
 void runtime_refusal_report(rt_inst *ri, const diag *d);
 void runtime_refusal_clear(rt_inst *ri);
 void runtime_stats_log(runtime *rt);
+/* runtime_ready.c: /readyz reasons for the store, state_dir's disk and the ingest listener
+   (main thread, every loop turn); the ingest listener's bind failed (err) or worked (NULL). */
+void runtime_ready_check(runtime *rt);
+void runtime_ready_ingest(const char *addr, const char *err);
 /* Publish the runtime's counters and gauges to core/base/metrics.c (main thread). */
 void runtime_metrics_refresh(runtime *rt);
 
