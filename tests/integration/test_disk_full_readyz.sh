@@ -104,3 +104,14 @@ grep -q 'ready again: journal' "$T/daemon.log" ||
 stop_daemon
 [ "$DAEMON_RC" -eq 0 ] || fail "exit $DAEMON_RC after the disk was full"
 pass "space back: 202 again, /readyz 200, a clean stop"
+
+# What the senders were told while the disk was full is what was stored: every id answered
+# 202 is in the journal, none answered otherwise is.
+/usr/bin/python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute(\"select source_id from journal where source_id like 'b-%'\")]" \
+    "$T/small/var/sigflow.db" | sort >"$T/journal.ids"
+awk '$1 == 202 {print $2}' "$T/full" | sort >"$T/accepted.ids"
+missing=$(comm -23 "$T/accepted.ids" "$T/journal.ids" | wc -l)
+extra=$(comm -13 "$T/accepted.ids" "$T/journal.ids" | wc -l)
+[ "$missing" -eq 0 ] || fail "$missing events answered 202 while the disk was full are not in the journal"
+[ "$extra" -eq 0 ] || fail "$extra events answered 503 while the disk was full were journaled anyway"
+pass "while the disk was full: $(wc -l <"$T/accepted.ids") answered 202 and journaled, none answered 503 journaled"

@@ -91,3 +91,19 @@ wait_for 20 grep -q '"entity":"b"' "$T/alerts.ndjson" || fail "no alert after th
 stop_daemon
 [ "$DAEMON_RC" -eq 0 ] || fail "exit $DAEMON_RC"
 pass "a reload that stops an instance whose stop hangs names it at plugin_timeout and goes on"
+
+# 4. A connector whose poll ignores should_stop: SIGTERM names it and the daemon exits.
+rm -rf "$T/var" "$T/alerts.ndjson"
+install -m 0755 "$FIXTURES/poll_ignores_stop.so" "$PD/"
+slow_ini none 1s 2s
+cat >>"$T/ini" <<INI
+[connector deaf]
+plugin = poll_ignores_stop
+INI
+start_daemon "$T/ini"
+wait_for 20 grep -q 'instance=deaf plugin=poll_ignores_stop started' "$T/daemon.log" || fail "deaf did not start"
+stop_daemon
+grep -q 'instance=deaf plugin=poll_ignores_stop did not stop within 2000 ms (stuck in callback=poll)' "$T/daemon.log" ||
+    fail "no line naming the connector whose poll ignores should_stop: $(grep deaf "$T/daemon.log" | tail -3)"
+[ "$DAEMON_RC" -eq 0 ] || fail "exit $DAEMON_RC"
+pass "SIGTERM with a connector whose poll ignores should_stop: named at plugin_timeout, the daemon exits 0"
