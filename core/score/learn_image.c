@@ -350,8 +350,8 @@ static const char *g_id(cur *c, score_engine *e, score_shard **shard)
     const unsigned char *s = take(c, n);
     if (!s || n == 0 || n > SIGFLOW_MAX_ENTITY_LEN)
         return c->bad = true, NULL;
-    uint64_t h = score_hash_id((const char *)s, n);
-    *shard = e->shards[score_shard_of(e, h)];
+    uint64_t h = score__hash_id((const char *)s, n);
+    *shard = e->shards[score__shard_of(e, h)];
     const char *id = score_shard_find_id(*shard, (const char *)s, n, h);
     if (!id)
         c->bad = true;
@@ -433,7 +433,7 @@ static void g_history(cur *c, size_t d, score_learn *l)
         ch.alerts_judged = g64(c);
         ch.alert_precision = gf(c);
         if (!c->bad)
-            learn_record(l, &ch);
+            learn__record(l, &ch);
     }
 }
 
@@ -505,7 +505,7 @@ static sf_status g_tables(cur *c, score_engine *e, int64_t watermark)
                     st = outcome_add_row(o, id, t, prio, (int8_t)(lab - 1), x);
             } else {
                 g_floats(c, x, d);
-                uint64_t h = score_hash_id(id, strlen(id));
+                uint64_t h = score__hash_id(id, strlen(id));
                 if (!c->bad)
                     st = outcome_add_trace(o, id, h, t, x);
             }
@@ -539,7 +539,7 @@ static void adopt(score_engine *e, const saved_model *m, size_t d)
             ch.new_w[i] = e->sig[i].weight;
         }
         e->model.version = m->version + 1;
-        learn_record(l, &ch);
+        learn__record(l, &ch);
         return;
     }
     e->dec.bias = m->bias;
