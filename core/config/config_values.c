@@ -12,21 +12,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/timefmt.h"
 #include "config/config_internal.h"
 #include "config/suggest.h"
 
 bool config__push(void **arr, size_t *n, size_t *cap, size_t elem)
 {
-    if (*n < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
+    size_t old = *cap;
+    if (!array_grow(arr, *n, cap, elem, 8))
         return false;
-    memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
-    *arr = p;
-    *cap = ncap;
+    memset((char *)*arr + old * elem, 0, (*cap - old) * elem); /* new room cleared */
     return true;
 }
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/strbuf.h"
 #include "score/learn_internal.h"
 #include "score/outcome.h"
@@ -485,14 +486,8 @@ static sf_status g_tables(cur *c, score_engine *e, int64_t watermark)
                 if (st == SF_OK)
                     o->open[o->open_n - 1].done = done;
             } else if (which == T_SEEN) {
-                if (o->seen_n == o->seen_cap) {
-                    size_t cap = o->seen_cap ? o->seen_cap * 2 : 64;
-                    outcome_seen *s = realloc(o->seen, cap * sizeof *s);
-                    if (!s)
-                        return SF_ENOMEM;
-                    o->seen = s;
-                    o->seen_cap = cap;
-                }
+                if (!array_grow(&o->seen, o->seen_n, &o->seen_cap, sizeof *o->seen, 64))
+                    return SF_ENOMEM;
                 o->seen[o->seen_n++] = (outcome_seen){id, t};
                 o->seen_sorted = false;
             } else if (which == T_ROWS) {
