@@ -165,37 +165,20 @@ uint64_t score_image_fingerprint(const score_engine *e)
     return score_image__hash_bytes(buf, n);
 }
 
-/* A bounded cursor over a descriptor held in memory. */
-typedef struct cursor {
-    const unsigned char *p;
-    size_t n, pos;
-    bool bad;
-} cursor;
-
-static const unsigned char *take(cursor *c, size_t n)
+static int64_t take_i64(sb_cursor *c)
 {
-    if (c->bad || c->n - c->pos < n) {
-        c->bad = true;
-        return NULL;
-    }
-    c->pos += n;
-    return c->p + c->pos - n;
-}
-
-static int64_t take_i64(cursor *c)
-{
-    const unsigned char *p = take(c, 8);
+    const unsigned char *p = sb_take(c, 8);
     return p ? sb_geti64(p) : 0;
 }
 
 /* A string as "%.*s" arguments; len 0 when bad. */
-static const char *take_str(cursor *c, int *len, size_t max)
+static const char *take_str(sb_cursor *c, int *len, size_t max)
 {
-    const unsigned char *p = take(c, 2);
+    const unsigned char *p = sb_take(c, 2);
     size_t n = p ? sb_get16(p) : 0;
     if (n > max)
         c->bad = true;
-    const unsigned char *s = take(c, n);
+    const unsigned char *s = sb_take(c, n);
     *len = s ? (int)n : 0;
     return s ? (const char *)s : "";
 }
@@ -212,12 +195,12 @@ static const char *measure_name(unsigned m)
 bool score_image__explain_mismatch(const score_engine *e, const unsigned char *d, size_t dn,
                                    char *err, size_t errlen)
 {
-    cursor c = {d, dn, 0, false};
+    sb_cursor c = {d, dn, 0, false};
     const score_layout *l = &e->model.layout;
     int len;
     const char *name = take_str(&c, &len, SIGFLOW_MAX_NAME_LEN);
     int64_t tick = take_i64(&c);
-    const unsigned char *np = take(&c, 4);
+    const unsigned char *np = sb_take(&c, 4);
     uint32_t n = np ? sb_get32(np) : 0;
     if (c.bad || n > SIGFLOW_MAX_SIGNALS)
         return false;
@@ -240,7 +223,7 @@ bool score_image__explain_mismatch(const score_engine *e, const unsigned char *d
         int nl, el;
         const char *sn = take_str(&c, &nl, SIGFLOW_MAX_NAME_LEN);
         const char *ev = take_str(&c, &el, SIGFLOW_MAX_TYPE_LEN);
-        const unsigned char *f = take(&c, 22);
+        const unsigned char *f = sb_take(&c, 22);
         if (c.bad)
             return false;
         const config_signal *s = &l->sig[i];
