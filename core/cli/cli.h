@@ -5,6 +5,9 @@
 #ifndef SIGFLOW_CLI_H
 #define SIGFLOW_CLI_H
 
+#include <stdbool.h>
+#include <stdio.h>
+
 #include "config/config.h"
 #include "store/store.h"
 
@@ -28,5 +31,13 @@ sigflow_config *cli_config_load(const char *path);
 /* store_open_ex on cfg's state_dir (flags STORE_OPEN_*); NULL after saying why on stderr as
    "sigflow CMD: ...". */
 store *cli_store_open(const sigflow_config *cfg, const char *cmd, unsigned flags);
+/*
+ * The options of a subcommand whose only one is -c CONFIG (and -h): *path set (NULL when not
+ * given), the operands from optind on. stop_at_verb: options end at the first operand (`dlq
+ * retry --all` keeps --all for the verb). EXIT_OK after -h (usage on stdout), EXIT_USAGE for
+ * any other option (usage on stderr), -1 to go on.
+ */
+int cli_config_opts(int argc, char **argv, bool stop_at_verb, void (*usage)(FILE *),
+                    const char **path);
 
 #endif

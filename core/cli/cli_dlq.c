@@ -143,24 +143,12 @@ static int dlq_run(const sigflow_config *cfg, store *st, outbox *ob, int argc, c
 
 int cmd_dlq(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {0}};
-    const char *path = NULL;
-    int c;
-    optind = 1;
+    const char *path;
     log_set_level(SF_LOG_WARN);
-    /* '+': stop at the verb, so `retry --all` is the verb's argument, not ours. */
-    while ((c = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
-        if (c == 'c')
-            path = optarg;
-        else if (c == 'h') {
-            dlq_usage(stdout);
-            return EXIT_OK;
-        } else {
-            dlq_usage(stderr);
-            return EXIT_USAGE;
-        }
-    }
+    /* stop at the verb, so `retry --all` is the verb's argument, not ours */
+    int opts = cli_config_opts(argc, argv, true, dlq_usage, &path);
+    if (opts >= 0)
+        return opts;
     if (!path || optind >= argc) {
         dlq_usage(stderr);
         return EXIT_USAGE;

@@ -137,23 +137,11 @@ static int explain_entity(store *st, const char *entity)
 
 int cmd_explain(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {0}};
-    const char *path = NULL;
-    int c;
-    optind = 1;
+    const char *path;
     log_set_level(SF_LOG_WARN);
-    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-        if (c == 'c')
-            path = optarg;
-        else if (c == 'h') {
-            explain_usage(stdout);
-            return EXIT_OK;
-        } else {
-            explain_usage(stderr);
-            return EXIT_USAGE;
-        }
-    }
+    int opts = cli_config_opts(argc, argv, false, explain_usage, &path);
+    if (opts >= 0)
+        return opts;
     if (!path || optind != argc - 1) {
         explain_usage(stderr);
         return EXIT_USAGE;

@@ -25,19 +25,10 @@ static void init_usage(FILE *to)
 
 int cmd_init(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"config", required_argument, NULL, 'c'}, {"help", no_argument, NULL, 'h'}, {0}};
-    const char *path = NULL;
-    int c;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
-        if (c == 'c')
-            path = optarg;
-        else {
-            init_usage(c == 'h' ? stdout : stderr);
-            return c == 'h' ? EXIT_OK : EXIT_USAGE;
-        }
-    }
+    const char *path;
+    int opts = cli_config_opts(argc, argv, false, init_usage, &path);
+    if (opts >= 0)
+        return opts;
     if (!path || optind != argc) {
         init_usage(stderr);
         return EXIT_USAGE;

@@ -38,7 +38,7 @@ static void config_kvs_free(config_kv *kv, size_t n)
 static bool config_kv_append(config_kv **kv, size_t *n, size_t *cap, const char *key,
                              const char *value, int line)
 {
-    if (!config_push((void **)kv, n, cap, sizeof **kv))
+    if (!config__push((void **)kv, n, cap, sizeof **kv))
         return false;
     char *k = strdup(key), *v = strdup(value);
     if (!k || !v) {
@@ -57,13 +57,13 @@ static void config_close_section(config_loader *ld)
 {
     switch (ld->kind) {
     case SEC_SIGFLOW:
-        config_apply_sigflow(ld);
+        config__apply_sigflow(ld);
         break;
     case SEC_DECISION:
-        config_apply_decision(ld);
+        config__apply_decision(ld);
         break;
     case SEC_SIGNAL:
-        config_apply_signal(ld);
+        config__apply_signal(ld);
         break;
     case SEC_CONNECTOR:
     case SEC_DELIVERY: {
@@ -112,7 +112,7 @@ static bool config_open_named(config_loader *ld, sec_kind kind, const char *knam
         CFG_ERR(ld, ld->lineno, "[%s] needs a name: [%s NAME]", kname, kname);
         return false;
     }
-    if (!config_name_ok(name)) {
+    if (!config__name_ok(name)) {
         CFG_ERR(ld, ld->lineno, "bad name `%s`: use 1 to %d of a-z 0-9 _ . -", name,
                 SIGFLOW_MAX_NAME_LEN);
         return false;
@@ -291,7 +291,7 @@ static int config_handler(void *user, const char *section, const char *name, con
             CFG_ERR(ld, line, "`%s` is set twice (first at line %d)", name, prev);
         } else if (strcmp(name, "plugin") == 0) {
             in->plugin_line = line;
-            if (!config_name_ok(value))
+            if (!config__name_ok(value))
                 CFG_ERR(ld, line, "bad plugin name `%s`: use 1 to %d of a-z 0-9 _ . -", value,
                         SIGFLOW_MAX_NAME_LEN);
             else
@@ -303,7 +303,7 @@ static int config_handler(void *user, const char *section, const char *name, con
         break;
     }
     default: {
-        const config_kv *prev = config_raw_get(ld, name);
+        const config_kv *prev = config__raw_get(ld, name);
         if (prev)
             CFG_ERR(ld, line, "`%s` is set twice (first at line %d)", name, prev->line);
         else
@@ -325,7 +325,7 @@ static void config_check_whole(config_loader *ld)
                 cfg->signals[0].name);
     if (cfg->has_decision && !cfg->n_signals)
         CFG_ERR(ld, cfg->decision.line, "[decision] has no [signal NAME] sections");
-    config_check_learning(ld);
+    config__check_learning(ld);
     const char *names[SIGFLOW_MAX_INSTANCES];
     for (size_t i = 0; i < cfg->n_deliveries; i++)
         names[i] = cfg->deliveries[i].name;
@@ -334,7 +334,7 @@ static void config_check_whole(config_loader *ld)
         bool found = false;
         for (size_t j = 0; j < cfg->n_deliveries && !found; j++)
             found = strcmp(names[j], want) == 0;
-        if (!found && config_name_ok(want)) {
+        if (!found && config__name_ok(want)) {
             char hint[96];
             CFG_ERR(ld, ld->deliver_line,
                     "`deliver` names `%s`, which is not a [delivery] "
@@ -342,7 +342,7 @@ static void config_check_whole(config_loader *ld)
                     want, suggest_hint(hint, sizeof hint, want, names, cfg->n_deliveries));
         }
     }
-    config_check_health_deliver(ld);
+    config__check_health_deliver(ld);
 }
 
 static sigflow_config *config_new(const char *path)

@@ -13,11 +13,11 @@
 
 #define STALE_WINDOW_MAX_MS (366LL * 86400000LL)
 
-void config_apply_signal_guards(config_loader *ld, config_signal *sig)
+void config__apply_signal_guards(config_loader *ld, config_signal *sig)
 {
     static const char *const relatives[] = {"self", "cohort"};
     const config_kv *kv;
-    if ((kv = config_raw_get(ld, "relative"))) {
+    if ((kv = config__raw_get(ld, "relative"))) {
         bool found = false;
         for (size_t i = 0; i < 2 && !found; i++) {
             if (strcmp(kv->value, relatives[i]) == 0) {
@@ -31,14 +31,14 @@ void config_apply_signal_guards(config_loader *ld, config_signal *sig)
                     suggest_hint(hint, sizeof hint, kv->value, relatives, 2));
         }
     }
-    if ((kv = config_raw_get(ld, "stale_below")) && config_number(ld, kv, &sig->stale_below) &&
+    if ((kv = config__raw_get(ld, "stale_below")) && config__number(ld, kv, &sig->stale_below) &&
         (sig->stale_below < 0 || sig->stale_below > 1))
         CFG_ERR(ld, kv->line, "`stale_below` must be between 0 (off) and 1, got %s", kv->value);
-    if ((kv = config_raw_get(ld, "stale_window")) &&
-        config_duration(ld, kv, true, &sig->stale_window_ms) &&
+    if ((kv = config__raw_get(ld, "stale_window")) &&
+        config__duration(ld, kv, true, &sig->stale_window_ms) &&
         sig->stale_window_ms > STALE_WINDOW_MAX_MS)
         CFG_ERR(ld, kv->line, "`stale_window` must be at most 366d, got %s", kv->value);
-    if ((kv = config_raw_get(ld, "stale_min")) && config_number(ld, kv, &sig->stale_min) &&
+    if ((kv = config__raw_get(ld, "stale_min")) && config__number(ld, kv, &sig->stale_min) &&
         sig->stale_min < 0)
         CFG_ERR(ld, kv->line, "`stale_min` must be 0 or more, got %s", kv->value);
 }
@@ -56,12 +56,12 @@ static void parse_names(config_loader *ld, const config_kv *kv, char ***out, siz
         while (e > b && isspace((unsigned char)e[-1]))
             e--;
         char *name = strndup(b, (size_t)(e - b));
-        if (!name || !config_push((void **)out, n, &cap, sizeof(char *))) {
+        if (!name || !config__push((void **)out, n, &cap, sizeof(char *))) {
             free(name);
             CFG_ERR(ld, kv->line, "out of memory");
             return;
         }
-        if (!config_name_ok(name))
+        if (!config__name_ok(name))
             CFG_ERR(ld, kv->line, "`%s` lists `%s`, which is not a valid name", kv->key, name);
         (*out)[(*n)++] = name;
         p += len;
@@ -70,12 +70,12 @@ static void parse_names(config_loader *ld, const config_kv *kv, char ***out, siz
     }
 }
 
-void config_apply_sigflow_guards(config_loader *ld)
+void config__apply_sigflow_guards(config_loader *ld)
 {
     sigflow_config *cfg = ld->cfg;
     const config_kv *kv;
     long long v;
-    if ((kv = config_raw_get(ld, "health_deliver"))) {
+    if ((kv = config__raw_get(ld, "health_deliver"))) {
         for (size_t i = 0; i < cfg->n_health_deliver; i++)
             free(cfg->health_deliver[i]);
         free(cfg->health_deliver);
@@ -86,17 +86,17 @@ void config_apply_sigflow_guards(config_loader *ld)
         if (cfg->n_health_deliver == 0)
             CFG_ERR(ld, kv->line, "`health_deliver` is empty");
     }
-    if ((kv = config_raw_get(ld, "drift_window")) &&
-        config_integer(ld, kv, 10, SIGFLOW_MAX_DRIFT_WINDOW, &v))
+    if ((kv = config__raw_get(ld, "drift_window")) &&
+        config__integer(ld, kv, 10, SIGFLOW_MAX_DRIFT_WINDOW, &v))
         cfg->drift_window = (int)v;
-    if ((kv = config_raw_get(ld, "drift_threshold")) &&
-        config_number(ld, kv, &cfg->drift_threshold) &&
+    if ((kv = config__raw_get(ld, "drift_threshold")) &&
+        config__number(ld, kv, &cfg->drift_threshold) &&
         !(cfg->drift_threshold > 0 && cfg->drift_threshold < 1))
         CFG_ERR(ld, kv->line, "`drift_threshold` must be between 0 and 1 (exclusive), got %s",
                 kv->value);
 }
 
-void config_check_health_deliver(config_loader *ld)
+void config__check_health_deliver(config_loader *ld)
 {
     sigflow_config *cfg = ld->cfg;
     const char *names[SIGFLOW_MAX_INSTANCES];
@@ -107,7 +107,7 @@ void config_check_health_deliver(config_loader *ld)
         bool found = false;
         for (size_t j = 0; j < cfg->n_deliveries && !found; j++)
             found = strcmp(names[j], want) == 0;
-        if (!found && config_name_ok(want)) {
+        if (!found && config__name_ok(want)) {
             char hint[96];
             CFG_ERR(ld, cfg->health_deliver_line,
                     "`health_deliver` names `%s`, which is not a [delivery] section%s", want,

@@ -44,37 +44,37 @@ typedef struct config_loader {
 
 #define CFG_ERR(ld, line, ...) diag_add((ld)->d, (ld)->path, (line), __VA_ARGS__)
 
-bool config_push(void **arr, size_t *n, size_t *cap, size_t elem);
-bool config_name_ok(const char *s);
+bool config__push(void **arr, size_t *n, size_t *cap, size_t elem);
+bool config__name_ok(const char *s);
 /* The key `key` of the current typed section, or NULL. */
-const config_kv *config_raw_get(const config_loader *ld, const char *key);
+const config_kv *config__raw_get(const config_loader *ld, const char *key);
 /* Validate the keys of the section that just closed into ld->cfg. */
-void config_apply_sigflow(config_loader *ld);
-void config_apply_decision(config_loader *ld);
-void config_apply_signal(config_loader *ld);
+void config__apply_sigflow(config_loader *ld);
+void config__apply_decision(config_loader *ld);
+void config__apply_signal(config_loader *ld);
 /* config_guards.c: the noise-guard keys of [signal] and [sigflow], health_deliver's targets. */
-void config_apply_signal_guards(config_loader *ld, config_signal *sig);
-void config_apply_sigflow_guards(config_loader *ld);
-void config_check_health_deliver(config_loader *ld);
+void config__apply_signal_guards(config_loader *ld, config_signal *sig);
+void config__apply_sigflow_guards(config_loader *ld);
+void config__check_health_deliver(config_loader *ld);
 
 /* Typed values of the current section (config_values.c): each adds a FILE:LINE error and
    returns false when the value is bad. */
-bool config_number(config_loader *ld, const config_kv *kv, double *out);
-bool config_integer(config_loader *ld, const config_kv *kv, long long min, long long max,
-                    long long *out);
-bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out);
-bool config_choice(config_loader *ld, const config_kv *kv, const char *const *choices, size_t n,
-                   int *out);
-bool config_string(config_loader *ld, const config_kv *kv, size_t max, char **out);
-void config_check_known(config_loader *ld, const char *what, const char *const *known, size_t n);
+bool config__number(config_loader *ld, const config_kv *kv, double *out);
+bool config__integer(config_loader *ld, const config_kv *kv, long long min, long long max,
+                     long long *out);
+bool config__duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out);
+bool config__choice(config_loader *ld, const config_kv *kv, const char *const *choices, size_t n,
+                    int *out);
+bool config__string(config_loader *ld, const config_kv *kv, size_t max, char **out);
+void config__check_known(config_loader *ld, const char *what, const char *const *known, size_t n);
 
 /* [decision] keys of outcomes and learning (config_learn.c). */
 #define CONFIG_LEARN_KEYS                                                                          \
     "outcome", "horizon", "learning", "refit", "prior", "fit_sample", "fit_horizon",               \
         "target_precision", "auto_window"
 #define CONFIG_AUTO_THRESHOLD_START 0.5
-void config_apply_learning(config_loader *ld);
+void config__apply_learning(config_loader *ld);
 /* Whole-file checks of learning: no signal reads the outcome event. */
-void config_check_learning(config_loader *ld);
+void config__check_learning(config_loader *ld);
 
 #endif

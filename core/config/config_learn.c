@@ -2,7 +2,7 @@
  * config_learn.c - the [decision] keys of outcomes and learning (docs/scoring.md "Outcomes
  * and learning", docs/config.md): outcome, horizon, learning, refit, prior, fit_sample,
  * fit_horizon, target_precision, auto_window. Owns their defaults and checks. Called by
- * config_sections.c (config_apply_decision) and config.c (whole-file checks).
+ * config_sections.c (config__apply_decision) and config.c (whole-file checks).
  */
 #include <string.h>
 
@@ -25,54 +25,54 @@ static void learning_numbers(config_loader *ld, config_decision *dec)
 {
     const config_kv *kv;
     long long v;
-    if ((kv = config_raw_get(ld, "prior")) && config_number(ld, kv, &dec->prior) &&
+    if ((kv = config__raw_get(ld, "prior")) && config__number(ld, kv, &dec->prior) &&
         (dec->prior < 0 || dec->prior > 1e9))
         CFG_ERR(ld, kv->line, "`prior` must be between 0 and 1e9, got %s", kv->value);
-    if ((kv = config_raw_get(ld, "fit_sample")) &&
-        config_integer(ld, kv, 100, SIGFLOW_MAX_FIT_SAMPLE, &v))
+    if ((kv = config__raw_get(ld, "fit_sample")) &&
+        config__integer(ld, kv, 100, SIGFLOW_MAX_FIT_SAMPLE, &v))
         dec->fit_sample = v;
-    if ((kv = config_raw_get(ld, "target_precision")) &&
-        config_number(ld, kv, &dec->target_precision) &&
+    if ((kv = config__raw_get(ld, "target_precision")) &&
+        config__number(ld, kv, &dec->target_precision) &&
         (dec->target_precision <= 0 || dec->target_precision > 1))
         CFG_ERR(ld, kv->line, "`target_precision` must be in (0, 1], got %s", kv->value);
 }
 
 static void learning_durations(config_loader *ld, config_decision *dec)
 {
-    const config_kv *kv, *fh = config_raw_get(ld, "fit_horizon");
+    const config_kv *kv, *fh = config__raw_get(ld, "fit_horizon");
     bool h_ok = true;
-    if ((kv = config_raw_get(ld, "horizon")))
-        h_ok = config_duration(ld, kv, true, &dec->horizon_ms);
+    if ((kv = config__raw_get(ld, "horizon")))
+        h_ok = config__duration(ld, kv, true, &dec->horizon_ms);
     if (h_ok && dec->horizon_ms > 3650 * DAY_MS)
         CFG_ERR(ld, kv ? kv->line : ld->sec_line, "`horizon` must be at most 3650d");
-    if (fh && config_duration(ld, fh, true, &dec->fit_horizon_ms) && h_ok &&
+    if (fh && config__duration(ld, fh, true, &dec->fit_horizon_ms) && h_ok &&
         dec->fit_horizon_ms > dec->horizon_ms)
         CFG_ERR(ld, fh->line, "`fit_horizon` (%s) must not be longer than `horizon`", fh->value);
     if (!fh && dec->fit_horizon_ms > dec->horizon_ms)
         dec->fit_horizon_ms = dec->horizon_ms;
-    if ((kv = config_raw_get(ld, "refit")) && config_duration(ld, kv, true, &dec->refit_ms) &&
+    if ((kv = config__raw_get(ld, "refit")) && config__duration(ld, kv, true, &dec->refit_ms) &&
         dec->refit_ms > 366 * DAY_MS)
         CFG_ERR(ld, kv->line, "`refit` must be at most 366d, got %s", kv->value);
-    if ((kv = config_raw_get(ld, "auto_window")) &&
-        config_duration(ld, kv, true, &dec->auto_window_ms) && dec->auto_window_ms > 366 * DAY_MS)
+    if ((kv = config__raw_get(ld, "auto_window")) &&
+        config__duration(ld, kv, true, &dec->auto_window_ms) && dec->auto_window_ms > 366 * DAY_MS)
         CFG_ERR(ld, kv->line, "`auto_window` must be at most 366d, got %s", kv->value);
 }
 
-void config_apply_learning(config_loader *ld)
+void config__apply_learning(config_loader *ld)
 {
     static const char *const onoff[] = {"off", "on"};
     config_decision *dec = &ld->cfg->decision;
-    const config_kv *kv, *lk = config_raw_get(ld, "learning");
-    if ((kv = config_raw_get(ld, "outcome")))
-        config_string(ld, kv, SIGFLOW_MAX_TYPE_LEN, &dec->outcome);
+    const config_kv *kv, *lk = config__raw_get(ld, "learning");
+    if ((kv = config__raw_get(ld, "outcome")))
+        config__string(ld, kv, SIGFLOW_MAX_TYPE_LEN, &dec->outcome);
     dec->learning = dec->outcome != NULL;
     int c;
-    if (lk && config_choice(ld, lk, onoff, 2, &c))
+    if (lk && config__choice(ld, lk, onoff, 2, &c))
         dec->learning = c == 1;
     if (dec->learning && !dec->outcome)
         CFG_ERR(ld, lk->line, "`learning = on` needs `outcome =` (the event that says yes)");
     if (dec->threshold_auto && !dec->outcome)
-        CFG_ERR(ld, config_raw_get(ld, "threshold")->line,
+        CFG_ERR(ld, config__raw_get(ld, "threshold")->line,
                 "`threshold = auto` needs `outcome =` (it is judged against outcomes)");
     learning_durations(ld, dec);
     learning_numbers(ld, dec);
@@ -80,12 +80,12 @@ void config_apply_learning(config_loader *ld)
                                                "fit_sample", "fit_horizon", "target_precision",
                                                "auto_window"};
     for (size_t i = 0; i < sizeof need_outcome / sizeof *need_outcome && !dec->outcome; i++) {
-        if ((kv = config_raw_get(ld, need_outcome[i])))
+        if ((kv = config__raw_get(ld, need_outcome[i])))
             CFG_ERR(ld, kv->line, "`%s` has no effect without `outcome =`", kv->key);
     }
 }
 
-void config_check_learning(config_loader *ld)
+void config__check_learning(config_loader *ld)
 {
     const sigflow_config *cfg = ld->cfg;
     for (size_t i = 0; cfg->has_decision && i < cfg->n_signals; i++) {

@@ -12,25 +12,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/timefmt.h"
 #include "config/config_internal.h"
 #include "config/suggest.h"
 
-bool config_push(void **arr, size_t *n, size_t *cap, size_t elem)
+bool config__push(void **arr, size_t *n, size_t *cap, size_t elem)
 {
-    if (*n < *cap)
-        return true;
-    size_t ncap = *cap ? *cap * 2 : 8;
-    void *p = realloc(*arr, ncap * elem);
-    if (!p)
+    size_t old = *cap;
+    if (!array_grow(arr, *n, cap, elem, 8))
         return false;
-    memset((char *)p + *cap * elem, 0, (ncap - *cap) * elem);
-    *arr = p;
-    *cap = ncap;
+    memset((char *)*arr + old * elem, 0, (*cap - old) * elem); /* new room cleared */
     return true;
 }
 
-bool config_name_ok(const char *s)
+bool config__name_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > SIGFLOW_MAX_NAME_LEN)
@@ -43,7 +39,7 @@ bool config_name_ok(const char *s)
     return true;
 }
 
-bool config_number(config_loader *ld, const config_kv *kv, double *out)
+bool config__number(config_loader *ld, const config_kv *kv, double *out)
 {
     const char *s = kv->value;
     /* strtod also reads "inf", "nan" and hex: only plain decimal notation is accepted. */
@@ -59,8 +55,8 @@ bool config_number(config_loader *ld, const config_kv *kv, double *out)
     return true;
 }
 
-bool config_integer(config_loader *ld, const config_kv *kv, long long min, long long max,
-                    long long *out)
+bool config__integer(config_loader *ld, const config_kv *kv, long long min, long long max,
+                     long long *out)
 {
     const char *s = kv->value;
     char *end = NULL;
@@ -78,7 +74,7 @@ bool config_integer(config_loader *ld, const config_kv *kv, long long min, long 
     return true;
 }
 
-bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out)
+bool config__duration(config_loader *ld, const config_kv *kv, bool positive, int64_t *out)
 {
     if (duration_parse(kv->value, out) != 0) {
         CFG_ERR(ld, kv->line,
@@ -93,8 +89,8 @@ bool config_duration(config_loader *ld, const config_kv *kv, bool positive, int6
     return true;
 }
 
-bool config_choice(config_loader *ld, const config_kv *kv, const char *const *choices, size_t n,
-                   int *out)
+bool config__choice(config_loader *ld, const config_kv *kv, const char *const *choices, size_t n,
+                    int *out)
 {
     for (size_t i = 0; i < n; i++) {
         if (strcmp(kv->value, choices[i]) == 0) {
@@ -112,7 +108,7 @@ bool config_choice(config_loader *ld, const config_kv *kv, const char *const *ch
     return false;
 }
 
-bool config_string(config_loader *ld, const config_kv *kv, size_t max, char **out)
+bool config__string(config_loader *ld, const config_kv *kv, size_t max, char **out)
 {
     if (!kv->value[0]) {
         CFG_ERR(ld, kv->line, "`%s` is empty", kv->key);
@@ -132,7 +128,7 @@ bool config_string(config_loader *ld, const config_kv *kv, size_t max, char **ou
     return true;
 }
 
-const config_kv *config_raw_get(const config_loader *ld, const char *key)
+const config_kv *config__raw_get(const config_loader *ld, const char *key)
 {
     for (size_t i = 0; i < ld->n_raw; i++)
         if (strcmp(ld->raw[i].key, key) == 0)
@@ -141,7 +137,7 @@ const config_kv *config_raw_get(const config_loader *ld, const char *key)
 }
 
 /* Unknown keys of a typed section, each with a suggestion from `known`. */
-void config_check_known(config_loader *ld, const char *what, const char *const *known, size_t n)
+void config__check_known(config_loader *ld, const char *what, const char *const *known, size_t n)
 {
     for (size_t i = 0; i < ld->n_raw; i++) {
         bool found = false;

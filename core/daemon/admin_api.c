@@ -40,7 +40,7 @@ admin_api *admin_api_new(const sigflow_config *cfg, char *err, size_t errlen)
         return NULL;
     }
     pthread_mutex_init(&a->lock, NULL);
-    admin_settings_from(&a->set, cfg);
+    admin__settings_from(&a->set, cfg);
     log_state(&a->set);
     return a;
 }
@@ -50,10 +50,10 @@ void admin_api_configure(admin_api *a, const sigflow_config *cfg)
     if (!a)
         return;
     admin_settings next;
-    admin_settings_from(&next, cfg);
+    admin__settings_from(&next, cfg);
     pthread_mutex_lock(&a->lock);
     bool changed = (!a->set.admin_token) != (!next.admin_token);
-    admin_settings_clear(&a->set);
+    admin__settings_clear(&a->set);
     a->set = next;
     pthread_mutex_unlock(&a->lock);
     if (changed)
@@ -99,7 +99,7 @@ void admin_api_free(admin_api *a)
         return;
     score_model_view_free(a->model);
     store_close(a->st);
-    admin_settings_clear(&a->set);
+    admin__settings_clear(&a->set);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }
@@ -155,23 +155,23 @@ static bool token_matches(const char *want, const char *got)
 static int authorize(admin_api *a, struct MHD_Connection *c, admin_reply *r)
 {
     admin_settings set;
-    admin_settings_copy(a, &set);
+    admin__settings_copy(a, &set);
     const char *want = set.admin_token;
     int rc = -1;
     if (!want) {
-        admin_error(r, MHD_HTTP_FORBIDDEN,
-                    "the admin API is off: set [sigflow] admin_token (docs/admin-api.md)");
-        admin_settings_clear(&set);
+        admin__error(r, MHD_HTTP_FORBIDDEN,
+                     "the admin API is off: set [sigflow] admin_token (docs/admin-api.md)");
+        admin__settings_clear(&set);
         return -1;
     }
     const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     if (!h || strncasecmp(h, "Bearer ", 7) != 0)
-        admin_error(r, MHD_HTTP_UNAUTHORIZED, "needs Authorization: Bearer ADMIN_TOKEN");
+        admin__error(r, MHD_HTTP_UNAUTHORIZED, "needs Authorization: Bearer ADMIN_TOKEN");
     else if (!token_matches(want, h + 7))
-        admin_error(r, MHD_HTTP_UNAUTHORIZED, "wrong admin token");
+        admin__error(r, MHD_HTTP_UNAUTHORIZED, "wrong admin token");
     else
         rc = 0;
-    admin_settings_clear(&set);
+    admin__settings_clear(&set);
     return rc;
 }
 
@@ -242,20 +242,20 @@ static enum MHD_Result on_headers(admin_api *a, struct MHD_Connection *c, const 
     if (id != ROUTE_LINK && authorize(a, c, &r) != 0)
         return send_reply(c, &r, NULL);
     if (id == ROUTE_NONE) {
-        admin_error(&r, MHD_HTTP_NOT_FOUND,
-                    "not found: POST /v1/feedback, GET /v1/feedback/TOKEN, /v1/entities/ID, "
-                    "/v1/alerts, /v1/model");
+        admin__error(&r, MHD_HTTP_NOT_FOUND,
+                     "not found: POST /v1/feedback, GET /v1/feedback/TOKEN, /v1/entities/ID, "
+                     "/v1/alerts, /v1/model");
         return send_reply(c, &r, NULL);
     }
     if (id == ROUTE_FEEDBACK ? !is_post : strcmp(method, MHD_HTTP_METHOD_GET) != 0) {
-        admin_error(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s is not allowed here", method);
+        admin__error(&r, MHD_HTTP_METHOD_NOT_ALLOWED, "%s is not allowed here", method);
         return send_reply(c, &r, id == ROUTE_FEEDBACK ? "POST" : "GET");
     }
     const char *cl =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > SIGFLOW_MAX_ADMIN_BODY) {
-        admin_error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "request body larger than %d bytes",
-                    SIGFLOW_MAX_ADMIN_BODY);
+        admin__error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "request body larger than %d bytes",
+                     SIGFLOW_MAX_ADMIN_BODY);
         return send_reply(c, &r, NULL);
     }
     admin_req *rq = calloc(1, sizeof *rq);
@@ -290,28 +290,28 @@ static enum MHD_Result on_complete(admin_api *a, struct MHD_Connection *c, const
     admin_reply r = {0};
     const char *arg;
     if (rq->too_large) {
-        admin_error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "request body larger than %d bytes",
-                    SIGFLOW_MAX_ADMIN_BODY);
+        admin__error(&r, MHD_HTTP_CONTENT_TOO_LARGE, "request body larger than %d bytes",
+                     SIGFLOW_MAX_ADMIN_BODY);
         return send_reply(c, &r, NULL);
     }
     switch (route_of(url, &arg)) {
     case ROUTE_FEEDBACK:
-        admin_feedback_post(a, rq, &r);
+        admin__feedback_post(a, rq, &r);
         break;
     case ROUTE_LINK:
-        admin_feedback_link(a, arg, &r);
+        admin__feedback_link(a, arg, &r);
         break;
     case ROUTE_ENTITY:
-        admin_entity_get(a, arg, &r);
+        admin__entity_get(a, arg, &r);
         break;
     case ROUTE_ALERTS:
-        admin_alerts_get(a, c, &r);
+        admin__alerts_get(a, c, &r);
         break;
     case ROUTE_MODEL:
-        admin_model_get(a, &r);
+        admin__model_get(a, &r);
         break;
     default:
-        admin_error(&r, MHD_HTTP_NOT_FOUND, "not found");
+        admin__error(&r, MHD_HTTP_NOT_FOUND, "not found");
     }
     return send_reply(c, &r, NULL);
 }
@@ -322,7 +322,7 @@ enum MHD_Result admin_api_access(admin_api *a, struct MHD_Connection *c, const c
     admin_req *rq = *con_cls;
     if (!a) {
         admin_reply r = {0};
-        admin_error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, "the admin API could not start (see log)");
+        admin__error(&r, MHD_HTTP_SERVICE_UNAVAILABLE, "the admin API could not start (see log)");
         return send_reply(c, &r, NULL);
     }
     if (!rq)

@@ -60,28 +60,28 @@ typedef struct admin_reply {
 
 /* admin_reply.c */
 /* {"error": msg} with the status. */
-void admin_error(admin_reply *r, unsigned status, const char *fmt, ...)
+void admin__error(admin_reply *r, unsigned status, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* The JSON object as the body (consumed). */
-void admin_json(admin_reply *r, unsigned status, json_object *o);
+void admin__json(admin_reply *r, unsigned status, json_object *o);
 /* A label as JSON. */
-json_object *admin_label_json(const label_rec *l);
-json_object *admin_time_json(int64_t ms);
+json_object *admin__label_json(const label_rec *l);
+json_object *admin__time_json(int64_t ms);
 
 /* admin_settings.c */
 /* The settings of cfg (s is overwritten: clear it first when it held some). */
-void admin_settings_from(admin_settings *s, const sigflow_config *cfg);
-/* Copies of the settings' secrets (caller frees with admin_settings_clear). */
-void admin_settings_copy(admin_api *a, admin_settings *out);
-void admin_settings_clear(admin_settings *s);
+void admin__settings_from(admin_settings *s, const sigflow_config *cfg);
+/* Copies of the settings' secrets (caller frees with admin__settings_clear). */
+void admin__settings_copy(admin_api *a, admin_settings *out);
+void admin__settings_clear(admin_settings *s);
 
 /* admin_feedback.c */
-void admin_feedback_post(admin_api *a, const admin_req *rq, admin_reply *r);
-void admin_feedback_link(admin_api *a, const char *token, admin_reply *r);
+void admin__feedback_post(admin_api *a, const admin_req *rq, admin_reply *r);
+void admin__feedback_link(admin_api *a, const char *token, admin_reply *r);
 
 /* admin_query.c */
-void admin_entity_get(admin_api *a, const char *entity, admin_reply *r);
-void admin_alerts_get(admin_api *a, struct MHD_Connection *c, admin_reply *r);
-void admin_model_get(admin_api *a, admin_reply *r);
+void admin__entity_get(admin_api *a, const char *entity, admin_reply *r);
+void admin__alerts_get(admin_api *a, struct MHD_Connection *c, admin_reply *r);
+void admin__model_get(admin_api *a, admin_reply *r);
 
 #endif

@@ -28,13 +28,13 @@ static int body_string(json_object *v, const char *key, size_t max, const char *
                        admin_reply *r)
 {
     if (!json_object_is_type(v, json_type_string)) {
-        admin_error(r, MHD_HTTP_BAD_REQUEST, "`%s` must be a string", key);
+        admin__error(r, MHD_HTTP_BAD_REQUEST, "`%s` must be a string", key);
         return -1;
     }
     const char *s = json_object_get_string(v);
     size_t n = (size_t)json_object_get_string_len(v);
     if (n == 0 || n > max || strlen(s) != n) {
-        admin_error(r, MHD_HTTP_BAD_REQUEST, "`%s` must be 1 to %zu bytes of text", key, max);
+        admin__error(r, MHD_HTTP_BAD_REQUEST, "`%s` must be 1 to %zu bytes of text", key, max);
         return -1;
     }
     *out = s;
@@ -56,13 +56,13 @@ static int body_fields(json_object *o, feedback_body *b, admin_reply *r)
             rc = body_string(v, key, 64, &b->time, r);
         else if (strcmp(key, "replace") == 0) {
             if (!json_object_is_type(v, json_type_boolean)) {
-                admin_error(r, MHD_HTTP_BAD_REQUEST, "`replace` must be true or false");
+                admin__error(r, MHD_HTTP_BAD_REQUEST, "`replace` must be true or false");
                 return -1;
             }
             b->replace = json_object_get_boolean(v);
         } else {
-            admin_error(r, MHD_HTTP_BAD_REQUEST,
-                        "unknown field `%.64s` (alert_id, entity, label, time, replace)", key);
+            admin__error(r, MHD_HTTP_BAD_REQUEST,
+                         "unknown field `%.64s` (alert_id, entity, label, time, replace)", key);
             return -1;
         }
         if (rc != 0)
@@ -77,7 +77,7 @@ static int parse_body(const admin_req *rq, json_object **doc, feedback_body *b, 
     memset(b, 0, sizeof *b);
     json_tokener *tok = json_tokener_new_ex(SIGFLOW_MAX_JSON_DEPTH);
     if (!tok) {
-        admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
+        admin__error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "out of memory");
         return -1;
     }
     *doc = rq->body ? json_tokener_parse_ex(tok, rq->body, (int)rq->len) : NULL;
@@ -85,32 +85,32 @@ static int parse_body(const admin_req *rq, json_object **doc, feedback_body *b, 
                     json_tokener_get_parse_end(tok) == rq->len;
     json_tokener_free(tok);
     if (!complete || !json_object_is_type(*doc, json_type_object)) {
-        admin_error(r, MHD_HTTP_BAD_REQUEST,
-                    "the body must be one JSON object: {\"alert_id\", \"label\"} or "
-                    "{\"entity\", \"label\": \"missed\", \"time\"}");
+        admin__error(r, MHD_HTTP_BAD_REQUEST,
+                     "the body must be one JSON object: {\"alert_id\", \"label\"} or "
+                     "{\"entity\", \"label\": \"missed\", \"time\"}");
         return -1;
     }
     if (body_fields(*doc, b, r) != 0)
         return -1;
     if (!b->label) {
-        admin_error(r, MHD_HTTP_BAD_REQUEST, "`label` is missing");
+        admin__error(r, MHD_HTTP_BAD_REQUEST, "`label` is missing");
         return -1;
     }
     if (label_kind_parse(b->label) < 0) {
-        admin_error(r, MHD_HTTP_BAD_REQUEST,
-                    "`label` must be confirmed, false_positive or missed, got `%.32s`", b->label);
+        admin__error(r, MHD_HTTP_BAD_REQUEST,
+                     "`label` must be confirmed, false_positive or missed, got `%.32s`", b->label);
         return -1;
     }
     bool missed = strcmp(b->label, "missed") == 0;
     if (missed && (b->alert_id || !b->entity)) {
-        admin_error(r, MHD_HTTP_BAD_REQUEST,
-                    "`missed` labels an entity nobody was alerted about: send `entity` "
-                    "(and optionally `time`), not `alert_id`");
+        admin__error(r, MHD_HTTP_BAD_REQUEST,
+                     "`missed` labels an entity nobody was alerted about: send `entity` "
+                     "(and optionally `time`), not `alert_id`");
         return -1;
     }
     if (!missed && (!b->alert_id || b->entity || b->time)) {
-        admin_error(r, MHD_HTTP_BAD_REQUEST,
-                    "`%s` labels an alert: send `alert_id` (not `entity` or `time`)", b->label);
+        admin__error(r, MHD_HTTP_BAD_REQUEST,
+                     "`%s` labels an alert: send `alert_id` (not `entity` or `time`)", b->label);
         return -1;
     }
     return 0;
@@ -119,10 +119,10 @@ static int parse_body(const admin_req *rq, json_object **doc, feedback_body *b, 
 static void answer_stored(admin_reply *r, const label_rec *l, labels_result res)
 {
     static const char *const names[] = {"created", "unchanged", "replaced"};
-    json_object *o = admin_label_json(l);
+    json_object *o = admin__label_json(l);
     if (o)
         json_object_object_add(o, "result", json_object_new_string(names[res]));
-    admin_json(r, res == LABELS_UNCHANGED ? MHD_HTTP_OK : MHD_HTTP_CREATED, o);
+    admin__json(r, res == LABELS_UNCHANGED ? MHD_HTTP_OK : MHD_HTTP_CREATED, o);
 }
 
 static void answer_conflict(admin_reply *r, const label_rec *l)
@@ -137,9 +137,9 @@ static void answer_conflict(admin_reply *r, const label_rec *l)
                  "\"replace\": true to change it",
                  l->alert_id, label_kind_name(l->kind), l->via, when);
         json_object_object_add(o, "error", json_object_new_string(msg));
-        json_object_object_add(o, "label", admin_label_json(l));
+        json_object_object_add(o, "label", admin__label_json(l));
     }
-    admin_json(r, MHD_HTTP_CONFLICT, o);
+    admin__json(r, MHD_HTTP_CONFLICT, o);
 }
 
 /* After a person's label is stored: metrics, log, the learning hook. */
@@ -161,7 +161,7 @@ static void label_stored(admin_api *a, const label_rec *l, labels_result res)
         fn(ctx, l);
 }
 
-void admin_feedback_post(admin_api *a, const admin_req *rq, admin_reply *r)
+void admin__feedback_post(admin_api *a, const admin_req *rq, admin_reply *r)
 {
     json_object *doc = NULL;
     feedback_body b;
@@ -178,19 +178,19 @@ void admin_feedback_post(admin_api *a, const admin_req *rq, admin_reply *r)
     } else {
         int64_t t = walltime_ms();
         if (b.time && time_parse(b.time, strlen(b.time), &t) != 0) {
-            admin_error(r, MHD_HTTP_BAD_REQUEST,
-                        "`time` must be RFC 3339 (2026-11-01T12:00:00Z) or epoch ms, got `%s`",
-                        b.time);
+            admin__error(r, MHD_HTTP_BAD_REQUEST,
+                         "`time` must be RFC 3339 (2026-11-01T12:00:00Z) or epoch ms, got `%s`",
+                         b.time);
             json_object_put(doc);
             return;
         }
         st = labels_put_missed(a->st, b.entity, t, LABEL_SOURCE_PERSON, "api", &l, &res);
     }
     if (st != SF_OK)
-        admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
+        admin__error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
     else if (res == LABELS_NOT_FOUND)
-        admin_error(r, MHD_HTTP_NOT_FOUND, "no %s `%s` in the store",
-                    b.alert_id ? "alert" : "entity", b.alert_id ? b.alert_id : b.entity);
+        admin__error(r, MHD_HTTP_NOT_FOUND, "no %s `%s` in the store",
+                     b.alert_id ? "alert" : "entity", b.alert_id ? b.alert_id : b.entity);
     else if (res == LABELS_CONFLICT)
         answer_conflict(r, &l);
     else {
@@ -276,21 +276,21 @@ static void link_stored(admin_api *a, const label_rec *l, labels_result res, adm
     page(r, MHD_HTTP_OK, "Feedback recorded", text, l->entity, l->alert_id);
 }
 
-void admin_feedback_link(admin_api *a, const char *token, admin_reply *r)
+void admin__feedback_link(admin_api *a, const char *token, admin_reply *r)
 {
     admin_settings set;
-    admin_settings_copy(a, &set);
+    admin__settings_copy(a, &set);
     if (!set.feedback_secret) {
         page(r, MHD_HTTP_NOT_FOUND, "Feedback links are off",
              "This sigflow has no <code>feedback_secret</code> configured.", NULL, NULL);
-        admin_settings_clear(&set);
+        admin__settings_clear(&set);
         return;
     }
     char alert_id[SIGFLOW_MAX_ALERT_ID_LEN + 1], label[SIGFLOW_MAX_LABEL_LEN + 1];
     int rc =
         feedback_token_check(set.feedback_secret, strlen(set.feedback_secret), token,
                              walltime_ms() / 1000, alert_id, sizeof alert_id, label, sizeof label);
-    admin_settings_clear(&set);
+    admin__settings_clear(&set);
     int kind = rc == SF_OK ? label_kind_parse(label) : -1;
     if (rc == FEEDBACK_TOKEN_EXPIRED) {
         page(r, MHD_HTTP_FORBIDDEN, "Link expired",

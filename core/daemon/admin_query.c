@@ -29,7 +29,7 @@ static json_object *delivery_json(const audit_delivery *d)
     json_object_object_add(o, "state", json_object_new_string(audit_state_name(d->state)));
     json_object_object_add(o, "attempts", json_object_new_int(d->attempts));
     json_object_object_add(o, d->state == OUTBOX_OK ? "delivered_at" : "updated_at",
-                           admin_time_json(d->updated_ms));
+                           admin__time_json(d->updated_ms));
     if (d->last_error)
         json_object_object_add(o, "last_error", json_object_new_string(d->last_error));
     return o;
@@ -61,7 +61,7 @@ static json_object *alert_json(const audit_alert *a, bool with_reasons)
         return NULL;
     json_object_object_add(o, "alert_id", json_object_new_string(a->alert_id));
     json_object_object_add(o, "entity", json_object_new_string(a->entity));
-    json_object_object_add(o, "time", admin_time_json(a->time_ms));
+    json_object_object_add(o, "time", admin__time_json(a->time_ms));
     sf_alert *al = alert_decode(a->json);
     if (al) {
         json_object_object_add(o, "score", json_object_new_double(al->score));
@@ -69,7 +69,7 @@ static json_object *alert_json(const audit_alert *a, bool with_reasons)
             json_object_object_add(o, "reasons", reasons_json(al));
         alert_free(al);
     }
-    json_object_object_add(o, "label", a->has_label ? admin_label_json(&a->label) : NULL);
+    json_object_object_add(o, "label", a->has_label ? admin__label_json(&a->label) : NULL);
     json_object *ds = json_object_new_array();
     for (size_t i = 0; ds && i < a->n_deliveries; i++)
         json_object_array_add(ds, delivery_json(&a->deliveries[i]));
@@ -82,7 +82,7 @@ static json_object *alert_json(const audit_alert *a, bool with_reasons)
 static void add_missed(void *ctx, const label_rec *l)
 {
     if (l->kind == LABEL_MISSED)
-        json_object_array_add(ctx, admin_label_json(l));
+        json_object_array_add(ctx, admin__label_json(l));
 }
 
 /* features, signals, score: from the latest alert (a[0], newest first). */
@@ -91,7 +91,7 @@ static void entity_explanation(json_object *o, const audit_alert *latest)
     sf_alert *al = latest ? alert_decode(latest->json) : NULL;
     json_object *features = json_object_new_object();
     json_object_object_add(o, "explained_by", al ? json_object_new_string("latest_alert") : NULL);
-    json_object_object_add(o, "as_of", al ? admin_time_json(al->time_ms) : NULL);
+    json_object_object_add(o, "as_of", al ? admin__time_json(al->time_ms) : NULL);
     json_object_object_add(o, "score", al ? json_object_new_double(al->score) : NULL);
     for (size_t i = 0; al && features && i < al->n_reasons; i++)
         json_object_object_add(features, al->reasons[i].signal,
@@ -127,34 +127,34 @@ static int entity_live(admin_api *a, json_object *o, const char *entity, const c
         json_object_object_add(features, now->reasons[i].signal,
                                json_object_new_double(now->reasons[i].x));
     json_object_object_add(o, "explained_by", json_object_new_string("engine"));
-    json_object_object_add(o, "as_of", admin_time_json(in.at));
+    json_object_object_add(o, "as_of", admin__time_json(in.at));
     json_object_object_add(o, "score", json_object_new_double(now->score));
     json_object_object_add(o, "model_version", json_object_new_int64(now->model_version));
     json_object_object_add(o, "retired", json_object_new_boolean(in.retired));
     json_object_object_add(o, "armed", json_object_new_boolean(in.armed));
     json_object_object_add(o, "last_alert",
-                           in.last_alert == INT64_MIN ? NULL : admin_time_json(in.last_alert));
+                           in.last_alert == INT64_MIN ? NULL : admin__time_json(in.last_alert));
     json_object_object_add(o, "features", features);
     json_object_object_add(o, "signals", reasons_json(now));
     score_inspection_clear(&in);
     return 1;
 }
 
-void admin_entity_get(admin_api *a, const char *entity, admin_reply *r)
+void admin__entity_get(admin_api *a, const char *entity, admin_reply *r)
 {
     size_t len = strlen(entity);
     if (len == 0 || len > SIGFLOW_MAX_ENTITY_LEN) {
-        admin_error(r, MHD_HTTP_BAD_REQUEST, "an entity id is 1 to %d bytes",
-                    SIGFLOW_MAX_ENTITY_LEN);
+        admin__error(r, MHD_HTTP_BAD_REQUEST, "an entity id is 1 to %d bytes",
+                     SIGFLOW_MAX_ENTITY_LEN);
         return;
     }
     bool known = false;
     if (labels_entity_known(a->st, entity, &known) != SF_OK) {
-        admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
+        admin__error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
         return;
     }
     if (!known) {
-        admin_error(r, MHD_HTTP_NOT_FOUND, "no entity `%s` in the store", entity);
+        admin__error(r, MHD_HTTP_NOT_FOUND, "no entity `%s` in the store", entity);
         return;
     }
     audit_filter f = {.entity = entity,
@@ -170,7 +170,7 @@ void admin_entity_get(admin_api *a, const char *entity, admin_reply *r)
         labels_each(a->st, entity, INT64_MIN, add_missed, missed) != SF_OK) {
         json_object_put(missed);
         audit_alerts_free(al, n);
-        admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
+        admin__error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
         return;
     }
     json_object *o = json_object_new_object();
@@ -187,7 +187,7 @@ void admin_entity_get(admin_api *a, const char *entity, admin_reply *r)
     json_object_object_add(o, "more_alerts", json_object_new_boolean(more));
     json_object_object_add(o, "missed", missed);
     audit_alerts_free(al, n);
-    admin_json(r, MHD_HTTP_OK, o);
+    admin__json(r, MHD_HTTP_OK, o);
 }
 
 /* ---- GET /v1/alerts ------------------------------------------------------------------------- */
@@ -218,9 +218,9 @@ static int alerts_filter(struct MHD_Connection *c, audit_filter *f, admin_reply 
     query_check q = {0};
     MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, check_arg, &q);
     if (q.bad) {
-        admin_error(r, MHD_HTTP_BAD_REQUEST,
-                    "unknown or too long query parameter `%.32s` (since, entity, label, limit)",
-                    q.bad);
+        admin__error(r, MHD_HTTP_BAD_REQUEST,
+                     "unknown or too long query parameter `%.32s` (since, entity, label, limit)",
+                     q.bad);
         return -1;
     }
     *f = (audit_filter){
@@ -230,15 +230,15 @@ static int alerts_filter(struct MHD_Connection *c, audit_filter *f, admin_reply 
     const char *limit = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "limit");
     f->entity = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "entity");
     if (since && time_parse(since, strlen(since), &f->since_ms) != 0) {
-        admin_error(r, MHD_HTTP_BAD_REQUEST, "`since` must be RFC 3339 or epoch ms");
+        admin__error(r, MHD_HTTP_BAD_REQUEST, "`since` must be RFC 3339 or epoch ms");
         return -1;
     }
     if (label) {
         int k = strcmp(label, "none") == 0 ? AUDIT_LABEL_NONE : label_kind_parse(label);
         if (k == LABEL_MISSED || k == -1) {
-            admin_error(r, MHD_HTTP_BAD_REQUEST,
-                        "`label` must be confirmed, false_positive or none (missed labels are "
-                        "entities': GET /v1/entities/ID)");
+            admin__error(r, MHD_HTTP_BAD_REQUEST,
+                         "`label` must be confirmed, false_positive or none (missed labels are "
+                         "entities': GET /v1/entities/ID)");
             return -1;
         }
         f->label = k;
@@ -247,7 +247,8 @@ static int alerts_filter(struct MHD_Connection *c, audit_filter *f, admin_reply 
         char *end = NULL;
         long v = strtol(limit, &end, 10);
         if (!*limit || *end || v < 1 || v > SIGFLOW_MAX_ADMIN_LIST) {
-            admin_error(r, MHD_HTTP_BAD_REQUEST, "`limit` must be 1 to %d", SIGFLOW_MAX_ADMIN_LIST);
+            admin__error(r, MHD_HTTP_BAD_REQUEST, "`limit` must be 1 to %d",
+                         SIGFLOW_MAX_ADMIN_LIST);
             return -1;
         }
         f->limit = (size_t)v;
@@ -255,7 +256,7 @@ static int alerts_filter(struct MHD_Connection *c, audit_filter *f, admin_reply 
     return 0;
 }
 
-void admin_alerts_get(admin_api *a, struct MHD_Connection *c, admin_reply *r)
+void admin__alerts_get(admin_api *a, struct MHD_Connection *c, admin_reply *r)
 {
     audit_filter f;
     if (alerts_filter(c, &f, r) != 0)
@@ -264,7 +265,7 @@ void admin_alerts_get(admin_api *a, struct MHD_Connection *c, admin_reply *r)
     size_t n = 0;
     bool more = false;
     if (audit_alerts(a->st, &f, &al, &n, &more) != SF_OK) {
-        admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
+        admin__error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
         return;
     }
     json_object *o = json_object_new_object();
@@ -274,7 +275,7 @@ void admin_alerts_get(admin_api *a, struct MHD_Connection *c, admin_reply *r)
     json_object_object_add(o, "alerts", arr);
     json_object_object_add(o, "more", json_object_new_boolean(more));
     audit_alerts_free(al, n);
-    admin_json(r, MHD_HTTP_OK, o);
+    admin__json(r, MHD_HTTP_OK, o);
 }
 
 /* ---- GET /v1/model -------------------------------------------------------------------------- */
@@ -306,7 +307,7 @@ static json_object *history_json(const score_model_view *v)
     for (size_t i = 0; arr && i < v->n_history; i++) {
         const score_model_change *c = &v->history[i];
         json_object *o = json_object_new_object();
-        json_object_object_add(o, "time", admin_time_json(c->time));
+        json_object_object_add(o, "time", admin__time_json(c->time));
         json_object_object_add(o, "version", json_object_new_int64(c->version));
         json_object_object_add(o, "cause", json_object_new_string(c->cause ? c->cause : ""));
         json_object_object_add(o, "applied", json_object_new_boolean(c->applied));
@@ -350,7 +351,7 @@ static void model_from_view(json_object *o, const score_model_view *v)
     json_object_object_add(o, "threshold_auto", json_object_new_boolean(v->threshold_auto));
     json_object_object_add(o, "outcome", v->outcome[0] ? json_object_new_string(v->outcome) : NULL);
     json_object_object_add(o, "last_refit",
-                           v->last_refit == INT64_MIN ? NULL : admin_time_json(v->last_refit));
+                           v->last_refit == INT64_MIN ? NULL : admin__time_json(v->last_refit));
     json_object_object_add(o, "lift", lift);
     json_object *learn = json_object_new_object();
     json_object_object_add(learn, "horizon_ms", json_object_new_int64(v->horizon_ms));
@@ -386,15 +387,15 @@ static void model_configured(json_object *o, const admin_settings *s)
     json_object_object_add(o, "model_source", json_object_new_string("configured"));
 }
 
-void admin_model_get(admin_api *a, admin_reply *r)
+void admin__model_get(admin_api *a, admin_reply *r)
 {
     uint64_t n[2] = {0, 0};
     if (labels_count(a->st, n) != SF_OK) {
-        admin_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
+        admin__error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, "the store failed (see the log)");
         return;
     }
     admin_settings s;
-    admin_settings_copy(a, &s);
+    admin__settings_copy(a, &s);
     json_object *o = json_object_new_object();
     json_object_object_add(o, "decision", json_object_new_string(s.decision));
     pthread_mutex_lock(&a->lock);
@@ -403,10 +404,10 @@ void admin_model_get(admin_api *a, admin_reply *r)
     else
         model_configured(o, &s);
     pthread_mutex_unlock(&a->lock);
-    admin_settings_clear(&s);
+    admin__settings_clear(&s);
     json_object *labels = json_object_new_object();
     json_object_object_add(labels, "outcome", json_object_new_int64((int64_t)n[0]));
     json_object_object_add(labels, "person", json_object_new_int64((int64_t)n[1]));
     json_object_object_add(o, "labels", labels);
-    admin_json(r, MHD_HTTP_OK, o);
+    admin__json(r, MHD_HTTP_OK, o);
 }

@@ -11,7 +11,7 @@
 #include "base/timefmt.h"
 #include "daemon/admin_api_internal.h"
 
-void admin_error(admin_reply *r, unsigned status, const char *fmt, ...)
+void admin__error(admin_reply *r, unsigned status, const char *fmt, ...)
 {
     char msg[SIGFLOW_MAX_ERROR_LEN];
     va_list ap;
@@ -21,10 +21,10 @@ void admin_error(admin_reply *r, unsigned status, const char *fmt, ...)
     json_object *o = json_object_new_object();
     if (o)
         json_object_object_add(o, "error", json_object_new_string(msg));
-    admin_json(r, status, o);
+    admin__json(r, status, o);
 }
 
-void admin_json(admin_reply *r, unsigned status, json_object *o)
+void admin__json(admin_reply *r, unsigned status, json_object *o)
 {
     free(r->body);
     r->body = NULL;
@@ -41,14 +41,14 @@ void admin_json(admin_reply *r, unsigned status, json_object *o)
     json_object_put(o);
 }
 
-json_object *admin_time_json(int64_t ms)
+json_object *admin__time_json(int64_t ms)
 {
     char buf[32];
     time_format_rfc3339(ms, buf, sizeof buf);
     return json_object_new_string(buf);
 }
 
-json_object *admin_label_json(const label_rec *l)
+json_object *admin__label_json(const label_rec *l)
 {
     json_object *o = json_object_new_object();
     if (!o)
@@ -59,7 +59,7 @@ json_object *admin_label_json(const label_rec *l)
     json_object_object_add(o, "label", json_object_new_string(label_kind_name(l->kind)));
     json_object_object_add(o, "source", json_object_new_string(label_source_name(l->source)));
     json_object_object_add(o, "via", json_object_new_string(l->via));
-    json_object_object_add(o, "time", admin_time_json(l->time_ms));
-    json_object_object_add(o, "recorded_at", admin_time_json(l->recorded_ms));
+    json_object_object_add(o, "time", admin__time_json(l->time_ms));
+    json_object_object_add(o, "recorded_at", admin__time_json(l->recorded_ms));
     return o;
 }

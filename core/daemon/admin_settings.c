@@ -22,7 +22,7 @@ static void secret_free(char *s)
     }
 }
 
-void admin_settings_clear(admin_settings *s)
+void admin__settings_clear(admin_settings *s)
 {
     secret_free(s->admin_token);
     secret_free(s->feedback_secret);
@@ -30,7 +30,7 @@ void admin_settings_clear(admin_settings *s)
     memset(s, 0, sizeof *s);
 }
 
-void admin_settings_from(admin_settings *s, const sigflow_config *cfg)
+void admin__settings_from(admin_settings *s, const sigflow_config *cfg)
 {
     memset(s, 0, sizeof *s);
     s->admin_token = dup_or_null(cfg->admin_token);
@@ -48,7 +48,7 @@ void admin_settings_from(admin_settings *s, const sigflow_config *cfg)
     }
 }
 
-void admin_settings_copy(admin_api *a, admin_settings *out)
+void admin__settings_copy(admin_api *a, admin_settings *out)
 {
     pthread_mutex_lock(&a->lock);
     *out = a->set;

@@ -136,7 +136,7 @@ static void reload(runtime *rt)
     }
     for (size_t j = 0; j < rt->n_insts; j++)
         if (rt->insts[j]) {
-            runtime_inst_stop(rt->insts[j]);
+            runtime__inst_stop(rt->insts[j]);
             free(rt->insts[j]);
             stopped++;
         }
@@ -145,14 +145,14 @@ static void reload(runtime *rt)
             next[i]->si = &ns->inst[i]; /* restarts use the new, equal, options */
             continue;
         }
-        next[i] = runtime_inst_new(rt, &ns->inst[i]);
+        next[i] = runtime__inst_new(rt, &ns->inst[i]);
         if (next[i]) {
-            runtime_inst_start(next[i]);
+            runtime__inst_start(next[i]);
             started++;
         }
     }
     if (!config_decision_same(rt->site->cfg, ns->cfg)) {
-        score_engine *e = runtime_engine_for(rt, ns->cfg);
+        score_engine *e = runtime__engine_for(rt, ns->cfg);
         pthread_mutex_lock(&rt->engine_lock);
         score_free(rt->pending_engine);
         rt->pending_engine = e;
@@ -169,7 +169,7 @@ static void reload(runtime *rt)
     atomic_store(&rt->checkpoint_interval_ms, ns->cfg->checkpoint_interval_ms);
     atomic_store(&rt->journal_retention_ms, ns->cfg->journal_retention_ms);
     admin_api_configure(rt->admin_api, ns->cfg);
-    runtime_targets_rebuild(rt);
+    runtime__targets_rebuild(rt);
     ingest_http_hold(rt->http, false);
     log_info("component=runtime", "reloaded: %zu instances kept, %zu stopped, %zu started", kept,
              stopped, started);
@@ -209,7 +209,7 @@ static void shutdown_all(runtime *rt)
     ingest_http_hold(rt->http, true);
     for (size_t i = 0; i < rt->n_insts; i++)
         if (rt->insts[i]->si->cfg->kind == SF_KIND_CONNECTOR)
-            runtime_inst_stop(rt->insts[i]);
+            runtime__inst_stop(rt->insts[i]);
     ingest_http_wait_idle(rt->http); /* requests waiting for their commit are answered */
     /* Every connector's intake committed at its stop: the journal's sink has run for all. */
     queue_close(rt->journaled);
@@ -218,9 +218,9 @@ static void shutdown_all(runtime *rt)
     pthread_join(rt->scorer, NULL);
     outbox_writer_stop(rt->writer); /* after the scorer's last checkpoint flushed it */
     rt->writer = NULL;
-    runtime_stats_log(rt);
+    runtime__stats_log(rt);
     for (size_t i = 0; i < rt->n_insts; i++) {
-        runtime_inst_stop(rt->insts[i]);
+        runtime__inst_stop(rt->insts[i]);
         free(rt->insts[i]);
     }
 }
@@ -248,9 +248,9 @@ static sf_status start_admin(runtime *rt, const sigflow_config *cfg)
     char err[SIGFLOW_MAX_ERROR_LEN];
     if (!(rt->admin_api = admin_api_new(cfg, err, sizeof err)))
         log_error("component=runtime", "admin API off: %s", err); /* not fatal: /v1 answers 503 */
-    if (rt->admin_api && (rt->inspector = rt_inspector_new()))
-        admin_api_set_inspect(rt->admin_api, runtime_inspect_entity, rt);
-    admin_api_set_label_hook(rt->admin_api, runtime_label_journal, rt); /* to the refits */
+    if (rt->admin_api && (rt->inspector = runtime__inspector_new()))
+        admin_api_set_inspect(rt->admin_api, runtime__inspect_entity, rt);
+    admin_api_set_label_hook(rt->admin_api, runtime__label_journal, rt); /* to the refits */
     if (!(rt->admin = admin_http_start(cfg->admin, &rt->ready, rt->admin_api, err, sizeof err))) {
         log_error("component=runtime", "admin endpoints: cannot listen on %s: %s", cfg->admin, err);
         return SF_EIO;
@@ -319,15 +319,15 @@ static int main_loop(runtime *rt, int sigfd)
         if (n > 0 && fds[1].fd >= 0 && (fds[1].revents & POLLIN))
             loader_watch_handle(rt->reg);
         loader_pending_poll(rt->reg); /* hot drops whose init has returned (or timed out) */
-        runtime_supervise(rt);
-        runtime_ready_check(rt); /* /readyz: store failing, disk full, ingest not bound */
+        runtime__supervise(rt);
+        runtime__ready_check(rt); /* /readyz: store failing, disk full, ingest not bound */
         notify_watchdog_tick(monotime_ms());
         if (monotime_ms() - last_metrics >= 1000) {
-            runtime_metrics_refresh(rt); /* /metrics is at most a second old */
+            runtime__metrics_refresh(rt); /* /metrics is at most a second old */
             last_metrics = monotime_ms();
         }
         if (monotime_ms() - last_stats >= STATS_EVERY_MS) {
-            runtime_stats_log(rt);
+            runtime__stats_log(rt);
             last_stats = monotime_ms();
         }
     }
@@ -390,12 +390,12 @@ int runtime_run(const char *config_path, bool init)
     atomic_init(&rt.checkpoint_interval_ms, cfg->checkpoint_interval_ms);
     atomic_init(&rt.journal_retention_ms, cfg->journal_retention_ms);
     rt.journaled = queue_new((size_t)cfg->queue_size);
-    rt.engine = runtime_engine_for(&rt, cfg);
+    rt.engine = runtime__engine_for(&rt, cfg);
     if (!rt.journaled || (cfg->has_decision && !rt.engine))
         goto out;
-    journal_set_sink_many(rt.journal, runtime_journal_sink_many, &rt);
-    runtime_targets_rebuild(&rt); /* targets for the alerts recovery re-creates */
-    if (runtime_alerts_start(&rt) != SF_OK || runtime_recover(&rt) != SF_OK ||
+    journal_set_sink_many(rt.journal, runtime__journal_sink_many, &rt);
+    runtime__targets_rebuild(&rt); /* targets for the alerts recovery re-creates */
+    if (runtime__alerts_start(&rt) != SF_OK || runtime__recover(&rt) != SF_OK ||
         (cfg->has_decision && !rt.engine))
         goto out;
     rt.last_checkpoint_ms = monotime_ms();
@@ -405,11 +405,11 @@ int runtime_run(const char *config_path, bool init)
     if (!rt.insts)
         goto out;
     for (size_t i = 0; i < rt.n_insts; i++) {
-        if (!(rt.insts[i] = runtime_inst_new(&rt, &rt.site->inst[i]))) {
+        if (!(rt.insts[i] = runtime__inst_new(&rt, &rt.site->inst[i]))) {
             rt.n_insts = i;
             goto out;
         }
-        rt.insts[i]->disabled = runtime_safe_mode(&rt, rt.insts[i]);
+        rt.insts[i]->disabled = runtime__safe_mode(&rt, rt.insts[i]);
         if (!rt.site->inst[i].plugin)
             log_warn("component=runtime", "instance=%s waits for plugin %s in %s",
                      rt.site->inst[i].cfg->name, rt.site->inst[i].cfg->plugin, cfg->plugin_dir);
@@ -418,9 +418,9 @@ int runtime_run(const char *config_path, bool init)
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < rt.n_insts; i++)
             if ((rt.insts[i]->si->cfg->kind == SF_KIND_DELIVERY) == (pass == 0))
-                runtime_inst_start(rt.insts[i]);
-    runtime_targets_rebuild(&rt);
-    if (pthread_create(&rt.scorer, NULL, runtime_scorer_main, &rt) != 0)
+                runtime__inst_start(rt.insts[i]);
+    runtime__targets_rebuild(&rt);
+    if (pthread_create(&rt.scorer, NULL, runtime__scorer_main, &rt) != 0)
         goto out;
     atomic_store(&rt.ready, true);
     notify_ready(); /* listeners bound, store open, recovery done (Type=notify) */
@@ -440,7 +440,7 @@ int runtime_run(const char *config_path, bool init)
 out:
     for (size_t i = 0; i < rt.n_insts; i++) {
         if (rt.insts[i])
-            runtime_inst_stop(rt.insts[i]);
+            runtime__inst_stop(rt.insts[i]);
         free(rt.insts[i]);
     }
     free(rt.insts);
@@ -452,7 +452,7 @@ out:
     ingest_http_stop(rt.http);
     admin_http_stop(rt.admin);
     admin_api_free(rt.admin_api);
-    rt_inspector_free(rt.inspector);
+    runtime__inspector_free(rt.inspector);
     journal_close(rt.journal); /* after the connectors: nothing submits any more */
     outbox_close(rt.outbox);
     store_close(rt.st);

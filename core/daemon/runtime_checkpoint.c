@@ -23,7 +23,7 @@
  * Save the scoring state with the journal position it covers (one transaction), then let
  * retention drop what it covers and is old enough. Scorer thread (the engine's owner).
  */
-void runtime_checkpoint(runtime *rt)
+void runtime__checkpoint(runtime *rt)
 {
     rt->last_checkpoint_ms = monotime_ms();
     if (!rt->engine || rt->applied_seq == rt->checkpointed_seq)
@@ -108,11 +108,11 @@ static uint64_t load_checkpoint(runtime *rt)
     }
     log_error(CHECKPOINT_CTX, "checkpoint unreadable (%s): rebuilding from the journal", err);
     score_free(rt->engine); /* a half-loaded engine refuses pushes */
-    rt->engine = runtime_engine_for(rt, rt->site->cfg);
+    rt->engine = runtime__engine_for(rt, rt->site->cfg);
     return 0;
 }
 
-sf_status runtime_recover(runtime *rt)
+sf_status runtime__recover(runtime *rt)
 {
     uint64_t from = load_checkpoint(rt);
     uint64_t last = journal_last_seq(rt->journal);

@@ -13,7 +13,7 @@
 #include "model/alert_codec.h"
 
 /* Point every health_deliver name at its worker. Called under nothing; takes target_lock. */
-void runtime_health_targets_rebuild(runtime *rt)
+void runtime__health_targets_rebuild(runtime *rt)
 {
     const sigflow_config *cfg = rt->site->cfg;
     char **names = cfg->n_health_deliver ? cfg->health_deliver : cfg->decision.deliver;
@@ -32,7 +32,7 @@ void runtime_health_targets_rebuild(runtime *rt)
     pthread_mutex_unlock(&rt->target_lock);
 }
 
-void runtime_health_put(runtime *rt, sf_alert *a)
+void runtime__health_put(runtime *rt, sf_alert *a)
 {
     if (!a->json && alert_render_json(a) != SF_OK) {
         log_error("component=health", "cannot render health alert=%s", a->id);
@@ -62,11 +62,11 @@ void runtime_health_put(runtime *rt, sf_alert *a)
 /* A connector thread's drift alert: stored, then freed (the sink owns it). */
 static void drift_sink(void *ctx, sf_alert *a)
 {
-    runtime_health_put(ctx, a);
+    runtime__health_put(ctx, a);
     alert_free(a);
 }
 
-void runtime_health_watch(runtime *rt, site_instance *si)
+void runtime__health_watch(runtime *rt, site_instance *si)
 {
     const sigflow_config *cfg = rt->site->cfg;
     if (!si->map)

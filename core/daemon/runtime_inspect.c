@@ -32,7 +32,7 @@ struct rt_inspector {
     inspect_req *head; /* queued, oldest first */
 };
 
-rt_inspector *rt_inspector_new(void)
+rt_inspector *runtime__inspector_new(void)
 {
     rt_inspector *in = calloc(1, sizeof *in);
     pthread_condattr_t ca;
@@ -55,7 +55,7 @@ rt_inspector *rt_inspector_new(void)
 }
 
 /* After the scorer thread and the admin server stopped: nobody waits or serves any more. */
-void rt_inspector_free(rt_inspector *in)
+void runtime__inspector_free(rt_inspector *in)
 {
     if (!in)
         return;
@@ -78,7 +78,7 @@ static void unlink_req(rt_inspector *in, inspect_req *req)
     }
 }
 
-int runtime_inspect_entity(void *ctx, const char *id, int64_t timeout_ms, score_inspection *out)
+int runtime__inspect_entity(void *ctx, const char *id, int64_t timeout_ms, score_inspection *out)
 {
     runtime *rt = ctx;
     rt_inspector *in = rt->inspector;
@@ -123,7 +123,7 @@ int runtime_inspect_entity(void *ctx, const char *id, int64_t timeout_ms, score_
     return answered;
 }
 
-void runtime_inspect_serve(runtime *rt)
+void runtime__inspect_serve(runtime *rt)
 {
     rt_inspector *in = rt->inspector;
     if (!in)

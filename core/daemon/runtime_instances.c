@@ -112,7 +112,7 @@ static void inst_schedule_restart(rt_inst *ri)
              (long long)ri->backoff_ms);
 }
 
-/* What stopping one instance touches, handed to a timed job (runtime_inst_stop). */
+/* What stopping one instance touches, handed to a timed job (runtime__inst_stop). */
 typedef struct stop_job {
     sf_instance *inst;
     delivery_worker *worker;
@@ -153,7 +153,7 @@ static void inst_abandon(rt_inst *ri, const char *doing)
 
 static int inst_start_settle(rt_inst *ri, int64_t wait_ms, bool stopping);
 
-void runtime_inst_stop(rt_inst *ri)
+void runtime__inst_stop(rt_inst *ri)
 {
     /* A start still running: wait for it until its own deadline, then abandon it (named). */
     while (ri->starting) {
@@ -207,10 +207,10 @@ static sf_status inst_route(rt_inst *ri)
     }
     if (!rt->http && !(rt->http = ingest_http_start(rt->site->cfg->ingest, err, sizeof err))) {
         log_error("component=runtime", "cannot listen on %s: %s", rt->site->cfg->ingest, err);
-        runtime_ready_ingest(rt->site->cfg->ingest, err); /* /readyz says so until it binds */
+        runtime__ready_ingest(rt->site->cfg->ingest, err); /* /readyz says so until it binds */
         return SF_EIO;
     }
-    runtime_ready_ingest(rt->site->cfg->ingest, NULL);
+    runtime__ready_ingest(rt->site->cfg->ingest, NULL);
     sf_status st = ingest_http_route(rt->http, path, ri->inst);
     if (st != SF_OK) {
         log_error("component=runtime", "instance=%s: path %s is already routed", ri->si->cfg->name,
@@ -231,7 +231,7 @@ static int64_t rt_event_clock(void *ctx)
     return atomic_load(&rt->event_clock_ms);
 }
 
-void runtime_inst_start(rt_inst *ri)
+void runtime__inst_start(rt_inst *ri)
 {
     site_instance *si = ri->si;
     ri->restart_at_ms = 0;
@@ -249,7 +249,7 @@ void runtime_inst_start(rt_inst *ri)
         return;
     }
     if (si->cfg->kind == SF_KIND_CONNECTOR)
-        runtime_health_watch(ri->rt, si);
+        runtime__health_watch(ri->rt, si);
     ri->inst = instance_new(si->cfg, si->plugin, si->opts, si->map, &io);
     if (!ri->inst) {
         log_error("component=runtime", "instance=%s: out of memory", si->cfg->name);
@@ -324,7 +324,7 @@ static void inst_start_finish(rt_inst *ri)
         ri->worker = delivery_start(ri->inst, ri->rt->outbox, &pol);
     } else {
         if (si->plugin->desc.request && inst_route(ri) != SF_OK) {
-            runtime_inst_stop(ri);
+            runtime__inst_stop(ri);
             inst_schedule_restart(ri);
             return;
         }
@@ -374,7 +374,7 @@ static int inst_start_settle(rt_inst *ri, int64_t wait_ms, bool stopping)
     return 1;
 }
 
-bool runtime_safe_mode(runtime *rt, rt_inst *ri)
+bool runtime__safe_mode(runtime *rt, rt_inst *ri)
 {
     if (!ri->si->plugin)
         return false;
@@ -391,7 +391,7 @@ bool runtime_safe_mode(runtime *rt, rt_inst *ri)
 }
 
 /* Point every decision `deliver` name at its worker. */
-void runtime_targets_rebuild(runtime *rt)
+void runtime__targets_rebuild(runtime *rt)
 {
     const sigflow_config *cfg = rt->site->cfg;
     size_t n = cfg->has_decision ? cfg->decision.n_deliver : 0;
@@ -407,7 +407,7 @@ void runtime_targets_rebuild(runtime *rt)
         cfg->decision.deliver; /* the site outlives its use here: retired, not freed */
     rt->n_targets = workers ? n : 0;
     pthread_mutex_unlock(&rt->target_lock);
-    runtime_health_targets_rebuild(rt);
+    runtime__health_targets_rebuild(rt);
 }
 
 /*
@@ -427,12 +427,12 @@ static bool runtime_deliver_watch(rt_inst *ri)
     instance_abandon(ri->inst); /* never freed: its worker thread is still inside it */
     ri->inst = NULL;
     ri->worker = NULL;
-    runtime_inst_start(ri);
+    runtime__inst_start(ri);
     return true;
 }
 
 /* Bind instances waiting for a plugin that has now been loaded, and restart due ones. */
-void runtime_supervise(runtime *rt)
+void runtime__supervise(runtime *rt)
 {
     bool changed = false;
     int64_t now = monotime_ms();
@@ -443,25 +443,25 @@ void runtime_supervise(runtime *rt)
         } else if (!ri->si->plugin) {
             diag d = {0};
             int r = site_bind_instance(rt->site, (size_t)(ri->si - rt->site->inst), rt->reg, &d);
-            runtime_refusal_report(ri, &d); /* on change only, not every tick */
+            runtime__refusal_report(ri, &d); /* on change only, not every tick */
             diag_clear(&d);
             if (r == 1) {
-                runtime_refusal_clear(ri);
+                runtime__refusal_clear(ri);
                 log_info("component=runtime", "plugin %s arrived: starting instance=%s",
                          ri->si->cfg->plugin, ri->si->cfg->name);
-                ri->disabled = runtime_safe_mode(rt, ri);
-                runtime_inst_start(ri);
+                ri->disabled = runtime__safe_mode(rt, ri);
+                runtime__inst_start(ri);
                 changed = true;
             }
         } else if (!ri->inst && ri->restart_at_ms && now >= ri->restart_at_ms) {
-            runtime_inst_start(ri);
+            runtime__inst_start(ri);
             changed = true;
         } else if (ri->worker && runtime_deliver_watch(ri)) {
             changed = true;
         }
     }
     if (changed)
-        runtime_targets_rebuild(rt);
+        runtime__targets_rebuild(rt);
 }
 
 static void mapping_publish(const mapping *m, const char *connector)
@@ -484,7 +484,7 @@ static void mapping_publish(const mapping *m, const char *connector)
     metrics_set(series, (double)mapping_ignored(m));
 }
 
-void runtime_metrics_refresh(runtime *rt)
+void runtime__metrics_refresh(runtime *rt)
 {
     char series[160];
     for (size_t i = 0; i < rt->n_insts; i++) {
@@ -525,9 +525,9 @@ void runtime_metrics_refresh(runtime *rt)
     metrics_set("sigflow_alerts_total", (double)atomic_load(&rt->alerts));
 }
 
-void runtime_stats_log(runtime *rt)
+void runtime__stats_log(runtime *rt)
 {
-    runtime_metrics_refresh(rt);
+    runtime__metrics_refresh(rt);
     for (size_t i = 0; i < rt->n_insts; i++) {
         rt_inst *ri = rt->insts[i];
         if (ri->si->cfg->kind != SF_KIND_CONNECTOR)
@@ -540,7 +540,7 @@ void runtime_stats_log(runtime *rt)
              queue_capacity(rt->journaled), (unsigned long long)atomic_load(&rt->alerts));
 }
 
-rt_inst *runtime_inst_new(runtime *rt, site_instance *si)
+rt_inst *runtime__inst_new(runtime *rt, site_instance *si)
 {
     rt_inst *ri = calloc(1, sizeof *ri);
     if (!ri)

@@ -110,71 +110,71 @@ struct runtime {
 };
 
 /* runtime_inspect.c: the admin thread asks, the scorer thread answers between events */
-rt_inspector *rt_inspector_new(void);
-void rt_inspector_free(rt_inspector *in);
+rt_inspector *runtime__inspector_new(void);
+void runtime__inspector_free(rt_inspector *in);
 /* Admin thread: 1 with *out filled (free with score_inspection_clear), 0 when the scorer did
    not answer within timeout_ms or there is no engine (the caller falls back). */
-int runtime_inspect_entity(void *ctx, const char *id, int64_t timeout_ms, score_inspection *out);
+int runtime__inspect_entity(void *ctx, const char *id, int64_t timeout_ms, score_inspection *out);
 /* Scorer thread: answer every queued request. */
-void runtime_inspect_serve(runtime *rt);
+void runtime__inspect_serve(runtime *rt);
 
 /* runtime_label.c: a person's label journaled as a sigflow.label event (admin thread) */
-void runtime_label_journal(void *ctx, const label_rec *l);
+void runtime__label_journal(void *ctx, const label_rec *l);
 
 /* runtime_scorer.c: the journal's sink and the scorer thread */
-void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n);
-void *runtime_scorer_main(void *arg);
+void runtime__journal_sink_many(void *ctx, sf_event *const *evs, size_t n);
+void *runtime__scorer_main(void *arg);
 
 /* runtime_scoring.c: the engine for a config, its alerts to the outbox writer */
 /* Alerts waiting for the outbox writer before scoring waits. */
 #define RUNTIME_ALERTS_PENDING 4096
 /* Start the outbox writer (before recovery); outbox_writer_stop after the scorer. */
-sf_status runtime_alerts_start(runtime *rt);
-score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg);
+sf_status runtime__alerts_start(runtime *rt);
+score_engine *runtime__engine_for(runtime *rt, const sigflow_config *cfg);
 /* runtime_checkpoint.c: save the scoring state and the journal position it covers (scorer
    thread); recovery at start */
 #define CHECKPOINT_ALERTS_WAIT_MS 5000 /* a checkpoint waits this long for alerts to be stored */
-void runtime_checkpoint(runtime *rt);
-sf_status runtime_recover(runtime *rt);
+void runtime__checkpoint(runtime *rt);
+sf_status runtime__recover(runtime *rt);
 
 /* runtime_health.c: health alerts (stale signals, schema drift) into the outbox */
-void runtime_health_targets_rebuild(runtime *rt);
-void runtime_health_put(runtime *rt, sf_alert *a);
-/* Start judging schema drift on a connector's mapping (its alerts go to runtime_health_put). */
-void runtime_health_watch(runtime *rt, site_instance *si);
+void runtime__health_targets_rebuild(runtime *rt);
+void runtime__health_put(runtime *rt, sf_alert *a);
+/* Start judging schema drift on a connector's mapping (its alerts go to runtime__health_put). */
+void runtime__health_watch(runtime *rt, site_instance *si);
 /* runtime_metrics_score.c: the guards' gauges (sigflow_signal_stale, _cohort_rho). */
-void runtime_guard_metrics(runtime *rt);
+void runtime__guard_metrics(runtime *rt);
 /* runtime_retune.c: the scorer thread takes a reloaded decision's engine (next may be NULL). */
-void runtime_engine_swap(runtime *rt, score_engine *next, const sigflow_config *cfg);
+void runtime__engine_swap(runtime *rt, score_engine *next, const sigflow_config *cfg);
 
 /* runtime_metrics_score.c (scorer thread): publish at most once a second unless `now` */
-void runtime_score_metrics(runtime *rt, bool now);
+void runtime__score_metrics(runtime *rt, bool now);
 /* A new alert stored: seconds from its time to now into sigflow_event_to_alert_seconds. */
-void runtime_observe_alert(int64_t alert_time_ms);
+void runtime__observe_alert(int64_t alert_time_ms);
 /* The scorer caught up with the journal: sigflow_events_scored_total now (the benchmark's
    "scored" moment, tests/bench/bench_run.py). */
-void runtime_score_caught_up(runtime *rt);
+void runtime__score_caught_up(runtime *rt);
 
 /* runtime_instances.c */
-rt_inst *runtime_inst_new(runtime *rt, site_instance *si);
-void runtime_inst_start(rt_inst *ri);
-void runtime_inst_stop(rt_inst *ri);
-bool runtime_safe_mode(runtime *rt, rt_inst *ri);
-void runtime_targets_rebuild(runtime *rt);
-void runtime_supervise(runtime *rt);
+rt_inst *runtime__inst_new(runtime *rt, site_instance *si);
+void runtime__inst_start(rt_inst *ri);
+void runtime__inst_stop(rt_inst *ri);
+bool runtime__safe_mode(runtime *rt, rt_inst *ri);
+void runtime__targets_rebuild(runtime *rt);
+void runtime__supervise(runtime *rt);
 /*
  * runtime_refusal.c: the diagnostics of a binding that failed (options or mapping refused),
  * logged when they differ from the last ones logged for the instance, not at every
- * supervise tick; runtime_refusal_clear says how often a refusal was met once it bound.
+ * supervise tick; runtime__refusal_clear says how often a refusal was met once it bound.
  */
-void runtime_refusal_report(rt_inst *ri, const diag *d);
-void runtime_refusal_clear(rt_inst *ri);
-void runtime_stats_log(runtime *rt);
+void runtime__refusal_report(rt_inst *ri, const diag *d);
+void runtime__refusal_clear(rt_inst *ri);
+void runtime__stats_log(runtime *rt);
 /* runtime_ready.c: /readyz reasons for the store, state_dir's disk and the ingest listener
    (main thread, every loop turn); the ingest listener's bind failed (err) or worked (NULL). */
-void runtime_ready_check(runtime *rt);
-void runtime_ready_ingest(const char *addr, const char *err);
+void runtime__ready_check(runtime *rt);
+void runtime__ready_ingest(const char *addr, const char *err);
 /* Publish the runtime's counters and gauges to core/base/metrics.c (main thread). */
-void runtime_metrics_refresh(runtime *rt);
+void runtime__metrics_refresh(runtime *rt);
 
 #endif

@@ -18,7 +18,7 @@
 
 #define LABEL_CONNECTOR "sigflow" /* the journal's connector name for these events */
 
-void runtime_label_journal(void *ctx, const label_rec *l)
+void runtime__label_journal(void *ctx, const label_rec *l)
 {
     runtime *rt = ctx;
     if ((l->kind != LABEL_CONFIRMED && l->kind != LABEL_FALSE_POSITIVE) || !l->alert_id[0] ||

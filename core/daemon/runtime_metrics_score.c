@@ -16,7 +16,7 @@
 #define SCORE_METRICS_EVERY_MS 1000
 #define SCORE_MODEL_EVERY_MS 2000 /* how stale GET /v1/model may be */
 
-void runtime_score_metrics(runtime *rt, bool now)
+void runtime__score_metrics(runtime *rt, bool now)
 {
     static int64_t last_ms, last_model_ms; /* one scorer thread per process */
     int64_t t = monotime_ms();
@@ -36,12 +36,12 @@ void runtime_score_metrics(runtime *rt, bool now)
     int64_t wm = score_watermark(rt->engine);
     if (wm != INT64_MIN)
         metrics_set("sigflow_engine_time_seconds", (double)wm / 1000.0);
-    runtime_guard_metrics(rt);
+    runtime__guard_metrics(rt);
 }
 
 /* The noise guards (docs/scoring.md "Noise guards"): each judged signal's stale state, each
    cohort signal's rho. Signal names are config names (a-z 0-9 _ . -): no label escaping. */
-void runtime_guard_metrics(runtime *rt)
+void runtime__guard_metrics(runtime *rt)
 {
     score_guard_status st[SIGFLOW_MAX_SIGNALS];
     size_t n = score_guard_status_of(rt->engine, st, SIGFLOW_MAX_SIGNALS);
@@ -58,14 +58,14 @@ void runtime_guard_metrics(runtime *rt)
     }
 }
 
-void runtime_score_caught_up(runtime *rt)
+void runtime__score_caught_up(runtime *rt)
 {
     score_stats s;
     score_get_stats(rt->engine, &s);
     metrics_set("sigflow_events_scored_total", (double)s.events);
 }
 
-void runtime_observe_alert(int64_t alert_time_ms)
+void runtime__observe_alert(int64_t alert_time_ms)
 {
     double lag = (double)(walltime_ms() - alert_time_ms) / 1000.0;
     metrics_observe("sigflow_event_to_alert_seconds", metrics_latency_bounds,

@@ -32,7 +32,7 @@ static void component(const char *name, const char *reason)
         log_info("component=runtime", "ready again: %s", name);
 }
 
-void runtime_ready_ingest(const char *addr, const char *err)
+void runtime__ready_ingest(const char *addr, const char *err)
 {
     char why[SIGFLOW_MAX_ERROR_LEN + 200];
     if (err)
@@ -92,7 +92,7 @@ static void ingest_check(runtime *rt)
         component("ingest", NULL);
 }
 
-void runtime_ready_check(runtime *rt)
+void runtime__ready_check(runtime *rt)
 {
     journal_check(rt);
     ingest_check(rt);

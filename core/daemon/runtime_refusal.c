@@ -4,7 +4,7 @@
  * SIGHUP or a new plugin file can fix it: its refusal is logged when it first appears and
  * when it changes, never at every tick, and the count of ticks that met it is said when it
  * changes or the instance binds (docs/reliability.md, Plugins). Owns the two refusal fields
- * of rt_inst. Calls log. Called by runtime_supervise (runtime_instances.c).
+ * of rt_inst. Calls log. Called by runtime__supervise (runtime_instances.c).
  */
 #include <inttypes.h>
 #include <string.h>
@@ -25,7 +25,7 @@ static uint64_t refusal_hash(const diag *d)
     return h ? h : 1; /* 0 means "none logged" */
 }
 
-void runtime_refusal_report(rt_inst *ri, const diag *d)
+void runtime__refusal_report(rt_inst *ri, const diag *d)
 {
     if (!d || d->n == 0)
         return;
@@ -48,7 +48,7 @@ void runtime_refusal_report(rt_inst *ri, const diag *d)
     ri->refusal_seen = 1;
 }
 
-void runtime_refusal_clear(rt_inst *ri)
+void runtime__refusal_clear(rt_inst *ri)
 {
     if (!ri->refusal_hash)
         return;

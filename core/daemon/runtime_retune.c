@@ -70,7 +70,7 @@ static sf_status rebuild(runtime *rt, score_engine *e, uint64_t *events)
     return st;
 }
 
-void runtime_engine_swap(runtime *rt, score_engine *next, const sigflow_config *cfg)
+void runtime__engine_swap(runtime *rt, score_engine *next, const sigflow_config *cfg)
 {
     score_engine *old = rt->engine;
     if (old)
@@ -95,7 +95,7 @@ void runtime_engine_swap(runtime *rt, score_engine *next, const sigflow_config *
     if (st != SF_EUNSUPPORTED) { /* a half-loaded engine refuses pushes: start it again */
         log_error("component=score", "cannot carry the entity state over (%s)", why);
         score_free(next);
-        rt->engine = next = runtime_engine_for(rt, cfg);
+        rt->engine = next = runtime__engine_for(rt, cfg);
         if (!next)
             return;
     }

@@ -14,7 +14,7 @@
 
 /* The journal hands over each commit's events at once, in sequence order (ev->seq set): one
    lock on the scorer's queue and one wake-up per commit, not per event. */
-void runtime_journal_sink_many(void *ctx, sf_event *const *evs, size_t n)
+void runtime__journal_sink_many(void *ctx, sf_event *const *evs, size_t n)
 {
     runtime *rt = ctx;
     size_t pushed = queue_push_many(rt->journaled, (void *const *)evs, n, -1);
@@ -40,7 +40,7 @@ static bool score_one(runtime *rt, sf_event *ev, bool more_in_batch, unsigned *s
         behind = more_in_batch || queue_length(rt->journaled) > 0;
         if (!behind) {
             score_flush(rt->engine);
-            runtime_score_caught_up(rt);
+            runtime__score_caught_up(rt);
         }
     }
     event_free(ev);
@@ -52,7 +52,7 @@ static bool score_one(runtime *rt, sf_event *ev, bool more_in_batch, unsigned *s
     return true;
 }
 
-void *runtime_scorer_main(void *arg)
+void *runtime__scorer_main(void *arg)
 {
     runtime *rt = arg;
     int64_t last_wall_tick = 0;
@@ -69,7 +69,7 @@ void *runtime_scorer_main(void *arg)
         rt->pending_engine = NULL;
         pthread_mutex_unlock(&rt->engine_lock);
         if (next)
-            runtime_engine_swap(rt, next, next_cfg); /* keeps or rebuilds the entity state */
+            runtime__engine_swap(rt, next, next_cfg); /* keeps or rebuilds the entity state */
         if (n == 0 && atomic_load(&rt->draining) && queue_length(rt->journaled) == 0)
             break; /* closed before `draining` was set, so empty now means empty for good */
         for (size_t i = 0; i < n || n == 0; i++) {
@@ -82,14 +82,14 @@ void *runtime_scorer_main(void *arg)
                 last_wall_tick = now;
             }
             if (now - rt->last_checkpoint_ms >= atomic_load(&rt->checkpoint_interval_ms))
-                runtime_checkpoint(rt);
-            runtime_score_metrics(rt, false);
-            runtime_inspect_serve(rt); /* GET /v1/entities/ID: live state, between two events */
+                runtime__checkpoint(rt);
+            runtime__score_metrics(rt, false);
+            runtime__inspect_serve(rt); /* GET /v1/entities/ID: live state, between two events */
             if (n == 0)
                 break;
         }
     }
     outbox_writer_set_patient(rt->writer, false); /* stopping: a failing write is given up */
-    runtime_checkpoint(rt); /* on a clean stop: the next start replays nothing */
+    runtime__checkpoint(rt); /* on a clean stop: the next start replays nothing */
     return NULL;
 }

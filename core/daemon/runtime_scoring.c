@@ -1,6 +1,6 @@
 /*
  * runtime_scoring.c - the daemon's scoring engine and where its output goes: the engine
- * built for a config (runtime_engine_for), its alerts handed to the outbox writer, its
+ * built for a config (runtime__engine_for), its alerts handed to the outbox writer, its
  * outcome labels stored. Logs under component=score. Calls score, alert_codec, outbox_writer,
  * labels. Called by runtime.c, runtime_retune.c and runtime_checkpoint.c; its callbacks run
  * on the scorer thread (runtime_scorer.c).
@@ -44,7 +44,7 @@ static void alert_stored(void *ctx, const outbox_item *it, bool created)
     if (!created)
         return; /* re-created by a journal replay: stored (and delivered) before */
     atomic_fetch_add(&rt->alerts, 1);
-    runtime_observe_alert(it->time_ms);
+    runtime__observe_alert(it->time_ms);
     log_info("component=score", "alert alert=%s entity=%s score=%.4f", it->alert_id, it->entity,
              it->score);
 }
@@ -70,7 +70,7 @@ static void log_scored(const sf_alert *a)
               a->threshold, (unsigned)a->model_version, *why ? why : "none");
 }
 
-sf_status runtime_alerts_start(runtime *rt)
+sf_status runtime__alerts_start(runtime *rt)
 {
     rt->writer = outbox_writer_start(RUNTIME_ALERTS_PENDING, write_alerts, alert_stored, rt);
     return rt->writer ? SF_OK : SF_ENOMEM;
@@ -92,7 +92,7 @@ static void rt_on_alert(void *ctx, sf_alert *a)
     if (a->kind == ALERT_HEALTH) {
         /* Stored directly: the decision alerts raised before it go first, in order. */
         outbox_writer_flush(rt->writer, CHECKPOINT_ALERTS_WAIT_MS);
-        runtime_health_put(rt, a);
+        runtime__health_put(rt, a);
         return;
     }
     if (!a->json && alert_render_json(a) != SF_OK) {
@@ -146,7 +146,7 @@ static void rt_on_label(void *ctx, const score_label *l)
                  l->model_version);
 }
 
-score_engine *runtime_engine_for(runtime *rt, const sigflow_config *cfg)
+score_engine *runtime__engine_for(runtime *rt, const sigflow_config *cfg)
 {
     if (!cfg->has_decision)
         return NULL;

@@ -132,7 +132,7 @@ static void entry_free(plugin_entry *e)
 {
     free(e->pub.path);
     free(e->real);
-    loader_owned_free(&e->owned);
+    loader__owned_free(&e->owned);
     free(e);
 }
 
@@ -143,12 +143,12 @@ void loader_free(plugin_registry *r)
     for (size_t i = 0; i < r->n; i++) {
         free(r->plugins[i]->pub.path);
         free(r->plugins[i]->real);
-        loader_owned_free(&r->plugins[i]->owned);
+        loader__owned_free(&r->plugins[i]->owned);
         free(r->plugins[i]);
     }
     free(r->plugins);
     for (size_t i = 0; i < r->n_pending; i++) { /* init still running: its thread is left */
-        loader_init_forget(r->pending[i]);
+        loader__init_forget(r->pending[i]);
         entry_free(r->pending[i]);
     }
     free(r->pending);
@@ -165,7 +165,7 @@ void loader_free(plugin_registry *r)
     free(r);
 }
 
-plugin_entry *loader_find_loaded(const plugin_registry *r, const char *real)
+plugin_entry *loader__find_loaded(const plugin_registry *r, const char *real)
 {
     for (size_t i = 0; i < r->n; i++)
         if (strcmp(r->plugins[i]->real, real) == 0)
@@ -173,7 +173,7 @@ plugin_entry *loader_find_loaded(const plugin_registry *r, const char *real)
     return NULL;
 }
 
-refusal *loader_find_refusal(const plugin_registry *r, const char *real)
+refusal *loader__find_refusal(const plugin_registry *r, const char *real)
 {
     for (size_t i = 0; i < r->nrefused; i++)
         if (strcmp(r->refused[i].real, real) == 0)
@@ -185,7 +185,7 @@ refusal *loader_find_refusal(const plugin_registry *r, const char *real)
 static void remember_refusal(plugin_registry *r, const char *real, const file_id *id, bool by_attr,
                              const load_ctx *c)
 {
-    refusal *f = loader_find_refusal(r, real);
+    refusal *f = loader__find_refusal(r, real);
     if (!f) {
         if (r->nrefused == r->refused_cap) {
             size_t cap = r->refused_cap ? r->refused_cap * 2 : 8;
@@ -295,50 +295,50 @@ static int safe_mode_check(plugin_registry *r, const load_ctx *c, const char *st
     if (n < CRASH_SAFE_MODE_AFTER)
         return SF_OK;
     r->safe_mode_refusals++;
-    return loader_refuse(c, SF_EFATAL, "safe_mode",
-                         "SAFE MODE: %s crashed the daemon %zu times; its %s is not run again. "
-                         "Fix or remove it, then delete %s/crashes and restart",
-                         who, n, step, r->crash_dir);
+    return loader__refuse(c, SF_EFATAL, "safe_mode",
+                          "SAFE MODE: %s crashed the daemon %zu times; its %s is not run again. "
+                          "Fix or remove it, then delete %s/crashes and restart",
+                          who, n, step, r->crash_dir);
 }
 
 /* Steps 3-6 on an open handle; fills e->pub.desc. */
 static int check_plugin(plugin_registry *r, load_ctx *c, void *dl, plugin_entry *e)
 {
     sf_entry_fn entry = NULL;
-    int rc = loader_find_entry(c, dl, &entry);
+    int rc = loader__find_entry(c, dl, &entry);
     if (rc != SF_OK)
         return rc;
     host_call_note(crash_identity(c), c->path, "entry");
     const sf_plugin *d = entry(r->info);
     host_call_clear();
     if (!d)
-        return loader_refuse(c, SF_EINVAL, "entry", "%s returned NULL, expected a descriptor",
-                             SF_ENTRY_SYMBOL);
-    rc = loader_check_prefix(c, d);
+        return loader__refuse(c, SF_EINVAL, "entry", "%s returned NULL, expected a descriptor",
+                              SF_ENTRY_SYMBOL);
+    rc = loader__check_prefix(c, d);
     if (rc != SF_OK)
         return rc;
     /* OBS style: copy what the plugin declared, the rest stays zero (calloc'd entry). */
     memcpy(&e->pub.desc, d, d->struct_size);
-    rc = loader_check_fields(c, &e->pub.desc);
+    rc = loader__check_fields(c, &e->pub.desc);
     if (rc != SF_OK)
         return rc;
     snprintf(c->name, sizeof c->name, "%s", e->pub.desc.name);
-    rc = loader_own_descriptor(c, &e->pub.desc, &e->owned);
+    rc = loader__own_descriptor(c, &e->pub.desc, &e->owned);
     if (rc != SF_OK)
         return rc;
     /* A connector and a delivery may share a name (`plugin = webhook` in either section). */
     const loaded_plugin *twin = loader_find(r, e->pub.desc.name, e->pub.desc.kind);
     if (twin)
-        return loader_refuse(c, SF_EINVAL, "name",
-                             "\"%s\" already loaded from %s, expected unique names per kind: "
-                             "remove one",
-                             e->pub.desc.name, twin->path);
+        return loader__refuse(c, SF_EINVAL, "name",
+                              "\"%s\" already loaded from %s, expected unique names per kind: "
+                              "remove one",
+                              e->pub.desc.name, twin->path);
     /* Probe mode ran init in a child already: here only once it survived there (check
        creates instances, and a plugin keeps the host pointer init gives it). */
     if (e->pub.desc.init) {
         if ((rc = safe_mode_check(r, c, "init")) != SF_OK)
             return rc;
-        rc = r->async_init ? loader_init_async(r, c, e) : loader_run_init(r, c, &e->pub.desc);
+        rc = r->async_init ? loader__init_async(r, c, e) : loader__run_init(r, c, &e->pub.desc);
     }
     return rc;
 }
@@ -388,15 +388,15 @@ static int load_checked(plugin_registry *r, load_ctx *c, const char *real, int f
     plugin_entry *e = calloc(1, sizeof *e);
     if (!e || loader_reserve(r) != SF_OK) {
         free(e);
-        return loader_refuse(c, SF_ENOMEM, "memory", "cannot allocate the registry entry");
+        return loader__refuse(c, SF_ENOMEM, "memory", "cannot allocate the registry entry");
     }
     int rc, copy = -1;
     if ((rc = safe_mode_check(r, c, "dlopen")) != SF_OK ||
-        (rc = loader_private_copy(c, fd, st, &copy)) != SF_OK)
+        (rc = loader__private_copy(c, fd, st, &copy)) != SF_OK)
         goto refused;
     char name[64];
     snprintf(name, sizeof name, "/proc/self/fd/%d", copy);
-    if (r->probe && (rc = loader_probe(r, c, name)) != SF_OK)
+    if (r->probe && (rc = loader__probe(r, c, name)) != SF_OK)
         goto refused;
     /* Never dlclose'd, refused or not: constructors may have registered handlers. */
     host_call_note(crash_identity(c), c->path, "dlopen");
@@ -404,7 +404,7 @@ static int load_checked(plugin_registry *r, load_ctx *c, const char *real, int f
     host_call_clear();
     if (!dl) {
         const char *why = dlerror();
-        rc = loader_refuse(c, SF_EIO, "dlopen", "%s", why ? why : "unknown error");
+        rc = loader__refuse(c, SF_EIO, "dlopen", "%s", why ? why : "unknown error");
         close(copy); /* nothing maps it */
         goto refused;
     }
@@ -413,11 +413,11 @@ static int load_checked(plugin_registry *r, load_ctx *c, const char *real, int f
     e->pub.path = strdup(c->path);
     e->real = strdup(real);
     if (!e->pub.path || !e->real) {
-        rc = loader_refuse(c, SF_ENOMEM, "memory", "cannot copy the path");
+        rc = loader__refuse(c, SF_ENOMEM, "memory", "cannot copy the path");
         goto refused;
     }
     if (r->async_init && pending_reserve(r) != SF_OK) {
-        rc = loader_refuse(c, SF_ENOMEM, "memory", "cannot allocate the pending load");
+        rc = loader__refuse(c, SF_ENOMEM, "memory", "cannot allocate the pending load");
         goto refused;
     }
     rc = check_plugin(r, c, dl, e);
@@ -444,7 +444,7 @@ refused:
     remember_refusal(r, real, &id, false, c);
     free(e->pub.path);
     free(e->real);
-    loader_owned_free(&e->owned);
+    loader__owned_free(&e->owned);
     free(e);
     return rc;
 }
@@ -460,11 +460,11 @@ static int pending_finish(plugin_registry *r, plugin_entry *e, int verdict, load
 {
     const loaded_plugin *twin = loader_find(r, e->pub.desc.name, e->pub.desc.kind);
     if (verdict == SF_OK && twin)
-        verdict = loader_refuse(c, SF_EINVAL, "name",
-                                "\"%s\" was loaded from %s while this file's init ran: remove one",
-                                e->pub.desc.name, twin->path);
+        verdict = loader__refuse(c, SF_EINVAL, "name",
+                                 "\"%s\" was loaded from %s while this file's init ran: remove one",
+                                 e->pub.desc.name, twin->path);
     if (verdict == SF_OK && loader_reserve(r) != SF_OK)
-        verdict = loader_refuse(c, SF_ENOMEM, "memory", "cannot allocate the registry entry");
+        verdict = loader__refuse(c, SF_ENOMEM, "memory", "cannot allocate the registry entry");
     if (verdict == SF_OK) {
         loader_insert(r, e);
         log_loaded(e);
@@ -483,7 +483,7 @@ int loader_pending_poll(plugin_registry *r)
         char err[SIGFLOW_MAX_ERROR_LEN];
         load_ctx c = {.path = e->pub.path, .err = err, .errlen = sizeof err};
         snprintf(c.name, sizeof c.name, "%s", e->pub.desc.name);
-        int v = loader_init_check(r, &c, e);
+        int v = loader__init_check(r, &c, e);
         if (v == LOADER_PENDING) {
             i++;
             continue;
@@ -504,14 +504,14 @@ int loader_load_file(plugin_registry *r, const char *path, char *err, size_t err
     }
     c.err[0] = '\0';
     if (!r || !path)
-        return loader_refuse(&c, SF_EINVAL, "path", "missing");
+        return loader__refuse(&c, SF_EINVAL, "path", "missing");
     /* Opened once, checked with fstat and copied from this descriptor: what was checked is
        what runs, whatever happens to the path meanwhile. O_NONBLOCK: a FIFO must not hang. */
     int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
     if (fd < 0)
-        return loader_refuse(&c, SF_EIO, "file", "cannot open: %s", strerror(errno));
+        return loader__refuse(&c, SF_EIO, "file", "cannot open: %s", strerror(errno));
     struct stat st;
-    int rc = loader_check_file(&c, fd, &st);
+    int rc = loader__check_file(&c, fd, &st);
     char *real = NULL;
     if (rc != SF_OK) {
         /* Remembered too, so that a scan does not log a loose mode on every pass. */
@@ -524,18 +524,18 @@ int loader_load_file(plugin_registry *r, const char *path, char *err, size_t err
     }
     real = realpath(path, NULL);
     if (!real) {
-        rc = loader_refuse(&c, SF_EIO, "file", "cannot resolve path: %s", strerror(errno));
+        rc = loader__refuse(&c, SF_EIO, "file", "cannot resolve path: %s", strerror(errno));
         goto out;
     }
-    const plugin_entry *loaded = loader_find_loaded(r, real);
+    const plugin_entry *loaded = loader__find_loaded(r, real);
     if (loaded) {
-        rc = loader_refuse(&c, SF_EINVAL, "file", "already loaded as plugin \"%s\" from %s",
-                           loaded->pub.desc.name, loaded->pub.path);
+        rc = loader__refuse(&c, SF_EINVAL, "file", "already loaded as plugin \"%s\" from %s",
+                            loaded->pub.desc.name, loaded->pub.path);
         goto out;
     }
     if (r->n >= SIGFLOW_MAX_PLUGINS) {
-        rc = loader_refuse(&c, SF_EINVAL, "count", "%zu plugins loaded, limit is %d", r->n,
-                           SIGFLOW_MAX_PLUGINS);
+        rc = loader__refuse(&c, SF_EINVAL, "count", "%zu plugins loaded, limit is %d", r->n,
+                            SIGFLOW_MAX_PLUGINS);
         goto out;
     }
     rc = load_checked(r, &c, real, fd, &st);
@@ -553,7 +553,7 @@ static bool has_so_suffix(const char *name)
     return n > 3 && strcmp(name + n - 3, ".so") == 0;
 }
 
-int loader_consider(plugin_registry *r, const char *dir, const char *name)
+int loader__consider(plugin_registry *r, const char *dir, const char *name)
 {
     if (!has_so_suffix(name) || name[0] == '.')
         return 0;
@@ -567,21 +567,21 @@ int loader_consider(plugin_registry *r, const char *dir, const char *name)
         return 0;
     int loaded = 0;
     file_id id = file_id_of(&st);
-    if (!loader_inside_dir(r, dir, real)) {
+    if (!loader__inside_dir(r, dir, real)) {
         /* A link out of plugin_dir would load whatever the other directory's owner puts
            there. Logged once per version, like any refusal. */
-        const refusal *f = loader_find_refusal(r, real);
+        const refusal *f = loader__find_refusal(r, real);
         if (!(f && f->by_attr && file_id_equal(&f->id, &id))) {
             char scratch[SIGFLOW_MAX_ERROR_LEN];
             load_ctx c = {.path = path, .err = scratch, .errlen = sizeof scratch};
-            loader_refuse(&c, SF_EINVAL, "file",
-                          "a link to %s, outside plugin_dir: copy the plugin into the directory",
-                          real);
+            loader__refuse(&c, SF_EINVAL, "file",
+                           "a link to %s, outside plugin_dir: copy the plugin into the directory",
+                           real);
             remember_refusal(r, real, &id, true, &c);
         }
         goto out;
     }
-    plugin_entry *e = loader_find_loaded(r, real);
+    plugin_entry *e = loader__find_loaded(r, real);
     if (e) {
         /* Swapping code under running instances is what crashes other hosts: restart. */
         if (!file_same_content(&e->id, &id) &&
@@ -597,7 +597,7 @@ int loader_consider(plugin_registry *r, const char *dir, const char *name)
         }
         goto out;
     }
-    const refusal *f = loader_find_refusal(r, real);
+    const refusal *f = loader__find_refusal(r, real);
     if (f && (f->by_attr ? file_id_equal(&f->id, &id) : file_same_content(&f->id, &id)))
         goto out; /* refused before in this very version: logged then */
     if (find_pending(r, real))
@@ -609,7 +609,7 @@ out:
 }
 
 /* True when `real` (a resolved path) lies inside `dir`, resolved as well. */
-bool loader_inside_dir(const plugin_registry *r, const char *dir, const char *real)
+bool loader__inside_dir(const plugin_registry *r, const char *dir, const char *real)
 {
     (void)r;
     char *rdir = realpath(dir, NULL);
@@ -699,7 +699,7 @@ int loader_scan(plugin_registry *r, const char *dir)
         qsort(names, n, sizeof *names, compare_names);
     int loaded = 0;
     for (size_t i = 0; i < n; i++)
-        loaded += loader_consider(r, dir, names[i]);
+        loaded += loader__consider(r, dir, names[i]);
     rc = loaded;
 out:
     for (size_t i = 0; i < n; i++)

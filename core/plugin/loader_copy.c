@@ -55,26 +55,26 @@ static int copy_all(int from, int to, off_t size)
     return 0;
 }
 
-int loader_private_copy(const load_ctx *c, int fd, const struct stat *st, int *out)
+int loader__private_copy(const load_ctx *c, int fd, const struct stat *st, int *out)
 {
     *out = -1;
     if (st->st_size <= 0 || st->st_size > SIGFLOW_MAX_PLUGIN_FILE)
-        return loader_refuse(c, SF_EINVAL, "file", "%lld bytes, expected 1 to %d",
-                             (long long)st->st_size, SIGFLOW_MAX_PLUGIN_FILE);
+        return loader__refuse(c, SF_EINVAL, "file", "%lld bytes, expected 1 to %d",
+                              (long long)st->st_size, SIGFLOW_MAX_PLUGIN_FILE);
     const char *base = strrchr(c->path, '/');
     int m = memfd_for(base ? base + 1 : c->path);
     if (m < 0)
-        return loader_refuse(c, SF_EIO, "copy", "memfd_create: %s", strerror(errno));
+        return loader__refuse(c, SF_EIO, "copy", "memfd_create: %s", strerror(errno));
     int err = copy_all(fd, m, st->st_size);
     if (err) {
         close(m);
-        return loader_refuse(c, SF_EIO, "copy", "reading the file: %s", strerror(err));
+        return loader__refuse(c, SF_EIO, "copy", "reading the file: %s", strerror(err));
     }
     /* Sealed: not even this process can change what is mapped from it. */
     if (fcntl(m, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
         err = errno;
         close(m);
-        return loader_refuse(c, SF_EIO, "copy", "sealing the copy: %s", strerror(err));
+        return loader__refuse(c, SF_EIO, "copy", "sealing the copy: %s", strerror(err));
     }
     *out = m;
     return SF_OK;
@@ -89,10 +89,10 @@ static int own_text(loader_owned *o, const load_ctx *c, const char *what, const 
         return SF_OK;
     size_t n = strnlen(*s, SIGFLOW_MAX_PLUGIN_TEXT + 1);
     if (n > SIGFLOW_MAX_PLUGIN_TEXT)
-        return loader_refuse(c, SF_EINVAL, what, "longer than %d bytes", SIGFLOW_MAX_PLUGIN_TEXT);
+        return loader__refuse(c, SF_EINVAL, what, "longer than %d bytes", SIGFLOW_MAX_PLUGIN_TEXT);
     char *copy = strndup(*s, n);
     if (!copy)
-        return loader_refuse(c, SF_ENOMEM, "memory", "cannot copy %s", what);
+        return loader__refuse(c, SF_ENOMEM, "memory", "cannot copy %s", what);
     o->strings[o->n_strings++] = copy;
     *s = copy;
     return SF_OK;
@@ -120,10 +120,10 @@ static int own_option(loader_owned *o, const load_ctx *c, sf_option *opt, size_t
 {
     size_t nchoices = count_choices(opt->choices);
     if (nchoices > SIGFLOW_MAX_PLUGIN_OPTIONS)
-        return loader_refuse(c, SF_EINVAL, "options", "option %zu has more than %d choices", i,
-                             SIGFLOW_MAX_PLUGIN_OPTIONS);
+        return loader__refuse(c, SF_EINVAL, "options", "option %zu has more than %d choices", i,
+                              SIGFLOW_MAX_PLUGIN_OPTIONS);
     if (grow_strings(o, 3 + nchoices) != SF_OK)
-        return loader_refuse(c, SF_ENOMEM, "memory", "cannot copy the options");
+        return loader__refuse(c, SF_ENOMEM, "memory", "cannot copy the options");
     int rc = own_text(o, c, "options", &opt->name);
     if (rc == SF_OK)
         rc = own_text(o, c, "options", &opt->default_value);
@@ -133,7 +133,7 @@ static int own_option(loader_owned *o, const load_ctx *c, sf_option *opt, size_t
         return rc;
     const char **choices = calloc(nchoices + 1, sizeof *choices);
     if (!choices)
-        return loader_refuse(c, SF_ENOMEM, "memory", "cannot copy the options");
+        return loader__refuse(c, SF_ENOMEM, "memory", "cannot copy the options");
     o->choice_lists[i] = choices;
     for (size_t k = 0; k < nchoices && rc == SF_OK; k++) {
         choices[k] = opt->choices[k];
@@ -143,16 +143,16 @@ static int own_option(loader_owned *o, const load_ctx *c, sf_option *opt, size_t
     return rc;
 }
 
-int loader_own_descriptor(const load_ctx *c, sf_plugin *d, loader_owned *o)
+int loader__own_descriptor(const load_ctx *c, sf_plugin *d, loader_owned *o)
 {
     size_t nopts = 0;
     while (d->options && d->options[nopts].name) {
         if (++nopts > SIGFLOW_MAX_PLUGIN_OPTIONS)
-            return loader_refuse(c, SF_EINVAL, "options", "more than %d options",
-                                 SIGFLOW_MAX_PLUGIN_OPTIONS);
+            return loader__refuse(c, SF_EINVAL, "options", "more than %d options",
+                                  SIGFLOW_MAX_PLUGIN_OPTIONS);
     }
     if (grow_strings(o, 3) != SF_OK)
-        return loader_refuse(c, SF_ENOMEM, "memory", "cannot copy the descriptor");
+        return loader__refuse(c, SF_ENOMEM, "memory", "cannot copy the descriptor");
     int rc = own_text(o, c, "name", &d->name);
     if (rc == SF_OK)
         rc = own_text(o, c, "version", &d->version);
@@ -163,7 +163,7 @@ int loader_own_descriptor(const load_ctx *c, sf_plugin *d, loader_owned *o)
     o->options = calloc(nopts + 1, sizeof *o->options);
     o->choice_lists = calloc(nopts + 1, sizeof *o->choice_lists);
     if (!o->options || !o->choice_lists)
-        return loader_refuse(c, SF_ENOMEM, "memory", "cannot copy the options");
+        return loader__refuse(c, SF_ENOMEM, "memory", "cannot copy the options");
     memcpy(o->options, d->options, nopts * sizeof *o->options);
     o->n_options = nopts;
     for (size_t i = 0; i < nopts && rc == SF_OK; i++)
@@ -172,7 +172,7 @@ int loader_own_descriptor(const load_ctx *c, sf_plugin *d, loader_owned *o)
     return rc;
 }
 
-void loader_owned_free(loader_owned *o)
+void loader__owned_free(loader_owned *o)
 {
     for (size_t i = 0; i < o->n_strings; i++)
         free(o->strings[i]);

@@ -1,10 +1,10 @@
 /*
  * loader_init.c - calling into a plugin at load time without letting it hold or kill the
  * caller (docs/reliability.md, Plugins):
- *  - loader_run_init: `init` runs on a thread of its own with the crash context recorded,
+ *  - loader__run_init: `init` runs on a thread of its own with the crash context recorded,
  *    and the caller waits at most the registry's call timeout; a plugin whose init misses
  *    it is refused and its thread abandoned (the code stays mapped: nothing is dlclose'd);
- *  - loader_probe: for `sigflow check` and `sigflow plugins`, a child process dlopens the
+ *  - loader__probe: for `sigflow check` and `sigflow plugins`, a child process dlopens the
  *    private copy, reads the descriptor and runs init; a crash or a hang there refuses the
  *    file with what happened, and the parent reads the descriptor without running init.
  * Calls pthread, fork, dlfcn, host (crash context). Called by loader.c only.
@@ -73,7 +73,7 @@ static init_call *init_begin(plugin_registry *r, const load_ctx *c, const sf_plu
 {
     init_call *ic = calloc(1, sizeof *ic);
     if (!ic) {
-        loader_refuse(c, SF_ENOMEM, "memory", "cannot call init");
+        loader__refuse(c, SF_ENOMEM, "memory", "cannot call init");
         return NULL;
     }
     ic->init = d->init;
@@ -87,7 +87,7 @@ static init_call *init_begin(plugin_registry *r, const load_ctx *c, const sf_plu
     if (pthread_create(&tid, NULL, init_main, ic) != 0) {
         ic->refs = 1;
         init_call_unref(ic);
-        loader_refuse(c, SF_EIO, "init", "cannot start a thread for init");
+        loader__refuse(c, SF_EIO, "init", "cannot start a thread for init");
         return NULL;
     }
     pthread_detach(tid);
@@ -112,17 +112,17 @@ static bool init_wait(init_call *ic, int64_t wait_ms, sf_status *rc)
 static int init_verdict(plugin_registry *r, const load_ctx *c, bool done, sf_status rc)
 {
     if (!done)
-        return loader_refuse(c, SF_ETIMEOUT, "init",
-                             "did not return within %lld ms, expected it to: plugin %s refused, "
-                             "its thread is abandoned (fix the plugin, then restart sigflow)",
-                             (long long)r->call_timeout_ms, c->name[0] ? c->name : "?");
+        return loader__refuse(c, SF_ETIMEOUT, "init",
+                              "did not return within %lld ms, expected it to: plugin %s refused, "
+                              "its thread is abandoned (fix the plugin, then restart sigflow)",
+                              (long long)r->call_timeout_ms, c->name[0] ? c->name : "?");
     if (rc != SF_OK)
-        return loader_refuse(c, rc < 0 ? rc : SF_EFATAL, "init",
-                             "returned %d (%s), expected 0 (ok)", rc, loader_status_text(rc));
+        return loader__refuse(c, rc < 0 ? rc : SF_EFATAL, "init",
+                              "returned %d (%s), expected 0 (ok)", rc, loader__status_text(rc));
     return SF_OK;
 }
 
-int loader_run_init(plugin_registry *r, const load_ctx *c, const sf_plugin *d)
+int loader__run_init(plugin_registry *r, const load_ctx *c, const sf_plugin *d)
 {
     init_call *ic = init_begin(r, c, d);
     if (!ic)
@@ -133,7 +133,7 @@ int loader_run_init(plugin_registry *r, const load_ctx *c, const sf_plugin *d)
     return init_verdict(r, c, done, rc);
 }
 
-int loader_init_async(plugin_registry *r, const load_ctx *c, plugin_entry *e)
+int loader__init_async(plugin_registry *r, const load_ctx *c, plugin_entry *e)
 {
     int64_t started = monotime_ms();
     init_call *ic = init_begin(r, c, &e->pub.desc);
@@ -152,17 +152,17 @@ int loader_init_async(plugin_registry *r, const load_ctx *c, plugin_entry *e)
     return LOADER_PENDING;
 }
 
-int loader_init_check(plugin_registry *r, const load_ctx *c, plugin_entry *e)
+int loader__init_check(plugin_registry *r, const load_ctx *c, plugin_entry *e)
 {
     sf_status rc;
     bool done = init_wait(e->init, 0, &rc);
     if (!done && monotime_ms() < e->init_deadline_ms)
         return LOADER_PENDING;
-    loader_init_forget(e);
+    loader__init_forget(e);
     return init_verdict(r, c, done, rc);
 }
 
-void loader_init_forget(plugin_entry *e)
+void loader__init_forget(plugin_entry *e)
 {
     if (e->init)
         init_call_unref(e->init);
@@ -263,17 +263,17 @@ static int probe_wait(int in, int64_t deadline_ms, int *step, int *verdict)
     }
 }
 
-int loader_probe(plugin_registry *r, const load_ctx *c, const char *dlname)
+int loader__probe(plugin_registry *r, const load_ctx *c, const char *dlname)
 {
     int p[2];
     if (pipe2(p, O_CLOEXEC) != 0)
-        return loader_refuse(c, SF_EIO, "probe", "pipe: %s", strerror(errno));
+        return loader__refuse(c, SF_EIO, "probe", "pipe: %s", strerror(errno));
     fflush(NULL);
     pid_t pid = fork();
     if (pid < 0) {
         close(p[0]);
         close(p[1]);
-        return loader_refuse(c, SF_EIO, "probe", "fork: %s", strerror(errno));
+        return loader__refuse(c, SF_EIO, "probe", "fork: %s", strerror(errno));
     }
     if (pid == 0) {
         close(p[0]);
@@ -290,25 +290,25 @@ int loader_probe(plugin_registry *r, const load_ctx *c, const char *dlname)
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     if (rc == SF_ETIMEOUT)
-        return loader_refuse(c, SF_ETIMEOUT, probe_steps[step],
-                             "did not return within %lld ms (tried in a child process): refused",
-                             (long long)r->call_timeout_ms);
+        return loader__refuse(c, SF_ETIMEOUT, probe_steps[step],
+                              "did not return within %lld ms (tried in a child process): refused",
+                              (long long)r->call_timeout_ms);
     if (step == 3 && verdict >= 0) { /* the child got through: its verdict, not its status */
         if (verdict == 0)
             return SF_OK;
         int st = -(verdict - PROBE_EXIT_INIT);
-        return loader_refuse(c, st, "init", "returned %d (%s), expected 0 (ok)", st,
-                             loader_status_text(st));
+        return loader__refuse(c, st, "init", "returned %d (%s), expected 0 (ok)", st,
+                              loader__status_text(st));
     }
     if (WIFSIGNALED(status))
-        return loader_refuse(c, SF_EFATAL, probe_steps[step],
-                             "crashed with %s (tried in a child process): refused",
-                             signal_name(WTERMSIG(status)));
+        return loader__refuse(c, SF_EFATAL, probe_steps[step],
+                              "crashed with %s (tried in a child process): refused",
+                              signal_name(WTERMSIG(status)));
     int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
     if (code != 0) /* a sanitizer's report ends the child with a plain exit status */
-        return loader_refuse(c, SF_EFATAL, probe_steps[step],
-                             "ended with exit status %d (tried in a child process; a "
-                             "sanitizer's report ends it so): refused",
-                             code);
+        return loader__refuse(c, SF_EFATAL, probe_steps[step],
+                              "ended with exit status %d (tried in a child process; a "
+                              "sanitizer's report ends it so): refused",
+                              code);
     return SF_OK;
 }

@@ -87,46 +87,46 @@ typedef struct load_ctx {
 } load_ctx;
 
 /* Writes "<path>: <field>: <detail>" to c->err, logs it as one line, returns `status`. */
-int loader_refuse(const load_ctx *c, int status, const char *field, const char *fmt, ...)
+int loader__refuse(const load_ctx *c, int status, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-const char *loader_status_text(int status);
+const char *loader__status_text(int status);
 
 /* Step 1, before dlopen, on the open file: a regular file, not group/other-writable, owned
    by root or us. */
-int loader_check_file(const load_ctx *c, int fd, struct stat *st);
+int loader__check_file(const load_ctx *c, int fd, struct stat *st);
 /* Step 2: the file's bytes copied to a sealed memfd (*out), which is what gets dlopen'd. */
-int loader_private_copy(const load_ctx *c, int fd, const struct stat *st, int *out);
+int loader__private_copy(const load_ctx *c, int fd, const struct stat *st, int *out);
 /* After the checks: the descriptor's strings and options replaced by host-owned copies. */
-int loader_own_descriptor(const load_ctx *c, sf_plugin *d, loader_owned *o);
-void loader_owned_free(loader_owned *o);
+int loader__own_descriptor(const load_ctx *c, sf_plugin *d, loader_owned *o);
+void loader__owned_free(loader_owned *o);
 /* init on its own thread, waited for at most r->call_timeout_ms. */
-int loader_run_init(plugin_registry *r, const load_ctx *c, const sf_plugin *d);
+int loader__run_init(plugin_registry *r, const load_ctx *c, const sf_plugin *d);
 /*
  * init on its own thread, waited for LOADER_INIT_GRACE_MS: its verdict if it returned by
  * then, else LOADER_PENDING with e->init and e->init_deadline_ms set.
  */
-int loader_init_async(plugin_registry *r, const load_ctx *c, plugin_entry *e);
+int loader__init_async(plugin_registry *r, const load_ctx *c, plugin_entry *e);
 /* A pending init: LOADER_PENDING while it runs within its deadline, else its verdict
    (SF_OK, or a refusal naming the plugin). */
-int loader_init_check(plugin_registry *r, const load_ctx *c, plugin_entry *e);
+int loader__init_check(plugin_registry *r, const load_ctx *c, plugin_entry *e);
 /* Drop a pending init's handle without waiting (the thread keeps its own). */
-void loader_init_forget(plugin_entry *e);
+void loader__init_forget(plugin_entry *e);
 /* dlopen, entry and init of `dlname` in a child process: refuses a crash or a hang. */
-int loader_probe(plugin_registry *r, const load_ctx *c, const char *dlname);
+int loader__probe(plugin_registry *r, const load_ctx *c, const char *dlname);
 /* Step 3: the v1 entry symbol, or a refusal naming the ABI major the file was built for. */
-int loader_find_entry(const load_ctx *c, void *dl, sf_entry_fn *entry);
+int loader__find_entry(const load_ctx *c, void *dl, sf_entry_fn *entry);
 /* Step 5a: magic, abi_major, abi_minor, struct_size, min_host_minor, read field by field. */
-int loader_check_prefix(const load_ctx *c, const sf_plugin *d);
+int loader__check_prefix(const load_ctx *c, const sf_plugin *d);
 /* The size a descriptor built against header 1.<minor> has (loader_check.c). */
-size_t loader_descriptor_size(unsigned minor);
+size_t loader__descriptor_size(unsigned minor);
 /* Step 5b: name syntax and kind, on the host-sized zero-filled copy. */
-int loader_check_fields(const load_ctx *c, const sf_plugin *d);
+int loader__check_fields(const load_ctx *c, const sf_plugin *d);
 
-plugin_entry *loader_find_loaded(const plugin_registry *r, const char *real);
-refusal *loader_find_refusal(const plugin_registry *r, const char *real);
+plugin_entry *loader__find_loaded(const plugin_registry *r, const char *real);
+refusal *loader__find_refusal(const plugin_registry *r, const char *real);
 /* Load dir/name if it is a .so not loaded and not refused in this version. 1 if loaded. */
-int loader_consider(plugin_registry *r, const char *dir, const char *name);
+int loader__consider(plugin_registry *r, const char *dir, const char *name);
 /* True when the resolved path `real` lies inside `dir`. */
-bool loader_inside_dir(const plugin_registry *r, const char *dir, const char *real);
+bool loader__inside_dir(const plugin_registry *r, const char *dir, const char *real);
 
 #endif

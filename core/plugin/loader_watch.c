@@ -1,6 +1,6 @@
 /*
  * loader_watch.c - live pickup of new plugin files with inotify (loader_watch*).
- * Loads through loader_consider() in loader.c, so the same checks and refusal memory apply.
+ * Loads through loader__consider() in loader.c, so the same checks and refusal memory apply.
  * Called by the runtime's event loop when loader_watch_fd() is readable.
  */
 #include <errno.h>
@@ -73,7 +73,7 @@ static bool refused_before(const plugin_registry *r, const char *dir, const char
     if (n < 0 || (size_t)n >= sizeof path)
         return false;
     char *real = realpath(path, NULL);
-    const refusal *f = real ? loader_find_refusal(r, real) : NULL;
+    const refusal *f = real ? loader__find_refusal(r, real) : NULL;
     free(real);
     return f && f->by_attr;
 }
@@ -93,7 +93,7 @@ static int handle_events(plugin_registry *r, const char *buf, size_t len, bool *
         if ((ev->mask & (IN_CLOSE_WRITE | IN_MOVED_TO)) ||
             ((ev->mask & IN_CREATE) && created_complete(r->watch_dir, ev->name)) ||
             ((ev->mask & IN_ATTRIB) && refused_before(r, r->watch_dir, ev->name)))
-            loaded += loader_consider(r, r->watch_dir, ev->name);
+            loaded += loader__consider(r, r->watch_dir, ev->name);
     }
     return loaded;
 }

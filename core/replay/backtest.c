@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/limits.h"
 #include "base/timefmt.h"
 #include "config/config.h"
@@ -170,15 +171,9 @@ static size_t json_name(const char *json, const char *key, const char **v)
 static void on_health(bt_side *s, const sf_alert *a)
 {
     bt_result *r = &s->res;
-    if (r->n_h == r->cap_h) {
-        size_t cap = r->cap_h ? r->cap_h * 2 : 16;
-        bt_health *nh = realloc(r->h, cap * sizeof *nh);
-        if (!nh) {
-            s->oom = 1;
-            return;
-        }
-        r->h = nh;
-        r->cap_h = cap;
+    if (!array_grow(&r->h, r->n_h, &r->cap_h, sizeof *r->h, 16)) {
+        s->oom = 1;
+        return;
     }
     const char *st, *sig, *conn, *field;
     size_t ns = json_name(a->health, "state", &st), nsig = json_name(a->health, "signal", &sig),
@@ -205,15 +200,9 @@ static void on_alert(void *ctx, sf_alert *a)
         on_health(s, a);
         return;
     }
-    if (r->n == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 256;
-        bt_alert *na = realloc(r->a, cap * sizeof *na);
-        if (!na) {
-            s->oom = 1;
-            return;
-        }
-        r->a = na;
-        r->cap = cap;
+    if (!array_grow(&r->a, r->n, &r->cap, sizeof *r->a, 256)) {
+        s->oom = 1;
+        return;
     }
     char *ent = strdup(a->entity);
     if (!ent) {

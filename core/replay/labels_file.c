@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/timefmt.h"
 
 static const char *trim(const char *s, size_t *len)
@@ -60,14 +61,8 @@ int labels_file_line(const char *line, size_t len, char *entity, int64_t *t, cha
 
 sf_status churn_table_add(churn_table *tab, const char *entity, int64_t t)
 {
-    if (tab->n == tab->cap) {
-        size_t cap = tab->cap ? tab->cap * 2 : 256;
-        churn *c = realloc(tab->c, cap * sizeof *c);
-        if (!c)
-            return SF_ENOMEM;
-        tab->c = c;
-        tab->cap = cap;
-    }
+    if (!array_grow(&tab->c, tab->n, &tab->cap, sizeof *tab->c, 256))
+        return SF_ENOMEM;
     char *copy = strdup(entity);
     if (!copy)
         return SF_ENOMEM;

@@ -14,6 +14,7 @@
 
 #include <json-c/json.h>
 
+#include "base/array.h"
 #include "base/limits.h"
 #include "score/score.h"
 
@@ -212,14 +213,8 @@ static size_t arena_put(chunk *c, const char *s, size_t n)
 
 static replay_item *add_item(chunk *c, uint64_t line, const char *error)
 {
-    if (c->n_items == c->cap_items) {
-        size_t cap = c->cap_items ? c->cap_items * 2 : 4096;
-        replay_item *it = realloc(c->items, cap * sizeof *it);
-        if (!it)
-            return NULL;
-        c->items = it;
-        c->cap_items = cap;
-    }
+    if (!array_grow(&c->items, c->n_items, &c->cap_items, sizeof *c->items, 4096))
+        return NULL;
     replay_item *it = &c->items[c->n_items];
     memset(it, 0, sizeof *it);
     it->line = line;

@@ -110,7 +110,7 @@ static void record(score_learn *l, const score_model_change *c)
     l->hist[l->n_hist++] = *c;
 }
 
-void learn_record(score_learn *l, const score_model_change *c)
+void learn__record(score_learn *l, const score_model_change *c)
 {
     pthread_mutex_lock(&l->mu);
     record(l, c);

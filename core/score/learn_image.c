@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/array.h"
 #include "base/strbuf.h"
 #include "score/learn_internal.h"
 #include "score/outcome.h"
@@ -295,47 +296,31 @@ sf_status learn_image_encode(score_engine *e, unsigned char **out, size_t *len)
 
 /* ---- reading ---------------------------------------------------------------------------- */
 
-typedef struct cur {
-    const unsigned char *p;
-    size_t n, pos;
-    bool bad;
-} cur;
-
-static const unsigned char *take(cur *c, size_t n)
+static uint64_t g64(sb_cursor *c)
 {
-    if (c->bad || c->n - c->pos < n) {
-        c->bad = true;
-        return NULL;
-    }
-    c->pos += n;
-    return c->p + c->pos - n;
-}
-
-static uint64_t g64(cur *c)
-{
-    const unsigned char *p = take(c, 8);
+    const unsigned char *p = sb_take(c, 8);
     return p ? sb_get64(p) : 0;
 }
 
-static uint32_t g32(cur *c)
+static uint32_t g32(sb_cursor *c)
 {
-    const unsigned char *p = take(c, 4);
+    const unsigned char *p = sb_take(c, 4);
     return p ? sb_get32(p) : 0;
 }
 
-static uint8_t g8(cur *c)
+static uint8_t g8(sb_cursor *c)
 {
-    const unsigned char *p = take(c, 1);
+    const unsigned char *p = sb_take(c, 1);
     return p ? p[0] : 0;
 }
 
-static double gf(cur *c)
+static double gf(sb_cursor *c)
 {
-    const unsigned char *p = take(c, 8);
+    const unsigned char *p = sb_take(c, 8);
     return p ? sb_getf64(p) : 0;
 }
 
-static bool finite_or(cur *c, double v)
+static bool finite_or(sb_cursor *c, double v)
 {
     if (!isfinite(v))
         c->bad = true;
@@ -343,22 +328,22 @@ static bool finite_or(cur *c, double v)
 }
 
 /* An entity id; resolved to the restored entity's stable pointer (NULL: bad). */
-static const char *g_id(cur *c, score_engine *e, score_shard **shard)
+static const char *g_id(sb_cursor *c, score_engine *e, score_shard **shard)
 {
-    const unsigned char *p = take(c, 2);
+    const unsigned char *p = sb_take(c, 2);
     size_t n = p ? sb_get16(p) : 0;
-    const unsigned char *s = take(c, n);
+    const unsigned char *s = sb_take(c, n);
     if (!s || n == 0 || n > SIGFLOW_MAX_ENTITY_LEN)
         return c->bad = true, NULL;
-    uint64_t h = score_hash_id((const char *)s, n);
-    *shard = e->shards[score_shard_of(e, h)];
+    uint64_t h = score__hash_id((const char *)s, n);
+    *shard = e->shards[score__shard_of(e, h)];
     const char *id = score_shard_find_id(*shard, (const char *)s, n, h);
     if (!id)
         c->bad = true;
     return id;
 }
 
-static void g_floats(cur *c, double *x, size_t d)
+static void g_floats(sb_cursor *c, double *x, size_t d)
 {
     for (size_t i = 0; i < d; i++) {
         uint32_t u = g32(c);
@@ -376,7 +361,7 @@ typedef struct saved_model {
     double cfg_bias, cfg_threshold, cfg_rearm, cfg_w[SIGFLOW_MAX_SIGNALS];
 } saved_model;
 
-static void g_model(cur *c, size_t d, saved_model *m, score_learn *l)
+static void g_model(sb_cursor *c, size_t d, saved_model *m, score_learn *l)
 {
     m->version = g32(c);
     m->bias = gf(c);
@@ -406,7 +391,7 @@ static void g_model(cur *c, size_t d, saved_model *m, score_learn *l)
         c->bad = true;
 }
 
-static void g_history(cur *c, size_t d, score_learn *l)
+static void g_history(sb_cursor *c, size_t d, score_learn *l)
 {
     uint32_t n = g32(c);
     if (n > SIGFLOW_MAX_MODEL_HISTORY)
@@ -433,12 +418,12 @@ static void g_history(cur *c, size_t d, score_learn *l)
         ch.alerts_judged = g64(c);
         ch.alert_precision = gf(c);
         if (!c->bad)
-            learn_record(l, &ch);
+            learn__record(l, &ch);
     }
 }
 
 /* People's labels (absent in checkpoints written before they existed: nothing left). */
-static sf_status g_persons(cur *c, score_engine *e, int64_t watermark)
+static sf_status g_persons(sb_cursor *c, score_engine *e, int64_t watermark)
 {
     size_t d = e->n_sig;
     double x[SIGFLOW_MAX_SIGNALS];
@@ -460,7 +445,7 @@ static sf_status g_persons(cur *c, score_engine *e, int64_t watermark)
     return c->bad ? SF_EINVAL : SF_OK;
 }
 
-static sf_status g_tables(cur *c, score_engine *e, int64_t watermark)
+static sf_status g_tables(sb_cursor *c, score_engine *e, int64_t watermark)
 {
     size_t d = e->n_sig;
     double x[SIGFLOW_MAX_SIGNALS];
@@ -485,14 +470,8 @@ static sf_status g_tables(cur *c, score_engine *e, int64_t watermark)
                 if (st == SF_OK)
                     o->open[o->open_n - 1].done = done;
             } else if (which == T_SEEN) {
-                if (o->seen_n == o->seen_cap) {
-                    size_t cap = o->seen_cap ? o->seen_cap * 2 : 64;
-                    outcome_seen *s = realloc(o->seen, cap * sizeof *s);
-                    if (!s)
-                        return SF_ENOMEM;
-                    o->seen = s;
-                    o->seen_cap = cap;
-                }
+                if (!array_grow(&o->seen, o->seen_n, &o->seen_cap, sizeof *o->seen, 64))
+                    return SF_ENOMEM;
                 o->seen[o->seen_n++] = (outcome_seen){id, t};
                 o->seen_sorted = false;
             } else if (which == T_ROWS) {
@@ -505,7 +484,7 @@ static sf_status g_tables(cur *c, score_engine *e, int64_t watermark)
                     st = outcome_add_row(o, id, t, prio, (int8_t)(lab - 1), x);
             } else {
                 g_floats(c, x, d);
-                uint64_t h = score_hash_id(id, strlen(id));
+                uint64_t h = score__hash_id(id, strlen(id));
                 if (!c->bad)
                     st = outcome_add_trace(o, id, h, t, x);
             }
@@ -539,7 +518,7 @@ static void adopt(score_engine *e, const saved_model *m, size_t d)
             ch.new_w[i] = e->sig[i].weight;
         }
         e->model.version = m->version + 1;
-        learn_record(l, &ch);
+        learn__record(l, &ch);
         return;
     }
     e->dec.bias = m->bias;
@@ -554,7 +533,7 @@ static void adopt(score_engine *e, const saved_model *m, size_t d)
 sf_status learn_image_decode(score_engine *e, const unsigned char *p, size_t n, int64_t watermark,
                              char *err, size_t errlen)
 {
-    cur c = {p, n, 0, false};
+    sb_cursor c = {p, n, 0, false};
     size_t d = g32(&c);
     if (d != e->n_sig) {
         snprintf(err, errlen, "checkpoint: corrupt learning state (signals)");

@@ -37,6 +37,6 @@ struct score_learn {
 };
 
 /* Append one change to the history (takes the lock). */
-void learn_record(score_learn *l, const score_model_change *c);
+void learn__record(score_learn *l, const score_model_change *c);
 
 #endif

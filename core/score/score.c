@@ -25,7 +25,7 @@ static int64_t floor_div(int64_t a, int64_t b)
     return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
-uint64_t score_hash_id(const char *s, size_t len)
+uint64_t score__hash_id(const char *s, size_t len)
 {
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < len; i++)
@@ -287,7 +287,7 @@ static sf_status queue_ticks(score_engine *e, int64_t from, int64_t to)
 
 uint64_t score_entity_hash(const char *entity, size_t len)
 {
-    return score_hash_id(entity, len);
+    return score__hash_id(entity, len);
 }
 
 void score_prefetch(score_engine *e, uint64_t hash, int level)
@@ -307,7 +307,7 @@ static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, u
         sf_status st2 = inline_collect(e);
         return st != SF_OK ? st : st2;
     }
-    score_queue *q = e->queues[score_shard_of(e, h)];
+    score_queue *q = e->queues[score__shard_of(e, h)];
     return score_queue_event(q, e->seq, ev->entity, elen, h, mask, ev->time_ms, ev->value,
                              ev->has_value, ev->attrs, alen, e->clock, e->next_tick, e->seq);
 }
@@ -341,7 +341,7 @@ sf_status score_push(score_engine *e, const sf_event *ev)
 {
     size_t elen = ev && ev->entity ? strnlen(ev->entity, SIGFLOW_MAX_ENTITY_LEN + 1) : 0;
     return score_push_hashed(e, ev,
-                             elen <= SIGFLOW_MAX_ENTITY_LEN ? score_hash_id(ev->entity, elen) : 0);
+                             elen <= SIGFLOW_MAX_ENTITY_LEN ? score__hash_id(ev->entity, elen) : 0);
 }
 
 sf_status score_push_hashed(score_engine *e, const sf_event *ev, uint64_t hash)
@@ -570,9 +570,9 @@ sf_status score_inspect(score_engine *e, const char *id, score_inspection *out)
     sf_status st = sync_shards(e); /* the shard is idle while its entity is read */
     if (st != SF_OK)
         return st;
-    uint64_t h = score_hash_id(id, len);
+    uint64_t h = score__hash_id(id, len);
     out->at = e->clock;
-    return score_shard_inspect(e->shards[score_shard_of(e, h)], id, len, h, e->clock, out);
+    return score_shard_inspect(e->shards[score__shard_of(e, h)], id, len, h, e->clock, out);
 }
 
 void score_inspection_clear(score_inspection *in)

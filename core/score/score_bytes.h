@@ -1,10 +1,13 @@
 /*
  * score_bytes.h - little-endian fixed-width fields for the checkpoint format: put/get of
- * u16, u32, u64, i64 and bit-exact f64. Used by score_state.c and score_image.c.
+ * u16, u32, u64, i64 and bit-exact f64, and a bounded cursor for reading them back. Used by
+ * score_state.c, score_image*.c and learn_image.c.
  */
 #ifndef SIGFLOW_SCORE_BYTES_H
 #define SIGFLOW_SCORE_BYTES_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -68,6 +71,24 @@ static inline double sb_getf64(const unsigned char *p)
     double d;
     memcpy(&d, &v, sizeof d);
     return d;
+}
+
+/* A bounded cursor over bytes in memory: a read past the end marks it bad, and it and every
+   read after it give NULL. */
+typedef struct sb_cursor {
+    const unsigned char *p;
+    size_t n, pos;
+    bool bad;
+} sb_cursor;
+
+static inline const unsigned char *sb_take(sb_cursor *c, size_t n)
+{
+    if (c->bad || c->n - c->pos < n) {
+        c->bad = true;
+        return NULL;
+    }
+    c->pos += n;
+    return c->p + c->pos - n;
 }
 
 #endif

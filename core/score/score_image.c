@@ -35,13 +35,13 @@ static void hash_word(img_hash *c, uint64_t w)
     c->h = rotl64(c->h, 27) * 5 + 0x52dce729;
 }
 
-void img_hash_init(img_hash *c)
+void score_image__hash_init(img_hash *c)
 {
     memset(c, 0, sizeof *c);
     c->h = 0x5346434b50543031ull; /* "SFCKPT01" */
 }
 
-void img_hash_update(img_hash *c, const unsigned char *p, size_t n)
+void score_image__hash_update(img_hash *c, const unsigned char *p, size_t n)
 {
     c->len += n;
     while (c->np && n) {
@@ -60,7 +60,7 @@ void img_hash_update(img_hash *c, const unsigned char *p, size_t n)
     c->np = (unsigned)n;
 }
 
-uint64_t img_hash_final(const img_hash *in)
+uint64_t score_image__hash_final(const img_hash *in)
 {
     img_hash c = *in;
     if (c.np) {
@@ -76,16 +76,16 @@ uint64_t img_hash_final(const img_hash *in)
     return h;
 }
 
-uint64_t img_hash_bytes(const unsigned char *p, size_t n)
+uint64_t score_image__hash_bytes(const unsigned char *p, size_t n)
 {
     img_hash c;
-    img_hash_init(&c);
-    img_hash_update(&c, p, n);
-    return img_hash_final(&c);
+    score_image__hash_init(&c);
+    score_image__hash_update(&c, p, n);
+    return score_image__hash_final(&c);
 }
 
 /* s[0..n) fit for a log line: anything but printable ASCII shows as '?'. */
-const char *img_printable(const char *s, size_t n, char *out, size_t outlen)
+const char *score_image__printable(const char *s, size_t n, char *out, size_t outlen)
 {
     size_t k = 0;
     for (; k < n && k + 1 < outlen; k++)
@@ -111,7 +111,7 @@ static size_t put_str(unsigned char *p, const char *s)
 }
 
 /* Encode e's descriptor into out (DESC_MAX bytes); 0 if a name is over the limits. */
-size_t img_describe(const score_engine *e, unsigned char *out)
+size_t score_image__describe(const score_engine *e, unsigned char *out)
 {
     const score_layout *l = &e->model.layout;
     if (strlen(e->dec.name) > SIGFLOW_MAX_NAME_LEN)
@@ -135,11 +135,11 @@ size_t img_describe(const score_engine *e, unsigned char *out)
         n += 20;
     }
     if (e->guards)
-        n += img_describe_guards(e, out + n);
+        n += score_image__describe_guards(e, out + n);
     return n;
 }
 
-size_t img_describe_guards(const score_engine *e, unsigned char *out)
+size_t score_image__describe_guards(const score_engine *e, unsigned char *out)
 {
     const score_layout *l = &e->model.layout;
     size_t n = 0;
@@ -161,41 +161,24 @@ size_t img_describe_guards(const score_engine *e, unsigned char *out)
 uint64_t score_image_fingerprint(const score_engine *e)
 {
     unsigned char buf[DESC_MAX];
-    size_t n = img_describe(e, buf);
-    return img_hash_bytes(buf, n);
+    size_t n = score_image__describe(e, buf);
+    return score_image__hash_bytes(buf, n);
 }
 
-/* A bounded cursor over a descriptor held in memory. */
-typedef struct cursor {
-    const unsigned char *p;
-    size_t n, pos;
-    bool bad;
-} cursor;
-
-static const unsigned char *take(cursor *c, size_t n)
+static int64_t take_i64(sb_cursor *c)
 {
-    if (c->bad || c->n - c->pos < n) {
-        c->bad = true;
-        return NULL;
-    }
-    c->pos += n;
-    return c->p + c->pos - n;
-}
-
-static int64_t take_i64(cursor *c)
-{
-    const unsigned char *p = take(c, 8);
+    const unsigned char *p = sb_take(c, 8);
     return p ? sb_geti64(p) : 0;
 }
 
 /* A string as "%.*s" arguments; len 0 when bad. */
-static const char *take_str(cursor *c, int *len, size_t max)
+static const char *take_str(sb_cursor *c, int *len, size_t max)
 {
-    const unsigned char *p = take(c, 2);
+    const unsigned char *p = sb_take(c, 2);
     size_t n = p ? sb_get16(p) : 0;
     if (n > max)
         c->bad = true;
-    const unsigned char *s = take(c, n);
+    const unsigned char *s = sb_take(c, n);
     *len = s ? (int)n : 0;
     return s ? (const char *)s : "";
 }
@@ -209,22 +192,22 @@ static const char *measure_name(unsigned m)
 }
 
 /* The first difference between the saved descriptor and e's config, for the operator. */
-bool img_explain_mismatch(const score_engine *e, const unsigned char *d, size_t dn, char *err,
-                          size_t errlen)
+bool score_image__explain_mismatch(const score_engine *e, const unsigned char *d, size_t dn,
+                                   char *err, size_t errlen)
 {
-    cursor c = {d, dn, 0, false};
+    sb_cursor c = {d, dn, 0, false};
     const score_layout *l = &e->model.layout;
     int len;
     const char *name = take_str(&c, &len, SIGFLOW_MAX_NAME_LEN);
     int64_t tick = take_i64(&c);
-    const unsigned char *np = take(&c, 4);
+    const unsigned char *np = sb_take(&c, 4);
     uint32_t n = np ? sb_get32(np) : 0;
     if (c.bad || n > SIGFLOW_MAX_SIGNALS)
         return false;
     char shown[SIGFLOW_MAX_TYPE_LEN + 1];
     if ((size_t)len != strlen(e->dec.name) || memcmp(name, e->dec.name, (size_t)len) != 0) {
         snprintf(err, errlen, "checkpoint is of decision %s, not %s",
-                 img_printable(name, (size_t)len, shown, sizeof shown), e->dec.name);
+                 score_image__printable(name, (size_t)len, shown, sizeof shown), e->dec.name);
         return true;
     }
     if (tick != e->model.tick) {
@@ -240,7 +223,7 @@ bool img_explain_mismatch(const score_engine *e, const unsigned char *d, size_t 
         int nl, el;
         const char *sn = take_str(&c, &nl, SIGFLOW_MAX_NAME_LEN);
         const char *ev = take_str(&c, &el, SIGFLOW_MAX_TYPE_LEN);
-        const unsigned char *f = take(&c, 22);
+        const unsigned char *f = sb_take(&c, 22);
         if (c.bad)
             return false;
         const config_signal *s = &l->sig[i];
@@ -262,12 +245,13 @@ bool img_explain_mismatch(const score_engine *e, const unsigned char *d, size_t 
             what = "cap";
         if (what) {
             snprintf(err, errlen, "signal %zu (%s, %s) changed its %s", i + 1,
-                     img_printable(sn, (size_t)nl, shown, sizeof shown), measure_name(f[0]), what);
+                     score_image__printable(sn, (size_t)nl, shown, sizeof shown),
+                     measure_name(f[0]), what);
             return true;
         }
     }
     unsigned char own[6 + 9 * SIGFLOW_MAX_SIGNALS];
-    size_t on = e->guards ? img_describe_guards(e, own) : 0;
+    size_t on = e->guards ? score_image__describe_guards(e, own) : 0;
     if (c.n - c.pos != on || memcmp(c.p + c.pos, own, on) != 0) {
         snprintf(err, errlen, "the noise guards (relative, stale_below, stale_window) changed");
         return true;
@@ -289,7 +273,7 @@ typedef struct writer {
 static void w_flush(writer *w)
 {
     if (w->n && w->st == SF_OK) {
-        img_hash_update(&w->h, w->buf, w->n);
+        score_image__hash_update(&w->h, w->buf, w->n);
         w->st = w->fn(w->ctx, w->buf, w->n);
     }
     w->n = 0;
@@ -470,7 +454,7 @@ static sf_status save_all(score_engine *e, writer *w, const sort_key *keys, size
     sb_put32(p + 8, SCORE_IMAGE_VERSION);
     sb_put32(p + 12, e->guards ? 1 : 0); /* flags: 1 = a guard part follows the engine */
     unsigned char *desc = malloc(DESC_MAX);
-    size_t dn = desc ? img_describe(e, desc) : 0;
+    size_t dn = desc ? score_image__describe(e, desc) : 0;
     if (dn == 0) {
         free(desc);
         return desc ? SF_EINVAL : SF_ENOMEM;
@@ -478,7 +462,7 @@ static sf_status save_all(score_engine *e, writer *w, const sort_key *keys, size
     sb_put32(p + 16, (uint32_t)dn);
     w->n += 20;
     w_bytes(w, desc, dn);
-    sb_put64(w_space(w, 8), img_hash_bytes(desc, dn));
+    sb_put64(w_space(w, 8), score_image__hash_bytes(desc, dn));
     w->n += 8;
     free(desc);
     write_engine(w, e, n);
@@ -511,7 +495,7 @@ static sf_status save_all(score_engine *e, writer *w, const sort_key *keys, size
     if (w->st != SF_OK)
         return w->st;
     unsigned char sum[8];
-    sb_put64(sum, img_hash_final(&w->h));
+    sb_put64(sum, score_image__hash_final(&w->h));
     return w->fn(w->ctx, sum, sizeof sum);
 }
 
@@ -523,7 +507,7 @@ sf_status score_image_save(score_engine *e, score_write_fn write, void *ctx)
     if (e->err != SF_OK)
         return e->err;
     writer w = {.fn = write, .ctx = ctx, .buf = malloc(CHUNK), .st = SF_OK};
-    img_hash_init(&w.h);
+    score_image__hash_init(&w.h);
     size_t n = 0;
     sort_key *keys = w.buf ? sorted_entities(e, &n) : NULL;
     sf_status st = keys ? save_all(e, &w, keys, n) : SF_ENOMEM;

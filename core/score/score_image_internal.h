@@ -25,19 +25,19 @@ typedef struct img_hash {
     unsigned np;
 } img_hash;
 
-void img_hash_init(img_hash *c);
-void img_hash_update(img_hash *c, const unsigned char *p, size_t n);
-uint64_t img_hash_final(const img_hash *c);
-uint64_t img_hash_bytes(const unsigned char *p, size_t n);
+void score_image__hash_init(img_hash *c);
+void score_image__hash_update(img_hash *c, const unsigned char *p, size_t n);
+uint64_t score_image__hash_final(const img_hash *c);
+uint64_t score_image__hash_bytes(const unsigned char *p, size_t n);
 
 /* e's config descriptor into out (DESC_MAX bytes): its length, 0 if a name is too long. */
-size_t img_describe(const score_engine *e, unsigned char *out);
+size_t score_image__describe(const score_engine *e, unsigned char *out);
 /* The guards' part of the descriptor (only when the engine has guards): its length. */
-size_t img_describe_guards(const score_engine *e, unsigned char *out);
+size_t score_image__describe_guards(const score_engine *e, unsigned char *out);
 /* The first difference between a saved descriptor and e's config, as a sentence in err. */
-bool img_explain_mismatch(const score_engine *e, const unsigned char *d, size_t dn, char *err,
-                          size_t errlen);
+bool score_image__explain_mismatch(const score_engine *e, const unsigned char *d, size_t dn,
+                                   char *err, size_t errlen);
 /* s[0..n) fit for a log line: anything but printable ASCII shows as '?'. */
-const char *img_printable(const char *s, size_t n, char *out, size_t outlen);
+const char *score_image__printable(const char *s, size_t n, char *out, size_t outlen);
 
 #endif

@@ -49,7 +49,8 @@ static size_t r_fill(reader *r, size_t want)
 {
     if (r->len - r->pos >= want)
         return want;
-    img_hash_update(&r->h, r->buf + r->hpos, r->pos - r->hpos); /* consumed bytes, in order */
+    score_image__hash_update(&r->h, r->buf + r->hpos,
+                             r->pos - r->hpos); /* consumed bytes, in order */
     memmove(r->buf, r->buf + r->pos, r->len - r->pos);
     r->len -= r->pos;
     r->pos = r->hpos = 0;
@@ -101,16 +102,16 @@ static sf_status read_header(reader *r, const score_engine *e)
     unsigned char *own = malloc(DESC_MAX);
     if (!own)
         return fail(r, SF_ENOMEM, "checkpoint: out of memory");
-    size_t on = img_describe(e, own);
+    size_t on = score_image__describe(e, own);
     const unsigned char *d = r_take(r, dn + 8); /* descriptor, then its fingerprint */
     sf_status st = SF_OK;
     if (!d)
         st = truncated(r, "the config descriptor");
-    else if (sb_get64(d + dn) != img_hash_bytes(d, dn))
+    else if (sb_get64(d + dn) != score_image__hash_bytes(d, dn))
         st = fail(r, SF_EINVAL, "checkpoint: corrupt config descriptor (fingerprint)");
     else if (on == 0 || on != dn || memcmp(own, d, dn) != 0) {
         char why[256] = "";
-        if (!img_explain_mismatch(e, d, dn, why, sizeof why) && on == dn)
+        if (!score_image__explain_mismatch(e, d, dn, why, sizeof why) && on == dn)
             st = fail(r, SF_EINVAL, "checkpoint: corrupt config descriptor");
         else
             st = fail(r, SF_EUNSUPPORTED,
@@ -227,7 +228,7 @@ static sf_status read_entity(reader *r, score_engine *e, const engine_part *g, u
     memcpy(prev, id, n + 1);
     *prev_len = n;
     char shown[SIGFLOW_MAX_ENTITY_LEN + 1]; /* the id as error messages show it */
-    img_printable(id, n, shown, sizeof shown);
+    score_image__printable(id, n, shown, sizeof shown);
     score_shard_entity_view v = {.id = id,
                                  .id_len = n,
                                  .blob = blob,
@@ -266,8 +267,8 @@ static sf_status read_entity(reader *r, score_engine *e, const engine_part *g, u
         r->pos += used;
     }
     if (st == SF_OK) {
-        uint64_t h = score_hash_id(id, n);
-        st = score_shard_restore(e->shards[score_shard_of(e, h)], &v, h, g->clock, g->next_tick);
+        uint64_t h = score__hash_id(id, n);
+        st = score_shard_restore(e->shards[score__shard_of(e, h)], &v, h, g->clock, g->next_tick);
         if (st != SF_OK)
             fail(r, st, "checkpoint: cannot restore entity %s", shown);
     }
@@ -335,7 +336,7 @@ static sf_status read_entities(reader *r, score_engine *e, const engine_part *g)
         return fail(r, SF_EINVAL, "checkpoint: corrupt (no end marker after %llu entities)",
                     (unsigned long long)g->n_entities);
     r_fill(r, RBUF); /* hash everything up to here, and see what follows */
-    uint64_t want = img_hash_final(&r->h);
+    uint64_t want = score_image__hash_final(&r->h);
     if (r->len - r->pos < 8)
         return truncated(r, "the checksum");
     if (sb_get64(r->buf + r->pos) != want)
@@ -375,7 +376,7 @@ sf_status score_image_load(score_engine *e, score_read_fn read, void *ctx, char 
 {
     reader r = {.fn = read, .ctx = ctx, .buf = malloc(RBUF), .err = err, .errlen = errlen};
     engine_part g;
-    img_hash_init(&r.h);
+    score_image__hash_init(&r.h);
     if (errlen)
         err[0] = '\0';
     if (!r.buf)

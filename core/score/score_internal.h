@@ -40,9 +40,9 @@ struct score_engine {
 };
 
 /* The hash that picks an entity's shard (and its table slot). */
-uint64_t score_hash_id(const char *s, size_t len);
+uint64_t score__hash_id(const char *s, size_t len);
 /* Index of the shard owning an entity with hash h. */
-static inline int score_shard_of(const score_engine *e, uint64_t h)
+static inline int score__shard_of(const score_engine *e, uint64_t h)
 {
     return (int)((h >> 40) % (uint64_t)e->n_shards);
 }

@@ -19,7 +19,7 @@ void journal_config_default(journal_config *c)
 
 /* ---- writing (committer thread, store lock held) ---- */
 
-sf_status journal_step_done(journal *j, sqlite3_stmt *st)
+sf_status journal__step_done(journal *j, sqlite3_stmt *st)
 {
     return store_step_done(j->st, st, JOURNAL_CTX);
 }
@@ -27,7 +27,7 @@ sf_status journal_step_done(journal *j, sqlite3_stmt *st)
 static sf_status journal_exec_cached(journal *j, const char *sql)
 {
     sqlite3_stmt *st = store_stmt(j->st, sql);
-    return st ? journal_step_done(j, st) : SF_EIO;
+    return st ? journal__step_done(j, st) : SF_EIO;
 }
 
 /* 1: new (recorded), 0: a duplicate within the window, <0: error. */
@@ -43,7 +43,7 @@ static int journal_dedup_claim(journal *j, const char *connector, const char *so
     sqlite3_bind_text(st, 2, source_id, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, now);
     sqlite3_bind_int64(st, 4, now - j->cfg.dedup_window_ms);
-    if (journal_step_done(j, st) != SF_OK)
+    if (journal__step_done(j, st) != SF_OK)
         return SF_EIO;
     return sqlite3_changes(store_db(j->st)) > 0;
 }
@@ -69,7 +69,7 @@ static sf_status journal_insert(journal *j, const sf_event *ev, const char *conn
         sqlite3_bind_text(st, 7, ev->source_id, -1, SQLITE_STATIC);
     if (connector)
         sqlite3_bind_text(st, 9, connector, -1, SQLITE_STATIC);
-    return journal_step_done(j, st);
+    return journal__step_done(j, st);
 }
 
 /* Write one entry's events and cursor, numbering from *next. */

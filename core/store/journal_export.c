@@ -70,7 +70,7 @@ static sf_status export_page(export_db *x, sqlite3_stmt *st, uint64_t *after, si
         (*n)++;
         if (sqlite3_column_type(st, 6) == SQLITE_NULL)
             continue; /* filtered out (kept in the page count so paging moves on) */
-        sf_event *ev = journal_row_event(st, -1);
+        sf_event *ev = journal__row_event(st, -1);
         if (!ev) {
             snprintf(err, errlen, "%s: event %llu cannot be read back (out of memory?)", x->path,
                      (unsigned long long)seq);

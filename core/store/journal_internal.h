@@ -57,11 +57,11 @@ struct journal {
 };
 
 /* Step a statement expected to finish, reset it; logs and returns SF_EIO otherwise. */
-sf_status journal_step_done(journal *j, sqlite3_stmt *st);
+sf_status journal__step_done(journal *j, sqlite3_stmt *st);
 
 /* The event of a journal row selected as (seq, entity, type, time_ms, value, attrs, ...):
    source_id from column source_id_col (-1: none). NULL when it cannot be built. Used by
    journal_read.c and journal_export.c. */
-sf_event *journal_row_event(sqlite3_stmt *st, int source_id_col);
+sf_event *journal__row_event(sqlite3_stmt *st, int source_id_col);
 
 #endif

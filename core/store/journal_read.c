@@ -9,7 +9,7 @@
 
 /* ---- reading, checkpoints, retention ---- */
 
-sf_event *journal_row_event(sqlite3_stmt *st, int source_id_col)
+sf_event *journal__row_event(sqlite3_stmt *st, int source_id_col)
 {
     sf_event *ev =
         event_new((const char *)sqlite3_column_text(st, 1),
@@ -51,7 +51,7 @@ static sf_status journal_read_page(journal *j, uint64_t after, sf_event **evs, u
     sqlite3_bind_int(st, 2, JOURNAL_READ_PAGE);
     int step;
     while ((step = sqlite3_step(st)) == SQLITE_ROW) {
-        if (!(evs[*n] = journal_row_event(st, 6))) {
+        if (!(evs[*n] = journal__row_event(st, 6))) {
             rc = SF_ENOMEM;
             break;
         }
@@ -98,7 +98,7 @@ sf_status journal_mark_checkpointed_locked(journal *j, uint64_t seq)
     if (!st)
         return SF_EIO;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
-    return journal_step_done(j, st);
+    return journal__step_done(j, st);
 }
 
 uint64_t journal_checkpointed_seq(journal *j)
@@ -125,7 +125,7 @@ static sf_status journal_delete_chunked(journal *j, const char *sql, int64_t cut
         if (st) {
             sqlite3_bind_int64(st, 1, cutoff);
             sqlite3_bind_int(st, 2, JOURNAL_DELETE_CHUNK);
-            rc = journal_step_done(j, st);
+            rc = journal__step_done(j, st);
             changed = sqlite3_changes(store_db(j->st));
         }
         store_unlock(j->st);

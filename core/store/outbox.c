@@ -24,31 +24,31 @@ void outbox_delivery_clear(outbox_delivery *d, size_t n)
 
 /* ---- helpers (store lock held) ---- */
 
-sf_status outbox_done(outbox *o, sqlite3_stmt *st)
+sf_status outbox__done(outbox *o, sqlite3_stmt *st)
 {
     return store_step_done(o->st, st, OUTBOX_CTX);
 }
 
-sf_status outbox_run(outbox *o, const char *sql)
+sf_status outbox__run(outbox *o, const char *sql)
 {
     sqlite3_stmt *st = store_stmt(o->st, sql);
-    return st ? outbox_done(o, st) : SF_EIO;
+    return st ? outbox__done(o, st) : SF_EIO;
 }
 
-sf_status outbox_begin(outbox *o)
+sf_status outbox__begin(outbox *o)
 {
     o->relaxed = store_get_durability(o->st) == STORE_DURABILITY_FSYNC &&
-                 outbox_run(o, "PRAGMA synchronous=NORMAL") == SF_OK;
-    return outbox_run(o, "BEGIN IMMEDIATE");
+                 outbox__run(o, "PRAGMA synchronous=NORMAL") == SF_OK;
+    return outbox__run(o, "BEGIN IMMEDIATE");
 }
 
-sf_status outbox_finish(outbox *o, sf_status rc)
+sf_status outbox__finish(outbox *o, sf_status rc)
 {
     if (rc == SF_OK)
-        rc = outbox_run(o, "COMMIT");
+        rc = outbox__run(o, "COMMIT");
     if (rc != SF_OK && !sqlite3_get_autocommit(store_db(o->st)))
         store_exec(o->st, "ROLLBACK"); /* unless SQLite already rolled it back (disk full) */
-    if (o->relaxed && outbox_run(o, "PRAGMA synchronous=FULL") != SF_OK && rc == SF_OK)
+    if (o->relaxed && outbox__run(o, "PRAGMA synchronous=FULL") != SF_OK && rc == SF_OK)
         rc = SF_EIO; /* the journal's next commit must not go without its fsync */
     o->relaxed = false;
     store_unlock(o->st);
@@ -83,7 +83,7 @@ static sf_status outbox_row(sqlite3_stmt *st, outbox_delivery *d)
     return SF_OK;
 }
 
-sf_status outbox_collect(outbox *o, sqlite3_stmt *st, outbox_delivery *out, size_t max, size_t *n)
+sf_status outbox__collect(outbox *o, sqlite3_stmt *st, outbox_delivery *out, size_t max, size_t *n)
 {
     sf_status rc = SF_OK;
     int step;
@@ -133,7 +133,7 @@ sf_status outbox_open_ex(store *s, bool recover, outbox **out)
     sqlite3_stmt *st = store_stmt(
         s, "UPDATE outbox_delivery SET state = " OUTBOX_SQL(
                OUTBOX_STATE_PENDING) " WHERE state = " OUTBOX_SQL(OUTBOX_STATE_INFLIGHT));
-    sf_status rc = st ? outbox_done(o, st) : SF_EIO;
+    sf_status rc = st ? outbox__done(o, st) : SF_EIO;
     int recovered = rc == SF_OK ? sqlite3_changes(store_db(s)) : 0;
     store_unlock(s);
     if (rc != SF_OK) {
@@ -168,7 +168,7 @@ static sf_status outbox_put_locked(outbox *o, const char *alert_id, const char *
     sqlite3_bind_int64(st, 4, time_ms);
     sqlite3_bind_text(st, 5, json, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 6, now);
-    sf_status rc = outbox_done(o, st);
+    sf_status rc = outbox__done(o, st);
     if (rc != SF_OK)
         return rc;
     if (created)
@@ -182,7 +182,7 @@ static sf_status outbox_put_locked(outbox *o, const char *alert_id, const char *
         sqlite3_bind_text(st, 1, alert_id, -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 2, targets[i], -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 3, now);
-        rc = outbox_done(o, st);
+        rc = outbox__done(o, st);
     }
     return rc;
 }
@@ -199,10 +199,10 @@ sf_status outbox_put(outbox *o, const char *alert_id, const char *decision, cons
         if (!outbox_name_ok(targets[i], SIGFLOW_MAX_NAME_LEN))
             return SF_EINVAL;
     store_lock(o->st);
-    sf_status rc = outbox_begin(o);
+    sf_status rc = outbox__begin(o);
     if (rc == SF_OK)
         rc = outbox_put_locked(o, alert_id, decision, entity, time_ms, json, targets, n, created);
-    return outbox_finish(o, rc);
+    return outbox__finish(o, rc);
 }
 
 bool outbox_item_ok(const outbox_item *it)
@@ -224,11 +224,11 @@ sf_status outbox_put_batch(outbox *o, const outbox_item *items, size_t n,
         if (!outbox_name_ok(targets[i], SIGFLOW_MAX_NAME_LEN))
             return SF_EINVAL;
     store_lock(o->st);
-    sf_status rc = outbox_begin(o);
+    sf_status rc = outbox__begin(o);
     for (size_t i = 0; rc == SF_OK && i < n; i++)
         rc = outbox_put_locked(o, items[i].alert_id, items[i].decision, items[i].entity,
                                items[i].time_ms, items[i].json, targets, n_targets, &created[i]);
-    return outbox_finish(o, rc);
+    return outbox__finish(o, rc);
 }
 
 /* ---- claim / result ---- */
@@ -253,7 +253,7 @@ static sf_status claim_collect(outbox *o, const char *target, int state, int64_t
     sqlite3_bind_int64(st, 2, due_ms);
     sqlite3_bind_int64(st, 3, (sqlite3_int64)(max - *n));
     sqlite3_bind_int(st, 4, state);
-    sf_status rc = outbox_collect(o, st, out + *n, max - *n, &got);
+    sf_status rc = outbox__collect(o, st, out + *n, max - *n, &got);
     *n += got;
     return rc;
 }
@@ -265,7 +265,7 @@ sf_status outbox_claim_due_ex(outbox *o, const char *target, int64_t now_ms, int
     if (!outbox_name_ok(target, SIGFLOW_MAX_NAME_LEN) || max == 0)
         return SF_EINVAL;
     store_lock(o->st);
-    sf_status rc = outbox_begin(o);
+    sf_status rc = outbox__begin(o);
     /* held rows whose hold is over first (a digest sends them together), then pending ones */
     if (rc == SF_OK)
         rc = claim_collect(o, target, OUTBOX_STATE_HELD, hold_now_ms, max, out, n);
@@ -282,11 +282,11 @@ sf_status outbox_claim_due_ex(outbox *o, const char *target, int64_t now_ms, int
         }
         sqlite3_bind_int64(st, 1, out[i].id);
         sqlite3_bind_int64(st, 2, store_now_ms(o->st));
-        rc = outbox_done(o, st);
+        rc = outbox__done(o, st);
         out[i].was_held = out[i].state == OUTBOX_HELD;
         out[i].state = OUTBOX_INFLIGHT;
     }
-    rc = outbox_finish(o, rc);
+    rc = outbox__finish(o, rc);
     if (rc != SF_OK) {
         outbox_delivery_clear(out, *n);
         *n = 0;
@@ -315,8 +315,8 @@ sf_status outbox_next_due(outbox *o, const char *target, int64_t *at_ms)
     return rc;
 }
 
-sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind r, int64_t retry_at_ms,
-                               const char *error, bool counted)
+sf_status outbox__result_locked(outbox *o, int64_t id, outbox_result_kind r, int64_t retry_at_ms,
+                                const char *error, bool counted)
 {
     static const int next_state[] = {OUTBOX_OK, OUTBOX_PENDING, OUTBOX_DEAD, OUTBOX_OK};
     int64_t now = store_now_ms(o->st);
@@ -337,7 +337,7 @@ sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind r, int6
     if (error)
         sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 5, now);
-    sf_status rc = outbox_done(o, st);
+    sf_status rc = outbox__done(o, st);
     if (rc != SF_OK)
         return rc;
     if (sqlite3_changes(store_db(o->st)) != 1)
@@ -355,10 +355,10 @@ sf_status outbox_result_locked(outbox *o, int64_t id, outbox_result_kind r, int6
     sqlite3_bind_text(st, 3, result_names[r], -1, SQLITE_STATIC);
     if (error)
         sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
-    return outbox_done(o, st);
+    return outbox__done(o, st);
 }
 
-const char *outbox_bound_error(const char *error, char bounded[SIGFLOW_MAX_ERROR_LEN + 1])
+const char *outbox__bound_error(const char *error, char bounded[SIGFLOW_MAX_ERROR_LEN + 1])
 {
     if (!error || strlen(error) <= SIGFLOW_MAX_ERROR_LEN)
         return error;
@@ -373,12 +373,12 @@ static sf_status outbox_result_ex(outbox *o, int64_t delivery_id, outbox_result_
     char bounded[SIGFLOW_MAX_ERROR_LEN + 1];
     if ((unsigned)r > OUTBOX_RESULT_SKIP)
         return SF_EINVAL;
-    error = outbox_bound_error(error, bounded);
+    error = outbox__bound_error(error, bounded);
     store_lock(o->st);
-    sf_status rc = outbox_begin(o);
+    sf_status rc = outbox__begin(o);
     if (rc == SF_OK)
-        rc = outbox_result_locked(o, delivery_id, r, retry_at_ms, error, counted);
-    return outbox_finish(o, rc);
+        rc = outbox__result_locked(o, delivery_id, r, retry_at_ms, error, counted);
+    return outbox__finish(o, rc);
 }
 
 sf_status outbox_result(outbox *o, int64_t delivery_id, outbox_result_kind r, int64_t retry_at_ms,
@@ -408,7 +408,7 @@ static sf_status outbox_hold_locked(outbox *o, int64_t id, int64_t until_ms, con
     sqlite3_bind_int64(st, 2, until_ms);
     sqlite3_bind_text(st, 3, why ? why : "held", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, now);
-    sf_status rc = outbox_done(o, st);
+    sf_status rc = outbox__done(o, st);
     if (rc != SF_OK)
         return rc;
     if (sqlite3_changes(store_db(o->st)) != 1)
@@ -420,7 +420,7 @@ static sf_status outbox_hold_locked(outbox *o, int64_t id, int64_t until_ms, con
     sqlite3_bind_int64(st, 1, id);
     sqlite3_bind_int64(st, 2, now);
     sqlite3_bind_text(st, 3, why ? why : "held", -1, SQLITE_STATIC);
-    return outbox_done(o, st);
+    return outbox__done(o, st);
 }
 
 sf_status outbox_hold(outbox *o, int64_t delivery_id, int64_t until_ms, const char *why)
@@ -432,8 +432,8 @@ sf_status outbox_hold(outbox *o, int64_t delivery_id, int64_t until_ms, const ch
         why = bounded;
     }
     store_lock(o->st);
-    sf_status rc = outbox_begin(o);
+    sf_status rc = outbox__begin(o);
     if (rc == SF_OK)
         rc = outbox_hold_locked(o, delivery_id, until_ms, why);
-    return outbox_finish(o, rc);
+    return outbox__finish(o, rc);
 }

@@ -20,7 +20,7 @@ static sf_status outbox_list_state(outbox *o, const char *sql, const char *targe
         if (target)
             sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
         sqlite3_bind_int64(st, 2, (sqlite3_int64)max);
-        rc = outbox_collect(o, st, out, max, n);
+        rc = outbox__collect(o, st, out, max, n);
     }
     store_unlock(o->st);
     return rc;
@@ -61,7 +61,7 @@ sf_status outbox_dlq_retry(outbox *o, int64_t id, size_t *count)
     if (st) {
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, store_now_ms(o->st));
-        rc = outbox_done(o, st);
+        rc = outbox__done(o, st);
     }
     int changed = rc == SF_OK ? sqlite3_changes(store_db(o->st)) : 0;
     store_unlock(o->st);
@@ -86,7 +86,7 @@ sf_status outbox_dlq_drop(outbox *o, int64_t id)
     if (st) {
         sqlite3_bind_int64(st, 1, id);
         sqlite3_bind_int64(st, 2, store_now_ms(o->st));
-        rc = outbox_done(o, st);
+        rc = outbox__done(o, st);
         if (rc == SF_OK && sqlite3_changes(store_db(o->st)) != 1)
             rc = SF_EINVAL;
     }

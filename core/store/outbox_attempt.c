@@ -39,7 +39,7 @@ static sf_status attempt_begin_locked(outbox *o, int64_t delivery_id, int *unfin
         return SF_EIO;
     sqlite3_bind_int64(st, 1, delivery_id);
     sqlite3_bind_int64(st, 2, store_now_ms(o->st));
-    if ((rc = outbox_done(o, st)) != SF_OK)
+    if ((rc = outbox__done(o, st)) != SF_OK)
         return rc;
     /* The audit trail shows an attempt that never finished as "started". */
     st = store_stmt(o->st, "INSERT INTO outbox_attempt (delivery_id, time_ms, result)"
@@ -48,7 +48,7 @@ static sf_status attempt_begin_locked(outbox *o, int64_t delivery_id, int *unfin
         return SF_EIO;
     sqlite3_bind_int64(st, 1, delivery_id);
     sqlite3_bind_int64(st, 2, store_now_ms(o->st));
-    return outbox_done(o, st);
+    return outbox__done(o, st);
 }
 
 sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished, int64_t *created_ms)
@@ -56,10 +56,10 @@ sf_status outbox_attempt_begin(outbox *o, int64_t delivery_id, int *unfinished, 
     *unfinished = 0;
     *created_ms = 0;
     store_lock(o->st);
-    sf_status rc = outbox_begin(o);
+    sf_status rc = outbox__begin(o);
     if (rc == SF_OK)
         rc = attempt_begin_locked(o, delivery_id, unfinished, created_ms);
-    return outbox_finish(o, rc);
+    return outbox__finish(o, rc);
 }
 
 sf_status outbox_attempt_begin_after(outbox *o, const outbox_outcome *prev, int64_t delivery_id,
@@ -70,21 +70,21 @@ sf_status outbox_attempt_begin_after(outbox *o, const outbox_outcome *prev, int6
     *created_ms = 0;
     if ((unsigned)prev->result > OUTBOX_RESULT_SKIP)
         return SF_EINVAL;
-    const char *error = outbox_bound_error(prev->error, bounded);
+    const char *error = outbox__bound_error(prev->error, bounded);
     store_lock(o->st);
-    sf_status rc = outbox_begin(o);
+    sf_status rc = outbox__begin(o);
     if (rc == SF_OK)
-        rc = outbox_result_locked(o, prev->delivery_id, prev->result, prev->retry_at_ms, error,
-                                  true);
+        rc = outbox__result_locked(o, prev->delivery_id, prev->result, prev->retry_at_ms, error,
+                                   true);
     if (rc == SF_OK)
         rc = attempt_begin_locked(o, delivery_id, unfinished, created_ms);
-    return outbox_finish(o, rc);
+    return outbox__finish(o, rc);
 }
 
 sf_status outbox_release(outbox *o, int64_t delivery_id)
 {
     store_lock(o->st);
-    sf_status rc = outbox_begin(o);
+    sf_status rc = outbox__begin(o);
     sqlite3_stmt *st =
         rc == SF_OK
             ? store_stmt(o->st, "UPDATE outbox_delivery SET state = " OUTBOX_SQL(
@@ -95,7 +95,7 @@ sf_status outbox_release(outbox *o, int64_t delivery_id)
         rc = SF_EIO;
     if (rc == SF_OK) {
         sqlite3_bind_int64(st, 1, delivery_id);
-        rc = outbox_done(o, st);
+        rc = outbox__done(o, st);
     }
-    return outbox_finish(o, rc);
+    return outbox__finish(o, rc);
 }
