@@ -63,33 +63,6 @@ static bool wait_until(queue *q, pthread_cond_t *cv, bool want_room, int64_t tim
     }
 }
 
-static void push_locked(queue *q, void *item)
-{
-    q->items[(q->head + q->len) % q->cap] = item;
-    q->len++;
-    pthread_cond_signal(&q->not_empty);
-}
-
-bool queue_try_push(queue *q, void *item)
-{
-    pthread_mutex_lock(&q->lock);
-    bool ok = !q->closed && q->len < q->cap;
-    if (ok)
-        push_locked(q, item);
-    pthread_mutex_unlock(&q->lock);
-    return ok;
-}
-
-bool queue_push(queue *q, void *item, int64_t timeout_ms)
-{
-    pthread_mutex_lock(&q->lock);
-    bool ok = wait_until(q, &q->not_full, true, timeout_ms) && !q->closed;
-    if (ok)
-        push_locked(q, item);
-    pthread_mutex_unlock(&q->lock);
-    return ok;
-}
-
 size_t queue_push_many(queue *q, void *const *items, size_t n, int64_t timeout_ms)
 {
     size_t done = 0;

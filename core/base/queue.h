@@ -1,6 +1,7 @@
 /*
  * queue.h - a bounded blocking queue of pointers (many producers, one or more consumers).
- * Bounded so that a fast source meets back-pressure (try_push fails) instead of growing memory.
+ * Bounded so that a fast source meets back-pressure (a push waits, or gives up at its timeout)
+ * instead of growing memory.
  * Owns: the ring, not the items. Calls pthreads only. Used by the runtime (connectors ->
  * scoring) and the delivery workers (alerts -> a target).
  */
@@ -16,12 +17,9 @@ typedef struct queue queue;
 queue *queue_new(size_t capacity);
 /* Frees the ring; items still inside are handed to free_item (may be NULL). */
 void queue_free(queue *q, void (*free_item)(void *));
-/* false when full or closed: the caller keeps the item. */
-bool queue_try_push(queue *q, void *item);
-/* Blocks while full (up to timeout_ms; <0 forever). false on timeout or closed. */
-bool queue_push(queue *q, void *item, int64_t timeout_ms);
-/* queue_push of n items in order under one lock (one wake-up for the consumer, not n);
-   the count pushed: fewer than n on timeout or closed (the caller keeps the rest). */
+/* Push n items in order under one lock (one wake-up for the consumer, not n), waiting while
+   full (up to timeout_ms; 0: not at all; <0 forever). The count pushed: fewer than n on
+   timeout or closed (the caller keeps the rest). */
 size_t queue_push_many(queue *q, void *const *items, size_t n, int64_t timeout_ms);
 /* Next item, waiting up to timeout_ms (<0 forever). NULL on timeout or closed and empty. */
 void *queue_pop(queue *q, int64_t timeout_ms);

@@ -6,6 +6,7 @@
 #include "base/readiness.h"
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,7 @@
 
 typedef struct reason {
     char *instance, *plugin, *text;
+    bool component; /* the daemon's own part: instance holds its name, plugin is "" */
 } reason;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -27,12 +29,17 @@ static void reason_free(reason *r)
     free(r->text);
 }
 
-static long find(const char *instance)
+static long find_kind(const char *instance, bool component)
 {
     for (size_t i = 0; i < n_list; i++)
-        if (strcmp(list[i].instance, instance) == 0)
+        if (list[i].component == component && strcmp(list[i].instance, instance) == 0)
             return (long)i;
     return -1;
+}
+
+static long find(const char *instance)
+{
+    return find_kind(instance, false);
 }
 
 static void drop_at(long i)
@@ -58,17 +65,11 @@ static char *bounded_copy(const char *s)
     return c;
 }
 
-void readiness_set(const char *instance, const char *plugin, const char *reason_text)
+/* Replace the entry (instance, component) with r; r's strings are taken or freed. */
+static void put_reason(reason r)
 {
-    if (!instance)
-        return;
-    if (!reason_text) {
-        readiness_clear(instance);
-        return;
-    }
-    reason r = {strdup(instance), strdup(plugin ? plugin : ""), bounded_copy(reason_text)};
     pthread_mutex_lock(&lock);
-    long i = find(instance);
+    long i = find_kind(r.instance, r.component);
     if (i >= 0)
         drop_at(i);
     if (n_list == cap_list) {
@@ -85,6 +86,33 @@ void readiness_set(const char *instance, const char *plugin, const char *reason_
     }
     pthread_mutex_unlock(&lock);
     reason_free(&r); /* not taken: out of memory (the instance then reads as ready) */
+}
+
+void readiness_set(const char *instance, const char *plugin, const char *reason_text)
+{
+    if (!instance)
+        return;
+    if (!reason_text) {
+        readiness_clear(instance);
+        return;
+    }
+    put_reason(
+        (reason){strdup(instance), strdup(plugin ? plugin : ""), bounded_copy(reason_text), false});
+}
+
+int readiness_set_component(const char *component, const char *reason_text)
+{
+    if (!component)
+        return 0;
+    pthread_mutex_lock(&lock);
+    long i = find_kind(component, true);
+    bool had = i >= 0;
+    if (had && !reason_text)
+        drop_at(i);
+    pthread_mutex_unlock(&lock);
+    if (reason_text)
+        put_reason((reason){strdup(component), strdup(""), bounded_copy(reason_text), true});
+    return had != (reason_text != NULL);
 }
 
 void readiness_clear(const char *instance)
@@ -121,7 +149,9 @@ void readiness_json(strbuf *b)
         if (i)
             strbuf_puts(b, ",");
         for (size_t k = 0; k < 3; k++) {
-            strbuf_puts(b, keys[k]);
+            if (list[i].component && k == 1)
+                continue; /* a component has no plugin */
+            strbuf_puts(b, list[i].component && k == 0 ? "{\"component\":" : keys[k]);
             json_quote(put, b, v[k], strlen(v[k]));
         }
         strbuf_puts(b, "}");

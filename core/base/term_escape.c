@@ -76,14 +76,6 @@ void term_escape(strbuf *b, const char *s)
     escape(b, s, false);
 }
 
-char *term_escape_dup(const char *s)
-{
-    strbuf b = {0};
-    strbuf_add(&b, "", 0);
-    term_escape(&b, s);
-    return strbuf_take(&b);
-}
-
 static int put(const char *s, FILE *f, bool keep_backslash)
 {
     strbuf b = {0};

@@ -19,8 +19,6 @@
 
 /* Appends s (NULL: nothing) escaped to b. */
 void term_escape(strbuf *b, const char *s);
-/* s escaped, malloc'd (the caller frees it); NULL when memory ran out. NULL s gives "". */
-char *term_escape_dup(const char *s);
 /* Writes s escaped to f; EOF on a write error or when memory ran out. */
 int term_fputs(const char *s, FILE *f);
 /*

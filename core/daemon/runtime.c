@@ -27,14 +27,14 @@
 static int make_state_dir(const char *dir, bool init);
 
 /*
- * The first load also prepares crash containment before any plugin code runs: state_dir,
- * the fatal-signal handler and the loader's safe mode (docs/reliability.md, Plugins).
- * `init` (run --init) lets a missing state_dir be created.
+ * The configuration alone: no plugin code runs here. The first load also prepares crash
+ * containment before any plugin code runs: state_dir, the fatal-signal handler and the
+ * loader's safe mode (docs/reliability.md, Plugins). `init` (run --init) lets a missing
+ * state_dir be created.
  */
-static site *load_site(const char *path, plugin_registry *reg, bool first, bool init)
+static sigflow_config *load_config(const char *path, plugin_registry *reg, bool first, bool init)
 {
     diag d = {0};
-    site *s = NULL;
     sigflow_config *cfg = config_load(path, &d);
     if (cfg) /* before the loader's lines: every line of a run in the configured format */
         log_set_style((log_style)cfg->log_format, 0);
@@ -47,17 +47,31 @@ static site *load_site(const char *path, plugin_registry *reg, bool first, bool 
             crash_install(cfg->state_dir);
         }
     }
-    if (cfg) {
-        loader_set_call_timeout(reg, cfg->plugin_timeout_ms);
-        /* clock = event: the stream is its own clock (as in replay), the host's is not. */
-        mapping_set_max_future_skew(cfg->clock == CONFIG_CLOCK_WALL ? cfg->max_future_skew_ms : 0);
-        loader_scan(reg, cfg->plugin_dir);
-        s = site_bind(cfg, reg, true, &d);
-    }
+    for (size_t i = 0; i < d.n; i++)
+        log_error("component=config", "%s", d.msgs[i]);
+    diag_clear(&d);
+    return cfg;
+}
+
+/* Scan plugin_dir (plugin code runs: dlopen, init) and bind cfg's instances; takes cfg. */
+static site *bind_site(sigflow_config *cfg, plugin_registry *reg)
+{
+    diag d = {0};
+    loader_set_call_timeout(reg, cfg->plugin_timeout_ms);
+    /* clock = event: the stream is its own clock (as in replay), the host's is not. */
+    mapping_set_max_future_skew(cfg->clock == CONFIG_CLOCK_WALL ? cfg->max_future_skew_ms : 0);
+    loader_scan(reg, cfg->plugin_dir);
+    site *s = site_bind(cfg, reg, true, &d);
     for (size_t i = 0; i < d.n; i++)
         log_error("component=config", "%s", d.msgs[i]);
     diag_clear(&d);
     return s;
+}
+
+static site *load_site(const char *path, plugin_registry *reg)
+{
+    sigflow_config *cfg = load_config(path, reg, false, false);
+    return cfg ? bind_site(cfg, reg) : NULL;
 }
 
 /* SIGHUP: the new config is validated whole first; on any error the old one stays. */
@@ -88,7 +102,7 @@ static void warn_restart_keys(const sigflow_config *old, const sigflow_config *c
 static void reload(runtime *rt)
 {
     log_info("component=runtime", "reloading %s", rt->config_path);
-    site *ns = load_site(rt->config_path, rt->reg, false, false);
+    site *ns = load_site(rt->config_path, rt->reg);
     if (!ns) {
         log_error("component=runtime", "reload refused: the running configuration stays");
         return;
@@ -163,9 +177,8 @@ static void reload(runtime *rt)
              stopped, started);
 }
 
-static sf_status open_store(runtime *rt, bool init)
+static sf_status open_store(runtime *rt, const sigflow_config *cfg, bool init)
 {
-    const sigflow_config *cfg = rt->site->cfg;
     char err[SIGFLOW_MAX_ERROR_LEN];
     unsigned flags = STORE_OPEN_CHECK | (init ? STORE_OPEN_CREATE : 0);
     sf_status st = store_open_ex(cfg->state_dir, (store_durability)cfg->durability, flags, &rt->st,
@@ -214,11 +227,6 @@ static void shutdown_all(runtime *rt)
     }
 }
 
-/*
- * Bind the admin endpoints, and the ingest listener when a request connector is configured,
- * before anything starts: a port already taken is a failure to start (exit 1, the address in
- * the message), not a daemon that runs deaf and retries forever.
- */
 /* [sigflow] user: become it now that the listeners are bound and the store is open. */
 static sf_status runtime_become_user(const sigflow_config *cfg)
 {
@@ -233,9 +241,12 @@ static sf_status runtime_become_user(const sigflow_config *cfg)
     return SF_OK;
 }
 
-static sf_status start_listeners(runtime *rt)
+/*
+ * Bind the admin endpoints before anything starts: a port already taken is a failure to
+ * start (exit 1, the address in the message), not a daemon that runs deaf.
+ */
+static sf_status start_admin(runtime *rt, const sigflow_config *cfg)
 {
-    const sigflow_config *cfg = rt->site->cfg;
     char err[SIGFLOW_MAX_ERROR_LEN];
     if (!(rt->admin_api = admin_api_new(cfg, err, sizeof err)))
         log_error("component=runtime", "admin API off: %s", err); /* not fatal: /v1 answers 503 */
@@ -246,18 +257,39 @@ static sf_status start_listeners(runtime *rt)
         log_error("component=runtime", "admin endpoints: cannot listen on %s: %s", cfg->admin, err);
         return SF_EIO;
     }
-    bool wants_ingest = false;
-    for (size_t i = 0; i < rt->site->n_inst; i++) {
-        const site_instance *si = &rt->site->inst[i];
-        wants_ingest |=
-            si->cfg->kind == SF_KIND_CONNECTOR && si->plugin && si->plugin->desc.request;
-    }
-    if (wants_ingest && !(rt->http = ingest_http_start(cfg->ingest, err, sizeof err))) {
-        log_error("component=runtime", "ingest listener: cannot listen on %s: %s", cfg->ingest,
-                  err);
-        return SF_EIO;
-    }
     return SF_OK;
+}
+
+/*
+ * The ingest listener, wanted when a connector with a request callback is configured: bound
+ * before anything starts (a port taken: exit 1 naming it). `early` (with `user =`, before
+ * the plugins are loaded and privileges dropped): bound when any connector is configured, as
+ * its plugin may take requests; a failure then is left to the bind after the drop.
+ */
+static sf_status start_ingest(runtime *rt, const sigflow_config *cfg, bool early)
+{
+    char err[SIGFLOW_MAX_ERROR_LEN];
+    bool wants = false;
+    if (early) {
+        wants = cfg->n_connectors > 0;
+    } else {
+        for (size_t i = 0; i < rt->site->n_inst; i++) {
+            const site_instance *si = &rt->site->inst[i];
+            wants |= si->cfg->kind == SF_KIND_CONNECTOR && si->plugin && si->plugin->desc.request;
+        }
+    }
+    if (!wants && rt->http && !early) { /* bound early for a connector that takes none */
+        ingest_http_stop(rt->http);
+        rt->http = NULL;
+    }
+    if (!wants || rt->http)
+        return SF_OK;
+    if ((rt->http = ingest_http_start(cfg->ingest, err, sizeof err)))
+        return SF_OK;
+    if (early)
+        return SF_OK; /* tried again once the plugins say whether it is needed */
+    log_error("component=runtime", "ingest listener: cannot listen on %s: %s", cfg->ingest, err);
+    return SF_EIO;
 }
 
 static int main_loop(runtime *rt, int sigfd)
@@ -290,6 +322,7 @@ static int main_loop(runtime *rt, int sigfd)
             loader_watch_handle(rt->reg);
         loader_pending_poll(rt->reg); /* hot drops whose init has returned (or timed out) */
         runtime_supervise(rt);
+        runtime_ready_check(rt); /* /readyz: store failing, disk full, ingest not bound */
         notify_watchdog_tick(monotime_ms());
         if (monotime_ms() - last_metrics >= 1000) {
             runtime_metrics_refresh(rt); /* /metrics is at most a second old */
@@ -325,18 +358,33 @@ int runtime_run(const char *config_path, bool init)
     rt.reg = loader_new(host_table(), host_info());
     if (sigfd < 0 || !rt.reg)
         goto out;
-    rt.site = load_site(config_path, rt.reg, true, init);
-    if (!rt.site)
+    /* Privileges first, plugin code after: with `user =`, the listeners are bound and the
+       store opened as root, then the daemon becomes the user, and only then are plugins
+       loaded (dlopen, init) and bound (docs/reliability.md, Storage). */
+    sigflow_config *cfg0 = load_config(config_path, rt.reg, true, init);
+    if (!cfg0)
         goto out;
-    const sigflow_config *cfg = rt.site->cfg;
-    log_set_level((sf_log_level)log_level_parse(cfg->log_level));
-    if (open_store(&rt, init) != SF_OK)
-        goto out;
-    if (geteuid() == 0 && !cfg->user)
+    log_set_level((sf_log_level)log_level_parse(cfg0->log_level));
+    if (open_store(&rt, cfg0, init) != SF_OK || start_admin(&rt, cfg0) != SF_OK ||
+        (cfg0->user && start_ingest(&rt, cfg0, true) != SF_OK)) {
+        config_free(cfg0);
+        goto out; /* a port taken: exit 1 so the service manager reports it */
+    }
+    if (geteuid() == 0 && !cfg0->user)
         log_warn("component=runtime",
                  "running as root without `user =`: a plugin's bug runs with every privilege; "
                  "set [sigflow] user = NAME (sigflow becomes it once its listeners are bound) "
                  "or start it as its own user");
+    if (cfg0->user && runtime_become_user(cfg0) != SF_OK) {
+        config_free(cfg0);
+        goto out; /* listeners bound, store open: nothing else needs root */
+    }
+    rt.site = bind_site(cfg0, rt.reg); /* plugin code runs from here on (takes cfg0) */
+    if (!rt.site)
+        goto out;
+    const sigflow_config *cfg = rt.site->cfg;
+    if (start_ingest(&rt, cfg, false) != SF_OK)
+        goto out; /* a port taken: exit 1 so the service manager reports it */
     if (loader_watch(rt.reg, cfg->plugin_dir) != 0)
         log_warn("component=runtime", "cannot watch %s: new plugins need a restart",
                  cfg->plugin_dir);
@@ -347,10 +395,6 @@ int runtime_run(const char *config_path, bool init)
     rt.engine = runtime_engine_for(&rt, cfg);
     if (!rt.journaled || (cfg->has_decision && !rt.engine))
         goto out;
-    if (start_listeners(&rt) != SF_OK)
-        goto out; /* a port taken: exit 1 so the service manager reports it */
-    if (cfg->user && runtime_become_user(cfg) != SF_OK)
-        goto out; /* listeners bound, store open: nothing else needs root */
     journal_set_sink_many(rt.journal, runtime_journal_sink_many, &rt);
     runtime_targets_rebuild(&rt); /* targets for the alerts recovery re-creates */
     if (runtime_alerts_start(&rt) != SF_OK || runtime_recover(&rt) != SF_OK ||

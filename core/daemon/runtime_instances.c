@@ -5,17 +5,22 @@
  */
 #include <pthread.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "plugin/crash.h"
 #include "base/log.h"
+#include "base/readiness.h"
 #include "base/metrics.h"
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
 #include "base/limits.h"
 #include "score/label.h"
 #include "store/store_kv.h"
+
+/* A start that has not returned after this long is left to run off the main loop. */
+#define START_GRACE_MS 100
 
 /* ---- events in: connector -> intake -> journal -> journaled queue------------------------------
  */
@@ -146,8 +151,15 @@ static void inst_abandon(rt_inst *ri, const char *doing)
     ri->has_poller = false;
 }
 
+static int inst_start_settle(rt_inst *ri, int64_t wait_ms, bool stopping);
+
 void runtime_inst_stop(rt_inst *ri)
 {
+    /* A start still running: wait for it until its own deadline, then abandon it (named). */
+    while (ri->starting) {
+        int64_t left = ri->start_deadline_ms - monotime_ms();
+        inst_start_settle(ri, left > 0 ? left : 0, true);
+    }
     if (!ri->inst)
         return;
     stop_job *j = malloc(sizeof *j);
@@ -195,8 +207,10 @@ static sf_status inst_route(rt_inst *ri)
     }
     if (!rt->http && !(rt->http = ingest_http_start(rt->site->cfg->ingest, err, sizeof err))) {
         log_error("component=runtime", "cannot listen on %s: %s", rt->site->cfg->ingest, err);
+        runtime_ready_ingest(rt->site->cfg->ingest, err); /* /readyz says so until it binds */
         return SF_EIO;
     }
+    runtime_ready_ingest(rt->site->cfg->ingest, NULL);
     sf_status st = ingest_http_route(rt->http, path, ri->inst);
     if (st != SF_OK) {
         log_error("component=runtime", "instance=%s: path %s is already routed", ri->si->cfg->name,
@@ -243,21 +257,54 @@ void runtime_inst_start(rt_inst *ri)
     }
     ri->timeout_ms = ri->rt->site->cfg->plugin_timeout_ms;
     /* create and start off the main loop, with a deadline: a plugin must not hold it. */
-    sf_status st = host_run_timed(start_job_run, ri->inst, ri->timeout_ms);
-    if (st == SF_ETIMEOUT) {
-        inst_abandon(ri, "start");
-        inst_schedule_restart(ri);
-        return;
-    }
-    if (st != SF_OK) {
-        log_error("component=runtime", "instance=%s plugin=%s failed to start: %s", si->cfg->name,
-                  si->plugin->desc.name, instance_last_error(ri->inst));
+    ri->starting = host_job_start(start_job_run, ri->inst);
+    if (!ri->starting) {
+        log_error("component=runtime", "instance=%s: cannot start a thread for its start",
+                  si->cfg->name);
         instance_free(ri->inst);
         ri->inst = NULL;
         intake_free(ri->intake);
         ri->intake = NULL;
         inst_schedule_restart(ri);
         return;
+    }
+    ri->start_deadline_ms = monotime_ms() + ri->timeout_ms;
+    if (inst_start_settle(ri, START_GRACE_MS, false) == 0) {
+        log_info("component=runtime",
+                 "instance=%s plugin=%s: create/start has not returned after %d ms; the daemon "
+                 "goes on (abandoned if it has not returned within %lld ms)",
+                 si->cfg->name, si->plugin->desc.name, START_GRACE_MS, (long long)ri->timeout_ms);
+        ri->start_reason = 1;
+        readiness_set(si->cfg->name, si->plugin->desc.name,
+                      "starting: create/start has not returned yet");
+    }
+}
+
+/* A start past its deadline: named in the log and in /readyz, retried with backoff. */
+static void inst_start_abandon(rt_inst *ri, bool stopping)
+{
+    char why[SIGFLOW_MAX_ERROR_LEN];
+    snprintf(why, sizeof why, "did not start within %lld ms (stuck in callback=%s): abandoned%s",
+             (long long)ri->timeout_ms, instance_in_callback(ri->inst),
+             stopping ? "" : "; retried with backoff");
+    const char *name = ri->si->cfg->name, *plugin = ri->si->plugin->desc.name;
+    inst_abandon(ri, "start"); /* its intake stays with it, uncommitted: nothing was acked */
+    if (stopping) {
+        readiness_clear(name);
+        return;
+    }
+    ri->start_reason = 2;
+    readiness_set(name, plugin, why);
+    inst_schedule_restart(ri);
+}
+
+/* What follows a successful create+start on the main loop: the worker, route or poller. */
+static void inst_start_finish(rt_inst *ri)
+{
+    site_instance *si = ri->si;
+    if (ri->start_reason) { /* only the runtime's own reason: a plugin's health_set stays */
+        readiness_clear(si->cfg->name);
+        ri->start_reason = 0;
     }
     if (si->cfg->kind == SF_KIND_DELIVERY) {
         const sigflow_config *cfg = ri->rt->site->cfg;
@@ -287,6 +334,44 @@ void runtime_inst_start(rt_inst *ri)
     ri->backoff_ms = 0;
     log_info("component=runtime", "instance=%s plugin=%s started", si->cfg->name,
              si->plugin->desc.name);
+}
+
+/*
+ * Has the start of ri returned? Waits at most wait_ms. 1: settled (started, failed: a restart
+ * is scheduled, or past its deadline: abandoned), 0: still running. `stopping`: the instance
+ * is being stopped, so no restart is scheduled.
+ */
+static int inst_start_settle(rt_inst *ri, int64_t wait_ms, bool stopping)
+{
+    sf_status st = SF_OK;
+    if (!host_job_wait(ri->starting, wait_ms, &st)) {
+        if (monotime_ms() < ri->start_deadline_ms)
+            return 0;
+        host_job_release(ri->starting); /* the job stays with the thread still inside */
+        ri->starting = NULL;
+        inst_start_abandon(ri, stopping);
+        return 1;
+    }
+    host_job_release(ri->starting);
+    ri->starting = NULL;
+    site_instance *si = ri->si;
+    if (st != SF_OK) {
+        log_error("component=runtime", "instance=%s plugin=%s failed to start: %s", si->cfg->name,
+                  si->plugin->desc.name, instance_last_error(ri->inst));
+        instance_free(ri->inst);
+        ri->inst = NULL;
+        intake_free(ri->intake);
+        ri->intake = NULL;
+        if (ri->start_reason == 1) { /* "starting" no longer holds */
+            readiness_clear(si->cfg->name);
+            ri->start_reason = 0;
+        }
+        if (!stopping)
+            inst_schedule_restart(ri);
+        return 1;
+    }
+    inst_start_finish(ri);
+    return 1;
 }
 
 bool runtime_safe_mode(runtime *rt, rt_inst *ri)
@@ -353,7 +438,9 @@ void runtime_supervise(runtime *rt)
     int64_t now = monotime_ms();
     for (size_t i = 0; i < rt->n_insts; i++) {
         rt_inst *ri = rt->insts[i];
-        if (!ri->si->plugin) {
+        if (ri->starting) { /* create/start off the loop: returned, or past its deadline */
+            changed |= inst_start_settle(ri, 0, false) == 1;
+        } else if (!ri->si->plugin) {
             diag d = {0};
             int r = site_bind_instance(rt->site, (size_t)(ri->si - rt->site->inst), rt->reg, &d);
             runtime_refusal_report(ri, &d); /* on change only, not every tick */

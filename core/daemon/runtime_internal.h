@@ -50,6 +50,10 @@ typedef struct rt_inst {
     int64_t restart_at_ms; /* monotonic; 0 = not scheduled */
     int64_t timeout_ms;    /* plugin_timeout when it started: create/start and stop deadline */
     int64_t backoff_ms;
+    struct host_job *starting; /* create+start still running off the main loop (or NULL) */
+    int64_t start_deadline_ms; /* monotonic: past it a start still running is abandoned */
+    int start_reason;          /* what /readyz says of the start: 0 nothing, 1 still running,
+                                  2 abandoned (cleared once it starts) */
     atomic_uint_fast64_t events_in, events_rejected;
     uint64_t refusal_hash; /* runtime_refusal.c: the last binding refusal logged (0: none) */
     uint64_t refusal_seen; /* how many supervise ticks met it since */
@@ -162,6 +166,10 @@ void runtime_supervise(runtime *rt);
 void runtime_refusal_report(rt_inst *ri, const diag *d);
 void runtime_refusal_clear(rt_inst *ri);
 void runtime_stats_log(runtime *rt);
+/* runtime_ready.c: /readyz reasons for the store, state_dir's disk and the ingest listener
+   (main thread, every loop turn); the ingest listener's bind failed (err) or worked (NULL). */
+void runtime_ready_check(runtime *rt);
+void runtime_ready_ingest(const char *addr, const char *err);
 /* Publish the runtime's counters and gauges to core/base/metrics.c (main thread). */
 void runtime_metrics_refresh(runtime *rt);
 

@@ -23,6 +23,7 @@
 #include "plugin/instance.h"
 #include "base/netaddr.h"
 #include "base/log.h"
+#include "base/log_limit.h"
 #include "base/metrics.h"
 #include "base/monotime.h"
 #include "base/limits.h"
@@ -472,10 +473,10 @@ static enum MHD_Result on_committed_answer(ingest_http *h, struct MHD_Connection
     http_guard_set_waiting(h->guard, c, false);
     enum MHD_Result ok;
     if (rq->commit_st != SF_OK) {
-        log_warn(LOG_CTX,
-                 "instance=%s: a request's events could not be journaled (status %d):"
-                 " answered 503, nothing of it kept",
-                 rq->instance, (int)rq->commit_st);
+        log_limited(SF_LOG_WARN, LOG_CTX, /* one per request on a full disk: limited */
+                    "instance=%s: a request's events could not be journaled (status %d):"
+                    " answered 503, nothing of it kept",
+                    rq->instance, (int)rq->commit_st);
         ok = answer_busy(c, rq->instance);
     } else {
         ok = MHD_queue_response(c, rq->code, rq->resp);

@@ -92,7 +92,7 @@ const char *host_call_log_ctx(void)
 
 /* ---- calls with a deadline ---------------------------------------------------------------- */
 
-typedef struct timed_job {
+struct host_job {
     host_job_fn fn;
     void *arg;
     pthread_mutex_t lock;
@@ -100,7 +100,8 @@ typedef struct timed_job {
     bool done;
     int refs; /* the caller and the thread: the last one out frees it */
     sf_status rc;
-} timed_job;
+};
+typedef struct host_job timed_job;
 
 static void timed_job_unref(timed_job *j)
 {
@@ -128,11 +129,11 @@ static void *timed_main(void *arg)
     return NULL;
 }
 
-sf_status host_run_timed(host_job_fn fn, void *arg, int64_t timeout_ms)
+host_job *host_job_start(host_job_fn fn, void *arg)
 {
     timed_job *j = calloc(1, sizeof *j);
     if (!j)
-        return SF_ENOMEM;
+        return NULL;
     j->fn = fn;
     j->arg = arg;
     j->refs = 2;
@@ -142,16 +143,39 @@ sf_status host_run_timed(host_job_fn fn, void *arg, int64_t timeout_ms)
     if (pthread_create(&tid, NULL, timed_main, j) != 0) {
         j->refs = 1;
         timed_job_unref(j);
-        return SF_EIO;
+        return NULL;
     }
     pthread_detach(tid);
-    struct timespec dl = monotime_after(timeout_ms > 0 ? timeout_ms : 1);
+    return j;
+}
+
+bool host_job_wait(host_job *j, int64_t wait_ms, sf_status *rc)
+{
+    struct timespec dl = monotime_after(wait_ms > 0 ? wait_ms : 0);
     pthread_mutex_lock(&j->lock);
-    while (!j->done)
+    while (!j->done && wait_ms > 0)
         if (pthread_cond_timedwait(&j->done_cv, &j->lock, &dl) == ETIMEDOUT)
             break;
-    sf_status rc = j->done ? j->rc : SF_ETIMEOUT;
+    bool done = j->done;
+    if (done && rc)
+        *rc = j->rc;
     pthread_mutex_unlock(&j->lock);
-    timed_job_unref(j);
+    return done;
+}
+
+void host_job_release(host_job *j)
+{
+    if (j)
+        timed_job_unref(j);
+}
+
+sf_status host_run_timed(host_job_fn fn, void *arg, int64_t timeout_ms)
+{
+    host_job *j = host_job_start(fn, arg);
+    if (!j)
+        return SF_EIO;
+    sf_status rc = SF_ETIMEOUT;
+    host_job_wait(j, timeout_ms > 0 ? timeout_ms : 1, &rc);
+    host_job_release(j);
     return rc;
 }

@@ -7,6 +7,7 @@
 #ifndef SIGFLOW_HOST_CALL_H
 #define SIGFLOW_HOST_CALL_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "sigflow.h"
@@ -25,6 +26,17 @@ const char *host_call_log_ctx(void);
  */
 typedef sf_status (*host_job_fn)(void *arg);
 sf_status host_run_timed(host_job_fn fn, void *arg, int64_t timeout_ms);
+/*
+ * The same without waiting (instance create/start off the main loop): host_job_start runs
+ * fn(arg) on a thread of its own (NULL: no memory or no thread); host_job_wait waits at most
+ * wait_ms (0: just looks) and says whether fn returned, with its status in *rc; the caller
+ * ends with host_job_release, whether fn returned or not (a job still running frees itself
+ * when it ends; arg must then stay valid for good).
+ */
+typedef struct host_job host_job;
+host_job *host_job_start(host_job_fn fn, void *arg);
+bool host_job_wait(host_job *j, int64_t wait_ms, sf_status *rc);
+void host_job_release(host_job *j);
 
 /* "plugin=P instance=I callback=C" of the calling thread's plugin call, or NULL. Async-safe. */
 const char *host_current_call(void);

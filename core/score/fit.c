@@ -107,12 +107,6 @@ static void grad_hess(const float *x, const uint8_t *y, const float *wt, size_t 
     }
 }
 
-sf_status fit_logistic(const float *x, const uint8_t *y, size_t n, size_t d, const double *beta0,
-                       double prior, const double *start, double *beta, fit_result *res)
-{
-    return fit_logistic_w(x, y, NULL, n, d, beta0, prior, start, beta, res);
-}
-
 sf_status fit_logistic_w(const float *x, const uint8_t *y, const float *wt, size_t n, size_t d,
                          const double *beta0, double prior, const double *start, double *beta,
                          fit_result *res)

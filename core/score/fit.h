@@ -26,13 +26,11 @@ typedef struct fit_result {
  * Minimise  sum_i [log(1 + e^{z_i}) - y_i z_i] + prior/2 * |beta - beta0|^2,
  * z_i = beta[0] + sum_j beta[j+1] x[i*d + j], over beta (d + 1 values: bias, then weights),
  * by Newton's method with a backtracking line search, starting from `start`. x: n rows of d
- * floats; y: 0/1. The bias is pulled toward beta0[0] like the weights. Deterministic:
- * sums run in row order. SF_EINVAL for d > 64 or a non-finite input; SF_ENOMEM.
+ * floats; y: 0/1; wt: a weight per row (n positive finite weights; NULL: all 1), row i
+ * counting as wt[i] rows in the sums. The bias is pulled toward beta0[0] like the weights.
+ * Deterministic: sums run in row order. SF_EINVAL for d > 64 or a non-finite input;
+ * SF_ENOMEM.
  */
-sf_status fit_logistic(const float *x, const uint8_t *y, size_t n, size_t d, const double *beta0,
-                       double prior, const double *start, double *beta, fit_result *res);
-/* The same with a weight per row (wt: n positive finite weights; NULL: all 1): row i counts
-   as wt[i] rows in the sums. */
 sf_status fit_logistic_w(const float *x, const uint8_t *y, const float *wt, size_t n, size_t d,
                          const double *beta0, double prior, const double *start, double *beta,
                          fit_result *res);

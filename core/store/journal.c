@@ -209,19 +209,16 @@ static journal_entry *journal_take_batch(journal *j)
     return batch;
 }
 
-/* After a commit, under mu: publish the new positions and remember failed submits. */
+/* After a commit, under mu: publish the new position and count the outcome. */
 static void journal_settle(journal *j, journal_entry *batch)
 {
     uint64_t written = j->next_seq - 1 - j->last_seq;
     j->last_seq = j->next_seq - 1;
     for (journal_entry *e = batch; e; e = e->next) {
-        if (e->async && e->status != SF_OK)
-            j->failed[j->n_failed++ % JOURNAL_FAILED_RING] = e->ticket;
         if (e->status != SF_OK)
             j->stats.failed += e->n;
         else
             j->stats.duplicates += e->dups;
-        j->done_ticket = e->ticket; /* tickets are queued, so committed, in order */
     }
     if (written) {
         j->stats.commits++;
@@ -229,7 +226,6 @@ static void journal_settle(journal *j, journal_entry *batch)
         if (written > j->stats.largest_commit)
             j->stats.largest_commit = written;
     }
-    pthread_cond_broadcast(&j->committed);
 }
 
 void journal_get_stats(journal *j, journal_stats *out)
@@ -241,7 +237,6 @@ void journal_get_stats(journal *j, journal_stats *out)
 
 /* The events of a round on their way to the sink, in sequence order (committing thread). */
 typedef struct sink_run {
-    journal_sink_fn one;
     journal_sink_many_fn many;
     void *ctx;
     sf_event **buf; /* the journal's hand_buf: JOURNAL_HAND_BUF events */
@@ -250,18 +245,15 @@ typedef struct sink_run {
 
 static void sink_flush(sink_run *r)
 {
-    if (r->many && r->n > 0)
+    if (r->n > 0)
         r->many(r->ctx, r->buf, r->n);
-    else
-        for (size_t i = 0; i < r->n; i++)
-            r->one(r->ctx, r->buf[i]->seq, r->buf[i]);
     r->n = 0;
 }
 
 /* One committed event to the sink (a duplicate, or anything without a sink, is freed). */
 static void sink_add(sink_run *r, uint64_t seq, sf_event *ev)
 {
-    if (seq == JOURNAL_DUPLICATE || (!r->one && !r->many)) {
+    if (seq == JOURNAL_DUPLICATE || !r->many) {
         event_free(ev);
         return;
     }
@@ -271,31 +263,30 @@ static void sink_add(sink_run *r, uint64_t seq, sf_event *ev)
         sink_flush(r);
 }
 
-/* An entry's events: committed ones to the sink, the rest freed (async) or left to their
-   blocking owner (who keeps them on failure). */
+/* An entry's events: committed ones to the sink, the rest freed (a submitted batch) or left
+   to their blocking owner (who keeps them on failure). */
 static void journal_sink_entry(sink_run *r, journal_entry *e)
 {
     if (!e->async) {
-        if (e->handoff && e->status == SF_OK)
+        if (e->status == SF_OK)
             for (size_t i = 0; i < e->n; i++)
                 sink_add(r, e->seqs[i], (sf_event *)e->evs[i]); /* handed over by the caller */
         return;
     }
-    sf_event **evs = e->owned ? e->owned : &e->ev;
     for (size_t i = 0; i < e->n; i++) {
         if (e->status == SF_OK)
-            sink_add(r, e->seqs[i], evs[i]);
+            sink_add(r, e->seqs[i], e->owned[i]);
         else
-            event_free(evs[i]);
+            event_free(e->owned[i]);
     }
 }
 
 /* After a commit: every committed event to the sink at once (one call of the batch sink),
    then the owners told: a blocking caller returns, a submitted batch's done runs. */
-static void journal_hand_over(journal *j, journal_entry *batch, journal_sink_fn one,
-                              journal_sink_many_fn many, void *sink_ctx)
+static void journal_hand_over(journal *j, journal_entry *batch, journal_sink_many_fn many,
+                              void *sink_ctx)
 {
-    sink_run r = {.one = one, .many = many, .ctx = sink_ctx, .buf = j->hand_buf};
+    sink_run r = {.many = many, .ctx = sink_ctx, .buf = j->hand_buf};
     for (journal_entry *e = batch; e; e = e->next)
         journal_sink_entry(&r, e);
     sink_flush(&r);
@@ -305,11 +296,9 @@ static void journal_hand_over(journal *j, journal_entry *batch, journal_sink_fn 
             sem_post(&e->done);
             continue;
         }
-        if (e->owned) {
-            e->on_done(e->done_ctx, e->status);
-            free(e->seqs);
-            free(e->owned);
-        }
+        e->on_done(e->done_ctx, e->status);
+        free(e->seqs);
+        free(e->owned);
         free(e);
     }
 }
@@ -344,11 +333,10 @@ static bool journal_round(journal *j, bool here)
         return false;
     }
     journal_settle(j, batch);
-    journal_sink_fn one = j->sink;
     journal_sink_many_fn many = j->sink_many;
     void *sink_ctx = j->sink_ctx;
     pthread_mutex_unlock(&j->mu);
-    journal_hand_over(j, batch, one, many, sink_ctx);
+    journal_hand_over(j, batch, many, sink_ctx);
     pthread_mutex_lock(&j->mu);
     return true;
 }
@@ -410,15 +398,14 @@ static sf_status journal_check_batch(const journal *j, const char *connector,
     return SF_OK;
 }
 
-/* Queue e (mu held): numbered, linked, committer woken when useful (unless `defer`: the
-   producer calls journal_commit_here). */
+/* Queue e (mu held): linked, committer woken when useful (unless `defer`: the producer
+   calls journal_commit_here). */
 static sf_status journal_enqueue(journal *j, journal_entry *e, bool defer)
 {
     if (j->stopping)
         return SF_EFATAL;
     if (j->pending_events > 0 && j->pending_events + e->n > j->cfg.max_pending)
         return SF_ERETRY;
-    e->ticket = ++j->next_ticket;
     if (j->tail)
         j->tail->next = e;
     else
@@ -430,9 +417,10 @@ static sf_status journal_enqueue(journal *j, journal_entry *e, bool defer)
     return SF_OK;
 }
 
+/* Queue a blocking entry on the caller's stack and wait for its commit. */
 static sf_status journal_append_entry(journal *j, const char *connector, const sf_event *const *evs,
                                       size_t n, const char *cursor_key, const char *cursor_value,
-                                      uint64_t *seqs, bool handoff)
+                                      uint64_t *seqs)
 {
     sf_status rc = journal_check_batch(j, connector, evs, n, cursor_key, cursor_value);
     if (rc != SF_OK)
@@ -442,8 +430,7 @@ static sf_status journal_append_entry(journal *j, const char *connector, const s
                        .n = n,
                        .cursor_key = cursor_key,
                        .cursor_value = cursor_value,
-                       .seqs = seqs,
-                       .handoff = handoff};
+                       .seqs = seqs};
     sem_init(&e.done, 0, 0);
     pthread_mutex_lock(&j->mu);
     rc = journal_enqueue(j, &e, false);
@@ -457,12 +444,6 @@ static sf_status journal_append_entry(journal *j, const char *connector, const s
     return rc;
 }
 
-sf_status journal_append(journal *j, const char *connector, const sf_event *const *evs, size_t n,
-                         const char *cursor_key, const char *cursor_value, uint64_t *seqs)
-{
-    return journal_append_entry(j, connector, evs, n, cursor_key, cursor_value, seqs, false);
-}
-
 sf_status journal_append_handoff(journal *j, const char *connector, sf_event *const *evs, size_t n,
                                  const char *cursor_key, const char *cursor_value)
 {
@@ -470,46 +451,9 @@ sf_status journal_append_handoff(journal *j, const char *connector, sf_event *co
     if (!seqs)
         return SF_ENOMEM;
     sf_status rc = journal_append_entry(j, connector, (const sf_event *const *)evs, n, cursor_key,
-                                        cursor_value, seqs, true);
+                                        cursor_value, seqs);
     if (seqs != &one)
         free(seqs);
-    return rc;
-}
-
-sf_status journal_submit(journal *j, const char *connector, sf_event *ev, uint64_t *ticket)
-{
-    const sf_event *one[1] = {ev};
-    journal_entry *e = NULL;
-    sf_status rc = SF_EINVAL;
-    if (ticket)
-        *ticket = 0;
-    if (!ev || journal_check_batch(j, connector, one, 1, NULL, NULL) != SF_OK ||
-        (connector && strlen(connector) > SIGFLOW_MAX_NAME_LEN))
-        goto fail;
-    if (!(e = calloc(1, sizeof *e))) {
-        rc = SF_ENOMEM;
-        goto fail;
-    }
-    e->async = true;
-    e->ev = ev;
-    e->ev_ptr = ev;
-    e->evs = &e->ev_ptr;
-    e->n = 1;
-    e->seqs = &e->seq;
-    if (connector) {
-        strcpy(e->connector_buf, connector); /* length checked above */
-        e->connector = e->connector_buf;
-    }
-    pthread_mutex_lock(&j->mu);
-    rc = journal_enqueue(j, e, false);
-    if (rc == SF_OK && ticket)
-        *ticket = e->ticket; /* read under mu: the committer may free e right after */
-    pthread_mutex_unlock(&j->mu);
-    if (rc == SF_OK)
-        return SF_OK;
-fail:
-    free(e);
-    event_free(ev);
     return rc;
 }
 
@@ -567,41 +511,12 @@ sf_status journal_submit_batch_deferred(journal *j, const char *connector, sf_ev
     return journal_submit_batch_as(j, connector, evs, n, done, ctx, true);
 }
 
-sf_status journal_wait(journal *j, uint64_t first, uint64_t last)
-{
-    sf_status rc = SF_OK;
-    pthread_mutex_lock(&j->mu);
-    while (j->done_ticket < last)
-        pthread_cond_wait(&j->committed, &j->mu);
-    size_t n = j->n_failed < JOURNAL_FAILED_RING ? j->n_failed : JOURNAL_FAILED_RING;
-    for (size_t i = 0; i < n; i++)
-        if (j->failed[i] >= first && j->failed[i] <= last)
-            rc = SF_EIO;
-    pthread_mutex_unlock(&j->mu);
-    return rc;
-}
-
-void journal_set_sink(journal *j, journal_sink_fn fn, void *ctx)
-{
-    pthread_mutex_lock(&j->mu);
-    j->sink = fn;
-    j->sink_many = NULL;
-    j->sink_ctx = ctx;
-    pthread_mutex_unlock(&j->mu);
-}
-
 void journal_set_sink_many(journal *j, journal_sink_many_fn fn, void *ctx)
 {
     pthread_mutex_lock(&j->mu);
-    j->sink = NULL;
     j->sink_many = fn;
     j->sink_ctx = ctx;
     pthread_mutex_unlock(&j->mu);
-}
-
-sf_status journal_append_one(journal *j, const char *connector, const sf_event *ev, uint64_t *seq)
-{
-    return journal_append(j, connector, &ev, 1, NULL, NULL, seq);
 }
 
 /* ---- open / close ---- */
@@ -647,9 +562,7 @@ sf_status journal_open(store *s, const journal_config *c, journal **out)
     }
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->work, NULL);
-    pthread_cond_init(&j->committed, NULL);
     if (pthread_create(&j->thread, NULL, journal_committer, j) != 0) {
-        pthread_cond_destroy(&j->committed);
         pthread_cond_destroy(&j->work);
         pthread_mutex_destroy(&j->mu);
         free(j);
@@ -668,7 +581,6 @@ void journal_close(journal *j)
     pthread_cond_signal(&j->work);
     pthread_mutex_unlock(&j->mu);
     pthread_join(j->thread, NULL);
-    pthread_cond_destroy(&j->committed);
     pthread_cond_destroy(&j->work);
     pthread_mutex_destroy(&j->mu);
     free(j);

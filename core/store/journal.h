@@ -1,12 +1,13 @@
 /*
  * journal.h - the durable, ordered log of accepted events: an event is appended (and
  * committed at the store's durability) before its connector acknowledges it. Group commit:
- * producers block in append while one committer thread writes everything pending in one
- * transaction; a producer that must not block (an event loop) may commit what is queued on
- * its own thread when nobody else is committing (journal_commit_here). Also the inbound dedup
- * window and connector cursors committed with events. Owns: the committer thread, the
- * journal/dedup/journal_state rows. Calls store, store_kv, event. Used by ingest (append), recovery
- * and replay (read), checkpointing (retain).
+ * producers queue requests (submit_batch, or append_handoff, which blocks) while one
+ * committer thread writes everything pending in one transaction; a producer that must not block (an
+ * event loop) may commit what is queued on its own thread when nobody else is committing
+ * (journal_commit_here). Also the inbound dedup window and connector cursors committed with events.
+ * Owns: the committer thread, the journal/dedup/journal_state rows. Calls store, store_kv, event.
+ * Used by ingest (submit_batch), pull connectors and labels (append_handoff), recovery and replay
+ * (read), checkpointing (retain).
  *
  * This header is the whole interface: a distributed log (docs/design.md, Beyond one machine)
  * replaces journal.c, not its callers. Sequence numbers start at 1, increase without gaps per
@@ -28,7 +29,7 @@
 typedef struct journal_config {
     size_t max_batch;        /* events in one commit at most; default 4096 */
     int64_t max_delay_us;    /* extra wait for more events before a commit; default 0 */
-    size_t max_pending;      /* events waiting beyond which append says SF_ERETRY; 65536 */
+    size_t max_pending;      /* events waiting beyond which a request gets SF_ERETRY; 65536 */
     int64_t dedup_window_ms; /* a source id seen this recently is a duplicate; 7 days */
 } journal_config;
 
@@ -39,63 +40,33 @@ typedef struct journal journal;
 /* Start the committer on an open store (borrowed; outlives the journal). c may be NULL. */
 sf_status journal_open(store *s, const journal_config *c, journal **out);
 /* Commit what is pending, stop the committer, free. NULL is accepted. Nobody may be in
-   append, submit or wait any more. */
+   append_handoff or submit_batch any more. */
 void journal_close(journal *j);
 
 /*
- * Append n events (borrowed; the caller still owns them) and, when cursor_key is set, store
- * the connector's cursor (cursor_key = cursor_value in the kv namespace `connector`) in the
- * same transaction: after a crash either all of them are there or none is. `connector` (may be
- * NULL) also scopes dedup: an event with a source_id its connector already had within the
- * window is not appended and gets seqs[i] = JOURNAL_DUPLICATE. Blocks until committed.
- * seqs (n entries, may be NULL) receives the sequence numbers. SF_ERETRY when too much is
- * pending (back-pressure), SF_EINVAL for a bad batch, SF_EIO when the write failed (nothing
- * of the batch is stored).
- */
-sf_status journal_append(journal *j, const char *connector, const sf_event *const *evs, size_t n,
-                         const char *cursor_key, const char *cursor_value, uint64_t *seqs);
-/*
- * journal_append that hands the events over: on SF_OK they were committed (with the cursor,
- * in one transaction) and given to the sink in sequence order (duplicates freed) before it
- * returns; on any error nothing was stored and the caller still owns them (to retry). This is
- * how a pull connector's batch and its cursor become durable together.
+ * Append n events and, when cursor_key is set, store the connector's cursor (cursor_key =
+ * cursor_value in the kv namespace `connector`) in the same transaction: after a crash either
+ * all of them are there or none is. `connector` (may be NULL) also scopes dedup: an event with
+ * a source_id its connector already had within the window is not appended (it is freed).
+ * Blocks until committed. On SF_OK the events were committed and given to the sink in
+ * sequence order before it returns; on any error nothing was stored and the caller still owns
+ * them (to retry). SF_ERETRY when too much is pending (back-pressure), SF_EINVAL for a bad
+ * batch, SF_EIO when the write failed. n may be 0 with a cursor (a poll that found nothing
+ * new). This is how a pull connector's batch and its cursor become durable together.
  */
 sf_status journal_append_handoff(journal *j, const char *connector, sf_event *const *evs, size_t n,
                                  const char *cursor_key, const char *cursor_value);
-/* journal_append for one event without cursor. */
-sf_status journal_append_one(journal *j, const char *connector, const sf_event *ev, uint64_t *seq);
 
 /*
- * Where submitted events go once committed, in sequence order (the shard router): fn owns
- * ev. Runs on the committing thread (the committer's, or a producer's in journal_commit_here);
- * a slow sink holds up commits, and pending submits then meet SF_ERETRY (back-pressure). Set it
- * before the first submit.
- */
-typedef void (*journal_sink_fn)(void *ctx, uint64_t seq, sf_event *ev);
-void journal_set_sink(journal *j, journal_sink_fn fn, void *ctx);
-/*
- * The same, a commit's events at once (ev->seq set, in sequence order; fn owns them, not the
- * array): one call per commit instead of one per event, so a sink that hands them to another
- * thread takes its lock once. Replaces a sink set with journal_set_sink (and the reverse).
+ * Where committed events go (the shard router), a commit's events at once: ev->seq set, in
+ * sequence order; fn owns them, not the array. One call per commit (per 1024 events of a
+ * larger one), so a sink that hands them to another thread takes its lock once. Runs on
+ * the committing thread (the committer's, or a producer's in journal_commit_here); a slow
+ * sink holds up commits, and pending submits then meet SF_ERETRY (back-pressure). Set it
+ * before the first submit. Without a sink committed events are freed.
  */
 typedef void (*journal_sink_many_fn)(void *ctx, sf_event *const *evs, size_t n);
 void journal_set_sink_many(journal *j, journal_sink_many_fn fn, void *ctx);
-
-/*
- * Queue one event without waiting for its commit (emit's path). Always consumes ev: once
- * committed it goes to the sink with its seq; a duplicate (dedup on `connector`) or a failed
- * write is freed. *ticket (may be NULL) names the submit for journal_wait: acknowledge the
- * source only after journal_wait covered it. SF_ERETRY when too much is pending, SF_EINVAL
- * for a bad event, SF_EFATAL once closing.
- */
-sf_status journal_submit(journal *j, const char *connector, sf_event *ev, uint64_t *ticket);
-/*
- * Block until every submit with a ticket <= last is committed. SF_EIO when one of the
- * submits first..last failed (recent failures only are remembered: wait soon after
- * submitting). Blocking appends are ordered with submits: an append (e.g. a cursor) queued
- * after a submit commits in the same transaction or a later one.
- */
-sf_status journal_wait(journal *j, uint64_t first, uint64_t last);
 
 /*
  * A request's events, queued without blocking the caller (the HTTP listener's path: the
@@ -126,9 +97,6 @@ sf_status journal_submit_batch_deferred(journal *j, const char *connector, sf_ev
  */
 void journal_commit_here(journal *j);
 
-/* True when `connector` recorded `source_id` within the dedup window before now_ms. */
-bool journal_seen_id(journal *j, const char *connector, const char *source_id, int64_t now_ms);
-
 /*
  * Read committed events with seq > after_seq in order. fn receives each event and owns it
  * (event_free it or pass it on); a status other than SF_OK stops the read and is returned.
@@ -149,11 +117,10 @@ void journal_get_stats(journal *j, journal_stats *out);
 /* The last sequence number committed (0 when none ever was). */
 uint64_t journal_last_seq(journal *j);
 
-/* Record that state up to seq is checkpointed elsewhere (only moves forward). */
-sf_status journal_mark_checkpointed(journal *j, uint64_t seq);
 /*
- * The same inside the caller's transaction on the journal's store (lock held, BEGIN done), so
- * an entity-state checkpoint and the journal position it covers commit together.
+ * Record that state up to seq is checkpointed elsewhere (only moves forward), inside the
+ * caller's transaction on the journal's store (lock held, BEGIN done), so an entity-state
+ * checkpoint and the journal position it covers commit together.
  */
 sf_status journal_mark_checkpointed_locked(journal *j, uint64_t seq);
 uint64_t journal_checkpointed_seq(journal *j);

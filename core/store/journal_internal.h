@@ -1,6 +1,6 @@
 /*
  * journal_internal.h - the journal's state, shared by its files: journal.c (appending,
- * the committer) and journal_read.c (reading, dedup lookups, checkpoints, retention) and
+ * the committer) and journal_read.c (reading, checkpoints, retention) and
  * journal_export.c (row decoding). Nothing outside the journal includes it.
  */
 #ifndef SIGFLOW_JOURNAL_INTERNAL_H
@@ -13,12 +13,12 @@
 #include "base/limits.h"
 
 #define JOURNAL_CTX "component=journal"
-#define JOURNAL_FAILED_RING 16 /* failed submit tickets remembered for journal_wait */
-#define JOURNAL_HAND_BUF 1024  /* committed events handed to a batch sink per call at most */
+#define JOURNAL_HAND_BUF 1024 /* committed events handed to a batch sink per call at most */
 
 /*
- * One request. A blocking append's entry lives on the caller's stack until `done` is posted;
- * a submitted one (async) is on the heap, owned by the journal, and its event goes to the sink.
+ * One request. A blocking hand-off's entry (journal_append_handoff) lives on the caller's
+ * stack until `done` is posted; a submitted batch's (async, journal_submit_batch) is on the
+ * heap, owned by the journal. Committed events of both go to the sink.
  */
 typedef struct journal_entry {
     struct journal_entry *next;
@@ -28,17 +28,12 @@ typedef struct journal_entry {
     const char *cursor_key, *cursor_value;
     uint64_t *seqs;
     sf_status status;
-    uint64_t ticket;
     size_t dups; /* events dropped by dedup when committed */
     bool async;
-    bool handoff; /* blocking, but on commit its events go to the sink (journal_append_handoff) */
-    sem_t done;   /* blocking only: posted when committed, wakes only its owner */
+    sem_t done; /* blocking only: posted when committed, wakes only its owner */
     /* async only */
-    sf_event *ev;
-    const sf_event *ev_ptr;
-    uint64_t seq;
-    sf_event **owned;        /* journal_submit_batch: the events (and seqs) are the journal's */
-    journal_done_fn on_done; /* journal_submit_batch: told the outcome after the commit */
+    sf_event **owned;        /* the events (and seqs) are the journal's */
+    journal_done_fn on_done; /* told the outcome after the commit */
     void *done_ctx;
     char connector_buf[SIGFLOW_MAX_NAME_LEN + 1];
 } journal_entry;
@@ -46,21 +41,15 @@ typedef struct journal_entry {
 struct journal {
     store *st;
     journal_config cfg;
-    pthread_mutex_t mu;       /* guards everything below */
-    pthread_cond_t work;      /* committer: something to do */
-    pthread_cond_t committed; /* journal_wait: done_ticket moved */
+    pthread_mutex_t mu;  /* guards everything below */
+    pthread_cond_t work; /* committer: something to do */
     journal_entry *head, *tail;
     size_t pending_events;
     bool stopping;
-    bool committing;      /* a commit and its hand-over are under way (committer or producer) */
-    uint64_t last_seq;    /* last committed */
-    uint64_t next_seq;    /* committer's own: first seq of the next commit */
-    uint64_t next_ticket; /* last ticket handed out */
-    uint64_t done_ticket; /* every ticket <= this is committed or failed */
-    uint64_t failed[JOURNAL_FAILED_RING];
-    size_t n_failed;
+    bool committing;   /* a commit and its hand-over are under way (committer or producer) */
+    uint64_t last_seq; /* last committed */
+    uint64_t next_seq; /* committer's own: first seq of the next commit */
     journal_stats stats;
-    journal_sink_fn sink;
     journal_sink_many_fn sink_many;
     void *sink_ctx;
     sf_event *hand_buf[JOURNAL_HAND_BUF]; /* the hand-over's: used by whoever is committing */

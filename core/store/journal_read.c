@@ -7,26 +7,7 @@
 #define JOURNAL_READ_PAGE 512     /* rows copied per store lock hold while reading */
 #define JOURNAL_DELETE_CHUNK 5000 /* rows deleted per lock hold, so commits go on meanwhile */
 
-/* ---- reading, dedup lookups, checkpoints, retention ---- */
-
-bool journal_seen_id(journal *j, const char *connector, const char *source_id, int64_t now_ms)
-{
-    bool seen = false;
-    if (!connector || !source_id)
-        return false;
-    store_lock(j->st);
-    sqlite3_stmt *st = store_stmt(j->st, "SELECT 1 FROM dedup WHERE connector = ?1 AND"
-                                         " source_id = ?2 AND seen_ms >= ?3");
-    if (st) {
-        sqlite3_bind_text(st, 1, connector, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, source_id, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 3, now_ms - j->cfg.dedup_window_ms);
-        seen = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_reset(st);
-    }
-    store_unlock(j->st);
-    return seen;
-}
+/* ---- reading, checkpoints, retention ---- */
 
 sf_event *journal_row_event(sqlite3_stmt *st, int source_id_col)
 {
@@ -118,14 +99,6 @@ sf_status journal_mark_checkpointed_locked(journal *j, uint64_t seq)
         return SF_EIO;
     sqlite3_bind_int64(st, 1, (sqlite3_int64)seq);
     return journal_step_done(j, st);
-}
-
-sf_status journal_mark_checkpointed(journal *j, uint64_t seq)
-{
-    store_lock(j->st);
-    sf_status rc = journal_mark_checkpointed_locked(j, seq);
-    store_unlock(j->st);
-    return rc;
 }
 
 uint64_t journal_checkpointed_seq(journal *j)

@@ -233,12 +233,6 @@ sf_status outbox_put_batch(outbox *o, const outbox_item *items, size_t n,
 
 /* ---- claim / result ---- */
 
-sf_status outbox_claim_due(outbox *o, const char *target, int64_t now_ms, size_t max,
-                           outbox_delivery *out, size_t *n)
-{
-    return outbox_claim_due_ex(o, target, now_ms, now_ms, max, out, n);
-}
-
 sf_status outbox_claim_due_ex(outbox *o, const char *target, int64_t now_ms, int64_t hold_now_ms,
                               size_t max, outbox_delivery *out, size_t *n)
 {

@@ -98,11 +98,9 @@ sf_status outbox_put_batch(outbox *o, const outbox_item *items, size_t n,
                            const char *const *targets, size_t n_targets, bool *created);
 
 /* Claim up to max pending deliveries of `target` due at now_ms (oldest due first), marking
-   them inflight. out[0..*n) must be cleared by the caller. */
-sf_status outbox_claim_due(outbox *o, const char *target, int64_t now_ms, size_t max,
-                           outbox_delivery *out, size_t *n);
-/* The same, also claiming held deliveries whose time has come on the delivery clock
-   (hold_now_ms: the watermark under clock = event, else the wall clock). */
+   them inflight, and held deliveries whose time has come on the delivery clock (hold_now_ms:
+   the watermark under clock = event, else the wall clock). out[0..*n) must be cleared by the
+   caller. */
 sf_status outbox_claim_due_ex(outbox *o, const char *target, int64_t now_ms, int64_t hold_now_ms,
                               size_t max, outbox_delivery *out, size_t *n);
 /* Inflight -> held until until_ms (delivery clock), with the reason; not an attempt. */

@@ -126,6 +126,16 @@ bool outbox_writer_gave_up(outbox_writer *w)
     return atomic_load(&w->gave_up);
 }
 
+bool outbox_writer_failing(outbox_writer *w)
+{
+    if (!w)
+        return false;
+    pthread_mutex_lock(&w->mu);
+    bool f = w->failing;
+    pthread_mutex_unlock(&w->mu);
+    return f;
+}
+
 /* The group's items, in order, into a contiguous array (the ring may wrap). Lock held. */
 static size_t take_group(outbox_writer *w, outbox_item *group)
 {

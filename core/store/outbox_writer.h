@@ -48,6 +48,8 @@ bool outbox_writer_flush(outbox_writer *w, int64_t timeout_ms);
 void outbox_writer_set_patient(outbox_writer *w, bool patient);
 /* Whether any alert was given up on: no checkpoint may be written for the rest of the run. */
 bool outbox_writer_gave_up(outbox_writer *w);
+/* Whether the last write failed and is being retried (the runtime's /readyz). NULL: false. */
+bool outbox_writer_failing(outbox_writer *w);
 /* Store what waits (not patient: three attempts), then stop the thread and free. NULL ok. */
 void outbox_writer_stop(outbox_writer *w);
 

@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/log_limit.h"
 #include "store/store_guard.h"
 #include "store/store_schema.h"
 
@@ -148,7 +149,8 @@ sf_status store_step_done(store *s, sqlite3_stmt *st, const char *ctx)
     sqlite3_reset(st);
     if (rc == SQLITE_DONE)
         return SF_OK;
-    log_error(ctx, "write failed: %s", sqlite3_errmsg(s->db));
+    /* a full disk fails every write: once per interval, not once per commit */
+    log_limited(SF_LOG_ERROR, ctx, "write failed: %s", sqlite3_errmsg(s->db));
     return SF_EIO;
 }
 
@@ -156,7 +158,7 @@ sf_status store_exec(store *s, const char *sql)
 {
     char *msg = NULL;
     if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        log_error(STORE_CTX, "sql failed: %s", msg ? msg : sqlite3_errmsg(s->db));
+        log_limited(SF_LOG_ERROR, STORE_CTX, "sql failed: %s", msg ? msg : sqlite3_errmsg(s->db));
         sqlite3_free(msg);
         return SF_EIO;
     }

@@ -66,25 +66,3 @@ sf_status store_kv_set(store *s, const char *ns, const char *key, const char *va
     store_unlock(s);
     return rc;
 }
-
-sf_status store_kv_delete(store *s, const char *ns, const char *key)
-{
-    if (!kv_args_ok(ns, key, NULL))
-        return SF_EINVAL;
-    store_lock(s);
-    sf_status rc = SF_OK;
-    sqlite3_stmt *st = store_stmt(s, "DELETE FROM kv WHERE ns = ?1 AND key = ?2");
-    if (!st) {
-        rc = SF_EIO;
-    } else {
-        sqlite3_bind_text(st, 1, ns, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
-        if (sqlite3_step(st) != SQLITE_DONE) {
-            log_error(KV_CTX, "delete %s/%s: %s", ns, key, sqlite3_errmsg(store_db(s)));
-            rc = SF_EIO;
-        }
-        sqlite3_reset(st);
-    }
-    store_unlock(s);
-    return rc;
-}

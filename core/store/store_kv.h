@@ -13,8 +13,6 @@
 sf_status store_kv_get(store *s, const char *ns, const char *key, char **value);
 /* Insert or replace; committed (at the store's durability) when it returns. */
 sf_status store_kv_set(store *s, const char *ns, const char *key, const char *value);
-/* Remove; SF_OK when absent too. */
-sf_status store_kv_delete(store *s, const char *ns, const char *key);
 /* store_kv_set's write alone, for a caller that holds the lock inside its own transaction. */
 sf_status store_kv_set_locked(store *s, const char *ns, const char *key, const char *value);
 

@@ -1,13 +1,14 @@
 /*
- * bench_journal - journal append throughput with group commit: N producer threads append
- * events (one at a time, each blocking until durable, or in batches as a poll connector
- * does) into a fresh store per durability level, and events/s is printed per level.
+ * bench_journal - journal throughput with group commit: N producer threads hand batches of
+ * events to the journal (journal_append_handoff, blocking until durable, as a poll connector
+ * does; a batch of 1 is one event at a time) into a fresh store per durability level, and
+ * events/s is printed per level.
  *
  *   bench_journal [-t threads] [-n events per thread] [-b batch] [-d fsync|batch|off|all]
  *                 [-w max_delay_us] [-D dir] [-s]
  *
- * -s: submit each event (journal_submit, the emit path) and journal_wait once per batch,
- * instead of blocking appends of the whole batch.
+ * -s: submit each batch without blocking (journal_submit_batch, the HTTP listener's path) and
+ * wait for its done callback.
  */
 #include <getopt.h>
 #include <stdbool.h>
@@ -24,7 +25,7 @@
 
 typedef struct bench_args {
     int threads, per_thread, batch;
-    bool submit; /* journal_submit each event, journal_wait once per batch (emit's path) */
+    bool submit; /* journal_submit_batch, then wait for done (the listener's path) */
     int64_t delay_us;
     const char *dir;
 } bench_args;
@@ -54,32 +55,69 @@ static sf_event *bench_event(int thread, int i)
     return ev;
 }
 
-/* The emit path: a new event per submit (the journal consumes it), one wait per batch. */
+/* Fresh events for one batch (the journal takes them); NULL on failure. */
+static sf_event **bench_batch(int thread, int first, int n)
+{
+    sf_event **evs = calloc((size_t)n, sizeof *evs);
+    if (!evs)
+        return NULL;
+    for (int k = 0; k < n; k++)
+        if (!(evs[k] = bench_event(thread, first + k))) {
+            for (int i = 0; i < k; i++)
+                event_free(evs[i]);
+            free(evs);
+            return NULL;
+        }
+    return evs;
+}
+
+/* A submitted batch's outcome, waited for by its producer. */
+typedef struct bench_done {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool called;
+    sf_status st;
+} bench_done;
+
+static void bench_on_done(void *ctx, sf_status st)
+{
+    bench_done *d = ctx;
+    pthread_mutex_lock(&d->mu);
+    d->called = true;
+    d->st = st;
+    pthread_cond_signal(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* The listener's path: each batch submitted (the journal consumes it), then its done awaited. */
 static void bench_submit(producer *p)
 {
     int b = p->a->batch;
+    bench_done d = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     for (int i = 0; i < p->a->per_thread && !p->failures; i += b) {
         int n = p->a->per_thread - i < b ? p->a->per_thread - i : b;
-        uint64_t first = 0, t = 0;
-        for (int k = 0; k < n; k++) {
-            sf_event *ev = bench_event(p->id, i + k);
-            if (!ev || journal_submit(p->j, NULL, ev, &t) != SF_OK) {
-                p->failures++;
-                break;
-            }
-            if (k == 0)
-                first = t;
+        sf_event **evs = bench_batch(p->id, i, n);
+        d.called = false;
+        if (!evs || journal_submit_batch(p->j, NULL, evs, (size_t)n, bench_on_done, &d) != SF_OK) {
+            p->failures++;
+            break;
         }
-        if (journal_wait(p->j, first, t) != SF_OK)
+        pthread_mutex_lock(&d.mu);
+        while (!d.called)
+            pthread_cond_wait(&d.cv, &d.mu);
+        pthread_mutex_unlock(&d.mu);
+        if (d.st != SF_OK)
             p->failures++;
     }
+    pthread_cond_destroy(&d.cv);
+    pthread_mutex_destroy(&d.mu);
 }
 
-static void bench_sink(void *ctx, uint64_t seq, sf_event *ev)
+static void bench_sink(void *ctx, sf_event *const *evs, size_t n)
 {
     (void)ctx;
-    (void)seq;
-    event_free(ev);
+    for (size_t i = 0; i < n; i++)
+        event_free(evs[i]);
 }
 
 static void *bench_produce(void *arg)
@@ -90,25 +128,20 @@ static void *bench_produce(void *arg)
         bench_submit(p);
         return NULL;
     }
-    sf_event **evs = calloc((size_t)b, sizeof *evs);
-    if (!evs) {
-        p->failures++;
-        return NULL;
-    }
-    for (int k = 0; k < b; k++)
-        if (!(evs[k] = bench_event(p->id, k)))
-            p->failures++;
     for (int i = 0; i < p->a->per_thread && !p->failures; i += b) {
         int n = p->a->per_thread - i < b ? p->a->per_thread - i : b;
-        sf_status rc = n == 1 ? journal_append_one(p->j, NULL, evs[0], NULL)
-                              : journal_append(p->j, NULL, (const sf_event *const *)evs, (size_t)n,
-                                               NULL, NULL, NULL);
-        if (rc != SF_OK)
+        sf_event **evs = bench_batch(p->id, i, n);
+        if (!evs) {
             p->failures++;
+            break;
+        }
+        if (journal_append_handoff(p->j, NULL, evs, (size_t)n, NULL, NULL) != SF_OK) {
+            p->failures++;
+            for (int k = 0; k < n; k++)
+                event_free(evs[k]); /* refused: still ours */
+        }
+        free(evs);
     }
-    for (int k = 0; k < b; k++)
-        event_free(evs[k]);
-    free(evs);
     return NULL;
 }
 
@@ -139,7 +172,7 @@ static int bench_level(const bench_args *a, store_durability d)
     pthread_t *th = calloc((size_t)a->threads, sizeof *th);
     if (!ps || !th || journal_open(s, &c, &j) != SF_OK)
         goto done;
-    journal_set_sink(j, bench_sink, NULL);
+    journal_set_sink_many(j, bench_sink, NULL);
     double t0 = bench_now();
     for (int t = 0; t < a->threads; t++) {
         ps[t] = (producer){.j = j, .a = a, .id = t};
@@ -154,8 +187,8 @@ static int bench_level(const bench_args *a, store_durability d)
     long total = (long)a->threads * a->per_thread;
     printf("durability=%-5s api=%s threads=%d batch=%d events=%ld seconds=%.3f "
            "events_per_s=%.0f%s\n",
-           store_durability_name(d), a->submit ? "submit" : "append", a->threads, a->batch, total,
-           secs, (double)total / secs, failures ? " FAILURES" : "");
+           store_durability_name(d), a->submit ? "submit_batch" : "append_handoff", a->threads,
+           a->batch, total, secs, (double)total / secs, failures ? " FAILURES" : "");
     rc = failures != 0 || journal_last_seq(j) != (uint64_t)total;
 done:
     journal_close(j);

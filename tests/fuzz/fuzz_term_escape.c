@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "base/term_escape.h"
 #include "mapping/utf8.h"
 
@@ -19,7 +20,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     memcpy(in, data, size);
     in[size] = '\0'; /* the escaper reads C strings: what follows a NUL is not seen */
-    char *out = term_escape_dup(in);
+    strbuf b = {0};
+    strbuf_add(&b, "", 0);
+    term_escape(&b, in);
+    char *out = strbuf_take(&b);
     free(in);
     if (!out)
         return 0;

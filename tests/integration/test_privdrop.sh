@@ -2,7 +2,9 @@
 # `user = NAME` in [sigflow] (docs/reliability.md, Storage): started as root, the daemon binds
 # its listeners and opens its store, hands state_dir to NAME, then becomes NAME for good:
 # every uid and gid in /proc/PID/status is NAME's, its only group is NAME's group, and the
-# daemon still journals, scores, delivers, reloads and checkpoints. Root without `user =` is
+# daemon still journals, scores, delivers, reloads and checkpoints. Plugin code runs only
+# after the drop: a plugin's init at start-up (fixture init_whoami) logs NAME's ids, never
+# root's (before, the start-up scan ran init as root), and so does a plugin dropped in later. Root without `user =` is
 # warned about; an unknown user stops the start. Needs root (exit 77 otherwise: skipped).
 . "$(dirname "$0")/lib.sh"
 
@@ -13,8 +15,10 @@ NOBODY_GID=$(id -g nobody)
 
 chmod 0755 "$T" # nobody reads the config (SIGHUP) and the events file in it
 PD=$(plugin_dir_with connector_file delivery_console)
+install -m 0755 "$FIXTURES/init_whoami.so" "$PD/"
 mkdir -m 0755 "$T/out" && chown nobody "$T/out"
-write_login_ini "$PD" "$T/out/alerts.ndjson"
+write_login_ini "$PD" "$T/out/alerts.ndjson" "[delivery who]
+plugin = init_whoami"
 sed -i "0,/^\[sigflow\]/s//[sigflow]\nuser = nobody/" "$T/ini"
 chmod 0644 "$T/ini"
 login() { printf '{"entity":"%s","type":"login","time":"2026-11-01T10:00:%02dZ"}\n' "$1" "$2"; }
@@ -34,6 +38,16 @@ groups=$(sed -n 's/^Groups:\s*//p' "$status" | xargs)
 grep -Eq '^CapEff:\s+0+$' "$status" || fail "capabilities left: $(grep ^Cap "$status")"
 grep -q 'running as root without `user =`' "$T/daemon.log" && fail "warned about root despite user ="
 pass "after binding, every uid and gid is nobody's, with nobody's groups and no capability"
+
+whoami="init ran as uid=$NOBODY_UID euid=$NOBODY_UID gid=$NOBODY_GID egid=$NOBODY_GID"
+grep -q "plugin=init_whoami .*$whoami" "$T/daemon.log" ||
+    fail "a plugin's init at start-up did not run as nobody: $(grep 'init ran as' "$T/daemon.log")"
+grep 'init ran as' "$T/daemon.log" | grep -vq "$whoami" &&
+    fail "a plugin's init ran with other ids: $(grep 'init ran as' "$T/daemon.log")"
+[ "$(grep -n 'running as user=nobody' "$T/daemon.log" | cut -d: -f1)" -lt \
+    "$(grep -n 'init ran as' "$T/daemon.log" | head -1 | cut -d: -f1)" ] ||
+    fail "a plugin's init ran before the daemon became nobody"
+pass "a plugin's init at start-up runs as nobody, after the drop"
 
 bad=$(find "$T/var" ! -user nobody | head -3)
 [ -z "$bad" ] || fail "state_dir entries not handed to nobody: $bad"

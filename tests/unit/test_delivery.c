@@ -189,7 +189,7 @@ static void attempt_is_counted_before_deliver(void **state)
     assert_int_equal(outbox_put(ob, "a1", "d", "e", 0, "{}", targets, 1, NULL), SF_OK);
     outbox_delivery d[1];
     size_t n = 0;
-    assert_int_equal(outbox_claim_due(ob, "out", INT64_MAX, 1, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(ob, "out", INT64_MAX, INT64_MAX, 1, d, &n), SF_OK);
     assert_int_equal(n, 1);
     int unfinished = -1;
     int64_t created = 0;
@@ -201,7 +201,7 @@ static void attempt_is_counted_before_deliver(void **state)
     /* "Crash": reopen, which makes in-flight rows pending again. */
     outbox_close(ob);
     assert_int_equal(outbox_open(st, &ob), SF_OK);
-    assert_int_equal(outbox_claim_due(ob, "out", INT64_MAX, 1, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(ob, "out", INT64_MAX, INT64_MAX, 1, d, &n), SF_OK);
     assert_int_equal(n, 1);
     assert_int_equal(d[0].attempts, 1); /* the unfinished attempt counted */
     assert_int_equal(outbox_attempt_begin(ob, id, &unfinished, &created), SF_OK);

@@ -47,7 +47,7 @@ static void unpenalised_fit_matches_the_closed_form(void **state)
     fill_binary(x, y, 200, 20, 200, 120); /* 10% vs 60% */
     double beta0[2] = {0, 0}, start[2] = {0, 0}, beta[2];
     fit_result r;
-    assert_int_equal(fit_logistic(x, y, 400, 1, beta0, 0, start, beta, &r), SF_OK);
+    assert_int_equal(fit_logistic_w(x, y, NULL, 400, 1, beta0, 0, start, beta, &r), SF_OK);
     assert_true(r.converged);
     assert_true(fabs(beta[0] - logit(0.1)) < 1e-6);
     assert_true(fabs(beta[0] + beta[1] - logit(0.6)) < 1e-6);
@@ -61,7 +61,7 @@ static void a_start_far_away_reaches_the_same_optimum(void **state)
     fill_binary(x, y, 200, 20, 200, 120);
     double beta0[2] = {0, 0}, start[2] = {-30, 40}, beta[2];
     fit_result r;
-    assert_int_equal(fit_logistic(x, y, 400, 1, beta0, 0, start, beta, &r), SF_OK);
+    assert_int_equal(fit_logistic_w(x, y, NULL, 400, 1, beta0, 0, start, beta, &r), SF_OK);
     assert_true(fabs(beta[0] - logit(0.1)) < 1e-6);
     assert_true(fabs(beta[1] - (logit(0.6) - logit(0.1))) < 1e-6);
 }
@@ -75,9 +75,9 @@ static void prior_pulls_toward_the_configured_values(void **state)
     fill_binary(x, y, 200, 20, 200, 120);
     double beta0[2] = {-1, -2}, start[2] = {-1, -2}, b_lo[2], b_hi[2], b_huge[2];
     fit_result r;
-    assert_int_equal(fit_logistic(x, y, 400, 1, beta0, 1, start, b_lo, &r), SF_OK);
-    assert_int_equal(fit_logistic(x, y, 400, 1, beta0, 100, start, b_hi, &r), SF_OK);
-    assert_int_equal(fit_logistic(x, y, 400, 1, beta0, 1e9, start, b_huge, &r), SF_OK);
+    assert_int_equal(fit_logistic_w(x, y, NULL, 400, 1, beta0, 1, start, b_lo, &r), SF_OK);
+    assert_int_equal(fit_logistic_w(x, y, NULL, 400, 1, beta0, 100, start, b_hi, &r), SF_OK);
+    assert_int_equal(fit_logistic_w(x, y, NULL, 400, 1, beta0, 1e9, start, b_huge, &r), SF_OK);
     double mle_w = logit(0.6) - logit(0.1); /* about 2.6: the data say the feature matters */
     assert_true(b_lo[1] > b_hi[1]);         /* more prior, further from the data's answer */
     assert_true(b_lo[1] < mle_w && b_lo[1] > 0);
@@ -106,7 +106,7 @@ static void optimum_has_zero_gradient(void **state)
     double beta0[4] = {0.5, 1, 1, 1}, start[4] = {0}, beta[4];
     fit_result r;
     double prior = 10;
-    assert_int_equal(fit_logistic(x, y, N, DIM, beta0, prior, start, beta, &r), SF_OK);
+    assert_int_equal(fit_logistic_w(x, y, NULL, N, DIM, beta0, prior, start, beta, &r), SF_OK);
     double g[4] = {0};
     for (int i = 0; i < N; i++) {
         double z = beta[0];
@@ -131,11 +131,11 @@ static void separable_data_stays_finite(void **state)
     fill_binary(x, y, 50, 0, 50, 50); /* x = 1 exactly when y = 1 */
     double beta0[2] = {0, 0}, start[2] = {0, 0}, beta[2];
     fit_result r;
-    assert_int_equal(fit_logistic(x, y, 100, 1, beta0, 1, start, beta, &r), SF_OK);
+    assert_int_equal(fit_logistic_w(x, y, NULL, 100, 1, beta0, 1, start, beta, &r), SF_OK);
     assert_true(isfinite(beta[0]) && isfinite(beta[1]));
     assert_true(beta[1] > 2 && beta[0] < -1);
     assert_true(r.converged);
-    assert_int_equal(fit_logistic(x, y, 100, 1, beta0, 0, start, beta, &r), SF_OK);
+    assert_int_equal(fit_logistic_w(x, y, NULL, 100, 1, beta0, 0, start, beta, &r), SF_OK);
     assert_true(isfinite(beta[1]) && beta[1] > 10);
     assert_true(r.iterations <= FIT_MAX_ITER);
 }
@@ -147,10 +147,10 @@ static void bad_input_is_refused(void **state)
     uint8_t y[2] = {0, 1};
     double beta0[2] = {0}, start[2] = {0}, beta[2];
     fit_result r;
-    assert_int_equal(fit_logistic(x, y, 2, 1, beta0, 1, start, beta, &r), SF_EINVAL);
-    assert_int_equal(fit_logistic(x, y, 0, 65, beta0, 1, start, beta, &r), SF_EINVAL);
+    assert_int_equal(fit_logistic_w(x, y, NULL, 2, 1, beta0, 1, start, beta, &r), SF_EINVAL);
+    assert_int_equal(fit_logistic_w(x, y, NULL, 0, 65, beta0, 1, start, beta, &r), SF_EINVAL);
     x[0] = 0;
-    assert_int_equal(fit_logistic(x, y, 2, 1, beta0, -1, start, beta, &r), SF_EINVAL);
+    assert_int_equal(fit_logistic_w(x, y, NULL, 2, 1, beta0, -1, start, beta, &r), SF_EINVAL);
 }
 
 /* ---- threshold picker ---- */

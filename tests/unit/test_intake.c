@@ -22,15 +22,16 @@ typedef struct fixture {
     char last[32];
 } fixture;
 
-static void sink(void *ctx, uint64_t seq, sf_event *ev)
+static void sink(void *ctx, sf_event *const *evs, size_t n)
 {
-    (void)seq;
     fixture *f = ctx;
     pthread_mutex_lock(&f->mu);
-    f->sunk++;
-    snprintf(f->last, sizeof f->last, "%s", ev->entity);
+    for (size_t i = 0; i < n; i++) {
+        f->sunk++;
+        snprintf(f->last, sizeof f->last, "%s", evs[i]->entity);
+        event_free(evs[i]);
+    }
     pthread_mutex_unlock(&f->mu);
-    event_free(ev);
 }
 
 static int sunk(fixture *f)
@@ -50,7 +51,7 @@ static int setup(void **state)
         journal_open(f->s, NULL, &f->j) != SF_OK)
         return -1;
     pthread_mutex_init(&f->mu, NULL);
-    journal_set_sink(f->j, sink, f);
+    journal_set_sink_many(f->j, sink, f);
     *state = f;
     return 0;
 }

@@ -31,12 +31,16 @@ typedef struct fixture {
     journal *j;
 } fixture;
 
+/* The sink every test journal starts with (below): appended copies' sequence numbers. */
+static void record_sink(void *ctx, sf_event *const *evs, size_t n);
+
 static void open_all(fixture *f, const journal_config *c)
 {
     char err[256];
     assert_int_equal(store_open(f->dir, STORE_DURABILITY_BATCH, &f->s, err, sizeof err), SF_OK);
     store_set_clock(f->s, test_clock);
     assert_int_equal(journal_open(f->s, c, &f->j), SF_OK);
+    journal_set_sink_many(f->j, record_sink, NULL);
 }
 
 static void close_all(fixture *f)
@@ -110,6 +114,207 @@ static void collected_free(collected *c)
     free(c);
 }
 
+/* ---- the tests' blocking append: journal_append_handoff of copies ------------------------ */
+
+/*
+ * Copies being appended, registered so that the recording sink tells them (and their
+ * sequence numbers) apart from submitted events, which it frees as a journal without a sink
+ * does. open_all installs it.
+ */
+#define APPENDING_MAX 4096
+static struct {
+    pthread_mutex_t mu;
+    const sf_event *ev[APPENDING_MAX];
+    uint64_t seq[APPENDING_MAX];
+    bool sunk[APPENDING_MAX];
+} g_appending = {.mu = PTHREAD_MUTEX_INITIALIZER};
+
+static void record_one(uint64_t seq, sf_event *ev)
+{
+    pthread_mutex_lock(&g_appending.mu);
+    for (size_t i = 0; i < APPENDING_MAX; i++)
+        if (g_appending.ev[i] == ev && !g_appending.sunk[i]) {
+            g_appending.seq[i] = seq;
+            g_appending.sunk[i] = true;
+            pthread_mutex_unlock(&g_appending.mu);
+            return; /* the appender frees it */
+        }
+    pthread_mutex_unlock(&g_appending.mu);
+    event_free(ev);
+}
+
+static void record_sink(void *ctx, sf_event *const *evs, size_t n)
+{
+    (void)ctx;
+    for (size_t i = 0; i < n; i++)
+        record_one(evs[i]->seq, evs[i]);
+}
+
+static sf_event *copy_event(const sf_event *ev)
+{
+    sf_event *c = mk(ev->entity, ev->type, ev->time_ms, ev->source_id);
+    c->value = ev->value;
+    c->has_value = ev->has_value;
+    if (ev->attrs)
+        assert_int_equal(event_set_attrs(c, ev->attrs, ev->attrs_len), SF_OK);
+    return c;
+}
+
+/* Register copies of evs[0..n) in free slots (slot[i] their places). */
+static void appending_register(sf_event **copies, size_t n, size_t *slot)
+{
+    pthread_mutex_lock(&g_appending.mu);
+    size_t at = 0;
+    for (size_t i = 0; i < n; i++) {
+        while (at < APPENDING_MAX && g_appending.ev[at])
+            at++;
+        assert_true(at < APPENDING_MAX);
+        g_appending.ev[at] = copies[i];
+        g_appending.sunk[at] = false;
+        slot[i] = at;
+    }
+    pthread_mutex_unlock(&g_appending.mu);
+}
+
+/*
+ * Append copies of evs (the caller keeps its events, and may append them again) with the
+ * cursor in one transaction, blocking until committed. seqs (may be NULL) receives each
+ * event's sequence number, JOURNAL_DUPLICATE for one dedup dropped, all 0 on failure.
+ */
+static sf_status append(journal *j, const char *connector, const sf_event *const *evs, size_t n,
+                        const char *cursor_key, const char *cursor_value, uint64_t *seqs)
+{
+    sf_event **copies = n ? calloc(n, sizeof *copies) : NULL;
+    size_t *slot = n ? calloc(n, sizeof *slot) : NULL;
+    assert_true(n == 0 || (copies && slot));
+    for (size_t i = 0; i < n; i++)
+        copies[i] = copy_event(evs[i]);
+    appending_register(copies, n, slot);
+    sf_status rc =
+        journal_append_handoff(j, connector, evs ? copies : NULL, n, cursor_key, cursor_value);
+    pthread_mutex_lock(&g_appending.mu);
+    for (size_t i = 0; i < n; i++) {
+        size_t at = slot[i];
+        bool sunk = g_appending.sunk[at];
+        if (seqs)
+            seqs[i] = rc == SF_OK && sunk ? g_appending.seq[at] : 0;
+        if (rc != SF_OK || sunk)
+            event_free(copies[i]); /* failed: still ours; sunk: kept for us */
+        g_appending.ev[at] = NULL; /* else a duplicate the journal freed */
+    }
+    pthread_mutex_unlock(&g_appending.mu);
+    free(copies);
+    free(slot);
+    return rc;
+}
+
+static sf_status append_one(journal *j, const char *connector, const sf_event *ev, uint64_t *seq)
+{
+    return append(j, connector, &ev, 1, NULL, NULL, seq);
+}
+
+/* True when `connector` recorded `source_id` in the dedup table at or after since_ms. */
+static bool dedup_seen(fixture *f, const char *connector, const char *source_id, int64_t since_ms)
+{
+    store_lock(f->s);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(store_db(f->s),
+                                        "SELECT 1 FROM dedup WHERE connector = ?1 AND"
+                                        " source_id = ?2 AND seen_ms >= ?3",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    sqlite3_bind_text(st, 1, connector, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, source_id, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, since_ms);
+    bool seen = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    store_unlock(f->s);
+    return seen;
+}
+
+/* journal_mark_checkpointed_locked in a transaction of its own. */
+static sf_status mark_checkpointed(fixture *f, uint64_t seq)
+{
+    store_lock(f->s);
+    sf_status rc = store_exec(f->s, "BEGIN");
+    if (rc == SF_OK)
+        rc = journal_mark_checkpointed_locked(f->j, seq);
+    if (store_exec(f->s, rc == SF_OK ? "COMMIT" : "ROLLBACK") != SF_OK)
+        rc = SF_EIO;
+    store_unlock(f->s);
+    return rc;
+}
+
+/* What a batch's done callback saw. */
+typedef struct done_rec {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int calls;
+    int failures; /* calls with a status other than SF_OK */
+    sf_status st;
+    pthread_t thread;
+} done_rec;
+
+static void done_rec_init(done_rec *d)
+{
+    memset(d, 0, sizeof *d);
+    pthread_mutex_init(&d->mu, NULL);
+    pthread_cond_init(&d->cv, NULL);
+}
+
+static void done_rec_destroy(done_rec *d)
+{
+    pthread_mutex_destroy(&d->mu);
+    pthread_cond_destroy(&d->cv);
+}
+
+static void on_done_rec(void *ctx, sf_status st)
+{
+    done_rec *d = ctx;
+    pthread_mutex_lock(&d->mu);
+    d->calls++;
+    if (st != SF_OK)
+        d->failures++;
+    d->st = st;
+    d->thread = pthread_self();
+    pthread_cond_broadcast(&d->cv);
+    pthread_mutex_unlock(&d->mu);
+}
+
+/* Calls so far, after waiting up to 30 s (a safety net, not a timing) for at least `want`. */
+static int done_wait(done_rec *d, int want)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 30;
+    pthread_mutex_lock(&d->mu);
+    while (d->calls < want && pthread_cond_timedwait(&d->cv, &d->mu, &until) == 0)
+        ;
+    int calls = d->calls;
+    pthread_mutex_unlock(&d->mu);
+    return calls;
+}
+
+static int done_calls(done_rec *d)
+{
+    pthread_mutex_lock(&d->mu);
+    int calls = d->calls;
+    pthread_mutex_unlock(&d->mu);
+    return calls;
+}
+
+/* Submit one event (consumed) as a batch of one; its outcome goes to d. */
+static sf_status submit_one(journal *j, const char *connector, sf_event *ev, done_rec *d)
+{
+    sf_event **evs = malloc(sizeof *evs);
+    if (!evs) {
+        event_free(ev);
+        return SF_ENOMEM;
+    }
+    evs[0] = ev;
+    return journal_submit_batch(j, connector, evs, 1, on_done_rec, d);
+}
+
 static void append_numbers_from_one_and_read_returns_fields_in_order(void **state)
 {
     fixture *f = *state;
@@ -119,8 +324,8 @@ static void append_numbers_from_one_and_read_returns_fields_in_order(void **stat
     b->has_value = true;
     assert_int_equal(event_set_attrs(b, "{\"owner\":\"x@y\"}", 15), SF_OK);
     uint64_t sa = 0, sb = 0;
-    assert_int_equal(journal_append_one(f->j, NULL, a, &sa), SF_OK);
-    assert_int_equal(journal_append_one(f->j, "billing", b, &sb), SF_OK);
+    assert_int_equal(append_one(f->j, NULL, a, &sa), SF_OK);
+    assert_int_equal(append_one(f->j, "billing", b, &sb), SF_OK);
     assert_int_equal(sa, 1);
     assert_int_equal(sb, 2);
     assert_int_equal(journal_last_seq(f->j), 2);
@@ -155,8 +360,7 @@ static void read_pages_through_more_than_one_page_in_order(void **state)
     uint64_t seqs[N];
     for (int i = 0; i < N; i++)
         evs[i] = mk("e", "t", i, NULL);
-    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, N, NULL, NULL, seqs),
-                     SF_OK);
+    assert_int_equal(append(f->j, NULL, (const sf_event *const *)evs, N, NULL, NULL, seqs), SF_OK);
     collected *c = read_all(f->j, 0);
     assert_int_equal(c->n, N);
     for (int i = 0; i < N; i++) {
@@ -173,12 +377,12 @@ static void sequence_continues_after_reopen(void **state)
     fixture *f = *state;
     sf_event *ev = mk("e", "t", 1, NULL);
     uint64_t seq = 0;
-    assert_int_equal(journal_append_one(f->j, NULL, ev, &seq), SF_OK);
-    assert_int_equal(journal_append_one(f->j, NULL, ev, &seq), SF_OK);
+    assert_int_equal(append_one(f->j, NULL, ev, &seq), SF_OK);
+    assert_int_equal(append_one(f->j, NULL, ev, &seq), SF_OK);
     close_all(f);
     open_all(f, NULL);
     assert_int_equal(journal_last_seq(f->j), 2);
-    assert_int_equal(journal_append_one(f->j, NULL, ev, &seq), SF_OK);
+    assert_int_equal(append_one(f->j, NULL, ev, &seq), SF_OK);
     assert_int_equal(seq, 3);
     event_free(ev);
 }
@@ -189,8 +393,7 @@ static void batch_and_cursor_commit_together(void **state)
     sf_event *evs[3] = {mk("a", "t", 1, NULL), mk("b", "t", 2, NULL), mk("c", "t", 3, NULL)};
     uint64_t seqs[3] = {0};
     assert_int_equal(
-        journal_append(f->j, "poller", (const sf_event *const *)evs, 3, "cursor", "page-2", seqs),
-        SF_OK);
+        append(f->j, "poller", (const sf_event *const *)evs, 3, "cursor", "page-2", seqs), SF_OK);
     assert_int_equal(seqs[0], 1);
     assert_int_equal(seqs[2], 3);
     char *v = NULL;
@@ -213,8 +416,7 @@ static void failed_cursor_write_leaves_neither_events_nor_cursor(void **state)
     sf_event *evs[2] = {mk("a", "t", 1, "id-1"), mk("b", "t", 2, "id-2")};
     uint64_t seqs[2] = {7, 7};
     assert_int_equal(
-        journal_append(f->j, "poller", (const sf_event *const *)evs, 2, "cursor", "page-9", seqs),
-        SF_EIO);
+        append(f->j, "poller", (const sf_event *const *)evs, 2, "cursor", "page-9", seqs), SF_EIO);
     assert_int_equal(seqs[0], 0);
     collected *c = read_all(f->j, 0);
     assert_int_equal(c->n, 0);
@@ -223,15 +425,14 @@ static void failed_cursor_write_leaves_neither_events_nor_cursor(void **state)
     assert_int_equal(store_kv_get(f->s, "poller", "cursor", &v), SF_OK);
     assert_null(v);
     /* The dedup ids went with the rollback: a retry is not mistaken for a duplicate. */
-    assert_false(journal_seen_id(f->j, "poller", "id-1", g_now));
+    assert_false(dedup_seen(f, "poller", "id-1", g_now - 7 * DAY_MS));
     assert_int_equal(journal_last_seq(f->j), 0);
 
     store_lock(f->s);
     assert_int_equal(store_exec(f->s, "DROP TRIGGER fail_kv"), SF_OK);
     store_unlock(f->s);
     assert_int_equal(
-        journal_append(f->j, "poller", (const sf_event *const *)evs, 2, "cursor", "page-9", seqs),
-        SF_OK);
+        append(f->j, "poller", (const sf_event *const *)evs, 2, "cursor", "page-9", seqs), SF_OK);
     assert_int_equal(seqs[0], 1); /* the failed attempt used no sequence numbers */
     assert_int_equal(seqs[1], 2);
     for (int i = 0; i < 2; i++)
@@ -248,10 +449,9 @@ static void failed_event_mid_batch_leaves_nothing(void **state)
     memset(big, 'x', sizeof big - 1);
     big[sizeof big - 1] = '\0';
     evs[1]->entity = big;
-    assert_int_equal(
-        journal_append(f->j, "poller", (const sf_event *const *)evs, 3, "cursor", "p", NULL),
-        SF_EIO);
-    evs[1]->entity = good;
+    /* handed over directly: a copy of an event over the limits cannot be made */
+    assert_int_equal(journal_append_handoff(f->j, "poller", evs, 3, "cursor", "p"), SF_EIO);
+    evs[1]->entity = good; /* refused: the events are still ours */
     collected *c = read_all(f->j, 0);
     assert_int_equal(c->n, 0);
     collected_free(c);
@@ -267,11 +467,11 @@ static void invalid_batches_are_refused(void **state)
     fixture *f = *state;
     sf_event *ev = mk("a", "t", 1, NULL);
     const sf_event *evs[1] = {ev};
-    assert_int_equal(journal_append(f->j, "c", evs, 0, NULL, NULL, NULL), SF_EINVAL);
-    assert_int_equal(journal_append(f->j, NULL, evs, 1, "cursor", "v", NULL), SF_EINVAL);
-    assert_int_equal(journal_append(f->j, "c", evs, 1, "cursor", NULL, NULL), SF_EINVAL);
+    assert_int_equal(append(f->j, "c", evs, 0, NULL, NULL, NULL), SF_EINVAL);
+    assert_int_equal(append(f->j, NULL, evs, 1, "cursor", "v", NULL), SF_EINVAL);
+    assert_int_equal(append(f->j, "c", evs, 1, "cursor", NULL, NULL), SF_EINVAL);
     /* A cursor alone (a poll that produced nothing new) is a valid append. */
-    assert_int_equal(journal_append(f->j, "c", NULL, 0, "cursor", "v", NULL), SF_OK);
+    assert_int_equal(append(f->j, "c", NULL, 0, "cursor", "v", NULL), SF_OK);
     event_free(ev);
 }
 
@@ -292,7 +492,7 @@ static void *produce(void *arg)
     snprintf(entity, sizeof entity, "producer-%d", p->id);
     for (int i = 0; i < PER_THREAD; i++) {
         sf_event *ev = event_new(entity, "tick", i, NULL, 0);
-        if (!ev || journal_append_one(p->j, NULL, ev, &p->seqs[i]) != SF_OK)
+        if (!ev || append_one(p->j, NULL, ev, &p->seqs[i]) != SF_OK)
             p->failures++;
         event_free(ev);
     }
@@ -343,20 +543,20 @@ static void duplicate_source_id_is_acknowledged_not_appended(void **state)
     fixture *f = *state;
     sf_event *ev = mk("a", "ticket.opened", 1, "T-1");
     uint64_t seq = 99;
-    assert_false(journal_seen_id(f->j, "desk", "T-1", g_now));
-    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    assert_false(dedup_seen(f, "desk", "T-1", g_now - 7 * DAY_MS));
+    assert_int_equal(append_one(f->j, "desk", ev, &seq), SF_OK);
     assert_int_equal(seq, 1);
-    assert_true(journal_seen_id(f->j, "desk", "T-1", g_now));
-    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    assert_true(dedup_seen(f, "desk", "T-1", g_now - 7 * DAY_MS));
+    assert_int_equal(append_one(f->j, "desk", ev, &seq), SF_OK);
     assert_int_equal(seq, JOURNAL_DUPLICATE);
     /* another connector's id space is its own */
-    assert_int_equal(journal_append_one(f->j, "crm", ev, &seq), SF_OK);
+    assert_int_equal(append_one(f->j, "crm", ev, &seq), SF_OK);
     assert_int_equal(seq, 2);
     /* within one batch too */
     sf_event *twice[2] = {mk("b", "t", 2, "T-2"), mk("b", "t", 2, "T-2")};
     uint64_t seqs[2];
-    assert_int_equal(
-        journal_append(f->j, "desk", (const sf_event *const *)twice, 2, NULL, NULL, seqs), SF_OK);
+    assert_int_equal(append(f->j, "desk", (const sf_event *const *)twice, 2, NULL, NULL, seqs),
+                     SF_OK);
     assert_int_equal(seqs[0], 3);
     assert_int_equal(seqs[1], JOURNAL_DUPLICATE);
     collected *c = read_all(f->j, 0);
@@ -365,7 +565,7 @@ static void duplicate_source_id_is_acknowledged_not_appended(void **state)
     /* the window survives a restart */
     close_all(f);
     open_all(f, NULL);
-    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    assert_int_equal(append_one(f->j, "desk", ev, &seq), SF_OK);
     assert_int_equal(seq, JOURNAL_DUPLICATE);
     event_free(ev);
     event_free(twice[0]);
@@ -382,13 +582,13 @@ static void source_id_older_than_window_is_appended_again(void **state)
     open_all(f, &c);
     sf_event *ev = mk("a", "t", 1, "X");
     uint64_t seq;
-    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    assert_int_equal(append_one(f->j, "desk", ev, &seq), SF_OK);
     g_now += DAY_MS - 1;
-    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    assert_int_equal(append_one(f->j, "desk", ev, &seq), SF_OK);
     assert_int_equal(seq, JOURNAL_DUPLICATE);
     g_now += 2;
-    assert_false(journal_seen_id(f->j, "desk", "X", g_now));
-    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    assert_false(dedup_seen(f, "desk", "X", g_now - DAY_MS));
+    assert_int_equal(append_one(f->j, "desk", ev, &seq), SF_OK);
     assert_int_equal(seq, 2);
     event_free(ev);
 }
@@ -401,15 +601,14 @@ static void retention_removes_only_old_checkpointed_events(void **state)
     g_now = now - 10 * DAY_MS;
     sf_event *evs[4] = {mk("a", "t", now, NULL), mk("b", "t", now, NULL),
                         mk("c", "t", now - 30 * DAY_MS, NULL), mk("d", "t", now, NULL)};
-    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, 2, NULL, NULL, NULL),
-                     SF_OK);
+    assert_int_equal(append(f->j, NULL, (const sf_event *const *)evs, 2, NULL, NULL, NULL), SF_OK);
     g_now = now - DAY_MS; /* c: an old event that arrived recently */
-    assert_int_equal(journal_append_one(f->j, NULL, evs[2], NULL), SF_OK);
+    assert_int_equal(append_one(f->j, NULL, evs[2], NULL), SF_OK);
     g_now = now - 10 * DAY_MS; /* d arrived long ago but is not covered by the checkpoint */
-    assert_int_equal(journal_append_one(f->j, NULL, evs[3], NULL), SF_OK);
+    assert_int_equal(append_one(f->j, NULL, evs[3], NULL), SF_OK);
     g_now = now;
-    assert_int_equal(journal_mark_checkpointed(f->j, 3), SF_OK);
-    assert_int_equal(journal_mark_checkpointed(f->j, 2), SF_OK); /* never moves back */
+    assert_int_equal(mark_checkpointed(f, 3), SF_OK);
+    assert_int_equal(mark_checkpointed(f, 2), SF_OK); /* never moves back */
     assert_int_equal(journal_checkpointed_seq(f->j), 3);
     size_t deleted = 0;
     assert_int_equal(journal_retain(f->j, 7 * DAY_MS, &deleted), SF_OK);
@@ -428,14 +627,14 @@ static void sequence_is_not_reused_after_retention_empties_the_journal(void **st
     fixture *f = *state;
     sf_event *ev = mk("a", "t", g_now - 30 * DAY_MS, NULL);
     uint64_t seq;
-    assert_int_equal(journal_append_one(f->j, NULL, ev, &seq), SF_OK);
-    assert_int_equal(journal_append_one(f->j, NULL, ev, &seq), SF_OK);
-    assert_int_equal(journal_mark_checkpointed(f->j, 2), SF_OK);
+    assert_int_equal(append_one(f->j, NULL, ev, &seq), SF_OK);
+    assert_int_equal(append_one(f->j, NULL, ev, &seq), SF_OK);
+    assert_int_equal(mark_checkpointed(f, 2), SF_OK);
     assert_int_equal(journal_retain(f->j, DAY_MS, NULL), SF_OK);
     close_all(f);
     open_all(f, NULL);
     assert_int_equal(journal_last_seq(f->j), 2);
-    assert_int_equal(journal_append_one(f->j, NULL, ev, &seq), SF_OK);
+    assert_int_equal(append_one(f->j, NULL, ev, &seq), SF_OK);
     assert_int_equal(seq, 3);
     event_free(ev);
 }
@@ -445,7 +644,7 @@ static void retention_forgets_ids_past_the_window(void **state)
     fixture *f = *state;
     sf_event *ev = mk("a", "t", g_now, "Y");
     uint64_t seq;
-    assert_int_equal(journal_append_one(f->j, "desk", ev, &seq), SF_OK);
+    assert_int_equal(append_one(f->j, "desk", ev, &seq), SF_OK);
     g_now += 8 * DAY_MS;
     assert_int_equal(journal_retain(f->j, 365 * DAY_MS, NULL), SF_OK);
     store_lock(f->s);
@@ -472,7 +671,7 @@ static void read_stops_when_the_callback_says_so(void **state)
     fixture *f = *state;
     sf_event *ev = mk("a", "t", 1, NULL);
     for (int i = 0; i < 5; i++)
-        assert_int_equal(journal_append_one(f->j, NULL, ev, NULL), SF_OK);
+        assert_int_equal(append_one(f->j, NULL, ev, NULL), SF_OK);
     int n = 0;
     assert_int_equal(journal_read(f->j, 0, stop_after_two, &n), SF_EFATAL);
     assert_int_equal(n, 2);
@@ -488,10 +687,11 @@ static void append_until_killed(const char *dir, int fd)
     if (store_open(dir, STORE_DURABILITY_FSYNC, &s, err, sizeof err) != SF_OK ||
         journal_open(s, NULL, &j) != SF_OK)
         _exit(2);
+    journal_set_sink_many(j, record_sink, NULL);
     sf_event *ev = event_new("victim", "tick", 1, NULL, 0);
     for (;;) {
         uint64_t seq = 0;
-        if (!ev || journal_append_one(j, NULL, ev, &seq) != SF_OK)
+        if (!ev || append_one(j, NULL, ev, &seq) != SF_OK)
             _exit(3);
         if (write(fd, &seq, sizeof seq) != sizeof seq)
             _exit(4);
@@ -546,17 +746,19 @@ typedef struct sunk {
     char entities[4096][24];
 } sunk;
 
-static void sink_keep(void *ctx, uint64_t seq, sf_event *ev)
+static void sink_keep(void *ctx, sf_event *const *evs, size_t n)
 {
     sunk *k = ctx;
     pthread_mutex_lock(&k->mu);
-    if (k->n < 4096) {
-        k->seqs[k->n] = seq;
-        snprintf(k->entities[k->n], sizeof k->entities[0], "%s", ev->entity);
-        k->n++;
+    for (size_t i = 0; i < n; i++) {
+        if (k->n < 4096) {
+            k->seqs[k->n] = evs[i]->seq;
+            snprintf(k->entities[k->n], sizeof k->entities[0], "%s", evs[i]->entity);
+            k->n++;
+        }
+        event_free(evs[i]);
     }
     pthread_mutex_unlock(&k->mu);
-    event_free(ev);
 }
 
 static sunk *sunk_new(journal *j)
@@ -564,7 +766,7 @@ static sunk *sunk_new(journal *j)
     sunk *k = calloc(1, sizeof *k);
     assert_non_null(k);
     pthread_mutex_init(&k->mu, NULL);
-    journal_set_sink(j, sink_keep, k);
+    journal_set_sink_many(j, sink_keep, k);
     return k;
 }
 
@@ -578,15 +780,15 @@ static void submitted_events_reach_the_sink_in_sequence_order(void **state)
 {
     fixture *f = *state;
     sunk *k = sunk_new(f->j);
-    uint64_t first = 0, last = 0;
+    done_rec d;
+    done_rec_init(&d);
     for (int i = 0; i < 50; i++) {
         char entity[16];
         snprintf(entity, sizeof entity, "e%d", i);
-        assert_int_equal(journal_submit(f->j, NULL, mk(entity, "t", i, NULL), &last), SF_OK);
-        if (i == 0)
-            first = last;
+        assert_int_equal(submit_one(f->j, NULL, mk(entity, "t", i, NULL), &d), SF_OK);
     }
-    assert_int_equal(journal_wait(f->j, first, last), SF_OK);
+    assert_int_equal(done_wait(&d, 50), 50);
+    assert_int_equal(d.failures, 0);
     /* durable once waited for: readable before the sink has even run */
     collected *c = read_all(f->j, 0);
     assert_int_equal(c->n, 50);
@@ -600,6 +802,7 @@ static void submitted_events_reach_the_sink_in_sequence_order(void **state)
         assert_string_equal(k->entities[i], entity);
     }
     sunk_free(k);
+    done_rec_destroy(&d);
     open_all(f, NULL);
 }
 
@@ -632,13 +835,16 @@ static void submitted_duplicate_is_freed_not_sunk(void **state)
 {
     fixture *f = *state;
     sunk *k = sunk_new(f->j);
-    uint64_t t1 = 0, t2 = 0;
-    assert_int_equal(journal_submit(f->j, "desk", mk("a", "t", 1, "T-7"), &t1), SF_OK);
-    assert_int_equal(journal_submit(f->j, "desk", mk("a", "t", 1, "T-7"), &t2), SF_OK);
-    assert_int_equal(journal_wait(f->j, t1, t2), SF_OK); /* a duplicate is acknowledged */
+    done_rec d;
+    done_rec_init(&d);
+    assert_int_equal(submit_one(f->j, "desk", mk("a", "t", 1, "T-7"), &d), SF_OK);
+    assert_int_equal(submit_one(f->j, "desk", mk("a", "t", 1, "T-7"), &d), SF_OK);
+    assert_int_equal(done_wait(&d, 2), 2);
+    assert_int_equal(d.failures, 0); /* a duplicate is acknowledged */
     close_all(f);
     assert_int_equal(k->n, 1);
     sunk_free(k);
+    done_rec_destroy(&d);
     open_all(f, NULL);
 }
 
@@ -654,16 +860,19 @@ static void *submit_many(void *arg)
     char entity[32];
     snprintf(entity, sizeof entity, "producer-%d", p->id);
     for (int round = 0; round < 10; round++) {
-        uint64_t first = 0, t = 0;
+        done_rec d;
+        done_rec_init(&d);
+        int submitted = 0;
         for (int i = 0; i < 40; i++) {
             sf_event *ev = event_new(entity, "tick", round * 40 + i, NULL, 0);
-            if (journal_submit(p->j, NULL, ev, &t) != SF_OK)
+            if (!ev || submit_one(p->j, NULL, ev, &d) != SF_OK)
                 p->failures++;
-            if (i == 0)
-                first = t;
+            else
+                submitted++;
         }
-        if (journal_wait(p->j, first, t) != SF_OK)
+        if (done_wait(&d, submitted) != submitted || d.failures != 0)
             p->failures++;
+        done_rec_destroy(&d);
     }
     return NULL;
 }
@@ -694,15 +903,19 @@ static void submits_from_threads_are_all_sunk_once_in_order(void **state)
 static void cursor_appended_after_submits_commits_no_earlier_than_them(void **state)
 {
     fixture *f = *state;
+    done_rec d;
+    done_rec_init(&d);
     for (int i = 0; i < 20; i++)
-        assert_int_equal(journal_submit(f->j, "file", mk("a", "t", i, NULL), NULL), SF_OK);
-    assert_int_equal(journal_append(f->j, "file", NULL, 0, "offset", "4096", NULL), SF_OK);
+        assert_int_equal(submit_one(f->j, "file", mk("a", "t", i, NULL), &d), SF_OK);
+    assert_int_equal(append(f->j, "file", NULL, 0, "offset", "4096", NULL), SF_OK);
     collected *c = read_all(f->j, 0);
     assert_int_equal(c->n, 20);
     collected_free(c);
+    assert_int_equal(done_wait(&d, 20), 20);
+    done_rec_destroy(&d);
 }
 
-static void failed_submit_is_reported_by_wait_and_not_sunk(void **state)
+static void failed_submit_is_reported_to_done_and_not_sunk(void **state)
 {
     fixture *f = *state;
     sunk *k = sunk_new(f->j);
@@ -711,19 +924,24 @@ static void failed_submit_is_reported_by_wait_and_not_sunk(void **state)
                                       " BEGIN SELECT RAISE(ABORT, 'injected'); END"),
                      SF_OK);
     store_unlock(f->s);
-    uint64_t t = 0;
-    assert_int_equal(journal_submit(f->j, NULL, mk("a", "t", 1, NULL), &t), SF_OK);
-    assert_int_equal(journal_wait(f->j, t, t), SF_EIO);
+    done_rec a, b;
+    done_rec_init(&a);
+    done_rec_init(&b);
+    assert_int_equal(submit_one(f->j, NULL, mk("a", "t", 1, NULL), &a), SF_OK);
+    assert_int_equal(done_wait(&a, 1), 1);
+    assert_int_equal(a.st, SF_EIO);
     store_lock(f->s);
     assert_int_equal(store_exec(f->s, "DROP TRIGGER fail_j"), SF_OK);
     store_unlock(f->s);
-    uint64_t t2 = 0;
-    assert_int_equal(journal_submit(f->j, NULL, mk("b", "t", 1, NULL), &t2), SF_OK);
-    assert_int_equal(journal_wait(f->j, t2, t2), SF_OK);
+    assert_int_equal(submit_one(f->j, NULL, mk("b", "t", 1, NULL), &b), SF_OK);
+    assert_int_equal(done_wait(&b, 1), 1);
+    assert_int_equal(b.st, SF_OK);
     close_all(f);
     assert_int_equal(k->n, 1);
     assert_string_equal(k->entities[0], "b");
     sunk_free(k);
+    done_rec_destroy(&a);
+    done_rec_destroy(&b);
     open_all(f, NULL);
 }
 
@@ -734,10 +952,14 @@ static void invalid_submit_is_refused_and_consumed(void **state)
     ev->source_id = malloc(SIGFLOW_MAX_SOURCE_ID_LEN + 2);
     memset(ev->source_id, 's', SIGFLOW_MAX_SOURCE_ID_LEN + 1);
     ev->source_id[SIGFLOW_MAX_SOURCE_ID_LEN + 1] = '\0';
-    uint64_t t = 9;
-    assert_int_equal(journal_submit(f->j, "desk", ev, &t), SF_EINVAL); /* freed: no leak */
-    assert_int_equal(t, 0);
-    assert_int_equal(journal_submit(f->j, NULL, NULL, &t), SF_EINVAL);
+    done_rec d;
+    done_rec_init(&d);
+    assert_int_equal(submit_one(f->j, "desk", ev, &d), SF_EINVAL); /* freed: no leak */
+    assert_int_equal(journal_submit_batch(f->j, NULL, NULL, 0, on_done_rec, &d), SF_EINVAL);
+    close_all(f); /* drains: a refused submit is never answered */
+    assert_int_equal(done_calls(&d), 0);
+    done_rec_destroy(&d);
+    open_all(f, NULL);
 }
 
 static void full_disk_fails_the_batch_and_stores_nothing(void **state)
@@ -757,8 +979,7 @@ static void full_disk_fails_the_batch_and_stores_nothing(void **state)
     store_lock(f->s);
     assert_int_equal(store_exec(f->s, "PRAGMA max_page_count = 1"), SF_OK);
     store_unlock(f->s);
-    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, N, NULL, NULL, NULL),
-                     SF_EIO);
+    assert_int_equal(append(f->j, NULL, (const sf_event *const *)evs, N, NULL, NULL, NULL), SF_EIO);
     store_lock(f->s);
     assert_int_equal(store_exec(f->s, "PRAGMA max_page_count = 1073741823"), SF_OK);
     store_unlock(f->s);
@@ -766,7 +987,7 @@ static void full_disk_fails_the_batch_and_stores_nothing(void **state)
     assert_int_equal(c->n, 0);
     collected_free(c);
     uint64_t seq = 0;
-    assert_int_equal(journal_append_one(f->j, NULL, evs[0], &seq), SF_OK);
+    assert_int_equal(append_one(f->j, NULL, evs[0], &seq), SF_OK);
     assert_int_equal(seq, 1);
     for (int i = 0; i < N; i++)
         event_free(evs[i]);
@@ -791,12 +1012,22 @@ static void full_disk_mid_commit_leaves_no_entry_of_it_stored(void **state)
     store_lock(f->s);
     assert_int_equal(store_exec(f->s, "PRAGMA max_page_count = 1"), SF_OK); /* = current */
     store_unlock(f->s);
-    uint64_t ta = 0, tb = 0, tc = 0;
-    assert_int_equal(journal_submit(f->j, NULL, mk("a", "t", 1, NULL), &ta), SF_OK);
-    assert_int_equal(journal_submit(f->j, NULL, big, &tb), SF_OK);
-    assert_int_equal(journal_submit(f->j, NULL, mk("c", "t", 3, NULL), &tc), SF_OK);
-    assert_int_equal(journal_wait(f->j, ta, tc), SF_EIO);
-    assert_int_equal(journal_wait(f->j, tc, tc), SF_EIO); /* the whole commit failed */
+    done_rec a, b, c3;
+    done_rec_init(&a);
+    done_rec_init(&b);
+    done_rec_init(&c3);
+    assert_int_equal(submit_one(f->j, NULL, mk("a", "t", 1, NULL), &a), SF_OK);
+    assert_int_equal(submit_one(f->j, NULL, big, &b), SF_OK);
+    assert_int_equal(submit_one(f->j, NULL, mk("c", "t", 3, NULL), &c3), SF_OK);
+    assert_int_equal(done_wait(&c3, 1), 1);
+    assert_int_equal(done_calls(&a), 1);
+    assert_int_equal(done_calls(&b), 1);
+    assert_int_equal(b.st, SF_EIO);
+    assert_int_equal(a.st, SF_EIO);  /* the whole commit failed: before the big one */
+    assert_int_equal(c3.st, SF_EIO); /* and after it */
+    done_rec_destroy(&a);
+    done_rec_destroy(&b);
+    done_rec_destroy(&c3);
     store_lock(f->s);
     assert_int_equal(store_exec(f->s, "PRAGMA max_page_count = 1073741823"), SF_OK);
     store_unlock(f->s);
@@ -841,16 +1072,15 @@ static void commits_hold_at_most_max_batch_events(void **state)
     c.max_batch = 2;
     open_all(f, &c);
     sf_event *evs[3] = {mk("a", "t", 1, NULL), mk("b", "t", 2, NULL), mk("c", "t", 3, NULL)};
-    uint64_t first = 0, t = 0;
-    for (int i = 0; i < 7; i++) {
-        assert_int_equal(journal_submit(f->j, NULL, mk("a", "t", i, NULL), &t), SF_OK);
-        if (i == 0)
-            first = t;
-    }
+    done_rec d;
+    done_rec_init(&d);
+    for (int i = 0; i < 7; i++)
+        assert_int_equal(submit_one(f->j, NULL, mk("a", "t", i, NULL), &d), SF_OK);
     /* an entry larger than max_batch is committed whole, on its own */
-    assert_int_equal(journal_append(f->j, NULL, (const sf_event *const *)evs, 3, NULL, NULL, NULL),
-                     SF_OK);
-    assert_int_equal(journal_wait(f->j, first, t), SF_OK);
+    assert_int_equal(append(f->j, NULL, (const sf_event *const *)evs, 3, NULL, NULL, NULL), SF_OK);
+    assert_int_equal(done_wait(&d, 7), 7); /* queued before the batch: committed before it */
+    assert_int_equal(d.failures, 0);
+    done_rec_destroy(&d);
     journal_stats st;
     journal_get_stats(f->j, &st);
     assert_int_equal(st.events, 10);
@@ -864,14 +1094,14 @@ static void stats_count_duplicates_and_failures(void **state)
 {
     fixture *f = *state;
     sf_event *ev = mk("a", "t", 1, "S-1");
-    assert_int_equal(journal_append_one(f->j, "desk", ev, NULL), SF_OK);
-    assert_int_equal(journal_append_one(f->j, "desk", ev, NULL), SF_OK);
+    assert_int_equal(append_one(f->j, "desk", ev, NULL), SF_OK);
+    assert_int_equal(append_one(f->j, "desk", ev, NULL), SF_OK);
     store_lock(f->s);
     assert_int_equal(store_exec(f->s, "CREATE TEMP TRIGGER fail_j BEFORE INSERT ON journal"
                                       " BEGIN SELECT RAISE(ABORT, 'injected'); END"),
                      SF_OK);
     store_unlock(f->s);
-    assert_int_equal(journal_append_one(f->j, NULL, ev, NULL), SF_EIO);
+    assert_int_equal(append_one(f->j, NULL, ev, NULL), SF_EIO);
     journal_stats st;
     journal_get_stats(f->j, &st);
     assert_int_equal(st.events, 1);
@@ -881,61 +1111,6 @@ static void stats_count_duplicates_and_failures(void **state)
 }
 
 /* ---- producers that commit on their own thread (journal_commit_here) ---------------------- */
-
-/* What a batch's done callback saw. */
-typedef struct done_rec {
-    pthread_mutex_t mu;
-    pthread_cond_t cv;
-    int calls;
-    sf_status st;
-    pthread_t thread;
-} done_rec;
-
-static void done_rec_init(done_rec *d)
-{
-    memset(d, 0, sizeof *d);
-    pthread_mutex_init(&d->mu, NULL);
-    pthread_cond_init(&d->cv, NULL);
-}
-
-static void done_rec_destroy(done_rec *d)
-{
-    pthread_mutex_destroy(&d->mu);
-    pthread_cond_destroy(&d->cv);
-}
-
-static void on_done_rec(void *ctx, sf_status st)
-{
-    done_rec *d = ctx;
-    pthread_mutex_lock(&d->mu);
-    d->calls++;
-    d->st = st;
-    d->thread = pthread_self();
-    pthread_cond_broadcast(&d->cv);
-    pthread_mutex_unlock(&d->mu);
-}
-
-/* Calls so far, after waiting up to 30 s (a safety net, not a timing) for at least `want`. */
-static int done_wait(done_rec *d, int want)
-{
-    struct timespec until;
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_sec += 30;
-    pthread_mutex_lock(&d->mu);
-    while (d->calls < want && pthread_cond_timedwait(&d->cv, &d->mu, &until) == 0)
-        ;
-    int calls = d->calls;
-    pthread_mutex_unlock(&d->mu);
-    return calls;
-}
-
-static int done_calls(done_rec *d)
-{
-    pthread_mutex_lock(&d->mu);
-    int calls = d->calls;
-    pthread_mutex_unlock(&d->mu);
-    return calls;
-}
 
 /* n events "PREFIX-i" in a malloc'd array, as a request scope hands them over. */
 static sf_event **events_of(const char *prefix, int n)
@@ -1168,7 +1343,7 @@ int main(void)
         T(submitted_duplicate_is_freed_not_sunk),
         T(submits_from_threads_are_all_sunk_once_in_order),
         T(cursor_appended_after_submits_commits_no_earlier_than_them),
-        T(failed_submit_is_reported_by_wait_and_not_sunk),
+        T(failed_submit_is_reported_to_done_and_not_sunk),
         T(invalid_submit_is_refused_and_consumed),
         T(deferred_batches_commit_together_on_the_calling_thread),
         T(commit_here_leaves_a_busy_store_to_the_committer),

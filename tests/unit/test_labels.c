@@ -190,9 +190,7 @@ static void missed_entities(void **state)
     assert_int_equal(journal_open(f->s, NULL, &j), SF_OK);
     sf_event *ev = event_new("cust-9", "login", 1000, NULL, 0);
     assert_non_null(ev);
-    uint64_t seq = 0;
-    assert_int_equal(journal_append_one(j, "in", ev, &seq), SF_OK);
-    event_free(ev);
+    assert_int_equal(journal_append_handoff(j, "in", &ev, 1, NULL, NULL), SF_OK); /* freed */
     journal_close(j);
     assert_int_equal(labels_put_missed(f->s, "cust-9", 7000, LABEL_SOURCE_PERSON, "api", &l, &r),
                      SF_OK);

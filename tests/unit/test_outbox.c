@@ -112,7 +112,7 @@ static void claim_marks_inflight_and_returns_the_alert(void **state)
     put(f, "a1", NULL);
     outbox_delivery d[4];
     size_t n = 0;
-    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 4, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "hook", g_now, g_now, 4, d, &n), SF_OK);
     assert_int_equal(n, 1);
     assert_string_equal(d[0].alert_id, "a1");
     assert_string_equal(d[0].target, "hook");
@@ -125,7 +125,7 @@ static void claim_marks_inflight_and_returns_the_alert(void **state)
     assert_int_equal(count(f, "hook", OUTBOX_INFLIGHT), 1);
     /* claimed once: a second claim gets nothing */
     size_t m = 9;
-    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 4, d + 1, &m), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "hook", g_now, g_now, 4, d + 1, &m), SF_OK);
     assert_int_equal(m, 0);
     assert_int_equal(outbox_result(f->o, d[0].id, OUTBOX_RESULT_OK, 0, NULL), SF_OK);
     assert_int_equal(count(f, "hook", OUTBOX_OK), 1);
@@ -144,7 +144,7 @@ static void claim_honours_max_and_due_order(void **state)
     put(f, "a3", NULL);
     outbox_delivery d[2];
     size_t n = 0;
-    assert_int_equal(outbox_claim_due(f->o, "slack", g_now, 2, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "slack", g_now, g_now, 2, d, &n), SF_OK);
     assert_int_equal(n, 2);
     assert_string_equal(d[0].alert_id, "a1");
     assert_string_equal(d[1].alert_id, "a2");
@@ -157,7 +157,7 @@ static void retry_is_not_claimed_before_its_time(void **state)
     put(f, "a1", NULL);
     outbox_delivery d[1];
     size_t n = 0;
-    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 1, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "hook", g_now, g_now, 1, d, &n), SF_OK);
     assert_int_equal(n, 1);
     int64_t id = d[0].id;
     outbox_delivery_clear(d, n);
@@ -166,9 +166,9 @@ static void retry_is_not_claimed_before_its_time(void **state)
     int64_t due = 0;
     assert_int_equal(outbox_next_due(f->o, "hook", &due), SF_OK);
     assert_int_equal(due, at);
-    assert_int_equal(outbox_claim_due(f->o, "hook", at - 1, 1, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "hook", at - 1, at - 1, 1, d, &n), SF_OK);
     assert_int_equal(n, 0);
-    assert_int_equal(outbox_claim_due(f->o, "hook", at, 1, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "hook", at, at, 1, d, &n), SF_OK);
     assert_int_equal(n, 1);
     assert_int_equal(d[0].attempts, 1);
     assert_string_equal(d[0].last_error, "HTTP 503");
@@ -183,14 +183,14 @@ static void inflight_is_pending_again_after_reopen(void **state)
     put(f, "a1", NULL);
     outbox_delivery d[1];
     size_t n = 0;
-    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 1, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "hook", g_now, g_now, 1, d, &n), SF_OK);
     assert_int_equal(n, 1);
     int64_t id = d[0].id;
     outbox_delivery_clear(d, n);
     close_all(f); /* the process died before the result was recorded */
     open_all(f);
     assert_int_equal(count(f, "hook", OUTBOX_INFLIGHT), 0);
-    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 1, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "hook", g_now, g_now, 1, d, &n), SF_OK);
     assert_int_equal(n, 1);
     assert_int_equal(d[0].id, id);
     outbox_delivery_clear(d, n);
@@ -203,7 +203,7 @@ static void dead_letters_list_retry_and_drop(void **state)
     put(f, "a2", NULL);
     outbox_delivery d[4];
     size_t n = 0;
-    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 4, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "hook", g_now, g_now, 4, d, &n), SF_OK);
     assert_int_equal(n, 2);
     int64_t id1 = d[0].id, id2 = d[1].id;
     outbox_delivery_clear(d, n);
@@ -227,7 +227,7 @@ static void dead_letters_list_retry_and_drop(void **state)
     assert_int_equal(outbox_dlq_retry(f->o, id1, &retried), SF_OK);
     assert_int_equal(retried, 1);
     assert_int_equal(outbox_dlq_retry(f->o, id1, &retried), SF_EINVAL);
-    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 4, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "hook", g_now, g_now, 4, d, &n), SF_OK);
     assert_int_equal(n, 1);
     assert_int_equal(d[0].id, id1);
     assert_int_equal(d[0].attempts, 0); /* a fresh set of tries */
@@ -240,10 +240,10 @@ static void dlq_retry_all_moves_every_dead_delivery(void **state)
     put(f, "a1", NULL);
     outbox_delivery d[4];
     size_t n = 0;
-    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 4, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "hook", g_now, g_now, 4, d, &n), SF_OK);
     assert_int_equal(outbox_result(f->o, d[0].id, OUTBOX_RESULT_DEAD, 0, "x"), SF_OK);
     outbox_delivery_clear(d, n);
-    assert_int_equal(outbox_claim_due(f->o, "slack", g_now, 4, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "slack", g_now, g_now, 4, d, &n), SF_OK);
     assert_int_equal(outbox_result(f->o, d[0].id, OUTBOX_RESULT_DEAD, 0, "y"), SF_OK);
     outbox_delivery_clear(d, n);
     size_t retried = 0;
@@ -281,7 +281,7 @@ static void every_attempt_is_recorded_for_the_audit_trail(void **state)
     outbox_delivery d[1];
     size_t n;
     for (int i = 0; i < 2; i++) {
-        assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 1, d, &n), SF_OK);
+        assert_int_equal(outbox_claim_due_ex(f->o, "hook", g_now, g_now, 1, d, &n), SF_OK);
         assert_int_equal(n, 1);
         assert_int_equal(outbox_result(f->o, d[0].id, i ? OUTBOX_RESULT_OK : OUTBOX_RESULT_RETRY,
                                        g_now, i ? NULL : "timeout"),
@@ -305,7 +305,7 @@ static void long_error_text_is_bounded(void **state)
     put(f, "a1", NULL);
     outbox_delivery d[1];
     size_t n;
-    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 1, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "hook", g_now, g_now, 1, d, &n), SF_OK);
     int64_t id = d[0].id;
     outbox_delivery_clear(d, n);
     char big[4000];
@@ -375,7 +375,7 @@ static void outbox_writes_leave_the_connection_at_full_sync(void **state)
     assert_int_equal(synchronous_level(f), 2);
     outbox_delivery d[2];
     size_t n = 0;
-    assert_int_equal(outbox_claim_due(f->o, "slack", g_now, 2, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "slack", g_now, g_now, 2, d, &n), SF_OK);
     assert_int_equal(n, 1);
     assert_int_equal(synchronous_level(f), 2);
     assert_int_equal(outbox_result(f->o, d[0].id, OUTBOX_RESULT_OK, 0, NULL), SF_OK);
@@ -395,7 +395,7 @@ static void attempt_begin_after_records_both_or_neither(void **state)
     assert_int_equal(outbox_put(f->o, "p2", "churn", "c2", 2, "{}", one, 1, NULL), SF_OK);
     outbox_delivery d[2];
     size_t n = 0;
-    assert_int_equal(outbox_claim_due(f->o, "hook", g_now, 2, d, &n), SF_OK);
+    assert_int_equal(outbox_claim_due_ex(f->o, "hook", g_now, g_now, 2, d, &n), SF_OK);
     assert_int_equal(n, 2);
     int unfinished = -1;
     int64_t created = 0;

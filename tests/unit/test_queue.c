@@ -8,15 +8,21 @@
 
 #include "base/queue.h"
 
+/* One item: true when pushed (waiting up to timeout_ms; 0: not at all). */
+static bool push_one(queue *q, void *item, int64_t timeout_ms)
+{
+    return queue_push_many(q, &item, 1, timeout_ms) == 1;
+}
+
 static int items[8];
 
 static void try_push_refuses_when_full(void **state)
 {
     (void)state;
     queue *q = queue_new(2);
-    assert_true(queue_try_push(q, &items[0]));
-    assert_true(queue_try_push(q, &items[1]));
-    assert_false(queue_try_push(q, &items[2]));
+    assert_true(push_one(q, &items[0], 0));
+    assert_true(push_one(q, &items[1], 0));
+    assert_false(push_one(q, &items[2], 0));
     assert_int_equal(queue_length(q), 2);
     queue_free(q, NULL);
 }
@@ -26,8 +32,8 @@ static void pop_is_fifo_across_wraparound(void **state)
     (void)state;
     queue *q = queue_new(3);
     for (int round = 0; round < 3; round++) {
-        assert_true(queue_try_push(q, &items[0]));
-        assert_true(queue_try_push(q, &items[1]));
+        assert_true(push_one(q, &items[0], 0));
+        assert_true(push_one(q, &items[1], 0));
         assert_ptr_equal(queue_pop(q, 0), &items[0]);
         assert_ptr_equal(queue_pop(q, 0), &items[1]);
     }
@@ -46,9 +52,9 @@ static void close_drains_then_returns_null(void **state)
 {
     (void)state;
     queue *q = queue_new(4);
-    assert_true(queue_try_push(q, &items[3]));
+    assert_true(push_one(q, &items[3], 0));
     queue_close(q);
-    assert_false(queue_try_push(q, &items[4]));
+    assert_false(push_one(q, &items[4], 0));
     assert_ptr_equal(queue_pop(q, -1), &items[3]);
     assert_null(queue_pop(q, -1)); /* closed and empty: no wait */
     queue_free(q, NULL);
@@ -63,11 +69,11 @@ static void blocking_push_waits_for_room(void **state)
 {
     (void)state;
     queue *q = queue_new(1);
-    assert_true(queue_try_push(q, &items[0]));
-    assert_false(queue_push(q, &items[1], 20)); /* full: times out */
+    assert_true(push_one(q, &items[0], 0));
+    assert_false(push_one(q, &items[1], 20)); /* full: times out */
     pthread_t t;
     pthread_create(&t, NULL, consume_one, q);
-    assert_true(queue_push(q, &items[1], 5000)); /* the consumer makes room */
+    assert_true(push_one(q, &items[1], 5000)); /* the consumer makes room */
     void *got;
     pthread_join(t, &got);
     assert_ptr_equal(got, &items[0]);
@@ -121,8 +127,8 @@ static void free_hands_leftovers_to_callback(void **state)
 {
     (void)state;
     queue *q = queue_new(4);
-    queue_try_push(q, &items[0]);
-    queue_try_push(q, &items[1]);
+    push_one(q, &items[0], 0);
+    push_one(q, &items[1], 0);
     freed = 0;
     queue_free(q, count_free);
     assert_int_equal(freed, 2);

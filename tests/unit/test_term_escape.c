@@ -10,11 +10,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/strbuf.h"
 #include "base/term_escape.h"
+
+/* in escaped, malloc'd (NULL when memory ran out). */
+static char *escaped(const char *in)
+{
+    strbuf b = {0};
+    strbuf_add(&b, "", 0);
+    term_escape(&b, in);
+    return strbuf_take(&b);
+}
 
 static void expect(const char *in, const char *out)
 {
-    char *e = term_escape_dup(in);
+    char *e = escaped(in);
     assert_non_null(e);
     assert_string_equal(e, out);
     free(e);
