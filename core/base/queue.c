@@ -121,3 +121,19 @@ size_t queue_capacity(const queue *q)
 {
     return q->cap;
 }
+
+size_t queue_pop_many(queue *q, void **items, size_t max, int64_t timeout_ms)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&q->lock);
+    if (max > 0 && wait_until(q, &q->not_empty, false, timeout_ms)) {
+        while (n < max && q->len > 0) {
+            items[n++] = q->items[q->head];
+            q->head = (q->head + 1) % q->cap;
+            q->len--;
+        }
+        pthread_cond_broadcast(&q->not_full); /* room for n: every producer may go on */
+    }
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}

@@ -27,5 +27,8 @@ void *queue_pop(queue *q, int64_t timeout_ms);
 void queue_close(queue *q);
 size_t queue_length(queue *q);
 size_t queue_capacity(const queue *q);
+/* Up to max items in order under one lock, waiting up to timeout_ms (<0 forever) for the
+   first: the count taken, 0 on timeout or closed and empty (the scorer's pop). */
+size_t queue_pop_many(queue *q, void **items, size_t max, int64_t timeout_ms);
 
 #endif

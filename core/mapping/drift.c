@@ -162,11 +162,34 @@ static int64_t wall_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static sf_alert *make_alert(const drift *d, const drift_field *f, bool drifted, double share,
-                            json_object *doc)
+/* A document as parsed (obj) or as text not parsed yet (drift_observe_text). */
+typedef struct drift_doc {
+    json_object *obj;
+    const char *text;
+    size_t len;
+} drift_doc;
+
+/* The shape of the document that tipped a field; text is parsed here, only for an alert. */
+static void drift_doc_shape(const drift_doc *doc, char *out, size_t outlen)
 {
-    char text[SIGFLOW_MAX_ERROR_LEN + SIGFLOW_MAX_SHAPE_LEN], shape[SIGFLOW_MAX_SHAPE_LEN];
-    drift_shape(doc, shape, sizeof shape);
+    if (doc->obj || !doc->text || doc->len > (size_t)INT32_MAX) {
+        drift_shape(doc->obj, out, outlen);
+        return;
+    }
+    json_tokener *tok = json_tokener_new_ex(SIGFLOW_MAX_JSON_DEPTH);
+    json_object *obj = tok ? json_tokener_parse_ex(tok, doc->text, (int)doc->len) : NULL;
+    drift_shape(obj, out, outlen);
+    json_object_put(obj);
+    if (tok)
+        json_tokener_free(tok);
+}
+
+static sf_alert *make_alert(const drift *d, const drift_field *f, bool drifted, double share,
+                            const drift_doc *doc)
+{
+    char text[SIGFLOW_MAX_ERROR_LEN + SIGFLOW_MAX_SHAPE_LEN], shape[SIGFLOW_MAX_SHAPE_LEN] = "";
+    if (drifted)
+        drift_doc_shape(doc, shape, sizeof shape);
     if (drifted)
         snprintf(text, sizeof text,
                  "connector %s: field %s missing or of the wrong type in %.0f%% of the last %d "
@@ -186,7 +209,7 @@ static sf_alert *make_alert(const drift *d, const drift_field *f, bool drifted, 
 }
 
 /* Under the lock: one document for field f; an alert to raise, or NULL. */
-static sf_alert *judge(drift *d, drift_field *f, bool miss, json_object *doc)
+static sf_alert *judge(drift *d, drift_field *f, bool miss, const drift_doc *doc)
 {
     f->misses += miss - f->ring[f->pos];
     f->ring[f->pos] = miss;
@@ -211,7 +234,7 @@ static sf_alert *judge(drift *d, drift_field *f, bool miss, json_object *doc)
     return NULL;
 }
 
-void drift_observe(drift *d, unsigned missed, json_object *doc)
+static void observe(drift *d, unsigned missed, const drift_doc *doc)
 {
     sf_alert *out[DRIFT_MAX_FIELDS];
     int n = 0;
@@ -230,4 +253,14 @@ void drift_observe(drift *d, unsigned missed, json_object *doc)
         else
             alert_free(out[i]);
     }
+}
+
+void drift_observe(drift *d, unsigned missed, json_object *doc)
+{
+    observe(d, missed, &(drift_doc){.obj = doc});
+}
+
+void drift_observe_text(drift *d, unsigned missed, const char *json, size_t len)
+{
+    observe(d, missed, &(drift_doc){.text = json, .len = len});
 }

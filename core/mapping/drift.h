@@ -11,6 +11,7 @@
 #define SIGFLOW_DRIFT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "model/alert.h"
@@ -30,6 +31,8 @@ drift *drift_new(const char *decision, const char *connector, const char *const 
 void drift_free(drift *d);
 /* One document: bit i of `missed` set when field i was missing or of the wrong type. */
 void drift_observe(drift *d, unsigned missed, struct json_object *doc);
+/* The same for a document not parsed (the event line reader's): parsed only for an alert. */
+void drift_observe_text(drift *d, unsigned missed, const char *json, size_t len);
 /* Keys-only shape of a JSON value into out (bounded by SIGFLOW_MAX_SHAPE_LEN): {"a",b:{"c"}}. */
 void drift_shape(struct json_object *doc, char *out, size_t outlen);
 

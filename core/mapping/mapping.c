@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "mapping/drift.h"
+#include "mapping/event_line.h"
 #include "mapping/jsonw.h"
 #include "base/limits.h"
 #include "mapping/utf8.h"
@@ -728,8 +729,77 @@ static void map_position(const char *json, size_t off, int *line, int *col)
     }
 }
 
+/* ---- the event line reader's path -------------------------------------------------- */
+
+bool mapping_apply_view(mapping *m, const char *json, size_t len, mapping_view *v)
+{
+    event_line el;
+    if (!m->canonical || len > SIGFLOW_MAX_EVENT_LINE ||
+        !event_line_read(json, len, &el, v->attrs_buf))
+        return false;
+    /* What mapping_apply_obj and event_new refuse, with their words: theirs to say. */
+    if (el.entity_len > SIGFLOW_MAX_ENTITY_LEN || el.type_len > SIGFLOW_MAX_TYPE_LEN ||
+        el.time_ms < SCORE_TIME_MIN_MS || el.time_ms > SCORE_TIME_MAX_MS)
+        return false;
+    int64_t skew = atomic_load_explicit(&map_max_future_skew_ms, memory_order_relaxed);
+    if (skew > 0 && el.time_ms > map_now_ms() + skew)
+        return false;
+    /* Mapped: counted as mapping_apply_obj counts a document with every field present. */
+    atomic_fetch_add_explicit(&map_seen_stripe(m)->n, 1, memory_order_relaxed);
+    drift *dw = atomic_load_explicit(&m->drift, memory_order_acquire);
+    if (dw)
+        drift_observe_text(dw, 0, json, len);
+    memcpy(v->type_buf, el.type, el.type_len);
+    v->type_buf[el.type_len] = '\0';
+    const char *type = map_types_apply(m->types, v->type_buf);
+    v->dropped = type ? EVENT_KEPT : EVENT_FILTERED;
+    v->entity = el.entity;
+    v->entity_len = el.entity_len;
+    v->type = type ? type : v->type_buf;
+    v->time_ms = el.time_ms;
+    v->has_value = el.has_value;
+    v->value = el.has_value ? el.value : 0;
+    v->attrs = el.attrs_len ? v->attrs_buf : NULL;
+    v->attrs_len = el.attrs_len;
+    return true;
+}
+
+/* A view as the event mapping_apply_obj would have made. */
+static sf_status map_view_event(const mapping_view *v, sf_event **out, char *err, size_t errlen)
+{
+    if (v->dropped)
+        return map_dropped(out, v->dropped, err, errlen);
+    char entity[SIGFLOW_MAX_ENTITY_LEN + 1];
+    memcpy(entity, v->entity, v->entity_len);
+    entity[v->entity_len] = '\0';
+    sf_event *ev = event_new(entity, v->type, v->time_ms, err, errlen);
+    if (!ev)
+        return SF_EINVAL;
+    ev->has_value = v->has_value;
+    ev->value = v->value;
+    if (v->attrs && event_set_attrs(ev, v->attrs, v->attrs_len) != SF_OK) {
+        event_free(ev);
+        snprintf(err, errlen, "out of memory");
+        return SF_ENOMEM;
+    }
+    *out = ev;
+    return SF_OK;
+}
+
 sf_status mapping_apply(mapping *m, const char *json, size_t len, sf_event **out, char *err,
                         size_t errlen)
+{
+    *out = NULL;
+    if (m->canonical) {
+        mapping_view v;
+        if (mapping_apply_view(m, json, len, &v))
+            return map_view_event(&v, out, err, errlen);
+    }
+    return mapping_apply_json(m, json, len, out, err, errlen);
+}
+
+sf_status mapping_apply_json(mapping *m, const char *json, size_t len, sf_event **out, char *err,
+                             size_t errlen)
 {
     *out = NULL;
     if (len > SIGFLOW_MAX_EVENT_LINE) {

@@ -17,9 +17,11 @@
 #ifndef SIGFLOW_MAPPING_H
 #define SIGFLOW_MAPPING_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/limits.h"
 #include "config/config.h"
 #include "mapping/drift.h"
 #include "model/event.h"
@@ -49,6 +51,36 @@ void mapping_set_max_future_skew(int64_t ms);
 
 sf_status mapping_apply(mapping *m, const char *json, size_t len, sf_event **out, char *err,
                         size_t errlen);
+/*
+ * mapping_apply for the canonical shape tries the event line reader first (event_line.h): a
+ * line in its subset is mapped without a JSON tree, anything else goes through json-c. This is
+ * the json-c path alone, for the differential test and fuzz harness that hold the two equal.
+ */
+sf_status mapping_apply_json(mapping *m, const char *json, size_t len, sf_event **out, char *err,
+                             size_t errlen);
+
+/* A mapped event as views, for callers that copy it into their own memory (replay). */
+typedef struct mapping_view {
+    const char *entity; /* into the input, not NUL-terminated */
+    size_t entity_len;
+    const char *type; /* NUL-terminated: the journaled type (after `types`/`type.*`) */
+    int64_t time_ms;
+    double value; /* meaningful when has_value */
+    bool has_value;
+    const char *attrs; /* JSON object text, NUL-terminated, or NULL for none */
+    size_t attrs_len;
+    uint8_t dropped; /* EVENT_FILTERED: acknowledged without an event, as mapping_apply */
+    char attrs_buf[SIGFLOW_MAX_ATTRS_LEN + 1];
+    char type_buf[SIGFLOW_MAX_TYPE_LEN + 1];
+} mapping_view;
+
+/*
+ * The canonical mapping's fast path: true when json[0..len) was mapped into *v (counted as
+ * mapping_apply counts it; no allocation). False when the line is not for the event line
+ * reader, or is not canonical: nothing was counted, and mapping_apply must map (or refuse) it.
+ */
+bool mapping_apply_view(mapping *m, const char *json, size_t len, mapping_view *v);
+
 /* The same on an already parsed object (borrowed). */
 sf_status mapping_apply_obj(mapping *m, struct json_object *obj, sf_event **out, char *err,
                             size_t errlen);

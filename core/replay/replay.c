@@ -173,15 +173,19 @@ static mapping *open_mapping(const sigflow_config *cfg, const replay_opts *o, di
    table of many entities misses the cache on nearly every lookup otherwise. */
 #define PREFETCH_SLOT_AHEAD 16
 #define PREFETCH_ENTITY_AHEAD 8
+#define PREFETCH_ATTRS_AHEAD 3
 
 static void prefetch(replay_input *in, score_engine *e)
 {
     const replay_item *a = replay_input_ahead(in, PREFETCH_SLOT_AHEAD);
     if (a && a->ok)
-        score_prefetch(e, a->hash, false);
+        score_prefetch(e, a->hash, 0);
     a = replay_input_ahead(in, PREFETCH_ENTITY_AHEAD);
     if (a && a->ok)
-        score_prefetch(e, a->hash, true);
+        score_prefetch(e, a->hash, 1);
+    a = replay_input_ahead(in, PREFETCH_ATTRS_AHEAD);
+    if (a && a->ok)
+        score_prefetch(e, a->hash, 2);
 }
 
 /* Feed every line to the engine. Returns the exit code. */

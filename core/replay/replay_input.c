@@ -185,6 +185,7 @@ typedef struct pending_line {
 
 typedef struct parser {
     replay_input *in;
+    mapping_view view; /* the event line reader's result, reused line after line */
     json_tokener *tok; /* for batches parsed as one JSON array */
     pending_line lines[LINES_PER_PARSE];
     size_t n_lines;
@@ -268,6 +269,39 @@ static int keep_event(chunk *c, uint64_t line, sf_event *ev)
     }
     event_free(ev);
     return ok ? 0 : -1;
+}
+
+/*
+ * A line the event line reader mapped: its strings go straight from the chunk into the arena,
+ * with no event, no JSON tree and no allocation of its own (mapping_apply_view).
+ */
+static int keep_view(chunk *c, uint64_t line, const mapping_view *v)
+{
+    if (v->has_value && !isfinite(v->value))
+        return add_item(c, line, "value is not a finite number") ? 0 : -1;
+    replay_item *it = add_item(c, line, NULL);
+    if (!it)
+        return -1;
+    /* a dropped document is kept as mapping_apply makes it: "-" "-" at time 0 */
+    const char *entity = v->dropped ? "-" : v->entity;
+    size_t elen = v->dropped ? 1 : v->entity_len;
+    size_t eo = arena_put(c, entity, elen);
+    size_t to = v->dropped ? arena_put(c, "-", 1) : arena_put(c, v->type, strlen(v->type));
+    size_t ao = v->attrs && !v->dropped ? arena_put(c, v->attrs, v->attrs_len) : SIZE_MAX;
+    if (eo == SIZE_MAX || to == SIZE_MAX || (v->attrs && !v->dropped && ao == SIZE_MAX))
+        return -1;
+    it->ok = 1;
+    it->ev.dropped = v->dropped;
+    it->ev.time_ms = v->dropped ? 0 : v->time_ms;
+    it->ev.value = v->dropped ? 0 : v->value;
+    it->ev.has_value = !v->dropped && v->has_value;
+    /* offsets for now: the arena may still move; fixed up when the chunk is done */
+    it->ev.entity = (char *)(uintptr_t)eo;
+    it->ev.type = (char *)(uintptr_t)to;
+    it->ev.attrs = (char *)(uintptr_t)ao;
+    it->ev.attrs_len = ao == SIZE_MAX ? 0 : v->attrs_len;
+    it->hash = score_entity_hash(entity, elen);
+    return 0;
 }
 
 static int map_one(parser *p, chunk *c, const pending_line *l)
@@ -361,6 +395,12 @@ static int parse_line(parser *p, chunk *c, const char *s, size_t n)
         if (flush_lines(p, c) != 0) /* keep items in line order */
             return -1;
         return add_item(c, line, err) ? 0 : -1;
+    }
+    if (mapping_apply_view(p->in->m, s, n, &p->view)) {
+        /* the canonical shape's common case; lines it declined before it go first */
+        if (p->n_lines && flush_lines(p, c) != 0)
+            return -1;
+        return keep_view(c, line, &p->view);
     }
     p->lines[p->n_lines++] = (pending_line){s, n, line};
     return p->n_lines == LINES_PER_PARSE ? flush_lines(p, c) : 0;

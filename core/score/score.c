@@ -290,10 +290,10 @@ uint64_t score_entity_hash(const char *entity, size_t len)
     return score_hash_id(entity, len);
 }
 
-void score_prefetch(score_engine *e, uint64_t hash, bool entity)
+void score_prefetch(score_engine *e, uint64_t hash, int level)
 {
     if (!e->threaded && e->n_shards == 1)
-        score_shard_prefetch(e->shards[0], hash, entity);
+        score_shard_prefetch(e->shards[0], hash, level);
 }
 
 static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, uint64_t mask,
@@ -315,7 +315,7 @@ static sf_status queue_event(score_engine *e, const sf_event *ev, size_t elen, u
 static uint64_t type_mask(const score_engine *e, const char *type)
 {
     for (size_t k = 0; k < e->n_types; k++) {
-        if (strcmp(e->types[k], type) == 0)
+        if (e->types[k][0] == type[0] && strcmp(e->types[k], type) == 0) /* most differ at once */
             return e->type_mask[k];
     }
     return 0;

@@ -65,10 +65,11 @@ uint64_t score_entity_hash(const char *entity, size_t len);
 sf_status score_push_hashed(score_engine *e, const sf_event *ev, uint64_t hash);
 /*
  * A hint that an event of the entity with this hash comes soon (one shard, the pushing
- * thread; nothing else changes): its table slot is fetched into the cache, and with `entity`
- * the entity the slot points at (give that hint later than the slot's, once it is cached).
+ * thread; nothing else changes): level 0 its table slot is fetched into the cache, 1 the
+ * entity the slot points at, 2 the entity's attrs (give each level later than the one before,
+ * once what it reads is cached).
  */
-void score_prefetch(score_engine *e, uint64_t hash, bool entity);
+void score_prefetch(score_engine *e, uint64_t hash, int level);
 /*
  * Advance the clock without an event (live: the wall clock; replay: --until). Evaluates the
  * tick boundaries <= now_ms that are due. Same thread as score_push.

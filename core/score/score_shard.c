@@ -236,7 +236,7 @@ static entity *entity_find(const score_shard *s, const char *id, size_t len, uin
     return NULL;
 }
 
-void score_shard_prefetch(const score_shard *s, uint64_t hash, bool deep)
+void score_shard_prefetch(const score_shard *s, uint64_t hash, int deep)
 {
     const table_slot *t = &s->table[(size_t)hash & (s->table_cap - 1)];
     if (!deep) {
@@ -245,6 +245,11 @@ void score_shard_prefetch(const score_shard *s, uint64_t hash, bool deep)
     }
     if (t->hash != hash || !t->e) /* a new entity, or a collision: nothing to fetch ahead */
         return;
+    if (deep > 1) { /* the entity is cached by now: its attrs, compared with the event's */
+        if (t->e->attrs)
+            __builtin_prefetch(t->e->attrs);
+        return;
+    }
     const char *p = (const char *)t->e;
     size_t bytes = sizeof(entity) + s->m->layout.size + t->e->id_len;
     for (size_t off = 0; off < bytes && off < 512; off += 64)

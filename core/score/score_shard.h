@@ -91,8 +91,9 @@ outcome_tables *score_shard_outcomes(score_shard *s);
 sf_status score_shard_inspect(score_shard *s, const char *id, size_t len, uint64_t hash, int64_t t,
                               score_inspection *out);
 /* The stable id pointer of an entity (NULL if unknown): outcome tables name entities so. */
-/* Fetch the table slot of hash into the cache ahead; with `deep`, the entity it points at. */
-void score_shard_prefetch(const score_shard *s, uint64_t hash, bool deep);
+/* Fetch the table slot of hash into the cache ahead; deep 1: the entity it points at, 2: its attrs.
+ */
+void score_shard_prefetch(const score_shard *s, uint64_t hash, int deep);
 const char *score_shard_find_id(score_shard *s, const char *id, size_t len, uint64_t hash);
 
 /* Alerts fired since the last call, in firing order; the caller owns them. */

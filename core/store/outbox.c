@@ -233,6 +233,31 @@ sf_status outbox_put_batch(outbox *o, const outbox_item *items, size_t n,
 
 /* ---- claim / result ---- */
 
+/*
+ * Due rows of one state, oldest first, appended to out[*n..max). One state per query, so the
+ * search stays inside outbox_due's (target, state, next_attempt_ms) range: with both states
+ * in one OR, SQLite searched by target alone and stepped over every delivered row of the
+ * target at each claim, a cost that grew with the outbox's whole history.
+ */
+static sf_status claim_collect(outbox *o, const char *target, int state, int64_t due_ms, size_t max,
+                               outbox_delivery *out, size_t *n)
+{
+    sqlite3_stmt *st =
+        store_stmt(o->st, DELIVERY_COLUMNS "WHERE d.target = ?1 AND d.state = ?4"
+                                           " AND d.next_attempt_ms <= ?2"
+                                           " ORDER BY d.next_attempt_ms, d.id LIMIT ?3");
+    if (!st)
+        return SF_EIO;
+    size_t got = 0;
+    sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, due_ms);
+    sqlite3_bind_int64(st, 3, (sqlite3_int64)(max - *n));
+    sqlite3_bind_int(st, 4, state);
+    sf_status rc = outbox_collect(o, st, out + *n, max - *n, &got);
+    *n += got;
+    return rc;
+}
+
 sf_status outbox_claim_due_ex(outbox *o, const char *target, int64_t now_ms, int64_t hold_now_ms,
                               size_t max, outbox_delivery *out, size_t *n)
 {
@@ -241,27 +266,12 @@ sf_status outbox_claim_due_ex(outbox *o, const char *target, int64_t now_ms, int
         return SF_EINVAL;
     store_lock(o->st);
     sf_status rc = outbox_begin(o);
-    sqlite3_stmt *st =
-        rc == SF_OK
-            ? store_stmt(
-                  o->st,
-                  DELIVERY_COLUMNS "WHERE d.target = ?1 AND ((d.state = " OUTBOX_SQL(
-                      OUTBOX_STATE_PENDING) " AND"
-                                            " d.next_attempt_ms <= ?2) OR (d.state = " OUTBOX_SQL(
-                                                OUTBOX_STATE_HELD) " AND d.next_attempt_ms <= ?4))"
-                                                                   " ORDER BY d.state DESC, "
-                                                                   "d.next_attempt_ms,"
-                                                                   " d.id LIMIT ?3")
-            : NULL;
-    if (rc == SF_OK && !st)
-        rc = SF_EIO;
-    if (rc == SF_OK) {
-        sqlite3_bind_text(st, 1, target, -1, SQLITE_STATIC);
-        sqlite3_bind_int64(st, 2, now_ms);
-        sqlite3_bind_int64(st, 3, (sqlite3_int64)max);
-        sqlite3_bind_int64(st, 4, hold_now_ms);
-        rc = outbox_collect(o, st, out, max, n);
-    }
+    /* held rows whose hold is over first (a digest sends them together), then pending ones */
+    if (rc == SF_OK)
+        rc = claim_collect(o, target, OUTBOX_STATE_HELD, hold_now_ms, max, out, n);
+    if (rc == SF_OK && *n < max)
+        rc = claim_collect(o, target, OUTBOX_STATE_PENDING, now_ms, max, out, n);
+    sqlite3_stmt *st;
     for (size_t i = 0; rc == SF_OK && i < *n; i++) {
         st = store_stmt(o->st, "UPDATE outbox_delivery SET state = " OUTBOX_SQL(
                                    OUTBOX_STATE_INFLIGHT) ", updated_ms = ?2"

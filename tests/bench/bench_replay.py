@@ -70,11 +70,16 @@ def main():
             eps = statistics.median(r["eps"] for r in A)
             cpu = statistics.median(r["cpu"] for r in A)
             print("%-20s shards=%s events=%s ticks=%s alerts=%s entities=%d events/s=%.0f "
-                  "(%.0f-%.0f) cpu=%.2fs peak_rss=%.0fMB state=%.1fMB bytes/entity=%.0f" % (
+                  "(%.0f-%.0f) cpu=%.2fs (%.2f us/event) peak_rss=%.0fMB state=%.1fMB "
+                  "bytes/entity=%.0f" % (
                       label, shards, kv["events"], kv["ticks"], kv["alerts"], ents, eps,
                       min(r["eps"] for r in A), max(r["eps"] for r in A), cpu,
+                      cpu * 1e6 / max(int(kv["events"]), 1),
                       max(r["rss"] for r in A), int(kv["state_bytes"]) / 1e6,
                       int(kv["state_bytes"]) / max(ents, 1)))
+            if B and any(r["digest"] not in digests for r in B):
+                sys.exit("bench_replay: %s shards=%s: the baseline's alert stream differs from "
+                         "this build's" % (label, shards))
             if B:
                 ratios = [x["cpu"] / y["cpu"] for x, y in zip(A, B)]
                 print("  A/B (this build / baseline), pairwise median: cpu %.3f (%.3f-%.3f); "
@@ -90,8 +95,9 @@ def main():
         print("  %s: alert streams byte-identical across shards %s" % (label, a.shards))
     l1 = load1()
     if target is not None:
-        print("  issue #14 target (replay >= 1M events/s, first file, --shards 1): %s (%.0f/s)"
-              % ("met" if target >= 1e6 else "not met", target))
+        print("  issue #14 target (replay >= 1M events/s, first file, --shards 1): %s (%.0f/s; "
+              "load %.2f before, %.2f after)"
+              % ("met" if target >= 1e6 else "NOT MET", target, l0, l1))
     print("bench replay: load after %.2f; %s" % (
         l1, "VALID" if max(l0, l1) <= a.max_load else
         "NOT VALID (1-minute load above %.1f: other work on the machine)" % a.max_load))

@@ -6,6 +6,8 @@
 #   BENCH_BASELINE        another sigflow binary (with its plugins in BENCH_BASELINE_PLUGINS,
 #                         default its directory's plugins/) run in turn: A/B ratios
 #   BENCH_MAX_LOAD        1-minute load above which the run says NOT VALID (default 2.0)
+#   BENCH_RUN_RECEIVER    c (default: tests/bench/http_sink.c --log, the receiver costs next to
+#                         nothing) or python (tests/support/http_receiver.py, the tests' one)
 set -eu
 BUILD=${BUILD:-build}
 ROOT=$PWD
@@ -16,6 +18,12 @@ rm -rf "$OUT"
 mkdir -p "$OUT/plugins"
 install -m 0755 "$ROOT/$BUILD/plugins/connector_file.so" "$ROOT/$BUILD/plugins/delivery_webhook.so" \
     "$OUT/plugins/"
+if [ "${BENCH_RUN_RECEIVER:-c}" = python ]; then
+    RECEIVER=$ROOT/tests/support/http_receiver.py
+else
+    RECEIVER=$ROOT/$BUILD/tests/bench/http_sink
+    [ -x "$RECEIVER" ] || make -s "$BUILD/tests/bench/http_sink"
+fi
 args=()
 if [ -n "${BENCH_BASELINE:-}" ]; then
     bp=${BENCH_BASELINE_PLUGINS:-$(dirname "$BENCH_BASELINE")/plugins}
@@ -25,6 +33,6 @@ if [ -n "${BENCH_BASELINE:-}" ]; then
 fi
 exec /usr/bin/python3 "$ROOT/tests/bench/bench_run.py" --sigflow "$ROOT/$BUILD/sigflow" \
     --plugins "$OUT/plugins" --conf "$ROOT/tests/bench/bench.ini" --events "$EVENTS" \
-    --out "$OUT" --receiver "$ROOT/tests/support/http_receiver.py" \
+    --out "$OUT" --receiver "$RECEIVER" \
     --durability "${BENCH_RUN_DURABILITY:-fsync}" --runs "${BENCH_RUN_RUNS:-3}" \
     --max-load "${BENCH_MAX_LOAD:-2.0}" "${args[@]}"

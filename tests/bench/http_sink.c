@@ -3,9 +3,13 @@
  * HTTP/1.1 server that reads each request (headers, then Content-Length bytes of body) and
  * answers `202 {"accepted":1}` with keep-alive, nothing else. One epoll loop per core on
  * SO_REUSEPORT sockets, as sigflow's ingest listener. Prints its port, runs until killed.
+ * With `--log FILE` (the alert receiver of tests/bench/bench_run.py) each request but a
+ * POST /_control also appends {"time": <unix seconds>} to FILE, opened per request so that a
+ * file removed between runs starts again.
  * Benchmark tool only: not part of the daemon.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -15,6 +19,7 @@
 #include <strings.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SINK_BUF (256 * 1024)
@@ -31,6 +36,25 @@ typedef struct conn {
 } conn;
 
 static int port;
+static const char *log_path; /* --log: one line per request received */
+
+/* {"time": now} appended to log_path for the request at the start of buf. */
+static void log_request(const char *buf, size_t len)
+{
+    static const char control[] = "POST /_control ";
+    if (!log_path || (len >= sizeof control - 1 && memcmp(buf, control, sizeof control - 1) == 0))
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    char line[64];
+    int n = snprintf(line, sizeof line, "{\"time\": %lld.%06ld}\n", (long long)ts.tv_sec,
+                     ts.tv_nsec / 1000);
+    int fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 || write(fd, line, (size_t)n) != n)
+        perror("http_sink: log");
+    if (fd >= 0)
+        close(fd);
+}
 
 static int listen_on(int p)
 {
@@ -90,6 +114,7 @@ static int serve(conn *c)
             }
             if (c->len < c->need)
                 break;
+            log_request(c->buf, c->len);
             if (write(c->fd, reply, sizeof reply - 1) != (ssize_t)(sizeof reply - 1))
                 return -1;
             memmove(c->buf, c->buf + c->need, c->len - c->need);
@@ -141,8 +166,14 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+    if (argc == 3 && strcmp(argv[1], "--log") == 0) {
+        log_path = argv[2];
+    } else if (argc != 1) {
+        fprintf(stderr, "usage: http_sink [--log FILE]\n");
+        return 2;
+    }
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
     int loops = cpus < 1 ? 1 : cpus > SINK_MAX_LOOPS ? SINK_MAX_LOOPS : (int)cpus;
     close(listen_on(0)); /* pick the port; every loop binds it with SO_REUSEPORT */

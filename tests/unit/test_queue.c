@@ -117,6 +117,61 @@ static void push_many_keeps_order_and_waits_for_room(void **state)
 }
 
 static int freed;
+/* Many at once: in order across the wrap, at most max, and room made for a blocked producer. */
+static void pop_many_takes_in_order_up_to_max(void **state)
+{
+    (void)state;
+    queue *q = queue_new(4);
+    void *got[8];
+    assert_true(push_one(q, &items[0], 0));
+    assert_true(push_one(q, &items[1], 0));
+    assert_int_equal(queue_pop_many(q, got, 1, 0), 1);
+    assert_ptr_equal(got[0], &items[0]);
+    for (int i = 2; i < 5; i++) /* wraps: the ring holds 1, 2, 3, 4 */
+        assert_true(push_one(q, &items[i], 0));
+    assert_false(push_one(q, &items[5], 0));
+    assert_int_equal(queue_pop_many(q, got, 3, 0), 3);
+    assert_ptr_equal(got[0], &items[1]);
+    assert_ptr_equal(got[1], &items[2]);
+    assert_ptr_equal(got[2], &items[3]);
+    assert_int_equal(queue_pop_many(q, got, 8, 0), 1);
+    assert_ptr_equal(got[0], &items[4]);
+    assert_int_equal(queue_pop_many(q, got, 8, 10), 0); /* empty: times out */
+    assert_int_equal(queue_length(q), 0);
+    queue_close(q);
+    assert_int_equal(queue_pop_many(q, got, 8, -1), 0); /* closed and empty: at once */
+    queue_free(q, NULL);
+}
+
+static void *push_three_blocking(void *arg)
+{
+    queue *q = arg;
+    for (int i = 0; i < 3; i++)
+        if (!push_one(q, &items[i], 5000))
+            return NULL;
+    return q;
+}
+
+static void pop_many_waits_for_the_first_and_frees_room(void **state)
+{
+    (void)state;
+    queue *q = queue_new(1);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, push_three_blocking, q), 0);
+    void *got[4];
+    size_t total = 0;
+    while (total < 3) {
+        size_t n = queue_pop_many(q, got, 4, 5000);
+        assert_true(n == 1); /* a ring of one: never more than one at a time */
+        assert_ptr_equal(got[0], &items[total]);
+        total += n;
+    }
+    void *ret = NULL;
+    pthread_join(t, &ret);
+    assert_ptr_equal(ret, q); /* the producer was never left blocked */
+    queue_free(q, NULL);
+}
+
 static void count_free(void *p)
 {
     (void)p;
@@ -144,6 +199,8 @@ int main(void)
         cmocka_unit_test(blocking_push_waits_for_room),
         cmocka_unit_test(free_hands_leftovers_to_callback),
         cmocka_unit_test(push_many_keeps_order_and_waits_for_room),
+        cmocka_unit_test(pop_many_takes_in_order_up_to_max),
+        cmocka_unit_test(pop_many_waits_for_the_first_and_frees_room),
     };
     return cmocka_run_group_tests_name("queue", tests, NULL, NULL);
 }

@@ -1,0 +1,43 @@
+/*
+ * event_line.h - the reader of sigflow's canonical event line
+ * {"entity":...,"type":...,"time":...,"value":...,other keys: attrs} without a JSON tree:
+ * the one fast implementation of that shape (docs/performance.md, "The canonical event line").
+ * It reads a subset - one flat object whose strings have no escapes, whose keys are unique,
+ * whose values are strings, numbers, true, false or null - and declines everything else, which
+ * the caller then gives to the general path (mapping_apply's json-c parse). What it reads, it
+ * reads exactly as that path would: the same entity, type, time, value and attrs text, byte for
+ * byte (tests/unit/test_event_line.c compares both on generated and hostile lines,
+ * tests/fuzz/fuzz_event_line.c on any input). It never words an error: declining is its only
+ * answer to anything unusual, so errors keep the general path's wording.
+ * Owns nothing; writes attrs into the caller's buffer. Calls jsonw, utf8, timefmt.
+ * Used by mapping.c only (mapping_apply, mapping_apply_view).
+ */
+#ifndef SIGFLOW_EVENT_LINE_H
+#define SIGFLOW_EVENT_LINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/limits.h"
+
+typedef struct event_line {
+    const char *entity; /* inside the line, not NUL-terminated; 1 or more bytes */
+    size_t entity_len;
+    const char *type; /* inside the line, not NUL-terminated; 1 or more bytes */
+    size_t type_len;
+    int64_t time_ms;  /* an RFC 3339 string or integer epoch milliseconds */
+    double value;     /* finite; meaningful when has_value */
+    bool has_value;   /* "value" present and not null */
+    size_t attrs_len; /* 0: no other keys; else attrs[0..attrs_len) is the object, NUL after */
+} event_line;
+
+/*
+ * Read s[0..n) (JSON whitespace allowed around every token). True when the line is in the
+ * subset and every canonical field is present and of its type; attrs (SIGFLOW_MAX_ATTRS_LEN + 1
+ * bytes) then holds the other keys as mapping prints them. False: declined, attrs undefined.
+ * Lengths (entity, type) and the time range are the caller's to check.
+ */
+bool event_line_read(const char *s, size_t n, event_line *ev, char *attrs);
+
+#endif
