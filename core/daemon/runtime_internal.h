@@ -140,6 +140,8 @@ sf_status runtime__recover(runtime *rt);
 /* runtime_health.c: health alerts (stale signals, schema drift) into the outbox */
 void runtime__health_targets_rebuild(runtime *rt);
 void runtime__health_put(runtime *rt, sf_alert *a);
+/* A suppressed decision alert into the outbox with no delivery (the audit trail only). */
+void runtime__suppressed_put(runtime *rt, sf_alert *a);
 /* Start judging schema drift on a connector's mapping (its alerts go to runtime__health_put). */
 void runtime__health_watch(runtime *rt, site_instance *si);
 /* runtime_metrics_score.c: the guards' gauges (sigflow_signal_stale, _cohort_rho). */
