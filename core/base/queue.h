@@ -1,9 +1,9 @@
 /*
  * queue.h - a bounded blocking queue of pointers (many producers, one or more consumers).
  * Bounded so that a fast source meets back-pressure (a push waits, or gives up at its timeout)
- * instead of growing memory.
- * Owns: the ring, not the items. Calls pthreads only. Used by the runtime (connectors ->
- * scoring) and the delivery workers (alerts -> a target).
+ * instead of growing memory. Owns: the ring, not the items. Calls pthreads only. Used by the
+ * runtime: the `journaled` queue from the journal's sink (whoever commits) to the scorer
+ * thread (docs/design.md).
  */
 #ifndef SIGFLOW_QUEUE_H
 #define SIGFLOW_QUEUE_H

@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "base/log.h"
+#include "base/monotime.h"
 #include "daemon/runtime_internal.h"
 #include "score/inspect.h"
 
@@ -89,14 +90,7 @@ int runtime__inspect_entity(void *ctx, const char *id, int64_t timeout_ms, score
     if (!req)
         return 0;
     strcpy(req->id, id);
-    struct timespec until;
-    clock_gettime(CLOCK_MONOTONIC, &until);
-    until.tv_sec += timeout_ms / 1000;
-    until.tv_nsec += (timeout_ms % 1000) * 1000000L;
-    if (until.tv_nsec >= 1000000000L) {
-        until.tv_sec++;
-        until.tv_nsec -= 1000000000L;
-    }
+    struct timespec until = monotime_after(timeout_ms);
     pthread_mutex_lock(&in->mu);
     inspect_req **tail = &in->head;
     while (*tail)

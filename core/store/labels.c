@@ -78,6 +78,16 @@ static sf_status label_done(store *s, sqlite3_stmt *st)
     return SF_OK;
 }
 
+/* Lock the store and open a write transaction (label_finish ends both); unlocked on error. */
+static sf_status label_begin(store *s)
+{
+    store_lock(s);
+    sf_status rc = store_exec(s, "BEGIN IMMEDIATE");
+    if (rc != SF_OK)
+        store_unlock(s);
+    return rc;
+}
+
 static sf_status label_finish(store *s, sf_status rc)
 {
     if (store_exec(s, rc == SF_OK ? "COMMIT" : "ROLLBACK") != SF_OK && rc == SF_OK) {
@@ -183,12 +193,9 @@ sf_status labels_put_alert(store *s, const char *alert_id, label_kind kind, labe
     if (!s || !alert_id || !*alert_id || strlen(alert_id) > SIGFLOW_MAX_ALERT_ID_LEN || !via ||
         (kind != LABEL_CONFIRMED && kind != LABEL_FALSE_POSITIVE))
         return SF_EINVAL;
-    store_lock(s);
-    sf_status rc = store_exec(s, "BEGIN IMMEDIATE");
-    if (rc != SF_OK) {
-        store_unlock(s);
+    sf_status rc = label_begin(s);
+    if (rc != SF_OK)
         return rc;
-    }
     rc = put_alert_locked(s, alert_id, kind, src, via, replace, stored, res);
     return label_finish(s, rc);
 }
@@ -264,12 +271,9 @@ sf_status labels_put_missed(store *s, const char *entity, int64_t time_ms, label
     *res = LABELS_NOT_FOUND;
     if (!s || !entity || !*entity || strlen(entity) > SIGFLOW_MAX_ENTITY_LEN || !via)
         return SF_EINVAL;
-    store_lock(s);
-    sf_status rc = store_exec(s, "BEGIN IMMEDIATE");
-    if (rc != SF_OK) {
-        store_unlock(s);
+    sf_status rc = label_begin(s);
+    if (rc != SF_OK)
         return rc;
-    }
     rc = put_missed_locked(s, entity, time_ms, src, via, stored, res);
     return label_finish(s, rc);
 }
