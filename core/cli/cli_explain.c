@@ -71,7 +71,11 @@ static void print_alert(const audit_alert *al)
 {
     char t[32];
     sf_alert *a = alert_decode(al->json);
-    printf("  %s alert %s score %.4f\n", ts(al->time_ms, t), al->alert_id, a ? a->score : 0.0);
+    if (a && a->kind == ALERT_SUPPRESSED) /* recorded, never sent: docs/scoring.md */
+        printf("  %s suppressed alert %s score %.4f (%s)\n", ts(al->time_ms, t), al->alert_id,
+               a->score, a->suppressed);
+    else
+        printf("  %s alert %s score %.4f\n", ts(al->time_ms, t), al->alert_id, a ? a->score : 0.0);
     alert_free(a);
     for (size_t i = 0; i < al->n_deliveries; i++) {
         const audit_delivery *d = &al->deliveries[i];

@@ -64,6 +64,10 @@ static json_object *alert_json(const audit_alert *a, bool with_reasons)
     json_object_object_add(o, "time", admin_time_json(a->time_ms));
     sf_alert *al = alert_decode(a->json);
     if (al) {
+        static const char *const kinds[] = {"decision", "health", "suppressed"};
+        json_object_object_add(o, "kind", json_object_new_string(kinds[al->kind]));
+        if (al->kind == ALERT_SUPPRESSED) /* docs/scoring.md "Suppressed alerts" */
+            json_object_object_add(o, "suppressed", json_object_new_string(al->suppressed));
         json_object_object_add(o, "score", json_object_new_double(al->score));
         if (with_reasons)
             json_object_object_add(o, "reasons", reasons_json(al));

@@ -59,6 +59,31 @@ void runtime_health_put(runtime *rt, sf_alert *a)
         log_warn("component=health", "health alert=%s %s", a->id, a->json);
 }
 
+/*
+ * A decision alert a stale signal suppressed (docs/scoring.md "Suppressed alerts"): stored in
+ * the outbox with no delivery, so the audit trail (GET /v1/alerts, `sigflow explain`) shows
+ * it and nothing sends it.
+ */
+void runtime_suppressed_put(runtime *rt, sf_alert *a)
+{
+    if (!a->json && alert_render_json(a) != SF_OK) {
+        log_error("component=score", "cannot render suppressed alert=%s", a->id);
+        return;
+    }
+    char *stored = alert_encode(a);
+    bool created = false;
+    sf_status st = stored ? outbox_put(rt->outbox, a->id, a->decision, a->entity, a->time_ms,
+                                       stored, NULL, 0, &created)
+                          : SF_ENOMEM;
+    free(stored);
+    if (st != SF_OK)
+        log_error("component=score", "suppressed alert=%s not stored in the outbox: status %d",
+                  a->id, (int)st);
+    else if (created)
+        log_info("component=score", "suppressed alert=%s entity=%s score=%.4f (%s)", a->id,
+                 a->entity, a->score, a->suppressed ? a->suppressed : "");
+}
+
 /* A connector thread's drift alert: stored, then freed (the sink owns it). */
 static void drift_sink(void *ctx, sf_alert *a)
 {

@@ -134,6 +134,8 @@ sf_status runtime_recover(runtime *rt);
 /* runtime_health.c: health alerts (stale signals, schema drift) into the outbox */
 void runtime_health_targets_rebuild(runtime *rt);
 void runtime_health_put(runtime *rt, sf_alert *a);
+/* A suppressed decision alert into the outbox with no delivery (the audit trail only). */
+void runtime_suppressed_put(runtime *rt, sf_alert *a);
 /* Start judging schema drift on a connector's mapping (its alerts go to runtime_health_put). */
 void runtime_health_watch(runtime *rt, site_instance *si);
 /* runtime_metrics_score.c: the guards' gauges (sigflow_signal_stale, _cohort_rho). */

@@ -106,10 +106,13 @@ static void rt_on_alert(void *ctx, sf_alert *a)
         rt->rebuild_alerts++;
         return;
     }
-    if (a->kind == ALERT_HEALTH) {
+    if (a->kind == ALERT_HEALTH || a->kind == ALERT_SUPPRESSED) {
         /* Stored directly: the decision alerts raised before it go first, in order. */
         outbox_writer_flush(rt->writer, CHECKPOINT_ALERTS_WAIT_MS);
-        runtime_health_put(rt, a);
+        if (a->kind == ALERT_HEALTH)
+            runtime_health_put(rt, a);
+        else
+            runtime_suppressed_put(rt, a);
         return;
     }
     if (!a->json && alert_render_json(a) != SF_OK) {

@@ -14,16 +14,18 @@
 #include "base/strbuf.h"
 #include "base/timefmt.h"
 
-void alert_make_id(const char *decision, const char *entity, int64_t time_ms, char out[40])
+/* SHA-256 over "decision tag\0entity\0time", first 16 bytes in hex. */
+static void make_id(const char *decision, const char *tag, const char *entity, int64_t time_ms,
+                    char out[40])
 {
-    /* SHA-256 over "decision\0entity\0time", first 16 bytes in hex. */
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
     char tbuf[24];
     int tlen = snprintf(tbuf, sizeof tbuf, "%lld", (long long)time_ms);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     int ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
-             EVP_DigestUpdate(ctx, decision, strlen(decision) + 1) == 1 &&
+             EVP_DigestUpdate(ctx, decision, strlen(decision)) == 1 &&
+             EVP_DigestUpdate(ctx, tag, strlen(tag) + 1) == 1 &&
              EVP_DigestUpdate(ctx, entity, strlen(entity) + 1) == 1 &&
              EVP_DigestUpdate(ctx, tbuf, (size_t)tlen) == 1 &&
              EVP_DigestFinal_ex(ctx, md, &mdlen) == 1 && mdlen >= 16;
@@ -34,6 +36,8 @@ void alert_make_id(const char *decision, const char *entity, int64_t time_ms, ch
         uint64_t h = 1469598103934665603ull;
         for (const char *s = entity; *s; s++)
             h = (h ^ (unsigned char)*s) * 1099511628211ull;
+        for (const char *s = tag; *s; s++)
+            h = (h ^ (unsigned char)*s) * 1099511628211ull;
         h ^= (uint64_t)time_ms;
         memcpy(md, &h, sizeof h);
     }
@@ -43,6 +47,17 @@ void alert_make_id(const char *decision, const char *entity, int64_t time_ms, ch
         out[2 * i + 1] = hex[md[i] & 15];
     }
     out[32] = '\0';
+}
+
+void alert_make_id(const char *decision, const char *entity, int64_t time_ms, char out[40])
+{
+    make_id(decision, "", entity, time_ms, out);
+}
+
+void alert_make_suppressed_id(const char *decision, const char *entity, int64_t time_ms,
+                              char out[40])
+{
+    make_id(decision, "\x1fsuppressed", entity, time_ms, out);
 }
 
 static void jb_lit(strbuf *b, const char *s)
@@ -81,7 +96,8 @@ sf_status alert_render_json(sf_alert *a)
         return SF_OK;
     }
     time_format_rfc3339(a->time_ms, ts, sizeof ts);
-    jb_lit(&b, "{\"kind\":\"decision\",\"alert_id\":");
+    jb_lit(&b, a->kind == ALERT_SUPPRESSED ? "{\"kind\":\"suppressed\",\"alert_id\":"
+                                           : "{\"kind\":\"decision\",\"alert_id\":");
     jb_str(&b, a->id);
     jb_lit(&b, ",\"decision\":");
     jb_str(&b, a->decision);
@@ -94,6 +110,10 @@ sf_status alert_render_json(sf_alert *a)
     snprintf(ts, sizeof ts, "%u", (unsigned)a->model_version);
     jb_lit(&b, ",\"model_version\":");
     jb_lit(&b, ts);
+    if (a->kind == ALERT_SUPPRESSED) {
+        jb_lit(&b, ",\"suppressed\":");
+        jb_str(&b, a->suppressed);
+    }
     jb_lit(&b, ",\"reasons\":[");
     for (size_t i = 0; i < a->n_reasons; i++) {
         const alert_reason *r = &a->reasons[i];
@@ -135,5 +155,6 @@ void alert_free(sf_alert *a)
     free(a->attrs);
     free(a->json);
     free(a->health);
+    free(a->suppressed);
     free(a);
 }

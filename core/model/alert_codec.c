@@ -22,6 +22,10 @@ char *alert_encode(const sf_alert *a)
     if (a->kind == ALERT_HEALTH) {
         json_object_object_add(o, "kind", json_object_new_string("health"));
         json_object_object_add(o, "health", json_object_new_string(a->health ? a->health : ""));
+    } else if (a->kind == ALERT_SUPPRESSED) {
+        json_object_object_add(o, "kind", json_object_new_string("suppressed"));
+        json_object_object_add(o, "suppressed",
+                               json_object_new_string(a->suppressed ? a->suppressed : ""));
     }
     json_object_object_add(o, "decision", json_object_new_string(a->decision));
     if (a->question)
@@ -99,6 +103,9 @@ sf_alert *alert_decode(const char *text)
         if (kind && strcmp(kind, "health") == 0) {
             a->kind = ALERT_HEALTH;
             a->health = get_str(o, "health", true, &ok);
+        } else if (kind && strcmp(kind, "suppressed") == 0) {
+            a->kind = ALERT_SUPPRESSED;
+            a->suppressed = get_str(o, "suppressed", true, &ok);
         } else if (kind && strcmp(kind, "decision") != 0) {
             ok = false;
         }

@@ -191,20 +191,29 @@ static size_t json_name(const char *json, const char *key, const char **v)
     return strcspn(*v, "\"");
 }
 
+/* Room for one more line of r->h (false: out of memory, noted). */
+static bool health_room(bt_side *s)
+{
+    bt_result *r = &s->res;
+    if (r->n_h < r->cap_h)
+        return true;
+    size_t cap = r->cap_h ? r->cap_h * 2 : 16;
+    bt_health *nh = realloc(r->h, cap * sizeof *nh);
+    if (!nh) {
+        s->oom = 1;
+        return false;
+    }
+    r->h = nh;
+    r->cap_h = cap;
+    return true;
+}
+
 /* A health alert: "STATE SUBJECT" at its time, listed apart from the decision's figures. */
 static void on_health(bt_side *s, const sf_alert *a)
 {
     bt_result *r = &s->res;
-    if (r->n_h == r->cap_h) {
-        size_t cap = r->cap_h ? r->cap_h * 2 : 16;
-        bt_health *nh = realloc(r->h, cap * sizeof *nh);
-        if (!nh) {
-            s->oom = 1;
-            return;
-        }
-        r->h = nh;
-        r->cap_h = cap;
-    }
+    if (!health_room(s))
+        return;
     const char *st, *sig, *conn, *field;
     size_t ns = json_name(a->health, "state", &st), nsig = json_name(a->health, "signal", &sig),
            nc = json_name(a->health, "connector", &conn),
@@ -219,7 +228,24 @@ static void on_health(bt_side *s, const sf_alert *a)
         snprintf(what, cap, "%.*s %.*s", (int)ns, st, (int)nsig, sig);
     else
         snprintf(what, cap, "%.*s %.*s %.*s", (int)ns, st, (int)nc, conn, (int)nf, field);
-    r->h[r->n_h++] = (bt_health){a->time_ms, what};
+    r->h[r->n_h++] = (bt_health){a->time_ms, "health", what};
+}
+
+/* A suppressed alert: "ENTITY SCORE WHY" at its time, listed with the health alerts. */
+static void on_suppressed(bt_side *s, const sf_alert *a)
+{
+    bt_result *r = &s->res;
+    if (!health_room(s))
+        return;
+    const char *why = a->suppressed ? a->suppressed : "";
+    size_t cap = strlen(a->entity) + strlen(why) + 32;
+    char *what = malloc(cap);
+    if (!what) {
+        s->oom = 1;
+        return;
+    }
+    snprintf(what, cap, "%s %.4f %s", a->entity, a->score, why);
+    r->h[r->n_h++] = (bt_health){a->time_ms, "suppressed", what};
 }
 
 static void on_alert(void *ctx, sf_alert *a)
@@ -228,6 +254,10 @@ static void on_alert(void *ctx, sf_alert *a)
     bt_result *r = &s->res;
     if (a->kind == ALERT_HEALTH) {
         on_health(s, a);
+        return;
+    }
+    if (a->kind == ALERT_SUPPRESSED) {
+        on_suppressed(s, a);
         return;
     }
     if (r->n == r->cap) {

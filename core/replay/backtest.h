@@ -28,10 +28,14 @@ typedef struct bt_alert {
     uint32_t version;
 } bt_alert;
 
-/* A health alert (docs/scoring.md "Health alerts"): kept apart, never judged as a decision. */
+/*
+ * A health alert (docs/scoring.md "Health alerts") or a suppressed one ("Suppressed
+ * alerts"): kept apart, never judged as a decision.
+ */
 typedef struct bt_health {
     int64_t t;
-    char *what; /* "stale quiet", "drift app user.id": state and subject */
+    const char *tag; /* "health" or "suppressed" (static) */
+    char *what;      /* "stale quiet", "drift app user.id"; "ENTITY SCORE stale login_drop" */
 } bt_health;
 
 typedef struct bt_result {
@@ -60,7 +64,8 @@ typedef struct bt_stats {
  */
 void bt_compute(const bt_result *r, const churn_table *truth, int64_t horizon, int64_t start,
                 int64_t end, bt_stats *out);
-/* The per-week table (decision alerts only), the summary line, then each health alert. */
+/* The per-week table (decision alerts only), the summary line, then each health and
+   suppressed alert. */
 void bt_print(FILE *out, const bt_result *r, const churn_table *truth, int64_t horizon,
               int64_t start, int64_t end, const bt_stats *s);
 /* "+14.0 alerts a week, 3 fewer false positives, ..." (b relative to a). */

@@ -177,7 +177,7 @@ void bt_print(FILE *out, const bt_result *r, const churn_table *truth, int64_t h
     for (size_t i = 0; i < r->n_h; i++) {
         char t[40];
         time_format_rfc3339(r->h[i].t, t, sizeof t);
-        fprintf(out, "health %s %s\n", t, r->h[i].what);
+        fprintf(out, "%s %s %s\n", r->h[i].tag, t, r->h[i].what);
     }
 }
 

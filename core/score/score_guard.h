@@ -63,6 +63,25 @@ double score_guard_extreme(const score_guard_snap *g, const score_layout *l,
 void score_guard_future(const score_guard_snap *g, const score_layout *l, const unsigned char *blob,
                         size_t i, int64_t t0, double x_t0, double *lo, double *hi);
 
+/*
+ * Suppressed alerts (docs/scoring.md "Suppressed alerts"): the score as if no signal were
+ * stale. score_guard_suppresses: some stale signal has a weight (else that score is the
+ * guarded one). score_guard_x_real / _real_z: x and the logit at t (x[] receives every x);
+ * _real_zhi: an upper bound of that logit at every boundary in [a, b], _real_future_zhi: at
+ * every time from t0 on, both while the snapshot holds (the skip proofs' bounds).
+ */
+bool score_guard_suppresses(const score_guard_snap *g, const score_layout *l);
+double score_guard_x_real(const score_guard_snap *g, const score_layout *l,
+                          const unsigned char *blob, size_t i, int64_t t);
+double score_guard_real_z(const score_guard_snap *g, const score_layout *l, double bias,
+                          const unsigned char *blob, int64_t t, double *x);
+double score_guard_real_zhi(const score_guard_snap *g, const score_layout *l, double bias,
+                            const unsigned char *blob, int64_t a, int64_t b);
+double score_guard_real_future_zhi(const score_guard_snap *g, const score_layout *l, double bias,
+                                   const unsigned char *blob, int64_t t0);
+/* Why it was suppressed: "stale A, B", the stale signals whose w x is not 0 (malloc'd). */
+char *score_guard_why(const score_guard_snap *g, const score_layout *l, const double *x_real);
+
 /* ---- the producer's side ------------------------------------------------------------- */
 
 typedef struct score_guards score_guards;

@@ -11,6 +11,8 @@
 
 #include <stdlib.h>
 
+#include "base/strbuf.h"
+
 void score_guard_snap_ref(const score_guard_snap *g)
 {
     if (g)
@@ -79,24 +81,47 @@ static double live_x(const score_guard_snap *g, const score_layout *l, const uns
     return score_state_x(l, blob, i, t - live_shift(g, l, blob, i, t));
 }
 
-double score_guard_x(const score_guard_snap *g, const score_layout *l, const unsigned char *blob,
-                     size_t i, int64_t t)
+/*
+ * Signal i read as without its stale judgement: stale now, and an absent that counts live
+ * time only because it is judged (not on the population's clock) reads the wall clock.
+ */
+static bool wall_clock(const score_guard_snap *g, size_t i, bool real)
 {
-    if (!g)
+    return real && (g->stale >> i & 1) && (g->live_time >> i & 1) && !(g->pop_clock >> i & 1);
+}
+
+/* x of signal i at t; `real`: as if no signal were stale (what a suppressed alert shows). */
+static double guard_x(const score_guard_snap *g, const score_layout *l, const unsigned char *blob,
+                      size_t i, int64_t t, bool real)
+{
+    if (!g || wall_clock(g, i, real))
         return score_state_x(l, blob, i, t);
-    if (g->stale >> i & 1)
+    if (!real && (g->stale >> i & 1))
         return 0;
     if (g->cohort >> i & 1)
         return score_state_x_rel(l, blob, i, t, g->rho[i]);
     return live_x(g, l, blob, i, t);
 }
 
-double score_guard_extreme(const score_guard_snap *g, const score_layout *l,
-                           const unsigned char *blob, size_t i, int64_t a, int64_t b, bool want_hi)
+double score_guard_x(const score_guard_snap *g, const score_layout *l, const unsigned char *blob,
+                     size_t i, int64_t t)
 {
-    if (!g)
+    return guard_x(g, l, blob, i, t, false);
+}
+
+double score_guard_x_real(const score_guard_snap *g, const score_layout *l,
+                          const unsigned char *blob, size_t i, int64_t t)
+{
+    return guard_x(g, l, blob, i, t, true);
+}
+
+static double guard_extreme(const score_guard_snap *g, const score_layout *l,
+                            const unsigned char *blob, size_t i, int64_t a, int64_t b, bool want_hi,
+                            bool real)
+{
+    if (!g || wall_clock(g, i, real))
         return score_state_extreme(l, blob, i, a, b, want_hi);
-    if (g->stale >> i & 1)
+    if (!real && (g->stale >> i & 1))
         return 0;
     if (g->cohort >> i & 1)
         return score_state_extreme_rel(l, blob, i, a, b, want_hi, rho_worst(g, l, i, want_hi));
@@ -112,14 +137,21 @@ double score_guard_extreme(const score_guard_snap *g, const score_layout *l,
     return a == INT64_MIN ? 0 : live_x(g, l, blob, i, a);
 }
 
-void score_guard_future(const score_guard_snap *g, const score_layout *l, const unsigned char *blob,
-                        size_t i, int64_t t0, double x_t0, double *lo, double *hi)
+double score_guard_extreme(const score_guard_snap *g, const score_layout *l,
+                           const unsigned char *blob, size_t i, int64_t a, int64_t b, bool want_hi)
 {
-    if (!g) {
+    return guard_extreme(g, l, blob, i, a, b, want_hi, false);
+}
+
+static void guard_future(const score_guard_snap *g, const score_layout *l,
+                         const unsigned char *blob, size_t i, int64_t t0, double x_t0, double *lo,
+                         double *hi, bool real)
+{
+    if (!g || wall_clock(g, i, real)) {
         score_state_future(l, blob, i, t0, x_t0, lo, hi);
         return;
     }
-    if (g->stale >> i & 1) {
+    if (!real && (g->stale >> i & 1)) {
         *lo = *hi = 0;
         return;
     }
@@ -132,4 +164,78 @@ void score_guard_future(const score_guard_snap *g, const score_layout *l, const 
         return;
     }
     score_state_future(l, blob, i, t0 - live_shift(g, l, blob, i, t0), x_t0, lo, hi);
+}
+
+void score_guard_future(const score_guard_snap *g, const score_layout *l, const unsigned char *blob,
+                        size_t i, int64_t t0, double x_t0, double *lo, double *hi)
+{
+    guard_future(g, l, blob, i, t0, x_t0, lo, hi, false);
+}
+
+/* ---- suppressed alerts (docs/scoring.md "Suppressed alerts") ------------------------------ */
+
+bool score_guard_suppresses(const score_guard_snap *g, const score_layout *l)
+{
+    if (!g || !g->stale)
+        return false;
+    for (size_t i = 0; i < l->n; i++)
+        if ((g->stale >> i & 1) && l->sig[i].weight != 0)
+            return true;
+    return false;
+}
+
+double score_guard_real_z(const score_guard_snap *g, const score_layout *l, double bias,
+                          const unsigned char *blob, int64_t t, double *x)
+{
+    double z = bias;
+    for (size_t i = 0; i < l->n; i++) {
+        x[i] = guard_x(g, l, blob, i, t, true);
+        z += l->sig[i].weight * x[i];
+    }
+    return z;
+}
+
+double score_guard_real_zhi(const score_guard_snap *g, const score_layout *l, double bias,
+                            const unsigned char *blob, int64_t a, int64_t b)
+{
+    double z = bias;
+    for (size_t i = 0; i < l->n; i++) {
+        double w = l->sig[i].weight;
+        if (w != 0)
+            z += w * guard_extreme(g, l, blob, i, a, b, w > 0, true);
+    }
+    return z;
+}
+
+double score_guard_real_future_zhi(const score_guard_snap *g, const score_layout *l, double bias,
+                                   const unsigned char *blob, int64_t t0)
+{
+    double z = bias, lo, hi;
+    for (size_t i = 0; i < l->n; i++) {
+        double w = l->sig[i].weight;
+        if (w == 0)
+            continue;
+        guard_future(g, l, blob, i, t0, guard_x(g, l, blob, i, t0, true), &lo, &hi, true);
+        z += w > 0 ? w * hi : w * lo;
+    }
+    return z;
+}
+
+char *score_guard_why(const score_guard_snap *g, const score_layout *l, const double *x_real)
+{
+    strbuf b = {0};
+    strbuf_puts(&b, "stale");
+    const char *sep = " ";
+    for (size_t i = 0; g && i < l->n; i++) {
+        if ((g->stale >> i & 1) && l->sig[i].weight * x_real[i] != 0) {
+            strbuf_puts(&b, sep);
+            strbuf_puts(&b, l->sig[i].name ? l->sig[i].name : "");
+            sep = ", ";
+        }
+    }
+    if (b.oom) {
+        free(b.p);
+        return NULL;
+    }
+    return b.p;
 }

@@ -444,7 +444,7 @@ static sf_status write_entity(writer *w, const score_engine *e, const score_shar
     memcpy(p + 2, v.id, v.id_len);
     k = 2 + v.id_len;
     p[k++] = (unsigned char)((v.armed ? 1 : 0) | (v.last_alert != SHARD_NO_TIME ? 2 : 0) |
-                             (v.attrs ? 4 : 0) | (v.retired ? 8 : 0));
+                             (v.attrs ? 4 : 0) | (v.retired ? 8 : 0) | (v.recorded ? 16 : 0));
     if (v.last_alert != SHARD_NO_TIME) {
         sb_puti64(p + k, v.last_alert);
         k += 8;

@@ -221,7 +221,7 @@ static sf_status read_entity(reader *r, score_engine *e, const engine_part *g, u
     unsigned flags = p[n];
     /* strictly ascending: no duplicates, and the order the saver promises */
     int c = memcmp(prev, id, *prev_len < n ? *prev_len : n);
-    if ((i > 0 && (c > 0 || (c == 0 && *prev_len >= n))) || flags > (r->version > 1 ? 15u : 7u))
+    if ((i > 0 && (c > 0 || (c == 0 && *prev_len >= n))) || flags > (r->version > 1 ? 31u : 7u))
         return fail(r, SF_EINVAL, "checkpoint: corrupt entity %llu (order or flags)",
                     (unsigned long long)i);
     memcpy(prev, id, n + 1);
@@ -233,7 +233,8 @@ static sf_status read_entity(reader *r, score_engine *e, const engine_part *g, u
                                  .blob = blob,
                                  .armed = flags & 1,
                                  .last_alert = SHARD_NO_TIME,
-                                 .retired = (flags & 8) != 0};
+                                 .retired = (flags & 8) != 0,
+                                 .recorded = (flags & 16) != 0};
     if (flags & 2) {
         if (!(p = r_take(r, 8)))
             return truncated(r, "an entity");

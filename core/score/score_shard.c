@@ -44,7 +44,8 @@ typedef struct score_shard_entity {
     uint32_t heap_pos;
     uint16_t id_len;
     uint8_t armed;
-    uint8_t retired; /* reached its outcome: off the schedule until its next event */
+    uint8_t retired : 1;  /* reached its outcome: off the schedule until its next event */
+    uint8_t recorded : 1; /* a suppressed alert recorded in this stale spell (score_guard.h) */
     _Alignas(8) unsigned char blob[]; /* signal state, then the id and its NUL */
 } entity;
 
@@ -273,6 +274,7 @@ static entity *entity_get(score_shard *s, const char *id, size_t len, uint64_t h
     e->id_len = (uint16_t)len;
     e->armed = 1;
     e->retired = 0;
+    e->recorded = 0;
     score_state_init(&m->layout, e->blob);
     memcpy(e->blob + m->layout.size, id, len);
     e->blob[m->layout.size + len] = '\0';
@@ -381,7 +383,8 @@ static int order_cmp(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i; /* then config order */
 }
 
-static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double p)
+/* Suppressed (kind ALERT_SUPPRESSED): x as if no signal were stale, and its own id. */
+static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double p, alert_kind kind)
 {
     const score_model *m = s->m;
     const score_layout *l = &m->layout;
@@ -402,9 +405,14 @@ static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double 
     a->score = p;
     a->threshold = m->dec->threshold;
     a->model_version = m->version;
-    alert_make_id(a->decision, a->entity, t, a->id);
+    a->kind = kind;
+    if (kind == ALERT_SUPPRESSED)
+        alert_make_suppressed_id(a->decision, a->entity, t, a->id);
+    else
+        alert_make_id(a->decision, a->entity, t, a->id);
     for (size_t i = 0; i < l->n; i++) {
-        a->features[i] = score_guard_x(s->guard, l, e->blob, i, t);
+        a->features[i] = kind == ALERT_SUPPRESSED ? score_guard_x_real(s->guard, l, e->blob, i, t)
+                                                  : score_guard_x(s->guard, l, e->blob, i, t);
         ord[i].c = l->sig[i].weight * a->features[i];
         ord[i].i = i;
     }
@@ -424,6 +432,8 @@ static sf_alert *build_alert(score_shard *s, const entity *e, int64_t t, double 
         r->weight = l->sig[i].weight;
         r->contribution = ord[k].c;
     }
+    if (kind == ALERT_SUPPRESSED && !(a->suppressed = score_guard_why(s->guard, l, a->features)))
+        goto fail;
     if (alert_render_json(a) != SF_OK)
         goto fail;
     return a;
@@ -484,7 +494,7 @@ sf_status score_shard_inspect(score_shard *s, const char *id, size_t len, uint64
     out->retired = e->retired;
     out->armed = e->armed;
     out->last_alert = e->last_alert == NO_TIME ? INT64_MIN : e->last_alert;
-    out->now = build_alert(s, e, t, 1.0 / (1.0 + exp(-z)));
+    out->now = build_alert(s, e, t, 1.0 / (1.0 + exp(-z)), ALERT_DECISION);
     return out->now ? SF_OK : SF_ENOMEM;
 }
 
@@ -499,6 +509,33 @@ static void log_rearm(const score_model *m, const entity *e, int64_t t, double p
               "re-armed: score %.4f below rearm_below %.4f at %s; the next crossing of "
               "threshold %.4f alerts",
               p, m->dec->rearm_below, when, m->dec->threshold);
+}
+
+/* Could e record a suppressed alert now (armed, out of cooldown, none yet this spell)? */
+static bool may_record(const score_shard *s, const entity *e, int64_t t)
+{
+    return e->armed && !e->recorded && score_guard_suppresses(s->guard, &s->m->layout) &&
+           (e->last_alert == NO_TIME || t - e->last_alert >= s->m->dec->cooldown_ms);
+}
+
+/* The alert e would have fired at t had no signal been stale: recorded, state unchanged. */
+static sf_status record_suppressed(score_shard *s, entity *e, int64_t t, uint64_t seq, int64_t sub)
+{
+    const score_model *m = s->m;
+    double xr[SIGFLOW_MAX_SIGNALS];
+    if (!may_record(s, e, t))
+        return SF_OK;
+    double p =
+        1.0 / (1.0 + exp(-score_guard_real_z(s->guard, &m->layout, m->dec->bias, e->blob, t, xr)));
+    if (p < m->dec->threshold)
+        return SF_OK;
+    sf_alert *a = build_alert(s, e, t, p, ALERT_SUPPRESSED);
+    if (!a || out_push(s, seq, sub, a, NULL) != 0) {
+        alert_free(a);
+        return SF_ENOMEM;
+    }
+    e->recorded = 1;
+    return SF_OK;
 }
 
 /* Evaluate e at t; x[] receives the features. Fires or re-arms per docs/scoring.md. */
@@ -521,7 +558,7 @@ static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, in
     }
     if (e->armed && p >= m->dec->threshold &&
         (e->last_alert == NO_TIME || t - e->last_alert >= m->dec->cooldown_ms)) {
-        sf_alert *a = build_alert(s, e, t, p);
+        sf_alert *a = build_alert(s, e, t, p, ALERT_DECISION);
         if (!a)
             return SF_ENOMEM;
         if (out_push(s, seq, sub, a, NULL) != 0) {
@@ -533,8 +570,9 @@ static sf_status evaluate(score_shard *s, entity *e, int64_t t, uint64_t seq, in
         s->st.alerts++;
         if (m->outcomes && outcome_alert(&s->oc, entity_id(m, e), t, m->version, x) != SF_OK)
             return SF_ENOMEM;
+        return SF_OK;
     }
-    return SF_OK;
+    return record_suppressed(s, e, t, seq, sub);
 }
 
 /* Could an evaluation with a logit in [zlo, zhi] fire or re-arm e? */
@@ -568,7 +606,11 @@ static bool could_matter_in(const score_model *m, const score_guard_snap *g, con
         bool want_hi = e->armed ? w > 0 : w < 0;
         z += w * score_guard_extreme(g, l, e->blob, i, a, b, want_hi);
     }
-    return e->armed ? z >= m->z_fire - Z_EPS : z < m->z_rearm + Z_EPS;
+    if (e->armed ? z >= m->z_fire - Z_EPS : z < m->z_rearm + Z_EPS)
+        return true;
+    /* while a signal is stale: could it record a suppressed alert (cooldown: the caller's) */
+    return e->armed && !e->recorded && score_guard_suppresses(g, l) &&
+           score_guard_real_zhi(g, l, m->dec->bias, e->blob, a, b) >= m->z_fire - Z_EPS;
 }
 
 static int64_t ceil_to_tick(int64_t t, int64_t tick)
@@ -593,7 +635,9 @@ static int64_t next_check(const score_shard *s, const entity *e, int64_t t0, con
         score_guard_future(s->guard, l, e->blob, i, t0, x0[i], &lo, &hi);
         add_bounds(l->sig[i].weight, lo, hi, &zlo, &zhi);
     }
-    if (!could_matter(m, e, zlo, zhi))
+    if (!could_matter(m, e, zlo, zhi) &&
+        !(e->armed && !e->recorded && score_guard_suppresses(s->guard, l) &&
+          score_guard_real_future_zhi(s->guard, l, m->dec->bias, e->blob, t0) >= m->z_fire - Z_EPS))
         return NEVER; /* not before its next event */
     int64_t a = from, tick = m->tick, step = 1;
     if (e->armed && e->last_alert != NO_TIME && m->dec->cooldown_ms > 0) {
@@ -765,6 +809,10 @@ void score_shard_set_guard(score_shard *s, const score_guard_snap *g)
 {
     if (score_guard_snap_differs(s->guard, g))
         s->recheck = true;
+    if (s->guard && s->guard->stale && (!g || !g->stale)) /* the spell is over: records anew */
+        for (size_t i = 0; i < s->table_cap; i++)
+            if (s->table[i].e)
+                s->table[i].e->recorded = 0;
     score_guard_snap_unref(s->guard);
     s->guard = g;
 }
@@ -894,6 +942,7 @@ void score_shard_entity_get(const score_model *m, const score_shard_entity *e,
     out->last_alert = e->last_alert;
     out->armed = e->armed != 0;
     out->retired = e->retired != 0;
+    out->recorded = e->recorded != 0;
 }
 
 sf_status score_shard_restore(score_shard *s, const score_shard_entity_view *v, uint64_t hash,
@@ -911,6 +960,7 @@ sf_status score_shard_restore(score_shard *s, const score_shard_entity_view *v, 
     e->armed = v->armed ? 1 : 0;
     e->last_alert = v->last_alert;
     e->retired = v->retired ? 1 : 0;
+    e->recorded = v->recorded ? 1 : 0;
     if (v->attrs) {
         size_t n = strlen(v->attrs) + 1;
         if (!(e->attrs = malloc(n)))

@@ -114,7 +114,8 @@ typedef struct score_shard_entity_view {
     const char *attrs;         /* latest event's attrs or NULL */
     int64_t last_alert;        /* SHARD_NO_TIME: never fired */
     bool armed;
-    bool retired; /* reached its outcome; no evaluation until its next event */
+    bool retired;  /* reached its outcome; no evaluation until its next event */
+    bool recorded; /* a suppressed alert recorded in the current stale spell */
 } score_shard_entity_view;
 
 size_t score_shard_entity_count(const score_shard *s);

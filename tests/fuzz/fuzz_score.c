@@ -135,6 +135,7 @@ typedef struct naive_pop {
 typedef struct naive_entity {
     _Alignas(8) unsigned char blob[1024];
     int has, armed;
+    int recorded; /* a suppressed alert recorded in this stale spell */
     int64_t last; /* INT64_MIN: never */
 } naive_entity;
 
@@ -148,13 +149,20 @@ typedef struct naive {
     collected *out;
 } naive;
 
-/* x of signal i under the guards, from the rules (not from the engine's snapshot code). */
-static double naive_x(const naive *nv, const naive_entity *e, size_t i, int64_t t)
+/*
+ * x of signal i under the guards, from the rules (not from the engine's snapshot code).
+ * real: as a suppressed alert reads it (docs/scoring.md "Suppressed alerts"): a stale signal
+ * is not 0, and a stale absent that counts live time only because it is judged reads the wall
+ * clock.
+ */
+static double naive_x_as(const naive *nv, const naive_entity *e, size_t i, int64_t t, bool real)
 {
     const config_signal *s = &nv->sig[i];
     const naive_pop *p = &nv->pop[i];
-    if (p->stale)
+    if (p->stale && !real)
         return 0;
+    if (p->stale && s->measure == MEASURE_ABSENT && !s->cohort)
+        return score_state_x(&nv->l, e->blob, i, t);
     if (s->cohort && s->measure != MEASURE_ABSENT)
         return score_state_x_rel(&nv->l, e->blob, i, t, p->rho);
     if (s->measure == MEASURE_ABSENT && (s->stale_below > 0 || s->cohort)) {
@@ -172,6 +180,11 @@ static double naive_x(const naive *nv, const naive_entity *e, size_t i, int64_t 
         return 8 * (t - latest - s->window_ms) >= dead8 ? 1 : 0;
     }
     return score_state_x(&nv->l, e->blob, i, t);
+}
+
+static double naive_x(const naive *nv, const naive_entity *e, size_t i, int64_t t)
+{
+    return naive_x_as(nv, e, i, t, false);
 }
 
 static void decay_add(double *a, double *b, int64_t *ref, double ta, double tb, int64_t t, double v)
@@ -269,6 +282,11 @@ static void naive_judge(naive *nv, int64_t T)
             collect(nv->out, &a);
         }
     }
+    int any = 0;
+    for (size_t i = 0; i < N_SIG; i++)
+        any |= nv->pop[i].stale;
+    for (int k = 0; !any && k < N_ENT; k++) /* a stale spell is over: records anew */
+        nv->ent[k].recorded = 0;
 }
 
 static void naive_eval(naive *nv, int k, int64_t t)
@@ -286,6 +304,24 @@ static void naive_eval(naive *nv, int k, int64_t t)
         e->last = t;
         char line[96];
         snprintf(line, sizeof line, "e%d %lld %.17g", k, (long long)t, p);
+        sf_alert a = {.json = line};
+        collect(nv->out, &a);
+        return;
+    }
+    int suppresses = 0;
+    for (size_t i = 0; i < nv->l.n; i++)
+        suppresses |= nv->pop[i].stale && nv->sig[i].weight != 0;
+    if (!e->armed || e->recorded || !suppresses ||
+        (e->last != INT64_MIN && t - e->last < fuzz_dec.cooldown_ms))
+        return;
+    z = fuzz_dec.bias; /* the alert it would have fired had nothing been stale */
+    for (size_t i = 0; i < nv->l.n; i++)
+        z += nv->sig[i].weight * naive_x_as(nv, e, i, t, true);
+    p = 1.0 / (1.0 + exp(-z));
+    if (p >= fuzz_dec.threshold) {
+        e->recorded = 1;
+        char line[96];
+        snprintf(line, sizeof line, "S e%d %lld %.17g", k, (long long)t, p);
         sf_alert a = {.json = line};
         collect(nv->out, &a);
     }
@@ -341,7 +377,8 @@ static void collect_short(void *ctx, sf_alert *a)
         collect(ctx, &b);
         return;
     }
-    snprintf(line, sizeof line, "%s %lld %.17g", a->entity, (long long)a->time_ms, a->score);
+    snprintf(line, sizeof line, "%s%s %lld %.17g", a->kind == ALERT_SUPPRESSED ? "S " : "",
+             a->entity, (long long)a->time_ms, a->score);
     sf_alert b = {.json = line};
     collect(ctx, &b);
 }

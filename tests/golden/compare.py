@@ -38,9 +38,9 @@ def diff(e, a):
         return "kind: %r != %r" % (e.get("kind"), a.get("kind"))
     if e.get("kind") == "health":
         return diff_health(e, a)
-    for k in ("alert_id", "decision", "entity", "time"):
-        if e[k] != a[k]:
-            return "%s: %r != %r" % (k, e[k], a[k])
+    for k in ("alert_id", "decision", "entity", "time", "suppressed"):
+        if e.get(k) != a.get(k):
+            return "%s: %r != %r" % (k, e.get(k), a.get(k))
     if not close(e["score"], a["score"]):
         return "score: %r != %r" % (e["score"], a["score"])
     if len(e["reasons"]) != len(a["reasons"]):

@@ -121,6 +121,20 @@ def feature(sig, evs, t, guard=None):
     return x, info
 
 
+def real_feature(sig, evs, t, guard):
+    """x of one signal as if it were not stale (docs/scoring.md "Suppressed alerts"): a stale
+    signal is read as it would be without its stale judgement (an `absent` that counts live
+    time only because it is judged reads the wall clock; one on the population's clock keeps
+    its spells); a fresh one as usual."""
+    if not guard["stale"]:
+        return feature(sig, evs, t, guard)
+    if sig["measure"] == "absent" and not sig["clock"]:
+        x, info = measure(sig, evs, t)
+    else:
+        x, info = measure(sig, evs, t, guard["rho"], guard["spells"])
+    return x, info
+
+
 def stale_time(spells, a, b):
     """Time of the slow spells [from, to) inside (a, b] that does not count: `lost` eighths
     of each, rounded up to whole milliseconds."""
@@ -219,6 +233,7 @@ class Reference:
         self.watermark = None
         self.alerts = 0
         self.health = 0
+        self.suppressed = 0
         # per signal: every event of it, whatever the entity: (time, amount)
         self.pop = [[] for _ in sigs]
         self.guard = [{"rho": 1.0, "stale": False, "spells": []} for _ in sigs]
@@ -239,17 +254,44 @@ class Reference:
             ent["armed"] = False
             ent["last"] = t
             self.fire(eid, t, p, xs, infos)
+        elif ent["armed"] and not ent["recorded"] and (
+                ent["last"] is None or t - ent["last"] >= self.dec["cooldown"]) and any(
+                g["stale"] and s["weight"] != 0 for s, g in zip(self.sigs, self.guard)):
+            self.maybe_suppressed(eid, t)
 
-    def fire(self, eid, t, p, xs, infos):
+    def maybe_suppressed(self, eid, t):
+        """The alert it would have fired had no signal been stale: recorded, nothing else."""
+        ent = self.ents[eid]
+        xs, infos = [], []
+        for sig, evs, g in zip(self.sigs, ent["evs"], self.guard):
+            x, info = real_feature(sig, evs, t, g)
+            xs.append(x)
+            infos.append(info)
+        z = self.dec["bias"] + sum(s["weight"] * x for s, x in zip(self.sigs, xs))
+        p = 1.0 / (1.0 + math.exp(-z))
+        if p < self.dec["threshold"]:
+            return
+        ent["recorded"] = True
+        why = [s["name"] for s, g, x in zip(self.sigs, self.guard, xs)
+               if g["stale"] and s["weight"] * x != 0]
+        self.fire(eid, t, p, xs, infos, "stale " + ", ".join(why))
+
+    def fire(self, eid, t, p, xs, infos, suppressed=None):
         order = sorted(range(len(self.sigs)), key=lambda i: (-self.sigs[i]["weight"] * xs[i], i))
         reasons = [{"signal": self.sigs[i]["name"], "x": xs[i], "weight": self.sigs[i]["weight"],
                     "contribution": self.sigs[i]["weight"] * xs[i],
                     "text": render(self.sigs[i], xs[i], infos[i], t)} for i in order]
-        h = hashlib.sha256(self.dec["name"].encode() + b"\0" + eid.encode() + b"\0" +
+        tag = b"" if suppressed is None else b"\x1fsuppressed"
+        h = hashlib.sha256(self.dec["name"].encode() + tag + b"\0" + eid.encode() + b"\0" +
                            str(t).encode()).hexdigest()[:32]
-        self.out.write(json.dumps({"kind": "decision", "alert_id": h, "decision": self.dec["name"], "entity": eid,
-                                   "time": fmt_time(t), "score": p, "reasons": reasons}) + "\n")
-        self.alerts += 1
+        a = {"kind": "decision", "alert_id": h, "decision": self.dec["name"], "entity": eid,
+             "time": fmt_time(t), "score": p, "reasons": reasons}
+        if suppressed is not None:
+            a["kind"], a["suppressed"] = "suppressed", suppressed
+            self.suppressed += 1
+        else:
+            self.alerts += 1
+        self.out.write(json.dumps(a) + "\n")
 
     def judge(self, T):
         """The guards at boundary T, from every event of each signal (docs/scoring.md "Noise guards")."""
@@ -291,6 +333,9 @@ class Reference:
                 if stale != g["stale"]:
                     g["stale"] = stale
                     self.health_alert(sig, T, n, expected, stale)
+        if not any(g["stale"] for g in self.guard):  # a stale spell is over: records anew
+            for ent in self.ents.values():
+                ent["recorded"] = False
 
     def health_alert(self, sig, T, n, expected, stale):
         state = "stale" if stale else "recovered"
@@ -333,7 +378,8 @@ class Reference:
         if not idx:
             return
         ent = self.ents.setdefault(ev["entity"], {"evs": [[] for _ in self.sigs],
-                                                  "armed": True, "last": None})
+                                                  "armed": True, "last": None,
+                                                  "recorded": False})
         v = ev.get("value")
         for i in idx:
             amount = (v if v is not None else 0.0) if self.sigs[i]["of_value"] else 1.0
@@ -378,7 +424,8 @@ def main():
             ref.push(ev)
     if until is not None and ref.next_tick is not None:
         ref.ticks_until(until)
-    sys.stderr.write("reference: alerts=%d health=%d bad=%d\n" % (ref.alerts, ref.health, bad))
+    sys.stderr.write("reference: alerts=%d health=%d suppressed=%d bad=%d\n" % (
+        ref.alerts, ref.health, ref.suppressed, bad))
 
 
 if __name__ == "__main__":

@@ -5,7 +5,8 @@
 # population-wide dip (a holiday) and a two-day outage of the login feed, made harder by
 # perturb.py (late events, equal times, boundary times, bad lines), through 1 and 3 shards;
 # then the daemon under clock = event over the same stream in two halves across a
-# checkpointed restart gives exactly replay's alerts, health alerts included.
+# checkpointed restart gives exactly replay's alerts, health alerts included, and stores
+# exactly replay's suppressed alerts (docs/scoring.md "Suppressed alerts") in its outbox.
 . "$(dirname "$0")/lib.sh"
 
 G=$ROOT/tests/golden
@@ -22,6 +23,8 @@ for seed in 3 8; do
         fail "seed $seed: the reference saw no recovery"
     [ "$(grep -c '"kind": "decision"' "$T/ref.out")" -ge 3 ] ||
         fail "seed $seed: the reference raised too few decision alerts"
+    grep -q '"kind": "suppressed"' "$T/ref.out" ||
+        fail "seed $seed: the reference recorded no suppressed alert: the check would prove little"
     for shards in 1 3; do
         "$SIGFLOW" replay -c "$CONF" --shards "$shards" --until "$UNTIL" "$T/evp.ndjson" \
             >"$T/out" 2>"$T/err" || fail "replay failed: $(tail -3 "$T/err")"
@@ -59,6 +62,10 @@ path = $T/alerts.ndjson
 INI
 "$SIGFLOW" replay -c "$T/ini" "$T/world.ndjson" >"$T/want.ndjson" 2>/dev/null
 grep -q '"kind":"health"' "$T/want.ndjson" || fail "replay printed no health alert"
+grep '"kind":"suppressed"' "$T/want.ndjson" >"$T/want_suppressed.ndjson" ||
+    fail "replay recorded no suppressed alert"
+grep -v '"kind":"suppressed"' "$T/want.ndjson" >"$T/want_sent.ndjson"
+mv "$T/want_sent.ndjson" "$T/want.ndjson" # suppressed alerts are stored, never delivered
 head -n "$half" "$T/world.ndjson" >"$T/events.ndjson"
 start_daemon "$T/ini"
 wait_for 60 grep -q "reached end of file: $half events" "$T/daemon.log" || fail "first half not read"
@@ -77,3 +84,17 @@ stop_daemon
 python3 "$G/compare.py" "$T/want.ndjson" "$T/alerts.ndjson" >"$T/cmp" ||
     fail "two halves across a restart (cut in the outage) differ from replay: $(head -5 "$T/cmp")"
 pass "two halves across a checkpointed restart in the outage: $(tail -1 "$T/cmp")"
+/usr/bin/python3 - "$T/var/sigflow.db" "$T/want_suppressed.ndjson" <<'PY' ||
+import json, sqlite3, sys
+db = sqlite3.connect(sys.argv[1])
+stored = sorted(json.loads(j)["id"] for (j,) in db.execute(
+    "SELECT json FROM outbox_alert WHERE json LIKE '%\"kind\":\"suppressed\"%'"))
+no_delivery = db.execute("SELECT COUNT(*) FROM outbox_delivery d JOIN outbox_alert a"
+                         " ON a.alert_id = d.alert_id WHERE a.json LIKE '%suppressed%'").fetchone()[0]
+want = sorted(json.loads(l)["alert_id"] for l in open(sys.argv[2]))
+assert stored == want, ("stored suppressed alerts differ from replay's", len(stored), len(want))
+assert no_delivery == 0, "a suppressed alert got a delivery"
+print(len(want))
+PY
+    fail "the suppressed alerts stored across the restart are not replay's"
+pass "the suppressed alerts stored across the restart (checkpoint in the outage) are replay's"

@@ -114,6 +114,43 @@ static void decision_alert_json_says_its_kind(void **state)
     free(a.json);
 }
 
+/* docs/scoring.md "Suppressed alerts": the JSON, its own id, and the outbox codec. */
+static void suppressed_alert_has_kind_reason_and_own_id(void **state)
+{
+    (void)state;
+    char plain[40];
+    sf_alert a = {.kind = ALERT_SUPPRESSED,
+                  .decision = "churn",
+                  .entity = "c1",
+                  .time_ms = 3600000,
+                  .score = 0.8,
+                  .model_version = 1,
+                  .suppressed = "stale quiet"};
+    alert_make_suppressed_id(a.decision, a.entity, a.time_ms, a.id);
+    alert_make_id(a.decision, a.entity, a.time_ms, plain);
+    assert_int_equal(strlen(a.id), 32);
+    assert_string_not_equal(a.id, plain); /* never the id of the alert that did fire */
+    assert_int_equal(alert_render_json(&a), SF_OK);
+    json_object *o = parse(a.json), *v;
+    assert_true(json_object_object_get_ex(o, "kind", &v));
+    assert_string_equal(json_object_get_string(v), "suppressed");
+    assert_true(json_object_object_get_ex(o, "suppressed", &v));
+    assert_string_equal(json_object_get_string(v), "stale quiet");
+    assert_true(json_object_object_get_ex(o, "entity", &v));
+    assert_string_equal(json_object_get_string(v), "c1");
+    json_object_put(o);
+    char *text = alert_encode(&a);
+    assert_non_null(text);
+    sf_alert *b = alert_decode(text);
+    assert_non_null(b);
+    assert_int_equal(b->kind, ALERT_SUPPRESSED);
+    assert_string_equal(b->suppressed, "stale quiet");
+    assert_string_equal(b->id, a.id);
+    free(text);
+    free(a.json);
+    alert_free(b);
+}
+
 static void templates_render_health_alerts_as_one_line(void **state)
 {
     (void)state;
@@ -134,6 +171,7 @@ int main(void)
         cmocka_unit_test(health_alert_survives_the_outbox_codec),
         cmocka_unit_test(decision_alert_json_says_its_kind),
         cmocka_unit_test(templates_render_health_alerts_as_one_line),
+        cmocka_unit_test(suppressed_alert_has_kind_reason_and_own_id),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

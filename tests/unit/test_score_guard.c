@@ -10,6 +10,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -350,7 +351,9 @@ static void corrupt_guard_part_is_refused(void **state)
 
 /* What the live-time test needs of each alert. */
 typedef struct seen {
-    int64_t stale_at, recovered_at, quiet_at;
+    int64_t stale_at, recovered_at, quiet_at, suppressed_at;
+    int n_suppressed; /* p9's */
+    double suppressed_score;
 } seen;
 
 static void note(void *ctx, sf_alert *a)
@@ -361,6 +364,12 @@ static void note(void *ctx, sf_alert *a)
             s->stale_at = a->time_ms;
         if (strstr(a->json, "\"state\":\"recovered\"") && s->recovered_at == 0)
             s->recovered_at = a->time_ms;
+    } else if (strcmp(a->entity, "p9") == 0 && a->kind == ALERT_SUPPRESSED) {
+        s->n_suppressed++;
+        s->suppressed_at = a->time_ms;
+        s->suppressed_score = a->score;
+        assert_string_equal(a->suppressed, "stale quiet");
+        assert_non_null(strstr(a->json, "\"kind\":\"suppressed\""));
     } else if (strcmp(a->entity, "p9") == 0 && s->quiet_at == 0) {
         s->quiet_at = a->time_ms;
     }
@@ -412,6 +421,14 @@ static void absent_counts_only_live_time(void **state)
         int64_t want = (due + CK_H - 1) / CK_H * CK_H;
         assert_true(want > s.recovered_at); /* wall-clock silence would fire at recovery */
         assert_int_equal(s.quiet_at, want);
+        /* on the wall clock p9 is silent for 10h inside the stale spell: the alert x = 0
+           suppressed there is recorded once, at that boundary, with the score it would have
+           had (docs/scoring.md "Suppressed alerts") */
+        int64_t wall = (latest + 10 * CK_H + CK_H - 1) / CK_H * CK_H;
+        assert_true(wall > s.stale_at && wall < s.recovered_at);
+        assert_int_equal(s.n_suppressed, 1);
+        assert_int_equal(s.suppressed_at, wall);
+        assert_true(fabs(s.suppressed_score - 1 / (1 + exp(-2.5))) < 1e-12);
     }
 }
 
