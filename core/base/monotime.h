@@ -16,6 +16,8 @@ int monotime_cond_init(pthread_cond_t *cv);
 struct timespec monotime_after(int64_t ms);
 /* Milliseconds on CLOCK_MONOTONIC (for intervals). */
 int64_t monotime_ms(void);
+/* Monotonic microseconds. */
+int64_t monotime_us(void);
 /* Milliseconds since the Unix epoch, from the wall clock. */
 int64_t walltime_ms(void);
 

@@ -15,6 +15,15 @@ struct queue {
     bool closed;
 };
 
+/* This thread's wake-up rate limit (queue_defer_wakeups): the queues owed one, and when. */
+#define QUEUE_DEFER_MAX 4
+static _Thread_local struct {
+    int64_t interval_us; /* 0: no limit */
+    int64_t last_us;     /* the last wake-up this thread gave (monotime_us) */
+    unsigned n;
+    queue *owed[QUEUE_DEFER_MAX];
+} tl_defer;
+
 queue *queue_new(size_t capacity)
 {
     if (capacity == 0)
@@ -63,6 +72,23 @@ static bool wait_until(queue *q, pthread_cond_t *cv, bool want_room, int64_t tim
     }
 }
 
+/* True when this thread holds q's wake-up back (rate limit): it is owed then. */
+static bool defer_wakeup(queue *q)
+{
+    if (tl_defer.interval_us <= 0)
+        return false;
+    for (unsigned i = 0; i < tl_defer.n; i++)
+        if (tl_defer.owed[i] == q)
+            return true;
+    int64_t now = monotime_us();
+    if (now - tl_defer.last_us >= tl_defer.interval_us || tl_defer.n == QUEUE_DEFER_MAX) {
+        tl_defer.last_us = now; /* the first in a while wakes at once, as without a limit */
+        return false;
+    }
+    tl_defer.owed[tl_defer.n++] = q;
+    return true;
+}
+
 size_t queue_push_many(queue *q, void *const *items, size_t n, int64_t timeout_ms)
 {
     size_t done = 0;
@@ -81,9 +107,32 @@ size_t queue_push_many(queue *q, void *const *items, size_t n, int64_t timeout_m
     }
     pthread_mutex_unlock(&q->lock);
     /* After the unlock: a woken consumer does not run into the lock still held. */
-    if (added)
+    if (added && !defer_wakeup(q))
         pthread_cond_broadcast(&q->not_empty);
     return done;
+}
+
+void queue_defer_wakeups(int64_t interval_us)
+{
+    tl_defer.interval_us = interval_us;
+    if (interval_us <= 0)
+        queue_wake_deferred();
+}
+
+bool queue_wakeups_owed(int64_t *due_us)
+{
+    if (tl_defer.n > 0 && due_us)
+        *due_us = tl_defer.last_us + tl_defer.interval_us;
+    return tl_defer.n > 0;
+}
+
+void queue_wake_deferred(void)
+{
+    for (unsigned i = 0; i < tl_defer.n; i++)
+        pthread_cond_broadcast(&tl_defer.owed[i]->not_empty);
+    if (tl_defer.n > 0)
+        tl_defer.last_us = monotime_us();
+    tl_defer.n = 0;
 }
 
 void *queue_pop(queue *q, int64_t timeout_ms)

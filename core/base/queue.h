@@ -21,6 +21,15 @@ void queue_free(queue *q, void (*free_item)(void *));
    full (up to timeout_ms; 0: not at all; <0 forever). The count pushed: fewer than n on
    timeout or closed (the caller keeps the rest). */
 size_t queue_push_many(queue *q, void *const *items, size_t n, int64_t timeout_ms);
+/* On the calling thread only: queue_push_many wakes the consumers at most once per
+   `interval_us` (0: every time, the default); a wake-up held back is owed until
+   queue_wake_deferred (a full queue wakes them at once). An ingest loop uses it to wake the
+   scorer once a millisecond at most, not once a commit. 0 also wakes what is owed. */
+void queue_defer_wakeups(int64_t interval_us);
+/* Whether this thread owes wake-ups; *due_us (monotime_us) when they are due. */
+bool queue_wakeups_owed(int64_t *due_us);
+/* Wake the consumers of every queue this thread owes a wake-up, now. */
+void queue_wake_deferred(void);
 /* Next item, waiting up to timeout_ms (<0 forever). NULL on timeout or closed and empty. */
 void *queue_pop(queue *q, int64_t timeout_ms);
 /* No more pushes; pops drain what is left, then return NULL at once. */

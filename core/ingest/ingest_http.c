@@ -27,11 +27,15 @@
 #include "base/metrics.h"
 #include "base/monotime.h"
 #include "base/limits.h"
+#include "base/queue.h"
 
 #define LOG_CTX "component=ingest_http"
 #define INGEST_MAX_LOOPS 8 /* event loops: one per core, at most this many */
 #define INGEST_LOOP_MAX_WAIT_MS 1000
 #define INGEST_LOOP_COUNTS 8 /* distinct (connector, code) answer counts kept per loop pass */
+/* A loop wakes the scorer at most once this long (not once per commit: at one sender that
+   wake-up and the scorer's run were a quarter of the process's CPU, docs/performance.md). */
+#define INGEST_SCORER_WAKE_US 1000
 
 typedef struct ingest_req ingest_req;
 
@@ -660,16 +664,34 @@ static void loop_pass(ingest_loop *l)
     loop_flush_counts(l);
 }
 
+/* Wake the scorer for the events this loop's commits handed it since its last wake-up, once
+   that is INGEST_SCORER_WAKE_US ago (its answers are out by then); the poll timeout, in ms. */
+static MHD_UNSIGNED_LONG_LONG loop_wake_scorer(MHD_UNSIGNED_LONG_LONG to)
+{
+    int64_t due;
+    if (!queue_wakeups_owed(&due))
+        return to;
+    int64_t left = due - monotime_us();
+    if (left <= 0) {
+        queue_wake_deferred();
+        return to;
+    }
+    MHD_UNSIGNED_LONG_LONG left_ms = (MHD_UNSIGNED_LONG_LONG)(left + 999) / 1000;
+    return left_ms < to ? left_ms : to;
+}
+
 static void *loop_main(void *arg)
 {
     ingest_loop *l = arg;
     tl_loop = l;
+    queue_defer_wakeups(INGEST_SCORER_WAKE_US); /* and loop_wake_scorer */
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
     int epfd = info ? info->epoll_fd : -1;
     while (!atomic_load(&l->h->stopping)) {
         MHD_UNSIGNED_LONG_LONG to = INGEST_LOOP_MAX_WAIT_MS;
         if (MHD_get_timeout(l->mhd, &to) != MHD_YES || to > INGEST_LOOP_MAX_WAIT_MS)
             to = INGEST_LOOP_MAX_WAIT_MS;
+        to = loop_wake_scorer(to);
         struct pollfd fds[2] = {{.fd = epfd, .events = POLLIN},
                                 {.fd = l->wake_fd, .events = POLLIN}};
         if (poll(fds, 2, (int)to) < 0 && errno != EINTR) {
@@ -689,6 +711,7 @@ static void *loop_main(void *arg)
     }
     MHD_run(l->mhd); /* send the last answers queued */
     loop_flush_counts(l);
+    queue_defer_wakeups(0); /* wakes the scorer for what is still owed */
     return NULL;
 }
 

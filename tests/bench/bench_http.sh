@@ -10,25 +10,41 @@
 # the machine is shared, and only ratios measured in one quiet run mean anything.
 #   BENCH_HTTP_SECONDS (default 4) per cell; BENCH_HTTP_RUNS (default 3): the matrix is run
 #   that many times, sink and sigflow in turn, and each figure is the median of its runs;
-#   BENCH_HTTP_CONC (default "1 16 64"); BENCH_HTTP_PERF=1 also records `perf` on sigflow
+#   BENCH_HTTP_CONC (default "1 16 64 1same", see below); BENCH_HTTP_PERF=1 also records `perf` on sigflow
 #   during a c = 16 cell at `batch` and prints where its time goes (needs perf);
 #   BENCH_HTTP_BASE=DIR adds DIR/sigflow (with DIR/plugins/connector_webhook.so), another
 #   build such as the one before a change, to every run as "base-...": a before/after
 #   comparison under the same load.
+# Two baselines: the bare sink (tests/bench/http_sink.c, the loopback ceiling) and
+# libmicrohttpd alone with sigflow's flags (tests/bench/http_sink_mhd.c, "mhd-sink"): the
+# gap between them is libmicrohttpd's cost, the gap from mhd-sink to sigflow sigflow's own.
+# CPU placement (BENCH_HTTP_PIN, default "split" on 2 or more cores): wrk runs on CPU 0 and
+# every server (both sinks and sigflow alike) on the other CPUs, so the scheduler cannot put
+# them on one core in one cell and on two in the next (at c = 1 the bare sink measured
+# 4-6k req/s across two cores and 28-39k on one: that alone moved every ratio). Each run
+# also measures c = 1 with wrk and the server on CPU 0 together ("1same"), for every server.
+# BENCH_HTTP_PIN=none leaves placement to the scheduler (the old behaviour).
 # About 3.5 minutes with the defaults.
 set -eu
 BUILD=${BUILD:-build}
 ROOT=$PWD
 SIGFLOW=$ROOT/$BUILD/sigflow
 SINK=$ROOT/$BUILD/tests/bench/http_sink
+SINK_MHD=$ROOT/$BUILD/tests/bench/http_sink_mhd
 SECS=${BENCH_HTTP_SECONDS:-4}
 RUNS=${BENCH_HTTP_RUNS:-3}
-CONC=${BENCH_HTTP_CONC:-"1 16 64"}
 MAX_LOAD=${BENCH_MAX_LOAD:-2.0}
 PERF=${BENCH_HTTP_PERF:-0}
 OUT=$ROOT/build/bench/http
 command -v wrk >/dev/null || { echo "bench_http: wrk not installed (apt-get install wrk)"; exit 1; }
-[ -x "$SINK" ] || { echo "bench_http: $SINK missing (make bench builds it)"; exit 1; }
+for b in "$SINK" "$SINK_MHD"; do
+    [ -x "$b" ] || { echo "bench_http: $b missing (make bench builds it)"; exit 1; }
+done
+PIN=${BENCH_HTTP_PIN:-split}
+NCPU=$(nproc)
+[ "$NCPU" -ge 2 ] || PIN=none
+WRK_CPUS=0 SRV_CPUS=1-$((NCPU - 1))
+if [ "$PIN" = none ]; then CONC=${BENCH_HTTP_CONC:-"1 16 64"}; else CONC=${BENCH_HTTP_CONC:-"1 16 64 1same"}; fi
 [ "$PERF" = 0 ] || command -v perf >/dev/null || { echo "bench_http: BENCH_HTTP_PERF=1 needs perf"; exit 1; }
 rm -rf "$OUT"
 BASE=${BENCH_HTTP_BASE:-}
@@ -69,13 +85,26 @@ t = urllib.request.urlopen('http://127.0.0.1:%s/metrics' % sys.argv[1]).read().d
 v = {l.split()[0]: float(l.split()[-1]) for l in t.splitlines() if l.startswith('sigflow_journal_')}
 print(v.get('sigflow_journal_commits_total', 0), v.get('sigflow_journal_events_total', 0))" "$1"
 }
+# place PID WHERE: pin every thread of the server PID (split: the CPUs wrk does not use,
+# same: wrk's CPU 0) and set WRK, the command prefix that pins wrk; nothing with PIN=none.
+place() {
+    WRK=""
+    [ "$PIN" = none ] && return 0
+    local cpus=$SRV_CPUS
+    [ "$2" = same ] && cpus=$WRK_CPUS
+    taskset -a -p -c "$cpus" "$1" >/dev/null
+    WRK="taskset -c $WRK_CPUS"
+}
 # cell RUN LABEL PID URL SCRIPT CONC EVENTS_PER_REQ [ADMIN_PORT]: one wrk run, one result line.
+# CONC "1same": one connection, wrk and the server on the same CPU.
 cell() {
     local run=$1 label=$2 pid=$3 url=$4 script=$5 c=$6 per=$7 admin=${8:-}
-    local t0 t1 m0="0 0" m1="0 0"
+    local t0 t1 m0="0 0" m1="0 0" conns=${6%same} where=split
+    [ "$conns" != "$c" ] && where=same
+    place "$pid" "$where"
     [ -n "$admin" ] && m0=$(journal_counts "$admin")
     t0=$(cpu_ticks "$pid")
-    wrk -t1 -c"$c" -d"${SECS}s" --latency -s "$script" "$url" >"$OUT/wrk.out" 2>&1
+    $WRK wrk -t1 -c"$conns" -d"${SECS}s" --latency -s "$script" "$url" >"$OUT/wrk.out" 2>&1
     t1=$(cpu_ticks "$pid")
     if [ -n "$admin" ]; then
         sleep 1.1 # /metrics is refreshed every second
@@ -198,16 +227,25 @@ echo "bench_http: $(nproc) cores; $(date -u +%Y-%m-%dT%H:%M:%SZ); load before: $
 : >"$OUT/rss"
 mkdir -p "$OUT/var"
 FSYNC_MS=$(fsync_latency_ms)
-"$SINK" >"$OUT/sink.port" &
-SINK_PID=$!
-PIDS+=("$SINK_PID")
-for _ in $(seq 50); do [ -s "$OUT/sink.port" ] && break; sleep 0.1; done
-SINK_PORT=$(head -1 "$OUT/sink.port")
+start_sink() { # NAME BINARY -> a sink's pid and port in $OUT/NAME.pid, $OUT/NAME.port
+    "$2" >"$OUT/$1.port" &
+    local pid=$!
+    PIDS+=("$pid")
+    echo "$pid" >"$OUT/$1.pid"
+    for _ in $(seq 50); do [ -s "$OUT/$1.port" ] && return 0; sleep 0.1; done
+    echo "bench_http: $2 did not start" >&2
+    exit 1
+}
+start_sink sink "$SINK"
+start_sink mhd-sink "$SINK_MHD"
 for run in $(seq "$RUNS"); do
-    for c in $CONC; do
-        cell "$run" sink "$SINK_PID" "http://127.0.0.1:$SINK_PORT/hook" "$OUT/one.lua" "$c" 1
+    for s in sink mhd-sink; do
+        pid=$(cat "$OUT/$s.pid") url="http://127.0.0.1:$(head -1 "$OUT/$s.port")/hook"
+        for c in $CONC; do
+            cell "$run" "$s" "$pid" "$url" "$OUT/one.lua" "$c" 1
+        done
+        cell "$run" "$s-ndjson1000" "$pid" "$url" "$OUT/batch.lua" 16 1000
     done
-    cell "$run" sink-ndjson1000 "$SINK_PID" "http://127.0.0.1:$SINK_PORT/hook" "$OUT/batch.lua" 16 1000
     for which in sigflow ${BASE:+base}; do
         for d in batch fsync; do
             start_sigflow "$d" "$which"
@@ -222,10 +260,10 @@ done
 [ "$PERF" = 0 ] || perf_profile
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
-python3 - "$OUT/results" "$OUT/rss" "$LOAD0" "$LOAD1" "$MAX_LOAD" "$FSYNC_MS" "$RUNS" <<'PY'
+python3 - "$OUT/results" "$OUT/rss" "$LOAD0" "$LOAD1" "$MAX_LOAD" "$FSYNC_MS" "$RUNS" "$PIN" <<'PY'
 import statistics, sys
 from collections import defaultdict
-results, rss_path, load0, load1, max_load, fsync_ms, runs = sys.argv[1:]
+results, rss_path, load0, load1, max_load, fsync_ms, runs, pin = sys.argv[1:]
 cells = defaultdict(list)
 for line in open(results):
     r = line.rstrip("\n").split("\t")
@@ -242,19 +280,31 @@ for key, rows in cells.items():
                  "cpu": med(rows, 7), "cpe": med(rows, 8),
                  "non2xx": sum(int(x[9]) for x in rows), "errs": sum(int(x[10]) for x in rows)}
 
-def sink_of(label, c):
-    return cell.get(("sink-ndjson1000" if label.endswith("ndjson1000") else "sink", c))
+def base_of(kind, label, c):
+    if label.startswith(("sink", "mhd-sink")):
+        return None
+    return cell.get((kind + "-ndjson1000" if label.endswith("ndjson1000") else kind, c))
 
-print("median of %s runs per cell" % runs)
-print("%-24s %4s %9s %10s %8s %8s %10s %11s %7s %6s %8s" % (
+def cmp(v, s):
+    return "%6.0f%%" % (100 * v["rps"] / s["rps"]) if s and s["rps"] > 0 else "      -"
+
+def order(key):
+    label, c = key
+    kind = 0 if label.startswith("sink") else 1 if label.startswith("mhd-sink") else 2
+    return (kind, label, c.endswith("same"), int(c.replace("same", "")))
+
+print("median of %s runs per cell; c = 1same: wrk and the server on one CPU, else %s" % (
+    runs, "wrk on CPU 0 and the server on the others" if pin != "none" else "unpinned"))
+print("%-24s %5s %9s %10s %8s %8s %10s %11s %7s %6s %8s %8s" % (
     "target", "c", "req/s", "events/s", "p50 ms", "p99 ms", "cpu us/req", "commits/ev",
-    "non2xx", "errors", "vs sink"))
-for (label, c), v in cell.items():
-    s = sink_of(label, c)
-    ratio = v["rps"] / s["rps"] if s and not label.startswith("sink") else 1.0
-    print("%-24s %4s %9.0f %10.0f %8.2f %8.2f %10.1f %11s %7d %6d %7.0f%%" % (
+    "non2xx", "errors", "vs sink", "vs mhd"))
+for key in sorted(cell, key=order):
+    label, c = key
+    v = cell[key]
+    print("%-24s %5s %9.0f %10.0f %8.2f %8.2f %10.1f %11s %7d %6d %8s %8s" % (
         label, c, v["rps"], v["eps"], v["p50"], v["p99"], v["cpu"],
-        "-" if v["cpe"] != v["cpe"] else "%.4f" % v["cpe"], v["non2xx"], v["errs"], 100 * ratio))
+        "-" if v["cpe"] != v["cpe"] else "%.4f" % v["cpe"], v["non2xx"], v["errs"],
+        cmp(v, base_of("sink", label, c)), cmp(v, base_of("mhd-sink", label, c))))
 rss = {}
 for line in open(rss_path):
     d, kb = line.split()
@@ -264,21 +314,33 @@ fs = float(fsync_ms)
 print("fsync latency of the state directory's disk: %.3f ms (median of 200), so at most %.0f "
       "commits/s one after another" % (fs, 1000 / fs))
 
+# At c = 1 a request waits for its fsync and for the round trip the bare sink needs too:
+# 1 / (fsync latency + the sink's time per request) is what no server could beat.
+for c in ("1", "1same"):
+    s, v = cell.get(("sink", c)), cell.get(("sigflow-fsync", c))
+    if s and v and s["rps"] > 0:
+        bound = 1000 / (fs + 1000 / s["rps"])
+        print("fsync c=%s: one fsync + the sink's round trip (%.3f ms) = at most %.0f req/s; "
+              "sigflow %.0f = %.0f%% of that" % (c, 1000 / s["rps"], bound, v["rps"],
+                                                100 * v["rps"] / bound))
+
 # Issue #14's and #7's targets, each against this run.
 verdicts = []
 def check(name, ok, measured):
     verdicts.append((name, ok, measured))
 def get(label, c):
     return cell.get((label, c))
-for c in ("1", "16", "64"):
+for c in ("1", "16", "64", "1same"):
     v, s = get("sigflow-batch", c), get("sink", c)
     if v and s:
         check("#14 batch c=%s >= 60%% of the sink" % c, v["rps"] >= 0.6 * s["rps"],
               "%.0f%%" % (100 * v["rps"] / s["rps"]))
-v = get("sigflow-fsync", "1")
-if v:
-    check("#14 fsync c=1 >= 80%% of 1/fsync latency (%.0f/s)" % (800 / fs),
-          v["rps"] >= 0.8 * 1000 / fs, "%.0f req/s = %.0f%%" % (v["rps"], 100 * v["rps"] * fs / 1000))
+for c in ("1", "1same"):
+    v = get("sigflow-fsync", c)
+    if v:
+        check("#14 fsync c=%s >= 80%% of 1/fsync latency (%.0f/s)" % (c, 800 / fs),
+              v["rps"] >= 0.8 * 1000 / fs,
+              "%.0f req/s = %.0f%%" % (v["rps"], 100 * v["rps"] * fs / 1000))
 for c in ("16", "64"):
     v, s = get("sigflow-fsync", c), get("sink", c)
     if v and s:
@@ -289,7 +351,7 @@ for d in ("batch", "fsync"):
     if v:
         check("#14 %s c=16 p99 <= 5 ms" % d, v["p99"] <= 5, "%.2f ms" % v["p99"])
 for d in ("batch", "fsync"):
-    for c in ("1", "16", "64"):
+    for c in ("1", "16", "64", "1same"):
         v = get("sigflow-" + d, c)
         if v:
             check("#14 %s c=%s CPU per request <= 50 us" % (d, c), v["cpu"] <= 50, "%.1f us" % v["cpu"])

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <pthread.h>
 
+#include "base/monotime.h"
 #include "base/queue.h"
 
 /* One item: true when pushed (waiting up to timeout_ms; 0: not at all). */
@@ -116,6 +117,76 @@ static void push_many_keeps_order_and_waits_for_room(void **state)
     queue_free(q, NULL);
 }
 
+typedef struct waiter {
+    queue *q;
+    void *got;
+} waiter;
+
+static void *pop_forever(void *arg)
+{
+    waiter *w = arg;
+    w->got = queue_pop(w->q, -1);
+    return NULL;
+}
+
+/* queue_defer_wakeups: the first push in an interval wakes the consumer at once; later ones
+   are owed (due one interval after that wake-up) until queue_wake_deferred, which the
+   blocked consumer then sees; interval 0 owes nothing. */
+static void deferred_wakeups_are_owed_until_woken(void **state)
+{
+    (void)state;
+    queue *q = queue_new(8);
+    void *one[1] = {&items[0]}, *two[1] = {&items[1]};
+    int64_t due = 0;
+    queue_defer_wakeups(3600LL * 1000000); /* an hour: nothing comes due during the test */
+    waiter w = {.q = q};
+    pthread_t t;
+    pthread_create(&t, NULL, pop_forever, &w);
+    assert_int_equal(queue_push_many(q, one, 1, -1), 1);
+    assert_false(queue_wakeups_owed(&due)); /* the first wake-up is given at once */
+    pthread_join(t, NULL);
+    assert_ptr_equal(w.got, &items[0]);
+
+    int64_t before = monotime_us();
+    w.got = NULL;
+    pthread_create(&t, NULL, pop_forever, &w);
+    assert_int_equal(queue_push_many(q, two, 1, -1), 1);
+    assert_true(queue_wakeups_owed(&due));
+    assert_true(due > before); /* an hour after the first wake-up */
+    queue_wake_deferred();
+    assert_false(queue_wakeups_owed(NULL));
+    pthread_join(t, NULL); /* woken by queue_wake_deferred (or found the item at once) */
+    assert_ptr_equal(w.got, &items[1]);
+
+    queue_defer_wakeups(0);
+    assert_int_equal(queue_push_many(q, one, 1, -1), 1);
+    assert_false(queue_wakeups_owed(NULL));
+    assert_ptr_equal(queue_pop(q, 0), &items[0]);
+    queue_free(q, NULL);
+}
+
+/* A full queue wakes its consumer even while wake-ups are held back: the producer waits for
+   room, so holding it back would stall both. */
+static void deferred_wakeups_do_not_stall_a_full_queue(void **state)
+{
+    (void)state;
+    queue *q = queue_new(1);
+    void *all[4] = {&items[0], &items[1], &items[2], &items[3]};
+    queue_defer_wakeups(3600LL * 1000000);
+    assert_int_equal(queue_push_many(q, all, 1, -1), 1); /* the interval starts */
+    popper p = {.q = q, .n = 4};
+    pthread_t t;
+    pthread_create(&t, NULL, pop_n, &p);
+    /* 3 more through a queue of 1: each waits for the consumer's room (safety net 10 s). */
+    assert_int_equal(queue_push_many(q, all + 1, 3, 10000), 3);
+    queue_wake_deferred();
+    pthread_join(t, NULL);
+    for (int i = 0; i < 4; i++)
+        assert_ptr_equal(p.got[i], all[i]);
+    queue_defer_wakeups(0);
+    queue_free(q, NULL);
+}
+
 static int freed;
 /* Many at once: in order across the wrap, at most max, and room made for a blocked producer. */
 static void pop_many_takes_in_order_up_to_max(void **state)
@@ -199,6 +270,8 @@ int main(void)
         cmocka_unit_test(blocking_push_waits_for_room),
         cmocka_unit_test(free_hands_leftovers_to_callback),
         cmocka_unit_test(push_many_keeps_order_and_waits_for_room),
+        cmocka_unit_test(deferred_wakeups_are_owed_until_woken),
+        cmocka_unit_test(deferred_wakeups_do_not_stall_a_full_queue),
         cmocka_unit_test(pop_many_takes_in_order_up_to_max),
         cmocka_unit_test(pop_many_waits_for_the_first_and_frees_room),
     };
