@@ -24,7 +24,7 @@
 # 4-6k req/s across two cores and 28-39k on one: that alone moved every ratio). Each run
 # also measures c = 1 with wrk and the server on CPU 0 together ("1same"), for every server.
 # BENCH_HTTP_PIN=none leaves placement to the scheduler (the old behaviour).
-# About 3.5 minutes with the defaults.
+# About 6 minutes with the defaults.
 set -eu
 BUILD=${BUILD:-build}
 ROOT=$PWD
