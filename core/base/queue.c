@@ -135,20 +135,6 @@ void queue_wake_deferred(void)
     tl_defer.n = 0;
 }
 
-void *queue_pop(queue *q, int64_t timeout_ms)
-{
-    void *item = NULL;
-    pthread_mutex_lock(&q->lock);
-    if (wait_until(q, &q->not_empty, false, timeout_ms)) {
-        item = q->items[q->head];
-        q->head = (q->head + 1) % q->cap;
-        q->len--;
-        pthread_cond_signal(&q->not_full);
-    }
-    pthread_mutex_unlock(&q->lock);
-    return item;
-}
-
 void queue_close(queue *q)
 {
     pthread_mutex_lock(&q->lock);

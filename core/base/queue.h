@@ -30,8 +30,6 @@ void queue_defer_wakeups(int64_t interval_us);
 bool queue_wakeups_owed(int64_t *due_us);
 /* Wake the consumers of every queue this thread owes a wake-up, now. */
 void queue_wake_deferred(void);
-/* Next item, waiting up to timeout_ms (<0 forever). NULL on timeout or closed and empty. */
-void *queue_pop(queue *q, int64_t timeout_ms);
 /* No more pushes; pops drain what is left, then return NULL at once. */
 void queue_close(queue *q);
 size_t queue_length(queue *q);

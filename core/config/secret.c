@@ -29,7 +29,8 @@ static char *secret_from_file(const char *path, char *err, size_t errlen)
         goto done;
     }
     if (st.st_mode & (S_IRGRP | S_IROTH))
-        log_warn(NULL, "secret file %s is readable by group or others: chmod 600 it", path);
+        log_warn("component=config", "secret file %s is readable by group or others: chmod 600 it",
+                 path);
     out = malloc(SIGFLOW_MAX_SECRET_LEN + 2);
     if (!out) {
         snprintf(err, errlen, "out of memory");

@@ -44,6 +44,16 @@ static bool el_digit(const char *p, const char *end)
     return p < end && *p >= '0' && *p <= '9';
 }
 
+/* A run of one or more digits at p: the byte after it, or NULL when p holds no digit. */
+static const char *el_digits(const char *p, const char *end)
+{
+    if (!el_digit(p, end))
+        return NULL;
+    while (el_digit(p, end))
+        p++;
+    return p;
+}
+
 /*
  * p at the opening quote. Declined: an escape (the general path decodes them), a control
  * byte (not JSON), invalid UTF-8 (an error there), no closing quote.
@@ -107,21 +117,16 @@ static const char *el_number(const char *p, const char *end, el_val *v)
     size_t int_digits = (size_t)(p - start) - (*start == '-');
     v->kind = EL_INT;
     if (p < end && *p == '.') {
-        p++;
-        if (!el_digit(p, end))
+        if (!(p = el_digits(p + 1, end)))
             return NULL;
-        while (el_digit(p, end))
-            p++;
         v->kind = EL_DOUBLE;
     }
     if (p < end && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < end && (*p == '+' || *p == '-'))
             p++;
-        if (!el_digit(p, end))
+        if (!(p = el_digits(p, end)))
             return NULL;
-        while (el_digit(p, end))
-            p++;
         v->kind = EL_DOUBLE;
     }
     v->p = start;

@@ -28,6 +28,14 @@ static void try_push_refuses_when_full(void **state)
     queue_free(q, NULL);
 }
 
+/* One item through the daemon's pop (queue_pop_many with room for one): NULL on timeout or
+   closed and empty. */
+static void *pop_one(queue *q, int64_t timeout_ms)
+{
+    void *item = NULL;
+    return queue_pop_many(q, &item, 1, timeout_ms) == 1 ? item : NULL;
+}
+
 static void pop_is_fifo_across_wraparound(void **state)
 {
     (void)state;
@@ -35,8 +43,8 @@ static void pop_is_fifo_across_wraparound(void **state)
     for (int round = 0; round < 3; round++) {
         assert_true(push_one(q, &items[0], 0));
         assert_true(push_one(q, &items[1], 0));
-        assert_ptr_equal(queue_pop(q, 0), &items[0]);
-        assert_ptr_equal(queue_pop(q, 0), &items[1]);
+        assert_ptr_equal(pop_one(q, 0), &items[0]);
+        assert_ptr_equal(pop_one(q, 0), &items[1]);
     }
     queue_free(q, NULL);
 }
@@ -45,7 +53,7 @@ static void pop_times_out_on_empty(void **state)
 {
     (void)state;
     queue *q = queue_new(1);
-    assert_null(queue_pop(q, 20));
+    assert_null(pop_one(q, 20));
     queue_free(q, NULL);
 }
 
@@ -56,14 +64,14 @@ static void close_drains_then_returns_null(void **state)
     assert_true(push_one(q, &items[3], 0));
     queue_close(q);
     assert_false(push_one(q, &items[4], 0));
-    assert_ptr_equal(queue_pop(q, -1), &items[3]);
-    assert_null(queue_pop(q, -1)); /* closed and empty: no wait */
+    assert_ptr_equal(pop_one(q, -1), &items[3]);
+    assert_null(pop_one(q, -1)); /* closed and empty: no wait */
     queue_free(q, NULL);
 }
 
 static void *consume_one(void *arg)
 {
-    return queue_pop(arg, -1);
+    return pop_one(arg, -1);
 }
 
 static void blocking_push_waits_for_room(void **state)
@@ -78,7 +86,7 @@ static void blocking_push_waits_for_room(void **state)
     void *got;
     pthread_join(t, &got);
     assert_ptr_equal(got, &items[0]);
-    assert_ptr_equal(queue_pop(q, 0), &items[1]);
+    assert_ptr_equal(pop_one(q, 0), &items[1]);
     queue_free(q, NULL);
 }
 
@@ -93,7 +101,7 @@ static void *pop_n(void *arg)
 {
     popper *p = arg;
     for (int i = 0; i < p->n; i++)
-        p->got[i] = queue_pop(p->q, 10000);
+        p->got[i] = pop_one(p->q, 10000);
     return NULL;
 }
 
@@ -125,7 +133,7 @@ typedef struct waiter {
 static void *pop_forever(void *arg)
 {
     waiter *w = arg;
-    w->got = queue_pop(w->q, -1);
+    w->got = pop_one(w->q, -1);
     return NULL;
 }
 
@@ -161,7 +169,7 @@ static void deferred_wakeups_are_owed_until_woken(void **state)
     queue_defer_wakeups(0);
     assert_int_equal(queue_push_many(q, one, 1, -1), 1);
     assert_false(queue_wakeups_owed(NULL));
-    assert_ptr_equal(queue_pop(q, 0), &items[0]);
+    assert_ptr_equal(pop_one(q, 0), &items[0]);
     queue_free(q, NULL);
 }
 
