@@ -182,3 +182,9 @@ INI
 free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
+
+# readyz: GET /readyz on the admin port $ADMIN, the body in $T/readyz.body, the status printed;
+# is_ready / not_ready: whether it answers 200 / 503 (for wait_for).
+readyz() { curl -s -m 5 -o "$T/readyz.body" -w '%{http_code}' "http://127.0.0.1:$ADMIN/readyz"; }
+is_ready() { [ "$(readyz)" = 200 ]; }
+not_ready() { [ "$(readyz)" = 503 ]; }

@@ -52,9 +52,6 @@ map.time_unit = s
 plugin = console
 path = $T/alerts.ndjson
 INI
-readyz() { curl -s -m 5 -o "$T/readyz.body" -w '%{http_code}' "http://127.0.0.1:$ADMIN/readyz"; }
-is_ready() { [ "$(readyz)" = 200 ]; }
-not_ready() { [ "$(readyz)" = 503 ]; }
 
 start_daemon "$T/ini"
 wait_for 20 is_ready || fail "/readyz not 200 before the disk filled: $(cat "$T/readyz.body")"

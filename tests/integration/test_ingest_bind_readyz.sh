@@ -30,9 +30,6 @@ follow = true
 plugin = console
 path = $T/alerts.ndjson
 INI
-readyz() { curl -s -m 5 -o "$T/readyz.body" -w '%{http_code}' "http://127.0.0.1:$ADMIN/readyz"; }
-is_ready() { [ "$(readyz)" = 200 ]; }
-not_ready() { [ "$(readyz)" = 503 ]; }
 
 start_daemon "$T/ini"
 wait_for 20 is_ready || fail "/readyz not 200 with the file connector only: $(cat "$T/readyz.body")"

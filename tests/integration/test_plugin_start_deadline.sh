@@ -22,7 +22,6 @@ hang_in = $1
 hang_for = $2"
     sed -i "s|^clock = event|clock = event\nplugin_timeout = $3\nadmin = 127.0.0.1:$ADMIN|" "$T/ini"
 }
-readyz() { curl -s -m 5 -o "$T/readyz.body" -w '%{http_code}' "http://127.0.0.1:$ADMIN/readyz"; }
 readyz_names() { # INSTANCE TEXT: /readyz is 503 and names INSTANCE with TEXT in its reason
     [ "$(readyz)" = 503 ] && /usr/bin/python3 - "$T/readyz.body" "$1" "$2" <<'PY'
 import json, sys
@@ -31,7 +30,6 @@ assert any(r.get("instance") == sys.argv[2] and r.get("plugin") == "start_hangs"
            and sys.argv[3] in r["reason"] for r in d["reasons"]), d
 PY
 }
-is_ready() { [ "$(readyz)" = 200 ]; }
 first() { grep -n "$1" "$T/daemon.log" | head -1 | cut -d: -f1; }
 login() { printf '{"entity":"%s","type":"login","time":"2026-11-01T10:00:0%s Z"}\n' "$1" "$2" | tr -d ' ' >>"$T/events.ndjson"; }
 

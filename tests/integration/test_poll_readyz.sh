@@ -42,7 +42,6 @@ export POLL_TOKEN=wrong
 sed -i "s|^interval = 200ms$|interval = 200ms\nretry_base = 100ms\nretry_max = 200ms\nauth = env:POLL_TOKEN|" "$T/ini"
 "$SIGFLOW" check -c "$T/ini" >"$T/check.out" 2>&1 || fail "config refused: $(cat "$T/check.out")"
 
-readyz() { curl -s -o "$T/readyz.body" -w '%{http_code}' "http://127.0.0.1:$ADMIN/readyz"; }
 start_daemon "$T/ini"
 wait_for 30 bash -c "[ \"\$(curl -s -o /dev/null -w '%{http_code}' http://127.0.0.1:$ADMIN/readyz)\" = 503 ]" ||
     fail "/readyz never said 503 while the API answers 401: $(readyz) $(cat "$T/readyz.body")"
