@@ -107,6 +107,12 @@ struct runtime {
     int64_t last_checkpoint_ms;
     struct outbox_writer *writer; /* the scorer's alerts into the outbox, in groups */
     rt_inspector *inspector; /* live entity state for GET /v1/entities/ID (runtime_inspect.c) */
+    /* Main loop only (runtime_ready.c): the journal's counters at the last readiness check,
+       whether its commits are failing, and the failed count when they began to. */
+    struct rt_ready_journal {
+        uint64_t failed, commits, failed_before;
+        bool failing;
+    } ready_journal;
 };
 
 /* runtime_inspect.c: the admin thread asks, the scorer thread answers between events */

@@ -45,25 +45,28 @@ void runtime__ready_ingest(const char *addr, const char *err)
 /* The journal: failing once an event's write failed and no commit has succeeded since. */
 static void journal_check(runtime *rt)
 {
-    static uint64_t last_failed, last_commits, failed_since;
-    static bool failing;
     journal_stats js;
     journal_get_stats(rt->journal, &js);
-    if (js.failed > last_failed) {
-        if (!failing)
-            failed_since = last_failed;
-        failing = true;
-    } else if (js.commits > last_commits) {
-        failing = false;
+    struct rt_ready_journal *r = &rt->ready_journal;
+    if (js.failed > r->failed) {
+        if (!r->failing)
+            r->failed_before = r->failed;
+        r->failing = true;
+    } else if (js.commits > r->commits) {
+        r->failing = false;
     }
-    last_failed = js.failed;
-    last_commits = js.commits;
+    r->failed = js.failed;
+    r->commits = js.commits;
+    if (!r->failing) {
+        component("journal", NULL);
+        return;
+    }
     char why[200];
     snprintf(why, sizeof why,
              "commits are failing: %" PRIu64 " events not stored since the last one that was; "
              "senders are answered 503 (the log has the error)",
-             js.failed - failed_since);
-    component("journal", failing ? why : NULL);
+             js.failed - r->failed_before);
+    component("journal", why);
 }
 
 static void disk_check(runtime *rt)
