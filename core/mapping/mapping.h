@@ -12,7 +12,8 @@
  * and `types`, `type.SOURCE = TYPE`, `on_unmapped` (mapping_types.h): a document they drop
  * maps to an event with `dropped` set, which the host acknowledges and never journals.
  * Owns: the compiled mapping and its per-field miss counters (atomic; read by health and
- * metrics). Calls json-c, timefmt, event. Used by the host (map_json), replay, connectors.
+ * metrics). Calls json-c, event_line (the fast paths), timefmt, event. Used by the host
+ * (map_json), replay, connectors.
  */
 #ifndef SIGFLOW_MAPPING_H
 #define SIGFLOW_MAPPING_H
