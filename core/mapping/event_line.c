@@ -134,16 +134,21 @@ static const char *el_number(const char *p, const char *end, el_val *v)
     v->n = (size_t)(p - start);
     if (v->n > EL_MAX_NUMBER)
         return NULL;
-    char text[EL_MAX_NUMBER + 1];
-    memcpy(text, start, v->n);
-    text[v->n] = '\0';
     if (v->kind == EL_INT) {
-        if (int_digits > EL_MAX_INT_DIGITS || strcmp(text, "-0") == 0)
+        bool neg = *start == '-';
+        if (int_digits > EL_MAX_INT_DIGITS || (neg && v->n == 2 && start[1] == '0'))
             return NULL;
-        v->i = strtoll(text, NULL, 10);
+        /* at most 18 digits: no overflow, the value strtoll gives */
+        int64_t i = 0;
+        for (const char *d = start + neg; d < p; d++)
+            i = i * 10 + (*d - '0');
+        v->i = neg ? -i : i;
         v->d = (double)v->i;
         return p;
     }
+    char text[EL_MAX_NUMBER + 1];
+    memcpy(text, start, v->n);
+    text[v->n] = '\0';
     v->d = strtod(text, NULL);
     return isfinite(v->d) ? p : NULL;
 }
