@@ -21,6 +21,8 @@ _Static_assert(STORE_MIGRATION_COUNT == STORE_SCHEMA_VERSION, "one migration per
 
 #define STORE_STMT_CACHE 64
 #define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_DURABLE_TRIES 500        /* store_mark_durable's checkpoint: about 1 s ... */
+#define STORE_DURABLE_WAIT_NS 2000000L /* ... of 2 ms waits for another checkpoint's end */
 #define STORE_CTX "component=store"
 
 typedef struct store_cached {
@@ -362,10 +364,17 @@ sf_status store_mark_durable(store *s, uint64_t seq)
     if (!s || s->dur == STORE_DURABILITY_OFF)
         return SF_OK; /* nothing is durable there: a mark would refuse a legitimate loss */
     if (s->dur == STORE_DURABILITY_BATCH) {
-        /* NORMAL syncs the WAL only at a checkpoint: make this position durable first. */
-        store_lock(s);
-        int r = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        store_unlock(s);
+        /* NORMAL syncs the WAL only at a checkpoint: make this position durable first. One
+           checkpoint runs at a time: while the checkpointer thread's does, this one is BUSY
+           and waits for it, a few ms at a time (the store lock not held meanwhile). */
+        int r = SQLITE_BUSY;
+        for (int i = 0; i < STORE_DURABLE_TRIES && (r & 0xff) == SQLITE_BUSY; i++) {
+            if (i > 0)
+                nanosleep(&(struct timespec){0, STORE_DURABLE_WAIT_NS}, NULL);
+            store_lock(s);
+            r = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+            store_unlock(s);
+        }
         if (r != SQLITE_OK)
             return SF_EIO;
     }

@@ -23,6 +23,7 @@
 #include "base/monotime.h"
 
 #define CKPT_CTX "component=store"
+#define CKPT_CATCH_UP 4 /* passes after the first that copy what commits added meanwhile */
 
 struct store_ckpt {
     store *st;
@@ -196,6 +197,33 @@ static void ckpt_force(store_ckpt *c, int log_before)
                 log_before, ckpt_hard(c));
 }
 
+/*
+ * The WAL starts over at the first commit that *begins* after a checkpoint copied all of it.
+ * Under load a commit is always under way while a pass runs (and leaves a tail besides), so
+ * the WAL would never start over before the hard bound, and a WAL file that keeps growing
+ * makes every fsync'd commit update the file's size on disk too. So a pass ends with the
+ * store lock held, taken ahead of other waiters: no commit of ours is under way, what the
+ * pass left (at most half a threshold) is copied, and the next commit starts the WAL over.
+ * The price is a short wait of the committer thread (an event loop hands its batch on
+ * instead of waiting).
+ */
+static void ckpt_finish(store_ckpt *c, int *log, int *done)
+{
+    unsigned r0 = atomic_load(&c->restarts);
+    int l = -1, d = -1;
+    store__lock_first(c->st);
+    int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &l, &d);
+    store__unlock_first(c->st);
+    if (rc != SQLITE_OK) {
+        if ((rc & 0xff) != SQLITE_BUSY)
+            ckpt_failed(c, "checkpoint", rc);
+        return;
+    }
+    ckpt_account(c, r0, l, d, false);
+    *log = l;
+    *done = d;
+}
+
 static void ckpt_pass(store_ckpt *c)
 {
     unsigned r0 = atomic_load(&c->restarts);
@@ -210,6 +238,20 @@ static void ckpt_pass(store_ckpt *c)
         return;
     }
     ckpt_account(c, r0, log, done, false);
+    unsigned t = atomic_load(&c->threshold);
+    /* The tail shrinks from pass to pass while copying outpaces the commits. */
+    for (int i = 0; i < CKPT_CATCH_UP && done < log && (unsigned)(log - done) > t / 2; i++) {
+        int before = log - done;
+        r0 = atomic_load(&c->restarts);
+        if (sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
+            SQLITE_OK)
+            break; /* judged at the next pass */
+        ckpt_account(c, r0, log, done, false);
+        if (log - done >= before)
+            break; /* not catching up (a reader, or commits faster than the copy) */
+    }
+    if (log >= 0 && (unsigned)log >= t && (unsigned)(log - done) <= t / 2)
+        ckpt_finish(c, &log, &done);
     c->settled = done >= log;
     /* forced already, and nothing written since: the next commit starts the WAL over (a
        commit that could not, because a checkpoint held a read lock just then, forces again) */
@@ -219,7 +261,6 @@ static void ckpt_pass(store_ckpt *c)
         ckpt_force(c, log);
     else if (c->unbounded)
         ckpt_set_unbounded(c, false); /* back under the bound */
-    unsigned t = atomic_load(&c->threshold);
     atomic_store(&c->mark, (unsigned)(log > 0 ? log : 0) + t / 4);
     if (atomic_load(&c->restarts) != r0)
         atomic_store(&c->mark, 0); /* the WAL started over meanwhile */

@@ -6,10 +6,12 @@
  * runs PASSIVE checkpoints instead once the WAL has grown past STORE_CKPT_THRESHOLD pages
  * (a WAL hook on the writing connection tells it: an atomic store per commit, a wake-up
  * only when the threshold is crossed), and re-checks once a second while a grown WAL is not
- * yet settled. PASSIVE never waits for and never blocks a writer; when the WAL passes the
- * hard bound (STORE_CKPT_HARD_FACTOR times the threshold) anyway, because writers never
- * leave a gap or a reader holds an old snapshot, the thread takes the store's lock and
- * runs a RESTART with a short busy timeout so that the next commit starts the WAL over; and
+ * yet settled. PASSIVE never waits for and never blocks a writer; a round ends with the
+ * store lock held for the few pages left, so that the next commit starts the WAL over (a
+ * commit is always under way otherwise, under load). When the WAL passes the hard bound
+ * (STORE_CKPT_HARD_FACTOR times the threshold) anyway, because a reader holds an old
+ * snapshot or commits outpace the copying, the thread takes the store's lock and runs a
+ * RESTART with a short busy timeout so that the next commit starts the WAL over; and
  * past STORE_CKPT_INLINE_FACTOR times the hard bound (the thread not keeping up at all) the
  * committing connection checkpoints itself, as SQLite would, so the WAL cannot fill the disk.
  * Owns: the thread, its connection, the counters. Calls sqlite3, store (lock), log_limit.

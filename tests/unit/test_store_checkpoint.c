@@ -219,6 +219,22 @@ static void a_reader_holding_a_snapshot_does_not_stop_writers_and_is_reported(vo
     assert_int_equal(query_int(store_db(f->s), "SELECT count(*) FROM t"), n + 2);
 }
 
+/* At `batch` the high-water mark's checkpoint (store_mark_durable) meets the thread's
+   checkpoints, one at a time: it waits for them instead of failing. */
+static void marking_durable_at_batch_waits_for_the_threads_checkpoints(void **state)
+{
+    fixture *f = *state;
+    open_store(f, STORE_DURABILITY_BATCH);
+    for (int i = 1; i <= 150; i++) {
+        for (int k = 0; k < 8; k++) /* past the threshold: the thread is woken */
+            assert_int_equal(commit_row(f->s), SF_OK);
+        assert_int_equal(store_mark_durable(f->s, (uint64_t)i), SF_OK);
+    }
+    store_wal_stats ws;
+    store_wal_stats_get(f->s, &ws);
+    assert_true(ws.checkpoints > 0); /* the thread was at work meanwhile */
+}
+
 static void the_thread_stops_cleanly_again_and_again(void **state)
 {
     fixture *f = *state;
@@ -246,6 +262,8 @@ int main(void)
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(
             a_reader_holding_a_snapshot_does_not_stop_writers_and_is_reported, setup, teardown),
+        cmocka_unit_test_setup_teardown(marking_durable_at_batch_waits_for_the_threads_checkpoints,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(the_thread_stops_cleanly_again_and_again, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
