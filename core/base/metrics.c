@@ -2,17 +2,20 @@
 #include "base/metrics_expo.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct series {
+/* One allocation per series, never moved or freed: a handle (metrics_series_get) stays valid
+   while the table grows and /metrics sorts it. The value is updated without the lock. */
+typedef struct metrics_series {
     char *name;
-    double value;
+    _Atomic double value;
 } series;
 
 static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
-static series *g_series;
+static series **g_series; /* the table (lock held), sorted by name at each metrics_write */
 static size_t g_n, g_cap;
 static char *g_hists[METRICS_MAX_HISTOGRAMS]; /* histogram names, for their # TYPE */
 static size_t g_nhists;
@@ -31,21 +34,35 @@ static void note_histogram(const char *name)
 static series *find_or_add(const char *name)
 {
     for (size_t i = 0; i < g_n; i++)
-        if (strcmp(g_series[i].name, name) == 0)
-            return &g_series[i];
+        if (strcmp(g_series[i]->name, name) == 0)
+            return g_series[i];
     if (g_n == g_cap) {
         size_t cap = g_cap ? g_cap * 2 : 32;
-        series *s = realloc(g_series, cap * sizeof *s);
-        if (!s)
+        series **t = realloc(g_series, cap * sizeof *t);
+        if (!t)
             return NULL;
-        g_series = s;
+        g_series = t;
         g_cap = cap;
     }
+    series *s = malloc(sizeof *s);
     char *copy = strdup(name);
-    if (!copy)
+    if (!s || !copy) {
+        free(s);
+        free(copy);
         return NULL;
-    g_series[g_n] = (series){.name = copy, .value = 0};
-    return &g_series[g_n++];
+    }
+    s->name = copy;
+    atomic_init(&s->value, 0);
+    return g_series[g_n++] = s;
+}
+
+/* value += delta, atomically against other adders (no lock needed) */
+static void series_add(series *s, double delta)
+{
+    double old = atomic_load_explicit(&s->value, memory_order_relaxed);
+    while (!atomic_compare_exchange_weak_explicit(&s->value, &old, old + delta,
+                                                  memory_order_relaxed, memory_order_relaxed))
+        ;
 }
 
 void metrics_add(const char *name, double delta)
@@ -53,8 +70,21 @@ void metrics_add(const char *name, double delta)
     pthread_mutex_lock(&g_lock);
     series *s = find_or_add(name);
     if (s)
-        s->value += delta;
+        series_add(s, delta);
     pthread_mutex_unlock(&g_lock);
+}
+
+metrics_series *metrics_series_get(const char *name)
+{
+    pthread_mutex_lock(&g_lock);
+    series *s = find_or_add(name);
+    pthread_mutex_unlock(&g_lock);
+    return s;
+}
+
+void metrics_series_add(metrics_series *s, double delta)
+{
+    series_add(s, delta);
 }
 
 void metrics_set(const char *name, double value)
@@ -62,13 +92,13 @@ void metrics_set(const char *name, double value)
     pthread_mutex_lock(&g_lock);
     series *s = find_or_add(name);
     if (s)
-        s->value = value;
+        atomic_store_explicit(&s->value, value, memory_order_relaxed);
     pthread_mutex_unlock(&g_lock);
 }
 
 static int by_name(const void *a, const void *b)
 {
-    return metrics_expo_compare(((const series *)a)->name, ((const series *)b)->name);
+    return metrics_expo_compare((*(series *const *)a)->name, (*(series *const *)b)->name);
 }
 
 void metrics_write(FILE *to)
@@ -76,9 +106,10 @@ void metrics_write(FILE *to)
     pthread_mutex_lock(&g_lock);
     qsort(g_series, g_n, sizeof *g_series, by_name);
     for (size_t i = 0; i < g_n; i++) {
-        metrics_expo_family(to, g_series[i].name, i ? g_series[i - 1].name : NULL,
+        metrics_expo_family(to, g_series[i]->name, i ? g_series[i - 1]->name : NULL,
                             (const char *const *)g_hists, g_nhists);
-        fprintf(to, "%s %.17g\n", g_series[i].name, g_series[i].value);
+        fprintf(to, "%s %.17g\n", g_series[i]->name,
+                atomic_load_explicit(&g_series[i]->value, memory_order_relaxed));
     }
     pthread_mutex_unlock(&g_lock);
     metrics_expo_process(to);
@@ -101,15 +132,15 @@ void metrics_observe(const char *name, const double *bounds, size_t n, double va
             snprintf(key, sizeof key, "%s_bucket{le=\"+Inf\"}", name);
         series *b = find_or_add(key);
         if (b && (i == n || value <= bounds[i]))
-            b->value += 1;
+            series_add(b, 1);
     }
     snprintf(key, sizeof key, "%s_sum", name);
     series *sum = find_or_add(key);
     if (sum)
-        sum->value += value;
+        series_add(sum, value);
     snprintf(key, sizeof key, "%s_count", name);
     series *cnt = find_or_add(key);
     if (cnt)
-        cnt->value += 1;
+        series_add(cnt, 1);
     pthread_mutex_unlock(&g_lock);
 }

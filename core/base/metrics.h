@@ -1,8 +1,10 @@
 /*
  * metrics.h - the process's counters and gauges, named in Prometheus style with labels
  * ("sigflow_events_total{connector=\"billing\"}"). Owns: the counter table (mutex-guarded;
- * counters are few and updated per batch, not per byte). Used by the host (plugin metrics),
- * the runtime; read by the admin endpoint and the shutdown summary.
+ * counters are few and updated per batch, not per byte) and its series, each updated
+ * atomically; a hot caller resolves a series once (metrics_series_get) and adds to it without
+ * the table's lock or a name. Used by the host (plugin metrics), the runtime; read by the admin
+ * endpoint and the shutdown summary.
  */
 #ifndef SIGFLOW_METRICS_H
 #define SIGFLOW_METRICS_H
@@ -15,6 +17,13 @@
 /* Add delta to the series `name` (created at 0 on first use). */
 void metrics_add(const char *name, double delta);
 void metrics_set(const char *name, double value);
+
+/* A counter series by handle: created at 0 on first use, valid for the process's life (series
+ * are never removed). NULL: out of memory. metrics_series_add is metrics_add without the
+ * lookup or the table's lock. */
+typedef struct metrics_series metrics_series;
+metrics_series *metrics_series_get(const char *name);
+void metrics_series_add(metrics_series *s, double delta);
 /*
  * Observe `value` in the histogram `name` (no labels) with the upper bounds bounds[0..n)
  * (ascending): the series NAME_bucket{le="B"} (cumulative, +Inf included), NAME_sum and

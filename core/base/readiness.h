@@ -20,8 +20,8 @@ void readiness_set(const char *instance, const char *plugin, const char *reason)
 /* Clear the reason of `instance`, if any (its instance is gone). */
 void readiness_clear(const char *instance);
 /*
- * The daemon's own parts ("journal", "outbox", "state_dir", "ingest"): set, or clear with a
- * NULL reason. Returns 1 when this changed whether the component has a reason, else 0 (so
+ * The daemon's own parts ("journal", "outbox", "state_dir", "ingest", "wal"): set, or clear
+ * with a NULL reason. Returns 1 when this changed whether the component has a reason, else 0 (so
  * the caller logs the change once).
  */
 int readiness_set_component(const char *component, const char *reason);

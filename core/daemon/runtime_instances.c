@@ -17,6 +17,7 @@
 #include "daemon/runtime_internal.h"
 #include "base/limits.h"
 #include "score/label.h"
+#include "store/store_checkpoint.h"
 #include "store/store_kv.h"
 
 /* A start that has not returned after this long is left to run off the main loop. */
@@ -521,6 +522,14 @@ void runtime__metrics_refresh(runtime *rt)
     metrics_set("sigflow_journal_commits_total", (double)js.commits);
     metrics_set("sigflow_journal_duplicates_total", (double)js.duplicates);
     metrics_set("sigflow_journal_failed_total", (double)js.failed);
+    store_wal_stats ws;
+    store_wal_stats_get(rt->st, &ws);
+    metrics_set("sigflow_store_checkpoints_total", (double)ws.checkpoints);
+    metrics_set("sigflow_store_checkpoint_pages_total", (double)ws.pages);
+    metrics_set("sigflow_store_checkpoints_forced_total", (double)ws.forced);
+    metrics_set("sigflow_store_checkpoints_inline_total", (double)ws.inline_checkpoints);
+    metrics_set("sigflow_store_checkpoint_failures_total", (double)ws.failures);
+    metrics_set("sigflow_store_wal_pages", (double)ws.wal_pages);
     metrics_set("sigflow_journaled_queue_depth", (double)queue_length(rt->journaled));
     metrics_set("sigflow_alerts_total", (double)atomic_load(&rt->alerts));
 }

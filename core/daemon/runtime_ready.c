@@ -1,12 +1,13 @@
 /*
  * runtime_ready.c - what /readyz says about the daemon's own parts (docs/reliability.md,
  * Readiness): the journal's commits failing, the outbox writer retrying a failed write,
- * state_dir's file system full, the ingest listener not bound. Checked by the main loop
- * every turn (at most 500 ms apart); a reason is set when the trouble starts and cleared when
- * it ends, and each change is logged once ("not ready: ...", "ready again: ..."), so a full
- * disk gives two lines here, not one per failed write. Owns the previous journal counters
- * (main thread only). Calls base/readiness, journal_get_stats, outbox_writer_failing,
- * statvfs. Called by runtime.c (main loop) and runtime_instances.c (ingest bind).
+ * state_dir's file system full, the ingest listener not bound, the store's WAL out of its
+ * bounds. Checked by the main loop every turn (at most 500 ms apart); a reason is set when
+ * the trouble starts and cleared when it ends, and each change is logged once ("not ready:
+ * ...", "ready again: ..."), so a full disk gives two lines here, not one per failed write.
+ * Owns the previous journal counters (main thread only). Calls base/readiness,
+ * journal_get_stats, outbox_writer_failing, store_wal_trouble, statvfs. Called by runtime.c
+ * (main loop) and runtime_instances.c (ingest bind).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "base/readiness.h"
 #include "daemon/runtime_internal.h"
 #include "store/outbox_writer.h"
+#include "store/store_checkpoint.h"
 
 /* Below this many free bytes state_dir's file system counts as full: SQLite needs room for
    a WAL frame and a journal page, and one request's batch is far more than a page. */
@@ -104,4 +106,6 @@ void runtime__ready_check(runtime *rt)
                               "(the log has the error)"
                             : NULL);
     disk_check(rt);
+    char why[400];
+    component("wal", store_wal_trouble(rt->st, why, sizeof why) ? why : NULL);
 }

@@ -17,15 +17,16 @@
 #define EL_MAX_NUMBER 63     /* bytes of a number's text: jsonw prints the source below 64 */
 #define EL_MAX_INT_DIGITS 18 /* always an int64, never json-c's uint64 or overflow handling */
 
-enum { EL_STRING, EL_INT, EL_DOUBLE, EL_TRUE, EL_FALSE, EL_NULL };
+enum {
+    EL_STRING = EVENT_LINE_STRING,
+    EL_INT = EVENT_LINE_INT,
+    EL_DOUBLE = EVENT_LINE_DOUBLE,
+    EL_TRUE = EVENT_LINE_TRUE,
+    EL_FALSE = EVENT_LINE_FALSE,
+    EL_NULL = EVENT_LINE_NULL
+};
 
-typedef struct el_val {
-    int kind;
-    const char *p; /* a string's bytes (no quotes), a number's or literal's text */
-    size_t n;
-    int64_t i; /* EL_INT */
-    double d;  /* EL_INT, EL_DOUBLE */
-} el_val;
+typedef event_line_value el_val;
 
 static bool el_ws(char c)
 {
@@ -133,16 +134,21 @@ static const char *el_number(const char *p, const char *end, el_val *v)
     v->n = (size_t)(p - start);
     if (v->n > EL_MAX_NUMBER)
         return NULL;
-    char text[EL_MAX_NUMBER + 1];
-    memcpy(text, start, v->n);
-    text[v->n] = '\0';
     if (v->kind == EL_INT) {
-        if (int_digits > EL_MAX_INT_DIGITS || strcmp(text, "-0") == 0)
+        bool neg = *start == '-';
+        if (int_digits > EL_MAX_INT_DIGITS || (neg && v->n == 2 && start[1] == '0'))
             return NULL;
-        v->i = strtoll(text, NULL, 10);
+        /* at most 18 digits: no overflow, the value strtoll gives */
+        int64_t i = 0;
+        for (const char *d = start + neg; d < p; d++)
+            i = i * 10 + (*d - '0');
+        v->i = neg ? -i : i;
         v->d = (double)v->i;
         return p;
     }
+    char text[EL_MAX_NUMBER + 1];
+    memcpy(text, start, v->n);
+    text[v->n] = '\0';
     v->d = strtod(text, NULL);
     return isfinite(v->d) ? p : NULL;
 }
@@ -230,7 +236,7 @@ static bool el_take(event_line *ev, int f, const el_val *v)
 }
 
 /* key:value into attrs, as map_attr_put writes it (strings re-quoted, numbers as their text). */
-static void el_attr(jsonw *w, const char *k, size_t kn, const el_val *v)
+void event_line_attr(jsonw *w, const char *k, size_t kn, const el_val *v)
 {
     jsonw_raw(w, w->len ? "," : "{", 1);
     jsonw_key(w, k, kn);
@@ -287,7 +293,7 @@ bool event_line_read(const char *s, size_t n, event_line *ev, char *attrs)
                 return false;
             keys[n_keys] = k;
             lens[n_keys++] = kn;
-            el_attr(&w, k, kn, &v);
+            event_line_attr(&w, k, kn, &v);
         }
         p = el_skip(p, end);
         if (p < end && *p == ',') {
@@ -310,4 +316,48 @@ bool event_line_read(const char *s, size_t n, event_line *ev, char *attrs)
     }
     ev->attrs_len = w.len;
     return true;
+}
+
+/* Was this key seen before on the line? json-c keeps the last value: the flat path declines. */
+static bool el_pair_dup(const event_line_pair *pairs, size_t n, const char *k, size_t kn)
+{
+    for (size_t i = 0; i < n; i++)
+        if (pairs[i].key_len == kn && memcmp(pairs[i].key, k, kn) == 0)
+            return true;
+    return false;
+}
+
+bool event_line_scan(const char *s, size_t n, event_line_pair *pairs, size_t *count)
+{
+    const char *p = el_skip(s, s + n), *end = s + n;
+    *count = 0;
+    if (p == end || *p != '{')
+        return false;
+    p = el_skip(p + 1, end);
+    if (p < end && *p == '}')
+        return el_skip(p + 1, end) == end;
+    for (;;) {
+        if (*count == EVENT_LINE_MAX_PAIRS)
+            return false;
+        event_line_pair *pr = &pairs[*count];
+        if (p == end || *p != '"' || !(p = el_string(p, end, &pr->key, &pr->key_len)))
+            return false;
+        if (el_pair_dup(pairs, *count, pr->key, pr->key_len))
+            return false;
+        p = el_skip(p, end);
+        if (p == end || *p != ':')
+            return false;
+        p = el_skip(p + 1, end);
+        if (!(p = el_value(p, end, &pr->v)))
+            return false;
+        (*count)++;
+        p = el_skip(p, end);
+        if (p < end && *p == ',') {
+            p = el_skip(p + 1, end);
+            continue;
+        }
+        if (p == end || *p != '}')
+            return false;
+        return el_skip(p + 1, end) == end; /* no text after the object */
+    }
 }

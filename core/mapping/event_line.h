@@ -9,6 +9,8 @@
  * byte (tests/unit/test_event_line.c compares both on generated and hostile lines,
  * tests/fuzz/fuzz_event_line.c on any input). It never words an error: declining is its only
  * answer to anything unusual, so errors keep the general path's wording.
+ * event_line_scan reads the same subset without naming any key: the key/value pairs of a flat
+ * object, for mappings whose map.* paths are all top-level keys (mapping.c's flat path).
  * Owns nothing; writes attrs into the caller's buffer. Calls jsonw, utf8, timefmt.
  * Used by mapping.c only (mapping_apply, mapping_apply_view).
  */
@@ -20,6 +22,7 @@
 #include <stdint.h>
 
 #include "base/limits.h"
+#include "mapping/jsonw.h"
 
 typedef struct event_line {
     const char *entity; /* inside the line, not NUL-terminated; 1 or more bytes */
@@ -39,5 +42,40 @@ typedef struct event_line {
  * Lengths (entity, type) and the time range are the caller's to check.
  */
 bool event_line_read(const char *s, size_t n, event_line *ev, char *attrs);
+
+/* One scalar of a line, as the reader took it. */
+enum event_line_kind {
+    EVENT_LINE_STRING, /* p[0..n): the bytes between the quotes (no escapes, valid UTF-8) */
+    EVENT_LINE_INT,    /* i (and d = i): at most 18 digits, never -0 */
+    EVENT_LINE_DOUBLE, /* d: finite, read by strtod as json-c reads it */
+    EVENT_LINE_TRUE,
+    EVENT_LINE_FALSE,
+    EVENT_LINE_NULL
+};
+typedef struct event_line_value {
+    int kind;      /* enum event_line_kind */
+    const char *p; /* a string's bytes, a number's or a literal's source text */
+    size_t n;
+    int64_t i;
+    double d;
+} event_line_value;
+
+typedef struct event_line_pair {
+    const char *key; /* inside the line, no escapes, not NUL-terminated */
+    size_t key_len;
+    event_line_value v;
+} event_line_pair;
+
+#define EVENT_LINE_MAX_PAIRS 36 /* keys of one flat line; more: declined */
+
+/*
+ * Read s[0..n) as one flat object of the subset and list its pairs in the line's order into
+ * pairs[0..EVENT_LINE_MAX_PAIRS), *count of them. False: declined (not the subset, a key seen
+ * twice, more pairs than that), *count undefined. Nothing about any key is checked.
+ */
+bool event_line_scan(const char *s, size_t n, event_line_pair *pairs, size_t *count);
+
+/* "key":value appended to w as mapping's attrs print it (the first one opens the object). */
+void event_line_attr(jsonw *w, const char *k, size_t kn, const event_line_value *v);
 
 #endif

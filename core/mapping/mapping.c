@@ -37,6 +37,7 @@ typedef struct map_path {
     char *segs[MAP_MAX_SEGMENTS]; /* pointers into one buffer, segs[0] owns it */
     long index[MAP_MAX_SEGMENTS]; /* array index of a numeric segment, else -1 */
     size_t n;
+    size_t seg0_len; /* strlen(segs[0]): the key the flat path looks for */
 } map_path;
 
 /*
@@ -56,6 +57,7 @@ typedef struct map_attr {
 
 struct mapping {
     bool canonical;
+    bool flat; /* map.* set and every path one key deep: mapping_apply tries map_flat first */
     map_path field[MAP_NFIELDS]; /* n == 0: not mapped */
     char *type_literal;          /* map.type = =literal */
     bool time_in_seconds;        /* map.time_unit = s */
@@ -175,8 +177,10 @@ static const char *map_path_compile(const char *text, map_path *p)
         long idx = isdigit((unsigned char)*s) ? strtol(s, &end, 10) : -1;
         p->index[p->n] = (end && !*end && idx >= 0 && idx < 1000000) ? idx : -1;
         p->segs[p->n++] = s;
-        if (!dot)
+        if (!dot) {
+            p->seg0_len = strlen(p->segs[0]);
             return NULL;
+        }
         s = dot + 1;
     }
 }
@@ -265,6 +269,18 @@ void mapping_free(mapping *m)
     free(m);
 }
 
+/* Every mapped path names a top-level key (map.entity = customer, not data.customer). */
+static bool map_all_top_level(const mapping *m)
+{
+    for (int f = 0; f < MAP_NFIELDS; f++)
+        if (m->field[f].n > 1)
+            return false;
+    for (size_t i = 0; i < m->n_attrs; i++)
+        if (m->attrs[i].path.n != 1)
+            return false;
+    return true;
+}
+
 mapping *mapping_new(const config_instance *inst, const char *file, diag *d)
 {
     /* aligned: the seen stripes are one cache line each (sizeof is a multiple of 64) */
@@ -298,6 +314,7 @@ mapping *mapping_new(const config_instance *inst, const char *file, diag *d)
         mapping_free(m);
         return NULL;
     }
+    m->flat = any && map_all_top_level(m);
     return m;
 }
 
@@ -369,19 +386,22 @@ static const char *map_text(const mapping *m, json_object *v, char *buf, size_t 
     return NULL;
 }
 
-static bool map_time(const mapping *m, json_object *v, int64_t *ms)
+/*
+ * A time as a scalar (both paths read it here: json-c's through map_time, the flat one's from
+ * event_line_scan): an RFC 3339 string, or outside the canonical shape any string time_parse
+ * reads; an integer; a number of seconds with map.time_unit = s.
+ */
+static bool map_time_value(const mapping *m, const event_line_value *v, int64_t *ms)
 {
-    if (json_object_is_type(v, json_type_string)) {
-        const char *s = json_object_get_string(v);
-        size_t len = (size_t)json_object_get_string_len(v);
-        if (time_parse_rfc3339(s, len, ms) == 0)
+    if (v->kind == EVENT_LINE_STRING) {
+        if (time_parse_rfc3339(v->p, v->n, ms) == 0)
             return true;
-        if (m->canonical || time_parse(s, len, ms) != 0)
+        if (m->canonical || time_parse(v->p, v->n, ms) != 0)
             return false;
-    } else if (json_object_is_type(v, json_type_int)) {
-        *ms = json_object_get_int64(v);
-    } else if (!m->canonical && json_object_is_type(v, json_type_double) && m->time_in_seconds) {
-        double d = json_object_get_double(v) * 1000.0;
+    } else if (v->kind == EVENT_LINE_INT) {
+        *ms = v->i;
+    } else if (!m->canonical && v->kind == EVENT_LINE_DOUBLE && m->time_in_seconds) {
+        double d = v->d * 1000.0;
         if (!isfinite(d) || fabs(d) > 9.0e15)
             return false;
         *ms = (int64_t)llround(d);
@@ -395,6 +415,23 @@ static bool map_time(const mapping *m, json_object *v, int64_t *ms)
         *ms *= 1000;
     }
     return true;
+}
+
+static bool map_time(const mapping *m, json_object *o, int64_t *ms)
+{
+    event_line_value v = {.kind = EVENT_LINE_NULL};
+    if (json_object_is_type(o, json_type_string)) {
+        v.kind = EVENT_LINE_STRING;
+        v.p = json_object_get_string(o);
+        v.n = (size_t)json_object_get_string_len(o);
+    } else if (json_object_is_type(o, json_type_int)) {
+        v.kind = EVENT_LINE_INT;
+        v.i = json_object_get_int64(o);
+    } else if (json_object_is_type(o, json_type_double)) {
+        v.kind = EVENT_LINE_DOUBLE;
+        v.d = json_object_get_double(o);
+    }
+    return map_time_value(m, &v, ms);
 }
 
 static bool map_number(json_object *v, double *out)
@@ -786,6 +823,152 @@ static sf_status map_view_event(const mapping_view *v, sf_event **out, char *err
     return SF_OK;
 }
 
+/* ---- the flat path: map.* keys that are all top-level, on a line in the reader's subset ---- */
+
+/* The value of the top-level key `p` names, or NULL: absent, null (json-c's lookup finds no
+   object there either) or p not mapped. */
+static const event_line_value *map_flat_get(const event_line_pair *pairs, size_t n,
+                                            const map_path *p)
+{
+    for (size_t i = 0; p->n && i < n; i++)
+        if (pairs[i].key_len == p->seg0_len && memcmp(pairs[i].key, p->segs[0], p->seg0_len) == 0)
+            return pairs[i].v.kind == EVENT_LINE_NULL ? NULL : &pairs[i].v;
+    return NULL;
+}
+
+/* map_text on a scalar: a string's bytes, or an integer as decimal text, into buf (NUL-ended).
+   False where map_fields would refuse it: absent, other kinds, empty, longer than max. */
+static bool map_flat_text(const event_line_value *v, char *buf, size_t max)
+{
+    if (!v)
+        return false;
+    if (v->kind == EVENT_LINE_INT) {
+        snprintf(buf, max + 1, "%lld", (long long)v->i);
+        return true; /* at most 19 bytes: within every max it is used with */
+    }
+    if (v->kind != EVENT_LINE_STRING || v->n == 0 || v->n > max)
+        return false;
+    memcpy(buf, v->p, v->n);
+    buf[v->n] = '\0';
+    return true;
+}
+
+/* What the flat path read from one line, before it becomes an event. */
+typedef struct map_flat_doc {
+    char entity[SIGFLOW_MAX_ENTITY_LEN + 1];
+    char type_buf[SIGFLOW_MAX_TYPE_LEN + 1];
+    char id[SIGFLOW_MAX_ENTITY_LEN + 1];
+    const char *type;
+    bool has_id, has_time, has_value;
+    int64_t time_ms;
+    double value;
+    char attrs[SIGFLOW_MAX_ATTRS_LEN + 1];
+    size_t attrs_len;
+} map_flat_doc;
+
+/* The fields as map_fields reads them; false on anything it would count as a miss or word. */
+static bool map_flat_fields(const mapping *m, const event_line_pair *pairs, size_t n,
+                            map_flat_doc *doc)
+{
+    if (!map_flat_text(map_flat_get(pairs, n, &m->field[MAP_ENTITY]), doc->entity,
+                       SIGFLOW_MAX_ENTITY_LEN))
+        return false;
+    if (m->type_literal) {
+        doc->type = m->type_literal;
+    } else {
+        const event_line_value *t = map_flat_get(pairs, n, &m->field[MAP_TYPE]);
+        if (!t || t->kind != EVENT_LINE_STRING ||
+            !map_flat_text(t, doc->type_buf, SIGFLOW_MAX_TYPE_LEN))
+            return false;
+        doc->type = doc->type_buf;
+    }
+    if (m->field[MAP_TIME].n) {
+        const event_line_value *t = map_flat_get(pairs, n, &m->field[MAP_TIME]);
+        if (!t || !map_time_value(m, t, &doc->time_ms))
+            return false;
+        doc->has_time = true;
+    }
+    const event_line_value *v = map_flat_get(pairs, n, &m->field[MAP_VALUE]);
+    if (m->field[MAP_VALUE].n && !v)
+        return false; /* a miss the general path counts */
+    if (v && v->kind != EVENT_LINE_INT && v->kind != EVENT_LINE_DOUBLE)
+        return false;
+    doc->has_value = v != NULL;
+    doc->value = v ? v->d : 0;
+    if (m->field[MAP_ID].n) {
+        if (!map_flat_text(map_flat_get(pairs, n, &m->field[MAP_ID]), doc->id,
+                           SIGFLOW_MAX_ENTITY_LEN))
+            return false;
+        doc->has_id = true;
+    }
+    return true;
+}
+
+/* The map.attr.* values (scalars: the reader declines the rest) as map_write_attrs prints. */
+static bool map_flat_attrs(const mapping *m, const event_line_pair *pairs, size_t n,
+                           map_flat_doc *doc)
+{
+    jsonw w;
+    jsonw_init(&w, doc->attrs, SIGFLOW_MAX_ATTRS_LEN);
+    for (size_t i = 0; i < m->n_attrs; i++) {
+        const event_line_value *v = map_flat_get(pairs, n, &m->attrs[i].path);
+        if (v)
+            event_line_attr(&w, m->attrs[i].name, m->attrs[i].name_len, v);
+    }
+    if (w.len) {
+        jsonw_raw(&w, "}", 1);
+        if (!jsonw_end(&w))
+            return false; /* over the attrs limit: the general path words it */
+    }
+    doc->attrs_len = w.len;
+    return true;
+}
+
+/*
+ * A mapped line without a JSON tree. True: *st and *out are what mapping_apply_obj would give
+ * (counted as it counts). False: declined, nothing counted, json-c's path must map it.
+ */
+bool mapping_apply_flat(mapping *m, const char *json, size_t len, sf_event **out, char *err,
+                        size_t errlen, sf_status *st)
+{
+    event_line_pair pairs[EVENT_LINE_MAX_PAIRS];
+    size_t n;
+    map_flat_doc doc;
+    *out = NULL;
+    if (!m->flat || len > SIGFLOW_MAX_EVENT_LINE || !event_line_scan(json, len, pairs, &n))
+        return false;
+    doc.has_id = doc.has_time = false;
+    if (!map_flat_fields(m, pairs, n, &doc) || !map_flat_attrs(m, pairs, n, &doc))
+        return false;
+    int64_t skew = atomic_load_explicit(&map_max_future_skew_ms, memory_order_relaxed);
+    if (doc.has_time && (doc.time_ms < SCORE_TIME_MIN_MS || doc.time_ms > SCORE_TIME_MAX_MS ||
+                         (skew > 0 && doc.time_ms > map_now_ms() + skew)))
+        return false;
+    const char *type = map_types_apply(m->types, doc.type);
+    sf_event *ev = NULL;
+    if (type &&
+        !(ev = event_new(doc.entity, type, doc.has_time ? doc.time_ms : map_now_ms(), err, errlen)))
+        return false; /* event_new's refusal: json-c's path words it */
+    atomic_fetch_add_explicit(&map_seen_stripe(m)->n, 1, memory_order_relaxed);
+    drift *dw = atomic_load_explicit(&m->drift, memory_order_acquire);
+    if (dw)
+        drift_observe_text(dw, 0, json, len);
+    *st = type ? SF_OK : map_dropped(out, EVENT_FILTERED, err, errlen);
+    if (!type)
+        return true;
+    ev->has_value = doc.has_value;
+    ev->value = doc.value;
+    if ((doc.has_id && !(ev->source_id = strdup(doc.id))) ||
+        (doc.attrs_len && event_set_attrs(ev, doc.attrs, doc.attrs_len) != SF_OK)) {
+        event_free(ev);
+        snprintf(err, errlen, "out of memory");
+        *st = SF_ENOMEM;
+        return true;
+    }
+    *out = ev;
+    return true;
+}
+
 sf_status mapping_apply(mapping *m, const char *json, size_t len, sf_event **out, char *err,
                         size_t errlen)
 {
@@ -794,6 +977,10 @@ sf_status mapping_apply(mapping *m, const char *json, size_t len, sf_event **out
         mapping_view v;
         if (mapping_apply_view(m, json, len, &v))
             return map_view_event(&v, out, err, errlen);
+    } else if (m->flat) {
+        sf_status st;
+        if (mapping_apply_flat(m, json, len, out, err, errlen, &st))
+            return st;
     }
     return mapping_apply_json(m, json, len, out, err, errlen);
 }

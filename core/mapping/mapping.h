@@ -12,7 +12,8 @@
  * and `types`, `type.SOURCE = TYPE`, `on_unmapped` (mapping_types.h): a document they drop
  * maps to an event with `dropped` set, which the host acknowledges and never journals.
  * Owns: the compiled mapping and its per-field miss counters (atomic; read by health and
- * metrics). Calls json-c, timefmt, event. Used by the host (map_json), replay, connectors.
+ * metrics). Calls json-c, event_line (the fast paths), timefmt, event. Used by the host
+ * (map_json), replay, connectors.
  */
 #ifndef SIGFLOW_MAPPING_H
 #define SIGFLOW_MAPPING_H
@@ -53,8 +54,9 @@ sf_status mapping_apply(mapping *m, const char *json, size_t len, sf_event **out
                         size_t errlen);
 /*
  * mapping_apply for the canonical shape tries the event line reader first (event_line.h): a
- * line in its subset is mapped without a JSON tree, anything else goes through json-c. This is
- * the json-c path alone, for the differential test and fuzz harness that hold the two equal.
+ * line in its subset is mapped without a JSON tree, anything else goes through json-c. So does
+ * a map.* mapping whose paths are all top-level keys (mapping_apply_flat). This is the json-c
+ * path alone, for the differential tests and fuzz harnesses that hold the paths equal.
  */
 sf_status mapping_apply_json(mapping *m, const char *json, size_t len, sf_event **out, char *err,
                              size_t errlen);
@@ -80,6 +82,15 @@ typedef struct mapping_view {
  * reader, or is not canonical: nothing was counted, and mapping_apply must map (or refuse) it.
  */
 bool mapping_apply_view(mapping *m, const char *json, size_t len, mapping_view *v);
+
+/*
+ * The flat path of a map.* mapping whose paths are all one key deep (map.entity = customer):
+ * true when json[0..len) is a flat line in the reader's subset that maps cleanly, with *st and
+ * *out what mapping_apply_json gives (and counted as it counts). False: declined (another
+ * mapping, another line, or one json-c must word an error or count a miss for), nothing counted.
+ */
+bool mapping_apply_flat(mapping *m, const char *json, size_t len, sf_event **out, char *err,
+                        size_t errlen, sf_status *st);
 
 /* The same on an already parsed object (borrowed). */
 sf_status mapping_apply_obj(mapping *m, struct json_object *obj, sf_event **out, char *err,

@@ -15,6 +15,7 @@
 #include "plugin/host_alert.h"
 #include "plugin/host_message.h"
 #include "plugin/host_call.h"
+#include "plugin/host_metric.h"
 #include "plugin/host_request.h"
 #include "plugin/instance_internal.h"
 #include "base/limits.h"
@@ -192,6 +193,12 @@ static bool metric_name_ok(const char *name)
 
 static void h_metric_add(sf_instance *in, const char *name, double delta)
 {
+    /* A name added before: its series is remembered (no formatting, no table lock). */
+    metrics_series *s = host_metric_find(in, name);
+    if (s) {
+        metrics_series_add(s, delta);
+        return;
+    }
     if (!metric_name_ok(name)) {
         /* One line per instance: a bad name in a hot loop must not flood the log. */
         if (!atomic_exchange(&in->bad_metric_logged, true))
@@ -205,7 +212,10 @@ static void h_metric_add(sf_instance *in, const char *name, double delta)
     char series[256];
     snprintf(series, sizeof series, "sigflow_plugin_%s_%s_total{%s=\"%s\"}", in->plugin->desc.name,
              name, h_metric_label(in), in->cfg->name);
-    metrics_add(series, delta);
+    if ((s = host_metric_remember(in, name, series)))
+        metrics_series_add(s, delta);
+    else
+        metrics_add(series, delta);
 }
 
 /* since 1.4: what /readyz says about this instance (base/readiness.h). */

@@ -11,6 +11,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "base/limits.h"
@@ -23,19 +24,36 @@ static __thread char tl_plugin[PATH_MAX];
 static __thread char tl_log_ctx[SIGFLOW_MAX_NAME_LEN + 16];
 static __thread const char *tl_callback; /* a literal */
 static __thread char tl_alert[160];      /* the alert being delivered, for crash records */
+/* An instance call (host_call_enter, once per request): only pointers are kept, to the
+   instance's ctx and the plugin's name, which outlive the call; the text is put together only
+   when someone asks (host_current_call), not on every call. */
+static __thread const char *tl_enter_ctx, *tl_enter_plugin;
 
 void host_call_enter(const char *ctx, const char *plugin, const char *callback)
 {
     tl_callback = callback;
-    snprintf(tl_call, sizeof tl_call, "%s callback=%s", ctx, callback);
-    snprintf(tl_plugin, sizeof tl_plugin, "%s", plugin);
+    tl_enter_ctx = ctx;
+    tl_enter_plugin = plugin;
 }
 
 void host_call_leave(void)
 {
     tl_callback = NULL;
+    tl_enter_ctx = NULL;
+    tl_enter_plugin = NULL;
     tl_call[0] = '\0';
     tl_plugin[0] = '\0';
+}
+
+/* s appended at *n into tl_call, cut to fit (async-signal-safe: no stdio). */
+static void call_put(size_t *n, const char *s)
+{
+    size_t len = strlen(s);
+    if (len > sizeof tl_call - 1 - *n)
+        len = sizeof tl_call - 1 - *n;
+    memcpy(tl_call + *n, s, len);
+    *n += len;
+    tl_call[*n] = '\0';
 }
 
 void host_call_note(const char *plugin, const char *file, const char *what)
@@ -64,6 +82,12 @@ void host_block_signals(void)
 
 const char *host_current_call(void)
 {
+    if (tl_enter_ctx && tl_callback) { /* "plugin=P instance=I callback=C" */
+        size_t n = 0;
+        call_put(&n, tl_enter_ctx);
+        call_put(&n, " callback=");
+        call_put(&n, tl_callback);
+    }
     return tl_call[0] ? tl_call : NULL;
 }
 const char *host_current_callback(void)
@@ -82,6 +106,8 @@ void host_note_alert(const char *alert_id)
 }
 const char *host_current_plugin(void)
 {
+    if (tl_enter_plugin)
+        return tl_enter_plugin;
     return tl_plugin[0] ? tl_plugin : NULL;
 }
 

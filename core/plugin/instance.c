@@ -72,6 +72,7 @@ sf_instance *instance_new(const config_instance *cfg, const loaded_plugin *p, op
     pthread_mutex_init(&in->call_lock, NULL);
     pthread_mutex_init(&in->stop_lock, NULL);
     pthread_mutex_init(&in->err_lock, NULL);
+    pthread_mutex_init(&in->metric_lock, NULL);
     monotime_cond_init(&in->stop_cv);
     atomic_init(&in->stopping, false);
     atomic_init(&in->bad_metric_logged, false);
@@ -170,6 +171,7 @@ void instance_free(sf_instance *in)
     pthread_mutex_destroy(&in->call_lock);
     pthread_mutex_destroy(&in->stop_lock);
     pthread_mutex_destroy(&in->err_lock);
+    pthread_mutex_destroy(&in->metric_lock);
     pthread_cond_destroy(&in->stop_cv);
     free(in);
 }

@@ -11,9 +11,17 @@
 #include <stdbool.h>
 
 #include "base/limits.h"
+#include "base/metrics.h"
 #include "plugin/instance.h"
 
 #define INSTANCE_MAX_THREADS 16
+#define INSTANCE_METRIC_SLOTS 8 /* plugin metric names whose series an instance remembers */
+
+/* One remembered plugin counter (host_metric.c): filled under metric_lock, series set last. */
+typedef struct instance_metric {
+    char name[SIGFLOW_MAX_METRIC_NAME_LEN + 1];
+    _Atomic(metrics_series *) series; /* NULL: the slot is free */
+} instance_metric;
 
 typedef struct spawned {
     pthread_t tid;
@@ -47,6 +55,10 @@ struct sf_instance {
 
     pthread_mutex_t err_lock;
     char last_error[SIGFLOW_MAX_ERROR_LEN];
+
+    /* host->metric_add's series by name, resolved once (host_metric.c) */
+    pthread_mutex_t metric_lock;
+    instance_metric metrics[INSTANCE_METRIC_SLOTS];
 };
 
 #endif

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 
 #include "base/log.h"
 #include "base/log_limit.h"
+#include "store/store_checkpoint.h"
 #include "store/store_guard.h"
 #include "store/store_schema.h"
 
@@ -19,6 +21,8 @@ _Static_assert(STORE_MIGRATION_COUNT == STORE_SCHEMA_VERSION, "one migration per
 
 #define STORE_STMT_CACHE 64
 #define STORE_BUSY_TIMEOUT_MS 5000
+#define STORE_DURABLE_TRIES 500        /* store_mark_durable's checkpoint: about 1 s ... */
+#define STORE_DURABLE_WAIT_NS 2000000L /* ... of 2 ms waits for another checkpoint's end */
 #define STORE_CTX "component=store"
 
 typedef struct store_cached {
@@ -31,9 +35,12 @@ struct store {
     char *state_dir;      /* where the high-water mark lives */
     store_durability dur; /* what a commit survives: when the mark may be raised */
     pthread_mutex_t mu;
+    atomic_bool lock_wanted;  /* the checkpointer waits for mu: it goes next (store__lock_first) */
+    pthread_cond_t lock_free; /* lockers that found lock_wanted wait here meanwhile */
     store_cached cache[STORE_STMT_CACHE];
     size_t ncache;
     int64_t (*now_ms)(void);
+    store_ckpt *ckpt; /* the WAL checkpointer: its thread and connection */
 };
 
 static const char *const durability_names[] = {"fsync", "batch", "off"};
@@ -76,6 +83,8 @@ store_durability store_get_durability(const store *s)
 void store_lock(store *s)
 {
     pthread_mutex_lock(&s->mu);
+    while (atomic_load_explicit(&s->lock_wanted, memory_order_relaxed))
+        pthread_cond_wait(&s->lock_free, &s->mu);
 }
 
 void store_unlock(store *s)
@@ -85,7 +94,27 @@ void store_unlock(store *s)
 
 bool store_trylock(store *s)
 {
-    return pthread_mutex_trylock(&s->mu) == 0;
+    if (atomic_load(&s->lock_wanted) || pthread_mutex_trylock(&s->mu) != 0)
+        return false;
+    if (!atomic_load(&s->lock_wanted))
+        return true;
+    pthread_mutex_unlock(&s->mu);
+    return false;
+}
+
+/* A mutex does not queue its waiters: a writer that commits back to back could take it again
+   and again ahead of the checkpointer. This one lock is handed on first (one thread only). */
+void store__lock_first(store *s)
+{
+    atomic_store(&s->lock_wanted, true);
+    pthread_mutex_lock(&s->mu);
+}
+
+void store__unlock_first(store *s)
+{
+    atomic_store(&s->lock_wanted, false);
+    pthread_cond_broadcast(&s->lock_free);
+    pthread_mutex_unlock(&s->mu);
 }
 
 sf_status store_begin_now(store *s)
@@ -109,6 +138,11 @@ sf_status store_begin_now(store *s)
         return SF_ERETRY;
     log_error(STORE_CTX, "BEGIN IMMEDIATE failed: %s", sqlite3_errmsg(s->db));
     return SF_EIO;
+}
+
+store_ckpt *store__ckpt(store *s)
+{
+    return s->ckpt;
 }
 
 sqlite3 *store_db(store *s)
@@ -330,10 +364,17 @@ sf_status store_mark_durable(store *s, uint64_t seq)
     if (!s || s->dur == STORE_DURABILITY_OFF)
         return SF_OK; /* nothing is durable there: a mark would refuse a legitimate loss */
     if (s->dur == STORE_DURABILITY_BATCH) {
-        /* NORMAL syncs the WAL only at a checkpoint: make this position durable first. */
-        store_lock(s);
-        int r = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        store_unlock(s);
+        /* NORMAL syncs the WAL only at a checkpoint: make this position durable first. One
+           checkpoint runs at a time: while the checkpointer thread's does, this one is BUSY
+           and waits for it, a few ms at a time (the store lock not held meanwhile). */
+        int r = SQLITE_BUSY;
+        for (int i = 0; i < STORE_DURABLE_TRIES && (r & 0xff) == SQLITE_BUSY; i++) {
+            if (i > 0)
+                nanosleep(&(struct timespec){0, STORE_DURABLE_WAIT_NS}, NULL);
+            store_lock(s);
+            r = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+            store_unlock(s);
+        }
         if (r != SQLITE_OK)
             return SF_EIO;
     }
@@ -375,6 +416,14 @@ sf_status store_open_ex(const char *state_dir, store_durability d, unsigned flag
     s->dur = d;
     s->now_ms = store_realtime_ms;
     if (pthread_mutex_init(&s->mu, NULL) != 0) {
+        free(s->state_dir);
+        free(s);
+        snprintf(err, errlen, "cannot create the store lock");
+        return SF_EIO;
+    }
+    if (pthread_cond_init(&s->lock_free, NULL) != 0) {
+        pthread_mutex_destroy(&s->mu);
+        free(s->state_dir);
         free(s);
         snprintf(err, errlen, "cannot create the store lock");
         return SF_EIO;
@@ -397,6 +446,8 @@ sf_status store_open_ex(const char *state_dir, store_durability d, unsigned flag
     if ((flags & STORE_OPEN_CHECK) &&
         (rc = store_check_hwm(s->db, state_dir, path, err, errlen)) != SF_OK)
         goto fail;
+    if ((rc = store_ckpt_start(s, s->db, path, d, &s->ckpt, err, errlen)) != SF_OK)
+        goto fail;
     log_info(STORE_CTX, "opened %s durability=%s schema=%d", path, store_durability_name(d),
              STORE_SCHEMA_VERSION);
     *out = s;
@@ -410,10 +461,14 @@ void store_close(store *s)
 {
     if (!s)
         return;
+    /* The checkpointer's connection first: the writer's close is then the last, and its
+       final checkpoint copies the WAL into the database and removes it. */
+    store_ckpt_stop(s->ckpt, s->db);
     for (size_t i = 0; i < s->ncache; i++)
         sqlite3_finalize(s->cache[i].stmt);
     if (s->db && sqlite3_close(s->db) != SQLITE_OK)
         log_error(STORE_CTX, "close: %s", sqlite3_errmsg(s->db));
+    pthread_cond_destroy(&s->lock_free);
     pthread_mutex_destroy(&s->mu);
     free(s->state_dir);
     free(s);

@@ -18,6 +18,7 @@
 
 #define WEBHOOK_MAX_PATH 256       /* bytes of the `path` option (the core's route limit) */
 #define WEBHOOK_MAX_BATCH 10000    /* JSON objects in one NDJSON request */
+#define WEBHOOK_SMALL_BATCH 16     /* documents of a request mapped without an allocation */
 #define WEBHOOK_MAX_HEADER_NAME 64 /* bytes of `signature_header` */
 
 typedef enum webhook_scheme {
@@ -65,6 +66,29 @@ static sf_status reply(sf_http_response *resp, int status, const char *type, con
     resp->status = status;
     resp->body = reply_buf;
     resp->content_type = type;
+    return SF_OK;
+}
+
+/* The 202 answer, {"accepted":N}, written without printf: it is the answer to every request. */
+static sf_status reply_accepted(sf_http_response *resp, size_t n)
+{
+    static const char head[] = "{\"accepted\":";
+    char digits[24];
+    size_t nd = 0;
+    do {
+        digits[nd++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    char *p = reply_buf;
+    memcpy(p, head, sizeof head - 1);
+    p += sizeof head - 1;
+    while (nd)
+        *p++ = digits[--nd];
+    *p++ = '}';
+    *p = '\0';
+    resp->status = 202;
+    resp->body = reply_buf;
+    resp->content_type = "application/json";
     return SF_OK;
 }
 
@@ -319,30 +343,42 @@ static sf_status emit_all(sf_instance *inst, const doc_span *docs, size_t n, sf_
         return st;
     }
     H->metric_add(inst, "accepted", (double)n);
-    return reply(resp, 202, "application/json", "{\"accepted\":%zu}", n);
+    return reply_accepted(resp, n);
 }
 
 static sf_status ingest_body(sf_instance *inst, const sf_http_request *req, const char *body,
                              size_t len, sf_http_response *resp)
 {
     bool ndjson = body_is_ndjson(req, body, len);
-    size_t n = split_docs(body, len, ndjson, NULL, WEBHOOK_MAX_BATCH);
+    /* Most requests carry a few documents: their spans and events live on the stack, and the
+       body is cut once. A bigger batch is counted first and gets arrays of its size. */
+    doc_span small_docs[WEBHOOK_SMALL_BATCH];
+    sf_event *small_evs[WEBHOOK_SMALL_BATCH];
+    size_t n = split_docs(body, len, ndjson, small_docs, WEBHOOK_SMALL_BATCH);
     if (n == 0)
         return reply(resp, 400, NULL, "empty body: send one JSON object, or NDJSON lines\n");
-    if (n > WEBHOOK_MAX_BATCH)
-        return reply(resp, 413, NULL, "more than %d objects in one request\n", WEBHOOK_MAX_BATCH);
-    doc_span *docs = calloc(n, sizeof *docs);
-    sf_event **evs = calloc(n, sizeof *evs);
+    doc_span *docs = small_docs;
+    sf_event **evs = small_evs;
     sf_status st = SF_ENOMEM;
-    if (!docs || !evs)
-        goto out;
-    split_docs(body, len, ndjson, docs, n);
+    if (n > WEBHOOK_SMALL_BATCH) {
+        n = split_docs(body, len, ndjson, NULL, WEBHOOK_MAX_BATCH);
+        if (n > WEBHOOK_MAX_BATCH)
+            return reply(resp, 413, NULL, "more than %d objects in one request\n",
+                         WEBHOOK_MAX_BATCH);
+        docs = calloc(n, sizeof *docs);
+        evs = calloc(n, sizeof *evs);
+        if (!docs || !evs)
+            goto out;
+        split_docs(body, len, ndjson, docs, n);
+    }
     st = map_all(inst, docs, n, ndjson, evs);
     if (st == SF_OK)
         st = emit_all(inst, docs, n, evs, resp);
 out:
-    free(docs);
-    free(evs);
+    if (docs != small_docs) {
+        free(docs);
+        free(evs);
+    }
     return st;
 }
 

@@ -614,6 +614,50 @@ static void batch_over_the_limit_answers_413(void **state)
     unmake(f);
 }
 
+static void batches_of_every_size_are_counted_and_named_by_line(void **state)
+{
+    (void)state;
+    /* both sides of the documents the plugin maps on its stack, and the whole limit */
+    static const size_t sizes[] = {1, 9, 10, 15, 16, 17, 100, WEBHOOK_MAX_BATCH};
+    const char *line = LINE("a") "\n";
+    size_t ll = strlen(line);
+    char *body = malloc(WEBHOOK_MAX_BATCH * ll + 1);
+    assert_non_null(body);
+    size_t emitted = 0;
+    fixture *f = make("none", NULL);
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t n = sizes[k];
+        for (size_t i = 0; i < n; i++)
+            memcpy(body + i * ll, line, ll);
+        body[n * ll] = '\0';
+        sf_http_response resp;
+        assert_int_equal(post_body(f, NULL, NULL, "application/x-ndjson", body, &resp), SF_OK);
+        assert_int_equal(resp.status, 202);
+        char want[64];
+        snprintf(want, sizeof want, "{\"accepted\":%zu}", n);
+        assert_string_equal(resp.body, want);
+        emitted += n;
+        assert_int_equal(sf_mock_event_count(f->inst), emitted);
+    }
+    /* a bad 17th line (past the stack's 16) and a bad 16th: each named, nothing emitted */
+    static const size_t bad_at[] = {16, 17};
+    for (size_t k = 0; k < 2; k++) {
+        size_t n = 20, at = bad_at[k];
+        for (size_t i = 0; i < n; i++)
+            memcpy(body + i * ll, line, ll);
+        body[n * ll] = '\0';
+        body[(at - 1) * ll + 2] = 'X'; /* {"Xntity":...: no entity */
+        sf_http_response resp;
+        assert_int_equal(post_body(f, NULL, NULL, "application/x-ndjson", body, &resp), SF_EINVAL);
+        char want[32];
+        snprintf(want, sizeof want, "line %zu: ", at);
+        assert_non_null(strstr(sf_mock_last_error(f->inst), want));
+        assert_int_equal(sf_mock_event_count(f->inst), emitted);
+    }
+    free(body);
+    unmake(f); /* the mapped lines before the bad one were freed */
+}
+
 static void secret_is_never_logged(void **state)
 {
     (void)state;
@@ -647,6 +691,7 @@ int main(void)
         cmocka_unit_test_setup(create_requires_a_secret_for_signed_schemes, reset),
         cmocka_unit_test_setup(create_refuses_a_path_that_cannot_be_routed, reset),
         cmocka_unit_test_setup(unsigned_object_is_mapped_and_emitted, reset),
+        cmocka_unit_test_setup(batches_of_every_size_are_counted_and_named_by_line, reset),
         cmocka_unit_test_setup(valid_sigflow_signature_is_accepted, reset),
         cmocka_unit_test_setup(valid_stripe_signature_is_accepted_by_any_v1, reset),
         cmocka_unit_test_setup(bad_signatures_answer_401_and_emit_nothing, reset),

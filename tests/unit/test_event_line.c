@@ -3,7 +3,8 @@
  * in mapping_apply: what it reads (fields and attrs text written from docs/config.md's
  * canonical shape), what it declines, and a differential test: on generated and hostile lines,
  * mapping_apply (reader first) and mapping_apply_json (json-c only) must give the same status,
- * the same error text, the same event and the same counters.
+ * the same error text, the same event and the same counters. The same for the flat path of
+ * map.* mappings whose paths are top-level keys (event_line_scan, mapping_apply_flat).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -117,35 +118,60 @@ static void declines_what_the_general_path_must_read_or_word(void **state)
 
 /* ---- differential: mapping_apply (reader first) against mapping_apply_json --------------- */
 
+/* How far two events' times may be apart: 0, but for mappings without map.time, whose events
+   are stamped on arrival (each path reads the clock itself). */
+static int64_t time_slack_ms;
+
 static void expect_same_event(const sf_event *a, const sf_event *b, const char *line)
 {
     if (strcmp(a->entity, b->entity) != 0 || strcmp(a->type, b->type) != 0 ||
-        a->time_ms != b->time_ms || a->has_value != b->has_value ||
+        llabs(a->time_ms - b->time_ms) > time_slack_ms || a->has_value != b->has_value ||
         (a->has_value && memcmp(&a->value, &b->value, sizeof a->value) != 0) ||
         a->dropped != b->dropped || a->attrs_len != b->attrs_len || !a->attrs != !b->attrs ||
-        (a->attrs && strcmp(a->attrs, b->attrs) != 0) || !a->source_id != !b->source_id)
+        (a->attrs && strcmp(a->attrs, b->attrs) != 0) || !a->source_id != !b->source_id ||
+        (a->source_id && strcmp(a->source_id, b->source_id) != 0))
         fail_msg("different events for: %s\n  reader path: %s %s %lld attrs=%s\n  json-c: %s "
                  "%s %lld attrs=%s",
                  line, a->entity, a->type, (long long)a->time_ms, a->attrs ? a->attrs : "-",
                  b->entity, b->type, (long long)b->time_ms, b->attrs ? b->attrs : "-");
 }
 
-/* Three mappings alike: one for the reader's probe, one per path. */
+/* Three mappings alike: one for the reader's probe, one per path. flat: a map.* mapping,
+   probed with mapping_apply_flat (else the canonical reader's mapping_apply_view). */
 typedef struct trio {
     mapping *probe, *fast, *slow;
+    bool flat;
 } trio;
+
+static bool probe_taken(trio *t, const char *line, size_t len)
+{
+    if (t->flat) {
+        char err[SIGFLOW_MAX_ERROR_LEN] = "";
+        sf_event *ev = NULL;
+        sf_status st = SF_EINVAL;
+        bool taken = mapping_apply_flat(t->probe, line, len, &ev, err, sizeof err, &st);
+        if (taken && st != SF_OK)
+            fail_msg("the flat path took a line and failed (%d %s): %.*s", st, err, (int)len, line);
+        if (!taken)
+            assert_null(ev);
+        event_free(ev);
+        return taken;
+    }
+    mapping_view *v = malloc(sizeof *v);
+    assert_non_null(v);
+    bool taken = mapping_apply_view(t->probe, line, len, v);
+    free(v);
+    return taken;
+}
 
 /* One line through both paths; returns whether the reader took it. */
 static bool differ_one(trio *t, const char *line, size_t len)
 {
     char e1[SIGFLOW_MAX_ERROR_LEN] = "", e2[SIGFLOW_MAX_ERROR_LEN] = "";
     sf_event *a = NULL, *b = NULL;
-    mapping_view *v = malloc(sizeof *v);
-    assert_non_null(v);
     /* the probe alone: a declined line counts nothing */
     uint64_t seen = mapping_seen(t->probe);
-    bool taken = mapping_apply_view(t->probe, line, len, v);
-    free(v);
+    bool taken = probe_taken(t, line, len);
     if (!taken)
         assert_int_equal(mapping_seen(t->probe), seen);
     sf_status s1 = mapping_apply(t->fast, line, len, &a, e1, sizeof e1);
@@ -164,7 +190,7 @@ static bool differ_one(trio *t, const char *line, size_t len)
 
 static trio trio_new(const config_instance *inst)
 {
-    return (trio){new_mapping(inst), new_mapping(inst), new_mapping(inst)};
+    return (trio){new_mapping(inst), new_mapping(inst), new_mapping(inst), inst != NULL};
 }
 
 /* Same counters on both paths, then freed. */
@@ -426,6 +452,195 @@ static void mapped_connectors_do_not_use_the_reader(void **state)
     mapping_free(m);
 }
 
+/* ---- the flat path: map.* keys one level deep ------------------------------------------ */
+
+static void scan_lists_a_flat_line_and_declines_the_rest(void **state)
+{
+    (void)state;
+    event_line_pair p[EVENT_LINE_MAX_PAIRS];
+    size_t n = 0;
+    const char *line =
+        " { \"c\" : 42 ,\"t\":\"login\",\"ts\":1700000000.5,\"b\":false,\"z\":null} ";
+    assert_true(event_line_scan(line, strlen(line), p, &n));
+    assert_int_equal(n, 5);
+    assert_int_equal(p[0].key_len, 1);
+    assert_memory_equal(p[0].key, "c", 1);
+    assert_int_equal(p[0].v.kind, EVENT_LINE_INT);
+    assert_int_equal(p[0].v.i, 42);
+    assert_int_equal(p[1].v.kind, EVENT_LINE_STRING);
+    assert_int_equal(p[1].v.n, 5);
+    assert_memory_equal(p[1].v.p, "login", 5);
+    assert_int_equal(p[2].v.kind, EVENT_LINE_DOUBLE);
+    assert_true(p[2].v.d == 1700000000.5);
+    assert_int_equal(p[3].v.kind, EVENT_LINE_FALSE);
+    assert_int_equal(p[4].v.kind, EVENT_LINE_NULL);
+    assert_true(event_line_scan("{}", 2, p, &n));
+    assert_int_equal(n, 0);
+    static const char *const declined[] = {
+        "",           "[]",          "{\"a\":1,\"a\":2}",
+        "{\"a\":{}}", "{\"a\":[1]}", "{\"a\\u0041\":1}",
+        "{\"a\":1,}", "{\"a\":1} x", "{\"a\":1",
+        "{} {}",      "{\"a\":-0}",
+    };
+    for (size_t i = 0; i < sizeof declined / sizeof declined[0]; i++)
+        if (event_line_scan(declined[i], strlen(declined[i]), p, &n))
+            fail_msg("scanned, not declined: %s", declined[i]);
+    /* one pair more than the bound */
+    char big[EVENT_LINE_MAX_PAIRS * 16];
+    size_t len = 0;
+    for (int k = 0; k <= EVENT_LINE_MAX_PAIRS; k++)
+        len += (size_t)snprintf(big + len, sizeof big - len, "%s\"k%d\":%d", k ? "," : "{", k, k);
+    len += (size_t)snprintf(big + len, sizeof big - len, "}");
+    assert_false(event_line_scan(big, len, p, &n));
+}
+
+static config_instance flat_instance(config_kv *kv, size_t n)
+{
+    return (config_instance){.name = "hook",
+                             .plugin = "webhook",
+                             .kind = SF_KIND_CONNECTOR,
+                             .line = 3,
+                             .kv = kv,
+                             .n_kv = n};
+}
+
+static const char *const flat_keys[] = {"c", "t", "ts", "v", "id", "plan", "n", "x", "c ", "T", ""};
+static const char *const flat_values[] = {
+    "\"cust-1\"",
+    "42",
+    "-7",
+    "1700000000",
+    "1700000000.25",
+    "\"1700000000\"",
+    "\"2026-11-01T00:00:05Z\"",
+    "\"2026-11-01 00:00:05\"",
+    "\"yesterday\"",
+    "1e30",
+    "-1e30",
+    "9223372036854775",
+    "253402300799",
+    "253402300800",
+    "-62167219200",
+    "-62167219201",
+    "1.5",
+    "null",
+    "true",
+    "\"\"",
+    "\"login\"",
+    "\"a\\u0041\"",
+    "{\"n\":1}",
+    "[1]",
+    "0",
+    "123456789012345678",
+    "1234567890123456789",
+    "\"caf\xc3\xa9\"",
+    "\"x\xff\"",
+};
+
+/* Lines for a map.* mapping: mostly its keys with good values, sometimes anything. */
+static size_t gen_flat_line(char *buf, size_t cap)
+{
+    static const char *const good[] = {"\"cust-9\"", "\"login\"", "1700000000", "2.5", "\"evt-1\""};
+    size_t n = 0;
+    n += (size_t)snprintf(buf + n, cap - n, "%s{", gen_ws[pick(8)]);
+    unsigned keys = pick(5) ? 5 + pick(3) : pick(8);
+    for (unsigned k = 0; k < keys && n < cap - 200; k++) {
+        const char *key = k < 5 && pick(6) ? flat_keys[k] : flat_keys[pick(11)];
+        const char *val = k < 5 && pick(6) ? good[k] : flat_values[pick(29)];
+        n += (size_t)snprintf(buf + n, cap - n, "%s%s\"%s\"%s:%s%s", k ? "," : "", gen_ws[pick(8)],
+                              key, gen_ws[pick(8)], gen_ws[pick(8)], val);
+    }
+    n += (size_t)snprintf(buf + n, cap - n, "}%s", pick(30) ? "" : " x");
+    if (n > 2 && pick(25) == 0)
+        n = 1 + pick((unsigned)n - 1);
+    if (n > 2 && pick(25) == 0)
+        buf[pick((unsigned)n)] ^= (char)(1u << pick(8));
+    return n;
+}
+
+static void flat_mapped_lines_map_alike_on_both_paths(void **state)
+{
+    (void)state;
+    /* seconds, value, id, attrs; then milliseconds and a fixed type, nothing optional */
+    config_kv a[] = {{"map.entity", "c", 4},        {"map.type", "t", 5},
+                     {"map.time", "ts", 6},         {"map.time_unit", "s", 7},
+                     {"map.value", "v", 8},         {"map.id", "id", 9},
+                     {"map.attr.plan", "plan", 10}, {"map.attr.count", "n", 11}};
+    config_kv b[] = {{"map.entity", "c", 4},
+                     {"map.type", "=usage", 5},
+                     {"map.time", "ts", 6},
+                     {"types", "usage", 7}};
+    config_kv c[] = {{"map.entity", "c", 4},
+                     {"map.type", "t", 5},
+                     {"types", "login", 6},
+                     {"on_unmapped", "ignore", 7}};
+    config_instance insts[] = {flat_instance(a, 8), flat_instance(b, 4), flat_instance(c, 4)};
+    char buf[2048];
+    for (size_t i = 0; i < sizeof insts / sizeof insts[0]; i++) {
+        trio t = trio_new(&insts[i]);
+        unsigned taken = 0, declined = 0;
+        time_slack_ms = i == 2 ? 60000 : 0; /* c: no map.time */
+        for (int k = 0; k < 20000; k++) {
+            size_t n = gen_flat_line(buf, sizeof buf);
+            if (differ_one(&t, buf, n))
+                taken++;
+            else
+                declined++;
+        }
+        trio_end(&t);
+        time_slack_ms = 0;
+        if (taken < 1000 || declined < 1000)
+            fail_msg("mapping %zu: %u taken, %u declined: the comparison is thin", i, taken,
+                     declined);
+    }
+}
+
+/* What the flat path reads, written from docs/config.md's map.* rules, and that it is used. */
+static void flat_path_reads_top_level_keys(void **state)
+{
+    (void)state;
+    config_kv kv[] = {{"map.entity", "c", 4}, {"map.type", "t", 5},
+                      {"map.time", "ts", 6},  {"map.time_unit", "s", 7},
+                      {"map.id", "id", 8},    {"map.attr.plan", "plan", 9}};
+    config_instance inst = flat_instance(kv, 6);
+    mapping *m = new_mapping(&inst);
+    const char *line = "{\"c\":1234,\"t\":\"login\",\"ts\":1700000000.5,\"id\":\"e-1\","
+                       "\"plan\":\"pro\",\"other\":[1,2]}";
+    char err[SIGFLOW_MAX_ERROR_LEN] = "";
+    sf_event *ev = NULL;
+    sf_status st = SF_EINVAL;
+    /* a nested value under a key nobody maps: declined, json-c reads it */
+    assert_false(mapping_apply_flat(m, line, strlen(line), &ev, err, sizeof err, &st));
+    line = "{\"c\":1234,\"t\":\"login\",\"ts\":1700000000.5,\"id\":\"e-1\",\"plan\":\"pro\","
+           "\"other\":true}";
+    assert_true(mapping_apply_flat(m, line, strlen(line), &ev, err, sizeof err, &st));
+    assert_int_equal(st, SF_OK);
+    assert_string_equal(ev->entity, "1234"); /* an integer entity as decimal text */
+    assert_string_equal(ev->type, "login");
+    assert_int_equal(ev->time_ms, 1700000000500LL);
+    assert_string_equal(ev->source_id, "e-1");
+    assert_string_equal(ev->attrs, "{\"plan\":\"pro\"}");
+    assert_false(ev->has_value);
+    event_free(ev);
+    assert_int_equal(mapping_seen(m), 1);
+    /* a missing field is json-c's to word and count */
+    line = "{\"t\":\"login\",\"ts\":1700000000,\"id\":\"e-2\"}";
+    assert_false(mapping_apply_flat(m, line, strlen(line), &ev, err, sizeof err, &st));
+    assert_int_equal(mapping_seen(m), 1);
+    assert_int_equal(mapping_apply(m, line, strlen(line), &ev, err, sizeof err), SF_EINVAL);
+    assert_string_equal(err, "missing entity (path c)");
+    assert_int_equal(mapping_seen(m), 2);
+    mapping_free(m);
+
+    /* a path deeper than one key: never the flat path */
+    config_kv deep[] = {{"map.entity", "data.c", 4}, {"map.type", "t", 5}};
+    inst = flat_instance(deep, 2);
+    m = new_mapping(&inst);
+    line = "{\"data\":1,\"t\":\"login\"}";
+    assert_false(mapping_apply_flat(m, line, strlen(line), &ev, err, sizeof err, &st));
+    mapping_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +650,9 @@ int main(void)
         cmocka_unit_test(hostile_lines_map_alike_on_both_paths),
         cmocka_unit_test(types_filter_and_count_alike),
         cmocka_unit_test(mapped_connectors_do_not_use_the_reader),
+        cmocka_unit_test(scan_lists_a_flat_line_and_declines_the_rest),
+        cmocka_unit_test(flat_mapped_lines_map_alike_on_both_paths),
+        cmocka_unit_test(flat_path_reads_top_level_keys),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <pthread.h>
 
 #include "base/metrics.h"
 
@@ -83,12 +84,55 @@ static void latency_bounds_ascend(void **state)
         assert_true(metrics_latency_bounds[i] > metrics_latency_bounds[i - 1]);
 }
 
+/* A handle adds to the series its name adds to, stays valid as the table grows and is sorted
+   by /metrics, and adds from several threads at once lose nothing. */
+static metrics_series *g_handle;
+
+static void *add_many(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 20000; i++)
+        metrics_series_add(g_handle, 1);
+    return NULL;
+}
+
+static void series_handles_add_without_the_name(void **state)
+{
+    (void)state;
+    metrics_series *h = metrics_series_get("t_handle_total{c=\"h\"}");
+    assert_non_null(h);
+    assert_ptr_equal(metrics_series_get("t_handle_total{c=\"h\"}"), h);
+    metrics_series_add(h, 2);
+    metrics_add("t_handle_total{c=\"h\"}", 3); /* the name and the handle: one series */
+    char *t = exposition();
+    has_line(t, "t_handle_total{c=\"h\"} 5");
+    free(t);
+    /* enough new series to grow the table, then /metrics sorts it: the handle still holds */
+    char name[64];
+    for (int i = 0; i < 100; i++) {
+        snprintf(name, sizeof name, "t_a%03d_total", 99 - i);
+        metrics_add(name, 1);
+    }
+    free(exposition());
+    g_handle = h;
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_create(&th[i], NULL, add_many, NULL), 0);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(pthread_join(th[i], NULL), 0);
+    t = exposition();
+    has_line(t, "t_handle_total{c=\"h\"} 80005");
+    has_line(t, "t_a000_total 1");
+    free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(histogram_buckets_are_cumulative),
         cmocka_unit_test(counters_and_gauges),
         cmocka_unit_test(latency_bounds_ascend),
+        cmocka_unit_test(series_handles_add_without_the_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
