@@ -49,22 +49,33 @@ typedef struct answer_count {
 /*
  * One event loop: a libmicrohttpd daemon driven by its own thread (external epoll mode) on a
  * SO_REUSEPORT socket of the listen address, so the kernel spreads connections over the
- * loops. A request waiting for its commit is suspended and its events queued in the journal
- * without waking the committer; after the pass (MHD_run) the loop commits everything queued
- * on its own thread when nobody else is committing (journal_commit_here: one commit for the
- * pass, no hand-off), else the committing thread does. Whoever commits queues the request on
- * its loop's `ready` list (ringing `wake_fd` when that is another thread) and the loop resumes
- * it between two MHD_run calls: a resume must never overtake the suspend of a request whose
- * callback is still returning (libmicrohttpd 0.9.75 corrupts memory then), and on the loop's
- * own thread it cannot.
+ * loops. A request whose events are accepted has them queued in the journal without waking
+ * the committer, and its callback returns without an answer and without suspending the
+ * connection ("parked"): libmicrohttpd 0.9.75 keeps such a connection on its ready list
+ * (state FULL_REQ_RECEIVED, event-loop info BLOCK: MHD_epoll does not drop it from `eready`
+ * and MHD_get_timeout says 0) and calls the access handler again in its next MHD_run. After
+ * the pass the loop commits everything queued on its own thread when nobody else is
+ * committing (journal_commit_here: one commit for the pass, no hand-off) and runs the next
+ * pass, whose second call of each parked request answers it: no suspend and resume, which
+ * cost an epoll_ctl DEL and ADD per request (docs/performance.md, "How a request is served").
+ * A request whose commit the loop could not run (another thread was committing: the
+ * committer thread does it) is suspended at that second call instead, and whoever commits
+ * queues it on its loop's `ready` list (ringing `wake_fd` when that is another thread); the
+ * loop resumes it between two MHD_run calls: a resume must never overtake the suspend of a
+ * request whose callback is still returning (libmicrohttpd 0.9.75 corrupts memory then), and
+ * on the loop's own thread it cannot. A parked connection can be closed (by its client) while
+ * its commit is under way on the committer thread: the request then outlives it and is freed
+ * by whichever of "commit done" (on_committed) and "connection completed" (on_completed)
+ * comes last; `waiting` counts it until both happened.
  */
 typedef struct ingest_loop {
     struct ingest_http *h;
     struct MHD_Daemon *mhd;
     int wake_fd;        /* eventfd: rung when another thread queues on an empty `ready` */
-    pthread_mutex_t mu; /* guards ready */
+    pthread_mutex_t mu; /* guards ready and every submitted request's committed/suspended/gone */
     ingest_req *ready;  /* committed, to resume */
     journal *to_commit; /* the journal this pass queued requests in (this thread's only) */
+    unsigned commits;   /* commits this loop ran or handed on (journal_commit_here calls) */
     answer_count counts[INGEST_LOOP_COUNTS]; /* this thread's only */
     unsigned n_counts;
     pthread_t thread;
@@ -104,7 +115,12 @@ struct ingest_req {
     bool too_large;
     /* After the callback accepted events: the answer waits for their commit. */
     bool submitted, answered;
-    sf_status commit_st; /* set by the committer before it queues the request on `ready` */
+    unsigned commit_no; /* the loop's `commits` at submit: its next commit takes these events */
+    /* Under loop->mu once submitted (the committing thread sets committed and commit_st): */
+    bool committed;      /* on_committed ran: commit_st is the outcome */
+    bool suspended;      /* the connection is suspended: on_committed queues it on `ready` */
+    bool gone;           /* libmicrohttpd completed the connection: on_committed frees it */
+    sf_status commit_st; /* set by the committer */
     ingest_loop *loop;
     struct MHD_Connection *conn;
     ingest_req *next_ready;
@@ -445,21 +461,12 @@ static sf_status keep_answer(ingest_req *rq, sf_instance *inst, const sf_http_re
     return SF_OK;
 }
 
-/* The committing thread: the request's events are stored (or not). Its loop resumes it; the
-   loop is woken only when this is another thread and nothing else was waiting to resume. */
-static void on_committed(void *ctx, sf_status st)
+static void req_free(ingest_req *rq)
 {
-    ingest_req *rq = ctx;
-    ingest_loop *l = rq->loop;
-    rq->commit_st = st;
-    pthread_mutex_lock(&l->mu);
-    bool ring = !l->ready && tl_loop != l;
-    rq->next_ready = l->ready;
-    l->ready = rq;
-    pthread_mutex_unlock(&l->mu);
-    uint64_t one = 1;
-    if (ring && write(l->wake_fd, &one, sizeof one) != sizeof one && errno != EAGAIN)
-        log_error(LOG_CTX, "cannot wake an ingest loop: %s", strerror(errno));
+    if (rq->resp)
+        MHD_destroy_response(rq->resp);
+    free(rq->body);
+    free(rq);
 }
 
 static void waiting_done(ingest_http *h)
@@ -469,6 +476,36 @@ static void waiting_done(ingest_http *h)
     pthread_mutex_lock(&h->lock); /* a waiter checks `waiting` under it before it sleeps */
     pthread_cond_broadcast(&h->idle);
     pthread_mutex_unlock(&h->lock);
+}
+
+/* The committing thread: the request's events are stored (or not). A parked request is
+   answered by its loop's next call of the access handler; a suspended one is queued for its
+   loop to resume (the loop woken only when this is another thread and nothing else was
+   waiting to resume); one whose connection is gone is freed here. */
+static void on_committed(void *ctx, sf_status st)
+{
+    ingest_req *rq = ctx;
+    ingest_loop *l = rq->loop;
+    ingest_http *h = l->h;
+    bool ring = false;
+    pthread_mutex_lock(&l->mu);
+    rq->commit_st = st;
+    rq->committed = true;
+    bool gone = rq->gone;
+    if (!gone && rq->suspended) {
+        ring = !l->ready && tl_loop != l;
+        rq->next_ready = l->ready;
+        l->ready = rq;
+    }
+    pthread_mutex_unlock(&l->mu);
+    if (gone) { /* its sender left: nobody to tell (on_completed left it to us) */
+        req_free(rq);
+        waiting_done(h); /* last: the listener may be stopped once nothing waits */
+        return;
+    }
+    uint64_t one = 1;
+    if (ring && write(l->wake_fd, &one, sizeof one) != sizeof one && errno != EAGAIN)
+        log_error(LOG_CTX, "cannot wake an ingest loop: %s", strerror(errno));
 }
 
 /* The commit is over: the connector's answer, or 503 and nothing kept. */
@@ -492,6 +529,38 @@ static enum MHD_Result on_committed_answer(ingest_http *h, struct MHD_Connection
     return ok;
 }
 
+/*
+ * A call of the access handler for a submitted request that has no answer yet (the loop's
+ * thread): answer it if its commit is over; keep it parked (MHD_YES without an answer: called
+ * again in the next pass) while its loop has not yet run the commit that takes its events;
+ * else the committer thread has them: suspend the connection until on_committed queues it on
+ * `ready` (parked, it would keep the loop polling at timeout 0 meanwhile).
+ */
+static enum MHD_Result on_waiting(ingest_loop *l, struct MHD_Connection *c, ingest_req *rq)
+{
+    bool park = rq->commit_no == l->commits; /* both this thread's only */
+    pthread_mutex_lock(&l->mu);
+    bool done = rq->committed;
+    if (!done && !park)
+        rq->suspended = true;
+    pthread_mutex_unlock(&l->mu);
+    if (done)
+        return on_committed_answer(l->h, c, rq);
+    if (!park) /* resumed by this loop after this callback returned (loop_resume_ready) */
+        MHD_suspend_connection(c);
+    return MHD_YES;
+}
+
+/* Commit what the loop queued (journal_commit_here): here if nobody else is committing,
+   else the committer thread takes it. */
+static void loop_commit(ingest_loop *l)
+{
+    journal *j = l->to_commit;
+    l->to_commit = NULL;
+    l->commits++; /* the requests queued before are now committed or the committer's */
+    journal_commit_here(j);
+}
+
 /* This request is the only one its loop can see this pass: its connection is the loop's only
    one, so waiting for the end of the pass gathers nothing (a single sender, c = 1). */
 static bool loop_alone(ingest_loop *l)
@@ -499,25 +568,6 @@ static bool loop_alone(ingest_loop *l)
     const union MHD_DaemonInfo *info =
         MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
     return info && info->num_connections == 1;
-}
-
-/* Commit what the loop queued now, in the callback. True when rq's commit is over (it was
-   then on this loop's `ready` list, and is taken off it: answered at once). */
-static bool commit_now(ingest_loop *l, ingest_req *rq)
-{
-    journal *j = l->to_commit;
-    l->to_commit = NULL;
-    journal_commit_here(j);
-    bool done = false;
-    pthread_mutex_lock(&l->mu);
-    for (ingest_req **p = &l->ready; *p; p = &(*p)->next_ready)
-        if (*p == rq) {
-            *p = rq->next_ready;
-            done = true;
-            break;
-        }
-    pthread_mutex_unlock(&l->mu);
-    return done;
 }
 
 /* Past SIGFLOW_MAX_INGEST_WAITING requests waiting for the journal, answer 503 at once. */
@@ -529,8 +579,9 @@ static bool shed_load(ingest_http *h)
     return full;
 }
 
-/* Queue the request's events in the journal and suspend the connection until the commit
-   they share with the other requests of this pass and those waiting now (group commit). */
+/* Queue the request's events in the journal for the commit they share with the other
+   requests of this pass and those waiting now (group commit), and park the request: answered
+   in the loop's next pass, after that commit (on_waiting). */
 static enum MHD_Result submit(ingest_loop *l, struct MHD_Connection *c, ingest_req *rq,
                               intake_scope *scope)
 {
@@ -544,16 +595,18 @@ static enum MHD_Result submit(ingest_loop *l, struct MHD_Connection *c, ingest_r
     sf_status st = intake_scope_submit(scope, on_committed, rq, &j);
     if (st != SF_OK) { /* not queued: on_committed will not run */
         rq->commit_st = st;
+        rq->committed = true;
         return on_committed_answer(h, c, rq);
     }
     if (l->to_commit && l->to_commit != j)
-        journal_commit_here(l->to_commit); /* another journal: never in one daemon, but safe */
+        loop_commit(l); /* another journal: never in one daemon, but safe */
+    rq->commit_no = l->commits;
     l->to_commit = j;
-    if (loop_alone(l) && commit_now(l, rq))
-        return on_committed_answer(h, c, rq); /* no suspend, no second pass */
-    /* on_committed only queues it: this loop resumes it after this callback returned. */
-    MHD_suspend_connection(c);
-    return MHD_YES;
+    if (loop_alone(l)) {
+        loop_commit(l); /* c = 1: at once, in the callback (no second pass) */
+        return on_waiting(l, c, rq);
+    }
+    return MHD_YES; /* parked */
 }
 
 /* The whole body is in: hand it to the instance routed at this path now. Its events are the
@@ -603,13 +656,16 @@ static enum MHD_Result on_access(void *cls, struct MHD_Connection *c, const char
     ingest_req *rq = *con_cls;
     if (!rq)
         return on_headers(l->h, c, url, method, con_cls);
-    if (rq->submitted) /* resumed: its commit is over */
-        return on_committed_answer(l->h, c, rq);
+    if (rq->submitted) /* called again (parked) or resumed: is its commit over? */
+        return on_waiting(l, c, rq);
     if (*upload_data_size > 0)
         return on_body(rq, upload_data, upload_data_size);
     return on_complete(l, c, url, method, rq);
 }
 
+/* The connection is done with the request (answered, or closed by its client, a timeout or
+   the slow-client guard). A submitted request whose commit is still under way stays for
+   on_committed to free. */
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode why)
 {
@@ -617,15 +673,20 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     ingest_loop *l = cls;
     http_guard_request_done(l->h->guard, c);
     ingest_req *rq = *con_cls;
-    if (rq && rq->submitted && !rq->answered)
-        waiting_done(l->h); /* the sender left before its answer */
-    if (rq) {
-        if (rq->resp)
-            MHD_destroy_response(rq->resp);
-        free(rq->body);
-        free(rq);
-        *con_cls = NULL;
+    if (!rq)
+        return;
+    *con_cls = NULL;
+    if (rq->submitted && !rq->answered) { /* the sender left before its answer */
+        metrics_add("sigflow_ingest_abandoned_total", 1);
+        pthread_mutex_lock(&l->mu);
+        rq->gone = true;
+        bool committing = !rq->committed;
+        pthread_mutex_unlock(&l->mu);
+        if (committing)
+            return; /* on_committed frees it and ends its wait */
+        waiting_done(l->h);
     }
+    req_free(rq);
 }
 
 static void on_mhd_log(void *cls, const char *fmt, va_list ap)
@@ -692,6 +753,8 @@ static void *loop_main(void *arg)
         if (MHD_get_timeout(l->mhd, &to) != MHD_YES || to > INGEST_LOOP_MAX_WAIT_MS)
             to = INGEST_LOOP_MAX_WAIT_MS;
         to = loop_wake_scorer(to);
+        if (l->to_commit) /* parked in the last pass: commit them after this one, at once */
+            to = 0;
         struct pollfd fds[2] = {{.fd = epfd, .events = POLLIN},
                                 {.fd = l->wake_fd, .events = POLLIN}};
         if (poll(fds, 2, (int)to) < 0 && errno != EINTR) {
@@ -703,12 +766,12 @@ static void *loop_main(void *arg)
             log_error(LOG_CTX, "ingest loop wake-up: %s", strerror(errno));
         loop_pass(l);
         if (l->to_commit) { /* this pass's requests: commit them here if nobody else is */
-            journal *j = l->to_commit;
-            l->to_commit = NULL;
-            journal_commit_here(j);
-            loop_pass(l); /* answer them */
+            loop_commit(l);
+            loop_pass(l); /* answer them (their second call) */
         }
     }
+    if (l->to_commit) /* none at a stop (its connectors went first), but never left queued */
+        loop_commit(l);
     MHD_run(l->mhd); /* send the last answers queued */
     loop_flush_counts(l);
     queue_defer_wakeups(0); /* wakes the scorer for what is still owed */

@@ -7,6 +7,11 @@
       (STATUS "error" when the connection failed).
   burst PORT PATH OUT --n N [--prefix P]
       N requests sent at once, each on its own connection; OUT: "STATUS ID SECONDS" lines.
+  abandon PORT PATH OUT [--threads N] [--seconds S] [--prefix P]
+      N senders; each takes turns: two keep-alive POSTs read to their answer ("STATUS ID"),
+      one POST on a new connection reset (RST) right after it was sent, one closed after a
+      random 0-5 ms without reading the answer ("abandoned ID"), one whose body stops half-way
+      before the close ("partial ID": never complete, so never stored).
   slow HOST PORT OUT --conns N [--source ADDR] [--every S] [--seconds S]
       N connections from ADDR that send one header byte every S seconds and never finish;
       OUT: "accepted N closed M early E": connections made, closed by the server before the
@@ -16,7 +21,9 @@ Loopback only; every run is bounded by its arguments.
 import argparse
 import http.client
 import json
+import random
 import socket
+import struct
 import sys
 import threading
 import time
@@ -99,6 +106,72 @@ def burst(a):
         f.write("".join(l + "\n" for l in lines))
 
 
+def abandon(a):
+    stop = time.monotonic() + a.seconds
+    lock = threading.Lock()
+    out = open(a.out, "w", buffering=1)
+
+    def raw(i, cut):
+        body = event(i).encode()
+        head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                "Content-Length: %d\r\n\r\n" % (a.path, len(body))).encode()
+        s = socket.create_connection(("127.0.0.1", a.port), timeout=10)
+        try:
+            if cut == "partial":
+                s.sendall(head + body[: len(body) // 2])
+                time.sleep(random.uniform(0, 0.002))
+            elif cut == "reset":
+                s.sendall(head + body)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            else:
+                s.sendall(head + body)
+                time.sleep(random.uniform(0, 0.005))
+        finally:
+            s.close()
+
+    def sender(k):
+        conn, n = None, 0
+        while time.monotonic() < stop:
+            i = "%s-%d-%d" % (a.prefix, k, n)
+            turn = n % 5
+            n += 1
+            if turn >= 2:
+                cut = ("reset", "close", "partial")[turn - 2]
+                try:
+                    raw(i, cut)
+                    st = "partial" if cut == "partial" else "abandoned"
+                except OSError:
+                    st = "error"
+                with lock:
+                    out.write("%s %s\n" % (st, i))
+                continue
+            try:
+                if conn is None:
+                    conn = http.client.HTTPConnection("127.0.0.1", a.port, timeout=30)
+                conn.request("POST", a.path, event(i), {"Content-Type": "application/json"})
+                r = conn.getresponse()
+                r.read()
+                st = str(r.status)
+                if r.getheader("Connection", "").lower() == "close":
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException):
+                st = "error"
+                if conn:
+                    conn.close()
+                conn = None
+                time.sleep(0.01)
+            with lock:
+                out.write("%s %s\n" % (st, i))
+
+    ts = [threading.Thread(target=sender, args=(k,)) for k in range(a.threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    out.close()
+
+
 def slow(a):
     socks = []
     for _ in range(a.conns):
@@ -157,6 +230,13 @@ def main():
     b.add_argument("out")
     b.add_argument("--n", type=int, default=100)
     b.add_argument("--prefix", default="b")
+    ab = sub.add_parser("abandon")
+    ab.add_argument("port", type=int)
+    ab.add_argument("path")
+    ab.add_argument("out")
+    ab.add_argument("--threads", type=int, default=16)
+    ab.add_argument("--seconds", type=float, default=5)
+    ab.add_argument("--prefix", default="a")
     s = sub.add_parser("slow")
     s.add_argument("host")
     s.add_argument("port", type=int)
@@ -166,7 +246,7 @@ def main():
     s.add_argument("--every", type=float, default=1.0)
     s.add_argument("--seconds", type=float, default=30)
     a = p.parse_args()
-    {"flood": flood, "burst": burst, "slow": slow}[a.cmd](a)
+    {"flood": flood, "burst": burst, "abandon": abandon, "slow": slow}[a.cmd](a)
 
 
 if __name__ == "__main__":
