@@ -57,7 +57,7 @@ typedef struct map_attr {
 
 struct mapping {
     bool canonical;
-    bool flat; /* map.* set and every path one key deep: mapping_apply tries map_flat first */
+    bool flat; /* map.* set and every path one key deep: mapping_apply_flat first */
     map_path field[MAP_NFIELDS]; /* n == 0: not mapped */
     char *type_literal;          /* map.type = =literal */
     bool time_in_seconds;        /* map.time_unit = s */
