@@ -33,6 +33,16 @@ def event(i):
     return json.dumps({"id": i, "c": "cust-" + i[-1], "t": "login", "ts": 1793491200})
 
 
+def run_threads(fn, n, out):
+    """Run fn(0..n-1) on n threads, wait for all of them, then close their shared output."""
+    ts = [threading.Thread(target=fn, args=(k,)) for k in range(n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    out.close()
+
+
 def flood(a):
     stop = time.monotonic() + a.seconds
     lock = threading.Lock()
@@ -64,12 +74,7 @@ def flood(a):
             with lock:
                 out.write("%s %s\n" % (st, i))
 
-    ts = [threading.Thread(target=sender, args=(k,)) for k in range(a.threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    out.close()
+    run_threads(sender, a.threads, out)
 
 
 def burst(a):
@@ -164,12 +169,7 @@ def abandon(a):
             with lock:
                 out.write("%s %s\n" % (st, i))
 
-    ts = [threading.Thread(target=sender, args=(k,)) for k in range(a.threads)]
-    for t in ts:
-        t.start()
-    for t in ts:
-        t.join()
-    out.close()
+    run_threads(sender, a.threads, out)
 
 
 def slow(a):
