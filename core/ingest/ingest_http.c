@@ -28,6 +28,7 @@
 #include "base/monotime.h"
 #include "base/limits.h"
 #include "base/queue.h"
+#include "base/cpus.h"
 
 #define LOG_CTX "component=ingest_http"
 #define INGEST_MAX_LOOPS 8 /* event loops: one per core, at most this many */
@@ -868,9 +869,9 @@ ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
         free(h);
         return NULL;
     }
-    /* One event loop per core: a connection costs a socket, not a thread. */
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned n = cpus < 1 ? 1 : cpus > INGEST_MAX_LOOPS ? INGEST_MAX_LOOPS : (unsigned)cpus;
+    /* One event loop per CPU the daemon may run on: a connection costs a socket, not a
+       thread, and two loops on one CPU only take turns (and split each other's commits). */
+    unsigned n = cpus_usable(INGEST_MAX_LOOPS);
     for (; h->n_loops < n; h->n_loops++) {
         h->loops[h->n_loops].wake_fd = -1;
         if (!loop_start(&h->loops[h->n_loops], h, &ss)) {
