@@ -28,6 +28,7 @@
 #include "base/monotime.h"
 #include "base/limits.h"
 #include "base/queue.h"
+#include "base/cpus.h"
 
 #define LOG_CTX "component=ingest_http"
 #define INGEST_MAX_LOOPS 8 /* event loops: one per core, at most this many */
@@ -55,7 +56,9 @@ typedef struct answer_count {
  * (state FULL_REQ_RECEIVED, event-loop info BLOCK: MHD_epoll does not drop it from `eready`
  * and MHD_get_timeout says 0) and calls the access handler again in its next MHD_run. After
  * the pass the loop commits everything queued on its own thread when nobody else is
- * committing (journal_commit_here: one commit for the pass, no hand-off) and runs the next
+ * committing (journal_commit_here: one commit for the pass, no hand-off; at `fsync` only when
+ * its connection is its only one: else it hands the commit to the committer thread and serves
+ * its other connections through the fsync rather than idle) and runs the next
  * pass, whose second call of each parked request answers it: no suspend and resume, which
  * cost an epoll_ctl DEL and ADD per request (docs/performance.md, "How a request is served").
  * A request whose commit the loop could not run (another thread was committing: the
@@ -553,13 +556,18 @@ static enum MHD_Result on_waiting(ingest_loop *l, struct MHD_Connection *c, inge
 }
 
 /* Commit what the loop queued (journal_commit_here): here if nobody else is committing,
-   else the committer thread takes it. */
-static void loop_commit(ingest_loop *l)
+   else the committer thread takes it. A commit that waits for the disk (`fsync`) goes to the
+   committer thread unless the loop has nothing else to do (`alone`: its one connection):
+   the loop serves its other connections through the fsync instead of idling. */
+static void loop_commit(ingest_loop *l, bool alone)
 {
     journal *j = l->to_commit;
     l->to_commit = NULL;
     l->commits++; /* the requests queued before are now committed or the committer's */
-    journal_commit_here(j);
+    if (!alone && journal_commit_waits_for_disk(j))
+        journal_commit_hand_off(j);
+    else
+        journal_commit_here(j);
 }
 
 /* This request is the only one its loop can see this pass: its connection is the loop's only
@@ -605,11 +613,11 @@ static enum MHD_Result submit(ingest_loop *l, struct MHD_Connection *c, ingest_r
         return on_committed_answer(h, c, rq);
     }
     if (l->to_commit && l->to_commit != j)
-        loop_commit(l); /* another journal: never in one daemon, but safe */
+        loop_commit(l, false); /* another journal: never in one daemon, but safe */
     rq->commit_no = l->commits;
     l->to_commit = j;
     if (loop_alone(l)) {
-        loop_commit(l); /* c = 1: at once, in the callback (no second pass) */
+        loop_commit(l, true); /* c = 1: at once, in the callback (no second pass) */
         return on_waiting(l, c, rq);
     }
     return MHD_YES; /* parked */
@@ -786,12 +794,12 @@ static void *loop_main(void *arg)
             log_error(LOG_CTX, "ingest loop wake-up: %s", strerror(errno));
         loop_pass(l);
         if (l->to_commit) { /* this pass's requests: commit them here if nobody else is */
-            loop_commit(l);
+            loop_commit(l, false);
             loop_pass(l); /* answer them (their second call) */
         }
     }
     if (l->to_commit) /* none at a stop (its connectors went first), but never left queued */
-        loop_commit(l);
+        loop_commit(l, false);
     MHD_run(l->mhd); /* send the last answers queued */
     loop_flush_counts(l);
     queue_defer_wakeups(0); /* wakes the scorer for what is still owed */
@@ -888,9 +896,9 @@ ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
         free(h);
         return NULL;
     }
-    /* One event loop per core: a connection costs a socket, not a thread. */
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    unsigned n = cpus < 1 ? 1 : cpus > INGEST_MAX_LOOPS ? INGEST_MAX_LOOPS : (unsigned)cpus;
+    /* One event loop per CPU the daemon may run on: a connection costs a socket, not a
+       thread, and two loops on one CPU only take turns (and split each other's commits). */
+    unsigned n = cpus_usable(INGEST_MAX_LOOPS);
     for (; h->n_loops < n; h->n_loops++) {
         h->loops[h->n_loops].wake_fd = -1;
         if (!loop_start(&h->loops[h->n_loops], h, &ss)) {

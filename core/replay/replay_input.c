@@ -17,6 +17,7 @@
 #include "base/array.h"
 #include "base/limits.h"
 #include "score/score.h"
+#include "base/cpus.h"
 
 #define CHUNK_BYTES (1u << 20) /* > SIGFLOW_MAX_EVENT_LINE: a valid line always fits */
 #define N_SLOTS 16
@@ -567,8 +568,7 @@ replay_input *replay_input_start(FILE *f, mapping *m, int parsers)
         in->slots[i].buf = in->slots[i].mem + 1;
     }
     if (parsers <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        parsers = n > 0 ? (int)n : 1;
+        parsers = (int)cpus_usable(MAX_PARSERS);
     }
     if (parsers > MAX_PARSERS)
         parsers = MAX_PARSERS;

@@ -364,10 +364,11 @@ static void *journal_committer(void *arg)
     return NULL;
 }
 
-void journal_commit_here(journal *j)
+/* Commit here (`here`) or leave it to the committer thread (woken when it is idle). */
+static void journal_commit(journal *j, bool here)
 {
     pthread_mutex_lock(&j->mu);
-    if (j->head && !j->committing && j->cfg.max_delay_us == 0) {
+    if (here && j->head && !j->committing && j->cfg.max_delay_us == 0) {
         j->committing = true;
         journal_round(j, true);
         j->committing = false;
@@ -377,6 +378,21 @@ void journal_commit_here(journal *j)
     if (j->head && !j->committing)
         pthread_cond_signal(&j->work);
     pthread_mutex_unlock(&j->mu);
+}
+
+void journal_commit_here(journal *j)
+{
+    journal_commit(j, true);
+}
+
+void journal_commit_hand_off(journal *j)
+{
+    journal_commit(j, false);
+}
+
+bool journal_commit_waits_for_disk(const journal *j)
+{
+    return store_get_durability(j->st) == STORE_DURABILITY_FSYNC;
 }
 
 /* ---- producers ---- */

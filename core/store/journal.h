@@ -96,6 +96,11 @@ sf_status journal_submit_batch_deferred(journal *j, const char *connector, sf_ev
  * `durability = fsync`) and for the sink.
  */
 void journal_commit_here(journal *j);
+/* What is queued goes to the committer thread (woken if idle); the caller does not wait. */
+void journal_commit_hand_off(journal *j);
+/* True when a commit waits for the disk (`durability = fsync`): a thread with other work
+   (an event loop) hands its commits off rather than idle through the fsync. */
+bool journal_commit_waits_for_disk(const journal *j);
 
 /*
  * Read committed events with seq > after_seq in order. fn receives each event and owns it

@@ -22,6 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "base/cpus.h"
+
 #define SINK_BUF (256 * 1024)
 #define SINK_MAX_LOOPS 8
 
@@ -174,8 +176,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: http_sink [--log FILE]\n");
         return 2;
     }
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int loops = cpus < 1 ? 1 : cpus > SINK_MAX_LOOPS ? SINK_MAX_LOOPS : (int)cpus;
+    int loops = (int)cpus_usable(SINK_MAX_LOOPS); /* as sigflow's listener */
     close(listen_on(0)); /* pick the port; every loop binds it with SO_REUSEPORT */
     pthread_t t[SINK_MAX_LOOPS];
     for (int i = 0; i < loops; i++)

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "base/limits.h"
+#include "base/cpus.h"
 
 #define SINK_MAX_LOOPS 8
 #define SINK_MAX_WAIT_MS 1000
@@ -89,8 +90,7 @@ static struct MHD_Daemon *start(struct sockaddr_in *a)
 
 int main(void)
 {
-    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    int loops = cpus < 1 ? 1 : cpus > SINK_MAX_LOOPS ? SINK_MAX_LOOPS : (int)cpus;
+    int loops = (int)cpus_usable(SINK_MAX_LOOPS); /* as sigflow's listener */
     reply = MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
     if (!reply || MHD_add_response_header(reply, MHD_HTTP_HEADER_CONTENT_TYPE,
                                           "application/json") != MHD_YES) {

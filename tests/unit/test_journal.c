@@ -1162,6 +1162,44 @@ static void deferred_batches_commit_together_on_the_calling_thread(void **state)
     open_all(f, NULL);
 }
 
+/* A hand-off commits on the committer thread, the caller not waiting; and only `fsync` says
+   a commit waits for the disk (the event loops hand those off). */
+static void hand_off_commits_on_the_committer_thread(void **state)
+{
+    fixture *f = *state;
+    assert_false(journal_commit_waits_for_disk(f->j)); /* the fixture's store: batch */
+    sunk *k = sunk_new(f->j);
+    done_rec a, b;
+    done_rec_init(&a);
+    done_rec_init(&b);
+    assert_int_equal(
+        journal_submit_batch_deferred(f->j, "hook", events_of("a", 2), 2, on_done_rec, &a), SF_OK);
+    assert_int_equal(
+        journal_submit_batch_deferred(f->j, "hook", events_of("b", 1), 1, on_done_rec, &b), SF_OK);
+    journal_commit_hand_off(f->j);
+    assert_int_equal(done_wait(&a, 1), 1);
+    assert_int_equal(done_wait(&b, 1), 1);
+    assert_int_equal(a.st, SF_OK);
+    assert_int_equal(b.st, SF_OK);
+    assert_false(pthread_equal(a.thread, pthread_self()));
+    assert_false(pthread_equal(b.thread, pthread_self()));
+    close_all(f); /* the sink has everything once the journal is closed */
+    assert_int_equal(k->n, 3);
+    const char *want[] = {"a-0", "a-1", "b-0"};
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(k->entities[i], want[i]);
+    sunk_free(k);
+    done_rec_destroy(&a);
+    done_rec_destroy(&b);
+
+    char err[256];
+    assert_int_equal(store_open(f->dir, STORE_DURABILITY_FSYNC, &f->s, err, sizeof err), SF_OK);
+    assert_int_equal(journal_open(f->s, NULL, &f->j), SF_OK);
+    assert_true(journal_commit_waits_for_disk(f->j));
+    close_all(f);
+    open_all(f, NULL);
+}
+
 static void commit_here_leaves_a_busy_store_to_the_committer(void **state)
 {
     fixture *f = *state;
@@ -1346,6 +1384,7 @@ int main(void)
         T(failed_submit_is_reported_to_done_and_not_sunk),
         T(invalid_submit_is_refused_and_consumed),
         T(deferred_batches_commit_together_on_the_calling_thread),
+        T(hand_off_commits_on_the_committer_thread),
         T(commit_here_leaves_a_busy_store_to_the_committer),
         T(commit_here_does_not_wait_for_another_connections_write_lock),
         T(committer_and_producers_committing_here_sink_everything_once_in_order),

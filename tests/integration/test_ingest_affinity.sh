@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The ingest listener runs one event loop per CPU the daemon may run on (core/base/cpus.c,
+# docs/connector-webhook.md "Throughput"): started under an affinity mask of one CPU (as
+# taskset, systemd's CPUAffinity= or a container's cpuset would) it runs one loop, and that
+# one loop serves many concurrent senders with every 202 in the journal; unpinned it runs one
+# per online CPU.
+. "$(dirname "$0")/lib.sh"
+
+PD=$(plugin_dir_with connector_webhook)
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=$(free_port)
+cat >"$T/ini" <<INI
+[sigflow]
+plugin_dir = $PD
+state_dir = $T/var
+ingest = 127.0.0.1:$PORT
+durability = batch
+log_level = info
+[connector hook]
+plugin = webhook
+path = /in
+tolerance = 5m
+map.id = id
+map.entity = c
+map.type = t
+map.time = ts
+map.time_unit = s
+INI
+loops_logged() { sed -n 's/.*listening on .*(port [0-9]*, \([0-9]*\) event loops).*/\1/p' "$T/daemon.log"; }
+
+ONLINE=$(getconf _NPROCESSORS_ONLN)
+MASK=$(taskset -c -p $$ | sed 's/.*: //')
+if [ "$ONLINE" -ge 2 ] && [ "$(nproc)" -ge 2 ]; then
+    start_daemon "$T/ini"
+    wait_for 10 grep -q 'event loops' "$T/daemon.log" || fail "no 'listening on' line"
+    want=$(nproc)
+    [ "$want" -gt 8 ] && want=8
+    [ "$(loops_logged)" = "$want" ] || fail "unpinned: $(loops_logged) event loops, want $want"
+    stop_daemon
+    [ "$DAEMON_RC" -eq 0 ] || fail "unpinned: exit $DAEMON_RC"
+    pass "unpinned on $want CPUs: $want event loops"
+else
+    echo "ok - unpinned case not applicable: this machine lets the test use 1 CPU (mask $MASK)"
+fi
+
+FIRST=$(taskset -c -p $$ | sed 's/.*: //; s/[-,].*//')
+taskset -c -p "$FIRST" $$ >/dev/null || fail "cannot pin the test shell to CPU $FIRST"
+start_daemon "$T/ini"
+taskset -c -p "$MASK" $$ >/dev/null # the senders below run anywhere
+wait_for 10 grep -q 'event loops' "$T/daemon.log" || fail "no 'listening on' line"
+[ "$(loops_logged)" = 1 ] || fail "pinned to CPU $FIRST: $(loops_logged) event loops, want 1"
+pass "pinned to one CPU: one event loop"
+
+python3 "$ROOT/tests/support/ingest_client.py" flood "$PORT" /in "$T/sent" --threads 16 \
+    --seconds 2 --prefix a || fail "senders failed"
+alive || fail "daemon died under 16 senders"
+awk '$1 == 202 {print $2}' "$T/sent" | sort >"$T/accepted"
+[ "$(wc -l <"$T/accepted")" -ge 100 ] || fail "only $(wc -l <"$T/accepted") requests answered 202"
+[ "$(awk '$1 != 202' "$T/sent" | wc -l)" -eq 0 ] || fail "answers other than 202: $(awk '$1 != 202' "$T/sent" | head -3)"
+stop_daemon
+[ "$DAEMON_RC" -eq 0 ] || fail "pinned: exit $DAEMON_RC"
+/usr/bin/python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute('select source_id from journal')]" \
+    "$T/var/sigflow.db" | sort >"$T/journaled" || fail "cannot read the journal"
+cmp -s "$T/accepted" "$T/journaled" || fail "journal != answered 202: $(comm -3 "$T/accepted" "$T/journaled" | head -3)"
+pass "one loop, 16 senders: $(wc -l <"$T/accepted") requests answered 202, each in the journal once"
