@@ -79,6 +79,7 @@ typedef struct ingest_loop {
     ingest_req *ready;  /* committed, to resume */
     journal *to_commit; /* the journal this pass queued requests in (this thread's only) */
     unsigned commits;   /* commits this loop ran or handed on (journal_commit_here calls) */
+    unsigned conns;     /* connections libmicrohttpd holds on this loop (this thread's only) */
     answer_count counts[INGEST_LOOP_COUNTS]; /* this thread's only */
     unsigned n_counts;
     pthread_t thread;
@@ -570,12 +571,17 @@ static void loop_commit(ingest_loop *l, bool alone)
 }
 
 /* This request is the only one its loop can see this pass: its connection is the loop's only
-   one, so waiting for the end of the pass gathers nothing (a single sender, c = 1). */
-static bool loop_alone(ingest_loop *l)
+   one, so waiting for the end of the pass gathers nothing (a single sender, c = 1). Counted
+   by on_connection, never asked of libmicrohttpd here: in 0.9.75,
+   MHD_get_daemon_info(MHD_DAEMON_INFO_CURRENT_CONNECTIONS) frees the connections closed so
+   far (MHD_cleanup_connections, daemon.c:7858). Called from the access handler, that is
+   inside MHD_epoll's walk of its ready list, which holds on to the next connection across
+   the handler (daemon.c:5148), it freed that one when it was closed and still listed (one
+   MHD's idle timeout had closed, back on the list for its reset): the loop crashed
+   (docs/reliability.md, "Ingest answers"). */
+static bool loop_alone(const ingest_loop *l)
 {
-    const union MHD_DaemonInfo *info =
-        MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
-    return info && info->num_connections == 1;
+    return l->conns == 1;
 }
 
 /* Past SIGFLOW_MAX_INGEST_WAITING requests waiting for the journal, answer 503 at once. */
@@ -710,6 +716,20 @@ static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 
 /* ---- start and stop ----------------------------------------------------------------------- */
 
+/* libmicrohttpd took or freed a connection of this loop (its thread; at MHD_stop_daemon the
+   stopping one, the loop's thread joined): counted for loop_alone, then the guard's. A
+   connection closed in this pass counts until MHD_run frees it at the pass's end. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    ingest_loop *l = cls;
+    if (code == MHD_CONNECTION_NOTIFY_STARTED)
+        l->conns++;
+    else if (code == MHD_CONNECTION_NOTIFY_CLOSED && l->conns > 0)
+        l->conns--;
+    http_guard_on_connection(l->h->guard, c, socket_context, code);
+}
+
 /* Resume what the committing thread queued (this loop's thread, outside any callback). */
 static void loop_resume_ready(ingest_loop *l)
 {
@@ -804,9 +824,9 @@ static bool loop_start(ingest_loop *l, ingest_http *h, struct sockaddr_storage *
         (unsigned int)1, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned int)SIGFLOW_HTTP_TIMEOUT_S,
         MHD_OPTION_CONNECTION_LIMIT,
         (unsigned int)SIGFLOW_MAX_HTTP_CONNECTIONS, /* the guard's, shared */
-        MHD_OPTION_NOTIFY_CONNECTION, http_guard_on_connection, h->guard,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)SIGFLOW_HTTP_CONNECTION_MEMORY,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, l, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, on_connection, l, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)SIGFLOW_HTTP_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
+        MHD_OPTION_END);
     if (!l->mhd)
         return false;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);

@@ -12,6 +12,12 @@
       one POST on a new connection reset (RST) right after it was sent, one closed after a
       random 0-5 ms without reading the answer ("abandoned ID"), one whose body stops half-way
       before the close ("partial ID": never complete, so never stored).
+  hangup PORT PATH OUT --conns N [--source ADDR] [--every S] [--prefix P]
+      N connections from ADDR, one every S seconds, that each send a request's headers and
+      half its body and close at once, usually before the server reads them (libmicrohttpd 0.9.75 then misses the close:
+      its short read clears the read readiness, connection.c:364, and the close came with
+      the data, so no edge follows; the server keeps such a connection until its idle timeout).
+      OUT gets "partial ID" for each (never stored).
   slow HOST PORT OUT --conns N [--source ADDR] [--every S] [--seconds S]
       N connections from ADDR that send one header byte every S seconds and never finish;
       OUT: "accepted N closed M early E": connections made, closed by the server before the
@@ -172,6 +178,28 @@ def abandon(a):
     run_threads(sender, a.threads, out)
 
 
+def hangup(a):
+    ids = []
+    for k in range(a.conns):
+        i = "%s-%d" % (a.prefix, k)
+        body = event(i).encode()
+        head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                "Content-Length: %d\r\n\r\n" % (a.path, len(body))).encode()
+        s = socket.socket()
+        s.settimeout(2)
+        try:
+            s.bind((a.source, 0))
+            s.connect(("127.0.0.1", a.port))
+            s.sendall(head + body[: len(body) // 2])
+            ids.append(i)
+        except OSError:
+            pass
+        s.close()
+        time.sleep(a.every)
+    with open(a.out, "w") as f:
+        f.write("".join("partial %s\n" % i for i in ids))
+
+
 def slow(a):
     socks = []
     for _ in range(a.conns):
@@ -237,6 +265,14 @@ def main():
     ab.add_argument("--threads", type=int, default=16)
     ab.add_argument("--seconds", type=float, default=5)
     ab.add_argument("--prefix", default="a")
+    h = sub.add_parser("hangup")
+    h.add_argument("port", type=int)
+    h.add_argument("path")
+    h.add_argument("out")
+    h.add_argument("--conns", type=int, default=20)
+    h.add_argument("--source", default="127.0.0.1")
+    h.add_argument("--every", type=float, default=0)
+    h.add_argument("--prefix", default="h")
     s = sub.add_parser("slow")
     s.add_argument("host")
     s.add_argument("port", type=int)
@@ -246,7 +282,7 @@ def main():
     s.add_argument("--every", type=float, default=1.0)
     s.add_argument("--seconds", type=float, default=30)
     a = p.parse_args()
-    {"flood": flood, "burst": burst, "abandon": abandon, "slow": slow}[a.cmd](a)
+    {"flood": flood, "burst": burst, "abandon": abandon, "hangup": hangup, "slow": slow}[a.cmd](a)
 
 
 if __name__ == "__main__":
