@@ -498,6 +498,7 @@ static void worker_free(delivery_worker *w)
 
 static void *worker_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "sf-deliver"); /* top -H, perf: docs/operating.md */
     delivery_worker *w = arg;
     /* A digest lists every alert due for its slot: claim up to the digest limit at once. */
     bool digest = w->pol.rules && rules_is_digest(w->pol.rules);

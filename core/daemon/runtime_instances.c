@@ -85,6 +85,7 @@ static sf_status rt_settle(void *ctx, sf_instance *src)
 /* collectd's rule: a failing poll is retried with a doubling interval, the others run on. */
 static void *poller_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "sf-poll"); /* top -H, perf: docs/operating.md */
     rt_inst *ri = arg;
     host_block_signals();
     const sf_host *h = host_table();

@@ -5,6 +5,8 @@
  * checkpoint_interval and at stop (runtime_checkpoint.c) and serves live-state reads.
  * Logs nothing of its own. Called by runtime.c (the sink, the thread).
  */
+#include <pthread.h>
+
 #include "base/monotime.h"
 #include "daemon/runtime_internal.h"
 #include "store/outbox_writer.h"
@@ -54,6 +56,7 @@ static bool score_one(runtime *rt, sf_event *ev, bool more_in_batch, unsigned *s
 
 void *runtime__scorer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "sf-score"); /* top -H, perf: docs/operating.md */
     runtime *rt = arg;
     int64_t last_wall_tick = 0;
     unsigned since_clock = 0;

@@ -55,6 +55,7 @@ static void reap_expired(http_guard *g, int64_t now)
 
 static void *reaper_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "sf-guard"); /* top -H, perf: docs/operating.md */
     http_guard *g = arg;
     pthread_mutex_lock(&g->mu);
     while (!g->stopping) {

@@ -771,6 +771,7 @@ static MHD_UNSIGNED_LONG_LONG loop_wake_scorer(MHD_UNSIGNED_LONG_LONG to)
 
 static void *loop_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "sf-ingest"); /* top -H, perf: docs/operating.md */
     ingest_loop *l = arg;
     tl_loop = l;
     queue_defer_wakeups(INGEST_SCORER_WAKE_US); /* and loop_wake_scorer */

@@ -44,6 +44,7 @@ static sf_status commit_locked(intake *in, const char *key, const char *value)
 
 static void *linger_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "sf-linger"); /* top -H, perf: docs/operating.md */
     intake *in = arg;
     pthread_mutex_lock(&in->mu);
     while (!in->stopping) {

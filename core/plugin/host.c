@@ -259,6 +259,7 @@ static bool h_sleep_ms(sf_instance *in, int64_t ms)
 
 static void *thread_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "sf-plugin"); /* top -H, perf: docs/operating.md */
     spawned *s = arg;
     /* Signals are handled by the main thread only. */
     host_block_signals();

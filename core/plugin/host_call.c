@@ -143,6 +143,7 @@ static void timed_job_unref(timed_job *j)
 
 static void *timed_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "sf-call"); /* top -H, perf: docs/operating.md */
     timed_job *j = arg;
     host_block_signals();
     sf_status rc = j->fn(j->arg);

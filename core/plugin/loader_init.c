@@ -54,6 +54,7 @@ static void init_call_unref(init_call *ic)
 
 static void *init_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "sf-init"); /* top -H, perf: docs/operating.md */
     init_call *ic = arg;
     host_block_signals();
     host_call_note(ic->name, ic->file, "init");

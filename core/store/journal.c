@@ -1,6 +1,7 @@
 #include "store/journal.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -343,6 +344,7 @@ static bool journal_round(journal *j, bool here)
 
 static void *journal_committer(void *arg)
 {
+    pthread_setname_np(pthread_self(), "sf-journal"); /* top -H, perf: docs/operating.md */
     journal *j = arg;
     pthread_mutex_lock(&j->mu);
     for (;;) {

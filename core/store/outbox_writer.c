@@ -208,6 +208,7 @@ static bool failed(outbox_writer *w, const outbox_item *first, size_t n, sf_stat
 
 static void *writer_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "sf-outbox"); /* top -H, perf: docs/operating.md */
     outbox_writer *w = arg;
     outbox_item *group = w->group;
     bool *created = w->created;

@@ -277,6 +277,7 @@ static bool ckpt_wants_tick(store_ckpt *c)
 
 static void *ckpt_main(void *arg)
 {
+    pthread_setname_np(pthread_self(), "sf-checkpoint"); /* top -H, perf: docs/operating.md */
     store_ckpt *c = arg;
     pthread_mutex_lock(&c->mu);
     while (!c->stopping) {

@@ -11,7 +11,8 @@
 #   BENCH_HTTP_SECONDS (default 4) per cell; BENCH_HTTP_RUNS (default 3): the matrix is run
 #   that many times, sink and sigflow in turn, and each figure is the median of its runs;
 #   BENCH_HTTP_CONC (default "1 16 64 1same", see below); BENCH_HTTP_PERF=1 also records `perf` on sigflow
-#   during a c = 16 cell at `batch` and prints where its time goes (needs perf);
+#   during a c = 16 cell at `batch` and one at `fsync` and prints where its time goes, by
+#   thread, library and function (needs perf);
 #   BENCH_HTTP_BASE=DIR adds DIR/sigflow (with DIR/plugins/connector_webhook.so), another
 #   build such as the one before a change, to every run as "base-...": a before/after
 #   comparison under the same load.
@@ -218,18 +219,21 @@ PY
 }
 
 # Where sigflow's time goes at c = 16, `batch` (BENCH_HTTP_PERF=1).
-perf_profile() {
-    start_sigflow batch
-    perf record -F 999 -g -p "$SF_PID" -o "$OUT/perf.data" -- sleep "$SECS" >/dev/null 2>&1 &
+perf_profile() { # DURABILITY
+    start_sigflow "$1"
+    place "$SF_PID" split
+    perf record -F 999 -g -p "$SF_PID" -o "$OUT/perf-$1.data" -- sleep "$SECS" >/dev/null 2>&1 &
     local perf_pid=$!
     sleep 0.2
-    wrk -t1 -c16 -d"${SECS}s" -s "$OUT/one.lua" "http://127.0.0.1:$SF_PORT/hook" >/dev/null 2>&1
+    $WRK wrk -t1 -c16 -d"${SECS}s" -s "$OUT/one.lua" "http://127.0.0.1:$SF_PORT/hook" >/dev/null 2>&1
     wait "$perf_pid" || true
-    echo "--- perf: sigflow at c=16, batch, by library"
-    perf report -i "$OUT/perf.data" --no-children -g none --sort dso 2>/dev/null | grep '%' | head -10
-    echo "--- perf: top symbols"
-    perf report -i "$OUT/perf.data" --no-children -g none --sort sym 2>/dev/null | grep '%' | head -25
-    stop_sigflow perf
+    local sort
+    for sort in comm dso sym; do
+        echo "--- perf: sigflow at c=16, $1, self samples by $sort"
+        perf report -i "$OUT/perf-$1.data" --no-children -g none --sort "$sort" 2>/dev/null |
+            grep '%' | head -$([ "$sort" = sym ] && echo 25 || echo 10)
+    done
+    stop_sigflow "perf-$1"
 }
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -268,7 +272,10 @@ for run in $(seq "$RUNS"); do
         done
     done
 done
-[ "$PERF" = 0 ] || perf_profile
+if [ "$PERF" != 0 ]; then
+    perf_profile batch
+    perf_profile fsync
+fi
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 python3 - "$OUT/results" "$OUT/rss" "$LOAD0" "$LOAD1" "$MAX_LOAD" "$FSYNC_MS" "$RUNS" "$PIN" "$FSYNC_APPEND_MS" <<'PY'

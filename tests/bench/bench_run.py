@@ -21,6 +21,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -74,7 +75,7 @@ def write_ini(a, out, plugins, var, admin, recv_port, durability):
     return path
 
 
-def one_run(a, binary, plugins, durability, recv_port, n_events, tag):
+def one_run(a, binary, plugins, durability, recv_port, n_events, tag, perf_out=None):
     out = a.out
     var = os.path.join(out, "var")
     shutil.rmtree(var, ignore_errors=True)
@@ -91,6 +92,10 @@ def one_run(a, binary, plugins, durability, recv_port, n_events, tag):
     wall0 = time.time()
     p = subprocess.Popen([binary, "run", "--init", "-c", ini], stdout=subprocess.DEVNULL,
                          stderr=logf)
+    perf = None
+    if perf_out:  # from the start to the last alert delivered (--perf)
+        perf = subprocess.Popen(["perf", "record", "-F", "999", "-g", "-p", str(p.pid), "-o",
+                                 perf_out], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     t_read = t_scored = commits = None
     deadline = t0 + a.timeout
     while time.monotonic() < deadline and p.poll() is None:
@@ -116,6 +121,9 @@ def one_run(a, binary, plugins, durability, recv_port, n_events, tag):
             break
         alerts = n_alerts
         time.sleep(0.05)
+    if perf:
+        perf.send_signal(signal.SIGINT)
+        perf.wait()
     p.terminate()  # a clean stop (SIGTERM); its rusage is the daemon's alone
     _, status, ru = os.wait4(p.pid, 0)
     p.returncode = os.waitstatus_to_exitcode(status)
@@ -136,6 +144,15 @@ def one_run(a, binary, plugins, durability, recv_port, n_events, tag):
         "delivered": delivered, "lag": (t_last - (t_read - t0)) if t_last is not None else None,
         "rss_mb": ru.ru_maxrss / 1024.0, "commits": commits,
     }
+
+
+def perf_summary(path, durability):
+    """Where the time went in a --perf run: self samples by thread, library and function."""
+    for sort, rows in (("comm", 12), ("dso", 10), ("sym", 25)):
+        print("--- perf: sigflow run at %s, self samples by %s" % (durability, sort))
+        out = subprocess.run(["perf", "report", "-i", path, "--no-children", "-g", "none",
+                              "--sort", sort], capture_output=True, text=True).stdout
+        print("\n".join([l for l in out.splitlines() if "%" in l and not l.startswith("#")][:rows]))
 
 
 def show(label, r, n):
@@ -163,6 +180,8 @@ def main():
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--max-load", type=float, default=2.0)
     ap.add_argument("--timeout", type=float, default=120)
+    ap.add_argument("--perf", action="store_true", help="one more run of --sigflow per level "
+                    "under `perf record`, not counted: where its time goes")
     a = ap.parse_args()
     os.makedirs(a.out, exist_ok=True)
     n = count_lines(a.events)
@@ -207,6 +226,10 @@ def main():
                       % (statistics.median(cpu), statistics.median(sc), n / med("scored", B),
                          "%.2fs" % statistics.median([x["lag"] for x in B if x["lag"] is not None])
                          if any(x["lag"] is not None for x in B) else "-"))
+            if a.perf:
+                data = os.path.join(a.out, "perf-%s.data" % durability)
+                one_run(a, a.sigflow, a.plugins, durability, recv_port, n, "perf", data)
+                perf_summary(data, durability)
             if durability == "fsync":
                 eps_ok = n / med("scored", A) >= 300000
                 lag_ok = bool(lags) and statistics.median(lags) <= 1.0

@@ -6,6 +6,8 @@
 #   BENCH_BASELINE        another sigflow binary (with its plugins in BENCH_BASELINE_PLUGINS,
 #                         default its directory's plugins/) run in turn: A/B ratios
 #   BENCH_MAX_LOAD        1-minute load above which the run says NOT VALID (default 2.0)
+#   BENCH_RUN_PERF=1      one more run per level under `perf record` (not counted): the
+#                         daemon's self samples by thread, library and function
 #   BENCH_RUN_RECEIVER    c (default: tests/bench/http_sink.c --log, the receiver costs next to
 #                         nothing) or python (tests/support/http_receiver.py, the tests' one)
 set -eu
@@ -35,4 +37,4 @@ exec /usr/bin/python3 "$ROOT/tests/bench/bench_run.py" --sigflow "$ROOT/$BUILD/s
     --plugins "$OUT/plugins" --conf "$ROOT/tests/bench/bench.ini" --events "$EVENTS" \
     --out "$OUT" --receiver "$RECEIVER" \
     --durability "${BENCH_RUN_DURABILITY:-fsync}" --runs "${BENCH_RUN_RUNS:-3}" \
-    --max-load "${BENCH_MAX_LOAD:-2.0}" "${args[@]}"
+    --max-load "${BENCH_MAX_LOAD:-2.0}" ${BENCH_RUN_PERF:+--perf} "${args[@]}"

@@ -50,6 +50,15 @@ taskset -c -p "$MASK" $$ >/dev/null # the senders below run anywhere
 wait_for 10 grep -q 'event loops' "$T/daemon.log" || fail "no 'listening on' line"
 [ "$(loops_logged)" = 1 ] || fail "pinned to CPU $FIRST: $(loops_logged) event loops, want 1"
 pass "pinned to one CPU: one event loop"
+# Every thread is named (docs/operating.md, "Threads"): one sf-ingest here, and the rest.
+cat /proc/"$DAEMON_PID"/task/*/comm | sort >"$T/threads"
+[ "$(grep -cx sf-ingest "$T/threads")" = 1 ] || fail "threads: $(tr '\n' ' ' <"$T/threads")"
+for name in sf-journal sf-checkpoint sf-score sf-outbox sf-guard sf-linger; do
+    grep -qx "$name" "$T/threads" || fail "no thread named $name: $(tr '\n' ' ' <"$T/threads")"
+done
+[ "$(grep -cvx 'sf-.*\|MHD-single' "$T/threads")" -le 1 ] ||
+    fail "unnamed threads besides main: $(tr '\n' ' ' <"$T/threads")"
+pass "threads named: $(sort -u "$T/threads" | tr '\n' ' ')"
 
 python3 "$ROOT/tests/support/ingest_client.py" flood "$PORT" /in "$T/sent" --threads 16 \
     --seconds 2 --prefix a || fail "senders failed"
