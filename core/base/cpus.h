@@ -1,8 +1,8 @@
 /*
  * cpus.h - how many CPUs this process may run on: the CPUs of its affinity mask (taskset,
  * systemd's CPUAffinity=, a container's cpuset), else the online ones. Sizes the thread
- * pools that want one thread a CPU: the ingest event loops, the scoring shards' default, the
- * replay parsers. Pure query, no state.
+ * pools that want one thread a CPU: the ingest event loops and the replay parsers. Pure
+ * query, no state.
  */
 #ifndef SIGFLOW_CPUS_H
 #define SIGFLOW_CPUS_H

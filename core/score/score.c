@@ -18,7 +18,6 @@
 #include "score/score_guard.h"
 #include "score/score_internal.h"
 #include "score/score_queue.h"
-#include "base/cpus.h"
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -508,7 +507,8 @@ score_engine *score_new(const config_decision *dec, const config_signal *signals
         goto fail;
     }
     if (shards <= 0) {
-        shards = (int)cpus_usable(256);
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        shards = n > 0 ? (int)n : 1;
     }
     if (shards > 256)
         shards = 256;
