@@ -183,6 +183,25 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# journal_ids: the source ids (`map.id`) of every event in $T/var/sigflow.db's journal, sorted,
+# one per line (a duplicate shows twice); read with Debian's sqlite3 module.
+journal_ids() {
+    /usr/bin/python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute('select source_id from journal')]" "$T/var/sigflow.db" | sort
+}
+
+# lock_db SECONDS: another process holds $T/var/sigflow.db's write lock (BEGIN IMMEDIATE) for
+# SECONDS; prints "locked" once it holds it.
+lock_db() {
+    /usr/bin/python3 - "$T/var/sigflow.db" "$1" <<'PY'
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
+db.execute("BEGIN IMMEDIATE")
+print("locked", flush=True)
+time.sleep(float(sys.argv[2]))
+db.execute("ROLLBACK")
+PY
+}
+
 # readyz: GET /readyz on the admin port $ADMIN, the body in $T/readyz.body, the status printed;
 # is_ready / not_ready: whether it answers 200 / 503 (for wait_for).
 readyz() { curl -s -m 5 -o "$T/readyz.body" -w '%{http_code}' "http://127.0.0.1:$ADMIN/readyz"; }

@@ -15,7 +15,6 @@
 . "$(dirname "$0")/lib.sh"
 
 PD=$(plugin_dir_with connector_webhook)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
 ADMIN=$(free_port)
 CLIENT="python3 $ROOT/tests/support/ingest_client.py"
@@ -37,9 +36,6 @@ map.type = t
 map.time = ts
 map.time_unit = s
 INI
-}
-journal_ids() {
-    /usr/bin/python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute('select source_id from journal')]" "$T/var/sigflow.db" | sort
 }
 ids_with() { awk -v s="$2" '$1 == s {print $2}' "$1" | sort; }
 metric() {
@@ -101,16 +97,6 @@ pass "SIGTERM after each run: a clean exit (no request left waiting); $total sen
 # reach the idle timeout (10 s) one by one. Before the fix an event loop freed such a timed-out connection from inside
 # the access handler (MHD_get_daemon_info) while libmicrohttpd was about to visit it:
 # SIGSEGV, or "Failed to lock mutex" (abort).
-lock_db() { # SECONDS: hold BEGIN IMMEDIATE; prints "locked" once it holds the lock
-    /usr/bin/python3 - "$T/var/sigflow.db" "$1" <<'PY'
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-db.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-db.execute("ROLLBACK")
-PY
-}
 rm -rf "$T/var"
 write_ini fsync
 start_daemon "$T/ini"

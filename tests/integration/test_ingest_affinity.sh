@@ -7,7 +7,6 @@
 . "$(dirname "$0")/lib.sh"
 
 PD=$(plugin_dir_with connector_webhook)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
 cat >"$T/ini" <<INI
 [sigflow]
@@ -68,7 +67,6 @@ awk '$1 == 202 {print $2}' "$T/sent" | sort >"$T/accepted"
 [ "$(awk '$1 != 202' "$T/sent" | wc -l)" -eq 0 ] || fail "answers other than 202: $(awk '$1 != 202' "$T/sent" | head -3)"
 stop_daemon
 [ "$DAEMON_RC" -eq 0 ] || fail "pinned: exit $DAEMON_RC"
-/usr/bin/python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute('select source_id from journal')]" \
-    "$T/var/sigflow.db" | sort >"$T/journaled" || fail "cannot read the journal"
+journal_ids >"$T/journaled" || fail "cannot read the journal"
 cmp -s "$T/accepted" "$T/journaled" || fail "journal != answered 202: $(comm -3 "$T/accepted" "$T/journaled" | head -3)"
 pass "one loop, 16 senders: $(wc -l <"$T/accepted") requests answered 202, each in the journal once"

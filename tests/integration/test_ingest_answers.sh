@@ -10,7 +10,6 @@
 . "$(dirname "$0")/lib.sh"
 
 PD=$(plugin_dir_with connector_webhook)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
 ADMIN=$(free_port)
 CLIENT="python3 $ROOT/tests/support/ingest_client.py"
@@ -32,9 +31,6 @@ map.type = t
 map.time = ts
 map.time_unit = s
 INI
-}
-journal_ids() {
-    python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute('select source_id from journal')]" "$T/var/sigflow.db" | sort
 }
 ids_with() { awk -v s="$2" '$1 == s {print $2}' "$1" | sort; }
 # check_stored RESULTS: the journal holds exactly the ids answered 202 (none answered otherwise).
@@ -86,16 +82,6 @@ pass "SIGHUP restarting the connector under load: no 404 ($(ids_with "$T/reload.
 
 # 3. Another process holds the write lock past the busy timeout (5 s): the requests waiting
 #    then are answered 503, and what they sent must not be stored later.
-lock_db() { # SECONDS: hold BEGIN IMMEDIATE; prints "locked" once it holds the lock
-    /usr/bin/python3 - "$T/var/sigflow.db" "$1" <<'PY'
-import sqlite3, sys, time
-db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
-db.execute("BEGIN IMMEDIATE")
-print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
-db.execute("ROLLBACK")
-PY
-}
 lock_db 7 >"$T/lock.out" &
 LOCK=$!
 wait_for 10 grep -q locked "$T/lock.out" || fail "could not take the write lock"

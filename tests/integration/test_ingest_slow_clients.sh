@@ -8,7 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 
 PD=$(plugin_dir_with connector_webhook)
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 PORT=$(free_port)
 ADMIN=$(free_port)
 CLIENT="python3 $ROOT/tests/support/ingest_client.py"
