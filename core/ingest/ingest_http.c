@@ -31,7 +31,7 @@
 #include "base/cpus.h"
 
 #define LOG_CTX "component=ingest_http"
-#define INGEST_MAX_LOOPS 8 /* event loops: one per core, at most this many */
+#define INGEST_MAX_LOOPS 8 /* event loops: one per CPU the daemon may run on, at most this many */
 #define INGEST_LOOP_MAX_WAIT_MS 1000
 #define INGEST_LOOP_COUNTS 8 /* distinct (connector, code) answer counts kept per loop pass */
 /* A loop wakes the scorer at most once this long (not once per commit: at one sender that
