@@ -183,6 +183,33 @@ free_port() {
     python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 
+# webhook_ini DURABILITY TOLERANCE [SIGFLOW_LINES]: $T/ini with the webhook connector `hook`
+# at /in on 127.0.0.1:$PORT (admin on $ADMIN when it is set, plugins from $PD), mapping the
+# {"id", "c", "t", "ts"} events tests/support/ingest_client.py sends.
+webhook_ini() {
+    cat >"$T/ini" <<INI
+[sigflow]
+plugin_dir = $PD
+state_dir = $T/var
+ingest = 127.0.0.1:$PORT
+${ADMIN:+admin = 127.0.0.1:$ADMIN}
+durability = $1
+${3:-}
+[connector hook]
+plugin = webhook
+path = /in
+tolerance = $2
+map.id = id
+map.entity = c
+map.type = t
+map.time = ts
+map.time_unit = s
+INI
+}
+
+# ids_with FILE STATUS: the ids FILE's "STATUS ID" lines (ingest_client.py's) answered STATUS.
+ids_with() { awk -v s="$2" '$1 == s {print $2}' "$1" | sort; }
+
 # journal_ids: the source ids (`map.id`) of every event in $T/var/sigflow.db's journal, sorted,
 # one per line (a duplicate shows twice); read with Debian's sqlite3 module.
 journal_ids() {

@@ -18,26 +18,6 @@ PD=$(plugin_dir_with connector_webhook)
 PORT=$(free_port)
 ADMIN=$(free_port)
 CLIENT="python3 $ROOT/tests/support/ingest_client.py"
-write_ini() { # DURABILITY
-    cat >"$T/ini" <<INI
-[sigflow]
-plugin_dir = $PD
-state_dir = $T/var
-ingest = 127.0.0.1:$PORT
-admin = 127.0.0.1:$ADMIN
-durability = $1
-[connector hook]
-plugin = webhook
-path = /in
-tolerance = 5m
-map.id = id
-map.entity = c
-map.type = t
-map.time = ts
-map.time_unit = s
-INI
-}
-ids_with() { awk -v s="$2" '$1 == s {print $2}' "$1" | sort; }
 metric() {
     python3 -c "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:$ADMIN/metrics').read().decode())" |
         awk -v m="$1" '$1 == m {print $2}'
@@ -67,7 +47,7 @@ check() {
 total=0
 run_once() {
     rm -rf "$T/var"
-    write_ini "$1"
+    webhook_ini "$1" 5m
     start_daemon "$T/ini"
     wait_for 10 grep -q "listening on http://127.0.0.1:$PORT/in" "$T/daemon.log" || fail "not routed"
     $CLIENT abandon "$PORT" /in "$T/$2.out" --threads 40 --seconds 6 --prefix "$2"
@@ -98,7 +78,7 @@ pass "SIGTERM after each run: a clean exit (no request left waiting); $total sen
 # the access handler (MHD_get_daemon_info) while libmicrohttpd was about to visit it:
 # SIGSEGV, or "Failed to lock mutex" (abort).
 rm -rf "$T/var"
-write_ini fsync
+webhook_ini fsync 5m
 start_daemon "$T/ini"
 wait_for 10 grep -q "listening on http://127.0.0.1:$PORT/in" "$T/daemon.log" || fail "not routed"
 $CLIENT hangup "$PORT" /in "$T/hangup.out" --conns 100 --every 0.02 --source 127.0.0.2 \

@@ -8,23 +8,7 @@
 
 PD=$(plugin_dir_with connector_webhook)
 PORT=$(free_port)
-cat >"$T/ini" <<INI
-[sigflow]
-plugin_dir = $PD
-state_dir = $T/var
-ingest = 127.0.0.1:$PORT
-durability = batch
-log_level = info
-[connector hook]
-plugin = webhook
-path = /in
-tolerance = 5m
-map.id = id
-map.entity = c
-map.type = t
-map.time = ts
-map.time_unit = s
-INI
+webhook_ini batch 5m "log_level = info"
 loops_logged() { sed -n 's/.*listening on .*(port [0-9]*, \([0-9]*\) event loops).*/\1/p' "$T/daemon.log"; }
 
 ONLINE=$(getconf _NPROCESSORS_ONLN)

@@ -13,26 +13,6 @@ PD=$(plugin_dir_with connector_webhook)
 PORT=$(free_port)
 ADMIN=$(free_port)
 CLIENT="python3 $ROOT/tests/support/ingest_client.py"
-write_ini() { # TOLERANCE
-    cat >"$T/ini" <<INI
-[sigflow]
-plugin_dir = $PD
-state_dir = $T/var
-ingest = 127.0.0.1:$PORT
-admin = 127.0.0.1:$ADMIN
-durability = batch
-[connector hook]
-plugin = webhook
-path = /in
-tolerance = $1
-map.id = id
-map.entity = c
-map.type = t
-map.time = ts
-map.time_unit = s
-INI
-}
-ids_with() { awk -v s="$2" '$1 == s {print $2}' "$1" | sort; }
 # check_stored RESULTS: the journal holds exactly the ids answered 202 (none answered otherwise).
 check_stored() {
     journal_ids >"$T/journal.ids"
@@ -51,7 +31,7 @@ no_404() {
 }
 
 # 1. SIGTERM while senders are busy.
-write_ini 5m
+webhook_ini batch 5m
 start_daemon "$T/ini"
 wait_for 10 grep -q "listening on http://127.0.0.1:$PORT/in" "$T/daemon.log" || fail "not routed"
 $CLIENT flood "$PORT" /in "$T/drain.out" --threads 8 --seconds 20 --prefix drain &
@@ -71,7 +51,7 @@ $CLIENT flood "$PORT" /in "$T/reload.out" --threads 8 --seconds 6 --prefix reloa
 FLOOD=$!
 for tol in 6m 7m 8m; do
     sleep 1
-    write_ini "$tol"
+    webhook_ini batch "$tol"
     kill -HUP "$DAEMON_PID"
 done
 wait "$FLOOD"
