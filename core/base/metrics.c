@@ -119,28 +119,61 @@ const double metrics_latency_bounds[] = {0.001, 0.01, 0.1, 0.5, 1,    5,     10,
                                          30,    60,   300, 900, 3600, 21600, 86400};
 const size_t metrics_latency_nbounds = sizeof metrics_latency_bounds / sizeof(double);
 
-void metrics_observe(const char *name, const double *bounds, size_t n, double value)
+/* Bucket i of histogram `name` (i == n: +Inf), lock held; NULL: out of memory. */
+static series *bucket(const char *name, const double *bounds, size_t n, size_t i)
 {
     char key[256];
+    if (i < n)
+        snprintf(key, sizeof key, "%s_bucket{le=\"%g\"}", name, bounds[i]);
+    else
+        snprintf(key, sizeof key, "%s_bucket{le=\"+Inf\"}", name);
+    return find_or_add(key);
+}
+
+/* NAME_sum or NAME_count (`what`), lock held. */
+static series *tally(const char *name, const char *what)
+{
+    char key[256];
+    snprintf(key, sizeof key, "%s_%s", name, what);
+    return find_or_add(key);
+}
+
+void metrics_observe(const char *name, const double *bounds, size_t n, double value)
+{
     pthread_mutex_lock(&g_lock);
     note_histogram(name);
     /* every bucket exists from the first observation on, counted or not */
     for (size_t i = 0; i <= n; i++) {
-        if (i < n)
-            snprintf(key, sizeof key, "%s_bucket{le=\"%g\"}", name, bounds[i]);
-        else
-            snprintf(key, sizeof key, "%s_bucket{le=\"+Inf\"}", name);
-        series *b = find_or_add(key);
+        series *b = bucket(name, bounds, n, i);
         if (b && (i == n || value <= bounds[i]))
             series_add(b, 1);
     }
-    snprintf(key, sizeof key, "%s_sum", name);
-    series *sum = find_or_add(key);
+    series *sum = tally(name, "sum");
     if (sum)
         series_add(sum, value);
-    snprintf(key, sizeof key, "%s_count", name);
-    series *cnt = find_or_add(key);
+    series *cnt = tally(name, "count");
     if (cnt)
         series_add(cnt, 1);
+    pthread_mutex_unlock(&g_lock);
+}
+
+void metrics_set_histogram(const char *name, const double *bounds, size_t n,
+                           const uint64_t *counts, double sum)
+{
+    pthread_mutex_lock(&g_lock);
+    note_histogram(name);
+    uint64_t below = 0;
+    for (size_t i = 0; i <= n; i++) {
+        below += counts[i];
+        series *b = bucket(name, bounds, n, i);
+        if (b)
+            atomic_store_explicit(&b->value, (double)below, memory_order_relaxed);
+    }
+    series *s = tally(name, "sum");
+    if (s)
+        atomic_store_explicit(&s->value, sum, memory_order_relaxed);
+    s = tally(name, "count");
+    if (s)
+        atomic_store_explicit(&s->value, (double)below, memory_order_relaxed);
     pthread_mutex_unlock(&g_lock);
 }

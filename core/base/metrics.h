@@ -10,6 +10,7 @@
 #define SIGFLOW_METRICS_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #define METRICS_MAX_HISTOGRAMS 32 /* histogram families (metrics_observe names) */
@@ -30,6 +31,13 @@ void metrics_series_add(metrics_series *s, double delta);
  * NAME_count, as Prometheus expects them.
  */
 void metrics_observe(const char *name, const double *bounds, size_t n, double value);
+/*
+ * Publish a histogram kept elsewhere (`name`, no labels) as metrics_observe's would read:
+ * counts[i] observations of at most bounds[i] and above bounds[i-1] (not cumulative),
+ * counts[n] those above every bound, `sum` their sum. The series are set, not added to.
+ */
+void metrics_set_histogram(const char *name, const double *bounds, size_t n,
+                           const uint64_t *counts, double sum);
 /* The bucket bounds of sigflow's latency histograms, in seconds (1 ms .. 1 day). */
 extern const double metrics_latency_bounds[];
 extern const size_t metrics_latency_nbounds;

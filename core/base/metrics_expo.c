@@ -26,6 +26,8 @@ static const struct {
     {"sigflow_journal_events_total", "Events appended to the journal."},
     {"sigflow_journal_duplicates_total", "Events dropped by inbound dedup (map.id seen before)."},
     {"sigflow_journal_failed_total", "Events whose journal write failed."},
+    {"sigflow_journal_commit_seconds",
+     "Time of each journal commit, BEGIN to COMMIT (at fsync: the disk's flush included)."},
     {"sigflow_store_checkpoints_total", "WAL checkpoints run by the store's checkpointer thread."},
     {"sigflow_store_checkpoint_pages_total",
      "WAL pages the checkpointer copied into the database."},

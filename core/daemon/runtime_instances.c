@@ -523,6 +523,8 @@ void runtime__metrics_refresh(runtime *rt)
     metrics_set("sigflow_journal_commits_total", (double)js.commits);
     metrics_set("sigflow_journal_duplicates_total", (double)js.duplicates);
     metrics_set("sigflow_journal_failed_total", (double)js.failed);
+    metrics_set_histogram("sigflow_journal_commit_seconds", journal_commit_bounds,
+                          JOURNAL_COMMIT_NBOUNDS, js.commit_buckets, js.commit_seconds);
     store_wal_stats ws;
     store_wal_stats_get(rt->st, &ws);
     metrics_set("sigflow_store_checkpoints_total", (double)ws.checkpoints);

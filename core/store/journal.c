@@ -8,7 +8,15 @@
 
 #include "store/journal_internal.h"
 #include "base/log.h"
+#include "base/log_limit.h"
+#include "base/monotime.h"
 #include "store/store_kv.h"
+
+const double journal_commit_bounds[JOURNAL_COMMIT_NBOUNDS] = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
+
+/* A commit this long is logged: a sender at `fsync` waited as long for its answer. */
+#define JOURNAL_SLOW_COMMIT_S 1.0
 
 void journal_config_default(journal_config *c)
 {
@@ -131,15 +139,18 @@ static void journal_write_one(journal *j, journal_entry *e, uint64_t *next, int6
 /*
  * Write and commit the batch. `here` (a producer's thread, journal_commit_here): only when
  * the store is free now, and without waiting for another connection's write lock; false
- * then, nothing written (the committer thread takes the batch instead).
+ * then, nothing written (the committer thread takes the batch instead). *took: the
+ * transaction's time in seconds, BEGIN to COMMIT (journal_stats).
  */
-static bool journal_commit_batch(journal *j, journal_entry *batch, bool here)
+static bool journal_commit_batch(journal *j, journal_entry *batch, bool here, double *took)
 {
     uint64_t next = j->next_seq;
     sf_status rc;
+    int64_t t0;
     if (here) {
         if (!store_trylock(j->st))
             return false;
+        t0 = monotime_us();
         rc = store_begin_now(j->st);
         if (rc == SF_ERETRY) {
             store_unlock(j->st);
@@ -147,6 +158,7 @@ static bool journal_commit_batch(journal *j, journal_entry *batch, bool here)
         }
     } else {
         store_lock(j->st);
+        t0 = monotime_us();
         rc = journal_exec_cached(j, "BEGIN");
     }
     int64_t now = store_now_ms(j->st);
@@ -174,6 +186,7 @@ static bool journal_commit_batch(journal *j, journal_entry *batch, bool here)
                 memset(e->seqs, 0, e->n * sizeof *e->seqs);
         }
     }
+    *took = (double)(monotime_us() - t0) / 1e6;
     store_unlock(j->st);
     j->next_seq = next;
     return true;
@@ -210,8 +223,24 @@ static journal_entry *journal_take_batch(journal *j)
     return batch;
 }
 
+/* A commit that wrote rows, and the time it took (mu held). */
+static void journal_count_commit(journal_stats *s, uint64_t written, double took)
+{
+    s->commits++;
+    s->events += written;
+    if (written > s->largest_commit)
+        s->largest_commit = written;
+    size_t b = 0;
+    while (b < JOURNAL_COMMIT_NBOUNDS && took > journal_commit_bounds[b])
+        b++;
+    s->commit_buckets[b]++;
+    s->commit_seconds += took;
+    if (took > s->slowest_commit)
+        s->slowest_commit = took;
+}
+
 /* After a commit, under mu: publish the new position and count the outcome. */
-static void journal_settle(journal *j, journal_entry *batch)
+static void journal_settle(journal *j, journal_entry *batch, double took)
 {
     uint64_t written = j->next_seq - 1 - j->last_seq;
     j->last_seq = j->next_seq - 1;
@@ -221,12 +250,8 @@ static void journal_settle(journal *j, journal_entry *batch)
         else
             j->stats.duplicates += e->dups;
     }
-    if (written) {
-        j->stats.commits++;
-        j->stats.events += written;
-        if (written > j->stats.largest_commit)
-            j->stats.largest_commit = written;
-    }
+    if (written)
+        journal_count_commit(&j->stats, written, took);
 }
 
 void journal_get_stats(journal *j, journal_stats *out)
@@ -327,13 +352,19 @@ static bool journal_round(journal *j, bool here)
 {
     journal_entry *batch = journal_take_batch(j);
     pthread_mutex_unlock(&j->mu);
-    bool done = journal_commit_batch(j, batch, here);
+    double took = 0;
+    bool done = journal_commit_batch(j, batch, here, &took);
+    if (took >= JOURNAL_SLOW_COMMIT_S) /* the disk stalled (or the machine): said, limited */
+        log_limited(SF_LOG_WARN, JOURNAL_CTX,
+                    "a journal commit took %.2f s: its senders waited as long for their answer"
+                    " (a disk that stalls its writes or flushes; sigflow_journal_commit_seconds)",
+                    took);
     pthread_mutex_lock(&j->mu);
     if (!done) {
         journal_put_back(j, batch);
         return false;
     }
-    journal_settle(j, batch);
+    journal_settle(j, batch, took);
     journal_sink_many_fn many = j->sink_many;
     void *sink_ctx = j->sink_ctx;
     pthread_mutex_unlock(&j->mu);

@@ -109,6 +109,10 @@ bool journal_commit_waits_for_disk(const journal *j);
 typedef sf_status (*journal_read_fn)(void *ctx, uint64_t seq, sf_event *ev);
 sf_status journal_read(journal *j, uint64_t after_seq, journal_read_fn fn, void *ctx);
 
+/* Upper bounds of the commit-time histogram, in seconds, ascending (one bucket above them). */
+#define JOURNAL_COMMIT_NBOUNDS 12
+extern const double journal_commit_bounds[JOURNAL_COMMIT_NBOUNDS];
+
 /* Counters since open, for /metrics and tests. */
 typedef struct journal_stats {
     uint64_t commits;        /* transactions committed */
@@ -116,6 +120,14 @@ typedef struct journal_stats {
     uint64_t duplicates;     /* events dropped by dedup */
     uint64_t failed;         /* events whose write failed */
     uint64_t largest_commit; /* most events written in one transaction */
+    /* The time each of those commits took, BEGIN to COMMIT with the store lock held (the
+       rows' writes, the WAL's, and at `fsync` the disk's flush; not the wait for the lock):
+       commit_buckets[i] counts those of at most journal_commit_bounds[i] and above the bound
+       before (not cumulative; the last, those above every bound). A sender at `fsync` waits
+       for one. A disk that stalls shows here (docs/operating.md, "Metrics"). */
+    uint64_t commit_buckets[JOURNAL_COMMIT_NBOUNDS + 1];
+    double commit_seconds; /* their sum */
+    double slowest_commit; /* the longest, in seconds */
 } journal_stats;
 void journal_get_stats(journal *j, journal_stats *out);
 

@@ -10,6 +10,8 @@
 #include <sys/wait.h>
 #include <time.h>
 
+#include <sqlite3.h>
+
 #include "store/journal.h"
 #include "base/log.h"
 #include "base/limits.h"
@@ -1110,6 +1112,53 @@ static void stats_count_duplicates_and_failures(void **state)
     event_free(ev);
 }
 
+/* sleep_ms(N) in SQL: a write that takes N ms, as a stalling disk makes one. */
+static void sql_sleep_ms(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    struct timespec ts = {0, (long)sqlite3_value_int(argv[0]) * 1000000L};
+    nanosleep(&ts, NULL);
+    sqlite3_result_null(cx);
+}
+
+/* Each commit's time is in the histogram: as many counted as committed, each in the bucket
+   its time falls in; a commit slowed inside its transaction is seen as slow. */
+static void commit_times_are_counted(void **state)
+{
+    fixture *f = *state;
+    for (int i = 0; i < 3; i++) {
+        sf_event *ev = mk("a", "t", i, NULL);
+        assert_int_equal(append_one(f->j, NULL, ev, NULL), SF_OK);
+        event_free(ev);
+    }
+    store_lock(f->s);
+    assert_int_equal(sqlite3_create_function(store_db(f->s), "sleep_ms", 1, SQLITE_UTF8, NULL,
+                                             sql_sleep_ms, NULL, NULL),
+                     SQLITE_OK);
+    assert_int_equal(store_exec(f->s, "CREATE TEMP TRIGGER slow_j BEFORE INSERT ON journal"
+                                      " BEGIN SELECT sleep_ms(30); END"),
+                     SF_OK);
+    store_unlock(f->s);
+    sf_event *ev = mk("b", "t", 9, NULL);
+    assert_int_equal(append_one(f->j, NULL, ev, NULL), SF_OK);
+    event_free(ev);
+    journal_stats st;
+    journal_get_stats(f->j, &st);
+    assert_int_equal(st.commits, 4);
+    uint64_t counted = 0, slow = 0;
+    for (size_t b = 0; b <= JOURNAL_COMMIT_NBOUNDS; b++) {
+        counted += st.commit_buckets[b];
+        if (b > 0 && journal_commit_bounds[b - 1] >= 0.025) /* above 25 ms */
+            slow += st.commit_buckets[b];
+    }
+    assert_int_equal(counted, 4);
+    assert_int_equal(slow, 1); /* the slowed one, and only it (the others take microseconds) */
+    assert_true(st.slowest_commit >= 0.030);
+    assert_true(st.commit_seconds >= st.slowest_commit);
+    for (size_t b = 1; b < JOURNAL_COMMIT_NBOUNDS; b++)
+        assert_true(journal_commit_bounds[b] > journal_commit_bounds[b - 1]);
+}
+
 /* ---- producers that commit on their own thread (journal_commit_here) ---------------------- */
 
 /* n events "PREFIX-i" in a malloc'd array, as a request scope hands them over. */
@@ -1365,6 +1414,7 @@ int main(void)
         T(failed_event_mid_batch_leaves_nothing),
         T(invalid_batches_are_refused),
         T(commits_hold_at_most_max_batch_events),
+        T(commit_times_are_counted),
         T(stats_count_duplicates_and_failures),
         T(full_disk_fails_the_batch_and_stores_nothing),
         T(full_disk_mid_commit_leaves_no_entry_of_it_stored),

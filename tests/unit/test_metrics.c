@@ -63,6 +63,33 @@ static void histogram_buckets_are_cumulative(void **state)
     free(t);
 }
 
+/* A histogram kept elsewhere is published cumulative, and setting it again replaces it. */
+static void set_histogram_is_cumulative_and_replaces(void **state)
+{
+    (void)state;
+    static const double bounds[] = {0.001, 0.01, 0.1};
+    const uint64_t first[] = {2, 0, 3, 1};
+    metrics_set_histogram("t_commit_seconds", bounds, 3, first, 0.5);
+    char *t = exposition();
+    has_line(t, "# TYPE t_commit_seconds histogram");
+    has_line(t, "t_commit_seconds_bucket{le=\"0.001\"} 2");
+    has_line(t, "t_commit_seconds_bucket{le=\"0.01\"} 2");
+    has_line(t, "t_commit_seconds_bucket{le=\"0.1\"} 5");
+    has_line(t, "t_commit_seconds_bucket{le=\"+Inf\"} 6");
+    has_line(t, "t_commit_seconds_count 6");
+    has_line(t, "t_commit_seconds_sum 0.5");
+    free(t);
+    const uint64_t later[] = {4, 1, 3, 1};
+    metrics_set_histogram("t_commit_seconds", bounds, 3, later, 0.75);
+    t = exposition();
+    has_line(t, "t_commit_seconds_bucket{le=\"0.001\"} 4");
+    has_line(t, "t_commit_seconds_bucket{le=\"0.01\"} 5");
+    has_line(t, "t_commit_seconds_bucket{le=\"+Inf\"} 9");
+    has_line(t, "t_commit_seconds_count 9");
+    has_line(t, "t_commit_seconds_sum 0.75");
+    free(t);
+}
+
 static void counters_and_gauges(void **state)
 {
     (void)state;
@@ -130,6 +157,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(histogram_buckets_are_cumulative),
+        cmocka_unit_test(set_histogram_is_cumulative_and_replaces),
         cmocka_unit_test(counters_and_gauges),
         cmocka_unit_test(latency_bounds_ascend),
         cmocka_unit_test(series_handles_add_without_the_name),
