@@ -157,8 +157,8 @@ void metrics_observe(const char *name, const double *bounds, size_t n, double va
     pthread_mutex_unlock(&g_lock);
 }
 
-void metrics_set_histogram(const char *name, const double *bounds, size_t n,
-                           const uint64_t *counts, double sum)
+void metrics_set_histogram(const char *name, const double *bounds, size_t n, const uint64_t *counts,
+                           double sum)
 {
     pthread_mutex_lock(&g_lock);
     note_histogram(name);

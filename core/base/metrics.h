@@ -36,8 +36,8 @@ void metrics_observe(const char *name, const double *bounds, size_t n, double va
  * counts[i] observations of at most bounds[i] and above bounds[i-1] (not cumulative),
  * counts[n] those above every bound, `sum` their sum. The series are set, not added to.
  */
-void metrics_set_histogram(const char *name, const double *bounds, size_t n,
-                           const uint64_t *counts, double sum);
+void metrics_set_histogram(const char *name, const double *bounds, size_t n, const uint64_t *counts,
+                           double sum);
 /* The bucket bounds of sigflow's latency histograms, in seconds (1 ms .. 1 day). */
 extern const double metrics_latency_bounds[];
 extern const size_t metrics_latency_nbounds;
