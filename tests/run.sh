@@ -58,14 +58,13 @@ run_one() {
     fi
 }
 
-for t in "$BUILD"/tests/unit/test_*; do
-    [ -x "$t" ] && run_one "unit/$(basename "$t")" "${VG[@]}" "$t"
-done
-for t in "$BUILD"/tests/bundled/test_*; do
-    [ -x "$t" ] && run_one "bundled/$(basename "$t")" "${VG[@]}" "$t"
-done
-for t in "$BUILD"/tests/plugins/test_*; do
-    [ -x "$t" ] && run_one "plugins/$(basename "$t")" "${VG[@]}" "$t"
+# Each test of the sources (a binary whose source was removed is an old build's, never run;
+# a binary missing is a failure, not a skip).
+for level in unit bundled plugins; do
+    for src in tests/$level/test_*.c; do
+        t=$BUILD/tests/$level/$(basename "$src" .c)
+        run_one "$level/$(basename "$t")" "${VG[@]}" "$t"
+    done
 done
 [ "${VALGRIND:-}" = 1 ] && {
     echo "tests: $passed passed, $failed failed, $skipped skipped"
@@ -75,8 +74,8 @@ done
 for t in tests/integration/test_*.sh; do
     [ -f "$t" ] && run_one "integration/$(basename "$t" .sh)" bash "$t"
 done
-for t in "$BUILD"/tests/fuzz/fuzz_*; do
-    [ -x "$t" ] || continue
+for src in tests/fuzz/fuzz_*.c; do
+    t=$BUILD/tests/fuzz/$(basename "$src" .c)
     corpus="tests/fuzz/corpus/$(basename "$t" | sed 's/^fuzz_//')"
     run_one "fuzz/$(basename "$t")" "$t" "$corpus"
 done
