@@ -33,7 +33,9 @@
 #define LOG_CTX "component=ingest_http"
 #define INGEST_MAX_LOOPS 8 /* event loops: one per CPU the daemon may run on, at most this many */
 #define INGEST_LOOP_MAX_WAIT_MS 1000
-#define INGEST_LOOP_COUNTS 8 /* distinct (connector, code) answer counts kept per loop pass */
+#define INGEST_GATHER_PASSES 8 /* passes that may add to one commit after the first (loop_gather)  \
+                                */
+#define INGEST_LOOP_COUNTS 8   /* distinct (connector, code) answer counts kept per loop pass */
 /* A loop wakes the scorer at most once this long (not once per commit: at one sender that
    wake-up and the scorer's run were a quarter of the process's CPU, docs/performance.md). */
 #define INGEST_SCORER_WAKE_US 1000
@@ -55,7 +57,9 @@ typedef struct answer_count {
  * connection ("parked"): libmicrohttpd 0.9.75 keeps such a connection on its ready list
  * (state FULL_REQ_RECEIVED, event-loop info BLOCK: MHD_epoll does not drop it from `eready`
  * and MHD_get_timeout says 0) and calls the access handler again in its next MHD_run. After
- * the pass the loop commits everything queued on its own thread when nobody else is
+ * the pass (and more passes while further requests are already arriving: loop_gather, one
+ * commit for the senders answered together) the loop commits everything queued on its own
+ * thread when nobody else is
  * committing (journal_commit_here: one commit for the pass, no hand-off; at `fsync` only when
  * its connection is its only one: else it hands the commit to the committer thread and serves
  * its other connections through the fsync rather than idle) and runs the next
@@ -80,6 +84,7 @@ typedef struct ingest_loop {
     journal *to_commit; /* the journal this pass queued requests in (this thread's only) */
     unsigned commits;   /* commits this loop ran or handed on (journal_commit_here calls) */
     unsigned conns;     /* connections libmicrohttpd holds on this loop (this thread's only) */
+    unsigned queued;    /* requests queued for the loop's next commit (this thread's only) */
     answer_count counts[INGEST_LOOP_COUNTS]; /* this thread's only */
     unsigned n_counts;
     pthread_t thread;
@@ -563,6 +568,7 @@ static void loop_commit(ingest_loop *l, bool alone)
 {
     journal *j = l->to_commit;
     l->to_commit = NULL;
+    l->queued = 0;
     l->commits++; /* the requests queued before are now committed or the committer's */
     if (!alone && journal_commit_waits_for_disk(j))
         journal_commit_hand_off(j);
@@ -616,6 +622,7 @@ static enum MHD_Result submit(ingest_loop *l, struct MHD_Connection *c, ingest_r
         loop_commit(l, false); /* another journal: never in one daemon, but safe */
     rq->commit_no = l->commits;
     l->to_commit = j;
+    l->queued++;
     if (loop_alone(l)) {
         loop_commit(l, true); /* c = 1: at once, in the callback (no second pass) */
         return on_waiting(l, c, rq);
@@ -769,6 +776,25 @@ static MHD_UNSIGNED_LONG_LONG loop_wake_scorer(MHD_UNSIGNED_LONG_LONG to)
     return left_ms < to ? left_ms : to;
 }
 
+/*
+ * Before committing what the pass queued: while other connections' requests are already
+ * arriving (the epoll fd is readable) and some connection has none queued yet, one more pass
+ * reads them into the same commit, at most INGEST_GATHER_PASSES. A commit costs about 30 us
+ * whatever it holds (SQLite's locks and WAL writes), and senders answered together send again
+ * together: the first of them woke the loop, and the rest were on their way. This waits for
+ * nothing: a pass runs only for input that is there (docs/performance.md, "How a request is
+ * served").
+ */
+static void loop_gather(ingest_loop *l, int epfd)
+{
+    for (int extra = 0; extra < INGEST_GATHER_PASSES && l->queued < l->conns; extra++) {
+        struct pollfd more = {.fd = epfd, .events = POLLIN};
+        if (poll(&more, 1, 0) <= 0)
+            return;
+        loop_pass(l);
+    }
+}
+
 static void *loop_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "sf-ingest"); /* top -H, perf: docs/operating.md */
@@ -794,6 +820,8 @@ static void *loop_main(void *arg)
         if ((fds[1].revents & POLLIN) && read(l->wake_fd, &n, sizeof n) < 0 && errno != EAGAIN)
             log_error(LOG_CTX, "ingest loop wake-up: %s", strerror(errno));
         loop_pass(l);
+        if (l->to_commit) /* more requests on their way: into this commit */
+            loop_gather(l, epfd);
         if (l->to_commit) { /* this pass's requests: commit them here if nobody else is */
             loop_commit(l, false);
             loop_pass(l); /* answer them (their second call) */

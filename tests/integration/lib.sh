@@ -207,6 +207,16 @@ map.time_unit = s
 INI
 }
 
+# metrics_text: the daemon's /metrics on 127.0.0.1:$ADMIN.
+metrics_text() {
+    python3 -c "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:$ADMIN/metrics').read().decode())"
+}
+
+# metric SERIES: the value of SERIES (its whole name, labels included) in /metrics; 0 if absent.
+metric() {
+    metrics_text | awk -v s="$1" '$1 == s {v = $2} END {print v == "" ? 0 : v}'
+}
+
 # ids_with FILE STATUS: the ids FILE's "STATUS ID" lines (ingest_client.py's) answered STATUS.
 ids_with() { awk -v s="$2" '$1 == s {print $2}' "$1" | sort; }
 

@@ -19,7 +19,7 @@ PORT=$(free_port)
 ADMIN=$(free_port)
 CLIENT="python3 $ROOT/tests/support/ingest_client.py"
 metric() {
-    python3 -c "import urllib.request,sys; sys.stdout.write(urllib.request.urlopen('http://127.0.0.1:$ADMIN/metrics').read().decode())" |
+    metrics_text |
         awk -v m="$1" '$1 == m {print $2}'
 }
 # check RESULTS TAG WHAT: the daemon is alive and answers; 202s stored, 503s and partial bodies not.
