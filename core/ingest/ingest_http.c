@@ -33,8 +33,7 @@
 #define LOG_CTX "component=ingest_http"
 #define INGEST_MAX_LOOPS 8 /* event loops: one per CPU the daemon may run on, at most this many */
 #define INGEST_LOOP_MAX_WAIT_MS 1000
-#define INGEST_GATHER_PASSES 8 /* passes that may add to one commit after the first (loop_gather)  \
-                                */
+#define INGEST_GATHER_PASSES 8 /* more passes into one commit (loop_gather) */
 #define INGEST_LOOP_COUNTS 8   /* distinct (connector, code) answer counts kept per loop pass */
 /* A loop wakes the scorer at most once this long (not once per commit: at one sender that
    wake-up and the scorer's run were a quarter of the process's CPU, docs/performance.md). */
