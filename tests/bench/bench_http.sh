@@ -9,7 +9,8 @@
 # and #7 as met or not. Above BENCH_MAX_LOAD (default 2.0) the run is reported as NOT VALID:
 # the machine is shared, and only ratios measured in one quiet run mean anything.
 #   BENCH_HTTP_SECONDS (default 4) per cell; BENCH_HTTP_RUNS (default 3): the matrix is run
-#   that many times, sink and sigflow in turn, and each figure is the median of its runs;
+#   that many times, each cell on every server back to back (all of them running through the
+#   run), and each figure is the median of its runs;
 #   BENCH_HTTP_CONC (default "1 16 64 1same", see below); BENCH_HTTP_PERF=1 also records `perf` on sigflow
 #   during a c = 16 cell at `batch` and one at `fsync` and prints where its time goes, by
 #   thread, library and function (needs perf);
@@ -145,18 +146,18 @@ print("%s\t%s\t%s\t%.0f\t%.0f\t%.3f\t%.3f\t%.1f\t%s\t%d\t%d\t%d\t%d" % (
 PY
 }
 
-start_sigflow() { # DURABILITY [base] -> SF_PID, SF_PORT, SF_ADMIN
-    local bin=$SIGFLOW plugins=$OUT/plugins
+start_sigflow() { # DURABILITY [base] [NAME] -> SF_PID, SF_PORT, SF_ADMIN (and $OUT/NAME.*)
+    local bin=$SIGFLOW plugins=$OUT/plugins name=${3:-$1}
     if [ "${2:-}" = base ]; then
         bin=$BASE/sigflow plugins=$OUT/base-plugins
     fi
     SF_PORT=$(free_port)
     SF_ADMIN=$(free_port)
-    rm -rf "$OUT/var"
-    cat >"$OUT/$1.ini" <<INI
+    rm -rf "$OUT/var-$name"
+    cat >"$OUT/$name.ini" <<INI
 [sigflow]
 plugin_dir = $plugins
-state_dir = $OUT/var
+state_dir = $OUT/var-$name
 ingest = 127.0.0.1:$SF_PORT
 admin = 127.0.0.1:$SF_ADMIN
 durability = $1
@@ -169,9 +170,11 @@ map.type = t
 map.time = ts
 map.time_unit = s
 INI
-    $SRV "$bin" run --init -c "$OUT/$1.ini" 2>"$OUT/$1.log" &
+    $SRV "$bin" run --init -c "$OUT/$name.ini" 2>"$OUT/$name.log" &
     SF_PID=$!
     PIDS+=("$SF_PID")
+    echo "$SF_PID" >"$OUT/$name.pid"
+    echo "$SF_PORT $SF_ADMIN" >"$OUT/$name.port"
     for _ in $(seq 100); do
         if python3 -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:$SF_ADMIN/healthz')" 2>/dev/null; then
             # Warm up (a new database's first pages, the WAL file), not measured.
@@ -181,15 +184,16 @@ INI
         kill -0 "$SF_PID" 2>/dev/null || break
         sleep 0.1
     done
-    echo "bench_http: sigflow ($1) did not start; its log:" >&2
-    cat "$OUT/$1.log" >&2
+    echo "bench_http: sigflow ($name) did not start; its log:" >&2
+    cat "$OUT/$name.log" >&2
     exit 1
 }
 
-stop_sigflow() { # DURABILITY
-    echo "$1 $(awk '/VmHWM/ {print $2}' "/proc/$SF_PID/status")" >>"$OUT/rss"
-    kill "$SF_PID"
-    wait "$SF_PID" 2>/dev/null || true
+stop_sigflow() { # NAME [PID]
+    local pid=${2:-$SF_PID}
+    echo "$1 $(awk '/VmHWM/ {print $2}' "/proc/$pid/status")" >>"$OUT/rss"
+    kill "$pid"
+    wait "$pid" 2>/dev/null || true
 }
 
 # The state directory's disk: median of 200 x (one WAL frame as SQLite writes it, a 24-byte
@@ -265,7 +269,6 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "bench_http: $(nproc) cores; $(date -u +%Y-%m-%dT%H:%M:%SZ); load before: $LOAD0; ${SECS}s per cell, $RUNS runs; wrk -t1"
 : >"$OUT/results"
 : >"$OUT/rss"
-mkdir -p "$OUT/var"
 read -r FSYNC_MS FSYNC_APPEND_MS FSYNC_N FSYNC_SLOW FSYNC_MAX_MS <<<"$(fsync_latency_ms)"
 start_sink() { # NAME BINARY -> a sink's pid and port in $OUT/NAME.pid, $OUT/NAME.port
     $SRV "$2" >"$OUT/$1.port" &
@@ -278,23 +281,35 @@ start_sink() { # NAME BINARY -> a sink's pid and port in $OUT/NAME.pid, $OUT/NAM
 }
 start_sink sink "$SINK"
 start_sink mhd-sink "$SINK_MHD"
+# Every server runs through the whole run, and each cell (a concurrency, or the NDJSON
+# batches) is measured on every server back to back: the ratios compare figures taken
+# seconds apart, not minutes (this VM's host moved a server's own figure 2-3x within minutes).
+SIGFLOWS=""
+for which in sigflow ${BASE:+base}; do
+    SIGFLOWS="$SIGFLOWS $which-batch $which-fsync"
+done
 for run in $(seq "$RUNS"); do
-    for s in sink mhd-sink; do
-        pid=$(cat "$OUT/$s.pid") url="http://127.0.0.1:$(head -1 "$OUT/$s.port")/hook"
-        for c in $CONC; do
-            cell "$run" "$s" "$pid" "$url" "$OUT/one.lua" "$c" 1
-        done
-        cell "$run" "$s-ndjson1000" "$pid" "$url" "$OUT/batch.lua" 16 1000
+    for s in $SIGFLOWS; do
+        start_sigflow "${s#*-}" "${s%%-*}" "$s"
     done
-    for which in sigflow ${BASE:+base}; do
-        for d in batch fsync; do
-            start_sigflow "$d" "$which"
-            for c in $CONC; do
-                cell "$run" "$which-$d" "$SF_PID" "http://127.0.0.1:$SF_PORT/hook" "$OUT/one.lua" "$c" 1 "$SF_ADMIN"
-            done
-            cell "$run" "$which-$d-ndjson1000" "$SF_PID" "http://127.0.0.1:$SF_PORT/hook" "$OUT/batch.lua" 16 1000 "$SF_ADMIN"
-            stop_sigflow "$which-$d"
+    for c in $CONC ndjson; do
+        for s in sink mhd-sink $SIGFLOWS; do
+            pid=$(cat "$OUT/$s.pid") admin=""
+            if [ "${s%sink}" = "$s" ]; then # a sigflow
+                read -r port admin <"$OUT/$s.port"
+            else
+                port=$(head -1 "$OUT/$s.port")
+            fi
+            url="http://127.0.0.1:$port/hook"
+            if [ "$c" = ndjson ]; then
+                cell "$run" "$s-ndjson1000" "$pid" "$url" "$OUT/batch.lua" 16 1000 "$admin"
+            else
+                cell "$run" "$s" "$pid" "$url" "$OUT/one.lua" "$c" 1 "$admin"
+            fi
         done
+    done
+    for s in $SIGFLOWS; do
+        stop_sigflow "$s" "$(cat "$OUT/$s.pid")"
     done
 done
 if [ "$PERF" != 0 ]; then
