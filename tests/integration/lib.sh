@@ -226,15 +226,18 @@ journal_ids() {
     /usr/bin/python3 -c "import sqlite3,sys; [print(r[0]) for r in sqlite3.connect(sys.argv[1]).execute('select source_id from journal')]" "$T/var/sigflow.db" | sort
 }
 
-# lock_db SECONDS: another process holds $T/var/sigflow.db's write lock (BEGIN IMMEDIATE) for
-# SECONDS; prints "locked" once it holds it.
+# lock_db SECONDS [UNTIL]: another process holds $T/var/sigflow.db's write lock (BEGIN
+# IMMEDIATE) for SECONDS, or until the file UNTIL exists if that comes first; prints "locked"
+# once it holds it.
 lock_db() {
-    /usr/bin/python3 - "$T/var/sigflow.db" "$1" <<'PY'
-import sqlite3, sys, time
+    /usr/bin/python3 - "$T/var/sigflow.db" "$1" "${2:-}" <<'PY'
+import os, sqlite3, sys, time
 db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=10)
 db.execute("BEGIN IMMEDIATE")
 print("locked", flush=True)
-time.sleep(float(sys.argv[2]))
+end = time.monotonic() + float(sys.argv[2])
+while time.monotonic() < end and not (sys.argv[3] and os.path.exists(sys.argv[3])):
+    time.sleep(0.01)
 db.execute("ROLLBACK")
 PY
 }

@@ -5,8 +5,9 @@
       N keep-alive senders POST one event each ({"id", "c", "t", "ts"}) with unique ids until
       S seconds passed or the daemon is gone; OUT gets one line per request: "STATUS ID"
       (STATUS "error" when the connection failed).
-  burst PORT PATH OUT --n N [--prefix P]
-      N requests sent at once, each on its own connection; OUT: "STATUS ID SECONDS" lines.
+  burst PORT PATH OUT --n N [--prefix P] [--sent FILE]
+      N requests sent at once, each on its own connection; OUT: "STATUS ID SECONDS" lines;
+      FILE (if given) is created once every request is written to its socket.
   abandon PORT PATH OUT [--threads N] [--seconds S] [--prefix P]
       N senders; each takes turns: two keep-alive POSTs read to their answer ("STATUS ID"),
       one POST on a new connection reset (RST) right after it was sent, one closed after a
@@ -86,6 +87,13 @@ def flood(a):
 def burst(a):
     lines, lock = [], threading.Lock()
     go = threading.Event()
+    sent = [0]
+
+    def written():
+        with lock:
+            sent[0] += 1
+            if sent[0] == a.n and a.sent:
+                open(a.sent, "w").close()
 
     def one(k):
         i = "%s-%d" % (a.prefix, k)
@@ -95,6 +103,7 @@ def burst(a):
             go.wait()
             t0 = time.monotonic()
             conn.request("POST", a.path, event(i), {"Content-Type": "application/json"})
+            written()
             r = conn.getresponse()
             r.read()
             st = "%d" % r.status
@@ -259,6 +268,7 @@ def main():
     f.add_argument("--seconds", type=float, default=10)
     b = mode("burst", "b")
     b.add_argument("--n", type=int, default=100)
+    b.add_argument("--sent")
     ab = mode("abandon", "a")
     ab.add_argument("--threads", type=int, default=16)
     ab.add_argument("--seconds", type=float, default=5)
