@@ -58,12 +58,12 @@ typedef struct answer_count {
  * and MHD_get_timeout says 0) and calls the access handler again in its next MHD_run. After
  * the pass (and more passes while further requests are already arriving: loop_gather, one
  * commit for the senders answered together) the loop commits everything queued on its own
- * thread when nobody else is
- * committing (journal_commit_here: one commit for the pass, no hand-off; at `fsync` only when
- * its connection is its only one: else it hands the commit to the committer thread and serves
- * its other connections through the fsync rather than idle) and runs the next
- * pass, whose second call of each parked request answers it: no suspend and resume, which
- * cost an epoll_ctl DEL and ADD per request (docs/performance.md, "How a request is served").
+ * thread when nobody else is committing (journal_commit_here: one commit for the pass, no
+ * hand-off; at `fsync` only when its connection is its only one: else it hands the commit to
+ * the committer thread and serves its other connections through the fsync rather than idle)
+ * and runs the next pass, whose second call of each parked request answers it: no suspend
+ * and resume, which cost an epoll_ctl DEL and ADD per request (docs/performance.md, "How a
+ * request is served").
  * A request whose commit the loop could not run (another thread was committing: the
  * committer thread does it) is suspended at that second call instead, and whoever commits
  * queues it on its loop's `ready` list (ringing `wake_fd` when that is another thread); the

@@ -121,7 +121,8 @@ typedef struct journal_stats {
     uint64_t failed;         /* events whose write failed */
     uint64_t largest_commit; /* most events written in one transaction */
     /* The time each of those commits took, BEGIN to COMMIT with the store lock held (the
-       rows' writes, the WAL's, and at `fsync` the disk's flush; not the wait for the lock):
+       rows' writes, the WAL's, at `fsync` the disk's flush, and a wait for another process's
+       write lock; not the wait for the store lock):
        commit_buckets[i] counts those of at most journal_commit_bounds[i] and above the bound
        before (not cumulative; the last, those above every bound). A sender at `fsync` waits
        for one. A disk that stalls shows here (docs/operating.md, "Metrics"). */
