@@ -410,11 +410,19 @@ def check(name, ok, measured):
     verdicts.append((name, ok, measured))
 def get(label, c):
     return cell.get((label, c))
+# A ratio to the sink per run as well (the run's two cells were measured back to back): on a
+# noisy host the median can hide a target met in most runs, or one met in a single run.
+def per_run(label, c, share):
+    rps = lambda l: {r[0]: float(r[3]) for r in cells.get((l, c), [])}
+    v, s = rps(label), rps("sink")
+    ratios = [v[r] / s[r] for r in sorted(v) if r in s and s[r] > 0]
+    return "; runs %s: met in %d of %d" % (
+        " ".join("%.0f%%" % (100 * x) for x in ratios), sum(x >= share for x in ratios), len(ratios))
 for c in ("1", "16", "64", "1same"):
     v, s = get("sigflow-batch", c), get("sink", c)
     if v and s:
         check("#14 batch c=%s >= 60%% of the sink" % c, v["rps"] >= 0.6 * s["rps"],
-              "%.0f%%" % (100 * v["rps"] / s["rps"]))
+              "%.0f%%" % (100 * v["rps"] / s["rps"]) + per_run("sigflow-batch", c, 0.6))
 for c in ("1", "1same"):
     v = get("sigflow-fsync", c)
     if v:
@@ -425,7 +433,7 @@ for c in ("16", "64"):
     v, s = get("sigflow-fsync", c), get("sink", c)
     if v and s:
         check("#14 fsync c=%s >= 50%% of the sink" % c, v["rps"] >= 0.5 * s["rps"],
-              "%.0f%%" % (100 * v["rps"] / s["rps"]))
+              "%.0f%%" % (100 * v["rps"] / s["rps"]) + per_run("sigflow-fsync", c, 0.5))
 # wrk corrects for coordinated omission: a stall of S ms at c = 16 also counts, for each
 # connection, the requests it would have sent meanwhile, at S minus multiples of its interval.
 # One disk stall of 100 ms in a 4 s cell fills the p99 that way, so the commits that took
