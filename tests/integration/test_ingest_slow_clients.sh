@@ -11,21 +11,7 @@ PD=$(plugin_dir_with connector_webhook)
 PORT=$(free_port)
 ADMIN=$(free_port)
 CLIENT="python3 $ROOT/tests/support/ingest_client.py"
-cat >"$T/ini" <<INI
-[sigflow]
-plugin_dir = $PD
-state_dir = $T/var
-ingest = 127.0.0.1:$PORT
-admin = 127.0.0.1:$ADMIN
-[connector hook]
-plugin = webhook
-path = /in
-map.id = id
-map.entity = c
-map.type = t
-map.time = ts
-map.time_unit = s
-INI
+webhook_ini fsync 5m # the defaults
 start_daemon "$T/ini"
 wait_for 10 grep -q "listening on http://127.0.0.1:$PORT/in" "$T/daemon.log" || fail "not routed"
 
