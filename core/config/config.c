@@ -20,6 +20,7 @@
 #include "config/config_internal.h"
 #include "config/paths.h"
 #include "config/suggest.h"
+#include "base/cpus.h"
 
 static const char *const config_section_kinds[] = {"sigflow", "decision", "signal", "connector",
                                                    "delivery"};
@@ -350,8 +351,7 @@ static sigflow_config *config_new(const char *path)
     sigflow_config *cfg = calloc(1, sizeof *cfg);
     if (!cfg)
         return NULL;
-    long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg->shards = cores < 1 ? 1 : cores > 1024 ? 1024 : (int)cores;
+    cfg->shards = (int)cpus_online(1024);
     cfg->queue_size = 65536;
     cfg->clock = CONFIG_CLOCK_WALL;
     cfg->decision.tick_ms = 3600000;

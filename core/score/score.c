@@ -18,6 +18,7 @@
 #include "score/score_guard.h"
 #include "score/score_internal.h"
 #include "score/score_queue.h"
+#include "base/cpus.h"
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -506,10 +507,8 @@ score_engine *score_new(const config_decision *dec, const config_signal *signals
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
-    if (shards <= 0) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        shards = n > 0 ? (int)n : 1;
-    }
+    if (shards <= 0)
+        shards = (int)cpus_online(256);
     if (shards > 256)
         shards = 256;
     e->n_shards = shards;

@@ -38,6 +38,10 @@ static void never_more_than_online_nor_outside_one_to_max(void **state)
     assert_true(cpus_usable(1024) <= (unsigned)online);
     assert_int_equal(cpus_usable(1), 1);
     assert_int_equal(cpus_usable(0), 1); /* a pool of zero threads is never what was meant */
+    /* the online count ignores the mask, and is clamped the same way */
+    assert_int_equal(cpus_online(1024), online > 1024 ? 1024 : (unsigned)online);
+    assert_int_equal(cpus_online(1), 1);
+    assert_int_equal(cpus_online(0), 1);
 }
 
 int main(void)
