@@ -307,11 +307,16 @@ static void journal_sink_entry(sink_run *r, journal_entry *e)
     }
 }
 
-/* After a commit: every committed event to the sink at once (one call of the batch sink),
-   then the owners told: a blocking caller returns, a submitted batch's done runs. */
+/* After a commit: a submitted batch's done runs first (a waiting HTTP sender's answer: its
+   loop is woken before the sink's push wakes the scorer, which on a shared CPU would run
+   ahead of it; docs/performance.md, "How a request is served"), then every committed event
+   to the sink at once (one call of the batch sink), then a blocking caller returns. */
 static void journal_hand_over(journal *j, journal_entry *batch, journal_sink_many_fn many,
                               void *sink_ctx)
 {
+    for (journal_entry *e = batch; e; e = e->next)
+        if (e->async)
+            e->on_done(e->done_ctx, e->status);
     sink_run r = {.many = many, .ctx = sink_ctx, .buf = j->hand_buf};
     for (journal_entry *e = batch; e; e = e->next)
         journal_sink_entry(&r, e);
@@ -322,7 +327,6 @@ static void journal_hand_over(journal *j, journal_entry *batch, journal_sink_man
             sem_post(&e->done);
             continue;
         }
-        e->on_done(e->done_ctx, e->status);
         free(e->seqs);
         free(e->owned);
         free(e);

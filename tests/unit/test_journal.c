@@ -1400,6 +1400,46 @@ static void batch_sink_gets_a_commits_events_in_one_call_without_duplicates(void
     open_all(f, NULL);
 }
 
+/* A done callback that notes how many sink calls had been made when it ran. */
+typedef struct told {
+    sunk_many *sink;
+    size_t sink_calls_then;
+    int calls;
+} told;
+
+static void on_done_note_sink(void *ctx, sf_status st)
+{
+    told *t = ctx;
+    assert_int_equal(st, SF_OK);
+    t->sink_calls_then = t->sink->calls;
+    t->calls++;
+}
+
+/* A submitted batch's sender is told as soon as its events are stored, before the sink (the
+   scorer's queue, whose wake-up would otherwise run ahead of the answer) gets them. */
+static void submitted_batches_are_told_before_the_sink_gets_their_events(void **state)
+{
+    fixture *f = *state;
+    sunk_many k = {0};
+    journal_set_sink_many(f->j, sink_many_keep, &k);
+    told a = {.sink = &k}, b = {.sink = &k};
+    assert_int_equal(
+        journal_submit_batch_deferred(f->j, "hook", events_of("a", 2), 2, on_done_note_sink, &a),
+        SF_OK);
+    assert_int_equal(
+        journal_submit_batch_deferred(f->j, "hook", events_of("b", 1), 1, on_done_note_sink, &b),
+        SF_OK);
+    journal_commit_here(f->j);
+    assert_int_equal(a.calls, 1);
+    assert_int_equal(b.calls, 1);
+    assert_int_equal(a.sink_calls_then, 0);
+    assert_int_equal(b.sink_calls_then, 0);
+    assert_int_equal(k.calls, 1); /* and then all three events, in order */
+    assert_int_equal(k.n, 3);
+    assert_string_equal(k.entities[0], "a-0");
+    assert_string_equal(k.entities[2], "b-0");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1439,6 +1479,7 @@ int main(void)
         T(commit_here_does_not_wait_for_another_connections_write_lock),
         T(committer_and_producers_committing_here_sink_everything_once_in_order),
         T(batch_sink_gets_a_commits_events_in_one_call_without_duplicates),
+        T(submitted_batches_are_told_before_the_sink_gets_their_events),
         cmocka_unit_test(acknowledged_events_survive_kill_9),
     };
     return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
