@@ -319,11 +319,11 @@ fi
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
 
 python3 - "$OUT/results" "$OUT/rss" "$LOAD0" "$LOAD1" "$MAX_LOAD" "$FSYNC_MS" "$RUNS" "$PIN" "$FSYNC_APPEND_MS" \
-    "$FSYNC_N" "$FSYNC_SLOW" "$FSYNC_MAX_MS" "${BENCH_FSYNC_TAIL_S:-3}" <<'PY'
+    "$FSYNC_N" "$FSYNC_SLOW" "$FSYNC_MAX_MS" "${BENCH_FSYNC_TAIL_S:-3}" "$NCPU" <<'PY'
 import statistics, sys
 from collections import defaultdict
 (results, rss_path, load0, load1, max_load, fsync_ms, runs, pin, fsync_append_ms, fsync_n,
- fsync_slow, fsync_max_ms, tail_s) = sys.argv[1:]
+ fsync_slow, fsync_max_ms, tail_s, ncpu) = sys.argv[1:]
 cells = defaultdict(list)
 for line in open(results):
     r = line.rstrip("\n").split("\t")
@@ -403,6 +403,24 @@ for c in ("16", "64"):
         print("fsync c=%s: %s senders, one fsync + their turn at the sink (%.3f ms) = at most "
               "%.0f req/s (%.0f%% of the sink); sigflow %.0f = %.0f%% of that" % (
                   c, c, turn, bound, 100 * bound / s["rps"], v["rps"], 100 * v["rps"] / bound))
+
+# What held the server back at fsync: its CPUs. req/s x CPU per request over the CPUs it ran
+# on is how busy they were; at 100% with this CPU per request it could not answer more. The
+# extra CPU per request at fsync over batch, per commit, is what a commit's flush costs the
+# machine (on a VM: its exits to the disk, and the switches to the committer and back).
+srv_cpus = int(ncpu) - 1 if pin != "none" and int(ncpu) >= 2 else int(ncpu)
+for c in ("16", "64"):
+    s, v, b = cell.get(("sink", c)), cell.get(("sigflow-fsync", c)), cell.get(("sigflow-batch", c))
+    if s and v and v["cpu"] > 0 and s["rps"] > 0:
+        most = 1e6 * srv_cpus / v["cpu"]
+        line = ("fsync c=%s: sigflow kept its %d CPU%s %.0f%% busy; at %.1f us per request it could "
+                "answer at most %.0f req/s (%.0f%% of the sink)" % (
+                    c, srv_cpus, "" if srv_cpus == 1 else "s", 100 * v["rps"] / most, v["cpu"],
+                    most, 100 * most / s["rps"]))
+        if b and v["cpe"] == v["cpe"] and v["cpe"] > 0:
+            line += "; a commit at fsync costs about %.0f us of CPU more than at batch" % (
+                (v["cpu"] - b["cpu"]) / v["cpe"])
+        print(line)
 
 # Issue #14's and #7's targets, each against this run.
 verdicts = []
