@@ -211,7 +211,9 @@ static void shutdown_all(runtime *rt)
         if (rt->insts[i]->si->cfg->kind == SF_KIND_CONNECTOR)
             runtime__inst_stop(rt->insts[i]);
     ingest_http_wait_idle(rt->http); /* requests waiting for their commit are answered */
-    /* Every connector's intake committed at its stop: the journal's sink has run for all. */
+    /* Every connector's intake committed at its stop, and the answered requests' events are
+       with the sink once the commit that answered them has handed them over. */
+    journal_quiesce(rt->journal);
     queue_close(rt->journaled);
     atomic_store(&rt->draining, true);
     outbox_writer_set_patient(rt->writer, false); /* a failing alert write ends the wait */

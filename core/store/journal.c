@@ -396,6 +396,7 @@ static void *journal_committer(void *arg)
             journal_wait_for_more(j);
         journal_round(j, false);
         j->committing = false;
+        pthread_cond_broadcast(&j->settled); /* journal_quiesce; no waiter: no syscall */
     }
     pthread_mutex_unlock(&j->mu);
     return NULL;
@@ -409,11 +410,20 @@ static void journal_commit(journal *j, bool here)
         j->committing = true;
         journal_round(j, true);
         j->committing = false;
+        pthread_cond_broadcast(&j->settled);
     }
     /* Left over (queued meanwhile, or not committable here): the committer thread's. When
        another round is under way, its holder hands the queue on when it ends. */
     if (j->head && !j->committing)
         pthread_cond_signal(&j->work);
+    pthread_mutex_unlock(&j->mu);
+}
+
+void journal_quiesce(journal *j)
+{
+    pthread_mutex_lock(&j->mu);
+    while ((j->head || j->committing) && !j->stopping)
+        pthread_cond_wait(&j->settled, &j->mu);
     pthread_mutex_unlock(&j->mu);
 }
 
@@ -615,8 +625,10 @@ sf_status journal_open(store *s, const journal_config *c, journal **out)
     }
     pthread_mutex_init(&j->mu, NULL);
     pthread_cond_init(&j->work, NULL);
+    pthread_cond_init(&j->settled, NULL);
     if (pthread_create(&j->thread, NULL, journal_committer, j) != 0) {
         pthread_cond_destroy(&j->work);
+        pthread_cond_destroy(&j->settled);
         pthread_mutex_destroy(&j->mu);
         free(j);
         return SF_EIO;
@@ -635,6 +647,7 @@ void journal_close(journal *j)
     pthread_mutex_unlock(&j->mu);
     pthread_join(j->thread, NULL);
     pthread_cond_destroy(&j->work);
+    pthread_cond_destroy(&j->settled);
     pthread_mutex_destroy(&j->mu);
     free(j);
 }

@@ -98,6 +98,14 @@ sf_status journal_submit_batch_deferred(journal *j, const char *connector, sf_ev
 void journal_commit_here(journal *j);
 /* What is queued goes to the committer thread (woken if idle); the caller does not wait. */
 void journal_commit_hand_off(journal *j);
+/*
+ * Wait until nothing is queued and no commit or hand-over is under way: every event
+ * submitted before is committed (or failed) and with the sink. A submitted batch's done runs
+ * before its sink call (journal_submit_batch), so a producer whose requests are all answered
+ * calls this before it closes what the sink feeds (the runtime's stop). Returns at once
+ * when the journal is closing.
+ */
+void journal_quiesce(journal *j);
 /* True when a commit waits for the disk (`durability = fsync`): a thread with other work
    (an event loop) hands its commits off rather than idle through the fsync. */
 bool journal_commit_waits_for_disk(const journal *j);

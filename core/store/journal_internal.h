@@ -41,8 +41,9 @@ typedef struct journal_entry {
 struct journal {
     store *st;
     journal_config cfg;
-    pthread_mutex_t mu;  /* guards everything below */
-    pthread_cond_t work; /* committer: something to do */
+    pthread_mutex_t mu;     /* guards everything below */
+    pthread_cond_t work;    /* committer: something to do */
+    pthread_cond_t settled; /* a round ended: journal_quiesce checks again */
     journal_entry *head, *tail;
     size_t pending_events;
     bool stopping;

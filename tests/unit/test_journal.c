@@ -7,6 +7,8 @@
 #include <cmocka.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
+#include <stdbool.h>
 #include <sys/wait.h>
 #include <time.h>
 
@@ -1440,6 +1442,79 @@ static void submitted_batches_are_told_before_the_sink_gets_their_events(void **
     assert_string_equal(k.entities[2], "b-0");
 }
 
+/* A sink that holds the committing thread until it is let go. */
+typedef struct gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool entered, open;
+    size_t got;
+} gate;
+
+static void sink_gated(void *ctx, sf_event *const *evs, size_t n)
+{
+    gate *g = ctx;
+    pthread_mutex_lock(&g->mu);
+    g->entered = true;
+    pthread_cond_broadcast(&g->cv);
+    while (!g->open)
+        pthread_cond_wait(&g->cv, &g->mu);
+    g->got += n;
+    pthread_mutex_unlock(&g->mu);
+    for (size_t i = 0; i < n; i++)
+        event_free(evs[i]);
+}
+
+typedef struct quiescer {
+    journal *j;
+    atomic_bool returned;
+} quiescer;
+
+static void *quiesce_main(void *arg)
+{
+    quiescer *q = arg;
+    journal_quiesce(q->j);
+    atomic_store(&q->returned, true);
+    return NULL;
+}
+
+/* A sender is answered before its events reach the sink; journal_quiesce is what tells the
+   runtime's stop that the sink has them all, so that closing the scorer's queue loses none. */
+static void quiesce_waits_for_the_hand_over_after_the_answer(void **state)
+{
+    fixture *f = *state;
+    gate g = {.entered = false};
+    pthread_mutex_init(&g.mu, NULL);
+    pthread_cond_init(&g.cv, NULL);
+    journal_set_sink_many(f->j, sink_gated, &g);
+    done_rec d;
+    done_rec_init(&d);
+    assert_int_equal(submit_one(f->j, "hook", mk("c", "t", 1, NULL), &d), SF_OK);
+    assert_int_equal(done_wait(&d, 1), 1); /* answered: the committer is on to the sink */
+    pthread_mutex_lock(&g.mu);
+    while (!g.entered)
+        pthread_cond_wait(&g.cv, &g.mu);
+    pthread_mutex_unlock(&g.mu);
+    quiescer q = {.j = f->j};
+    atomic_init(&q.returned, false);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, quiesce_main, &q), 0);
+    struct timespec pause = {0, 50 * 1000000};
+    nanosleep(&pause, NULL);
+    bool early = atomic_load(&q.returned); /* asserted once the sink is let go (no hang) */
+    pthread_mutex_lock(&g.mu);
+    g.open = true;
+    pthread_cond_broadcast(&g.cv);
+    pthread_mutex_unlock(&g.mu);
+    pthread_join(t, NULL);
+    assert_false(early); /* it returned while the sink still held the hand-over */
+    assert_true(atomic_load(&q.returned));
+    assert_int_equal(g.got, 1);
+    journal_quiesce(f->j); /* idle: at once */
+    done_rec_destroy(&d);
+    pthread_mutex_destroy(&g.mu);
+    pthread_cond_destroy(&g.cv);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -1480,6 +1555,7 @@ int main(void)
         T(committer_and_producers_committing_here_sink_everything_once_in_order),
         T(batch_sink_gets_a_commits_events_in_one_call_without_duplicates),
         T(submitted_batches_are_told_before_the_sink_gets_their_events),
+        T(quiesce_waits_for_the_hand_over_after_the_answer),
         cmocka_unit_test(acknowledged_events_survive_kill_9),
     };
     return cmocka_run_group_tests_name("journal", tests, NULL, NULL);
