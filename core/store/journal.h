@@ -73,9 +73,9 @@ void journal_set_sink_many(journal *j, journal_sink_many_fn fn, void *ctx);
  * connection waits, not a thread). Takes `evs` (malloc'd) and its n events on every return.
  * On SF_OK `done(ctx, status)` is called exactly once on the committing thread: status SF_OK
  * when all n committed in one transaction (given to the sink right after done returns,
- * duplicates freed), else nothing of them is stored (they were freed). Concurrent batches share a
- * commit (group commit). SF_ERETRY when too much is pending, SF_EINVAL for a bad batch, SF_EFATAL
- * once closing: done is not called then.
+ * duplicates freed), else nothing of them is stored (they were freed). Concurrent batches
+ * share a commit (group commit). SF_ERETRY when too much is pending, SF_EINVAL for a bad
+ * batch, SF_EFATAL once closing: done is not called then.
  */
 typedef void (*journal_done_fn)(void *ctx, sf_status st);
 sf_status journal_submit_batch(journal *j, const char *connector, sf_event **evs, size_t n,

@@ -395,23 +395,21 @@ for c in ("1", "1same"):
 # At c > 1 each sender waits for its commit too: were every commit to carry all c requests,
 # each sender would still wait one fsync plus its turn at the sink's pace (c / sink req/s),
 # so c / (fsync latency + c / sink req/s) is what no server could beat.
-for c in ("16", "64"):
-    s, v = cell.get(("sink", c)), cell.get(("sigflow-fsync", c))
-    if s and v and s["rps"] > 0:
-        turn = 1000 * int(c) / s["rps"]
-        bound = 1000 * int(c) / (fs + turn)
-        print("fsync c=%s: %s senders, one fsync + their turn at the sink (%.3f ms) = at most "
-              "%.0f req/s (%.0f%% of the sink); sigflow %.0f = %.0f%% of that" % (
-                  c, c, turn, bound, 100 * bound / s["rps"], v["rps"], 100 * v["rps"] / bound))
-
-# What held the server back at fsync: its CPUs. req/s x CPU per request over the CPUs it ran
-# on is how busy they were; at 100% with this CPU per request it could not answer more. The
-# extra CPU per request at fsync over batch, per commit, is what a commit's flush costs the
-# machine (on a VM: its exits to the disk, and the switches to the committer and back).
-srv_cpus = int(ncpu) - 1 if pin != "none" and int(ncpu) >= 2 else int(ncpu)
+# And what held the server back at fsync: its CPUs. req/s x CPU per request over the CPUs it
+# ran on is how busy they were; at 100% with this CPU per request it could not answer more.
+# The extra CPU per request at fsync over batch, per commit, is what a commit's flush costs
+# the machine (on a VM: its exits to the disk, and the switches to the committer and back).
+srv_cpus = int(ncpu) - 1 if pin != "none" else int(ncpu)
 for c in ("16", "64"):
     s, v, b = cell.get(("sink", c)), cell.get(("sigflow-fsync", c)), cell.get(("sigflow-batch", c))
-    if s and v and v["cpu"] > 0 and s["rps"] > 0:
+    if not (s and v and s["rps"] > 0):
+        continue
+    turn = 1000 * int(c) / s["rps"]
+    bound = 1000 * int(c) / (fs + turn)
+    print("fsync c=%s: %s senders, one fsync + their turn at the sink (%.3f ms) = at most "
+          "%.0f req/s (%.0f%% of the sink); sigflow %.0f = %.0f%% of that" % (
+              c, c, turn, bound, 100 * bound / s["rps"], v["rps"], 100 * v["rps"] / bound))
+    if v["cpu"] > 0:
         most = 1e6 * srv_cpus / v["cpu"]
         line = ("fsync c=%s: sigflow kept its %d CPU%s %.0f%% busy; at %.1f us per request it could "
                 "answer at most %.0f req/s (%.0f%% of the sink)" % (
