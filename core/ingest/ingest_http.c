@@ -17,6 +17,8 @@
 #include <unistd.h>
 
 #include "ingest/http_guard.h"
+#include "ingest/ingest_answer.h"
+#include "ingest/ingest_routes.h"
 #include "ingest/intake.h"
 #include "ingest/path_log.h"
 #include "plugin/host_request.h"
@@ -34,19 +36,11 @@
 #define INGEST_MAX_LOOPS 8 /* event loops: one per CPU the daemon may run on, at most this many */
 #define INGEST_LOOP_MAX_WAIT_MS 1000
 #define INGEST_GATHER_PASSES 8 /* more passes into one commit (loop_gather) */
-#define INGEST_LOOP_COUNTS 8   /* distinct (connector, code) answer counts kept per loop pass */
 /* A loop wakes the scorer at most once this long (not once per commit: at one sender that
    wake-up and the scorer's run were a quarter of the process's CPU, docs/performance.md). */
 #define INGEST_SCORER_WAKE_US 1000
 
 typedef struct ingest_req ingest_req;
-
-/* Answers of one loop pass, added to /metrics once at its end (one lock, not one a request). */
-typedef struct answer_count {
-    char instance[SIGFLOW_MAX_NAME_LEN + 1]; /* "" for answers without a connector */
-    unsigned code;
-    unsigned n;
-} answer_count;
 
 /*
  * One event loop: a libmicrohttpd daemon driven by its own thread (external epoll mode) on a
@@ -84,8 +78,7 @@ typedef struct ingest_loop {
     unsigned commits;   /* commits this loop ran or handed on (journal_commit_here calls) */
     unsigned conns;     /* connections libmicrohttpd holds on this loop (this thread's only) */
     unsigned queued;    /* requests queued for the loop's next commit (this thread's only) */
-    answer_count counts[INGEST_LOOP_COUNTS]; /* this thread's only */
-    unsigned n_counts;
+    ingest_answer_counts counts; /* this thread's only */
     pthread_t thread;
     bool running;
 } ingest_loop;
@@ -93,26 +86,18 @@ typedef struct ingest_loop {
 /* The loop whose thread this is (NULL on other threads). */
 static _Thread_local ingest_loop *tl_loop;
 
-/* A route: one path, one instance, and how many requests are inside its callback now. */
-typedef struct route {
-    char *path;
-    sf_instance *inst;
-    unsigned inflight;
-} route;
-
 struct ingest_http {
     ingest_loop loops[INGEST_MAX_LOOPS];
     unsigned n_loops;
     atomic_bool stopping;
     http_guard *guard;
     int port;
-    pthread_mutex_t lock; /* guards routes, n_routes, every route's inflight */
-    pthread_cond_t idle;  /* broadcast (under lock) when a route's inflight or `waiting` is 0 */
-    route *routes[SIGFLOW_MAX_INSTANCES];
-    size_t n_routes;
-    atomic_uint waiting; /* requests waiting for their commit or its answer (shedding bound) */
-    atomic_bool hold;    /* draining or reloading: a path without a route is 503, not 404 */
-    path_log *unknown;   /* requests to paths without a route, for the log */
+    ingest_routes routes;
+    pthread_mutex_t lock; /* with idle: ingest_http_wait_idle's wait for `waiting` to be 0 */
+    pthread_cond_t idle;  /* broadcast (under lock) when `waiting` falls to 0 */
+    atomic_uint waiting;  /* requests waiting for their commit or its answer (shedding bound) */
+    atomic_bool hold;     /* draining or reloading: a path without a route is 503, not 404 */
+    path_log *unknown;    /* requests to paths without a route, for the log */
 };
 
 /* Per-request state, from the headers to the completion notice. */
@@ -139,109 +124,15 @@ struct ingest_req {
 
 /* ---- routes ------------------------------------------------------------------------------- */
 
-/* Caller holds h->lock. */
-static route *route_by_path(ingest_http *h, const char *path)
-{
-    for (size_t i = 0; i < h->n_routes; i++)
-        if (strcmp(h->routes[i]->path, path) == 0)
-            return h->routes[i];
-    return NULL;
-}
-
 sf_status ingest_http_route(ingest_http *h, const char *path, sf_instance *inst)
 {
-    if (!h || !path || !inst || path[0] != '/' || strlen(path) > SIGFLOW_MAX_HTTP_PATH)
-        return SF_EINVAL;
-    sf_status st = SF_OK;
-    pthread_mutex_lock(&h->lock);
-    if (route_by_path(h, path)) {
-        st = SF_EINVAL;
-        goto out;
-    }
-    if (h->n_routes == SIGFLOW_MAX_INSTANCES) {
-        st = SF_EINVAL;
-        goto out;
-    }
-    route *r = calloc(1, sizeof *r);
-    char *copy = strdup(path);
-    if (!r || !copy) {
-        free(r);
-        free(copy);
-        st = SF_ENOMEM;
-        goto out;
-    }
-    r->path = copy;
-    r->inst = inst;
-    h->routes[h->n_routes++] = r;
-out:
-    pthread_mutex_unlock(&h->lock);
-    return st;
+    return h ? ingest_routes_add(&h->routes, path, inst) : SF_EINVAL;
 }
 
 void ingest_http_unroute(ingest_http *h, sf_instance *inst)
 {
-    if (!h)
-        return;
-    pthread_mutex_lock(&h->lock);
-    for (size_t i = 0; i < h->n_routes;) {
-        route *r = h->routes[i];
-        if (r->inst != inst) {
-            i++;
-            continue;
-        }
-        /* Out of the table first so no new request finds it, then wait for those inside. */
-        h->routes[i] = h->routes[--h->n_routes];
-        while (r->inflight > 0)
-            pthread_cond_wait(&h->idle, &h->lock);
-        free(r->path);
-        free(r);
-    }
-    pthread_mutex_unlock(&h->lock);
-}
-
-/* Take a reference on the route of `path` for one callback; NULL if none. */
-static route *route_acquire(ingest_http *h, const char *path)
-{
-    pthread_mutex_lock(&h->lock);
-    route *r = route_by_path(h, path);
-    if (r)
-        r->inflight++;
-    pthread_mutex_unlock(&h->lock);
-    return r;
-}
-
-static void route_release(ingest_http *h, route *r)
-{
-    pthread_mutex_lock(&h->lock);
-    if (--r->inflight == 0)
-        pthread_cond_broadcast(&h->idle);
-    pthread_mutex_unlock(&h->lock);
-}
-
-static bool route_exists(ingest_http *h, const char *path)
-{
-    pthread_mutex_lock(&h->lock);
-    bool found = route_by_path(h, path) != NULL;
-    pthread_mutex_unlock(&h->lock);
-    return found;
-}
-
-/* The routed paths, space-separated, for a message (cut with "..." when long). */
-static void route_paths(ingest_http *h, char *out, size_t outlen)
-{
-    size_t o = 0;
-    out[0] = '\0';
-    pthread_mutex_lock(&h->lock);
-    for (size_t i = 0; i < h->n_routes && o < outlen; i++) {
-        int n = snprintf(out + o, outlen - o, "%s%s", i ? " " : "", h->routes[i]->path);
-        if (n < 0 || (size_t)n >= outlen - o) {
-            if (outlen > 4)
-                memcpy(out + outlen - 4, "...", 4);
-            break;
-        }
-        o += (size_t)n;
-    }
-    pthread_mutex_unlock(&h->lock);
+    if (h)
+        ingest_routes_remove(&h->routes, inst);
 }
 
 /* A request to a path no connector serves: logged, at most once a minute per path. */
@@ -259,95 +150,8 @@ static void log_unknown_path(ingest_http *h, struct MHD_Connection *c, const cha
         if (!inet_ntop(sa->sa_family, a, client, sizeof client))
             client[0] = '\0';
     }
-    route_paths(h, known, sizeof known);
+    ingest_routes_list(&h->routes, known, sizeof known);
     (void)path_log_unknown(h->unknown, method, url, client, known, monotime_ms());
-}
-
-/* ---- answers ------------------------------------------------------------------------------ */
-
-static void count_answers(const char *instance, unsigned code, unsigned n)
-{
-    char series[SIGFLOW_MAX_NAME_LEN + 96];
-    if (instance && instance[0])
-        snprintf(series, sizeof series,
-                 "sigflow_ingest_requests_total{connector=\"%s\",code=\"%u\"}", instance, code);
-    else
-        snprintf(series, sizeof series, "sigflow_ingest_requests_total{code=\"%u\"}", code);
-    metrics_add(series, n);
-}
-
-/* Add the loop's counts to /metrics (its own thread, at the end of a pass). */
-static void loop_flush_counts(ingest_loop *l)
-{
-    for (unsigned i = 0; i < l->n_counts; i++)
-        count_answers(l->counts[i].instance, l->counts[i].code, l->counts[i].n);
-    l->n_counts = 0;
-}
-
-/* Count one answer: in the loop's pass counts on a loop thread, else at once. */
-static void count_answer(const char *instance, unsigned code)
-{
-    ingest_loop *l = tl_loop;
-    if (!instance)
-        instance = "";
-    if (l) {
-        for (unsigned i = 0; i < l->n_counts; i++)
-            if (l->counts[i].code == code && strcmp(l->counts[i].instance, instance) == 0) {
-                l->counts[i].n++;
-                return;
-            }
-        if (l->n_counts == INGEST_LOOP_COUNTS)
-            loop_flush_counts(l);
-        answer_count *a = &l->counts[l->n_counts++];
-        snprintf(a->instance, sizeof a->instance, "%s", instance);
-        a->code = code;
-        a->n = 1;
-        return;
-    }
-    count_answers(instance, code, 1);
-}
-
-/* Queue one answer. `extra_name`/`extra_value` is an optional header (Allow, Retry-After). */
-static enum MHD_Result answer(struct MHD_Connection *c, const char *instance, unsigned code,
-                              const char *body, const char *content_type, const char *extra_name,
-                              const char *extra_value)
-{
-    if (!body)
-        body = "";
-    struct MHD_Response *resp =
-        MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
-    if (!resp)
-        return MHD_NO;
-    enum MHD_Result ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
-                                                 content_type ? content_type : "text/plain");
-    if (ok == MHD_YES && extra_name)
-        ok = MHD_add_response_header(resp, extra_name, extra_value);
-    if (ok == MHD_YES)
-        ok = MHD_queue_response(c, code, resp);
-    MHD_destroy_response(resp);
-    if (ok == MHD_YES)
-        count_answer(instance, code);
-    return ok;
-}
-
-static enum MHD_Result answer_text(struct MHD_Connection *c, const char *instance, unsigned code,
-                                   const char *body)
-{
-    return answer(c, instance, code, body, NULL, NULL, NULL);
-}
-
-static enum MHD_Result answer_busy(struct MHD_Connection *c, const char *instance)
-{
-    return answer(c, instance, MHD_HTTP_SERVICE_UNAVAILABLE,
-                  "busy: retry later (nothing from this request was kept)\n", NULL,
-                  MHD_HTTP_HEADER_RETRY_AFTER, "1");
-}
-
-static enum MHD_Result answer_too_large(struct MHD_Connection *c, const char *instance)
-{
-    char msg[96];
-    snprintf(msg, sizeof msg, "request body larger than %d bytes\n", SIGFLOW_MAX_HTTP_BODY);
-    return answer_text(c, instance, MHD_HTTP_CONTENT_TOO_LARGE, msg);
 }
 
 /* ---- the request state machine ------------------------------------------------------------ */
@@ -356,20 +160,20 @@ static enum MHD_Result answer_too_large(struct MHD_Connection *c, const char *in
 static enum MHD_Result on_headers(ingest_http *h, struct MHD_Connection *c, const char *url,
                                   const char *method, void **con_cls)
 {
-    if (!route_exists(h, url)) {
+    if (!ingest_routes_exists(&h->routes, url)) {
         /* Draining or reloading: the connector may be back in a moment, and a sender drops
            an event it was told 404 about. */
         if (atomic_load(&h->hold))
-            return answer_busy(c, NULL);
+            return ingest_answer_busy(c, NULL);
         log_unknown_path(h, c, url, method);
-        return answer_text(c, NULL, MHD_HTTP_NOT_FOUND, "no connector at this path\n");
+        return ingest_answer_text(c, NULL, MHD_HTTP_NOT_FOUND, "no connector at this path\n");
     }
     if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-        return answer(c, NULL, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is accepted here\n", NULL,
-                      MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST);
+        return ingest_answer(c, NULL, MHD_HTTP_METHOD_NOT_ALLOWED, "only POST is accepted here\n",
+                             NULL, MHD_HTTP_HEADER_ALLOW, MHD_HTTP_METHOD_POST);
     if (MHD_get_connection_values(c, MHD_HEADER_KIND, NULL, NULL) > SIGFLOW_MAX_HTTP_HEADERS)
-        return answer_text(c, NULL, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
-                           "too many request headers\n");
+        return ingest_answer_text(c, NULL, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE,
+                                  "too many request headers\n");
     const char *cl =
         MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl) {
@@ -377,7 +181,7 @@ static enum MHD_Result on_headers(ingest_http *h, struct MHD_Connection *c, cons
         char *end;
         unsigned long long n = strtoull(cl, &end, 10);
         if (errno == ERANGE || n > SIGFLOW_MAX_HTTP_BODY)
-            return answer_too_large(c, NULL);
+            return ingest_answer_too_large(c, NULL);
     }
     ingest_req *rq = calloc(1, sizeof *rq);
     if (!rq)
@@ -419,45 +223,11 @@ static enum MHD_Result on_body(ingest_req *rq, const char *data, size_t *size)
     return MHD_YES;
 }
 
-/* The plugin's status, translated to the answer the source gets. */
-static enum MHD_Result answer_status(struct MHD_Connection *c, sf_instance *inst, sf_status st,
-                                     const sf_http_response *resp)
-{
-    const char *name = instance_get_name(inst);
-    switch (st) {
-    case SF_OK: {
-        unsigned code = resp->status > 0 ? (unsigned)resp->status : MHD_HTTP_OK;
-        if (code < 100 || code > 599)
-            code = MHD_HTTP_INTERNAL_SERVER_ERROR;
-        return answer(c, name, code, resp->body, resp->content_type, NULL, NULL);
-    }
-    case SF_ERETRY:
-        return answer_busy(c, name);
-    case SF_EINVAL: {
-        /* A 4xx the plugin chose (401, 413, 422) stands; anything else is a plain 400. */
-        unsigned code = resp->status >= 400 && resp->status < 500 ? (unsigned)resp->status
-                                                                  : MHD_HTTP_BAD_REQUEST;
-        if (resp->body)
-            return answer(c, name, code, resp->body, resp->content_type, NULL, NULL);
-        char msg[SIGFLOW_MAX_ERROR_LEN + 2];
-        snprintf(msg, sizeof msg, "%s\n", instance_last_error(inst));
-        return answer_text(c, name, code, msg[0] != '\n' ? msg : "invalid request\n");
-    }
-    default:
-        log_error(LOG_CTX, "instance=%s request callback failed: status=%d error=%s", name, (int)st,
-                  instance_last_error(inst));
-        return answer_text(c, name, MHD_HTTP_INTERNAL_SERVER_ERROR,
-                           "internal error in the connector\n");
-    }
-}
-
 /* The connector's 2xx, built now (its text lives in the callback's thread) and sent once the
    request's events are committed. */
 static sf_status keep_answer(ingest_req *rq, sf_instance *inst, const sf_http_response *resp)
 {
-    unsigned code = resp->status > 0 ? (unsigned)resp->status : MHD_HTTP_OK;
-    if (code < 100 || code > 599)
-        code = MHD_HTTP_INTERNAL_SERVER_ERROR;
+    unsigned code = ingest_answer_code(resp);
     const char *body = resp->body ? resp->body : "";
     rq->resp = MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!rq->resp ||
@@ -526,11 +296,11 @@ static enum MHD_Result on_committed_answer(ingest_http *h, struct MHD_Connection
                     "instance=%s: a request's events could not be journaled (status %d):"
                     " answered 503, nothing of it kept",
                     rq->instance, (int)rq->commit_st);
-        ok = answer_busy(c, rq->instance);
+        ok = ingest_answer_busy(c, rq->instance);
     } else {
         ok = MHD_queue_response(c, rq->code, rq->resp);
         if (ok == MHD_YES)
-            count_answer(rq->instance, rq->code);
+            ingest_answer_count(rq->instance, rq->code);
     }
     rq->answered = true;
     waiting_done(h);
@@ -636,12 +406,12 @@ static enum MHD_Result on_complete(ingest_loop *l, struct MHD_Connection *c, con
 {
     ingest_http *h = l->h;
     if (rq->too_large)
-        return answer_too_large(c, NULL);
+        return ingest_answer_too_large(c, NULL);
     if (shed_load(h))
-        return answer_busy(c, NULL);
-    route *r = route_acquire(h, url);
+        return ingest_answer_busy(c, NULL);
+    ingest_route *r = ingest_routes_acquire(&h->routes, url);
     if (!r) /* unrouted while the body came in (a reload): the source should come back */
-        return answer_busy(c, NULL);
+        return ingest_answer_busy(c, NULL);
     sf_http_request req = {
         .method = method,
         .path = url,
@@ -661,9 +431,9 @@ static enum MHD_Result on_complete(ingest_loop *l, struct MHD_Connection *c, con
         ok = submit(l, c, rq, &scope); /* before the release: the intake is still there */
     } else {
         intake_scope_discard(&scope); /* an error answer leaves nothing behind */
-        ok = answer_status(c, r->inst, st, &resp);
+        ok = ingest_answer_status(c, r->inst, st, &resp);
     }
-    route_release(h, r);
+    ingest_routes_release(&h->routes, r);
     return ok;
 }
 
@@ -756,7 +526,7 @@ static void loop_pass(ingest_loop *l)
     loop_resume_ready(l);
     if (MHD_run(l->mhd) != MHD_YES)
         log_warn(LOG_CTX, "ingest loop: MHD_run failed");
-    loop_flush_counts(l);
+    ingest_answer_counts_flush(&l->counts);
 }
 
 /* Wake the scorer for the events this loop's commits handed it since its last wake-up, once
@@ -799,6 +569,7 @@ static void *loop_main(void *arg)
     pthread_setname_np(pthread_self(), "sf-ingest"); /* top -H, perf: docs/operating.md */
     ingest_loop *l = arg;
     tl_loop = l;
+    ingest_answer_counts_bind(&l->counts);
     queue_defer_wakeups(INGEST_SCORER_WAKE_US); /* and loop_wake_scorer */
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
     int epfd = info ? info->epoll_fd : -1;
@@ -829,7 +600,7 @@ static void *loop_main(void *arg)
     if (l->to_commit) /* none at a stop (its connectors went first), but never left queued */
         loop_commit(l, false);
     MHD_run(l->mhd); /* send the last answers queued */
-    loop_flush_counts(l);
+    ingest_answer_counts_flush(&l->counts);
     queue_defer_wakeups(0); /* wakes the scorer for what is still owed */
     return NULL;
 }
@@ -887,10 +658,7 @@ static void ingest_free(ingest_http *h)
         loop_stop(&h->loops[i]);
     http_guard_free(h->guard);
     path_log_free(h->unknown);
-    for (size_t i = 0; i < h->n_routes; i++) {
-        free(h->routes[i]->path);
-        free(h->routes[i]);
-    }
+    ingest_routes_destroy(&h->routes);
     pthread_cond_destroy(&h->idle);
     pthread_mutex_destroy(&h->lock);
     free(h);
@@ -910,6 +678,7 @@ ingest_http *ingest_http_start(const char *addr, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    ingest_routes_init(&h->routes);
     pthread_mutex_init(&h->lock, NULL);
     pthread_cond_init(&h->idle, NULL);
     atomic_init(&h->hold, false);

@@ -3,7 +3,9 @@
  * a `request` callback share: the core owns sockets, limits (body size, header count, time),
  * JSON-free routing by path, and back-pressure answers (503 + Retry-After when the connector's
  * emit was refused); the plugin sees only the request accessors of the host table.
- * Owns: the MHD daemon and the route table. Calls instance (instance_request); fills the
+ * Owns: the event loops (a libmicrohttpd daemon each) and the requests waiting for their
+ * commit. Calls ingest_routes (the route table), ingest_answer (answers and their counts),
+ * http_guard, instance (instance_request), the journal through intake; fills the
  * host_request.h view of each request. Used by runtime.
  */
 #ifndef SIGFLOW_INGEST_HTTP_H
