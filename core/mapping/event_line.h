@@ -10,9 +10,9 @@
  * tests/fuzz/fuzz_event_line.c on any input). It never words an error: declining is its only
  * answer to anything unusual, so errors keep the general path's wording.
  * event_line_scan reads the same subset without naming any key: the key/value pairs of a flat
- * object, for mappings whose map.* paths are all top-level keys (mapping.c's flat path).
+ * object, for mappings whose map.* paths are all top-level keys (mapping_lines.c's flat path).
  * Owns nothing; writes attrs into the caller's buffer. Calls jsonw, utf8, timefmt.
- * Used by mapping.c only (mapping_apply, mapping_apply_view).
+ * Used by mapping.c (map_time_value) and mapping_lines.c (mapping_apply_view, the flat path).
  */
 #ifndef SIGFLOW_EVENT_LINE_H
 #define SIGFLOW_EVENT_LINE_H

@@ -1,11 +1,15 @@
 /*
- * mapping.c - JSON documents -> sf_event, canonical shape or per-connector map.* paths.
- * Owns the compiled mapping and its atomic miss counters. Calls json-c, timefmt, event, diag.
+ * mapping.c - JSON documents -> sf_event through json-c's tree, canonical shape or
+ * per-connector map.* paths (the general path: every document the paths without a tree in
+ * mapping_lines.c decline, with the words for what it refuses), the mapping's counters and
+ * the entry point that picks a path (mapping_apply). mapping_compile.c builds the mapping.
+ * Owns the atomic miss and seen counters. Calls json-c, timefmt, event, drift.
  * Called by the host (map_json), replay and connectors, concurrently from several threads:
  * a mapping is read-only after mapping_new except for its atomic counters, and each thread
  * parses with its own json_tokener (created once per thread, freed at thread exit).
  */
 #include "mapping/mapping.h"
+#include "mapping/mapping_internal.h"
 #include "mapping/mapping_types.h"
 
 #include <ctype.h>
@@ -28,48 +32,7 @@
 #include "score/score.h"
 #include "base/timefmt.h"
 
-#define MAP_MAX_PATH_LEN 256 /* bytes of one map.* path */
-#define MAP_MAX_SEGMENTS SIGFLOW_MAX_JSON_DEPTH
-#define MAP_MAX_ATTRS 32 /* map.attr.* keys of one connector */
-
-typedef struct map_path {
-    char *text;                   /* as written, for messages */
-    char *segs[MAP_MAX_SEGMENTS]; /* pointers into one buffer, segs[0] owns it */
-    long index[MAP_MAX_SEGMENTS]; /* array index of a numeric segment, else -1 */
-    size_t n;
-    size_t seg0_len; /* strlen(segs[0]): the key the flat path looks for */
-} map_path;
-
-/*
- * Every document bumps `seen`: one shared counter would bounce its cache line between the
- * parser threads on every event, so each thread counts in its own line and readers add them.
- */
-#define MAP_SEEN_STRIPES 8
-typedef struct map_counter {
-    _Alignas(64) _Atomic uint64_t n;
-} map_counter;
-
-typedef struct map_attr {
-    char *name;
-    size_t name_len;
-    map_path path;
-} map_attr;
-
-struct mapping {
-    bool canonical;
-    bool flat; /* map.* set and every path one key deep: mapping_apply_flat first */
-    map_path field[MAP_NFIELDS]; /* n == 0: not mapped */
-    char *type_literal;          /* map.type = =literal */
-    bool time_in_seconds;        /* map.time_unit = s */
-    map_attr attrs[MAP_MAX_ATTRS];
-    size_t n_attrs;
-    map_counter seen[MAP_SEEN_STRIPES];
-    _Atomic uint64_t misses[MAP_NFIELDS];
-    _Atomic(drift *) drift; /* schema drift watch (mapping_watch_drift), or NULL */
-    map_types *types;       /* types, type.*, on_unmapped; NULL: keep all, refuse unmapped */
-};
-
-static const char *const map_field_names[MAP_NFIELDS] = {"entity", "type", "time", "value", "id"};
+const char *const map_field_names[MAP_NFIELDS] = {"entity", "type", "time", "value", "id"};
 
 const char *mapping_field_name(enum mapping_field f)
 {
@@ -116,7 +79,7 @@ uint64_t mapping_seen(const mapping *m)
 }
 
 /* This thread's stripe: threads take stripes in turn as they first map a document. */
-static map_counter *map_seen_stripe(mapping *m)
+map_counter *map_seen_stripe(mapping *m)
 {
     static _Atomic unsigned next;
     static _Thread_local unsigned stripe = UINT_MAX;
@@ -138,184 +101,6 @@ static void map_miss(mapping *m, unsigned *missed, enum mapping_field f)
     atomic_fetch_add_explicit(&m->misses[f], 1, memory_order_relaxed);
     if (missed)
         *missed |= 1u << f;
-}
-
-/* ---- compiling map.* ------------------------------------------------------------------- */
-
-static void map_path_free(map_path *p)
-{
-    free(p->text);
-    free(p->n ? p->segs[0] : NULL);
-    memset(p, 0, sizeof *p);
-}
-
-/* "a.b.0.c" -> segments; a numeric segment also indexes arrays. NULL or a reason. */
-static const char *map_path_compile(const char *text, map_path *p)
-{
-    size_t len = strlen(text);
-    if (len == 0)
-        return "empty path";
-    if (len > MAP_MAX_PATH_LEN)
-        return "path longer than 256 bytes";
-    p->text = strdup(text);
-    char *buf = strdup(text);
-    if (!p->text || !buf) {
-        free(buf);
-        return "out of memory";
-    }
-    char *s = buf;
-    for (;;) {
-        char *dot = strchr(s, '.');
-        if (dot)
-            *dot = '\0';
-        if (!*s || p->n == MAP_MAX_SEGMENTS) {
-            if (p->n == 0)
-                free(buf);
-            return *s ? "path deeper than the JSON depth limit" : "empty segment in path";
-        }
-        char *end = NULL;
-        long idx = isdigit((unsigned char)*s) ? strtol(s, &end, 10) : -1;
-        p->index[p->n] = (end && !*end && idx >= 0 && idx < 1000000) ? idx : -1;
-        p->segs[p->n++] = s;
-        if (!dot) {
-            p->seg0_len = strlen(p->segs[0]);
-            return NULL;
-        }
-        s = dot + 1;
-    }
-}
-
-static const char *const map_keys[] = {"map.entity", "map.type", "map.time",     "map.time_unit",
-                                       "map.value",  "map.id",   "map.attr.NAME"};
-
-/* An unknown map.* key, with what was meant: `map.atr.plan` -> `map.attr.plan`. */
-static void map_unknown_key(const char *k, int line, const char *file, diag *d)
-{
-    const char *seg = k + 4, *dot = strchr(seg, '.');
-    static const char *const attr[] = {"attr"};
-    char seg_buf[16];
-    if (dot && dot[1] && (size_t)(dot - seg) < sizeof seg_buf) {
-        memcpy(seg_buf, seg, (size_t)(dot - seg));
-        seg_buf[dot - seg] = '\0';
-        if (suggest_closest(seg_buf, attr, 1)) {
-            diag_add(d, file, line, "unknown key `%s` (did you mean `map.attr.%s`?)", k, dot + 1);
-            return;
-        }
-    }
-    const char *s = suggest_closest(k, map_keys, sizeof map_keys / sizeof map_keys[0]);
-    diag_add(d, file, line, "unknown key `%s`%s%s%s", k, s ? " (did you mean `" : "", s ? s : "",
-             s ? "`?)" : "");
-}
-
-static bool map_add_key(mapping *m, const config_kv *kv, const char *file, diag *d)
-{
-    const char *k = kv->key;
-    const char *why = NULL;
-    for (int f = 0; f < MAP_NFIELDS; f++) {
-        if (strcmp(k + 4, map_field_names[f]) != 0)
-            continue;
-        if (f == MAP_TYPE && kv->value[0] == '=') {
-            if (!kv->value[1] || strlen(kv->value + 1) > SIGFLOW_MAX_TYPE_LEN)
-                why = "a fixed type must be 1 to 128 bytes after `=`";
-            else if (!(m->type_literal = strdup(kv->value + 1)))
-                why = "out of memory";
-        } else {
-            why = map_path_compile(kv->value, &m->field[f]);
-        }
-        goto done;
-    }
-    if (strcmp(k, "map.time_unit") == 0) {
-        if (strcmp(kv->value, "s") == 0)
-            m->time_in_seconds = true;
-        else if (strcmp(kv->value, "ms") != 0)
-            why = "must be ms or s";
-        goto done;
-    }
-    if (strncmp(k, "map.attr.", 9) == 0) {
-        const char *name = k + 9;
-        if (!*name || strlen(name) > SIGFLOW_MAX_NAME_LEN)
-            why = "the attribute name after map.attr. must be 1 to 64 bytes";
-        else if (m->n_attrs == MAP_MAX_ATTRS)
-            why = "too many map.attr.* keys (at most 32)";
-        else if (!(m->attrs[m->n_attrs].name = strdup(name)))
-            why = "out of memory";
-        else {
-            m->attrs[m->n_attrs].name_len = strlen(name);
-            why = map_path_compile(kv->value, &m->attrs[m->n_attrs++].path);
-        }
-        goto done;
-    }
-    map_unknown_key(k, kv->line, file, d);
-    return false;
-done:
-    if (why)
-        diag_add(d, file, kv->line, "`%s`: %s", k, why);
-    return why == NULL;
-}
-
-void mapping_free(mapping *m)
-{
-    if (!m)
-        return;
-    for (int f = 0; f < MAP_NFIELDS; f++)
-        map_path_free(&m->field[f]);
-    for (size_t i = 0; i < m->n_attrs; i++) {
-        free(m->attrs[i].name);
-        map_path_free(&m->attrs[i].path);
-    }
-    free(m->type_literal);
-    map_types_free(m->types);
-    drift_free(atomic_load(&m->drift));
-    free(m);
-}
-
-/* Every mapped path names a top-level key (map.entity = customer, not data.customer). */
-static bool map_all_top_level(const mapping *m)
-{
-    for (int f = 0; f < MAP_NFIELDS; f++)
-        if (m->field[f].n > 1)
-            return false;
-    for (size_t i = 0; i < m->n_attrs; i++)
-        if (m->attrs[i].path.n != 1)
-            return false;
-    return true;
-}
-
-mapping *mapping_new(const config_instance *inst, const char *file, diag *d)
-{
-    /* aligned: the seen stripes are one cache line each (sizeof is a multiple of 64) */
-    mapping *m = aligned_alloc(_Alignof(mapping), sizeof *m);
-    if (!m) {
-        diag_add(d, file, inst ? inst->line : 0, "out of memory");
-        return NULL;
-    }
-    memset(m, 0, sizeof *m);
-    bool ok = true, any = false;
-    for (size_t i = 0; inst && i < inst->n_kv; i++) {
-        if (strncmp(inst->kv[i].key, "map.", 4) != 0)
-            continue;
-        any = true;
-        ok &= map_add_key(m, &inst->kv[i], file, d);
-    }
-    m->canonical = !any;
-    m->types = map_types_new(inst, file, d, &ok);
-    if (any && !m->field[MAP_ENTITY].n) {
-        diag_add(d, file, inst->line, "[connector %s] sets map.* keys but not `map.entity`",
-                 inst->name);
-        ok = false;
-    }
-    if (any && !m->field[MAP_TYPE].n && !m->type_literal) {
-        diag_add(d, file, inst->line,
-                 "[connector %s] sets map.* keys but not `map.type` (a path, or =literal)",
-                 inst->name);
-        ok = false;
-    }
-    if (!ok) {
-        mapping_free(m);
-        return NULL;
-    }
-    m->flat = any && map_all_top_level(m);
-    return m;
 }
 
 /* ---- applying ------------------------------------------------------------------------- */
@@ -391,7 +176,7 @@ static const char *map_text(const mapping *m, json_object *v, char *buf, size_t 
  * event_line_scan): an RFC 3339 string, or outside the canonical shape any string time_parse
  * reads; an integer; a number of seconds with map.time_unit = s.
  */
-static bool map_time_value(const mapping *m, const event_line_value *v, int64_t *ms)
+bool map_time_value(const mapping *m, const event_line_value *v, int64_t *ms)
 {
     if (v->kind == EVENT_LINE_STRING) {
         if (time_parse_rfc3339(v->p, v->n, ms) == 0)
@@ -623,15 +408,22 @@ void mapping_set_max_future_skew(int64_t ms)
     atomic_store(&map_max_future_skew_ms, ms > 0 ? ms : 0);
 }
 
-static int64_t map_now_ms(void)
+int64_t map_now_ms(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+bool map_time_acceptable(int64_t ms)
+{
+    int64_t skew = atomic_load_explicit(&map_max_future_skew_ms, memory_order_relaxed);
+    return ms >= SCORE_TIME_MIN_MS && ms <= SCORE_TIME_MAX_MS &&
+           !(skew > 0 && ms > map_now_ms() + skew);
+}
+
 /* A document acknowledged without an event (mapping_types.h): the host counts and drops it. */
-static sf_status map_dropped(sf_event **out, uint8_t why, char *err, size_t errlen)
+sf_status map_dropped(sf_event **out, uint8_t why, char *err, size_t errlen)
 {
     if (!(*out = event_new("-", "-", 0, err, errlen)))
         return SF_ENOMEM;
@@ -764,209 +556,6 @@ static void map_position(const char *json, size_t off, int *line, int *col)
             (*col)++;
         }
     }
-}
-
-/* ---- the event line reader's path -------------------------------------------------- */
-
-bool mapping_apply_view(mapping *m, const char *json, size_t len, mapping_view *v)
-{
-    event_line el;
-    if (!m->canonical || len > SIGFLOW_MAX_EVENT_LINE ||
-        !event_line_read(json, len, &el, v->attrs_buf))
-        return false;
-    /* What mapping_apply_obj and event_new refuse, with their words: theirs to say. */
-    if (el.entity_len > SIGFLOW_MAX_ENTITY_LEN || el.type_len > SIGFLOW_MAX_TYPE_LEN ||
-        el.time_ms < SCORE_TIME_MIN_MS || el.time_ms > SCORE_TIME_MAX_MS)
-        return false;
-    int64_t skew = atomic_load_explicit(&map_max_future_skew_ms, memory_order_relaxed);
-    if (skew > 0 && el.time_ms > map_now_ms() + skew)
-        return false;
-    /* Mapped: counted as mapping_apply_obj counts a document with every field present. */
-    atomic_fetch_add_explicit(&map_seen_stripe(m)->n, 1, memory_order_relaxed);
-    drift *dw = atomic_load_explicit(&m->drift, memory_order_acquire);
-    if (dw)
-        drift_observe_text(dw, 0, json, len);
-    memcpy(v->type_buf, el.type, el.type_len);
-    v->type_buf[el.type_len] = '\0';
-    const char *type = map_types_apply(m->types, v->type_buf);
-    v->dropped = type ? EVENT_KEPT : EVENT_FILTERED;
-    v->entity = el.entity;
-    v->entity_len = el.entity_len;
-    v->type = type ? type : v->type_buf;
-    v->time_ms = el.time_ms;
-    v->has_value = el.has_value;
-    v->value = el.has_value ? el.value : 0;
-    v->attrs = el.attrs_len ? v->attrs_buf : NULL;
-    v->attrs_len = el.attrs_len;
-    return true;
-}
-
-/* A view as the event mapping_apply_obj would have made. */
-static sf_status map_view_event(const mapping_view *v, sf_event **out, char *err, size_t errlen)
-{
-    if (v->dropped)
-        return map_dropped(out, v->dropped, err, errlen);
-    char entity[SIGFLOW_MAX_ENTITY_LEN + 1];
-    memcpy(entity, v->entity, v->entity_len);
-    entity[v->entity_len] = '\0';
-    sf_event *ev = event_new(entity, v->type, v->time_ms, err, errlen);
-    if (!ev)
-        return SF_EINVAL;
-    ev->has_value = v->has_value;
-    ev->value = v->value;
-    if (v->attrs && event_set_attrs(ev, v->attrs, v->attrs_len) != SF_OK) {
-        event_free(ev);
-        snprintf(err, errlen, "out of memory");
-        return SF_ENOMEM;
-    }
-    *out = ev;
-    return SF_OK;
-}
-
-/* ---- the flat path: map.* keys that are all top-level, on a line in the reader's subset ---- */
-
-/* The value of the top-level key `p` names, or NULL: absent, null (json-c's lookup finds no
-   object there either) or p not mapped. */
-static const event_line_value *map_flat_get(const event_line_pair *pairs, size_t n,
-                                            const map_path *p)
-{
-    for (size_t i = 0; p->n && i < n; i++)
-        if (pairs[i].key_len == p->seg0_len && memcmp(pairs[i].key, p->segs[0], p->seg0_len) == 0)
-            return pairs[i].v.kind == EVENT_LINE_NULL ? NULL : &pairs[i].v;
-    return NULL;
-}
-
-/* map_text on a scalar: a string's bytes, or an integer as decimal text, into buf (NUL-ended).
-   False where map_fields would refuse it: absent, other kinds, empty, longer than max. */
-static bool map_flat_text(const event_line_value *v, char *buf, size_t max)
-{
-    if (!v)
-        return false;
-    if (v->kind == EVENT_LINE_INT) {
-        snprintf(buf, max + 1, "%lld", (long long)v->i);
-        return true; /* at most 19 bytes: within every max it is used with */
-    }
-    if (v->kind != EVENT_LINE_STRING || v->n == 0 || v->n > max)
-        return false;
-    memcpy(buf, v->p, v->n);
-    buf[v->n] = '\0';
-    return true;
-}
-
-/* What the flat path read from one line, before it becomes an event. */
-typedef struct map_flat_doc {
-    char entity[SIGFLOW_MAX_ENTITY_LEN + 1];
-    char type_buf[SIGFLOW_MAX_TYPE_LEN + 1];
-    char id[SIGFLOW_MAX_ENTITY_LEN + 1];
-    const char *type;
-    bool has_id, has_time, has_value;
-    int64_t time_ms;
-    double value;
-    char attrs[SIGFLOW_MAX_ATTRS_LEN + 1];
-    size_t attrs_len;
-} map_flat_doc;
-
-/* The fields as map_fields reads them; false on anything it would count as a miss or word. */
-static bool map_flat_fields(const mapping *m, const event_line_pair *pairs, size_t n,
-                            map_flat_doc *doc)
-{
-    if (!map_flat_text(map_flat_get(pairs, n, &m->field[MAP_ENTITY]), doc->entity,
-                       SIGFLOW_MAX_ENTITY_LEN))
-        return false;
-    if (m->type_literal) {
-        doc->type = m->type_literal;
-    } else {
-        const event_line_value *t = map_flat_get(pairs, n, &m->field[MAP_TYPE]);
-        if (!t || t->kind != EVENT_LINE_STRING ||
-            !map_flat_text(t, doc->type_buf, SIGFLOW_MAX_TYPE_LEN))
-            return false;
-        doc->type = doc->type_buf;
-    }
-    if (m->field[MAP_TIME].n) {
-        const event_line_value *t = map_flat_get(pairs, n, &m->field[MAP_TIME]);
-        if (!t || !map_time_value(m, t, &doc->time_ms))
-            return false;
-        doc->has_time = true;
-    }
-    const event_line_value *v = map_flat_get(pairs, n, &m->field[MAP_VALUE]);
-    if (m->field[MAP_VALUE].n && !v)
-        return false; /* a miss the general path counts */
-    if (v && v->kind != EVENT_LINE_INT && v->kind != EVENT_LINE_DOUBLE)
-        return false;
-    doc->has_value = v != NULL;
-    doc->value = v ? v->d : 0;
-    if (m->field[MAP_ID].n) {
-        if (!map_flat_text(map_flat_get(pairs, n, &m->field[MAP_ID]), doc->id,
-                           SIGFLOW_MAX_ENTITY_LEN))
-            return false;
-        doc->has_id = true;
-    }
-    return true;
-}
-
-/* The map.attr.* values (scalars: the reader declines the rest) as map_write_attrs prints. */
-static bool map_flat_attrs(const mapping *m, const event_line_pair *pairs, size_t n,
-                           map_flat_doc *doc)
-{
-    jsonw w;
-    jsonw_init(&w, doc->attrs, SIGFLOW_MAX_ATTRS_LEN);
-    for (size_t i = 0; i < m->n_attrs; i++) {
-        const event_line_value *v = map_flat_get(pairs, n, &m->attrs[i].path);
-        if (v)
-            event_line_attr(&w, m->attrs[i].name, m->attrs[i].name_len, v);
-    }
-    if (w.len) {
-        jsonw_raw(&w, "}", 1);
-        if (!jsonw_end(&w))
-            return false; /* over the attrs limit: the general path words it */
-    }
-    doc->attrs_len = w.len;
-    return true;
-}
-
-/*
- * A mapped line without a JSON tree. True: *st and *out are what mapping_apply_obj would give
- * (counted as it counts). False: declined, nothing counted, json-c's path must map it.
- */
-bool mapping_apply_flat(mapping *m, const char *json, size_t len, sf_event **out, char *err,
-                        size_t errlen, sf_status *st)
-{
-    event_line_pair pairs[EVENT_LINE_MAX_PAIRS];
-    size_t n;
-    map_flat_doc doc;
-    *out = NULL;
-    if (!m->flat || len > SIGFLOW_MAX_EVENT_LINE || !event_line_scan(json, len, pairs, &n))
-        return false;
-    doc.has_id = doc.has_time = false;
-    if (!map_flat_fields(m, pairs, n, &doc) || !map_flat_attrs(m, pairs, n, &doc))
-        return false;
-    int64_t skew = atomic_load_explicit(&map_max_future_skew_ms, memory_order_relaxed);
-    if (doc.has_time && (doc.time_ms < SCORE_TIME_MIN_MS || doc.time_ms > SCORE_TIME_MAX_MS ||
-                         (skew > 0 && doc.time_ms > map_now_ms() + skew)))
-        return false;
-    const char *type = map_types_apply(m->types, doc.type);
-    sf_event *ev = NULL;
-    if (type &&
-        !(ev = event_new(doc.entity, type, doc.has_time ? doc.time_ms : map_now_ms(), err, errlen)))
-        return false; /* event_new's refusal: json-c's path words it */
-    atomic_fetch_add_explicit(&map_seen_stripe(m)->n, 1, memory_order_relaxed);
-    drift *dw = atomic_load_explicit(&m->drift, memory_order_acquire);
-    if (dw)
-        drift_observe_text(dw, 0, json, len);
-    *st = type ? SF_OK : map_dropped(out, EVENT_FILTERED, err, errlen);
-    if (!type)
-        return true;
-    ev->has_value = doc.has_value;
-    ev->value = doc.value;
-    if ((doc.has_id && !(ev->source_id = strdup(doc.id))) ||
-        (doc.attrs_len && event_set_attrs(ev, doc.attrs, doc.attrs_len) != SF_OK)) {
-        event_free(ev);
-        snprintf(err, errlen, "out of memory");
-        *st = SF_ENOMEM;
-        return true;
-    }
-    *out = ev;
-    return true;
 }
 
 sf_status mapping_apply(mapping *m, const char *json, size_t len, sf_event **out, char *err,
