@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * sf_mock_host.c - the mock host's table, instances and what they record (events, logs,
- * errors, metrics, checkpoints, threads). Calls libc and pthreads only; map_json is in
- * sf_mock_map.c, alerts and requests in sf_mock_alert.c, HMAC in sf_mock_crypto.c. Used by plugin
- * unit tests.
+ * errors, metrics, checkpoints, threads). Calls libc and pthreads only; options are in
+ * sf_mock_options.c, map_json in sf_mock_map.c, alerts and requests in sf_mock_alert.c, HMAC in
+ * sf_mock_crypto.c. Used by plugin unit tests.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -29,67 +29,6 @@ struct sf_mock_host {
     mock_ckpt *ckpts;
     size_t n_ckpts;
     size_t ckpt_writes;
-};
-
-typedef struct mock_kv {
-    char *name;
-    char *value;
-    char *secret; /* an SF_OPT_SECRET option's resolved value (NULL: refused or unset) */
-} mock_kv;
-
-typedef struct mock_log {
-    sf_log_level level;
-    char *text;
-} mock_log;
-
-typedef struct mock_metric {
-    char *name;
-    double sum;
-} mock_metric;
-
-typedef struct mock_thread {
-    pthread_t tid;
-    bool done;   /* the body returned */
-    bool joined; /* pthread_join done */
-} mock_thread;
-
-struct sf_instance {
-    sf_mock_host *host;
-    char *name;
-    const sf_plugin *plugin;
-    void *state;
-    bool create_called, created, started;
-
-    pthread_mutex_t mu; /* guards everything below */
-    pthread_cond_t cv;  /* stop requests and thread ends */
-    bool stop;
-
-    mock_kv *opts;
-    size_t n_opts;
-
-    sf_mock_event *events;
-    size_t n_events;
-    size_t emit_calls;
-    size_t retry_left;
-    long live;
-    sf_mock_emit_hook hook;
-    void *hook_ctx;
-    sf_mock_map_fn map_fn;
-    void *map_ctx;
-
-    mock_log *logs;
-    size_t n_logs;
-    char last_error[SF_MOCK_MAX_ERROR];
-    char error_copy[SF_MOCK_MAX_ERROR]; /* what last_error hands out */
-    mock_metric *metrics;
-    size_t n_metrics;
-
-    mock_thread *threads;
-    size_t n_threads;
-
-    bool unhealthy;                        /* the last health_set said ok = false */
-    char health_reason[SF_MOCK_MAX_ERROR]; /* and why */
-    size_t health_calls;
 };
 
 /* ---- allocation ------------------------------------------------------------------------- */
@@ -177,258 +116,6 @@ static const char *mock_last_error(sf_instance *inst)
     memcpy(inst->error_copy, inst->last_error, sizeof inst->error_copy);
     pthread_mutex_unlock(&inst->mu);
     return inst->error_copy;
-}
-
-/* ---- options ---------------------------------------------------------------------------- */
-
-static const sf_option *mock_declared(sf_instance *inst, const char *name)
-{
-    if (!inst->plugin || !inst->plugin->options)
-        return NULL;
-    for (const sf_option *o = inst->plugin->options; o->name; o++)
-        if (strcmp(o->name, name) == 0)
-            return o;
-    return NULL;
-}
-
-/* The SF_OPT_PREFIX declaration a key such as "headers.Accept" falls under. */
-static const sf_option *mock_prefix_decl(sf_instance *inst, const char *key)
-{
-    for (const sf_option *o = inst->plugin ? inst->plugin->options : NULL; o && o->name; o++) {
-        size_t l = strlen(o->name);
-        if ((o->flags & SF_OPT_PREFIX) && strncmp(key, o->name, l) == 0 && key[l])
-            return o;
-    }
-    return NULL;
-}
-
-/* Declared SF_OPT_SECRET, directly or under an SF_OPT_PREFIX secret ("secret.")? */
-static bool mock_is_secret(sf_instance *inst, const char *key)
-{
-    const sf_option *o = mock_declared(inst, key);
-    if (!o)
-        o = mock_prefix_decl(inst, key);
-    return o && o->type == SF_OPT_SECRET;
-}
-
-/* Resolve a secret option's text as the host does; the reason for a refusal goes to err. */
-static sf_status mock_resolve_secret(mock_kv *kv, char *err, size_t errlen)
-{
-    char why[256] = "";
-    free(kv->secret);
-    kv->secret = sf_mock_secret_resolve(kv->value, why, sizeof why);
-    if (kv->secret)
-        return SF_OK;
-    snprintf(err, errlen, "%s: %s", kv->name, why);
-    return SF_EINVAL;
-}
-
-static mock_kv *mock_find_opt(sf_instance *inst, const char *name)
-{
-    for (size_t i = 0; i < inst->n_opts; i++)
-        if (strcmp(inst->opts[i].name, name) == 0)
-            return &inst->opts[i];
-    return NULL;
-}
-
-static const char *mock_opt_prefixed(sf_instance *inst, const char *prefix, size_t i,
-                                     const char **suffix)
-{
-    size_t l = prefix ? strlen(prefix) : 0;
-    for (size_t k = 0; inst && l && k < inst->n_opts; k++) {
-        if (strncmp(inst->opts[k].name, prefix, l) != 0 || !inst->opts[k].name[l] || i-- > 0)
-            continue;
-        if (suffix)
-            *suffix = inst->opts[k].name + l;
-        return mock_is_secret(inst, inst->opts[k].name) ? inst->opts[k].secret
-                                                        : inst->opts[k].value;
-    }
-    return NULL;
-}
-
-static const char *mock_instance_name(sf_instance *inst)
-{
-    return inst ? inst->name : "";
-}
-
-static bool mock_opt_is_set(sf_instance *inst, const char *name)
-{
-    return inst && name && mock_find_opt(inst, name) != NULL;
-}
-
-static const char *mock_opt_string(sf_instance *inst, const char *name)
-{
-    if (!inst || !name)
-        return NULL;
-    mock_kv *kv = mock_find_opt(inst, name);
-    if (kv) /* a secret reads as its value, never as the env:/file: text */
-        return mock_is_secret(inst, name) ? kv->secret : kv->value;
-    const sf_option *o = mock_declared(inst, name);
-    return o ? o->default_value : NULL;
-}
-
-static int64_t mock_opt_int(sf_instance *inst, const char *name)
-{
-    const char *v = mock_opt_string(inst, name);
-    return v ? strtoll(v, NULL, 10) : 0;
-}
-
-static double mock_opt_double(sf_instance *inst, const char *name)
-{
-    const char *v = mock_opt_string(inst, name);
-    return v ? strtod(v, NULL) : 0.0;
-}
-
-static int mock_parse_bool(const char *v)
-{
-    static const char *const yes[] = {"true", "yes", "on", "1"};
-    static const char *const no[] = {"false", "no", "off", "0"};
-    for (size_t i = 0; i < 4; i++) {
-        if (strcasecmp(v, yes[i]) == 0)
-            return 1;
-        if (strcasecmp(v, no[i]) == 0)
-            return 0;
-    }
-    return -1;
-}
-
-static bool mock_opt_bool(sf_instance *inst, const char *name)
-{
-    const char *v = mock_opt_string(inst, name);
-    return v && mock_parse_bool(v) == 1;
-}
-
-int64_t sf_mock_parse_duration_ms(const char *text)
-{
-    static const struct {
-        const char *unit;
-        int64_t ms;
-    } units[] = {{"ms", 1},      {"s", 1000},     {"m", 60000},
-                 {"h", 3600000}, {"d", 86400000}, {"w", 604800000}};
-    if (!text || *text < '0' || *text > '9')
-        return -1;
-    int64_t v = 0;
-    const char *p = text;
-    for (; *p >= '0' && *p <= '9'; p++) {
-        if (v > (INT64_MAX - 9) / 10)
-            return -1;
-        v = v * 10 + (*p - '0');
-    }
-    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
-        if (strcmp(p, units[i].unit) == 0)
-            return v > INT64_MAX / units[i].ms ? -1 : v * units[i].ms;
-    return -1;
-}
-
-static int64_t mock_opt_duration_ms(sf_instance *inst, const char *name)
-{
-    int64_t ms = sf_mock_parse_duration_ms(mock_opt_string(inst, name));
-    return ms < 0 ? 0 : ms;
-}
-
-void sf_mock_set_option(sf_instance *inst, const char *name, const char *value)
-{
-    pthread_mutex_lock(&inst->mu);
-    mock_kv *kv = mock_find_opt(inst, name);
-    if (kv && !value) {
-        free(kv->name);
-        free(kv->value);
-        free(kv->secret);
-        *kv = inst->opts[--inst->n_opts];
-        kv = NULL;
-    } else if (kv) {
-        free(kv->value);
-        kv->value = sf_mock_xstrdup(value);
-    } else if (value) {
-        inst->opts = sf_mock_xrealloc(inst->opts, (inst->n_opts + 1) * sizeof *inst->opts);
-        kv = &inst->opts[inst->n_opts++];
-        kv->name = sf_mock_xstrdup(name);
-        kv->value = sf_mock_xstrdup(value);
-        kv->secret = NULL;
-    }
-    char err[SF_MOCK_MAX_ERROR];
-    if (kv && mock_is_secret(inst, name)) /* a refusal shows at create and validate_options */
-        (void)mock_resolve_secret(kv, err, sizeof err);
-    pthread_mutex_unlock(&inst->mu);
-}
-
-/* One value against its declaration; the reason goes to err. */
-static sf_status mock_check_value(const sf_option *o, const char *v, char *err, size_t errlen)
-{
-    char *end = NULL;
-    double num = 0;
-    bool ranged = true;
-    switch (o->type) {
-    case SF_OPT_INT:
-        errno = 0;
-        num = (double)strtoll(v, &end, 10);
-        if (errno || end == v || *end) {
-            snprintf(err, errlen, "%s: '%s' is not an integer", o->name, v);
-            return SF_EINVAL;
-        }
-        break;
-    case SF_OPT_DOUBLE:
-        num = strtod(v, &end);
-        if (end == v || *end) {
-            snprintf(err, errlen, "%s: '%s' is not a number", o->name, v);
-            return SF_EINVAL;
-        }
-        break;
-    case SF_OPT_DURATION:
-        num = (double)sf_mock_parse_duration_ms(v);
-        if (num < 0) {
-            snprintf(err, errlen, "%s: '%s' is not a duration (e.g. 500ms, 30s, 5m)", o->name, v);
-            return SF_EINVAL;
-        }
-        break;
-    case SF_OPT_BOOL:
-        if (mock_parse_bool(v) < 0) {
-            snprintf(err, errlen, "%s: '%s' is not a boolean", o->name, v);
-            return SF_EINVAL;
-        }
-        return SF_OK;
-    case SF_OPT_ENUM:
-        for (const char *const *c = o->choices; c && *c; c++)
-            if (strcmp(*c, v) == 0)
-                return SF_OK;
-        snprintf(err, errlen, "%s: '%s' is not one of the declared choices", o->name, v);
-        return SF_EINVAL;
-    default:
-        ranged = false;
-        break;
-    }
-    if (ranged && (o->flags & SF_OPT_HAS_RANGE) && (num < o->min || num > o->max)) {
-        snprintf(err, errlen, "%s: %s is out of range [%g, %g]", o->name, v, o->min, o->max);
-        return SF_EINVAL;
-    }
-    return SF_OK;
-}
-
-sf_status sf_mock_validate_options(sf_instance *inst, char *err, size_t errlen)
-{
-    const sf_option *table = inst->plugin ? inst->plugin->options : NULL;
-    for (size_t i = 0; i < inst->n_opts; i++) {
-        if (!mock_declared(inst, inst->opts[i].name) &&
-            !mock_prefix_decl(inst, inst->opts[i].name)) {
-            snprintf(err, errlen, "%s: unknown option", inst->opts[i].name);
-            return SF_EINVAL;
-        }
-        if (mock_is_secret(inst, inst->opts[i].name) &&
-            mock_resolve_secret(&inst->opts[i], err, errlen) != SF_OK)
-            return SF_EINVAL;
-    }
-    for (const sf_option *o = table; o && o->name; o++) {
-        mock_kv *kv = mock_find_opt(inst, o->name);
-        if (!kv && (o->flags & SF_OPT_REQUIRED)) {
-            snprintf(err, errlen, "%s: required option missing", o->name);
-            return SF_EINVAL;
-        }
-        if (o->default_value && mock_check_value(o, o->default_value, err, errlen) != SF_OK)
-            return SF_EINVAL;
-        if (kv && mock_check_value(o, kv->value, err, errlen) != SF_OK)
-            return SF_EINVAL;
-    }
-    return SF_OK;
 }
 
 /* ---- events ----------------------------------------------------------------------------- */
@@ -805,13 +492,6 @@ sf_mock_host *sf_mock_host_new(void)
     t->log = mock_log_fn;
     t->vlog = mock_vlog;
     t->set_error = sf_mock_error;
-    t->instance_name = mock_instance_name;
-    t->opt_is_set = mock_opt_is_set;
-    t->opt_string = mock_opt_string;
-    t->opt_int = mock_opt_int;
-    t->opt_double = mock_opt_double;
-    t->opt_bool = mock_opt_bool;
-    t->opt_duration_ms = mock_opt_duration_ms;
     t->event_new = sf_mock_event_make;
     t->event_set_value = mock_event_set_value;
     t->event_set_attrs_json = mock_event_set_attrs_json;
@@ -831,7 +511,7 @@ sf_mock_host *sf_mock_host_new(void)
     t->equal_ct = sf_mock_equal_ct;
     t->metric_set = mock_metric_set;
     t->health_set = mock_health_set;
-    t->opt_prefixed = mock_opt_prefixed;
+    sf_mock_fill_option_table(t);
     sf_mock_fill_alert_table(t);
     sf_mock_fill_message_table(t);
     return h;
@@ -906,12 +586,9 @@ sf_status sf_mock_instance_create(sf_instance *inst)
         return SF_EINVAL;
     /* The host refuses the section before any call into the plugin: so does the mock. */
     char err[SF_MOCK_MAX_ERROR];
-    for (size_t i = 0; i < inst->n_opts; i++) {
-        if (mock_is_secret(inst, inst->opts[i].name) &&
-            mock_resolve_secret(&inst->opts[i], err, sizeof err) != SF_OK) {
-            sf_mock_error(inst, "%s", err);
-            return SF_EINVAL;
-        }
+    if (sf_mock_resolve_secrets(inst, err, sizeof err) != SF_OK) {
+        sf_mock_error(inst, "%s", err);
+        return SF_EINVAL;
     }
     if (p->init) {
         sf_status st = p->init(&inst->host->table);
@@ -972,11 +649,7 @@ void sf_mock_instance_free(sf_instance *inst)
     sf_mock_join_threads(inst, 10000);
     if (inst->create_called && inst->plugin->destroy)
         inst->plugin->destroy(inst, inst->state);
-    for (size_t i = 0; i < inst->n_opts; i++) {
-        free(inst->opts[i].name);
-        free(inst->opts[i].value);
-        free(inst->opts[i].secret);
-    }
+    sf_mock_free_options(inst);
     for (size_t i = 0; i < inst->n_events; i++) {
         free(inst->events[i].entity);
         free(inst->events[i].type);
@@ -986,7 +659,6 @@ void sf_mock_instance_free(sf_instance *inst)
         free(inst->logs[i].text);
     for (size_t i = 0; i < inst->n_metrics; i++)
         free(inst->metrics[i].name);
-    free(inst->opts);
     free(inst->events);
     free(inst->logs);
     free(inst->metrics);

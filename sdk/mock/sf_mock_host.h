@@ -5,7 +5,7 @@
  * so SF_HOST_HAS works) and records what the plugin does: emitted events, log lines, errors,
  * metrics, checkpoints, threads. Needs only <sigflow.h>, libc and pthreads: no json-c, no
  * cmocka (use it from any test framework). Installed in `pkg-config --variable=mockdir
- * sigflow`; compile sf_mock_host.c into your test program.
+ * sigflow`; compile its .c files (sf_mock_*.c) into your test program.
  *
  * Typical test:
  *

@@ -2,12 +2,13 @@
 /*
  * sf_mock_internal.h - what the mock host's files share: the layouts behind the opaque
  * handles and a few helpers. Not for tests: use sf_mock_host.h.
- * Used by sf_mock_host.c (instances, table), sf_mock_map.c (canonical map_json) and
- * sf_mock_alert.c (fake alerts, render, fake requests).
+ * Used by sf_mock_host.c (instances, table), sf_mock_options.c (options), sf_mock_map.c
+ * (canonical map_json) and sf_mock_alert.c (fake alerts, render, fake requests).
  */
 #ifndef SF_MOCK_INTERNAL_H
 #define SF_MOCK_INTERNAL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -63,6 +64,69 @@ struct sf_http_request {
     size_t n_headers;
 };
 
+/* An instance and what it records (sf_mock_host.c keeps it; sf_mock_options.c reads and
+   writes its options under its mutex). */
+typedef struct mock_kv {
+    char *name;
+    char *value;
+    char *secret; /* an SF_OPT_SECRET option's resolved value (NULL: refused or unset) */
+} mock_kv;
+
+typedef struct mock_log {
+    sf_log_level level;
+    char *text;
+} mock_log;
+
+typedef struct mock_metric {
+    char *name;
+    double sum;
+} mock_metric;
+
+typedef struct mock_thread {
+    pthread_t tid;
+    bool done;   /* the body returned */
+    bool joined; /* pthread_join done */
+} mock_thread;
+
+struct sf_instance {
+    sf_mock_host *host;
+    char *name;
+    const sf_plugin *plugin;
+    void *state;
+    bool create_called, created, started;
+
+    pthread_mutex_t mu; /* guards everything below */
+    pthread_cond_t cv;  /* stop requests and thread ends */
+    bool stop;
+
+    mock_kv *opts;
+    size_t n_opts;
+
+    sf_mock_event *events;
+    size_t n_events;
+    size_t emit_calls;
+    size_t retry_left;
+    long live;
+    sf_mock_emit_hook hook;
+    void *hook_ctx;
+    sf_mock_map_fn map_fn;
+    void *map_ctx;
+
+    mock_log *logs;
+    size_t n_logs;
+    char last_error[SF_MOCK_MAX_ERROR];
+    char error_copy[SF_MOCK_MAX_ERROR]; /* what last_error hands out */
+    mock_metric *metrics;
+    size_t n_metrics;
+
+    mock_thread *threads;
+    size_t n_threads;
+
+    bool unhealthy;                        /* the last health_set said ok = false */
+    char health_reason[SF_MOCK_MAX_ERROR]; /* and why */
+    size_t health_calls;
+};
+
 /* Allocation that aborts on failure: the mock is a test tool. */
 void *sf_mock_xmalloc(size_t n);
 void *sf_mock_xrealloc(void *p, size_t n);
@@ -81,6 +145,12 @@ void sf_mock_format_time(int64_t ms, char *buf, size_t buflen);
 
 /* The alert and request members of the table (sf_mock_alert.c). */
 void sf_mock_fill_alert_table(sf_host *t);
+/* The table's option getters (sf_mock_options.c). */
+void sf_mock_fill_option_table(sf_host *t);
+/* Resolve every secret option as the host does before create; SF_EINVAL with the reason. */
+sf_status sf_mock_resolve_secrets(sf_instance *inst, char *err, size_t errlen);
+/* Free the instance's options (at sf_mock_instance_free). */
+void sf_mock_free_options(sf_instance *inst);
 
 /* sf_mock_message.c: the msg_* members, render_as and template_check (since 1.2). */
 void sf_mock_fill_message_table(sf_host *t);

@@ -4,7 +4,7 @@
  * "Options"): `env:NAME` from the environment, `file:/path` from a file (one trailing newline
  * removed, at most SF_MOCK_MAX_SECRET bytes), anything else refused with the host's message,
  * because secrets are never written in the INI. Owns nothing but the strings it returns.
- * Calls libc only. Used by sf_mock_host.c (set_option, create, validate_options).
+ * Calls libc only. Used by sf_mock_options.c (set_option, create, validate_options).
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
