@@ -531,6 +531,8 @@ void runtime__metrics_refresh(runtime *rt)
     metrics_set("sigflow_store_checkpoint_pages_total", (double)ws.pages);
     metrics_set("sigflow_store_checkpoints_forced_total", (double)ws.forced);
     metrics_set("sigflow_store_checkpoints_inline_total", (double)ws.inline_checkpoints);
+    metrics_set("sigflow_store_checkpoint_locked_rounds_total", (double)ws.locked_rounds);
+    metrics_set("sigflow_store_checkpoint_locked_pages_total", (double)ws.locked_pages);
     metrics_set("sigflow_store_checkpoint_failures_total", (double)ws.failures);
     metrics_set("sigflow_store_wal_pages", (double)ws.wal_pages);
     metrics_set("sigflow_journaled_queue_depth", (double)queue_length(rt->journaled));

@@ -40,6 +40,8 @@ struct store_ckpt {
     atomic_uint inline_mark; /* no checkpoint by the committing connection before this */
     atomic_bool signalled;   /* a wake-up is pending: the hook wakes the thread once */
     atomic_uint_fast64_t commits;
+    void (*after_first_round)(void *); /* tests: store_wal_set_after_first_round */
+    void *after_first_round_ctx;
     /* the thread's own */
     uint64_t commits_seen; /* commits when the last pass began */
     bool settled;          /* the last pass copied everything and nothing failed */
@@ -219,9 +221,31 @@ static void ckpt_finish(store_ckpt *c, int *log, int *done)
             ckpt_failed(c, "checkpoint", rc);
         return;
     }
+    int before = c->acct_done;
+    bool same_wal = atomic_load(&c->restarts) == r0;
     ckpt_account(c, r0, l, d, false);
+    pthread_mutex_lock(&c->stats_mu);
+    c->stats.locked_rounds++;
+    if (same_wal && d > before) {
+        c->stats.locked_pages += (uint64_t)(d - before);
+        if ((uint64_t)(d - before) > c->stats.locked_pages_max)
+            c->stats.locked_pages_max = (uint64_t)(d - before);
+    }
+    pthread_mutex_unlock(&c->stats_mu);
     *log = l;
     *done = d;
+}
+
+/* What a round would have left to copy: the WAL as the last commit left it (a round's `log`
+   is the WAL when the round began: the commits that came while it copied are not in it; a
+   round that took 500 ms on a stalling disk left thousands of pages that way) less what is
+   copied. */
+static unsigned ckpt_tail(store_ckpt *c, int log, int done)
+{
+    unsigned now = atomic_load(&c->wal_frames);
+    unsigned size = log > 0 && (unsigned)log > now ? (unsigned)log : now;
+    unsigned copied = done > 0 ? (unsigned)done : 0;
+    return size > copied ? size - copied : 0;
 }
 
 static void ckpt_pass(store_ckpt *c)
@@ -238,19 +262,24 @@ static void ckpt_pass(store_ckpt *c)
         return;
     }
     ckpt_account(c, r0, log, done, false);
+    if (c->after_first_round)
+        c->after_first_round(c->after_first_round_ctx);
     unsigned t = atomic_load(&c->threshold);
-    /* The tail shrinks from pass to pass while copying outpaces the commits. */
-    for (int i = 0; i < CKPT_CATCH_UP && done < log && (unsigned)(log - done) > t / 2; i++) {
-        int before = log - done;
+    /* The tail shrinks from round to round while copying outpaces the commits. It counts the
+       commits that came during the last round: the round under the store lock copies them
+       all while every commit waits, through two flushes (ckpt_finish). */
+    for (int i = 0; i < CKPT_CATCH_UP && ckpt_tail(c, log, done) > t / 2; i++) {
+        unsigned before = ckpt_tail(c, log, done);
         r0 = atomic_load(&c->restarts);
         if (sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done) !=
             SQLITE_OK)
             break; /* judged at the next pass */
         ckpt_account(c, r0, log, done, false);
-        if (log - done >= before)
-            break; /* not catching up (a reader, or commits faster than the copy) */
+        if (atomic_load(&c->restarts) != r0 || ckpt_tail(c, log, done) >= before)
+            break; /* started over, or not catching up (a reader, commits faster than copy) */
     }
-    if (log >= 0 && (unsigned)log >= t && (unsigned)(log - done) <= t / 2)
+    if (log >= 0 && (unsigned)log >= t && atomic_load(&c->restarts) == r0 &&
+        ckpt_tail(c, log, done) <= t / 2)
         ckpt_finish(c, &log, &done);
     c->settled = done >= log;
     /* forced already, and nothing written since: the next commit starts the WAL over (a
@@ -429,6 +458,13 @@ bool store_wal_trouble(store *s, char *why, size_t len)
     }
     pthread_mutex_unlock(&c->stats_mu);
     return trouble;
+}
+
+void store_wal_set_after_first_round(store *s, void (*fn)(void *), void *ctx)
+{
+    store_ckpt *c = store__ckpt(s);
+    c->after_first_round_ctx = ctx;
+    c->after_first_round = fn;
 }
 
 void store_wal_set_threshold(store *s, unsigned pages)

@@ -65,6 +65,9 @@ typedef struct store_wal_stats {
     uint64_t failures;    /* passes that failed with an error, forced RESTARTs that could not */
     uint64_t inline_checkpoints; /* run by the committing connection past the inline bound */
     uint64_t wal_pages;          /* pages in the WAL after the last commit */
+    uint64_t locked_rounds;      /* rounds run with the store lock held, so the WAL starts over */
+    uint64_t locked_pages;       /* pages those rounds copied while every commit waited */
+    uint64_t locked_pages_max;   /* the most one of them copied */
 } store_wal_stats;
 void store_wal_stats_get(store *s, store_wal_stats *out);
 
@@ -77,6 +80,10 @@ bool store_wal_trouble(store *s, char *why, size_t len);
 
 /* Tests: a smaller threshold (the hard bound follows it). */
 void store_wal_set_threshold(store *s, unsigned pages);
+/* Tests: fn(ctx) on the checkpointer thread after each pass's first round (commits made
+   there are the commits that come while a round copies). Set before the WAL reaches the
+   threshold; NULL removes it. */
+void store_wal_set_after_first_round(store *s, void (*fn)(void *), void *ctx);
 
 /* store.c's, for this module only: the store's checkpointer (for the functions above), and
    the store lock taken ahead of every other waiter (then released by store__unlock_first). */
