@@ -40,8 +40,9 @@ struct store_ckpt {
     atomic_uint inline_mark; /* no checkpoint by the committing connection before this */
     atomic_bool signalled;   /* a wake-up is pending: the hook wakes the thread once */
     atomic_uint_fast64_t commits;
-    void (*after_first_round)(void *); /* tests: store_wal_set_after_first_round */
-    void *after_first_round_ctx;
+    /* tests: store_wal_set_after_first_round (set from the test's thread: atomic) */
+    _Atomic(void (*)(void *)) after_first_round;
+    _Atomic(void *) after_first_round_ctx;
     /* the thread's own */
     uint64_t commits_seen; /* commits when the last pass began */
     bool settled;          /* the last pass copied everything and nothing failed */
@@ -262,8 +263,9 @@ static void ckpt_pass(store_ckpt *c)
         return;
     }
     ckpt_account(c, r0, log, done, false);
-    if (c->after_first_round)
-        c->after_first_round(c->after_first_round_ctx);
+    void (*after)(void *) = atomic_load(&c->after_first_round);
+    if (after)
+        after(atomic_load(&c->after_first_round_ctx));
     unsigned t = atomic_load(&c->threshold);
     /* The tail shrinks from round to round while copying outpaces the commits. It counts the
        commits that came during the last round: the round under the store lock copies them
@@ -463,8 +465,8 @@ bool store_wal_trouble(store *s, char *why, size_t len)
 void store_wal_set_after_first_round(store *s, void (*fn)(void *), void *ctx)
 {
     store_ckpt *c = store__ckpt(s);
-    c->after_first_round_ctx = ctx;
-    c->after_first_round = fn;
+    atomic_store(&c->after_first_round_ctx, ctx);
+    atomic_store(&c->after_first_round, fn);
 }
 
 void store_wal_set_threshold(store *s, unsigned pages)
