@@ -27,7 +27,7 @@
 # 4-6k req/s across two cores and 28-39k on one: that alone moved every ratio). Each run
 # also measures c = 1 with wrk and the server on CPU 0 together ("1same"), for every server.
 # BENCH_HTTP_PIN=none leaves placement to the scheduler (the old behaviour).
-# About 10 minutes with the defaults.
+# About 10 minutes with the defaults. Exits 1 when a target of this run is not met.
 set -eu
 BUILD=${BUILD:-build}
 ROOT=$PWD
@@ -62,7 +62,9 @@ if [ -n "$BASE" ]; then
     install -m 0755 "$BASE/plugins/connector_webhook.so" "$OUT/base-plugins/"
 fi
 PIDS=()
-trap 'for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done' EXIT
+# The servers go at any exit; the script's status stays its own (a kill of a server already
+# stopped fails, and was the status of every run before).
+trap 'st=$?; for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; exit $st' EXIT
 
 cat >"$OUT/one.lua" <<'LUA'
 wrk.method = "POST"
@@ -508,4 +510,9 @@ if float(load0.split()[0]) > float(max_load) or float(load1.split()[0]) > float(
 else:
     print("VALID: 1-minute load at most BENCH_MAX_LOAD=%s before and at most %s + 2 after"
           % (max_load, max_load))
+# `make bench` fails while a target is not met in this run (valid or not).
+unmet = sum(not ok for _, ok, _ in verdicts)
+if unmet:
+    print("bench_http: %d target%s not met" % (unmet, "" if unmet == 1 else "s"))
+sys.exit(1 if unmet else 0)
 PY
