@@ -117,6 +117,9 @@ void queue_defer_wakeups(int64_t interval_us)
     tl_defer.interval_us = interval_us;
     if (interval_us <= 0)
         queue_wake_deferred();
+    else /* the first wake-up under a new limit is given at once (an interval longer than the
+            machine's uptime made it wait: monotime starts near 0 at boot) */
+        tl_defer.last_us = monotime_us() - interval_us;
 }
 
 bool queue_wakeups_owed(int64_t *due_us)
