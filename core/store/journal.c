@@ -148,18 +148,18 @@ static bool journal_commit_batch(journal *j, journal_entry *batch, bool here, do
     sf_status rc;
     int64_t t0;
     if (here) {
-        if (!store_trylock(j->st))
+        if (!store_trylock_pinned(j->st))
             return false;
         t0 = monotime_us();
-        rc = store_begin_now(j->st);
+        rc = store_begin_pinned(j->st, false);
         if (rc == SF_ERETRY) {
             store_unlock(j->st);
             return false;
         }
     } else {
-        store_lock(j->st);
+        store_lock_pinned(j->st);
         t0 = monotime_us();
-        rc = journal_exec_cached(j, "BEGIN");
+        rc = store_begin_pinned(j->st, true);
     }
     int64_t now = store_now_ms(j->st);
     for (journal_entry *e = batch; e; e = e->next) {
@@ -186,6 +186,7 @@ static bool journal_commit_batch(journal *j, journal_entry *batch, bool here, do
                 memset(e->seqs, 0, e->n * sizeof *e->seqs);
         }
     }
+    store_end_pinned(j->st, rc == SF_OK);
     *took = (double)(monotime_us() - t0) / 1e6;
     store_unlock(j->st);
     j->next_seq = next;

@@ -40,7 +40,10 @@ struct store {
     store_cached cache[STORE_STMT_CACHE];
     size_t ncache;
     int64_t (*now_ms)(void);
-    store_ckpt *ckpt; /* the WAL checkpointer: its thread and connection */
+    store_ckpt *ckpt;     /* the WAL checkpointer: its thread and connection */
+    sqlite3_stmt *pin;    /* the read pin: stepped to its first row and left there */
+    bool pinned;          /* pin holds a read transaction open (lock held to change it) */
+    unsigned pin_commits; /* commits since it was taken */
 };
 
 static const char *const durability_names[] = {"fsync", "batch", "off"};
@@ -80,11 +83,26 @@ store_durability store_get_durability(const store *s)
     return s->dur;
 }
 
-void store_lock(store *s)
+/* End the read pin (lock held): the connection's next statement reads the newest commit. */
+static void store_unpin(store *s)
+{
+    if (!s->pinned)
+        return;
+    sqlite3_reset(s->pin);
+    s->pinned = false;
+}
+
+void store_lock_pinned(store *s)
 {
     pthread_mutex_lock(&s->mu);
     while (atomic_load_explicit(&s->lock_wanted, memory_order_relaxed))
         pthread_cond_wait(&s->lock_free, &s->mu);
+}
+
+void store_lock(store *s)
+{
+    store_lock_pinned(s);
+    store_unpin(s);
 }
 
 void store_unlock(store *s)
@@ -92,7 +110,7 @@ void store_unlock(store *s)
     pthread_mutex_unlock(&s->mu);
 }
 
-bool store_trylock(store *s)
+bool store_trylock_pinned(store *s)
 {
     if (atomic_load(&s->lock_wanted) || pthread_mutex_trylock(&s->mu) != 0)
         return false;
@@ -103,11 +121,14 @@ bool store_trylock(store *s)
 }
 
 /* A mutex does not queue its waiters: a writer that commits back to back could take it again
-   and again ahead of the checkpointer. This one lock is handed on first (one thread only). */
+   and again ahead of the checkpointer. This one lock is handed on first (one thread only).
+   It ends the pin: a checkpoint may then copy every frame, and the next commit starts the
+   WAL over (SQLite does that only for a transaction that began after the checkpoint). */
 void store__lock_first(store *s)
 {
     atomic_store(&s->lock_wanted, true);
     pthread_mutex_lock(&s->mu);
+    store_unpin(s);
 }
 
 void store__unlock_first(store *s)
@@ -117,27 +138,57 @@ void store__unlock_first(store *s)
     pthread_mutex_unlock(&s->mu);
 }
 
-sf_status store_begin_now(store *s)
+sf_status store_begin_pinned(store *s, bool wait)
 {
     sqlite3_stmt *st = store_stmt(s, "BEGIN IMMEDIATE");
     if (!st)
         return SF_EIO;
-    /* No busy handler for this one statement: another writer means "not now", not a wait. */
-    if (sqlite3_busy_timeout(s->db, 0) != SQLITE_OK)
+    /* !wait: no busy handler for this one statement: another writer means "not now". */
+    if (!wait && sqlite3_busy_timeout(s->db, 0) != SQLITE_OK)
         return SF_EIO;
     int rc = sqlite3_step(st);
     sqlite3_reset(st);
-    if (sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK) {
+    if ((rc & 0xff) == SQLITE_BUSY && s->pinned) {
+        /* Another connection committed since the pin was taken (SQLITE_BUSY_SNAPSHOT), or
+           holds the write lock, for which a reader may not wait: a fresh start, and the
+           wait (if any) now. */
+        store_unpin(s);
+        rc = sqlite3_step(st);
+        sqlite3_reset(st);
+    }
+    if (!wait && sqlite3_busy_timeout(s->db, STORE_BUSY_TIMEOUT_MS) != SQLITE_OK) {
         if (rc == SQLITE_DONE)
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         return SF_EIO;
     }
     if (rc == SQLITE_DONE)
         return SF_OK;
-    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+    if (!wait && ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED))
         return SF_ERETRY;
-    log_error(STORE_CTX, "BEGIN IMMEDIATE failed: %s", sqlite3_errmsg(s->db));
+    log_limited(SF_LOG_ERROR, STORE_CTX, "BEGIN IMMEDIATE failed: %s", sqlite3_errmsg(s->db));
     return SF_EIO;
+}
+
+void store_end_pinned(store *s, bool committed)
+{
+    if (!committed || !sqlite3_get_autocommit(s->db)) {
+        store_unpin(s); /* a rollback aborted it anyway */
+        return;
+    }
+    if (s->pinned && ++s->pin_commits < STORE_PIN_COMMITS && !store_ckpt_has_work(s->ckpt))
+        return;
+    store_unpin(s); /* renewed: the checkpointer may copy up to here */
+    if (sqlite3_step(s->pin) == SQLITE_ROW) {
+        s->pinned = true;
+        s->pin_commits = 0;
+    } else {
+        sqlite3_reset(s->pin); /* no pin: each commit takes its own read lock, as without */
+    }
+}
+
+bool store_pinned(const store *s)
+{
+    return s->pinned;
 }
 
 store_ckpt *store__ckpt(store *s)
@@ -446,6 +497,12 @@ sf_status store_open_ex(const char *state_dir, store_durability d, unsigned flag
     if ((flags & STORE_OPEN_CHECK) &&
         (rc = store_check_hwm(s->db, state_dir, path, err, errlen)) != SF_OK)
         goto fail;
+    /* Any table read holds a read transaction while the statement is on its row. */
+    if (sqlite3_prepare_v3(s->db, "SELECT 1 FROM schema_version", -1, SQLITE_PREPARE_PERSISTENT,
+                           &s->pin, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot prepare the read pin: %s", sqlite3_errmsg(s->db));
+        goto fail;
+    }
     if ((rc = store_ckpt_start(s, s->db, path, d, &s->ckpt, err, errlen)) != SF_OK)
         goto fail;
     log_info(STORE_CTX, "opened %s durability=%s schema=%d", path, store_durability_name(d),
@@ -464,6 +521,7 @@ void store_close(store *s)
     /* The checkpointer's connection first: the writer's close is then the last, and its
        final checkpoint copies the WAL into the database and removes it. */
     store_ckpt_stop(s->ckpt, s->db);
+    sqlite3_finalize(s->pin);
     for (size_t i = 0; i < s->ncache; i++)
         sqlite3_finalize(s->cache[i].stmt);
     if (s->db && sqlite3_close(s->db) != SQLITE_OK)

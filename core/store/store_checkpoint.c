@@ -306,6 +306,11 @@ static bool ckpt_wants_tick(store_ckpt *c)
     return !c->settled || atomic_load(&c->commits) != c->commits_seen;
 }
 
+bool store_ckpt_has_work(store_ckpt *c)
+{
+    return c && atomic_load(&c->wal_frames) >= atomic_load(&c->threshold);
+}
+
 static void *ckpt_main(void *arg)
 {
     pthread_setname_np(pthread_self(), "sf-checkpoint"); /* top -H, perf: docs/operating.md */

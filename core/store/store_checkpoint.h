@@ -85,6 +85,9 @@ void store_wal_set_threshold(store *s, unsigned pages);
    threshold; NULL removes it. */
 void store_wal_set_after_first_round(store *s, void (*fn)(void *), void *ctx);
 
+/* The WAL is past the threshold: the checkpointer has work (a pass to run or running). */
+bool store_ckpt_has_work(store_ckpt *c);
+
 /* store.c's, for this module only: the store's checkpointer (for the functions above), and
    the store lock taken ahead of every other waiter (then released by store__unlock_first). */
 store_ckpt *store__ckpt(store *s);

@@ -1,5 +1,5 @@
 /* Unit tests of core/store/store.c and core/store/store_kv.c: open, migrations, durability,
- * key-values. */
+ * key-values, the journal's read pin. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -169,6 +169,133 @@ static void kv_rejects_empty_and_oversized_arguments(void **state)
     free(big);
 }
 
+/* ---- the read pin: the journal's commits keep one read transaction between them ---- */
+
+/* A store with table t, and a second connection (another writer: the admin API's, or
+   another process's) on the same file. */
+static sqlite3 *pin_open(fixture *f)
+{
+    char err[256] = "", path[128];
+    assert_int_equal(store_open(f->dir, STORE_DURABILITY_BATCH, &f->s, err, sizeof err), SF_OK);
+    store_lock(f->s);
+    assert_int_equal(store_exec(f->s, "CREATE TABLE t (x INTEGER)"), SF_OK);
+    store_unlock(f->s);
+    snprintf(path, sizeof path, "%s/%s", f->dir, STORE_FILE_NAME);
+    sqlite3 *other = NULL;
+    assert_int_equal(sqlite3_open(path, &other), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(other, "SELECT 1 FROM t", NULL, NULL, NULL), SQLITE_OK);
+    return other;
+}
+
+/* One pinned commit of INSERT x, as the journal makes it. */
+static sf_status pin_commit(store *s, int x, bool wait)
+{
+    char sql[64];
+    snprintf(sql, sizeof sql, "INSERT INTO t VALUES (%d)", x);
+    store_lock_pinned(s);
+    sf_status rc = store_begin_pinned(s, wait);
+    if (rc == SF_OK)
+        rc = store_exec(s, sql);
+    if (rc == SF_OK)
+        rc = store_exec(s, "COMMIT");
+    else if (!sqlite3_get_autocommit(store_db(s)))
+        store_exec(s, "ROLLBACK");
+    store_end_pinned(s, rc == SF_OK);
+    store_unlock(s);
+    return rc;
+}
+
+static int count_rows(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int n = -1;
+    if (sqlite3_prepare_v2(db, "SELECT count(*) FROM t", -1, &st, NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        n = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return n;
+}
+
+static void a_pinned_commit_after_another_connections_write_starts_afresh(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *other = pin_open(f);
+    assert_int_equal(pin_commit(f->s, 1, true), SF_OK);
+    store_lock(f->s);
+    store_unlock(f->s);
+    assert_int_equal(pin_commit(f->s, 2, true), SF_OK);
+    store_lock_pinned(f->s);
+    assert_true(store_pinned(f->s)); /* held between the journal's commits */
+    store_unlock(f->s);
+    /* Another connection commits while the pin holds an older snapshot: a write on that
+       snapshot is refused by SQLite, and the next pinned commit must start afresh, not fail
+       (an event loop's commit, which does not wait, as well as the committer's). */
+    assert_int_equal(sqlite3_exec(other, "INSERT INTO t VALUES (10)", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(pin_commit(f->s, 3, false), SF_OK);
+    assert_int_equal(sqlite3_exec(other, "INSERT INTO t VALUES (11)", NULL, NULL, NULL), SQLITE_OK);
+    assert_int_equal(pin_commit(f->s, 4, true), SF_OK);
+    assert_int_equal(count_rows(other), 6);
+    sqlite3_close(other);
+}
+
+static void store_lock_ends_the_pin_so_a_read_sees_the_newest_commit(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *other = pin_open(f);
+    assert_int_equal(pin_commit(f->s, 1, true), SF_OK);
+    assert_int_equal(sqlite3_exec(other, "INSERT INTO t VALUES (10)", NULL, NULL, NULL), SQLITE_OK);
+    store_lock(f->s);
+    assert_false(store_pinned(f->s));
+    assert_int_equal(count_rows(store_db(f->s)), 2); /* the pinned snapshot held 1 */
+    store_unlock(f->s);
+    sqlite3_close(other);
+}
+
+static void a_rolled_back_commit_ends_the_pin(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *other = pin_open(f);
+    assert_int_equal(pin_commit(f->s, 1, true), SF_OK);
+    store_lock_pinned(f->s);
+    assert_int_equal(store_begin_pinned(f->s, true), SF_OK);
+    assert_int_equal(store_exec(f->s, "ROLLBACK"), SF_OK);
+    store_end_pinned(f->s, false);
+    assert_false(store_pinned(f->s));
+    store_unlock(f->s);
+    assert_int_equal(pin_commit(f->s, 2, true), SF_OK);
+    assert_int_equal(count_rows(other), 2);
+    sqlite3_close(other);
+}
+
+/* The WAL frames a PASSIVE checkpoint from `other` copies now, and how many there are. */
+static void checkpoint_from(sqlite3 *other, int *log, int *copied)
+{
+    assert_int_equal(sqlite3_wal_checkpoint_v2(other, NULL, SQLITE_CHECKPOINT_PASSIVE, log, copied),
+                     SQLITE_OK);
+}
+
+static void the_pin_is_renewed_so_a_checkpoint_is_never_held_back_long(void **state)
+{
+    fixture *f = *state;
+    sqlite3 *other = pin_open(f);
+    int log = 0, copied = 0;
+    checkpoint_from(other, &log, &copied);
+    assert_true(log > 0);
+    assert_int_equal(copied, log);                      /* nothing pinned yet: all of it */
+    assert_int_equal(pin_commit(f->s, 0, true), SF_OK); /* takes the pin */
+    for (int i = 1; i < STORE_PIN_COMMITS; i++)
+        assert_int_equal(pin_commit(f->s, i, true), SF_OK);
+    /* The pin's snapshot is older than these commits: a checkpoint may not copy them. */
+    checkpoint_from(other, &log, &copied);
+    assert_true(copied > 0 && copied < log);
+    /* The STORE_PIN_COMMITS-th commit after it was taken renews it: all of it now. */
+    assert_int_equal(pin_commit(f->s, STORE_PIN_COMMITS, true), SF_OK);
+    checkpoint_from(other, &log, &copied);
+    assert_int_equal(copied, log);
+    assert_int_equal(count_rows(other), STORE_PIN_COMMITS + 1);
+    sqlite3_close(other);
+}
+
 int main(void)
 {
     log_set_level(SF_LOG_WARN);
@@ -184,6 +311,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(unwritable_state_dir_is_an_error, setup, teardown),
         cmocka_unit_test_setup_teardown(kv_get_missing_is_null_and_set_replaces, setup, teardown),
         cmocka_unit_test_setup_teardown(kv_rejects_empty_and_oversized_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(
+            a_pinned_commit_after_another_connections_write_starts_afresh, setup, teardown),
+        cmocka_unit_test_setup_teardown(store_lock_ends_the_pin_so_a_read_sees_the_newest_commit,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(a_rolled_back_commit_ends_the_pin, setup, teardown),
+        cmocka_unit_test_setup_teardown(the_pin_is_renewed_so_a_checkpoint_is_never_held_back_long,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests_name("store", tests, NULL, NULL);
 }
