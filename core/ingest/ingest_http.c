@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <poll.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -71,9 +72,12 @@ typedef struct ingest_req ingest_req;
 typedef struct ingest_loop {
     struct ingest_http *h;
     struct MHD_Daemon *mhd;
-    int wake_fd;        /* eventfd: rung when another thread queues on an empty `ready` */
-    pthread_mutex_t mu; /* guards ready and every submitted request's committed/suspended/gone */
+    int wake_fd;        /* eventfd in libmicrohttpd's epoll set: rung when another thread
+                           queues on an empty `ready` */
+    pthread_mutex_t mu; /* guards ready, rung and every submitted request's
+                           committed/suspended/gone */
     ingest_req *ready;  /* committed, to resume */
+    bool rung;          /* wake_fd was written and not yet read */
     journal *to_commit; /* the journal this pass queued requests in (this thread's only) */
     unsigned commits;   /* commits this loop ran or handed on (journal_commit_here calls) */
     unsigned conns;     /* connections libmicrohttpd holds on this loop (this thread's only) */
@@ -271,19 +275,24 @@ static void on_committed(void *ctx, sf_status st)
     rq->committed = true;
     bool gone = rq->gone;
     if (!gone && rq->suspended) {
-        ring = !l->ready && tl_loop != l;
+        ring = !l->ready && tl_loop != l && !l->rung;
         rq->next_ready = l->ready;
         l->ready = rq;
     }
+    /* Rung under the lock: the loop reads wake_fd when it finds `rung`, and then the write
+       has happened (else it would stay readable and the loop spin). */
+    uint64_t one = 1;
+    if (ring) {
+        if (write(l->wake_fd, &one, sizeof one) == sizeof one || errno == EAGAIN)
+            l->rung = true;
+        else
+            log_error(LOG_CTX, "cannot wake an ingest loop: %s", strerror(errno));
+    }
     pthread_mutex_unlock(&l->mu);
-    if (gone) { /* its sender left: nobody to tell (on_completed left it to us) */
+    if (gone) { /* its sender left: nobody to tell (on_committed left it to us) */
         req_free(rq);
         waiting_done(h); /* last: the listener may be stopped once nothing waits */
-        return;
     }
-    uint64_t one = 1;
-    if (ring && write(l->wake_fd, &one, sizeof one) != sizeof one && errno != EAGAIN)
-        log_error(LOG_CTX, "cannot wake an ingest loop: %s", strerror(errno));
 }
 
 /* The commit is over: the connector's answer, or 503 and nothing kept. */
@@ -512,7 +521,12 @@ static void loop_resume_ready(ingest_loop *l)
     pthread_mutex_lock(&l->mu);
     ingest_req *rq = l->ready;
     l->ready = NULL;
+    bool rung = l->rung;
+    l->rung = false;
     pthread_mutex_unlock(&l->mu);
+    uint64_t n;
+    if (rung && read(l->wake_fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        log_error(LOG_CTX, "ingest loop wake-up: %s", strerror(errno));
     while (rq) {
         ingest_req *next = rq->next_ready; /* rq may be answered and gone after MHD_run */
         MHD_resume_connection(rq->conn);
@@ -520,13 +534,20 @@ static void loop_resume_ready(ingest_loop *l)
     }
 }
 
-/* One pass: resume what is committed, run libmicrohttpd (reads, callbacks, answers). */
-static void loop_pass(ingest_loop *l)
+/* One pass: resume what is committed, run libmicrohttpd (reads, callbacks, answers), first
+   waiting up to `wait_ms` for input or a wake-up (0: only what is there). One epoll_wait, in
+   libmicrohttpd, whose epoll set holds wake_fd too (loop_start). */
+static void loop_pass_wait(ingest_loop *l, int32_t wait_ms)
 {
     loop_resume_ready(l);
-    if (MHD_run(l->mhd) != MHD_YES)
+    if (MHD_run_wait(l->mhd, wait_ms) != MHD_YES)
         log_warn(LOG_CTX, "ingest loop: MHD_run failed");
     ingest_answer_counts_flush(&l->counts);
+}
+
+static void loop_pass(ingest_loop *l)
+{
+    loop_pass_wait(l, 0);
 }
 
 /* Wake the scorer for the events this loop's commits handed it since its last wake-up, once
@@ -580,16 +601,7 @@ static void *loop_main(void *arg)
         to = loop_wake_scorer(to);
         if (l->to_commit) /* parked in the last pass: commit them after this one, at once */
             to = 0;
-        struct pollfd fds[2] = {{.fd = epfd, .events = POLLIN},
-                                {.fd = l->wake_fd, .events = POLLIN}};
-        if (poll(fds, 2, (int)to) < 0 && errno != EINTR) {
-            log_error(LOG_CTX, "ingest loop poll: %s", strerror(errno));
-            break;
-        }
-        uint64_t n;
-        if ((fds[1].revents & POLLIN) && read(l->wake_fd, &n, sizeof n) < 0 && errno != EAGAIN)
-            log_error(LOG_CTX, "ingest loop wake-up: %s", strerror(errno));
-        loop_pass(l);
+        loop_pass_wait(l, (int32_t)to);
         if (l->to_commit) /* more requests on their way: into this commit */
             loop_gather(l, epfd);
         if (l->to_commit) { /* this pass's requests: commit them here if nobody else is */
@@ -626,6 +638,13 @@ static bool loop_start(ingest_loop *l, ingest_http *h, struct sockaddr_storage *
         (size_t)SIGFLOW_HTTP_CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, on_completed, l,
         MHD_OPTION_END);
     if (!l->mhd)
+        return false;
+    /* wake_fd in libmicrohttpd's own epoll set, so that its epoll_wait (MHD_run_wait) is the
+       loop's one wait. An event whose data is NULL is skipped by libmicrohttpd 0.9.75's
+       MHD_epoll (its "shutdown signal"): the loop reads wake_fd itself (loop_resume_ready). */
+    const union MHD_DaemonInfo *ep = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_EPOLL_FD);
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = NULL};
+    if (!ep || epoll_ctl(ep->epoll_fd, EPOLL_CTL_ADD, l->wake_fd, &ev) != 0)
         return false;
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(l->mhd, MHD_DAEMON_INFO_BIND_PORT);
     if (info && h->port == 0) {
