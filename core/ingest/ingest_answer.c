@@ -16,14 +16,19 @@
 /* The counts of the pass this thread runs (an ingest loop's; NULL on other threads). */
 static _Thread_local ingest_answer_counts *tl_counts;
 
+static void series_name(char *out, size_t len, const char *instance, unsigned code)
+{
+    if (instance && instance[0])
+        snprintf(out, len, "sigflow_ingest_requests_total{connector=\"%s\",code=\"%u\"}", instance,
+                 code);
+    else
+        snprintf(out, len, "sigflow_ingest_requests_total{code=\"%u\"}", code);
+}
+
 static void count_answers(const char *instance, unsigned code, unsigned n)
 {
     char series[SIGFLOW_MAX_NAME_LEN + 96];
-    if (instance && instance[0])
-        snprintf(series, sizeof series,
-                 "sigflow_ingest_requests_total{connector=\"%s\",code=\"%u\"}", instance, code);
-    else
-        snprintf(series, sizeof series, "sigflow_ingest_requests_total{code=\"%u\"}", code);
+    series_name(series, sizeof series, instance, code);
     metrics_add(series, n);
 }
 
@@ -34,9 +39,15 @@ void ingest_answer_counts_bind(ingest_answer_counts *counts)
 
 void ingest_answer_counts_flush(ingest_answer_counts *counts)
 {
-    for (unsigned i = 0; i < counts->n; i++)
-        count_answers(counts->c[i].instance, counts->c[i].code, counts->c[i].n);
-    counts->n = 0;
+    for (unsigned i = 0; i < counts->n; i++) {
+        if (counts->c[i].n == 0)
+            continue;
+        if (counts->c[i].series)
+            metrics_series_add(counts->c[i].series, counts->c[i].n);
+        else
+            count_answers(counts->c[i].instance, counts->c[i].code, counts->c[i].n);
+        counts->c[i].n = 0;
+    }
 }
 
 void ingest_answer_count(const char *instance, unsigned code)
@@ -44,7 +55,8 @@ void ingest_answer_count(const char *instance, unsigned code)
     ingest_answer_counts *k = tl_counts;
     if (!instance)
         instance = "";
-    if (!k) {
+    size_t len = strlen(instance);
+    if (!k || len >= sizeof k->c[0].instance) {
         count_answers(instance, code, 1);
         return;
     }
@@ -53,11 +65,16 @@ void ingest_answer_count(const char *instance, unsigned code)
             k->c[i].n++;
             return;
         }
-    if (k->n == INGEST_ANSWER_COUNTS)
-        ingest_answer_counts_flush(k);
-    snprintf(k->c[k->n].instance, sizeof k->c[k->n].instance, "%s", instance);
+    if (k->n == INGEST_ANSWER_COUNTS) { /* more series than a loop keeps: counted at once */
+        count_answers(instance, code, 1);
+        return;
+    }
+    char name[SIGFLOW_MAX_NAME_LEN + 96];
+    series_name(name, sizeof name, instance, code);
+    memcpy(k->c[k->n].instance, instance, len + 1);
     k->c[k->n].code = code;
     k->c[k->n].n = 1;
+    k->c[k->n].series = metrics_series_get(name);
     k->n++;
 }
 

@@ -3,7 +3,7 @@
  * (`sigflow_ingest_requests_total{connector,code}`): a connector's status turned into the
  * answer its sender gets, and the listener's own refusals (404, 405, 413, 431, 503 +
  * Retry-After). On an ingest loop's thread the counts are kept for the loop's pass and added
- * to /metrics once at its end (one lock a pass, not one a request); elsewhere at once.
+ * to their /metrics series once at its end (no lock, no lookup); elsewhere at once.
  * Owns: the answers' texts and the counts of the thread's pass. Used by ingest_http.
  */
 #ifndef SIGFLOW_INGEST_ANSWER_H
@@ -14,21 +14,26 @@
 #include "sigflow.h"
 #include "base/limits.h"
 
-#define INGEST_ANSWER_COUNTS 8 /* distinct (connector, code) counts kept per pass */
+#define INGEST_ANSWER_COUNTS 8 /* distinct (connector, code) series a loop keeps at hand */
 
-/* The answers of one loop pass (that loop's thread only). */
+struct metrics_series;
+
+/* The answers of one loop pass (that loop's thread only), by (connector, code): each entry
+   keeps its /metrics series once resolved, so a pass's flush is an atomic add per entry, with
+   no name formatted and no lookup in the metrics table (at c = 1, every request). */
 typedef struct ingest_answer_counts {
     struct {
         char instance[SIGFLOW_MAX_NAME_LEN + 1]; /* "" for answers without a connector */
         unsigned code;
-        unsigned n;
+        unsigned n;                    /* answers this pass */
+        struct metrics_series *series; /* sigflow_ingest_requests_total{...}; NULL: no memory */
     } c[INGEST_ANSWER_COUNTS];
-    unsigned n;
+    unsigned n; /* entries in use (kept from pass to pass) */
 } ingest_answer_counts;
 
 /* This thread's answers are counted in `counts` from now on (an ingest loop, at its start). */
 void ingest_answer_counts_bind(ingest_answer_counts *counts);
-/* Add `counts` to /metrics and empty it (its thread, at the end of a pass). */
+/* Add the pass's counts to /metrics and zero them (its thread, at the end of a pass). */
 void ingest_answer_counts_flush(ingest_answer_counts *counts);
 /* Count one answer sent (instance NULL or "": no connector). */
 void ingest_answer_count(const char *instance, unsigned code);

@@ -239,7 +239,10 @@ static sf_status keep_answer(ingest_req *rq, sf_instance *inst, const sf_http_re
                                 resp->content_type ? resp->content_type : "text/plain") != MHD_YES)
         return SF_ENOMEM;
     rq->code = code;
-    snprintf(rq->instance, sizeof rq->instance, "%s", instance_get_name(inst));
+    const char *name = instance_get_name(inst); /* per request: no printf */
+    size_t n = strnlen(name, sizeof rq->instance - 1);
+    memcpy(rq->instance, name, n);
+    rq->instance[n] = '\0';
     return SF_OK;
 }
 
