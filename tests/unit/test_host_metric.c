@@ -15,20 +15,10 @@
 #include <string.h>
 
 #include "base/metrics.h"
+#include "metrics_text.h"
 #include "plugin/host.h"
 
 static const sf_host *H;
-
-static char *exposition(void)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    metrics_write(f);
-    assert_int_equal(fclose(f), 0);
-    return buf;
-}
 
 /* Does the exposition hold this whole line? */
 static bool has_line(const char *text, const char *line)
@@ -42,7 +32,7 @@ static bool has_line(const char *text, const char *line)
 
 static void expect_line(const char *line)
 {
-    char *t = exposition();
+    char *t = metrics_text();
     bool ok = has_line(t, line);
     if (!ok)
         fail_msg("missing line `%s` in:\n%s", line, t);
@@ -104,7 +94,7 @@ static void more_names_than_remembered_still_count(void **state)
     H->metric_add(in, "bad-name", 1);
     H->metric_add(in, NULL, 1);
     H->metric_add(in, "", 1);
-    char *t = exposition();
+    char *t = metrics_text();
     assert_null(strstr(t, "bad-name"));
     assert_null(strstr(t, "manyx__total"));
     free(t);

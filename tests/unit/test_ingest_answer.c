@@ -16,26 +16,7 @@
 
 #include "base/metrics.h"
 #include "ingest/ingest_answer.h"
-
-/* The value of one series in the exposition; -1 when it is not there. */
-static double series_value(const char *series)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    metrics_write(f);
-    assert_int_equal(fclose(f), 0);
-    double v = -1;
-    size_t n = strlen(series);
-    for (const char *p = buf; (p = strstr(p, series)); p += n)
-        if ((p == buf || p[-1] == '\n') && p[n] == ' ') {
-            v = strtod(p + n + 1, NULL);
-            break;
-        }
-    free(buf);
-    return v;
-}
+#include "metrics_text.h"
 
 static void a_pass_is_counted_at_its_end_and_every_pass_adds(void **state)
 {
@@ -50,18 +31,18 @@ static void a_pass_is_counted_at_its_end_and_every_pass_adds(void **state)
     ingest_answer_count("pass", 400);
     ingest_answer_count(NULL, 404);
     ingest_answer_count("", 404);
-    assert_true(series_value(ok) <= 0); /* not before the pass ends */
+    assert_true(metrics_text_value(ok) <= 0); /* not before the pass ends */
     ingest_answer_counts_flush(&counts);
-    assert_true(series_value(ok) == 3);
-    assert_true(series_value(bad) == 1);
-    assert_true(series_value(none) == 2);
+    assert_true(metrics_text_value(ok) == 3);
+    assert_true(metrics_text_value(bad) == 1);
+    assert_true(metrics_text_value(none) == 2);
     ingest_answer_counts_flush(&counts); /* an empty pass adds nothing */
-    assert_true(series_value(ok) == 3);
+    assert_true(metrics_text_value(ok) == 3);
     ingest_answer_count("pass", 202);
     ingest_answer_count("pass", 202);
     ingest_answer_counts_flush(&counts);
-    assert_true(series_value(ok) == 5);
-    assert_true(series_value(bad) == 1);
+    assert_true(metrics_text_value(ok) == 5);
+    assert_true(metrics_text_value(bad) == 1);
     ingest_answer_counts_bind(NULL);
 }
 
@@ -80,8 +61,8 @@ static void more_pairs_than_a_loop_keeps_are_all_counted(void **state)
         char series[128];
         snprintf(series, sizeof series,
                  "sigflow_ingest_requests_total{connector=\"many\",code=\"%u\"}", 200 + i);
-        if (series_value(series) != 2)
-            fail_msg("%s: %g, expected 2", series, series_value(series));
+        if (metrics_text_value(series) != 2)
+            fail_msg("%s: %g, expected 2", series, metrics_text_value(series));
     }
     ingest_answer_counts_bind(NULL);
 }
@@ -91,8 +72,8 @@ static void a_thread_that_is_not_a_loop_counts_at_once(void **state)
     (void)state;
     ingest_answer_counts_bind(NULL);
     ingest_answer_count("other", 503);
-    assert_true(series_value("sigflow_ingest_requests_total{connector=\"other\",code=\"503\"}") ==
-                1);
+    assert_true(
+        metrics_text_value("sigflow_ingest_requests_total{connector=\"other\",code=\"503\"}") == 1);
 }
 
 int main(void)

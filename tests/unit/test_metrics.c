@@ -11,17 +11,7 @@
 #include <pthread.h>
 
 #include "base/metrics.h"
-
-static char *exposition(void)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    metrics_write(f);
-    assert_int_equal(fclose(f), 0);
-    return buf;
-}
+#include "metrics_text.h"
 
 static void has_line(const char *text, const char *line)
 {
@@ -44,7 +34,7 @@ static void histogram_buckets_are_cumulative(void **state)
     static const double bounds[] = {0.1, 1, 10};
     /* the first observation is above the lowest bound: that bucket still exists, at 0 */
     metrics_observe("t_lag_seconds", bounds, 3, 2);
-    char *t = exposition();
+    char *t = metrics_text();
     has_line(t, "t_lag_seconds_bucket{le=\"0.1\"} 0");
     has_line(t, "t_lag_seconds_bucket{le=\"1\"} 0");
     has_line(t, "t_lag_seconds_bucket{le=\"10\"} 1");
@@ -53,7 +43,7 @@ static void histogram_buckets_are_cumulative(void **state)
     metrics_observe("t_lag_seconds", bounds, 3, 0.05);
     metrics_observe("t_lag_seconds", bounds, 3, 1); /* on a bound: counted in it */
     metrics_observe("t_lag_seconds", bounds, 3, 100000);
-    t = exposition();
+    t = metrics_text();
     has_line(t, "t_lag_seconds_bucket{le=\"0.1\"} 1");
     has_line(t, "t_lag_seconds_bucket{le=\"1\"} 2");
     has_line(t, "t_lag_seconds_bucket{le=\"10\"} 3");
@@ -70,7 +60,7 @@ static void set_histogram_is_cumulative_and_replaces(void **state)
     static const double bounds[] = {0.001, 0.01, 0.1};
     const uint64_t first[] = {2, 0, 3, 1};
     metrics_set_histogram("t_commit_seconds", bounds, 3, first, 0.5);
-    char *t = exposition();
+    char *t = metrics_text();
     has_line(t, "# TYPE t_commit_seconds histogram");
     has_line(t, "t_commit_seconds_bucket{le=\"0.001\"} 2");
     has_line(t, "t_commit_seconds_bucket{le=\"0.01\"} 2");
@@ -81,7 +71,7 @@ static void set_histogram_is_cumulative_and_replaces(void **state)
     free(t);
     const uint64_t later[] = {4, 1, 3, 1};
     metrics_set_histogram("t_commit_seconds", bounds, 3, later, 0.75);
-    t = exposition();
+    t = metrics_text();
     has_line(t, "t_commit_seconds_bucket{le=\"0.001\"} 4");
     has_line(t, "t_commit_seconds_bucket{le=\"0.01\"} 5");
     has_line(t, "t_commit_seconds_bucket{le=\"+Inf\"} 9");
@@ -97,7 +87,7 @@ static void counters_and_gauges(void **state)
     metrics_add("t_total{x=\"a\"}", 3);
     metrics_set("t_gauge", 7);
     metrics_set("t_gauge", 4);
-    char *t = exposition();
+    char *t = metrics_text();
     has_line(t, "t_total{x=\"a\"} 5");
     has_line(t, "t_gauge 4");
     free(t);
@@ -131,7 +121,7 @@ static void series_handles_add_without_the_name(void **state)
     assert_ptr_equal(metrics_series_get("t_handle_total{c=\"h\"}"), h);
     metrics_series_add(h, 2);
     metrics_add("t_handle_total{c=\"h\"}", 3); /* the name and the handle: one series */
-    char *t = exposition();
+    char *t = metrics_text();
     has_line(t, "t_handle_total{c=\"h\"} 5");
     free(t);
     /* enough new series to grow the table, then /metrics sorts it: the handle still holds */
@@ -140,14 +130,14 @@ static void series_handles_add_without_the_name(void **state)
         snprintf(name, sizeof name, "t_a%03d_total", 99 - i);
         metrics_add(name, 1);
     }
-    free(exposition());
+    free(metrics_text());
     g_handle = h;
     pthread_t th[4];
     for (int i = 0; i < 4; i++)
         assert_int_equal(pthread_create(&th[i], NULL, add_many, NULL), 0);
     for (int i = 0; i < 4; i++)
         assert_int_equal(pthread_join(th[i], NULL), 0);
-    t = exposition();
+    t = metrics_text();
     has_line(t, "t_handle_total{c=\"h\"} 80005");
     has_line(t, "t_a000_total 1");
     free(t);
