@@ -186,8 +186,8 @@ static bool journal_commit_batch(journal *j, journal_entry *batch, bool here, do
                 memset(e->seqs, 0, e->n * sizeof *e->seqs);
         }
     }
+    *took = (double)(monotime_us() - t0) / 1e6; /* BEGIN to COMMIT: the pin's renewal after */
     store_end_pinned(j->st, rc == SF_OK);
-    *took = (double)(monotime_us() - t0) / 1e6;
     store_unlock(j->st);
     j->next_seq = next;
     return true;
