@@ -14,6 +14,7 @@
 #include "base/log.h"
 #include "base/log_limit.h"
 #include "store/store_checkpoint.h"
+#include "store/store_vfs.h"
 #include "store/store_guard.h"
 #include "store/store_schema.h"
 
@@ -481,7 +482,8 @@ sf_status store_open_ex(const char *state_dir, store_durability d, unsigned flag
     }
     /* FULLMUTEX off: our own lock serialises the connection, SQLite's would be redundant. */
     int oflags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(path, &s->db, oflags, NULL) != SQLITE_OK) {
+    /* The WAL's frames each in one write (store_vfs.c); the default VFS if it cannot be had. */
+    if (sqlite3_open_v2(path, &s->db, oflags, store_vfs_name()) != SQLITE_OK) {
         snprintf(err, errlen, "cannot open %s: %s", path,
                  s->db ? sqlite3_errmsg(s->db) : "out of memory");
         goto fail;
