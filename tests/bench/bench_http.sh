@@ -205,8 +205,8 @@ stop_sigflow() { # NAME [PID]
 # within 80% of 1/latency). Written over a file already on disk, as SQLite writes its WAL
 # again from the start after each checkpoint round ("overwrite", the figure used); appending
 # to a growing file also writes its size and takes longer ("append", printed beside it).
-# `frames N` probes N overwritten frames only: taken around each `fsync` c = 1 cell, since
-# this disk's flush moved 0.25-0.45 ms from one minute to the next (2026-12-02).
+# `frames N` probes N overwritten frames only: taken around each `fsync` c = 1 and 1same
+# cell, since this disk's flush moved from 0.16 to 0.51 ms within minutes (2026-12-02).
 cat >"$OUT/fsync_probe.py" <<'PY'
 import os, statistics, sys, time
 def probe(path, grow, frames=200):
