@@ -103,10 +103,11 @@ print(v.get('sigflow_journal_commits_total', 0), v.get('sigflow_journal_events_t
 place() {
     WRK=""
     [ "$PIN" = none ] && return 0
-    local cpus=$SRV_CPUS
-    [ "$2" = same ] && cpus=$WRK_CPUS
-    taskset -a -p -c "$cpus" "$1" >/dev/null
+    taskset -a -p -c "$(server_cpus "$2")" "$1" >/dev/null
     WRK="taskset -c $WRK_CPUS"
+}
+server_cpus() { # WHERE (split or same) -> the CPUs a server runs on in such a cell
+    if [ "$1" = same ]; then echo "$WRK_CPUS"; else echo "$SRV_CPUS"; fi
 }
 # cell RUN LABEL PID URL SCRIPT CONC EVENTS_PER_REQ [ADMIN_PORT]: one wrk run, one result line.
 # CONC "1same": one connection, wrk and the server on the same CPU.
@@ -324,10 +325,11 @@ for run in $(seq "$RUNS"); do
                 # the server runs on in the cell: this VM's disk interrupts land on CPU 1,
                 # and a flush waited for on CPU 0 took 0.04-0.05 ms longer (2026-12-02).
                 probe=""
-                if [ "${s%-fsync}" != "$s" ] && [ "${c%same}" = 1 ]; then
+                if [ "$s" = sigflow-fsync ] && [ "${c%same}" = 1 ]; then
                     probe="python3"
-                    [ "$PIN" = none ] || probe="taskset -c $SRV_CPUS python3"
-                    [ "$PIN" = none ] || [ "$c" = 1 ] || probe="taskset -c $WRK_CPUS python3"
+                    where=split
+                    [ "$c" = 1 ] || where=same
+                    [ "$PIN" = none ] || probe="taskset -c $(server_cpus $where) python3"
                     f0=$($probe "$OUT/fsync_probe.py" frames "$OUT" 100)
                 fi
                 cell "$run" "$s" "$pid" "$url" "$OUT/one.lua" "$c" 1 "$admin"
@@ -431,11 +433,11 @@ for c in ("1", "1same"):
     runs_ = [r for r in sorted(v) if r in f and s.get(r, 0) > 0]
     if not runs_:
         continue
-    shares = [v[r] / (1000 / (f[r] + 1000 / s[r])) for r in runs_]
+    bounds = [1000 / (f[r] + 1000 / s[r]) for r in runs_]
+    shares = [v[r] / b for r, b in zip(runs_, bounds)]
     print("fsync c=%s: per run, the flush probed around the cell (%s ms) + the sink's round "
           "trip allows at most %s req/s; sigflow made %s of it (median %.0f%%)" % (
-              c, " ".join("%.3f" % f[r] for r in runs_),
-              " ".join("%.0f" % (1000 / (f[r] + 1000 / s[r])) for r in runs_),
+              c, " ".join("%.3f" % f[r] for r in runs_), " ".join("%.0f" % b for b in bounds),
               " ".join("%.0f%%" % (100 * x) for x in shares), 100 * statistics.median(shares)))
 
 # At c > 1 each sender waits for its commit too: were every commit to carry all c requests,
@@ -508,12 +510,11 @@ for c in ("1", "1same"):
     if not runs_:
         continue
     shares = [v[r] * f[r] / 1000 for r in runs_]
-    m = statistics.median(shares)
+    m, rps = statistics.median(shares), get("sigflow-fsync", c)["rps"]
     check("#14 fsync c=%s >= 80%% of 1/fsync latency" % c, m >= 0.8,
           "%.0f%%: runs %s, met in %d of %d (%.0f req/s against the opening probe's %.3f ms: %.0f%%)"
           % (100 * m, " ".join("%.0f%% of %.0f/s" % (100 * x, 1000 / f[r]) for x, r in zip(shares, runs_)),
-             sum(x >= 0.8 for x in shares), len(shares), get("sigflow-fsync", c)["rps"], fs,
-             100 * get("sigflow-fsync", c)["rps"] * fs / 1000))
+             sum(x >= 0.8 for x in shares), len(shares), rps, fs, 100 * rps * fs / 1000))
 for c in ("16", "64"):
     check_ratio("#14 fsync c=%s >= 50%% of the sink" % c, "sigflow-fsync", c, 0.5)
 # wrk corrects for coordinated omission: a stall of S ms at c = 16 also counts, for each
