@@ -6,6 +6,13 @@
  * With `--log FILE` (the alert receiver of tests/bench/bench_run.py) each request but a
  * POST /_control also appends {"time": <unix seconds>} to FILE, opened per request so that a
  * file removed between runs starts again.
+ * With `--flush FILE` it is the durable sink, the floor of a durable answer: no request is
+ * answered before a flush. Each loop pass (one epoll_wait's ready connections) reads its
+ * requests, writes one WAL frame (a 24-byte header and a 4 KiB page, one pwrite) over FILE
+ * and fdatasyncs it, then answers every request of the pass: the simplest group commit, one
+ * flush for all the requests that arrived together, with no database and no threads. What
+ * it makes at `durability = fsync`'s concurrencies is what this machine's disk and loopback
+ * allow a server that flushes before it answers (docs/performance.md, "HTTP ingest").
  * Benchmark tool only: not part of the daemon.
  */
 #include <errno.h>
@@ -34,11 +41,47 @@ typedef struct conn {
     int fd;
     size_t len;  /* bytes buffered */
     size_t need; /* bytes of the current request (headers + body) once known, else 0 */
+    size_t owed; /* --flush: requests read in this pass, answered after its flush */
     char buf[SINK_BUF];
 } conn;
 
 static int port;
 static const char *log_path; /* --log: one line per request received */
+static int flush_fd = -1;    /* --flush: the file each pass writes a frame to and flushes */
+
+#define FLUSH_FRAME (24 + 4096) /* a WAL frame as SQLite writes it: header + page */
+#define FLUSH_FRAMES 1000       /* written over again from the start, as a WAL is */
+
+/* --flush: FILE written once and flushed, so that the frames write over blocks on disk (as
+ * SQLite writes its WAL again after each checkpoint) and a flush carries no size change. */
+static void flush_open(const char *path)
+{
+    static char zero[FLUSH_FRAME];
+    flush_fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    for (int i = 0; flush_fd >= 0 && i < FLUSH_FRAMES; i++)
+        if (write(flush_fd, zero, sizeof zero) != (ssize_t)sizeof zero) {
+            close(flush_fd);
+            flush_fd = -1;
+        }
+    if (flush_fd < 0 || fsync(flush_fd) != 0) {
+        perror("http_sink: --flush");
+        exit(1);
+    }
+}
+
+/* One frame written and flushed for a pass's requests (each loop has its own frame slot
+ * sequence; the frames' bytes do not matter, their flush does). */
+static void flush_frame(unsigned *next)
+{
+    static const char frame[FLUSH_FRAME];
+    off_t at = (off_t)(*next % FLUSH_FRAMES) * FLUSH_FRAME;
+    (*next)++;
+    if (pwrite(flush_fd, frame, sizeof frame, at) != (ssize_t)sizeof frame ||
+        fdatasync(flush_fd) != 0) {
+        perror("http_sink: flush");
+        exit(1);
+    }
+}
 
 /* {"time": now} appended to log_path for the request at the start of buf. */
 static void log_request(const char *buf, size_t len)
@@ -94,7 +137,7 @@ static size_t request_size(const conn *c)
     return head + body;
 }
 
-/* Read what is there; answer every complete request. -1: close. */
+/* Read what is there; answer every complete request (--flush: count it in c->owed). -1: close. */
 static int serve(conn *c)
 {
     for (;;) {
@@ -117,7 +160,9 @@ static int serve(conn *c)
             if (c->len < c->need)
                 break;
             log_request(c->buf, c->len);
-            if (write(c->fd, reply, sizeof reply - 1) != (ssize_t)(sizeof reply - 1))
+            if (flush_fd >= 0)
+                c->owed++;
+            else if (write(c->fd, reply, sizeof reply - 1) != (ssize_t)(sizeof reply - 1))
                 return -1;
             memmove(c->buf, c->buf + c->need, c->len - c->need);
             c->len -= c->need;
@@ -136,8 +181,10 @@ static void *loop_main(void *arg)
         exit(1);
     }
     struct epoll_event evs[64];
+    conn *owing[64];
+    unsigned frames = 0;
     for (;;) {
-        int n = epoll_wait(ep, evs, 64, -1);
+        int n = epoll_wait(ep, evs, 64, -1), nowing = 0;
         for (int i = 0; i < n; i++) {
             conn *c = evs[i].data.ptr;
             if (!c) {
@@ -160,9 +207,21 @@ static void *loop_main(void *arg)
                 continue;
             }
             if (serve(c) < 0) {
-                close(c->fd);
+                close(c->fd); /* what it sent in this pass is not answered: no flush owed */
                 free(c);
+            } else if (c->owed) {
+                owing[nowing++] = c;
             }
+        }
+        if (nowing == 0)
+            continue;
+        flush_frame(&frames);
+        for (int i = 0; i < nowing; i++) {
+            conn *c = owing[i];
+            for (; c->owed > 0; c->owed--) /* a pipelining sender may be owed several */
+                if (write(c->fd, reply, sizeof reply - 1) != (ssize_t)(sizeof reply - 1))
+                    break; /* its next read sees the closed connection */
+            c->owed = 0;
         }
     }
     return NULL;
@@ -172,8 +231,10 @@ int main(int argc, char **argv)
 {
     if (argc == 3 && strcmp(argv[1], "--log") == 0) {
         log_path = argv[2];
+    } else if (argc == 3 && strcmp(argv[1], "--flush") == 0) {
+        flush_open(argv[2]);
     } else if (argc != 1) {
-        fprintf(stderr, "usage: http_sink [--log FILE]\n");
+        fprintf(stderr, "usage: http_sink [--log FILE | --flush FILE]\n");
         return 2;
     }
     int loops = (int)cpus_usable(SINK_MAX_LOOPS); /* as sigflow's listener */
